@@ -1,0 +1,288 @@
+// Artifact store on Google Cloud Storage (gs://bucket/path) via @google-cloud/storage. GCS has no rename, so
+// publishing uploads every file under the final prefix and writes the commit marker object last.
+
+import { File, IdempotencyStrategy, Storage, type ApiError, type GetFilesOptions, type GetFilesResponse, type StorageOptions } from '@google-cloud/storage';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { PassThrough, Writable, finished, type Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import { UserError } from '../core/errors';
+import { artifactFiles, compare, mapLimit, makeManifest, md5OfFile, md5Tap, parseManifest, type LocalFile } from './common';
+import { COMMIT_MARKER, type ArtifactStorage, type CommitManifest, type ListEntry, type ManifestEntry } from './types';
+import { isGcsUri, joinUri, parseGcsUri, requireLocalPath } from './uri';
+
+type RetryOptions = NonNullable<StorageOptions['retryOptions']>;
+
+export interface GcsStorageOptions {
+  /** e.g. http://127.0.0.1:9199 for an emulator; STORAGE_EMULATOR_HOST is honoured by the client as well. */
+  apiEndpoint?: string;
+  projectId?: string;
+  /** Files larger than this many bytes are uploaded with a resumable upload (default 8 MiB). */
+  resumableThreshold?: number;
+  /** Objects per list request (default 1000, the API maximum). */
+  pageSize?: number;
+  /** Parallel uploads/downloads/deletes within one call (default 8). */
+  concurrency?: number;
+  /** Merged over the defaults: retry transient errors with exponential backoff, uploads included. */
+  retryOptions?: RetryOptions;
+}
+
+const DEFAULT_RETRY: RetryOptions = {
+  autoRetry: true,
+  maxRetries: 5,
+  retryDelayMultiplier: 2,
+  maxRetryDelay: 32,
+  totalTimeout: 600,
+  // Our writes overwrite whole objects with the same content, so retrying them without preconditions is safe.
+  idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+};
+
+export class GcsStorage implements ArtifactStorage {
+  readonly client: Storage;
+  private readonly resumableThreshold: number;
+  private readonly pageSize: number;
+  private readonly concurrency: number;
+
+  constructor(opts: GcsStorageOptions = {}) {
+    this.client = new Storage({
+      ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
+      ...(opts.projectId ? { projectId: opts.projectId } : {}),
+      retryOptions: { ...DEFAULT_RETRY, ...opts.retryOptions },
+    });
+    this.resumableThreshold = opts.resumableThreshold ?? 8 * 1024 * 1024;
+    this.pageSize = opts.pageSize ?? 1000;
+    this.concurrency = opts.concurrency ?? 8;
+  }
+
+  handles(uri: string): boolean {
+    return isGcsUri(uri);
+  }
+
+  /** True for an object at uri or any object below uri/ (an artifact "folder"). */
+  async exists(uri: string): Promise<boolean> {
+    const { bucket, path: name } = parseGcsUri(uri);
+    try {
+      if (name && !name.endsWith('/') && (await this.client.bucket(bucket).file(name).exists())[0]) return true;
+      const [files] = await this.client.bucket(bucket).getFiles({ prefix: folderPrefix(name), maxResults: 1, autoPaginate: false });
+      return files.length > 0;
+    } catch (err) {
+      throw gcsError(err, 'checking', uri);
+    }
+  }
+
+  async readFile(uri: string): Promise<Buffer> {
+    try {
+      return (await this.fileOf(uri).download({ validation: 'crc32c' }))[0];
+    } catch (err) {
+      throw gcsError(err, 'reading', uri);
+    }
+  }
+
+  async writeFile(uri: string, data: Buffer | string): Promise<void> {
+    const body = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      await this.fileOf(uri).save(body, { resumable: body.length > this.resumableThreshold, validation: 'md5' });
+    } catch (err) {
+      throw gcsError(err, 'writing', uri);
+    }
+  }
+
+  async createReadStream(uri: string): Promise<Readable> {
+    const file = this.fileOf(uri);
+    // Asking for the metadata first turns a missing object into a rejected promise instead of a stream error.
+    await file.getMetadata().catch((err) => {
+      throw gcsError(err, 'reading', uri);
+    });
+    const out = new PassThrough();
+    const source = file.createReadStream({ validation: 'crc32c' });
+    source.on('error', (err) => out.destroy(gcsError(err, 'reading', uri) as Error));
+    return source.pipe(out);
+  }
+
+  /** A resumable upload (size unknown up front); 'finish' is emitted only once the object is stored and verified. */
+  async createWriteStream(uri: string): Promise<Writable> {
+    const upload = this.fileOf(uri).createWriteStream({ resumable: true, validation: 'crc32c' });
+    const toUserError = (err: unknown) => gcsError(err, 'writing', uri) as Error;
+    const writable = new Writable({
+      write: (chunk, encoding, cb) => upload.write(chunk, encoding, cb),
+      final: (cb) => {
+        finished(upload, (err) => cb(err ? toUserError(err) : null));
+        upload.end();
+      },
+      destroy: (err, cb) => {
+        upload.destroy();
+        cb(err);
+      },
+    });
+    upload.on('error', (err) => writable.destroy(toUserError(err)));
+    return writable;
+  }
+
+  async list(prefix: string): Promise<ListEntry[]> {
+    const { bucket } = parseGcsUri(prefix);
+    return (await this.filesBelow(prefix, 'listing')).map((f) => ({ uri: `gs://${bucket}/${f.name}`, size: Number(f.metadata.size ?? 0) }));
+  }
+
+  async delete(uri: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    const { bucket, path: name } = parseGcsUri(uri);
+    const targets: File[] = name && !name.endsWith('/') ? [this.client.bucket(bucket).file(name)] : [];
+    if (opts.recursive) targets.push(...(await this.filesBelow(uri, 'deleting')));
+    // The marker goes first: a committed artifact becomes absent before any of its files disappear.
+    const marker = targets.filter((f) => path.posix.basename(f.name) === COMMIT_MARKER);
+    try {
+      await mapLimit(marker, this.concurrency, (f) => f.delete({ ignoreNotFound: true }));
+      await mapLimit(targets.filter((f) => !marker.includes(f)), this.concurrency, (f) => f.delete({ ignoreNotFound: true }));
+    } catch (err) {
+      throw gcsError(err, 'deleting', uri);
+    }
+  }
+
+  /** Streams each object through this process (download → upload, both verified); no server-side copy. */
+  async copyTree(srcUri: string, dstUri: string): Promise<void> {
+    const { path: srcPath } = parseGcsUri(srcUri);
+    const files = await this.filesBelow(srcUri, 'copying');
+    if (files.length === 0) throw new UserError(`cannot copy ${srcUri}: no objects below it`);
+    const relOf = (f: File) => f.name.slice(folderPrefix(srcPath).length);
+    const copy = async (f: File) => {
+      const tap = md5Tap();
+      const dst = this.fileOf(joinUri(dstUri, relOf(f)));
+      const resumable = Number(f.metadata.size ?? 0) > this.resumableThreshold;
+      await pipeline(f.createReadStream({ validation: 'crc32c' }), tap.stream, dst.createWriteStream({ resumable, validation: 'md5' }));
+      checkMd5(dst, tap.result().md5);
+    };
+    // A copied commit marker goes last, so the copy of a committed artifact is only committed once complete.
+    const isMarker = (f: File) => relOf(f) === COMMIT_MARKER;
+    try {
+      await mapLimit(files.filter((f) => !isMarker(f)), this.concurrency, copy);
+      await mapLimit(files.filter(isMarker), 1, copy);
+    } catch (err) {
+      throw gcsError(err, 'copying', `${srcUri} to ${dstUri}`);
+    }
+  }
+
+  async publishDirectory(localDir: string, finalUri: string): Promise<CommitManifest> {
+    const files = await artifactFiles(requireLocalPath(localDir));
+    if (await this.readCommit(finalUri)) throw alreadyCommitted(finalUri);
+    // Objects under the prefix without a marker are debris of an earlier, killed publish.
+    await this.delete(finalUri, { recursive: true });
+    try {
+      const entries = await mapLimit(files, this.concurrency, (f) => this.uploadFile(f, joinUri(finalUri, f.rel)));
+      const manifest = makeManifest(entries);
+      // ifGenerationMatch 0 = "only if absent": of two concurrent publishers exactly one commits.
+      await this.fileOf(joinUri(finalUri, COMMIT_MARKER)).save(JSON.stringify(manifest, null, 2), {
+        resumable: false,
+        validation: 'md5',
+        contentType: 'application/json',
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+      return manifest;
+    } catch (err) {
+      if ((err as ApiError).code === 412) throw alreadyCommitted(finalUri);
+      // Best effort: a failed publish should not leave half an artifact behind (readers ignore it anyway).
+      await this.delete(finalUri, { recursive: true }).catch(() => undefined);
+      throw gcsError(err, 'publishing', finalUri);
+    }
+  }
+
+  async downloadTree(uri: string, localDir: string): Promise<void> {
+    const { path: prefixPath } = parseGcsUri(uri);
+    const root = requireLocalPath(localDir);
+    const files = await this.filesBelow(uri, 'downloading');
+    try {
+      await mapLimit(files, this.concurrency, async (f) => {
+        const destination = path.join(root, ...f.name.slice(folderPrefix(prefixPath).length).split('/'));
+        await fsp.mkdir(path.dirname(destination), { recursive: true });
+        await f.download({ destination, validation: 'crc32c' });
+      });
+    } catch (err) {
+      throw gcsError(err, 'downloading', uri);
+    }
+  }
+
+  async readCommit(uri: string): Promise<CommitManifest | undefined> {
+    const markerUri = joinUri(uri, COMMIT_MARKER);
+    let text: string;
+    try {
+      text = (await this.fileOf(markerUri).download({ validation: 'crc32c' }))[0].toString('utf8');
+    } catch (err) {
+      if ((err as ApiError).code === 404 && !isMissingBucket(err)) return undefined;
+      throw gcsError(err, 'reading the commit of', uri);
+    }
+    return parseManifest(text, markerUri);
+  }
+
+  /**
+   * Uploads one file of an artifact (resumable above the threshold) and checks that the stored object's md5
+   * equals the md5 of the local file, so the manifest describes exactly what readers will get.
+   */
+  protected async uploadFile(file: LocalFile, uri: string): Promise<ManifestEntry> {
+    const { size, md5 } = await md5OfFile(file.abs);
+    const target = this.fileOf(uri);
+    await target.bucket.upload(file.abs, {
+      destination: target,
+      resumable: size > this.resumableThreshold,
+      validation: 'md5',
+    });
+    checkMd5(target, md5);
+    return { path: file.rel, size, md5 };
+  }
+
+  private fileOf(uri: string): File {
+    const { bucket, path: name } = parseGcsUri(uri);
+    if (!name || name.endsWith('/')) throw new UserError(`${uri} names a folder, not an object`);
+    return this.client.bucket(bucket).file(name);
+  }
+
+  /** Every object below uri/ (all pages), sorted by name; folder placeholder objects ("x/") are skipped. */
+  private async filesBelow(uri: string, action: string): Promise<File[]> {
+    const { bucket, path: name } = parseGcsUri(uri);
+    const out: File[] = [];
+    try {
+      let query: GetFilesOptions | undefined = { prefix: folderPrefix(name), maxResults: this.pageSize, autoPaginate: false };
+      while (query) {
+        const [files, next]: GetFilesResponse = await this.client.bucket(bucket).getFiles(query);
+        out.push(...files.filter((f) => !f.name.endsWith('/')));
+        query = 'pageToken' in next && next.pageToken ? (next as GetFilesOptions) : undefined;
+      }
+    } catch (err) {
+      throw gcsError(err, action, uri);
+    }
+    return out.sort((a, b) => compare(a.name, b.name));
+  }
+}
+
+/** '' for the bucket root, else the path with exactly one trailing '/' (so gs://b/a never matches gs://b/ab). */
+function folderPrefix(name: string): string {
+  const trimmed = name.replace(/\/+$/, '');
+  return trimmed ? `${trimmed}/` : '';
+}
+
+function checkMd5(file: File, expectedHex: string): void {
+  const stored = file.metadata.md5Hash ? Buffer.from(file.metadata.md5Hash, 'base64').toString('hex') : undefined;
+  if (stored !== expectedHex) {
+    throw new UserError(`checksum mismatch after uploading gs://${file.bucket.name}/${file.name}: stored md5 ${stored}, expected ${expectedHex}`);
+  }
+}
+
+function alreadyCommitted(uri: string): UserError {
+  return new UserError(`cannot publish to ${uri}: a committed artifact is already there`);
+}
+
+function isMissingBucket(err: unknown): boolean {
+  return /bucket does not exist|no such bucket/i.test((err as Error)?.message ?? '');
+}
+
+/** Errors the user can act on (missing bucket/object, permissions, corruption) become one-line UserErrors naming the URI. */
+function gcsError(err: unknown, action: string, what: string): unknown {
+  if (err instanceof UserError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (code === 404) {
+    const bucket = /gs:\/\/([^/\s]+)/.exec(what)?.[1];
+    return new UserError(isMissingBucket(err) ? `${action} ${what}: bucket gs://${bucket} does not exist` : `${action} ${what}: not found`);
+  }
+  if (code === 401 || code === 403) return new UserError(`${action} ${what}: permission denied (${(err as Error).message})`);
+  if (code === 'CONTENT_DOWNLOAD_MISMATCH' || code === 'FILE_NO_UPLOAD') {
+    return new UserError(`${action} ${what}: checksum mismatch, the data was corrupted in transit or at rest`);
+  }
+  return err;
+}

@@ -1,0 +1,35 @@
+// Entry point of the artifact store: picks the backend for a URI (local path/file:// or gs://) and re-exports
+// the interface and the URI/manifest helpers the rest of the runtime uses.
+
+import { UserError } from '../core/errors';
+import { GcsStorage, type GcsStorageOptions } from './gcs-storage';
+import { LocalStorage } from './local-storage';
+import type { ArtifactStorage } from './types';
+import { isGcsUri, isLocalUri } from './uri';
+
+export * from './types';
+export { fingerprintOf } from './common';
+export { GcsStorage, type GcsStorageOptions } from './gcs-storage';
+export { LocalStorage } from './local-storage';
+export { isGcsUri, isLocalUri, joinUri, localPathOf, parseGcsUri } from './uri';
+
+export interface StorageForOptions {
+  gcs?: GcsStorageOptions;
+}
+
+const local = new LocalStorage();
+// One client per distinct configuration: clients keep connection pools and auth state worth reusing.
+const gcsClients = new Map<string, GcsStorage>();
+
+/** The storage backend for a URI; unknown schemes (s3://, http://, ...) are a UserError naming the URI. */
+export function storageFor(uri: string, opts: StorageForOptions = {}): ArtifactStorage {
+  if (isLocalUri(uri)) return local;
+  if (isGcsUri(uri)) {
+    // The client reads STORAGE_EMULATOR_HOST when it is built, so the variable is part of the key.
+    const key = JSON.stringify([opts.gcs ?? {}, process.env.STORAGE_EMULATOR_HOST ?? '']);
+    let gcs = gcsClients.get(key);
+    if (!gcs) gcsClients.set(key, (gcs = new GcsStorage(opts.gcs)));
+    return gcs;
+  }
+  throw new UserError(`unsupported storage URI ${uri}: use a local path, file:// or gs://`);
+}

@@ -1,0 +1,89 @@
+// The storage behaviour suite on local disk, plus what only the local backend does: file:// URIs, staging
+// folders renamed into place, moving vs copying the source, and cleanup after a SIGKILLed publisher.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import { COMMIT_MARKER, LocalStorage, storageFor } from '../../../runtime/storage';
+import { failure, interruptedStorage } from './interrupt';
+import { killMidPublish, makeDir, readDir, storageSuite } from './storage-suite';
+
+let base: string;
+beforeAll(() => {
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-local-storage-'));
+});
+afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+let roots = 0;
+storageSuite('local', () => ({
+  storage: new LocalStorage(),
+  failingAfter: (files) => interruptedStorage('local', files, failure),
+  newRoot: () => path.join(base, `root-${++roots}`),
+  childEnv: {},
+}));
+
+storageSuite('local (file:// URIs)', () => ({
+  storage: new LocalStorage(),
+  failingAfter: (files) => interruptedStorage('local', files, failure),
+  newRoot: () => pathToFileURL(path.join(base, `url-root-${++roots}`)).href,
+  childEnv: {},
+}));
+
+describe('local storage specifics', () => {
+  const s = new LocalStorage();
+  const siblings = (dir: string) => fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`.${path.basename(dir)}.`));
+
+  test('plain paths and file:// URIs name the same files', async () => {
+    const final = path.join(base, 'same');
+    const manifest = await s.publishDirectory(makeDir({ 'a.txt': 'a' }), pathToFileURL(final).href);
+    expect(await s.readCommit(final)).toEqual(manifest);
+    expect(storageFor(final)).toBe(storageFor(pathToFileURL(final).href));
+  });
+
+  test('a publish on the same filesystem moves the finished directory into place (no copy)', async () => {
+    const source = makeDir({ 'big.bin': 'payload' }, base);
+    const inode = fs.statSync(path.join(source, 'big.bin')).ino;
+    const final = path.join(base, 'moved');
+    await s.publishDirectory(source, final);
+    expect(fs.existsSync(source)).toBe(false);
+    expect(fs.statSync(path.join(final, 'big.bin')).ino).toBe(inode);
+    expect(siblings(final)).toEqual([]);
+  });
+
+  test('a publish from another filesystem copies and leaves the source', async () => {
+    expect(fs.statSync('/dev/shm').dev).not.toBe(fs.statSync(base).dev);
+    const source = makeDir({ 'a.txt': 'a', 'd/b.txt': 'b' }, '/dev/shm');
+    const final = path.join(base, 'copied');
+    const manifest = await s.publishDirectory(source, final);
+    expect(readDir(source)).toEqual({ 'a.txt': 'a', 'd/b.txt': 'b' });
+    expect(readDir(final)).toEqual({ 'a.txt': 'a', 'd/b.txt': 'b', [COMMIT_MARKER]: expect.any(String) });
+    expect(manifest.files.map((f) => f.path)).toEqual(['a.txt', 'd/b.txt']);
+  });
+
+  test('a SIGKILLed publisher leaves no final directory; its staging folder is hidden and cleaned by the next publish', async () => {
+    const final = path.join(base, 'killed');
+    await killMidPublish({}, makeDir({ '1': '1', '2': '2', '3': '3' }), final, 2);
+    expect(fs.existsSync(final)).toBe(false);
+    const debris = siblings(final);
+    expect(debris).toEqual([expect.stringMatching(/^\.killed\.staging-\d+-[0-9a-f]+$/)]);
+    expect(await s.list(base)).not.toContainEqual(expect.objectContaining({ uri: expect.stringContaining('.staging-') }));
+    await s.publishDirectory(makeDir({ '1': '1' }), final);
+    expect(siblings(final)).toEqual([]);
+  }, 20000);
+
+  test('a failed publish removes its staging folder', async () => {
+    const final = path.join(base, 'failed');
+    await expect(interruptedStorage('local', 1, failure).publishDirectory(makeDir({ a: 'a', b: 'b' }, base), final)).rejects.toThrow();
+    expect(fs.existsSync(final)).toBe(false);
+    expect(siblings(final)).toEqual([]);
+  });
+
+  test('filesystem errors are one-line UserErrors naming the path', async () => {
+    const file = path.join(base, 'plain-file');
+    fs.writeFileSync(file, 'x');
+    await expect(s.writeFile(path.join(file, 'child.txt'), 'y')).rejects.toThrow(`writing ${path.join(file, 'child.txt')}: a file is in the way`);
+    await expect(s.readFile(base)).rejects.toThrow(`reading ${base}: is a directory`);
+    await expect(s.publishDirectory(path.join(base, 'no-such-dir'), path.join(base, 'x'))).rejects.toThrow('not a directory');
+  });
+});

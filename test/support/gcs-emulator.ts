@@ -1,0 +1,80 @@
+// Test helper: a real GCS JSON API on loopback — firebase-tools' Storage emulator started in-process (its CLI
+// needs Java and a rules jar we cannot download; the storage API itself is plain Node).
+
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+// firebase-tools ships no type declarations; these are the few members used here.
+interface StorageEmulatorInstance {
+  _rulesRuntime: RulesPart;
+  _rulesManager: RulesPart;
+}
+interface RulesPart {
+  start(...args: unknown[]): Promise<void>;
+  stop(): Promise<void>;
+}
+type StorageEmulatorClass = new (args: {
+  projectId: string;
+  host: string;
+  port: number;
+  rules: unknown[];
+  auto_download: boolean;
+}) => StorageEmulatorInstance;
+interface Registry {
+  start(instance: StorageEmulatorInstance): Promise<void>;
+  stop(name: string): Promise<void>;
+}
+
+export interface GcsEmulator {
+  /** Base URL for `apiEndpoint` / STORAGE_EMULATOR_HOST, e.g. http://127.0.0.1:PORT. */
+  host: string;
+  /** Where the emulator keeps object bytes (tests use it to corrupt data at rest). */
+  blobDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the emulator on a free loopback port, its blobs in a fresh temp dir removed again by stop(). */
+export async function startGcsEmulator(): Promise<GcsEmulator> {
+  const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'gcs-emulator-'));
+  const { StorageEmulator } = require('firebase-tools/lib/emulator/storage') as { StorageEmulator: StorageEmulatorClass };
+  const { EmulatorRegistry } = require('firebase-tools/lib/emulator/registry') as { EmulatorRegistry: Registry };
+
+  const port = await freePort();
+  // The emulator puts its blob folder under os.tmpdir() when constructed; TMPDIR steers it into our temp dir.
+  const savedTmp = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  let emulator: StorageEmulatorInstance;
+  try {
+    emulator = new StorageEmulator({ projectId: 'demo-mlp', host: '127.0.0.1', port, rules: [], auto_download: false });
+  } finally {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+  }
+  // The security-rules runtime is a Java process; admin (unauthenticated emulator) requests never consult it.
+  for (const part of [emulator._rulesRuntime, emulator._rulesManager]) {
+    part.start = async () => undefined;
+    part.stop = async () => undefined;
+  }
+  await EmulatorRegistry.start(emulator);
+  return {
+    host: `http://127.0.0.1:${port}`,
+    blobDir: path.join(tmp, 'firebase', 'storage', 'blobs'),
+    async stop() {
+      await EmulatorRegistry.stop('storage');
+      await fs.promises.rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
