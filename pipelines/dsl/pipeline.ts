@@ -1,0 +1,264 @@
+// The pipeline DSL: a pipeline is plain TypeScript that instantiates components as nodes, wires
+// `upstream.outputs.x` into downstream inputs, declares run-time parameters and per-node options (retry,
+// resources, caching, condition). Structural mistakes are refused when the pipeline is built, naming the
+// node and the port.
+
+import { z } from 'zod';
+import type { AnyComponent } from '../../runtime/core/component';
+import type { ArtifactType } from '../../runtime/core/artifact-types';
+import { UserError } from '../../runtime/core/errors';
+import { formatZodIssues } from '../../runtime/core/executor-io';
+
+/** A reference to a pipeline parameter, resolved when a run starts. */
+export class PipelineParam {
+  readonly kind = 'param' as const;
+  constructor(readonly name: string) {}
+}
+
+/** An output port of a node, wired into downstream inputs. */
+export class OutputChannel {
+  readonly kind = 'output' as const;
+  constructor(readonly node: PipelineNode, readonly port: string, readonly type: ArtifactType) {}
+  /** A property of the artifact this port produced, for conditions (e.g. `evaluator.outputs.blessing.property('blessed')`). */
+  property(name: string): ArtifactPropertyRef {
+    return new ArtifactPropertyRef(this, name);
+  }
+  toString(): string {
+    return `${this.node.id}.outputs.${this.port}`;
+  }
+}
+
+export class ArtifactPropertyRef {
+  readonly kind = 'artifact-property' as const;
+  constructor(readonly channel: OutputChannel, readonly property: string) {}
+}
+
+export type ConditionOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
+export type Scalar = string | number | boolean;
+
+/** Run the node only when `left op right` holds; otherwise it and its dependents are skipped. */
+export interface Condition {
+  left: PipelineParam | ArtifactPropertyRef;
+  op: ConditionOperator;
+  right: Scalar;
+}
+
+export function when(left: PipelineParam | ArtifactPropertyRef, op: ConditionOperator, right: Scalar): Condition {
+  return { left, op, right };
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  maxRetries: number;
+  /** @default 1 */
+  backoffSeconds?: number;
+  /** @default 2 */
+  backoffFactor?: number;
+  /** @default 60 */
+  maxBackoffSeconds?: number;
+}
+
+export interface ResourceSpec {
+  /** Kubernetes quantity, e.g. "2" or "500m". */
+  cpu?: string;
+  /** Kubernetes quantity, e.g. "4Gi". */
+  memory?: string;
+  /** GPU type as GKE labels it (e.g. "nvidia-l4") and count. */
+  accelerator?: { type: string; count: number };
+  /** TPU type (e.g. "tpu-v5-lite-podslice") and topology (e.g. "2x4"). */
+  tpu?: { type: string; topology: string };
+}
+
+type InputWiring<C extends AnyComponent> = { [K in keyof C['inputs']]?: OutputChannel | OutputChannel[] };
+type ParameterWiring<C extends AnyComponent> = {
+  [K in keyof z.input<C['parameters']>]?: z.input<C['parameters']>[K] | PipelineParam;
+};
+
+export interface NodeOptions<C extends AnyComponent> {
+  inputs?: InputWiring<C>;
+  parameters?: ParameterWiring<C>;
+  /** @default - no retries */
+  retry?: RetryPolicy;
+  /** @default - no requests; the local runner ignores resources, the compilers emit them */
+  resources?: ResourceSpec;
+  /** @default true */
+  cache?: boolean;
+  /** @default - always run */
+  condition?: Condition;
+  /** Extra ordering edges with no data flowing. @default - none */
+  after?: PipelineNode[];
+}
+
+const ID_RE = /^[a-z][a-z0-9-]*$/;
+
+export class PipelineNode<C extends AnyComponent = AnyComponent> {
+  readonly outputs: { [K in keyof C['outputs']]: OutputChannel };
+  readonly inputs = new Map<string, OutputChannel[]>();
+  readonly parameters: Record<string, unknown> = {};
+  readonly retry?: RetryPolicy;
+  readonly resources?: ResourceSpec;
+  readonly cache: boolean;
+  readonly condition?: Condition;
+  readonly explicitUpstream: PipelineNode[] = [];
+
+  constructor(readonly pipeline: Pipeline, readonly id: string, readonly component: C, options: NodeOptions<C>) {
+    const outputs: Record<string, OutputChannel> = {};
+    for (const [port, spec] of Object.entries(component.outputs)) outputs[port] = new OutputChannel(this, port, spec.type);
+    this.outputs = outputs as PipelineNode<C>['outputs'];
+    this.retry = options.retry;
+    this.resources = options.resources;
+    this.cache = options.cache ?? true;
+    this.condition = options.condition;
+    for (const [port, wiring] of Object.entries(options.inputs ?? {})) {
+      if (wiring !== undefined) this.wire(port, wiring as OutputChannel | OutputChannel[]);
+    }
+    for (const [name, value] of Object.entries(options.parameters ?? {})) {
+      if (value !== undefined) this.setParameter(name, value);
+    }
+    for (const n of options.after ?? []) this.after(n);
+    if (this.retry && (!Number.isInteger(this.retry.maxRetries) || this.retry.maxRetries < 0)) {
+      throw new UserError(`node ${id}: retry.maxRetries must be a whole number ≥ 0, got ${this.retry.maxRetries}`);
+    }
+  }
+
+  /** Connects an input port (also used for late wiring; validate() catches the cycles this can make). */
+  wire(port: string, wiring: OutputChannel | OutputChannel[]): this {
+    const spec = this.component.inputs[port];
+    if (!spec) {
+      throw new UserError(`node ${this.id}: component ${this.component.name} has no input port "${port}" (ports: ${Object.keys(this.component.inputs).join(', ') || 'none'})`);
+    }
+    const channels = Array.isArray(wiring) ? wiring : [wiring];
+    for (const ch of channels) {
+      if (!(ch instanceof OutputChannel)) throw new UserError(`node ${this.id}: input "${port}" must be wired to an upstream node's outputs.<port>`);
+      if (ch.node.pipeline !== this.pipeline) throw new UserError(`node ${this.id}: input "${port}" is wired to node ${ch.node.id} of another pipeline`);
+      if (ch.type.name !== spec.type.name) {
+        throw new UserError(`node ${this.id}: input "${port}" expects ${spec.type.name} but ${ch} is ${ch.type.name}`);
+      }
+    }
+    this.inputs.set(port, channels);
+    return this;
+  }
+
+  setParameter(name: string, value: unknown): this {
+    const shape = this.component.parameters.shape;
+    if (!(name in shape)) {
+      throw new UserError(`node ${this.id}: component ${this.component.name} has no parameter "${name}" (parameters: ${Object.keys(shape).join(', ') || 'none'})`);
+    }
+    if (value instanceof PipelineParam) {
+      if (!this.pipeline.hasParameter(value.name)) throw new UserError(`node ${this.id}: parameter "${name}" refers to unknown pipeline parameter "${value.name}"`);
+    } else {
+      const r = (shape[name] as z.ZodType).safeParse(value);
+      if (!r.success) throw new UserError(`node ${this.id}: invalid parameter ${formatZodIssues(r.error.issues, name)}`);
+    }
+    this.parameters[name] = value;
+    return this;
+  }
+
+  after(...nodes: PipelineNode[]): this {
+    this.explicitUpstream.push(...nodes);
+    return this;
+  }
+
+  /** Nodes this one depends on: data inputs, condition references and explicit ordering. */
+  upstream(): PipelineNode[] {
+    const set = new Set<PipelineNode>(this.explicitUpstream);
+    for (const chs of this.inputs.values()) for (const ch of chs) set.add(ch.node);
+    if (this.condition?.left instanceof ArtifactPropertyRef) set.add(this.condition.left.channel.node);
+    return [...set];
+  }
+}
+
+export interface PipelineProps<P extends z.ZodObject<z.ZodRawShape>> {
+  name: string;
+  description?: string;
+  /** Run-time parameters (overridable with `mlp run --param k=v`). @default - none */
+  parameters?: P;
+}
+
+export class Pipeline<P extends z.ZodObject<z.ZodRawShape> = z.ZodObject<z.ZodRawShape>> {
+  readonly name: string;
+  readonly description?: string;
+  readonly parameterSchema: P;
+  private readonly nodeMap = new Map<string, PipelineNode>();
+
+  constructor(props: PipelineProps<P>) {
+    if (!ID_RE.test(props.name)) throw new UserError(`pipeline name "${props.name}" must match ${ID_RE} (lower case, digits, dashes)`);
+    this.name = props.name;
+    this.description = props.description;
+    this.parameterSchema = props.parameters ?? (z.object({}) as unknown as P);
+  }
+
+  hasParameter(name: string): boolean {
+    return name in this.parameterSchema.shape;
+  }
+
+  param(name: keyof z.input<P> & string): PipelineParam {
+    if (!this.hasParameter(name)) throw new UserError(`pipeline ${this.name} has no parameter "${name}"`);
+    return new PipelineParam(name);
+  }
+
+  add<C extends AnyComponent>(id: string, component: C, options: NodeOptions<C> = {}): PipelineNode<C> {
+    if (!ID_RE.test(id)) throw new UserError(`pipeline ${this.name}: node id "${id}" must match ${ID_RE}`);
+    if (this.nodeMap.has(id)) throw new UserError(`pipeline ${this.name}: node id "${id}" is used twice`);
+    const node = new PipelineNode(this, id, component, options);
+    this.nodeMap.set(id, node as unknown as PipelineNode);
+    return node;
+  }
+
+  get nodes(): PipelineNode[] {
+    return [...this.nodeMap.values()];
+  }
+
+  node(id: string): PipelineNode {
+    const n = this.nodeMap.get(id);
+    if (!n) throw new UserError(`pipeline ${this.name} has no node "${id}"`);
+    return n;
+  }
+
+  /** Checks what per-call checks cannot see (missing required inputs, cycles) and returns the nodes in topological order. */
+  validate(): PipelineNode[] {
+    if (this.nodeMap.size === 0) throw new UserError(`pipeline ${this.name} has no nodes`);
+    for (const node of this.nodes) {
+      for (const [port, spec] of Object.entries(node.component.inputs)) {
+        if (!spec.optional && !(node.inputs.get(port)?.length)) {
+          throw new UserError(`node ${node.id}: required input "${port}" (${spec.type.name}) is not wired`);
+        }
+      }
+      for (const up of node.upstream()) {
+        if (this.nodeMap.get(up.id) !== up) throw new UserError(`node ${node.id} depends on node ${up.id}, which is not in pipeline ${this.name}`);
+      }
+    }
+    return topologicalOrder(this.nodes, this.name);
+  }
+
+  /** Validates run-time parameter values (defaults applied); errors carry the zod path. */
+  resolveParameters(values: Record<string, unknown>): z.output<P> {
+    for (const k of Object.keys(values)) {
+      if (!this.hasParameter(k)) {
+        throw new UserError(`pipeline ${this.name} has no parameter "${k}" (parameters: ${Object.keys(this.parameterSchema.shape).join(', ') || 'none'})`);
+      }
+    }
+    const r = this.parameterSchema.safeParse(values);
+    if (!r.success) throw new UserError(`pipeline ${this.name}: invalid parameter ${formatZodIssues(r.error.issues)}`);
+    return r.data;
+  }
+}
+
+function topologicalOrder(nodes: PipelineNode[], pipeline: string): PipelineNode[] {
+  const order: PipelineNode[] = [];
+  const state = new Map<PipelineNode, 'visiting' | 'done'>();
+  const visit = (n: PipelineNode, trail: PipelineNode[]): void => {
+    const s = state.get(n);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(n)), n].map((x) => x.id).join(' → ');
+      throw new UserError(`pipeline ${pipeline} has a cycle: ${cycle}`);
+    }
+    state.set(n, 'visiting');
+    for (const up of n.upstream()) visit(up, [...trail, n]);
+    state.set(n, 'done');
+    order.push(n);
+  };
+  for (const n of nodes) visit(n, []);
+  return order;
+}

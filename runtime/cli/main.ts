@@ -1,0 +1,48 @@
+// The `mlp` command line: run pipelines on the embedded local runner, inspect runs, artifacts and lineage in
+// the metadata store, and run one component from a KFP ExecutorInput (the container entry point).
+// Errors the user can fix print as one line and exit non-zero; --verbose adds the stack.
+
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../core/errors';
+import { RUNTIME_VERSION } from '../core/version';
+import { registerRunCommand } from './commands/run';
+import { registerInspectCommands } from './commands/inspect';
+import { registerComponentCommand } from './commands/component';
+
+export function buildProgram(): Command {
+  const program = new Command('mlp')
+    .description('gcp-ml-platform: run ML pipelines locally and inspect their metadata')
+    .version(RUNTIME_VERSION)
+    .option('--verbose', 'print stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRunCommand(program);
+  registerInspectCommands(program);
+  registerComponentCommand(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander.
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const verbose = argv.includes('--verbose');
+    if (err instanceof UserError) {
+      process.stderr.write(`mlp: error: ${err.message}\n`);
+      if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`mlp: unexpected error: ${e.message.split('\n')[0]}${verbose ? '' : ' (run with --verbose for the stack)'}\n`);
+    if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,36 @@
+// Shared CLI option handling: where the pipeline root and metadata store are, and `--param k=v` parsing.
+
+import * as path from 'path';
+import { UserError } from '../core/errors';
+import { localPathOf } from '../storage';
+
+export const DEFAULT_ROOT = process.env.MLP_ROOT ?? '.mlp';
+
+export interface StoreOptions {
+  root: string;
+  metadata?: string;
+}
+
+/** The metadata address: --metadata, else $MLP_METADATA, else the embedded SQLite file under the root. */
+export function metadataAddress(opts: StoreOptions): string {
+  if (opts.metadata) return opts.metadata;
+  if (process.env.MLP_METADATA) return process.env.MLP_METADATA;
+  const local = localPathOf(opts.root);
+  if (!local) throw new UserError(`pipeline root ${opts.root} is remote: pass --metadata sqlite:PATH or postgres://...`);
+  return `sqlite:${path.join(local, 'metadata.sqlite')}`;
+}
+
+/** `k=v` → [k, v]; v is read as JSON when it parses (numbers, booleans, lists), else as a string. */
+export function parseParam(arg: string, acc: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UserError(`--param ${arg}: expected key=value`);
+  const key = arg.slice(0, eq);
+  const raw = arg.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // not JSON: keep the string
+  }
+  return { ...acc, [key]: value };
+}

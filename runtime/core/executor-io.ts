@@ -1,0 +1,47 @@
+// The container contract, as KFP v2 defines it: an ExecutorInput (parameters, input artifacts, output
+// artifact URIs, output file) goes into a component and an ExecutorOutput comes back. The local runner and
+// `mlp component run` in a container both speak exactly this, so what passes locally passes in a container.
+
+import { z } from 'zod';
+
+const RuntimeArtifactSchema = z.object({
+  name: z.string().optional(),
+  type: z.object({ schemaTitle: z.string().optional() }).optional(),
+  uri: z.string().min(1),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const ArtifactListSchema = z.object({ artifacts: z.array(RuntimeArtifactSchema) });
+
+export const ExecutorInputSchema = z.object({
+  inputs: z
+    .object({
+      parameterValues: z.record(z.string(), z.unknown()).optional(),
+      artifacts: z.record(z.string(), ArtifactListSchema).optional(),
+    })
+    .optional(),
+  outputs: z.object({
+    artifacts: z.record(z.string(), ArtifactListSchema).optional(),
+    parameters: z.record(z.string(), z.object({ outputFile: z.string() })).optional(),
+    outputFile: z.string().optional(),
+  }),
+});
+
+export const ExecutorOutputSchema = z.object({
+  artifacts: z.record(z.string(), ArtifactListSchema).optional(),
+  parameterValues: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type RuntimeArtifact = z.infer<typeof RuntimeArtifactSchema>;
+export type ExecutorInput = z.infer<typeof ExecutorInputSchema>;
+export type ExecutorOutput = z.infer<typeof ExecutorOutputSchema>;
+
+/** Formats zod issues as `path: message; path: message` for one-line errors. */
+export function formatZodIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string {
+  return issues
+    .map((i) => {
+      const p = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+      return `${p || '(root)'}: ${i.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,117 @@
+// Runs one component from a KFP ExecutorInput: validates parameters, makes inputs available as local
+// folders, runs the executor on scratch output folders, publishes every output atomically to its final URI
+// and returns (and writes to outputFile, if given) the ExecutorOutput. Shared by `mlp component run` in a
+// container and by the local runner's executor processes.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { AnyComponent, InputArtifact, OutputArtifact } from './component';
+import { ExecutorInput, ExecutorInputSchema, ExecutorOutput, formatZodIssues } from './executor-io';
+import { UserError } from './errors';
+import { localPathOf, storageFor } from '../storage';
+import type { Properties } from '../metadata/types';
+
+/** Custom property carrying an output's content fingerprint (from its commit manifest). */
+export const FINGERPRINT_PROPERTY = 'mlp_fingerprint';
+
+export interface LaunchOptions {
+  /** Where executor log lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export function parseExecutorInput(raw: unknown, where: string): ExecutorInput {
+  const parsed = ExecutorInputSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(`invalid ExecutorInput in ${where}: ${formatZodIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+export async function launchComponent(
+  component: AnyComponent,
+  input: ExecutorInput,
+  opts: LaunchOptions = {},
+): Promise<ExecutorOutput> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const params = component.parameters.safeParse(input.inputs?.parameterValues ?? {});
+  if (!params.success) {
+    throw new UserError(`component ${component.name}: invalid parameter ${formatZodIssues(params.error.issues)}`);
+  }
+  const cleanups: string[] = [];
+  try {
+    const inputs: Record<string, InputArtifact[]> = {};
+    for (const [port, spec] of Object.entries(component.inputs)) {
+      const given = input.inputs?.artifacts?.[port]?.artifacts ?? [];
+      if (given.length === 0 && !spec.optional) {
+        throw new UserError(`component ${component.name}: missing input artifact for port "${port}"`);
+      }
+      inputs[port] = [];
+      for (const a of given) inputs[port].push(await materializeInput(component.name, port, a.uri, a.metadata, cleanups));
+    }
+    const outputs: Record<string, OutputArtifact> = {};
+    for (const port of Object.keys(component.outputs)) {
+      const given = input.outputs.artifacts?.[port]?.artifacts ?? [];
+      if (given.length !== 1) {
+        throw new UserError(`component ${component.name}: ExecutorInput must give exactly one URI for output "${port}", got ${given.length}`);
+      }
+      const scratch = await makeScratch(given[0].uri);
+      cleanups.push(scratch);
+      outputs[port] = { uri: given[0].uri, path: scratch, properties: {} };
+    }
+
+    await component.executor({ inputs, outputs, parameters: params.data, log });
+
+    const result: ExecutorOutput = { artifacts: {} };
+    for (const [port, out] of Object.entries(outputs)) {
+      const manifest = await storageFor(out.uri).publishDirectory(out.path, out.uri);
+      result.artifacts![port] = {
+        artifacts: [{ uri: out.uri, metadata: { ...out.properties, [FINGERPRINT_PROPERTY]: manifest.fingerprint } }],
+      };
+    }
+    if (input.outputs.outputFile) await writeFileAtomic(input.outputs.outputFile, JSON.stringify(result, null, 2));
+    return result;
+  } finally {
+    for (const dir of cleanups) await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function materializeInput(
+  component: string,
+  port: string,
+  uri: string,
+  metadata: Record<string, unknown> | undefined,
+  cleanups: string[],
+): Promise<InputArtifact> {
+  const storage = storageFor(uri);
+  const commit = await storage.readCommit(uri);
+  if (!commit) {
+    throw new UserError(`component ${component}: input artifact ${uri} (port "${port}") is missing or was never completely published`);
+  }
+  const properties = { ...(metadata ?? {}) } as Properties;
+  const local = localPathOf(uri);
+  if (local) return { uri, path: local, properties };
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-input-'));
+  cleanups.push(dir);
+  await storage.downloadTree(uri, dir);
+  return { uri, path: dir, properties };
+}
+
+/** A scratch folder on the same filesystem as a local final URI (so publishing is a rename), else in TMPDIR. */
+async function makeScratch(finalUri: string): Promise<string> {
+  const local = localPathOf(finalUri);
+  if (local) {
+    const parent = path.dirname(local);
+    await fs.promises.mkdir(parent, { recursive: true });
+    const dir = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(local)}.scratch-`));
+    // mkdtemp makes 0700 folders; the published artifact should be readable like any other output.
+    await fs.promises.chmod(dir, 0o755 & ~process.umask());
+    return dir;
+  }
+  return fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-output-'));
+}
+
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  await fs.promises.writeFile(tmp, data);
+  await fs.promises.rename(tmp, file);
+}

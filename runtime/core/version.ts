@@ -1,0 +1,15 @@
+// The runtime's own version, recorded on every execution so lineage can say which runtime produced what.
+
+import * as fs from 'fs';
+import * as path from 'path';
+
+function findPackageJson(): string {
+  // Works from source (runtime/core) and from the compiled tree (dist/runtime/core).
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error('package.json of gcp-ml-platform not found');
+}
+
+export const RUNTIME_VERSION: string = JSON.parse(fs.readFileSync(findPackageJson(), 'utf8')).version;

@@ -1,0 +1,459 @@
+// The embedded local runner: executes a pipeline's nodes in topological order, independent nodes in
+// parallel (bounded), each executed node in its own worker process through the KFP container contract.
+// The driver part resolves inputs and cache hits from the metadata store; the publisher part records
+// executions, artifacts, events and contexts as MLMD does (PENDING → LIVE outputs, RUNNING → COMPLETE).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import type { AnyComponent } from '../core/component';
+import type { ExecutorInput, ExecutorOutput } from '../core/executor-io';
+import { UserError } from '../core/errors';
+import { formatZodIssues } from '../core/executor-io';
+import { RUNTIME_VERSION } from '../core/version';
+import {
+  ArtifactState,
+  EventType,
+  ExecutionState,
+  type Artifact,
+  type ArtifactAndEvent,
+  type Context,
+  type MetadataStore,
+  type Properties,
+  type PropertyValue,
+} from '../metadata/types';
+import { joinUri, localPathOf, storageFor } from '../storage';
+import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode } from '../../pipelines/dsl/pipeline';
+import { cacheKey, cacheMaterial, explainDifference, lookupCache, type CacheMaterial } from './cache';
+import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
+import { abandonDeadExecutions } from './recovery';
+import { spawnExecutor } from './spawn-executor';
+import type { NodeResult, RunReporter, RunSummary } from './run-types';
+
+export interface RunOptions {
+  /** Pipeline root: local folder or gs:// prefix under which outputs are written. */
+  root: string;
+  store: MetadataStore;
+  /** Pipeline parameter values (validated against the pipeline's schema). */
+  parameters?: Record<string, unknown>;
+  /** Ignore the cache for every node. @default false */
+  noCache?: boolean;
+  /** Nodes running at once. @default number of CPUs */
+  parallelism?: number;
+  /** Modules the worker processes load so user components register themselves (e.g. the pipeline module). */
+  modules?: string[];
+  reporter?: RunReporter;
+}
+
+interface NodeOutcome {
+  result: NodeResult;
+  /** Output artifacts by port, for downstream nodes and conditions. */
+  artifacts: Record<string, Artifact>;
+}
+
+const NOOP_REPORTER: RunReporter = {
+  runStarted() {},
+  nodeStarted() {},
+  nodeRetrying() {},
+  nodeFinished() {},
+  runFinished() {},
+};
+
+function newRunId(pipeline: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${pipeline}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Fails early, with the path, when the pipeline root cannot be written. */
+async function checkRootWritable(root: string): Promise<void> {
+  const local = localPathOf(root);
+  if (!local) return;
+  const probe = path.join(local, `.write-probe-${process.pid}`);
+  try {
+    await fs.promises.mkdir(local, { recursive: true });
+    await fs.promises.writeFile(probe, '');
+    await fs.promises.rm(probe);
+  } catch (err) {
+    throw new UserError(`pipeline root ${root} is not writable: ${(err as Error).message}`);
+  }
+}
+
+/** Splits executor metadata into the type's declared properties and custom properties. */
+function splitProperties(declared: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>): { properties: Properties; customProperties: Properties } {
+  const properties: Properties = {};
+  const customProperties: Properties = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (v === null || v === undefined) continue;
+    (k in declared ? properties : customProperties)[k] = v as PropertyValue;
+  }
+  return { properties, customProperties };
+}
+
+function compare(left: unknown, op: Condition['op'], right: unknown): boolean {
+  switch (op) {
+    case '==': return left === right;
+    case '!=': return left !== right;
+    case '<': return (left as number) < (right as number);
+    case '<=': return (left as number) <= (right as number);
+    case '>': return (left as number) > (right as number);
+    case '>=': return (left as number) >= (right as number);
+  }
+}
+
+export class LocalRunner {
+  private readonly store: MetadataStore;
+  private readonly reporter: RunReporter;
+  private runId = '';
+  private contexts: Context[] = [];
+  private params: Record<string, unknown> = {};
+  private logDir = '';
+  /** The root as an absolute path when local, so recorded URIs do not depend on the working directory. */
+  private readonly root: string;
+
+  constructor(private readonly pipeline: Pipeline, private readonly opts: RunOptions) {
+    this.store = opts.store;
+    this.reporter = opts.reporter ?? NOOP_REPORTER;
+    this.root = localPathOf(opts.root) ?? opts.root;
+  }
+
+  async run(): Promise<RunSummary> {
+    const started = Date.now();
+    const order = this.pipeline.validate();
+    this.params = this.pipeline.resolveParameters(this.opts.parameters ?? {});
+    const nodeParams = new Map(order.map((n) => [n, this.resolveNodeParameters(n)]));
+    await checkRootWritable(this.root);
+
+    this.runId = newRunId(this.pipeline.name);
+    const localRoot = localPathOf(this.root);
+    this.logDir = path.join(localRoot ?? path.join(os.tmpdir(), 'mlp'), '.runs', this.runId);
+
+    await registerTypes(this.store, order.map((n) => n.component));
+    const [pipelineCtxId] = await this.store.putContexts([{ type: CONTEXT_PIPELINE, name: this.pipeline.name }]);
+    const runCtx: Context = {
+      type: CONTEXT_RUN,
+      name: this.runId,
+      customProperties: {
+        pipeline_name: this.pipeline.name,
+        state: 'RUNNING',
+        started_at: new Date(started).toISOString(),
+        parameters: this.params,
+        root: this.root,
+        runtime_version: RUNTIME_VERSION,
+      },
+    };
+    const [runCtxId] = await this.store.putContexts([runCtx]);
+    await this.store.putParentContexts([{ parentId: pipelineCtxId, childId: runCtxId }]);
+    this.contexts = [
+      { type: CONTEXT_PIPELINE, name: this.pipeline.name },
+      { type: CONTEXT_RUN, name: this.runId },
+    ];
+    await abandonDeadExecutions(this.store, this.pipeline.name);
+
+    this.reporter.runStarted(this.runId, this.pipeline.name, order.map((n) => n.id));
+    const outcomes = await this.schedule(order, nodeParams);
+
+    const nodes = order.map((n) => outcomes.get(n)!.result);
+    const summary: RunSummary = {
+      runId: this.runId,
+      pipeline: this.pipeline.name,
+      state: nodes.every((n) => n.state !== 'failed' && n.state !== 'upstream_failed') ? 'COMPLETE' : 'FAILED',
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      root: this.root,
+      parameters: this.params,
+      nodes,
+    };
+    await this.store.putContexts([
+      {
+        ...runCtx,
+        customProperties: {
+          ...runCtx.customProperties,
+          state: summary.state,
+          finished_at: new Date().toISOString(),
+          duration_ms: summary.durationMs,
+        },
+      },
+    ]);
+    this.reporter.runFinished(summary);
+    return summary;
+  }
+
+  /** Substitutes pipeline parameters and validates each node's parameters before anything runs. */
+  private resolveNodeParameters(node: PipelineNode): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node.parameters)) raw[k] = v instanceof PipelineParam ? this.params[v.name] : v;
+    const r = node.component.parameters.safeParse(raw);
+    if (!r.success) throw new UserError(`node ${node.id}: invalid parameter ${formatZodIssues(r.error.issues)}`);
+    return r.data as Record<string, unknown>;
+  }
+
+  private async schedule(order: PipelineNode[], nodeParams: Map<PipelineNode, Record<string, unknown>>): Promise<Map<PipelineNode, NodeOutcome>> {
+    const limit = Math.max(1, this.opts.parallelism ?? os.cpus().length);
+    const outcomes = new Map<PipelineNode, NodeOutcome>();
+    const pending = new Set(order);
+    const active = new Set<Promise<void>>();
+    while (pending.size > 0 || active.size > 0) {
+      for (const node of order) {
+        if (active.size >= limit) break;
+        if (!pending.has(node) || !node.upstream().every((u) => outcomes.has(u))) continue;
+        pending.delete(node);
+        const p: Promise<void> = this.processNode(node, nodeParams.get(node)!, outcomes)
+          .then((o) => {
+            outcomes.set(node, o);
+            this.reporter.nodeFinished(o.result);
+          })
+          .finally(() => active.delete(p));
+        active.add(p);
+      }
+      if (active.size > 0) await Promise.race(active);
+    }
+    return outcomes;
+  }
+
+  private blockedBy(node: PipelineNode, outcomes: Map<PipelineNode, NodeOutcome>): NodeResult | undefined {
+    const ups = node.upstream().map((u) => outcomes.get(u)!.result);
+    const failed = ups.find((u) => u.state === 'failed' || u.state === 'upstream_failed');
+    const base = { id: node.id, component: node.component.name, durationMs: 0, attempts: 0, outputs: {} };
+    if (failed) return { ...base, state: 'upstream_failed', reason: `upstream node ${failed.id} ${failed.state === 'failed' ? 'failed' : 'did not run'}` };
+    const skipped = ups.find((u) => u.state === 'skipped');
+    if (skipped) return { ...base, state: 'skipped', reason: `upstream node ${skipped.id} was skipped` };
+    if (node.condition) {
+      const { left, op, right } = node.condition;
+      let value: unknown;
+      let what: string;
+      if (left instanceof ArtifactPropertyRef) {
+        const a = outcomes.get(left.channel.node)!.artifacts[left.channel.port];
+        value = a?.properties?.[left.property] ?? a?.customProperties?.[left.property];
+        what = `${left.channel}.${left.property}`;
+      } else {
+        value = this.params[left.name];
+        what = `parameter ${left.name}`;
+      }
+      if (!compare(value, op, right)) {
+        return { ...base, state: 'skipped', reason: `condition ${what} ${op} ${JSON.stringify(right)} is false (value ${JSON.stringify(value)})` };
+      }
+    }
+    return undefined;
+  }
+
+  private async processNode(node: PipelineNode, params: Record<string, unknown>, outcomes: Map<PipelineNode, NodeOutcome>): Promise<NodeOutcome> {
+    const blocked = this.blockedBy(node, outcomes);
+    if (blocked) return { result: blocked, artifacts: {} };
+    this.reporter.nodeStarted(node.id);
+    const started = Date.now();
+    try {
+      return await this.driveNode(node, params, outcomes, started);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      return {
+        result: { id: node.id, component: node.component.name, state: 'failed', durationMs: Date.now() - started, attempts: 0, outputs: {}, reason: 'the driver could not prepare the node', error: err.message },
+        artifacts: {},
+      };
+    }
+  }
+
+  private nodeContexts(node: PipelineNode, key?: string): Context[] {
+    const ctxs = [...this.contexts, { type: CONTEXT_NODE, name: `${this.pipeline.name}.${node.id}` }];
+    if (key) ctxs.push({ type: CONTEXT_CACHE, name: key });
+    return ctxs;
+  }
+
+  private async driveNode(node: PipelineNode, params: Record<string, unknown>, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
+    const component = node.component;
+    const inputs: Record<string, Artifact[]> = {};
+    for (const [port, channels] of node.inputs) {
+      inputs[port] = channels.map((ch) => {
+        const a = outcomes.get(ch.node)!.artifacts[ch.port];
+        if (!a) throw new UserError(`node ${node.id}: input "${port}" has no artifact from ${ch}`);
+        return a;
+      });
+    }
+    const material = cacheMaterial(component, params, inputs);
+    const key = cacheKey(material);
+    const inputEvents: ArtifactAndEvent[] = Object.entries(inputs).flatMap(([port, arts]) =>
+      arts.map((artifact, index) => ({ artifact, event: { type: EventType.INPUT, path: [{ key: port }, { index }] } })),
+    );
+    const baseProps: Properties = {
+      node_id: node.id,
+      pipeline_name: this.pipeline.name,
+      run_id: this.runId,
+      cache_key: key,
+      cache_material: material as unknown as PropertyValue,
+      parameters: params as PropertyValue,
+      runtime_version: RUNTIME_VERSION,
+    };
+
+    let reason: string;
+    if (this.opts.noCache) reason = 'cache disabled for this run (--no-cache)';
+    else if (!node.cache) reason = 'cache disabled for this node';
+    else {
+      const lookup = await lookupCache(this.store, component, key);
+      if (lookup.hit) {
+        const { execution, outputs } = lookup.hit;
+        const res = await this.store.putExecution(
+          {
+            type: component.name,
+            name: `${this.runId}:${node.id}`,
+            lastKnownState: ExecutionState.CACHED,
+            properties: { component_version: component.version },
+            customProperties: { ...baseProps, cached_from_execution: Number(execution.customProperties?.cached_from_execution ?? execution.id), duration_ms: Date.now() - started },
+          },
+          [
+            ...inputEvents,
+            ...Object.entries(outputs).map(([port, artifact]) => ({ artifact, event: { type: EventType.OUTPUT, path: [{ key: port }, { index: 0 }] } })),
+          ],
+          this.nodeContexts(node, key),
+        );
+        // Point at the execution that produced the outputs, not at an earlier reuse of them.
+        const source = Number(execution.customProperties?.cached_from_execution ?? execution.id);
+        const runOf = execution.customProperties?.run_id;
+        return {
+          result: {
+            id: node.id,
+            component: component.name,
+            state: 'cached',
+            durationMs: Date.now() - started,
+            attempts: 0,
+            executionId: res.executionId,
+            outputs: Object.fromEntries(Object.entries(outputs).map(([p, a]) => [p, a.uri])),
+            reason: `reused outputs of execution ${source}${runOf ? ` (last used by run ${runOf})` : ''}: same component version, parameters and input artifacts`,
+          },
+          artifacts: outputs,
+        };
+      }
+      reason = await this.missReason(node, material, lookup.why);
+    }
+    return this.executeNode(node, params, inputs, inputEvents, baseProps, key, reason, started);
+  }
+
+  private async missReason(node: PipelineNode, material: CacheMaterial, why: string): Promise<string> {
+    const [nodeCtx] = await this.store.getContexts({ type: CONTEXT_NODE, name: `${this.pipeline.name}.${node.id}` });
+    if (!nodeCtx) return 'first execution of this node';
+    const [prev] = await this.store.getExecutions({ contextId: nodeCtx.id, state: [ExecutionState.COMPLETE, ExecutionState.CACHED], newestFirst: true, limit: 1 });
+    const before = prev?.customProperties?.cache_material as CacheMaterial | undefined;
+    if (!prev || !before) return `cache miss: ${why}`;
+    const diffs = explainDifference(before, material);
+    return diffs.length ? `cache miss: since execution ${prev.id}: ${diffs.join('; ')}` : `cache miss: ${why}`;
+  }
+
+  private async executeNode(
+    node: PipelineNode,
+    params: Record<string, unknown>,
+    inputs: Record<string, Artifact[]>,
+    inputEvents: ArtifactAndEvent[],
+    baseProps: Properties,
+    key: string,
+    reason: string,
+    started: number,
+  ): Promise<NodeOutcome> {
+    const component = node.component;
+    const contexts = this.nodeContexts(node, key);
+    const execution = {
+      type: component.name,
+      name: `${this.runId}:${node.id}`,
+      lastKnownState: ExecutionState.RUNNING,
+      properties: { component_version: component.version },
+      customProperties: { ...baseProps, runner_host: os.hostname(), runner_pid: process.pid },
+    };
+    const { executionId } = await this.store.putExecution(execution, inputEvents, contexts);
+
+    // Outputs are registered PENDING before the executor starts (MLMD's PENDING_OUTPUT), so a killed run leaves a trace to clean up.
+    const ports = Object.keys(component.outputs);
+    const pending: Artifact[] = ports.map((port) => ({
+      type: component.outputs[port].type.name,
+      uri: joinUri(this.root, this.pipeline.name, node.id, port, String(executionId)),
+      name: `${this.pipeline.name}:${this.runId}:${node.id}:${port}`,
+      state: ArtifactState.PENDING,
+    }));
+    const pendingRes = await this.store.putExecution(
+      { ...execution, id: executionId },
+      pending.map((artifact, i) => ({ artifact, event: { type: EventType.PENDING_OUTPUT, path: [{ key: ports[i] }, { index: 0 }] } })),
+      contexts,
+    );
+    pending.forEach((a, i) => (a.id = pendingRes.artifactIds[i]));
+
+    const nodeDir = path.join(this.logDir, node.id);
+    const logFile = path.join(this.logDir, `${node.id}.log`);
+    const executorInput: ExecutorInput = {
+      inputs: {
+        parameterValues: params,
+        artifacts: Object.fromEntries(
+          Object.entries(inputs).map(([port, arts]) => [
+            port,
+            { artifacts: arts.map((a) => ({ name: a.name, type: { schemaTitle: component.inputs[port].type.kfpSchemaTitle }, uri: a.uri, metadata: { ...a.customProperties, ...a.properties } })) },
+          ]),
+        ),
+      },
+      outputs: {
+        artifacts: Object.fromEntries(
+          pending.map((a, i) => [ports[i], { artifacts: [{ name: a.name, type: { schemaTitle: component.outputs[ports[i]].type.kfpSchemaTitle }, uri: a.uri }] }]),
+        ),
+        outputFile: path.join(nodeDir, 'executor-output.json'),
+      },
+    };
+    await fs.promises.mkdir(nodeDir, { recursive: true });
+    const inputFile = path.join(nodeDir, 'executor-input.json');
+    await fs.promises.writeFile(inputFile, JSON.stringify(executorInput, null, 2));
+
+    const retry = node.retry;
+    const maxAttempts = 1 + (retry?.maxRetries ?? 0);
+    let attempt = 0;
+    let error = '';
+    let succeeded = false;
+    for (;;) {
+      attempt++;
+      const r = await spawnExecutor({ component: component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile }, logFile, {
+        MLP_RUN_ID: this.runId,
+        MLP_NODE_ID: node.id,
+        MLP_ATTEMPT: String(attempt),
+      }).result;
+      if (r.ok) {
+        succeeded = true;
+        break;
+      }
+      error = r.error ?? 'executor failed';
+      // Leftovers of a failed attempt must not be mistaken for output.
+      for (const a of pending) await storageFor(a.uri).delete(a.uri, { recursive: true });
+      if (attempt >= maxAttempts) break;
+      const delay = Math.min(
+        (retry?.maxBackoffSeconds ?? 60) * 1000,
+        (retry?.backoffSeconds ?? 1) * 1000 * Math.pow(retry?.backoffFactor ?? 2, attempt - 1),
+      );
+      this.reporter.nodeRetrying(node.id, attempt, error, delay);
+      await new Promise((res) => setTimeout(res, delay));
+    }
+    const durationMs = Date.now() - started;
+    const base = { id: node.id, component: component.name, durationMs, attempts: attempt, executionId, reason, logFile };
+
+    if (!succeeded) {
+      await this.store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
+      await this.store.updateExecutionState(executionId, ExecutionState.FAILED, { ...execution.customProperties, error, attempts: attempt, duration_ms: durationMs, log_uri: logFile });
+      return { result: { ...base, state: 'failed', outputs: {}, error }, artifacts: {} };
+    }
+
+    const output = JSON.parse(await fs.promises.readFile(executorInput.outputs.outputFile!, 'utf8')) as ExecutorOutput;
+    const live: Artifact[] = pending.map((a, i) => {
+      const metadata = output.artifacts?.[ports[i]]?.artifacts?.[0]?.metadata ?? {};
+      return { ...a, state: ArtifactState.LIVE, ...splitProperties(component.outputs[ports[i]].type.properties, metadata) };
+    });
+    await this.store.putExecution(
+      {
+        ...execution,
+        id: executionId,
+        lastKnownState: ExecutionState.COMPLETE,
+        customProperties: { ...execution.customProperties, attempts: attempt, duration_ms: durationMs, log_uri: logFile },
+      },
+      live.map((artifact, i) => ({ artifact, event: { type: EventType.OUTPUT, path: [{ key: ports[i] }, { index: 0 }] } })),
+      contexts,
+    );
+    return {
+      result: { ...base, state: 'executed', outputs: Object.fromEntries(live.map((a, i) => [ports[i], a.uri])) },
+      artifacts: Object.fromEntries(live.map((a, i) => [ports[i], a])),
+    };
+  }
+}
+
+export async function runPipeline(pipeline: Pipeline, opts: RunOptions): Promise<RunSummary> {
+  return new LocalRunner(pipeline, opts).run();
+}

@@ -1,0 +1,39 @@
+// Cleans up after a runner that died (SIGKILL, power loss): its RUNNING executions on this host whose
+// process is gone become CANCELED, their PENDING outputs ABANDONED and any files under their URIs removed,
+// so nothing a killed node wrote is LIVE or looks complete.
+
+import * as os from 'os';
+import { ArtifactState, EventType, ExecutionState, type MetadataStore } from '../metadata/types';
+import { storageFor } from '../storage';
+import { CONTEXT_PIPELINE } from './mlmd-types';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Returns the ids of the executions it abandoned. */
+export async function abandonDeadExecutions(store: MetadataStore, pipeline: string): Promise<number[]> {
+  const [ctx] = await store.getContexts({ type: CONTEXT_PIPELINE, name: pipeline });
+  if (!ctx) return [];
+  const running = await store.getExecutions({ contextId: ctx.id, state: ExecutionState.RUNNING });
+  const host = os.hostname();
+  const dead = running.filter((e) => {
+    const p = e.customProperties ?? {};
+    // Only this host's processes can be checked; other hosts' runs are left alone.
+    return p.runner_host === host && typeof p.runner_pid === 'number' && !processAlive(p.runner_pid);
+  });
+  for (const e of dead) {
+    const events = await store.getEvents({ executionIds: [e.id!] });
+    const pendingIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT).map((ev) => ev.artifactId);
+    const pending = pendingIds.length ? await store.getArtifacts({ ids: pendingIds, state: ArtifactState.PENDING }) : [];
+    for (const a of pending) await storageFor(a.uri).delete(a.uri, { recursive: true });
+    if (pending.length) await store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
+    await store.updateExecutionState(e.id!, ExecutionState.CANCELED, { error: 'the runner process died during this execution' });
+  }
+  return dead.map((e) => e.id!);
+}

@@ -1,0 +1,39 @@
+// What a run reports: per-node outcomes and the run summary printed by `mlp run --json`.
+
+export type NodeState = 'executed' | 'cached' | 'failed' | 'skipped' | 'upstream_failed';
+
+export interface NodeResult {
+  id: string;
+  component: string;
+  state: NodeState;
+  durationMs: number;
+  attempts: number;
+  /** MLMD execution id (absent when nothing was recorded). */
+  executionId?: number;
+  /** Output URIs by port (executed or cached nodes). */
+  outputs: Record<string, string>;
+  /** Why the node ran, was reused or was skipped (what `--explain` prints). */
+  reason: string;
+  error?: string;
+  logFile?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  pipeline: string;
+  state: 'COMPLETE' | 'FAILED';
+  startedAt: string;
+  durationMs: number;
+  root: string;
+  parameters: Record<string, unknown>;
+  nodes: NodeResult[];
+}
+
+/** Progress callbacks; the CLI renders them as lines or a live view. */
+export interface RunReporter {
+  runStarted(runId: string, pipeline: string, nodeIds: string[]): void;
+  nodeStarted(id: string): void;
+  nodeRetrying(id: string, attempt: number, error: string, delayMs: number): void;
+  nodeFinished(result: NodeResult): void;
+  runFinished(summary: RunSummary): void;
+}
