@@ -1,10 +1,21 @@
 // Artifact store on Google Cloud Storage (gs://bucket/path) via @google-cloud/storage. GCS has no rename, so
 // publishing uploads every file under the final prefix and writes the commit marker object last.
 
-import { File, IdempotencyStrategy, Storage, type ApiError, type GetFilesOptions, type GetFilesResponse, type StorageOptions } from '@google-cloud/storage';
-import { promises as fsp } from 'fs';
+import {
+  CRC32C,
+  File,
+  IdempotencyStrategy,
+  Storage,
+  type ApiError,
+  type FileMetadata,
+  type GetFilesOptions,
+  type GetFilesResponse,
+  type StorageOptions,
+} from '@google-cloud/storage';
+import { createHash } from 'crypto';
+import { createWriteStream, promises as fsp } from 'fs';
 import * as path from 'path';
-import { PassThrough, Writable, finished, type Readable } from 'stream';
+import { Transform, Writable, finished, type Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { UserError } from '../core/errors';
 import { artifactFiles, compare, mapLimit, makeManifest, md5OfFile, md5Tap, parseManifest, type LocalFile } from './common';
@@ -71,11 +82,9 @@ export class GcsStorage implements ArtifactStorage {
   }
 
   async readFile(uri: string): Promise<Buffer> {
-    try {
-      return (await this.fileOf(uri).download({ validation: 'crc32c' }))[0];
-    } catch (err) {
+    return this.readVerified(uri).catch((err) => {
       throw gcsError(err, 'reading', uri);
-    }
+    });
   }
 
   async writeFile(uri: string, data: Buffer | string): Promise<void> {
@@ -88,15 +97,9 @@ export class GcsStorage implements ArtifactStorage {
   }
 
   async createReadStream(uri: string): Promise<Readable> {
-    const file = this.fileOf(uri);
-    // Asking for the metadata first turns a missing object into a rejected promise instead of a stream error.
-    await file.getMetadata().catch((err) => {
+    return this.verifiedReadStream(this.fileOf(uri), uri).catch((err) => {
       throw gcsError(err, 'reading', uri);
     });
-    const out = new PassThrough();
-    const source = file.createReadStream({ validation: 'crc32c' });
-    source.on('error', (err) => out.destroy(gcsError(err, 'reading', uri) as Error));
-    return source.pipe(out);
   }
 
   /** A resumable upload (size unknown up front); 'finish' is emitted only once the object is stored and verified. */
@@ -147,7 +150,8 @@ export class GcsStorage implements ArtifactStorage {
       const tap = md5Tap();
       const dst = this.fileOf(joinUri(dstUri, relOf(f)));
       const resumable = Number(f.metadata.size ?? 0) > this.resumableThreshold;
-      await pipeline(f.createReadStream({ validation: 'crc32c' }), tap.stream, dst.createWriteStream({ resumable, validation: 'md5' }));
+      const source = await this.verifiedReadStream(f, `gs://${f.bucket.name}/${f.name}`);
+      await pipeline(source, tap.stream, dst.createWriteStream({ resumable, validation: 'md5' }));
       checkMd5(dst, tap.result().md5);
     };
     // A copied commit marker goes last, so the copy of a committed artifact is only committed once complete.
@@ -192,7 +196,12 @@ export class GcsStorage implements ArtifactStorage {
       await mapLimit(files, this.concurrency, async (f) => {
         const destination = path.join(root, ...f.name.slice(folderPrefix(prefixPath).length).split('/'));
         await fsp.mkdir(path.dirname(destination), { recursive: true });
-        await f.download({ destination, validation: 'crc32c' });
+        const source = await this.verifiedReadStream(f, `gs://${f.bucket.name}/${f.name}`);
+        // A file that failed its checksum is not left behind for an executor to pick up.
+        await pipeline(source, createWriteStream(destination)).catch(async (err) => {
+          await fsp.rm(destination, { force: true });
+          throw err;
+        });
       });
     } catch (err) {
       throw gcsError(err, 'downloading', uri);
@@ -203,7 +212,7 @@ export class GcsStorage implements ArtifactStorage {
     const markerUri = joinUri(uri, COMMIT_MARKER);
     let text: string;
     try {
-      text = (await this.fileOf(markerUri).download({ validation: 'crc32c' }))[0].toString('utf8');
+      text = (await this.readVerified(markerUri)).toString('utf8');
     } catch (err) {
       if ((err as ApiError).code === 404 && !isMissingBucket(err)) return undefined;
       throw gcsError(err, 'reading the commit of', uri);
@@ -227,6 +236,28 @@ export class GcsStorage implements ArtifactStorage {
     return { path: file.rel, size, md5 };
   }
 
+  /** A whole object, checksum-verified; API errors are left unmapped so callers can tell "absent" apart. */
+  private async readVerified(uri: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.verifiedReadStream(this.fileOf(uri), uri)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * A read stream (opened once the object's metadata is known) that fails at its end unless the bytes match the md5 (else crc32c) GCS recorded for the object.
+   * Checked here rather than by the library's `validation`, which silently skips objects whose responses lack
+   * x-goog-stored-content-encoding (the emulator's do). The read is pinned to the generation whose checksum
+   * we hold, so an object overwritten meanwhile cannot pass as corrupt or slip through.
+   */
+  private async verifiedReadStream(file: File, uri: string): Promise<Readable> {
+    const [metadata] = await file.getMetadata();
+    const check = checksumCheck(metadata, uri);
+    const source = file.bucket.file(file.name, { generation: metadata.generation }).createReadStream({ validation: false });
+    source.on('error', (err) => check.destroy(gcsError(err, 'reading', uri) as Error));
+    check.on('close', () => source.destroy());
+    return source.pipe(check);
+  }
+
   private fileOf(uri: string): File {
     const { bucket, path: name } = parseGcsUri(uri);
     if (!name || name.endsWith('/')) throw new UserError(`${uri} names a folder, not an object`);
@@ -242,7 +273,7 @@ export class GcsStorage implements ArtifactStorage {
       while (query) {
         const [files, next]: GetFilesResponse = await this.client.bucket(bucket).getFiles(query);
         out.push(...files.filter((f) => !f.name.endsWith('/')));
-        query = 'pageToken' in next && next.pageToken ? (next as GetFilesOptions) : undefined;
+        query = next && 'pageToken' in next && next.pageToken ? (next as GetFilesOptions) : undefined;
       }
     } catch (err) {
       throw gcsError(err, action, uri);
@@ -255,6 +286,24 @@ export class GcsStorage implements ArtifactStorage {
 function folderPrefix(name: string): string {
   const trimmed = name.replace(/\/+$/, '');
   return trimmed ? `${trimmed}/` : '';
+}
+
+/** Pass-through that compares what flowed through with the object's recorded md5 (or crc32c) at the end. */
+function checksumCheck(metadata: FileMetadata, uri: string): Transform {
+  const md5 = metadata.md5Hash ? createHash('md5') : undefined;
+  const crc = new CRC32C();
+  const expected = metadata.md5Hash ?? metadata.crc32c;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (md5) md5.update(chunk);
+      else crc.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const actual = md5 ? md5.digest('base64') : crc.toString();
+      cb(actual === expected ? null : new UserError(`reading ${uri}: checksum mismatch, the data was corrupted in transit or at rest`));
+    },
+  });
 }
 
 function checkMd5(file: File, expectedHex: string): void {

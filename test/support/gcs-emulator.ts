@@ -42,16 +42,15 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
   const { EmulatorRegistry } = require('firebase-tools/lib/emulator/registry') as { EmulatorRegistry: Registry };
 
   const port = await freePort();
-  // The emulator puts its blob folder under os.tmpdir() when constructed; TMPDIR steers it into our temp dir.
-  const savedTmp = process.env.TMPDIR;
-  process.env.TMPDIR = tmp;
-  let emulator: StorageEmulatorInstance;
-  try {
-    emulator = new StorageEmulator({ projectId: 'demo-mlp', host: '127.0.0.1', port, rules: [], auto_download: false });
-  } finally {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-  }
+  const blobDir = path.join(tmp, 'blobs');
+  // The emulator keeps blobs under os.tmpdir(); TMPDIR cannot steer that inside jest (the sandbox's process.env
+  // is a copy), so the folder is overridden where the emulator asks for it.
+  const Emulator = class extends StorageEmulator {
+    getPersistenceTmpDir(): string {
+      return blobDir;
+    }
+  };
+  const emulator = new Emulator({ projectId: 'demo-mlp', host: '127.0.0.1', port, rules: [], auto_download: false });
   // The security-rules runtime is a Java process; admin (unauthenticated emulator) requests never consult it.
   for (const part of [emulator._rulesRuntime, emulator._rulesManager]) {
     part.start = async () => undefined;
@@ -60,7 +59,7 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
   await EmulatorRegistry.start(emulator);
   return {
     host: `http://127.0.0.1:${port}`,
-    blobDir: path.join(tmp, 'firebase', 'storage', 'blobs'),
+    blobDir,
     async stop() {
       await EmulatorRegistry.stop('storage');
       await fs.promises.rm(tmp, { recursive: true, force: true });

@@ -1,0 +1,110 @@
+// The storage behaviour suite on gs:// against a real GCS JSON API (firebase-tools' emulator on loopback), plus
+// what only GCS does: paged listing, resumable uploads, checksum verification on download, API error mapping.
+
+import { Bucket, File } from '@google-cloud/storage';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { UserError } from '../../../runtime/core/errors';
+import { GcsStorage, joinUri, storageFor } from '../../../runtime/storage';
+import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
+import { failure, interruptedStorage } from './interrupt';
+import { emptyDir, makeDir, storageSuite } from './storage-suite';
+
+const BUCKET = 'mlp-test';
+let emulator: GcsEmulator;
+beforeAll(async () => {
+  emulator = await startGcsEmulator();
+});
+afterAll(() => emulator.stop());
+
+let roots = 0;
+const newRoot = () => `gs://${BUCKET}/root-${++roots}`;
+
+storageSuite('gcs', () => ({
+  // A small page size makes every listing in the suite span several pages.
+  storage: new GcsStorage({ apiEndpoint: emulator.host, pageSize: 2 }),
+  failingAfter: (files) => interruptedStorage('gcs', files, failure, { apiEndpoint: emulator.host }),
+  newRoot,
+  childEnv: { STORAGE_EMULATOR_HOST: emulator.host },
+}));
+
+describe('gcs storage specifics', () => {
+  let s: GcsStorage;
+  beforeAll(() => {
+    s = new GcsStorage({ apiEndpoint: emulator.host, resumableThreshold: 256 * 1024, pageSize: 3 });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('listing follows pagination across pages', async () => {
+    const root = newRoot();
+    const names = Array.from({ length: 8 }, (_, i) => `f${i}.txt`);
+    for (const n of names) await s.writeFile(joinUri(root, n), n);
+    const getFiles = jest.spyOn(Bucket.prototype, 'getFiles');
+    expect((await s.list(root)).map((e) => e.uri)).toEqual(names.map((n) => joinUri(root, n)));
+    expect(getFiles).toHaveBeenCalledTimes(3);
+  });
+
+  test('files above the resumable threshold round-trip through resumable uploads, verified on download', async () => {
+    const big = randomBytes(3 * 1024 * 1024 + 17);
+    const small = Buffer.from('small');
+    const createWriteStream = jest.spyOn(File.prototype, 'createWriteStream');
+    const final = joinUri(newRoot(), 'model');
+    const manifest = await s.publishDirectory(makeDir({ 'weights.bin': big, 'meta.txt': small }), final);
+    const resumable = new Map(
+      createWriteStream.mock.calls.map((call, i) => [path.posix.basename((createWriteStream.mock.contexts[i] as File).name), call[0]?.resumable]),
+    );
+    expect(resumable.get('weights.bin')).toBe(true);
+    expect(resumable.get('meta.txt')).toBe(false);
+    expect(manifest.files.find((f) => f.path === 'weights.bin')?.size).toBe(big.length);
+
+    expect((await s.readFile(joinUri(final, 'weights.bin'))).equals(big)).toBe(true);
+    const local = emptyDir();
+    await s.downloadTree(final, local);
+    expect(fs.readFileSync(path.join(local, 'weights.bin')).equals(big)).toBe(true);
+
+    await s.writeFile(joinUri(final, '../direct.bin'), big);
+    expect((await s.readFile(joinUri(final, '../direct.bin'))).equals(big)).toBe(true);
+  });
+
+  test('an object corrupted at rest is detected by the checksum check on download', async () => {
+    const content = randomBytes(64 * 1024);
+    const final = joinUri(newRoot(), 'data');
+    await s.publishDirectory(makeDir({ 'part-0': content }), final);
+    // Flip bytes of the stored blob; the emulator still reports the crc32c/md5 it computed at upload.
+    const blob = fs.readdirSync(emulator.blobDir).map((n) => path.join(emulator.blobDir, n)).find((p) => fs.readFileSync(p).equals(content));
+    expect(blob).toBeDefined();
+    const corrupted = Buffer.from(content);
+    corrupted[1000] ^= 0xff;
+    fs.writeFileSync(blob!, corrupted);
+
+    const uri = joinUri(final, 'part-0');
+    await expect(s.readFile(uri)).rejects.toThrow(new UserError(`reading ${uri}: checksum mismatch, the data was corrupted in transit or at rest`));
+    await expect(s.downloadTree(final, emptyDir())).rejects.toThrow('checksum mismatch');
+    const stream = await s.createReadStream(uri);
+    await expect(async () => {
+      for await (const _ of stream);
+    }).rejects.toThrow('checksum mismatch');
+  });
+
+  test('URIs that name a folder or an invalid bucket are UserErrors', async () => {
+    await expect(s.readFile(`gs://${BUCKET}/dir/`)).rejects.toThrow(`gs://${BUCKET}/dir/ names a folder, not an object`);
+    await expect(s.readFile('gs://Bad_Bucket/x')).rejects.toThrow(UserError);
+  });
+
+  test('storageFor reuses one client per configuration and honours STORAGE_EMULATOR_HOST', async () => {
+    const saved = process.env.STORAGE_EMULATOR_HOST;
+    process.env.STORAGE_EMULATOR_HOST = emulator.host;
+    try {
+      const viaEnv = storageFor(`gs://${BUCKET}/a`);
+      expect(storageFor(`gs://${BUCKET}/b`)).toBe(viaEnv);
+      expect(storageFor(`gs://${BUCKET}/a`, { gcs: { pageSize: 5 } })).not.toBe(viaEnv);
+      const uri = joinUri(newRoot(), 'env.txt');
+      await viaEnv.writeFile(uri, 'via env');
+      expect((await s.readFile(uri)).toString()).toBe('via env');
+    } finally {
+      if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
+      else process.env.STORAGE_EMULATOR_HOST = saved;
+    }
+  });
+});
