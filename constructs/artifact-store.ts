@@ -1,0 +1,235 @@
+// ArtifactStore: the platform's Cloud Storage buckets (raw data, pipeline root, models, staging, access logs), secure by
+// default, with lifecycle presets and least-privilege grant methods including the Storage Transfer Service agent's roles.
+import { Construct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-google/lib/storage-bucket';
+import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
+import { DataGoogleStorageTransferProjectServiceAccount } from '@cdktf/provider-google/lib/data-google-storage-transfer-project-service-account';
+import { ConstructValidationError, validateGcpLabels } from './errors';
+import { IPrincipal } from './principal';
+
+/** The Storage Transfer Service agent of the provider's project (one per stack, id `storage-transfer-agent`). */
+export class StorageTransferAgent extends Construct implements IPrincipal {
+  /** Returns the stack's agent, creating the data source on first use. */
+  static of(scope: Construct): StorageTransferAgent {
+    const stack = TerraformStack.of(scope);
+    return (stack.node.tryFindChild('storage-transfer-agent') as StorageTransferAgent | undefined) ?? new StorageTransferAgent(stack, 'storage-transfer-agent');
+  }
+  readonly principalId = 'transfer-agent';
+  readonly iamMember: string;
+  readonly email: string;
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const data = new DataGoogleStorageTransferProjectServiceAccount(this, 'account', {});
+    this.email = data.email;
+    this.iamMember = `serviceAccount:${data.email}`;
+  }
+}
+
+/** Role slugs used in IAM construct ids (`<slug>-<principalId>`): a contract. */
+const ROLE_SLUGS: { readonly [role: string]: string } = {
+  'roles/storage.objectViewer': 'read',
+  'roles/storage.objectUser': 'write',
+  'roles/storage.legacyBucketReader': 'transfer-bucket-read',
+  'roles/storage.legacyBucketWriter': 'transfer-bucket-write',
+  'roles/storage.objectCreator': 'create',
+};
+
+/** One bucket of the store with its grant methods. */
+export class ArtifactBucket extends Construct {
+  readonly bucket: StorageBucket;
+  /** Bucket name (literal). */
+  readonly bucketName: string;
+
+  constructor(scope: Construct, id: string, bucket: (scope: Construct) => StorageBucket, bucketName: string) {
+    super(scope, id);
+    this.bucket = bucket(this);
+    this.bucketName = bucketName;
+  }
+
+  /** `gs://<name>` */
+  get url(): string { return `gs://${this.bucketName}`; }
+
+  /** Read objects (roles/storage.objectViewer). */
+  grantRead(principal: IPrincipal): void { this.grant(principal, 'roles/storage.objectViewer'); }
+  /** Read, create, overwrite and delete objects, no IAM changes (roles/storage.objectUser). */
+  grantWrite(principal: IPrincipal): void { this.grant(principal, 'roles/storage.objectUser'); }
+  /** The Storage Transfer Service agent may read this bucket as a transfer source (objectViewer + legacyBucketReader). */
+  grantTransferSource(agent: IPrincipal = StorageTransferAgent.of(this)): void {
+    this.grant(agent, 'roles/storage.objectViewer');
+    this.grant(agent, 'roles/storage.legacyBucketReader');
+  }
+  /** The Storage Transfer Service agent may write this bucket as a transfer sink (legacyBucketWriter). */
+  grantTransferSink(agent: IPrincipal = StorageTransferAgent.of(this)): void {
+    this.grant(agent, 'roles/storage.legacyBucketWriter');
+  }
+  /** @internal */
+  grant(principal: IPrincipal, role: string): StorageBucketIamMember {
+    const id = `${ROLE_SLUGS[role] ?? role.replace(/^roles\//, '').replace(/\./g, '-')}-${principal.principalId}`;
+    const existing = this.node.tryFindChild(id) as StorageBucketIamMember | undefined;
+    return existing ?? new StorageBucketIamMember(this, id, { bucket: this.bucket.name, role, member: principal.iamMember });
+  }
+}
+
+export interface ArtifactStoreProps {
+  /** Globally unique bucket name prefix; buckets are `<prefix>-raw-data`, `-pipeline-root`, `-models`, `-staging`, `-access-logs`. */
+  readonly bucketPrefix: string;
+  /** Bucket location, e.g. `US-CENTRAL1` or `US`. */
+  readonly location: string;
+  /**
+   * Project of the buckets.
+   * @default - the provider's project
+   */
+  readonly project?: string;
+  /**
+   * Days after which staging objects and `tmp/` objects under the pipeline root are deleted.
+   * @default 7
+   */
+  readonly tempArtifactTtlDays?: number;
+  /**
+   * Days after which raw data moves to Nearline.
+   * @default 30
+   */
+  readonly rawDataNearlineAfterDays?: number;
+  /**
+   * Days after which raw data moves to Coldline.
+   * @default 90
+   */
+  readonly rawDataColdlineAfterDays?: number;
+  /**
+   * Days a noncurrent (overwritten/deleted) object version is kept.
+   * @default 30
+   */
+  readonly noncurrentVersionTtlDays?: number;
+  /**
+   * Soft delete retention in days (0 turns soft delete off; max 90).
+   * @default 7
+   */
+  readonly softDeleteRetentionDays?: number;
+  /**
+   * Cloud KMS key for CMEK (`projects/.../cryptoKeys/...`); the GCS service agent needs encrypter/decrypter on it.
+   * @default - Google-managed encryption keys
+   */
+  readonly kmsKeyName?: string;
+  /**
+   * Retention policy on raw data in days (objects cannot be deleted or overwritten before).
+   * @default - no retention policy
+   */
+  readonly rawDataRetentionDays?: number;
+  /**
+   * Days access logs are kept.
+   * @default 365
+   */
+  readonly accessLogTtlDays?: number;
+  /**
+   * Let `terraform destroy` delete non-empty buckets.
+   * @default false
+   */
+  readonly forceDestroy?: boolean;
+  /**
+   * Labels on every bucket.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+/**
+ * The platform's buckets. Construct ids: `raw-data`, `pipeline-root`, `models`, `staging`, `access-logs`, each holding `bucket`.
+ * Every bucket: uniform bucket-level access, public access prevention enforced, versioning, soft delete; data buckets log
+ * access to `access-logs`.
+ */
+export class ArtifactStore extends Construct {
+  readonly rawData: ArtifactBucket;
+  readonly pipelineRoot: ArtifactBucket;
+  readonly models: ArtifactBucket;
+  readonly staging: ArtifactBucket;
+  readonly accessLogs: ArtifactBucket;
+
+  constructor(scope: Construct, id: string, props: ArtifactStoreProps) {
+    super(scope, id);
+    const fail = (msg: string) => new ConstructValidationError('ArtifactStore', this, msg);
+    if (!/^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$/.test(props.bucketPrefix)) {
+      throw fail(`bucketPrefix '${props.bucketPrefix}' is invalid; use 3-50 lowercase letters, digits or '-' (bucket names add up to 14 characters).`);
+    }
+    if (props.bucketPrefix.startsWith('goog') || props.bucketPrefix.includes('google')) throw fail(`bucketPrefix '${props.bucketPrefix}' may not start with 'goog' or contain 'google'.`);
+    const ttl = props.tempArtifactTtlDays ?? 7;
+    const nearline = props.rawDataNearlineAfterDays ?? 30;
+    const coldline = props.rawDataColdlineAfterDays ?? 90;
+    const noncurrent = props.noncurrentVersionTtlDays ?? 30;
+    const softDelete = props.softDeleteRetentionDays ?? 7;
+    const logTtl = props.accessLogTtlDays ?? 365;
+    for (const [field, v] of [['tempArtifactTtlDays', ttl], ['rawDataNearlineAfterDays', nearline], ['rawDataColdlineAfterDays', coldline], ['noncurrentVersionTtlDays', noncurrent], ['accessLogTtlDays', logTtl]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw fail(`${field} ${v} must be a positive integer number of days.`);
+    }
+    if (coldline <= nearline) throw fail(`rawDataColdlineAfterDays (${coldline}) must be greater than rawDataNearlineAfterDays (${nearline}).`);
+    if (!Number.isInteger(softDelete) || softDelete < 0 || softDelete > 90 || (softDelete > 0 && softDelete < 7)) {
+      throw fail(`softDeleteRetentionDays ${softDelete} must be 0 (off) or between 7 and 90.`);
+    }
+    if (props.kmsKeyName !== undefined && !/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.test(props.kmsKeyName)) {
+      throw fail(`kmsKeyName '${props.kmsKeyName}' must look like projects/P/locations/L/keyRings/R/cryptoKeys/K.`);
+    }
+    if (props.rawDataRetentionDays !== undefined && (!Number.isInteger(props.rawDataRetentionDays) || props.rawDataRetentionDays < 1)) {
+      throw fail(`rawDataRetentionDays ${props.rawDataRetentionDays} must be a positive integer.`);
+    }
+    validateGcpLabels('ArtifactStore', this, props.labels);
+
+    const prefix = props.bucketPrefix;
+    const make = (name: string, lifecycle: StorageBucketLifecycleRule[], extra: { logs?: string; retentionDays?: number; versioning?: boolean }) =>
+      (s: Construct) => new StorageBucket(s, 'bucket', {
+        name,
+        project: props.project,
+        location: props.location,
+        storageClass: 'STANDARD',
+        uniformBucketLevelAccess: true,
+        publicAccessPrevention: 'enforced',
+        forceDestroy: props.forceDestroy ?? false,
+        versioning: { enabled: extra.versioning ?? true },
+        softDeletePolicy: { retentionDurationSeconds: softDelete * 86400 },
+        encryption: props.kmsKeyName ? { defaultKmsKeyName: props.kmsKeyName } : undefined,
+        retentionPolicy: extra.retentionDays ? { retentionPeriod: extra.retentionDays * 86400 } : undefined,
+        logging: extra.logs ? { logBucket: extra.logs, logObjectPrefix: name } : undefined,
+        labels: props.labels ? { ...props.labels } : undefined,
+        lifecycleRule: [
+          ...lifecycle,
+          { action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: noncurrent, withState: 'ARCHIVED' } },
+        ],
+      });
+
+    const logsName = `${prefix}-access-logs`;
+    this.accessLogs = new ArtifactBucket(this, 'access-logs',
+      make(logsName, [{ action: { type: 'Delete' }, condition: { age: logTtl } }], {}), logsName);
+    // Cloud Storage usage/access logs are written by this Google group (uniform access: IAM, not ACLs).
+    this.accessLogs.grant({ principalId: 'storage-analytics', iamMember: 'group:cloud-storage-analytics@google.com' }, 'roles/storage.objectCreator');
+    const logs = this.accessLogs.bucket.name;
+
+    const raw = `${prefix}-raw-data`;
+    this.rawData = new ArtifactBucket(this, 'raw-data', make(raw, [
+      { action: { type: 'SetStorageClass', storageClass: 'NEARLINE' }, condition: { age: nearline, matchesStorageClass: ['STANDARD'] } },
+      { action: { type: 'SetStorageClass', storageClass: 'COLDLINE' }, condition: { age: coldline, matchesStorageClass: ['STANDARD', 'NEARLINE'] } },
+    ], { logs, retentionDays: props.rawDataRetentionDays }), raw);
+    const root = `${prefix}-pipeline-root`;
+    this.pipelineRoot = new ArtifactBucket(this, 'pipeline-root', make(root, [
+      { action: { type: 'Delete' }, condition: { age: ttl, matchesPrefix: ['tmp/'] } },
+    ], { logs }), root);
+    const models = `${prefix}-models`;
+    this.models = new ArtifactBucket(this, 'models', make(models, [], { logs }), models);
+    const staging = `${prefix}-staging`;
+    this.staging = new ArtifactBucket(this, 'staging', make(staging, [
+      { action: { type: 'Delete' }, condition: { age: ttl } },
+    ], { logs }), staging);
+  }
+
+  /** The data buckets (everything except access logs). */
+  get dataBuckets(): ArtifactBucket[] {
+    return [this.rawData, this.pipelineRoot, this.models, this.staging];
+  }
+
+  /** Read access to every data bucket. */
+  grantRead(principal: IPrincipal): void { this.dataBuckets.forEach((b) => b.grantRead(principal)); }
+  /** Read/write access to every data bucket. */
+  grantWrite(principal: IPrincipal): void { this.dataBuckets.forEach((b) => b.grantWrite(principal)); }
+  /** Transfer agent may read raw data (e.g. to copy it out). */
+  grantTransferSource(agent?: IPrincipal): void { this.rawData.grantTransferSource(agent); }
+  /** Transfer agent may write raw data (ingest from S3, Azure, other buckets or on-prem). */
+  grantTransferSink(agent?: IPrincipal): void { this.rawData.grantTransferSink(agent); }
+}

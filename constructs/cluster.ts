@@ -1,0 +1,259 @@
+// MlCluster: a private, hardened GKE Standard cluster (regional or zonal) with Workload Identity, Dataplane V2,
+// shielded nodes, Binary Authorization, GCS FUSE and a dedicated least-privilege node service account.
+import { Construct } from 'constructs';
+import { ContainerCluster } from '@cdktf/provider-google/lib/container-cluster';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { BinaryAuthorizationPolicy } from '@cdktf/provider-google/lib/binary-authorization-policy';
+import { ConstructValidationError, cidrsOverlap, parseCidr, validateGcpLabels, zoneInRegion } from './errors';
+import { MlNetwork } from './network';
+
+/** A CIDR allowed to reach the control plane. */
+export interface AuthorizedNetwork {
+  /** IPv4 CIDR; `0.0.0.0/0` is refused. */
+  readonly cidr: string;
+  /** Shown in the console. */
+  readonly displayName: string;
+}
+
+/** A period in which GKE does not upgrade the cluster. */
+export interface MaintenanceExclusion {
+  readonly name: string;
+  /** RFC 3339, e.g. `2026-12-20T00:00:00Z`. */
+  readonly startTime: string;
+  /** RFC 3339. */
+  readonly endTime: string;
+  /** What is excluded. */
+  readonly scope: 'NO_UPGRADES' | 'NO_MINOR_UPGRADES' | 'NO_MINOR_OR_NODE_UPGRADES';
+}
+
+export type ReleaseChannel = 'RAPID' | 'REGULAR' | 'STABLE';
+export type BinaryAuthorizationMode = 'AUDIT' | 'ENFORCE' | 'DISABLED';
+
+export interface MlClusterProps {
+  /** Cluster name; lowercase, 1-24 chars (the node service account id is `<name>-nodes`). */
+  readonly name: string;
+  /** Project id; used for the Workload Identity pool and the node service account's roles. */
+  readonly project: string;
+  /** The network the cluster runs in. */
+  readonly network: MlNetwork;
+  /** Region (regional cluster, control plane replicated across zones) or a zone in the network's region (zonal cluster). */
+  readonly location: string;
+  /** /28 for the control plane's private endpoint, not overlapping the network's ranges, e.g. `172.16.0.0/28`. */
+  readonly masterIpv4CidrBlock: string;
+  /** Networks allowed to reach the control plane. Required and non-empty; `0.0.0.0/0` is refused. */
+  readonly masterAuthorizedNetworks: readonly AuthorizedNetwork[];
+  /**
+   * Zones for the node pools' default placement.
+   * @default - all zones of a regional cluster chosen by GKE, or the cluster's zone
+   */
+  readonly nodeLocations?: readonly string[];
+  /**
+   * Make the control plane reachable only on its private endpoint.
+   * @default false - public endpoint restricted to masterAuthorizedNetworks
+   */
+  readonly privateEndpoint?: boolean;
+  /**
+   * GKE release channel.
+   * @default 'REGULAR'
+   */
+  readonly releaseChannel?: ReleaseChannel;
+  /**
+   * Binary Authorization: `AUDIT` logs images that would be denied, `ENFORCE` blocks them (needs attestors), `DISABLED` turns it off.
+   * Creates the project's singleton Binary Authorization policy unless `DISABLED`.
+   * @default 'AUDIT'
+   */
+  readonly binaryAuthorization?: BinaryAuthorizationMode;
+  /**
+   * Attestor resource names required by the Binary Authorization policy.
+   * @default - none; images are evaluated as "deny" and, in AUDIT mode, only logged
+   */
+  readonly binaryAuthorizationAttestors?: readonly string[];
+  /**
+   * Start of the recurring maintenance window (RFC 3339, only the time-of-day and duration matter).
+   * @default '2024-01-06T02:00:00Z' (with the default end: Saturdays and Sundays 02:00-08:00 UTC)
+   */
+  readonly maintenanceStartTime?: string;
+  /**
+   * End of the recurring maintenance window (RFC 3339).
+   * @default '2024-01-06T08:00:00Z'
+   */
+  readonly maintenanceEndTime?: string;
+  /**
+   * RRULE of the maintenance window.
+   * @default 'FREQ=WEEKLY;BYDAY=SA,SU'
+   */
+  readonly maintenanceRecurrence?: string;
+  /**
+   * Periods without upgrades (e.g. a release freeze).
+   * @default - none
+   */
+  readonly maintenanceExclusions?: readonly MaintenanceExclusion[];
+  /**
+   * Terraform deletion protection for the cluster.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Resource labels on the cluster.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+/** The platform's GKE Standard cluster. Construct ids: `cluster`, `node-sa`, `node-sa-default-node-role`, `binauthz-policy`. */
+export class MlCluster extends Construct {
+  readonly cluster: ContainerCluster;
+  /** Dedicated node service account (roles/container.defaultNodeServiceAccount only). */
+  readonly nodeServiceAccount: ServiceAccount;
+  readonly name: string;
+  readonly project: string;
+  /** Region or zone, as given. */
+  readonly location: string;
+  readonly region: string;
+  readonly regional: boolean;
+  /** `<project>.svc.id.goog`. */
+  readonly workloadPool: string;
+
+  constructor(scope: Construct, id: string, props: MlClusterProps) {
+    super(scope, id);
+    const fail = (msg: string) => new ConstructValidationError('MlCluster', this, msg);
+    if (!/^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/.test(props.name)) {
+      throw fail(`name '${props.name}' is invalid; use 1-24 lowercase letters, digits or '-', starting with a letter.`);
+    }
+    const region = props.network.region;
+    const regional = props.location === region;
+    if (!regional && !zoneInRegion(props.location, region)) {
+      throw fail(`location '${props.location}' is neither the network's region ${region} nor a zone in it; use ${region} (regional) or ${region}-a/b/c (zonal).`);
+    }
+    for (const zone of props.nodeLocations ?? []) {
+      if (!zoneInRegion(zone, region)) throw fail(`nodeLocations zone '${zone}' is not in region ${region}.`);
+    }
+    if (props.masterAuthorizedNetworks.length === 0) {
+      throw fail('masterAuthorizedNetworks is empty; list the CIDRs (VPN, CI runners, bastion) that may reach the control plane.');
+    }
+    for (const net of props.masterAuthorizedNetworks) {
+      const parsed = parseCidr(net.cidr);
+      if (!parsed) throw fail(`masterAuthorizedNetworks entry '${net.displayName}' has invalid CIDR '${net.cidr}'; use an IPv4 CIDR like 203.0.113.0/24.`);
+      if (parsed.prefix === 0) {
+        throw fail(`masterAuthorizedNetworks entry '${net.displayName}' is ${net.cidr}, which opens the control plane to the whole internet; list specific CIDRs (VPN, CI runners) instead.`);
+      }
+    }
+    const master = parseCidr(props.masterIpv4CidrBlock);
+    if (!master || master.prefix !== 28) throw fail(`masterIpv4CidrBlock '${props.masterIpv4CidrBlock}' must be a /28, e.g. 172.16.0.0/28.`);
+    for (const [field, cidr] of Object.entries(props.network.cidrs)) {
+      if (cidrsOverlap(cidr, props.masterIpv4CidrBlock)) throw fail(`masterIpv4CidrBlock ${props.masterIpv4CidrBlock} overlaps the network's ${field} range ${cidr}; pick an unused /28.`);
+    }
+    const binauthz = props.binaryAuthorization ?? 'AUDIT';
+    const attestors = props.binaryAuthorizationAttestors ?? [];
+    if (binauthz === 'ENFORCE' && attestors.length === 0) {
+      throw fail("binaryAuthorization 'ENFORCE' without binaryAuthorizationAttestors would block every workload; add attestors or use 'AUDIT'.");
+    }
+    const exclusionNames = new Set<string>();
+    for (const ex of props.maintenanceExclusions ?? []) {
+      if (exclusionNames.has(ex.name)) throw fail(`maintenance exclusion '${ex.name}' is listed twice; names must be unique.`);
+      exclusionNames.add(ex.name);
+      if (!(Date.parse(ex.startTime) < Date.parse(ex.endTime))) throw fail(`maintenance exclusion '${ex.name}' must start (${ex.startTime}) before it ends (${ex.endTime}), both RFC 3339.`);
+    }
+    validateGcpLabels('MlCluster', this, props.labels);
+
+    this.name = props.name;
+    this.project = props.project;
+    this.location = props.location;
+    this.region = region;
+    this.regional = regional;
+    this.workloadPool = `${props.project}.svc.id.goog`;
+
+    this.nodeServiceAccount = new ServiceAccount(this, 'node-sa', {
+      accountId: `${props.name}-nodes`,
+      project: props.project,
+      displayName: `GKE nodes of ${props.name} (least privilege)`,
+    });
+    new ProjectIamMember(this, 'node-sa-default-node-role', {
+      project: props.project,
+      role: 'roles/container.defaultNodeServiceAccount',
+      member: `serviceAccount:${this.nodeServiceAccount.email}`,
+    });
+
+    this.cluster = new ContainerCluster(this, 'cluster', {
+      name: props.name,
+      project: props.project,
+      location: props.location,
+      nodeLocations: props.nodeLocations ? [...props.nodeLocations] : undefined,
+      network: props.network.network.id,
+      subnetwork: props.network.subnetwork.id,
+      networkingMode: 'VPC_NATIVE',
+      ipAllocationPolicy: {
+        clusterSecondaryRangeName: props.network.podsRangeName,
+        servicesSecondaryRangeName: props.network.servicesRangeName,
+      },
+      // The default pool is created then removed; its config still follows the hardened baseline.
+      removeDefaultNodePool: true,
+      initialNodeCount: 1,
+      nodeConfig: {
+        serviceAccount: this.nodeServiceAccount.email,
+        oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+        imageType: 'COS_CONTAINERD',
+        workloadMetadataConfig: { mode: 'GKE_METADATA' },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+        metadata: { 'disable-legacy-endpoints': 'true' },
+      },
+      privateClusterConfig: {
+        enablePrivateNodes: true,
+        enablePrivateEndpoint: props.privateEndpoint ?? false,
+        masterIpv4CidrBlock: props.masterIpv4CidrBlock,
+        masterGlobalAccessConfig: { enabled: true },
+      },
+      masterAuthorizedNetworksConfig: {
+        gcpPublicCidrsAccessEnabled: false,
+        cidrBlocks: props.masterAuthorizedNetworks.map((n) => ({ cidrBlock: n.cidr, displayName: n.displayName })),
+      },
+      masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+      workloadIdentityConfig: { workloadPool: this.workloadPool },
+      releaseChannel: { channel: props.releaseChannel ?? 'REGULAR' },
+      // Dataplane V2 enforces Kubernetes NetworkPolicy natively (no Calico network_policy block).
+      datapathProvider: 'ADVANCED_DATAPATH',
+      enableShieldedNodes: true,
+      enableLegacyAbac: false,
+      enableIntranodeVisibility: true,
+      binaryAuthorization: { evaluationMode: binauthz === 'DISABLED' ? 'DISABLED' : 'PROJECT_SINGLETON_POLICY_ENFORCE' },
+      loggingConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'WORKLOADS'] },
+      monitoringConfig: { enableComponents: ['SYSTEM_COMPONENTS'], managedPrometheus: { enabled: true } },
+      securityPostureConfig: { mode: 'BASIC', vulnerabilityMode: 'VULNERABILITY_BASIC' },
+      addonsConfig: {
+        gcsFuseCsiDriverConfig: { enabled: true },
+        gcePersistentDiskCsiDriverConfig: { enabled: true },
+        httpLoadBalancing: { disabled: false },
+        horizontalPodAutoscaling: { disabled: false },
+      },
+      maintenancePolicy: {
+        recurringWindow: {
+          startTime: props.maintenanceStartTime ?? '2024-01-06T02:00:00Z',
+          endTime: props.maintenanceEndTime ?? '2024-01-06T08:00:00Z',
+          recurrence: props.maintenanceRecurrence ?? 'FREQ=WEEKLY;BYDAY=SA,SU',
+        },
+        maintenanceExclusion: (props.maintenanceExclusions ?? []).map((ex) => ({
+          exclusionName: ex.name,
+          startTime: ex.startTime,
+          endTime: ex.endTime,
+          exclusionOptions: { scope: ex.scope },
+        })),
+      },
+      deletionProtection: props.deletionProtection ?? true,
+      resourceLabels: props.labels ? { ...props.labels } : undefined,
+    });
+
+    if (binauthz !== 'DISABLED') {
+      new BinaryAuthorizationPolicy(this, 'binauthz-policy', {
+        project: props.project,
+        description: `Platform policy (${binauthz}); managed by MlCluster ${props.name}`,
+        globalPolicyEvaluationMode: 'ENABLE',
+        defaultAdmissionRule: {
+          evaluationMode: attestors.length > 0 ? 'REQUIRE_ATTESTATION' : 'ALWAYS_DENY',
+          enforcementMode: binauthz === 'ENFORCE' ? 'ENFORCED_BLOCK_AND_AUDIT_LOG' : 'DRYRUN_AUDIT_LOG_ONLY',
+          requireAttestationsBy: attestors.length > 0 ? [...attestors] : undefined,
+        },
+      });
+    }
+  }
+}

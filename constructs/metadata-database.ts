@@ -1,0 +1,211 @@
+// MetadataDatabase: Cloud SQL for PostgreSQL as the ML Metadata store - private IP only, IAM database authentication,
+// TLS required, backups + PITR, optional regional HA, query insights, both deletion protections and the logging flags
+// security scanners check. Outputs the instance connection name for the Cloud SQL Auth Proxy.
+import { Construct } from 'constructs';
+import { Fn, TerraformOutput } from 'cdktf';
+import { SqlDatabaseInstance } from '@cdktf/provider-google/lib/sql-database-instance';
+import { SqlDatabase } from '@cdktf/provider-google/lib/sql-database';
+import { SqlUser } from '@cdktf/provider-google/lib/sql-user';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { ConstructValidationError, validateGcpLabels } from './errors';
+import { MlNetwork } from './network';
+import { IPrincipal } from './principal';
+
+/** A principal that is a Google service account (needed to become an IAM database user). */
+export interface IServiceAccountPrincipal extends IPrincipal {
+  /** Service account e-mail (may be a token). */
+  readonly email: string;
+}
+
+export type PostgresVersion = 'POSTGRES_15' | 'POSTGRES_16' | 'POSTGRES_17';
+
+export interface MetadataDatabaseProps {
+  /** Instance name (lowercase, 1-80 chars; names are reserved for a week after deletion). */
+  readonly instanceName: string;
+  /** Network whose private service access connection gives the instance its private IP. */
+  readonly network: MlNetwork;
+  /** Machine tier, e.g. `db-custom-2-7680` or `db-g1-small` (shared-core: dev only, no HA). */
+  readonly tier: string;
+  /**
+   * Project id; needed to grant IAM database users `roles/cloudsql.client` and `roles/cloudsql.instanceUser`.
+   */
+  readonly project: string;
+  /**
+   * PostgreSQL major version.
+   * @default 'POSTGRES_16'
+   */
+  readonly databaseVersion?: PostgresVersion;
+  /**
+   * Regional HA (standby in another zone, automatic failover).
+   * @default false
+   */
+  readonly highAvailability?: boolean;
+  /**
+   * Point-in-time recovery (write-ahead logs kept transactionLogRetentionDays).
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * Automated backups kept.
+   * @default 7
+   */
+  readonly retainedBackups?: number;
+  /**
+   * Days of transaction logs for PITR (1-7).
+   * @default 7
+   */
+  readonly transactionLogRetentionDays?: number;
+  /**
+   * Backup start time (HH:MM, UTC).
+   * @default '03:00'
+   */
+  readonly backupStartTime?: string;
+  /**
+   * Disk size in GB (grows automatically).
+   * @default 20
+   */
+  readonly diskSizeGb?: number;
+  /**
+   * Maintenance day, 1 = Monday ... 7 = Sunday.
+   * @default 7
+   */
+  readonly maintenanceDay?: number;
+  /**
+   * Maintenance hour (UTC, 0-23).
+   * @default 4
+   */
+  readonly maintenanceHour?: number;
+  /**
+   * Terraform (`deletion_protection`) and API (`deletion_protection_enabled`) deletion protection.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Name of the database created for ML Metadata.
+   * @default 'mlmd'
+   */
+  readonly databaseName?: string;
+  /**
+   * Labels on the instance.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+const LOGGING_FLAGS: readonly { readonly name: string; readonly value: string }[] = [
+  { name: 'cloudsql.iam_authentication', value: 'on' },
+  { name: 'log_checkpoints', value: 'on' },
+  { name: 'log_connections', value: 'on' },
+  { name: 'log_disconnections', value: 'on' },
+  { name: 'log_lock_waits', value: 'on' },
+  { name: 'log_min_messages', value: 'warning' },
+  { name: 'log_min_error_statement', value: 'error' },
+  { name: 'log_temp_files', value: '0' },
+  { name: 'log_min_duration_statement', value: '-1' },
+  { name: 'log_hostname', value: 'on' },
+  { name: 'log_statement', value: 'ddl' },
+  { name: 'cloudsql.enable_pgaudit', value: 'on' },
+];
+
+/**
+ * The ML Metadata database. Construct ids: `instance`, `database`, `connection-name` (output), and per IAM user
+ * `iam-user-<principalId>`, `iam-user-<principalId>-client`, `iam-user-<principalId>-instance-user`.
+ */
+export class MetadataDatabase extends Construct {
+  readonly instance: SqlDatabaseInstance;
+  readonly database: SqlDatabase;
+  /** `project:region:instance`, for the Cloud SQL Auth Proxy / connectors. */
+  readonly connectionName: string;
+  readonly databaseName: string;
+  private readonly project: string;
+
+  constructor(scope: Construct, id: string, props: MetadataDatabaseProps) {
+    super(scope, id);
+    const fail = (msg: string) => new ConstructValidationError('MetadataDatabase', this, msg);
+    if (!/^[a-z]([a-z0-9-]{0,78}[a-z0-9])?$/.test(props.instanceName)) throw fail(`instanceName '${props.instanceName}' is invalid; use lowercase letters, digits and '-', starting with a letter (max 80).`);
+    if (!/^db-(f1-micro|g1-small|custom-\d+-\d+|perf-optimized-N-\d+|n1-(standard|highmem)-\d+)$/.test(props.tier)) {
+      throw fail(`tier '${props.tier}' is not a Cloud SQL tier like db-custom-2-7680 or db-g1-small.`);
+    }
+    const sharedCore = props.tier === 'db-f1-micro' || props.tier === 'db-g1-small';
+    if (props.highAvailability && sharedCore) throw fail(`tier ${props.tier} is shared-core and has no SLA or HA; use a db-custom-* tier with highAvailability.`);
+    const retained = props.retainedBackups ?? 7;
+    const logDays = props.transactionLogRetentionDays ?? 7;
+    if (!Number.isInteger(retained) || retained < 1 || retained > 365) throw fail(`retainedBackups ${retained} must be between 1 and 365.`);
+    if (!Number.isInteger(logDays) || logDays < 1 || logDays > 7) throw fail(`transactionLogRetentionDays ${logDays} must be between 1 and 7.`);
+    const backupStart = props.backupStartTime ?? '03:00';
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(backupStart)) throw fail(`backupStartTime '${backupStart}' must be HH:MM (UTC).`);
+    const day = props.maintenanceDay ?? 7;
+    const hour = props.maintenanceHour ?? 4;
+    if (!Number.isInteger(day) || day < 1 || day > 7) throw fail(`maintenanceDay ${day} must be 1 (Monday) to 7 (Sunday).`);
+    if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw fail(`maintenanceHour ${hour} must be 0-23.`);
+    const disk = props.diskSizeGb ?? 20;
+    if (!Number.isInteger(disk) || disk < 10) throw fail(`diskSizeGb ${disk} must be an integer of at least 10.`);
+    this.databaseName = props.databaseName ?? 'mlmd';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.databaseName)) throw fail(`databaseName '${this.databaseName}' must be a lowercase identifier.`);
+    validateGcpLabels('MetadataDatabase', this, props.labels);
+    const protect = props.deletionProtection ?? true;
+    this.project = props.project;
+
+    this.instance = new SqlDatabaseInstance(this, 'instance', {
+      name: props.instanceName,
+      project: props.project,
+      region: props.network.region,
+      databaseVersion: props.databaseVersion ?? 'POSTGRES_16',
+      deletionProtection: protect,
+      dependsOn: [props.network.privateServiceConnection],
+      settings: {
+        tier: props.tier,
+        edition: 'ENTERPRISE',
+        availabilityType: props.highAvailability ? 'REGIONAL' : 'ZONAL',
+        diskAutoresize: true,
+        diskSize: disk,
+        diskType: 'PD_SSD',
+        deletionProtectionEnabled: protect,
+        userLabels: props.labels ? { ...props.labels } : undefined,
+        ipConfiguration: {
+          ipv4Enabled: false,
+          privateNetwork: props.network.network.id,
+          allocatedIpRange: props.network.privateServiceRange.name,
+          enablePrivatePathForGoogleCloudServices: true,
+          sslMode: 'ENCRYPTED_ONLY',
+        },
+        backupConfiguration: {
+          enabled: true,
+          startTime: backupStart,
+          pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true,
+          transactionLogRetentionDays: logDays,
+          backupRetentionSettings: { retainedBackups: retained, retentionUnit: 'COUNT' },
+        },
+        insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false, queryStringLength: 1024 },
+        maintenanceWindow: { day, hour, updateTrack: 'stable' },
+        databaseFlags: LOGGING_FLAGS.map((f) => ({ ...f })),
+      },
+    });
+    this.database = new SqlDatabase(this, 'database', { name: this.databaseName, instance: this.instance.name, project: props.project });
+    this.connectionName = this.instance.connectionName;
+    new TerraformOutput(this, 'connection-name', {
+      value: this.instance.connectionName,
+      description: `Cloud SQL connection name of ${props.instanceName} (for the Cloud SQL Auth Proxy)`,
+    });
+  }
+
+  /**
+   * Makes a service account an IAM database user (no password) and lets it connect
+   * (roles/cloudsql.client + roles/cloudsql.instanceUser). Database privileges are granted in SQL.
+   */
+  grantConnect(account: IServiceAccountPrincipal): SqlUser {
+    const id = `iam-user-${account.principalId}`;
+    const existing = this.node.tryFindChild(id) as SqlUser | undefined;
+    if (existing) return existing;
+    for (const [suffix, role] of [['client', 'roles/cloudsql.client'], ['instance-user', 'roles/cloudsql.instanceUser']] as const) {
+      new ProjectIamMember(this, `${id}-${suffix}`, { project: this.project, role, member: account.iamMember });
+    }
+    return new SqlUser(this, id, {
+      instance: this.instance.name,
+      project: this.project,
+      // Cloud SQL names IAM service-account users by the e-mail without `.gserviceaccount.com`.
+      name: Fn.trimsuffix(account.email, '.gserviceaccount.com'),
+      type: 'CLOUD_IAM_SERVICE_ACCOUNT',
+    });
+  }
+}

@@ -1,0 +1,108 @@
+// Shared pieces of the GKE node pool constructs: common props, the hardened node_config baseline and the
+// Kubernetes scheduling types (tolerations, taints) the pools hand to workloads.
+import { Construct } from 'constructs';
+import { ContainerNodePoolNodeConfig } from '@cdktf/provider-google/lib/container-node-pool';
+import { ConstructValidationError, validateGcpLabels } from './errors';
+import { MlCluster } from './cluster';
+
+/** A Kubernetes toleration as a pod spec expects it. */
+export interface Toleration {
+  readonly key: string;
+  readonly operator: 'Exists' | 'Equal';
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** A node taint. */
+export interface NodeTaint {
+  readonly key: string;
+  readonly value: string;
+  readonly effect: 'NO_SCHEDULE' | 'PREFER_NO_SCHEDULE' | 'NO_EXECUTE';
+}
+
+/** Props every node pool shares. */
+export interface NodePoolBaseProps {
+  /** The cluster the pool belongs to. */
+  readonly cluster: MlCluster;
+  /**
+   * Node pool name (lowercase, 1-40 chars).
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /**
+   * Boot disk size in GB.
+   * @default 100
+   */
+  readonly diskSizeGb?: number;
+  /**
+   * Boot disk type.
+   * @default 'pd-balanced'
+   */
+  readonly diskType?: 'pd-standard' | 'pd-balanced' | 'pd-ssd' | 'hyperdisk-balanced';
+  /**
+   * Extra Kubernetes node labels (keys must not use the reserved `cloud.google.com/` or `ml-platform/` prefixes).
+   * @default - only the labels the pool sets itself
+   */
+  readonly nodeLabels?: { readonly [key: string]: string };
+  /**
+   * GCP resource labels on the node VMs (cost attribution).
+   * @default - none
+   */
+  readonly resourceLabels?: { readonly [key: string]: string };
+}
+
+export const POOL_LABEL = 'ml-platform/pool';
+export const ACCELERATOR_LABEL = 'ml-platform/accelerator';
+
+/** Validates the common props and returns the pool name. */
+export function validateBase(kind: string, scope: Construct, props: NodePoolBaseProps): string {
+  const name = props.name ?? scope.node.id;
+  if (!/^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/.test(name)) {
+    throw new ConstructValidationError(kind, scope, `node pool name '${name}' is invalid; use 1-40 lowercase letters, digits or '-', starting with a letter (set name or change the construct id).`);
+  }
+  if (props.diskSizeGb !== undefined && (!Number.isInteger(props.diskSizeGb) || props.diskSizeGb < 10 || props.diskSizeGb > 65536)) {
+    throw new ConstructValidationError(kind, scope, `diskSizeGb ${props.diskSizeGb} must be an integer between 10 and 65536.`);
+  }
+  for (const key of Object.keys(props.nodeLabels ?? {})) {
+    if (key.startsWith('cloud.google.com/') || key.startsWith('ml-platform/') || key.startsWith('kubernetes.io/')) {
+      throw new ConstructValidationError(kind, scope, `node label '${key}' uses a reserved prefix; pick a key under your own prefix (e.g. team.example.com/${key.split('/').pop()}).`);
+    }
+  }
+  validateGcpLabels(kind, scope, props.resourceLabels);
+  return name;
+}
+
+/** The hardened node_config every pool starts from (GKE metadata server, shielded nodes, COS, dedicated node SA). */
+export function baseNodeConfig(props: NodePoolBaseProps, extra: {
+  readonly machineType: string;
+  readonly labels: { readonly [key: string]: string };
+  readonly taints: readonly NodeTaint[];
+  readonly spot?: boolean;
+}): ContainerNodePoolNodeConfig {
+  return {
+    machineType: extra.machineType,
+    serviceAccount: props.cluster.nodeServiceAccount.email,
+    oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+    imageType: 'COS_CONTAINERD',
+    diskSizeGb: props.diskSizeGb ?? 100,
+    diskType: props.diskType ?? 'pd-balanced',
+    spot: extra.spot ? true : undefined,
+    workloadMetadataConfig: { mode: 'GKE_METADATA' },
+    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+    metadata: { 'disable-legacy-endpoints': 'true' },
+    labels: { ...(props.nodeLabels ?? {}), ...extra.labels },
+    resourceLabels: props.resourceLabels ? { ...props.resourceLabels } : undefined,
+    taint: extra.taints.length > 0 ? extra.taints.map((t) => ({ ...t })) : undefined,
+  };
+}
+
+/** Zones of a pool must be in the cluster's region (and equal the zone of a zonal cluster's default placement if no others are set). */
+export function validateZones(kind: string, scope: Construct, cluster: MlCluster, zones: readonly string[], field: string): void {
+  if (zones.length === 0) throw new ConstructValidationError(kind, scope, `${field} is empty; list at least one zone.`);
+  if (new Set(zones).size !== zones.length) throw new ConstructValidationError(kind, scope, `${field} lists a zone twice (${zones.join(', ')}).`);
+  for (const zone of zones) {
+    if (!zone.startsWith(`${cluster.region}-`) || !/^[a-z]$/.test(zone.slice(cluster.region.length + 1))) {
+      throw new ConstructValidationError(kind, scope, `${field} zone '${zone}' is not in the cluster's region ${cluster.region}.`);
+    }
+  }
+}

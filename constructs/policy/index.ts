@@ -1,0 +1,4 @@
+// Policy pack entry point: the Aspect, its rules and report types.
+export * from './policy-pack';
+export { RULES, RULE_IDS } from './rules';
+export type { PolicyRule, ResourceJson } from './rules';

@@ -1,0 +1,239 @@
+// The policy pack's rules: checks over synthesized (snake_case, token-resolved) Terraform JSON of one resource, each
+// labelled with the Checkov id it corresponds to, or an MLP_* id where Checkov has no rule.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** Synthesized Terraform JSON of one resource (snake_case keys, tokens resolved to `${...}` strings). */
+export type ResourceJson = { readonly [key: string]: unknown };
+
+/** A finding source: the rule, and which resource types it looks at. */
+export interface PolicyRule {
+  /** Checkov id (e.g. `CKV_GCP_29`) or our own `MLP_*` id. */
+  readonly id: string;
+  /** What must hold. */
+  readonly title: string;
+  /** Terraform resource types checked. */
+  readonly resourceTypes: readonly string[];
+  /** How to fix a violation. */
+  readonly fix: string;
+  /** Returns a description of the problem, or undefined when the resource complies. */
+  check(resource: ResourceJson, type: string): string | undefined;
+}
+
+/** A single nested block: cdktf renders single blocks as objects, Terraform JSON also allows one-element lists. */
+export function block(value: unknown): { [key: string]: any } | undefined {
+  if (Array.isArray(value)) return value.length > 0 ? (value[0] as { [key: string]: any }) : undefined;
+  if (value && typeof value === 'object') return value as { [key: string]: any };
+  return undefined;
+}
+function list(value: unknown): { [key: string]: any }[] {
+  if (Array.isArray(value)) return value as { [key: string]: any }[];
+  return value && typeof value === 'object' ? [value as { [key: string]: any }] : [];
+}
+const isTrue = (v: unknown) => v === true || v === 'true';
+const isFalse = (v: unknown) => v === false || v === 'false';
+
+const CLUSTER = ['google_container_cluster'];
+const POOL = ['google_container_node_pool'];
+const NODE_CONFIG_HOLDERS = ['google_container_cluster', 'google_container_node_pool'];
+const BUCKET = ['google_storage_bucket'];
+const SQL = ['google_sql_database_instance'];
+const IAM_MEMBER_TYPES = [
+  'google_project_iam_member', 'google_project_iam_binding',
+  'google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding',
+  'google_artifact_registry_repository_iam_member', 'google_artifact_registry_repository_iam_binding',
+  'google_service_account_iam_member', 'google_service_account_iam_binding',
+];
+const PROJECT_IAM = ['google_project_iam_member', 'google_project_iam_binding'];
+
+function members(r: ResourceJson): string[] {
+  if (typeof r.member === 'string') return [r.member];
+  if (Array.isArray(r.members)) return r.members.filter((m): m is string => typeof m === 'string');
+  return [];
+}
+
+function isPostgres(r: ResourceJson): boolean {
+  return typeof r.database_version === 'string' && r.database_version.startsWith('POSTGRES');
+}
+function flag(r: ResourceJson, name: string): string | undefined {
+  const flags = list(block(r.settings)?.database_flags);
+  const f = flags.find((x) => x.name === name);
+  return f === undefined ? undefined : String(f.value);
+}
+function pgFlagRule(id: string, name: string, allowed: readonly string[]): PolicyRule {
+  return {
+    id, resourceTypes: SQL,
+    title: `PostgreSQL flag ${name} is ${allowed.join(' or ')}`,
+    fix: `add database flag ${name}=${allowed[0]} (MetadataDatabase sets it)`,
+    check: (r) => {
+      if (!isPostgres(r)) return undefined;
+      const v = flag(r, name);
+      return v !== undefined && allowed.includes(v) ? undefined : `database flag ${name} is ${v === undefined ? 'not set' : `'${v}'`}`;
+    },
+  };
+}
+function isAcceleratorPool(r: ResourceJson): boolean {
+  return list(block(r.node_config)?.guest_accelerator).length > 0;
+}
+function isTpuPool(r: ResourceJson): boolean {
+  const mt = block(r.node_config)?.machine_type;
+  return typeof mt === 'string' && /^ct\d/.test(mt);
+}
+function hasTaint(r: ResourceJson, key: string): boolean {
+  return list(block(r.node_config)?.taint).some((t) => t.key === key && t.effect === 'NO_SCHEDULE');
+}
+/** DWS pools must run without auto-repair, so CKV_GCP_9 does not apply to them. */
+function isDwsPool(r: ResourceJson): boolean {
+  return isTrue(block(r.queued_provisioning)?.enabled) || isTrue(block(r.node_config)?.flex_start);
+}
+
+export const RULES: readonly PolicyRule[] = [
+  // ---- GKE cluster
+  { id: 'CKV_GCP_1', resourceTypes: CLUSTER, title: 'GKE logging is enabled', fix: 'keep logging_service unset/logging.googleapis.com and logging_config.enable_components non-empty',
+    check: (r) => {
+      const lc = block(r.logging_config);
+      return r.logging_service === 'none' || (lc && Array.isArray(lc.enable_components) && lc.enable_components.length === 0) ? 'cluster logging is disabled' : undefined;
+    } },
+  { id: 'CKV_GCP_7', resourceTypes: CLUSTER, title: 'legacy ABAC is disabled', fix: 'set enable_legacy_abac = false',
+    check: (r) => (isTrue(r.enable_legacy_abac) ? 'legacy ABAC is enabled' : undefined) },
+  { id: 'CKV_GCP_8', resourceTypes: CLUSTER, title: 'GKE monitoring is enabled', fix: 'keep monitoring_service unset or monitoring.googleapis.com',
+    check: (r) => (r.monitoring_service === 'none' ? 'cluster monitoring is disabled' : undefined) },
+  { id: 'CKV_GCP_12', resourceTypes: CLUSTER, title: 'network policy is enforced', fix: "set datapath_provider = 'ADVANCED_DATAPATH' (Dataplane V2) or enable network_policy",
+    check: (r) => (r.datapath_provider === 'ADVANCED_DATAPATH' || isTrue(block(r.network_policy)?.enabled) ? undefined : 'neither Dataplane V2 nor network_policy is enabled') },
+  { id: 'CKV_GCP_13', resourceTypes: CLUSTER, title: 'client certificate authentication is disabled', fix: 'set master_auth.client_certificate_config.issue_client_certificate = false',
+    check: (r) => (isTrue(block(block(r.master_auth)?.client_certificate_config)?.issue_client_certificate) ? 'the cluster issues client certificates' : undefined) },
+  { id: 'CKV_GCP_18', resourceTypes: CLUSTER, title: 'the control plane is not open to the internet', fix: 'list specific CIDRs in master_authorized_networks_config, never 0.0.0.0/0',
+    check: (r) => {
+      const open = list(block(r.master_authorized_networks_config)?.cidr_blocks).find((c) => typeof c.cidr_block === 'string' && c.cidr_block.endsWith('/0'));
+      return open ? `master authorized network ${open.cidr_block} allows the whole internet` : undefined;
+    } },
+  { id: 'CKV_GCP_20', resourceTypes: CLUSTER, title: 'master authorized networks are enabled', fix: 'add master_authorized_networks_config with your CIDRs (MlCluster requires masterAuthorizedNetworks)',
+    check: (r) => (block(r.master_authorized_networks_config) ? undefined : 'master_authorized_networks_config is missing') },
+  { id: 'CKV_GCP_21', resourceTypes: CLUSTER, title: 'the cluster carries resource labels', fix: 'set resource_labels (MlCluster labels prop)',
+    check: (r) => (r.resource_labels && Object.keys(r.resource_labels as object).length > 0 ? undefined : 'resource_labels is empty') },
+  { id: 'CKV_GCP_23', resourceTypes: CLUSTER, title: 'alias IP ranges (VPC-native) are used', fix: 'set ip_allocation_policy with secondary range names',
+    check: (r) => (block(r.ip_allocation_policy) ? undefined : 'ip_allocation_policy is missing') },
+  { id: 'CKV_GCP_25', resourceTypes: CLUSTER, title: 'the cluster is private', fix: 'add private_cluster_config',
+    check: (r) => (block(r.private_cluster_config) ? undefined : 'private_cluster_config is missing') },
+  { id: 'CKV_GCP_61', resourceTypes: CLUSTER, title: 'intranode visibility is enabled', fix: 'set enable_intranode_visibility = true',
+    check: (r) => (isTrue(r.enable_intranode_visibility) ? undefined : 'enable_intranode_visibility is not true') },
+  { id: 'CKV_GCP_64', resourceTypes: CLUSTER, title: 'nodes have private IPs only', fix: 'set private_cluster_config.enable_private_nodes = true',
+    check: (r) => (isTrue(block(r.private_cluster_config)?.enable_private_nodes) ? undefined : 'private nodes are not enabled') },
+  { id: 'CKV_GCP_66', resourceTypes: CLUSTER, title: 'Binary Authorization is enabled', fix: "set binary_authorization.evaluation_mode = 'PROJECT_SINGLETON_POLICY_ENFORCE'",
+    check: (r) => {
+      const b = block(r.binary_authorization);
+      return b && (b.evaluation_mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || isTrue(b.enabled)) ? undefined : 'Binary Authorization is not enabled';
+    } },
+  { id: 'CKV_GCP_70', resourceTypes: CLUSTER, title: 'the cluster is on a release channel', fix: "set release_channel.channel to 'REGULAR' or 'STABLE'",
+    check: (r) => { const c = block(r.release_channel)?.channel; return c && c !== 'UNSPECIFIED' ? undefined : 'no release channel'; } },
+  { id: 'CKV_GCP_71', resourceTypes: CLUSTER, title: 'shielded GKE nodes are enabled', fix: 'set enable_shielded_nodes = true',
+    check: (r) => (isFalse(r.enable_shielded_nodes) ? 'shielded nodes are disabled' : undefined) },
+  { id: 'MLP_GKE_WORKLOAD_IDENTITY', resourceTypes: CLUSTER, title: 'Workload Identity is enabled', fix: "set workload_identity_config.workload_pool = '<project>.svc.id.goog'",
+    check: (r) => (block(r.workload_identity_config)?.workload_pool ? undefined : 'workload_identity_config is missing') },
+  // ---- node config (cluster default pool and node pools)
+  { id: 'CKV_GCP_69', resourceTypes: NODE_CONFIG_HOLDERS, title: 'the GKE metadata server is enabled', fix: "set node_config.workload_metadata_config.mode = 'GKE_METADATA'",
+    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return block(nc.workload_metadata_config)?.mode === 'GKE_METADATA' ? undefined : 'workload_metadata_config.mode is not GKE_METADATA'; } },
+  { id: 'CKV_GCP_68', resourceTypes: NODE_CONFIG_HOLDERS, title: 'shielded nodes boot securely', fix: 'set node_config.shielded_instance_config.enable_secure_boot = true',
+    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return isTrue(block(nc.shielded_instance_config)?.enable_secure_boot) ? undefined : 'secure boot is off'; } },
+  { id: 'CKV_GCP_72', resourceTypes: NODE_CONFIG_HOLDERS, title: 'integrity monitoring is on', fix: 'set node_config.shielded_instance_config.enable_integrity_monitoring = true',
+    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return isFalse(block(nc.shielded_instance_config)?.enable_integrity_monitoring) ? 'integrity monitoring is off' : undefined; } },
+  { id: 'CKV_GCP_22', resourceTypes: NODE_CONFIG_HOLDERS, title: 'nodes run Container-Optimized OS', fix: "set node_config.image_type = 'COS_CONTAINERD'",
+    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return typeof nc.image_type === 'string' && nc.image_type.startsWith('COS') ? undefined : `image_type is ${nc.image_type ?? 'unset'}`; } },
+  { id: 'MLP_NODE_SERVICE_ACCOUNT', resourceTypes: NODE_CONFIG_HOLDERS, title: 'nodes use a dedicated service account, not the Compute Engine default', fix: 'set node_config.service_account to the cluster node service account (MlCluster.nodeServiceAccount)',
+    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return nc.service_account && nc.service_account !== 'default' ? undefined : 'node_config.service_account is the default compute service account'; } },
+  { id: 'CKV_GCP_9', resourceTypes: POOL, title: 'node auto-repair is enabled', fix: 'set management.auto_repair = true (only DWS queued/flex-start pools may turn it off)',
+    check: (r) => (isDwsPool(r) || isTrue(block(r.management)?.auto_repair) ? undefined : 'auto_repair is off') },
+  { id: 'CKV_GCP_10', resourceTypes: POOL, title: 'node auto-upgrade is enabled', fix: 'set management.auto_upgrade = true',
+    check: (r) => (isTrue(block(r.management)?.auto_upgrade) ? undefined : 'auto_upgrade is off') },
+  { id: 'MLP_GPU_TAINT', resourceTypes: POOL, title: 'GPU pools carry the nvidia.com/gpu NoSchedule taint', fix: "add node_config.taint { key = 'nvidia.com/gpu', value = 'present', effect = 'NO_SCHEDULE' } (GpuNodePool always does)",
+    check: (r) => (isAcceleratorPool(r) && !hasTaint(r, 'nvidia.com/gpu') ? 'GPU pool without the nvidia.com/gpu taint: CPU workloads will land on GPU nodes' : undefined) },
+  { id: 'MLP_GPU_DRIVER', resourceTypes: POOL, title: 'GPU pools declare driver installation', fix: 'set guest_accelerator.gpu_driver_installation_config.gpu_driver_version',
+    check: (r) => (isAcceleratorPool(r) && list(block(r.node_config)?.guest_accelerator).some((g) => !block(g.gpu_driver_installation_config)?.gpu_driver_version) ? 'guest_accelerator without gpu_driver_installation_config' : undefined) },
+  { id: 'MLP_DWS_QUEUED', resourceTypes: POOL, title: 'queued provisioning pools use no reservation, scale from 0 and have no COMPACT placement', fix: 'set reservation_affinity NO_RESERVATION, total_min_node_count 0 and drop placement_policy',
+    check: (r) => {
+      if (!isTrue(block(r.queued_provisioning)?.enabled)) return undefined;
+      const problems: string[] = [];
+      const aff = block(block(r.node_config)?.reservation_affinity)?.consume_reservation_type;
+      if (aff !== 'NO_RESERVATION') problems.push(`reservation affinity is ${aff ?? 'unset (defaults to ANY_RESERVATION)'}`);
+      const as = block(r.autoscaling);
+      const min = as?.total_min_node_count ?? as?.min_node_count ?? 0;
+      if (min !== 0) problems.push(`autoscaling minimum is ${min}`);
+      if (block(r.placement_policy)?.type === 'COMPACT') problems.push('placement is COMPACT');
+      return problems.length ? problems.join('; ') : undefined;
+    } },
+  { id: 'MLP_DWS_FLEX_START', resourceTypes: POOL, title: 'flex-start pools have auto-repair off and no spot', fix: 'set management.auto_repair = false and node_config.spot = false',
+    check: (r) => {
+      if (!isTrue(block(r.node_config)?.flex_start)) return undefined;
+      const problems: string[] = [];
+      if (!isFalse(block(r.management)?.auto_repair)) problems.push('auto_repair is not false');
+      if (isTrue(block(r.node_config)?.spot)) problems.push('spot is true');
+      return problems.length ? problems.join('; ') : undefined;
+    } },
+  { id: 'MLP_COMPACT_SINGLE_ZONE', resourceTypes: POOL, title: 'COMPACT placement pools run in one zone', fix: 'set node_locations to exactly one zone',
+    check: (r) => (block(r.placement_policy)?.type === 'COMPACT' && !(Array.isArray(r.node_locations) && r.node_locations.length === 1) ? `COMPACT placement with node_locations ${JSON.stringify(r.node_locations ?? 'unset')}` : undefined) },
+  { id: 'MLP_TPU_PLACEMENT', resourceTypes: POOL, title: 'TPU pools have COMPACT placement with tpu_topology, one zone and the google.com/tpu taint', fix: 'use TpuNodePool, or set placement_policy { type = COMPACT, tpu_topology }, a single node location and the google.com/tpu taint',
+    check: (r) => {
+      if (!isTpuPool(r)) return undefined;
+      const problems: string[] = [];
+      const pp = block(r.placement_policy);
+      if (pp?.type !== 'COMPACT') problems.push('placement_policy is not COMPACT');
+      if (!pp?.tpu_topology) problems.push('tpu_topology is missing');
+      if (!Array.isArray(r.node_locations) || r.node_locations.length !== 1) problems.push('node_locations is not a single zone');
+      if (!hasTaint(r, 'google.com/tpu')) problems.push('google.com/tpu taint is missing');
+      return problems.length ? problems.join('; ') : undefined;
+    } },
+  // ---- buckets
+  { id: 'CKV_GCP_29', resourceTypes: BUCKET, title: 'uniform bucket-level access is enabled', fix: 'set uniform_bucket_level_access = true',
+    check: (r) => (isTrue(r.uniform_bucket_level_access) ? undefined : 'uniform bucket-level access is off') },
+  { id: 'CKV_GCP_114', resourceTypes: BUCKET, title: 'public access prevention is enforced', fix: "set public_access_prevention = 'enforced'",
+    check: (r) => (r.public_access_prevention === 'enforced' ? undefined : `public_access_prevention is ${r.public_access_prevention ?? 'inherited'}`) },
+  { id: 'CKV_GCP_62', resourceTypes: BUCKET, title: 'bucket access is logged', fix: 'set logging.log_bucket (ArtifactStore logs to its access-logs bucket)',
+    check: (r) => (block(r.logging)?.log_bucket ? undefined : 'no access logging') },
+  { id: 'CKV_GCP_78', resourceTypes: BUCKET, title: 'object versioning is enabled', fix: 'set versioning.enabled = true',
+    check: (r) => (isTrue(block(r.versioning)?.enabled) ? undefined : 'versioning is off') },
+  // ---- Cloud SQL
+  { id: 'CKV_GCP_6', resourceTypes: SQL, title: 'connections require TLS', fix: "set settings.ip_configuration.ssl_mode = 'ENCRYPTED_ONLY'",
+    check: (r) => {
+      const ip = block(block(r.settings)?.ip_configuration);
+      return ip && (ip.ssl_mode === 'ENCRYPTED_ONLY' || ip.ssl_mode === 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED' || isTrue(ip.require_ssl)) ? undefined : `ssl_mode is ${ip?.ssl_mode ?? 'unset (unencrypted allowed)'}`;
+    } },
+  { id: 'CKV_GCP_11', resourceTypes: SQL, title: 'no authorized network opens the instance to the internet', fix: 'remove 0.0.0.0/0 from settings.ip_configuration.authorized_networks',
+    check: (r) => (list(block(block(r.settings)?.ip_configuration)?.authorized_networks).some((n) => typeof n.value === 'string' && n.value.endsWith('/0')) ? 'authorized network 0.0.0.0/0' : undefined) },
+  { id: 'CKV_GCP_14', resourceTypes: SQL, title: 'automated backups are enabled', fix: 'set settings.backup_configuration.enabled = true',
+    check: (r) => (isTrue(block(block(r.settings)?.backup_configuration)?.enabled) ? undefined : 'backups are off') },
+  { id: 'CKV_GCP_60', resourceTypes: SQL, title: 'Cloud SQL has no public IP', fix: 'set settings.ip_configuration.ipv4_enabled = false and use private IP through private service access (MetadataDatabase does)',
+    check: (r) => (isFalse(block(block(r.settings)?.ip_configuration)?.ipv4_enabled) ? undefined : 'the instance has a public IPv4 address') },
+  pgFlagRule('CKV_GCP_51', 'log_checkpoints', ['on']),
+  pgFlagRule('CKV_GCP_52', 'log_connections', ['on']),
+  pgFlagRule('CKV_GCP_53', 'log_disconnections', ['on']),
+  pgFlagRule('CKV_GCP_54', 'log_lock_waits', ['on']),
+  pgFlagRule('CKV_GCP_55', 'log_min_messages', ['warning', 'error', 'log', 'fatal', 'panic', 'notice', 'info', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5']),
+  pgFlagRule('CKV_GCP_56', 'log_temp_files', ['0']),
+  pgFlagRule('CKV_GCP_57', 'log_min_duration_statement', ['-1']),
+  pgFlagRule('CKV_GCP_108', 'log_hostname', ['on']),
+  pgFlagRule('CKV_GCP_109', 'log_min_error_statement', ['error', 'warning', 'notice', 'info', 'log', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5']),
+  pgFlagRule('CKV_GCP_110', 'cloudsql.enable_pgaudit', ['on']),
+  pgFlagRule('CKV_GCP_111', 'log_statement', ['ddl', 'mod', 'all']),
+  pgFlagRule('MLP_SQL_IAM_AUTH', 'cloudsql.iam_authentication', ['on']),
+  { id: 'MLP_SQL_PITR', resourceTypes: SQL, title: 'point-in-time recovery is enabled', fix: 'set settings.backup_configuration.point_in_time_recovery_enabled = true',
+    check: (r) => (isTrue(block(block(r.settings)?.backup_configuration)?.point_in_time_recovery_enabled) ? undefined : 'PITR is off') },
+  // ---- IAM
+  { id: 'CKV_GCP_117', resourceTypes: IAM_MEMBER_TYPES, title: 'no basic roles (owner/editor/viewer)', fix: 'grant a predefined least-privilege role instead',
+    check: (r) => (['roles/owner', 'roles/editor', 'roles/viewer'].includes(String(r.role)) ? `basic role ${r.role}` : undefined) },
+  { id: 'CKV_GCP_41', resourceTypes: PROJECT_IAM, title: 'no project-wide Service Account User / Token Creator', fix: 'grant roles/iam.serviceAccountUser on the specific service account instead of the project',
+    check: (r) => (['roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator'].includes(String(r.role)) ? `${r.role} at project level` : undefined) },
+  { id: 'CKV_GCP_42', resourceTypes: PROJECT_IAM, title: 'service accounts have no admin roles at project level', fix: 'grant the specific non-admin roles the workload needs',
+    check: (r) => (members(r).some((m) => m.startsWith('serviceAccount:')) && /admin$/i.test(String(r.role)) ? `service account granted ${r.role}` : undefined) },
+  { id: 'MLP_PUBLIC_IAM', resourceTypes: IAM_MEMBER_TYPES, title: 'nothing is granted to allUsers/allAuthenticatedUsers (CKV_GCP_28 for buckets)', fix: 'grant named principals only',
+    check: (r) => { const pub = members(r).find((m) => m === 'allUsers' || m === 'allAuthenticatedUsers'); return pub ? `${pub} is granted ${r.role}` : undefined; } },
+  { id: 'MLP_TRANSFER_AGENT_LEAST_PRIVILEGE', resourceTypes: IAM_MEMBER_TYPES, title: 'the Storage Transfer agent gets objectViewer/legacyBucketReader/legacyBucketWriter, never storage.admin', fix: 'use ArtifactBucket.grantTransferSource/grantTransferSink',
+    check: (r) => (members(r).some((m) => m.includes('storage_transfer_project_service_account')) && ['roles/storage.admin', 'roles/storage.objectAdmin', 'roles/owner', 'roles/editor'].includes(String(r.role)) ? `transfer agent granted ${r.role}` : undefined) },
+  { id: 'MLP_NO_SA_KEYS', resourceTypes: ['google_service_account_key'], title: 'no service account keys', fix: 'use Workload Identity (WorkloadIdentity) or impersonation instead of keys',
+    check: () => 'a service account key is created' },
+  // ---- network
+  { id: 'CKV_GCP_26', resourceTypes: ['google_compute_subnetwork'], title: 'VPC flow logs are enabled', fix: 'set log_config on the subnet',
+    check: (r) => (block(r.log_config) ? undefined : 'no flow logs') },
+  { id: 'CKV_GCP_74', resourceTypes: ['google_compute_subnetwork'], title: 'Private Google Access is enabled', fix: 'set private_ip_google_access = true',
+    check: (r) => (isTrue(r.private_ip_google_access) ? undefined : 'Private Google Access is off') },
+];
+
+export const RULE_IDS: ReadonlySet<string> = new Set(RULES.map((r) => r.id));

@@ -1,0 +1,127 @@
+// Typed, zod-validated environment configuration for the platform stacks. A bad config fails with one line naming the
+// field path (e.g. `database.tier`), before any construct is created.
+import { z } from 'zod';
+import { GPU_ACCELERATOR_TYPES } from '../constructs/accelerators';
+import { TPU_VERSIONS } from '../constructs/tpu';
+import { parseCidr } from '../constructs/errors';
+
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, { message: 'must be an IPv4 CIDR like 10.0.0.0/20' });
+const zone = z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone like us-central1-a');
+const name = z.string().regex(/^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase letters, digits and -');
+const count = z.number().int().min(0);
+
+const gpuPool = z.object({
+  name,
+  accelerator: z.enum(GPU_ACCELERATOR_TYPES as [string, ...string[]]),
+  machineType: z.string(),
+  zones: z.array(zone).min(1),
+  minNodes: count,
+  maxNodes: z.number().int().min(1),
+  spot: z.boolean(),
+  driverVersion: z.enum(['DEFAULT', 'LATEST']),
+  queuedProvisioning: z.boolean().optional(),
+  flexStart: z.boolean().optional(),
+  gpuSharing: z.enum(['TIME_SHARING', 'MPS']).optional(),
+  maxSharedClientsPerGpu: z.number().int().optional(),
+}).strict();
+
+const tpuPool = z.object({
+  name,
+  version: z.enum(TPU_VERSIONS as [string, ...string[]]),
+  topology: z.string().regex(/^\d+(x\d+){1,2}$/, 'must look like 2x4 or 2x2x2'),
+  zone,
+  spot: z.boolean(),
+  scaleToZero: z.boolean(),
+}).strict();
+
+export const EnvironmentConfigSchema = z.object({
+  /** Environment name; the stack is `<name>-platform`. */
+  name: z.enum(['dev', 'staging', 'prod']),
+  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id'),
+  region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a region like us-central1'),
+  /** zonal: control plane and default nodes in zones[0] (cheap); regional: replicated control plane. */
+  clusterLocation: z.enum(['zonal', 'regional']),
+  zones: z.array(zone).min(1),
+  labels: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), z.string().regex(/^[a-z0-9_-]{0,63}$/)),
+  network: z.object({
+    subnetCidr: cidr,
+    podsCidr: cidr,
+    servicesCidr: cidr,
+    privateServiceAccessCidr: cidr,
+    masterCidr: cidr,
+  }).strict(),
+  authorizedNetworks: z.array(z.object({ cidr, displayName: z.string().min(1) }).strict()).min(1),
+  cluster: z.object({
+    releaseChannel: z.enum(['RAPID', 'REGULAR', 'STABLE']),
+    privateEndpoint: z.boolean(),
+    deletionProtection: z.boolean(),
+    binaryAuthorization: z.enum(['AUDIT', 'ENFORCE', 'DISABLED']),
+  }).strict(),
+  cpuPool: z.object({
+    machineType: z.string(),
+    minNodes: count,
+    maxNodes: z.number().int().min(1),
+    spot: z.boolean(),
+  }).strict(),
+  gpuPools: z.array(gpuPool),
+  tpuPools: z.array(tpuPool),
+  database: z.object({
+    tier: z.string().regex(/^db-/, 'must be a Cloud SQL tier like db-custom-2-7680'),
+    highAvailability: z.boolean(),
+    pointInTimeRecovery: z.boolean(),
+    retainedBackups: z.number().int().min(1).max(365),
+    diskSizeGb: z.number().int().min(10),
+    deletionProtection: z.boolean(),
+  }).strict(),
+  storage: z.object({
+    bucketPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$/, 'must be 3-50 lowercase letters, digits or -'),
+    location: z.string().min(2),
+    tempArtifactTtlDays: z.number().int().min(1),
+    rawDataRetentionDays: z.number().int().min(1).optional(),
+    kmsKeyName: z.string().optional(),
+    forceDestroy: z.boolean(),
+  }).strict(),
+  registry: z.object({
+    repositoryId: name,
+    keepRecentVersions: z.number().int().min(1),
+    deleteUntaggedAfterDays: z.number().int().min(1),
+  }).strict(),
+  kubernetesNamespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
+  /** Remote state: the bucket must exist before the first deploy (see README, state bucket bootstrap). */
+  state: z.object({ bucket: z.string().min(3) }).strict(),
+}).strict().superRefine((cfg, ctx) => {
+  cfg.zones.forEach((z, i) => {
+    if (!z.startsWith(`${cfg.region}-`)) ctx.addIssue({ code: 'custom', path: ['zones', i], message: `zone ${z} is not in region ${cfg.region}` });
+  });
+  const names = [...cfg.gpuPools.map((p) => p.name), ...cfg.tpuPools.map((p) => p.name), 'general'];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) ctx.addIssue({ code: 'custom', path: ['gpuPools'], message: `node pool name ${dup} is used twice` });
+  if (cfg.cpuPool.minNodes > cfg.cpuPool.maxNodes) ctx.addIssue({ code: 'custom', path: ['cpuPool', 'minNodes'], message: 'must not exceed cpuPool.maxNodes' });
+});
+
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+export type EnvironmentName = EnvironmentConfig['name'];
+export type GpuPoolConfig = z.infer<typeof gpuPool>;
+export type TpuPoolConfig = z.infer<typeof tpuPool>;
+
+/** Thrown for an invalid environment config; the message is one line naming the field path. */
+export class EnvironmentConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvironmentConfigError';
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '') || '(root)';
+}
+
+/** Validates unknown input (e.g. parsed JSON/YAML from an org repo) into an EnvironmentConfig. */
+export function parseEnvironmentConfig(input: unknown): EnvironmentConfig {
+  const result = EnvironmentConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const label = input && typeof input === 'object' && typeof (input as { name?: unknown }).name === 'string' ? ` '${(input as { name: string }).name}'` : '';
+  const [first, ...rest] = result.error.issues;
+  const more = rest.length > 0 ? ` (and ${rest.length} more issue${rest.length > 1 ? 's' : ''})` : '';
+  throw new EnvironmentConfigError(`Invalid environment config${label}: ${formatPath(first.path)}: ${first.message.replace(/\s+/g, ' ')}${more}`);
+}

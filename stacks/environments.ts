@@ -1,0 +1,95 @@
+// The dev, staging and prod environment configurations: dev is cheap (zonal, spot GPUs from 0, small database), prod is
+// hardened (regional, HA + PITR, deletion protection everywhere).
+import { EnvironmentConfig, EnvironmentName, parseEnvironmentConfig } from './config';
+
+const common = {
+  region: 'us-central1',
+  network: {
+    subnetCidr: '10.0.0.0/20',
+    podsCidr: '10.4.0.0/14',
+    servicesCidr: '10.8.0.0/20',
+    privateServiceAccessCidr: '10.10.0.0/16',
+    masterCidr: '172.16.0.0/28',
+  },
+  authorizedNetworks: [
+    { cidr: '203.0.113.0/24', displayName: 'corp-vpn' },
+    { cidr: '198.51.100.16/28', displayName: 'ci-runners' },
+  ],
+  kubernetesNamespace: 'ml-platform',
+};
+
+const RAW: { readonly [E in EnvironmentName]: unknown } = {
+  dev: {
+    ...common,
+    name: 'dev',
+    project: 'acme-ml-dev',
+    clusterLocation: 'zonal',
+    zones: ['us-central1-a'],
+    labels: { env: 'dev', team: 'ml-platform' },
+    cluster: { releaseChannel: 'REGULAR', privateEndpoint: false, deletionProtection: false, binaryAuthorization: 'AUDIT' },
+    cpuPool: { machineType: 'e2-standard-4', minNodes: 1, maxNodes: 3, spot: true },
+    gpuPools: [
+      { name: 'l4-spot', accelerator: 'nvidia-l4', machineType: 'g2-standard-8', zones: ['us-central1-a'], minNodes: 0, maxNodes: 2, spot: true, driverVersion: 'LATEST' },
+    ],
+    tpuPools: [],
+    database: { tier: 'db-g1-small', highAvailability: false, pointInTimeRecovery: true, retainedBackups: 3, diskSizeGb: 10, deletionProtection: false },
+    storage: { bucketPrefix: 'acme-ml-dev', location: 'US-CENTRAL1', tempArtifactTtlDays: 3, forceDestroy: true },
+    registry: { repositoryId: 'ml-images', keepRecentVersions: 5, deleteUntaggedAfterDays: 3 },
+    state: { bucket: 'acme-ml-tfstate' },
+  },
+  staging: {
+    ...common,
+    name: 'staging',
+    project: 'acme-ml-staging',
+    clusterLocation: 'regional',
+    zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
+    labels: { env: 'staging', team: 'ml-platform' },
+    cluster: { releaseChannel: 'REGULAR', privateEndpoint: false, deletionProtection: true, binaryAuthorization: 'AUDIT' },
+    cpuPool: { machineType: 'e2-standard-8', minNodes: 1, maxNodes: 6, spot: false },
+    gpuPools: [
+      { name: 'l4-spot', accelerator: 'nvidia-l4', machineType: 'g2-standard-24', zones: ['us-central1-a', 'us-central1-b'], minNodes: 0, maxNodes: 4, spot: true, driverVersion: 'DEFAULT' },
+      { name: 'a100-flex', accelerator: 'nvidia-tesla-a100', machineType: 'a2-highgpu-1g', zones: ['us-central1-b', 'us-central1-c'], minNodes: 0, maxNodes: 4, spot: false, driverVersion: 'DEFAULT', flexStart: true },
+    ],
+    tpuPools: [
+      { name: 'v5e-2x4', version: 'v5e', topology: '2x4', zone: 'us-central1-a', spot: true, scaleToZero: true },
+    ],
+    database: { tier: 'db-custom-2-7680', highAvailability: false, pointInTimeRecovery: true, retainedBackups: 7, diskSizeGb: 20, deletionProtection: true },
+    storage: { bucketPrefix: 'acme-ml-staging', location: 'US-CENTRAL1', tempArtifactTtlDays: 7, forceDestroy: false },
+    registry: { repositoryId: 'ml-images', keepRecentVersions: 10, deleteUntaggedAfterDays: 7 },
+    state: { bucket: 'acme-ml-tfstate' },
+  },
+  prod: {
+    ...common,
+    name: 'prod',
+    project: 'acme-ml-prod',
+    clusterLocation: 'regional',
+    zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
+    labels: { env: 'prod', team: 'ml-platform' },
+    authorizedNetworks: [{ cidr: '203.0.113.0/24', displayName: 'corp-vpn' }],
+    cluster: { releaseChannel: 'STABLE', privateEndpoint: false, deletionProtection: true, binaryAuthorization: 'AUDIT' },
+    cpuPool: { machineType: 'n2-standard-8', minNodes: 2, maxNodes: 10, spot: false },
+    gpuPools: [
+      { name: 'l4-serving', accelerator: 'nvidia-l4', machineType: 'g2-standard-24', zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'], minNodes: 1, maxNodes: 8, spot: false, driverVersion: 'DEFAULT', gpuSharing: 'TIME_SHARING', maxSharedClientsPerGpu: 2 },
+      { name: 'h100-queued', accelerator: 'nvidia-h100-80gb', machineType: 'a3-highgpu-8g', zones: ['us-central1-a', 'us-central1-c'], minNodes: 0, maxNodes: 4, spot: false, driverVersion: 'LATEST', queuedProvisioning: true },
+    ],
+    tpuPools: [
+      { name: 'v5p-2x2x2', version: 'v5p', topology: '2x2x2', zone: 'us-central1-a', spot: false, scaleToZero: true },
+    ],
+    database: { tier: 'db-custom-4-16384', highAvailability: true, pointInTimeRecovery: true, retainedBackups: 30, diskSizeGb: 100, deletionProtection: true },
+    storage: { bucketPrefix: 'acme-ml-prod', location: 'US-CENTRAL1', tempArtifactTtlDays: 14, rawDataRetentionDays: 30, forceDestroy: false },
+    registry: { repositoryId: 'ml-images', keepRecentVersions: 20, deleteUntaggedAfterDays: 14 },
+    state: { bucket: 'acme-ml-tfstate' },
+  },
+};
+
+export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ['dev', 'staging', 'prod'];
+
+/** The validated config of one environment. */
+export function environment(name: EnvironmentName): EnvironmentConfig {
+  return parseEnvironmentConfig(RAW[name]);
+}
+
+/** Raw (unvalidated) config, for tests that break it on purpose. */
+export function rawEnvironment(name: EnvironmentName): unknown {
+  return JSON.parse(JSON.stringify(RAW[name]));
+}
