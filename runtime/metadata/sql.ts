@@ -312,8 +312,8 @@ export class SqlMetadataStore implements MetadataStore {
 
   /** The unversioned type of that name if there is one, else its first version. */
   private async findType(db: Tx, kind: TypeKind, name: string, refresh = false): Promise<StoredType | undefined> {
-    const cached = this.typeIdsByName.get(`${kind}:${name}`);
-    if (cached !== undefined && !refresh) return this.typesById.get(cached);
+    const cached = this.typesById.get(this.typeIdsByName.get(`${kind}:${name}`) ?? -1);
+    if (cached && !refresh) return cached;
     const types = await this.loadTypes(db, 'type_kind = ? AND name = ?', [kind, name]);
     return types.find((t) => t.version === undefined) ?? types[0];
   }

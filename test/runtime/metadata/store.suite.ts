@@ -1,0 +1,433 @@
+// The metadata store behaviour suite, written once and run against every backend (sqlite-store.test.ts,
+// postgres-store.test.ts): types, CRUD, filters, latest-artifact queries, putExecution atomicity, events,
+// lineage, contexts, pagination, schema creation/upgrade/refusal and concurrent writer processes.
+import { fork } from 'child_process';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { SchemaVersionError, UserError } from '../../../runtime/core/errors';
+import {
+  ArtifactState,
+  EventType,
+  ExecutionState,
+  MetadataStore,
+  openMetadataStore,
+  PropertyType,
+  TypeKind,
+} from '../../../runtime/metadata';
+
+export interface SuiteBackend {
+  /** The address of a new, empty database. */
+  freshAddress(): Promise<string>;
+  /** Runs a SQL script on the database directly, without the store. */
+  exec(address: string, script: string): Promise<void>;
+  query(address: string, sql: string): Promise<Record<string, unknown>[]>;
+  /** How the store names this database in messages. */
+  where(address: string): string;
+  /** Suffix of the fixture files written in this backend's SQL dialect. */
+  dialect: 'sqlite' | 'postgres';
+}
+
+const FIXTURES = path.join(__dirname, '../../fixtures/metadata');
+const MLMD_TABLES = [
+  'type', 'parenttype', 'typeproperty', 'artifact', 'artifactproperty', 'execution', 'executionproperty', 'context',
+  'contextproperty', 'parentcontext', 'event', 'eventpath', 'association', 'attribution', 'mlmdenv',
+];
+
+/** Registers the types of a small TFX-like pipeline. */
+async function putPipelineTypes(store: MetadataStore): Promise<void> {
+  await store.putType({ kind: TypeKind.ARTIFACT, name: 'Examples', properties: { span: PropertyType.INT, split_names: PropertyType.STRING } });
+  await store.putType({ kind: TypeKind.ARTIFACT, name: 'ExampleStatistics', properties: { span: PropertyType.INT } });
+  await store.putType({ kind: TypeKind.ARTIFACT, name: 'HyperParameters' });
+  await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE, config: PropertyType.STRUCT } });
+  await store.putType({ kind: TypeKind.ARTIFACT, name: 'ModelBlessing' });
+  for (const name of ['ExampleGen', 'Tuner', 'Trainer', 'Evaluator', 'Pusher']) await store.putType({ kind: TypeKind.EXECUTION, name });
+  await store.putType({ kind: TypeKind.CONTEXT, name: 'pipeline' });
+  await store.putType({ kind: TypeKind.CONTEXT, name: 'pipeline_run', properties: { runtime_version: PropertyType.STRING } });
+}
+
+const live = ArtifactState.LIVE;
+
+export function describeStoreSuite(name: string, backend: () => SuiteBackend): void {
+  describe(`metadata store on ${name}`, () => {
+    let address: string;
+    let store: MetadataStore;
+
+    beforeEach(async () => {
+      address = await backend().freshAddress();
+      store = await openMetadataStore(address);
+    });
+    afterEach(async () => {
+      await store?.close();
+    });
+
+    describe('schema', () => {
+      it('creates the MLMD v10 tables and indices on first use', async () => {
+        expect(store.backend).toBe(name);
+        expect(await store.schemaVersion()).toBe(10);
+        const tables = await backend().query(address, backend().dialect === 'sqlite'
+          ? "SELECT lower(name) AS name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+          : 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()');
+        expect(tables.map((t) => t.name).sort()).toEqual([...MLMD_TABLES].sort());
+        expect(await backend().query(address, 'SELECT schema_version FROM MLMDEnv')).toEqual([{ schema_version: 10 }]);
+        await expect(backend().query(address, 'SELECT artifact_id, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value FROM ArtifactProperty')).resolves.toEqual([]);
+      });
+
+      it('opens an existing database again without changing it', async () => {
+        await putPipelineTypes(store);
+        await store.close();
+        store = await openMetadataStore(address);
+        expect((await store.getTypes(TypeKind.EXECUTION)).map((t) => t.name)).toEqual(['ExampleGen', 'Tuner', 'Trainer', 'Evaluator', 'Pusher']);
+      });
+
+      it('upgrades a version 9 database in place, keeping its data', async () => {
+        await store.close();
+        address = await backend().freshAddress();
+        await backend().exec(address, await fs.readFile(path.join(FIXTURES, `mlmd-v9.${backend().dialect}.sql`), 'utf8'));
+        store = await openMetadataStore(address);
+        expect(await store.schemaVersion()).toBe(10);
+        const [examples] = await store.getArtifacts({ type: 'Examples' });
+        expect(examples).toMatchObject({ uri: '/data/examples/7', state: live, properties: { span: 7 }, customProperties: { note: 'written by v9' } });
+        const lineage = await store.getLineage((await store.getLatestArtifact('Model'))!.id!, 'upstream');
+        expect(lineage.artifacts.map((a) => a.uri).sort()).toEqual(['/data/examples/7', '/models/1']);
+        expect(lineage.events.map((e) => e.path)).toEqual([[{ key: 'examples' }], [{ key: 'model' }]]);
+        // The v10 columns exist: booleans can be stored now.
+        await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE, blessed: PropertyType.BOOLEAN } });
+        const [id] = await store.putArtifacts([{ type: 'Model', uri: '/models/2', state: live, properties: { accuracy: 0.95, blessed: true } }]);
+        expect((await store.getLatestArtifact('Model', { properties: { blessed: true } }))?.id).toBe(id);
+      });
+
+      it('rolls the whole upgrade back when a step fails', async () => {
+        await store.close();
+        address = await backend().freshAddress();
+        await backend().exec(address, await fs.readFile(path.join(FIXTURES, `mlmd-v9.${backend().dialect}.sql`), 'utf8'));
+        // The last upgrade step (ContextProperty.bool_value) will collide with this column.
+        await backend().exec(address, 'ALTER TABLE ContextProperty ADD COLUMN bool_value BOOLEAN');
+        await expect(openMetadataStore(address)).rejects.toThrow(/bool_value/);
+        expect(await backend().query(address, 'SELECT schema_version FROM MLMDEnv')).toEqual([{ schema_version: 9 }]);
+        await expect(backend().query(address, 'SELECT proto_value FROM ArtifactProperty')).rejects.toThrow();
+        store = undefined as unknown as MetadataStore;
+      });
+
+      it('refuses a database with a newer schema version, naming both versions', async () => {
+        await store.close();
+        store = undefined as unknown as MetadataStore;
+        await backend().exec(address, 'UPDATE MLMDEnv SET schema_version = 11');
+        const where = backend().where(address);
+        const opening = openMetadataStore(address);
+        await expect(opening).rejects.toBeInstanceOf(SchemaVersionError);
+        await expect(opening).rejects.toThrow(
+          `metadata store ${where} has schema version 11, newer than version 10 supported by this runtime; upgrade gcp-ml-platform or point --metadata at another database`,
+        );
+      });
+    });
+
+    describe('types', () => {
+      it('puts a type once, returns the same id again and adds new properties', async () => {
+        const id = await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE } });
+        expect(await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE } })).toBe(id);
+        expect(await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { blessed: PropertyType.BOOLEAN } })).toBe(id);
+        expect(await store.getType(TypeKind.ARTIFACT, 'Model')).toEqual({
+          id, kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE, blessed: PropertyType.BOOLEAN },
+        });
+        // Same name, other kind or version: other types.
+        expect(await store.putType({ kind: TypeKind.EXECUTION, name: 'Model' })).not.toBe(id);
+        expect(await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', version: '2' })).not.toBe(id);
+        expect(await store.getType(TypeKind.CONTEXT, 'Model')).toBeUndefined();
+      });
+
+      it('refuses to change the type of a declared property', async () => {
+        await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE } });
+        await expect(store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.STRING } })).rejects.toThrow(
+          new UserError('artifact type "Model" already declares property "accuracy" as DOUBLE; it cannot change to STRING'),
+        );
+      });
+
+      it('checks declared property values against their types, naming the type and property', async () => {
+        await putPipelineTypes(store);
+        const put = (properties: Record<string, unknown>) =>
+          store.putArtifacts([{ type: 'Model', uri: '/m', state: live, properties: properties as never }]);
+        await expect(put({ accuracy: 'high' })).rejects.toThrow(new UserError('property "accuracy" of artifact type "Model" is declared DOUBLE, got the string "high"'));
+        await expect(put({ config: 3 })).rejects.toThrow(/property "config" of artifact type "Model" is declared STRUCT, got the integer 3/);
+        await expect(store.putArtifacts([{ type: 'Examples', uri: '/e', state: live, properties: { span: 1.5 } }])).rejects.toThrow(
+          /property "span" of artifact type "Examples" is declared INT, got the number 1.5/,
+        );
+        await expect(put({ loss: 0.1 })).rejects.toThrow(/property "loss" is not declared by artifact type "Model"/);
+        await expect(store.putArtifacts([{ type: 'Nope', uri: '/n', state: live }])).rejects.toThrow(/artifact type "Nope" is not registered/);
+        expect(await store.countArtifacts()).toBe(0);
+      });
+
+      it('stores values in the MLMD columns of their type', async () => {
+        await putPipelineTypes(store);
+        const [id] = await store.putArtifacts([{
+          type: 'Model', uri: '/m', state: live,
+          properties: { accuracy: 1, config: { layers: [64, 64] } },
+          customProperties: { epochs: 3, lr: 0.01, name: 'm', blessed: true, tags: ['a', 'b'] },
+        }]);
+        const rows = await backend().query(address,
+          `SELECT name, int_value, double_value, string_value, bool_value FROM ArtifactProperty WHERE artifact_id = ${id} ORDER BY name`);
+        // Raw drivers return BIGINT as text (pg) and booleans as 0/1 (SQLite).
+        const norm = rows.map((r) => ({ ...r, int_value: r.int_value === null ? null : Number(r.int_value), bool_value: r.bool_value === null ? null : Boolean(r.bool_value) }));
+        expect(norm).toEqual([
+          { name: 'accuracy', int_value: null, double_value: 1, string_value: null, bool_value: null },
+          { name: 'blessed', int_value: null, double_value: null, string_value: null, bool_value: true },
+          { name: 'config', int_value: null, double_value: null, string_value: '{"layers":[64,64]}', bool_value: null },
+          { name: 'epochs', int_value: 3, double_value: null, string_value: null, bool_value: null },
+          { name: 'lr', int_value: null, double_value: 0.01, string_value: null, bool_value: null },
+          { name: 'name', int_value: null, double_value: null, string_value: 'm', bool_value: null },
+          { name: 'tags', int_value: null, double_value: null, string_value: '["a","b"]', bool_value: null },
+        ]);
+        const [artifact] = await store.getArtifacts({ ids: [id] });
+        expect(artifact.properties).toEqual({ accuracy: 1, config: { layers: [64, 64] } });
+        expect(artifact.customProperties).toEqual({ epochs: 3, lr: 0.01, name: 'm', blessed: true, tags: ['a', 'b'] });
+      });
+    });
+
+    describe('artifacts, executions and contexts', () => {
+      beforeEach(() => putPipelineTypes(store));
+
+      it('inserts, reads and updates artifacts, keeping properties not given', async () => {
+        const before = Date.now();
+        const [a, b] = await store.putArtifacts([
+          { type: 'Examples', uri: '/e/1', state: ArtifactState.PENDING, name: 'examples-1', externalId: 'ext-1', properties: { span: 1 } },
+          { type: 'Examples', uri: '/e/2', state: live },
+        ]);
+        const [first] = await store.getArtifacts({ ids: [a] });
+        expect(first).toMatchObject({ id: a, type: 'Examples', uri: '/e/1', state: ArtifactState.PENDING, name: 'examples-1', externalId: 'ext-1', properties: { span: 1 } });
+        expect(first.createTimeSinceEpoch).toBeGreaterThanOrEqual(before);
+        expect(first.lastUpdateTimeSinceEpoch).toBe(first.createTimeSinceEpoch);
+        await store.putArtifacts([{ id: a, type: 'Examples', uri: '/e/1', state: live, name: 'examples-1', customProperties: { rows: 10 } }]);
+        const [updated] = await store.getArtifacts({ ids: [a] });
+        expect(updated).toMatchObject({ state: live, properties: { span: 1 }, customProperties: { rows: 10 }, createTimeSinceEpoch: first.createTimeSinceEpoch });
+        expect(updated.lastUpdateTimeSinceEpoch).toBeGreaterThanOrEqual(first.lastUpdateTimeSinceEpoch!);
+        await store.updateArtifactStates([a, b], ArtifactState.DELETED);
+        expect((await store.getArtifacts({ state: ArtifactState.DELETED })).map((x) => x.id)).toEqual([a, b]);
+        await expect(store.putArtifacts([{ id: 999, type: 'Examples', uri: '/x', state: live }])).rejects.toThrow(new UserError('artifact 999 does not exist'));
+      });
+
+      it('reports a duplicate artifact name of one type as a UserError', async () => {
+        await store.putArtifacts([{ type: 'Model', uri: '/m/1', state: live, name: 'model' }]);
+        await expect(store.putArtifacts([{ type: 'Model', uri: '/m/2', state: live, name: 'model' }])).rejects.toBeInstanceOf(UserError);
+      });
+
+      it('records and updates executions', async () => {
+        const [id] = await store.putExecutions([{ type: 'Trainer', lastKnownState: ExecutionState.RUNNING, customProperties: { attempt: 1 } }]);
+        await store.updateExecutionState(id, ExecutionState.FAILED, { error: 'out of memory' });
+        const [execution] = await store.getExecutions({ ids: [id] });
+        expect(execution).toMatchObject({ type: 'Trainer', lastKnownState: ExecutionState.FAILED, customProperties: { attempt: 1, error: 'out of memory' } });
+        expect(await store.countExecutions({ state: [ExecutionState.FAILED, ExecutionState.CANCELED] })).toBe(1);
+        expect(await store.countExecutions({ state: ExecutionState.COMPLETE })).toBe(0);
+        await expect(store.updateExecutionState(12345, ExecutionState.COMPLETE)).rejects.toThrow(new UserError('execution 12345 does not exist'));
+      });
+
+      it('gets or creates contexts by type and name, updating their properties', async () => {
+        const [run] = await store.putContexts([{ type: 'pipeline_run', name: 'run-1', properties: { runtime_version: '0.1.0' } }]);
+        const [again, other] = await store.putContexts([
+          { type: 'pipeline_run', name: 'run-1', customProperties: { note: 'resumed' } },
+          { type: 'pipeline', name: 'run-1' },
+        ]);
+        expect(again).toBe(run);
+        expect(other).not.toBe(run);
+        expect(await store.getContexts({ type: 'pipeline_run', name: 'run-1' })).toEqual([
+          expect.objectContaining({ id: run, name: 'run-1', properties: { runtime_version: '0.1.0' }, customProperties: { note: 'resumed' } }),
+        ]);
+        expect(await store.getContexts({ properties: { runtime_version: '0.1.0' } })).toHaveLength(1);
+      });
+
+      it('links parent and child contexts', async () => {
+        const [pipeline, run1, run2] = await store.putContexts([
+          { type: 'pipeline', name: 'taxi' }, { type: 'pipeline_run', name: 'r1' }, { type: 'pipeline_run', name: 'r2' },
+        ]);
+        await store.putParentContexts([{ parentId: pipeline, childId: run1 }, { parentId: pipeline, childId: run2 }]);
+        await store.putParentContexts([{ parentId: pipeline, childId: run1 }]);
+        expect((await store.getParentContexts(run1)).map((c) => c.name)).toEqual(['taxi']);
+        expect((await store.getChildContexts(pipeline)).map((c) => c.id)).toEqual([run1, run2]);
+        await expect(store.putParentContexts([{ parentId: run1, childId: run1 }])).rejects.toBeInstanceOf(UserError);
+      });
+
+      it('filters artifacts by type, state, uri, context and declared or custom properties', async () => {
+        const ids = await store.putArtifacts([
+          { type: 'Examples', uri: '/e/1', state: live, properties: { span: 1, split_names: '["train","eval"]' }, customProperties: { verified: true } },
+          { type: 'Examples', uri: '/e/2', state: live, properties: { span: 2 }, customProperties: { verified: false, source: 'bq' } },
+          { type: 'Examples', uri: '/e/3', state: ArtifactState.DELETED, properties: { span: 2 } },
+          { type: 'Model', uri: '/m/1', state: live, properties: { accuracy: 0.9, config: { depth: 3 } } },
+        ]);
+        const [run] = await store.putContexts([{ type: 'pipeline_run', name: 'r' }]);
+        await store.putAttributions([{ contextId: run, artifactId: ids[1] }, { contextId: run, artifactId: ids[3] }]);
+        const uris = async (filter: Parameters<MetadataStore['getArtifacts']>[0]) => (await store.getArtifacts(filter)).map((a) => a.uri);
+        expect(await uris({ type: 'Examples' })).toEqual(['/e/1', '/e/2', '/e/3']);
+        expect(await uris({ type: 'Examples', state: live })).toEqual(['/e/1', '/e/2']);
+        expect(await uris({ properties: { span: 2 } })).toEqual(['/e/2', '/e/3']);
+        expect(await uris({ properties: { span: 2 }, state: [live, ArtifactState.PENDING] })).toEqual(['/e/2']);
+        expect(await uris({ properties: { verified: true } })).toEqual(['/e/1']);
+        expect(await uris({ properties: { verified: false, source: 'bq' } })).toEqual(['/e/2']);
+        expect(await uris({ properties: { accuracy: 0.9 } })).toEqual(['/m/1']);
+        expect(await uris({ properties: { config: { depth: 3 } } })).toEqual(['/m/1']);
+        expect(await uris({ properties: { span: 9 } })).toEqual([]);
+        expect(await uris({ uri: '/e/3' })).toEqual(['/e/3']);
+        expect(await uris({ contextId: run })).toEqual(['/e/2', '/m/1']);
+        expect(await uris({ ids: [ids[3], ids[0]] })).toEqual(['/e/1', '/m/1']);
+        expect(await uris({ ids: [] })).toEqual([]);
+        expect(await uris({ type: 'NoSuchType' })).toEqual([]);
+        expect(await store.countArtifacts({ type: 'Examples', properties: { span: 2 } })).toBe(2);
+        expect((await store.getContexts({ artifactId: ids[1] })).map((c) => c.id)).toEqual([run]);
+      });
+
+      it('pages through artifacts oldest or newest first', async () => {
+        const ids = await store.putArtifacts(Array.from({ length: 25 }, (_, i) => ({ type: 'Examples', uri: `/e/${i}`, state: live, properties: { span: i } })));
+        expect((await store.getArtifacts({ type: 'Examples', limit: 10, offset: 10 })).map((a) => a.id)).toEqual(ids.slice(10, 20));
+        expect((await store.getArtifacts({ type: 'Examples', offset: 20 })).map((a) => a.id)).toEqual(ids.slice(20));
+        expect((await store.getArtifacts({ type: 'Examples', newestFirst: true, limit: 3 })).map((a) => a.id)).toEqual([ids[24], ids[23], ids[22]]);
+        expect((await store.getExecutions({ limit: 5 }))).toEqual([]);
+      });
+
+      it('finds the latest artifact of a type with property filters', async () => {
+        await store.putArtifacts([
+          { type: 'ExampleStatistics', uri: '/s/1', state: live, properties: { span: 1 } },
+          { type: 'ExampleStatistics', uri: '/s/2', state: live, properties: { span: 2 } },
+          { type: 'ExampleStatistics', uri: '/s/2-rerun', state: live, properties: { span: 2 } },
+          { type: 'ExampleStatistics', uri: '/s/3', state: live, properties: { span: 3 } },
+          { type: 'Model', uri: '/m/1', state: live, customProperties: { blessed: 1 } },
+          { type: 'Model', uri: '/m/2', state: live, customProperties: { blessed: 1 } },
+          { type: 'Model', uri: '/m/3', state: live, customProperties: { blessed: 0 } },
+          { type: 'Model', uri: '/m/4', state: ArtifactState.DELETED, customProperties: { blessed: 1 } },
+        ]);
+        // Statistics of the previous span (the current one being 3).
+        expect((await store.getLatestArtifact('ExampleStatistics', { properties: { span: 2 } }))?.uri).toBe('/s/2-rerun');
+        expect((await store.getLatestArtifact('Model', { state: live, properties: { blessed: 1 } }))?.uri).toBe('/m/2');
+        expect((await store.getLatestArtifact('Model'))?.uri).toBe('/m/4');
+        expect(await store.getLatestArtifact('Model', { properties: { blessed: 2 } })).toBeUndefined();
+      });
+    });
+
+    describe('putExecution, events and lineage', () => {
+      beforeEach(() => putPipelineTypes(store));
+
+      /** examples ← ExampleGen; hparams ← Tuner; model ← Trainer(examples, hparams); blessing ← Evaluator(model, examples); Pusher(model, blessing). */
+      async function recordPipeline() {
+        const run = { type: 'pipeline_run', name: 'run-1', properties: { runtime_version: '0.1.0' } };
+        const pipeline = { type: 'pipeline', name: 'taxi' };
+        const exampleGen = await store.putExecution({ type: 'ExampleGen', lastKnownState: ExecutionState.COMPLETE }, [
+          { artifact: { type: 'Examples', uri: '/e/1', state: live, properties: { span: 1 } }, event: { type: EventType.OUTPUT, path: [{ key: 'examples' }, { index: 0 }] } },
+        ], [pipeline, run]);
+        const examples = exampleGen.artifactIds[0];
+        const tuner = await store.putExecution({ type: 'Tuner', lastKnownState: ExecutionState.COMPLETE }, [
+          { artifact: { type: 'HyperParameters', uri: '/h/1', state: live }, event: { type: EventType.OUTPUT, path: [{ key: 'best_hyperparameters' }] } },
+        ], [pipeline, run]);
+        const hparams = tuner.artifactIds[0];
+        const trainer = await store.putExecution({ type: 'Trainer', lastKnownState: ExecutionState.COMPLETE }, [
+          { artifact: { id: examples, type: 'Examples', uri: '/e/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'examples' }] } },
+          { artifact: { id: hparams, type: 'HyperParameters', uri: '/h/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'hyperparameters' }] } },
+          { artifact: { type: 'Model', uri: '/m/1', state: live }, event: { type: EventType.OUTPUT, path: [{ key: 'model' }] } },
+        ], [pipeline, run]);
+        const model = trainer.artifactIds[2];
+        const evaluator = await store.putExecution({ type: 'Evaluator', lastKnownState: ExecutionState.COMPLETE }, [
+          { artifact: { id: model, type: 'Model', uri: '/m/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'model' }] } },
+          { artifact: { type: 'ModelBlessing', uri: '/b/1', state: live }, event: { type: EventType.OUTPUT, path: [{ key: 'blessing' }] } },
+        ], [pipeline, run]);
+        const blessing = evaluator.artifactIds[1];
+        const pusher = await store.putExecution({ type: 'Pusher', lastKnownState: ExecutionState.COMPLETE }, [
+          { artifact: { id: model, type: 'Model', uri: '/m/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'model' }] } },
+          { artifact: { id: blessing, type: 'ModelBlessing', uri: '/b/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'blessing' }] } },
+        ], [pipeline, run]);
+        return { run: trainer.contextIds[1], pipeline: trainer.contextIds[0], examples, hparams, model, blessing, exampleGen, tuner, trainer, evaluator, pusher };
+      }
+
+      it('records an execution with its artifacts, events and contexts in one call', async () => {
+        const p = await recordPipeline();
+        expect(p.trainer.contextIds).toEqual(p.exampleGen.contextIds);
+        expect((await store.getExecutions({ contextId: p.run })).map((e) => e.type)).toEqual(['ExampleGen', 'Tuner', 'Trainer', 'Evaluator', 'Pusher']);
+        expect(await store.countArtifacts({ contextId: p.pipeline })).toBe(4);
+        expect((await store.getContexts({ executionId: p.trainer.executionId })).map((c) => c.name)).toEqual(['taxi', 'run-1']);
+        const events = await store.getEvents({ executionIds: [p.exampleGen.executionId, p.trainer.executionId] });
+        expect(events.map((e) => [e.artifactId, e.executionId, e.type, e.path])).toEqual([
+          [p.examples, p.exampleGen.executionId, EventType.OUTPUT, [{ key: 'examples' }, { index: 0 }]],
+          [p.examples, p.trainer.executionId, EventType.INPUT, [{ key: 'examples' }]],
+          [p.hparams, p.trainer.executionId, EventType.INPUT, [{ key: 'hyperparameters' }]],
+          [p.model, p.trainer.executionId, EventType.OUTPUT, [{ key: 'model' }]],
+        ]);
+        expect(events.every((e) => typeof e.millisecondsSinceEpoch === 'number' && e.millisecondsSinceEpoch > 0)).toBe(true);
+        expect((await store.getEvents({ artifactIds: [p.model], executionIds: [p.pusher.executionId] })).map((e) => e.type)).toEqual([EventType.INPUT]);
+      });
+
+      it('rolls back everything when any part of putExecution fails', async () => {
+        await store.putContexts([{ type: 'pipeline', name: 'existing' }]);
+        const attempt = (second: object, contexts = [{ type: 'pipeline_run', name: 'r' }]) =>
+          store.putExecution({ type: 'Trainer', lastKnownState: ExecutionState.COMPLETE }, [
+            { artifact: { type: 'Model', uri: '/m/ok', state: live }, event: { type: EventType.OUTPUT } },
+            second as never,
+          ], contexts);
+        await expect(attempt({ artifact: { type: 'Model', uri: '/m/bad', state: live, properties: { accuracy: 'x' } } })).rejects.toBeInstanceOf(UserError);
+        await expect(attempt({ artifact: { type: 'Model', uri: '/m/2', state: live } }, [{ type: 'no_such_context_type', name: 'r' }])).rejects.toThrow(/not registered/);
+        await expect(attempt({ artifact: { id: 4242, type: 'Model', uri: '/m/2', state: live } })).rejects.toThrow(/does not exist/);
+        expect(await store.countExecutions()).toBe(0);
+        expect(await store.countArtifacts()).toBe(0);
+        expect(await store.getEvents({})).toEqual([]);
+        expect((await store.getContexts()).map((c) => c.name)).toEqual(['existing']);
+      });
+
+      it('walks lineage upstream: which examples and hyperparameters trained the model, in which run', async () => {
+        const p = await recordPipeline();
+        const upstream = await store.getLineage(p.model, 'upstream');
+        expect(upstream.artifacts.map((a) => a.uri)).toEqual(['/e/1', '/h/1', '/m/1']);
+        expect(upstream.executions.map((e) => e.type)).toEqual(['ExampleGen', 'Tuner', 'Trainer']);
+        expect(upstream.events).toHaveLength(5);
+        const oneHop = await store.getLineage(p.model, 'upstream', 1);
+        expect(oneHop.executions.map((e) => e.type)).toEqual(['Trainer']);
+        expect(oneHop.artifacts.map((a) => a.uri)).toEqual(['/e/1', '/h/1', '/m/1']);
+        const [run] = await store.getContexts({ executionId: oneHop.executions[0].id, type: 'pipeline_run' });
+        expect(run).toMatchObject({ name: 'run-1', properties: { runtime_version: '0.1.0' } });
+        expect(await store.getLineage(p.examples, 'upstream', 0)).toEqual({ artifacts: [expect.objectContaining({ id: p.examples })], executions: [], events: [] });
+      });
+
+      it('walks lineage downstream: everything the examples fed', async () => {
+        const p = await recordPipeline();
+        const downstream = await store.getLineage(p.examples, 'downstream');
+        expect(downstream.executions.map((e) => e.type)).toEqual(['Trainer', 'Evaluator', 'Pusher']);
+        expect(downstream.artifacts.map((a) => a.uri)).toEqual(['/e/1', '/m/1', '/b/1']);
+        expect((await store.getLineage(p.examples, 'downstream', 1)).artifacts.map((a) => a.uri)).toEqual(['/e/1', '/m/1']);
+      });
+
+      it('walks a wide lineage with a bounded number of queries per hop', async () => {
+        const inputs = await store.putArtifacts(Array.from({ length: 1500 }, (_, i) => ({ type: 'Examples', uri: `/e/${i}`, state: live, properties: { span: i } })));
+        const [trainer] = await store.putExecutions([{ type: 'Trainer', lastKnownState: ExecutionState.COMPLETE }]);
+        const [model] = await store.putArtifacts([{ type: 'Model', uri: '/m/wide', state: live }]);
+        await store.putEvents([
+          ...inputs.map((artifactId) => ({ artifactId, executionId: trainer, type: EventType.INPUT })),
+          { artifactId: model, executionId: trainer, type: EventType.OUTPUT },
+        ]);
+        const started = Date.now();
+        const lineage = await store.getLineage(model, 'upstream');
+        expect(lineage.artifacts).toHaveLength(1501);
+        expect(lineage.events).toHaveLength(1501);
+        expect(Date.now() - started).toBeLessThan(3000);
+      });
+
+      it('keeps two writer processes from losing anything, including creating the schema at once', async () => {
+        await store.close();
+        store = undefined as unknown as MetadataStore;
+        const fresh = await backend().freshAddress();
+        const count = 200;
+        const writers = ['a', 'b'].map((worker) => {
+          const child = fork(path.join(__dirname, 'concurrent-writer.ts'), [fresh, worker, String(count)], {
+            execArgv: ['-r', '@swc-node/register'],
+            stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+          });
+          let stderr = '';
+          child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+        });
+        expect(await Promise.all(writers)).toEqual([{ code: 0, stderr: '' }, { code: 0, stderr: '' }]);
+        store = await openMetadataStore(fresh);
+        expect(await store.countExecutions()).toBe(2 * count);
+        expect(await store.countArtifacts({ type: 'Model' })).toBe(2 * count);
+        expect(await store.getEvents({})).toHaveLength(2 * count);
+        const contexts = await store.getContexts();
+        expect(contexts.map((c) => c.name).sort()).toEqual(['run-a', 'run-b', 'shared']);
+        const shared = contexts.find((c) => c.name === 'shared')!;
+        expect(await store.countExecutions({ contextId: shared.id })).toBe(2 * count);
+        expect(await store.countArtifacts({ contextId: shared.id })).toBe(2 * count);
+        expect(await store.getTypes(TypeKind.CONTEXT)).toHaveLength(2);
+      });
+    });
+  });
+}
