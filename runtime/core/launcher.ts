@@ -95,13 +95,29 @@ async function materializeInput(
   return { uri, path: dir, properties };
 }
 
+/** Scratch folders of a local output are named from this prefix, so a dead run's leftovers can be found. */
+export function scratchPrefix(localOutput: string): string {
+  return path.join(path.dirname(localOutput), `.${path.basename(localOutput)}.scratch-`);
+}
+
+/** Removes scratch folders a killed executor left next to a local output. */
+export async function removeScratch(outputUri: string): Promise<void> {
+  const local = localPathOf(outputUri);
+  if (!local) return;
+  const prefix = path.basename(scratchPrefix(local));
+  const entries = await fs.promises.readdir(path.dirname(local)).catch(() => [] as string[]);
+  for (const e of entries) {
+    if (e.startsWith(prefix)) await fs.promises.rm(path.join(path.dirname(local), e), { recursive: true, force: true });
+  }
+}
+
 /** A scratch folder on the same filesystem as a local final URI (so publishing is a rename), else in TMPDIR. */
 async function makeScratch(finalUri: string): Promise<string> {
   const local = localPathOf(finalUri);
   if (local) {
     const parent = path.dirname(local);
     await fs.promises.mkdir(parent, { recursive: true });
-    const dir = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(local)}.scratch-`));
+    const dir = await fs.promises.mkdtemp(scratchPrefix(local));
     // mkdtemp makes 0700 folders; the published artifact should be readable like any other output.
     await fs.promises.chmod(dir, 0o755 & ~process.umask());
     return dir;

@@ -106,6 +106,9 @@ interface PropertyOwner {
   kind: TypeKind;
   propertyTable: string;
   owner: string;
+  /** Column filtered by `state`, and the link table filtered by `contextId` (artifacts and executions). */
+  stateColumn?: string;
+  contextLink?: string;
 }
 
 /** What differs between Artifact, Execution and Context tables. */
@@ -128,6 +131,8 @@ const ARTIFACTS: NodeTable<Artifact> = {
   table: 'Artifact',
   propertyTable: 'ArtifactProperty',
   owner: 'artifact_id',
+  stateColumn: 'state',
+  contextLink: 'Attribution',
   getOrCreate: false,
   columns: ['uri', 'state'],
   values: (a) => [a.uri, a.state],
@@ -140,6 +145,8 @@ const EXECUTIONS: NodeTable<Execution> = {
   table: 'Execution',
   propertyTable: 'ExecutionProperty',
   owner: 'execution_id',
+  stateColumn: 'last_known_state',
+  contextLink: 'Association',
   getOrCreate: false,
   columns: ['last_known_state'],
   values: (e) => [e.lastKnownState],
@@ -245,6 +252,8 @@ class Conditions {
 interface NodeFilter {
   ids?: number[];
   type?: string;
+  state?: number | number[];
+  contextId?: number;
   properties?: Properties;
   newestFirst?: boolean;
   limit?: number;
@@ -547,23 +556,17 @@ export class SqlMetadataStore implements MetadataStore {
       const [condition, params] = propertyCondition(value);
       where.add(`EXISTS (SELECT 1 FROM ${table.propertyTable} P WHERE P.${table.owner} = N.id AND P.name = ? AND ${condition})`, name, ...params);
     }
+    const states = asList(filter.state);
+    if (states && table.stateColumn) where.add(this.d.inIntegers(`N.${table.stateColumn}`), this.d.integerList(states));
+    if (filter.contextId !== undefined && table.contextLink) {
+      where.add(`N.id IN (SELECT ${table.owner} FROM ${table.contextLink} WHERE context_id = ?)`, filter.contextId);
+    }
     return where;
   }
 
   private artifactConditions(filter: ArtifactFilter): Conditions {
     const where = this.nodeConditions(ARTIFACTS, filter);
-    const states = asList(filter.state);
-    if (states) where.add(this.d.inIntegers('N.state'), this.d.integerList(states));
     if (filter.uri !== undefined) where.add('N.uri = ?', filter.uri);
-    if (filter.contextId !== undefined) where.add('N.id IN (SELECT artifact_id FROM Attribution WHERE context_id = ?)', filter.contextId);
-    return where;
-  }
-
-  private executionConditions(filter: ExecutionFilter): Conditions {
-    const where = this.nodeConditions(EXECUTIONS, filter);
-    const states = asList(filter.state);
-    if (states) where.add(this.d.inIntegers('N.last_known_state'), this.d.integerList(states));
-    if (filter.contextId !== undefined) where.add('N.id IN (SELECT execution_id FROM Association WHERE context_id = ?)', filter.contextId);
     return where;
   }
 
@@ -631,7 +634,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   getExecutions(filter: ExecutionFilter = {}): Promise<Execution[]> {
-    return this.selectNodes(this.conn.read, EXECUTIONS, this.executionConditions(filter), filter);
+    return this.selectNodes(this.conn.read, EXECUTIONS, this.nodeConditions(EXECUTIONS, filter), filter);
   }
 
   getContexts(filter: ContextFilter = {}): Promise<Context[]> {
@@ -643,7 +646,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   countExecutions(filter: ExecutionFilter = {}): Promise<number> {
-    return filter.ids?.length === 0 ? Promise.resolve(0) : this.count('Execution', this.executionConditions(filter));
+    return filter.ids?.length === 0 ? Promise.resolve(0) : this.count('Execution', this.nodeConditions(EXECUTIONS, filter));
   }
 
   async getLatestArtifact(type: string, filter: Omit<ArtifactFilter, 'type' | 'newestFirst' | 'limit'> = {}): Promise<Artifact | undefined> {

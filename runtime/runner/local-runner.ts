@@ -140,6 +140,8 @@ export class LocalRunner {
         parameters: this.params,
         root: this.root,
         runtime_version: RUNTIME_VERSION,
+        runner_host: os.hostname(),
+        runner_pid: process.pid,
       },
     };
     const [runCtxId] = await this.store.putContexts([runCtx]);

@@ -5,7 +5,8 @@
 import * as os from 'os';
 import { ArtifactState, EventType, ExecutionState, type MetadataStore } from '../metadata/types';
 import { storageFor } from '../storage';
-import { CONTEXT_PIPELINE } from './mlmd-types';
+import { removeScratch } from '../core/launcher';
+import { CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
 
 function processAlive(pid: number): boolean {
   try {
@@ -16,22 +17,32 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** True for a record made by a runner process on this host that no longer exists. */
+function deadRunner(p: Record<string, unknown> | undefined): boolean {
+  // Only this host's processes can be checked; other hosts' runs are left alone.
+  return p?.runner_host === os.hostname() && typeof p.runner_pid === 'number' && !processAlive(p.runner_pid);
+}
+
 /** Returns the ids of the executions it abandoned. */
 export async function abandonDeadExecutions(store: MetadataStore, pipeline: string): Promise<number[]> {
   const [ctx] = await store.getContexts({ type: CONTEXT_PIPELINE, name: pipeline });
   if (!ctx) return [];
+  for (const run of await store.getChildContexts(ctx.id!)) {
+    const p = run.customProperties ?? {};
+    if (run.type === CONTEXT_RUN && p.state === 'RUNNING' && deadRunner(p)) {
+      await store.putContexts([{ ...run, customProperties: { ...p, state: 'CANCELED', error: 'the runner process died' } }]);
+    }
+  }
   const running = await store.getExecutions({ contextId: ctx.id, state: ExecutionState.RUNNING });
-  const host = os.hostname();
-  const dead = running.filter((e) => {
-    const p = e.customProperties ?? {};
-    // Only this host's processes can be checked; other hosts' runs are left alone.
-    return p.runner_host === host && typeof p.runner_pid === 'number' && !processAlive(p.runner_pid);
-  });
+  const dead = running.filter((e) => deadRunner(e.customProperties));
   for (const e of dead) {
     const events = await store.getEvents({ executionIds: [e.id!] });
     const pendingIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT).map((ev) => ev.artifactId);
     const pending = pendingIds.length ? await store.getArtifacts({ ids: pendingIds, state: ArtifactState.PENDING }) : [];
-    for (const a of pending) await storageFor(a.uri).delete(a.uri, { recursive: true });
+    for (const a of pending) {
+      await storageFor(a.uri).delete(a.uri, { recursive: true });
+      await removeScratch(a.uri);
+    }
     if (pending.length) await store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
     await store.updateExecutionState(e.id!, ExecutionState.CANCELED, { error: 'the runner process died during this execution' });
   }

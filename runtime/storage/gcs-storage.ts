@@ -333,5 +333,6 @@ function gcsError(err: unknown, action: string, what: string): unknown {
   if (code === 'CONTENT_DOWNLOAD_MISMATCH' || code === 'FILE_NO_UPLOAD') {
     return new UserError(`${action} ${what}: checksum mismatch, the data was corrupted in transit or at rest`);
   }
-  return err;
+  // Anything else (e.g. a transient error that outlived the retries) keeps its cause but names the URI.
+  return new Error(`${action} ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
