@@ -302,34 +302,27 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
     describe('putExecution, events and lineage', () => {
       beforeEach(() => putPipelineTypes(store));
 
-      /** examples ← ExampleGen; hparams ← Tuner; model ← Trainer(examples, hparams); blessing ← Evaluator(model, examples); Pusher(model, blessing). */
+      /** examples ← ExampleGen; hparams ← Tuner; model ← Trainer(examples, hparams); blessing ← Evaluator(model); Pusher(model, blessing). */
       async function recordPipeline() {
-        const run = { type: 'pipeline_run', name: 'run-1', properties: { runtime_version: '0.1.0' } };
-        const pipeline = { type: 'pipeline', name: 'taxi' };
-        const exampleGen = await store.putExecution({ type: 'ExampleGen', lastKnownState: ExecutionState.COMPLETE }, [
-          { artifact: { type: 'Examples', uri: '/e/1', state: live, properties: { span: 1 } }, event: { type: EventType.OUTPUT, path: [{ key: 'examples' }, { index: 0 }] } },
-        ], [pipeline, run]);
-        const examples = exampleGen.artifactIds[0];
-        const tuner = await store.putExecution({ type: 'Tuner', lastKnownState: ExecutionState.COMPLETE }, [
-          { artifact: { type: 'HyperParameters', uri: '/h/1', state: live }, event: { type: EventType.OUTPUT, path: [{ key: 'best_hyperparameters' }] } },
-        ], [pipeline, run]);
-        const hparams = tuner.artifactIds[0];
-        const trainer = await store.putExecution({ type: 'Trainer', lastKnownState: ExecutionState.COMPLETE }, [
-          { artifact: { id: examples, type: 'Examples', uri: '/e/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'examples' }] } },
-          { artifact: { id: hparams, type: 'HyperParameters', uri: '/h/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'hyperparameters' }] } },
-          { artifact: { type: 'Model', uri: '/m/1', state: live }, event: { type: EventType.OUTPUT, path: [{ key: 'model' }] } },
-        ], [pipeline, run]);
-        const model = trainer.artifactIds[2];
-        const evaluator = await store.putExecution({ type: 'Evaluator', lastKnownState: ExecutionState.COMPLETE }, [
-          { artifact: { id: model, type: 'Model', uri: '/m/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'model' }] } },
-          { artifact: { type: 'ModelBlessing', uri: '/b/1', state: live }, event: { type: EventType.OUTPUT, path: [{ key: 'blessing' }] } },
-        ], [pipeline, run]);
-        const blessing = evaluator.artifactIds[1];
-        const pusher = await store.putExecution({ type: 'Pusher', lastKnownState: ExecutionState.COMPLETE }, [
-          { artifact: { id: model, type: 'Model', uri: '/m/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'model' }] } },
-          { artifact: { id: blessing, type: 'ModelBlessing', uri: '/b/1', state: live }, event: { type: EventType.INPUT, path: [{ key: 'blessing' }] } },
-        ], [pipeline, run]);
-        return { run: trainer.contextIds[1], pipeline: trainer.contextIds[0], examples, hparams, model, blessing, exampleGen, tuner, trainer, evaluator, pusher };
+        const contexts = [{ type: 'pipeline', name: 'taxi' }, { type: 'pipeline_run', name: 'run-1', properties: { runtime_version: '0.1.0' } }];
+        const uris = new Map<number, [string, string]>();
+        /** One completed component run: inputs by id (port key), outputs by [type, uri, port key]. */
+        const record = async (type: string, inputs: [number, string][], outputs: [string, string, string][]) => {
+          const result = await store.putExecution({ type, lastKnownState: ExecutionState.COMPLETE }, [
+            ...inputs.map(([id, key]) => ({ artifact: { id, type: uris.get(id)![0], uri: uris.get(id)![1], state: live }, event: { type: EventType.INPUT, path: [{ key }] } })),
+            ...outputs.map(([artifactType, uri, key]) => ({ artifact: { type: artifactType, uri, state: live }, event: { type: EventType.OUTPUT, path: [{ key }, { index: 0 }] } })),
+          ], contexts);
+          outputs.forEach(([artifactType, uri], i) => uris.set(result.artifactIds[inputs.length + i], [artifactType, uri]));
+          return { ...result, outputs: result.artifactIds.slice(inputs.length) };
+        };
+        const exampleGen = await record('ExampleGen', [], [['Examples', '/e/1', 'examples']]);
+        const [examples] = exampleGen.outputs;
+        const [hparams] = (await record('Tuner', [], [['HyperParameters', '/h/1', 'best_hyperparameters']])).outputs;
+        const trainer = await record('Trainer', [[examples, 'examples'], [hparams, 'hyperparameters']], [['Model', '/m/1', 'model']]);
+        const [model] = trainer.outputs;
+        const [blessing] = (await record('Evaluator', [[model, 'model']], [['ModelBlessing', '/b/1', 'blessing']])).outputs;
+        const pusher = await record('Pusher', [[model, 'model'], [blessing, 'blessing']], []);
+        return { pipeline: trainer.contextIds[0], run: trainer.contextIds[1], examples, hparams, model, exampleGen, trainer, pusher };
       }
 
       it('records an execution with its artifacts, events and contexts in one call', async () => {
@@ -343,7 +336,7 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
           [p.examples, p.exampleGen.executionId, EventType.OUTPUT, [{ key: 'examples' }, { index: 0 }]],
           [p.examples, p.trainer.executionId, EventType.INPUT, [{ key: 'examples' }]],
           [p.hparams, p.trainer.executionId, EventType.INPUT, [{ key: 'hyperparameters' }]],
-          [p.model, p.trainer.executionId, EventType.OUTPUT, [{ key: 'model' }]],
+          [p.model, p.trainer.executionId, EventType.OUTPUT, [{ key: 'model' }, { index: 0 }]],
         ]);
         expect(events.every((e) => typeof e.millisecondsSinceEpoch === 'number' && e.millisecondsSinceEpoch > 0)).toBe(true);
         expect((await store.getEvents({ artifactIds: [p.model], executionIds: [p.pusher.executionId] })).map((e) => e.type)).toEqual([EventType.INPUT]);
