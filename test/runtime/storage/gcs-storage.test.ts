@@ -2,8 +2,10 @@
 // what only GCS does: paged listing, resumable uploads, checksum verification on download, API error mapping.
 
 import { Bucket, File } from '@google-cloud/storage';
+import type { AddressInfo } from 'net';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as path from 'path';
 import { UserError } from '../../../runtime/core/errors';
 import { GcsStorage, joinUri, storageFor } from '../../../runtime/storage';
@@ -106,5 +108,73 @@ describe('gcs storage specifics', () => {
       if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
       else process.env.STORAGE_EMULATOR_HOST = saved;
     }
+  });
+
+  describe('through a proxy that injects API errors', () => {
+    type Fault = { status: number; body: string };
+    let faults: Fault[] = [];
+    let requests = 0;
+    let proxy: http.Server;
+    let flaky: GcsStorage;
+    let flakyReads: GcsStorage;
+    beforeAll(async () => {
+      const target = new URL(emulator.host);
+      proxy = http.createServer((req, res) => {
+        requests++;
+        const fault = faults.shift();
+        if (fault) {
+          req.resume();
+          res.writeHead(fault.status, { 'content-type': 'application/json' }).end(fault.body);
+          return;
+        }
+        const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode!, r.headers);
+          r.pipe(res);
+        });
+        req.pipe(upstream);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const apiEndpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      // Backoff capped at 1 s, the smallest cap the library's upload retries accept; reads accept 20 ms.
+      flaky = new GcsStorage({ apiEndpoint, resumableThreshold: 8, retryOptions: { maxRetries: 2, maxRetryDelay: 1 } });
+      flakyReads = new GcsStorage({ apiEndpoint, retryOptions: { maxRetries: 2, maxRetryDelay: 0.02 } });
+    });
+    afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    beforeEach(() => {
+      faults = [];
+      requests = 0;
+    });
+    const apiError = (status: number, message: string): Fault => ({ status, body: JSON.stringify({ error: { code: status, message } }) });
+
+    test('transient errors are retried: simple and resumable uploads, reads', async () => {
+      const root = newRoot();
+      faults = [apiError(503, 'backend unavailable')];
+      await flaky.writeFile(joinUri(root, 'small'), 'tiny');
+      faults = [apiError(503, 'backend unavailable')];
+      await flaky.writeFile(joinUri(root, 'resumable'), 'more than eight bytes');
+      faults = [apiError(429, 'slow down'), apiError(500, 'internal')];
+      expect((await flakyReads.readFile(joinUri(root, 'resumable'))).toString()).toBe('more than eight bytes');
+      expect(faults).toEqual([]);
+      expect(await s.list(root)).toHaveLength(2);
+    });
+
+    test('an error that outlives the retries names the URI after maxRetries + 1 attempts', async () => {
+      const uri = joinUri(newRoot(), 'x.txt');
+      faults = Array.from({ length: 10 }, () => apiError(503, 'backend unavailable'));
+      await expect(flakyReads.readFile(uri)).rejects.toThrow(`reading ${uri}: backend unavailable`);
+      expect(requests).toBe(3);
+    });
+
+    test('missing buckets and denied permissions are UserErrors naming the URI', async () => {
+      const uri = 'gs://no-such-bucket/a/b.txt';
+      faults = [apiError(404, 'The specified bucket does not exist.')];
+      await expect(flaky.list('gs://no-such-bucket/a')).rejects.toThrow(
+        new UserError('listing gs://no-such-bucket/a: bucket gs://no-such-bucket does not exist'),
+      );
+      faults = [apiError(403, 'caller does not have storage.objects.get access')];
+      await expect(flaky.readFile(uri)).rejects.toThrow(
+        new UserError(`reading ${uri}: permission denied (caller does not have storage.objects.get access)`),
+      );
+    });
   });
 });
