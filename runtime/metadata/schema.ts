@@ -34,14 +34,18 @@ function propertyTable(t: ColumnTypes, table: string, owner: string): string {
     PRIMARY KEY (${owner}, name, is_custom_property))`;
 }
 
-/** Artifact, Execution and Context share the node columns: external id and the two timestamps. */
+/**
+ * Artifact, Execution and Context share the node columns: external id and the two timestamps. The unique
+ * (type_id, name) key is named as MLMD's MySQL/PostgreSQL sources name it for Artifact and Execution.
+ */
 function nodeTable(t: ColumnTypes, table: string, columns: string, nameNullable: boolean): string {
+  const uniqueName = table === 'Context' ? '' : `CONSTRAINT Unique${table}TypeName `;
   return `CREATE TABLE IF NOT EXISTS ${table} (
     id ${t.id}, type_id INT NOT NULL, ${columns}
     name VARCHAR(255)${nameNullable ? '' : ' NOT NULL'}, external_id VARCHAR(255) UNIQUE,
     create_time_since_epoch ${t.bigint} NOT NULL DEFAULT 0,
     last_update_time_since_epoch ${t.bigint} NOT NULL DEFAULT 0,
-    UNIQUE (type_id, name))`;
+    ${uniqueName}UNIQUE (type_id, name))`;
 }
 
 function tables(t: ColumnTypes): string[] {
@@ -63,7 +67,7 @@ function tables(t: ColumnTypes): string[] {
       context_id INT NOT NULL, parent_context_id INT NOT NULL, PRIMARY KEY (context_id, parent_context_id))`,
     `CREATE TABLE IF NOT EXISTS Event (
       id ${t.id}, artifact_id INT NOT NULL, execution_id INT NOT NULL, type INT NOT NULL,
-      milliseconds_since_epoch ${t.bigint}, UNIQUE (artifact_id, execution_id, type))`,
+      milliseconds_since_epoch ${t.bigint}, CONSTRAINT UniqueEvent UNIQUE (artifact_id, execution_id, type))`,
     `CREATE TABLE IF NOT EXISTS EventPath (
       event_id INT NOT NULL, is_index_step ${t.flag} NOT NULL, step_index INT, step_key TEXT)`,
     `CREATE TABLE IF NOT EXISTS Association (
@@ -153,6 +157,7 @@ export async function ensureSchema(conn: Connection): Promise<void> {
       for (const statement of createSchemaStatements(conn.dialect.name)) await tx.all(statement);
       return;
     }
+    if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) throw new SchemaVersionError(version, SCHEMA_VERSION, conn.where);
     if (version < OLDEST_UPGRADABLE_VERSION) {
       throw new UserError(

@@ -275,7 +275,8 @@ export class SqlMetadataStore implements MetadataStore {
       await ensureSchema(conn);
     } catch (error) {
       await conn.close();
-      throw error;
+      // Not a database, a failed upgrade step, no permission to create tables: all for the user to fix.
+      throw error instanceof UserError ? error : new UserError(`cannot open metadata store ${conn.where}: ${(error as Error).message}`);
     }
     return new SqlMetadataStore(conn);
   }

@@ -55,6 +55,12 @@ describe('metadata store addresses', () => {
     await expect(openMetadataStore(`sqlite:${file}`)).rejects.toThrow(`cannot open metadata store ${file}`);
   });
 
+  it('names the path of a file that is not a SQLite database', async () => {
+    const file = path.join(dir, 'notes.db');
+    await fs.writeFile(file, 'these are not the tables you are looking for'.repeat(100));
+    await expect(openMetadataStore(file)).rejects.toThrow(new UserError(`cannot open metadata store ${file}: file is not a database`));
+  });
+
   it('names the server when PostgreSQL cannot be reached, without the password', async () => {
     const opening = openMetadataStore('postgres://mlp:secret@127.0.0.1:1/mlmd');
     await expect(opening).rejects.toThrow(UserError);
