@@ -192,6 +192,7 @@ export class GcsStorage implements ArtifactStorage {
     const { path: prefixPath } = parseGcsUri(uri);
     const root = requireLocalPath(localDir);
     const files = await this.filesBelow(uri, 'downloading');
+    if (files.length === 0) throw new UserError(`cannot download ${uri}: no objects below it`);
     try {
       await mapLimit(files, this.concurrency, async (f) => {
         const destination = path.join(root, ...f.name.slice(folderPrefix(prefixPath).length).split('/'));

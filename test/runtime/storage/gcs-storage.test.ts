@@ -11,14 +11,17 @@ import { UserError } from '../../../runtime/core/errors';
 import { GcsStorage, joinUri, storageFor } from '../../../runtime/storage';
 import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
 import { failure, interruptedStorage } from './interrupt';
-import { emptyDir, makeDir, storageSuite } from './storage-suite';
+import { emptyDir, makeDir, removeTempDirs, storageSuite } from './storage-suite';
 
 const BUCKET = 'mlp-test';
 let emulator: GcsEmulator;
 beforeAll(async () => {
   emulator = await startGcsEmulator();
 });
-afterAll(() => emulator.stop());
+afterAll(async () => {
+  await emulator.stop();
+  removeTempDirs();
+});
 
 let roots = 0;
 const newRoot = () => `gs://${BUCKET}/root-${++roots}`;

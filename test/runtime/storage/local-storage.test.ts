@@ -7,13 +7,16 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { COMMIT_MARKER, LocalStorage, storageFor } from '../../../runtime/storage';
 import { failure, interruptedStorage } from './interrupt';
-import { killMidPublish, makeDir, readDir, storageSuite } from './storage-suite';
+import { killMidPublish, makeDir, readDir, removeTempDirs, storageSuite } from './storage-suite';
 
 let base: string;
 beforeAll(() => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-local-storage-'));
 });
-afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(base, { recursive: true, force: true });
+  removeTempDirs();
+});
 
 let roots = 0;
 storageSuite('local', () => ({

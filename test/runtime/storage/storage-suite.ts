@@ -23,6 +23,11 @@ export interface Backend {
 
 const tempDirs: string[] = [];
 
+/** Removes the directories made by makeDir/emptyDir; each test file calls it in its afterAll. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** A local directory holding the given files ('/'-separated relative paths). */
 export function makeDir(files: Record<string, string | Buffer>, base = os.tmpdir()): string {
   const dir = fs.mkdtempSync(path.join(base, 'mlp-storage-src-'));
@@ -80,9 +85,6 @@ export function storageSuite(name: string, setup: () => Backend): void {
     beforeAll(() => {
       b = setup();
       s = b.storage;
-    });
-    afterAll(() => {
-      for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
     });
 
     test('writes and reads whole files, strings and buffers, creating parents', async () => {
@@ -174,6 +176,7 @@ export function storageSuite(name: string, setup: () => Backend): void {
       const local = emptyDir();
       await s.downloadTree(joinUri(root, 'art'), local);
       expect(readDir(local)).toEqual({ 'a.txt': 'A', 'Split-train/part-0': 'train' });
+      await expect(s.downloadTree(joinUri(root, 'missing'), emptyDir())).rejects.toThrow(UserError);
     });
 
     test('publishes a directory with a manifest of md5s and sizes, committed by the marker', async () => {
