@@ -381,7 +381,7 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
       });
 
       it('walks a wide lineage with a bounded number of queries per hop', async () => {
-        const inputs = await store.putArtifacts(Array.from({ length: 1500 }, (_, i) => ({ type: 'Examples', uri: `/e/${i}`, state: live, properties: { span: i } })));
+        const inputs = await store.putArtifacts(Array.from({ length: 1500 }, (_, i) => ({ type: 'Examples', uri: `/e/${i}`, state: live })));
         const [trainer] = await store.putExecutions([{ type: 'Trainer', lastKnownState: ExecutionState.COMPLETE }]);
         const [model] = await store.putArtifacts([{ type: 'Model', uri: '/m/wide', state: live }]);
         await store.putEvents([
