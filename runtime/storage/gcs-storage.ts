@@ -245,10 +245,10 @@ export class GcsStorage implements ArtifactStorage {
   }
 
   /**
-   * A read stream (opened once the object's metadata is known) that fails at its end unless the bytes match the md5 (else crc32c) GCS recorded for the object.
-   * Checked here rather than by the library's `validation`, which silently skips objects whose responses lack
-   * x-goog-stored-content-encoding (the emulator's do). The read is pinned to the generation whose checksum
-   * we hold, so an object overwritten meanwhile cannot pass as corrupt or slip through.
+   * A read stream, opened once the object's metadata is known, that fails at its end unless the bytes match the
+   * md5 (else crc32c) GCS recorded. Checked here rather than by the library's `validation`, which silently
+   * skips responses without x-goog-stored-content-encoding (the emulator never sends it). The read is pinned to
+   * the generation whose checksum we hold, so an object overwritten meanwhile is not mistaken for corruption.
    */
   private async verifiedReadStream(file: File, uri: string): Promise<Readable> {
     const [metadata] = await file.getMetadata();
