@@ -1,0 +1,57 @@
+import { EnvironmentConfigError, parseEnvironmentConfig } from '../../stacks/config';
+import { ENVIRONMENT_NAMES, environment, rawEnvironment } from '../../stacks/environments';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function broken(mutate: (cfg: any) => void): string {
+  const cfg = rawEnvironment('dev') as any;
+  mutate(cfg);
+  try {
+    parseEnvironmentConfig(cfg);
+  } catch (e) {
+    expect(e).toBeInstanceOf(EnvironmentConfigError);
+    const message = (e as Error).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('environment config', () => {
+  test('dev, staging and prod validate', () => {
+    for (const env of ENVIRONMENT_NAMES) expect(environment(env).name).toBe(env);
+  });
+
+  test('dev is cheap, prod is hardened', () => {
+    const dev = environment('dev');
+    const prod = environment('prod');
+    expect(dev.clusterLocation).toBe('zonal');
+    expect(dev.gpuPools.every((p) => p.spot && p.minNodes === 0)).toBe(true);
+    expect(dev.database).toMatchObject({ tier: 'db-g1-small', highAvailability: false, deletionProtection: false });
+    expect(prod.clusterLocation).toBe('regional');
+    expect(prod.database).toMatchObject({ highAvailability: true, pointInTimeRecovery: true, deletionProtection: true });
+    expect(prod.cluster.deletionProtection).toBe(true);
+  });
+
+  test('a missing field fails with one line naming its path', () => {
+    expect(broken((c) => { delete c.database.tier; })).toBe(
+      "Invalid environment config 'dev': database.tier: Invalid input: expected string, received undefined");
+  });
+
+  test('a wrong value names the array index in the path', () => {
+    expect(broken((c) => { c.gpuPools[0].accelerator = 'nvidia-l5'; })).toMatch(/^Invalid environment config 'dev': gpuPools\[0\]\.accelerator: Invalid option: expected one of "nvidia-tesla-t4"\|/);
+    expect(broken((c) => { c.network.podsCidr = '10.4.0.0'; })).toBe(
+      "Invalid environment config 'dev': network.podsCidr: must be an IPv4 CIDR like 10.0.0.0/20");
+  });
+
+  test('cross-field rules point at the field', () => {
+    expect(broken((c) => { c.zones = ['europe-west4-a']; })).toBe(
+      "Invalid environment config 'dev': zones[0]: zone europe-west4-a is not in region us-central1");
+    expect(broken((c) => { c.cpuPool.minNodes = 9; })).toBe("Invalid environment config 'dev': cpuPool.minNodes: must not exceed cpuPool.maxNodes");
+  });
+
+  test('unknown keys are rejected and several issues are counted', () => {
+    expect(broken((c) => { c.database.tierr = 'db-g1-small'; })).toBe(
+      'Invalid environment config \'dev\': database: Unrecognized key: "tierr"');
+    expect(broken((c) => { delete c.project; delete c.region; })).toMatch(/^Invalid environment config 'dev': project: .* \(and 1 more issue\)$/);
+  });
+});

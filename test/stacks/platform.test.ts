@@ -1,0 +1,96 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { PlatformStack } from '../../stacks/platform-stack';
+import { buildPlatformApp } from '../../stacks/app';
+import { ENVIRONMENT_NAMES, environment } from '../../stacks/environments';
+import { EnvironmentName } from '../../stacks/config';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = { [key: string]: any };
+const synthCache = new Map<EnvironmentName, { json: Json; stack: PlatformStack }>();
+function synth(env: EnvironmentName) {
+  if (!synthCache.has(env)) {
+    const stack = new PlatformStack(Testing.app(), environment(env));
+    synthCache.set(env, { json: JSON.parse(Testing.synth(stack)), stack });
+  }
+  return synthCache.get(env)!;
+}
+const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
+
+describe.each(ENVIRONMENT_NAMES)('%s-platform', (env) => {
+  test('synthesized JSON matches the snapshot', () => {
+    expect(synth(env).json).toMatchSnapshot();
+  });
+
+  test('the policy pack passes (only the documented access-log suppression)', () => {
+    const report = synth(env).stack.policy.reports.get(`${env}-platform`)!;
+    expect(report.violations).toEqual([]);
+    expect(report.resourcesChecked).toBeGreaterThan(40);
+    expect(report.suppressed.map((s) => `${s.ruleId} ${s.path}`)).toEqual([`CKV_GCP_62 ${env}-platform/artifacts/access-logs/bucket`]);
+  });
+
+  test('GCS backend prefix includes env and stack', () => {
+    expect(synth(env).json.terraform.backend.gcs).toEqual({ bucket: 'acme-ml-tfstate', prefix: `platform/${env}/${env}-platform` });
+  });
+
+  test('GPU pools have guest accelerators, driver config and the GPU taint', () => {
+    const gpuPools = all(synth(env).json, 'google_container_node_pool').filter((p) => p.node_config.guest_accelerator);
+    expect(gpuPools.length).toBeGreaterThan(0);
+    for (const p of gpuPools) {
+      expect(p.node_config.guest_accelerator[0].gpu_driver_installation_config.gpu_driver_version).toMatch(/^(DEFAULT|LATEST)$/);
+      expect(p.node_config.taint).toContainEqual({ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' });
+    }
+  });
+
+  test('Cloud SQL has no public IP, backups, PITR and the IAM auth flag', () => {
+    const db = all(synth(env).json, 'google_sql_database_instance')[0];
+    expect(db.settings.ip_configuration.ipv4_enabled).toBe(false);
+    expect(db.settings.backup_configuration).toMatchObject({ enabled: true, point_in_time_recovery_enabled: true });
+    expect(db.settings.database_flags).toContainEqual({ name: 'cloudsql.iam_authentication', value: 'on' });
+  });
+
+  test('buckets enforce public access prevention and uniform access; no basic roles anywhere', () => {
+    const { json } = synth(env);
+    for (const b of all(json, 'google_storage_bucket')) expect(b).toMatchObject({ public_access_prevention: 'enforced', uniform_bucket_level_access: true });
+    const roles = Object.keys(json.resource).filter((t) => t.endsWith('_iam_member')).flatMap((t) => all(json, t).map((m) => m.role));
+    expect(roles.length).toBeGreaterThan(10);
+    expect(roles.filter((r) => ['roles/owner', 'roles/editor', 'roles/viewer'].includes(r))).toEqual([]);
+  });
+});
+
+test('dev is zonal with a spot GPU pool from 0 and a small database; prod is regional, HA, deletion-protected', () => {
+  const dev = synth('dev').json;
+  const prod = synth('prod').json;
+  expect(all(dev, 'google_container_cluster')[0]).toMatchObject({ location: 'us-central1-a', deletion_protection: false });
+  expect(all(dev, 'google_container_node_pool').find((p) => p.name === 'l4-spot')).toMatchObject({ autoscaling: { total_min_node_count: 0 }, node_config: { spot: true } });
+  expect(all(dev, 'google_sql_database_instance')[0]).toMatchObject({ deletion_protection: false, settings: { tier: 'db-g1-small', availability_type: 'ZONAL' } });
+  expect(all(prod, 'google_container_cluster')[0]).toMatchObject({ location: 'us-central1', deletion_protection: true });
+  expect(all(prod, 'google_sql_database_instance')[0]).toMatchObject({
+    deletion_protection: true,
+    settings: { availability_type: 'REGIONAL', deletion_protection_enabled: true, backup_configuration: { point_in_time_recovery_enabled: true } },
+  });
+});
+
+test('a TPU pool with COMPACT placement and topology is synthesized (staging and prod)', () => {
+  expect(all(synth('staging').json, 'google_container_node_pool').find((p) => p.name === 'v5e-2x4')!.placement_policy).toEqual({ type: 'COMPACT', tpu_topology: '2x4' });
+  expect(all(synth('prod').json, 'google_container_node_pool').find((p) => p.name === 'v5p-2x2x2')).toMatchObject({
+    placement_policy: { type: 'COMPACT', tpu_topology: '2x2x2' }, node_config: { machine_type: 'ct5p-hightpu-4t' }, autoscaling: { max_node_count: 2 },
+  });
+});
+
+test('the app synthesizes all three stacks offline into <outdir>/stacks/<env>-platform', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-synth-'));
+  try {
+    const { app } = buildPlatformApp({ outdir });
+    app.synth();
+    expect(fs.readdirSync(path.join(outdir, 'stacks')).sort()).toEqual(['dev-platform', 'prod-platform', 'staging-platform']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.stacks).sort()).toEqual(['dev-platform', 'prod-platform', 'staging-platform']);
+    const prod = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'prod-platform', 'cdk.tf.json'), 'utf8'));
+    expect(prod.terraform.backend.gcs.prefix).toBe('platform/prod/prod-platform');
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+});
