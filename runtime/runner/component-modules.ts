@@ -1,5 +1,5 @@
 // Loads the modules that define components: the bundled ones always, plus user pipeline modules whose
-// components register themselves on import. TypeScript modules load through @swc-node/register.
+// components register themselves on import. TypeScript modules load through sucrase/register/ts.
 
 import * as path from 'path';
 import { UserError } from '../core/errors';
@@ -7,10 +7,10 @@ import { UserError } from '../core/errors';
 let tsRegistered = false;
 
 export function ensureTypeScriptLoader(): void {
-  if (tsRegistered || process.execArgv.some((a) => a.includes('swc'))) return;
+  if (tsRegistered || process.execArgv.some((a) => a.includes('sucrase'))) return;
   // Already running from TypeScript (tests, dev checkout): nothing to register.
   if (__filename.endsWith('.ts')) return;
-  require('@swc-node/register');
+  require('sucrase/register/ts');
   tsRegistered = true;
 }
 

@@ -20,7 +20,7 @@ export interface RunningExecutor {
 function workerEntry(): { file: string; execArgv: string[] } {
   const ts = __filename.endsWith('.ts');
   const file = path.join(__dirname, ts ? 'executor-process.ts' : 'executor-process.js');
-  return { file, execArgv: ts ? ['-r', '@swc-node/register'] : [] };
+  return { file, execArgv: ts ? ['-r', 'sucrase/register/ts'] : [] };
 }
 
 export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}): RunningExecutor {

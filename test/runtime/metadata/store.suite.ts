@@ -402,7 +402,7 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         const count = 200;
         const writers = ['a', 'b'].map((worker) => {
           const child = fork(path.join(__dirname, 'concurrent-writer.ts'), [fresh, worker, String(count)], {
-            execArgv: ['-r', '@swc-node/register'],
+            execArgv: ['-r', 'sucrase/register/ts'],
             stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
           });
           let stderr = '';

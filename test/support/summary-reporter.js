@@ -1,0 +1,9 @@
+// Jest reporter that ends the run with one plain line, `tests: N passed, N failed, N skipped`, which CI
+// reads to know how many tests ran.
+class SummaryReporter {
+  onRunComplete(_contexts, results) {
+    const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
+    process.stdout.write(`tests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped\n`);
+  }
+}
+module.exports = SummaryReporter;
