@@ -26,22 +26,19 @@ storageSuite('local', () => ({
   childEnv: {},
 }));
 
-storageSuite('local (file:// URIs)', () => ({
-  storage: new LocalStorage(),
-  failingAfter: (files) => interruptedStorage('local', files, failure),
-  newRoot: () => pathToFileURL(path.join(base, `url-root-${++roots}`)).href,
-  childEnv: {},
-}));
-
 describe('local storage specifics', () => {
   const s = new LocalStorage();
   const siblings = (dir: string) => fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`.${path.basename(dir)}.`));
 
-  test('plain paths and file:// URIs name the same files', async () => {
+  test('plain paths and file:// URIs name the same files; listings keep the caller style', async () => {
     const final = path.join(base, 'same');
-    const manifest = await s.publishDirectory(makeDir({ 'a.txt': 'a' }), pathToFileURL(final).href);
+    const url = pathToFileURL(final).href;
+    const manifest = await s.publishDirectory(makeDir({ 'a b.txt': 'a' }), url);
     expect(await s.readCommit(final)).toEqual(manifest);
-    expect(storageFor(final)).toBe(storageFor(pathToFileURL(final).href));
+    expect((await s.readFile(path.join(final, 'a b.txt'))).toString()).toBe('a');
+    expect((await s.list(url)).map((e) => e.uri)).toEqual([`${url}/${COMMIT_MARKER}`, `${url}/a b.txt`]);
+    expect((await s.list(final)).map((e) => e.uri)).toEqual([path.join(final, COMMIT_MARKER), path.join(final, 'a b.txt')]);
+    expect(storageFor(final)).toBe(storageFor(url));
   });
 
   test('a publish on the same filesystem moves the finished directory into place (no copy)', async () => {
