@@ -42,7 +42,7 @@ export class PlatformStack extends TerraformStack {
     this.config = config;
     const env = config.name;
 
-    new GoogleProvider(this, 'google', { project: config.project, region: config.region, defaultLabels: { ...config.labels, 'managed-by': 'cdktf' } });
+    new GoogleProvider(this, 'google', { project: config.project, region: config.region, defaultLabels: { ...config.labels, managed_by: 'cdktf' } });
     new GcsBackend(this, { bucket: config.state.bucket, prefix: `platform/${env}/${stackName}` });
 
     this.network = new MlNetwork(this, 'network', {
