@@ -15,7 +15,7 @@ import { isLocalUri, joinUri, requireLocalPath } from './uri';
 const STAGING = /^\.(.+)\.staging-(\d+)-[0-9a-f]+$/;
 
 /** True for the name of a staging folder; such folders are hidden from list(). */
-export function isStagingName(name: string): boolean {
+function isStagingName(name: string): boolean {
   return STAGING.test(name);
 }
 
