@@ -4,10 +4,10 @@
 const fs = require('fs');
 const path = require('path');
 
-const source = path.join(__dirname, '..', 'runtime', 'cli', 'main.ts');
+const source = path.join(__dirname, 'main.ts');
 if (fs.existsSync(source)) {
   require('sucrase/register/ts');
   require(source).main(process.argv);
 } else {
-  require(path.join(__dirname, '..', 'dist', 'runtime', 'cli', 'main.js')).main(process.argv);
+  require(path.join(__dirname, '..', '..', 'dist', 'runtime', 'cli', 'main.js')).main(process.argv);
 }

@@ -1,10 +1,10 @@
-// Runs the real `mlp` command (bin/mlp.js) as a child process, as a user would, and captures its output.
+// Runs the real `mlp` command (runtime/cli/mlp.js) as a child process, as a user would, and captures its output.
 
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const MLP_BIN = path.join(REPO_ROOT, 'bin', 'mlp.js');
+export const MLP_BIN = path.join(REPO_ROOT, 'runtime', 'cli', 'mlp.js');
 
 export interface CliResult {
   code: number | null;
