@@ -2,9 +2,9 @@
 // needs Java and a rules jar we cannot download; the storage API itself is plain Node).
 
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { freeLoopbackPort } from './ports';
 
 // firebase-tools ships no type declarations; these are the few members used here.
 interface StorageEmulatorInstance {
@@ -41,7 +41,7 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
   const { StorageEmulator } = require('firebase-tools/lib/emulator/storage') as { StorageEmulator: StorageEmulatorClass };
   const { EmulatorRegistry } = require('firebase-tools/lib/emulator/registry') as { EmulatorRegistry: Registry };
 
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const blobDir = path.join(tmp, 'blobs');
   // The emulator keeps blobs under os.tmpdir(); TMPDIR cannot steer that inside jest (the sandbox's process.env
   // is a copy), so the folder is overridden where the emulator asks for it.
@@ -65,15 +65,4 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
       await fs.promises.rm(tmp, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -2,25 +2,14 @@
 // port, so the metadata store suite runs against a real server without any service set up beforehand.
 import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { freeLoopbackPort } from './ports';
 
 export interface StartedPostgres {
   /** postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres */
   url: string;
   stop(): Promise<void>;
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgres(): Promise<StartedPostgres> {

@@ -2,7 +2,8 @@
 
 import * as path from 'path';
 import { UserError } from '../../../runtime/core/errors';
-import { GcsStorage, LocalStorage, isGcsUri, joinUri, localPathOf, parseGcsUri, storageFor } from '../../../runtime/storage';
+import { GcsStorage } from '../../../runtime/storage/gcs-storage';
+import { LocalStorage, isGcsUri, joinUri, localPathOf, parseGcsUri, storageFor } from '../../../runtime/storage';
 
 describe('storageFor', () => {
   test('chooses the backend by scheme and reuses instances', () => {

@@ -63,7 +63,7 @@ const CHILD = path.join(__dirname, 'publish-child.ts');
 export async function killMidPublish(env: NodeJS.ProcessEnv, localDir: string, finalUri: string, files: number): Promise<void> {
   const child = fork(CHILD, [localDir, finalUri, String(files)], {
     env: { ...process.env, ...env },
-    execArgv: ['-r', path.join(__dirname, 'ts-require.js')],
+    execArgv: ['-r', 'sucrase/register/ts'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
