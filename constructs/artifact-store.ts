@@ -174,7 +174,7 @@ export class ArtifactStore extends Construct {
     validateGcpLabels('ArtifactStore', this, props.labels);
 
     const prefix = props.bucketPrefix;
-    const make = (name: string, lifecycle: StorageBucketLifecycleRule[], extra: { logs?: string; retentionDays?: number; versioning?: boolean }) =>
+    const make = (name: string, lifecycle: StorageBucketLifecycleRule[], extra: { logs?: string; retentionDays?: number }) =>
       (s: Construct) => new StorageBucket(s, 'bucket', {
         name,
         project: props.project,
@@ -183,7 +183,7 @@ export class ArtifactStore extends Construct {
         uniformBucketLevelAccess: true,
         publicAccessPrevention: 'enforced',
         forceDestroy: props.forceDestroy ?? false,
-        versioning: { enabled: extra.versioning ?? true },
+        versioning: { enabled: true },
         softDeletePolicy: { retentionDurationSeconds: softDelete * 86400 },
         encryption: props.kmsKeyName ? { defaultKmsKeyName: props.kmsKeyName } : undefined,
         retentionPolicy: extra.retentionDays ? { retentionPeriod: extra.retentionDays * 86400 } : undefined,

@@ -10,7 +10,7 @@ const EXAMPLE = fs.readFileSync(path.join(ROOT, 'test/fixtures/infra/org-repo-ex
 
 test('README contains the org-repo example verbatim', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const asPublished = EXAMPLE.replace("from '../../../constructs';", "from 'gcp-ml-platform/constructs';");
+  const asPublished = EXAMPLE.replace("from '../../../constructs';", "from 'gcp-ml-platform';");
   expect(asPublished).not.toBe(EXAMPLE);
   expect(readme).toContain('```ts\n' + asPublished + '```');
   const lines = EXAMPLE.trimEnd().split('\n').length;
