@@ -1,3 +1,4 @@
+// MlNetwork, MlCluster and CpuNodePool: synthesized properties (cdktf matchers) and exact validation errors.
 import { Testing } from 'cdktf';
 import { ContainerCluster } from '@cdktf/provider-google/lib/container-cluster';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';

@@ -1,3 +1,4 @@
+// ArtifactStore, MetadataDatabase, ContainerRegistry and WorkloadIdentity: secure defaults, grants and validation errors.
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { SqlDatabaseInstance } from '@cdktf/provider-google/lib/sql-database-instance';

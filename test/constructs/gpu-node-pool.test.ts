@@ -1,3 +1,4 @@
+// GpuNodePool: accelerator/machine validation, DWS queued provisioning and flex-start rules, taint, helpers.
 import { Testing } from 'cdktf';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
 import { GpuAccelerator } from '../../constructs/accelerators';

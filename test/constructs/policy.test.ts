@@ -1,3 +1,4 @@
+// PolicyPack: the insecure fixture fails with exactly the expected rule ids; messages name resource, rule and fix; suppressions.
 import { AnnotationMetadataEntryType, Aspects, TerraformStack, Testing } from 'cdktf';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { PolicyPack, PolicyViolationError } from '../../constructs/policy/policy-pack';

@@ -1,3 +1,4 @@
+// TpuSlice / TpuNodePool: version x topology -> machine type and node count, COMPACT placement with topology, errors.
 import { Testing } from 'cdktf';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
 import { TpuNodePool, TpuNodePoolProps, TpuSlice } from '../../constructs/tpu-node-pool';

@@ -1,3 +1,4 @@
+// Environment config (zod): the three environments validate; bad configs fail with one line naming the field path.
 import { EnvironmentConfigError, parseEnvironmentConfig } from '../../stacks/config';
 import { ENVIRONMENT_NAMES, environment, rawEnvironment } from '../../stacks/environments';
 

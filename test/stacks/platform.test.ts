@@ -1,3 +1,4 @@
+// <env>-platform stacks: JSON snapshots, policy pack passes, backend prefix, acceptance properties, offline synth of all.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
