@@ -51,6 +51,11 @@ function members(r: ResourceJson): string[] {
   return [];
 }
 
+function publicGrant(r: ResourceJson): string | undefined {
+  const pub = members(r).find((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
+  return pub ? `${pub} is granted ${r.role}` : undefined;
+}
+
 function isPostgres(r: ResourceJson): boolean {
   return typeof r.database_version === 'string' && r.database_version.startsWith('POSTGRES');
 }
@@ -223,8 +228,10 @@ export const RULES: readonly PolicyRule[] = [
     check: (r) => (['roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator'].includes(String(r.role)) ? `${r.role} at project level` : undefined) },
   { id: 'CKV_GCP_42', resourceTypes: PROJECT_IAM, title: 'service accounts have no admin roles at project level', fix: 'grant the specific non-admin roles the workload needs',
     check: (r) => (members(r).some((m) => m.startsWith('serviceAccount:')) && /admin$/i.test(String(r.role)) ? `service account granted ${r.role}` : undefined) },
-  { id: 'MLP_PUBLIC_IAM', resourceTypes: IAM_MEMBER_TYPES, title: 'nothing is granted to allUsers/allAuthenticatedUsers (CKV_GCP_28 for buckets)', fix: 'grant named principals only',
-    check: (r) => { const pub = members(r).find((m) => m === 'allUsers' || m === 'allAuthenticatedUsers'); return pub ? `${pub} is granted ${r.role}` : undefined; } },
+  { id: 'CKV_GCP_28', resourceTypes: ['google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding'], title: 'buckets are not anonymously or publicly accessible', fix: 'grant named principals only',
+    check: (r) => publicGrant(r) },
+  { id: 'MLP_PUBLIC_IAM', resourceTypes: IAM_MEMBER_TYPES.filter((t) => !t.startsWith('google_storage_bucket_')), title: 'nothing else is granted to allUsers/allAuthenticatedUsers', fix: 'grant named principals only',
+    check: (r) => publicGrant(r) },
   { id: 'MLP_TRANSFER_AGENT_LEAST_PRIVILEGE', resourceTypes: IAM_MEMBER_TYPES, title: 'the Storage Transfer agent gets objectViewer/legacyBucketReader/legacyBucketWriter, never storage.admin', fix: 'use ArtifactBucket.grantTransferSource/grantTransferSink',
     check: (r) => (members(r).some((m) => m.includes('storage_transfer_project_service_account')) && ['roles/storage.admin', 'roles/storage.objectAdmin', 'roles/owner', 'roles/editor'].includes(String(r.role)) ? `transfer agent granted ${r.role}` : undefined) },
   { id: 'MLP_NO_SA_KEYS', resourceTypes: ['google_service_account_key'], title: 'no service account keys', fix: 'use Workload Identity (WorkloadIdentity) or impersonation instead of keys',
