@@ -30,6 +30,7 @@ import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTyp
 import { abandonDeadExecutions } from './recovery';
 import { spawnExecutor } from './spawn-executor';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
+import { combineReporters, RunLogReporter } from './run-log';
 
 export interface RunOptions {
   /** Pipeline root: local folder or gs:// prefix under which outputs are written. */
@@ -103,6 +104,7 @@ function compare(left: unknown, op: Condition['op'], right: unknown): boolean {
 
 export class LocalRunner {
   private readonly store: MetadataStore;
+  /** Progress for people plus the structured run log (always written). */
   private readonly reporter: RunReporter;
   private runId = '';
   private contexts: Context[] = [];
@@ -113,8 +115,8 @@ export class LocalRunner {
 
   constructor(private readonly pipeline: Pipeline, private readonly opts: RunOptions) {
     this.store = opts.store;
-    this.reporter = opts.reporter ?? NOOP_REPORTER;
     this.root = localPathOf(opts.root) ?? opts.root;
+    this.reporter = combineReporters(new RunLogReporter(() => this.logDir), opts.reporter ?? NOOP_REPORTER);
   }
 
   async run(): Promise<RunSummary> {
@@ -164,6 +166,7 @@ export class LocalRunner {
       durationMs: Date.now() - started,
       root: this.root,
       parameters: this.params,
+      logDir: this.logDir,
       nodes,
     };
     await this.store.putContexts([

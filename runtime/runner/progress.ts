@@ -63,7 +63,7 @@ export class ProgressReporter implements RunReporter {
     const counts = new Map<string, number>();
     for (const n of s.nodes) counts.set(n.state, (counts.get(n.state) ?? 0) + 1);
     const parts = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
-    this.write(`run ${s.runId} ${s.state} in ${formatDuration(s.durationMs)}: ${parts}\n`);
+    this.write(`run ${s.runId} ${s.state} in ${formatDuration(s.durationMs)}: ${parts}${s.state === 'COMPLETE' ? '' : ` (logs: ${s.logDir})`}\n`);
   }
 
   private clearStatus(): void {

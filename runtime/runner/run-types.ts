@@ -26,6 +26,8 @@ export interface RunSummary {
   durationMs: number;
   root: string;
   parameters: Record<string, unknown>;
+  /** Folder with the run log (run.log, JSON lines) and each node's executor log and ExecutorInput/Output. */
+  logDir: string;
   nodes: NodeResult[];
 }
 

@@ -1,0 +1,61 @@
+// Conditions skip a node and everything that depends on it; the structured run log records every event.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { z } from 'zod';
+import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
+import { ProduceNumbers, ScaleNumbers, SummarizeNumbers } from '../../../runtime/components';
+import { openMetadataStore } from '../../../runtime/metadata';
+import type { MetadataStore } from '../../../runtime/metadata/types';
+import { runPipeline } from '../../../runtime/runner/local-runner';
+
+let root: string;
+let store: MetadataStore;
+beforeEach(async () => {
+  root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-cond-'));
+  store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.sqlite')}`);
+});
+afterEach(async () => {
+  await store.close();
+  await fs.promises.rm(root, { recursive: true, force: true });
+});
+
+function gatedPipeline(): Pipeline {
+  const p = new Pipeline({ name: 'gated', parameters: z.object({ deploy: z.boolean().default(false), count: z.number().int().default(4) }) });
+  const produce = p.add('produce', ProduceNumbers, { parameters: { count: p.param('count') } });
+  const big = p.add('only-if-big', ScaleNumbers, {
+    inputs: { numbers: produce.outputs.numbers },
+    condition: when(produce.outputs.numbers.property('row_count'), '>=', 10),
+  });
+  p.add('after-big', SummarizeNumbers, { inputs: { numbers: big.outputs.scaled } });
+  p.add('deploy', SummarizeNumbers, { inputs: { numbers: produce.outputs.numbers }, condition: when(p.param('deploy'), '==', true) });
+  return p;
+}
+
+test('false conditions skip the node and its dependents, with the reason', async () => {
+  const s = await runPipeline(gatedPipeline(), { root, store });
+  expect(s.state).toBe('COMPLETE');
+  const byId = Object.fromEntries(s.nodes.map((n) => [n.id, n]));
+  expect(byId['only-if-big'].state).toBe('skipped');
+  expect(byId['only-if-big'].reason).toBe('condition produce.outputs.numbers.row_count >= 10 is false (value 4)');
+  expect(byId['after-big'].state).toBe('skipped');
+  expect(byId['after-big'].reason).toBe('upstream node only-if-big was skipped');
+  expect(byId.deploy.reason).toBe('condition parameter deploy == true is false (value false)');
+});
+
+test('true conditions run the nodes', async () => {
+  const s = await runPipeline(gatedPipeline(), { root, store, parameters: { deploy: true, count: 12 } });
+  expect(s.nodes.map((n) => n.state)).toEqual(['executed', 'executed', 'executed', 'executed']);
+});
+
+test('every run writes a JSON-lines run log next to the node logs', async () => {
+  const s = await runPipeline(gatedPipeline(), { root, store });
+  const lines = fs.readFileSync(path.join(s.logDir, 'run.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines[0]).toMatchObject({ msg: 'run started', runId: s.runId, pipeline: 'gated' });
+  expect(lines.filter((l) => l.msg === 'node finished').map((l) => [l.node, l.state])).toEqual(
+    expect.arrayContaining([['produce', 'executed'], ['only-if-big', 'skipped'], ['after-big', 'skipped'], ['deploy', 'skipped']]),
+  );
+  expect(lines.at(-1)).toMatchObject({ msg: 'run finished', state: 'COMPLETE' });
+  expect(fs.readFileSync(path.join(s.logDir, 'produce.log'), 'utf8')).toContain('wrote 4 numbers');
+});
