@@ -1,25 +1,14 @@
 // Conditions skip a node and everything that depends on it; the structured run log records every event.
 
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
 import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, ScaleNumbers, SummarizeNumbers } from '../../../runtime/components';
-import { openMetadataStore } from '../../../runtime/metadata';
-import type { MetadataStore } from '../../../runtime/metadata/types';
 import { runPipeline } from '../../../runtime/runner/local-runner';
+import { useTempStore } from '../../support/temp-store';
 
-let root: string;
-let store: MetadataStore;
-beforeEach(async () => {
-  root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-cond-'));
-  store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.sqlite')}`);
-});
-afterEach(async () => {
-  await store.close();
-  await fs.promises.rm(root, { recursive: true, force: true });
-});
+const t = useTempStore('mlp-cond-');
 
 function gatedPipeline(): Pipeline {
   const p = new Pipeline({ name: 'gated', parameters: z.object({ deploy: z.boolean().default(false), count: z.number().int().default(4) }) });
@@ -34,7 +23,7 @@ function gatedPipeline(): Pipeline {
 }
 
 test('false conditions skip the node and its dependents, with the reason', async () => {
-  const s = await runPipeline(gatedPipeline(), { root, store });
+  const s = await runPipeline(gatedPipeline(), { root: t.root, store: t.store });
   expect(s.state).toBe('COMPLETE');
   const byId = Object.fromEntries(s.nodes.map((n) => [n.id, n]));
   expect(byId['only-if-big'].state).toBe('skipped');
@@ -45,12 +34,12 @@ test('false conditions skip the node and its dependents, with the reason', async
 });
 
 test('true conditions run the nodes', async () => {
-  const s = await runPipeline(gatedPipeline(), { root, store, parameters: { deploy: true, count: 12 } });
+  const s = await runPipeline(gatedPipeline(), { root: t.root, store: t.store, parameters: { deploy: true, count: 12 } });
   expect(s.nodes.map((n) => n.state)).toEqual(['executed', 'executed', 'executed', 'executed']);
 });
 
 test('every run writes a JSON-lines run log next to the node logs', async () => {
-  const s = await runPipeline(gatedPipeline(), { root, store });
+  const s = await runPipeline(gatedPipeline(), { root: t.root, store: t.store });
   const lines = fs.readFileSync(path.join(s.logDir, 'run.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   expect(lines[0]).toMatchObject({ msg: 'run started', runId: s.runId, pipeline: 'gated' });
   expect(lines.filter((l) => l.msg === 'node finished').map((l) => [l.node, l.state])).toEqual(

@@ -3,31 +3,19 @@
 // deleted outputs invalidating exactly their node and its dependents, and --no-cache / per-node cache off.
 
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import Database from 'better-sqlite3';
-import { openMetadataStore } from '../../../runtime/metadata';
-import { ArtifactState, ExecutionState, type MetadataStore } from '../../../runtime/metadata/types';
+import { ArtifactState, ExecutionState } from '../../../runtime/metadata/types';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { pipeline as retryPipeline } from '../../fixtures/pipelines/retry-pipeline';
 import { pipeline as crashPipeline } from '../../fixtures/pipelines/crash-pipeline';
+import { useTempStore } from '../../support/temp-store';
 
 const RETRY_MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
 const CRASH_MODULE = path.join(__dirname, '../../fixtures/pipelines/crash-pipeline.ts');
 
-let root: string;
-let store: MetadataStore;
-
-beforeEach(async () => {
-  root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-runner-'));
-  store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.sqlite')}`);
-});
-
-afterEach(async () => {
-  await store.close();
-  await fs.promises.rm(root, { recursive: true, force: true });
-});
+const t = useTempStore('mlp-runner-');
 
 function states(s: RunSummary): Record<string, string> {
   return Object.fromEntries(s.nodes.map((n) => [n.id, n.state]));
@@ -35,7 +23,7 @@ function states(s: RunSummary): Record<string, string> {
 
 /** Execution states of one run straight from the MLMD tables, as a SQL console user would see them. */
 function executionStatesInDb(runId: string): number[] {
-  const db = new Database(path.join(root, 'metadata.sqlite'), { readonly: true });
+  const db = new Database(path.join(t.root, 'metadata.sqlite'), { readonly: true });
   try {
     return db
       .prepare(
@@ -53,7 +41,7 @@ function executionStatesInDb(runId: string): number[] {
 }
 
 test('first run executes every node, retries the flaky one, and a rerun is fully cached', async () => {
-  const first = await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE] });
+  const first = await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE] });
   expect(first.state).toBe('COMPLETE');
   expect(new Set(Object.values(states(first)))).toEqual(new Set(['executed']));
   const flaky = first.nodes.find((n) => n.id === 'flaky')!;
@@ -61,7 +49,7 @@ test('first run executes every node, retries the flaky one, and a rerun is fully
   const count = await fs.promises.readFile(path.join(flaky.outputs.count, 'count.txt'), 'utf8');
   expect(count).toBe('50');
 
-  const second = await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE] });
+  const second = await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE] });
   expect(second.state).toBe('COMPLETE');
   expect(Object.values(states(second)).every((s) => s === 'cached')).toBe(true);
   // Same artifacts reused, not copies.
@@ -73,11 +61,11 @@ test('first run executes every node, retries the flaky one, and a rerun is fully
 });
 
 test('deleting one cached output reruns exactly that node and its dependents', async () => {
-  const first = await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE] });
+  const first = await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE] });
   const scaled = first.nodes.find((n) => n.id === 'scale')!.outputs.scaled;
   await fs.promises.rm(scaled, { recursive: true });
 
-  const second = await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE] });
+  const second = await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE] });
   expect(states(second)).toEqual({
     produce: 'cached',
     scale: 'executed',
@@ -88,39 +76,39 @@ test('deleting one cached output reruns exactly that node and its dependents', a
   });
   expect(second.nodes.find((n) => n.id === 'scale')!.reason).toMatch(/missing from storage/);
   // The vanished artifact is no longer LIVE in the store.
-  const [gone] = await store.getArtifacts({ uri: scaled });
+  const [gone] = await t.store.getArtifacts({ uri: scaled });
   expect(gone.state).toBe(ArtifactState.DELETED);
 });
 
 test('a changed parameter is explained and invalidates the node and its dependents only', async () => {
-  await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE] });
-  const second = await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE], parameters: { sleepMs: 5 } });
+  await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE] });
+  const second = await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE], parameters: { sleepMs: 5 } });
   expect(states(second)).toMatchObject({ produce: 'cached', slow: 'executed', 'after-slow': 'executed', scale: 'cached' });
   expect(second.nodes.find((n) => n.id === 'slow')!.reason).toContain('parameter sleepMs 0 → 5');
   expect(second.nodes.find((n) => n.id === 'after-slow')!.reason).toMatch(/input numbers artifact \d+ → \d+/);
 });
 
 test('--no-cache executes everything again', async () => {
-  await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE] });
-  const again = await runPipeline(retryPipeline, { root, store, modules: [RETRY_MODULE], noCache: true });
+  await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE] });
+  const again = await runPipeline(retryPipeline, { root: t.root, store: t.store, modules: [RETRY_MODULE], noCache: true });
   expect(Object.values(states(again)).every((s) => s === 'executed')).toBe(true);
   expect(again.nodes[0].reason).toContain('--no-cache');
 });
 
 test('a crashing executor process fails its node and dependents; the runner and other branches carry on', async () => {
-  const s = await runPipeline(crashPipeline, { root, store, modules: [CRASH_MODULE] });
+  const s = await runPipeline(crashPipeline, { root: t.root, store: t.store, modules: [CRASH_MODULE] });
   expect(s.state).toBe('FAILED');
   expect(states(s)).toEqual({ produce: 'executed', crash: 'failed', 'after-crash': 'upstream_failed', healthy: 'executed' });
   const crash = s.nodes.find((n) => n.id === 'crash')!;
   expect(crash.error).toBe('executor process killed by SIGKILL');
   // The crashed node's output is neither LIVE in the store nor present on disk.
-  const [execution] = await store.getExecutions({ ids: [crash.executionId!] });
+  const [execution] = await t.store.getExecutions({ ids: [crash.executionId!] });
   expect(execution.lastKnownState).toBe(ExecutionState.FAILED);
-  const abandoned = await store.getArtifacts({ state: ArtifactState.ABANDONED });
+  const abandoned = await t.store.getArtifacts({ state: ArtifactState.ABANDONED });
   expect(abandoned).toHaveLength(1);
   expect(fs.existsSync(abandoned[0].uri)).toBe(false);
   // Finished work of the failed run is recorded and reusable.
-  const rerun = await runPipeline(crashPipeline, { root, store, modules: [CRASH_MODULE] });
+  const rerun = await runPipeline(crashPipeline, { root: t.root, store: t.store, modules: [CRASH_MODULE] });
   expect(states(rerun)).toMatchObject({ produce: 'cached', healthy: 'cached', crash: 'failed' });
 });
 
@@ -129,8 +117,8 @@ test('a node with caching turned off always executes', async () => {
   const { ProduceNumbers } = await import('../../../runtime/components');
   const p = new Pipeline({ name: 'no-cache-node' });
   p.add('produce', ProduceNumbers, { parameters: { count: 3 }, cache: false });
-  await runPipeline(p, { root, store });
-  const again = await runPipeline(p, { root, store });
+  await runPipeline(p, { root: t.root, store: t.store });
+  const again = await runPipeline(p, { root: t.root, store: t.store });
   expect(again.nodes[0].state).toBe('executed');
   expect(again.nodes[0].reason).toBe('cache disabled for this node');
 });
