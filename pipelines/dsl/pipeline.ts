@@ -8,6 +8,7 @@ import type { AnyComponent } from '../../runtime/core/component';
 import type { ArtifactType } from '../../runtime/core/artifact-types';
 import { UserError } from '../../runtime/core/errors';
 import { formatZodIssues } from '../../runtime/core/executor-io';
+import { resolverComponent, type ResolverOptions, type ResolverStrategy } from './resolver';
 
 /** A reference to a pipeline parameter, resolved when a run starts. */
 export class PipelineParam {
@@ -100,8 +101,11 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
   readonly cache: boolean;
   readonly condition?: Condition;
   readonly explicitUpstream: PipelineNode[] = [];
+  /** Set on resolver nodes: the runner picks artifacts from the metadata store instead of executing. */
+  readonly resolver?: ResolverStrategy;
 
-  constructor(readonly pipeline: Pipeline, readonly id: string, readonly component: C, options: NodeOptions<C>) {
+  constructor(readonly pipeline: Pipeline, readonly id: string, readonly component: C, options: NodeOptions<C>, resolver?: ResolverStrategy) {
+    this.resolver = resolver;
     const outputs: Record<string, OutputChannel> = {};
     for (const [port, spec] of Object.entries(component.outputs)) outputs[port] = new OutputChannel(this, port, spec.type);
     this.outputs = outputs as PipelineNode<C>['outputs'];
@@ -164,6 +168,7 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     const set = new Set<PipelineNode>(this.explicitUpstream);
     for (const chs of this.inputs.values()) for (const ch of chs) set.add(ch.node);
     if (this.condition?.left instanceof ArtifactPropertyRef) set.add(this.condition.left.channel.node);
+    if (this.resolver?.kind === 'previous-span') set.add(this.resolver.of.node);
     return [...set];
   }
 }
@@ -198,11 +203,33 @@ export class Pipeline<P extends z.ZodObject<z.ZodRawShape> = z.ZodObject<z.ZodRa
   }
 
   add<C extends AnyComponent>(id: string, component: C, options: NodeOptions<C> = {}): PipelineNode<C> {
-    if (!ID_RE.test(id)) throw new UserError(`pipeline ${this.name}: node id "${id}" must match ${ID_RE}`);
-    if (this.nodeMap.has(id)) throw new UserError(`pipeline ${this.name}: node id "${id}" is used twice`);
+    this.checkNewId(id);
     const node = new PipelineNode(this, id, component, options);
     this.nodeMap.set(id, node as unknown as PipelineNode);
     return node;
+  }
+
+  /**
+   * Adds a resolver node whose `outputs.result` is an artifact picked from the metadata store (or nothing,
+   * which an optional input accepts), e.g. the latest blessed model or the previous span's statistics.
+   */
+  addResolver(id: string, options: ResolverOptions): PipelineNode {
+    this.checkNewId(id);
+    const { strategy, type } = options;
+    if (strategy.kind === 'previous-span' && strategy.of.type.name !== type.name) {
+      throw new UserError(`resolver ${id}: previous-span of ${strategy.of} gives ${strategy.of.type.name}, not ${type.name}`);
+    }
+    if (strategy.kind === 'latest' && strategy.producer && strategy.producer.pipeline !== this) {
+      throw new UserError(`resolver ${id}: producer ${strategy.producer.id} is not a node of pipeline ${this.name}`);
+    }
+    const node = new PipelineNode(this, id, resolverComponent(type), {}, strategy);
+    this.nodeMap.set(id, node);
+    return node;
+  }
+
+  private checkNewId(id: string): void {
+    if (!ID_RE.test(id)) throw new UserError(`pipeline ${this.name}: node id "${id}" must match ${ID_RE}`);
+    if (this.nodeMap.has(id)) throw new UserError(`pipeline ${this.name}: node id "${id}" is used twice`);
   }
 
   get nodes(): PipelineNode[] {

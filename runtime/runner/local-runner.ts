@@ -28,6 +28,7 @@ import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type
 import { cacheKey, cacheMaterial, explainDifference, lookupCache, type CacheMaterial } from './cache';
 import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { abandonDeadExecutions } from './recovery';
+import { resolveArtifact } from './resolve-artifacts';
 import { spawnExecutor } from './spawn-executor';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 import { combineReporters, RunLogReporter } from './run-log';
@@ -130,7 +131,7 @@ export class LocalRunner {
     const localRoot = localPathOf(this.root);
     this.logDir = path.join(localRoot ?? path.join(os.tmpdir(), 'mlp'), '.runs', this.runId);
 
-    await registerTypes(this.store, order.map((n) => n.component));
+    await registerTypes(this.store, order.filter((n) => !n.resolver).map((n) => n.component));
     const [pipelineCtxId] = await this.store.putContexts([{ type: CONTEXT_PIPELINE, name: this.pipeline.name }]);
     const runCtx: Context = {
       type: CONTEXT_RUN,
@@ -247,6 +248,7 @@ export class LocalRunner {
     if (blocked) return { result: blocked, artifacts: {} };
     this.reporter.nodeStarted(node.id);
     const started = Date.now();
+    if (node.resolver) return this.resolveNode(node, outcomes, started);
     try {
       return await this.driveNode(node, params, outcomes, started);
     } catch (err) {
@@ -256,6 +258,25 @@ export class LocalRunner {
         artifacts: {},
       };
     }
+  }
+
+  private async resolveNode(node: PipelineNode, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
+    const strategy = node.resolver!;
+    const current = strategy.kind === 'previous-span' ? outcomes.get(strategy.of.node)!.artifacts[strategy.of.port] : undefined;
+    const typeName = node.component.outputs.result.type.name;
+    const { artifact, reason } = await resolveArtifact(this.store, this.pipeline.name, typeName, strategy, current);
+    return {
+      result: {
+        id: node.id,
+        component: node.component.name,
+        state: 'resolved',
+        durationMs: Date.now() - started,
+        attempts: 0,
+        outputs: artifact ? { result: artifact.uri } : {},
+        reason,
+      },
+      artifacts: artifact ? { result: artifact } : {},
+    };
   }
 
   private nodeContexts(node: PipelineNode, key?: string): Context[] {
@@ -268,11 +289,16 @@ export class LocalRunner {
     const component = node.component;
     const inputs: Record<string, Artifact[]> = {};
     for (const [port, channels] of node.inputs) {
-      inputs[port] = channels.map((ch) => {
+      inputs[port] = [];
+      for (const ch of channels) {
         const a = outcomes.get(ch.node)!.artifacts[ch.port];
-        if (!a) throw new UserError(`node ${node.id}: input "${port}" has no artifact from ${ch}`);
-        return a;
-      });
+        // A resolver may find nothing (e.g. no previous span yet): that input is then simply empty.
+        if (a) inputs[port].push(a);
+        else if (!ch.node.resolver) throw new UserError(`node ${node.id}: input "${port}" has no artifact from ${ch}`);
+      }
+      if (inputs[port].length === 0 && !component.inputs[port].optional) {
+        throw new UserError(`node ${node.id}: required input "${port}" resolved to no artifact (${channels.join(', ')})`);
+      }
     }
     const material = cacheMaterial(component, params, inputs);
     const key = cacheKey(material);

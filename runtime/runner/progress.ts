@@ -6,6 +6,7 @@ import type { NodeResult, RunReporter, RunSummary } from './run-types';
 const SYMBOL: Record<NodeResult['state'], string> = {
   executed: '✓',
   cached: '↺',
+  resolved: '→',
   failed: '✗',
   skipped: '-',
   upstream_failed: '-',

@@ -1,6 +1,6 @@
 // What a run reports: per-node outcomes and the run summary printed by `mlp run --json`.
 
-export type NodeState = 'executed' | 'cached' | 'failed' | 'skipped' | 'upstream_failed';
+export type NodeState = 'executed' | 'cached' | 'resolved' | 'failed' | 'skipped' | 'upstream_failed';
 
 export interface NodeResult {
   id: string;

@@ -94,3 +94,16 @@ test('a condition on an upstream artifact property adds the dependency', () => {
   expect(gated.upstream()).toEqual([scale]);
   expect(p.validate().map((n) => n.id)).toEqual(['produce', 'scale', 'gated']);
 });
+
+test('resolvers check their strategy and depend on the node whose previous span they look for', () => {
+  const { p, produce } = base();
+  expect(() => p.addResolver('prev', { type: Model, strategy: { kind: 'previous-span', of: produce.outputs.numbers } })).toThrow(
+    'resolver prev: previous-span of produce.outputs.numbers gives Examples, not Model',
+  );
+  const prev = p.addResolver('prev', { type: Examples, strategy: { kind: 'previous-span', of: produce.outputs.numbers } });
+  expect(prev.upstream()).toEqual([produce]);
+  const latest = p.addResolver('latest', { type: Model, strategy: { kind: 'latest', properties: { blessed: 1 } } });
+  expect(latest.upstream()).toEqual([]);
+  p.add('train', Train, { inputs: { examples: prev.outputs.result, base_model: latest.outputs.result } });
+  expect(p.validate().map((n) => n.id)).toEqual(['produce', 'prev', 'latest', 'train']);
+});
