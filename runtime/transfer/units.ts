@@ -39,13 +39,12 @@ export function parseBandwidth(text: string, flag = '--bandwidth'): number {
   return bitsPerSecond;
 }
 
-/** Bytes with a decimal prefix and three significant digits: 999 B, 1.50 GB, 61.0 TB. */
+/** Bytes with a decimal prefix and up to four significant digits: 999 B, 1.5 GB, 999.9 GB, 61 TB. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
   while (i < units.length - 1 && Math.abs(bytes) >= 1000 ** (i + 1)) i++;
-  if (i === 0) return `${Math.round(bytes)} B`;
-  return `${(bytes / 1000 ** i).toPrecision(3)} ${units[i]}`;
+  return `${i === 0 ? Math.round(bytes) : Number((bytes / 1000 ** i).toPrecision(4))} ${units[i]}`;
 }
 
 export function formatRate(bytesPerSecond: number): string {
@@ -60,19 +59,22 @@ export function formatBitRate(bitsPerSecond: number): string {
 }
 
 /**
- * A duration for estimates that may run to months: the two largest of days, hours, minutes, seconds
- * ("12d 8h", "3h 5m", "42s"). runner/progress's formatDuration is for run times of seconds to minutes.
+ * A duration for estimates that may run to months: up to three units from the largest of days, hours,
+ * minutes, seconds ("12d 8h 3m", "7d 0h 17m", "3h 5m", "42s"). runner/progress's formatDuration is for run
+ * times of seconds to minutes.
  */
 export function formatLongDuration(seconds: number): string {
   let rest = Math.max(0, Math.round(seconds));
   const first = DURATION_UNITS.findIndex(([size]) => rest >= size);
   if (first < 0) return '0s';
   const out: string[] = [];
-  for (const [size, unit] of DURATION_UNITS.slice(first, first + 2)) {
+  for (const [size, unit] of DURATION_UNITS.slice(first, first + 3)) {
     const n = Math.floor(rest / size);
     rest -= n * size;
-    if (n > 0) out.push(`${n}${unit}`);
+    out.push(`${n}${unit}`);
   }
+  // "7d 0h 17m" keeps its inner zero; "7d 0h 0m" is just "7d".
+  while (out.length > 1 && out[out.length - 1].startsWith('0')) out.pop();
   return out.join(' ');
 }
 

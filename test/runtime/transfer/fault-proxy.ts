@@ -39,7 +39,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let body = Buffer.concat(chunks);
+      let body: Buffer = Buffer.concat(chunks);
       const rule = proxy.rules.find((r) => (r.times ?? Infinity) > 0 && r.match({ method: req.method!, url: req.url!, body }));
       if (rule) {
         proxy.hits++;

@@ -200,12 +200,12 @@ test('progress: a bar redrawn in place on a TTY, periodic lines otherwise, retri
   };
   // 2 MB of 4 MB in 2 s: 1 MB/s, 2 s to go.
   expect(run(true)).toBe(
-    '[############............] 2.00 MB / 4.00 MB (50%)  1.00 MB/s  ETA 2s  1/4 files' +
+    '[############............] 2 MB / 4 MB (50%)  1 MB/s  ETA 2s  1/4 files' +
       '\r\x1b[2Kretrying c (attempt 2) in 1.00s: HTTP 503: backend unavailable\n' +
       'failed d: HTTP 403: denied\n',
   );
   expect(run(false)).toBe(
-    'upload: 2.00 MB / 4.00 MB (50%)  1.00 MB/s  ETA 2s  1/4 files\n' +
+    'upload: 2 MB / 4 MB (50%)  1 MB/s  ETA 2s  1/4 files\n' +
       'retrying c (attempt 2) in 1.00s: HTTP 503: backend unavailable\n' +
       'failed d: HTTP 403: denied\n',
   );
