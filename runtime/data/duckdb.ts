@@ -3,7 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
 import { splitFolder } from '../core/artifact-types';
 import { UserError } from '../core/errors';
 
@@ -18,6 +18,16 @@ export async function duckdb(): Promise<DuckDBConnection> {
 /** A SQL string literal ('it''s'), for paths and values spliced into DuckDB statements. */
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A SQL list of string literals (['a.csv', 'b.csv']), for the file lists of read_csv/read_json/read_parquet. */
+export function sqlStringList(values: string[]): string {
+  return `[${values.map(sqlString).join(', ')}]`;
+}
+
+/** Runs a query and returns its rows as JSON-safe objects (BIGINT and larger integers come back as strings). */
+export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Record<string, Json>[]> {
+  return (await conn.runAndReadAll(sql)).getRowObjectsJson();
 }
 
 /** A quoted SQL identifier ("my col"), for column names taken from data. */

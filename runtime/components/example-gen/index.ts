@@ -1,0 +1,29 @@
+// ExampleGen: turns CSV, JSON Lines or Parquet files (local or gs://, selected by span/version/date patterns)
+// into an Examples artifact, Split-<name>/part-*.parquet, split deterministically by hash or as predefined.
+// How a row's split is computed is documented in runtime/data/hash-split.ts.
+
+import { defineComponent } from '../../core/component';
+import { Examples } from '../../core/artifact-types';
+import { ExampleGenParameters } from './parameters';
+import { runExampleGen } from './run';
+
+export { ExampleGenParameters } from './parameters';
+export { REJECTS_FILE } from './run';
+
+export const ExampleGen = defineComponent({
+  name: 'ExampleGen',
+  version: '1',
+  description:
+    'Reads CSV / JSON Lines / Parquet input spans and writes split Parquet examples (hash splits train 2 : eval 1 by default), quarantining bad rows.',
+  inputs: {},
+  outputs: {
+    examples: {
+      type: Examples,
+      description: 'Split-<name>/part-*.parquet; properties span, version, split_names, row_count, split_row_counts, bad_row_count; bad rows in rejects.jsonl',
+    },
+  },
+  parameters: ExampleGenParameters,
+  executor: async ({ outputs, parameters, log }) => {
+    outputs.examples.properties = await runExampleGen(parameters, outputs.examples.path, log);
+  },
+});

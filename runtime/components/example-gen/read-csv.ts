@@ -1,0 +1,111 @@
+// CSV input: a header row, RFC 4180 quoting, an empty cell is a missing value. DuckDB reads every cell as text
+// and quarantines structurally broken lines (wrong column count, unterminated quote) in a rejects table with
+// their line numbers; types are inferred from the text (or taken from the schema) and applied in SQL.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { UserError } from '../../core/errors';
+import { csvRecords } from '../../data/csv-records';
+import { queryRows, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
+import { castTextSql, textParsesAs, textParsesAsSql, type FeatureType } from '../../data/feature-types';
+import type { TypedColumn } from '../../data/hash-split';
+import { badValueReason, type BadRow, type InputFile, type Reader } from './source';
+
+let scans = 0;
+
+export const readCsv: Reader = async (conn, all, opts) => {
+  const options = `header=true, all_varchar=true, delim=${sqlString(opts.csvDelimiter)}, quote='"', escape='"'`;
+  const scan = (files: InputFile[], extra: string) => `read_csv(${sqlStringList(files.map((f) => f.local))}, ${options}, ${extra})`;
+  // A cell as text, with an empty (or "") cell as missing.
+  const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
+
+  const names = (await queryRows(conn, `DESCRIBE SELECT * FROM ${scan(all, 'ignore_errors=true')}`)).map((r) => String(r.column_name));
+  for (const name of Object.keys(opts.schema)) {
+    if (!names.includes(name)) throw new UserError(`schema column "${name}" is not in the CSV header of ${all[0].display} (columns: ${names.join(', ')})`);
+  }
+  const columns = await inferTypes(conn, names, opts.schema, scan(all, 'ignore_errors=true'), cell);
+  // Only schema types can reject a value: inferred ones were chosen so that every value parses.
+  const checked = columns.filter((c) => c.name in opts.schema && c.type !== 'STRING');
+  const rejectTables = new Map<InputFile[], number>();
+
+  return {
+    columns,
+    selectSql(files) {
+      const id = ++scans;
+      rejectTables.set(files, id);
+      const bad = checked.map((c) => `CASE WHEN NOT ${textParsesAsSql(c.type, cell(c.name))} THEN ${sqlString(`column "${c.name}"`)} END`);
+      return (
+        `SELECT ${columns.map((c) => `${castTextSql(c.type, cell(c.name))} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
+        `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad ` +
+        `FROM ${scan(files, `store_rejects=true, rejects_table='eg_csv_rejects_${id}', rejects_scan='eg_csv_scans_${id}'`)}`
+      );
+    },
+    async badRows(files, badValueRows) {
+      const id = rejectTables.get(files);
+      const display = new Map(files.map((f) => [f.local, f.display]));
+      const broken = await queryRows(
+        conn,
+        `SELECT s.file_path, e.line, e.error_type, e.error_message, e.csv_line FROM eg_csv_rejects_${id} e ` +
+          `JOIN eg_csv_scans_${id} s USING (scan_id, file_id) ORDER BY s.file_path, e.line`,
+      );
+      const rows: BadRow[] = [];
+      const seen = new Set<string>();
+      for (const r of broken) {
+        const key = `${r.file_path}\n${r.line}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const file = display.get(String(r.file_path)) ?? String(r.file_path);
+        rows.push({ file, line: Number(r.line), reason: `${String(r.error_type).toLowerCase()}: ${r.error_message}`, text: String(r.csv_line).split('\n')[0] });
+      }
+      if (badValueRows > 0) for (const f of files) rows.push(...(await badValues(f, names, checked, opts.csvDelimiter)));
+      return rows;
+    },
+    async close() {
+      for (const id of rejectTables.values()) {
+        await conn.run(`DROP TABLE IF EXISTS eg_csv_rejects_${id}; DROP TABLE IF EXISTS eg_csv_scans_${id}`);
+      }
+    },
+  };
+};
+
+/** INT if every value is an integer, else FLOAT if every value is a number, else STRING (also when all are missing). */
+async function inferTypes(
+  conn: DuckDBConnection,
+  names: string[],
+  schema: Record<string, FeatureType>,
+  scanSql: string,
+  cell: (name: string) => string,
+): Promise<TypedColumn[]> {
+  const open = names.filter((n) => !(n in schema));
+  const found: Record<string, FeatureType> = {};
+  if (open.length) {
+    const aggregates = open.flatMap((n, i) => [
+      `count(${cell(n)}) AS n${i}`,
+      `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql('INT', cell(n))}) AS i${i}`,
+      `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql('FLOAT', cell(n))}) AS f${i}`,
+    ]);
+    const [r] = await queryRows(conn, `SELECT ${aggregates.join(', ')} FROM ${scanSql}`);
+    open.forEach((n, i) => {
+      found[n] = Number(r[`n${i}`]) === 0 ? 'STRING' : r[`i${i}`] ? 'INT' : r[`f${i}`] ? 'FLOAT' : 'STRING';
+    });
+  }
+  return names.map((name) => ({ name, type: schema[name] ?? found[name] }));
+}
+
+/** Lines whose values fail a schema type (DuckDB gives no line numbers for these): a streaming pass over the file. */
+async function badValues(file: InputFile, names: string[], checked: TypedColumn[], delimiter: string): Promise<BadRow[]> {
+  const rows: BadRow[] = [];
+  const indexed = checked.map((c) => ({ ...c, index: names.indexOf(c.name) }));
+  let header = true;
+  for await (const rec of csvRecords(file.local, delimiter)) {
+    // The header, and lines with the wrong number of fields (already in DuckDB's rejects), carry no values to check.
+    if (header || rec.fields.length !== names.length) {
+      header = false;
+      continue;
+    }
+    const failing = indexed.find((c) => rec.fields[c.index] !== '' && !textParsesAs(c.type, rec.fields[c.index]));
+    if (failing) {
+      rows.push({ file: file.display, line: rec.line, reason: badValueReason(failing.name, failing.type, rec.fields[failing.index]), text: rec.fields.join(delimiter) });
+    }
+  }
+  return rows;
+}

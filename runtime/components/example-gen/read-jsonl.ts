@@ -1,0 +1,98 @@
+// JSON Lines input: one JSON object of scalar values per line. A streaming pass in Node checks every line (valid
+// JSON, an object, scalar values, schema types), infers types, and copies the good lines to a staging file that
+// DuckDB then reads with the final column types; bad lines keep their line numbers.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as readline from 'readline';
+import { once } from 'events';
+import { UserError } from '../../core/errors';
+import { sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
+import { DUCKDB_TYPE_OF, textParsesAs, type FeatureType } from '../../data/feature-types';
+import { badValueReason, type BadRow, type InputFile, type Reader } from './source';
+
+/** What a column's values looked like so far (booleans count as integers, as in TFX). */
+interface Seen {
+  int: boolean;
+  float: boolean;
+  string: boolean;
+}
+
+export const readJsonl: Reader = async (_conn, all, opts, tmpDir) => {
+  const seen = new Map<string, Seen>();
+  const staged = new Map<InputFile, string>();
+  const bad = new Map<InputFile, BadRow[]>();
+  for (const [i, file] of all.entries()) {
+    const target = path.join(tmpDir, `jsonl-${i}.jsonl`);
+    staged.set(file, target);
+    bad.set(file, await stageGoodLines(file, target, opts.schema, seen));
+  }
+  for (const name of Object.keys(opts.schema)) {
+    if (!seen.has(name)) throw new UserError(`schema column "${name}" is in none of the JSON Lines records of ${all.map((f) => f.display).join(', ')}`);
+  }
+  const columns = [...seen.entries()].map(([name, s]) => ({ name, type: opts.schema[name] ?? inferred(s) }));
+  const typesSql = `{${columns.map((c) => `${sqlString(c.name)}: '${DUCKDB_TYPE_OF[c.type]}'`).join(', ')}}`;
+  return {
+    columns,
+    selectSql(files) {
+      const scan = `read_json(${sqlStringList(files.map((f) => staged.get(f)!))}, format='newline_delimited', columns=${typesSql})`;
+      return `SELECT ${columns.map((c) => sqlIdent(c.name)).join(', ')}, NULL::VARCHAR AS __bad FROM ${scan}`;
+    },
+    async badRows(files) {
+      return files.flatMap((f) => bad.get(f) ?? []);
+    },
+  };
+};
+
+function inferred(s: Seen): FeatureType {
+  return s.string ? 'STRING' : s.float ? 'FLOAT' : s.int ? 'INT' : 'STRING';
+}
+
+/** Why a line is bad, or undefined; records the types of its values in `seen` when it is good. */
+function checkLine(line: string, schema: Record<string, FeatureType>, seen: Map<string, Seen>): string | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch (err) {
+    return `invalid JSON: ${(err as Error).message}`;
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return 'not a JSON object';
+  const entries = Object.entries(record as Record<string, unknown>);
+  for (const [name, value] of entries) {
+    if (value !== null && typeof value === 'object') return `field "${name}": nested values are not supported`;
+    const type = schema[name];
+    if (type && value !== null && !valueFits(type, value as string | number | boolean)) return badValueReason(name, type, String(value));
+  }
+  for (const [name, value] of entries) {
+    let s = seen.get(name);
+    if (!s) seen.set(name, (s = { int: false, float: false, string: false }));
+    if (typeof value === 'string') s.string = true;
+    else if (typeof value === 'boolean' || Number.isInteger(value)) s.int = true;
+    else if (typeof value === 'number') s.float = true;
+  }
+  return undefined;
+}
+
+function valueFits(type: FeatureType, value: string | number | boolean): boolean {
+  if (type === 'STRING') return true;
+  if (typeof value === 'boolean') return true;
+  if (typeof value === 'number') return type === 'FLOAT' || Number.isSafeInteger(value);
+  return textParsesAs(type, value);
+}
+
+async function stageGoodLines(file: InputFile, target: string, schema: Record<string, FeatureType>, seen: Map<string, Seen>): Promise<BadRow[]> {
+  const bad: BadRow[] = [];
+  const out = fs.createWriteStream(target);
+  const lines = readline.createInterface({ input: fs.createReadStream(file.local), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === '') continue;
+    const reason = checkLine(line, schema, seen);
+    if (reason) bad.push({ file: file.display, line: n, reason, text: line });
+    else if (!out.write(`${line}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return bad;
+}

@@ -1,0 +1,53 @@
+// What a format reader gives the executor: the typed columns, a DuckDB SELECT over some of the input files
+// (typed columns plus `__bad`, the reason a row is bad or NULL), and the bad rows found with their locations.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { TypedColumn } from '../../data/hash-split';
+import type { FeatureType } from '../../data/feature-types';
+
+/** One quarantined row: where it is (a file line for text formats, a row number for Parquet) and why. */
+export interface BadRow {
+  /** The input file as the user named it (its gs:// URI when it was staged). */
+  file: string;
+  line?: number;
+  row?: number;
+  reason: string;
+  /** The raw text of the row, when the format has one. */
+  text?: string;
+}
+
+export function whereOf(bad: BadRow): string {
+  return bad.line !== undefined ? `${bad.file}:${bad.line}` : `${bad.file} row ${bad.row}`;
+}
+
+export interface InputFile {
+  /** What DuckDB opens. */
+  local: string;
+  /** What messages name. */
+  display: string;
+}
+
+export interface ReaderOptions {
+  schema: Record<string, FeatureType>;
+  csvDelimiter: string;
+}
+
+export interface OpenedSource {
+  columns: TypedColumn[];
+  /** SELECT of the typed columns (file order) and `__bad` over some of the files. */
+  selectSql(files: InputFile[]): string;
+  /**
+   * Bad rows of these files, once their select has been read (some readers learn them while reading);
+   * `badValueRows` is how many rows the select flagged in `__bad`, so readers look for them only when needed.
+   */
+  badRows(files: InputFile[], badValueRows: number): Promise<BadRow[]>;
+  /** Drops temporary tables (temporary files go with the executor's temp dir). */
+  close?(): Promise<void>;
+}
+
+export type Reader = (conn: DuckDBConnection, all: InputFile[], opts: ReaderOptions, tmpDir: string) => Promise<OpenedSource>;
+
+/** Reason text for a value that does not parse as its schema type. */
+export function badValueReason(column: string, type: FeatureType, value: string): string {
+  return `column "${column}": ${JSON.stringify(value)} is not a valid ${type}`;
+}
