@@ -61,7 +61,7 @@ async function globFiles(pattern: string): Promise<Omit<UploadItem, 'uri'>[]> {
 }
 
 /** A '/'-separated glob as an anchored regular expression over '/'-separated relative paths. */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];

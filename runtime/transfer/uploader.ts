@@ -9,6 +9,7 @@
 import { CRC32C, type ApiError, type Bucket } from '@google-cloud/storage';
 import { createHash } from 'crypto';
 import { createReadStream } from 'fs';
+import { UserError } from '../core/errors';
 import { mapLimit } from '../storage/common';
 import { GcsStorage, type GcsStorageOptions } from '../storage/gcs-storage';
 import { parseGcsUri } from '../storage/uri';
@@ -175,7 +176,11 @@ async function existingObjects(bucket: Bucket, prefix: string): Promise<Map<stri
     const [files] = await bucket.getFiles({ prefix: folder ? `${folder}/` : '', autoPaginate: true });
     for (const f of files) out.set(f.name, { size: Number(f.metadata.size ?? -1), md5: f.metadata.md5Hash });
   } catch (err) {
-    if ((err as ApiError).code !== 404) throw new Error(`listing ${prefix || 'the bucket'} for existing objects: ${describe(err)}`, { cause: err });
+    const code = (err as ApiError).code;
+    if (code === 404) return out;
+    const message = `listing gs://${bucket.name}/${prefix} for existing objects: ${describe(err)}`;
+    // Permission problems are the user's to fix; anything else keeps its cause for --verbose.
+    throw code === 401 || code === 403 ? new UserError(message) : new Error(message, { cause: err });
   }
   return out;
 }

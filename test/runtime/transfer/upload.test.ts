@@ -75,11 +75,19 @@ test('a tree is uploaded with relative names, the large file resumable, every ob
   const createWriteStream = jest.spyOn(File.prototype, 'createWriteStream');
   const dest = newPrefix();
 
-  const s = await upload(src, dest, { gcs: { resumableThreshold: 64 * 1024 }, concurrency: 3 });
+  const sent: number[] = [];
+  const s = await upload(src, dest, {
+    gcs: { resumableThreshold: 64 * 1024 },
+    concurrency: 3,
+    listener: { progress: (item, bytes) => item.rel === 'nested/big.bin' && sent.push(bytes) },
+  });
 
   expect(s).toMatchObject({ files: 4, uploaded: 4, skipped: 0, failed: 0, failures: [], bytesSkipped: 0 });
   expect(s.bytesUploaded).toBe(big.length + 8 + 8);
   expect(s.outcomes.every((o) => o.attempts === 1)).toBe(true);
+  // The large file reports bytes as they go, not only when done.
+  expect(sent.some((b) => b > 0 && b < big.length)).toBe(true);
+  expect(sent[sent.length - 1]).toBe(big.length);
   const resumable = new Map(createWriteStream.mock.calls.map((call, i) => [(createWriteStream.mock.contexts[i] as File).name, call[0]?.resumable]));
   const folder = dest.slice(`gs://${BUCKET}/`.length);
   expect(resumable.get(`${folder}/nested/big.bin`)).toBe(true);
@@ -263,6 +271,17 @@ describe('the CLI command', () => {
     expect(Object.keys(second).sort()).toEqual(
       ['bytesPerSecond', 'bytesSkipped', 'bytesUploaded', 'destination', 'durationMs', 'failed', 'failures', 'files', 'skipped', 'source', 'uploaded'].sort(),
     );
+  });
+
+  test('a listing the credentials may not read fails the command before any upload', async () => {
+    const src = tree('data', { 'a.txt': 'a' });
+    proxy.rules = [{ match: (r) => r.method === 'GET' && r.url.includes('/o?'), status: 403 }];
+    const dest = newPrefix();
+    const r = await cli('upload', src, dest);
+    expect(r.error).toEqual(
+      new UserError(`listing ${dest} for existing objects: HTTP 403: caller does not have storage.objects.create access`),
+    );
+    expect(await gcs.exists(`${dest}/a.txt`)).toBe(false);
   });
 
   test('bad flag values are one-line errors naming the flag', async () => {
