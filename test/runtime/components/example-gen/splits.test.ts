@@ -1,0 +1,144 @@
+// ExampleGen's split assignment: the documented hash (sha256 of the canonical record or of one partition feature,
+// modulo the bucket total) checked row by row against node's crypto, the same assignment on every run, with any
+// number of input shards and from CSV or JSON Lines, plus predefined input splits and empty splits.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { query, runGen, splitRows, useTempDir, write, writeFlightsMonth, expectedSplit, DEFAULT_SPLITS, penguinsCsv, penguinsJsonl, PENGUINS } from './helpers';
+import { sqlString } from '../../../../runtime/data/duckdb';
+
+const tmp = useTempDir('mlp-eg-splits-');
+
+test('every row lands in the split the documented formula gives (hand-computed keys)', async () => {
+  write(path.join(tmp.dir, 'in', 'data.csv'), 'id,name,score\n1,ann,0.5\n2,"bo, jr",39.1\n3,,2.25\n4,dee,\n');
+  // Canonical keys: columns by name (id, name, score); each value as <utf8 length>:<text>, missing as "-";
+  // FLOAT text is printf %.17g.
+  const keys: Record<number, string> = { 1: '1:13:ann3:0.5', 2: '1:26:bo, jr18:39.100000000000001', 3: '1:3-4:2.25', 4: '1:43:dee-' };
+  const splits = ['a', 'b', 'c', 'd', 'e'].map((name, i) => ({ name, buckets: i + 1 }));
+  const { out, props } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), output_splits: splits });
+  const got: Record<number, string> = {};
+  for (const s of splits) for (const r of await splitRows(out, s.name)) got[Number(r.id)] = s.name;
+  expect(got).toEqual(Object.fromEntries(Object.entries(keys).map(([id, key]) => [Number(id), expectedSplit(key, splits)])));
+  // Four rows over five splits: at least one split is empty and still has a typed, zero-row Parquet file.
+  const counts = JSON.parse(String(props.split_row_counts)) as Record<string, number>;
+  const empty = splits.find((s) => counts[s.name] === 0)!;
+  expect(empty).toBeDefined();
+  expect(await query(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path.join(out, `Split-${empty.name}`, 'part-0.parquet'))})`)).toEqual([
+    expect.objectContaining({ column_name: 'id', column_type: 'BIGINT' }),
+    expect.objectContaining({ column_name: 'name', column_type: 'VARCHAR' }),
+    expect.objectContaining({ column_name: 'score', column_type: 'DOUBLE' }),
+  ]);
+});
+
+test('the formula holds on 300 generated rows, including multi-byte text and negative numbers', async () => {
+  const lines = ['k,txt,x'];
+  const keys = new Map<number, string>();
+  for (let k = 0; k < 300; k++) {
+    const txt = k % 7 === 0 ? '' : `é${'z'.repeat(k % 5)}ü${k}`;
+    // Quarters are exact in binary, so %.17g prints them as JS does.
+    const x = (k - 150) / 4;
+    lines.push(`${k},${txt},${x}`);
+    const t = txt === '' ? '-' : `${Buffer.byteLength(txt)}:${txt}`;
+    keys.set(k, `${String(k).length}:${k}${t}${String(x).length}:${x}`);
+  }
+  write(path.join(tmp.dir, 'in', 'gen.csv'), lines.join('\n') + '\n');
+  const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in') });
+  let checked = 0;
+  for (const s of DEFAULT_SPLITS) {
+    for (const r of await splitRows(out, s.name)) {
+      expect([Number(r.k), s.name]).toEqual([Number(r.k), expectedSplit(keys.get(Number(r.k))!, DEFAULT_SPLITS)]);
+      checked++;
+    }
+  }
+  expect(checked).toBe(300);
+});
+
+test('partition_feature keeps all rows of one value in one split: the split of sha256(value)', async () => {
+  write(path.join(tmp.dir, 'in', 'penguins.csv'), penguinsCsv());
+  const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), partition_feature: 'Island' });
+  const islands = new Map<string, Set<string>>();
+  for (const s of DEFAULT_SPLITS) {
+    for (const r of await splitRows(out, s.name)) {
+      const seen = islands.get(String(r.Island)) ?? new Set();
+      islands.set(String(r.Island), seen.add(s.name));
+    }
+  }
+  expect([...islands.keys()].sort()).toEqual(['Biscoe', 'Dream', 'Torgersen']);
+  for (const [island, splits] of islands) expect([island, [...splits]]).toEqual([island, [expectedSplit(island, DEFAULT_SPLITS)]]);
+  await expect(runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), partition_feature: 'island' }, 'x')).rejects.toThrow(
+    /partition_feature "island" is not a column \(columns: Species, Island,/,
+  );
+});
+
+test('CSV and JSON Lines of the same penguins give the same types and the same splits', async () => {
+  write(path.join(tmp.dir, 'csv', 'p.csv'), penguinsCsv());
+  write(path.join(tmp.dir, 'jsonl', 'p.jsonl'), penguinsJsonl());
+  const csv = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'csv') }, 'from-csv');
+  const jsonl = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'jsonl') }, 'from-jsonl');
+  expect(csv.props.row_count).toBe(PENGUINS.length);
+  expect(csv.props.split_row_counts).toBe(jsonl.props.split_row_counts);
+  const describe = (out: string) => query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(`${out}/Split-train/*.parquet`)}))`);
+  expect(await describe(csv.out)).toEqual(await describe(jsonl.out));
+  expect(await describe(csv.out)).toEqual([
+    { column_name: 'Species', column_type: 'VARCHAR' },
+    { column_name: 'Island', column_type: 'VARCHAR' },
+    { column_name: 'Beak Length (mm)', column_type: 'DOUBLE' },
+    { column_name: 'Beak Depth (mm)', column_type: 'DOUBLE' },
+    { column_name: 'Flipper Length (mm)', column_type: 'BIGINT' },
+    { column_name: 'Body Mass (g)', column_type: 'BIGINT' },
+    { column_name: 'Sex', column_type: 'VARCHAR' },
+  ]);
+  // Missing values stay missing (penguins has 2 rows without measurements, 11 without sex).
+  const [missing] = await query(
+    `SELECT count(*) FILTER (WHERE "Body Mass (g)" IS NULL)::INTEGER AS mass, count(*) FILTER (WHERE "Sex" IS NULL)::INTEGER AS sex FROM read_parquet(${sqlString(`${csv.out}/Split-*/*.parquet`)})`,
+  );
+  expect(missing).toEqual({ mass: PENGUINS.filter((p) => p['Body Mass (g)'] === null).length, sex: PENGUINS.filter((p) => p.Sex === null).length });
+  expect(missing.mass).toBeGreaterThan(0);
+});
+
+test('same assignment on two runs (byte-identical files) and with 1 or 5 input shards', async () => {
+  const one = path.join(tmp.dir, 'one');
+  const five = path.join(tmp.dir, 'five');
+  const source = await writeFlightsMonth(path.join(tmp.dir, 'src.parquet'), 2, 30_000);
+  fs.mkdirSync(one);
+  await query(`COPY (SELECT * FROM read_parquet(${sqlString(source)})) TO ${sqlString(path.join(one, 'part-0.parquet'))} (FORMAT parquet)`);
+  fs.mkdirSync(five);
+  for (let i = 0; i < 5; i++) {
+    await query(
+      `COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(source)}, file_row_number=true) WHERE file_row_number % 5 = ${i}) ` +
+        `TO ${sqlString(path.join(five, `part-${i}.parquet`))} (FORMAT parquet)`,
+    );
+  }
+  const first = await runGen(tmp.dir, { input_base: one }, 'run1');
+  const second = await runGen(tmp.dir, { input_base: one }, 'run2');
+  const sharded = await runGen(tmp.dir, { input_base: five, input_splits: [{ name: 'all', pattern: 'part-*.parquet' }] }, 'run5');
+  expect(first.props.row_count).toBe(30_000);
+  for (const split of ['train', 'eval']) {
+    const file = (out: string) => fs.readFileSync(path.join(out, `Split-${split}`, 'part-0.parquet'));
+    expect(file(second.out).equals(file(first.out))).toBe(true);
+    const a = sqlString(`${first.out}/Split-${split}/*.parquet`);
+    const b = sqlString(`${sharded.out}/Split-${split}/*.parquet`);
+    const [diff] = await query(
+      `SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet(${a}) EXCEPT ALL SELECT * FROM read_parquet(${b})))::INTEGER AS only_one, ` +
+        `(SELECT count(*) FROM (SELECT * FROM read_parquet(${b}) EXCEPT ALL SELECT * FROM read_parquet(${a})))::INTEGER AS only_five`,
+    );
+    expect(diff).toEqual({ only_one: 0, only_five: 0 });
+  }
+  expect(sharded.props.split_row_counts).toBe(first.props.split_row_counts);
+});
+
+test('predefined input splits are kept as they are, with their own names', async () => {
+  write(path.join(tmp.dir, 'in', 'train', 'p.csv'), penguinsCsv(PENGUINS.slice(0, 300)));
+  write(path.join(tmp.dir, 'in', 'test', 'p-1.csv'), penguinsCsv(PENGUINS.slice(300, 320)));
+  write(path.join(tmp.dir, 'in', 'test', 'p-2.csv'), penguinsCsv(PENGUINS.slice(320)));
+  const { out, props } = await runGen(tmp.dir, {
+    input_base: path.join(tmp.dir, 'in'),
+    input_splits: [
+      { name: 'train', pattern: 'train/*.csv' },
+      { name: 'test', pattern: 'test/*.csv' },
+    ],
+  });
+  expect(props).toMatchObject({ split_names: '["train","test"]', split_row_counts: '{"train":300,"test":44}', row_count: 344, bad_row_count: 0 });
+  expect((await splitRows(out, 'test')).map((r) => r['Body Mass (g)'])).toEqual(PENGUINS.slice(300).map((p) => (p['Body Mass (g)'] === null ? null : String(p['Body Mass (g)']))));
+  expect(fs.readdirSync(out).sort()).toEqual(['Split-test', 'Split-train']);
+});
