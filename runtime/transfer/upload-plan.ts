@@ -3,7 +3,7 @@
 //
 // Naming: a directory's files keep their paths relative to the directory (dir/a/b.csv → prefix/a/b.csv, as
 // `gcloud storage rsync` lays them out, so reruns land on the same objects); a glob's files keep their paths
-// relative to the glob's fixed leading folders (data/2024-* /x.csv → prefix/2024-01/x.csv); a single file
+// relative to the glob's fixed leading folders (data/2024-*/x.csv → prefix/2024-01/x.csv); a single file
 // becomes prefix/<file name>. Globs: `*` and `?` stay within one path segment, `**` spans folders, `[abc]`
 // is a character class.
 

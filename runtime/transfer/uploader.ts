@@ -112,7 +112,7 @@ export async function uploadPlan(plan: UploadPlan, opts: UploaderOptions = {}): 
     if (mismatch) {
       // A corrupt object must not stay behind looking like a finished upload.
       await target.delete({ ignoreNotFound: true }).catch(() => undefined);
-      throw new ChecksumMismatch(`checksum mismatch after upload (stored ${mismatch}): the data was corrupted in transit`);
+      throw new ChecksumMismatch(`checksum mismatch after upload (stored ${mismatch}): corrupted in transit, or the file changed while it was read`);
     }
     listener.progress?.(item, local.size);
   };
@@ -123,25 +123,28 @@ export async function uploadPlan(plan: UploadPlan, opts: UploaderOptions = {}): 
       listener.finished?.(o);
       return o;
     };
-    let local: LocalChecksums;
+    let tries = 0;
     try {
-      local = await checksumsOf(item.abs);
-    } catch (err) {
-      return outcome('failed', item.size, 0, `cannot read ${item.abs}: ${describe(err)}`);
-    }
-    const name = parseGcsUri(item.uri).path;
-    const remote = existing.get(name);
-    if (remote && remote.size === local.size && remote.md5 === local.md5) return outcome('skipped', local.size, 0);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await uploadOnce(item, name, local);
-        return outcome('uploaded', local.size, attempt);
-      } catch (err) {
-        if (attempt >= attempts || !isTransient(err)) return outcome('failed', local.size, attempt, describe(err));
-        const delayMs = backoffMs * 2 ** (attempt - 1);
-        listener.retrying?.(item, attempt + 1, describe(err), delayMs);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      let local = await checksumsOf(item.abs);
+      const name = parseGcsUri(item.uri).path;
+      const remote = existing.get(name);
+      if (remote && remote.size === local.size && remote.md5 === local.md5) return outcome('skipped', local.size, 0);
+      for (;;) {
+        tries++;
+        try {
+          await uploadOnce(item, name, local);
+          return outcome('uploaded', local.size, tries);
+        } catch (err) {
+          if (tries >= attempts || !isTransient(err)) throw err;
+          const delayMs = backoffMs * 2 ** (tries - 1);
+          listener.retrying?.(item, tries + 1, describe(err), delayMs);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          // A file written to while it was uploaded mismatches its old checksums: measure it again.
+          if (err instanceof ChecksumMismatch) local = await checksumsOf(item.abs);
+        }
       }
+    } catch (err) {
+      return outcome('failed', item.size, tries, describe(err));
     }
   };
 
@@ -190,10 +193,14 @@ async function checksumsOf(file: string): Promise<LocalChecksums> {
   const md5 = createHash('md5');
   const crc = new CRC32C();
   let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    md5.update(chunk as Buffer);
-    crc.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  try {
+    for await (const chunk of createReadStream(file)) {
+      md5.update(chunk as Buffer);
+      crc.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${describe(err)}`, { cause: err });
   }
   return { size, md5: md5.digest('base64'), crc32c: crc.toString() };
 }

@@ -140,6 +140,23 @@ test('bytes corrupted in transit fail the checksum check: the object is deleted 
   expect(await gcs.exists(`${dest2}/ok.txt`)).toBe(true);
 });
 
+test('a file rewritten between hashing and upload is measured again and re-uploaded with its new content', async () => {
+  const src = tree('data', { 'live.log': 'version 1' });
+  let rewritten = false;
+  const dest = newPrefix();
+  const s = await upload(src, dest, {
+    listener: {
+      // Called just before each upload attempt starts reading the file.
+      progress: (item, bytes) => {
+        if (bytes === 0 && !rewritten) fs.writeFileSync(item.abs, 'version 2');
+        rewritten = true;
+      },
+    },
+  });
+  expect(s.outcomes).toEqual([expect.objectContaining({ rel: 'live.log', status: 'uploaded', attempts: 2 })]);
+  expect((await gcs.readFile(`${dest}/live.log`)).toString()).toBe('version 2');
+});
+
 test('transient API errors are retried with backoff; a file that keeps failing is reported while the others succeed', async () => {
   const src = tree('data', { 'one.txt': '1', 'two.txt': '22', 'flaky.txt': 'flaky', 'down.txt': 'down' });
   proxy.rules = [
