@@ -13,12 +13,14 @@ import { badValueReason, type BadRow, type InputFile, type Reader } from './sour
 let scans = 0;
 
 export const readCsv: Reader = async (conn, all, opts) => {
-  const options = `header=true, all_varchar=true, delim=${sqlString(opts.csvDelimiter)}, quote='"', escape='"'`;
+  const names = await headerOf(all, opts.csvDelimiter);
+  // No sniffing: the dialect is fixed, and DuckDB's sniffer gives up on files with broken lines in its sample.
+  const varchars = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
+  const options = `header=true, auto_detect=false, columns=${varchars}, delim=${sqlString(opts.csvDelimiter)}, quote='"', escape='"'`;
   const scan = (files: InputFile[], extra: string) => `read_csv(${sqlStringList(files.map((f) => f.local))}, ${options}, ${extra})`;
   // A cell as text, with an empty (or "") cell as missing.
   const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
 
-  const names = (await queryRows(conn, `DESCRIBE SELECT * FROM ${scan(all, 'ignore_errors=true')}`)).map((r) => String(r.column_name));
   for (const name of Object.keys(opts.schema)) {
     if (!names.includes(name)) throw new UserError(`schema column "${name}" is not in the CSV header of ${all[0].display} (columns: ${names.join(', ')})`);
   }
@@ -32,7 +34,7 @@ export const readCsv: Reader = async (conn, all, opts) => {
     selectSql(files) {
       const id = ++scans;
       rejectTables.set(files, id);
-      const bad = checked.map((c) => `CASE WHEN NOT ${textParsesAsSql(c.type, cell(c.name))} THEN ${sqlString(`column "${c.name}"`)} END`);
+      const bad = checked.map((c) => `CASE WHEN ${cell(c.name)} IS NOT NULL AND NOT ${textParsesAsSql(c.type, cell(c.name))} THEN ${sqlString(`column "${c.name}"`)} END`);
       return (
         `SELECT ${columns.map((c) => `${castTextSql(c.type, cell(c.name))} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
         `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad ` +
@@ -56,8 +58,12 @@ export const readCsv: Reader = async (conn, all, opts) => {
         const file = display.get(String(r.file_path)) ?? String(r.file_path);
         rows.push({ file, line: Number(r.line), reason: `${String(r.error_type).toLowerCase()}: ${r.error_message}`, text: String(r.csv_line).split('\n')[0] });
       }
-      if (badValueRows > 0) for (const f of files) rows.push(...(await badValues(f, names, checked, opts.csvDelimiter)));
-      return rows;
+      if (badValueRows === 0) return rows;
+      const values: BadRow[] = [];
+      for (const f of files) values.push(...(await badValues(f, names, checked, opts.csvDelimiter)));
+      // The SQL and JS checks share one definition; a mismatch would drop rows without a trace, so it is fatal.
+      if (values.length !== badValueRows) throw new Error(`DuckDB flagged ${badValueRows} rows with bad values but the line scan found ${values.length}`);
+      return [...rows, ...values];
     },
     async close() {
       for (const id of rejectTables.values()) {
@@ -66,6 +72,26 @@ export const readCsv: Reader = async (conn, all, opts) => {
     },
   };
 };
+
+/** Column names from the header rows, which must agree across files. */
+async function headerOf(files: InputFile[], delimiter: string): Promise<string[]> {
+  let names: string[] | undefined;
+  for (const file of files) {
+    let header: string[] | undefined;
+    for await (const rec of csvRecords(file.local, delimiter)) {
+      header = rec.fields;
+      break;
+    }
+    if (!header) throw new UserError(`CSV file ${file.display} is empty (expected a header row)`);
+    const duplicate = header.find((n, i) => header!.indexOf(n) !== i);
+    if (duplicate !== undefined) throw new UserError(`CSV file ${file.display}: column "${duplicate}" appears twice in the header`);
+    if (names && JSON.stringify(header) !== JSON.stringify(names)) {
+      throw new UserError(`CSV file ${file.display} has header ${header.join(',')}, but ${files[0].display} has ${names.join(',')}`);
+    }
+    names ??= header;
+  }
+  return names!;
+}
 
 /** INT if every value is an integer, else FLOAT if every value is a number, else STRING (also when all are missing). */
 async function inferTypes(
