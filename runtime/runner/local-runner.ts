@@ -1,32 +1,22 @@
 // The embedded local runner: executes a pipeline's nodes in topological order, independent nodes in
 // parallel (bounded), each executed node in its own worker process through the KFP container contract.
-// The driver part resolves inputs and cache hits from the metadata store; the publisher part records
-// executions, artifacts, events and contexts as MLMD does (PENDING → LIVE outputs, RUNNING → COMPLETE).
+// It schedules and retries; the driver (driver.ts) resolves inputs and cache hits, the publisher
+// (publisher.ts) records executions, artifacts, events and contexts as MLMD does.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import type { AnyComponent } from '../core/component';
-import type { ExecutorInput, ExecutorOutput } from '../core/executor-io';
+import type { ExecutorOutput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { formatZodIssues } from '../core/executor-io';
 import { RUNTIME_VERSION } from '../core/version';
-import {
-  ArtifactState,
-  EventType,
-  ExecutionState,
-  type Artifact,
-  type ArtifactAndEvent,
-  type Context,
-  type MetadataStore,
-  type Properties,
-  type PropertyValue,
-} from '../metadata/types';
-import { joinUri, localPathOf, storageFor } from '../storage';
+import type { Artifact, Context, MetadataStore } from '../metadata/types';
+import { localPathOf, storageFor } from '../storage';
 import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode } from '../../pipelines/dsl/pipeline';
-import { cacheKey, cacheMaterial, explainDifference, lookupCache, type CacheMaterial } from './cache';
-import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
+import { buildExecutorInput, collectInputs, Driver } from './driver';
+import { Publisher } from './publisher';
+import { CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { abandonDeadExecutions } from './recovery';
 import { resolveArtifact } from './resolve-artifacts';
 import { spawnExecutor } from './spawn-executor';
@@ -81,17 +71,6 @@ async function checkRootWritable(root: string): Promise<void> {
   }
 }
 
-/** Splits executor metadata into the type's declared properties and custom properties. */
-function splitProperties(declared: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>): { properties: Properties; customProperties: Properties } {
-  const properties: Properties = {};
-  const customProperties: Properties = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    if (v === null || v === undefined) continue;
-    (k in declared ? properties : customProperties)[k] = v as PropertyValue;
-  }
-  return { properties, customProperties };
-}
-
 function compare(left: unknown, op: Condition['op'], right: unknown): boolean {
   switch (op) {
     case '==': return left === right;
@@ -108,9 +87,10 @@ export class LocalRunner {
   /** Progress for people plus the structured run log (always written). */
   private readonly reporter: RunReporter;
   private runId = '';
-  private contexts: Context[] = [];
   private params: Record<string, unknown> = {};
   private logDir = '';
+  private driver!: Driver;
+  private publisher!: Publisher;
   /** The root as an absolute path when local, so recorded URIs do not depend on the working directory. */
   private readonly root: string;
 
@@ -149,10 +129,8 @@ export class LocalRunner {
     };
     const [runCtxId] = await this.store.putContexts([runCtx]);
     await this.store.putParentContexts([{ parentId: pipelineCtxId, childId: runCtxId }]);
-    this.contexts = [
-      { type: CONTEXT_PIPELINE, name: this.pipeline.name },
-      { type: CONTEXT_RUN, name: this.runId },
-    ];
+    this.driver = new Driver(this.store, this.pipeline.name);
+    this.publisher = new Publisher({ store: this.store, pipeline: this.pipeline.name, runId: this.runId, root: this.root });
     await abandonDeadExecutions(this.store, this.pipeline.name);
 
     this.reporter.runStarted(this.runId, this.pipeline.name, order.map((n) => n.id));
@@ -279,174 +257,59 @@ export class LocalRunner {
     };
   }
 
-  private nodeContexts(node: PipelineNode, key?: string): Context[] {
-    const ctxs = [...this.contexts, { type: CONTEXT_NODE, name: `${this.pipeline.name}.${node.id}` }];
-    if (key) ctxs.push({ type: CONTEXT_CACHE, name: key });
-    return ctxs;
-  }
-
   private async driveNode(node: PipelineNode, params: Record<string, unknown>, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
     const component = node.component;
-    const inputs: Record<string, Artifact[]> = {};
-    for (const [port, channels] of node.inputs) {
-      inputs[port] = [];
-      for (const ch of channels) {
-        const a = outcomes.get(ch.node)!.artifacts[ch.port];
-        // A resolver may find nothing (e.g. no previous span yet): that input is then simply empty.
-        if (a) inputs[port].push(a);
-        else if (!ch.node.resolver) throw new UserError(`node ${node.id}: input "${port}" has no artifact from ${ch}`);
-      }
-      if (inputs[port].length === 0 && !component.inputs[port].optional) {
-        throw new UserError(`node ${node.id}: required input "${port}" resolved to no artifact (${channels.join(', ')})`);
-      }
+    const inputs = collectInputs(node, (ch) => outcomes.get(ch.node)!.artifacts[ch.port]);
+    const decision = await this.driver.decide(node, params, inputs, !!this.opts.noCache);
+    const base = { id: node.id, component: component.name, reason: decision.reason };
+    if (decision.hit) {
+      const executionId = await this.publisher.recordCached(component, node.id, params, inputs, decision, Date.now() - started);
+      const outputs = decision.hit.outputs;
+      return {
+        result: { ...base, state: 'cached', durationMs: Date.now() - started, attempts: 0, executionId, outputs: Object.fromEntries(Object.entries(outputs).map(([p, a]) => [p, a.uri])) },
+        artifacts: outputs,
+      };
     }
-    const material = cacheMaterial(component, params, inputs);
-    const key = cacheKey(material);
-    const inputEvents: ArtifactAndEvent[] = Object.entries(inputs).flatMap(([port, arts]) =>
-      arts.map((artifact, index) => ({ artifact, event: { type: EventType.INPUT, path: [{ key: port }, { index }] } })),
-    );
-    const baseProps: Properties = {
-      node_id: node.id,
-      pipeline_name: this.pipeline.name,
-      run_id: this.runId,
-      cache_key: key,
-      cache_material: material as unknown as PropertyValue,
-      parameters: params as PropertyValue,
-      runtime_version: RUNTIME_VERSION,
-    };
 
-    let reason: string;
-    if (this.opts.noCache) reason = 'cache disabled for this run (--no-cache)';
-    else if (!node.cache) reason = 'cache disabled for this node';
-    else {
-      const lookup = await lookupCache(this.store, component, key);
-      if (lookup.hit) {
-        const { execution, outputs } = lookup.hit;
-        const res = await this.store.putExecution(
-          {
-            type: component.name,
-            name: `${this.runId}:${node.id}`,
-            lastKnownState: ExecutionState.CACHED,
-            properties: { component_version: component.version },
-            customProperties: { ...baseProps, cached_from_execution: Number(execution.customProperties?.cached_from_execution ?? execution.id), duration_ms: Date.now() - started },
-          },
-          [
-            ...inputEvents,
-            ...Object.entries(outputs).map(([port, artifact]) => ({ artifact, event: { type: EventType.OUTPUT, path: [{ key: port }, { index: 0 }] } })),
-          ],
-          this.nodeContexts(node, key),
-        );
-        // Point at the execution that produced the outputs, not at an earlier reuse of them.
-        const source = Number(execution.customProperties?.cached_from_execution ?? execution.id);
-        const runOf = execution.customProperties?.run_id;
-        return {
-          result: {
-            id: node.id,
-            component: component.name,
-            state: 'cached',
-            durationMs: Date.now() - started,
-            attempts: 0,
-            executionId: res.executionId,
-            outputs: Object.fromEntries(Object.entries(outputs).map(([p, a]) => [p, a.uri])),
-            reason: `reused outputs of execution ${source}${runOf ? ` (last used by run ${runOf})` : ''}: same component version, parameters and input artifacts`,
-          },
-          artifacts: outputs,
-        };
-      }
-      reason = await this.missReason(node, material, lookup.why);
-    }
-    return this.executeNode(node, params, inputs, inputEvents, baseProps, key, reason, started);
-  }
-
-  private async missReason(node: PipelineNode, material: CacheMaterial, why: string): Promise<string> {
-    const [nodeCtx] = await this.store.getContexts({ type: CONTEXT_NODE, name: `${this.pipeline.name}.${node.id}` });
-    if (!nodeCtx) return 'first execution of this node';
-    const [prev] = await this.store.getExecutions({ contextId: nodeCtx.id, state: [ExecutionState.COMPLETE, ExecutionState.CACHED], newestFirst: true, limit: 1 });
-    const before = prev?.customProperties?.cache_material as CacheMaterial | undefined;
-    if (!prev || !before) return `cache miss: ${why}`;
-    const diffs = explainDifference(before, material);
-    return diffs.length ? `cache miss: since execution ${prev.id}: ${diffs.join('; ')}` : `cache miss: ${why}`;
-  }
-
-  private async executeNode(
-    node: PipelineNode,
-    params: Record<string, unknown>,
-    inputs: Record<string, Artifact[]>,
-    inputEvents: ArtifactAndEvent[],
-    baseProps: Properties,
-    key: string,
-    reason: string,
-    started: number,
-  ): Promise<NodeOutcome> {
-    const component = node.component;
-    const contexts = this.nodeContexts(node, key);
-    const execution = {
-      type: component.name,
-      name: `${this.runId}:${node.id}`,
-      lastKnownState: ExecutionState.RUNNING,
-      properties: { component_version: component.version },
-      customProperties: { ...baseProps, runner_host: os.hostname(), runner_pid: process.pid },
-    };
-    const { executionId } = await this.store.putExecution(execution, inputEvents, contexts);
-
-    // Outputs are registered PENDING before the executor starts (MLMD's PENDING_OUTPUT), so a killed run leaves a trace to clean up.
-    const ports = Object.keys(component.outputs);
-    const pending: Artifact[] = ports.map((port) => ({
-      type: component.outputs[port].type.name,
-      uri: joinUri(this.root, this.pipeline.name, node.id, port, String(executionId)),
-      name: `${this.pipeline.name}:${this.runId}:${node.id}:${port}`,
-      state: ArtifactState.PENDING,
-    }));
-    const pendingRes = await this.store.putExecution(
-      { ...execution, id: executionId },
-      pending.map((artifact, i) => ({ artifact, event: { type: EventType.PENDING_OUTPUT, path: [{ key: ports[i] }, { index: 0 }] } })),
-      contexts,
-    );
-    pending.forEach((a, i) => (a.id = pendingRes.artifactIds[i]));
-
+    const run = await this.publisher.start(component, node.id, params, inputs, decision);
     const nodeDir = path.join(this.logDir, node.id);
     const logFile = path.join(this.logDir, `${node.id}.log`);
-    const executorInput: ExecutorInput = {
-      inputs: {
-        parameterValues: params,
-        artifacts: Object.fromEntries(
-          Object.entries(inputs).map(([port, arts]) => [
-            port,
-            { artifacts: arts.map((a) => ({ name: a.name, type: { schemaTitle: component.inputs[port].type.kfpSchemaTitle }, uri: a.uri, metadata: { ...a.customProperties, ...a.properties } })) },
-          ]),
-        ),
-      },
-      outputs: {
-        artifacts: Object.fromEntries(
-          pending.map((a, i) => [ports[i], { artifacts: [{ name: a.name, type: { schemaTitle: component.outputs[ports[i]].type.kfpSchemaTitle }, uri: a.uri }] }]),
-        ),
-        outputFile: path.join(nodeDir, 'executor-output.json'),
-      },
-    };
-    await fs.promises.mkdir(nodeDir, { recursive: true });
+    const outputFile = path.join(nodeDir, 'executor-output.json');
     const inputFile = path.join(nodeDir, 'executor-input.json');
-    await fs.promises.writeFile(inputFile, JSON.stringify(executorInput, null, 2));
+    await fs.promises.mkdir(nodeDir, { recursive: true });
+    await fs.promises.writeFile(inputFile, JSON.stringify(buildExecutorInput(component, params, inputs, run.outputs, outputFile), null, 2));
 
+    const { attempts, error } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs));
+    const durationMs = Date.now() - started;
+    const extra = { attempts, duration_ms: durationMs, log_uri: logFile };
+    const result = { ...base, durationMs, attempts, executionId: run.execution.id, logFile };
+    if (error !== undefined) {
+      await this.publisher.fail(run, { ...extra, error });
+      return { result: { ...result, state: 'failed', outputs: {}, error }, artifacts: {} };
+    }
+    const output = JSON.parse(await fs.promises.readFile(outputFile, 'utf8')) as ExecutorOutput;
+    const live = await this.publisher.complete(component, run, output, extra);
+    return {
+      result: { ...result, state: 'executed', outputs: Object.fromEntries(Object.entries(live).map(([p, a]) => [p, a.uri])) },
+      artifacts: live,
+    };
+  }
+
+  /** Runs the executor in a worker process, retrying with exponential backoff per the node's policy. */
+  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[]): Promise<{ attempts: number; error?: string }> {
     const retry = node.retry;
     const maxAttempts = 1 + (retry?.maxRetries ?? 0);
-    let attempt = 0;
-    let error = '';
-    let succeeded = false;
-    for (;;) {
-      attempt++;
-      const r = await spawnExecutor({ component: component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile }, logFile, {
+    for (let attempt = 1; ; attempt++) {
+      const r = await spawnExecutor({ component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile }, logFile, {
         MLP_RUN_ID: this.runId,
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),
       }).result;
-      if (r.ok) {
-        succeeded = true;
-        break;
-      }
-      error = r.error ?? 'executor failed';
+      if (r.ok) return { attempts: attempt };
+      const error = r.error ?? 'executor failed';
       // Leftovers of a failed attempt must not be mistaken for output.
-      for (const a of pending) await storageFor(a.uri).delete(a.uri, { recursive: true });
-      if (attempt >= maxAttempts) break;
+      for (const a of outputs) await storageFor(a.uri).delete(a.uri, { recursive: true });
+      if (attempt >= maxAttempts) return { attempts: attempt, error };
       const delay = Math.min(
         (retry?.maxBackoffSeconds ?? 60) * 1000,
         (retry?.backoffSeconds ?? 1) * 1000 * Math.pow(retry?.backoffFactor ?? 2, attempt - 1),
@@ -454,34 +317,6 @@ export class LocalRunner {
       this.reporter.nodeRetrying(node.id, attempt, error, delay);
       await new Promise((res) => setTimeout(res, delay));
     }
-    const durationMs = Date.now() - started;
-    const base = { id: node.id, component: component.name, durationMs, attempts: attempt, executionId, reason, logFile };
-
-    if (!succeeded) {
-      await this.store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
-      await this.store.updateExecutionState(executionId, ExecutionState.FAILED, { ...execution.customProperties, error, attempts: attempt, duration_ms: durationMs, log_uri: logFile });
-      return { result: { ...base, state: 'failed', outputs: {}, error }, artifacts: {} };
-    }
-
-    const output = JSON.parse(await fs.promises.readFile(executorInput.outputs.outputFile!, 'utf8')) as ExecutorOutput;
-    const live: Artifact[] = pending.map((a, i) => {
-      const metadata = output.artifacts?.[ports[i]]?.artifacts?.[0]?.metadata ?? {};
-      return { ...a, state: ArtifactState.LIVE, ...splitProperties(component.outputs[ports[i]].type.properties, metadata) };
-    });
-    await this.store.putExecution(
-      {
-        ...execution,
-        id: executionId,
-        lastKnownState: ExecutionState.COMPLETE,
-        customProperties: { ...execution.customProperties, attempts: attempt, duration_ms: durationMs, log_uri: logFile },
-      },
-      live.map((artifact, i) => ({ artifact, event: { type: EventType.OUTPUT, path: [{ key: ports[i] }, { index: 0 }] } })),
-      contexts,
-    );
-    return {
-      result: { ...base, state: 'executed', outputs: Object.fromEntries(live.map((a, i) => [ports[i], a.uri])) },
-      artifacts: Object.fromEntries(live.map((a, i) => [ports[i], a])),
-    };
   }
 }
 

@@ -1,0 +1,145 @@
+// The publisher, as in TFX: records what a node did in the metadata store. A cache hit becomes a CACHED
+// execution pointing at the reused artifacts; an execution starts RUNNING with its INPUT events and its
+// outputs registered PENDING (PENDING_OUTPUT events) at their final URIs, and ends COMPLETE with the outputs
+// LIVE in one transaction — or FAILED with the outputs ABANDONED. Every record is associated/attributed to
+// the pipeline, run, node and cache-key contexts.
+
+import * as os from 'os';
+import type { AnyComponent } from '../core/component';
+import type { ExecutorOutput } from '../core/executor-io';
+import { RUNTIME_VERSION } from '../core/version';
+import {
+  ArtifactState,
+  EventType,
+  ExecutionState,
+  type Artifact,
+  type ArtifactAndEvent,
+  type Context,
+  type Execution,
+  type MetadataStore,
+  type Properties,
+  type PropertyValue,
+} from '../metadata/types';
+import { joinUri } from '../storage';
+import type { CacheDecision } from './driver';
+import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
+
+export interface PublisherScope {
+  store: MetadataStore;
+  pipeline: string;
+  runId: string;
+  /** Pipeline root (absolute path or gs:// prefix); outputs go to <root>/<pipeline>/<node>/<port>/<execution id>. */
+  root: string;
+}
+
+/** A RUNNING execution and its PENDING outputs by port. */
+export interface StartedExecution {
+  execution: Execution & { id: number };
+  outputs: Record<string, Artifact>;
+  contexts: Context[];
+}
+
+/** Splits executor metadata into the type's declared properties and custom properties. */
+function splitProperties(declared: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>): { properties: Properties; customProperties: Properties } {
+  const properties: Properties = {};
+  const customProperties: Properties = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (v === null || v === undefined) continue;
+    (k in declared ? properties : customProperties)[k] = v as PropertyValue;
+  }
+  return { properties, customProperties };
+}
+
+function inputEvents(inputs: Record<string, Artifact[]>): ArtifactAndEvent[] {
+  return Object.entries(inputs).flatMap(([port, arts]) =>
+    arts.map((artifact, index) => ({ artifact, event: { type: EventType.INPUT, path: [{ key: port }, { index }] } })),
+  );
+}
+
+function outputEvents(outputs: Record<string, Artifact>, type: EventType): ArtifactAndEvent[] {
+  return Object.entries(outputs).map(([port, artifact]) => ({ artifact, event: { type, path: [{ key: port }, { index: 0 }] } }));
+}
+
+export class Publisher {
+  constructor(private readonly scope: PublisherScope) {}
+
+  private contexts(nodeId: string, key: string): Context[] {
+    const { pipeline, runId } = this.scope;
+    return [
+      { type: CONTEXT_PIPELINE, name: pipeline },
+      { type: CONTEXT_RUN, name: runId },
+      { type: CONTEXT_NODE, name: `${pipeline}.${nodeId}` },
+      { type: CONTEXT_CACHE, name: key },
+    ];
+  }
+
+  private execution(component: AnyComponent, nodeId: string, state: ExecutionState, decision: CacheDecision, params: Record<string, unknown>, extra: Properties): Execution {
+    return {
+      type: component.name,
+      name: `${this.scope.runId}:${nodeId}`,
+      lastKnownState: state,
+      properties: { component_version: component.version },
+      customProperties: {
+        node_id: nodeId,
+        pipeline_name: this.scope.pipeline,
+        run_id: this.scope.runId,
+        cache_key: decision.key,
+        cache_material: decision.material as unknown as PropertyValue,
+        parameters: params as PropertyValue,
+        runtime_version: RUNTIME_VERSION,
+        ...extra,
+      },
+    };
+  }
+
+  /** Records a cache hit; returns the new CACHED execution's id. */
+  async recordCached(component: AnyComponent, nodeId: string, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, decision: CacheDecision, durationMs: number): Promise<number> {
+    const source = decision.hit!.execution;
+    const execution = this.execution(component, nodeId, ExecutionState.CACHED, decision, params, {
+      cached_from_execution: Number(source.customProperties?.cached_from_execution ?? source.id),
+      duration_ms: durationMs,
+    });
+    const events = [...inputEvents(inputs), ...outputEvents(decision.hit!.outputs, EventType.OUTPUT)];
+    return (await this.scope.store.putExecution(execution, events, this.contexts(nodeId, decision.key))).executionId;
+  }
+
+  /** Records a RUNNING execution with its inputs and PENDING outputs, so a killed run leaves a trace to clean up. */
+  async start(component: AnyComponent, nodeId: string, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, decision: CacheDecision): Promise<StartedExecution> {
+    const { store, pipeline, runId, root } = this.scope;
+    const contexts = this.contexts(nodeId, decision.key);
+    const execution = this.execution(component, nodeId, ExecutionState.RUNNING, decision, params, { runner_host: os.hostname(), runner_pid: process.pid });
+    const { executionId } = await store.putExecution(execution, inputEvents(inputs), contexts);
+    const outputs: Record<string, Artifact> = {};
+    for (const [port, spec] of Object.entries(component.outputs)) {
+      outputs[port] = {
+        type: spec.type.name,
+        uri: joinUri(root, pipeline, nodeId, port, String(executionId)),
+        name: `${pipeline}:${runId}:${nodeId}:${port}`,
+        state: ArtifactState.PENDING,
+      };
+    }
+    const started = { ...execution, id: executionId };
+    const res = await store.putExecution(started, outputEvents(outputs, EventType.PENDING_OUTPUT), contexts);
+    Object.values(outputs).forEach((a, i) => (a.id = res.artifactIds[i]));
+    return { execution: started, outputs, contexts };
+  }
+
+  /** Turns the outputs LIVE with the executor's metadata and the execution COMPLETE, in one transaction. */
+  async complete(component: AnyComponent, started: StartedExecution, output: ExecutorOutput, extra: Properties): Promise<Record<string, Artifact>> {
+    const live: Record<string, Artifact> = {};
+    for (const [port, a] of Object.entries(started.outputs)) {
+      const metadata = output.artifacts?.[port]?.artifacts?.[0]?.metadata ?? {};
+      live[port] = { ...a, state: ArtifactState.LIVE, ...splitProperties(component.outputs[port].type.properties, metadata) };
+    }
+    const execution = { ...started.execution, lastKnownState: ExecutionState.COMPLETE, customProperties: { ...started.execution.customProperties, ...extra } };
+    await this.scope.store.putExecution(execution, outputEvents(live, EventType.OUTPUT), started.contexts);
+    return live;
+  }
+
+  /** Marks the execution FAILED and its outputs ABANDONED. */
+  async fail(started: StartedExecution, extra: Properties): Promise<void> {
+    const { store } = this.scope;
+    await store.updateArtifactStates(Object.values(started.outputs).map((a) => a.id!), ArtifactState.ABANDONED);
+    await store.updateExecutionState(started.execution.id, ExecutionState.FAILED, { ...started.execution.customProperties, ...extra });
+  }
+}
