@@ -1,0 +1,54 @@
+// Statistics of one split of an Examples artifact: its Parquet part files are grouped into shards, each
+// shard is summarized by DuckDB on its own connection (shards run concurrently; DuckDB spreads each scan
+// over its own worker threads), the summaries are merged, and a second pass fills every shard's sketches
+// on the split-wide numeric ranges before those are merged too.
+
+import * as os from 'os';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdb } from '../data/duckdb';
+import { mergeDatasets, type DatasetAccumulator } from './accumulators';
+import { buildDatasetStatistics } from './build-statistics';
+import { parquetSource, shardSketches, shardSummary, type GridRanges, type ShardOptions } from './shard-statistics';
+import type { DatasetFeatureStatistics } from './statistics-proto';
+
+export interface GenerateOptions extends ShardOptions {
+  /** How many shards to split the files into (default: one per CPU, never more than files). */
+  shards?: number;
+}
+
+/** Splits files into `n` contiguous groups of near-equal size (by count). */
+export function shardFiles(files: string[], n: number): string[][] {
+  const k = Math.max(1, Math.min(n, files.length));
+  return Array.from({ length: k }, (_, i) => files.slice(Math.floor((i * files.length) / k), Math.floor(((i + 1) * files.length) / k)));
+}
+
+async function withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const conn = await duckdb();
+  try {
+    return await fn(conn);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** The finite [min, max] of every numeric feature with finite values, over all shards. */
+export function gridRanges(acc: DatasetAccumulator): GridRanges {
+  const ranges: GridRanges = new Map();
+  for (const f of acc.features.values()) {
+    if (f.numeric && f.numeric.moments.n > 0) ranges.set(f.name, { min: f.numeric.finiteMin, max: f.numeric.finiteMax });
+  }
+  return ranges;
+}
+
+/** Computes every shard's accumulator and merges them (exported for tests comparing shards with one pass). */
+export async function accumulateShards(shards: string[][], opts: ShardOptions = {}): Promise<DatasetAccumulator> {
+  const summaries = await Promise.all(shards.map((files) => withConnection((conn) => shardSummary(conn, parquetSource(files), opts))));
+  const ranges = gridRanges(summaries.reduce(mergeDatasets));
+  await Promise.all(shards.map((files, i) => withConnection((conn) => shardSketches(conn, parquetSource(files), summaries[i], ranges, opts))));
+  return summaries.reduce(mergeDatasets);
+}
+
+export async function generateStatistics(splitName: string, files: string[], opts: GenerateOptions = {}): Promise<DatasetFeatureStatistics> {
+  const shards = shardFiles(files, opts.shards ?? os.cpus().length);
+  return buildDatasetStatistics(splitName, await accumulateShards(shards, opts));
+}

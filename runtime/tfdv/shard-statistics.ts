@@ -1,0 +1,269 @@
+// Computes one shard's statistics inside DuckDB, in two passes over the shard's files:
+//  1. summary: one scan for counts, moments, min/max and NaN/inf/zero counts of every column, plus one
+//     GROUP BY per string column for its bounded value counts, distinct hashes, byte lengths and how many
+//     values parse as numbers (cast once per distinct value, not per row);
+//  2. sketches: one GROUPING SETS scan filling, for every numeric column, the logarithmic quantile sketch
+//     and the grid histogram over the split-wide [min, max] found by pass 1 (so shards' grids line up).
+// Pushing the aggregates into DuckDB's vectorized engine is what keeps StatisticsGen near DuckDB's own
+// SUMMARIZE speed, and every result stays mergeable across shards. List columns are unnested.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlIdent, sqlString } from '../data/duckdb';
+import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, StringAccumulator } from './accumulators';
+import { distinctFromHashes, K as DISTINCT_K } from './distinct-sketch';
+import { sqlCell } from './grid-histogram';
+import { NO_MOMENTS } from './moments';
+import { sqlKey } from './quantile-sketch';
+import type { FeatureType } from './statistics-proto';
+import { CAPACITY, type ValueCounts } from './value-counts';
+
+export interface ShardOptions {
+  /** Name of a numeric column whose values weight every example (TFDV's weight_feature). */
+  weightFeature?: string;
+}
+
+export interface ColumnPlan {
+  name: string;
+  type: FeatureType;
+  /** SQL giving a value as DOUBLE (numeric features) or VARCHAR (string features). */
+  value: (v: string) => string;
+  /** Element values live in a list column and need unnesting. */
+  list: boolean;
+}
+
+const INT_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|BOOLEAN)$/;
+const FLOAT_TYPES = /^(FLOAT|DOUBLE|DECIMAL.*|REAL)$/;
+const TEMPORAL_TYPES = /^(DATE|TIMESTAMP.*|TIME.*)$/;
+
+/** How a DuckDB column type maps to a TFDV feature type (dates and times become INT epoch seconds). */
+export function planColumn(name: string, duckType: string): ColumnPlan {
+  const listMatch = /^(.*)\[\]$/.exec(duckType);
+  const base = listMatch ? listMatch[1] : duckType;
+  const list = listMatch !== null;
+  if (INT_TYPES.test(base)) return { name, type: 'INT', list, value: (v) => `CAST(${v} AS DOUBLE)` };
+  if (FLOAT_TYPES.test(base)) return { name, type: 'FLOAT', list, value: (v) => `CAST(${v} AS DOUBLE)` };
+  if (TEMPORAL_TYPES.test(base)) return { name, type: 'INT', list, value: (v) => `CAST(epoch(${v}) AS DOUBLE)` };
+  // VARCHAR, and anything else (BLOB, STRUCT, MAP, nested lists) described by its text form.
+  return { name, type: 'STRING', list, value: (v) => (base === 'VARCHAR' ? v : `CAST(${v} AS VARCHAR)`) };
+}
+
+/** FROM clause over Parquet files (columns united by name, so a column absent from a file is missing there). */
+export function parquetSource(files: string[]): string {
+  return `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
+}
+
+export async function planColumns(conn: DuckDBConnection, source: string): Promise<ColumnPlan[]> {
+  const rows = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson();
+  return rows.map((r) => planColumn(String(r.column_name), String(r.column_type)));
+}
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+async function one(conn: DuckDBConnection, sql: string): Promise<Row> {
+  return (await conn.runAndReadAll(sql)).getRowObjectsJson()[0];
+}
+
+/** The SQL weight expression (missing weights count as 0), checked against the columns. */
+function weightExpr(plans: ColumnPlan[], weightFeature: string | undefined): string | undefined {
+  if (weightFeature === undefined) return undefined;
+  const wp = plans.find((p) => p.name === weightFeature);
+  if (!wp || wp.type === 'STRING' || wp.list) throw new Error(`weight feature "${weightFeature}" must be a numeric scalar column of the examples`);
+  return `coalesce(CAST(${sqlIdent(wp.name)} AS DOUBLE), 0)`;
+}
+
+/** Values of a column as rows `v` (and weight `_w`): the column itself, or its unnested list elements. */
+function valuesSource(plan: ColumnPlan, source: string, w: string | undefined): { from: string; x: string; w?: string } {
+  if (!plan.list) return { from: source, x: plan.value(sqlIdent(plan.name)), w };
+  return {
+    from: `(SELECT unnest(${sqlIdent(plan.name)}) AS _v${w ? `, ${w} AS _w` : ''} FROM ${source})`,
+    x: plan.value('_v'),
+    w: w ? '_w' : undefined,
+  };
+}
+
+function numericAggregates(x: string, p: string, w: string | undefined): string[] {
+  const finite = `isfinite(${x})`;
+  const aggs = [
+    `count(${x}) FILTER (WHERE ${finite}) AS ${p}_fin`,
+    `avg(${x}) FILTER (WHERE ${finite}) AS ${p}_mean`,
+    `var_pop(${x}) FILTER (WHERE ${finite}) AS ${p}_var`,
+    `min(${x}) FILTER (WHERE NOT isnan(${x})) AS ${p}_min`,
+    `max(${x}) FILTER (WHERE NOT isnan(${x})) AS ${p}_max`,
+    `min(${x}) FILTER (WHERE ${finite}) AS ${p}_fmin`,
+    `max(${x}) FILTER (WHERE ${finite}) AS ${p}_fmax`,
+    `count_if(${x} = 0) AS ${p}_zeros`,
+    `count_if(isnan(${x})) AS ${p}_nan`,
+    `count_if(isinf(${x}) AND ${x} > 0) AS ${p}_pinf`,
+    `count_if(isinf(${x}) AND ${x} < 0) AS ${p}_ninf`,
+  ];
+  if (w) {
+    // Weighted moments from power sums in the same scan; M2 = Σw·x² − W·mean², clamped at 0 against rounding.
+    aggs.push(
+      `sum(${w}) FILTER (WHERE ${finite}) AS ${p}_wfin`,
+      `sum(${w} * ${x}) FILTER (WHERE ${finite}) AS ${p}_wsum`,
+      `sum(${w} * ${x} * ${x}) FILTER (WHERE ${finite}) AS ${p}_wsq`,
+    );
+  }
+  return aggs;
+}
+
+function numericFrom(row: Row, p: string, weighted: boolean): NumericAccumulator {
+  const fin = num(row[`${p}_fin`]);
+  const acc: NumericAccumulator = {
+    moments: fin > 0 ? { n: fin, mean: num(row[`${p}_mean`]), m2: num(row[`${p}_var`]) * fin } : NO_MOMENTS,
+    min: row[`${p}_min`] === null ? Infinity : Number(row[`${p}_min`]),
+    max: row[`${p}_max`] === null ? -Infinity : Number(row[`${p}_max`]),
+    finiteMin: row[`${p}_fmin`] === null ? Infinity : Number(row[`${p}_fmin`]),
+    finiteMax: row[`${p}_fmax`] === null ? -Infinity : Number(row[`${p}_fmax`]),
+    zeros: num(row[`${p}_zeros`]),
+    nan: num(row[`${p}_nan`]),
+    posInf: num(row[`${p}_pinf`]),
+    negInf: num(row[`${p}_ninf`]),
+    sketch: new Map(),
+  };
+  if (weighted) {
+    const W = num(row[`${p}_wfin`]);
+    const mean = W > 0 ? num(row[`${p}_wsum`]) / W : 0;
+    acc.weighted = { moments: W > 0 ? { n: W, mean, m2: Math.max(0, num(row[`${p}_wsq`]) - W * mean * mean) } : NO_MOMENTS, sketch: new Map() };
+  }
+  return acc;
+}
+
+/**
+ * A string column's value statistics from its per-value groups: the CAPACITY most frequent values (one
+ * more to learn the floor), total bytes, distinct hashes and the counts of values parsing as numbers.
+ */
+async function stringStatistics(conn: DuckDBConnection, from: string, x: string, w: string | undefined): Promise<StringAccumulator> {
+  const groups = `SELECT ${x} AS v, count(*) AS c${w ? `, sum(${w}) AS w` : ''} FROM ${from} WHERE ${x} IS NOT NULL GROUP BY 1`;
+  const top = (await conn.runAndReadAll(`SELECT v, c${w ? ', w' : ''} FROM (${groups}) ORDER BY c DESC, v LIMIT ${CAPACITY + 1}`)).getRowObjectsJson();
+  const totals = await one(
+    conn,
+    `SELECT sum(strlen(v) * c) AS bytes, min(hash(v), ${DISTINCT_K}) AS hashes,
+       sum(c) FILTER (WHERE TRY_CAST(v AS BIGINT) IS NOT NULL) AS ints,
+       sum(c) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NOT NULL) AS floats
+     FROM (${groups})`,
+  );
+  const values: ValueCounts = { counts: new Map(), floor: 0 };
+  const weighted: ValueCounts = { counts: new Map(), floor: 0 };
+  top.forEach((r, i) => {
+    if (i === CAPACITY) values.floor = num(r.c);
+    else {
+      values.counts.set(String(r.v), num(r.c));
+      if (w) weighted.counts.set(String(r.v), num(r.w));
+    }
+  });
+  if (w && top.length > CAPACITY) {
+    // Ranked by count, not weight: the weighted floor is the largest weight among the dropped values.
+    const rest = await one(conn, `SELECT max(w) AS m FROM (SELECT w FROM (${groups}) ORDER BY c DESC, v OFFSET ${CAPACITY})`);
+    weighted.floor = num(rest.m);
+  }
+  return {
+    totalBytes: num(totals.bytes),
+    values,
+    distinct: distinctFromHashes((totals.hashes as string[] | null) ?? []),
+    intParsable: num(totals.ints),
+    floatParsable: num(totals.floats),
+    weightedValues: w ? weighted : undefined,
+  };
+}
+
+/** Pass 1 of a shard: everything except the numeric sketches. */
+export async function shardSummary(conn: DuckDBConnection, source: string, opts: ShardOptions = {}): Promise<DatasetAccumulator> {
+  const plans = await planColumns(conn, source);
+  const w = weightExpr(plans, opts.weightFeature);
+  const aggs = ['count(*) AS n'];
+  if (w) aggs.push(`sum(${w}) AS wn`);
+  plans.forEach((plan, i) => {
+    const col = sqlIdent(plan.name);
+    aggs.push(`count(${col}) AS c${i}_nn`);
+    if (w) aggs.push(`sum(${w}) FILTER (WHERE ${col} IS NOT NULL) AS c${i}_wnn`);
+    if (plan.list) aggs.push(`min(len(${col})) AS c${i}_minv`, `max(len(${col})) AS c${i}_maxv`, `sum(len(${col})) AS c${i}_totv`);
+    else if (plan.type !== 'STRING') aggs.push(...numericAggregates(plan.value(col), `c${i}`, w));
+  });
+  const row = await one(conn, `SELECT ${aggs.join(', ')} FROM ${source}`);
+
+  const features = new Map<string, FeatureAccumulator>();
+  for (const [i, plan] of plans.entries()) {
+    const p = `c${i}`;
+    const nonMissing = num(row[`${p}_nn`]);
+    const f: FeatureAccumulator = {
+      name: plan.name,
+      type: plan.type,
+      nonMissing,
+      minNumValues: nonMissing === 0 ? Infinity : plan.list ? num(row[`${p}_minv`]) : 1,
+      maxNumValues: nonMissing === 0 ? -Infinity : plan.list ? num(row[`${p}_maxv`]) : 1,
+      totNumValues: plan.list ? num(row[`${p}_totv`]) : nonMissing,
+      weightedNonMissing: w ? num(row[`${p}_wnn`]) : undefined,
+    };
+    const src = valuesSource(plan, source, w);
+    if (plan.type === 'STRING') f.string = await stringStatistics(conn, src.from, src.x, src.w);
+    else {
+      const valueRow = plan.list ? await one(conn, `SELECT ${numericAggregates(src.x, p, src.w).join(', ')} FROM ${src.from}`) : row;
+      f.numeric = numericFrom(valueRow, p, w !== undefined);
+    }
+    features.set(plan.name, f);
+  }
+  return { numExamples: num(row.n), weightedNumExamples: w ? num(row.wn) : undefined, features };
+}
+
+/** Split-wide finite range of each numeric feature: the grid every shard's histogram uses. */
+export type GridRanges = Map<string, { min: number; max: number }>;
+
+function entriesToMap(rows: Row[], key: string, value: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of rows) if (r[key] !== null) out.set(Number(r[key]), (out.get(Number(r[key])) ?? 0) + num(r[value]));
+  return out;
+}
+
+/**
+ * Pass 2 of a shard: fills `acc`'s numeric features' quantile sketches and grid histograms (and weighted
+ * ones) from one GROUPING SETS scan over the scalar columns, and one grouped scan per list column.
+ */
+export async function shardSketches(conn: DuckDBConnection, source: string, acc: DatasetAccumulator, ranges: GridRanges, opts: ShardOptions = {}): Promise<void> {
+  const all = await planColumns(conn, source);
+  const w = weightExpr(all, opts.weightFeature);
+  const plans = all.filter((p) => p.type !== 'STRING' && (acc.features.get(p.name)?.numeric?.moments.n ?? 0) > 0);
+
+  // Each row of a GROUPING SETS result has exactly one non-NULL key (the set it belongs to); rows whose keys
+  // are all NULL group the non-finite values, which pass 1 already counted.
+  const fill = (plan: ColumnPlan, rows: Row[], dd: string, cell: string) => {
+    const numeric = acc.features.get(plan.name)!.numeric!;
+    const range = ranges.get(plan.name)!;
+    numeric.sketch = entriesToMap(rows, dd, 'c');
+    numeric.grid = { ...range, cells: entriesToMap(rows, cell, 'c') };
+    if (w && numeric.weighted) {
+      numeric.weighted.sketch = entriesToMap(rows, dd, 'w');
+      numeric.weighted.grid = { ...range, cells: entriesToMap(rows, cell, 'w') };
+    }
+  };
+  const keyColumns = (plan: ColumnPlan, x: string, i: number) => {
+    const range = ranges.get(plan.name)!;
+    return [`CASE WHEN isfinite(${x}) THEN ${sqlKey(x)} END AS d${i}`, `CASE WHEN isfinite(${x}) THEN ${sqlCell(x, range.min, range.max)} END AS g${i}`];
+  };
+  const measures = `count(*) AS c${w ? ', sum(_w) AS w' : ''}`;
+
+  const scalars = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.list);
+  if (scalars.length > 0) {
+    const keys = scalars.flatMap(({ p, i }) => keyColumns(p, p.value(sqlIdent(p.name)), i));
+    const names = scalars.flatMap(({ i }) => [`d${i}`, `g${i}`]);
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT ${names.join(', ')}, ${measures} FROM (SELECT ${keys.join(', ')}${w ? `, ${w} AS _w` : ''} FROM ${source})
+         GROUP BY GROUPING SETS (${names.map((n) => `(${n})`).join(', ')})`,
+      )
+    ).getRowObjectsJson();
+    for (const { p, i } of scalars) fill(p, rows, `d${i}`, `g${i}`);
+  }
+  for (const [i, p] of plans.entries()) {
+    if (!p.list) continue;
+    const src = valuesSource(p, source, w);
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT d${i}, g${i}, ${measures} FROM (SELECT ${keyColumns(p, src.x, i).join(', ')}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY GROUPING SETS ((d${i}), (g${i}))`,
+      )
+    ).getRowObjectsJson();
+    fill(p, rows, `d${i}`, `g${i}`);
+  }
+}
