@@ -51,6 +51,17 @@ export async function writeExamples(uri: string, splits: Record<string, string |
   return { uri, properties: { span, version: 0, split_names: JSON.stringify(Object.keys(splits)) } };
 }
 
+/** A committed artifact at `uri` holding the given files (relative path → content). */
+export async function publishFiles(uri: string, files: Record<string, string>, properties: Record<string, unknown> = {}): Promise<ArtifactRef> {
+  const staging = `${uri}.staging`;
+  for (const [rel, content] of Object.entries(files)) {
+    await fs.promises.mkdir(path.dirname(path.join(staging, rel)), { recursive: true });
+    await fs.promises.writeFile(path.join(staging, rel), content);
+  }
+  await new LocalStorage().publishDirectory(staging, uri);
+  return { uri, properties };
+}
+
 /** Statistics of one SELECT (as a one-file split named `name`). */
 export async function statsOf(dir: string, name: string, select: string): Promise<DatasetFeatureStatistics> {
   const file = await writeParquet(path.join(dir, `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}.parquet`), select);

@@ -1,0 +1,104 @@
+// ExampleValidator end to end through the launcher: StatisticsGen → SchemaGen → ExampleValidator on
+// flights spans (months), drift against the previous span through the optional baseline input, skew
+// against serving statistics, and the 'fail' / 'warn' policies with blessed properties.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ExampleValidator } from '../../../../runtime/components/example-validator';
+import { SchemaGen } from '../../../../runtime/components/schema-gen';
+import { StatisticsGen } from '../../../../runtime/components/statistics-gen';
+import { UserError } from '../../../../runtime/core/errors';
+import { sqlString } from '../../../../runtime/data/duckdb';
+import type { Anomalies } from '../../../../runtime/tfdv/anomalies-proto';
+import type { Schema } from '../../../../runtime/tfdv/schema-proto';
+import { FLIGHTS, outputRef, publishFiles, run, writeExamples, type ArtifactRef } from '../../tfdv/helpers';
+
+let root: string;
+beforeAll(async () => {
+  root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'example-validator-'));
+});
+afterAll(async () => {
+  await fs.promises.rm(root, { recursive: true, force: true });
+});
+
+let counter = 0;
+const fresh = (name: string) => path.join(root, `${name}-${++counter}`);
+
+/** A span of flights: one month, 30,000 rows, split 2:1 into train and eval. */
+function span(month: number, origin = 'origin'): Record<string, string> {
+  const base = `SELECT date, delay, distance, ${origin} AS origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) WHERE month(date) = ${month} LIMIT 30000`;
+  return { train: `SELECT * FROM (${base}) WHERE hash(date, delay) % 3 <> 0`, eval: `SELECT * FROM (${base}) WHERE hash(date, delay) % 3 = 0` };
+}
+
+async function statistics(splits: Record<string, string>, spanNumber: number): Promise<ArtifactRef> {
+  const examples = await writeExamples(fresh('examples'), splits, spanNumber);
+  return outputRef(await run(StatisticsGen, { examples }, { statistics: fresh('statistics') }), 'statistics');
+}
+
+let jan: ArtifactRef;
+let schemaRef: ArtifactRef;
+beforeAll(async () => {
+  jan = await statistics(span(1), 1);
+  const schemaDir = fresh('schema');
+  await run(SchemaGen, { statistics: jan }, { schema: schemaDir });
+  // A curated expectation on top of the inferred schema: origin must not drift by more than 0.05 (L∞).
+  const schema = JSON.parse(fs.readFileSync(path.join(schemaDir, 'schema.json'), 'utf8')) as Schema;
+  schema.feature.find((f) => f.name === 'origin')!.driftComparator = { infinityNorm: { threshold: 0.05 } };
+  schema.feature.find((f) => f.name === 'delay')!.skewComparator = { jensenShannonDivergence: { threshold: 0.3 } };
+  schemaRef = await publishFiles(fresh('curated'), { 'schema.json': JSON.stringify(schema) });
+});
+
+const readAnomalies = (dir: string, split: string): Anomalies => JSON.parse(fs.readFileSync(path.join(dir, `Split-${split}`, 'SchemaDiff.json'), 'utf8'));
+
+it('blesses the next span when nothing is wrong (drift measured against the previous span)', async () => {
+  const feb = await statistics(span(2), 2);
+  const out = fresh('anomalies');
+  const result = await run(ExampleValidator, { statistics: feb, schema: schemaRef, baseline_statistics: jan }, { anomalies: out });
+  expect(result.artifacts!.anomalies.artifacts[0].metadata).toMatchObject({ blessed: 1, blessed_train: 1, blessed_eval: 1, span: 2, split_names: '["train","eval"]' });
+  const a = readAnomalies(out, 'train');
+  expect(a.anomalyInfo).toEqual({});
+  expect(a.driftSkewInfo![0]).toMatchObject({ path: { step: ['origin'] }, driftMeasurements: [{ type: 'L_INFTY', threshold: 0.05 }] });
+  expect(a.driftSkewInfo![0].driftMeasurements![0].value).toBeLessThan(0.05);
+});
+
+it("'fail' stops the node with a one-line message naming split, feature and anomaly", async () => {
+  // March, but one in five flights now leaves from 'ZZZ' (an airport never seen) and delay holds error strings.
+  const broken = await statistics(span(3, `CASE WHEN hash(date) % 5 = 0 THEN 'ZZZ' ELSE origin END`), 3);
+  const examples = await writeExamples(fresh('examples'), {
+    train: `SELECT date, CASE WHEN hash(date) % 100 = 0 THEN 'ERROR' ELSE CAST(delay AS VARCHAR) END AS delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) WHERE month(date) = 3 LIMIT 20000`,
+  }, 3);
+  const typed = outputRef(await run(StatisticsGen, { examples }, { statistics: fresh('statistics') }), 'statistics');
+
+  const out = fresh('anomalies');
+  const log: string[] = [];
+  const err = await run(ExampleValidator, { statistics: broken, schema: schemaRef, baseline_statistics: jan }, { anomalies: out }, {}, log).catch((e) => e);
+  expect(err).toBeInstanceOf(UserError);
+  expect(err.message).not.toContain('\n');
+  expect(err.message).toMatch(/^ExampleValidator found 2 anomalies: split train feature origin COMPARATOR_L_INFTY_HIGH; split eval feature origin COMPARATOR_L_INFTY_HIGH/);
+  expect(log.join('\n')).toContain('The feature value with maximum difference is: ZZZ');
+  expect(fs.existsSync(out)).toBe(false);
+
+  const typeErr = await run(ExampleValidator, { statistics: typed, schema: schemaRef }, { anomalies: fresh('anomalies') }).catch((e) => e);
+  expect(typeErr.message).toContain('split train feature delay UNEXPECTED_DATA_TYPE');
+});
+
+it("'warn' records the anomalies, publishes them and marks the span not blessed", async () => {
+  const broken = await statistics(span(3, `CASE WHEN hash(date) % 5 = 0 THEN 'ZZZ' ELSE origin END`), 3);
+  const out = fresh('anomalies');
+  const result = await run(ExampleValidator, { statistics: broken, schema: schemaRef, baseline_statistics: jan }, { anomalies: out }, { on_anomalies: 'warn' });
+  expect(result.artifacts!.anomalies.artifacts[0].metadata).toMatchObject({ blessed: 0, blessed_train: 0, blessed_eval: 0 });
+  const a = readAnomalies(out, 'eval');
+  expect(a.anomalyInfo.origin.reason.map((r) => r.type)).toEqual(['COMPARATOR_L_INFTY_HIGH']);
+  expect(a.baseline.feature.length).toBe(5);
+});
+
+it('compares training with serving statistics for skew', async () => {
+  const serving = await statistics({ serving: `SELECT date, delay + 120 AS delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) WHERE month(date) = 1 LIMIT 20000` }, 1);
+  const out = fresh('anomalies');
+  const result = await run(ExampleValidator, { statistics: jan, schema: schemaRef, serving_statistics: serving }, { anomalies: out }, { on_anomalies: 'warn', exclude_splits: ['eval'] });
+  expect(result.artifacts!.anomalies.artifacts[0].metadata).toMatchObject({ blessed: 0, blessed_train: 0, split_names: '["train"]' });
+  const a = readAnomalies(out, 'train');
+  expect(a.anomalyInfo.delay.reason[0].type).toBe('COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH');
+  expect(a.anomalyInfo.delay.reason[0].shortDescription).toBe('High approximate Jensen-Shannon divergence between training and serving');
+});
