@@ -1,5 +1,6 @@
 // The `mlp` command line: run pipelines on the embedded local runner, inspect runs, artifacts and lineage in
-// the metadata store, and run one component from a KFP ExecutorInput (the container entry point).
+// the metadata store, run one component from a KFP ExecutorInput (the container entry point), summarize
+// statistics, and upload data to / plan transfers into Cloud Storage.
 // Errors the user can fix print as one line and exit non-zero; --verbose adds the stack.
 
 import { Command, CommanderError } from 'commander';
@@ -8,6 +9,8 @@ import { RUNTIME_VERSION } from '../core/version';
 import { registerRunCommand } from './commands/run';
 import { registerInspectCommands } from './commands/inspect';
 import { registerComponentCommand } from './commands/component';
+import { registerStatsCommand } from './commands/stats';
+import { registerDataCommand } from './commands/data';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -19,6 +22,8 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerInspectCommands(program);
   registerComponentCommand(program);
+  registerStatsCommand(program);
+  registerDataCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,6 +1,12 @@
 // The bundled components. Importing this module registers them all, so `mlp component run <name>` and the
 // runner's executor processes can find them by name.
 
+export { ExampleGen } from './example-gen';
+export { StatisticsGen } from './statistics-gen';
+export { SchemaGen } from './schema-gen';
+export { ImportSchemaGen } from './import-schema-gen';
+export { ExampleValidator } from './example-validator';
+export { DataReport } from './data-report';
 export { ProduceNumbers } from './demo/produce-numbers';
 export { ScaleNumbers } from './demo/scale-numbers';
 export { SummarizeNumbers } from './demo/summarize-numbers';

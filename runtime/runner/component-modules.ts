@@ -1,8 +1,10 @@
-// Loads the modules that define components: the bundled ones always, plus user pipeline modules whose
-// components register themselves on import. TypeScript modules load through sucrase/register/ts.
+// Loads the module that defines a component before it runs: only its own module for a bundled component,
+// else the user's modules (a pipeline module registers its components on import). TypeScript modules load
+// through sucrase's require hook.
 
 import * as path from 'path';
 import { UserError } from '../core/errors';
+import { BUNDLED_COMPONENT_MODULES, loadBundledComponent } from '../components/catalog';
 
 let tsRegistered = false;
 
@@ -14,8 +16,13 @@ export function ensureTypeScriptLoader(): void {
   tsRegistered = true;
 }
 
-export function loadComponentModules(modules: string[]): void {
-  require('../components');
+/** Makes `component` resolvable with getComponent: its bundled module, or else every module given. */
+export function loadComponentModules(component: string, modules: string[]): void {
+  if (loadBundledComponent(component)) return;
+  if (modules.length === 0) {
+    const bundled = Object.keys(BUNDLED_COMPONENT_MODULES).sort().join(', ');
+    throw new UserError(`unknown component "${component}": not a bundled component (${bundled}) and no --module defines it`);
+  }
   for (const m of modules) {
     const abs = path.resolve(m);
     if (/\.[cm]?tsx?$/.test(abs)) ensureTypeScriptLoader();

@@ -21,7 +21,7 @@ export type ExecutorReply =
 
 async function runJob(job: ExecutorJob): Promise<ExecutorReply> {
   try {
-    loadComponentModules(job.modules);
+    loadComponentModules(job.component, job.modules);
     const input = parseExecutorInput(JSON.parse(await fs.promises.readFile(job.executorInputPath, 'utf8')), job.executorInputPath);
     await launchComponent(getComponent(job.component), input, { log: (line) => process.stdout.write(`${line}\n`) });
     return { ok: true };

@@ -18,7 +18,7 @@ export function registerComponentCommand(program: Command): void {
     .option('--module <file...>', 'modules to load first (where user-defined components live)')
     .option('--json', 'print the ExecutorOutput on stdout')
     .action(async (name: string, flags: { executorInput: string; module?: string[]; json?: boolean }) => {
-      loadComponentModules(flags.module ?? []);
+      loadComponentModules(name, flags.module ?? []);
       const raw = flags.executorInput.trimStart().startsWith('{') ? flags.executorInput : readInputFile(flags.executorInput);
       let json: unknown;
       try {
