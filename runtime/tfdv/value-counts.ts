@@ -1,7 +1,8 @@
 // Bounded, mergeable value counts for string features: each shard keeps its CAPACITY most frequent values
-// with exact counts plus `floor`, the largest count it dropped (0 when it kept every value, so small
-// vocabularies stay exact). Merging adds counts; a value missing from one summary may have had up to that
-// summary's floor there, so merged counts are lower bounds with error ≤ the sum of the floors.
+// with exact counts plus `floor`, an upper bound on the count of any value it dropped (0 when it kept every
+// value, so small vocabularies stay exact). Merging adds counts; a value missing from one summary may have
+// had up to that summary's floor there, so merged counts are lower bounds with error ≤ the sum of floors,
+// and the merged floor bounds every value left out.
 
 /** Values kept per summary: enough for TFDV's rank histogram (1000 buckets) and domain inference. */
 export const CAPACITY = 1000;
@@ -16,14 +17,14 @@ export function emptyValueCounts(): ValueCounts {
   return { counts: new Map(), floor: 0 };
 }
 
-/** Keeps the `capacity` largest counts; the largest dropped count raises the floor. Ties break by value. */
+/**
+ * Keeps the `capacity` largest counts. A dropped value's true count is at most its kept count plus the old
+ * floor, so the floor grows by the largest dropped count. Ties break by value.
+ */
 export function truncateValueCounts(v: ValueCounts, capacity = CAPACITY): ValueCounts {
   if (v.counts.size <= capacity) return v;
   const sorted = rankValues(v);
-  return {
-    counts: new Map(sorted.slice(0, capacity)),
-    floor: Math.max(v.floor, sorted[capacity][1]),
-  };
+  return { counts: new Map(sorted.slice(0, capacity)), floor: v.floor + sorted[capacity][1] };
 }
 
 export function mergeValueCounts(a: ValueCounts, b: ValueCounts): ValueCounts {
