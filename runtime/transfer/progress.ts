@@ -76,7 +76,8 @@ export class UploadProgress implements UploadListener {
     const elapsedS = (this.now() - this.startedAt) / 1000;
     const rate = elapsedS > 0 ? (this.sentBytes + inFlight) / elapsedS : 0;
     const pct = this.totalBytes > 0 ? Math.floor((done / this.totalBytes) * 100) : 100;
-    const eta = rate > 0 ? formatLongDuration((this.totalBytes - done) / rate) : '--';
+    // Before 1% is done (files still being hashed, first requests) the rate says little about the rest.
+    const eta = rate > 0 && done >= this.totalBytes / 100 ? formatLongDuration((this.totalBytes - done) / rate) : '--';
     return `${formatBytes(done)} / ${formatBytes(this.totalBytes)} (${pct}%)  ${formatRate(rate)}  ETA ${eta}  ${this.doneFiles}/${this.totalFiles} files`;
   }
 

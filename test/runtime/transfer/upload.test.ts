@@ -214,6 +214,9 @@ test('progress: a bar redrawn in place on a TTY, periodic lines otherwise, retri
     const p = new UploadProgress({ out: { write: (t: string) => (out += t) }, live, intervalMs: 60_000, now: () => now });
     now = 0;
     p.started(4, 4_000_000);
+    now = 1000;
+    p.progress(item('a'), 39_999);
+    expect(p.status()).toBe('40 kB / 4 MB (0%)  40 kB/s  ETA --  0/4 files');
     now = 2000;
     p.finished({ rel: 'a', uri: 'gs://b/a', size: 1_000_000, status: 'uploaded', attempts: 1 });
     p.progress(item('b'), 1_000_000);
@@ -223,7 +226,7 @@ test('progress: a bar redrawn in place on a TTY, periodic lines otherwise, retri
     p.stop();
     return out;
   };
-  // 2 MB of 4 MB in 2 s: 1 MB/s, 2 s to go.
+  // 2 MB of 4 MB in 2 s: 1 MB/s, 2 s to go. (Below 1% done the ETA would be a guess: "--".)
   expect(run(true)).toBe(
     '[############............] 2 MB / 4 MB (50%)  1 MB/s  ETA 2s  1/4 files' +
       '\r\x1b[2Kretrying c (attempt 2) in 1.00s: HTTP 503: backend unavailable\n' +
