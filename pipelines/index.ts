@@ -11,6 +11,7 @@ export { Pipeline, when } from './dsl/pipeline';
 /** Bundled pipelines: name → module file (loaded on demand). */
 export const BUNDLED_PIPELINES: Record<string, string> = {
   'spine-demo': path.join(__dirname, 'spine-demo'),
+  'data-validation': path.join(__dirname, 'data-validation'),
 };
 
 export interface LoadedPipeline {

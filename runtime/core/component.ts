@@ -52,6 +52,14 @@ export type Executor<I extends InputPorts, O extends OutputPorts, P extends Para
   ctx: ExecutorContext<I, O, P>,
 ) => Promise<void> | void;
 
+/** What a component reads from outside the pipeline (e.g. ExampleGen's input files), for the cache key. */
+export interface ExternalInputs {
+  /** Changes whenever the external data does (e.g. a hash over file names, sizes and modification times). */
+  fingerprint: string;
+  /** For people: what was found (e.g. "span 2 version 0: 3 files"). */
+  summary: string;
+}
+
 export interface ComponentDefinition<
   I extends InputPorts = InputPorts,
   O extends OutputPorts = OutputPorts,
@@ -66,11 +74,20 @@ export interface ComponentDefinition<
   outputs: O;
   parameters: P;
   executor: Executor<I, O, P>;
+  /**
+   * Components that read data from outside the pipeline describe it here; the driver calls this before the
+   * cache lookup, so new or changed external data is a cache miss (as TFX's ExampleGen driver does).
+   * @default - no external inputs: parameters and input artifacts decide the cache key
+   */
+  externalInputs?: (parameters: z.output<P>) => Promise<ExternalInputs>;
 }
 
 /** Any component, whatever its ports and parameters (the executor's context is checked where it is defined). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyComponent = Omit<ComponentDefinition, 'executor'> & { executor: Executor<any, any, any> };
+export type AnyComponent = Omit<ComponentDefinition, 'executor' | 'externalInputs'> & {
+  executor: Executor<any, any, any>;
+  externalInputs?: (parameters: any) => Promise<ExternalInputs>;
+};
 
 const registry = new Map<string, AnyComponent>();
 

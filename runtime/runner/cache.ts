@@ -5,7 +5,7 @@
 
 import { canonicalJson, sha256Hex } from '../core/canonical-json';
 import { FINGERPRINT_PROPERTY } from '../core/launcher';
-import type { AnyComponent } from '../core/component';
+import type { AnyComponent, ExternalInputs } from '../core/component';
 import {
   ArtifactState,
   EventType,
@@ -22,22 +22,27 @@ export interface CacheMaterial {
   version: string;
   parameters: Record<string, unknown>;
   inputs: Record<string, { id: number; fingerprint: string }[]>;
+  /** Data read from outside the pipeline (components with externalInputs). */
+  external?: ExternalInputs;
 }
 
 export function cacheMaterial(
   component: AnyComponent,
   parameters: Record<string, unknown>,
   inputs: Record<string, Artifact[]>,
+  external?: ExternalInputs,
 ): CacheMaterial {
   const byPort: CacheMaterial['inputs'] = {};
   for (const [port, artifacts] of Object.entries(inputs)) {
     byPort[port] = artifacts.map((a) => ({ id: a.id!, fingerprint: String(a.customProperties?.[FINGERPRINT_PROPERTY] ?? '') }));
   }
-  return { component: component.name, version: component.version, parameters, inputs: byPort };
+  return { component: component.name, version: component.version, parameters, inputs: byPort, ...(external ? { external } : {}) };
 }
 
 export function cacheKey(material: CacheMaterial): string {
-  return sha256Hex(canonicalJson(material));
+  // The summary is for people; only the fingerprint identifies the external data.
+  const { external, ...rest } = material;
+  return sha256Hex(canonicalJson(external ? { ...rest, external: external.fingerprint } : rest));
 }
 
 export interface CacheHit {
@@ -109,6 +114,9 @@ async function outputProblem(
 export function explainDifference(before: CacheMaterial, now: CacheMaterial): string[] {
   const diffs: string[] = [];
   if (before.version !== now.version) diffs.push(`component version ${before.version} → ${now.version}`);
+  if (before.external?.fingerprint !== now.external?.fingerprint) {
+    diffs.push(`external inputs ${before.external?.summary ?? 'none'} → ${now.external?.summary ?? 'none'}`);
+  }
   const names = new Set([...Object.keys(before.parameters), ...Object.keys(now.parameters)]);
   for (const n of [...names].sort()) {
     const a = canonicalJson(before.parameters[n]);

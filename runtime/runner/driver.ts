@@ -40,7 +40,8 @@ export class Driver {
   constructor(private readonly store: MetadataStore, private readonly pipeline: string) {}
 
   async decide(node: PipelineNode, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, noCache: boolean): Promise<CacheDecision> {
-    const material = cacheMaterial(node.component, params, inputs);
+    const external = node.component.externalInputs ? await node.component.externalInputs(params) : undefined;
+    const material = cacheMaterial(node.component, params, inputs, external);
     const key = cacheKey(material);
     if (noCache) return { material, key, reason: 'cache disabled for this run (--no-cache)' };
     if (!node.cache) return { material, key, reason: 'cache disabled for this node' };

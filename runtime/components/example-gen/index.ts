@@ -6,6 +6,7 @@ import { defineComponent } from '../../core/component';
 import { Examples } from '../../core/artifact-types';
 import { ExampleGenParameters } from './parameters';
 import { runExampleGen } from './run';
+import { exampleGenInputs } from './fingerprint';
 
 export { ExampleGenParameters } from './parameters';
 export { REJECTS_FILE } from './run';
@@ -23,6 +24,7 @@ export const ExampleGen = defineComponent({
     },
   },
   parameters: ExampleGenParameters,
+  externalInputs: exampleGenInputs,
   executor: async ({ outputs, parameters, log }) => {
     outputs.examples.properties = await runExampleGen(parameters, outputs.examples.path, log);
   },
