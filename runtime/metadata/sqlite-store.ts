@@ -16,7 +16,7 @@ export interface SqliteStoreOptions {
 /** better-sqlite3 binds neither booleans nor undefined. */
 const bindable = (value: unknown): unknown => (typeof value === 'boolean' ? (value ? 1 : 0) : value === undefined ? null : value);
 
-class SqliteConnection implements Connection {
+export class SqliteConnection implements Connection {
   readonly dialect = SQLITE_DIALECT;
   readonly read: Tx = { all: (sql, params) => this.serialized(async () => this.run(sql, params)) };
   private readonly statements = new Map<string, Database.Statement>();
@@ -52,13 +52,27 @@ class SqliteConnection implements Connection {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.serialized(async () => {
       this.run('BEGIN IMMEDIATE');
+      let ended = false;
+      // A statement of this unit of work must never run outside its transaction, where it would autocommit
+      // on its own: not after SQLite rolled the transaction back by itself (SQLITE_FULL, IOERR, NOMEM, ...)
+      // while the caller went on, nor from an async branch still running after the transaction ended.
+      const tx: Tx = {
+        all: async (sql, params) => {
+          if (ended || !this.db.inTransaction) {
+            throw new Error(`metadata store ${this.where}: transaction already ended (rolled back or committed); statement not run`);
+          }
+          return this.run(sql, params);
+        },
+      };
       try {
-        const result = await fn({ all: async (sql, params) => this.run(sql, params) });
+        const result = await fn(tx);
         this.run('COMMIT');
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.run('ROLLBACK');
         throw error;
+      } finally {
+        ended = true;
       }
     });
   }
