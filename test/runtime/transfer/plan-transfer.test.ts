@@ -3,12 +3,11 @@
 
 import { spawnSync } from 'child_process';
 import { Command } from 'commander';
-import * as path from 'path';
 import { registerDataCommand } from '../../../runtime/cli/commands/data';
 import { UserError } from '../../../runtime/core/errors';
 import { planTransfer, type TransferPlan, type TransferSource } from '../../../runtime/transfer/plan-transfer';
 import { parseBandwidth, parseSize } from '../../../runtime/transfer/units';
-import { REPO_ROOT } from '../../support/cli';
+import { MLP_BIN, REPO_ROOT } from '../../support/cli';
 
 const plan = (size: string, bandwidth: string, source: TransferSource, efficiency?: number) =>
   planTransfer({ bytes: parseSize(size), bitsPerSecond: parseBandwidth(bandwidth), source, efficiency });
@@ -140,8 +139,7 @@ describe('the CLI command', () => {
   });
 
   test('as a process: help exits 0; a bad value exits non-zero with one line on stderr', () => {
-    const entry = path.join(__dirname, 'mlp-data.ts');
-    const run = (...args: string[]) => spawnSync(process.execPath, ['-r', 'sucrase/register/ts', entry, 'data', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [MLP_BIN, 'data', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
     const help = run('plan-transfer', '--help');
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: mlp data plan-transfer [options]');
