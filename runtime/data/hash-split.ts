@@ -32,7 +32,7 @@ export interface TypedColumn {
 /** SQL: the text of a typed column's value (NULL stays NULL), per the rules above. */
 export function valueTextSql(column: TypedColumn): string {
   const c = sqlIdent(column.name);
-  if (column.type === 'FLOAT') return `lower(printf('%.17g', ${c}))`;
+  if (column.type === 'FLOAT') return `printf('%.17g', ${c})`;
   if (column.type === 'INT') return `CAST(${c} AS VARCHAR)`;
   return c;
 }
@@ -42,18 +42,20 @@ export function canonicalOrder(columns: TypedColumn[]): TypedColumn[] {
   return [...columns].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
 }
 
-/** SQL: the canonical serialization of a whole record (see the module comment). */
-export function recordKeySql(columns: TypedColumn[]): string {
-  const parts = canonicalOrder(columns).map((col) => {
-    const text = valueTextSql(col);
-    return `CASE WHEN ${sqlIdent(col.name)} IS NULL THEN '-' ELSE strlen(${text})::VARCHAR || ':' || ${text} END`;
-  });
-  return parts.length === 1 ? parts[0] : `concat(${parts.join(', ')})`;
-}
+/** What a row is hashed on: the whole record (these columns) or one partition feature. */
+export type SplitKey = { record: TypedColumn[] } | { feature: TypedColumn };
 
-/** SQL: the key of one partition feature (its value text, '' when missing). */
-export function featureKeySql(column: TypedColumn): string {
-  return `coalesce(${valueTextSql(column)}, '')`;
+/** SQL: `fromSql`'s rows plus `__key`, the key string defined in the module comment. */
+export function withKeySql(fromSql: string, key: SplitKey): string {
+  if ('feature' in key) return `SELECT *, coalesce(${valueTextSql(key.feature)}, '') AS __key FROM (${fromSql})`;
+  // Each value's text is computed once in an inner query, then length-prefixed and concatenated.
+  const ordered = canonicalOrder(key.record);
+  const texts = ordered.map((c, i) => `${valueTextSql(c)} AS __text_${i}`);
+  const parts = ordered.map((_, i) => `CASE WHEN __text_${i} IS NULL THEN '-' ELSE strlen(__text_${i})::VARCHAR || ':' || __text_${i} END`);
+  return (
+    `SELECT * EXCLUDE (${ordered.map((_, i) => `__text_${i}`).join(', ')}), concat(${parts.join(', ')}) AS __key ` +
+    `FROM (SELECT *, ${texts.join(', ')} FROM (${fromSql}))`
+  );
 }
 
 /** SQL over a VARCHAR hex digest `hex`: int(hex, 16) % total. */
@@ -71,7 +73,7 @@ export function hexBucketSql(hex: string, total: number): string {
  * SQL: `fromSql`'s rows with a `__split` column naming each row's split (key hashed once per row). The split
  * names are spliced as literals; callers validate them.
  */
-export function withHashSplitSql(fromSql: string, keySql: string, splits: HashBucketSplit[]): string {
+export function withHashSplitSql(fromSql: string, key: SplitKey, splits: HashBucketSplit[]): string {
   if (splits.length === 1) return `SELECT *, ${sqlString(splits[0].name)} AS __split FROM (${fromSql})`;
   const total = splits.reduce((s, x) => s + x.buckets, 0);
   let cumulative = 0;
@@ -79,6 +81,6 @@ export function withHashSplitSql(fromSql: string, keySql: string, splits: HashBu
   const last = sqlString(splits[splits.length - 1].name);
   return (
     `SELECT * EXCLUDE (__sha256, __bucket), CASE ${arms.join(' ')} ELSE ${last} END AS __split FROM (` +
-    `SELECT *, ${hexBucketSql('__sha256', total)} AS __bucket FROM (SELECT *, sha256(${keySql}) AS __sha256 FROM (${fromSql})))`
+    `SELECT *, ${hexBucketSql('__sha256', total)} AS __bucket FROM (SELECT * EXCLUDE (__key), sha256(__key) AS __sha256 FROM (${withKeySql(fromSql, key)})))`
   );
 }

@@ -10,7 +10,7 @@ import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import type { Properties } from '../../metadata/types';
 import { duckdb, queryRows, sqlIdent, sqlString } from '../../data/duckdb';
-import { featureKeySql, recordKeySql, withHashSplitSql } from '../../data/hash-split';
+import { withHashSplitSql, type SplitKey } from '../../data/hash-split';
 import { stageLocally } from '../../data/stage';
 import { resolveInputs } from './input-patterns';
 import type { ExampleGenParameters } from './parameters';
@@ -58,11 +58,11 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     const groups = resolved.splits.map((s) => ({ name: s.name, files: s.files.map((u) => fileOf.get(u)!) }));
     source = await READERS[format](conn, [...fileOf.values()], { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
     const { columns } = source;
-    let key = recordKeySql(columns);
+    let key: SplitKey = { record: columns };
     if (p.partition_feature) {
       const feature = columns.find((c) => c.name === p.partition_feature);
       if (!feature) throw new UserError(`partition_feature "${p.partition_feature}" is not a column (columns: ${columns.map((c) => c.name).join(', ')})`);
-      key = featureKeySql(feature);
+      key = { feature };
     }
 
     const bad: BadRow[] = [];
