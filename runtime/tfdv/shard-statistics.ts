@@ -13,7 +13,7 @@ import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, String
 import { distinctFromHashes, K as DISTINCT_K } from './distinct-sketch';
 import { sqlCell } from './grid-histogram';
 import { NO_MOMENTS } from './moments';
-import { sqlKey } from './quantile-sketch';
+import { addToSketch, sqlKey } from './quantile-sketch';
 import type { FeatureType } from './statistics-proto';
 import { CAPACITY, type ValueCounts } from './value-counts';
 
@@ -83,30 +83,40 @@ function valuesSource(plan: ColumnPlan, source: string, w: string | undefined): 
   };
 }
 
-function numericAggregates(x: string, p: string, w: string | undefined): string[] {
-  const finite = `isfinite(${x})`;
-  const aggs = [
-    `count(${x}) FILTER (WHERE ${finite}) AS ${p}_fin`,
-    `avg(${x}) FILTER (WHERE ${finite}) AS ${p}_mean`,
-    `var_pop(${x}) FILTER (WHERE ${finite}) AS ${p}_var`,
-    `min(${x}) FILTER (WHERE NOT isnan(${x})) AS ${p}_min`,
-    `max(${x}) FILTER (WHERE NOT isnan(${x})) AS ${p}_max`,
-    `min(${x}) FILTER (WHERE ${finite}) AS ${p}_fmin`,
-    `max(${x}) FILTER (WHERE ${finite}) AS ${p}_fmax`,
-    `count_if(${x} = 0) AS ${p}_zeros`,
-    `count_if(isnan(${x})) AS ${p}_nan`,
-    `count_if(isinf(${x}) AND ${x} > 0) AS ${p}_pinf`,
-    `count_if(isinf(${x}) AND ${x} < 0) AS ${p}_ninf`,
-  ];
-  if (w) {
-    // Weighted moments from power sums in the same scan; M2 = Σw·x² − W·mean², clamped at 0 against rounding.
-    aggs.push(
-      `sum(${w}) FILTER (WHERE ${finite}) AS ${p}_wfin`,
-      `sum(${w} * ${x}) FILTER (WHERE ${finite}) AS ${p}_wsum`,
-      `sum(${w} * ${x} * ${x}) FILTER (WHERE ${finite}) AS ${p}_wsq`,
-    );
+/**
+ * Projections and aggregates of a numeric column's values `x` (prefix p). Non-finite values are mapped to
+ * NULL once in a projection (cheaper than a FILTER per aggregate); INT values cannot be NaN or infinite, so
+ * they skip that entirely.
+ */
+function numericParts(plan: ColumnPlan, x: string, p: string, w: string | undefined): { projections: string[]; aggregates: string[] } {
+  const v = `__${p}_x`;
+  if (plan.type === 'INT') {
+    return {
+      projections: [`${x} AS ${v}`],
+      aggregates: [
+        `count(${v}) AS ${p}_fin`, `avg(${v}) AS ${p}_mean`, `var_pop(${v}) AS ${p}_var`, `min(${v}) AS ${p}_min`, `max(${v}) AS ${p}_max`,
+        `min(${v}) AS ${p}_fmin`, `max(${v}) AS ${p}_fmax`, `count_if(${v} = 0) AS ${p}_zeros`,
+        ...weightedAggregates(v, p, w),
+      ],
+    };
   }
-  return aggs;
+  const f = `__${p}_f`;
+  const n = `__${p}_n`;
+  return {
+    projections: [`${x} AS ${v}`, `CASE WHEN isfinite(${x}) THEN ${x} END AS ${f}`, `CASE WHEN NOT isnan(${x}) THEN ${x} END AS ${n}`],
+    aggregates: [
+      `count(${f}) AS ${p}_fin`, `avg(${f}) AS ${p}_mean`, `var_pop(${f}) AS ${p}_var`, `min(${n}) AS ${p}_min`, `max(${n}) AS ${p}_max`,
+      `min(${f}) AS ${p}_fmin`, `max(${f}) AS ${p}_fmax`, `count_if(${v} = 0) AS ${p}_zeros`, `count(${v}) - count(${n}) AS ${p}_nan`,
+      `count_if(${v} = 'inf'::DOUBLE) AS ${p}_pinf`, `count_if(${v} = '-inf'::DOUBLE) AS ${p}_ninf`,
+      ...weightedAggregates(f, p, w),
+    ],
+  };
+}
+
+/** Weighted moments from power sums in the same scan; M2 = Σw·x² − W·mean², clamped at 0 against rounding. */
+function weightedAggregates(finite: string, p: string, w: string | undefined): string[] {
+  if (!w) return [];
+  return [`sum(CASE WHEN ${finite} IS NOT NULL THEN ${w} END) AS ${p}_wfin`, `sum(${w} * ${finite}) AS ${p}_wsum`, `sum(${w} * ${finite} * ${finite}) AS ${p}_wsq`];
 }
 
 function numericFrom(row: Row, p: string, weighted: boolean): NumericAccumulator {
@@ -131,20 +141,32 @@ function numericFrom(row: Row, p: string, weighted: boolean): NumericAccumulator
   return acc;
 }
 
+const INT_TEXT = /^\s*[+-]?\d+\s*$/;
+const isFloatText = (v: string): boolean => v.trim() !== '' && !Number.isNaN(Number(v));
+
 /**
- * A string column's value statistics from its per-value groups: the CAPACITY most frequent values (one
- * more to learn the floor), total bytes, distinct hashes and the counts of values parsing as numbers.
+ * A string column's value statistics from its per-value groups, computed once: the CAPACITY most frequent
+ * values (one more to learn the floor), total bytes and distinct hashes. How many values parse as numbers
+ * is counted in JS over the kept values; only when values were dropped and some kept value is numeric
+ * (a numeric column with a few error strings) is the count taken over all groups in SQL. When no frequent
+ * value is numeric the dropped tail is taken as non-numeric too (the decisions that use these counts —
+ * int domain inference, type anomalies — come out the same either way).
  */
 async function stringStatistics(conn: DuckDBConnection, from: string, x: string, w: string | undefined): Promise<StringAccumulator> {
-  const groups = `SELECT ${x} AS v, count(*) AS c${w ? `, sum(${w}) AS w` : ''} FROM ${from} WHERE ${x} IS NOT NULL GROUP BY 1`;
-  const top = (await conn.runAndReadAll(`SELECT v, c${w ? ', w' : ''} FROM (${groups}) ORDER BY c DESC, v LIMIT ${CAPACITY + 1}`)).getRowObjectsJson();
-  const totals = await one(
-    conn,
-    `SELECT sum(strlen(v) * c) AS bytes, min(hash(v), ${DISTINCT_K}) AS hashes,
-       sum(c) FILTER (WHERE TRY_CAST(v AS BIGINT) IS NOT NULL) AS ints,
-       sum(c) FILTER (WHERE TRY_CAST(v AS DOUBLE) IS NOT NULL) AS floats
-     FROM (${groups})`,
-  );
+  const groups = `SELECT ${x} AS v, count(*) AS c${w ? `, sum(${w}) AS w` : ', NULL::DOUBLE AS w'} FROM ${from} WHERE ${x} IS NOT NULL GROUP BY 1`;
+  const rows = (
+    await conn.runAndReadAll(
+      `WITH g AS MATERIALIZED (${groups})
+       SELECT * FROM (SELECT 0 AS part, v, c, w, NULL::DOUBLE AS wfloor, NULL::HUGEINT AS bytes, NULL::UBIGINT[] AS hashes FROM g ORDER BY c DESC, v LIMIT ${CAPACITY + 1})
+       UNION ALL
+       SELECT 1, NULL, NULL, NULL,
+         -- Ranked by count, not weight: the weighted floor is the largest weight among the dropped values.
+         (SELECT max(w) FROM (SELECT w FROM g ORDER BY c DESC, v OFFSET ${CAPACITY})),
+         sum(strlen(v) * c), min(hash(v), ${DISTINCT_K}) FROM g`,
+    )
+  ).getRowObjectsJson();
+  const top = rows.filter((r) => Number(r.part) === 0);
+  const totals = rows.find((r) => Number(r.part) === 1)!;
   const values: ValueCounts = { counts: new Map(), floor: 0 };
   const weighted: ValueCounts = { counts: new Map(), floor: 0 };
   top.forEach((r, i) => {
@@ -154,17 +176,28 @@ async function stringStatistics(conn: DuckDBConnection, from: string, x: string,
       if (w) weighted.counts.set(String(r.v), num(r.w));
     }
   });
-  if (w && top.length > CAPACITY) {
-    // Ranked by count, not weight: the weighted floor is the largest weight among the dropped values.
-    const rest = await one(conn, `SELECT max(w) AS m FROM (SELECT w FROM (${groups}) ORDER BY c DESC, v OFFSET ${CAPACITY})`);
-    weighted.floor = num(rest.m);
+  if (w && values.floor > 0) weighted.floor = num(totals.wfloor);
+
+  let intParsable = 0;
+  let floatParsable = 0;
+  for (const [v, c] of values.counts) {
+    if (INT_TEXT.test(v)) intParsable += c;
+    if (isFloatText(v)) floatParsable += c;
+  }
+  if (values.floor > 0 && floatParsable > 0) {
+    const parsed = await one(
+      conn,
+      `SELECT sum(c) FILTER (WHERE regexp_full_match(v, '\\s*[+-]?\\d+\\s*')) AS ints, sum(c) FILTER (WHERE TRY_CAST(trim(v) AS DOUBLE) IS NOT NULL) AS floats FROM (${groups})`,
+    );
+    intParsable = num(parsed.ints);
+    floatParsable = num(parsed.floats);
   }
   return {
     totalBytes: num(totals.bytes),
     values,
     distinct: distinctFromHashes((totals.hashes as string[] | null) ?? []),
-    intParsable: num(totals.ints),
-    floatParsable: num(totals.floats),
+    intParsable,
+    floatParsable,
     weightedValues: w ? weighted : undefined,
   };
 }
@@ -174,15 +207,20 @@ export async function shardSummary(conn: DuckDBConnection, source: string, opts:
   const plans = await planColumns(conn, source);
   const w = weightExpr(plans, opts.weightFeature);
   const aggs = ['count(*) AS n'];
+  const projections: string[] = [];
   if (w) aggs.push(`sum(${w}) AS wn`);
   plans.forEach((plan, i) => {
     const col = sqlIdent(plan.name);
     aggs.push(`count(${col}) AS c${i}_nn`);
     if (w) aggs.push(`sum(${w}) FILTER (WHERE ${col} IS NOT NULL) AS c${i}_wnn`);
     if (plan.list) aggs.push(`min(len(${col})) AS c${i}_minv`, `max(len(${col})) AS c${i}_maxv`, `sum(len(${col})) AS c${i}_totv`);
-    else if (plan.type !== 'STRING') aggs.push(...numericAggregates(plan.value(col), `c${i}`, w));
+    else if (plan.type !== 'STRING') {
+      const parts = numericParts(plan, plan.value(col), `c${i}`, w);
+      projections.push(...parts.projections);
+      aggs.push(...parts.aggregates);
+    }
   });
-  const row = await one(conn, `SELECT ${aggs.join(', ')} FROM ${source}`);
+  const row = await one(conn, `SELECT ${aggs.join(', ')} FROM (SELECT *${projections.map((x) => `, ${x}`).join('')} FROM ${source})`);
 
   const features = new Map<string, FeatureAccumulator>();
   for (const [i, plan] of plans.entries()) {
@@ -200,7 +238,8 @@ export async function shardSummary(conn: DuckDBConnection, source: string, opts:
     const src = valuesSource(plan, source, w);
     if (plan.type === 'STRING') f.string = await stringStatistics(conn, src.from, src.x, src.w);
     else {
-      const valueRow = plan.list ? await one(conn, `SELECT ${numericAggregates(src.x, p, src.w).join(', ')} FROM ${src.from}`) : row;
+      const parts = numericParts(plan, src.x, p, src.w);
+      const valueRow = plan.list ? await one(conn, `SELECT ${parts.aggregates.join(', ')} FROM (SELECT *, ${parts.projections.join(', ')} FROM ${src.from})`) : row;
       f.numeric = numericFrom(valueRow, p, w !== undefined);
     }
     features.set(plan.name, f);
@@ -211,10 +250,16 @@ export async function shardSummary(conn: DuckDBConnection, source: string, opts:
 /** Split-wide finite range of each numeric feature: the grid every shard's histogram uses. */
 export type GridRanges = Map<string, { min: number; max: number }>;
 
-function entriesToMap(rows: Row[], key: string, value: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const r of rows) if (r[key] !== null) out.set(Number(r[key]), (out.get(Number(r[key])) ?? 0) + num(r[value]));
-  return out;
+/**
+ * Both sketch keys of a value in one BIGINT: grid cell · 2^18 + (log-sketch key + 2^17). Both keys grow
+ * with the value, so a column has at most GRID_CELLS + (sketch buckets) distinct pairs: one GROUP BY over
+ * the pair fills both sketches, half the grouping work of two separate keys.
+ */
+const PAIR_SHIFT = 262_144;
+const SKETCH_BIAS = 131_072;
+
+function pairKey(x: string, range: { min: number; max: number }): string {
+  return `CASE WHEN isfinite(${x}) THEN CAST(${sqlCell(x, range.min, range.max)} AS BIGINT) * ${PAIR_SHIFT} + (${sqlKey(x)} + ${SKETCH_BIAS}) END`;
 }
 
 /**
@@ -226,44 +271,54 @@ export async function shardSketches(conn: DuckDBConnection, source: string, acc:
   const w = weightExpr(all, opts.weightFeature);
   const plans = all.filter((p) => p.type !== 'STRING' && (acc.features.get(p.name)?.numeric?.moments.n ?? 0) > 0);
 
-  // Each row of a GROUPING SETS result has exactly one non-NULL key (the set it belongs to); rows whose keys
-  // are all NULL group the non-finite values, which pass 1 already counted.
-  const fill = (plan: ColumnPlan, rows: Row[], dd: string, cell: string) => {
+  // In a GROUPING SETS result a row belongs to the one set whose key is non-NULL; rows whose keys are all
+  // NULL group the non-finite values, which pass 1 already counted.
+  const fill = (plan: ColumnPlan, rows: Row[], key: string) => {
     const numeric = acc.features.get(plan.name)!.numeric!;
     const range = ranges.get(plan.name)!;
-    numeric.sketch = entriesToMap(rows, dd, 'c');
-    numeric.grid = { ...range, cells: entriesToMap(rows, cell, 'c') };
-    if (w && numeric.weighted) {
-      numeric.weighted.sketch = entriesToMap(rows, dd, 'w');
-      numeric.weighted.grid = { ...range, cells: entriesToMap(rows, cell, 'w') };
+    const sketch = new Map<number, number>();
+    const cells = new Map<number, number>();
+    const wSketch = new Map<number, number>();
+    const wCells = new Map<number, number>();
+    for (const r of rows) {
+      if (r[key] === null) continue;
+      const pair = Number(r[key]);
+      const cell = Math.floor(pair / PAIR_SHIFT);
+      const dd = (pair % PAIR_SHIFT) - SKETCH_BIAS;
+      addToSketch(sketch, dd, num(r.c));
+      addToSketch(cells, cell, num(r.c));
+      if (w) {
+        addToSketch(wSketch, dd, num(r.w));
+        addToSketch(wCells, cell, num(r.w));
+      }
     }
-  };
-  const keyColumns = (plan: ColumnPlan, x: string, i: number) => {
-    const range = ranges.get(plan.name)!;
-    return [`CASE WHEN isfinite(${x}) THEN ${sqlKey(x)} END AS d${i}`, `CASE WHEN isfinite(${x}) THEN ${sqlCell(x, range.min, range.max)} END AS g${i}`];
+    numeric.sketch = sketch;
+    numeric.grid = { ...range, cells };
+    if (w && numeric.weighted) {
+      numeric.weighted.sketch = wSketch;
+      numeric.weighted.grid = { ...range, cells: wCells };
+    }
   };
   const measures = `count(*) AS c${w ? ', sum(_w) AS w' : ''}`;
 
   const scalars = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.list);
   if (scalars.length > 0) {
-    const keys = scalars.flatMap(({ p, i }) => keyColumns(p, p.value(sqlIdent(p.name)), i));
-    const names = scalars.flatMap(({ i }) => [`d${i}`, `g${i}`]);
+    const keys = scalars.map(({ p, i }) => `${pairKey(p.value(sqlIdent(p.name)), ranges.get(p.name)!)} AS k${i}`);
+    const names = scalars.map(({ i }) => `k${i}`);
     const rows = (
       await conn.runAndReadAll(
         `SELECT ${names.join(', ')}, ${measures} FROM (SELECT ${keys.join(', ')}${w ? `, ${w} AS _w` : ''} FROM ${source})
          GROUP BY GROUPING SETS (${names.map((n) => `(${n})`).join(', ')})`,
       )
     ).getRowObjectsJson();
-    for (const { p, i } of scalars) fill(p, rows, `d${i}`, `g${i}`);
+    for (const { p, i } of scalars) fill(p, rows, `k${i}`);
   }
   for (const [i, p] of plans.entries()) {
     if (!p.list) continue;
     const src = valuesSource(p, source, w);
     const rows = (
-      await conn.runAndReadAll(
-        `SELECT d${i}, g${i}, ${measures} FROM (SELECT ${keyColumns(p, src.x, i).join(', ')}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY GROUPING SETS ((d${i}), (g${i}))`,
-      )
+      await conn.runAndReadAll(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`)
     ).getRowObjectsJson();
-    fill(p, rows, `d${i}`, `g${i}`);
+    fill(p, rows, `k${i}`);
   }
 }
