@@ -48,6 +48,9 @@ const DEFAULT_RETRY: RetryOptions = {
   idempotencyStrategy: IdempotencyStrategy.RetryAlways,
 };
 
+/** Files at least this large are uploaded with resumable uploads (smaller ones in a single request). */
+export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
+
 export class GcsStorage implements ArtifactStorage {
   readonly client: Storage;
   private readonly resumableThreshold: number;
@@ -60,7 +63,7 @@ export class GcsStorage implements ArtifactStorage {
       ...(opts.projectId ? { projectId: opts.projectId } : {}),
       retryOptions: { ...DEFAULT_RETRY, ...opts.retryOptions },
     });
-    this.resumableThreshold = opts.resumableThreshold ?? 8 * 1024 * 1024;
+    this.resumableThreshold = opts.resumableThreshold ?? DEFAULT_RESUMABLE_THRESHOLD;
     this.pageSize = opts.pageSize ?? 1000;
     this.concurrency = opts.concurrency ?? 8;
   }

@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import { createReadStream } from 'fs';
 import { UserError } from '../core/errors';
 import { mapLimit } from '../storage/common';
-import { GcsStorage, type GcsStorageOptions } from '../storage/gcs-storage';
+import { DEFAULT_RESUMABLE_THRESHOLD, GcsStorage, type GcsStorageOptions } from '../storage/gcs-storage';
 import { parseGcsUri } from '../storage/uri';
 import type { UploadItem, UploadPlan } from './upload-plan';
 
@@ -65,7 +65,6 @@ export interface UploaderOptions {
 }
 
 // The artifact store's default: small files go in one request, larger ones resumable.
-const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 
 interface LocalChecksums {
   size: number;
