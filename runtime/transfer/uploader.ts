@@ -64,8 +64,6 @@ export interface UploaderOptions {
   listener?: UploadListener;
 }
 
-// The artifact store's default: small files go in one request, larger ones resumable.
-
 interface LocalChecksums {
   size: number;
   /** base64, as GCS reports md5Hash and crc32c. */
