@@ -3,6 +3,8 @@
 // 10-bucket histogram exactly (cells nest in buckets) and quantiles within one cell width; the logarithmic
 // sketch (quantile-sketch.ts) covers heavy tails where one cell would hold most of the data.
 
+import { addCount } from './quantile-sketch';
+
 export const GRID_CELLS = 1000;
 
 export interface GridHistogram {
@@ -27,7 +29,7 @@ export function sqlCell(x: string, min: number, max: number): string {
 export function mergeGrids(a: GridHistogram, b: GridHistogram): GridHistogram {
   if (a.min !== b.min || a.max !== b.max) throw new Error(`grid histograms over different ranges cannot be merged ([${a.min}, ${a.max}] vs [${b.min}, ${b.max}])`);
   const cells = new Map(a.cells);
-  for (const [i, c] of b.cells) cells.set(i, (cells.get(i) ?? 0) + c);
+  for (const [i, c] of b.cells) addCount(cells, i, c);
   return { min: a.min, max: a.max, cells };
 }
 

@@ -38,13 +38,14 @@ export function keyValue(key: number): number {
 /** Bucket key → count (or total weight, for weighted statistics). */
 export type QuantileSketch = Map<number, number>;
 
-export function addToSketch(s: QuantileSketch, key: number, count: number): void {
+/** Adds to a key → count map (sketch buckets; also the grid histogram's cells). */
+export function addCount(s: Map<number, number>, key: number, count: number): void {
   s.set(key, (s.get(key) ?? 0) + count);
 }
 
 export function mergeSketches(a: QuantileSketch, b: QuantileSketch): QuantileSketch {
   const out = new Map(a);
-  for (const [k, c] of b) addToSketch(out, k, c);
+  for (const [k, c] of b) addCount(out, k, c);
   return out;
 }
 

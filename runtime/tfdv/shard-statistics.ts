@@ -13,7 +13,7 @@ import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, String
 import { distinctFromHashes, K as DISTINCT_K } from './distinct-sketch';
 import { sqlCell } from './grid-histogram';
 import { NO_MOMENTS } from './moments';
-import { addToSketch, sqlKey } from './quantile-sketch';
+import { addCount, sqlKey } from './quantile-sketch';
 import type { FeatureType } from './statistics-proto';
 import { CAPACITY, type ValueCounts } from './value-counts';
 
@@ -285,11 +285,11 @@ export async function shardSketches(conn: DuckDBConnection, source: string, acc:
       const pair = Number(r[key]);
       const cell = Math.floor(pair / PAIR_SHIFT);
       const dd = (pair % PAIR_SHIFT) - SKETCH_BIAS;
-      addToSketch(sketch, dd, num(r.c));
-      addToSketch(cells, cell, num(r.c));
+      addCount(sketch, dd, num(r.c));
+      addCount(cells, cell, num(r.c));
       if (w) {
-        addToSketch(wSketch, dd, num(r.w));
-        addToSketch(wCells, cell, num(r.w));
+        addCount(wSketch, dd, num(r.w));
+        addCount(wCells, cell, num(r.w));
       }
     }
     numeric.sketch = sketch;

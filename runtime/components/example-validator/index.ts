@@ -56,7 +56,9 @@ export const ExampleValidator = defineComponent({
       });
       await writeJson(anomaliesPath(outputs.anomalies.path, split), anomalies);
       const found = listAnomalies(anomalies);
-      properties[`blessed_${split}`] = found.length === 0 ? 1 : 0;
+      // TFDV only flags data_missing; an empty split is never good data, so it is not blessed either.
+      if (anomalies.dataMissing) problems.push(`split ${split} has no examples`);
+      properties[`blessed_${split}`] = found.length === 0 && !anomalies.dataMissing ? 1 : 0;
       for (const a of found) {
         const line = `split ${split}: ${a.feature !== undefined ? `feature ${a.feature}` : 'dataset'}: ${a.reason.type}: ${a.reason.description}`;
         log(line);

@@ -93,6 +93,14 @@ it("'warn' records the anomalies, publishes them and marks the span not blessed"
   expect(a.baseline.feature.length).toBe(5);
 });
 
+it('never blesses an empty split', async () => {
+  const empty = await statistics({ train: `SELECT * FROM (${span(2).train}) LIMIT 0` }, 2);
+  const result = await run(ExampleValidator, { statistics: empty, schema: schemaRef }, { anomalies: fresh('anomalies') }, { on_anomalies: 'warn' });
+  expect(result.artifacts!.anomalies.artifacts[0].metadata).toMatchObject({ blessed: 0, blessed_train: 0 });
+  const err = await run(ExampleValidator, { statistics: empty, schema: schemaRef }, { anomalies: fresh('anomalies') }).catch((e) => e);
+  expect(err.message).toMatch(/^ExampleValidator found \d+ anomalies: split train has no examples/);
+});
+
 it('compares training with serving statistics for skew', async () => {
   const serving = await statistics({ serving: `SELECT date, delay + 120 AS delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) WHERE month(date) = 1 LIMIT 20000` }, 1);
   const out = fresh('anomalies');
