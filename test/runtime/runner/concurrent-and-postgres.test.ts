@@ -51,7 +51,8 @@ test.each([
   const metadata = address();
   const run = (n: number) => runCli(['run', 'spine-demo', '--root', path.join(dir, `root-${n}`), '--metadata', metadata, '--param', `count=${n * 100}`, '--json']);
   const results = await Promise.all([run(1), run(2)]);
-  for (const r of results) expect(r.code).toBe(0);
+  // stderr in the comparison so a failure says why.
+  for (const r of results) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.not.stringContaining('error') });
   const runIds = results.map((r) => JSON.parse(r.stdout).runId);
   const store = await openMetadataStore(metadata);
   try {
