@@ -30,20 +30,21 @@ const int64 = (n: number): string => String(Math.round(n));
 /**
  * Quantiles from the two sketches, each taking the estimate with the tighter error bound: the grid's is one
  * cell width, the logarithmic sketch's ALPHA·|value|. Clamped to the exact finite [min, max].
- * Error bound of the result: min(cell width, ALPHA·|q|) in value (plus rounding for INT features).
+ * Error bound of the result: min(cell width, ALPHA·|q|) in value; INT features are rounded (quantiles of
+ * integers are integers), and when a grid cell is at most 1 wide it holds one integer and is exact.
  */
 export function quantiles(sketch: QuantileSketch, grid: GridHistogram | undefined, fractions: number[], min: number, max: number, integral: boolean): number[] {
+  if (grid && (sketch.size === 0 || (integral && cellWidth(grid) <= 1))) return gridQuantiles(grid, fractions, integral);
   const fromSketch = sketchQuantiles(sketch, fractions, min, max);
-  const fromGrid = grid ? gridQuantiles(grid, fractions) : fromSketch;
+  const fromGrid = grid ? gridQuantiles(grid, fractions, integral) : fromSketch;
   const gridError = grid ? cellWidth(grid) : Infinity;
   const best = fractions.map((_, i) => (ALPHA * Math.abs(fromSketch[i]) < gridError ? fromSketch[i] : fromGrid[i]));
-  // Quantiles of integers are integers: rounding never moves an estimate further from the exact one.
   return integral ? best.map(Math.round) : best;
 }
 
 /** Quantiles histogram: NUM_QUANTILES_BUCKETS buckets of equal mass between consecutive quantiles. */
 function quantilesHistogram(sketch: QuantileSketch, grid: GridHistogram | undefined, min: number, max: number, nan: number, integral: boolean): Histogram {
-  const total = [...sketch.values()].reduce((t, c) => t + c, 0);
+  const total = [...(grid?.cells ?? sketch).values()].reduce((t, c) => t + c, 0);
   const fractions = Array.from({ length: NUM_QUANTILES_BUCKETS + 1 }, (_, i) => i / NUM_QUANTILES_BUCKETS);
   const q = total > 0 ? quantiles(sketch, grid, fractions, min, max, integral) : [];
   const buckets = q.slice(0, -1).map((lo, i) => ({ lowValue: lo, highValue: q[i + 1], sampleCount: total / NUM_QUANTILES_BUCKETS }));

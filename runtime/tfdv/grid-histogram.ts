@@ -40,8 +40,11 @@ export function gridBucketCounts(g: GridHistogram, n: number): number[] {
   return counts;
 }
 
-/** Quantile estimates (rank q·total), interpolating linearly inside the cell that holds the rank. */
-export function gridQuantiles(g: GridHistogram, fractions: number[]): number[] {
+/**
+ * Quantile estimates (rank q·total), interpolating linearly inside the cell that holds the rank. For
+ * integer values in cells at most 1 wide, a cell holds a single integer: the smallest one ≥ its low edge.
+ */
+export function gridQuantiles(g: GridHistogram, fractions: number[], integral = false): number[] {
   const cells = [...g.cells.entries()].filter(([, c]) => c > 0).sort((a, b) => a[0] - b[0]);
   const total = cells.reduce((t, [, c]) => t + c, 0);
   const w = cellWidth(g);
@@ -52,7 +55,7 @@ export function gridQuantiles(g: GridHistogram, fractions: number[]): number[] {
     const rank = q * total;
     let seen = 0;
     for (const [i, c] of cells) {
-      if (seen + c >= rank) return g.min + (i + (rank - seen) / c) * w;
+      if (seen + c >= rank) return integral && w <= 1 ? Math.ceil(g.min + i * w - 1e-9) : g.min + (i + (rank - seen) / c) * w;
       seen += c;
     }
     return g.max;

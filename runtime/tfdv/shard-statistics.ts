@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../data/duckdb';
 import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, StringAccumulator } from './accumulators';
 import { distinctFromHashes, K as DISTINCT_K } from './distinct-sketch';
-import { sqlCell } from './grid-histogram';
+import { GRID_CELLS, sqlCell } from './grid-histogram';
 import { NO_MOMENTS } from './moments';
 import { addCount, sqlKey } from './quantile-sketch';
 import type { FeatureType } from './statistics-proto';
@@ -253,13 +253,15 @@ export type GridRanges = Map<string, { min: number; max: number }>;
 /**
  * Both sketch keys of a value in one BIGINT: grid cell · 2^18 + (log-sketch key + 2^17). Both keys grow
  * with the value, so a column has at most GRID_CELLS + (sketch buckets) distinct pairs: one GROUP BY over
- * the pair fills both sketches, half the grouping work of two separate keys.
+ * the pair fills both sketches, half the grouping work of two separate keys. An INT column spanning at most
+ * GRID_CELLS has one integer per cell, exact on its own, so it skips the (logarithm-costly) sketch key.
  */
 const PAIR_SHIFT = 262_144;
 const SKETCH_BIAS = 131_072;
 
-function pairKey(x: string, range: { min: number; max: number }): string {
-  return `CASE WHEN isfinite(${x}) THEN CAST(${sqlCell(x, range.min, range.max)} AS BIGINT) * ${PAIR_SHIFT} + (${sqlKey(x)} + ${SKETCH_BIAS}) END`;
+function pairKey(plan: ColumnPlan, x: string, range: { min: number; max: number }): string {
+  const gridOnly = plan.type === 'INT' && range.max - range.min <= GRID_CELLS;
+  return `CASE WHEN isfinite(${x}) THEN CAST(${sqlCell(x, range.min, range.max)} AS BIGINT) * ${PAIR_SHIFT} + ${gridOnly ? 0 : `(${sqlKey(x)} + ${SKETCH_BIAS})`} END`;
 }
 
 /**
@@ -284,13 +286,12 @@ export async function shardSketches(conn: DuckDBConnection, source: string, acc:
       if (r[key] === null) continue;
       const pair = Number(r[key]);
       const cell = Math.floor(pair / PAIR_SHIFT);
-      const dd = (pair % PAIR_SHIFT) - SKETCH_BIAS;
-      addCount(sketch, dd, num(r.c));
+      const sketchPart = pair % PAIR_SHIFT;
       addCount(cells, cell, num(r.c));
-      if (w) {
-        addCount(wSketch, dd, num(r.w));
-        addCount(wCells, cell, num(r.w));
-      }
+      if (w) addCount(wCells, cell, num(r.w));
+      if (sketchPart === 0) continue;
+      addCount(sketch, sketchPart - SKETCH_BIAS, num(r.c));
+      if (w) addCount(wSketch, sketchPart - SKETCH_BIAS, num(r.w));
     }
     numeric.sketch = sketch;
     numeric.grid = { ...range, cells };
@@ -303,7 +304,7 @@ export async function shardSketches(conn: DuckDBConnection, source: string, acc:
 
   const scalars = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.list);
   if (scalars.length > 0) {
-    const keys = scalars.map(({ p, i }) => `${pairKey(p.value(sqlIdent(p.name)), ranges.get(p.name)!)} AS k${i}`);
+    const keys = scalars.map(({ p, i }) => `${pairKey(p, p.value(sqlIdent(p.name)), ranges.get(p.name)!)} AS k${i}`);
     const names = scalars.map(({ i }) => `k${i}`);
     const rows = (
       await conn.runAndReadAll(
@@ -317,7 +318,7 @@ export async function shardSketches(conn: DuckDBConnection, source: string, acc:
     if (!p.list) continue;
     const src = valuesSource(p, source, w);
     const rows = (
-      await conn.runAndReadAll(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`)
+      await conn.runAndReadAll(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(p, src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`)
     ).getRowObjectsJson();
     fill(p, rows, `k${i}`);
   }
