@@ -1,7 +1,7 @@
 // Benchmark: ExampleGen on flights-3m.parquet (3M rows, 5 columns) and on a generated 1M-row, 13-column CSV
 // (with missing cells and quoted fields): rows/s, wall time and peak RSS of `mlp component run ExampleGen` in a
 // child process (read from /usr/bin/time -v), next to DuckDB reading the same file and writing it to Parquet.
-// Run: node -r sucrase/register/ts test/bench/example-gen.bench.ts [--repeats 3] [--json]
+// Run: node -r sucrase/register/ts test/bench/example-gen.bench.ts [--repeats 3] [--csv-rows 1000000] [--json]
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -23,12 +23,15 @@ interface Measurement {
   dataset: string;
   rows: number;
   wallSeconds: number;
+  /** User + system CPU seconds: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   rowsPerSecond: number;
   peakRssMiB: number;
   duckdbCopySeconds: number;
+  duckdbCopyCpuSeconds: number;
 }
 
-/** 1M rows, 13 columns: an id, 4 INT, 4 FLOAT (some missing) and 4 STRING (categories, free text with commas and quotes). */
+/** `rows` rows, 13 columns: an id, 4 INT, 4 FLOAT (some missing) and 4 STRING (categories, free text with commas and quotes). */
 async function generateCsv(file: string, rows: number): Promise<void> {
   const conn = await duckdb();
   await conn.run(
@@ -41,8 +44,8 @@ async function generateCsv(file: string, rows: number): Promise<void> {
   conn.closeSync();
 }
 
-/** Peak RSS (KiB) and wall seconds of one `mlp component run ExampleGen`. */
-function runComponent(inputBase: string, out: string): { wall: number; rssKiB: number; rows: number } {
+/** Peak RSS (KiB), wall and CPU seconds of one `mlp component run ExampleGen`. */
+function runComponent(inputBase: string, out: string): { wall: number; cpu: number; rssKiB: number; rows: number } {
   const input = { inputs: { parameterValues: { input_base: inputBase } }, outputs: { artifacts: { examples: { artifacts: [{ uri: out }] } } } };
   const start = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, MLP, 'component', 'run', 'ExampleGen', '--module', MODULE, '--executor-input', JSON.stringify(input), '--json'], {
@@ -51,23 +54,31 @@ function runComponent(inputBase: string, out: string): { wall: number; rssKiB: n
   });
   const wall = (performance.now() - start) / 1000;
   if (r.status !== 0) throw new Error(`ExampleGen failed (${r.status}): ${r.stderr}`);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  if (!rss) throw new Error(`no peak RSS in /usr/bin/time output: ${r.stderr}`);
+  const field = (name: string) => {
+    const m = new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr);
+    if (!m) throw new Error(`no "${name}" in /usr/bin/time output: ${r.stderr}`);
+    return Number(m[1]);
+  };
   const rows = JSON.parse(r.stdout).artifacts.examples.artifacts[0].metadata.row_count;
-  return { wall, rssKiB: Number(rss[1]), rows };
+  return { wall, cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), rssKiB: field('Maximum resident set size \\(kbytes\\)'), rows };
 }
 
 /** The reference: DuckDB alone reading the file and writing one Parquet file (no typing, hashing or splitting). */
-async function duckdbCopy(scan: string, out: string): Promise<number> {
+async function duckdbCopy(scan: string, out: string): Promise<{ wall: number; cpu: number }> {
   const conn = await duckdb();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await conn.run(`COPY (SELECT * FROM ${scan}) TO ${sqlString(out)} (FORMAT parquet)`);
+  const used = process.cpuUsage(cpu);
   conn.closeSync();
-  return (performance.now() - start) / 1000;
+  return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
 async function main(): Promise<void> {
   const repeats = arg('repeats', 1);
+  const csvRows = arg('csv-rows', 1_000_000);
+  // Other work on the machine inflates wall times; CPU seconds and this number help read them.
+  const loadBefore = os.loadavg();
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-bench-example-gen-'));
   try {
     const flightsDir = path.join(tmp, 'flights');
@@ -75,10 +86,10 @@ async function main(): Promise<void> {
     await fs.promises.mkdir(flightsDir);
     await fs.promises.mkdir(csvDir);
     await fs.promises.copyFile(FLIGHTS, path.join(flightsDir, 'flights-3m.parquet'));
-    await generateCsv(path.join(csvDir, 'synthetic-1m.csv'), 1_000_000);
+    await generateCsv(path.join(csvDir, 'synthetic.csv'), csvRows);
     const datasets = [
       { name: 'flights-3m.parquet (3M rows, 5 cols)', dir: flightsDir, scan: `read_parquet(${sqlString(path.join(flightsDir, '*.parquet'))})` },
-      { name: 'synthetic CSV (1M rows, 13 cols)', dir: csvDir, scan: `read_csv(${sqlString(path.join(csvDir, '*.csv'))})` },
+      { name: `synthetic CSV (${csvRows / 1e6}M rows, 13 cols)`, dir: csvDir, scan: `read_csv(${sqlString(path.join(csvDir, '*.csv'))})` },
     ];
     const results: Measurement[] = [];
     for (const d of datasets) {
@@ -90,9 +101,11 @@ async function main(): Promise<void> {
         dataset: d.name,
         rows: best.rows,
         wallSeconds: best.wall,
+        cpuSeconds: best.cpu,
         rowsPerSecond: best.rows / best.wall,
         peakRssMiB: Math.max(...runs.map((x) => x.rssKiB)) / 1024,
-        duckdbCopySeconds: reference,
+        duckdbCopySeconds: reference.wall,
+        duckdbCopyCpuSeconds: reference.cpu,
       });
     }
     if (process.argv.includes('--json')) {
@@ -100,10 +113,14 @@ async function main(): Promise<void> {
       return;
     }
     console.log(`ExampleGen (mlp component run, child process; best of ${repeats}; ${os.cpus().length} cores)`);
-    console.log('| input | rows | wall (s) | rows/s | peak RSS (MiB) | DuckDB read + Parquet write alone (s) |');
-    console.log('|---|---|---|---|---|---|');
+    console.log(`load average (1/5/15 min) at the start: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+    console.log('| input | rows | wall (s) | CPU (s) | rows/s | peak RSS (MiB) | DuckDB read + Parquet write alone: wall / CPU (s) |');
+    console.log('|---|---|---|---|---|---|---|');
     for (const r of results) {
-      console.log(`| ${r.dataset} | ${r.rows} | ${r.wallSeconds.toFixed(2)} | ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} | ${r.peakRssMiB.toFixed(0)} | ${r.duckdbCopySeconds.toFixed(2)} |`);
+      const rate = Math.round(r.rowsPerSecond).toLocaleString('en-US');
+      console.log(
+        `| ${r.dataset} | ${r.rows} | ${r.wallSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${rate} | ${r.peakRssMiB.toFixed(0)} | ${r.duckdbCopySeconds.toFixed(2)} / ${r.duckdbCopyCpuSeconds.toFixed(2)} |`,
+      );
     }
   } finally {
     await fs.promises.rm(tmp, { recursive: true, force: true });

@@ -89,11 +89,14 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     const counts: Record<string, number> = {};
     for (const name of splitNames) counts[name] = await countRows(conn, path.join(outDir, splitFolder(name)));
     const good = Object.values(counts).reduce((a, b) => a + b, 0);
-    checkBadRows(bad, good, p.max_bad_rows_fraction);
+    bad.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
     if (bad.length) {
       await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), bad.map((b) => JSON.stringify(b)).join('\n') + '\n');
-      log(`quarantined ${bad.length} bad row(s) in ${REJECTS_FILE}; first: ${whereOf(bad[0])}: ${bad[0].reason}`);
+      // The log keeps a few examples even when the node fails and the artifact (with the rejects file) is dropped.
+      log(`quarantined ${bad.length} bad row(s) in ${REJECTS_FILE}; the first ones:`);
+      for (const b of bad.slice(0, 5)) log(`  ${whereOf(b)}: ${b.reason}`);
     }
+    checkBadRows(bad, good, p.max_bad_rows_fraction);
     log(`wrote ${good} rows: ${splitNames.map((n) => `${n} ${counts[n]}`).join(', ')}`);
     return {
       span: resolved.spans[resolved.spans.length - 1],
@@ -111,9 +114,8 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
   }
 }
 
-/** Fails when bad rows exceed the tolerated fraction of all rows read, naming the count and the first one. */
+/** Fails when bad rows (sorted by location) exceed the tolerated fraction of all rows read, naming the count and the first. */
 function checkBadRows(bad: BadRow[], good: number, maxFraction: number): void {
-  bad.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
   const total = good + bad.length;
   if (bad.length === 0 || bad.length / total <= maxFraction) return;
   throw new UserError(

@@ -1,0 +1,30 @@
+// The INT / FLOAT text rules exist twice, as DuckDB SQL (which filters rows) and as JS (which finds their line
+// numbers); they must accept exactly the same strings, and an accepted string must convert.
+
+import fc from 'fast-check';
+import { sqlString } from '../../../../runtime/data/duckdb';
+import { castTextSql, textParsesAs, textParsesAsSql } from '../../../../runtime/data/feature-types';
+import { query } from './helpers';
+
+const TRICKY = ['1', '-0', '+7', '1.5', '1.', '.5', '1e3', '1E-3', '-1.5e+10', 'nan', 'NaN', '-inf', 'Infinity', 'inf', '1e400',
+  '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809', ' 1', '1 ', '0x1F', '1_000', '', '.', 'e5', '--1', '١'];
+
+test('SQL and JS agree on which strings are INT and FLOAT, and accepted strings convert', async () => {
+  const alphabet = fc.constantFrom(...'0123456789+-.eEinfatyINF _x'.split(''));
+  const generated = fc.sample(fc.string({ unit: alphabet, minLength: 1, maxLength: 8 }), { numRuns: 400, seed: 7 });
+  const texts = [...new Set([...TRICKY, ...generated])];
+  const rows = await query(
+    `SELECT v, ${textParsesAsSql('INT', 'v')} AS is_int, ${textParsesAsSql('FLOAT', 'v')} AS is_float, ` +
+      `${castTextSql('INT', 'v')} IS NOT NULL AS int_ok, ${castTextSql('FLOAT', 'v')} IS NOT NULL AS float_ok ` +
+      `FROM unnest([${texts.map(sqlString).join(', ')}]) t(v)`,
+  );
+  expect(rows).toHaveLength(texts.length);
+  for (const r of rows) {
+    const v = String(r.v);
+    expect({ v, int: r.is_int, float: r.is_float }).toEqual({ v, int: textParsesAs('INT', v), float: textParsesAs('FLOAT', v) });
+    expect({ v, converts: [r.int_ok, r.float_ok] }).toEqual({ v, converts: [r.is_int, r.is_float] });
+  }
+  // The rules are strict: DuckDB's own casts would take '1.5' as INT 2 and ' 1' as 1.
+  expect(['1.5', ' 1', '0x1F', '9223372036854775808'].map((v) => textParsesAs('INT', v))).toEqual([false, false, false, false]);
+  expect(['1.', '.5', '-inf', 'NaN', '1e400'].every((v) => textParsesAs('FLOAT', v))).toBe(true);
+});
