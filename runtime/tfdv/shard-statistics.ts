@@ -154,15 +154,14 @@ const isFloatText = (v: string): boolean => v.trim() !== '' && !Number.isNaN(Num
  */
 async function stringStatistics(conn: DuckDBConnection, from: string, x: string, w: string | undefined): Promise<StringAccumulator> {
   const groups = `SELECT ${x} AS v, count(*) AS c${w ? `, sum(${w}) AS w` : ', NULL::DOUBLE AS w'} FROM ${from} WHERE ${x} IS NOT NULL GROUP BY 1`;
+  // Ranked by count, not weight: the weighted floor is the largest weight among the values not kept.
+  const weightFloor = w ? `(SELECT max(w) FROM g ANTI JOIN (SELECT v FROM top ORDER BY c DESC, v LIMIT ${CAPACITY}) kept USING (v))` : 'NULL::DOUBLE';
   const rows = (
     await conn.runAndReadAll(
-      `WITH g AS MATERIALIZED (${groups})
-       SELECT * FROM (SELECT 0 AS part, v, c, w, NULL::DOUBLE AS wfloor, NULL::HUGEINT AS bytes, NULL::UBIGINT[] AS hashes FROM g ORDER BY c DESC, v LIMIT ${CAPACITY + 1})
+      `WITH g AS MATERIALIZED (${groups}), top AS MATERIALIZED (SELECT v, c, w FROM g ORDER BY c DESC, v LIMIT ${CAPACITY + 1})
+       SELECT 0 AS part, v, c, w, NULL::DOUBLE AS wfloor, NULL::HUGEINT AS bytes, NULL::UBIGINT[] AS hashes FROM top
        UNION ALL
-       SELECT 1, NULL, NULL, NULL,
-         -- Ranked by count, not weight: the weighted floor is the largest weight among the dropped values.
-         (SELECT max(w) FROM (SELECT w FROM g ORDER BY c DESC, v OFFSET ${CAPACITY})),
-         sum(strlen(v) * c), min(hash(v), ${DISTINCT_K}) FROM g`,
+       SELECT 1, NULL, NULL, NULL, ${weightFloor}, sum(strlen(v) * c), min(hash(v), ${DISTINCT_K}) FROM g`,
     )
   ).getRowObjectsJson();
   const top = rows.filter((r) => Number(r.part) === 0);
