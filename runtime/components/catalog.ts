@@ -11,6 +11,7 @@ export const BUNDLED_COMPONENT_MODULES: Readonly<Record<string, string>> = {
   ImportSchemaGen: 'import-schema-gen',
   ExampleValidator: 'example-validator',
   DataReport: 'data-report',
+  Transform: 'transform',
   ProduceNumbers: 'demo/produce-numbers',
   ScaleNumbers: 'demo/scale-numbers',
   SummarizeNumbers: 'demo/summarize-numbers',

@@ -7,6 +7,7 @@ export { SchemaGen } from './schema-gen';
 export { ImportSchemaGen } from './import-schema-gen';
 export { ExampleValidator } from './example-validator';
 export { DataReport } from './data-report';
+export { Transform } from './transform';
 export { ProduceNumbers } from './demo/produce-numbers';
 export { ScaleNumbers } from './demo/scale-numbers';
 export { SummarizeNumbers } from './demo/summarize-numbers';

@@ -1,0 +1,129 @@
+// Transform: tf.Transform's analyzer rules (vocabulary order, frequency threshold, top_k, dropped tokens, OOV
+// buckets, population z-score, quantile buckets, min-max, hash and cross buckets, default fills), the
+// component on the real penguins data, and the graph applied identically after a JSON round trip (what the
+// model server loads) — the same numbers for the same raw rows.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { duckdb, sqlString } from '../../../runtime/data/duckdb';
+import { analyze, buildVocabulary } from '../../../runtime/transform/analyze';
+import { applyTransform, checkGraph } from '../../../runtime/transform/apply';
+import { hashToBucket } from '../../../runtime/transform/hashing';
+import { TransformSpec } from '../../../runtime/transform/spec';
+import { launchComponent } from '../../../runtime/core/launcher';
+import { Transform } from '../../../runtime/components/transform';
+import { TRANSFORM_GRAPH_FILE } from '../../../runtime/transform/graph';
+import { REPO_ROOT } from '../../support/cli';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-transform-'));
+});
+afterAll(async () => {
+  await fs.promises.rm(dir, { recursive: true, force: true });
+});
+
+async function parquet(name: string, selectSql: string): Promise<string> {
+  const file = path.join(dir, `${name}.parquet`);
+  await (await duckdb()).run(`COPY (${selectSql}) TO ${sqlString(file)} (FORMAT parquet)`);
+  return file;
+}
+
+test('vocabulary: frequency descending, ties reverse-lexicographic, threshold, top_k, no empty or multi-line tokens', () => {
+  const counts = { b: 3, a: 3, c: 5, d: 1, '': 9, 'x\ny': 9, e: 3 };
+  expect(buildVocabulary(counts, 1)).toEqual(['c', 'e', 'b', 'a', 'd']);
+  expect(buildVocabulary(counts, 3)).toEqual(['c', 'e', 'b', 'a']);
+  expect(buildVocabulary(counts, 1, 2)).toEqual(['c', 'e']);
+});
+
+test('analyzers and apply on a small table with known answers', async () => {
+  const file = await parquet(
+    'small',
+    `SELECT * FROM (VALUES ('red', 1.0, 10, 'x'), ('red', 2.0, 20, 'y'), ('blue', 3.0, NULL, 'x'), ('green', 4.0, 40, 'y'), ('red', NULL, 50, 'x'))
+     AS t(colour, size, weight, tag)`,
+  );
+  const spec = TransformSpec.parse([
+    { kind: 'vocabulary', feature: 'colour', num_oov_buckets: 2 },
+    { kind: 'vocabulary', feature: 'colour', output: 'colour_strict', num_oov_buckets: 0 },
+    { kind: 'z_score', feature: 'size' },
+    { kind: 'min_max', feature: 'weight' },
+    { kind: 'bucketize', feature: 'weight', num_buckets: 2 },
+    { kind: 'hash', feature: 'tag', hash_buckets: 7 },
+    { kind: 'cross', features: ['colour', 'tag'], hash_buckets: 11 },
+  ]);
+  const graph = await analyze(spec, [file]);
+  expect(graph.analyzedExamples).toBe(5);
+  const by = Object.fromEntries(graph.outputs.map((o) => [o.name, o]));
+  // red 3, blue 1, green 1 → ties by reverse lexicographic order: green before blue.
+  expect(by.colour_id.analyzer).toMatchObject({ vocabulary: ['red', 'green', 'blue'], numOovBuckets: 2 });
+  expect(by.colour_id.cardinality).toBe(5);
+  expect(by.size_z.analyzer).toMatchObject({ mean: 2.5, stdDev: Math.sqrt(1.25), fill: 2.5 });
+  expect(by.weight_scaled.analyzer).toMatchObject({ min: 10, max: 50, fill: 30 });
+  expect(by.weight_bucket.analyzer).toMatchObject({ boundaries: [30] });
+
+  const rows = [
+    { colour: 'red', size: 2.5, weight: 30, tag: 'x' },
+    { colour: 'purple', size: null, weight: undefined, tag: 'z' },
+  ];
+  const out = applyTransform(graph, rows);
+  expect(Array.from(out.colour_id)).toEqual([0, 3 + hashToBucket('purple', 2)]);
+  expect(Array.from(out.colour_strict)).toEqual([0, -1]);
+  expect(Array.from(out.size_z)).toEqual([0, 0]); // missing → fill (the mean) → 0
+  expect(out.weight_scaled[0]).toBeCloseTo(0.5);
+  expect(Array.from(out.weight_bucket)).toEqual([1, 1]); // 30 is at the boundary: bucket 1; missing → mean 30
+  expect(out.tag_hashed[1]).toBe(hashToBucket('z', 7));
+  expect(out.colour_x_tag_cross[0]).toBe(hashToBucket('red_X_x', 11));
+  for (const v of out.tag_hashed) expect(v).toBeGreaterThanOrEqual(0);
+});
+
+test('a spec reading a feature the examples lack names it', async () => {
+  const file = await parquet('tiny', `SELECT 1 AS a`);
+  await expect(analyze(TransformSpec.parse([{ kind: 'z_score', feature: 'b' }]), [file])).rejects.toThrow(
+    'Transform: spec[0] (z_score → b_z) reads feature "b", which the examples do not have (features: a)',
+  );
+});
+
+test('the component on penguins; the graph loaded from its JSON file transforms rows exactly as the in-memory one', async () => {
+  const examples = path.join(dir, 'examples');
+  await fs.promises.mkdir(path.join(examples, 'Split-train'), { recursive: true });
+  const penguins = path.join(REPO_ROOT, 'node_modules', 'vega-datasets', 'data', 'penguins.json');
+  await (await duckdb()).run(`COPY (SELECT * FROM read_json_auto(${sqlString(penguins)})) TO ${sqlString(path.join(examples, 'Split-train', 'part-00000.parquet'))} (FORMAT parquet)`);
+  // Published like an upstream ExampleGen output, so the launcher accepts it as an input.
+  const { storageFor } = await import('../../../runtime/storage');
+  const staged = path.join(dir, 'staged');
+  await fs.promises.cp(examples, staged, { recursive: true });
+  await storageFor(examples).delete(examples, { recursive: true });
+  await storageFor(examples).publishDirectory(staged, examples);
+
+  const out = path.join(dir, 'graph');
+  const spec = [
+    { kind: 'vocabulary', feature: 'Island' },
+    { kind: 'vocabulary', feature: 'Sex', num_oov_buckets: 1 },
+    { kind: 'z_score', feature: 'Body Mass (g)', output: 'body_mass' },
+    { kind: 'bucketize', feature: 'Flipper Length (mm)', num_buckets: 4, output: 'flipper' },
+    { kind: 'vocabulary', feature: 'Species', num_oov_buckets: 0, output: 'label' },
+  ];
+  await launchComponent(Transform, {
+    inputs: { parameterValues: { spec }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
+    outputs: { artifacts: { transform_graph: { artifacts: [{ uri: out }] } } },
+  }, { log: () => undefined });
+  const loaded = checkGraph(JSON.parse(fs.readFileSync(path.join(out, TRANSFORM_GRAPH_FILE), 'utf8')), 'graph');
+  expect(loaded.analyzedExamples).toBe(344);
+  expect(loaded.outputs.find((o) => o.name === 'label')!.analyzer).toMatchObject({ vocabulary: ['Adelie', 'Gentoo', 'Chinstrap'] });
+  expect(loaded.outputs.find((o) => o.name === 'flipper')!.cardinality).toBe(4);
+
+  const rows = (await (await duckdb()).runAndReadAll(`SELECT * FROM read_json_auto(${sqlString(penguins)})`)).getRowObjectsJson() as Record<string, unknown>[];
+  // The serving path gets JSON: numbers may arrive as strings, missing values as null.
+  const asRequest = JSON.parse(JSON.stringify(rows)) as Record<string, unknown>[];
+  const a = applyTransform(loaded, rows);
+  const b = applyTransform(checkGraph(JSON.parse(JSON.stringify(loaded)), 'copy'), asRequest);
+  for (const name of Object.keys(a)) expect(Array.from(b[name])).toEqual(Array.from(a[name]));
+  // Missing Sex values (the real data has them) go to the OOV bucket, not a crash.
+  expect(Array.from(a.Sex_id).some((v) => v >= 2)).toBe(true);
+});
+
+test('graphs of another format or version are refused', () => {
+  expect(() => checkGraph({ format: 'x' }, 'f.json')).toThrow('f.json is not a transform graph (format mlp.transform_graph)');
+  expect(() => checkGraph({ format: 'mlp.transform_graph', version: 9, outputs: [] }, 'f.json')).toThrow('f.json is transform graph version 9; this runtime applies version 1');
+});
