@@ -1,0 +1,227 @@
+// What every compiler needs from a pipeline: the nodes in topological order with their wiring resolved,
+// parameter types from the zod schemas (as KFP names them), the container command line of the component
+// contract, deterministic artifact URIs under the pipeline root, and the per-step ExecutorInput template
+// that Argo and Airflow fill in with their own placeholders.
+
+import { z } from 'zod';
+import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode, type ResourceSpec } from '../../pipelines/dsl/pipeline';
+import type { AnyComponent } from '../core/component';
+import type { ExecutorInput } from '../core/executor-io';
+import { UserError } from '../core/errors';
+
+export const TARGETS = ['argo', 'kfp', 'airflow'] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** KFP v2 parameter types (pipeline_spec.proto ParameterType). */
+export type ParameterType = 'STRING' | 'NUMBER_INTEGER' | 'NUMBER_DOUBLE' | 'BOOLEAN' | 'LIST' | 'STRUCT';
+
+export interface ParameterInfo {
+  type: ParameterType;
+  /** The value used when none is given (zod's default). */
+  default?: unknown;
+  /** Not required: it has a default or is optional in the schema. */
+  optional: boolean;
+  description?: string;
+}
+
+/** A condition on a pipeline parameter, the only kind the compilers emit. */
+export interface ParamCondition {
+  param: string;
+  op: Condition['op'];
+  value: string | number | boolean;
+}
+
+export interface RetrySettings {
+  maxRetries: number;
+  backoffSeconds: number;
+  backoffFactor: number;
+  maxBackoffSeconds: number;
+}
+
+/** A node as the compilers see it: ids instead of objects, defaults applied. */
+export interface CompiledNode {
+  id: string;
+  component: AnyComponent;
+  /** Input port → upstream outputs, in wiring order. */
+  inputs: Record<string, { producer: string; port: string }[]>;
+  /** Literal parameter values, as set on the node. */
+  literals: Record<string, unknown>;
+  /** Parameter name → pipeline parameter it takes its value from. */
+  params: Record<string, string>;
+  upstream: string[];
+  retry?: RetrySettings;
+  resources?: ResourceSpec;
+  cache: boolean;
+  /** Its own condition and those of every node it depends on: a skipped node skips its dependents, as locally. */
+  conditions: ParamCondition[];
+}
+
+export interface CompiledPipeline {
+  name: string;
+  description?: string;
+  parameters: Record<string, ParameterInfo>;
+  nodes: CompiledNode[];
+}
+
+/** Validates the pipeline and turns it into what the compilers emit from; refuses what a target cannot express. */
+export function compilePlan(pipeline: Pipeline, target: Target): CompiledPipeline {
+  const order = pipeline.validate();
+  const byId = new Map<string, CompiledNode>();
+  for (const node of order) {
+    if (node.resolver) throw new UserError(`node ${node.id}: resolver nodes are not supported by the ${target} compiler yet`);
+    const compiled = compileNode(node, target, byId);
+    byId.set(node.id, compiled);
+  }
+  return {
+    name: pipeline.name,
+    description: pipeline.description,
+    parameters: parameterInfo(pipeline.parameterSchema, `pipeline ${pipeline.name}`),
+    nodes: [...byId.values()],
+  };
+}
+
+function compileNode(node: PipelineNode, target: Target, done: Map<string, CompiledNode>): CompiledNode {
+  const literals: Record<string, unknown> = {};
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(node.parameters)) {
+    if (value instanceof PipelineParam) params[name] = value.name;
+    else literals[name] = value;
+  }
+  const info = parameterInfo(node.component.parameters, `node ${node.id}`);
+  const missing = Object.keys(info).filter((k) => !info[k].optional && !(k in node.parameters));
+  if (missing.length) throw new UserError(`node ${node.id}: required parameter ${missing.join(', ')} of ${node.component.name} is not set`);
+
+  const conditions: ParamCondition[] = [];
+  if (node.condition) {
+    if (node.condition.left instanceof ArtifactPropertyRef) {
+      throw new UserError(`node ${node.id}: conditions on artifact properties are not supported by the ${target} compiler yet`);
+    }
+    conditions.push({ param: node.condition.left.name, op: node.condition.op, value: node.condition.right });
+  }
+  const upstream = node.upstream().map((n) => n.id);
+  for (const up of upstream) {
+    for (const c of done.get(up)!.conditions) {
+      if (!conditions.some((x) => x.param === c.param && x.op === c.op && x.value === c.value)) conditions.push(c);
+    }
+  }
+  const r = node.retry;
+  return {
+    id: node.id,
+    component: node.component,
+    inputs: Object.fromEntries([...node.inputs].map(([port, chs]) => [port, chs.map((ch) => ({ producer: ch.node.id, port: ch.port }))])),
+    literals,
+    params,
+    upstream,
+    retry: r && r.maxRetries > 0
+      ? { maxRetries: r.maxRetries, backoffSeconds: r.backoffSeconds ?? 1, backoffFactor: r.backoffFactor ?? 2, maxBackoffSeconds: r.maxBackoffSeconds ?? 60 }
+      : undefined,
+    resources: node.resources,
+    cache: node.cache,
+    conditions,
+  };
+}
+
+type JsonSchema = { type?: string | string[]; default?: unknown; description?: string; oneOf?: JsonSchema[]; anyOf?: JsonSchema[]; const?: unknown; enum?: unknown[] };
+
+const JSON_TO_KFP: Record<string, ParameterType> = {
+  string: 'STRING',
+  integer: 'NUMBER_INTEGER',
+  number: 'NUMBER_DOUBLE',
+  boolean: 'BOOLEAN',
+  array: 'LIST',
+  object: 'STRUCT',
+};
+
+/** Parameter types, defaults and descriptions of a zod object schema, via its JSON Schema (input side, so defaults count as optional). */
+export function parameterInfo(schema: z.ZodObject<z.ZodRawShape>, where: string): Record<string, ParameterInfo> {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const required = new Set(json.required ?? []);
+  const out: Record<string, ParameterInfo> = {};
+  for (const [name, prop] of Object.entries(json.properties ?? {})) {
+    const types = new Set(jsonTypes(prop).filter((t) => t !== 'null'));
+    // An integer in a union with floats is still a number; anything else mixed has no KFP type.
+    if (types.has('integer') && types.has('number')) types.delete('integer');
+    if (types.size !== 1) throw new UserError(`${where}: parameter "${name}" has no single KFP type (JSON Schema types: ${[...types].join(', ') || 'none'})`);
+    const [type] = [...types];
+    out[name] = {
+      type: JSON_TO_KFP[type],
+      ...(prop.default !== undefined ? { default: prop.default } : {}),
+      optional: !required.has(name),
+      ...(prop.description ? { description: prop.description } : {}),
+    };
+  }
+  return out;
+}
+
+function jsonTypes(s: JsonSchema): string[] {
+  if (Array.isArray(s.type)) return s.type;
+  if (s.type) return [s.type];
+  const branches = s.oneOf ?? s.anyOf;
+  if (branches) return branches.flatMap(jsonTypes);
+  const values = s.enum ?? (s.const !== undefined ? [s.const] : []);
+  return values.map((v) => (v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v));
+}
+
+/** The container entry point of every step; the ExecutorInput JSON follows as the last argument. */
+export function componentCommand(componentName: string): string[] {
+  return ['mlp', 'component', 'run', componentName, '--executor-input'];
+}
+
+/** Where a node's output goes: the same layout as the local runner's, with the run id in place of the execution id. */
+export function artifactUri(root: string, pipeline: string, node: string, port: string, runId: string): string {
+  return `${root.replace(/\/+$/, '')}/${pipeline}/${node}/${port}/${runId}`;
+}
+
+/** How a target spells a pipeline parameter inside the ExecutorInput JSON, given whether it is a string. */
+export type ParamPlaceholder = (name: string, info: ParameterInfo) => { text: string; quoted: boolean };
+
+/**
+ * The ExecutorInput of one step as JSON text with the target's placeholders in it: literal parameters, pipeline
+ * parameters (quoted only when the placeholder expands to raw text of a string), input artifacts at the URIs
+ * their producers write to and this step's output URIs, all under the pipeline root.
+ */
+export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode, root: string, runId: string, placeholder: ParamPlaceholder): string {
+  const marks: Record<string, string> = {};
+  const parameterValues: Record<string, unknown> = { ...node.literals };
+  for (const [name, param] of Object.entries(node.params)) {
+    const mark = `@@mlp-param-${Object.keys(marks).length}@@`;
+    const { text, quoted } = placeholder(param, plan.parameters[param]);
+    marks[JSON.stringify(mark)] = quoted ? JSON.stringify(text) : text;
+    parameterValues[name] = mark;
+  }
+  const input: ExecutorInput = {
+    inputs: {
+      parameterValues,
+      artifacts: Object.fromEntries(
+        Object.entries(node.inputs).map(([port, chs]) => [
+          port,
+          {
+            artifacts: chs.map((ch) => ({
+              type: { schemaTitle: node.component.inputs[port].type.kfpSchemaTitle },
+              uri: artifactUri(root, plan.name, ch.producer, ch.port, runId),
+            })),
+          },
+        ]),
+      ),
+    },
+    outputs: {
+      artifacts: Object.fromEntries(
+        Object.entries(node.component.outputs).map(([port, spec]) => [
+          port,
+          { artifacts: [{ type: { schemaTitle: spec.type.kfpSchemaTitle }, uri: artifactUri(root, plan.name, node.id, port, runId) }] },
+        ]),
+      ),
+    },
+  };
+  let text = JSON.stringify(input);
+  for (const [mark, value] of Object.entries(marks)) text = text.replace(mark, value);
+  return text;
+}
+
+/** Chips of a single-host TPU slice (the product of the topology); multi-host slices need a JobSet, which no target emits. */
+export function tpuChips(node: string, tpu: { type: string; topology: string }): number {
+  if (!/^\d+(x\d+)*$/.test(tpu.topology)) throw new UserError(`node ${node}: TPU topology "${tpu.topology}" must look like 2x4`);
+  const chips = tpu.topology.split('x').reduce((a, b) => a * Number(b), 1);
+  if (chips > 8) throw new UserError(`node ${node}: TPU topology ${tpu.topology} (${chips} chips) spans several hosts; only single-host slices (≤ 8 chips) are supported`);
+  return chips;
+}

@@ -1,0 +1,172 @@
+// Compiles a pipeline to the KFP v2 IR (PipelineSpec, schemaVersion 2.1.0) for Vertex AI Pipelines or Kubeflow,
+// and optionally wraps it in a Vertex AI PipelineJob. Every executor runs `mlp component run <Name>
+// --executor-input {{$}}`: KFP's driver fills in the whole ExecutorInput, so caching keys and artifact URIs
+// are KFP's own.
+
+import { UserError } from '../core/errors';
+import { componentCommand, parameterInfo, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+
+export interface KfpOptions {
+  image: string;
+}
+
+export interface VertexJobOptions {
+  pipelineRoot: string;
+  parameterValues: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+/** KFP's name for a task input that carries a pipeline parameter into a trigger condition. */
+const channel = (param: string) => `pipelinechannel--${param}`;
+
+export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
+  const components: Json = {};
+  const executors: Json = {};
+  const tasks: Json = {};
+  for (const node of plan.nodes) {
+    components[`comp-${node.id}`] = componentSpec(node, plan);
+    executors[`exec-${node.id}`] = { container: container(node, opts.image) };
+    tasks[node.id] = task(node, plan);
+  }
+  return {
+    pipelineInfo: { name: plan.name, ...(plan.description ? { description: plan.description } : {}) },
+    schemaVersion: '2.1.0',
+    sdkVersion: 'mlp',
+    components,
+    deploymentSpec: { executors },
+    root: {
+      ...(Object.keys(plan.parameters).length ? { inputDefinitions: { parameters: parameterDefinitions(plan.parameters) } } : {}),
+      dag: { tasks },
+    },
+  };
+}
+
+/** A Vertex AI PipelineJob request body around the IR. */
+export function vertexPipelineJob(plan: CompiledPipeline, spec: Json, opts: VertexJobOptions): Json {
+  for (const k of Object.keys(opts.parameterValues)) {
+    if (!(k in plan.parameters)) throw new UserError(`pipeline ${plan.name} has no parameter "${k}" (parameters: ${Object.keys(plan.parameters).join(', ') || 'none'})`);
+  }
+  const missing = Object.entries(plan.parameters).filter(([k, p]) => !p.optional && !(k in opts.parameterValues)).map(([k]) => k);
+  if (missing.length) throw new UserError(`pipeline ${plan.name}: required parameter ${missing.join(', ')} needs --param`);
+  return {
+    displayName: plan.name,
+    pipelineSpec: spec,
+    labels: { 'mlp-pipeline': plan.name },
+    runtimeConfig: { gcsOutputDirectory: opts.pipelineRoot, parameterValues: opts.parameterValues },
+  };
+}
+
+function parameterDefinitions(params: Record<string, ParameterInfo>): Json {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, p]) => [
+      name,
+      {
+        parameterType: p.type,
+        ...(p.default !== undefined ? { defaultValue: p.default } : {}),
+        ...(p.optional ? { isOptional: true } : {}),
+        ...(p.description ? { description: p.description } : {}),
+      },
+    ]),
+  );
+}
+
+function componentSpec(node: CompiledNode, plan: CompiledPipeline): Json {
+  const params = parameterDefinitions(parameterInfo(node.component.parameters, `node ${node.id}`));
+  // Condition inputs are declared like any other so the task's inputs match its component, as KFP does.
+  for (const c of node.conditions) params[channel(c.param)] = { parameterType: plan.parameters[c.param].type };
+  const inputArtifacts = Object.fromEntries(
+    Object.entries(node.component.inputs).map(([port, spec]) => [port, { artifactType: artifactType(spec.type.kfpSchemaTitle), ...(spec.optional ? { isOptional: true } : {}) }]),
+  );
+  const outputArtifacts = Object.fromEntries(
+    Object.entries(node.component.outputs).map(([port, spec]) => [port, { artifactType: artifactType(spec.type.kfpSchemaTitle) }]),
+  );
+  return {
+    executorLabel: `exec-${node.id}`,
+    ...(Object.keys(params).length || Object.keys(inputArtifacts).length
+      ? { inputDefinitions: { ...(Object.keys(params).length ? { parameters: params } : {}), ...(Object.keys(inputArtifacts).length ? { artifacts: inputArtifacts } : {}) } }
+      : {}),
+    ...(Object.keys(outputArtifacts).length ? { outputDefinitions: { artifacts: outputArtifacts } } : {}),
+  };
+}
+
+const artifactType = (schemaTitle: string) => ({ schemaTitle, schemaVersion: '0.0.1' });
+
+function container(node: CompiledNode, image: string): Json {
+  const res = node.resources;
+  if (res?.tpu) throw new UserError(`node ${node.id}: TPU resources are not supported by the kfp compiler yet`);
+  const resources: Json = {};
+  if (res?.cpu) Object.assign(resources, { cpuLimit: cpuCores(node.id, res.cpu), resourceCpuLimit: res.cpu });
+  if (res?.memory) Object.assign(resources, { memoryLimit: memoryGigabytes(node.id, res.memory), resourceMemoryLimit: res.memory });
+  if (res?.accelerator) {
+    // Vertex AI names GPUs as enum values: GKE's nvidia-l4 is NVIDIA_L4, nvidia-tesla-t4 is NVIDIA_TESLA_T4.
+    const type = res.accelerator.type.toUpperCase().replace(/-/g, '_');
+    resources.accelerator = { type, count: String(res.accelerator.count), resourceType: type, resourceCount: String(res.accelerator.count) };
+  }
+  return {
+    image,
+    command: componentCommand(node.component.name),
+    args: ['{{$}}'],
+    ...(Object.keys(resources).length ? { resources } : {}),
+  };
+}
+
+function task(node: CompiledNode, plan: CompiledPipeline): Json {
+  const parameters: Json = {};
+  for (const [name, value] of Object.entries(node.literals)) parameters[name] = { runtimeValue: { constant: value } };
+  for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: param };
+  for (const c of node.conditions) parameters[channel(c.param)] = { componentInputParameter: c.param };
+  const artifacts: Json = {};
+  for (const [port, chs] of Object.entries(node.inputs)) {
+    if (chs.length !== 1) throw new UserError(`node ${node.id}: input "${port}" is wired to ${chs.length} outputs; the kfp compiler supports one per input`);
+    artifacts[port] = { taskOutputArtifact: { producerTask: chs[0].producer, outputArtifactKey: chs[0].port } };
+  }
+  return {
+    taskInfo: { name: node.id },
+    componentRef: { name: `comp-${node.id}` },
+    ...(node.upstream.length ? { dependentTasks: node.upstream } : {}),
+    ...(Object.keys(parameters).length || Object.keys(artifacts).length
+      ? { inputs: { ...(Object.keys(parameters).length ? { parameters } : {}), ...(Object.keys(artifacts).length ? { artifacts } : {}) } }
+      : {}),
+    cachingOptions: { enableCache: node.cache },
+    ...(node.retry
+      ? {
+          retryPolicy: {
+            maxRetryCount: node.retry.maxRetries,
+            backoffDuration: `${node.retry.backoffSeconds}s`,
+            backoffFactor: node.retry.backoffFactor,
+            backoffMaxDuration: `${node.retry.maxBackoffSeconds}s`,
+          },
+        }
+      : {}),
+    ...(node.conditions.length ? { triggerPolicy: { condition: node.conditions.map((c) => celCondition(c, plan)).join(' && ') } } : {}),
+  };
+}
+
+/** The CEL KFP's compiler writes: numbers are cast as their parameter type, strings single-quoted. */
+function celCondition(c: ParamCondition, plan: CompiledPipeline): string {
+  const ref = `inputs.parameter_values['${channel(c.param)}']`;
+  const type = plan.parameters[c.param].type;
+  if (typeof c.value === 'string') return `${ref} ${c.op} '${c.value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof c.value === 'number') {
+    const cast = type === 'NUMBER_INTEGER' && Number.isInteger(c.value) ? 'int' : 'double';
+    return `${cast}(${ref}) ${c.op} ${cast === 'double' && Number.isInteger(c.value) ? c.value.toFixed(1) : c.value}`;
+  }
+  return `${ref} ${c.op} ${c.value}`;
+}
+
+/** Kubernetes CPU quantity → cores, as KFP's cpuLimit wants. */
+function cpuCores(node: string, q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q);
+  if (!m) throw new UserError(`node ${node}: cpu "${q}" is not a CPU quantity such as 2 or 500m`);
+  return m[2] ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** Kubernetes memory quantity → decimal gigabytes, as KFP's memoryLimit wants (4Gi → 4.294967296). */
+function memoryGigabytes(node: string, q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q);
+  if (!m) throw new UserError(`node ${node}: memory "${q}" is not a memory quantity such as 4Gi or 512M`);
+  return (Number(m[1]) * MEMORY_UNITS[m[2] ?? '']) / 1e9;
+}
