@@ -7,17 +7,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseArgs } from 'util';
 import { duckdb, sqlString } from '../../runtime/data/duckdb';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MLP = path.join(REPO, 'runtime', 'cli', 'mlp.js');
 const MODULE = path.join(REPO, 'runtime', 'components', 'example-gen', 'index.ts');
 const FLIGHTS = path.join(REPO, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 interface Measurement {
   dataset: string;
@@ -75,8 +71,11 @@ async function duckdbCopy(scan: string, out: string): Promise<{ wall: number; cp
 }
 
 async function main(): Promise<void> {
-  const repeats = arg('repeats', 1);
-  const csvRows = arg('csv-rows', 1_000_000);
+  const { values: flags } = parseArgs({
+    options: { repeats: { type: 'string', default: '1' }, 'csv-rows': { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false } },
+  });
+  const repeats = Number(flags.repeats);
+  const csvRows = Number(flags['csv-rows']);
   // Other work on the machine inflates wall times; CPU seconds and this number help read them.
   const loadBefore = os.loadavg();
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-bench-example-gen-'));
@@ -108,7 +107,7 @@ async function main(): Promise<void> {
         duckdbCopyCpuSeconds: reference.cpu,
       });
     }
-    if (process.argv.includes('--json')) {
+    if (flags.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       return;
     }
