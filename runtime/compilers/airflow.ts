@@ -2,7 +2,7 @@
 // Composer's user-workloads namespace (GKEStartPodOperator on another cluster for GPU/TPU nodes), `>>`
 // dependencies, DAG params from the pipeline parameters and a ShortCircuitOperator in front of conditional nodes.
 // Each pod runs `mlp component run` with an ExecutorInput rendered by Jinja: `{{ run_id }}` in the artifact
-// URIs, `{{ params.x | tojson }}` for parameters.
+// URIs, `{{ params.x | tojson }}` for parameters, and the properties upstream steps reported through XCom.
 
 import { UserError } from '../core/errors';
 import { componentCommand, executorInputTemplate, tpuChips, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
@@ -95,7 +95,13 @@ const task = (node: { id: string }) => node.id.replace(/-/g, '_');
 const gate = (node: CompiledNode) => `${task(node)}_when`;
 
 function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke?: { project: string; location: string; cluster: string }): string[] {
-  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, '{{ run_id }}', (name) => ({ text: `{{ params.${name} | tojson }}`, quoted: false }));
+  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
+    runId: '{{ run_id }}',
+    param: (name) => ({ text: `{{ params.${name} | tojson }}`, quoted: false }),
+    upstreamMetadata: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson }}`,
+    // KubernetesPodOperator's do_xcom_push returns this file as the task's XCom.
+    outputFile: '/airflow/xcom/return.json',
+  });
   const res = node.resources;
   const accelerated = !!(res?.accelerator || res?.tpu);
   const requests: Record<string, string> = {};

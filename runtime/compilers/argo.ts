@@ -1,6 +1,7 @@
 // Compiles a pipeline to an Argo Workflows WorkflowTemplate (or a CronWorkflow for a schedule): one DAG task
 // and one container template per node. Each step runs `mlp component run` with an ExecutorInput built here,
-// artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed.
+// artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed; the
+// properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 
 import { componentCommand, executorInputTemplate, tpuChips, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
@@ -24,6 +25,9 @@ export interface ArgoOptions {
 /** Cloud SQL Auth Proxy v2; pinned so a template does not change under a running platform. */
 export const CLOUD_SQL_PROXY_IMAGE = 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1';
 const RUN_ID = '{{workflow.uid}}';
+/** Each step's ExecutorOutput, an output parameter its dependents read their inputs' metadata from. */
+const EXECUTOR_OUTPUT = 'executor-output';
+const EXECUTOR_OUTPUT_FILE = '/tmp/mlp/executor-output.json';
 const ENTRYPOINT = 'pipeline';
 
 type Json = Record<string, unknown>;
@@ -86,10 +90,13 @@ function argoWhen(c: ParamCondition): string {
 }
 
 function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): Json {
-  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, RUN_ID, (name, info) => ({
-    text: `{{workflow.parameters.${name}}}`,
-    quoted: info.type === 'STRING',
-  }));
+  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
+    runId: RUN_ID,
+    param: (name, info) => ({ text: `{{workflow.parameters.${name}}}`, quoted: info.type === 'STRING' }),
+    upstreamMetadata: (producer, port) =>
+      `{{=toJson(jsonpath(tasks['${producer}'].outputs.parameters['${EXECUTOR_OUTPUT}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
+    outputFile: EXECUTOR_OUTPUT_FILE,
+  });
   const res = node.resources;
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
@@ -132,6 +139,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
     ...(tolerations.length ? { tolerations } : {}),
     ...(opts.cloudsqlInstance ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance)] } : {}),
+    outputs: { parameters: [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }] },
     container: {
       image: opts.image,
       command: componentCommand(node.component.name),

@@ -175,19 +175,35 @@ export function artifactUri(root: string, pipeline: string, node: string, port: 
 /** How a target spells a pipeline parameter inside the ExecutorInput JSON, given whether it is a string. */
 export type ParamPlaceholder = (name: string, info: ParameterInfo) => { text: string; quoted: boolean };
 
+export interface StepPlaceholders {
+  /** The run id in artifact URIs. */
+  runId: string;
+  param: ParamPlaceholder;
+  /**
+   * Raw JSON text the engine expands to the metadata (properties such as span and split_names) an upstream
+   * step wrote for one output into its ExecutorOutput file.
+   */
+  upstreamMetadata: (producer: string, port: string) => string;
+  /** Where the step writes its ExecutorOutput, for the engine to hand to its dependents. */
+  outputFile: string;
+}
+
 /**
  * The ExecutorInput of one step as JSON text with the target's placeholders in it: literal parameters, pipeline
- * parameters (quoted only when the placeholder expands to raw text of a string), input artifacts at the URIs
- * their producers write to and this step's output URIs, all under the pipeline root.
+ * parameters, input artifacts at the URIs their producers write to (with the metadata those producers reported)
+ * and this step's output URIs, all under the pipeline root.
  */
-export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode, root: string, runId: string, placeholder: ParamPlaceholder): string {
-  const marks: Record<string, string> = {};
+export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode, root: string, ph: StepPlaceholders): string {
+  const marks = new Map<string, string>();
+  const mark = (raw: string): string => {
+    const m = `@@mlp-placeholder-${marks.size}@@`;
+    marks.set(JSON.stringify(m), raw);
+    return m;
+  };
   const parameterValues: Record<string, unknown> = { ...node.literals };
   for (const [name, param] of Object.entries(node.params)) {
-    const mark = `@@mlp-param-${Object.keys(marks).length}@@`;
-    const { text, quoted } = placeholder(param, plan.parameters[param]);
-    marks[JSON.stringify(mark)] = quoted ? JSON.stringify(text) : text;
-    parameterValues[name] = mark;
+    const { text, quoted } = ph.param(param, plan.parameters[param]);
+    parameterValues[name] = mark(quoted ? JSON.stringify(text) : text);
   }
   const input: ExecutorInput = {
     inputs: {
@@ -198,7 +214,8 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
           {
             artifacts: chs.map((ch) => ({
               type: { schemaTitle: node.component.inputs[port].type.kfpSchemaTitle },
-              uri: artifactUri(root, plan.name, ch.producer, ch.port, runId),
+              uri: artifactUri(root, plan.name, ch.producer, ch.port, ph.runId),
+              metadata: mark(ph.upstreamMetadata(ch.producer, ch.port)) as unknown as Record<string, unknown>,
             })),
           },
         ]),
@@ -208,13 +225,14 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
       artifacts: Object.fromEntries(
         Object.entries(node.component.outputs).map(([port, spec]) => [
           port,
-          { artifacts: [{ type: { schemaTitle: spec.type.kfpSchemaTitle }, uri: artifactUri(root, plan.name, node.id, port, runId) }] },
+          { artifacts: [{ type: { schemaTitle: spec.type.kfpSchemaTitle }, uri: artifactUri(root, plan.name, node.id, port, ph.runId) }] },
         ]),
       ),
+      outputFile: ph.outputFile,
     },
   };
   let text = JSON.stringify(input);
-  for (const [mark, value] of Object.entries(marks)) text = text.replace(mark, value);
+  for (const [m, raw] of marks) text = text.replace(m, () => raw);
   return text;
 }
 

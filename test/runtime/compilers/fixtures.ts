@@ -1,0 +1,78 @@
+// Shared by the compiler tests: a pipeline with every per-node option the compilers translate (GPU, TPU,
+// retries, a parameter condition, cache off), the data-validation pipeline without its resolver (to compile
+// the data components' parameter types everywhere), a commander harness for `mlp compile`, and running a
+// compiled step's ExecutorInput through the real launcher.
+
+import { Command } from 'commander';
+import { z } from 'zod';
+import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
+import { DataReport, ExampleGen, ExampleValidator, ImportSchemaGen, ProduceNumbers, ScaleNumbers, StatisticsGen, SummarizeNumbers } from '../../../runtime/components';
+import { registerCompileCommand } from '../../../runtime/cli/commands/compile';
+import { getComponent } from '../../../runtime/core/component';
+import { launchComponent, parseExecutorInput } from '../../../runtime/core/launcher';
+
+/** produce (cache off) → gpu-scale (GPU, retries, only when `train`) → tpu-summary (TPU unless `tpu: false`). */
+export function optionsPipeline(opts: { tpu?: boolean } = {}): Pipeline {
+  const p = new Pipeline({
+    name: 'options',
+    description: 'Every node option',
+    parameters: z.object({
+      count: z.number().int().min(1).default(10).describe('How many numbers'),
+      train: z.boolean().default(true),
+      mode: z.string().default('full'),
+    }),
+  });
+  const produce = p.add('produce', ProduceNumbers, { parameters: { count: p.param('count'), seed: 3 }, cache: false });
+  const scale = p.add('gpu-scale', ScaleNumbers, {
+    inputs: { numbers: produce.outputs.numbers },
+    parameters: { factor: 2.5 },
+    retry: { maxRetries: 3, backoffSeconds: 5, backoffFactor: 3, maxBackoffSeconds: 120 },
+    resources: { cpu: '500m', memory: '4Gi', accelerator: { type: 'nvidia-l4', count: 2 } },
+    condition: when(p.param('train'), '==', true),
+  });
+  p.add('tpu-summary', SummarizeNumbers, {
+    inputs: { numbers: scale.outputs.scaled },
+    resources: opts.tpu === false ? { cpu: '2', memory: '512M' } : { tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' } },
+    condition: when(p.param('mode'), '!=', "it's off"),
+  });
+  return p;
+}
+
+/** data-validation as bundled, minus the previous-span resolver (which no compiler supports yet). */
+export function dataValidationWithoutResolver(): Pipeline {
+  const p = new Pipeline({
+    name: 'data-validation',
+    parameters: z.object({ input_base: z.string().min(1), schema_file: z.string().min(1) }),
+  });
+  const examples = p.add('example-gen', ExampleGen, {
+    parameters: { input_base: p.param('input_base'), input_splits: [{ name: 'single_split', pattern: 'span-{SPAN}/*' }] },
+  });
+  const statistics = p.add('statistics-gen', StatisticsGen, { inputs: { examples: examples.outputs.examples } });
+  const schema = p.add('schema', ImportSchemaGen, { parameters: { schema_file: p.param('schema_file') } });
+  const validator = p.add('example-validator', ExampleValidator, {
+    inputs: { statistics: statistics.outputs.statistics, schema: schema.outputs.schema },
+    parameters: { on_anomalies: 'warn' },
+  });
+  p.add('data-report', DataReport, { inputs: { statistics: statistics.outputs.statistics, anomalies: validator.outputs.anomalies } });
+  return p;
+}
+
+/** Runs `mlp compile ...` on a fresh commander program; resolves to stdout, or the error it threw. */
+export async function compileCli(...args: string[]): Promise<{ stdout: string; error?: Error }> {
+  let stdout = '';
+  const program = new Command('mlp').exitOverride().configureOutput({ writeErr: () => undefined, writeOut: (t) => (stdout += t) });
+  registerCompileCommand(program, { stdout: { write: (t: string) => (stdout += t) } });
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: (t) => (stdout += t) });
+  try {
+    await program.parseAsync(['node', 'mlp', 'compile', ...args]);
+    return { stdout };
+  } catch (error) {
+    return { stdout, error: error as Error };
+  }
+}
+
+/** Runs one compiled step (its ExecutorInput with every placeholder already filled in) with the real launcher. */
+export async function runStep(componentName: string, executorInputJson: string): Promise<void> {
+  const input = parseExecutorInput(JSON.parse(executorInputJson), 'compiled step');
+  await launchComponent(getComponent(componentName), input, { log: () => undefined });
+}

@@ -1,0 +1,198 @@
+// KFP v2 IR: the PipelineSpec of the bundled and test pipelines checked against the pipeline_spec.proto
+// structure (every componentRef, executorLabel, producer and input resolves; parameter types follow the zod
+// schemas), the exact task fields for retries, caching, conditions and GPUs, and the Vertex PipelineJob wrapper.
+
+import { z } from 'zod';
+import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
+import { compilePlan } from '../../../runtime/compilers/common';
+import { compileKfp, vertexPipelineJob } from '../../../runtime/compilers/kfp';
+import { getComponent } from '../../../runtime/core/component';
+import { UserError } from '../../../runtime/core/errors';
+import type { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { dataValidationWithoutResolver, optionsPipeline } from './fixtures';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const compile = (p: Pipeline): Json => compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' });
+
+/** The IR invariants a KFP backend relies on; returns the problems found. */
+function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
+  const problems: string[] = [];
+  const rootParams = spec.root.inputDefinitions?.parameters ?? {};
+  for (const [name, task] of Object.entries<Json>(spec.root.dag.tasks)) {
+    const comp = spec.components[task.componentRef.name];
+    if (!comp) {
+      problems.push(`${name}: componentRef ${task.componentRef.name} missing`);
+      continue;
+    }
+    if (!spec.deploymentSpec.executors[comp.executorLabel]) {
+      problems.push(`${name}: executor ${comp.executorLabel} missing`);
+      continue;
+    }
+    const node = pipeline.node(name);
+    const component = getComponent(spec.deploymentSpec.executors[comp.executorLabel].container.command[3]);
+    if (component !== node.component) problems.push(`${name}: executor runs ${component.name}, node is ${node.component.name}`);
+    for (const [param, value] of Object.entries<Json>(task.inputs?.parameters ?? {})) {
+      const def = comp.inputDefinitions?.parameters?.[param];
+      if (!def) problems.push(`${name}: input parameter ${param} not in inputDefinitions`);
+      if (value.componentInputParameter && !rootParams[value.componentInputParameter]) problems.push(`${name}: pipeline parameter ${value.componentInputParameter} undefined`);
+      if (value.runtimeValue) {
+        const ok = (component.parameters.shape[param] as z.ZodType).safeParse(value.runtimeValue.constant).success;
+        if (!ok) problems.push(`${name}: constant for ${param} does not satisfy the component schema`);
+      }
+    }
+    for (const [port, value] of Object.entries<Json>(task.inputs?.artifacts ?? {})) {
+      const { producerTask, outputArtifactKey } = value.taskOutputArtifact;
+      if (!(task.dependentTasks ?? []).includes(producerTask)) problems.push(`${name}: producer ${producerTask} not in dependentTasks`);
+      const producer = spec.components[spec.root.dag.tasks[producerTask]?.componentRef.name];
+      const out = producer?.outputDefinitions?.artifacts?.[outputArtifactKey];
+      const inp = comp.inputDefinitions?.artifacts?.[port];
+      if (!out || !inp) problems.push(`${name}: ${port} ← ${producerTask}.${outputArtifactKey} does not resolve`);
+      else if (out.artifactType.schemaTitle !== inp.artifactType.schemaTitle) problems.push(`${name}: ${port} schemaTitle mismatch`);
+    }
+    for (const [port, spec_] of Object.entries(node.component.inputs)) {
+      if (!spec_.optional && !task.inputs?.artifacts?.[port]) problems.push(`${name}: required input ${port} not wired`);
+    }
+    for (const dep of task.dependentTasks ?? []) if (!spec.root.dag.tasks[dep]) problems.push(`${name}: dependent task ${dep} missing`);
+  }
+  return problems;
+}
+
+describe('KFP v2 IR', () => {
+  test.each<[string, () => Pipeline]>([
+    ['spine-demo', () => spineDemo],
+    ['data-validation without its resolver', dataValidationWithoutResolver],
+    ['the options pipeline', () => optionsPipeline({ tpu: false })],
+  ])('%s: every reference in the IR resolves', (_, make) => {
+    const p = make();
+    const spec = compile(p);
+    expect(spec.schemaVersion).toBe('2.1.0');
+    expect(spec.pipelineInfo.name).toBe(p.name);
+    expect(Object.keys(spec.root.dag.tasks)).toEqual(p.validate().map((n) => n.id));
+    expect(structuralProblems(spec, p)).toEqual([]);
+  });
+
+  test('the structural check finds a dangling producer and a missing executor', () => {
+    const spec = compile(spineDemo);
+    spec.root.dag.tasks.scale.dependentTasks = [];
+    delete spec.deploymentSpec.executors['exec-summarize-raw'];
+    expect(structuralProblems(spec, spineDemo)).toEqual(['scale: producer produce not in dependentTasks', 'summarize-raw: executor exec-summarize-raw missing']);
+  });
+
+  test('parameter types come from the zod schemas', () => {
+    const spec = compile(dataValidationWithoutResolver());
+    const types = (comp: string) =>
+      Object.fromEntries(Object.entries<Json>(spec.components[comp].inputDefinitions.parameters).map(([k, v]) => [k, v.parameterType]));
+    expect(types('comp-example-gen')).toEqual({
+      input_base: 'STRING',
+      input_splits: 'LIST',
+      format: 'STRING',
+      range: 'STRUCT',
+      output_splits: 'LIST',
+      partition_feature: 'STRING',
+      schema: 'STRUCT',
+      csv_delimiter: 'STRING',
+      max_bad_rows_fraction: 'NUMBER_DOUBLE',
+    });
+    expect(spec.components['comp-example-gen'].inputDefinitions.parameters.input_base).toEqual({
+      parameterType: 'STRING',
+      description: 'Folder the input patterns are relative to: a local path, file:// or gs:// URI',
+    });
+    expect(spec.components['comp-example-gen'].inputDefinitions.parameters.format).toMatchObject({ defaultValue: 'auto', isOptional: true });
+    expect(types('comp-statistics-gen')).toEqual({ exclude_splits: 'LIST', weight_feature: 'STRING', shards: 'NUMBER_INTEGER' });
+    expect(spec.root.inputDefinitions.parameters).toEqual({ input_base: { parameterType: 'STRING' }, schema_file: { parameterType: 'STRING' } });
+    expect(spec.components['comp-example-validator'].inputDefinitions.artifacts).toMatchObject({
+      statistics: { artifactType: { schemaTitle: 'system.Statistics', schemaVersion: '0.0.1' } },
+      schema: { artifactType: { schemaTitle: 'system.Artifact', schemaVersion: '0.0.1' } },
+      baseline_statistics: { artifactType: { schemaTitle: 'system.Statistics', schemaVersion: '0.0.1' }, isOptional: true },
+    });
+  });
+
+  test('spine-demo tasks: parameters, artifacts, retry, cache and the executor contract', () => {
+    const spec = compile(spineDemo);
+    expect(spec.root.inputDefinitions.parameters).toEqual({
+      count: { parameterType: 'NUMBER_INTEGER', defaultValue: 1000, isOptional: true, description: 'How many numbers to produce' },
+      factor: { parameterType: 'NUMBER_DOUBLE', defaultValue: 3, isOptional: true, description: 'Multiplier applied by the scale node' },
+    });
+    expect(spec.root.dag.tasks.produce).toEqual({
+      taskInfo: { name: 'produce' },
+      componentRef: { name: 'comp-produce' },
+      inputs: { parameters: { seed: { runtimeValue: { constant: 7 } }, count: { componentInputParameter: 'count' } } },
+      cachingOptions: { enableCache: true },
+    });
+    expect(spec.root.dag.tasks.scale).toEqual({
+      taskInfo: { name: 'scale' },
+      componentRef: { name: 'comp-scale' },
+      dependentTasks: ['produce'],
+      inputs: {
+        parameters: { factor: { componentInputParameter: 'factor' } },
+        artifacts: { numbers: { taskOutputArtifact: { producerTask: 'produce', outputArtifactKey: 'numbers' } } },
+      },
+      cachingOptions: { enableCache: true },
+      retryPolicy: { maxRetryCount: 2, backoffDuration: '1s', backoffFactor: 2, backoffMaxDuration: '60s' },
+    });
+    expect(spec.deploymentSpec.executors['exec-scale']).toEqual({
+      container: { image: 'img:1', command: ['mlp', 'component', 'run', 'ScaleNumbers', '--executor-input'], args: ['{{$}}'] },
+    });
+  });
+
+  test('options pipeline: cache off, GPU resources, CEL trigger conditions (propagated downstream)', () => {
+    const spec = compile(optionsPipeline({ tpu: false }));
+    const t = spec.root.dag.tasks;
+    expect(t.produce.cachingOptions).toEqual({ enableCache: false });
+    expect(t['gpu-scale'].retryPolicy).toEqual({ maxRetryCount: 3, backoffDuration: '5s', backoffFactor: 3, backoffMaxDuration: '120s' });
+    expect(t['gpu-scale'].triggerPolicy).toEqual({ condition: "inputs.parameter_values['pipelinechannel--train'] == true" });
+    expect(t['gpu-scale'].inputs.parameters['pipelinechannel--train']).toEqual({ componentInputParameter: 'train' });
+    expect(spec.components['comp-gpu-scale'].inputDefinitions.parameters['pipelinechannel--train']).toEqual({ parameterType: 'BOOLEAN' });
+    expect(t['tpu-summary'].triggerPolicy).toEqual({
+      condition: "inputs.parameter_values['pipelinechannel--mode'] != 'it\\'s off' && inputs.parameter_values['pipelinechannel--train'] == true",
+    });
+    expect(spec.deploymentSpec.executors['exec-gpu-scale'].container.resources).toEqual({
+      cpuLimit: 0.5,
+      resourceCpuLimit: '500m',
+      memoryLimit: 4.294967296,
+      resourceMemoryLimit: '4Gi',
+      accelerator: { type: 'NVIDIA_L4', count: '2', resourceType: 'NVIDIA_L4', resourceCount: '2' },
+    });
+    expect(spec.deploymentSpec.executors['exec-tpu-summary'].container.resources).toEqual({
+      cpuLimit: 2,
+      resourceCpuLimit: '2',
+      memoryLimit: 0.512,
+      resourceMemoryLimit: '512M',
+    });
+  });
+
+  test('integer parameters compare as int() in conditions', async () => {
+    const { Pipeline, when } = await import('../../../pipelines/dsl/pipeline');
+    const { ProduceNumbers } = await import('../../../runtime/components');
+    const p = new Pipeline({ name: 'cond', parameters: z.object({ n: z.number().int().default(1), r: z.number().default(0.5) }) });
+    p.add('a', ProduceNumbers, { condition: when(p.param('n'), '>=', 5) });
+    p.add('b', ProduceNumbers, { condition: when(p.param('r'), '<', 1) });
+    const t = compile(p).root.dag.tasks;
+    expect(t.a.triggerPolicy.condition).toBe("int(inputs.parameter_values['pipelinechannel--n']) >= 5");
+    expect(t.b.triggerPolicy.condition).toBe("double(inputs.parameter_values['pipelinechannel--r']) < 1.0");
+  });
+
+  test('TPU nodes and resolver nodes are refused, naming the node', () => {
+    expect(() => compile(optionsPipeline())).toThrow(new UserError('node tpu-summary: TPU resources are not supported by the kfp compiler yet'));
+    expect(() => compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp')).toThrow(
+      new UserError('node previous-statistics: resolver nodes are not supported by the kfp compiler yet'),
+    );
+  });
+
+  test('Vertex AI PipelineJob: display name, spec, output directory and checked parameter values', () => {
+    const plan = compilePlan(spineDemo, 'kfp');
+    const spec = compileKfp(plan, { image: 'img:1' });
+    expect(vertexPipelineJob(plan, spec, { pipelineRoot: 'gs://b/root', parameterValues: { count: 5 } })).toEqual({
+      displayName: 'spine-demo',
+      pipelineSpec: spec,
+      labels: { 'mlp-pipeline': 'spine-demo' },
+      runtimeConfig: { gcsOutputDirectory: 'gs://b/root', parameterValues: { count: 5 } },
+    });
+    expect(() => vertexPipelineJob(plan, spec, { pipelineRoot: 'gs://b', parameterValues: { nope: 1 } })).toThrow('pipeline spine-demo has no parameter "nope" (parameters: count, factor)');
+    const dv = compilePlan(dataValidationWithoutResolver(), 'kfp');
+    expect(() => vertexPipelineJob(dv, compileKfp(dv, { image: 'i' }), { pipelineRoot: 'gs://b', parameterValues: {} })).toThrow(
+      'pipeline data-validation: required parameter input_base, schema_file needs --param',
+    );
+  });
+});
