@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import type { Properties } from '../../metadata/types';
-import { duckdb, queryRows, sqlIdent, sqlString } from '../../data/duckdb';
+import { duckdb, queryRows, sqlString } from '../../data/duckdb';
 import { withHashSplitSql, type SplitKey } from '../../data/hash-split';
 import { stageLocally } from '../../data/stage';
 import { resolveInputs } from './input-patterns';
