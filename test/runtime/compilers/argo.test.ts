@@ -1,0 +1,218 @@
+// Argo Workflows: the WorkflowTemplate / CronWorkflow fields for the bundled and test pipelines, checked
+// exactly and against a subset of Argo's JSON schema (Argo's own schema is not available offline), and the
+// compiled spine-demo steps run through the real launcher with the placeholders filled in as Argo would.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Ajv2020 from 'ajv/dist/2020';
+import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
+import { compileArgo, type ArgoOptions } from '../../../runtime/compilers/argo';
+import { compilePlan } from '../../../runtime/compilers/common';
+import type { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const BASE: ArgoOptions = { image: 'img:1', pipelineRoot: 'gs://b/root' };
+const compile = (p: Pipeline, opts: Partial<ArgoOptions> = {}): Json => compileArgo(compilePlan(p, 'argo'), { ...BASE, ...opts });
+const template = (wf: Json, name: string): Json => (wf.spec.workflowSpec ?? wf.spec).templates.find((t: Json) => t.name === name);
+
+// A subset of Argo's v1alpha1 schema for the fields the compiler emits, transcribed from the field names and
+// types in the reference notes: unknown fields are refused, quantities and IntOrString fields are strings.
+const str = { type: 'string' };
+const strMap = { type: 'object', additionalProperties: str };
+const intOrString = { type: ['string', 'integer'] };
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
+const resources = obj({ requests: strMap, limits: strMap });
+const container = obj({
+  name: str,
+  image: str,
+  command: { type: 'array', items: str },
+  args: { type: 'array', items: str },
+  env: { type: 'array', items: obj({ name: str, value: str }, ['name']) },
+  resources,
+  securityContext: obj({ runAsNonRoot: { type: 'boolean' }, allowPrivilegeEscalation: { type: 'boolean' } }),
+});
+const templateSchema = obj(
+  {
+    name: str,
+    metadata: obj({ labels: strMap }),
+    dag: obj({ tasks: { type: 'array', items: obj({ name: str, template: str, depends: str, when: str }, ['name', 'template']) } }, ['tasks']),
+    container: { ...container, required: ['image'] },
+    sidecars: { type: 'array', items: { ...container, required: ['name', 'image'] } },
+    retryStrategy: obj({ limit: intOrString, retryPolicy: { enum: ['Always', 'OnFailure', 'OnError', 'OnTransientError'] }, backoff: obj({ duration: str, factor: intOrString, maxDuration: str }) }),
+    activeDeadlineSeconds: intOrString,
+    nodeSelector: strMap,
+    tolerations: { type: 'array', items: obj({ key: str, operator: { enum: ['Exists', 'Equal'] }, effect: str, value: str }) },
+    outputs: obj({ parameters: { type: 'array', items: obj({ name: str, valueFrom: obj({ path: str }) }, ['name']) } }),
+  },
+  ['name'],
+);
+const workflowSpec = obj(
+  {
+    entrypoint: str,
+    arguments: obj({ parameters: { type: 'array', items: obj({ name: str, value: str, description: str }, ['name']) } }),
+    serviceAccountName: str,
+    podGC: obj({ strategy: { enum: ['OnPodCompletion', 'OnPodSuccess', 'OnWorkflowCompletion', 'OnWorkflowSuccess'] } }),
+    activeDeadlineSeconds: { type: 'integer' },
+    templates: { type: 'array', items: templateSchema },
+  },
+  ['templates'],
+);
+const metadata = obj({ name: str, namespace: str, labels: strMap, annotations: strMap }, ['name']);
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile({
+  oneOf: [
+    obj({ apiVersion: { const: 'argoproj.io/v1alpha1' }, kind: { const: 'WorkflowTemplate' }, metadata, spec: workflowSpec }, ['apiVersion', 'kind', 'metadata', 'spec']),
+    obj(
+      {
+        apiVersion: { const: 'argoproj.io/v1alpha1' },
+        kind: { const: 'CronWorkflow' },
+        metadata,
+        spec: obj({ schedule: str, concurrencyPolicy: { enum: ['Allow', 'Forbid', 'Replace'] }, workflowSpec }, ['schedule', 'workflowSpec']),
+      },
+      ['apiVersion', 'kind', 'metadata', 'spec'],
+    ),
+  ],
+});
+
+describe('Argo Workflows', () => {
+  test.each<[string, Json]>([
+    ['spine-demo', compile(spineDemo)],
+    ['data-validation without its resolver', compile(dataValidationWithoutResolver(), { serviceAccount: 'mlp-runner', deadlineSeconds: 3600, stepTimeoutSeconds: 600 })],
+    ['the options pipeline with a Cloud SQL sidecar', compile(optionsPipeline(), { cloudsqlInstance: 'p:r:i', metadataUser: 'runner@p.iam', metadataDatabase: 'mlmd' })],
+    ['a CronWorkflow', compile(spineDemo, { schedule: '0 3 * * *', namespace: 'mlp' })],
+  ])('%s passes the schema subset', (_, wf) => {
+    validate(wf);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  test('the schema subset refuses numbers as quantities and unknown fields', () => {
+    const wf = compile(optionsPipeline());
+    template(wf, 'gpu-scale').container.resources.limits['nvidia.com/gpu'] = 2;
+    template(wf, 'produce').retrystrategy = {};
+    expect(validate(wf)).toBe(false);
+    expect(validate.errors!.map((e) => `${e.instancePath} ${e.message}`)).toEqual(
+      expect.arrayContaining(['/spec/templates/1 must NOT have additional properties', '/spec/templates/2/container/resources/limits/nvidia.com~1gpu must be string']),
+    );
+  });
+
+  test('spine-demo WorkflowTemplate: parameters, DAG, retry strategy, executor contract', () => {
+    const wf = compile(spineDemo, { serviceAccount: 'mlp-runner', deadlineSeconds: 7200, stepTimeoutSeconds: 900 });
+    expect(wf.kind).toBe('WorkflowTemplate');
+    expect(wf.metadata).toEqual({
+      name: 'spine-demo',
+      labels: { 'app.kubernetes.io/managed-by': 'mlp', 'mlp/pipeline': 'spine-demo' },
+      annotations: { 'workflows.argoproj.io/description': 'Produces numbers, scales them and summarizes both series.' },
+    });
+    expect(wf.spec.arguments.parameters).toEqual([
+      { name: 'count', value: '1000', description: 'How many numbers to produce' },
+      { name: 'factor', value: '3', description: 'Multiplier applied by the scale node' },
+    ]);
+    expect(wf.spec).toMatchObject({ entrypoint: 'pipeline', serviceAccountName: 'mlp-runner', podGC: { strategy: 'OnPodSuccess' }, activeDeadlineSeconds: 7200 });
+    expect(template(wf, 'pipeline').dag.tasks).toEqual([
+      { name: 'produce', template: 'produce' },
+      { name: 'scale', template: 'scale', depends: 'produce' },
+      { name: 'summarize-raw', template: 'summarize-raw', depends: 'produce' },
+      { name: 'summarize-scaled', template: 'summarize-scaled', depends: 'scale' },
+    ]);
+    const scale = template(wf, 'scale');
+    expect(scale.retryStrategy).toEqual({ limit: '2', retryPolicy: 'OnFailure', backoff: { duration: '1s', factor: '2', maxDuration: '60s' } });
+    expect(scale.activeDeadlineSeconds).toBe('900');
+    expect(scale.outputs).toEqual({ parameters: [{ name: 'executor-output', valueFrom: { path: '/tmp/mlp/executor-output.json' } }] });
+    expect(scale.container.command).toEqual(['mlp', 'component', 'run', 'ScaleNumbers', '--executor-input']);
+    expect(JSON.parse(scale.container.args[0].replace(/\{\{[^}]*\}\}/g, '0'))).toEqual({
+      inputs: {
+        parameterValues: { factor: 0 },
+        artifacts: { numbers: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 'gs://b/root/spine-demo/produce/numbers/0', metadata: 0 }] } },
+      },
+      outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
+    });
+    expect(scale.container.args[0]).toContain(
+      `"metadata":{{=toJson(jsonpath(tasks['produce'].outputs.parameters['executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))}}`,
+    );
+    expect(scale.container.args[0]).toContain('"parameterValues":{"factor":{{workflow.parameters.factor}}}');
+    expect(scale.container.args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{workflow.uid}}"');
+    expect(template(wf, 'produce').retryStrategy).toBeUndefined();
+  });
+
+  test('GPU and TPU placement, conditions as `when`, propagated to dependents', () => {
+    const wf = compile(optionsPipeline());
+    const gpu = template(wf, 'gpu-scale');
+    expect(gpu.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(gpu.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(gpu.container.resources).toEqual({ requests: { cpu: '500m', memory: '4Gi' }, limits: { memory: '4Gi', 'nvidia.com/gpu': '2' } });
+    expect(gpu.retryStrategy).toEqual({ limit: '3', retryPolicy: 'OnFailure', backoff: { duration: '5s', factor: '3', maxDuration: '120s' } });
+    const tpu = template(wf, 'tpu-summary');
+    expect(tpu.nodeSelector).toEqual({ 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice', 'cloud.google.com/gke-tpu-topology': '2x4' });
+    expect(tpu.tolerations).toEqual([{ key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(tpu.container.resources).toEqual({ requests: { 'google.com/tpu': '8' }, limits: { 'google.com/tpu': '8' } });
+    expect(template(wf, 'pipeline').dag.tasks).toEqual([
+      { name: 'produce', template: 'produce' },
+      { name: 'gpu-scale', template: 'gpu-scale', depends: 'produce', when: '{{workflow.parameters.train}} == true' },
+      { name: 'tpu-summary', template: 'tpu-summary', depends: 'gpu-scale', when: "'{{workflow.parameters.mode}}' != 'it\\'s off' && {{workflow.parameters.train}} == true" },
+    ]);
+    expect(template(wf, 'produce').container.args[0]).toContain('"parameterValues":{"seed":3,"count":{{workflow.parameters.count}}}');
+  });
+
+  test('a multi-host TPU slice is refused', () => {
+    const p = optionsPipeline();
+    (p.node('tpu-summary') as { resources?: unknown }).resources = { tpu: { type: 'tpu-v5p-slice', topology: '4x4x4' } };
+    expect(() => compile(p)).toThrow('node tpu-summary: TPU topology 4x4x4 (64 chips) spans several hosts; only single-host slices (≤ 8 chips) are supported');
+  });
+
+  test('Cloud SQL Auth Proxy sidecar and the metadata address on every step', () => {
+    const wf = compile(spineDemo, { cloudsqlInstance: 'proj:us-central1:mlmd', metadataUser: 'runner@proj.iam', metadataDatabase: 'mlmd' });
+    for (const name of ['produce', 'scale', 'summarize-raw', 'summarize-scaled']) {
+      const t = template(wf, name);
+      expect(t.sidecars).toEqual([
+        {
+          name: 'cloud-sql-proxy',
+          image: 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1',
+          args: ['proj:us-central1:mlmd', '--private-ip', '--auto-iam-authn', '--port=5432', '--structured-logs'],
+          securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
+          resources: { requests: { cpu: '100m', memory: '128Mi' } },
+        },
+      ]);
+      expect(t.container.env).toEqual([
+        { name: 'MLP_PIPELINE_ROOT', value: 'gs://b/root' },
+        { name: 'MLP_METADATA', value: 'postgres://runner%40proj.iam@127.0.0.1:5432/mlmd' },
+      ]);
+    }
+    expect(template(compile(spineDemo), 'produce').sidecars).toBeUndefined();
+  });
+
+  test('a schedule gives a CronWorkflow around the same workflow spec', () => {
+    const wf = compile(spineDemo, { schedule: '0 3 * * *' });
+    expect(wf.kind).toBe('CronWorkflow');
+    expect(wf.spec.schedule).toBe('0 3 * * *');
+    expect(wf.spec.concurrencyPolicy).toBe('Forbid');
+    expect(wf.spec.workflowSpec).toEqual(compile(spineDemo).spec);
+  });
+
+  test('the compiled spine-demo steps run with the real launcher, wired by their URIs and reported properties', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-argo-'));
+    try {
+      const wf = compile(spineDemo, { pipelineRoot: root });
+      const outputs = new Map<string, Json>();
+      for (const task of template(wf, 'pipeline').dag.tasks) {
+        const t = template(wf, task.template);
+        const outputFile = path.join(root, `${task.name}.executor-output.json`);
+        const filled = t.container.args[0]
+          .replace(/\{\{workflow\.uid\}\}/g, 'run-1')
+          .replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => ({ count: '50', factor: '3' })[name]!)
+          .replace(/\{\{=toJson\(jsonpath\(tasks\['([\w-]+)'\]\.outputs\.parameters\['executor-output'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.metadata'\)\)\}\}/g,
+            (_: string, producer: string, port: string) => JSON.stringify(outputs.get(producer)!.artifacts[port].artifacts[0].metadata))
+          .replace('/tmp/mlp/executor-output.json', outputFile);
+        expect(filled).not.toContain('{{');
+        await runStep(t.container.command[3], filled);
+        outputs.set(task.name, JSON.parse(fs.readFileSync(outputFile, 'utf8')));
+      }
+      expect(outputs.get('produce')!.artifacts.numbers.artifacts[0].uri).toBe(path.join(root, 'spine-demo/produce/numbers/run-1'));
+      expect(fs.existsSync(path.join(root, 'spine-demo/summarize-scaled/summary/run-1'))).toBe(true);
+      expect(fs.existsSync(path.join(root, 'spine-demo/summarize-raw/summary/run-1'))).toBe(true);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
