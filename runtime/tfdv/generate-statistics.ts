@@ -1,11 +1,9 @@
 // Statistics of one split of an Examples artifact: its Parquet part files are grouped into shards, each
-// shard is summarized by DuckDB on its own connection (shards run concurrently; DuckDB spreads each scan
-// over its own worker threads), the summaries are merged, and a second pass fills every shard's sketches
-// on the split-wide numeric ranges before those are merged too.
+// shard is summarized by DuckDB (shards and their statements run concurrently on their own connections,
+// and DuckDB spreads each scan over its worker threads), the summaries are merged, and a second pass fills
+// every shard's sketches on the split-wide numeric ranges before those are merged too.
 
 import * as os from 'os';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { duckdb } from '../data/duckdb';
 import { mergeDatasets, type DatasetAccumulator } from './accumulators';
 import { buildDatasetStatistics } from './build-statistics';
 import { parquetSource, shardSketches, shardSummary, type GridRanges, type ShardOptions } from './shard-statistics';
@@ -22,15 +20,6 @@ export function shardFiles(files: string[], n: number): string[][] {
   return Array.from({ length: k }, (_, i) => files.slice(Math.floor((i * files.length) / k), Math.floor(((i + 1) * files.length) / k)));
 }
 
-async function withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const conn = await duckdb();
-  try {
-    return await fn(conn);
-  } finally {
-    conn.closeSync();
-  }
-}
-
 /** The finite [min, max] of every numeric feature with finite values, over all shards. */
 export function gridRanges(acc: DatasetAccumulator): GridRanges {
   const ranges: GridRanges = new Map();
@@ -42,9 +31,9 @@ export function gridRanges(acc: DatasetAccumulator): GridRanges {
 
 /** Computes every shard's accumulator and merges them (exported for tests comparing shards with one pass). */
 export async function accumulateShards(shards: string[][], opts: ShardOptions = {}): Promise<DatasetAccumulator> {
-  const summaries = await Promise.all(shards.map((files) => withConnection((conn) => shardSummary(conn, parquetSource(files), opts))));
+  const summaries = await Promise.all(shards.map((files) => shardSummary(parquetSource(files), opts)));
   const ranges = gridRanges(summaries.reduce(mergeDatasets));
-  await Promise.all(shards.map((files, i) => withConnection((conn) => shardSketches(conn, parquetSource(files), summaries[i], ranges, opts))));
+  await Promise.all(shards.map((files, i) => shardSketches(parquetSource(files), summaries[i], ranges, opts)));
   return summaries.reduce(mergeDatasets);
 }
 

@@ -7,8 +7,8 @@
 // Pushing the aggregates into DuckDB's vectorized engine is what keeps StatisticsGen near DuckDB's own
 // SUMMARIZE speed, and every result stays mergeable across shards. List columns are unnested.
 
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from '../data/duckdb';
+import * as os from 'os';
+import { duckdb, sqlIdent, sqlString } from '../data/duckdb';
 import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, StringAccumulator } from './accumulators';
 import { distinctFromHashes, K as DISTINCT_K } from './distinct-sketch';
 import { GRID_CELLS, sqlCell } from './grid-histogram';
@@ -52,8 +52,8 @@ export function parquetSource(files: string[]): string {
   return `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
 }
 
-export async function planColumns(conn: DuckDBConnection, source: string): Promise<ColumnPlan[]> {
-  const rows = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson();
+export async function planColumns(source: string): Promise<ColumnPlan[]> {
+  const rows = await query(`DESCRIBE SELECT * FROM ${source}`);
   return rows.map((r) => planColumn(String(r.column_name), String(r.column_type)));
 }
 
@@ -61,8 +61,32 @@ type Row = Record<string, unknown>;
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-async function one(conn: DuckDBConnection, sql: string): Promise<Row> {
-  return (await conn.runAndReadAll(sql)).getRowObjectsJson()[0];
+/** Statements in flight at once: enough to overlap scans, few enough to bound the hash tables held in memory. */
+const MAX_CONCURRENT_STATEMENTS = Math.max(2, os.cpus().length);
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/**
+ * Runs one statement on its own connection: independent statements of a shard run concurrently (up to
+ * MAX_CONCURRENT_STATEMENTS), so a column's GROUP BY overlaps the one-row scan instead of waiting for it.
+ */
+async function query(sql: string): Promise<Row[]> {
+  // A finishing statement hands its slot straight to the next waiting one.
+  if (running >= MAX_CONCURRENT_STATEMENTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  const conn = await duckdb();
+  try {
+    return (await conn.runAndReadAll(sql)).getRowObjectsJson();
+  } finally {
+    conn.closeSync();
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+async function one(sql: string): Promise<Row> {
+  return (await query(sql))[0];
 }
 
 /** The SQL weight expression (missing weights count as 0), checked against the columns. */
@@ -152,18 +176,16 @@ const isFloatText = (v: string): boolean => v.trim() !== '' && !Number.isNaN(Num
  * value is numeric the dropped tail is taken as non-numeric too (the decisions that use these counts —
  * int domain inference, type anomalies — come out the same either way).
  */
-async function stringStatistics(conn: DuckDBConnection, from: string, x: string, w: string | undefined): Promise<StringAccumulator> {
+async function stringStatistics(from: string, x: string, w: string | undefined): Promise<StringAccumulator> {
   const groups = `SELECT ${x} AS v, count(*) AS c${w ? `, sum(${w}) AS w` : ', NULL::DOUBLE AS w'} FROM ${from} WHERE ${x} IS NOT NULL GROUP BY 1`;
   // Ranked by count, not weight: the weighted floor is the largest weight among the values not kept.
   const weightFloor = w ? `(SELECT max(w) FROM g ANTI JOIN (SELECT v FROM top ORDER BY c DESC, v LIMIT ${CAPACITY}) kept USING (v))` : 'NULL::DOUBLE';
-  const rows = (
-    await conn.runAndReadAll(
-      `WITH g AS MATERIALIZED (${groups}), top AS MATERIALIZED (SELECT v, c, w FROM g ORDER BY c DESC, v LIMIT ${CAPACITY + 1})
-       SELECT 0 AS part, v, c, w, NULL::DOUBLE AS wfloor, NULL::HUGEINT AS bytes, NULL::UBIGINT[] AS hashes FROM top
-       UNION ALL
-       SELECT 1, NULL, NULL, NULL, ${weightFloor}, sum(strlen(v) * c), min(hash(v), ${DISTINCT_K}) FROM g`,
-    )
-  ).getRowObjectsJson();
+  const rows = await query(
+    `WITH g AS MATERIALIZED (${groups}), top AS MATERIALIZED (SELECT v, c, w FROM g ORDER BY c DESC, v LIMIT ${CAPACITY + 1})
+     SELECT 0 AS part, v, c, w, NULL::DOUBLE AS wfloor, NULL::HUGEINT AS bytes, NULL::UBIGINT[] AS hashes FROM top
+     UNION ALL
+     SELECT 1, NULL, NULL, NULL, ${weightFloor}, sum(strlen(v) * c), min(hash(v), ${DISTINCT_K}) FROM g`,
+  );
   const top = rows.filter((r) => Number(r.part) === 0);
   const totals = rows.find((r) => Number(r.part) === 1)!;
   const values: ValueCounts = { counts: new Map(), floor: 0 };
@@ -185,7 +207,6 @@ async function stringStatistics(conn: DuckDBConnection, from: string, x: string,
   }
   if (values.floor > 0 && floatParsable > 0) {
     const parsed = await one(
-      conn,
       `SELECT sum(c) FILTER (WHERE regexp_full_match(v, '\\s*[+-]?\\d+\\s*')) AS ints, sum(c) FILTER (WHERE TRY_CAST(trim(v) AS DOUBLE) IS NOT NULL) AS floats FROM (${groups})`,
     );
     intParsable = num(parsed.ints);
@@ -202,8 +223,8 @@ async function stringStatistics(conn: DuckDBConnection, from: string, x: string,
 }
 
 /** Pass 1 of a shard: everything except the numeric sketches. */
-export async function shardSummary(conn: DuckDBConnection, source: string, opts: ShardOptions = {}): Promise<DatasetAccumulator> {
-  const plans = await planColumns(conn, source);
+export async function shardSummary(source: string, opts: ShardOptions = {}): Promise<DatasetAccumulator> {
+  const plans = await planColumns(source);
   const w = weightExpr(plans, opts.weightFeature);
   const aggs = ['count(*) AS n'];
   const projections: string[] = [];
@@ -219,7 +240,18 @@ export async function shardSummary(conn: DuckDBConnection, source: string, opts:
       aggs.push(...parts.aggregates);
     }
   });
-  const row = await one(conn, `SELECT ${aggs.join(', ')} FROM (SELECT *${projections.map((x) => `, ${x}`).join('')} FROM ${source})`);
+  // The one-row scan and every per-column value query (strings, list elements) run concurrently.
+  const perColumn = plans.map((plan, i) => {
+    const src = valuesSource(plan, source, w);
+    if (plan.type === 'STRING') return stringStatistics(src.from, src.x, src.w);
+    if (!plan.list) return undefined;
+    const parts = numericParts(plan, src.x, `c${i}`, src.w);
+    return one(`SELECT ${parts.aggregates.join(', ')} FROM (SELECT *, ${parts.projections.join(', ')} FROM ${src.from})`);
+  });
+  const [row, ...values] = await Promise.all([
+    one(`SELECT ${aggs.join(', ')} FROM (SELECT *${projections.map((x) => `, ${x}`).join('')} FROM ${source})`),
+    ...perColumn,
+  ]);
 
   const features = new Map<string, FeatureAccumulator>();
   for (const [i, plan] of plans.entries()) {
@@ -234,13 +266,8 @@ export async function shardSummary(conn: DuckDBConnection, source: string, opts:
       totNumValues: plan.list ? num(row[`${p}_totv`]) : nonMissing,
       weightedNonMissing: w ? num(row[`${p}_wnn`]) : undefined,
     };
-    const src = valuesSource(plan, source, w);
-    if (plan.type === 'STRING') f.string = await stringStatistics(conn, src.from, src.x, src.w);
-    else {
-      const parts = numericParts(plan, src.x, p, src.w);
-      const valueRow = plan.list ? await one(conn, `SELECT ${parts.aggregates.join(', ')} FROM (SELECT *, ${parts.projections.join(', ')} FROM ${src.from})`) : row;
-      f.numeric = numericFrom(valueRow, p, w !== undefined);
-    }
+    if (plan.type === 'STRING') f.string = values[i] as StringAccumulator;
+    else f.numeric = numericFrom((values[i] as Row | undefined) ?? row, p, w !== undefined);
     features.set(plan.name, f);
   }
   return { numExamples: num(row.n), weightedNumExamples: w ? num(row.wn) : undefined, features };
@@ -267,8 +294,8 @@ function pairKey(plan: ColumnPlan, x: string, range: { min: number; max: number 
  * Pass 2 of a shard: fills `acc`'s numeric features' quantile sketches and grid histograms (and weighted
  * ones) from one GROUPING SETS scan over the scalar columns, and one grouped scan per list column.
  */
-export async function shardSketches(conn: DuckDBConnection, source: string, acc: DatasetAccumulator, ranges: GridRanges, opts: ShardOptions = {}): Promise<void> {
-  const all = await planColumns(conn, source);
+export async function shardSketches(source: string, acc: DatasetAccumulator, ranges: GridRanges, opts: ShardOptions = {}): Promise<void> {
+  const all = await planColumns(source);
   const w = weightExpr(all, opts.weightFeature);
   const plans = all.filter((p) => p.type !== 'STRING' && (acc.features.get(p.name)?.numeric?.moments.n ?? 0) > 0);
 
@@ -305,20 +332,16 @@ export async function shardSketches(conn: DuckDBConnection, source: string, acc:
   if (scalars.length > 0) {
     const keys = scalars.map(({ p, i }) => `${pairKey(p, p.value(sqlIdent(p.name)), ranges.get(p.name)!)} AS k${i}`);
     const names = scalars.map(({ i }) => `k${i}`);
-    const rows = (
-      await conn.runAndReadAll(
-        `SELECT ${names.join(', ')}, ${measures} FROM (SELECT ${keys.join(', ')}${w ? `, ${w} AS _w` : ''} FROM ${source})
-         GROUP BY GROUPING SETS (${names.map((n) => `(${n})`).join(', ')})`,
-      )
-    ).getRowObjectsJson();
+    const rows = await query(
+      `SELECT ${names.join(', ')}, ${measures} FROM (SELECT ${keys.join(', ')}${w ? `, ${w} AS _w` : ''} FROM ${source})
+       GROUP BY GROUPING SETS (${names.map((n) => `(${n})`).join(', ')})`,
+    );
     for (const { p, i } of scalars) fill(p, rows, `k${i}`);
   }
   for (const [i, p] of plans.entries()) {
     if (!p.list) continue;
     const src = valuesSource(p, source, w);
-    const rows = (
-      await conn.runAndReadAll(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(p, src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`)
-    ).getRowObjectsJson();
+    const rows = await query(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(p, src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`);
     fill(p, rows, `k${i}`);
   }
 }
