@@ -157,6 +157,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
       : []),
     ...(Object.keys(nodeSelector).length ? [`        node_selector=${py(nodeSelector)},`] : []),
     ...(tolerations.length ? [`        tolerations=[${tolerations.join(', ')}],`] : []),
+    '        do_xcom_push=True,',
     '        get_logs=True,',
     '        on_finish_action="delete_pod",',
     '    )',

@@ -1,0 +1,162 @@
+// Airflow DAG for Cloud Composer: every compiled file passes `python3 -m py_compile`, and executed against
+// stand-in Airflow modules (airflow_stub.py) it builds the expected operators, arguments, dependencies and
+// gates; the compiled spine-demo pods' ExecutorInputs, rendered as Jinja would, run with the real launcher.
+
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
+import { compileAirflow, py, type AirflowOptions } from '../../../runtime/compilers/airflow';
+import { compilePlan } from '../../../runtime/compilers/common';
+import type { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const BASE: AirflowOptions = { image: 'img:1', pipelineRoot: 'gs://b/root', stepTimeoutSeconds: 1800 };
+const compile = (p: Pipeline, opts: Partial<AirflowOptions> = {}): string => compileAirflow(compilePlan(p, 'airflow'), { ...BASE, ...opts });
+
+let dir: string;
+beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-airflow-'))));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function writeDag(name: string, source: string): string {
+  const file = path.join(dir, `${name}.py`);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+/** What the DAG file builds, from running it against the stand-in modules. */
+function load(name: string, source: string): { dag: Json; tasks: Json[]; task: (id: string) => Json } {
+  const out = JSON.parse(execFileSync('python3', [path.join(__dirname, 'airflow_stub.py'), writeDag(name, source)], { encoding: 'utf8' }));
+  return { ...out, task: (id: string) => out.tasks.find((t: Json) => t.kwargs.task_id === id) };
+}
+
+describe('Airflow DAG', () => {
+  test('spine-demo, data-validation (without its resolver) and the options pipeline pass python3 -m py_compile', () => {
+    const files = [
+      writeDag('compile_spine_demo', compile(spineDemo)),
+      writeDag('compile_data_validation', compile(dataValidationWithoutResolver(), { schedule: '@daily', deadlineSeconds: 7200 })),
+      writeDag('compile_options', compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' })),
+    ];
+    execFileSync('python3', ['-m', 'py_compile', ...files], { stdio: 'pipe' });
+  });
+
+  test('py_compile catches a broken file (the check is real)', () => {
+    expect(() => execFileSync('python3', ['-m', 'py_compile', writeDag('broken', compile(spineDemo).replace('with DAG(', 'with DAG(('))], { stdio: 'pipe' })).toThrow();
+  });
+
+  test('spine-demo: DAG arguments, one pod per node on Composer, retries, timeouts, dependencies', () => {
+    const { dag, tasks, task } = load('spine_demo_run', compile(spineDemo, { schedule: '0 3 * * *', deadlineSeconds: 7200 }));
+    expect(dag).toEqual({
+      dag_id: 'spine-demo',
+      description: 'Produces numbers, scales them and summarizes both series.',
+      schedule: '0 3 * * *',
+      start_date: { 'pendulum.datetime': [2024, 1, 1, { tz: 'UTC' }] },
+      catchup: false,
+      max_active_runs: 1,
+      dagrun_timeout: { seconds: 7200 },
+      params: {
+        count: { default: 1000, type: 'integer', description: 'How many numbers to produce' },
+        factor: { default: 3, type: 'number', description: 'Multiplier applied by the scale node' },
+      },
+      tags: ['mlp'],
+    });
+    expect(tasks.map((t) => [t.class, t.kwargs.task_id, t.downstream])).toEqual([
+      ['KubernetesPodOperator', 'produce', ['scale', 'summarize-raw']],
+      ['KubernetesPodOperator', 'scale', ['summarize-scaled']],
+      ['KubernetesPodOperator', 'summarize-raw', []],
+      ['KubernetesPodOperator', 'summarize-scaled', []],
+    ]);
+    const { arguments: args, ...scale } = task('scale').kwargs;
+    expect(scale).toEqual({
+      task_id: 'scale',
+      name: 'spine-demo-scale',
+      namespace: 'composer-user-workloads',
+      config_file: '/home/airflow/composer_kube_config',
+      kubernetes_conn_id: 'kubernetes_default',
+      image: 'img:1',
+      cmds: ['mlp', 'component', 'run', 'ScaleNumbers', '--executor-input'],
+      env_vars: { MLP_PIPELINE_ROOT: 'gs://b/root' },
+      retries: 2,
+      retry_delay: { seconds: 1 },
+      retry_exponential_backoff: true,
+      max_retry_delay: { seconds: 60 },
+      execution_timeout: { seconds: 1800 },
+      do_xcom_push: true,
+      get_logs: true,
+      on_finish_action: 'delete_pod',
+    });
+    expect(args).toHaveLength(1);
+    expect(args[0]).toContain('"parameterValues":{"factor":{{ params.factor | tojson }}}');
+    expect(args[0]).toContain('"metadata":{{ ti.xcom_pull(task_ids="produce")["artifacts"]["numbers"]["artifacts"][0]["metadata"] | tojson }}');
+    expect(args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{ run_id }}"');
+    expect(args[0]).toContain('"outputFile":"/airflow/xcom/return.json"');
+    expect(task('produce').kwargs.retries).toBe(0);
+  });
+
+  test('GPU/TPU nodes on the GKE cluster, conditions as short-circuit gates', () => {
+    const { tasks, task } = load('options_run', compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' }));
+    expect(tasks.map((t) => [t.class, t.kwargs.task_id, t.downstream])).toEqual([
+      ['KubernetesPodOperator', 'produce', ['gpu-scale-when']],
+      ['ShortCircuitOperator', 'gpu-scale-when', ['gpu-scale']],
+      ['GKEStartPodOperator', 'gpu-scale', ['tpu-summary-when']],
+      ['ShortCircuitOperator', 'tpu-summary-when', ['tpu-summary']],
+      ['GKEStartPodOperator', 'tpu-summary', []],
+    ]);
+    expect(task('gpu-scale-when').decision_with_defaults).toBe(true);
+    expect(task('tpu-summary-when').decision_with_defaults).toBe(true);
+    expect(task('produce').kwargs.namespace).toBe('composer-user-workloads');
+    expect(task('gpu-scale').kwargs).toMatchObject({
+      project_id: 'proj',
+      location: 'us-central1',
+      cluster_name: 'ml-gpu',
+      namespace: 'mlp',
+      retries: 3,
+      retry_delay: { seconds: 5 },
+      max_retry_delay: { seconds: 120 },
+      container_resources: { V1ResourceRequirements: { requests: { cpu: '500m', memory: '4Gi' }, limits: { memory: '4Gi', 'nvidia.com/gpu': '2' } } },
+      node_selector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' },
+      tolerations: [{ V1Toleration: { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' } }],
+    });
+    expect(task('gpu-scale').kwargs.config_file).toBeUndefined();
+    expect(task('tpu-summary').kwargs).toMatchObject({
+      container_resources: { V1ResourceRequirements: { requests: { 'google.com/tpu': '8' }, limits: { 'google.com/tpu': '8' } } },
+      node_selector: { 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice', 'cloud.google.com/gke-tpu-topology': '2x4' },
+      tolerations: [{ V1Toleration: { key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' } }],
+    });
+  });
+
+  test('a gate decides from the params: false train skips the GPU node', () => {
+    const source = compile(optionsPipeline(), { gkeCluster: 'p/l/c' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")');
+    expect(load('options_false', source).task('gpu-scale-when').decision_with_defaults).toBe(false);
+  });
+
+  test('GPU nodes without --gke-cluster are refused', () => {
+    expect(() => compile(optionsPipeline())).toThrow("node gpu-scale needs GPUs or TPUs, which Composer's own cluster does not have: pass --gke-cluster PROJECT/LOCATION/CLUSTER");
+  });
+
+  test('Python literals for JSON values', () => {
+    expect(py({ a: [true, false, null, 1.5, 'x"y'] })).toBe('{"a": [True, False, None, 1.5, "x\\"y"]}');
+  });
+
+  test('the compiled spine-demo pods run with the real launcher once Jinja has rendered them', async () => {
+    const root = path.join(dir, 'root');
+    const { tasks } = load('spine_demo_local', compile(spineDemo, { pipelineRoot: root }));
+    const xcom = new Map<string, Json>();
+    for (const t of tasks) {
+      const outputFile = path.join(dir, `${t.kwargs.task_id}.return.json`);
+      const rendered = t.kwargs.arguments[0]
+        .replace(/\{\{ run_id \}\}/g, 'manual__2024-01-01T00:00:00+00:00')
+        .replace(/\{\{ params\.(\w+) \| tojson \}\}/g, (_: string, name: string) => JSON.stringify({ count: 40, factor: 2 }[name]))
+        .replace(/\{\{ ti\.xcom_pull\(task_ids="([\w-]+)"\)\["artifacts"\]\["(\w+)"\]\["artifacts"\]\[0\]\["metadata"\] \| tojson \}\}/g,
+          (_: string, producer: string, port: string) => JSON.stringify(xcom.get(producer)!.artifacts[port].artifacts[0].metadata))
+        .replace('/airflow/xcom/return.json', outputFile);
+      expect(rendered).not.toContain('{{');
+      await runStep(t.kwargs.cmds[3], rendered);
+      xcom.set(t.kwargs.task_id, JSON.parse(fs.readFileSync(outputFile, 'utf8')));
+    }
+    expect(fs.existsSync(path.join(root, 'spine-demo/summarize-scaled/summary/manual__2024-01-01T00:00:00+00:00'))).toBe(true);
+  });
+});

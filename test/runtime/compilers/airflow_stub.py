@@ -1,0 +1,100 @@
+# Executes a compiled Airflow DAG file against stand-ins for the Airflow, Kubernetes and pendulum modules it
+# imports (none is installed here) and prints what it built as JSON: the DAG's arguments, each operator's class
+# and keyword arguments, its downstream tasks, and what each ShortCircuitOperator decides with the default params.
+# Usage: python3 airflow_stub.py DAG_FILE
+
+import datetime
+import json
+import runpy
+import sys
+import types
+
+operators = []
+
+
+class Operator:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.downstream = []
+        operators.append(self)
+
+    def __rshift__(self, other):
+        self.downstream.append(other.kwargs["task_id"])
+        return other
+
+
+class KubernetesPodOperator(Operator):
+    pass
+
+
+class GKEStartPodOperator(Operator):
+    pass
+
+
+class ShortCircuitOperator(Operator):
+    pass
+
+
+class DAG:
+    last = None
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        DAG.last = self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Param:
+    def __init__(self, default=None, **kwargs):
+        self.value = {"default": default, **kwargs}
+
+
+def module(name, **attrs):
+    m = types.ModuleType(name)
+    m.__dict__.update(attrs)
+    sys.modules[name] = m
+    return m
+
+
+module("airflow", DAG=DAG)
+module("airflow.models.param", Param=Param)
+module("airflow.operators.python", ShortCircuitOperator=ShortCircuitOperator)
+module("airflow.providers.cncf.kubernetes.operators.pod", KubernetesPodOperator=KubernetesPodOperator)
+module("airflow.providers.google.cloud.operators.kubernetes_engine", GKEStartPodOperator=GKEStartPodOperator)
+k8s = types.SimpleNamespace(
+    V1Toleration=lambda **kw: {"V1Toleration": kw},
+    V1ResourceRequirements=lambda **kw: {"V1ResourceRequirements": kw},
+)
+module("kubernetes.client", models=k8s)
+module("pendulum", datetime=lambda *args, **kw: {"pendulum.datetime": [*args, kw]})
+
+
+def plain(value):
+    if isinstance(value, datetime.timedelta):
+        return {"seconds": value.total_seconds()}
+    if isinstance(value, Param):
+        return plain(value.value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if callable(value):
+        return "<callable>"
+    return value
+
+
+runpy.run_path(sys.argv[1])
+dag = DAG.last
+defaults = {k: p.value["default"] for k, p in dag.kwargs.get("params", {}).items()}
+tasks = []
+for op in operators:
+    entry = {"class": type(op).__name__, "kwargs": plain(op.kwargs), "downstream": op.downstream}
+    if isinstance(op, ShortCircuitOperator):
+        entry["decision_with_defaults"] = op.kwargs["python_callable"](params=defaults)
+    tasks.append(entry)
+print(json.dumps({"dag": plain(dag.kwargs), "tasks": tasks}))
