@@ -1,0 +1,85 @@
+// `mlp compile` on a commander program: each target on the bundled pipelines, --out written atomically, the
+// Vertex PipelineJob wrapper, and every refusal as one clear line (resolver nodes, bad flags, missing values).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { UserError } from '../../../runtime/core/errors';
+import { compileCli } from './fixtures';
+
+const ARGO = ['--target', 'argo', '--image', 'img:1', '--pipeline-root', 'gs://b/root'];
+
+let dir: string;
+beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-compile-'))));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('mlp compile', () => {
+  test('prints each target for spine-demo', async () => {
+    const kfp = await compileCli('spine-demo', '--target', 'kfp', '--image', 'img:1');
+    expect(kfp.error).toBeUndefined();
+    expect(JSON.parse(kfp.stdout)).toMatchObject({ schemaVersion: '2.1.0', pipelineInfo: { name: 'spine-demo' } });
+    const argo = await compileCli('spine-demo', ...ARGO, '--service-account', 'runner', '--deadline', '3600', '--step-timeout', '600', '--namespace', 'mlp');
+    expect(argo.error).toBeUndefined();
+    expect(JSON.parse(argo.stdout)).toMatchObject({
+      kind: 'WorkflowTemplate',
+      metadata: { name: 'spine-demo', namespace: 'mlp' },
+      spec: { serviceAccountName: 'runner', activeDeadlineSeconds: 3600, templates: [{ name: 'pipeline' }, { name: 'produce', activeDeadlineSeconds: '600' }, {}, {}, {}] },
+    });
+    const cron = await compileCli('spine-demo', ...ARGO, '--schedule', '*/30 * * * *');
+    expect(JSON.parse(cron.stdout)).toMatchObject({ kind: 'CronWorkflow', spec: { schedule: '*/30 * * * *' } });
+    const airflow = await compileCli('spine-demo', '--target', 'airflow', '--image', 'img:1', '--pipeline-root', 'gs://b/root/');
+    expect(airflow.error).toBeUndefined();
+    expect(airflow.stdout).toMatch(/^"""spine-demo: /);
+    expect(airflow.stdout).toContain('execution_timeout=timedelta(seconds=21600),');
+    expect(airflow.stdout).toContain('gs://b/root/spine-demo/produce/numbers/{{ run_id }}');
+  });
+
+  test('--vertex-job wraps the IR in a PipelineJob with --param values', async () => {
+    const { stdout, error } = await compileCli('spine-demo', '--target', 'kfp', '--image', 'img:1', '--vertex-job', '--pipeline-root', 'gs://b/root', '--param', 'count=5', '--param', 'factor=1.5');
+    expect(error).toBeUndefined();
+    const job = JSON.parse(stdout);
+    expect(job.displayName).toBe('spine-demo');
+    expect(job.runtimeConfig).toEqual({ gcsOutputDirectory: 'gs://b/root', parameterValues: { count: 5, factor: 1.5 } });
+    expect(job.pipelineSpec.root.dag.tasks.scale.componentRef).toEqual({ name: 'comp-scale' });
+  });
+
+  test('--out writes the file atomically and prints nothing', async () => {
+    const out = path.join(dir, 'nested', 'spine-demo.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, 'old');
+    const printed = await compileCli('spine-demo', ...ARGO);
+    const written = await compileCli('spine-demo', ...ARGO, '--out', out);
+    expect(written).toEqual({ stdout: '' });
+    expect(fs.readFileSync(out, 'utf8')).toBe(printed.stdout);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['spine-demo.json']);
+    const failed = await compileCli('data-validation', ...ARGO, '--out', out);
+    expect(failed.error).toBeInstanceOf(UserError);
+    expect(fs.readFileSync(out, 'utf8')).toBe(printed.stdout);
+  });
+
+  test.each(['argo', 'kfp', 'airflow'])('data-validation for %s is refused at its resolver node', async (target) => {
+    const { error } = await compileCli('data-validation', '--target', target, '--image', 'img:1', '--pipeline-root', 'gs://b/root');
+    expect(error).toEqual(new UserError(`node previous-statistics: resolver nodes are not supported by the ${target} compiler yet`));
+  });
+
+  test.each<[string[], string]>([
+    [['spine-demo', '--target', 'tekton', '--image', 'i'], '--target must be one of argo, kfp, airflow, got "tekton"'],
+    [['spine-demo', '--target', 'argo', '--image', 'i'], 'argo needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it'],
+    [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', '/tmp/root'], '--pipeline-root must be a gs:// URI that every step can reach, got "/tmp/root"'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job'], 'kfp --vertex-job needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it'],
+    [['spine-demo', ...ARGO, '--deadline', '1.5'], '--deadline must be a whole number of seconds ≥ 1, got 1.5'],
+    [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i'], '--cloudsql-instance needs --metadata-user (the IAM database user of the steps)'],
+    [['spine-demo', ...ARGO, '--cloudsql-instance', 'mlmd', '--metadata-user', 'u'], '--cloudsql-instance must be an instance connection name project:region:instance, got "mlmd"'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
+    [['no-such-pipeline.ts', '--target', 'kfp', '--image', 'i'], 'pipeline file no-such-pipeline.ts not found (and it is not a bundled pipeline: spine-demo, data-validation)'],
+  ])('refuses %j in one line', async (args, message) => {
+    const { error } = await compileCli(...args);
+    expect(error).toEqual(new UserError(message));
+    expect(error!.message).not.toContain('\n');
+  });
+
+  test('--target and --image are required', async () => {
+    expect((await compileCli('spine-demo', '--image', 'i')).error?.message).toBe("error: required option '--target <target>' not specified");
+    expect((await compileCli('spine-demo', '--target', 'kfp')).error?.message).toBe("error: required option '--image <ref>' not specified");
+  });
+});
