@@ -6,7 +6,8 @@
 import * as os from 'os';
 import { mergeDatasets, type DatasetAccumulator } from './accumulators';
 import { buildDatasetStatistics } from './build-statistics';
-import { parquetSource, shardSketches, shardSummary, type GridRanges, type ShardOptions } from './shard-statistics';
+import { parquetSource } from './column-plans';
+import { shardSketches, shardSummary, type GridRanges, type ShardOptions } from './shard-statistics';
 import type { DatasetFeatureStatistics } from './statistics-proto';
 
 export interface GenerateOptions extends ShardOptions {

@@ -1,92 +1,23 @@
 // Computes one shard's statistics inside DuckDB, in two passes over the shard's files:
 //  1. summary: one scan for counts, moments, min/max and NaN/inf/zero counts of every column, plus one
-//     GROUP BY per string column for its bounded value counts, distinct hashes, byte lengths and how many
-//     values parse as numbers (cast once per distinct value, not per row);
+//     GROUP BY per string column (string-values.ts), all running concurrently;
 //  2. sketches: one GROUPING SETS scan filling, for every numeric column, the logarithmic quantile sketch
 //     and the grid histogram over the split-wide [min, max] found by pass 1 (so shards' grids line up).
 // Pushing the aggregates into DuckDB's vectorized engine is what keeps StatisticsGen near DuckDB's own
-// SUMMARIZE speed, and every result stays mergeable across shards. List columns are unnested.
+// SUMMARIZE speed, and every result stays mergeable across shards. List columns are unnested (column-plans.ts).
 
-import * as os from 'os';
-import { duckdb, sqlIdent, sqlString } from '../data/duckdb';
+import { sqlIdent } from '../data/duckdb';
 import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, StringAccumulator } from './accumulators';
-import { distinctFromHashes, K as DISTINCT_K } from './distinct-sketch';
+import { planColumns, valuesSource, type ColumnPlan } from './column-plans';
+import { num, one, query, type Row } from './duckdb-statements';
 import { GRID_CELLS, sqlCell } from './grid-histogram';
 import { NO_MOMENTS } from './moments';
 import { addCount, sqlKey } from './quantile-sketch';
-import type { FeatureType } from './statistics-proto';
-import { CAPACITY, type ValueCounts } from './value-counts';
+import { stringStatistics } from './string-values';
 
 export interface ShardOptions {
   /** Name of a numeric column whose values weight every example (TFDV's weight_feature). */
   weightFeature?: string;
-}
-
-export interface ColumnPlan {
-  name: string;
-  type: FeatureType;
-  /** SQL giving a value as DOUBLE (numeric features) or VARCHAR (string features). */
-  value: (v: string) => string;
-  /** Element values live in a list column and need unnesting. */
-  list: boolean;
-}
-
-const INT_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|BOOLEAN)$/;
-const FLOAT_TYPES = /^(FLOAT|DOUBLE|DECIMAL.*|REAL)$/;
-const TEMPORAL_TYPES = /^(DATE|TIMESTAMP.*|TIME.*)$/;
-
-/** How a DuckDB column type maps to a TFDV feature type (dates and times become INT epoch seconds). */
-export function planColumn(name: string, duckType: string): ColumnPlan {
-  const listMatch = /^(.*)\[\]$/.exec(duckType);
-  const base = listMatch ? listMatch[1] : duckType;
-  const list = listMatch !== null;
-  if (INT_TYPES.test(base)) return { name, type: 'INT', list, value: (v) => `CAST(${v} AS DOUBLE)` };
-  if (FLOAT_TYPES.test(base)) return { name, type: 'FLOAT', list, value: (v) => `CAST(${v} AS DOUBLE)` };
-  if (TEMPORAL_TYPES.test(base)) return { name, type: 'INT', list, value: (v) => `CAST(epoch(${v}) AS DOUBLE)` };
-  // VARCHAR, and anything else (BLOB, STRUCT, MAP, nested lists) described by its text form.
-  return { name, type: 'STRING', list, value: (v) => (base === 'VARCHAR' ? v : `CAST(${v} AS VARCHAR)`) };
-}
-
-/** FROM clause over Parquet files (columns united by name, so a column absent from a file is missing there). */
-export function parquetSource(files: string[]): string {
-  return `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
-}
-
-export async function planColumns(source: string): Promise<ColumnPlan[]> {
-  const rows = await query(`DESCRIBE SELECT * FROM ${source}`);
-  return rows.map((r) => planColumn(String(r.column_name), String(r.column_type)));
-}
-
-type Row = Record<string, unknown>;
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-
-/** Statements in flight at once: enough to overlap scans, few enough to bound the hash tables held in memory. */
-const MAX_CONCURRENT_STATEMENTS = Math.max(2, os.cpus().length);
-let running = 0;
-const waiting: (() => void)[] = [];
-
-/**
- * Runs one statement on its own connection: independent statements of a shard run concurrently (up to
- * MAX_CONCURRENT_STATEMENTS), so a column's GROUP BY overlaps the one-row scan instead of waiting for it.
- */
-async function query(sql: string): Promise<Row[]> {
-  // A finishing statement hands its slot straight to the next waiting one.
-  if (running >= MAX_CONCURRENT_STATEMENTS) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  const conn = await duckdb();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson();
-  } finally {
-    conn.closeSync();
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
-}
-
-async function one(sql: string): Promise<Row> {
-  return (await query(sql))[0];
 }
 
 /** The SQL weight expression (missing weights count as 0), checked against the columns. */
@@ -95,16 +26,6 @@ function weightExpr(plans: ColumnPlan[], weightFeature: string | undefined): str
   const wp = plans.find((p) => p.name === weightFeature);
   if (!wp || wp.type === 'STRING' || wp.list) throw new Error(`weight feature "${weightFeature}" must be a numeric scalar column of the examples`);
   return `coalesce(CAST(${sqlIdent(wp.name)} AS DOUBLE), 0)`;
-}
-
-/** Values of a column as rows `v` (and weight `_w`): the column itself, or its unnested list elements. */
-function valuesSource(plan: ColumnPlan, source: string, w: string | undefined): { from: string; x: string; w?: string } {
-  if (!plan.list) return { from: source, x: plan.value(sqlIdent(plan.name)), w };
-  return {
-    from: `(SELECT unnest(${sqlIdent(plan.name)}) AS _v${w ? `, ${w} AS _w` : ''} FROM ${source})`,
-    x: plan.value('_v'),
-    w: w ? '_w' : undefined,
-  };
 }
 
 /**
@@ -163,63 +84,6 @@ function numericFrom(row: Row, p: string, weighted: boolean): NumericAccumulator
     acc.weighted = { moments: W > 0 ? { n: W, mean, m2: Math.max(0, num(row[`${p}_wsq`]) - W * mean * mean) } : NO_MOMENTS, sketch: new Map() };
   }
   return acc;
-}
-
-const INT_TEXT = /^\s*[+-]?\d+\s*$/;
-const isFloatText = (v: string): boolean => v.trim() !== '' && !Number.isNaN(Number(v));
-
-/**
- * A string column's value statistics from its per-value groups, computed once: the CAPACITY most frequent
- * values (one more to learn the floor), total bytes and distinct hashes. How many values parse as numbers
- * is counted in JS over the kept values; only when values were dropped and some kept value is numeric
- * (a numeric column with a few error strings) is the count taken over all groups in SQL. When no frequent
- * value is numeric the dropped tail is taken as non-numeric too (the decisions that use these counts —
- * int domain inference, type anomalies — come out the same either way).
- */
-async function stringStatistics(from: string, x: string, w: string | undefined): Promise<StringAccumulator> {
-  const groups = `SELECT ${x} AS v, count(*) AS c${w ? `, sum(${w}) AS w` : ', NULL::DOUBLE AS w'} FROM ${from} WHERE ${x} IS NOT NULL GROUP BY 1`;
-  // Ranked by count, not weight: the weighted floor is the largest weight among the values not kept.
-  const weightFloor = w ? `(SELECT max(w) FROM g ANTI JOIN (SELECT v FROM top ORDER BY c DESC, v LIMIT ${CAPACITY}) kept USING (v))` : 'NULL::DOUBLE';
-  const rows = await query(
-    `WITH g AS MATERIALIZED (${groups}), top AS MATERIALIZED (SELECT v, c, w FROM g ORDER BY c DESC, v LIMIT ${CAPACITY + 1})
-     SELECT 0 AS part, v, c, w, NULL::DOUBLE AS wfloor, NULL::HUGEINT AS bytes, NULL::UBIGINT[] AS hashes FROM top
-     UNION ALL
-     SELECT 1, NULL, NULL, NULL, ${weightFloor}, sum(strlen(v) * c), min(hash(v), ${DISTINCT_K}) FROM g`,
-  );
-  const top = rows.filter((r) => Number(r.part) === 0);
-  const totals = rows.find((r) => Number(r.part) === 1)!;
-  const values: ValueCounts = { counts: new Map(), floor: 0 };
-  const weighted: ValueCounts = { counts: new Map(), floor: 0 };
-  top.forEach((r, i) => {
-    if (i === CAPACITY) values.floor = num(r.c);
-    else {
-      values.counts.set(String(r.v), num(r.c));
-      if (w) weighted.counts.set(String(r.v), num(r.w));
-    }
-  });
-  if (w && values.floor > 0) weighted.floor = num(totals.wfloor);
-
-  let intParsable = 0;
-  let floatParsable = 0;
-  for (const [v, c] of values.counts) {
-    if (INT_TEXT.test(v)) intParsable += c;
-    if (isFloatText(v)) floatParsable += c;
-  }
-  if (values.floor > 0 && floatParsable > 0) {
-    const parsed = await one(
-      `SELECT sum(c) FILTER (WHERE regexp_full_match(v, '\\s*[+-]?\\d+\\s*')) AS ints, sum(c) FILTER (WHERE TRY_CAST(trim(v) AS DOUBLE) IS NOT NULL) AS floats FROM (${groups})`,
-    );
-    intParsable = num(parsed.ints);
-    floatParsable = num(parsed.floats);
-  }
-  return {
-    totalBytes: num(totals.bytes),
-    values,
-    distinct: distinctFromHashes((totals.hashes as string[] | null) ?? []),
-    intParsable,
-    floatParsable,
-    weightedValues: w ? weighted : undefined,
-  };
 }
 
 /** Pass 1 of a shard: everything except the numeric sketches. */
