@@ -5,7 +5,7 @@
 // URIs, `{{ params.x | tojson }}` for parameters, and the properties upstream steps reported through XCom.
 
 import { UserError } from '../core/errors';
-import { componentCommand, executorInputTemplate, tpuChips, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
+import { componentCommand, executorInputTemplate, podPlacement, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -102,25 +102,8 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     // KubernetesPodOperator's do_xcom_push returns this file as the task's XCom.
     outputFile: '/airflow/xcom/return.json',
   });
-  const res = node.resources;
-  const accelerated = !!(res?.accelerator || res?.tpu);
-  const requests: Record<string, string> = {};
-  const limits: Record<string, string> = {};
-  if (res?.cpu) requests.cpu = res.cpu;
-  if (res?.memory) requests.memory = limits.memory = res.memory;
-  const nodeSelector: Record<string, string> = {};
-  const tolerations: string[] = [];
-  if (res?.accelerator) {
-    nodeSelector['cloud.google.com/gke-accelerator'] = res.accelerator.type;
-    tolerations.push('k8s.V1Toleration(key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")');
-    limits['nvidia.com/gpu'] = String(res.accelerator.count);
-  }
-  if (res?.tpu) {
-    nodeSelector['cloud.google.com/gke-tpu-accelerator'] = res.tpu.type;
-    nodeSelector['cloud.google.com/gke-tpu-topology'] = res.tpu.topology;
-    tolerations.push('k8s.V1Toleration(key="google.com/tpu", operator="Exists", effect="NoSchedule")');
-    requests['google.com/tpu'] = limits['google.com/tpu'] = String(tpuChips(node.id, res.tpu));
-  }
+  const accelerated = !!(node.resources?.accelerator || node.resources?.tpu);
+  const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
   const out: string[] = [];
   if (node.conditions.length) {
     out.push(
@@ -156,7 +139,9 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
       ? [`        container_resources=k8s.V1ResourceRequirements(requests=${py(requests)}, limits=${py(limits)}),`]
       : []),
     ...(Object.keys(nodeSelector).length ? [`        node_selector=${py(nodeSelector)},`] : []),
-    ...(tolerations.length ? [`        tolerations=[${tolerations.join(', ')}],`] : []),
+    ...(tolerations.length
+      ? [`        tolerations=[${tolerations.map((t) => `k8s.V1Toleration(key=${py(t.key)}, operator=${py(t.operator)}, effect=${py(t.effect)})`).join(', ')}],`]
+      : []),
     '        do_xcom_push=True,',
     '        get_logs=True,',
     '        on_finish_action="delete_pod",',
@@ -165,10 +150,9 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   return out;
 }
 
-const PY_OPS: Record<ParamCondition['op'], string> = { '==': '==', '!=': '!=', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-
 function pyCondition(c: ParamCondition): string {
-  return `params[${py(c.param)}] ${PY_OPS[c.op]} ${py(c.value)}`;
+  // The DSL's operators are spelled as in Python.
+  return `params[${py(c.param)}] ${c.op} ${py(c.value)}`;
 }
 
 /** A Python literal for a JSON value (JSON strings are valid Python strings; true/false/null are not). */

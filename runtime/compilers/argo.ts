@@ -3,7 +3,7 @@
 // artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed; the
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 
-import { componentCommand, executorInputTemplate, tpuChips, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { componentCommand, executorInputTemplate, podPlacement, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -97,24 +97,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
       `{{=toJson(jsonpath(tasks['${producer}'].outputs.parameters['${EXECUTOR_OUTPUT}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
     outputFile: EXECUTOR_OUTPUT_FILE,
   });
-  const res = node.resources;
-  const requests: Record<string, string> = {};
-  const limits: Record<string, string> = {};
-  if (res?.cpu) requests.cpu = res.cpu;
-  if (res?.memory) requests.memory = limits.memory = res.memory;
-  const nodeSelector: Record<string, string> = {};
-  const tolerations: Json[] = [];
-  if (res?.accelerator) {
-    nodeSelector['cloud.google.com/gke-accelerator'] = res.accelerator.type;
-    tolerations.push({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
-    limits['nvidia.com/gpu'] = String(res.accelerator.count);
-  }
-  if (res?.tpu) {
-    nodeSelector['cloud.google.com/gke-tpu-accelerator'] = res.tpu.type;
-    nodeSelector['cloud.google.com/gke-tpu-topology'] = res.tpu.topology;
-    tolerations.push({ key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' });
-    requests['google.com/tpu'] = limits['google.com/tpu'] = String(tpuChips(node.id, res.tpu));
-  }
+  const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
   const env: Json[] = [{ name: 'MLP_PIPELINE_ROOT', value: opts.pipelineRoot }];
   if (opts.cloudsqlInstance) {
     env.push({ name: 'MLP_METADATA', value: `postgres://${encodeURIComponent(opts.metadataUser!)}@127.0.0.1:5432/${opts.metadataDatabase}` });

@@ -168,7 +168,7 @@ export function componentCommand(componentName: string): string[] {
 }
 
 /** Where a node's output goes: the same layout as the local runner's, with the run id in place of the execution id. */
-export function artifactUri(root: string, pipeline: string, node: string, port: string, runId: string): string {
+function artifactUri(root: string, pipeline: string, node: string, port: string, runId: string): string {
   return `${root.replace(/\/+$/, '')}/${pipeline}/${node}/${port}/${runId}`;
 }
 
@@ -236,8 +236,39 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
   return text;
 }
 
+export interface PodPlacement {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+  nodeSelector: Record<string, string>;
+  tolerations: { key: string; operator: 'Exists'; effect: 'NoSchedule' }[];
+}
+
+/**
+ * Kubernetes resources and GKE placement of a node's pod: CPU/memory requests (memory also as the limit),
+ * GPUs by accelerator label and the nvidia.com/gpu taint and limit, TPUs by accelerator and topology labels
+ * and google.com/tpu. Quantities are strings, as the Kubernetes schema wants.
+ */
+export function podPlacement(node: CompiledNode): PodPlacement {
+  const res = node.resources;
+  const out: PodPlacement = { requests: {}, limits: {}, nodeSelector: {}, tolerations: [] };
+  if (res?.cpu) out.requests.cpu = res.cpu;
+  if (res?.memory) out.requests.memory = out.limits.memory = res.memory;
+  if (res?.accelerator) {
+    out.nodeSelector['cloud.google.com/gke-accelerator'] = res.accelerator.type;
+    out.tolerations.push({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    out.limits['nvidia.com/gpu'] = String(res.accelerator.count);
+  }
+  if (res?.tpu) {
+    out.nodeSelector['cloud.google.com/gke-tpu-accelerator'] = res.tpu.type;
+    out.nodeSelector['cloud.google.com/gke-tpu-topology'] = res.tpu.topology;
+    out.tolerations.push({ key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' });
+    out.requests['google.com/tpu'] = out.limits['google.com/tpu'] = String(tpuChips(node.id, res.tpu));
+  }
+  return out;
+}
+
 /** Chips of a single-host TPU slice (the product of the topology); multi-host slices need a JobSet, which no target emits. */
-export function tpuChips(node: string, tpu: { type: string; topology: string }): number {
+function tpuChips(node: string, tpu: { type: string; topology: string }): number {
   if (!/^\d+(x\d+)*$/.test(tpu.topology)) throw new UserError(`node ${node}: TPU topology "${tpu.topology}" must look like 2x4`);
   const chips = tpu.topology.split('x').reduce((a, b) => a * Number(b), 1);
   if (chips > 8) throw new UserError(`node ${node}: TPU topology ${tpu.topology} (${chips} chips) spans several hosts; only single-host slices (≤ 8 chips) are supported`);
