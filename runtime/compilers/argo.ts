@@ -74,11 +74,23 @@ function argoParameter(name: string, info: ParameterInfo): Json {
   };
 }
 
+/** Producers whose outputs a node reads; their ExecutorOutputs are handed to it as input parameters. */
+function producers(node: CompiledNode): string[] {
+  return [...new Set(Object.values(node.inputs).flatMap((chs) => chs.map((ch) => ch.producer)))];
+}
+
+/** Name of the input parameter carrying a producer's ExecutorOutput (task outputs are visible only in the DAG). */
+const upstreamOutput = (producer: string) => `${producer}-${EXECUTOR_OUTPUT}`;
+
 function dagTask(node: CompiledNode): Json {
+  const from = producers(node);
   return {
     name: node.id,
     template: node.id,
     ...(node.upstream.length ? { depends: node.upstream.join(' && ') } : {}),
+    ...(from.length
+      ? { arguments: { parameters: from.map((p) => ({ name: upstreamOutput(p), value: `{{tasks.${p}.outputs.parameters.${EXECUTOR_OUTPUT}}}` })) } }
+      : {}),
     ...(node.conditions.length ? { when: node.conditions.map(argoWhen).join(' && ') } : {}),
   };
 }
@@ -94,7 +106,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     runId: RUN_ID,
     param: (name, info) => ({ text: `{{workflow.parameters.${name}}}`, quoted: info.type === 'STRING' }),
     upstreamMetadata: (producer, port) =>
-      `{{=toJson(jsonpath(tasks['${producer}'].outputs.parameters['${EXECUTOR_OUTPUT}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
+      `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
     outputFile: EXECUTOR_OUTPUT_FILE,
   });
   const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
@@ -122,6 +134,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
     ...(tolerations.length ? { tolerations } : {}),
     ...(opts.cloudsqlInstance ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance)] } : {}),
+    ...(producers(node).length ? { inputs: { parameters: producers(node).map((p) => ({ name: upstreamOutput(p) })) } } : {}),
     outputs: { parameters: [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }] },
     container: {
       image: opts.image,

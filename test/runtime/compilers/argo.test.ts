@@ -25,6 +25,7 @@ const strMap = { type: 'object', additionalProperties: str };
 const intOrString = { type: ['string', 'integer'] };
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
 const resources = obj({ requests: strMap, limits: strMap });
+const parameters = obj({ parameters: { type: 'array', items: obj({ name: str, value: str, description: str }, ['name']) } });
 const container = obj({
   name: str,
   image: str,
@@ -38,7 +39,8 @@ const templateSchema = obj(
   {
     name: str,
     metadata: obj({ labels: strMap }),
-    dag: obj({ tasks: { type: 'array', items: obj({ name: str, template: str, depends: str, when: str }, ['name', 'template']) } }, ['tasks']),
+    dag: obj({ tasks: { type: 'array', items: obj({ name: str, template: str, depends: str, when: str, arguments: parameters }, ['name', 'template']) } }, ['tasks']),
+    inputs: obj({ parameters: { type: 'array', items: obj({ name: str }, ['name']) } }),
     container: { ...container, required: ['image'] },
     sidecars: { type: 'array', items: { ...container, required: ['name', 'image'] } },
     retryStrategy: obj({ limit: intOrString, retryPolicy: { enum: ['Always', 'OnFailure', 'OnError', 'OnTransientError'] }, backoff: obj({ duration: str, factor: intOrString, maxDuration: str }) }),
@@ -52,7 +54,7 @@ const templateSchema = obj(
 const workflowSpec = obj(
   {
     entrypoint: str,
-    arguments: obj({ parameters: { type: 'array', items: obj({ name: str, value: str, description: str }, ['name']) } }),
+    arguments: parameters,
     serviceAccountName: str,
     podGC: obj({ strategy: { enum: ['OnPodCompletion', 'OnPodSuccess', 'OnWorkflowCompletion', 'OnWorkflowSuccess'] } }),
     activeDeadlineSeconds: { type: 'integer' },
@@ -112,11 +114,13 @@ describe('Argo Workflows', () => {
     expect(wf.spec).toMatchObject({ entrypoint: 'pipeline', serviceAccountName: 'mlp-runner', podGC: { strategy: 'OnPodSuccess' }, activeDeadlineSeconds: 7200 });
     expect(template(wf, 'pipeline').dag.tasks).toEqual([
       { name: 'produce', template: 'produce' },
-      { name: 'scale', template: 'scale', depends: 'produce' },
-      { name: 'summarize-raw', template: 'summarize-raw', depends: 'produce' },
-      { name: 'summarize-scaled', template: 'summarize-scaled', depends: 'scale' },
+      { name: 'scale', template: 'scale', depends: 'produce', arguments: { parameters: [{ name: 'produce-executor-output', value: '{{tasks.produce.outputs.parameters.executor-output}}' }] } },
+      { name: 'summarize-raw', template: 'summarize-raw', depends: 'produce', arguments: { parameters: [{ name: 'produce-executor-output', value: '{{tasks.produce.outputs.parameters.executor-output}}' }] } },
+      { name: 'summarize-scaled', template: 'summarize-scaled', depends: 'scale', arguments: { parameters: [{ name: 'scale-executor-output', value: '{{tasks.scale.outputs.parameters.executor-output}}' }] } },
     ]);
     const scale = template(wf, 'scale');
+    expect(scale.inputs).toEqual({ parameters: [{ name: 'produce-executor-output' }] });
+    expect(template(wf, 'produce').inputs).toBeUndefined();
     expect(scale.retryStrategy).toEqual({ limit: '2', retryPolicy: 'OnFailure', backoff: { duration: '1s', factor: '2', maxDuration: '60s' } });
     expect(scale.activeDeadlineSeconds).toBe('900');
     expect(scale.outputs).toEqual({ parameters: [{ name: 'executor-output', valueFrom: { path: '/tmp/mlp/executor-output.json' } }] });
@@ -129,7 +133,7 @@ describe('Argo Workflows', () => {
       outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
     });
     expect(scale.container.args[0]).toContain(
-      `"metadata":{{=toJson(jsonpath(tasks['produce'].outputs.parameters['executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))}}`,
+      `"metadata":{{=toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))}}`,
     );
     expect(scale.container.args[0]).toContain('"parameterValues":{"factor":{{workflow.parameters.factor}}}');
     expect(scale.container.args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{workflow.uid}}"');
@@ -149,8 +153,20 @@ describe('Argo Workflows', () => {
     expect(tpu.container.resources).toEqual({ requests: { 'google.com/tpu': '8' }, limits: { 'google.com/tpu': '8' } });
     expect(template(wf, 'pipeline').dag.tasks).toEqual([
       { name: 'produce', template: 'produce' },
-      { name: 'gpu-scale', template: 'gpu-scale', depends: 'produce', when: '{{workflow.parameters.train}} == true' },
-      { name: 'tpu-summary', template: 'tpu-summary', depends: 'gpu-scale', when: "'{{workflow.parameters.mode}}' != 'it\\'s off' && {{workflow.parameters.train}} == true" },
+      {
+        name: 'gpu-scale',
+        template: 'gpu-scale',
+        depends: 'produce',
+        when: '{{workflow.parameters.train}} == true',
+        arguments: { parameters: [{ name: 'produce-executor-output', value: '{{tasks.produce.outputs.parameters.executor-output}}' }] },
+      },
+      {
+        name: 'tpu-summary',
+        template: 'tpu-summary',
+        depends: 'gpu-scale',
+        when: "'{{workflow.parameters.mode}}' != 'it\\'s off' && {{workflow.parameters.train}} == true",
+        arguments: { parameters: [{ name: 'gpu-scale-executor-output', value: '{{tasks.gpu-scale.outputs.parameters.executor-output}}' }] },
+      },
     ]);
     expect(template(wf, 'produce').container.args[0]).toContain('"parameterValues":{"seed":3,"count":{{workflow.parameters.count}}}');
   });
@@ -198,11 +214,16 @@ describe('Argo Workflows', () => {
       for (const task of template(wf, 'pipeline').dag.tasks) {
         const t = template(wf, task.template);
         const outputFile = path.join(root, `${task.name}.executor-output.json`);
+        // Argo: the DAG task's arguments (producers' ExecutorOutputs) become the template's input parameters.
+        const inputs = new Map<string, string>(
+          (task.arguments?.parameters ?? []).map((a: Json) => [a.name, a.value.replace(/^\{\{tasks\.([\w-]+)\.outputs\.parameters\.executor-output\}\}$/, (_: string, p: string) => JSON.stringify(outputs.get(p)))]),
+        );
+        expect([...inputs.keys()]).toEqual((t.inputs?.parameters ?? []).map((p: Json) => p.name));
         const filled = t.container.args[0]
           .replace(/\{\{workflow\.uid\}\}/g, 'run-1')
           .replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => ({ count: '50', factor: '3' })[name]!)
-          .replace(/\{\{=toJson\(jsonpath\(tasks\['([\w-]+)'\]\.outputs\.parameters\['executor-output'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.metadata'\)\)\}\}/g,
-            (_: string, producer: string, port: string) => JSON.stringify(outputs.get(producer)!.artifacts[port].artifacts[0].metadata))
+          .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.metadata'\)\)\}\}/g,
+            (_: string, input: string, port: string) => JSON.stringify(JSON.parse(inputs.get(input)!).artifacts[port].artifacts[0].metadata))
           .replace('/tmp/mlp/executor-output.json', outputFile);
         expect(filled).not.toContain('{{');
         await runStep(t.container.command[3], filled);
