@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../../core/errors';
 import { csvRecords } from '../../data/csv-records';
 import { queryRows, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
-import { castTextSql, textParsesAs, textParsesAsSql, type FeatureType } from '../../data/feature-types';
+import { castTextSql, DUCKDB_TYPE_OF, textParsesAs, textParsesAsSql, type FeatureType } from '../../data/feature-types';
 import type { TypedColumn } from '../../data/hash-split';
 import { badValueReason, type BadRow, type InputFile, type Reader } from './source';
 
@@ -28,6 +28,9 @@ export const readCsv: Reader = async (conn, all, opts) => {
   // Only schema types can reject a value: inferred ones were chosen so that every value parses.
   const checked = columns.filter((c) => c.name in opts.schema && c.type !== 'STRING');
   const rejectTables = new Map<InputFile[], number>();
+  // Inferred types hold for every value, so a plain cast is enough; schema types go through the strict check.
+  const typed = (c: TypedColumn) =>
+    c.name in opts.schema || c.type === 'STRING' ? castTextSql(c.type, cell(c.name)) : `CAST(${cell(c.name)} AS ${DUCKDB_TYPE_OF[c.type]})`;
 
   return {
     columns,
@@ -36,7 +39,7 @@ export const readCsv: Reader = async (conn, all, opts) => {
       rejectTables.set(files, id);
       const bad = checked.map((c) => `CASE WHEN ${cell(c.name)} IS NOT NULL AND NOT ${textParsesAsSql(c.type, cell(c.name))} THEN ${sqlString(`column "${c.name}"`)} END`);
       return (
-        `SELECT ${columns.map((c) => `${castTextSql(c.type, cell(c.name))} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
+        `SELECT ${columns.map((c) => `${typed(c)} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
         `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad ` +
         `FROM ${scan(files, `store_rejects=true, rejects_table='eg_csv_rejects_${id}', rejects_scan='eg_csv_scans_${id}'`)}`
       );
