@@ -15,6 +15,21 @@ import { parseParam } from '../options';
 /** Steps that run longer than this are stopped unless --step-timeout says otherwise (Airflow needs a value). */
 export const DEFAULT_STEP_TIMEOUT_SECONDS = 6 * 3600;
 
+/** Flags that mean something to some targets only; giving one to another target is a mistake worth saying. */
+const FLAG_TARGETS: Record<string, Target[]> = {
+  vertexJob: ['kfp'],
+  param: ['kfp'],
+  schedule: ['argo', 'airflow'],
+  deadline: ['argo', 'airflow'],
+  stepTimeout: ['argo', 'airflow'],
+  namespace: ['argo', 'airflow'],
+  serviceAccount: ['argo'],
+  cloudsqlInstance: ['argo'],
+  metadataUser: ['argo'],
+  metadataDatabase: ['argo'],
+  gkeCluster: ['airflow'],
+};
+
 interface CompileFlags {
   target: string;
   out?: string;
@@ -58,9 +73,16 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     .option('--metadata-user <user>', 'argo: IAM database user (the service account email without .gserviceaccount.com)')
     .option('--metadata-database <name>', 'argo: metadata database name', 'mlmd')
     .option('--gke-cluster <project/location/cluster>', 'airflow: the cluster GPU/TPU nodes run on (GKEStartPodOperator)')
-    .action(async (ref: string, flags: CompileFlags) => {
+    .action(async (ref: string, flags: CompileFlags, command: Command) => {
       const target = flags.target as Target;
       if (!TARGETS.includes(target)) throw new UserError(`--target must be one of ${TARGETS.join(', ')}, got "${flags.target}"`);
+      for (const [key, targets] of Object.entries(FLAG_TARGETS)) {
+        const option = command.options.find((o) => o.attributeName() === key)!;
+        if (command.getOptionValueSource(key) === 'cli' && !targets.includes(target)) {
+          throw new UserError(`${option.long} does not apply to --target ${target} (only to ${targets.join(', ')})`);
+        }
+      }
+      if (Object.keys(flags.param).length && !flags.vertexJob) throw new UserError('--param sets the parameter values of a --vertex-job request; pass --vertex-job too');
       const { pipeline } = loadPipeline(ref);
       const plan = compilePlan(pipeline, target);
       const text = render(target, plan, flags);

@@ -71,6 +71,10 @@ describe('mlp compile', () => {
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i'], '--cloudsql-instance needs --metadata-user (the IAM database user of the steps)'],
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'mlmd', '--metadata-user', 'u'], '--cloudsql-instance must be an instance connection name project:region:instance, got "mlmd"'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i', '--schedule', '@daily'], '--schedule does not apply to --target kfp (only to argo, airflow)'],
+    [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--metadata-database', 'x'], '--metadata-database does not apply to --target airflow (only to argo)'],
+    [['spine-demo', ...ARGO, '--gke-cluster', 'p/l/c'], '--gke-cluster does not apply to --target argo (only to airflow)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i', '--param', 'count=1'], '--param sets the parameter values of a --vertex-job request; pass --vertex-job too'],
     [['no-such-pipeline.ts', '--target', 'kfp', '--image', 'i'], 'pipeline file no-such-pipeline.ts not found (and it is not a bundled pipeline: spine-demo, data-validation)'],
   ])('refuses %j in one line', async (args, message) => {
     const { error } = await compileCli(...args);

@@ -173,6 +173,16 @@ describe('KFP v2 IR', () => {
     expect(t.b.triggerPolicy.condition).toBe("double(inputs.parameter_values['pipelinechannel--r']) < 1.0");
   });
 
+  test('an input wired to several outputs is refused (KFP has one producer per task input)', async () => {
+    const { Pipeline } = await import('../../../pipelines/dsl/pipeline');
+    const { ProduceNumbers, SummarizeNumbers } = await import('../../../runtime/components');
+    const p = new Pipeline({ name: 'fan-in' });
+    const a = p.add('a', ProduceNumbers);
+    const b = p.add('b', ProduceNumbers);
+    p.add('sum', SummarizeNumbers, { inputs: { numbers: [a.outputs.numbers, b.outputs.numbers] } });
+    expect(() => compile(p)).toThrow(new UserError('node sum: input "numbers" is wired to 2 outputs; the kfp compiler supports one per input'));
+  });
+
   test('TPU nodes and resolver nodes are refused, naming the node', () => {
     expect(() => compile(optionsPipeline())).toThrow(new UserError('node tpu-summary: TPU resources are not supported by the kfp compiler yet'));
     expect(() => compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp')).toThrow(
