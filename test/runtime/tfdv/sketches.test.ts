@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { distinctFromHashes, estimateDistinct, K, mergeDistinct } from '../../../runtime/tfdv/distinct-sketch';
 import { cellWidth, gridBucketCounts, gridQuantiles, GRID_CELLS, mergeGrids } from '../../../runtime/tfdv/grid-histogram';
 import { mergeMoments, NO_MOMENTS, stdDev, type Moments } from '../../../runtime/tfdv/moments';
-import { ALPHA, addToSketch, mergeSketches, sketchKey, sketchQuantiles, sqlKey, type QuantileSketch } from '../../../runtime/tfdv/quantile-sketch';
+import { ALPHA, addCount, mergeSketches, sketchKey, sketchQuantiles, sqlKey, type QuantileSketch } from '../../../runtime/tfdv/quantile-sketch';
 import { mergeValueCounts, truncateValueCounts, type ValueCounts } from '../../../runtime/tfdv/value-counts';
 import { sql } from './helpers';
 
@@ -26,8 +26,8 @@ it('reports quantiles within ALPHA relative error, and merging sketches equals o
       const a: QuantileSketch = new Map();
       const b: QuantileSketch = new Map();
       values.forEach((v, i) => {
-        addToSketch(whole, sketchKey(v), 1);
-        addToSketch(i < cut % (values.length + 1) ? a : b, sketchKey(v), 1);
+        addCount(whole, sketchKey(v), 1);
+        addCount(i < cut % (values.length + 1) ? a : b, sketchKey(v), 1);
       });
       expect(mergeSketches(a, b)).toEqual(whole);
       const sorted = [...values].sort((x, y) => x - y);
