@@ -44,6 +44,8 @@ export interface CompiledNode {
   component: AnyComponent;
   /** Input port → upstream outputs, in wiring order. */
   inputs: Record<string, { producer: string; port: string }[]>;
+  /** The component's parameters: types, defaults, descriptions. */
+  parameterInfo: Record<string, ParameterInfo>;
   /** Literal parameter values, as set on the node. */
   literals: Record<string, unknown>;
   /** Parameter name → pipeline parameter it takes its value from. */
@@ -109,6 +111,7 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
     id: node.id,
     component: node.component,
     inputs: Object.fromEntries([...node.inputs].map(([port, chs]) => [port, chs.map((ch) => ({ producer: ch.node.id, port: ch.port }))])),
+    parameterInfo: info,
     literals,
     params,
     upstream,

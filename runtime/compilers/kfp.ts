@@ -4,7 +4,7 @@
 // are KFP's own.
 
 import { UserError } from '../core/errors';
-import { componentCommand, parameterInfo, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { componentCommand, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions {
   image: string;
@@ -72,7 +72,7 @@ function parameterDefinitions(params: Record<string, ParameterInfo>): Json {
 }
 
 function componentSpec(node: CompiledNode, plan: CompiledPipeline): Json {
-  const params = parameterDefinitions(parameterInfo(node.component.parameters, `node ${node.id}`));
+  const params = parameterDefinitions(node.parameterInfo);
   // Condition inputs are declared like any other so the task's inputs match its component, as KFP does.
   for (const c of node.conditions) params[channel(c.param)] = { parameterType: plan.parameters[c.param].type };
   const inputArtifacts = Object.fromEntries(
