@@ -50,6 +50,8 @@ export interface FeatureAccumulator {
   minNumValues: number;
   maxNumValues: number;
   totNumValues: number;
+  /** List columns: examples per number of values (exact and mergeable; scalar columns always have 1). */
+  numValuesCounts?: Map<number, number>;
   /** Total weight of the examples where the feature is present (weighted statistics only). */
   weightedNonMissing?: number;
   numeric?: NumericAccumulator;
@@ -119,6 +121,7 @@ export function mergeFeatures(a: FeatureAccumulator, b: FeatureAccumulator): Fea
     minNumValues: Math.min(a.minNumValues, b.minNumValues),
     maxNumValues: Math.max(a.maxNumValues, b.maxNumValues),
     totNumValues: a.totNumValues + b.totNumValues,
+    numValuesCounts: a.numValuesCounts && b.numValuesCounts ? mergeSketches(a.numValuesCounts, b.numValuesCounts) : (a.numValuesCounts ?? b.numValuesCounts),
     weightedNonMissing: addOptional(a.weightedNonMissing, b.weightedNonMissing),
     numeric: a.numeric && b.numeric ? mergeNumeric(a.numeric, b.numeric) : (a.numeric ?? b.numeric),
     string: a.string && b.string ? mergeString(a.string, b.string) : (a.string ?? b.string),

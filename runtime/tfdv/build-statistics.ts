@@ -64,6 +64,21 @@ function standardHistogram(grid: GridHistogram | undefined, nan: number): Histog
   return { numNan: int64(nan), buckets, type: 'STANDARD' };
 }
 
+/** Quantiles of an exact value → count map (q-quantile = the value of rank q·(n−1)). */
+function countQuantiles(counts: Map<number, number>, fractions: number[]): number[] {
+  const sorted = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((t, [, c]) => t + c, 0);
+  return fractions.map((q) => {
+    const rank = q * (total - 1);
+    let seen = 0;
+    for (const [v, c] of sorted) {
+      seen += c;
+      if (seen > rank) return v;
+    }
+    return sorted[sorted.length - 1][0];
+  });
+}
+
 function commonStats(f: FeatureAccumulator, numExamples: number, weightedNumExamples: number | undefined): CommonStatistics {
   const present = f.nonMissing;
   const avg = present > 0 ? f.totNumValues / present : 0;
@@ -78,10 +93,9 @@ function commonStats(f: FeatureAccumulator, numExamples: number, weightedNumExam
     totNumValues: int64(f.totNumValues),
   };
   if (present > 0) {
-    // Only min/max/avg of the value counts are tracked, so the quantiles of the counts are exact only when
-    // every example has the same count (always, for scalar columns); otherwise they interpolate min..max.
+    // Scalar columns have exactly one value per present example; list columns carry exact length counts.
     const fractions = Array.from({ length: NUM_QUANTILES_BUCKETS + 1 }, (_, i) => i / NUM_QUANTILES_BUCKETS);
-    const bounds = fractions.map((q) => minNv + (maxNv - minNv) * q);
+    const bounds = f.numValuesCounts ? countQuantiles(f.numValuesCounts, fractions) : fractions.map(() => minNv);
     out.numValuesHistogram = {
       buckets: bounds.slice(0, -1).map((lo, i) => ({ lowValue: lo, highValue: bounds[i + 1], sampleCount: present / NUM_QUANTILES_BUCKETS })),
       type: 'QUANTILES',

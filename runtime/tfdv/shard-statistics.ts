@@ -104,7 +104,10 @@ export async function shardSummary(source: string, opts: ShardOptions = {}): Pro
       aggs.push(...parts.aggregates);
     }
   });
-  // The one-row scan and every per-column value query (strings, list elements) run concurrently.
+  // The one-row scan and every per-column query (strings, list elements and lengths) run concurrently.
+  const lengths = plans.map((plan) =>
+    plan.list ? query(`SELECT len(${sqlIdent(plan.name)}) AS l, count(*) AS c FROM ${source} WHERE ${sqlIdent(plan.name)} IS NOT NULL GROUP BY 1`) : undefined,
+  );
   const perColumn = plans.map((plan, i) => {
     const src = valuesSource(plan, source, w);
     if (plan.type === 'STRING') return stringStatistics(src.from, src.x, src.w);
@@ -130,6 +133,8 @@ export async function shardSummary(source: string, opts: ShardOptions = {}): Pro
       totNumValues: plan.list ? num(row[`${p}_totv`]) : nonMissing,
       weightedNonMissing: w ? num(row[`${p}_wnn`]) : undefined,
     };
+    const lengthRows = await lengths[i];
+    if (lengthRows) f.numValuesCounts = new Map(lengthRows.map((r) => [num(r.l), num(r.c)]));
     if (plan.type === 'STRING') f.string = values[i] as StringAccumulator;
     else f.numeric = numericFrom((values[i] as Row | undefined) ?? row, p, w !== undefined);
     features.set(plan.name, f);

@@ -138,6 +138,9 @@ describe('special values and column kinds', () => {
     expect(l.type).toBe('INT');
     expect(l.numStats!.commonStats).toMatchObject({ numNonMissing: '3', minNumValues: '0', maxNumValues: '2', totNumValues: '3' });
     expect(l.numStats!.max).toBe(3);
+    // Exact quantiles of the value counts 0, 1, 2 (one example each).
+    const counts = l.numStats!.commonStats.numValuesHistogram!.buckets;
+    expect([counts[0].lowValue, counts[4].highValue, counts[9].highValue]).toEqual([0, 1, 2]);
     const d = feature(stats, 'd');
     expect(d.type).toBe('INT');
     expect(d.numStats!.min).toBe(Date.UTC(2024, 0, 1) / 1000);

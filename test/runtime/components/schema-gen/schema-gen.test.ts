@@ -62,4 +62,6 @@ it('imports a curated schema file, and rejects a broken one with its problems', 
     'feature "y" refers to domain "nope", which the schema does not define',
   );
   await expect(run(ImportSchemaGen, {}, { schema: path.join(root, 'bad') }, { schema_file: path.join(root, 'absent.json') })).rejects.toThrow(/does not exist/);
+  fs.writeFileSync(badFile, '{ "feature": [');
+  await expect(run(ImportSchemaGen, {}, { schema: path.join(root, 'bad') }, { schema_file: badFile })).rejects.toThrow(/bad\.json is not valid JSON: /);
 });
