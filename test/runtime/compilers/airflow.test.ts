@@ -43,6 +43,20 @@ describe('Airflow DAG', () => {
     execFileSync('python3', ['-m', 'py_compile', ...files], { stdio: 'pipe' });
   });
 
+  test('node ids that are Python keywords and a description with quotes and backslashes still make a valid file', async () => {
+    const { Pipeline } = await import('../../../pipelines/dsl/pipeline');
+    const { ProduceNumbers, SummarizeNumbers } = await import('../../../runtime/components');
+    const description = String.raw`says """hi""" \ and \"`;
+    const p = new Pipeline({ name: 'odd', description });
+    const first = p.add('if', ProduceNumbers);
+    p.add('dag', SummarizeNumbers, { inputs: { numbers: first.outputs.numbers } });
+    const source = compile(p);
+    expect(source.split('\n')[0]).toBe(String.raw`"""odd: says \"\"\"hi\"\"\" \\ and \\"`);
+    const { dag, tasks } = load('odd', source);
+    expect(dag.description).toBe(description);
+    expect(tasks.map((t) => [t.kwargs.task_id, t.downstream])).toEqual([['if', ['dag']], ['dag', []]]);
+  });
+
   test('py_compile catches a broken file (the check is real)', () => {
     expect(() => execFileSync('python3', ['-m', 'py_compile', writeDag('broken', compile(spineDemo).replace('with DAG(', 'with DAG(('))], { stdio: 'pipe' })).toThrow();
   });

@@ -26,7 +26,7 @@ with DAG(
     },
     tags=["mlp"],
 ) as dag:
-    produce = KubernetesPodOperator(
+    produce_task = KubernetesPodOperator(
         task_id="produce",
         name="spine-demo-produce",
         namespace="composer-user-workloads",
@@ -43,7 +43,7 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
-    scale = KubernetesPodOperator(
+    scale_task = KubernetesPodOperator(
         task_id="scale",
         name="spine-demo-scale",
         namespace="composer-user-workloads",
@@ -63,7 +63,7 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
-    summarize_raw = KubernetesPodOperator(
+    summarize_raw_task = KubernetesPodOperator(
         task_id="summarize-raw",
         name="spine-demo-summarize-raw",
         namespace="composer-user-workloads",
@@ -80,7 +80,7 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
-    summarize_scaled = KubernetesPodOperator(
+    summarize_scaled_task = KubernetesPodOperator(
         task_id="summarize-scaled",
         name="spine-demo-summarize-scaled",
         namespace="composer-user-workloads",
@@ -97,6 +97,6 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
-    produce >> scale
-    produce >> summarize_raw
-    scale >> summarize_scaled
+    produce_task >> scale_task
+    produce_task >> summarize_raw_task
+    scale_task >> summarize_scaled_task
