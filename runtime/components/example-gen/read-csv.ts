@@ -105,17 +105,26 @@ async function inferTypes(
   cell: (name: string) => string,
 ): Promise<TypedColumn[]> {
   const open = names.filter((n) => !(n in schema));
+  // Which types each column can still have after reading `sql` (a test is dropped once a value fails it), and
+  // whether it has any value at all (bool_and over no values is NULL, not false).
+  const narrow = async (sql: string, candidates: Map<string, FeatureType[]>) => {
+    const tested = [...candidates].flatMap(([n, types]) => types.filter((t) => t !== 'STRING').map((t) => ({ n, t })));
+    const aggregates = [
+      ...open.map((n, i) => `count(${cell(n)}) > 0 AS p${i}`),
+      ...tested.map(({ n, t }, i) => `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql(t, cell(n))}) AS t${i}`),
+    ];
+    const [r] = await queryRows(conn, `SELECT ${aggregates.join(', ')} FROM ${sql}`);
+    const failed = new Set(tested.filter((_, i) => r[`t${i}`] === false).map(({ n, t }) => `${n}\n${t}`));
+    const types = new Map([...candidates].map(([n, ts]) => [n, ts.filter((t) => !failed.has(`${n}\n${t}`))]));
+    return { types, present: (n: string) => r[`p${open.indexOf(n)}`] === true };
+  };
   const found: Record<string, FeatureType> = {};
   if (open.length) {
-    const aggregates = open.flatMap((n, i) => [
-      `count(${cell(n)}) AS n${i}`,
-      `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql('INT', cell(n))}) AS i${i}`,
-      `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql('FLOAT', cell(n))}) AS f${i}`,
-    ]);
-    const [r] = await queryRows(conn, `SELECT ${aggregates.join(', ')} FROM ${scanSql}`);
-    open.forEach((n, i) => {
-      found[n] = Number(r[`n${i}`]) === 0 ? 'STRING' : r[`i${i}`] ? 'INT' : r[`f${i}`] ? 'FLOAT' : 'STRING';
-    });
+    const all = new Map(open.map((n): [string, FeatureType[]] => [n, ['INT', 'FLOAT', 'STRING']]));
+    // A sample usually shows which columns hold text, so the full pass only tests the columns that may be numbers.
+    const sampled = await narrow(`(SELECT * FROM ${scanSql} LIMIT 10000)`, all);
+    const full = await narrow(scanSql, sampled.types);
+    for (const n of open) found[n] = full.present(n) ? full.types.get(n)![0] : 'STRING';
   }
   return names.map((name) => ({ name, type: schema[name] ?? found[name] }));
 }
