@@ -99,7 +99,7 @@ const gate = (node: CompiledNode) => `${pyName(node.id)}_when`;
 function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke?: { project: string; location: string; cluster: string }): string[] {
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
     runId: '{{ run_id }}',
-    param: (name) => ({ text: `{{ params.${name} | tojson }}`, quoted: false }),
+    param: (name) => `{{ params.${name} | tojson }}`,
     upstreamMetadata: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson }}`,
     // KubernetesPodOperator's do_xcom_push returns this file as the task's XCom.
     outputFile: '/airflow/xcom/return.json',

@@ -104,7 +104,8 @@ function argoWhen(c: ParamCondition): string {
 function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): Json {
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
     runId: RUN_ID,
-    param: (name, info) => ({ text: `{{workflow.parameters.${name}}}`, quoted: info.type === 'STRING' }),
+    // Strings go through toJson so quotes and backslashes in a value cannot break the JSON; other types are JSON text already.
+    param: (name, info) => (info.type === 'STRING' ? `{{=toJson(workflow.parameters['${name}'])}}` : `{{workflow.parameters.${name}}}`),
     upstreamMetadata: (producer, port) =>
       `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
     outputFile: EXECUTOR_OUTPUT_FILE,

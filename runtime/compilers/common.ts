@@ -175,8 +175,8 @@ function artifactUri(root: string, pipeline: string, node: string, port: string,
   return `${root.replace(/\/+$/, '')}/${pipeline}/${node}/${port}/${runId}`;
 }
 
-/** How a target spells a pipeline parameter inside the ExecutorInput JSON, given whether it is a string. */
-export type ParamPlaceholder = (name: string, info: ParameterInfo) => { text: string; quoted: boolean };
+/** How a target spells a pipeline parameter inside the ExecutorInput JSON: text that expands to the value as JSON. */
+export type ParamPlaceholder = (name: string, info: ParameterInfo) => string;
 
 export interface StepPlaceholders {
   /** The run id in artifact URIs. */
@@ -205,8 +205,7 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
   };
   const parameterValues: Record<string, unknown> = { ...node.literals };
   for (const [name, param] of Object.entries(node.params)) {
-    const { text, quoted } = ph.param(param, plan.parameters[param]);
-    parameterValues[name] = mark(quoted ? JSON.stringify(text) : text);
+    parameterValues[name] = mark(ph.param(param, plan.parameters[param]));
   }
   const input: ExecutorInput = {
     inputs: {

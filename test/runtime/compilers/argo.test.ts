@@ -140,6 +140,14 @@ describe('Argo Workflows', () => {
     expect(template(wf, 'produce').retryStrategy).toBeUndefined();
   });
 
+  test('string parameters are spliced through toJson, other types as JSON text', () => {
+    const wf = compile(dataValidationWithoutResolver());
+    expect(template(wf, 'example-gen').container.args[0]).toContain(
+      `"parameterValues":{"input_splits":[{"name":"single_split","pattern":"span-{SPAN}/*"}],"input_base":{{=toJson(workflow.parameters['input_base'])}}}`,
+    );
+    expect(wf.spec.arguments.parameters).toEqual([{ name: 'input_base' }, { name: 'schema_file' }]);
+  });
+
   test('GPU and TPU placement, conditions as `when`, propagated to dependents', () => {
     const wf = compile(optionsPipeline());
     const gpu = template(wf, 'gpu-scale');
