@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadPipeline } from '../../../pipelines';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/launcher';
-import { compilePlan, TARGETS, type Target } from '../../compilers/common';
+import { compilePlan, TARGETS, type CompiledPipeline, type Target } from '../../compilers/common';
 import { compileArgo } from '../../compilers/argo';
 import { compileKfp, vertexPipelineJob } from '../../compilers/kfp';
 import { compileAirflow } from '../../compilers/airflow';
@@ -91,7 +91,7 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     });
 }
 
-function render(target: Target, plan: ReturnType<typeof compilePlan>, flags: CompileFlags): string {
+function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): string {
   const deadlineSeconds = seconds('--deadline', flags.deadline);
   const stepTimeoutSeconds = seconds('--step-timeout', flags.stepTimeout);
   if (target === 'kfp') {
