@@ -121,10 +121,29 @@ async function inferTypes(
   const found: Record<string, FeatureType> = {};
   if (open.length) {
     const all = new Map(open.map((n): [string, FeatureType[]] => [n, ['INT', 'FLOAT', 'STRING']]));
-    // A sample usually shows which columns hold text, so the full pass only tests the columns that may be numbers.
-    const sampled = await narrow(`(SELECT * FROM ${scanSql} LIMIT 10000)`, all);
-    const full = await narrow(scanSql, sampled.types);
-    for (const n of open) found[n] = full.present(n) ? full.types.get(n)![0] : 'STRING';
+    // A sample shows which columns hold text and which fractions, so a full pass tests only each column's most
+    // specific remaining type; another pass follows only for columns where that test failed after the sample.
+    const pending = (await narrow(`(SELECT * FROM ${scanSql} LIMIT 10000)`, all)).types;
+    let present: ((n: string) => boolean) | undefined;
+    for (;;) {
+      for (const [n, ts] of pending) {
+        if (ts[0] !== 'STRING') continue;
+        found[n] = 'STRING';
+        pending.delete(n);
+      }
+      if (pending.size === 0 && present) break;
+      const pass = await narrow(scanSql, new Map([...pending].map(([n, ts]) => [n, [ts[0]]])));
+      present ??= pass.present;
+      for (const [n, ts] of pending) {
+        if (pass.types.get(n)!.length === 0) {
+          pending.set(n, ts.slice(1));
+          continue;
+        }
+        found[n] = ts[0];
+        pending.delete(n);
+      }
+    }
+    for (const n of open) if (!present!(n)) found[n] = 'STRING';
   }
   return names.map((name) => ({ name, type: schema[name] ?? found[name] }));
 }

@@ -1,10 +1,12 @@
 // The INT / FLOAT text rules exist twice, as DuckDB SQL (which filters rows) and as JS (which finds their line
-// numbers); they must accept exactly the same strings, and an accepted string must convert.
+// numbers); they must accept exactly the same strings, and an accepted string must convert. CSV type inference
+// applies them to every value of a column.
 
 import fc from 'fast-check';
+import * as path from 'path';
 import { sqlString } from '../../../../runtime/data/duckdb';
 import { castTextSql, textParsesAs, textParsesAsSql } from '../../../../runtime/data/feature-types';
-import { query } from './helpers';
+import { query, runGen, useTempDir, write } from './helpers';
 
 const TRICKY = ['1', '-0', '+7', '1.5', '1.', '.5', '1e3', '1E-3', '-1.5e+10', 'nan', 'NaN', '-inf', 'Infinity', 'inf', '1e400',
   '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809', ' 1', '1 ', '0x1F', '1_000', '', '.', 'e5', '--1', '١'];
@@ -27,4 +29,26 @@ test('SQL and JS agree on which strings are INT and FLOAT, and accepted strings 
   // The rules are strict: DuckDB's own casts would take '1.5' as INT 2 and ' 1' as 1.
   expect(['1.5', ' 1', '0x1F', '9223372036854775808'].map((v) => textParsesAs('INT', v))).toEqual([false, false, false, false]);
   expect(['1.', '.5', '-inf', 'NaN', '1e400'].every((v) => textParsesAs('FLOAT', v))).toBe(true);
+});
+
+describe('CSV type inference over the whole file, not a sample', () => {
+  const tmp = useTempDir('mlp-eg-types-');
+
+  test('a fraction or a word after the first 10,000 rows still decides the type; an empty column is STRING', async () => {
+    const lines = ['late_fraction,late_word,empty,fraction,int'];
+    for (let i = 0; i < 10_050; i++) {
+      lines.push(`${i === 10_020 ? '2.5' : i},${i === 10_030 ? 'n/a' : i},,${i / 2},${-i}`);
+    }
+    write(path.join(tmp.dir, 'in', 'd.csv'), lines.join('\n') + '\n');
+    const { out, props } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), output_splits: [{ name: 'all', buckets: 1 }] });
+    expect(props.row_count).toBe(10_050);
+    const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(`${out}/Split-all/*.parquet`)}))`);
+    expect(types).toEqual([
+      { column_name: 'late_fraction', column_type: 'DOUBLE' },
+      { column_name: 'late_word', column_type: 'VARCHAR' },
+      { column_name: 'empty', column_type: 'VARCHAR' },
+      { column_name: 'fraction', column_type: 'DOUBLE' },
+      { column_name: 'int', column_type: 'BIGINT' },
+    ]);
+  });
 });
