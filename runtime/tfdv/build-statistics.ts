@@ -34,7 +34,10 @@ const int64 = (n: number): string => String(Math.round(n));
  * integers are integers), and when a grid cell is at most 1 wide it holds one integer and is exact.
  */
 export function quantiles(sketch: QuantileSketch, grid: GridHistogram | undefined, fractions: number[], min: number, max: number, integral: boolean): number[] {
-  if (grid && (sketch.size === 0 || (integral && cellWidth(grid) <= 1))) return gridQuantiles(grid, fractions, integral);
+  // The logarithmic sketch is left out where the grid is exact (and may cover only some shards' values
+  // when a column's type differed between files): then the grid alone answers.
+  const partial = grid && [...sketch.values()].reduce((t, c) => t + c, 0) !== [...grid.cells.values()].reduce((t, c) => t + c, 0);
+  if (grid && (partial || (integral && cellWidth(grid) <= 1))) return gridQuantiles(grid, fractions, integral);
   const fromSketch = sketchQuantiles(sketch, fractions, min, max);
   const fromGrid = grid ? gridQuantiles(grid, fractions, integral) : fromSketch;
   const gridError = grid ? cellWidth(grid) : Infinity;

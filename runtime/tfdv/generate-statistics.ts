@@ -1,13 +1,14 @@
 // Statistics of one split of an Examples artifact: its Parquet part files are grouped into shards, each
 // shard is summarized by DuckDB (shards and their statements run concurrently on their own connections,
-// and DuckDB spreads each scan over its worker threads), the summaries are merged, and a second pass fills
-// every shard's sketches on the split-wide numeric ranges before those are merged too.
+// and DuckDB spreads each scan over its worker threads) while the shard's numeric sketches are filled on
+// the split-wide ranges the Parquet statistics give, and the shards' accumulators are merged.
 
 import * as os from 'os';
 import { mergeDatasets, type DatasetAccumulator } from './accumulators';
 import { buildDatasetStatistics } from './build-statistics';
 import { parquetSource } from './column-plans';
-import { shardSketches, shardSummary, type GridRanges, type ShardOptions } from './shard-statistics';
+import { parquetRanges } from './parquet-ranges';
+import { shardSketches, shardSummary, type ColumnSketches, type GridRanges, type ShardOptions } from './shard-statistics';
 import type { DatasetFeatureStatistics } from './statistics-proto';
 
 export interface GenerateOptions extends ShardOptions {
@@ -30,11 +31,40 @@ export function gridRanges(acc: DatasetAccumulator): GridRanges {
   return ranges;
 }
 
-/** Computes every shard's accumulator and merges them (exported for tests comparing shards with one pass). */
+function sameRange(a: { min: number; max: number } | undefined, b: { min: number; max: number }): boolean {
+  return a !== undefined && a.min === b.min && a.max === b.max;
+}
+
+/** Puts a shard's sketches into its accumulator. */
+function attachSketches(acc: DatasetAccumulator, sketches: Map<string, ColumnSketches>): void {
+  for (const [name, s] of sketches) {
+    const numeric = acc.features.get(name)?.numeric;
+    if (!numeric) continue;
+    numeric.sketch = s.sketch;
+    numeric.grid = s.grid;
+    if (numeric.weighted && s.weighted) Object.assign(numeric.weighted, s.weighted);
+  }
+}
+
+/**
+ * Computes every shard's accumulator and merges them (exported for tests comparing shards with one pass).
+ * The grid range of each numeric column is guessed from Parquet statistics so the sketch scans run
+ * alongside the summary scans; a column whose exact range (from the summaries) differs is rescanned.
+ */
 export async function accumulateShards(shards: string[][], opts: ShardOptions = {}): Promise<DatasetAccumulator> {
-  const summaries = await Promise.all(shards.map((files) => shardSummary(parquetSource(files), opts)));
-  const ranges = gridRanges(summaries.reduce(mergeDatasets));
-  await Promise.all(shards.map((files, i) => shardSketches(parquetSource(files), summaries[i], ranges, opts)));
+  const sources = shards.map(parquetSource);
+  const guessed = await parquetRanges(shards.flat(), parquetSource(shards.flat()));
+  const [summaries, early] = await Promise.all([
+    Promise.all(sources.map((source) => shardSummary(source, opts))),
+    Promise.all(sources.map((source) => shardSketches(source, guessed, opts))),
+  ]);
+  const exact = gridRanges(summaries.reduce(mergeDatasets));
+  const redo: GridRanges = new Map([...exact].filter(([name, range]) => !sameRange(guessed.get(name), range)));
+  const late = redo.size > 0 ? await Promise.all(sources.map((source) => shardSketches(source, redo, opts))) : [];
+  summaries.forEach((summary, i) => {
+    attachSketches(summary, new Map([...early[i]].filter(([name]) => !redo.has(name) && exact.has(name))));
+    if (late[i]) attachSketches(summary, late[i]);
+  });
   return summaries.reduce(mergeDatasets);
 }
 

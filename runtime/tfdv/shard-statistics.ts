@@ -1,8 +1,9 @@
-// Computes one shard's statistics inside DuckDB, in two passes over the shard's files:
+// Computes one shard's statistics inside DuckDB, in two kinds of statements over the shard's files:
 //  1. summary: one scan for counts, moments, min/max and NaN/inf/zero counts of every column, plus one
 //     GROUP BY per string column (string-values.ts), all running concurrently;
 //  2. sketches: one GROUPING SETS scan filling, for every numeric column, the logarithmic quantile sketch
-//     and the grid histogram over the split-wide [min, max] found by pass 1 (so shards' grids line up).
+//     and the grid histogram over the split-wide finite [min, max] (the same in every shard, so grids
+//     line up); generate-statistics.ts decides where that range comes from.
 // Pushing the aggregates into DuckDB's vectorized engine is what keeps StatisticsGen near DuckDB's own
 // SUMMARIZE speed, and every result stays mergeable across shards. List columns are unnested (column-plans.ts).
 
@@ -10,9 +11,9 @@ import { sqlIdent } from '../data/duckdb';
 import type { DatasetAccumulator, FeatureAccumulator, NumericAccumulator, StringAccumulator } from './accumulators';
 import { planColumns, valuesSource, type ColumnPlan } from './column-plans';
 import { num, one, query, type Row } from './duckdb-statements';
-import { GRID_CELLS, sqlCell } from './grid-histogram';
+import { GRID_CELLS, sqlCell, type GridHistogram } from './grid-histogram';
 import { NO_MOMENTS } from './moments';
-import { addCount, sqlKey } from './quantile-sketch';
+import { addCount, sqlKey, type QuantileSketch } from './quantile-sketch';
 import { stringStatistics } from './string-values';
 
 export interface ShardOptions {
@@ -86,7 +87,7 @@ function numericFrom(row: Row, p: string, weighted: boolean): NumericAccumulator
   return acc;
 }
 
-/** Pass 1 of a shard: everything except the numeric sketches. */
+/** The summary scan of a shard: everything except the numeric sketches. */
 export async function shardSummary(source: string, opts: ShardOptions = {}): Promise<DatasetAccumulator> {
   const plans = await planColumns(source);
   const w = weightExpr(plans, opts.weightFeature);
@@ -159,19 +160,27 @@ function pairKey(plan: ColumnPlan, x: string, range: { min: number; max: number 
   return `CASE WHEN isfinite(${x}) THEN CAST(${sqlCell(x, range.min, range.max)} AS BIGINT) * ${PAIR_SHIFT} + ${gridOnly ? 0 : `(${sqlKey(x)} + ${SKETCH_BIAS})`} END`;
 }
 
+/** A numeric column's quantile sketch and grid histogram in one shard (and their weighted forms). */
+export interface ColumnSketches {
+  sketch: QuantileSketch;
+  grid: GridHistogram;
+  weighted?: { sketch: QuantileSketch; grid: GridHistogram };
+}
+
 /**
- * Pass 2 of a shard: fills `acc`'s numeric features' quantile sketches and grid histograms (and weighted
- * ones) from one GROUPING SETS scan over the scalar columns, and one grouped scan per list column.
+ * The sketch scan of a shard: quantile sketches and grid histograms (and weighted ones) of the numeric
+ * columns named in `ranges`, from one GROUPING SETS scan over the scalar columns and one grouped scan per
+ * list column.
  */
-export async function shardSketches(source: string, acc: DatasetAccumulator, ranges: GridRanges, opts: ShardOptions = {}): Promise<void> {
+export async function shardSketches(source: string, ranges: GridRanges, opts: ShardOptions = {}): Promise<Map<string, ColumnSketches>> {
   const all = await planColumns(source);
   const w = weightExpr(all, opts.weightFeature);
-  const plans = all.filter((p) => p.type !== 'STRING' && (acc.features.get(p.name)?.numeric?.moments.n ?? 0) > 0);
+  const plans = all.filter((p) => p.type !== 'STRING' && ranges.has(p.name));
+  const out = new Map<string, ColumnSketches>();
 
   // In a GROUPING SETS result a row belongs to the one set whose key is non-NULL; rows whose keys are all
-  // NULL group the non-finite values, which pass 1 already counted.
+  // NULL group the non-finite values, which the summary scan counts.
   const fill = (plan: ColumnPlan, rows: Row[], key: string) => {
-    const numeric = acc.features.get(plan.name)!.numeric!;
     const range = ranges.get(plan.name)!;
     const sketch = new Map<number, number>();
     const cells = new Map<number, number>();
@@ -188,29 +197,32 @@ export async function shardSketches(source: string, acc: DatasetAccumulator, ran
       addCount(sketch, sketchPart - SKETCH_BIAS, num(r.c));
       if (w) addCount(wSketch, sketchPart - SKETCH_BIAS, num(r.w));
     }
-    numeric.sketch = sketch;
-    numeric.grid = { ...range, cells };
-    if (w && numeric.weighted) {
-      numeric.weighted.sketch = wSketch;
-      numeric.weighted.grid = { ...range, cells: wCells };
-    }
+    out.set(plan.name, {
+      sketch,
+      grid: { ...range, cells },
+      ...(w ? { weighted: { sketch: wSketch, grid: { ...range, cells: wCells } } } : {}),
+    });
   };
   const measures = `count(*) AS c${w ? ', sum(_w) AS w' : ''}`;
 
   const scalars = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.list);
-  if (scalars.length > 0) {
-    const keys = scalars.map(({ p, i }) => `${pairKey(p, p.value(sqlIdent(p.name)), ranges.get(p.name)!)} AS k${i}`);
-    const names = scalars.map(({ i }) => `k${i}`);
-    const rows = await query(
-      `SELECT ${names.join(', ')}, ${measures} FROM (SELECT ${keys.join(', ')}${w ? `, ${w} AS _w` : ''} FROM ${source})
-       GROUP BY GROUPING SETS (${names.map((n) => `(${n})`).join(', ')})`,
-    );
-    for (const { p, i } of scalars) fill(p, rows, `k${i}`);
-  }
-  for (const [i, p] of plans.entries()) {
-    if (!p.list) continue;
-    const src = valuesSource(p, source, w);
-    const rows = await query(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(p, src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`);
-    fill(p, rows, `k${i}`);
-  }
+  const lists = plans.map((p, i) => ({ p, i })).filter(({ p }) => p.list);
+  await Promise.all([
+    (async () => {
+      if (scalars.length === 0) return;
+      const keys = scalars.map(({ p, i }) => `${pairKey(p, p.value(sqlIdent(p.name)), ranges.get(p.name)!)} AS k${i}`);
+      const names = scalars.map(({ i }) => `k${i}`);
+      const rows = await query(
+        `SELECT ${names.join(', ')}, ${measures} FROM (SELECT ${keys.join(', ')}${w ? `, ${w} AS _w` : ''} FROM ${source})
+         GROUP BY GROUPING SETS (${names.map((n) => `(${n})`).join(', ')})`,
+      );
+      for (const { p, i } of scalars) fill(p, rows, `k${i}`);
+    })(),
+    ...lists.map(async ({ p, i }) => {
+      const src = valuesSource(p, source, w);
+      const rows = await query(`SELECT k${i}, ${measures} FROM (SELECT ${pairKey(p, src.x, ranges.get(p.name)!)} AS k${i}${src.w ? `, ${src.w} AS _w` : ''} FROM ${src.from}) GROUP BY 1`);
+      fill(p, rows, `k${i}`);
+    }),
+  ]);
+  return out;
 }

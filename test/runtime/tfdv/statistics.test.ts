@@ -10,6 +10,8 @@ import { ALPHA } from '../../../runtime/tfdv/quantile-sketch';
 import { buildDatasetStatistics } from '../../../runtime/tfdv/build-statistics';
 import { accumulateShards, generateStatistics } from '../../../runtime/tfdv/generate-statistics';
 import { GRID_CELLS } from '../../../runtime/tfdv/grid-histogram';
+import { parquetSource } from '../../../runtime/tfdv/column-plans';
+import { parquetRanges } from '../../../runtime/tfdv/parquet-ranges';
 import { FLIGHTS, PENGUINS, feature, sql, writeParquet } from './helpers';
 
 let dir: string;
@@ -92,6 +94,10 @@ describe('shards merged == one pass', () => {
         expect(many.string!.distinct).toEqual(one.string!.distinct);
       }
     }
+    // The grid ranges came from the Parquet row-group statistics and matched the exact ranges.
+    const guessed = await parquetRanges(files, parquetSource(files));
+    expect([...guessed.keys()].sort()).toEqual(['date', 'delay', 'distance']);
+    for (const [name, range] of guessed) expect(range).toEqual({ min: single.features.get(name)!.numeric!.finiteMin, max: single.features.get(name)!.numeric!.finiteMax });
     const a = buildDatasetStatistics('x', sharded);
     const b = buildDatasetStatistics('x', single);
     expect(feature(a, 'delay').numStats!.histograms).toEqual(feature(b, 'delay').numStats!.histograms);
@@ -141,6 +147,9 @@ describe('special values and column kinds', () => {
     // Exact quantiles of the value counts 0, 1, 2 (one example each).
     const counts = l.numStats!.commonStats.numValuesHistogram!.buckets;
     expect([counts[0].lowValue, counts[4].highValue, counts[9].highValue]).toEqual([0, 1, 2]);
+    // Infinity leaves the Parquet statistics without a max: the range then comes from the summary scan.
+    expect([...(await parquetRanges([file], parquetSource([file]))).keys()].sort()).toEqual(['d']);
+    expect(x.histograms[0].buckets.map((b) => b.sampleCount)).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     const d = feature(stats, 'd');
     expect(d.type).toBe('INT');
     expect(d.numStats!.min).toBe(Date.UTC(2024, 0, 1) / 1000);
