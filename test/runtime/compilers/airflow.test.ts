@@ -9,7 +9,8 @@ import * as path from 'path';
 import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
 import { compileAirflow, py, type AirflowOptions } from '../../../runtime/compilers/airflow';
 import { compilePlan } from '../../../runtime/compilers/common';
-import type { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { ProduceNumbers, SummarizeNumbers } from '../../../runtime/components';
 import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -17,52 +18,70 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const BASE: AirflowOptions = { image: 'img:1', pipelineRoot: 'gs://b/root', stepTimeoutSeconds: 1800 };
 const compile = (p: Pipeline, opts: Partial<AirflowOptions> = {}): string => compileAirflow(compilePlan(p, 'airflow'), { ...BASE, ...opts });
 
+const ODD_DESCRIPTION = String.raw`says """hi""" \ and \"`;
+
+/** Node ids that are Python keywords or names the file defines, and a description full of quotes and backslashes. */
+function oddPipeline(): Pipeline {
+  const p = new Pipeline({ name: 'odd', description: ODD_DESCRIPTION });
+  const first = p.add('if', ProduceNumbers);
+  p.add('dag', SummarizeNumbers, { inputs: { numbers: first.outputs.numbers } });
+  return p;
+}
+
 let dir: string;
-beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-airflow-'))));
+/** Each compiled file by name, and what it builds (from one run of airflow_stub.py over all of them). */
+const files = new Map<string, { file: string; source: string; built: { dag: Json; tasks: Json[] } }>();
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-airflow-'));
+  const sources: Record<string, string> = {
+    spine_demo: compile(spineDemo, { schedule: '0 3 * * *', deadlineSeconds: 7200 }),
+    data_validation: compile(dataValidationWithoutResolver(), { schedule: '@daily' }),
+    options: compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' }),
+    options_false: compile(optionsPipeline(), { gkeCluster: 'p/l/c' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")'),
+    odd: compile(oddPipeline()),
+    spine_demo_local: compile(spineDemo, { pipelineRoot: path.join(dir, 'root') }),
+  };
+  const written = Object.entries(sources).map(([name, source]) => {
+    const file = path.join(dir, `${name}.py`);
+    fs.writeFileSync(file, source);
+    return { name, file, source };
+  });
+  const built = JSON.parse(execFileSync('python3', [path.join(__dirname, 'airflow_stub.py'), ...written.map((w) => w.file)], { encoding: 'utf8' }));
+  written.forEach((w, i) => files.set(w.name, { file: w.file, source: w.source, built: built[i] }));
+});
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function writeDag(name: string, source: string): string {
-  const file = path.join(dir, `${name}.py`);
-  fs.writeFileSync(file, source);
+function writeBroken(): string {
+  const file = path.join(dir, 'broken.py');
+  fs.writeFileSync(file, files.get('spine_demo')!.source.replace('with DAG(', 'with DAG(('));
   return file;
 }
 
-/** What the DAG file builds, from running it against the stand-in modules. */
-function load(name: string, source: string): { dag: Json; tasks: Json[]; task: (id: string) => Json } {
-  const out = JSON.parse(execFileSync('python3', [path.join(__dirname, 'airflow_stub.py'), writeDag(name, source)], { encoding: 'utf8' }));
-  return { ...out, task: (id: string) => out.tasks.find((t: Json) => t.kwargs.task_id === id) };
+/** What a compiled file builds when executed against the stand-in modules. */
+function load(name: string): { dag: Json; tasks: Json[]; task: (id: string) => Json } {
+  const { built } = files.get(name)!;
+  return { ...built, task: (id: string) => built.tasks.find((t: Json) => t.kwargs.task_id === id)! };
 }
 
 describe('Airflow DAG', () => {
-  test('spine-demo, data-validation (without its resolver) and the options pipeline pass python3 -m py_compile', () => {
-    const files = [
-      writeDag('compile_spine_demo', compile(spineDemo)),
-      writeDag('compile_data_validation', compile(dataValidationWithoutResolver(), { schedule: '@daily', deadlineSeconds: 7200 })),
-      writeDag('compile_options', compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' })),
-    ];
-    execFileSync('python3', ['-m', 'py_compile', ...files], { stdio: 'pipe' });
+  test('every compiled file passes python3 -m py_compile', () => {
+    execFileSync('python3', ['-m', 'py_compile', ...[...files.values()].map((f) => f.file)], { stdio: 'pipe' });
   });
 
-  test('node ids that are Python keywords and a description with quotes and backslashes still make a valid file', async () => {
-    const { Pipeline } = await import('../../../pipelines/dsl/pipeline');
-    const { ProduceNumbers, SummarizeNumbers } = await import('../../../runtime/components');
-    const description = String.raw`says """hi""" \ and \"`;
-    const p = new Pipeline({ name: 'odd', description });
-    const first = p.add('if', ProduceNumbers);
-    p.add('dag', SummarizeNumbers, { inputs: { numbers: first.outputs.numbers } });
-    const source = compile(p);
-    expect(source.split('\n')[0]).toBe(String.raw`"""odd: says \"\"\"hi\"\"\" \\ and \\"`);
-    const { dag, tasks } = load('odd', source);
-    expect(dag.description).toBe(description);
+  test('node ids that are Python keywords and a description with quotes and backslashes still make a valid file', () => {
+    expect(files.get('odd')!.source.split('\n')[0]).toBe(String.raw`"""odd: says \"\"\"hi\"\"\" \\ and \\"`);
+    const { dag, tasks } = load('odd');
+    expect(dag.description).toBe(ODD_DESCRIPTION);
     expect(tasks.map((t) => [t.kwargs.task_id, t.downstream])).toEqual([['if', ['dag']], ['dag', []]]);
   });
 
   test('py_compile catches a broken file (the check is real)', () => {
-    expect(() => execFileSync('python3', ['-m', 'py_compile', writeDag('broken', compile(spineDemo).replace('with DAG(', 'with DAG(('))], { stdio: 'pipe' })).toThrow();
+    expect(() => execFileSync('python3', ['-m', 'py_compile', writeBroken()], { stdio: 'pipe' })).toThrow();
   });
 
   test('spine-demo: DAG arguments, one pod per node on Composer, retries, timeouts, dependencies', () => {
-    const { dag, tasks, task } = load('spine_demo_run', compile(spineDemo, { schedule: '0 3 * * *', deadlineSeconds: 7200 }));
+    const { dag, tasks, task } = load('spine_demo');
     expect(dag).toEqual({
       dag_id: 'spine-demo',
       description: 'Produces numbers, scales them and summarizes both series.',
@@ -111,7 +130,7 @@ describe('Airflow DAG', () => {
   });
 
   test('GPU/TPU nodes on the GKE cluster, conditions as short-circuit gates', () => {
-    const { tasks, task } = load('options_run', compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' }));
+    const { tasks, task } = load('options');
     expect(tasks.map((t) => [t.class, t.kwargs.task_id, t.downstream])).toEqual([
       ['KubernetesPodOperator', 'produce', ['gpu-scale-when']],
       ['ShortCircuitOperator', 'gpu-scale-when', ['gpu-scale']],
@@ -143,8 +162,8 @@ describe('Airflow DAG', () => {
   });
 
   test('a gate decides from the params: false train skips the GPU node', () => {
-    const source = compile(optionsPipeline(), { gkeCluster: 'p/l/c' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")');
-    expect(load('options_false', source).task('gpu-scale-when').decision_with_defaults).toBe(false);
+    expect(files.get('options_false')!.source).toContain('"train": Param(False, type="boolean"),');
+    expect(load('options_false').task('gpu-scale-when').decision_with_defaults).toBe(false);
   });
 
   test('GPU nodes without --gke-cluster are refused', () => {
@@ -157,7 +176,7 @@ describe('Airflow DAG', () => {
 
   test('the compiled spine-demo pods run with the real launcher once Jinja has rendered them', async () => {
     const root = path.join(dir, 'root');
-    const { tasks } = load('spine_demo_local', compile(spineDemo, { pipelineRoot: root }));
+    const { tasks } = load('spine_demo_local');
     const xcom = new Map<string, Json>();
     for (const t of tasks) {
       const outputFile = path.join(dir, `${t.kwargs.task_id}.return.json`);

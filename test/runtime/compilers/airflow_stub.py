@@ -1,7 +1,7 @@
-# Executes a compiled Airflow DAG file against stand-ins for the Airflow, Kubernetes and pendulum modules it
-# imports (none is installed here) and prints what it built as JSON: the DAG's arguments, each operator's class
-# and keyword arguments, its downstream tasks, and what each ShortCircuitOperator decides with the default params.
-# Usage: python3 airflow_stub.py DAG_FILE
+# Executes compiled Airflow DAG files against stand-ins for the Airflow, Kubernetes and pendulum modules they
+# import (none is installed here) and prints what each built, as a JSON list: the DAG's arguments, each
+# operator's class and keyword arguments, its downstream tasks, and what each ShortCircuitOperator decides with
+# the default params. Usage: python3 airflow_stub.py DAG_FILE...
 
 import datetime
 import json
@@ -88,13 +88,18 @@ def plain(value):
     return value
 
 
-runpy.run_path(sys.argv[1])
-dag = DAG.last
-defaults = {k: p.value["default"] for k, p in dag.kwargs.get("params", {}).items()}
-tasks = []
-for op in operators:
-    entry = {"class": type(op).__name__, "kwargs": plain(op.kwargs), "downstream": op.downstream}
-    if isinstance(op, ShortCircuitOperator):
-        entry["decision_with_defaults"] = op.kwargs["python_callable"](params=defaults)
-    tasks.append(entry)
-print(json.dumps({"dag": plain(dag.kwargs), "tasks": tasks}))
+def load(file):
+    operators.clear()
+    runpy.run_path(file)
+    dag = DAG.last
+    defaults = {k: p.value["default"] for k, p in dag.kwargs.get("params", {}).items()}
+    tasks = []
+    for op in operators:
+        entry = {"class": type(op).__name__, "kwargs": plain(op.kwargs), "downstream": op.downstream}
+        if isinstance(op, ShortCircuitOperator):
+            entry["decision_with_defaults"] = op.kwargs["python_callable"](params=defaults)
+        tasks.append(entry)
+    return {"dag": plain(dag.kwargs), "tasks": tasks}
+
+
+print(json.dumps([load(file) for file in sys.argv[1:]]))
