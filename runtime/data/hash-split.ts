@@ -70,8 +70,8 @@ export function hexBucketSql(hex: string, total: number): string {
 }
 
 /**
- * SQL: `fromSql`'s rows with a `__split` column naming each row's split (key hashed once per row). The split
- * names are spliced as literals; callers validate them.
+ * SQL: `fromSql`'s rows with a `__split` column naming each row's split (the key is hashed once per row). A single
+ * split needs no hash.
  */
 export function withHashSplitSql(fromSql: string, key: SplitKey, splits: HashBucketSplit[]): string {
   if (splits.length === 1) return `SELECT *, ${sqlString(splits[0].name)} AS __split FROM (${fromSql})`;
