@@ -24,7 +24,7 @@ export interface NumericAccumulator {
   nan: number;
   posInf: number;
   negInf: number;
-  /** Quantile sketch and grid histogram of the finite values (filled by the second, sketch pass). */
+  /** Quantile sketch and grid histogram of the finite values (filled by the sketch scan). */
   sketch: QuantileSketch;
   grid?: GridHistogram;
   weighted?: { moments: Moments; sketch: QuantileSketch; grid?: GridHistogram };

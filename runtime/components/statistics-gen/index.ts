@@ -1,6 +1,7 @@
 // StatisticsGen: per split of an Examples artifact, TFDV-shaped statistics (DatasetFeatureStatisticsList,
-// proto3 JSON) written to <statistics>/Split-<name>/FeatureStats.json, computed by DuckDB in sharded,
-// mergeable passes (runtime/tfdv/generate-statistics.ts). span/version/split_names are copied.
+// proto3 JSON) written to <statistics>/Split-<name>/FeatureStats.json, computed by DuckDB over shards of
+// the part files with mergeable accumulators (runtime/tfdv/generate-statistics.ts). span/version/
+// split_names are copied.
 
 import { z } from 'zod';
 import { defineComponent } from '../../core/component';
