@@ -67,7 +67,8 @@ function checkLine(line: string, schema: Record<string, FeatureType>, seen: Map<
     let s = seen.get(name);
     if (!s) seen.set(name, (s = { int: false, float: false, string: false }));
     if (typeof value === 'string') s.string = true;
-    else if (typeof value === 'boolean' || Number.isInteger(value)) s.int = true;
+    // JSON numbers are doubles here: integers beyond 2^53 are not exact, so they make the column FLOAT.
+    else if (typeof value === 'boolean' || Number.isSafeInteger(value)) s.int = true;
     else if (typeof value === 'number') s.float = true;
   }
   return undefined;

@@ -52,3 +52,21 @@ describe('CSV type inference over the whole file, not a sample', () => {
     ]);
   });
 });
+
+describe('JSON Lines type inference', () => {
+  const tmp = useTempDir('mlp-eg-json-types-');
+
+  test('booleans are INT, integers past 2^53 make a column FLOAT, mixed numbers and text are STRING', async () => {
+    const rows = [
+      { flag: true, id: 1, n: 1, mixed: 1 },
+      { flag: false, id: 1e20, n: 2.5, mixed: 'one' },
+    ];
+    write(path.join(tmp.dir, 'in', 'd.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), output_splits: [{ name: 'all', buckets: 1 }] });
+    const got = await query(`SELECT flag::INTEGER AS flag, id, n, mixed FROM read_parquet(${sqlString(`${out}/Split-all/*.parquet`)}) ORDER BY flag DESC`);
+    expect(got).toEqual([
+      { flag: 1, id: 1, n: 1, mixed: '1' },
+      { flag: 0, id: 1e20, n: 2.5, mixed: 'one' },
+    ]);
+  });
+});
