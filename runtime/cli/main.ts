@@ -1,6 +1,7 @@
 // The `mlp` command line: run pipelines on the embedded local runner, inspect runs, artifacts and lineage in
 // the metadata store, run one component from a KFP ExecutorInput (the container entry point), summarize
-// statistics, and upload data to / plan transfers into Cloud Storage.
+// statistics, upload data to / plan transfers into Cloud Storage, and compile pipelines for Argo Workflows,
+// Vertex AI Pipelines (KFP v2) and Cloud Composer.
 // Errors the user can fix print as one line and exit non-zero; --verbose adds the stack.
 
 import { Command, CommanderError } from 'commander';
@@ -11,6 +12,7 @@ import { registerInspectCommands } from './commands/inspect';
 import { registerComponentCommand } from './commands/component';
 import { registerStatsCommand } from './commands/stats';
 import { registerDataCommand } from './commands/data';
+import { registerCompileCommand } from './commands/compile';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -24,6 +26,7 @@ export function buildProgram(): Command {
   registerComponentCommand(program);
   registerStatsCommand(program);
   registerDataCommand(program);
+  registerCompileCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -28,8 +28,8 @@ function expectOneLineError(r: { code: number | null; stderr: string }, pattern:
 test('--help lists the commands, and every command has its own --help', async () => {
   const top = await runCli(['--help']);
   expect(top.code).toBe(0);
-  for (const c of ['run', 'runs', 'artifacts', 'lineage', 'component', 'stats', 'data']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
-  for (const c of [['run'], ['runs'], ['artifacts'], ['lineage'], ['component', 'run'], ['stats', 'show'], ['data', 'upload'], ['data', 'plan-transfer']]) {
+  for (const c of ['run', 'runs', 'artifacts', 'lineage', 'component', 'stats', 'data', 'compile']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+  for (const c of [['run'], ['runs'], ['artifacts'], ['lineage'], ['component', 'run'], ['stats', 'show'], ['data', 'upload'], ['data', 'plan-transfer'], ['compile']]) {
     const r = await runCli([...c, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: mlp ${c.join(' ')}`);

@@ -4,7 +4,6 @@
 // the schema's threshold), recorded with blessed = 0, and shown in the HTML data report.
 
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
