@@ -30,10 +30,13 @@ export interface ChosenBackend {
   skipped: { name: BackendName; reason: string }[];
 }
 
-async function tryBackend(name: BackendName): Promise<string | undefined> {
+/** Loads a backend package for its registration side effect. */
+export type PackageLoader = (pkg: string) => unknown;
+
+async function tryBackend(name: BackendName, load: PackageLoader): Promise<string | undefined> {
   const c = CANDIDATES[name];
   try {
-    if (c.pkg) require(c.pkg);
+    if (c.pkg) load(c.pkg);
     if (!(await tf.setBackend(c.tfName))) return `tfjs could not initialise the ${c.tfName} backend`;
     await tf.ready();
     return undefined;
@@ -43,19 +46,22 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
   }
 }
 
-/** Selects and initialises the backend (forced by `forced`, default $MLP_TF_BACKEND). */
-export async function selectBackend(forced: string | undefined = process.env.MLP_TF_BACKEND): Promise<ChosenBackend> {
+/**
+ * Selects and initialises the backend (forced by `forced`, default $MLP_TF_BACKEND). `load` is `require`;
+ * tests pass one that reports the native packages missing, so they behave alike on every machine.
+ */
+export async function selectBackend(forced: string | undefined = process.env.MLP_TF_BACKEND, load: PackageLoader = require): Promise<ChosenBackend> {
   if (forced) {
     if (!(BACKEND_ORDER as readonly string[]).includes(forced)) {
       throw new UserError(`MLP_TF_BACKEND=${forced}: expected one of ${BACKEND_ORDER.join(', ')}`);
     }
-    const reason = await tryBackend(forced as BackendName);
+    const reason = await tryBackend(forced as BackendName, load);
     if (reason) throw new UserError(`MLP_TF_BACKEND=${forced} cannot be used: ${reason}`);
     return { name: forced as BackendName, skipped: [] };
   }
   const skipped: ChosenBackend['skipped'] = [];
   for (const name of BACKEND_ORDER) {
-    const reason = await tryBackend(name);
+    const reason = await tryBackend(name, load);
     if (!reason) return { name, skipped };
     skipped.push({ name, reason });
   }
