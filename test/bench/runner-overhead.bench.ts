@@ -10,13 +10,9 @@ import { NoOp } from './noop-component';
 import { openMetadataStore } from '../../runtime/metadata';
 import { runPipeline } from '../../runtime/runner/local-runner';
 import { pipeline as testPipeline } from '../fixtures/pipelines/retry-pipeline';
+import { parseArgs } from 'util';
 
 const NOOP_MODULE = path.join(__dirname, 'noop-component.ts');
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 function chain(nodes: number): Pipeline {
   const p = new Pipeline({ name: 'bench-noop' });
@@ -33,8 +29,9 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const nodes = arg('nodes', 20);
-  const repeats = arg('repeats', 3);
+  const { values: flags } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, repeats: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
+  const nodes = Number(flags.nodes);
+  const repeats = Number(flags.repeats);
   const executed: number[] = [];
   const cached: number[] = [];
   const testCached: number[] = [];
@@ -71,7 +68,7 @@ async function main(): Promise<void> {
     testPipelineCachedRerunMs: Number(median(testCached).toFixed(1)),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
   };
-  if (process.argv.includes('--json')) console.log(JSON.stringify(result));
+  if (flags.json) console.log(JSON.stringify(result));
   else {
     console.log(`no-op chain of ${nodes} nodes, median of ${repeats} repeats (${result.machine})`);
     console.log(`executed: ${result.executedMsPerNode} ms per node (worker process, MLMD records, atomic publish)`);

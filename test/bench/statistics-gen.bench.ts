@@ -13,13 +13,9 @@ import { StatisticsGen } from '../../runtime/components/statistics-gen';
 import { launchComponent } from '../../runtime/core/launcher';
 import { duckdb, sqlString } from '../../runtime/data/duckdb';
 import { LocalStorage } from '../../runtime/storage';
+import { parseArgs } from 'util';
 
 const FLIGHTS = path.resolve(__dirname, '../../node_modules/vega-datasets/data/flights-3m.parquet');
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 interface Measurement {
   ms: number;
@@ -87,7 +83,8 @@ async function generate(work: string): Promise<string> {
 async function main(): Promise<void> {
   const ci = process.argv.indexOf('--child');
   if (ci > 0) return child(process.argv[ci + 1], process.argv[ci + 2], process.argv[ci + 3]);
-  const repeats = arg('repeats', 3);
+  const { values: flags } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
+  const repeats = Number(flags.repeats);
   const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-bench-stats-'));
   try {
     const files: [string, string, number][] = [
@@ -114,7 +111,7 @@ async function main(): Promise<void> {
         ratio: Number(ratios[Math.floor(ratios.length / 2)].toFixed(2)),
       });
     }
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ cpus: os.cpus().length, loadavg: os.loadavg(), results }, null, 2)}\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ cpus: os.cpus().length, loadavg: os.loadavg(), results }, null, 2)}\n`);
     else {
       console.log(`StatisticsGen vs DuckDB SUMMARIZE (${repeats} paired runs; ${os.cpus().length} CPUs; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
       for (const r of results) {
