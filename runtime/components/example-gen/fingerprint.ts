@@ -5,20 +5,18 @@
 import * as fs from 'fs';
 import type { ExternalInputs } from '../../core/component';
 import { canonicalJson, sha256Hex } from '../../core/canonical-json';
-import { localPathOf, storageFor } from '../../storage';
+import { localPathOf } from '../../storage';
 import { resolveInputs } from './input-patterns';
 import type { ExampleGenParameters } from './parameters';
 
 export async function exampleGenInputs(p: ExampleGenParameters): Promise<ExternalInputs> {
   const resolved = await resolveInputs(p.input_base, p.input_splits, p.range);
-  const base = p.input_base.replace(/\/+$/, '');
-  const sizes = new Map((await storageFor(base).list(base)).map((e) => [e.uri, e.size]));
   const files: [string, number, number][] = [];
   for (const split of resolved.splits) {
     for (const uri of split.files) {
       const local = localPathOf(uri);
       const mtime = local ? (await fs.promises.stat(local)).mtimeMs : 0;
-      files.push([uri, sizes.get(uri) ?? -1, mtime]);
+      files.push([uri, resolved.sizes.get(uri) ?? -1, mtime]);
     }
   }
   const spans = resolved.spans.length === 1 ? `span ${resolved.spans[0]}` : `spans ${resolved.spans[0]}-${resolved.spans[resolved.spans.length - 1]}`;

@@ -83,6 +83,8 @@ export interface ResolvedInput {
   /** Version of the last span (0 when the patterns have no {VERSION}). */
   version: number;
   splits: ResolvedSplit[];
+  /** Size in bytes of every listed file under the input base, by URI (from the same listing). */
+  sizes: Map<string, number>;
 }
 
 interface Candidate {
@@ -155,6 +157,7 @@ export async function resolveInputs(base: string, splits: { name: string; patter
     spans: first.spans,
     version: first.versions[first.versions.length - 1],
     splits: resolved.map(({ name, files }) => ({ name, files })),
+    sizes: new Map(listed.map((e) => [e.uri, e.size])),
   };
 }
 
