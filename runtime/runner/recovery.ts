@@ -27,9 +27,10 @@ function deadRunner(p: Record<string, unknown> | undefined): boolean {
 export async function abandonDeadExecutions(store: MetadataStore, pipeline: string): Promise<number[]> {
   const [ctx] = await store.getContexts({ type: CONTEXT_PIPELINE, name: pipeline });
   if (!ctx) return [];
-  for (const run of await store.getChildContexts(ctx.id!)) {
+  // Only this pipeline's runs still marked RUNNING, not every run it ever had: this runs at each start.
+  for (const run of await store.getContexts({ type: CONTEXT_RUN, properties: { pipeline_name: pipeline, state: 'RUNNING' } })) {
     const p = run.customProperties ?? {};
-    if (run.type === CONTEXT_RUN && p.state === 'RUNNING' && deadRunner(p)) {
+    if (deadRunner(p)) {
       await store.putContexts([{ ...run, customProperties: { ...p, state: 'CANCELED', error: 'the runner process died' } }]);
     }
   }
