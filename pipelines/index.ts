@@ -12,6 +12,7 @@ export { Pipeline, when } from './dsl/pipeline';
 export const BUNDLED_PIPELINES: Record<string, string> = {
   'spine-demo': path.join(__dirname, 'spine-demo'),
   'data-validation': path.join(__dirname, 'data-validation'),
+  penguins: path.join(__dirname, 'examples', 'penguins'),
 };
 
 export interface LoadedPipeline {

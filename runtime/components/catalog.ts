@@ -12,6 +12,7 @@ export const BUNDLED_COMPONENT_MODULES: Readonly<Record<string, string>> = {
   ExampleValidator: 'example-validator',
   DataReport: 'data-report',
   Transform: 'transform',
+  Trainer: 'trainer',
   Pusher: 'pusher',
   ProduceNumbers: 'demo/produce-numbers',
   ScaleNumbers: 'demo/scale-numbers',

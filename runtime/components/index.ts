@@ -8,6 +8,7 @@ export { ImportSchemaGen } from './import-schema-gen';
 export { ExampleValidator } from './example-validator';
 export { DataReport } from './data-report';
 export { Transform } from './transform';
+export { Trainer } from './trainer';
 export { Pusher } from './pusher';
 export { ProduceNumbers } from './demo/produce-numbers';
 export { ScaleNumbers } from './demo/scale-numbers';

@@ -23,6 +23,12 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms}ms` : ms < 60_000 ? `${(ms / 1000).toFixed(2)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+/** A text progress bar such as [#####.......] for a fraction in [0, 1]. */
+export function textBar(fraction: number, width = 24): string {
+  const filled = Math.max(0, Math.min(width, Math.floor(fraction * width)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
 export class ProgressReporter implements RunReporter {
   private readonly running = new Map<string, number>();
   private total = 0;

@@ -2,7 +2,7 @@
 // anything else a status line every few seconds, so logs stay readable. Retries and failures are printed as
 // they happen. Also the final summary text of `mlp data upload`.
 
-import { formatDuration } from '../runner/progress';
+import { formatDuration, textBar } from '../runner/progress';
 import { formatBytes, formatLongDuration, formatRate } from './units';
 import type { UploadItem } from './upload-plan';
 import type { FileOutcome, UploadListener, UploadSummary } from './uploader';
@@ -15,8 +15,6 @@ export interface UploadProgressOptions {
   intervalMs?: number;
   now?: () => number;
 }
-
-const BAR_WIDTH = 24;
 
 export class UploadProgress implements UploadListener {
   private readonly now: () => number;
@@ -91,9 +89,9 @@ export class UploadProgress implements UploadListener {
       this.opts.out.write(`upload: ${this.status()}\n`);
       return;
     }
-    const filled = this.totalBytes > 0 ? Math.floor((this.completedBytes() / this.totalBytes) * BAR_WIDTH) : BAR_WIDTH;
+    const fraction = this.totalBytes > 0 ? this.completedBytes() / this.totalBytes : 1;
     this.clearBar();
-    this.opts.out.write(`[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${this.status()}`);
+    this.opts.out.write(`${textBar(fraction)} ${this.status()}`);
     this.barShown = true;
   }
 

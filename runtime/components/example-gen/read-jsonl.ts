@@ -1,4 +1,5 @@
-// JSON Lines input: one JSON object of scalar values per line. A streaming pass in Node checks every line (valid
+// JSON Lines input: one JSON object of scalar values per line (or a file holding one JSON array of such
+// objects, its elements numbered as lines). A streaming pass in Node checks every line (valid
 // JSON, an object, scalar values, schema types), infers types, and copies the good lines to a staging file that
 // DuckDB then reads with the final column types; bad lines keep their line numbers.
 
@@ -81,12 +82,30 @@ function valueFits(type: FeatureType, value: string | number | boolean): boolean
   return textParsesAs(type, value);
 }
 
+/** A file's records as text lines: its lines, or for a file holding one JSON array, one line per element. */
+async function* recordLines(file: InputFile): AsyncGenerator<string> {
+  const head = Buffer.alloc(64);
+  const fd = await fs.promises.open(file.local, 'r');
+  const { bytesRead } = await fd.read(head, 0, head.length, 0).finally(() => fd.close());
+  if (head.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('[')) {
+    // A JSON array (e.g. vega-datasets' penguins.json) is parsed whole; such files are small by nature.
+    let records: unknown;
+    try {
+      records = JSON.parse(await fs.promises.readFile(file.local, 'utf8'));
+    } catch (err) {
+      throw new UserError(`${file.display} starts with "[" but is not a valid JSON array: ${(err as Error).message}`);
+    }
+    for (const r of records as unknown[]) yield JSON.stringify(r);
+    return;
+  }
+  yield* readline.createInterface({ input: fs.createReadStream(file.local), crlfDelay: Infinity });
+}
+
 async function stageGoodLines(file: InputFile, target: string, schema: Record<string, FeatureType>, seen: Map<string, Seen>): Promise<BadRow[]> {
   const bad: BadRow[] = [];
   const out = fs.createWriteStream(target);
-  const lines = readline.createInterface({ input: fs.createReadStream(file.local), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of lines) {
+  for await (const line of recordLines(file)) {
     n++;
     if (line.trim() === '') continue;
     const reason = checkLine(line, schema, seen);

@@ -1,0 +1,86 @@
+// The Model artifact is a serving bundle: the tfjs LayersModel (model.json + weights.bin), the transform graph
+// it was trained behind (transform_graph.json) and its signature (signature.json), in one folder that the
+// Pusher copies to <base>/<version>/. loadServingBundle + predictRows are the one loading and prediction
+// path shared by the Evaluator, BulkInferrer, InfraValidator and the model server.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../core/errors';
+import { applyTransform, checkGraph, type RawRow } from '../transform/apply';
+import { TRANSFORM_GRAPH_FILE, type TransformGraph } from '../transform/graph';
+import { loadModelFiles, saveModelFiles } from './model-files';
+import { packModelInputs, toTensors } from './model-inputs';
+import { checkSignature, SIGNATURE_FILE, type Signature } from './signature';
+
+export interface ServingBundle {
+  dir: string;
+  model: tf.LayersModel;
+  graph: TransformGraph;
+  signature: Signature;
+}
+
+/** One prediction per row: class probabilities, ids and names, or the regression value. */
+export type Prediction =
+  | { probabilities: number[]; class_ids: [number]; classes: [string] }
+  | { predictions: [number] };
+
+export async function writeServingBundle(dir: string, model: tf.LayersModel, graph: TransformGraph, signature: Signature): Promise<void> {
+  await saveModelFiles(model, dir);
+  await fs.promises.writeFile(path.join(dir, TRANSFORM_GRAPH_FILE), JSON.stringify(graph));
+  await fs.promises.writeFile(path.join(dir, SIGNATURE_FILE), JSON.stringify(signature, null, 2));
+}
+
+async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`model bundle file ${file} is missing`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`model bundle file ${file} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Loads a bundle folder; every problem is a UserError naming the file. */
+export async function loadServingBundle(dir: string): Promise<ServingBundle> {
+  const signature = checkSignature(await readJsonFile(path.join(dir, SIGNATURE_FILE)), path.join(dir, SIGNATURE_FILE));
+  const graph = checkGraph(await readJsonFile(path.join(dir, TRANSFORM_GRAPH_FILE)), path.join(dir, TRANSFORM_GRAPH_FILE));
+  const model = await loadModelFiles(dir);
+  // tfjs makes layer names unique per process, so inputs are compared by order, shape and type.
+  const shapes = model.inputs.map((i) => `${i.dtype}[${i.shape.slice(1).join(',')}]`);
+  const expected = signature.modelInputs.map((m) => `${m.dtype}[${m.dtype === 'int32' ? 1 : m.columns.length}]`);
+  if (shapes.join(' ') !== expected.join(' ')) {
+    throw new UserError(`model ${dir} has inputs ${shapes.join(' ')} but its signature declares ${expected.join(' ')} (${signature.modelInputs.map((m) => m.name).join(', ')})`);
+  }
+  return { dir, model, graph, signature };
+}
+
+/** Raw model outputs [n, units] for rows of raw features (transform applied here, as in training). */
+export function predictScores(bundle: ServingBundle, rows: RawRow[]): Float32Array {
+  const n = rows.length;
+  const packed = packModelInputs(bundle.signature.modelInputs, applyTransform(bundle.graph, rows), n);
+  return tf.tidy(() => {
+    const out = bundle.model.predict(toTensors(bundle.signature.modelInputs, packed, n)) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}
+
+/** Predictions for raw rows, in the signature's output names. */
+export function predictRows(bundle: ServingBundle, rows: RawRow[]): Prediction[] {
+  if (rows.length === 0) return [];
+  const scores = predictScores(bundle, rows);
+  const { task, label } = bundle.signature;
+  if (task === 'regression') return Array.from(scores, (v) => ({ predictions: [v] as [number] }));
+  const classes = label.classes!;
+  const k = task === 'binary' ? 1 : classes.length;
+  return rows.map((_, r) => {
+    const probabilities = task === 'binary' ? [1 - scores[r], scores[r]] : Array.from(scores.subarray(r * k, r * k + k));
+    let best = 0;
+    for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;
+    return { probabilities, class_ids: [best] as [number], classes: [classes[best]] as [string] };
+  });
+}
