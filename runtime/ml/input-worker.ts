@@ -8,7 +8,7 @@ import { duckdb, sqlIdent, sqlStringList } from '../data/duckdb';
 import { applyTransform, type RawRow } from '../transform/apply';
 import type { TransformGraph } from '../transform/graph';
 import { encodeLabel, packModelInputs } from './model-inputs';
-import { mulberry32, shuffleInPlace } from './prng';
+import { createRng, shuffleInPlace } from '../core/prng';
 import type { Signature } from './signature';
 
 export interface InputWorkerConfig {
@@ -51,7 +51,7 @@ async function waitForCredit(): Promise<void> {
 
 async function runEpoch(epoch: number, skipBatches: number): Promise<void> {
   const { signature, graph, batchSize, shuffleBuffer } = config;
-  const rng = mulberry32(config.seed * 1000003 + epoch);
+  const rng = createRng(config.seed * 1000003 + epoch);
   const files = [...config.files];
   if (shuffleBuffer > 0) shuffleInPlace(files, rng);
   const columns = [...signature.inputs.map((i) => i.name), signature.label.key];
