@@ -254,6 +254,12 @@ export class Pipeline<P extends z.ZodObject<z.ZodRawShape> = z.ZodObject<z.ZodRa
       for (const up of node.upstream()) {
         if (this.nodeMap.get(up.id) !== up) throw new UserError(`node ${node.id} depends on node ${up.id}, which is not in pipeline ${this.name}`);
       }
+      if (node.resolver?.kind === 'latest-blessed-model') {
+        const evaluator = this.nodeMap.get(node.resolver.evaluator);
+        if (!evaluator || !Object.values(evaluator.component.outputs).some((o) => o.type.name === 'ModelBlessing')) {
+          throw new UserError(`resolver ${node.id}: latest-blessed-model needs "${node.resolver.evaluator}" to be a node of pipeline ${this.name} with a ModelBlessing output`);
+        }
+      }
     }
     return topologicalOrder(this.nodes, this.name);
   }

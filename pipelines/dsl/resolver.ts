@@ -1,6 +1,6 @@
 // Resolver nodes, as TFX's Resolver: instead of running a component they pick existing artifacts from the
-// metadata store — the latest artifact of a type (e.g. the latest blessed model, as the evaluator's
-// baseline) or the previous span of an artifact this run produced (e.g. statistics to detect drift against).
+// metadata store — the latest artifact of a type, the latest blessed model (the evaluator's baseline) or the
+// previous span of an artifact this run produced (e.g. statistics to detect drift against).
 
 import { z } from 'zod';
 import type { ArtifactType } from '../../runtime/core/artifact-types';
@@ -12,7 +12,13 @@ export type ResolverStrategy =
   /** The newest LIVE artifact of the type made by this pipeline (optionally by one node) with these property values. */
   | { kind: 'latest'; properties?: Properties; producer?: PipelineNode }
   /** The newest LIVE artifact from the same node and port as `of` whose span is lower than that of `of`'s artifact. */
-  | { kind: 'previous-span'; of: OutputChannel };
+  | { kind: 'previous-span'; of: OutputChannel }
+  /**
+   * The model named by the newest LIVE ModelBlessing with blessed=1 from the evaluator node with this id (its
+   * `current_model_uri`), as TFX's LatestBlessedModelStrategy: the evaluator's baseline. By id, because the
+   * evaluator is added after the resolver that feeds it.
+   */
+  | { kind: 'latest-blessed-model'; evaluator: string };
 
 export interface ResolverOptions {
   type: ArtifactType;

@@ -1,4 +1,5 @@
-// The runtime's own version, recorded on every execution so lineage can say which runtime produced what.
+// The runtime's own version, recorded on every execution so lineage can say which runtime produced what, and
+// where the installed package lives (for steps that start the `mlp` command as a child process).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,4 +13,9 @@ function findPackageJson(): string {
   throw new Error('package.json of gcp-ml-platform not found');
 }
 
-export const RUNTIME_VERSION: string = JSON.parse(fs.readFileSync(findPackageJson(), 'utf8')).version;
+const packageJson = findPackageJson();
+
+export const RUNTIME_VERSION: string = JSON.parse(fs.readFileSync(packageJson, 'utf8')).version;
+
+/** The `mlp` command's entry script, to run as `node <MLP_BIN> ...` in a child process. */
+export const MLP_BIN = path.join(path.dirname(packageJson), 'runtime', 'cli', 'mlp.js');

@@ -1,6 +1,7 @@
 // Resolution for resolver nodes: finds the artifact a ResolverStrategy asks for in the metadata store —
 // the latest LIVE artifact of a type made by this pipeline (or one of its nodes) with given property
-// values, or the previous span of an artifact this run produced, attributed to the same node.
+// values, the model of the latest positive blessing, or the previous span of an artifact this run
+// produced, attributed to the same node.
 
 import { ArtifactState, type Artifact, type MetadataStore } from '../metadata/types';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
@@ -42,6 +43,7 @@ export async function resolveArtifact(
       ? { artifact, reason: `resolved the latest ${typeName} from ${scope}${filter}: artifact ${artifact.id}` }
       : { reason: `no LIVE ${typeName} from ${scope}${filter}` };
   }
+  if (strategy.kind === 'latest-blessed-model') return latestBlessedModel(store, pipeline, strategy.evaluator);
   const of = strategy.of;
   const span = current && numberProperty(current, 'span');
   if (!current || span === undefined) return { reason: `${of} has no span to look before` };
@@ -59,4 +61,20 @@ export async function resolveArtifact(
   return best
     ? { artifact: best, reason: `resolved span ${numberProperty(best, 'span')} (artifact ${best.id}) as the span before ${span} of ${of}` }
     : { reason: `no ${typeName} of ${of} with a span before ${span}` };
+}
+
+/** Property the Evaluator sets on its ModelBlessing: the URI of the model it judged. */
+export const CURRENT_MODEL_URI = 'current_model_uri';
+
+async function latestBlessedModel(store: MetadataStore, pipeline: string, evaluator: string): Promise<Resolution> {
+  const ctx = await contextId(store, CONTEXT_NODE, `${pipeline}.${evaluator}`);
+  if (ctx === undefined) return { reason: `no blessing from node ${evaluator} yet` };
+  const blessings = await store.getArtifacts({ type: 'ModelBlessing', state: ArtifactState.LIVE, contextId: ctx, properties: { blessed: 1 }, newestFirst: true });
+  for (const b of blessings) {
+    const uri = b.properties?.[CURRENT_MODEL_URI] ?? b.customProperties?.[CURRENT_MODEL_URI];
+    if (typeof uri !== 'string') continue;
+    const [model] = await store.getArtifacts({ type: 'Model', uri, state: ArtifactState.LIVE });
+    if (model) return { artifact: model, reason: `resolved model ${model.id}, blessed by ${evaluator} (blessing ${b.id}), as the latest blessed model` };
+  }
+  return { reason: `no LIVE model blessed by node ${evaluator}` };
 }

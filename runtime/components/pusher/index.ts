@@ -8,18 +8,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
-import { defineComponent, type InputArtifact } from '../../core/component';
+import { defineComponent } from '../../core/component';
 import { InfraBlessing, Model, ModelBlessing, PushedModel } from '../../core/artifact-types';
 import { joinUri, storageFor } from '../../storage';
+import { isBlessed } from '../../ml/blessing';
 
 export const PUSHED_FILE = 'pushed.json';
-
-/** A blessing's verdict: its `blessed` property (1/0) as TFX records it, else its BLESSED / INFRA_BLESSED marker file. */
-function isBlessed(a: InputArtifact, marker: string): boolean {
-  const p = a.properties.blessed;
-  if (p !== undefined) return p === 1 || p === true;
-  return fs.existsSync(path.join(a.path, marker));
-}
 
 /** The next version number at a destination: now in unix seconds, or newest + 1 if that is not larger. */
 async function nextVersion(destination: string): Promise<number> {

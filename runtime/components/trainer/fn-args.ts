@@ -34,7 +34,7 @@ export interface FnArgs {
   backend: string;
   log(line: string): void;
   /** Called after each epoch (the Tuner uses it for early stopping of poor trials); 'stop' ends training. */
-  onEpoch?: (record: EpochRecord) => 'continue' | 'stop' | void;
+  onEpoch?: (record: EpochRecord) => 'continue' | 'stop' | void | Promise<'continue' | 'stop' | void>;
 }
 
 export interface RunFnResult {

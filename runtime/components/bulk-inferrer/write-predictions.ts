@@ -1,0 +1,65 @@
+// Writes predictions as one Parquet file: the chosen key columns with their original types, then the model's
+// outputs (predicted class, class id and probabilities, or the regression value). Rows stream to a JSON Lines
+// staging file that DuckDB converts, so memory does not grow with the split.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { once } from 'events';
+import { duckdb, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
+import type { PredictedChunk } from '../../ml/predict-examples';
+import type { Task } from '../../ml/signature';
+
+/** DuckDB types of the output columns per task. */
+function outputColumns(task: Task): Record<string, string> {
+  return task === 'regression'
+    ? { prediction: 'DOUBLE' }
+    : { predicted_class: 'VARCHAR', predicted_class_id: 'INTEGER', probabilities: 'DOUBLE[]' };
+}
+
+function jsonSafe(value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Streams chunks into <file> (Parquet); returns the number of rows written. */
+export async function writePredictions(opts: {
+  chunks: AsyncIterable<PredictedChunk>;
+  sourceFiles: string[];
+  keyColumns: string[];
+  task: Task;
+  file: string;
+  onChunk?: (rows: number) => void;
+}): Promise<number> {
+  const conn = await duckdb();
+  try {
+    const types = new Map(
+      (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlStringList(opts.sourceFiles)})`)).getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)]),
+    );
+    const staging = `${opts.file}.jsonl`;
+    const out = fs.createWriteStream(staging);
+    let n = 0;
+    for await (const { rows, predictions } of opts.chunks) {
+      for (let i = 0; i < rows.length; i++) {
+        const record: Record<string, unknown> = {};
+        for (const k of opts.keyColumns) record[k] = jsonSafe(rows[i][k]);
+        const p = predictions[i];
+        if ('predictions' in p) record.prediction = p.predictions[0];
+        else Object.assign(record, { predicted_class: p.classes[0], predicted_class_id: p.class_ids[0], probabilities: p.probabilities });
+        if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
+      }
+      n += rows.length;
+      opts.onChunk?.(n);
+    }
+    out.end();
+    await once(out, 'finish');
+    const columns = { ...Object.fromEntries(opts.keyColumns.map((k) => [k, types.get(k) ?? 'VARCHAR'])), ...outputColumns(opts.task) };
+    const spec = `{${Object.entries(columns).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}`;
+    await fs.promises.mkdir(path.dirname(opts.file), { recursive: true });
+    await conn.run(
+      `COPY (SELECT ${Object.keys(columns).map(sqlIdent).join(', ')} FROM read_json(${sqlString(staging)}, format='newline_delimited', columns=${spec})) TO ${sqlString(opts.file)} (FORMAT parquet)`,
+    );
+    await fs.promises.rm(staging);
+    return n;
+  } finally {
+    conn.closeSync();
+  }
+}

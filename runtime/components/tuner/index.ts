@@ -1,0 +1,95 @@
+// Tuner: searches hyperparameters for the Trainer's runFn (random, grid or Bayesian search from
+// runtime/tuning), running up to max_parallel_trials trials at once, each in its own process, and stopping
+// poor trials early with the median stopping rule. Publishes the best trial's values (HyperParameters, which
+// a Trainer takes as input) and every trial (TunerResults).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { z } from 'zod';
+import { defineComponent } from '../../core/component';
+import { Examples, HyperParameters, Schema, TransformGraph, TunerResults } from '../../core/artifact-types';
+import { UserError } from '../../core/errors';
+import { splitParquetFiles } from '../../data/duckdb';
+import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
+import { checkHyperparameters, createOracle, hyperParametersContent, runSearch, SearchSpace, trialsTable } from '../../tuning';
+import { writeBestHyperparameters } from './hyperparameters-file';
+import { runTrialProcess } from './run-trial';
+
+export const TRIALS_FILE = 'trials.json';
+
+export const Tuner = defineComponent({
+  name: 'Tuner',
+  version: '1',
+  description: "Searches hyperparameters for a Trainer's runFn and outputs the best ones.",
+  inputs: {
+    examples: { type: Examples },
+    transform_graph: { type: TransformGraph },
+    schema: { type: Schema },
+  },
+  outputs: {
+    best_hyperparameters: { type: HyperParameters },
+    tuner_results: { type: TunerResults },
+  },
+  parameters: z.object({
+    module_file: z.string().min(1).optional().describe('Module exporting runFn(fnArgs); default: the bundled wide & deep trainer'),
+    search_space: SearchSpace.describe('Hyperparameters to search: discrete, int or double (linear or log)'),
+    algorithm: z.enum(['random', 'grid', 'bayesian']).default('bayesian'),
+    objective: z.object({ metric: z.string().min(1).default('val_loss'), goal: z.enum(['MAXIMIZE', 'MINIMIZE']).default('MINIMIZE') }).default({ metric: 'val_loss', goal: 'MINIMIZE' }),
+    max_trials: z.number().int().min(1).max(1000).default(10),
+    max_parallel_trials: z.number().int().min(1).max(64).default(1),
+    early_stopping: z.boolean().default(true).describe('Stop trials worse than the median of completed ones (median stopping rule)'),
+    seed: z.number().int().default(0),
+    hyperparameters: z.record(z.string(), z.unknown()).default({}).describe('Fixed hyperparameters for every trial; values of searched ones are ignored unless inside the space'),
+    custom_config: z.record(z.string(), z.unknown()).default({}),
+    train_split: z.string().min(1).default('train'),
+    eval_split: z.string().min(1).default('eval'),
+  }),
+  executor: async ({ inputs, outputs, parameters, log }) => {
+    // A fixed value given for a searched hyperparameter must be a point of the space: it is a mistake otherwise.
+    const searchedFixed = Object.fromEntries(Object.entries(parameters.hyperparameters).filter(([k]) => k in parameters.search_space));
+    const partial = Object.fromEntries(Object.entries(parameters.search_space).filter(([k]) => k in searchedFixed));
+    checkHyperparameters(partial, searchedFixed, 'Tuner parameter hyperparameters');
+
+    const examples = inputs.examples[0];
+    const oracle = createOracle({ space: parameters.search_space, algorithm: parameters.algorithm, objective: parameters.objective, maxTrials: parameters.max_trials, seed: parameters.seed });
+    const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-tuner-'));
+    const base = {
+      moduleFile: parameters.module_file,
+      trainFiles: splitParquetFiles(examples.path, parameters.train_split),
+      evalFiles: splitParquetFiles(examples.path, parameters.eval_split),
+      schemaDir: inputs.schema[0].path,
+      transformGraphPath: path.join(inputs.transform_graph[0].path, TRANSFORM_GRAPH_FILE),
+      customConfig: parameters.custom_config,
+    };
+    let result;
+    try {
+      result = await runSearch({
+        oracle,
+        maxParallelTrials: parameters.max_parallel_trials,
+        earlyStopping: parameters.early_stopping ? {} : false,
+        runTrial: async (s, context) => {
+          const workDir = path.join(scratch, s.trialId);
+          try {
+            return await runTrialProcess({ ...base, hyperparameters: { ...parameters.hyperparameters, ...s.hyperparameters }, workDir }, parameters.objective.metric, parameters.objective.goal, context, log);
+          } finally {
+            await fs.promises.rm(workDir, { recursive: true, force: true });
+          }
+        },
+      });
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`Tuner: ${err.message}`);
+      throw err;
+    } finally {
+      await fs.promises.rm(scratch, { recursive: true, force: true });
+    }
+    const table = trialsTable(result.trials);
+    for (const row of table) log(`${row.trial_id} ${row.status}${row.objective !== null ? ` ${parameters.objective.metric}=${row.objective.toFixed(4)}` : ''}${row.error ? ` (${row.error})` : ''}`);
+    const best = hyperParametersContent(result.best, parameters.objective);
+    await writeBestHyperparameters(outputs.best_hyperparameters.path, { ...best, values: { ...parameters.hyperparameters, ...best.values } });
+    await fs.promises.writeFile(path.join(outputs.tuner_results.path, TRIALS_FILE), JSON.stringify({ objective: parameters.objective, algorithm: parameters.algorithm, trials: table }, null, 2));
+    outputs.best_hyperparameters.properties = { trial_id: best.trial_id, objective: best.objective.value };
+    outputs.tuner_results.properties = { trials: table.length, completed: table.filter((t) => t.status === 'COMPLETED').length, stopped: table.filter((t) => t.stopped_early).length };
+    log(`best ${best.trial_id}: ${parameters.objective.metric}=${best.objective.value} with ${JSON.stringify(best.values)}`);
+  },
+});
