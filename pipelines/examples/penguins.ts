@@ -6,10 +6,11 @@
 import * as path from 'path';
 import { z } from 'zod';
 import { Pipeline } from '../dsl/pipeline';
+import { Model } from '../../runtime/core/artifact-types';
 import {
-  DataReport, ExampleGen, ExampleValidator, SchemaGen, StatisticsGen, Trainer, Transform,
+  BulkInferrer, DataReport, Evaluator, ExampleGen, ExampleValidator, InfraValidator, Pusher, SchemaGen, StatisticsGen, Trainer, Transform, Tuner,
 } from '../../runtime/components';
-import { vegaDataFile } from './datasets';
+import { underRoot, vegaDataFile } from './datasets';
 
 export const LABEL = 'Species';
 
@@ -18,7 +19,7 @@ export const pipeline = new Pipeline({
   description: 'Penguin species from beak, flipper, body mass, island and sex: a blessed, pushed model in a minute',
   parameters: z.object({
     input_base: z.string().min(1).default(path.dirname(vegaDataFile('penguins.json'))).describe('Folder holding penguins.json'),
-    serving_dir: z.string().min(1).default(path.resolve('.mlp', 'serving', 'penguins')).describe('Model base path the Pusher writes versions into'),
+    serving_dir: z.string().min(1).default(underRoot('serving', 'penguins')).describe('Model base path the Pusher writes versions into'),
   }),
 });
 
@@ -55,12 +56,53 @@ const transform = pipeline.add('transform', Transform, {
     ],
   },
 });
-export const trainer = pipeline.add('trainer', Trainer, {
-  inputs: { examples: examples.outputs.examples, transform_graph: transform.outputs.transform_graph, schema: schema.outputs.schema },
+const trainingInputs = { examples: examples.outputs.examples, transform_graph: transform.outputs.transform_graph, schema: schema.outputs.schema };
+const customConfig = { label_key: LABEL, task: 'multiclass', early_stopping: { metric: 'val_loss', patience: 5 } };
+const tuner = pipeline.add('tuner', Tuner, {
+  inputs: trainingInputs,
   parameters: {
-    hyperparameters: { learning_rate: 0.02, hidden_units: [16, 8], epochs: 30, batch_size: 16, dropout: 0.1 },
-    custom_config: { label_key: LABEL, task: 'multiclass', early_stopping: { metric: 'val_loss', patience: 5 } },
+    search_space: {
+      learning_rate: { type: 'double', min: 0.003, max: 0.1, scale: 'log' },
+      hidden_units: { type: 'discrete', values: ['16,8', '32,16'] },
+    },
+    algorithm: 'bayesian',
+    objective: { metric: 'val_loss', goal: 'MINIMIZE' },
+    max_trials: 4,
+    max_parallel_trials: 2,
+    hyperparameters: { epochs: 15, batch_size: 16, dropout: 0.1 },
+    custom_config: customConfig,
   },
+});
+export const trainer = pipeline.add('trainer', Trainer, {
+  inputs: { ...trainingInputs, hyperparameters: tuner.outputs.best_hyperparameters },
+  parameters: { custom_config: customConfig },
+});
+const baseline = pipeline.addResolver('latest-blessed-model', { type: Model, strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator' } });
+const evaluator = pipeline.add('evaluator', Evaluator, {
+  inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, baseline_model: baseline.outputs.result },
+  parameters: {
+    eval_config: {
+      label_key: LABEL,
+      task: 'multiclass',
+      slicing_specs: [{}, { feature_keys: ['Island'] }, { feature_keys: ['Sex'] }],
+      thresholds: {
+        accuracy: { value_threshold: { lower_bound: 0.9 }, change_threshold: { absolute: -0.02, direction: 'HIGHER_IS_BETTER' } },
+      },
+      per_slice_thresholds: [{ slicing_specs: [{ feature_keys: ['Island'] }], metric: 'accuracy', threshold: { value_threshold: { lower_bound: 0.8 } } }],
+    },
+  },
+});
+const infraValidator = pipeline.add('infra-validator', InfraValidator, {
+  inputs: { model: trainer.outputs.model, examples: examples.outputs.examples },
+  parameters: { num_examples: 10 },
+});
+pipeline.add('pusher', Pusher, {
+  inputs: { model: trainer.outputs.model, model_blessing: evaluator.outputs.blessing, infra_blessing: infraValidator.outputs.blessing },
+  parameters: { push_destination: pipeline.param('serving_dir') },
+});
+pipeline.add('bulk-inferrer', BulkInferrer, {
+  inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, model_blessing: evaluator.outputs.blessing },
+  parameters: { split: 'eval' },
 });
 
 export default pipeline;

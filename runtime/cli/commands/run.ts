@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { loadPipeline } from '../../../pipelines';
+import { outputsSummary } from '../outputs-summary';
 import { openMetadataStore } from '../../metadata';
 import { runPipeline } from '../../runner/local-runner';
 import { ProgressReporter } from '../../runner/progress';
@@ -31,6 +32,8 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print a machine-readable run summary on stdout')
     .option('--parallelism <n>', 'nodes running at once (default: number of CPUs)')
     .action(async (ref: string, flags: RunFlags) => {
+      // Pipelines may default their own outputs (e.g. a serving folder) to places under the root.
+      process.env.MLP_ROOT = flags.root;
       const { pipeline, module } = loadPipeline(ref);
       const parallelism = flags.parallelism === undefined ? undefined : Number(flags.parallelism);
       if (parallelism !== undefined && (!Number.isInteger(parallelism) || parallelism < 1)) {
@@ -53,6 +56,7 @@ export function registerRunCommand(program: Command): void {
           reporter,
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else process.stdout.write(outputsSummary(summary, metadataAddress(flags)));
         if (summary.state !== 'COMPLETE') process.exitCode = 1;
       } finally {
         await store.close();
