@@ -13,6 +13,7 @@ export const BUNDLED_PIPELINES: Record<string, string> = {
   'spine-demo': path.join(__dirname, 'spine-demo'),
   'data-validation': path.join(__dirname, 'data-validation'),
   penguins: path.join(__dirname, 'examples', 'penguins'),
+  flights: path.join(__dirname, 'examples', 'flights'),
 };
 
 export interface LoadedPipeline {

@@ -150,6 +150,9 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     }
     if (value instanceof PipelineParam) {
       if (!this.pipeline.hasParameter(value.name)) throw new UserError(`node ${this.id}: parameter "${name}" refers to unknown pipeline parameter "${value.name}"`);
+    } else if (containsParam(value)) {
+      // Runners and compilers substitute whole parameters only (a KFP parameter is one value).
+      throw new UserError(`node ${this.id}: parameter "${name}" has a pipeline parameter nested inside it; pass pipeline parameters as whole component parameters`);
     } else {
       const r = (shape[name] as z.ZodType).safeParse(value);
       if (!r.success) throw new UserError(`node ${this.id}: invalid parameter ${formatZodIssues(r.error.issues, name)}`);
@@ -171,6 +174,12 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     if (this.resolver?.kind === 'previous-span') set.add(this.resolver.of.node);
     return [...set];
   }
+}
+
+function containsParam(value: unknown): boolean {
+  if (value instanceof PipelineParam) return true;
+  if (value && typeof value === 'object') return Object.values(value).some(containsParam);
+  return false;
 }
 
 export interface PipelineProps<P extends z.ZodObject<z.ZodRawShape>> {

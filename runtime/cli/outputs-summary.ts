@@ -37,6 +37,7 @@ function fmt(v: number): string {
 export function outputsSummary(summary: RunSummary, metadata: string): string {
   const lines: string[] = [];
   for (const node of summary.nodes) {
+    if (node.state !== 'executed' && node.state !== 'cached') continue;
     const out = node.outputs;
     switch (node.component) {
       case 'ExampleValidator':

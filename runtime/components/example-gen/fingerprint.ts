@@ -7,10 +7,10 @@ import type { ExternalInputs } from '../../core/component';
 import { canonicalJson, sha256Hex } from '../../core/canonical-json';
 import { localPathOf } from '../../storage';
 import { resolveInputs } from './input-patterns';
-import type { ExampleGenParameters } from './parameters';
+import { rangeOf, type ExampleGenParameters } from './parameters';
 
 export async function exampleGenInputs(p: ExampleGenParameters): Promise<ExternalInputs> {
-  const resolved = await resolveInputs(p.input_base, p.input_splits, p.range);
+  const resolved = await resolveInputs(p.input_base, p.input_splits, rangeOf(p));
   const files: [string, number, number][] = [];
   for (const split of resolved.splits) {
     for (const uri of split.files) {

@@ -2,6 +2,7 @@
 // them and how many bad rows to tolerate. Validated (with defaults filled in) before the executor runs.
 
 import { z } from 'zod';
+import { UserError } from '../../core/errors';
 import { FeatureType } from '../../data/feature-types';
 
 // Split names become folder names (Split-<name>) and SQL literals; '__' is reserved for internal partitions.
@@ -40,6 +41,7 @@ export const ExampleGenParameters = z.object({
     .describe('One pattern (hash-split into output_splits) or one pattern per predefined split (kept as they are)'),
   format: z.enum(['auto', 'csv', 'jsonl', 'parquet']).default('auto').describe('Input format; auto picks it from the file extension (.csv, .jsonl/.json/.ndjson, .parquet)'),
   range: Range.default({ type: 'latest' }).describe('Which spans to read: latest (default), static [start_span, end_span] or rolling'),
+  span: z.number().int().min(0).optional().describe('Read exactly this span (shorthand for a static range of one span, e.g. from a pipeline parameter)'),
   output_splits: z
     .array(HashSplit)
     .min(1)
@@ -56,3 +58,10 @@ export const ExampleGenParameters = z.object({
 
 export type ExampleGenParameters = z.output<typeof ExampleGenParameters>;
 export type RangeConfig = z.output<typeof Range>;
+
+/** The range to read: `span`, when given, is a static range of that one span. */
+export function rangeOf(p: ExampleGenParameters): RangeConfig {
+  if (p.span === undefined) return p.range;
+  if (p.range.type !== 'latest') throw new UserError(`ExampleGen: set span or range, not both (range is ${p.range.type}, span is ${p.span})`);
+  return { type: 'static', start_span: p.span, end_span: p.span };
+}

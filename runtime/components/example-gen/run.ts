@@ -15,7 +15,7 @@ import { duckdb, queryRows, sqlString } from '../../data/duckdb';
 import { withHashSplitSql, type SplitKey } from '../../data/hash-split';
 import { stageLocally } from '../../data/stage';
 import { resolveInputs } from './input-patterns';
-import type { ExampleGenParameters } from './parameters';
+import { rangeOf, type ExampleGenParameters } from './parameters';
 import { readCsv } from './read-csv';
 import { readJsonl } from './read-jsonl';
 import { readParquet } from './read-parquet';
@@ -41,7 +41,7 @@ function formatOf(format: ExampleGenParameters['format'], files: string[]): keyo
 
 /** Runs ExampleGen into the local folder `outDir` and returns the Examples artifact's properties. */
 export async function runExampleGen(p: ExampleGenParameters, outDir: string, log: (line: string) => void): Promise<Properties> {
-  const resolved = await resolveInputs(p.input_base, p.input_splits, p.range);
+  const resolved = await resolveInputs(p.input_base, p.input_splits, rangeOf(p));
   const hashing = resolved.splits.length === 1;
   const splitNames = hashing ? p.output_splits.map((s) => s.name) : resolved.splits.map((s) => s.name);
   const duplicate = splitNames.find((n, i) => splitNames.indexOf(n) !== i);

@@ -1,0 +1,85 @@
+// Continuous training on monthly spans of US flights (see flights-data.ts for how spans land): each run
+// (`mlp run flights --param span=N`) ingests one span, reports drift against the previous span, trains a
+// delay classifier warm-started from the last blessed model, evaluates it against that model with change
+// thresholds, and pushes it only when it is at least as good. The pipeline the benchmarks and the cloud
+// targets use.
+
+import * as path from 'path';
+import { z } from 'zod';
+import { Pipeline } from '../dsl/pipeline';
+import { ExampleStatistics, Model } from '../../runtime/core/artifact-types';
+import {
+  Evaluator, ExampleGen, ExampleValidator, ImportSchemaGen, InfraValidator, Pusher, StatisticsGen, Trainer, Transform,
+} from '../../runtime/components';
+import { underRoot } from './datasets';
+
+export const LABEL = 'delayed';
+
+export const pipeline = new Pipeline({
+  name: 'flights',
+  description: 'Is a flight delayed ≥ 15 min? Span after span: drift check, warm-started training, evaluation against the last blessed model, push',
+  parameters: z.object({
+    span: z.number().int().min(0).optional().describe('Span (month) to process; default: the latest one present'),
+    input_base: z.string().min(1).default(underRoot('data', 'flights')).describe('Folder or gs:// prefix with span-<N>/ folders (npm run flights:spans writes them)'),
+    serving_dir: z.string().min(1).default(underRoot('serving', 'flights')).describe('Model base path the Pusher writes versions into'),
+  }),
+});
+
+const examples = pipeline.add('example-gen', ExampleGen, {
+  parameters: {
+    input_base: pipeline.param('input_base'),
+    input_splits: [{ name: 'single_split', pattern: 'span-{SPAN}/*' }],
+    span: pipeline.param('span'),
+  },
+});
+const statistics = pipeline.add('statistics-gen', StatisticsGen, { inputs: { examples: examples.outputs.examples } });
+const schema = pipeline.add('schema', ImportSchemaGen, { parameters: { schema_file: path.join(__dirname, 'flights-schema.json') } });
+const previous = pipeline.addResolver('previous-statistics', { type: ExampleStatistics, strategy: { kind: 'previous-span', of: statistics.outputs.statistics } });
+pipeline.add('example-validator', ExampleValidator, {
+  inputs: { statistics: statistics.outputs.statistics, schema: schema.outputs.schema, baseline_statistics: previous.outputs.result },
+  parameters: { on_anomalies: 'warn' },
+});
+const transform = pipeline.add('transform', Transform, {
+  inputs: { examples: examples.outputs.examples },
+  parameters: {
+    spec: [
+      { kind: 'vocabulary', feature: 'origin', top_k: 150, num_oov_buckets: 5 },
+      { kind: 'vocabulary', feature: 'destination', top_k: 150, num_oov_buckets: 5 },
+      { kind: 'cross', features: ['origin', 'destination'], hash_buckets: 2000 },
+      { kind: 'bucketize', feature: 'hour', num_buckets: 24 },
+      { kind: 'hash', feature: 'day_of_week', hash_buckets: 7 },
+      { kind: 'z_score', feature: 'distance' },
+      { kind: 'bucketize', feature: 'distance', num_buckets: 10, output: 'distance_bucket' },
+    ],
+  },
+});
+const baseline = pipeline.addResolver('latest-blessed-model', { type: Model, strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator' } });
+const trainer = pipeline.add('trainer', Trainer, {
+  inputs: { examples: examples.outputs.examples, transform_graph: transform.outputs.transform_graph, schema: schema.outputs.schema, base_model: baseline.outputs.result },
+  parameters: {
+    hyperparameters: { learning_rate: 0.003, hidden_units: [64, 32], batch_size: 512, epochs: 2, dropout: 0.1 },
+    custom_config: { label_key: LABEL, task: 'binary', checkpoint_every_steps: 200 },
+  },
+});
+const evaluator = pipeline.add('evaluator', Evaluator, {
+  inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, baseline_model: baseline.outputs.result },
+  parameters: {
+    eval_config: {
+      label_key: LABEL,
+      task: 'binary',
+      slicing_specs: [{}, { feature_keys: ['day_of_week'] }],
+      thresholds: {
+        auc: { value_threshold: { lower_bound: 0.6 }, change_threshold: { absolute: -0.01, direction: 'HIGHER_IS_BETTER' } },
+      },
+    },
+  },
+});
+const infraValidator = pipeline.add('infra-validator', InfraValidator, {
+  inputs: { model: trainer.outputs.model, examples: examples.outputs.examples },
+});
+pipeline.add('pusher', Pusher, {
+  inputs: { model: trainer.outputs.model, model_blessing: evaluator.outputs.blessing, infra_blessing: infraValidator.outputs.blessing },
+  parameters: { push_destination: pipeline.param('serving_dir') },
+});
+
+export default pipeline;
