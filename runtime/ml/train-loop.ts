@@ -70,8 +70,19 @@ interface LoopState {
 
 const HIGHER_IS_BETTER = new Set(['val_accuracy']);
 
+const BAR_EVERY = 10;
+
+/**
+ * One optimizer step on a batch, as fit() does internally (minimize over the compiled loss, dropout on),
+ * without trainOnBatch's per-call input standardization and loss read-back. Returns the mean loss.
+ */
+export function trainStep(model: tf.LayersModel, xs: tf.Tensor[], y: tf.Tensor): tf.Scalar {
+  const loss = model.lossFunctions[0];
+  return model.optimizer.minimize(() => tf.mean(loss(y, model.apply(xs, { training: true }) as tf.Tensor)) as tf.Scalar, true)!;
+}
+
 /** Targets as float32 [n, 1]: tfjs's sparse categorical cross-entropy floors float class ids itself. */
-function labelTensor(batch: Batch): tf.Tensor {
+export function labelTensor(batch: Batch): tf.Tensor {
   return tf.tensor2d(batch.labels, [batch.size, 1], 'float32');
 }
 
@@ -132,22 +143,32 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
     const started = Date.now();
     let examples = 0;
     const it = opts.train.epoch(state.epoch, state.stepInEpoch);
+    let lossSum: tf.Scalar = tf.scalar(state.lossSum);
     for (let r = await it.next(); !r.done; r = await it.next()) {
       const b = r.value;
       const xs = toTensors(signature.modelInputs, b.inputs, b.size);
       const y = labelTensor(b);
-      const loss = (await model.trainOnBatch(xs, y)) as number;
+      const cost = trainStep(model, xs, y);
       tf.dispose([...xs, y]);
+      const summed = tf.add(lossSum, cost) as tf.Scalar;
+      tf.dispose([lossSum, cost]);
+      lossSum = summed;
       step++;
       state.stepInEpoch++;
-      state.lossSum += loss;
       examples += b.size;
-      if (opts.bar) {
+      // Reading a value back waits for the device; done only when something needs it (bar, checkpoint).
+      if (opts.bar && (state.stepInEpoch % BAR_EVERY === 0 || state.stepInEpoch === stepsPerEpoch)) {
         const rate = examples / Math.max(0.001, (Date.now() - started) / 1000);
-        opts.bar.write(`\r\x1b[2K${textBar(step / plannedSteps)} step ${step}/${plannedSteps} epoch ${state.epoch + 1}/${epochs} loss ${loss.toFixed(4)} ${Math.round(rate)} ex/s`);
+        const mean = lossSum.dataSync()[0] / state.stepInEpoch;
+        opts.bar.write(`\r\x1b[2K${textBar(step / plannedSteps)} step ${step}/${plannedSteps} epoch ${state.epoch + 1}/${epochs} loss ${mean.toFixed(4)} ${Math.round(rate)} ex/s`);
       }
-      if (step % every === 0 && state.stepInEpoch < stepsPerEpoch) await checkpoint();
+      if (step % every === 0 && state.stepInEpoch < stepsPerEpoch) {
+        state.lossSum = lossSum.dataSync()[0];
+        await checkpoint();
+      }
     }
+    state.lossSum = lossSum.dataSync()[0];
+    lossSum.dispose();
     const seconds = (Date.now() - started) / 1000;
     const record: EpochRecord = {
       epoch: state.epoch + 1,
