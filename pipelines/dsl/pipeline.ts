@@ -172,6 +172,7 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     for (const chs of this.inputs.values()) for (const ch of chs) set.add(ch.node);
     if (this.condition?.left instanceof ArtifactPropertyRef) set.add(this.condition.left.channel.node);
     if (this.resolver?.kind === 'previous-span') set.add(this.resolver.of.node);
+    if (this.resolver?.kind === 'latest-blessed-model' && this.resolver.excluding) set.add(this.resolver.excluding.node);
     return [...set];
   }
 }

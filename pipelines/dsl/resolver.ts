@@ -16,9 +16,11 @@ export type ResolverStrategy =
   /**
    * The model named by the newest LIVE ModelBlessing with blessed=1 from the evaluator node with this id (its
    * `current_model_uri`), as TFX's LatestBlessedModelStrategy: the evaluator's baseline. By id, because the
-   * evaluator is added after the resolver that feeds it.
+   * evaluator is added after the resolver that feeds it. With `excluding` (the candidate model's channel) the
+   * resolver runs after the candidate exists and never returns it, so a rerun whose candidate was already
+   * blessed finds the same baseline as before (and stays cached).
    */
-  | { kind: 'latest-blessed-model'; evaluator: string };
+  | { kind: 'latest-blessed-model'; evaluator: string; excluding?: OutputChannel };
 
 export interface ResolverOptions {
   type: ArtifactType;

@@ -53,13 +53,19 @@ const transform = pipeline.add('transform', Transform, {
     ],
   },
 });
-const baseline = pipeline.addResolver('latest-blessed-model', { type: Model, strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator' } });
+// Warm start from the last blessed model; the evaluation baseline is the same model unless it is the
+// candidate itself (a rerun of a span that was already blessed).
+const warmStart = pipeline.addResolver('warm-start-model', { type: Model, strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator' } });
 const trainer = pipeline.add('trainer', Trainer, {
-  inputs: { examples: examples.outputs.examples, transform_graph: transform.outputs.transform_graph, schema: schema.outputs.schema, base_model: baseline.outputs.result },
+  inputs: { examples: examples.outputs.examples, transform_graph: transform.outputs.transform_graph, schema: schema.outputs.schema, base_model: warmStart.outputs.result },
   parameters: {
     hyperparameters: { learning_rate: 0.003, hidden_units: [64, 32], batch_size: 512, epochs: 2, dropout: 0.1 },
     custom_config: { label_key: LABEL, task: 'binary', checkpoint_every_steps: 200 },
   },
+});
+const baseline = pipeline.addResolver('latest-blessed-model', {
+  type: Model,
+  strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator', excluding: trainer.outputs.model },
 });
 const evaluator = pipeline.add('evaluator', Evaluator, {
   inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, baseline_model: baseline.outputs.result },

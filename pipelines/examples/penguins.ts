@@ -77,7 +77,10 @@ export const trainer = pipeline.add('trainer', Trainer, {
   inputs: { ...trainingInputs, hyperparameters: tuner.outputs.best_hyperparameters },
   parameters: { custom_config: customConfig },
 });
-const baseline = pipeline.addResolver('latest-blessed-model', { type: Model, strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator' } });
+const baseline = pipeline.addResolver('latest-blessed-model', {
+  type: Model,
+  strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator', excluding: trainer.outputs.model },
+});
 const evaluator = pipeline.add('evaluator', Evaluator, {
   inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, baseline_model: baseline.outputs.result },
   parameters: {

@@ -240,7 +240,8 @@ export class LocalRunner {
 
   private async resolveNode(node: PipelineNode, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
     const strategy = node.resolver!;
-    const current = strategy.kind === 'previous-span' ? outcomes.get(strategy.of.node)!.artifacts[strategy.of.port] : undefined;
+    const related = strategy.kind === 'previous-span' ? strategy.of : strategy.kind === 'latest-blessed-model' ? strategy.excluding : undefined;
+    const current = related ? outcomes.get(related.node)!.artifacts[related.port] : undefined;
     const typeName = node.component.outputs.result.type.name;
     const { artifact, reason } = await resolveArtifact(this.store, this.pipeline.name, typeName, strategy, current);
     return {

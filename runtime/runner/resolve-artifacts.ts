@@ -28,7 +28,7 @@ export async function resolveArtifact(
   pipeline: string,
   typeName: string,
   strategy: ResolverStrategy,
-  /** The artifact `of` resolved to in this run (previous-span only). */
+  /** The artifact `of` (previous-span) or `excluding` (latest-blessed-model) resolved to in this run. */
   current?: Artifact,
 ): Promise<Resolution> {
   if (strategy.kind === 'latest') {
@@ -43,7 +43,7 @@ export async function resolveArtifact(
       ? { artifact, reason: `resolved the latest ${typeName} from ${scope}${filter}: artifact ${artifact.id}` }
       : { reason: `no LIVE ${typeName} from ${scope}${filter}` };
   }
-  if (strategy.kind === 'latest-blessed-model') return latestBlessedModel(store, pipeline, strategy.evaluator);
+  if (strategy.kind === 'latest-blessed-model') return latestBlessedModel(store, pipeline, strategy.evaluator, current);
   const of = strategy.of;
   const span = current && numberProperty(current, 'span');
   if (!current || span === undefined) return { reason: `${of} has no span to look before` };
@@ -66,15 +66,15 @@ export async function resolveArtifact(
 /** Property the Evaluator sets on its ModelBlessing: the URI of the model it judged. */
 export const CURRENT_MODEL_URI = 'current_model_uri';
 
-async function latestBlessedModel(store: MetadataStore, pipeline: string, evaluator: string): Promise<Resolution> {
+async function latestBlessedModel(store: MetadataStore, pipeline: string, evaluator: string, excluded?: Artifact): Promise<Resolution> {
   const ctx = await contextId(store, CONTEXT_NODE, `${pipeline}.${evaluator}`);
   if (ctx === undefined) return { reason: `no blessing from node ${evaluator} yet` };
   const blessings = await store.getArtifacts({ type: 'ModelBlessing', state: ArtifactState.LIVE, contextId: ctx, properties: { blessed: 1 }, newestFirst: true });
   for (const b of blessings) {
     const uri = b.properties?.[CURRENT_MODEL_URI] ?? b.customProperties?.[CURRENT_MODEL_URI];
-    if (typeof uri !== 'string') continue;
+    if (typeof uri !== 'string' || uri === excluded?.uri) continue;
     const [model] = await store.getArtifacts({ type: 'Model', uri, state: ArtifactState.LIVE });
     if (model) return { artifact: model, reason: `resolved model ${model.id}, blessed by ${evaluator} (blessing ${b.id}), as the latest blessed model` };
   }
-  return { reason: `no LIVE model blessed by node ${evaluator}` };
+  return { reason: `no LIVE model blessed by node ${evaluator}${excluded ? ` other than the candidate ${excluded.uri}` : ''}` };
 }

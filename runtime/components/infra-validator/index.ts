@@ -35,7 +35,10 @@ export const InfraValidator = defineComponent({
     const signature = checkSignature(await readJson(signatureFile, 'model signature'), signatureFile);
     const conn = await duckdb();
     const columns = signature.inputs.map((i) => sqlIdent(i.name)).join(', ');
-    const rows = (await conn.runAndReadAll(`SELECT ${columns} FROM read_parquet(${sqlStringList(splitParquetFiles(inputs.examples[0].path, parameters.split))}) LIMIT ${parameters.num_examples}`)).getRowObjectsJson();
+    // Requests carry JSON numbers, as a client would send them (DuckDB's BIGINTs arrive as bigint).
+    const rows = (await conn.runAndReadAll(`SELECT ${columns} FROM read_parquet(${sqlStringList(splitParquetFiles(inputs.examples[0].path, parameters.split))}) LIMIT ${parameters.num_examples}`))
+      .getRowObjectsJS()
+      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
     conn.closeSync();
 
     // The server watches a model base path: the candidate becomes its version 1.
