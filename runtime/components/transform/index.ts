@@ -1,5 +1,6 @@
 // Transform: runs the preprocessing spec's analyzers over the training split in one pass and writes the
-// TransformGraph (<transform_graph>/transform_graph.json: spec + analyzer results, versioned). Every later
+// TransformGraph (<transform_graph>/transform_graph.json: spec + analyzer results, versioned), and with
+// `materialize` the transformed examples of every split. Every later
 // step applies that graph with runtime/transform/apply.ts, the same function the model server uses.
 
 import * as path from 'path';
@@ -10,6 +11,7 @@ import { UserError } from '../../core/errors';
 import { splitNamesOf, splitParquetFiles } from '../../data/duckdb';
 import { writeJson } from '../../tfdv/artifact-files';
 import { analyze } from '../../transform/analyze';
+import { materializeSplit } from '../../transform/materialize';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
 import { TransformSpec } from '../../transform/spec';
 
@@ -18,10 +20,15 @@ export const Transform = defineComponent({
   version: '1',
   description: 'Analyzes the training split for a preprocessing spec and writes the TransformGraph.',
   inputs: { examples: { type: Examples } },
-  outputs: { transform_graph: { type: TransformGraph } },
+  outputs: {
+    transform_graph: { type: TransformGraph },
+    transformed_examples: { type: Examples, description: 'Every split transformed (only with materialize; otherwise empty, materialized = 0)' },
+  },
   parameters: z.object({
     spec: TransformSpec.describe('One entry per output feature: vocabulary, z_score, min_max, bucketize, hash, cross or identity'),
     analyze_split: z.string().min(1).default('train').describe('Split the analyzers run over'),
+    materialize: z.boolean().default(false).describe('Also write the transformed examples of every split'),
+    keep_columns: z.array(z.string().min(1)).default([]).describe('Raw columns copied into the transformed examples (e.g. the label)'),
   }),
   executor: async ({ inputs, outputs, parameters, log }) => {
     const examples = inputs.examples[0];
@@ -32,6 +39,16 @@ export const Transform = defineComponent({
     const graph = await analyze(parameters.spec, splitParquetFiles(examples.path, parameters.analyze_split));
     await writeJson(path.join(outputs.transform_graph.path, TRANSFORM_GRAPH_FILE), graph);
     outputs.transform_graph.properties = { analyzed_examples: graph.analyzedExamples, outputs: graph.outputs.length };
+    const transformed = outputs.transformed_examples;
+    if (parameters.materialize) {
+      for (const split of splits) {
+        const n = await materializeSplit(graph, splitParquetFiles(examples.path, split), split, transformed.path, parameters.keep_columns);
+        log(`materialized ${n} transformed examples of split ${split}`);
+      }
+      transformed.properties = { materialized: 1, split_names: JSON.stringify(splits), span: examples.properties.span ?? 0, version: examples.properties.version ?? 0 };
+    } else {
+      transformed.properties = { materialized: 0 };
+    }
     log(`analyzed ${graph.analyzedExamples} examples of split ${parameters.analyze_split}: ${graph.outputs.map((o) => o.name).join(', ')}`);
   },
 });

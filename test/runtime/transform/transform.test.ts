@@ -104,10 +104,12 @@ test('the component on penguins; the graph loaded from its JSON file transforms 
     { kind: 'bucketize', feature: 'Flipper Length (mm)', num_buckets: 4, output: 'flipper' },
     { kind: 'vocabulary', feature: 'Species', num_oov_buckets: 0, output: 'label' },
   ];
-  await launchComponent(Transform, {
-    inputs: { parameterValues: { spec }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
-    outputs: { artifacts: { transform_graph: { artifacts: [{ uri: out }] } } },
+  const transformed = path.join(dir, 'transformed');
+  const result = await launchComponent(Transform, {
+    inputs: { parameterValues: { spec, materialize: true, keep_columns: ['Species'] }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
+    outputs: { artifacts: { transform_graph: { artifacts: [{ uri: out }] }, transformed_examples: { artifacts: [{ uri: transformed }] } } },
   }, { log: () => undefined });
+  expect(result.artifacts!.transformed_examples.artifacts[0].metadata).toMatchObject({ materialized: 1, split_names: '["train"]' });
   const loaded = checkGraph(JSON.parse(fs.readFileSync(path.join(out, TRANSFORM_GRAPH_FILE), 'utf8')), 'graph');
   expect(loaded.analyzedExamples).toBe(344);
   expect(loaded.outputs.find((o) => o.name === 'label')!.analyzer).toMatchObject({ vocabulary: ['Adelie', 'Gentoo', 'Chinstrap'] });
@@ -121,6 +123,28 @@ test('the component on penguins; the graph loaded from its JSON file transforms 
   for (const name of Object.keys(a)) expect(Array.from(b[name])).toEqual(Array.from(a[name]));
   // Missing Sex values (the real data has them) go to the OOV bucket, not a crash.
   expect(Array.from(a.Sex_id).some((v) => v >= 2)).toBe(true);
+
+  // Materialized examples hold the same numbers, row for row, with the kept raw column alongside.
+  const written = (await (await duckdb()).runAndReadAll(`SELECT * FROM read_parquet(${sqlString(path.join(transformed, 'Split-train', 'part-00000.parquet'))})`)).getRowObjectsJS();
+  expect(written).toHaveLength(344);
+  expect(written.map((r) => r.Species)).toEqual(rows.map((r) => r.Species));
+  for (const name of Object.keys(a)) expect(Float32Array.from(written.map((r) => Number(r[name])))).toEqual(Float32Array.from(a[name]));
+});
+
+test('without materialize the transformed examples are an empty artifact marked as such', async () => {
+  const examples = path.join(dir, 'examples-small');
+  const staged = path.join(dir, 'examples-small-staged');
+  await fs.promises.mkdir(path.join(staged, 'Split-train'), { recursive: true });
+  await (await duckdb()).run(`COPY (SELECT range::DOUBLE AS x FROM range(10)) TO ${sqlString(path.join(staged, 'Split-train', 'part-00000.parquet'))} (FORMAT parquet)`);
+  const { storageFor } = await import('../../../runtime/storage');
+  await storageFor(examples).publishDirectory(staged, examples);
+  const transformed = path.join(dir, 'transformed-small');
+  const result = await launchComponent(Transform, {
+    inputs: { parameterValues: { spec: [{ kind: 'z_score', feature: 'x' }] }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
+    outputs: { artifacts: { transform_graph: { artifacts: [{ uri: path.join(dir, 'graph-small') }] }, transformed_examples: { artifacts: [{ uri: transformed }] } } },
+  }, { log: () => undefined });
+  expect(result.artifacts!.transformed_examples.artifacts[0].metadata).toMatchObject({ materialized: 0 });
+  expect(fs.readdirSync(transformed).filter((f) => !f.startsWith('_MLP'))).toEqual([]);
 });
 
 test('graphs of another format or version are refused', () => {
