@@ -8,10 +8,9 @@ import * as path from 'path';
 import { z } from 'zod';
 import { Pipeline } from '../dsl/pipeline';
 import { ExampleStatistics, Model } from '../../runtime/core/artifact-types';
-import {
-  Evaluator, ExampleGen, ExampleValidator, ImportSchemaGen, InfraValidator, Pusher, StatisticsGen, Trainer, Transform,
-} from '../../runtime/components';
+import { ExampleGen, ExampleValidator, ImportSchemaGen, StatisticsGen, Trainer, Transform } from '../../runtime/components';
 import { underRoot } from './datasets';
+import { addReleaseGate } from './release-gate';
 
 export const LABEL = 'delayed';
 
@@ -53,7 +52,7 @@ const transform = pipeline.add('transform', Transform, {
     ],
   },
 });
-// Warm start from the last blessed model; the evaluation baseline is the same model unless it is the
+// Warm start from the last blessed model; the release gate's baseline is the same model unless it is the
 // candidate itself (a rerun of a span that was already blessed).
 const warmStart = pipeline.addResolver('warm-start-model', { type: Model, strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator' } });
 const trainer = pipeline.add('trainer', Trainer, {
@@ -63,29 +62,18 @@ const trainer = pipeline.add('trainer', Trainer, {
     custom_config: { label_key: LABEL, task: 'binary', checkpoint_every_steps: 200 },
   },
 });
-const baseline = pipeline.addResolver('latest-blessed-model', {
-  type: Model,
-  strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator', excluding: trainer.outputs.model },
-});
-const evaluator = pipeline.add('evaluator', Evaluator, {
-  inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, baseline_model: baseline.outputs.result },
-  parameters: {
-    eval_config: {
-      label_key: LABEL,
-      task: 'binary',
-      slicing_specs: [{}, { feature_keys: ['day_of_week'] }],
-      thresholds: {
-        auc: { value_threshold: { lower_bound: 0.6 }, change_threshold: { absolute: -0.01, direction: 'HIGHER_IS_BETTER' } },
-      },
+addReleaseGate(pipeline, {
+  examples: examples.outputs.examples,
+  model: trainer.outputs.model,
+  evalConfig: {
+    label_key: LABEL,
+    task: 'binary',
+    slicing_specs: [{}, { feature_keys: ['day_of_week'] }],
+    thresholds: {
+      auc: { value_threshold: { lower_bound: 0.6 }, change_threshold: { absolute: -0.01, direction: 'HIGHER_IS_BETTER' } },
     },
   },
-});
-const infraValidator = pipeline.add('infra-validator', InfraValidator, {
-  inputs: { model: trainer.outputs.model, examples: examples.outputs.examples },
-});
-pipeline.add('pusher', Pusher, {
-  inputs: { model: trainer.outputs.model, model_blessing: evaluator.outputs.blessing, infra_blessing: infraValidator.outputs.blessing },
-  parameters: { push_destination: pipeline.param('serving_dir') },
+  pushDestination: pipeline.param('serving_dir'),
 });
 
 export default pipeline;

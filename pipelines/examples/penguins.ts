@@ -6,11 +6,11 @@
 import * as path from 'path';
 import { z } from 'zod';
 import { Pipeline } from '../dsl/pipeline';
-import { Model } from '../../runtime/core/artifact-types';
 import {
-  BulkInferrer, DataReport, Evaluator, ExampleGen, ExampleValidator, InfraValidator, Pusher, SchemaGen, StatisticsGen, Trainer, Transform, Tuner,
+  BulkInferrer, DataReport, ExampleGen, ExampleValidator, SchemaGen, StatisticsGen, Trainer, Transform, Tuner,
 } from '../../runtime/components';
 import { underRoot, vegaDataFile } from './datasets';
+import { addReleaseGate } from './release-gate';
 
 export const LABEL = 'Species';
 
@@ -77,31 +77,20 @@ export const trainer = pipeline.add('trainer', Trainer, {
   inputs: { ...trainingInputs, hyperparameters: tuner.outputs.best_hyperparameters },
   parameters: { custom_config: customConfig },
 });
-const baseline = pipeline.addResolver('latest-blessed-model', {
-  type: Model,
-  strategy: { kind: 'latest-blessed-model', evaluator: 'evaluator', excluding: trainer.outputs.model },
-});
-const evaluator = pipeline.add('evaluator', Evaluator, {
-  inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, baseline_model: baseline.outputs.result },
-  parameters: {
-    eval_config: {
-      label_key: LABEL,
-      task: 'multiclass',
-      slicing_specs: [{}, { feature_keys: ['Island'] }, { feature_keys: ['Sex'] }],
-      thresholds: {
-        accuracy: { value_threshold: { lower_bound: 0.9 }, change_threshold: { absolute: -0.02, direction: 'HIGHER_IS_BETTER' } },
-      },
-      per_slice_thresholds: [{ slicing_specs: [{ feature_keys: ['Island'] }], metric: 'accuracy', threshold: { value_threshold: { lower_bound: 0.8 } } }],
+const { evaluator } = addReleaseGate(pipeline, {
+  examples: examples.outputs.examples,
+  model: trainer.outputs.model,
+  evalConfig: {
+    label_key: LABEL,
+    task: 'multiclass',
+    slicing_specs: [{}, { feature_keys: ['Island'] }, { feature_keys: ['Sex'] }],
+    thresholds: {
+      accuracy: { value_threshold: { lower_bound: 0.9 }, change_threshold: { absolute: -0.02, direction: 'HIGHER_IS_BETTER' } },
     },
+    per_slice_thresholds: [{ slicing_specs: [{ feature_keys: ['Island'] }], metric: 'accuracy', threshold: { value_threshold: { lower_bound: 0.8 } } }],
   },
-});
-const infraValidator = pipeline.add('infra-validator', InfraValidator, {
-  inputs: { model: trainer.outputs.model, examples: examples.outputs.examples },
-  parameters: { num_examples: 10 },
-});
-pipeline.add('pusher', Pusher, {
-  inputs: { model: trainer.outputs.model, model_blessing: evaluator.outputs.blessing, infra_blessing: infraValidator.outputs.blessing },
-  parameters: { push_destination: pipeline.param('serving_dir') },
+  pushDestination: pipeline.param('serving_dir'),
+  infraExamples: 10,
 });
 pipeline.add('bulk-inferrer', BulkInferrer, {
   inputs: { examples: examples.outputs.examples, model: trainer.outputs.model, model_blessing: evaluator.outputs.blessing },
