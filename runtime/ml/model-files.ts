@@ -53,8 +53,8 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
   }
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const buffers: Buffer[] = [];
-  for (const p of json.weightsManifest.flatMap((g) => g.paths)) {
-    const file = path.join(dir, p);
+  const weightFiles = json.weightsManifest.flatMap((g) => g.paths).map((p) => path.join(dir, p));
+  for (const file of weightFiles) {
     try {
       buffers.push(await fs.promises.readFile(file));
     } catch {
@@ -64,7 +64,7 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
   const data = Buffer.concat(buffers);
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPer(s.dtype), 0);
   if (data.length !== expected) {
-    throw new UserError(`weights of ${jsonFile} are ${data.length} bytes but its manifest needs ${expected}: the model files are corrupt or truncated`);
+    throw new UserError(`weights file ${weightFiles.join(', ')} (named by ${jsonFile}) is ${data.length} bytes but the manifest needs ${expected}: the model files are corrupt or truncated`);
   }
   const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
   return { modelTopology: json.modelTopology, weightSpecs: specs, weightData, format: json.format, generatedBy: json.generatedBy };

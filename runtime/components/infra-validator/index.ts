@@ -16,6 +16,17 @@ import { probeServer, startServerProcess } from './server-process';
 
 export const INFRA_REPORT_FILE = 'infra_validation.json';
 
+/** The first `n` examples of the split as request instances, numbers as JSON numbers (as a client sends them). */
+async function sampleRequests(columns: string[], files: string[], n: number): Promise<Record<string, unknown>[]> {
+  const conn = await duckdb();
+  try {
+    const rows = (await conn.runAndReadAll(`SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlStringList(files)}) LIMIT ${n}`)).getRowObjectsJS();
+    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+  } finally {
+    conn.closeSync();
+  }
+}
+
 export const InfraValidator = defineComponent({
   name: 'InfraValidator',
   version: '1',
@@ -31,21 +42,15 @@ export const InfraValidator = defineComponent({
   }),
   executor: async ({ inputs, outputs, parameters, log }) => {
     const model = inputs.model[0];
-    const signatureFile = path.join(model.path, SIGNATURE_FILE);
-    const signature = checkSignature(await readJson(signatureFile, 'model signature'), signatureFile);
-    const conn = await duckdb();
-    const columns = signature.inputs.map((i) => sqlIdent(i.name)).join(', ');
-    // Requests carry JSON numbers, as a client would send them (DuckDB's BIGINTs arrive as bigint).
-    const rows = (await conn.runAndReadAll(`SELECT ${columns} FROM read_parquet(${sqlStringList(splitParquetFiles(inputs.examples[0].path, parameters.split))}) LIMIT ${parameters.num_examples}`))
-      .getRowObjectsJS()
-      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
-    conn.closeSync();
-
-    // The server watches a model base path: the candidate becomes its version 1.
+    // The server's temporary copy of the model is gone afterwards: messages name the artifact instead.
     const base = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-infra-'));
     const failures: string[] = [];
     let report: Record<string, unknown> = {};
     try {
+      const signatureFile = path.join(model.path, SIGNATURE_FILE);
+      const signature = checkSignature(await readJson(signatureFile, 'model signature'), signatureFile);
+      const rows = await sampleRequests(signature.inputs.map((i) => i.name), splitParquetFiles(inputs.examples[0].path, parameters.split), parameters.num_examples);
+      // The server watches a model base path: the candidate becomes its version 1.
       await fs.promises.cp(model.path, path.join(base, '1'), { recursive: true });
       const server = await startServerProcess({ basePath: base, modelName: 'candidate', deadlineMs: parameters.deadline_seconds * 1000, log });
       try {
@@ -58,7 +63,7 @@ export const InfraValidator = defineComponent({
         await server.stop();
       }
     } catch (err) {
-      failures.push((err as Error).message.split('\n')[0]);
+      failures.push((err as Error).message.split('\n')[0].split(path.join(base, '1')).join(model.uri));
     } finally {
       await fs.promises.rm(base, { recursive: true, force: true });
     }

@@ -65,6 +65,7 @@ export const Trainer = defineComponent({
     const checkpointDir = checkpointDirFor(outputs.model_run.uri, {
       examples: examples.uri,
       transform: inputs.transform_graph[0].uri,
+      schema: inputs.schema[0].uri,
       base: inputs.base_model[0]?.uri ?? null,
       hyperparameters,
       parameters,
@@ -94,7 +95,7 @@ export const Trainer = defineComponent({
     }
     // The Model must be a loadable serving bundle before it is published.
     const bundle = await loadServingBundle(outputs.model.path).catch((err: Error) => {
-      throw new UserError(`Trainer: runFn of ${where} did not write a valid serving bundle to servingModelDir: ${err.message}`);
+      throw new UserError(`Trainer: runFn of ${where} did not write a valid serving bundle to servingModelDir: ${err.message.split(outputs.model.path).join(outputs.model.uri)}`);
     });
     bundle.model.dispose();
     const seconds = (Date.now() - started) / 1000;

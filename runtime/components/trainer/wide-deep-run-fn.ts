@@ -43,7 +43,9 @@ async function countTrainingRows(files: string[], signature: Signature, split: s
     if (unknown.length > 0 && signature.task !== 'regression') {
       throw new UserError(`Trainer: label "${signature.label.key}" of the ${split} split has values ${unknown.slice(0, 5).map((v) => JSON.stringify(String(v))).join(', ')} outside its classes ${JSON.stringify(signature.label.classes)}`);
     }
-    const [row] = (await conn.runAndReadAll(`SELECT count(${sqlIdent(signature.label.key)}) AS n FROM ${source}`)).getRowObjectsJson();
+    // NaN labels are left out of training (encodeLabel), so they must not count towards the steps either.
+    const label = sqlIdent(signature.label.key);
+    const [row] = (await conn.runAndReadAll(`SELECT count(${label}) FILTER (WHERE NOT coalesce(isnan(try_cast(${label} AS DOUBLE)), false)) AS n FROM ${source}`)).getRowObjectsJson();
     return Number(row.n);
   } finally {
     conn.closeSync();
@@ -59,6 +61,9 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
 export async function runFn(args: FnArgs): Promise<RunFnResult> {
   const config = parse(WideDeepConfig, args.customConfig, 'custom_config');
   const hp = parse(WideDeepHyperparameters, args.hyperparameters, 'hyperparameter');
+  if (!args.schema.feature?.some((f) => f.name === config.label_key)) {
+    throw new UserError(`Trainer: custom_config.label_key "${config.label_key}" is not a feature of the schema (features: ${(args.schema.feature ?? []).map((f) => f.name).join(', ')})`);
+  }
   const classes = labelClasses(args.schema, config.label_key, config.task);
   const signature = buildSignature({ graph: args.transformGraph, schema: args.schema, task: config.task, labelKey: config.label_key, classes });
   const trainRows = await countTrainingRows(args.trainFiles, signature, 'train');
