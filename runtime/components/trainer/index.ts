@@ -17,7 +17,7 @@ import { clearCheckpoints } from '../../ml/checkpoints';
 import { readJson, readSchema, schemaPath } from '../../tfdv/artifact-files';
 import { checkGraph } from '../../transform/apply';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
-import { readBestHyperparameters } from '../tuner/hyperparameters-file';
+import { readBestHyperparameters } from '../../tuning/hyperparameters-file';
 import { loadRunFn, type RunFn } from './fn-args';
 import { runFn as wideDeepRunFn } from './wide-deep-run-fn';
 

@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors';
 import { splitParquetFiles } from '../../data/duckdb';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
 import { checkHyperparameters, createOracle, hyperParametersContent, runSearch, SearchSpace, trialsTable } from '../../tuning';
-import { writeBestHyperparameters } from './hyperparameters-file';
+import { writeBestHyperparameters } from '../../tuning/hyperparameters-file';
 import { runTrialProcess } from './run-trial';
 
 export const TRIALS_FILE = 'trials.json';

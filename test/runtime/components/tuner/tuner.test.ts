@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tuner, TRIALS_FILE } from '../../../../runtime/components/tuner';
-import { BEST_HYPERPARAMETERS_FILE } from '../../../../runtime/components/tuner/hyperparameters-file';
+import { BEST_HYPERPARAMETERS_FILE } from '../../../../runtime/tuning/hyperparameters-file';
 import { UserError } from '../../../../runtime/core/errors';
 import { buildPenguinsUpstream, CUSTOM_CONFIG, fresh, outputRef, run, train, useTempDir, type Upstream } from '../../ml/helpers';
 

@@ -3,7 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { UserError } from '../../core/errors';
+import { UserError } from '../core/errors';
 
 export const BEST_HYPERPARAMETERS_FILE = 'best_hyperparameters.json';
 
