@@ -5,6 +5,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { InputArtifact } from '../core/component';
 
+/** Property the Evaluator sets on its ModelBlessing: the URI of the model it judged (TFX: current_model_id). */
+export const CURRENT_MODEL_URI = 'current_model_uri';
+
 export function isBlessed(a: InputArtifact, marker: string): boolean {
   const p = a.properties.blessed;
   if (p !== undefined) return p === 1 || p === true;

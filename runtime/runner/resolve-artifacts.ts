@@ -6,6 +6,7 @@
 import { ArtifactState, type Artifact, type MetadataStore } from '../metadata/types';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
 import { CONTEXT_NODE, CONTEXT_PIPELINE } from './mlmd-types';
+import { CURRENT_MODEL_URI } from '../ml/blessing';
 
 export interface Resolution {
   artifact?: Artifact;
@@ -62,9 +63,6 @@ export async function resolveArtifact(
     ? { artifact: best, reason: `resolved span ${numberProperty(best, 'span')} (artifact ${best.id}) as the span before ${span} of ${of}` }
     : { reason: `no ${typeName} of ${of} with a span before ${span}` };
 }
-
-/** Property the Evaluator sets on its ModelBlessing: the URI of the model it judged. */
-export const CURRENT_MODEL_URI = 'current_model_uri';
 
 async function latestBlessedModel(store: MetadataStore, pipeline: string, evaluator: string, excluded?: Artifact): Promise<Resolution> {
   const ctx = await contextId(store, CONTEXT_NODE, `${pipeline}.${evaluator}`);

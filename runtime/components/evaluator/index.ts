@@ -18,7 +18,7 @@ import { selectBackend } from '../../ml/backend';
 import { encodeLabel } from '../../ml/model-inputs';
 import { predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle, type Prediction, type ServingBundle } from '../../ml/serving-bundle';
-import { CURRENT_MODEL_URI } from '../../runner/resolve-artifacts';
+import { CURRENT_MODEL_URI } from '../../ml/blessing';
 
 /** The number the metrics read from a prediction: P(positive), the class probabilities, or the value. */
 function scoreOf(p: Prediction, task: string): number | number[] {
