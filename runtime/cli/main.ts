@@ -13,6 +13,7 @@ import { registerComponentCommand } from './commands/component';
 import { registerStatsCommand } from './commands/stats';
 import { registerDataCommand } from './commands/data';
 import { registerCompileCommand } from './commands/compile';
+import { registerServeCommand } from './commands/serve';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerDataCommand(program);
   registerCompileCommand(program);
+  registerServeCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,0 +1,122 @@
+// `mlp serve`: the model server — TensorFlow Serving's REST API and the Open Inference Protocol v2 over the
+// versions the Pusher writes to a model base path, with hot reload, dynamic batching and /metrics. Prints
+// one line when ready (what is served and where); logs are JSON lines on stderr. SIGTERM / SIGINT drain:
+// in-flight requests are answered, then the process exits 0.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors';
+import { DEFAULT_BATCHING } from '../../serving/batcher';
+import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, serverLogger, startModelServer, type ModelServerOptions } from '../../serving/model-server';
+
+interface ServeFlags {
+  modelBasePath?: string;
+  modelName?: string;
+  config?: string;
+  port: string;
+  host: string;
+  pollSeconds: string;
+  authTokenFile?: string;
+  maxBatchSize: string;
+  batchTimeoutMicros: string;
+  numBatchThreads: string;
+  maxEnqueuedBatches: string;
+  requestTimeoutMs: string;
+  maxBodyBytes: string;
+  logLevel: string;
+}
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} ${JSON.stringify(text)}: expected a whole number ≥ ${min}`);
+  return n;
+}
+
+function modelsFrom(flags: ServeFlags): ModelConfig[] {
+  if (flags.config) {
+    if (flags.modelBasePath || flags.modelName) throw new UserError('give either --config or --model-base-path with --model-name, not both');
+    return readModelServerConfig(flags.config);
+  }
+  if (!flags.modelBasePath || !flags.modelName) throw new UserError('give --model-base-path and --model-name (or --config with a model config file)');
+  if (/[/:]/.test(flags.modelName)) throw new UserError(`--model-name ${JSON.stringify(flags.modelName)}: a model name cannot contain "/" or ":"`);
+  return [{ name: flags.modelName, basePath: path.resolve(flags.modelBasePath), policy: DEFAULT_POLICY, labels: {} }];
+}
+
+function readToken(file: string): string {
+  let token: string;
+  try {
+    token = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new UserError(`cannot read --auth-token-file ${file}: ${(err as Error).message}`);
+  }
+  if (!token) throw new UserError(`--auth-token-file ${file} is empty`);
+  return token;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function serverOptions(flags: ServeFlags): ModelServerOptions {
+  const pollSeconds = Number(flags.pollSeconds);
+  if (!(Number.isFinite(pollSeconds) && pollSeconds >= 0)) throw new UserError(`--poll-seconds ${JSON.stringify(flags.pollSeconds)}: expected a number ≥ 0`);
+  if (!LOG_LEVELS.includes(flags.logLevel)) throw new UserError(`--log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    models: modelsFrom(flags),
+    host: flags.host,
+    port: wholeNumber('--port', flags.port, 0),
+    pollSeconds,
+    authToken: flags.authTokenFile === undefined ? undefined : readToken(flags.authTokenFile),
+    batching: {
+      maxBatchSize: wholeNumber('--max-batch-size', flags.maxBatchSize, 1),
+      batchTimeoutMicros: wholeNumber('--batch-timeout-micros', flags.batchTimeoutMicros, 0),
+      numBatchThreads: wholeNumber('--num-batch-threads', flags.numBatchThreads, 1),
+      maxEnqueuedBatches: wholeNumber('--max-enqueued-batches', flags.maxEnqueuedBatches, 1),
+    },
+    requestTimeoutMs: wholeNumber('--request-timeout-ms', flags.requestTimeoutMs, 1),
+    maxBodyBytes: wholeNumber('--max-body-bytes', flags.maxBodyBytes, 1),
+    logger: serverLogger(flags.logLevel),
+  };
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve models over HTTP: TensorFlow Serving REST API and Open Inference Protocol v2, with hot reload of new versions')
+    .option('--model-base-path <dir>', 'folder holding the model\'s <version>/ folders (the Pusher\'s destination)')
+    .option('--model-name <name>', 'name the model is served under (/v1/models/<name>, /v2/models/<name>)')
+    .option('--config <file>', 'model config JSON (TF Serving ModelServerConfig: model_config_list.config[] with name, base_path, model_version_policy, version_labels) instead of --model-base-path/--model-name')
+    .option('--port <n>', 'HTTP port (0 picks a free one, printed in the ready line)', String(DEFAULT_PORT))
+    .option('--host <address>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
+    .option('--poll-seconds <s>', 'how often to look for new model versions (0: never)', '2')
+    .option('--auth-token-file <file>', 'require Authorization: Bearer <the file\'s content> on every request but the health checks')
+    .option('--max-batch-size <n>', 'rows predicted together at most', String(DEFAULT_BATCHING.maxBatchSize))
+    .option('--batch-timeout-micros <n>', 'how long a batch that is not full waits for more rows', String(DEFAULT_BATCHING.batchTimeoutMicros))
+    .option('--num-batch-threads <n>', 'batches predicted at once', String(DEFAULT_BATCHING.numBatchThreads))
+    .option('--max-enqueued-batches <n>', 'batches waiting per model version before requests are refused with 503', String(DEFAULT_BATCHING.maxEnqueuedBatches))
+    .option('--request-timeout-ms <ms>', 'answer 504 when a request takes longer', '30000')
+    .option('--max-body-bytes <n>', 'answer 413 to larger request bodies', String(DEFAULT_MAX_BODY_BYTES))
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (requests are logged at debug)`, 'info')
+    .action(async (flags: ServeFlags) => {
+      const server = await startModelServer(serverOptions(flags));
+      const served = server.models.map((m) => `${m.name} versions [${m.availableVersions().join(', ')}]`).join(', ');
+      process.stdout.write(`serving ${served} on ${server.url}\n`);
+
+      // Resolves once a signal has drained the server; the command then returns and the process exits 0.
+      await new Promise<void>((resolve, reject) => {
+        let stopping = false;
+        const onSignal = () => {
+          // A second signal while draining stops at once.
+          if (stopping) process.exit(1);
+          stopping = true;
+          server.close().then(() => {
+            process.off('SIGTERM', onSignal);
+            process.off('SIGINT', onSignal);
+            resolve();
+          }, reject);
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    });
+}

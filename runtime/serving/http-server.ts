@@ -1,0 +1,220 @@
+// The model server's HTTP layer on node:http, independent of what the routes do: routing to the APIs, the
+// optional bearer token, the request body limit (413), the per-request deadline (408 while the body is
+// still arriving, 504 after), JSON error bodies with the right status, metrics and structured logs per
+// request, and a drain on close (stop accepting, answer what is in flight, then close connections). No
+// input can crash it: every failure of a handler becomes a response.
+
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { createHash, timingSafeEqual } from 'crypto';
+import type { Logger } from 'pino';
+import type { ServerMetrics } from './metrics';
+import { RequestError } from './request-error';
+import { parseTolerantJson } from './tolerant-json';
+
+export interface Reply {
+  status?: number;
+  /** JSON-encoded unless contentType is given (then sent as the text it is). */
+  body: unknown;
+  contentType?: string;
+  /** The model version that answered, sent as the x-model-version header. */
+  version?: number;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** For metrics and logs: predict, classify, regress, infer, status, metadata, health, metrics... */
+  api: string;
+  /** A served model's name (only served ones: a label from the URL would let callers create metric series). */
+  model?: string;
+  /** Answered without the bearer token: health checks, which probes call without credentials. */
+  public?: boolean;
+  /** `body()` reads and parses the JSON request body; handlers call it only once they know the target exists. */
+  handle(body: () => Promise<unknown>): Promise<Reply>;
+}
+
+/** A route for a URL path, or undefined when the path is not one of this API's. */
+export type Router = (path: string) => Route | undefined;
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  routers: Router[];
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  authToken?: string;
+  metrics: ServerMetrics;
+  logger: Logger;
+}
+
+export interface HttpServer {
+  port: number;
+  url: string;
+  /** Stops accepting connections, waits for in-flight requests to be answered, then closes every connection. */
+  close(): Promise<void>;
+}
+
+const MODEL_VERSION_HEADER = 'x-model-version';
+
+/** A URL path segment decoded (model names and labels may be percent-encoded); undefined when malformed. */
+export function decodePathSegment(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        reject(tooLarge(limit));
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', (err) => reject(new RequestError(400, `reading the request body failed: ${err.message}`)));
+  });
+}
+
+function tooLarge(limit: number): RequestError {
+  return new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
+}
+
+async function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const text = (await readBody(req, limit)).toString('utf8');
+  if (text.trim() === '') throw new RequestError(400, 'request body is empty; expected a JSON object');
+  try {
+    return parseTolerantJson(text);
+  } catch (err) {
+    throw new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function tokenMatches(header: string | undefined, digest: Buffer): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  // Digests have equal length, so the comparison takes the same time whatever the token.
+  return !!m && timingSafeEqual(createHash('sha256').update(m[1]).digest(), digest);
+}
+
+export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
+  const { metrics, logger } = opts;
+  const tokenDigest = opts.authToken === undefined ? undefined : createHash('sha256').update(opts.authToken).digest();
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const method = req.method ?? 'GET';
+    const urlPath = (req.url ?? '/').split('?')[0];
+    let route: Route | undefined;
+    let reply: Reply;
+    const headers: Record<string, string> = {};
+    try {
+      for (const router of opts.routers) if (!route) route = router(urlPath);
+      if (!route) throw new RequestError(404, `Malformed request: ${method} ${urlPath}`);
+      if (method !== route.method) {
+        headers.allow = route.method;
+        throw new RequestError(405, `${method} is not allowed on ${urlPath}; use ${route.method}`);
+      }
+      if (tokenDigest && !route.public && !tokenMatches(req.headers.authorization, tokenDigest)) {
+        headers['www-authenticate'] = 'Bearer';
+        throw new RequestError(401, 'missing or wrong bearer token (Authorization: Bearer <token>)');
+      }
+      reply = await withDeadline(route, req, opts);
+    } catch (err) {
+      reply = errorReply(err, method, urlPath, logger);
+    }
+    const status = reply.status ?? 200;
+    if (reply.version !== undefined) headers[MODEL_VERSION_HEADER] = String(reply.version);
+    if (draining) headers.connection = 'close';
+    // A body that was not read (refused before reading, or too large) cannot be left on a kept-alive connection.
+    if (!req.complete) headers.connection = 'close';
+    const text = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
+    headers['content-type'] = reply.contentType ?? 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(text));
+    if (!res.destroyed) res.writeHead(status, headers).end(text);
+
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const model = route?.model ?? '';
+    const api = route?.api ?? 'unknown';
+    metrics.requests.inc({ model, version: reply.version === undefined ? '' : String(reply.version), api, code: String(status) });
+    metrics.latency.observe({ model, api }, seconds);
+    const line = { method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version };
+    if (status >= 500) logger.warn(line, 'request failed');
+    else logger.debug(line, 'request');
+  }
+
+  const server = http.createServer((req, res) => {
+    inFlight++;
+    res.on('close', () => {
+      if (--inFlight === 0) drained?.();
+    });
+    answer(req, res).catch((err) => {
+      // Only a bug in answering itself gets here; the connection is dropped rather than the process.
+      logger.error({ err }, 'answering a request failed');
+      res.destroy();
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      // After listening, errors are about single connections (e.g. out of file descriptors): logged, not fatal.
+      server.on('error', (err) => logger.error({ err }, 'HTTP server error'));
+      const { port } = server.address() as AddressInfo;
+      const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+      resolve({
+        port,
+        url: `http://${host}:${port}`,
+        close: async () => {
+          draining = true;
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          server.closeIdleConnections();
+          if (inFlight > 0) await new Promise<void>((done) => (drained = done));
+          server.closeAllConnections();
+          await closed;
+        },
+      });
+    });
+  });
+}
+
+/** Runs the route's handler under the request deadline: 408 while its body is still arriving, else 504. */
+function withDeadline(route: Route, req: http.IncomingMessage, opts: HttpServerOptions): Promise<Reply> {
+  let readingBody = false;
+  const body = () => {
+    readingBody = true;
+    return readJsonBody(req, opts.maxBodyBytes).finally(() => (readingBody = false));
+  };
+  const handled = route.handle(body);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        readingBody
+          ? new RequestError(408, `request body not received within ${opts.requestTimeoutMs} ms`)
+          : new RequestError(504, `request not answered within ${opts.requestTimeoutMs} ms`),
+      );
+    }, opts.requestTimeoutMs);
+  });
+  // The handler may still settle after the deadline; its result is dropped.
+  handled.catch(() => undefined);
+  return Promise.race([handled, deadline]).finally(() => clearTimeout(timer));
+}
+
+function errorReply(err: unknown, method: string, urlPath: string, logger: Logger): Reply {
+  if (err instanceof RequestError) return { status: err.status, body: { error: err.message } };
+  const e = err instanceof Error ? err : new Error(String(err));
+  logger.error({ method, path: urlPath, err: e }, 'request failed with an internal error');
+  return { status: 500, body: { error: `internal error: ${e.message}` } };
+}

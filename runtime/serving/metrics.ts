@@ -1,0 +1,49 @@
+// The model server's Prometheus metrics (served at /metrics): requests by model, version, API and status
+// code, request latency, batch sizes and model load events, plus Node's process metrics. Each server has
+// its own registry, so several servers in one process (tests) keep separate counts.
+
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type ModelEvent = 'loaded' | 'load_failed' | 'unloaded';
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'mlp_serving_requests_total',
+    help: 'HTTP requests answered, by served model ("" when none), version, API and status code',
+    labelNames: ['model', 'version', 'api', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly latency = new Histogram({
+    name: 'mlp_serving_request_duration_seconds',
+    help: 'Time from request to response, by served model and API',
+    labelNames: ['model', 'api'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly batchSize = new Histogram({
+    name: 'mlp_serving_batch_size',
+    help: 'Rows predicted together in one batch, by model',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+
+  readonly modelEvents = new Counter({
+    name: 'mlp_serving_model_load_events_total',
+    help: 'Model version loads, failed loads and unloads',
+    labelNames: ['model', 'version', 'event'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  modelEvent(model: string, version: number, event: ModelEvent): void {
+    this.modelEvents.inc({ model, version: String(version), event });
+  }
+}

@@ -1,0 +1,95 @@
+// The model server: picks the TensorFlow.js backend, loads the configured models, answers the TensorFlow
+// Serving REST API and the Open Inference Protocol v2 (plus /metrics) on one HTTP port, and watches the
+// base paths for new versions. `mlp serve` and tests start it through startModelServer.
+
+import pino, { type Logger } from 'pino';
+import { UserError } from '../core/errors';
+import { selectBackend } from '../ml/backend';
+import { DEFAULT_BATCHING, type BatchingOptions } from './batcher';
+import type { ModelConfig } from './config';
+import { startHttpServer, type Router } from './http-server';
+import { ServerMetrics } from './metrics';
+import { ModelRegistry, type ServedModel } from './model-registry';
+import { oipRouter } from './oip-api';
+import { tfServingRouter } from './tfserving-api';
+
+export interface ModelServerOptions {
+  models: ModelConfig[];
+  /** Default 127.0.0.1: exposing the server is a deliberate choice. */
+  host?: string;
+  /** Default 8501 (TF Serving's REST port); 0 picks a free port. */
+  port?: number;
+  /** How often base paths are looked at for new versions; 0 turns hot reload off. Default 2. */
+  pollSeconds?: number;
+  batching?: Partial<BatchingOptions>;
+  /** Default 10 MiB. */
+  maxBodyBytes?: number;
+  /** Default 30 s (TF Serving's REST API default). */
+  requestTimeoutMs?: number;
+  /** When set, every request but the health checks needs `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** Default: JSON lines on stderr at info level (stdout carries the CLI's ready line). */
+  logger?: Logger;
+}
+
+export interface ModelServer {
+  url: string;
+  port: number;
+  models: ServedModel[];
+  /** Drains: stops accepting, answers in-flight requests, stops polling and unloads the models. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8501;
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** JSON logs with Cloud Logging's `severity` next to pino's numeric level. */
+export function serverLogger(level = 'info'): Logger {
+  return pino({ level, base: { component: 'model-server' }, formatters: { level: (label, number) => ({ level: number, severity: label.toUpperCase() }) } }, pino.destination(2));
+}
+
+function metricsRouter(metrics: ServerMetrics): Router {
+  return (path) =>
+    path === '/metrics'
+      ? { method: 'GET', api: 'metrics', handle: async () => ({ body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }) }
+      : undefined;
+}
+
+export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
+  const logger = opts.logger ?? serverLogger();
+  const backend = await selectBackend();
+  logger.info({ backend: backend.name, skipped: backend.skipped }, 'TensorFlow.js backend selected');
+  const metrics = new ServerMetrics();
+  const batching = { ...DEFAULT_BATCHING, ...opts.batching };
+  const registry = new ModelRegistry(opts.models, { batching, metrics, logger });
+  await registry.start();
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? DEFAULT_PORT;
+  const http = await startHttpServer({
+    host,
+    port,
+    routers: [tfServingRouter(registry), oipRouter(registry), metricsRouter(metrics)],
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
+    authToken: opts.authToken,
+    metrics,
+    logger,
+  }).catch(async (err: Error) => {
+    await registry.close();
+    throw new UserError(`cannot listen on ${host}:${port}: ${err.message}`);
+  });
+  const pollSeconds = opts.pollSeconds ?? 2;
+  if (pollSeconds > 0) registry.startPolling(pollSeconds * 1000);
+  logger.info({ url: http.url, models: registry.all().map((m) => ({ name: m.name, versions: m.availableVersions() })), batching }, 'model server listening');
+  return {
+    url: http.url,
+    port: http.port,
+    models: registry.all(),
+    close: async () => {
+      logger.info('draining');
+      await http.close();
+      await registry.close();
+      logger.info('stopped');
+    },
+  };
+}

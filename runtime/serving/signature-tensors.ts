@@ -1,0 +1,33 @@
+// The tensors a model's signature is exposed as by both APIs: one [batch] input per raw feature and the
+// outputs predictRows gives (probabilities [batch, k], class_ids [batch, 1], classes [batch, 1], or
+// predictions [batch, 1]), with element types each API names in its own words (DT_STRING / BYTES, ...).
+
+import type { Prediction } from '../ml/serving-bundle';
+import type { RawType, Signature } from '../ml/signature';
+
+export interface TensorSpec {
+  name: string;
+  type: RawType;
+  /** -1 is the batch dimension. */
+  shape: number[];
+}
+
+export function inputTensors(signature: Signature): TensorSpec[] {
+  return signature.inputs.map((i) => ({ name: i.name, type: i.dtype, shape: [-1] }));
+}
+
+export function outputTensors(signature: Signature): TensorSpec[] {
+  if (signature.task === 'regression') return [{ name: 'predictions', type: 'float', shape: [-1, 1] }];
+  // predictRows gives a binary model both probabilities (negative, positive), like a multiclass one.
+  const k = signature.task === 'binary' ? 2 : signature.label.classes!.length;
+  return [
+    { name: 'probabilities', type: 'float', shape: [-1, k] },
+    { name: 'class_ids', type: 'int', shape: [-1, 1] },
+    { name: 'classes', type: 'string', shape: [-1, 1] },
+  ];
+}
+
+/** One output's values for each row (each a list: [k] probabilities, [id], [class], [value]). */
+export function outputColumn(predictions: Prediction[], name: string): (number | string)[][] {
+  return predictions.map((p) => (p as unknown as Record<string, (number | string)[]>)[name]);
+}

@@ -1,0 +1,156 @@
+// TensorFlow Serving's REST API (/v1/models/...): model status, metadata (signature_def), :predict in row
+// ("instances" → "predictions") and columnar ("inputs" → "outputs") form, :classify and :regress on
+// "examples". Shapes and error wording follow TF Serving, so its clients and tools work unchanged.
+
+import type { RawType, Signature } from '../ml/signature';
+import type { Prediction } from '../ml/serving-bundle';
+import { decodePathSegment, type Reply, type Route, type Router } from './http-server';
+import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
+import { badRequest, notFound } from './request-error';
+import { describe, inputsByName, isPlainObject, rowFromObject, rowsFromColumns } from './request-rows';
+import { inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
+
+const V1_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata)|:(predict|classify|regress))?$/;
+const SIGNATURE_NAME = 'serving_default';
+const DTYPES: Record<RawType, string> = { string: 'DT_STRING', int: 'DT_INT64', float: 'DT_FLOAT' };
+
+function served(registry: ModelRegistry, name: string): ServedModel {
+  const model = registry.get(name);
+  if (!model) throw notFound(`Could not find any versions of model ${name}`);
+  return model;
+}
+
+function status(model: ServedModel, req: VersionRequest): Reply {
+  const version = req.label !== undefined ? model.labelVersion(req.label) : req.version;
+  const statuses = model.versionStatuses().filter((s) => version === undefined || s.version === version);
+  if (statuses.length === 0) {
+    throw notFound(version === undefined ? `Could not find any versions of model ${model.name}` : `Could not find version ${version} of model ${model.name}`);
+  }
+  return {
+    body: {
+      model_version_status: statuses.map((s) => ({
+        version: String(s.version),
+        state: s.state,
+        status: { error_code: s.error ? 'UNKNOWN' : 'OK', error_message: s.error ?? '' },
+      })),
+    },
+  };
+}
+
+function tensorInfo(t: TensorSpec) {
+  return { dtype: DTYPES[t.type], tensor_shape: { dim: t.shape.map((size) => ({ size: String(size), name: '' })), unknown_rank: false }, name: t.name };
+}
+
+function signatureDef(signature: Signature) {
+  return {
+    inputs: Object.fromEntries(inputTensors(signature).map((t) => [t.name, tensorInfo(t)])),
+    outputs: Object.fromEntries(outputTensors(signature).map((t) => [t.name, tensorInfo(t)])),
+    method_name: 'tensorflow/serving/predict',
+  };
+}
+
+function metadata(s: Servable): Reply {
+  return {
+    version: s.version,
+    body: {
+      model_spec: { name: s.model, signature_name: '', version: String(s.version) },
+      metadata: { signature_def: { signature_def: { [SIGNATURE_NAME]: signatureDef(s.signature) } } },
+    },
+  };
+}
+
+function requestObject(body: unknown): Record<string, unknown> {
+  if (!isPlainObject(body)) throw badRequest(`request body must be a JSON object, got ${describe(body)}`);
+  const name = body.signature_name;
+  if (name !== undefined && name !== SIGNATURE_NAME) throw badRequest(`Serving signature name: ${JSON.stringify(String(name))} not found in signature def`);
+  return body;
+}
+
+function nonEmptyList(request: Record<string, unknown>, key: string): unknown[] {
+  const value = request[key];
+  if (!Array.isArray(value) || value.length === 0) throw badRequest(`"${key}" must be a non-empty list, got ${describe(value)}`);
+  return value;
+}
+
+async function predict(s: Servable, request: Record<string, unknown>): Promise<Reply> {
+  const hasInstances = Object.hasOwn(request, 'instances');
+  const hasInputs = Object.hasOwn(request, 'inputs');
+  if (hasInstances && hasInputs) throw badRequest('Not allowed to have both "instances" and "inputs" in the request');
+  if (!hasInstances && !hasInputs) throw badRequest('Missing "instances" or "inputs" key');
+  const sig = s.signature;
+  const inputs = inputsByName(sig);
+  const outputs = outputTensors(sig).map((t) => t.name);
+  // With a single output TF Serving gives its values directly instead of an object of named outputs.
+  const single = outputs.length === 1;
+  if (hasInstances) {
+    const rows = nonEmptyList(request, 'instances').map((v, i) => rowFromObject(sig, inputs, v, `instances[${i}]`));
+    const predictions = await s.predict(rows);
+    return { version: s.version, body: { predictions: single ? outputColumn(predictions, outputs[0]) : predictions } };
+  }
+  let columns = request.inputs;
+  if (!isPlainObject(columns)) {
+    if (sig.inputs.length !== 1) throw badRequest(`"inputs" must be an object of named input columns, got ${describe(columns)}`);
+    columns = { [sig.inputs[0].name]: columns };
+  }
+  const rows = rowsFromColumns(sig, inputs, columns as Record<string, unknown>, (name) => `inputs[${JSON.stringify(name)}]`, 'inputs');
+  const predictions = await s.predict(rows);
+  const column = (name: string) => outputColumn(predictions, name);
+  return { version: s.version, body: { outputs: single ? column(outputs[0]) : Object.fromEntries(outputs.map((o) => [o, column(o)])) } };
+}
+
+/** classify / regress rows: each example with the request's "context" features added. */
+function exampleRows(s: Servable, request: Record<string, unknown>) {
+  const context = request.context;
+  if (context !== undefined && !isPlainObject(context)) throw badRequest(`"context" must be an object of features, got ${describe(context)}`);
+  const inputs = inputsByName(s.signature);
+  return nonEmptyList(request, 'examples').map((e, i) => rowFromObject(s.signature, inputs, context && isPlainObject(e) ? { ...context, ...e } : e, `examples[${i}]`));
+}
+
+async function classify(s: Servable, request: Record<string, unknown>): Promise<Reply> {
+  const { task, label } = s.signature;
+  if (task === 'regression') throw badRequest(`model ${s.model} version ${s.version} is a regression model: use :regress or :predict`);
+  const predictions = (await s.predict(exampleRows(s, request))) as Extract<Prediction, { probabilities: number[] }>[];
+  return { version: s.version, body: { result: predictions.map((p) => p.probabilities.map((score, k) => [label.classes![k], score])) } };
+}
+
+async function regress(s: Servable, request: Record<string, unknown>): Promise<Reply> {
+  if (s.signature.task !== 'regression') throw badRequest(`model ${s.model} version ${s.version} is a ${s.signature.task} classification model: use :classify or :predict`);
+  const predictions = (await s.predict(exampleRows(s, request))) as Extract<Prediction, { predictions: [number] }>[];
+  return { version: s.version, body: { result: predictions.map((p) => p.predictions[0]) } };
+}
+
+const VERBS = { predict, classify, regress };
+
+export function tfServingRouter(registry: ModelRegistry): Router {
+  return (path) => {
+    const m = V1_PATH.exec(path);
+    if (!m) return undefined;
+    const [, rawName, version, rawLabel, meta, verb] = m as unknown as (string | undefined)[];
+    const name = decodePathSegment(rawName!);
+    const label = rawLabel === undefined ? undefined : decodePathSegment(rawLabel);
+    if (name === undefined || (rawLabel !== undefined && label === undefined)) return undefined;
+    const req: VersionRequest = { version: version === undefined ? undefined : Number(version), label };
+    const model = registry.get(name) ? name : undefined;
+    if (verb) {
+      const run = VERBS[verb as keyof typeof VERBS];
+      return {
+        method: 'POST',
+        api: verb,
+        model,
+        handle: async (body) => {
+          served(registry, name).resolve(req); // a 404 before reading the body
+          const request = requestObject(await body());
+          // Resolved again: versions may have been swapped while the body arrived. From here to queueing the
+          // rows nothing awaits, so the version cannot be unloaded in between.
+          return run(served(registry, name).resolve(req), request);
+        },
+      } satisfies Route;
+    }
+    return {
+      method: 'GET',
+      api: meta ? 'metadata' : 'status',
+      model,
+      handle: async () => (meta ? metadata(served(registry, name).resolve(req)) : status(served(registry, name), req)),
+    } satisfies Route;
+  };
+}
