@@ -14,6 +14,7 @@ import { registerStatsCommand } from './commands/stats';
 import { registerDataCommand } from './commands/data';
 import { registerCompileCommand } from './commands/compile';
 import { registerServeCommand } from './commands/serve';
+import { registerPredictCommand } from './commands/predict';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDataCommand(program);
   registerCompileCommand(program);
   registerServeCommand(program);
+  registerPredictCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -34,3 +34,10 @@ export function parseParam(arg: string, acc: Record<string, unknown> = {}): Reco
   }
   return { ...acc, [key]: value };
 }
+
+/** A whole-number flag value (≥ min), or a one-line error naming the flag. */
+export function wholeNumber(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} ${JSON.stringify(text)}: expected a whole number ≥ ${min}`);
+  return n;
+}

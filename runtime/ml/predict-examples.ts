@@ -1,8 +1,14 @@
-// Streams an Examples split through a serving bundle: rows are read from Parquet in chunks with DuckDB and
-// predicted with predictRows (transform applied exactly as in serving). Used by the Evaluator, the
-// BulkInferrer and the InfraValidator, so none of them holds a whole split in memory.
+// Streams rows through a serving bundle: rows are read in chunks with DuckDB (from an Examples split's Parquet
+// files or any table expression, e.g. read_csv_auto(...)) and predicted with predictRows (transform applied
+// exactly as in serving). Used by the Evaluator, the BulkInferrer and `mlp predict`, so none of them holds
+// the data in memory.
 
 import { duckdb, sqlIdent, sqlStringList } from '../data/duckdb';
+
+/** The DuckDB table expression over Parquet files. */
+export function parquetSource(files: string[]): string {
+  return `read_parquet(${sqlStringList(files)})`;
+}
 import type { RawRow } from '../transform/apply';
 import { predictRows, type Prediction, type ServingBundle } from './serving-bundle';
 
@@ -11,17 +17,13 @@ export interface PredictedChunk {
   predictions: Prediction[];
 }
 
-/**
- * Yields chunks of raw rows (the columns asked for, default all) with their predictions.
- * `limit` stops after that many rows (an infra check needs a sample, not the split).
- */
-export async function* predictExamples(bundle: ServingBundle, files: string[], opts: { chunkRows?: number; columns?: string[]; limit?: number } = {}): AsyncGenerator<PredictedChunk> {
+/** Yields chunks of raw rows of `source` (the columns asked for, default all) with their predictions. */
+export async function* predictExamples(bundle: ServingBundle, source: string, opts: { chunkRows?: number; columns?: string[] } = {}): AsyncGenerator<PredictedChunk> {
   const chunkRows = opts.chunkRows ?? 2048;
   const conn = await duckdb();
   try {
     const select = opts.columns ? opts.columns.map(sqlIdent).join(', ') : '*';
-    const limit = opts.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.limit))}` : '';
-    const result = await conn.stream(`SELECT ${select} FROM read_parquet(${sqlStringList(files)})${limit}`);
+    const result = await conn.stream(`SELECT ${select} FROM ${source}`);
     let pending: RawRow[] = [];
     for await (const chunk of result.yieldRowObjectJs()) {
       pending.push(...(chunk as RawRow[]));

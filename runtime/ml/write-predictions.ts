@@ -5,9 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { once } from 'events';
-import { duckdb, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
-import type { PredictedChunk } from '../../ml/predict-examples';
-import type { Task } from '../../ml/signature';
+import { duckdb, sqlIdent, sqlString } from '../data/duckdb';
+import type { PredictedChunk } from './predict-examples';
+import type { Task } from './signature';
 
 /** DuckDB types of the output columns per task. */
 function outputColumns(task: Task): Record<string, string> {
@@ -23,7 +23,8 @@ function jsonSafe(value: unknown): unknown {
 /** Streams chunks into <file> (Parquet); returns the number of rows written. */
 export async function writePredictions(opts: {
   chunks: AsyncIterable<PredictedChunk>;
-  sourceFiles: string[];
+  /** DuckDB table expression the chunks were read from (for the key columns' types). */
+  source: string;
   keyColumns: string[];
   task: Task;
   file: string;
@@ -32,7 +33,7 @@ export async function writePredictions(opts: {
   const conn = await duckdb();
   try {
     const types = new Map(
-      (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlStringList(opts.sourceFiles)})`)).getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)]),
+      (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${opts.source}`)).getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)]),
     );
     const staging = `${opts.file}.jsonl`;
     const out = fs.createWriteStream(staging);

@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
+import { wholeNumber } from '../options';
 import { formatPlan, parseSource, planTransfer, SOURCES } from '../../transfer/plan-transfer';
 import { parseBandwidth, parseSize } from '../../transfer/units';
 
@@ -94,8 +95,3 @@ export function registerDataCommand(program: Command, io: DataCommandIO = { stdo
     });
 }
 
-function wholeNumber(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} ${JSON.stringify(text)}: expected a whole number ≥ ${min}`);
-  return n;
-}

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
+import { wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, serverLogger, startModelServer, type ModelServerOptions } from '../../serving/model-server';
@@ -26,12 +27,6 @@ interface ServeFlags {
   requestTimeoutMs: string;
   maxBodyBytes: string;
   logLevel: string;
-}
-
-function wholeNumber(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} ${JSON.stringify(text)}: expected a whole number ≥ ${min}`);
-  return n;
 }
 
 function modelsFrom(flags: ServeFlags): ModelConfig[] {

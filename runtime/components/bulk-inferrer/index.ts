@@ -11,10 +11,10 @@ import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import { splitParquetFiles } from '../../data/duckdb';
 import { selectBackend } from '../../ml/backend';
-import { predictExamples } from '../../ml/predict-examples';
+import { parquetSource, predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle } from '../../ml/serving-bundle';
 import { isBlessed } from '../../ml/blessing';
-import { writePredictions } from './write-predictions';
+import { writePredictions } from '../../ml/write-predictions';
 
 export const PREDICTIONS_FILE = 'predictions.parquet';
 
@@ -50,8 +50,8 @@ export const BulkInferrer = defineComponent({
     let n: number;
     try {
       n = await writePredictions({
-        chunks: predictExamples(bundle, files, { columns }),
-        sourceFiles: files,
+        chunks: predictExamples(bundle, parquetSource(files), { columns }),
+        source: parquetSource(files),
         keyColumns: keys,
         task: bundle.signature.task,
         file,

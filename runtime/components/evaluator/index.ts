@@ -16,7 +16,7 @@ import {
 } from '../../evaluation';
 import { selectBackend } from '../../ml/backend';
 import { encodeLabel } from '../../ml/model-inputs';
-import { predictExamples } from '../../ml/predict-examples';
+import { parquetSource, predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle, type Prediction, type ServingBundle } from '../../ml/serving-bundle';
 import { CURRENT_MODEL_URI } from '../../ml/blessing';
 
@@ -61,7 +61,7 @@ export const Evaluator = defineComponent({
     let used = 0;
     let skipped = 0;
     for (const [bundle, acc] of accumulators) {
-      for await (const { rows, predictions } of predictExamples(bundle, files)) {
+      for await (const { rows, predictions } of predictExamples(bundle, parquetSource(files))) {
         rows.forEach((row, i) => {
           const label = encodeLabel(signature, row[config.label_key]);
           if (label === undefined) {
