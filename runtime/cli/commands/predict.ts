@@ -8,11 +8,6 @@ import * as path from 'path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { duckdb, sqlIdent, sqlStringList } from '../../data/duckdb';
-import { selectBackend } from '../../ml/backend';
-import { locateModel } from '../../ml/model-location';
-import { predictExamples } from '../../ml/predict-examples';
-import { loadServingBundle } from '../../ml/serving-bundle';
-import { writePredictions } from '../../ml/write-predictions';
 import { textBar } from '../../runner/progress';
 
 interface PredictFlags {
@@ -48,6 +43,12 @@ export function registerPredictCommand(program: Command): void {
     .option('--keys <columns>', "comma-separated columns copied next to the predictions (default: the model's raw input features)")
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (flags: PredictFlags) => {
+      // TensorFlow.js loads only when predicting, so `mlp --help` and other commands stay fast.
+      const { selectBackend } = await import('../../ml/backend');
+      const { locateModel } = await import('../../ml/model-location');
+      const { predictExamples } = await import('../../ml/predict-examples');
+      const { loadServingBundle } = await import('../../ml/serving-bundle');
+      const { writePredictions } = await import('../../ml/write-predictions');
       const source = inputSource(flags.input);
       const backend = await selectBackend();
       const location = await locateModel(flags.model);

@@ -1,11 +1,6 @@
 // `mlp run`: runs a bundled pipeline or a pipeline module on the embedded local runner.
 
 import type { Command } from 'commander';
-import { loadPipeline } from '../../../pipelines';
-import { outputsSummary } from '../outputs-summary';
-import { openMetadataStore } from '../../metadata';
-import { runPipeline } from '../../runner/local-runner';
-import { ProgressReporter } from '../../runner/progress';
 import { DEFAULT_ROOT, metadataAddress, parseParam } from '../options';
 import { UserError } from '../../core/errors';
 
@@ -32,6 +27,12 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print a machine-readable run summary on stdout')
     .option('--parallelism <n>', 'nodes running at once (default: number of CPUs)')
     .action(async (ref: string, flags: RunFlags) => {
+      // Loaded here, not at the top: every `mlp` command (and --help) would otherwise pay for the runner.
+      const { loadPipeline } = await import('../../../pipelines');
+      const { outputsSummary } = await import('../outputs-summary');
+      const { openMetadataStore } = await import('../../metadata');
+      const { runPipeline } = await import('../../runner/local-runner');
+      const { ProgressReporter } = await import('../../runner/progress');
       // Pipelines may default their own outputs (e.g. a serving folder) to places under the root.
       process.env.MLP_ROOT = flags.root;
       const { pipeline, module } = loadPipeline(ref);

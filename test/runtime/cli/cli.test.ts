@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Database from 'better-sqlite3';
+import { buildProgram } from '../../../runtime/cli/main';
 import { runCli } from '../../support/cli';
 
 let dir: string;
@@ -25,16 +26,19 @@ function expectOneLineError(r: { code: number | null; stderr: string }, pattern:
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-test('--help lists the commands, and every command has its own --help', async () => {
+test('--help lists the commands, and every command (and subcommand) has its own --help', async () => {
   const top = await runCli(['--help']);
   expect(top.code).toBe(0);
-  for (const c of ['run', 'runs', 'artifacts', 'lineage', 'component', 'stats', 'data', 'compile']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
-  for (const c of [['run'], ['runs'], ['artifacts'], ['lineage'], ['component', 'run'], ['stats', 'show'], ['data', 'upload'], ['data', 'plan-transfer'], ['compile']]) {
+  for (const c of ['run', 'runs', 'artifacts', 'lineage', 'component', 'stats', 'data', 'compile', 'serve', 'predict']) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+  // Every command the program registers, so a new one cannot ship without help.
+  const leaves = buildProgram().commands.flatMap((c) => (c.commands.length ? c.commands.map((s) => [c.name(), s.name()]) : [[c.name()]]));
+  expect(leaves.length).toBeGreaterThanOrEqual(12);
+  for (const c of leaves) {
     const r = await runCli([...c, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: mlp ${c.join(' ')}`);
   }
-});
+}, 120_000);
 
 test('run --json prints a machine-readable summary; runs, artifacts and lineage read it back', async () => {
   const root = path.join(dir, 'root');
