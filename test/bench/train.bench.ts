@@ -4,7 +4,8 @@
 // process on the same data (target: streaming ≥ 0.9 × fit). (2) Wall time per flights span end to end
 // (`mlp run flights --param span=N`, spans in order: drift check, warm start, evaluation vs the last blessed
 // model, infra validation, push). Reports the tfjs backend used.
-// Run: npm run bench:train -- [--rows N per span (default: whole months)] [--spans 3] [--epochs 1] [--json]
+// Rates are medians of --repeats alternating rounds (and the ratio the median of the rounds' ratios).
+// Run: npm run bench:train -- [--rows N per span (default: whole months)] [--spans 3] [--epochs 1] [--repeats 3] [--json]
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -27,11 +28,17 @@ import { checkGraph } from '../../runtime/transform/apply';
 import { TRANSFORM_GRAPH_FILE } from '../../runtime/transform/graph';
 
 const { values: flags } = parseArgs({
-  options: { rows: { type: 'string' }, spans: { type: 'string', default: '3' }, epochs: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } },
+  options: { rows: { type: 'string' }, spans: { type: 'string', default: '3' }, epochs: { type: 'string', default: '1' }, repeats: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
 });
 const rowsPerSpan = flags.rows ? Number(flags.rows) : undefined;
 const spanCount = Number(flags.spans);
 const epochs = Number(flags.epochs);
+const repeats = Number(flags.repeats);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 function say(line: string): void {
   if (!flags.json) process.stderr.write(`${line}\n`);
@@ -90,45 +97,54 @@ async function main(): Promise<void> {
       return { examples: n, seconds };
     };
 
-    const materialized = async (): Promise<{ examples: number; seconds: number; loadSeconds: number }> => {
-      const t0 = performance.now();
-      const input = new InputPipeline({ files, graph, signature, batchSize: 65536 });
-      const batches: Batch[] = [];
-      for await (const b of input.epoch(0)) batches.push(b);
-      await input.close();
-      const n = batches.reduce((a, b) => a + b.size, 0);
-      const xs = signature.modelInputs.map((_, i) => {
-        const parts = batches.map((b) => toTensors(signature.modelInputs, b.inputs, b.size)[i]);
-        const joined = tf.concat(parts);
-        tf.dispose(parts);
-        return joined;
-      });
-      const y = tf.tensor2d(Float32Array.from(batches.flatMap((b) => Array.from(b.labels))), [n, 1]);
-      const loadSeconds = (performance.now() - t0) / 1000;
+    // Materialized once (the whole split as tensors, as fit() needs), outside the timed region.
+    const t0 = performance.now();
+    const all = new InputPipeline({ files, graph, signature, batchSize: 65536 });
+    const batches: Batch[] = [];
+    for await (const b of all.epoch(0)) batches.push(b);
+    await all.close();
+    const n = batches.reduce((a, b) => a + b.size, 0);
+    const xs = signature.modelInputs.map((_, i) => {
+      const parts = batches.map((b) => toTensors(signature.modelInputs, b.inputs, b.size)[i]);
+      const joined = tf.concat(parts);
+      tf.dispose(parts);
+      return joined;
+    });
+    const y = tf.tensor2d(Float32Array.from(batches.flatMap((b) => Array.from(b.labels))), [n, 1]);
+    const materializeSeconds = (performance.now() - t0) / 1000;
+
+    const fitted = async (): Promise<{ examples: number; seconds: number }> => {
       const model = buildWideDeep(signature, hp);
       compileFor(model, signature, hp.learning_rate);
       const t1 = performance.now();
       await model.fit(xs, y, { batchSize: hp.batch_size, epochs, shuffle: true, verbose: 0 });
       const seconds = (performance.now() - t1) / 1000;
-      tf.dispose([...xs, y]);
       model.dispose();
-      return { examples: n * epochs, seconds, loadSeconds };
+      return { examples: n * epochs, seconds };
     };
 
-    // Warm-up both paths once (kernel compilation), then measure each.
+    // Warm-up both paths once (kernel compilation), then alternate them so load changes hit both alike.
     await streaming();
-    const s = await streaming();
-    const m = await materialized();
-    const streamingRate = s.examples / s.seconds;
-    const fitRate = m.examples / m.seconds;
+    await fitted();
+    const rates: { streaming: number; fit: number }[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const s = await streaming();
+      const f = await fitted();
+      rates.push({ streaming: s.examples / s.seconds, fit: f.examples / f.seconds });
+      say(`round ${r + 1}: streaming ${Math.round(rates[r].streaming)} ex/s, fit ${Math.round(rates[r].fit)} ex/s`);
+    }
+    tf.dispose([...xs, y]);
+    const streamingRate = median(rates.map((r) => r.streaming));
+    const fitRate = median(rates.map((r) => r.fit));
     const result = {
       backend: backend.name,
       rows_per_span: spans.map((x) => x.rows),
       epochs,
       streaming_examples_per_second: Math.round(streamingRate),
       fit_examples_per_second: Math.round(fitRate),
-      ratio: Number((streamingRate / fitRate).toFixed(3)),
-      materialize_seconds: Number(m.loadSeconds.toFixed(2)),
+      ratio: Number(median(rates.map((r) => r.streaming / r.fit)).toFixed(3)),
+      repeats,
+      materialize_seconds: Number(materializeSeconds.toFixed(2)),
       span_seconds: perSpan.map((p) => ({ span: p.span, seconds: Number(p.seconds.toFixed(1)), state: p.state })),
     };
     if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
