@@ -14,6 +14,7 @@ import { registerStatsCommand } from './commands/stats';
 import { registerDataCommand } from './commands/data';
 import { registerCompileCommand } from './commands/compile';
 import { registerServeCommand } from './commands/serve';
+import { registerMonitorCommand } from './commands/monitor';
 import { registerPredictCommand } from './commands/predict';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDataCommand(program);
   registerCompileCommand(program);
   registerServeCommand(program);
+  registerMonitorCommand(program);
   registerPredictCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -1,12 +1,12 @@
 // The model server's HTTP layer on node:http, independent of what the routes do: routing to the APIs, the
 // optional bearer token, the request body limit (413), the per-request deadline (408 while the body is
 // still arriving, 504 after), JSON error bodies with the right status, metrics and structured logs per
-// request, and a drain on close (stop accepting, answer what is in flight, then close connections). No
+// request, a request id on every response (x-request-id: the caller's own, else a new one), and a drain on close (stop accepting, answer what is in flight, then close connections). No
 // input can crash it: every failure of a handler becomes a response.
 
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import { createHash, timingSafeEqual } from 'crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'crypto';
 import type { Logger } from 'pino';
 import type { ServerMetrics } from './metrics';
 import { RequestError } from './request-error';
@@ -30,7 +30,15 @@ export interface Route {
   /** Answered without the bearer token: health checks, which probes call without credentials. */
   public?: boolean;
   /** `body()` reads and parses the JSON request body; handlers call it only once they know the target exists. */
-  handle(body: () => Promise<unknown>): Promise<Reply>;
+  handle(body: () => Promise<unknown>, info: RequestInfo): Promise<Reply>;
+}
+
+/** What handlers know of a request besides its body. */
+export interface RequestInfo {
+  /** The x-request-id the response carries: the caller's, or a new UUID. */
+  requestId: string;
+  /** x-request-key: makes a traffic split sticky (the same key gets the same version). */
+  routingKey?: string;
 }
 
 /** A route for a URL path, or undefined when the path is not one of this API's. */
@@ -55,6 +63,16 @@ export interface HttpServer {
 }
 
 const MODEL_VERSION_HEADER = 'x-model-version';
+const REQUEST_ID_HEADER = 'x-request-id';
+const ROUTING_KEY_HEADER = 'x-request-key';
+/** Longer ids are refused: they are echoed, logged and remembered for :feedback. */
+const MAX_REQUEST_ID_LENGTH = 128;
+
+/** A single-valued header (a repeated one counts as its first value). */
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
 
 /** A URL path segment decoded (model names and labels may be percent-encoded); undefined when malformed. */
 export function decodePathSegment(s: string): string | undefined {
@@ -118,7 +136,13 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     let route: Route | undefined;
     let reply: Reply;
     const headers: Record<string, string> = {};
+    const info: RequestInfo = { requestId: header(req, REQUEST_ID_HEADER) || randomUUID(), routingKey: header(req, ROUTING_KEY_HEADER) };
     try {
+      if (info.requestId.length > MAX_REQUEST_ID_LENGTH) {
+        const given = info.requestId;
+        info.requestId = randomUUID();
+        throw new RequestError(400, `${REQUEST_ID_HEADER} is ${given.length} characters long; the limit is ${MAX_REQUEST_ID_LENGTH}`);
+      }
       for (const router of opts.routers) if (!route) route = router(urlPath);
       if (!route) throw new RequestError(404, `Malformed request: ${method} ${urlPath}`);
       if (method !== route.method) {
@@ -129,12 +153,13 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
         headers['www-authenticate'] = 'Bearer';
         throw new RequestError(401, 'missing or wrong bearer token (Authorization: Bearer <token>)');
       }
-      reply = await withDeadline(route, req, opts);
+      reply = await withDeadline(route, req, info, opts);
     } catch (err) {
       reply = errorReply(err, method, urlPath, logger);
     }
     const status = reply.status ?? 200;
     if (reply.version !== undefined) headers[MODEL_VERSION_HEADER] = String(reply.version);
+    headers[REQUEST_ID_HEADER] = info.requestId;
     if (draining) headers.connection = 'close';
     // A body that was not read (refused before reading, or too large) cannot be left on a kept-alive connection.
     if (!req.complete) headers.connection = 'close';
@@ -148,7 +173,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     const api = route?.api ?? 'unknown';
     metrics.requests.inc({ model, version: reply.version === undefined ? '' : String(reply.version), api, code: String(status) });
     metrics.latency.observe({ model, api }, seconds);
-    const line = { method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version };
+    const line = { method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, requestId: info.requestId };
     if (status >= 500) logger.warn(line, 'request failed');
     else logger.debug(line, 'request');
   }
@@ -190,13 +215,13 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
 }
 
 /** Runs the route's handler under the request deadline: 408 while its body is still arriving, else 504. */
-function withDeadline(route: Route, req: http.IncomingMessage, opts: HttpServerOptions): Promise<Reply> {
+function withDeadline(route: Route, req: http.IncomingMessage, info: RequestInfo, opts: HttpServerOptions): Promise<Reply> {
   let readingBody = false;
   const body = () => {
     readingBody = true;
     return readJsonBody(req, opts.maxBodyBytes).finally(() => (readingBody = false));
   };
-  const handled = route.handle(body);
+  const handled = route.handle(body, info);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

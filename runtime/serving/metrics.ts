@@ -1,5 +1,6 @@
 // The model server's Prometheus metrics (served at /metrics): requests by model, version, API and status
-// code, request latency, batch sizes and model load events, plus Node's process metrics. Each server has
+// code, request latency, batch sizes, model load events, static-table hits and misses (the hit rate is
+// hits / (hits + misses)) and :feedback rewards by version, plus Node's process metrics. Each server has
 // its own registry, so several servers in one process (tests) keep separate counts.
 
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -36,6 +37,34 @@ export class ServerMetrics {
     name: 'mlp_serving_model_load_events_total',
     help: 'Model version loads, failed loads and unloads',
     labelNames: ['model', 'version', 'event'] as const,
+    registers: [this.registry],
+  });
+
+  readonly staticHits = new Counter({
+    name: 'mlp_serving_static_table_hits_total',
+    help: 'Request instances answered from the static prediction table, by model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly staticMisses = new Counter({
+    name: 'mlp_serving_static_table_misses_total',
+    help: 'Request instances of a model with a static table that the model answered (key absent or not in the table)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly feedback = new Counter({
+    name: 'mlp_serving_feedback_total',
+    help: 'Rewards received through :feedback, by model and the version that answered the request',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rewards = new Counter({
+    name: 'mlp_serving_feedback_reward_sum',
+    help: 'Sum of the rewards received through :feedback, by model and version (mean = sum / mlp_serving_feedback_total)',
+    labelNames: ['model', 'version'] as const,
     registers: [this.registry],
   });
 

@@ -4,20 +4,33 @@
 // with one prediction and only then answers requests, and versions the policy drops are unloaded after
 // their queued requests are answered — so a push never fails a request. A version that fails to load is
 // reported (state END with its error) and not retried: a committed version never changes. Older versions
-// stay in service in its place.
+// stay in service in its place. A gs:// base path is polled through the storage layer and each version is
+// downloaded (whole, then renamed into place) to a local cache folder before loading.
+//
+// A request that names no version or label is routed: by the model's traffic policy when it has one (a
+// weighted split or a bandit), else to the newest version; a static table answers the instances it holds.
+// The version that answered each predict request is remembered by request id for :feedback, and sampled
+// requests go to the request log.
 
+import { randomUUID } from 'crypto';
 import * as fsp from 'fs/promises';
 import * as path from 'path';
 import type { Logger } from 'pino';
 import { UserError } from '../core/errors';
-import { storageFor } from '../storage';
+import { joinUri, localPathOf, storageFor } from '../storage';
 import { loadServingBundle, predictRows, type Prediction, type ServingBundle } from '../ml/serving-bundle';
 import type { Signature } from '../ml/signature';
 import type { RawRow } from '../transform/apply';
 import { Batcher, type BatchingOptions } from './batcher';
-import { versionsToServe, type ModelConfig } from './config';
+import { versionsToServe, type Arm, type ModelConfig } from './config';
+import type { RequestInfo } from './http-server';
 import type { ServerMetrics } from './metrics';
+import type { Random } from './random';
 import { notFound } from './request-error';
+import type { RequestLog } from './request-log';
+import { ServedRequests } from './served-requests';
+import { StaticTable } from './static-table';
+import { TrafficRouter } from './traffic';
 
 /** TF Serving's servable states, as the status API reports them. */
 export type VersionState = 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
@@ -34,6 +47,8 @@ export interface Servable {
   model: string;
   version: number;
   signature: Signature;
+  /** Request fields that are not model inputs but are accepted and kept in the rows (the static table's key). */
+  passThrough: ReadonlySet<string>;
   predict(rows: RawRow[]): Promise<Prediction[]>;
 }
 
@@ -47,6 +62,11 @@ interface RegistryDeps {
   batching: BatchingOptions;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Traffic splits and bandits draw from it. */
+  random: Random;
+  requestLog?: RequestLog;
+  /** Where versions of gs:// base paths are downloaded (<cacheDir>/<model>/<version>/). */
+  cacheDir: string;
 }
 
 interface Loaded {
@@ -65,12 +85,25 @@ export class ServedModel {
   private readonly loaded = new Map<number, Loaded>();
   private readonly failed = new Set<number>();
   private readonly log: Logger;
+  private readonly router?: TrafficRouter;
+  private readonly served = new ServedRequests();
+  private staticTable?: StaticTable;
+  private readonly passThrough: ReadonlySet<string>;
 
   constructor(
     readonly config: ModelConfig,
     private readonly deps: RegistryDeps,
   ) {
     this.log = deps.logger.child({ model: config.name });
+    if (config.traffic) this.router = new TrafficRouter(config.traffic, deps.random);
+    this.passThrough = new Set(config.staticTable ? [config.staticTable.key] : []);
+  }
+
+  /** Loads the static table, when the config has one (before the first sync, so it answers from the start). */
+  async loadStaticTable(): Promise<void> {
+    if (!this.config.staticTable) return;
+    this.staticTable = await StaticTable.load(this.config.staticTable);
+    this.log.info({ path: this.config.staticTable.path, key: this.staticTable.key, rows: this.staticTable.size, skipped: this.staticTable.skipped }, 'static prediction table loaded');
   }
 
   get name(): string {
@@ -105,6 +138,48 @@ export class ServedModel {
     return this.loaded.get(newest)!.servable;
   }
 
+  /**
+   * The servable answering a predict request, wrapped so that its answers go through the static table (for
+   * requests naming no version or label), are remembered for :feedback and are sampled into the request log.
+   */
+  route(req: VersionRequest, info: RequestInfo): Servable {
+    const explicit = req.version !== undefined || req.label !== undefined;
+    const chosen = explicit ? undefined : this.router?.choose((arm) => this.loadedVersion(arm), info.routingKey);
+    const base = chosen ? this.loaded.get(chosen.version)!.servable : this.resolve(req);
+    const table = explicit ? undefined : this.staticTable;
+    const predict = async (rows: RawRow[]): Promise<Prediction[]> => {
+      let predictions: Prediction[];
+      if (table) {
+        const answered = await table.predict(rows, base.predict);
+        predictions = answered.predictions;
+        this.deps.metrics.staticHits.inc({ model: this.name }, answered.hits);
+        this.deps.metrics.staticMisses.inc({ model: this.name }, rows.length - answered.hits);
+      } else predictions = await base.predict(rows);
+      this.served.remember(info.requestId, { version: base.version, arm: chosen?.arm });
+      this.deps.requestLog?.record({ rows, predictions, version: base.version, requestId: info.requestId });
+      return predictions;
+    };
+    return { ...base, predict };
+  }
+
+  /** Credits a reward in [0, 1] to the version (and traffic arm) that answered a request; 404 for an unknown request id. */
+  feedback(requestId: string, reward: number): { version: number; arm?: string } {
+    const served = this.served.take(requestId);
+    if (!served) throw notFound(`model ${this.name} has no record of request id ${JSON.stringify(requestId)} (unknown, already rewarded, or too old)`);
+    if (served.arm !== undefined) this.router?.reward(served.arm, reward);
+    const labels = { model: this.name, version: String(served.version) };
+    this.deps.metrics.feedback.inc(labels);
+    this.deps.metrics.rewards.inc(labels, reward);
+    this.log.info({ requestId, version: served.version, arm: served.arm, reward }, 'feedback');
+    return served;
+  }
+
+  /** An arm's version when it is loaded. */
+  private loadedVersion(arm: Arm): number | undefined {
+    const version = 'label' in arm ? this.config.labels[arm.label] : arm.version;
+    return this.loaded.has(version) ? version : undefined;
+  }
+
   /** Brings the loaded versions in line with the policy and the committed versions on disk. */
   async sync(): Promise<void> {
     const onDisk = await this.committedVersions();
@@ -124,27 +199,60 @@ export class ServedModel {
     for (const v of this.availableVersions()) await this.unload(v);
   }
 
-  private async committedVersions(): Promise<number[]> {
+  /** The version folder names below the base path (on GCS, the first path segments of the objects below it). */
+  private async versionNames(): Promise<string[]> {
     const base = this.config.basePath;
-    let names: string[];
     try {
-      names = (await fsp.readdir(base, { withFileTypes: true })).filter((e) => e.isDirectory() && isVersionName(e.name)).map((e) => e.name);
+      const local = localPathOf(base);
+      if (local !== undefined) {
+        return (await fsp.readdir(local, { withFileTypes: true })).filter((e) => e.isDirectory() && isVersionName(e.name)).map((e) => e.name);
+      }
+      const prefix = base.replace(/\/+$/, '');
+      const firsts = (await storageFor(base).list(prefix)).map((e) => e.uri.slice(prefix.length + 1).split('/')[0]);
+      return [...new Set(firsts)].filter(isVersionName);
     } catch (err) {
       throw new UserError(`model ${this.name}: cannot list its base path ${base}: ${(err as Error).message}`);
     }
+  }
+
+  private async committedVersions(): Promise<number[]> {
+    const base = this.config.basePath;
     const storage = storageFor(base);
-    const committed = await Promise.all(names.map(async (n) => ((await storage.readCommit(path.join(base, n))) ? Number(n) : undefined)));
+    const names = await this.versionNames();
+    const committed = await Promise.all(names.map(async (n) => ((await storage.readCommit(joinUri(base, n))) ? Number(n) : undefined)));
     return committed.filter((v): v is number => v !== undefined);
   }
 
+  /** A local folder holding the version: itself for a local base path, else a cached download. */
+  private async localVersion(version: number): Promise<string> {
+    const uri = joinUri(this.config.basePath, String(version));
+    const local = localPathOf(uri);
+    if (local !== undefined) return local;
+    const dir = this.cachedVersion(version);
+    // A committed version never changes, so a complete copy from an earlier start is used as it is.
+    if (await fsp.stat(dir).then(() => true, () => false)) return dir;
+    const partial = `${dir}.partial-${randomUUID()}`;
+    try {
+      await storageFor(uri).downloadTree(uri, partial);
+      await fsp.rename(partial, dir);
+    } finally {
+      await fsp.rm(partial, { recursive: true, force: true });
+    }
+    return dir;
+  }
+
+  private cachedVersion(version: number): string {
+    return path.join(this.deps.cacheDir, encodeURIComponent(this.name), String(version));
+  }
+
   private async load(version: number): Promise<void> {
-    const dir = path.join(this.config.basePath, String(version));
+    const dir = joinUri(this.config.basePath, String(version));
     const started = Date.now();
     this.statuses.set(version, { version, state: 'LOADING' });
     this.log.info({ version, dir }, 'loading model version');
     let bundle: ServingBundle | undefined;
     try {
-      bundle = await loadServingBundle(dir);
+      bundle = await loadServingBundle(await this.localVersion(version));
       // Warm-up: the first prediction compiles kernels and allocates; pay it here, not in a request.
       // A row of missing values takes the transform's fill values for every feature.
       predictRows(bundle, [{}]);
@@ -161,7 +269,7 @@ export class ServedModel {
     const batcher = new Batcher<RawRow, Prediction>(this.deps.batching, (rows) => predictRows(b, rows), `model ${this.name} version ${version}`, (size) =>
       this.deps.metrics.batchSize.observe({ model: this.name }, size),
     );
-    const servable: Servable = { model: this.name, version, signature: b.signature, predict: (rows) => batcher.submit(rows) };
+    const servable: Servable = { model: this.name, version, signature: b.signature, passThrough: this.passThrough, predict: (rows) => batcher.submit(rows) };
     this.loaded.set(version, { servable, bundle: b, batcher });
     this.statuses.set(version, { version, state: 'AVAILABLE' });
     this.deps.metrics.modelEvent(this.name, version, 'loaded');
@@ -175,6 +283,7 @@ export class ServedModel {
     this.statuses.set(version, { version, state: 'UNLOADING' });
     await l.batcher.close();
     l.bundle.model.dispose();
+    if (localPathOf(this.config.basePath) === undefined) await fsp.rm(this.cachedVersion(version), { recursive: true, force: true });
     this.statuses.set(version, { version, state: 'END' });
     this.deps.metrics.modelEvent(this.name, version, 'unloaded');
     this.log.info({ version }, 'model version unloaded');
@@ -212,6 +321,7 @@ export class ModelRegistry {
   async start(): Promise<void> {
     try {
       for (const m of this.all()) {
+        await m.loadStaticTable();
         await m.sync();
         const failures = m.versionStatuses().filter((s) => s.error);
         if (m.availableVersions().length === 0 && failures.length > 0) {

@@ -1,7 +1,10 @@
 // The model server: picks the TensorFlow.js backend, loads the configured models, answers the TensorFlow
 // Serving REST API and the Open Inference Protocol v2 (plus /metrics) on one HTTP port, and watches the
-// base paths for new versions. `mlp serve` and tests start it through startModelServer.
+// base paths for new versions. `mlp serve` and tests start it through startModelServer. Optional: sampled
+// request logging, and a seed for the random draws of traffic splits, bandits and log sampling.
 
+import * as os from 'os';
+import * as path from 'path';
 import pino, { type Logger } from 'pino';
 import { UserError } from '../core/errors';
 import { selectBackend } from '../ml/backend';
@@ -11,6 +14,8 @@ import { startHttpServer, type Router } from './http-server';
 import { ServerMetrics } from './metrics';
 import { ModelRegistry, type ServedModel } from './model-registry';
 import { oipRouter } from './oip-api';
+import { randomSource } from './random';
+import { RequestLog, type RequestLogOptions } from './request-log';
 import { tfServingRouter } from './tfserving-api';
 
 export interface ModelServerOptions {
@@ -30,6 +35,12 @@ export interface ModelServerOptions {
   authToken?: string;
   /** Default: JSON lines on stderr at info level (stdout carries the CLI's ready line). */
   logger?: Logger;
+  /** Sampled request/prediction logging; off by default. */
+  requestLog?: RequestLogOptions;
+  /** Seeds traffic splits, bandits and log sampling (reproducible runs); default Math.random. */
+  randomSeed?: number;
+  /** Where versions of gs:// base paths are downloaded; default <tmp>/mlp-serving-cache. */
+  modelCacheDir?: string;
 }
 
 export interface ModelServer {
@@ -61,8 +72,14 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   logger.info({ backend: backend.name, skipped: backend.skipped }, 'TensorFlow.js backend selected');
   const metrics = new ServerMetrics();
   const batching = { ...DEFAULT_BATCHING, ...opts.batching };
-  const registry = new ModelRegistry(opts.models, { batching, metrics, logger });
-  await registry.start();
+  const random = randomSource(opts.randomSeed);
+  const requestLog = opts.requestLog && new RequestLog(opts.requestLog, random, logger);
+  const cacheDir = opts.modelCacheDir ?? path.join(os.tmpdir(), 'mlp-serving-cache');
+  const registry = new ModelRegistry(opts.models, { batching, metrics, logger, random, requestLog, cacheDir });
+  await registry.start().catch(async (err: Error) => {
+    await requestLog?.close();
+    throw err;
+  });
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? DEFAULT_PORT;
   const http = await startHttpServer({
@@ -76,6 +93,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     logger,
   }).catch(async (err: Error) => {
     await registry.close();
+    await requestLog?.close();
     throw new UserError(`cannot listen on ${host}:${port}: ${err.message}`);
   });
   const pollSeconds = opts.pollSeconds ?? 2;
@@ -89,6 +107,8 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       logger.info('draining');
       await http.close();
       await registry.close();
+      // After the last request: every logged request reaches a file.
+      await requestLog?.close();
       logger.info('stopped');
     },
   };

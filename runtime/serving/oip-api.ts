@@ -2,10 +2,9 @@
 // metadata and readiness, and /infer on typed tensors — one input tensor per raw feature (BYTES for strings,
 // a numeric datatype for numbers; shape [n] or [n, 1]) and the outputs as FP32 / INT64 / BYTES tensors.
 
-import { randomUUID } from 'crypto';
 import { RUNTIME_VERSION } from '../core/version';
 import type { RawType } from '../ml/signature';
-import { decodePathSegment, type Reply, type Route, type Router } from './http-server';
+import { decodePathSegment, type Reply, type RequestInfo, type Route, type Router } from './http-server';
 import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
 import { badRequest, notFound } from './request-error';
 import { describe, inputsByName, isPlainObject, rowsFromColumns } from './request-rows';
@@ -60,6 +59,13 @@ function tensorColumns(s: Servable, tensors: unknown): Record<string, unknown[]>
     if (!isPlainObject(t) || typeof t.name !== 'string') throw badRequest(`inputs[${i}] must be a tensor {name, shape, datatype, data}, got ${describe(t)}`);
     const where = `input tensor ${JSON.stringify(t.name)}`;
     const input = inputs.get(t.name);
+    if (!input && s.passThrough.has(t.name)) {
+      // A pass-through field (the static table's key): any datatype, checked as values by rowsFromColumns.
+      if (Object.hasOwn(columns, t.name)) throw badRequest(`${where} is given twice`);
+      if (!Array.isArray(t.data)) throw badRequest(`${where}: "data" must be a list, got ${describe(t.data)}`);
+      columns[t.name] = t.data.flat(1);
+      return;
+    }
     if (!input) {
       // The label is not an input; rows taken from a data split carry it, and it is ignored like in /v1.
       if (t.name === s.signature.label.key) return;
@@ -89,7 +95,7 @@ function tensorColumns(s: Servable, tensors: unknown): Record<string, unknown[]>
   return columns;
 }
 
-async function infer(s: Servable, request: unknown): Promise<Reply> {
+async function infer(s: Servable, request: unknown, requestId: string): Promise<Reply> {
   if (!isPlainObject(request)) throw badRequest(`request body must be a JSON object, got ${describe(request)}`);
   if (request.id !== undefined && typeof request.id !== 'string') throw badRequest(`"id" must be a string, got ${describe(request.id)}`);
   const sig = s.signature;
@@ -104,14 +110,15 @@ async function infer(s: Servable, request: unknown): Promise<Reply> {
     });
   }
   const columns = tensorColumns(s, request.inputs);
-  const rows = rowsFromColumns(sig, inputsByName(sig), columns, (name) => `input tensor ${JSON.stringify(name)} data`, 'inputs');
+  const rows = rowsFromColumns(sig, inputsByName(sig), columns, (name) => `input tensor ${JSON.stringify(name)} data`, 'inputs', s.passThrough);
   const predictions = await s.predict(rows);
   return {
     version: s.version,
     body: {
       model_name: s.model,
       model_version: String(s.version),
-      id: request.id ?? randomUUID(),
+      // Without an id of its own, the request is answered under its x-request-id (what :feedback takes).
+      id: request.id ?? requestId,
       outputs: wanted.map((o) => ({ name: o.name, datatype: DATATYPES[o.type], shape: [rows.length, o.shape[1]], data: outputColumn(predictions, o.name).flat() })),
     },
   };
@@ -145,11 +152,11 @@ export function oipRouter(registry: ModelRegistry): Router {
         method: 'POST',
         api: 'infer',
         model,
-        handle: async (body) => {
+        handle: async (body, info: RequestInfo) => {
           served(registry, name).resolve(versionRequest(name, version)); // a 404 before reading the body
           const request = await body();
-          // Resolved again: versions may have been swapped while the body arrived.
-          return infer(served(registry, name).resolve(versionRequest(name, version)), request);
+          // Routed only now: versions may have been swapped while the body arrived.
+          return infer(served(registry, name).route(versionRequest(name, version), info), request, info.requestId);
         },
       } satisfies Route;
     }

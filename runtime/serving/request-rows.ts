@@ -3,6 +3,8 @@
 // types: strings (or {"b64": ...}), integers, floats; required features present; no field the model does not
 // know. Unknown categorical values pass: the transform maps them to out-of-vocabulary ids. Every message
 // names where the bad value is (instance index or column, and field), because that is what a caller fixes.
+// Pass-through fields (a static table's key that is not a model input) are accepted as plain strings or
+// numbers and copied into the rows unchecked otherwise: the lookup and the request log read them.
 
 import type { RawRow } from '../transform/apply';
 import type { RawInput, Signature } from '../ml/signature';
@@ -55,17 +57,26 @@ export function featureValue(input: RawInput, value: unknown, where: string): st
   return value;
 }
 
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/** A pass-through field's value: a string or number (or one-element list of it); undefined when missing. */
+function passThroughValue(name: string, value: unknown, where: string): string | number | undefined {
+  if (Array.isArray(value) && value.length === 1) value = value[0];
+  if (value === null || value === undefined || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value ?? undefined;
+  throw badRequest(`${where}: "${name}" must be a string or a number, got ${describe(value)}`);
+}
+
 /**
  * Fields a request may carry besides the inputs: the label (rows taken straight from a data split carry it;
- * the model does not read it).
+ * the model does not read it) and the pass-through fields.
  */
 function isIgnoredField(signature: Signature, name: string): boolean {
   return name === signature.label.key;
 }
 
-function checkFieldNames(signature: Signature, inputs: Map<string, RawInput>, names: string[], where: string): void {
+function checkFieldNames(signature: Signature, inputs: Map<string, RawInput>, names: string[], where: string, passThrough: ReadonlySet<string>): void {
   for (const name of names) {
-    if (!inputs.has(name) && !isIgnoredField(signature, name)) {
+    if (!inputs.has(name) && !isIgnoredField(signature, name) && !passThrough.has(name)) {
       throw badRequest(`${where}: unknown field ${JSON.stringify(name)}; the model's inputs are ${inputList(signature)}`);
     }
   }
@@ -75,14 +86,15 @@ function checkFieldNames(signature: Signature, inputs: Map<string, RawInput>, na
  * One row from an object of named features (TF Serving's row format, or a classify/regress example). A
  * model with a single input also takes the bare value.
  */
-export function rowFromObject(signature: Signature, inputs: Map<string, RawInput>, value: unknown, where: string): RawRow {
+export function rowFromObject(signature: Signature, inputs: Map<string, RawInput>, value: unknown, where: string, passThrough = NO_FIELDS): RawRow {
   if (!isPlainObject(value)) {
     if (signature.inputs.length === 1) value = { [signature.inputs[0].name]: value };
     else throw badRequest(`${where}: expected an object of named inputs, got ${describe(value)}`);
   }
   const obj = value as Record<string, unknown>;
-  checkFieldNames(signature, inputs, Object.keys(obj), where);
+  checkFieldNames(signature, inputs, Object.keys(obj), where, passThrough);
   const row: RawRow = {};
+  for (const name of passThrough) if (!inputs.has(name) && Object.hasOwn(obj, name)) row[name] = passThroughValue(name, obj[name], where);
   for (const input of signature.inputs) {
     const v = Object.hasOwn(obj, input.name) ? featureValue(input, obj[input.name], where) : undefined;
     if (v === undefined && input.required) throw badRequest(`${where}: required field ${JSON.stringify(input.name)} is missing`);
@@ -95,8 +107,15 @@ export function rowFromObject(signature: Signature, inputs: Map<string, RawInput
  * Rows from columns of named features, all the same length (TF Serving's columnar format, or OIP tensors
  * once decoded). `where(name)` names a column in messages; `[i]` is appended for one value.
  */
-export function rowsFromColumns(signature: Signature, inputs: Map<string, RawInput>, columns: Record<string, unknown>, where: (name: string) => string, what: string): RawRow[] {
-  checkFieldNames(signature, inputs, Object.keys(columns), what);
+export function rowsFromColumns(
+  signature: Signature,
+  inputs: Map<string, RawInput>,
+  columns: Record<string, unknown>,
+  where: (name: string) => string,
+  what: string,
+  passThrough = NO_FIELDS,
+): RawRow[] {
+  checkFieldNames(signature, inputs, Object.keys(columns), what, passThrough);
   let n: number | undefined;
   let first = '';
   for (const input of signature.inputs) {
@@ -117,6 +136,12 @@ export function rowsFromColumns(signature: Signature, inputs: Map<string, RawInp
       if (v === undefined && input.required) throw badRequest(`${where(input.name)}[${i}]: required field ${JSON.stringify(input.name)} is missing`);
       rows[i][input.name] = v;
     }
+  }
+  for (const name of passThrough) {
+    const col = columns[name];
+    if (inputs.has(name) || !Object.hasOwn(columns, name)) continue;
+    if (!Array.isArray(col) || col.length !== n) throw badRequest(`${where(name)}: expected a list with one value per example (${n}), got ${describe(col)}`);
+    col.forEach((v, i) => (rows[i][name] = passThroughValue(name, v, `${where(name)}[${i}]`)));
   }
   return rows;
 }

@@ -1,16 +1,18 @@
 // TensorFlow Serving's REST API (/v1/models/...): model status, metadata (signature_def), :predict in row
 // ("instances" → "predictions") and columnar ("inputs" → "outputs") form, :classify and :regress on
-// "examples". Shapes and error wording follow TF Serving, so its clients and tools work unchanged.
+// "examples". Shapes and error wording follow TF Serving, so its clients and tools work unchanged. Our
+// addition: POST /v1/models/{name}:feedback {"request_id", "reward"} credits a reward in [0, 1] to the version
+// that answered that request (feeding a bandit traffic policy and the reward metrics).
 
 import type { RawType, Signature } from '../ml/signature';
 import type { Prediction } from '../ml/serving-bundle';
-import { decodePathSegment, type Reply, type Route, type Router } from './http-server';
+import { decodePathSegment, type Reply, type RequestInfo, type Route, type Router } from './http-server';
 import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
 import { badRequest, notFound } from './request-error';
 import { describe, inputsByName, isPlainObject, rowFromObject, rowsFromColumns } from './request-rows';
 import { inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
 
-const V1_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata)|:(predict|classify|regress))?$/;
+const V1_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata)|:(predict|classify|regress|feedback))?$/;
 const SIGNATURE_NAME = 'serving_default';
 const DTYPES: Record<RawType, string> = { string: 'DT_STRING', int: 'DT_INT64', float: 'DT_FLOAT' };
 
@@ -83,7 +85,7 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
   // With a single output TF Serving gives its values directly instead of an object of named outputs.
   const single = outputs.length === 1;
   if (hasInstances) {
-    const rows = nonEmptyList(request, 'instances').map((v, i) => rowFromObject(sig, inputs, v, `instances[${i}]`));
+    const rows = nonEmptyList(request, 'instances').map((v, i) => rowFromObject(sig, inputs, v, `instances[${i}]`, s.passThrough));
     const predictions = await s.predict(rows);
     return { version: s.version, body: { predictions: single ? outputColumn(predictions, outputs[0]) : predictions } };
   }
@@ -92,7 +94,7 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
     if (sig.inputs.length !== 1) throw badRequest(`"inputs" must be an object of named input columns, got ${describe(columns)}`);
     columns = { [sig.inputs[0].name]: columns };
   }
-  const rows = rowsFromColumns(sig, inputs, columns as Record<string, unknown>, (name) => `inputs[${JSON.stringify(name)}]`, 'inputs');
+  const rows = rowsFromColumns(sig, inputs, columns as Record<string, unknown>, (name) => `inputs[${JSON.stringify(name)}]`, 'inputs', s.passThrough);
   const predictions = await s.predict(rows);
   const column = (name: string) => outputColumn(predictions, name);
   return { version: s.version, body: { outputs: single ? column(outputs[0]) : Object.fromEntries(outputs.map((o) => [o, column(o)])) } };
@@ -103,7 +105,7 @@ function exampleRows(s: Servable, request: Record<string, unknown>) {
   const context = request.context;
   if (context !== undefined && !isPlainObject(context)) throw badRequest(`"context" must be an object of features, got ${describe(context)}`);
   const inputs = inputsByName(s.signature);
-  return nonEmptyList(request, 'examples').map((e, i) => rowFromObject(s.signature, inputs, context && isPlainObject(e) ? { ...context, ...e } : e, `examples[${i}]`));
+  return nonEmptyList(request, 'examples').map((e, i) => rowFromObject(s.signature, inputs, context && isPlainObject(e) ? { ...context, ...e } : e, `examples[${i}]`, s.passThrough));
 }
 
 async function classify(s: Servable, request: Record<string, unknown>): Promise<Reply> {
@@ -121,6 +123,28 @@ async function regress(s: Servable, request: Record<string, unknown>): Promise<R
 
 const VERBS = { predict, classify, regress };
 
+function feedback(model: ServedModel, body: unknown): Reply {
+  if (!isPlainObject(body)) throw badRequest(`request body must be a JSON object {"request_id": "...", "reward": number}, got ${describe(body)}`);
+  const { request_id: id, reward } = body;
+  if (typeof id !== 'string' || id === '') throw badRequest(`"request_id" must be the x-request-id of a predict response, got ${id === undefined ? 'none' : describe(id)}`);
+  if (typeof reward !== 'number' || !(reward >= 0 && reward <= 1)) throw badRequest(`"reward" must be a number in [0, 1], got ${describe(reward)}`);
+  const served = model.feedback(id, reward);
+  return { version: served.version, body: { request_id: id, model_version: String(served.version), ...(served.arm !== undefined ? { arm: served.arm } : {}) } };
+}
+
+function feedbackRoute(registry: ModelRegistry, name: string, model: string | undefined, req: VersionRequest): Route {
+  return {
+    method: 'POST',
+    api: 'feedback',
+    model,
+    handle: async (body) => {
+      const target = served(registry, name);
+      if (req.version !== undefined || req.label !== undefined) throw badRequest(`feedback goes to /v1/models/${name}:feedback, without a version or label: the request id names the version`);
+      return feedback(target, await body());
+    },
+  };
+}
+
 export function tfServingRouter(registry: ModelRegistry): Router {
   return (path) => {
     const m = V1_PATH.exec(path);
@@ -131,18 +155,19 @@ export function tfServingRouter(registry: ModelRegistry): Router {
     if (name === undefined || (rawLabel !== undefined && label === undefined)) return undefined;
     const req: VersionRequest = { version: version === undefined ? undefined : Number(version), label };
     const model = registry.get(name) ? name : undefined;
+    if (verb === 'feedback') return feedbackRoute(registry, name, model, req);
     if (verb) {
       const run = VERBS[verb as keyof typeof VERBS];
       return {
         method: 'POST',
         api: verb,
         model,
-        handle: async (body) => {
+        handle: async (body, info: RequestInfo) => {
           served(registry, name).resolve(req); // a 404 before reading the body
           const request = requestObject(await body());
-          // Resolved again: versions may have been swapped while the body arrived. From here to queueing the
+          // Routed only now: versions may have been swapped while the body arrived. From here to queueing the
           // rows nothing awaits, so the version cannot be unloaded in between.
-          return run(served(registry, name).resolve(req), request);
+          return run(served(registry, name).route(req, info), request);
         },
       } satisfies Route;
     }

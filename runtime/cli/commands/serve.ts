@@ -1,16 +1,19 @@
 // `mlp serve`: the model server — TensorFlow Serving's REST API and the Open Inference Protocol v2 over the
-// versions the Pusher writes to a model base path, with hot reload, dynamic batching and /metrics. Prints
+// versions the Pusher writes to a model base path (local or gs://), with hot reload, dynamic batching,
+// /metrics and, optionally, sampled request logging (traffic splits, bandits and static tables are set
+// per model in the --config file). Prints
 // one line when ready (what is served and where); logs are JSON lines on stderr. SIGTERM / SIGINT drain:
 // in-flight requests are answered, then the process exits 0.
 
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, serverLogger, startModelServer, type ModelServerOptions } from '../../serving/model-server';
+import { DEFAULT_FLUSH_SECONDS } from '../../serving/request-log';
+import { isGcsUri, localPathOf } from '../../storage';
 
 interface ServeFlags {
   modelBasePath?: string;
@@ -27,6 +30,10 @@ interface ServeFlags {
   requestTimeoutMs: string;
   maxBodyBytes: string;
   logLevel: string;
+  requestLogDir?: string;
+  requestLogSample: string;
+  requestLogFlushSeconds: string;
+  modelCacheDir?: string;
 }
 
 function modelsFrom(flags: ServeFlags): ModelConfig[] {
@@ -36,7 +43,9 @@ function modelsFrom(flags: ServeFlags): ModelConfig[] {
   }
   if (!flags.modelBasePath || !flags.modelName) throw new UserError('give --model-base-path and --model-name (or --config with a model config file)');
   if (/[/:]/.test(flags.modelName)) throw new UserError(`--model-name ${JSON.stringify(flags.modelName)}: a model name cannot contain "/" or ":"`);
-  return [{ name: flags.modelName, basePath: path.resolve(flags.modelBasePath), policy: DEFAULT_POLICY, labels: {} }];
+  const basePath = isGcsUri(flags.modelBasePath) ? flags.modelBasePath : localPathOf(flags.modelBasePath);
+  if (basePath === undefined) throw new UserError(`--model-base-path ${flags.modelBasePath}: use a local folder or gs://`);
+  return [{ name: flags.modelName, basePath, policy: DEFAULT_POLICY, labels: {} }];
 }
 
 function readToken(file: string): string {
@@ -52,9 +61,24 @@ function readToken(file: string): string {
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
+/** A number flag within [min, max]. */
+function numberIn(flag: string, raw: string, min: number, max = Infinity): number {
+  const n = Number(raw);
+  if (!(raw.trim() !== '' && Number.isFinite(n) && n >= min && n <= max)) throw new UserError(`${flag} ${JSON.stringify(raw)}: expected a number ${max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`}`);
+  return n;
+}
+
+function requestLogOptions(flags: ServeFlags): ModelServerOptions['requestLog'] {
+  if (flags.requestLogDir === undefined) return undefined;
+  return {
+    dir: flags.requestLogDir,
+    sample: numberIn('--request-log-sample', flags.requestLogSample, 0, 1),
+    flushSeconds: numberIn('--request-log-flush-seconds', flags.requestLogFlushSeconds, 0.001),
+  };
+}
+
 function serverOptions(flags: ServeFlags): ModelServerOptions {
-  const pollSeconds = Number(flags.pollSeconds);
-  if (!(Number.isFinite(pollSeconds) && pollSeconds >= 0)) throw new UserError(`--poll-seconds ${JSON.stringify(flags.pollSeconds)}: expected a number ≥ 0`);
+  const pollSeconds = numberIn('--poll-seconds', flags.pollSeconds, 0);
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UserError(`--log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   return {
     models: modelsFrom(flags),
@@ -71,6 +95,8 @@ function serverOptions(flags: ServeFlags): ModelServerOptions {
     requestTimeoutMs: wholeNumber('--request-timeout-ms', flags.requestTimeoutMs, 1),
     maxBodyBytes: wholeNumber('--max-body-bytes', flags.maxBodyBytes, 1),
     logger: serverLogger(flags.logLevel),
+    requestLog: requestLogOptions(flags),
+    modelCacheDir: flags.modelCacheDir,
   };
 }
 
@@ -78,9 +104,15 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve models over HTTP: TensorFlow Serving REST API and Open Inference Protocol v2, with hot reload of new versions')
-    .option('--model-base-path <dir>', 'folder holding the model\'s <version>/ folders (the Pusher\'s destination)')
+    .option('--model-base-path <dir>', 'folder or gs:// prefix holding the model\'s <version>/ folders (the Pusher\'s destination)')
     .option('--model-name <name>', 'name the model is served under (/v1/models/<name>, /v2/models/<name>)')
-    .option('--config <file>', 'model config JSON (TF Serving ModelServerConfig: model_config_list.config[] with name, base_path, model_version_policy, version_labels) instead of --model-base-path/--model-name')
+    .option(
+      '--config <file>',
+      'model config JSON (TF Serving ModelServerConfig: model_config_list.config[] with name, base_path, model_version_policy, version_labels; ' +
+        'plus our optional traffic: {"split": [{"label"|"version", "weight"}]} or {"bandit": {"algorithm": "thompson"|"ucb1", "arms": [{"label"|"version"}]}} ' +
+        'for requests naming no version or label (sticky per x-request-key header; rewards via POST /v1/models/<name>:feedback {"request_id", "reward" in [0, 1]}), ' +
+        'and static_table: {"path": BulkInferrer predictions.parquet, "key": column} answering instances whose "key" field the table holds) instead of --model-base-path/--model-name',
+    )
     .option('--port <n>', 'HTTP port (0 picks a free one, printed in the ready line)', String(DEFAULT_PORT))
     .option('--host <address>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
     .option('--poll-seconds <s>', 'how often to look for new model versions (0: never)', '2')
@@ -91,7 +123,11 @@ export function registerServeCommand(program: Command): void {
     .option('--max-enqueued-batches <n>', 'batches waiting per model version before requests are refused with 503', String(DEFAULT_BATCHING.maxEnqueuedBatches))
     .option('--request-timeout-ms <ms>', 'answer 504 when a request takes longer', '30000')
     .option('--max-body-bytes <n>', 'answer 413 to larger request bodies', String(DEFAULT_MAX_BODY_BYTES))
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (requests are logged at debug)`, 'info')
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (requests, with their x-request-id and serving version, are logged at debug)`, 'info')
+    .option('--request-log-dir <dir>', 'log sampled requests with their predictions as JSON Lines files in this folder or gs:// prefix (read by `mlp monitor skew`)')
+    .option('--request-log-sample <fraction>', 'fraction of requests logged, 0..1', '0.1')
+    .option('--request-log-flush-seconds <s>', 'a request log file is written at least this often', String(DEFAULT_FLUSH_SECONDS))
+    .option('--model-cache-dir <dir>', 'where versions of a gs:// base path are downloaded (default: <tmp>/mlp-serving-cache)')
     .action(async (flags: ServeFlags) => {
       const server = await startModelServer(serverOptions(flags));
       const served = server.models.map((m) => `${m.name} versions [${m.availableVersions().join(', ')}]`).join(', ');

@@ -561,7 +561,7 @@ describe('mlp serve', () => {
   test('--help describes the options', async () => {
     const r = await runCli(['serve', '--help']);
     expect(r.code).toBe(0);
-    for (const option of ['--model-base-path', '--model-name', '--config', '--port', '--host', '--poll-seconds', '--auth-token-file', '--max-batch-size', '--batch-timeout-micros', '--num-batch-threads', '--max-enqueued-batches', '--request-timeout-ms', '--max-body-bytes']) {
+    for (const option of ['--model-base-path', '--model-name', '--config', '--port', '--host', '--poll-seconds', '--auth-token-file', '--max-batch-size', '--batch-timeout-micros', '--num-batch-threads', '--max-enqueued-batches', '--request-timeout-ms', '--max-body-bytes', '--request-log-dir', '--request-log-sample', '--request-log-flush-seconds', '--model-cache-dir', 'traffic', 'static_table', 'x-request-key', ':feedback']) {
       expect(r.stdout).toContain(option);
     }
   });

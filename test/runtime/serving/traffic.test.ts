@@ -1,0 +1,115 @@
+// Traffic policies without a server: weighted splits (random and sticky per request key), arms whose version
+// is not loaded, Thompson sampling and UCB1 converging on the better arm in a simulation, the bounded memory of
+// served request ids, and the traffic / static_table fields of the model config.
+
+import { betaSample } from '../../../runtime/serving/bandit';
+import { parseModelServerConfig, type Arm } from '../../../runtime/serving/config';
+import { seededRandom } from '../../../runtime/serving/random';
+import { ServedRequests } from '../../../runtime/serving/served-requests';
+import { TrafficRouter } from '../../../runtime/serving/traffic';
+
+const LABELS: Record<string, number> = { stable: 1, canary: 2 };
+const allLoaded = (arm: Arm) => ('label' in arm ? LABELS[arm.label] : arm.version);
+
+function count(router: TrafficRouter, n: number, key?: (i: number) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const chosen = router.choose(allLoaded, key?.(i))!;
+    counts[chosen.version] = (counts[chosen.version] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const canary = new TrafficRouter(
+  {
+    kind: 'split',
+    arms: [
+      { arm: { label: 'stable' }, weight: 90 },
+      { arm: { label: 'canary' }, weight: 10 },
+    ],
+  },
+  seededRandom(7),
+);
+
+test('a 90/10 split sends about 10% to the canary, by random draw and by request key', () => {
+  const random = count(canary, 10_000);
+  expect(random[1] + random[2]).toBe(10_000);
+  expect(random[2]).toBeGreaterThan(850);
+  expect(random[2]).toBeLessThan(1150);
+  const keyed = count(canary, 10_000, (i) => `user-${i}`);
+  expect(keyed[2]).toBeGreaterThan(850);
+  expect(keyed[2]).toBeLessThan(1150);
+});
+
+test('a request key always gets the same arm', () => {
+  for (const key of ['alice', 'bob', 'user-17', '']) {
+    const versions = new Set(Array.from({ length: 50 }, () => canary.choose(allLoaded, key)!.version));
+    expect(versions.size).toBe(1);
+  }
+});
+
+test('arms whose version is not loaded are skipped; with none loaded there is no choice', () => {
+  const onlyStable = (arm: Arm) => ('label' in arm && arm.label === 'stable' ? 1 : undefined);
+  for (let i = 0; i < 100; i++) expect(canary.choose(onlyStable)).toEqual({ arm: 'stable', version: 1 });
+  expect(canary.choose(() => undefined)).toBeUndefined();
+});
+
+describe.each(['thompson', 'ucb1'] as const)('a %s bandit', (algorithm) => {
+  test('moves traffic to the arm with the better reward', () => {
+    const random = seededRandom(42);
+    const router = new TrafficRouter({ kind: 'bandit', algorithm, arms: [{ version: 1 }, { version: 2 }] }, seededRandom(1));
+    const successRate: Record<number, number> = { 1: 0.3, 2: 0.7 };
+    const late: Record<number, number> = { 1: 0, 2: 0 };
+    for (let i = 0; i < 2000; i++) {
+      const chosen = router.choose(allLoaded)!;
+      if (i >= 1500) late[chosen.version]++;
+      router.reward(chosen.arm, random() < successRate[chosen.version] ? 1 : 0);
+    }
+    // The better arm gets most of the last 500 requests (a wide margin: 0.5 would be no learning).
+    expect(late[2]).toBeGreaterThan(400);
+  });
+});
+
+test('Beta draws have the Beta mean', () => {
+  const random = seededRandom(3);
+  const draws = Array.from({ length: 20_000 }, () => betaSample(3, 7, random));
+  expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(0.3, 2);
+  expect(Math.min(...draws)).toBeGreaterThan(0);
+  expect(Math.max(...draws)).toBeLessThan(1);
+});
+
+test('served request ids are forgotten once rewarded, and the oldest first beyond the capacity', () => {
+  const served = new ServedRequests(2);
+  served.remember('a', { version: 1 });
+  served.remember('b', { version: 2, arm: 'canary' });
+  expect(served.take('b')).toEqual({ version: 2, arm: 'canary' });
+  expect(served.take('b')).toBeUndefined();
+  served.remember('c', { version: 1 });
+  served.remember('d', { version: 1 });
+  expect(served.take('a')).toBeUndefined();
+  expect(served.take('c')).toEqual({ version: 1 });
+});
+
+describe('traffic and static_table in the model config', () => {
+  const FILE = '/etc/mlp/models.json';
+  const config = (entry: object) => ({ model_config_list: { config: [{ name: 'm', base_path: 'm', version_labels: { stable: 1, canary: 2 }, ...entry }] } });
+
+  test('a split, a bandit and a static table are read; gs:// paths are kept, relative ones resolved', () => {
+    const [split] = parseModelServerConfig(config({ traffic: { split: [{ label: 'stable', weight: 90 }, { version: '2', weight: 10 }] }, static_table: { path: 'tables/p.parquet', key: 'id' } }), FILE);
+    expect(split).toMatchObject({
+      traffic: { kind: 'split', arms: [{ arm: { label: 'stable' }, weight: 90 }, { arm: { version: 2 }, weight: 10 }] },
+      staticTable: { path: '/etc/mlp/tables/p.parquet', key: 'id' },
+    });
+    const [bandit] = parseModelServerConfig(config({ base_path: 'gs://bucket/models/m', traffic: { bandit: { arms: [{ label: 'stable' }, { label: 'canary' }] } } }), FILE);
+    expect(bandit).toMatchObject({ basePath: 'gs://bucket/models/m', traffic: { kind: 'bandit', algorithm: 'thompson', arms: [{ label: 'stable' }, { label: 'canary' }] } });
+  });
+
+  test('wrong traffic settings are refused naming the problem', () => {
+    expect(() => parseModelServerConfig(config({ traffic: { split: [{ label: 'beta', weight: 1 }] } }), FILE)).toThrow('model "m": traffic names label "beta", which version_labels does not define');
+    expect(() => parseModelServerConfig(config({ traffic: { split: [{ version: 1, weight: 1 }, { version: 1, weight: 2 }] } }), FILE)).toThrow('traffic names version "1" twice');
+    expect(() => parseModelServerConfig(config({ traffic: { split: [{ version: 1, weight: 0 }] } }), FILE)).toThrow(/traffic/);
+    expect(() => parseModelServerConfig(config({ traffic: { bandit: { algorithm: 'greedy', arms: [{ version: 1 }, { version: 2 }] } } }), FILE)).toThrow(/traffic/);
+    expect(() => parseModelServerConfig(config({ traffic: { bandit: { arms: [{ version: 1 }] } } }), FILE)).toThrow(/traffic/);
+    expect(() => parseModelServerConfig(config({ static_table: { path: 'p.parquet' } }), FILE)).toThrow(/static_table/);
+  });
+});
