@@ -6,7 +6,7 @@ import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-googl
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { DataGoogleStorageTransferProjectServiceAccount } from '@cdktf/provider-google/lib/data-google-storage-transfer-project-service-account';
 import { ConstructValidationError, validateGcpLabels } from './errors';
-import { IPrincipal } from './principal';
+import { IPrincipal, placeGrant } from './principal';
 
 /** The Storage Transfer Service agent of the provider's project (one per stack, id `storage-transfer-agent`). */
 export class StorageTransferAgent extends Construct implements IPrincipal {
@@ -18,10 +18,13 @@ export class StorageTransferAgent extends Construct implements IPrincipal {
   readonly principalId = 'transfer-agent';
   readonly iamMember: string;
   readonly email: string;
+  /** Subject id of the agent's Google identity: what an AWS role's trust policy names for federated S3 access. */
+  readonly subjectId: string;
   private constructor(scope: Construct, id: string) {
     super(scope, id);
     const data = new DataGoogleStorageTransferProjectServiceAccount(this, 'account', {});
     this.email = data.email;
+    this.subjectId = data.subjectId;
     this.iamMember = `serviceAccount:${data.email}`;
   }
 }
@@ -35,8 +38,59 @@ const ROLE_SLUGS: { readonly [role: string]: string } = {
   'roles/storage.objectCreator': 'create',
 };
 
+/** A bucket IAM roles can be granted on: an ArtifactBucket of a store, or an existing bucket by name. */
+export interface IGrantableBucket {
+  /** Bucket name (literal). */
+  readonly bucketName: string;
+  /** `gs://<name>` */
+  readonly url: string;
+  /** Read objects (roles/storage.objectViewer). */
+  grantRead(principal: IPrincipal): void;
+  /** Read, create, overwrite and delete objects, no IAM changes (roles/storage.objectUser). */
+  grantWrite(principal: IPrincipal): void;
+  /** The Storage Transfer Service agent may read this bucket as a transfer source (objectViewer + legacyBucketReader). */
+  grantTransferSource(agent?: IPrincipal): void;
+  /** The Storage Transfer Service agent may write this bucket as a transfer sink (legacyBucketWriter). */
+  grantTransferSink(agent?: IPrincipal): void;
+}
+
+/** Grant methods shared by ArtifactBucket and ExistingBucket. */
+abstract class GrantableBucket extends Construct implements IGrantableBucket {
+  abstract readonly bucketName: string;
+  /** What the IAM binding's `bucket` refers to inside this construct's stack (a token keeps the dependency). */
+  protected abstract bucketRef(): string;
+
+  /** `gs://<name>` */
+  get url(): string { return `gs://${this.bucketName}`; }
+
+  grantRead(principal: IPrincipal): void { this.grant(principal, 'roles/storage.objectViewer'); }
+  grantWrite(principal: IPrincipal): void { this.grant(principal, 'roles/storage.objectUser'); }
+  grantTransferSource(agent: IPrincipal = StorageTransferAgent.of(this)): void {
+    this.grant(agent, 'roles/storage.objectViewer');
+    this.grant(agent, 'roles/storage.legacyBucketReader');
+  }
+  grantTransferSink(agent: IPrincipal = StorageTransferAgent.of(this)): void {
+    this.grant(agent, 'roles/storage.legacyBucketWriter');
+  }
+  /**
+   * @internal Grants `role`. Construct id `<role-slug>-<principalId>` under the bucket; when the principal is a
+   * construct of a stack that depends on this one, `<role-slug>-<bucket name>` under the principal (see placeGrant).
+   */
+  grant(principal: IPrincipal, role: string): StorageBucketIamMember {
+    const slug = ROLE_SLUGS[role] ?? role.replace(/^roles\//, '').replace(/\./g, '-');
+    const placement = placeGrant(this, principal);
+    const id = placement.inPrincipalStack ? `${slug}-${this.bucketName}` : `${slug}-${principal.principalId}`;
+    const existing = placement.scope.node.tryFindChild(id) as StorageBucketIamMember | undefined;
+    return existing ?? new StorageBucketIamMember(placement.scope, id, {
+      bucket: placement.inPrincipalStack ? this.bucketName : this.bucketRef(),
+      role,
+      member: principal.iamMember,
+    });
+  }
+}
+
 /** One bucket of the store with its grant methods. */
-export class ArtifactBucket extends Construct {
+export class ArtifactBucket extends GrantableBucket {
   readonly bucket: StorageBucket;
   /** Bucket name (literal). */
   readonly bucketName: string;
@@ -47,28 +101,27 @@ export class ArtifactBucket extends Construct {
     this.bucketName = bucketName;
   }
 
-  /** `gs://<name>` */
-  get url(): string { return `gs://${this.bucketName}`; }
+  protected bucketRef(): string { return this.bucket.name; }
+}
 
-  /** Read objects (roles/storage.objectViewer). */
-  grantRead(principal: IPrincipal): void { this.grant(principal, 'roles/storage.objectViewer'); }
-  /** Read, create, overwrite and delete objects, no IAM changes (roles/storage.objectUser). */
-  grantWrite(principal: IPrincipal): void { this.grant(principal, 'roles/storage.objectUser'); }
-  /** The Storage Transfer Service agent may read this bucket as a transfer source (objectViewer + legacyBucketReader). */
-  grantTransferSource(agent: IPrincipal = StorageTransferAgent.of(this)): void {
-    this.grant(agent, 'roles/storage.objectViewer');
-    this.grant(agent, 'roles/storage.legacyBucketReader');
+/**
+ * A bucket this code does not manage (another team's landing bucket, a partner's export), by name, so transfers and
+ * workloads can be granted on it with the same methods. Grants are created under this construct, in its stack.
+ */
+export class ExistingBucket extends GrantableBucket {
+  /** An existing bucket by name. */
+  static fromName(scope: Construct, id: string, bucketName: string): ExistingBucket {
+    return new ExistingBucket(scope, id, bucketName);
   }
-  /** The Storage Transfer Service agent may write this bucket as a transfer sink (legacyBucketWriter). */
-  grantTransferSink(agent: IPrincipal = StorageTransferAgent.of(this)): void {
-    this.grant(agent, 'roles/storage.legacyBucketWriter');
+  readonly bucketName: string;
+  private constructor(scope: Construct, id: string, bucketName: string) {
+    super(scope, id);
+    if (!/^[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]$/.test(bucketName)) {
+      throw new ConstructValidationError('ExistingBucket', this, `bucket name '${bucketName}' is not a Cloud Storage bucket name; use 3-222 lowercase letters, digits, '-', '_' or '.'.`);
+    }
+    this.bucketName = bucketName;
   }
-  /** @internal */
-  grant(principal: IPrincipal, role: string): StorageBucketIamMember {
-    const id = `${ROLE_SLUGS[role] ?? role.replace(/^roles\//, '').replace(/\./g, '-')}-${principal.principalId}`;
-    const existing = this.node.tryFindChild(id) as StorageBucketIamMember | undefined;
-    return existing ?? new StorageBucketIamMember(this, id, { bucket: this.bucket.name, role, member: principal.iamMember });
-  }
+  protected bucketRef(): string { return this.bucketName; }
 }
 
 export interface ArtifactStoreProps {

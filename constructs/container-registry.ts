@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ArtifactRegistryRepository, ArtifactRegistryRepositoryCleanupPolicies } from '@cdktf/provider-google/lib/artifact-registry-repository';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
 import { ConstructValidationError, validateGcpLabels } from './errors';
-import { IPrincipal } from './principal';
+import { IPrincipal, placeGrant } from './principal';
 
 export interface ContainerRegistryProps {
   /** Repository id (lowercase, 1-63 chars). */
@@ -57,6 +57,11 @@ export class ContainerRegistry extends Construct {
   readonly repository: ArtifactRegistryRepository;
   /** `<location>-docker.pkg.dev/<project>/<repository>` */
   readonly imagePrefix: string;
+  /** Repository id (literal). */
+  readonly repositoryId: string;
+  /** Region (literal). */
+  readonly location: string;
+  private readonly project?: string;
 
   constructor(scope: Construct, id: string, props: ContainerRegistryProps) {
     super(scope, id);
@@ -90,7 +95,10 @@ export class ContainerRegistry extends Construct {
       cleanupPolicyDryRun: props.cleanupDryRun ?? false,
       cleanupPolicies: policies,
     });
-    this.imagePrefix = `${props.location}-docker.pkg.dev/${this.repository.project}/${props.repositoryId}`;
+    this.repositoryId = props.repositoryId;
+    this.location = props.location;
+    this.project = props.project;
+    this.imagePrefix = `${props.location}-docker.pkg.dev/${props.project ?? this.repository.project}/${props.repositoryId}`;
   }
 
   /** Pull images (roles/artifactregistry.reader). */
@@ -98,15 +106,16 @@ export class ContainerRegistry extends Construct {
   /** Push and pull images (roles/artifactregistry.writer). */
   grantPush(principal: IPrincipal): void { this.grant('push', principal, 'roles/artifactregistry.writer'); }
 
+  /**
+   * Construct id `<slug>-<principalId>`; for a principal of a stack that depends on this one, the binding is created
+   * under the principal as `<slug>-<repositoryId>` (see placeGrant).
+   */
   private grant(slug: string, principal: IPrincipal, role: string): void {
-    const id = `${slug}-${principal.principalId}`;
-    if (this.node.tryFindChild(id)) return;
-    new ArtifactRegistryRepositoryIamMember(this, id, {
-      project: this.repository.project,
-      location: this.repository.location,
-      repository: this.repository.name,
-      role,
-      member: principal.iamMember,
-    });
+    const placement = placeGrant(this, principal);
+    const id = placement.inPrincipalStack ? `${slug}-${this.repositoryId}` : `${slug}-${principal.principalId}`;
+    if (placement.scope.node.tryFindChild(id)) return;
+    new ArtifactRegistryRepositoryIamMember(placement.scope, id, placement.inPrincipalStack
+      ? { project: this.project, location: this.location, repository: this.repositoryId, role, member: principal.iamMember }
+      : { project: this.repository.project, location: this.repository.location, repository: this.repository.name, role, member: principal.iamMember });
   }
 }

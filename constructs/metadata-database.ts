@@ -9,7 +9,7 @@ import { SqlUser } from '@cdktf/provider-google/lib/sql-user';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ConstructValidationError, validateGcpLabels } from './errors';
 import { MlNetwork } from './network';
-import { IPrincipal } from './principal';
+import { IPrincipal, placeGrant } from './principal';
 
 /** A principal that is a Google service account (needed to become an IAM database user). */
 export interface IServiceAccountPrincipal extends IPrincipal {
@@ -117,7 +117,12 @@ export class MetadataDatabase extends Construct {
   /** `project:region:instance`, for the Cloud SQL Auth Proxy / connectors. */
   readonly connectionName: string;
   readonly databaseName: string;
-  private readonly project: string;
+  /** Instance name (literal). */
+  readonly instanceName: string;
+  /** `project:region:instance` as a literal (the value connectionName resolves to), for build configs and env files. */
+  readonly instanceConnectionName: string;
+  /** Project id (literal). */
+  readonly project: string;
 
   constructor(scope: Construct, id: string, props: MetadataDatabaseProps) {
     super(scope, id);
@@ -145,6 +150,8 @@ export class MetadataDatabase extends Construct {
     validateGcpLabels('MetadataDatabase', this, props.labels);
     const protect = props.deletionProtection ?? true;
     this.project = props.project;
+    this.instanceName = props.instanceName;
+    this.instanceConnectionName = `${props.project}:${props.network.region}:${props.instanceName}`;
 
     this.instance = new SqlDatabaseInstance(this, 'instance', {
       name: props.instanceName,
@@ -192,16 +199,19 @@ export class MetadataDatabase extends Construct {
   /**
    * Makes a service account an IAM database user (no password) and lets it connect
    * (roles/cloudsql.client + roles/cloudsql.instanceUser). Database privileges are granted in SQL.
+   * Construct ids `iam-user-<principalId>` (+ `-client`, `-instance-user`); for an account of a stack that depends on
+   * this one they are created under the account as `iam-user-<instance name>` (see placeGrant).
    */
   grantConnect(account: IServiceAccountPrincipal): SqlUser {
-    const id = `iam-user-${account.principalId}`;
-    const existing = this.node.tryFindChild(id) as SqlUser | undefined;
+    const placement = placeGrant(this, account);
+    const id = placement.inPrincipalStack ? `iam-user-${this.instanceName}` : `iam-user-${account.principalId}`;
+    const existing = placement.scope.node.tryFindChild(id) as SqlUser | undefined;
     if (existing) return existing;
     for (const [suffix, role] of [['client', 'roles/cloudsql.client'], ['instance-user', 'roles/cloudsql.instanceUser']] as const) {
-      new ProjectIamMember(this, `${id}-${suffix}`, { project: this.project, role, member: account.iamMember });
+      new ProjectIamMember(placement.scope, `${id}-${suffix}`, { project: this.project, role, member: account.iamMember });
     }
-    return new SqlUser(this, id, {
-      instance: this.instance.name,
+    return new SqlUser(placement.scope, id, {
+      instance: placement.inPrincipalStack ? this.instanceName : this.instance.name,
       project: this.project,
       // Cloud SQL names IAM service-account users by the e-mail without `.gserviceaccount.com`.
       name: Fn.trimsuffix(account.email, '.gserviceaccount.com'),

@@ -59,6 +59,8 @@ export class MlNetwork extends Construct {
   /** Cloud SQL instances must depend on this so they are created after (and destroyed before) the peering. */
   readonly privateServiceConnection: ServiceNetworkingConnection;
   readonly region: string;
+  /** VPC name (literal). */
+  readonly name: string;
   /** Name of the subnet's secondary range for pods. */
   readonly podsRangeName = 'pods';
   /** Name of the subnet's secondary range for services. */
@@ -92,6 +94,7 @@ export class MlNetwork extends Construct {
     if (!(sampling > 0 && sampling <= 1)) throw fail(`flowLogSampling ${sampling} must be in (0, 1].`);
 
     this.region = props.region;
+    this.name = props.name;
     this.cidrs = { subnet: props.subnetCidr, pods: props.podsCidr, services: props.servicesCidr, privateServiceAccess: props.privateServiceAccessCidr };
     const project = props.project;
 

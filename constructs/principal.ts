@@ -1,4 +1,8 @@
-// Principals that grant methods accept: anything with an IAM member string and a stable id usable in construct ids.
+// Principals that grant methods accept: anything with an IAM member string and a stable id usable in construct ids;
+// and where a grant lands when resource and principal live in different stacks.
+import { Construct, IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+
 /**
  * Something IAM roles can be granted to.
  *
@@ -27,4 +31,29 @@ export class Principal implements IPrincipal {
       throw new Error(`Principal: principalId '${principalId}' must be lowercase letters, digits and '-', starting with a letter; it is used in construct ids.`);
     }
   }
+}
+
+/** Where a grant is created and how the resource is referenced from there. */
+export interface GrantPlacement {
+  /** Scope of the IAM resources. */
+  readonly scope: Construct;
+  /** True when the grant lives in the principal's stack (ids must then name the resource; reference it by literal name). */
+  readonly inPrincipalStack: boolean;
+}
+
+/**
+ * Decides where a grant of `resource` to `principal` is created: normally under the resource. When the principal is a
+ * construct of another stack and the resource's stack does not already depend on that stack (a platform bucket granted
+ * to a workloads-stack service account), creating the grant under the resource would make the resource's stack
+ * reference the principal's stack and close a cycle. The grant is then created under the principal, in its stack,
+ * which is made to depend on the resource's stack (deploy order: resource first).
+ */
+export function placeGrant(resource: Construct, principal: IPrincipal): GrantPlacement {
+  if (!Construct.isConstruct(principal as unknown as IConstruct)) return { scope: resource, inPrincipalStack: false };
+  const principalConstruct = principal as unknown as Construct;
+  const resourceStack = TerraformStack.of(resource);
+  const principalStack = TerraformStack.of(principalConstruct);
+  if (resourceStack === principalStack || resourceStack.dependsOn(principalStack)) return { scope: resource, inPrincipalStack: false };
+  principalStack.addDependency(resourceStack);
+  return { scope: principalConstruct, inPrincipalStack: true };
 }

@@ -26,6 +26,8 @@ export class RoleIdentity extends Construct implements IServiceAccountPrincipal 
   readonly serviceAccount: ServiceAccount;
   readonly principalId: string;
   readonly email: string;
+  /** The e-mail as a literal (`<prefix>-<role>@<project>.iam.gserviceaccount.com`). */
+  readonly emailAddress: string;
   readonly iamMember: string;
   readonly role: PlatformRole;
   readonly kubernetesNamespace: string;
@@ -43,6 +45,7 @@ export class RoleIdentity extends Construct implements IServiceAccountPrincipal 
       displayName: `ML platform ${role}`,
     });
     this.email = this.serviceAccount.email;
+    this.emailAddress = `${props.accountPrefix}-${role}@${props.project}.iam.gserviceaccount.com`;
     this.iamMember = `serviceAccount:${this.serviceAccount.email}`;
     new ServiceAccountIamMember(this, 'workload-identity-binding', {
       serviceAccountId: this.serviceAccount.name,

@@ -1,17 +1,49 @@
-// Builds the cdktf app with one `<env>-platform` stack per environment; used by stacks/main.ts, the tests and the bench.
+// Builds the cdktf app with `<env>-platform` and `<env>-workloads` stacks per environment (one MlPlatform each); used
+// by stacks/main.ts, the tests and the bench.
 import { App } from 'cdktf';
 import { ENVIRONMENT_NAMES, environment } from './environments';
-import { PlatformStack } from './platform-stack';
+import { environmentPlatform } from './environment-platform';
 import { EnvironmentName } from './config';
+import { loadCompiledPipelines } from './compiled-pipelines';
+import { MlPlatform, MlPlatformStack, MlWorkloadsStack } from '../constructs/ml-platform';
 
 export interface PlatformApp {
   readonly app: App;
-  readonly stacks: PlatformStack[];
+  /** The `<env>-platform` stacks. */
+  readonly stacks: MlPlatformStack[];
+  /** The `<env>-workloads` stacks. */
+  readonly workloads: MlWorkloadsStack[];
+  readonly platforms: MlPlatform[];
+  /** Notes for the person synthesizing (e.g. what was left out and why). */
+  readonly notes: string[];
 }
 
-/** Creates the app and its stacks (not yet synthesized). `outdir` defaults to CDKTF_OUTDIR or `cdktf.out`. */
-export function buildPlatformApp(options: { outdir?: string; environments?: readonly EnvironmentName[] } = {}): PlatformApp {
+export interface PlatformAppOptions {
+  /** @default - CDKTF_OUTDIR or `cdktf.out` */
+  readonly outdir?: string;
+  /** @default - dev, staging, prod */
+  readonly environments?: readonly EnvironmentName[];
+  /**
+   * Directory of compiled pipelines (`argo/`, `kfp/`, `airflow/`; see compiled-pipelines.ts), e.g. from
+   * MLP_COMPILED_PIPELINES.
+   * @default - none: no WorkflowTemplates/DAGs/PipelineSpecs and no schedules are synthesized
+   */
+  readonly compiledPipelinesDir?: string;
+}
+
+/** Creates the app and its stacks (not yet synthesized). */
+export function buildPlatformApp(options: PlatformAppOptions = {}): PlatformApp {
   const app = new App({ outdir: options.outdir, skipValidation: false });
-  const stacks = (options.environments ?? ENVIRONMENT_NAMES).map((env) => new PlatformStack(app, environment(env)));
-  return { app, stacks };
+  const pipelines = options.compiledPipelinesDir ? loadCompiledPipelines(options.compiledPipelinesDir) : undefined;
+  const notes = pipelines
+    ? []
+    : ['no compiled pipelines given (MLP_COMPILED_PIPELINES unset): orchestrators are synthesized without WorkflowTemplates, DAGs or schedules'];
+  const platforms = (options.environments ?? ENVIRONMENT_NAMES).map((env) => environmentPlatform(app, environment(env), { pipelines }));
+  return {
+    app,
+    stacks: platforms.map((p) => p.platform),
+    workloads: platforms.map((p) => p.workloads!),
+    platforms,
+    notes,
+  };
 }

@@ -1,5 +1,5 @@
-// Typed, zod-validated environment configuration for the platform stacks. A bad config fails with one line naming the
-// field path (e.g. `database.tier`), before any construct is created.
+// Typed, zod-validated environment configuration for the platform and workloads stacks. A bad config fails with one
+// line naming the field path (e.g. `database.tier`), before any construct is created.
 import { z } from 'zod';
 import { GPU_ACCELERATOR_TYPES } from '../constructs/accelerators';
 import { TPU_VERSIONS } from '../constructs/tpu';
@@ -32,6 +32,84 @@ const tpuPool = z.object({
   zone,
   spot: z.boolean(),
   scaleToZero: z.boolean(),
+}).strict();
+
+const imageTag = z.string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image tag like 0.1.0 or a commit SHA')
+  .refine((t) => t !== 'latest', { message: "must not be 'latest': pin the tag Cloud Build pushed" });
+const cron = z.string().regex(/^\S+(\s+\S+){4}$/, "must be a five-field cron expression like '0 3 * * *'");
+const kubeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'must be a Kubernetes name (lowercase letters, digits and -)');
+const gitRef = z.union([z.object({ branch: z.string().min(1) }).strict(), z.object({ tag: z.string().min(1) }).strict()]);
+
+const orchestrator = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('argo'), chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be an exact chart version like 0.45.21').optional(), namespace: kubeName.optional(), parallelism: z.number().int().min(1).optional() }).strict(),
+  z.object({ kind: z.literal('composer'), imageVersion: z.string().optional(), environmentSize: z.enum(['SMALL', 'MEDIUM', 'LARGE']).optional(), highResilience: z.boolean().optional() }).strict(),
+  z.object({ kind: z.literal('vertex') }).strict(),
+]);
+
+const rollout = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('Recreate') }).strict(),
+  z.object({ kind: z.literal('RollingUpdate'), maxSurge: z.string().optional(), maxUnavailable: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('BlueGreen'), active: z.enum(['blue', 'green']), blueTag: imageTag, greenTag: imageTag, idleReplicas: z.number().int().min(0).optional() }).strict(),
+  z.object({ kind: z.literal('Canary'), canaryTag: imageTag, canaryPercent: z.number().int().min(1).max(50) }).strict(),
+]);
+
+const serving = z.object({
+  name: kubeName,
+  modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+  rollout: rollout.optional(),
+  gpuPool: name.optional(),
+  gpus: z.number().int().min(1).optional(),
+  minReplicas: z.number().int().min(1).optional(),
+  maxReplicas: z.number().int().min(1).optional(),
+  cpu: z.string().optional(),
+  memory: z.string().optional(),
+  modelSource: z.enum(['gcs', 'gcs-fuse']).optional(),
+}).strict();
+
+const transfer = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/, 'must be 3-30 lowercase letters, digits and -'),
+  source: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('s3'), bucket: z.string().min(3), roleArn: z.string().startsWith('arn:aws:iam::', 'must be an AWS IAM role ARN'), path: z.string().optional() }).strict(),
+    z.object({ kind: z.literal('gcs'), bucket: z.string().min(3), path: z.string().optional() }).strict(),
+    z.object({ kind: z.literal('posix'), rootDirectory: z.string().startsWith('/', 'must be an absolute path'), bandwidthLimitMbps: z.number().int().min(1).optional() }).strict(),
+  ]),
+  trigger: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('schedule'), startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2025-01-31'), startTimeUtc: z.string().optional(), repeatIntervalHours: z.number().int().min(1).max(720).optional() }).strict(),
+    z.object({ kind: z.literal('event-stream'), streamName: z.string().min(1) }).strict(),
+  ]),
+  sinkPath: z.string().optional(),
+  includePrefixes: z.array(z.string()).optional(),
+}).strict();
+
+const workloads = z.object({
+  /** Runtime image tag in the environment's registry (what Cloud Build pushed; never latest). */
+  imageTag,
+  orchestrator,
+  /** Schedules of compiled pipelines; applied when compiled pipelines are given (MLP_COMPILED_PIPELINES). */
+  schedules: z.array(z.object({
+    pipeline: kubeName,
+    cron,
+    timeZone: z.string().optional(),
+    parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  }).strict()),
+  serving: z.array(serving),
+  transfers: z.array(transfer),
+  monitoring: z.object({
+    notification: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('email'), address: z.string().email() }).strict(),
+      z.object({ kind: z.literal('existing'), name: z.string().regex(/^projects\/[^/]+\/notificationChannels\/\d+$/, 'must be projects/<p>/notificationChannels/<id>') }).strict(),
+    ]),
+    servingErrorRate: z.number().gt(0).lt(1).optional(),
+    servingLatencyP99Ms: z.number().positive().optional(),
+  }).strict(),
+  build: z.object({
+    github: z.object({ owner: z.string().min(1), name: z.string().min(1) }).strict(),
+    imagesOn: gitRef.optional(),
+    deployOn: gitRef,
+    requireApproval: z.boolean(),
+    pipelineRuns: z.array(z.object({ pipeline: kubeName, schedule: cron.optional(), timeZone: z.string().optional() }).strict()),
+  }).strict().optional(),
 }).strict();
 
 export const EnvironmentConfigSchema = z.object({
@@ -89,6 +167,8 @@ export const EnvironmentConfigSchema = z.object({
   kubernetesNamespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
   /** Remote state: the bucket must exist before the first deploy (see README, state bucket bootstrap). */
   state: z.object({ bucket: z.string().min(3) }).strict(),
+  /** The `<env>-workloads` stack: orchestrator, serving, transfers, monitoring, build triggers. */
+  workloads,
 }).strict().superRefine((cfg, ctx) => {
   cfg.zones.forEach((z, i) => {
     if (!z.startsWith(`${cfg.region}-`)) ctx.addIssue({ code: 'custom', path: ['zones', i], message: `zone ${z} is not in region ${cfg.region}` });
@@ -97,12 +177,22 @@ export const EnvironmentConfigSchema = z.object({
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) ctx.addIssue({ code: 'custom', path: ['gpuPools'], message: `node pool name ${dup} is used twice` });
   if (cfg.cpuPool.minNodes > cfg.cpuPool.maxNodes) ctx.addIssue({ code: 'custom', path: ['cpuPool', 'minNodes'], message: 'must not exceed cpuPool.maxNodes' });
+  const gpuNames = cfg.gpuPools.map((p) => p.name);
+  cfg.workloads.serving.forEach((s, i) => {
+    if (s.gpuPool !== undefined && !gpuNames.includes(s.gpuPool)) {
+      ctx.addIssue({ code: 'custom', path: ['workloads', 'serving', i, 'gpuPool'], message: `is not one of gpuPools (${gpuNames.join(', ') || 'none'})` });
+    }
+  });
+  if (cfg.workloads.orchestrator.kind === 'composer' && cfg.workloads.schedules.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['workloads', 'schedules'], message: "must be empty with Composer: compile the DAGs with --schedule '<cron>' instead" });
+  }
 });
 
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
 export type EnvironmentName = EnvironmentConfig['name'];
 export type GpuPoolConfig = z.infer<typeof gpuPool>;
 export type TpuPoolConfig = z.infer<typeof tpuPool>;
+export type WorkloadsConfig = z.infer<typeof workloads>;
 
 /** Thrown for an invalid environment config; the message is one line naming the field path. */
 export class EnvironmentConfigError extends Error {

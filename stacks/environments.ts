@@ -1,5 +1,5 @@
 // The dev, staging and prod environment configurations: dev is cheap (zonal, spot GPUs from 0, small database), prod is
-// hardened (regional, HA + PITR, deletion protection everywhere).
+// hardened (regional, HA + PITR, deletion protection everywhere, GPU blue-green serving, approval before deploys).
 import { EnvironmentConfig, EnvironmentName, parseEnvironmentConfig } from './config';
 
 const common = {
@@ -17,6 +17,8 @@ const common = {
   ],
   kubernetesNamespace: 'ml-platform',
 };
+
+const github = { owner: 'acme', name: 'gcp-ml-platform' };
 
 const RAW: { readonly [E in EnvironmentName]: unknown } = {
   dev: {
@@ -36,6 +38,19 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     storage: { bucketPrefix: 'acme-ml-dev', location: 'US-CENTRAL1', tempArtifactTtlDays: 3, forceDestroy: true },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 5, deleteUntaggedAfterDays: 3 },
     state: { bucket: 'acme-ml-tfstate' },
+    workloads: {
+      imageTag: '0.1.0',
+      orchestrator: { kind: 'argo', parallelism: 5 },
+      schedules: [{ pipeline: 'spine-demo', cron: '0 6 * * *' }],
+      serving: [
+        { name: 'flights', modelName: 'flights', rollout: { kind: 'RollingUpdate', maxSurge: '1', maxUnavailable: '0' }, minReplicas: 2, maxReplicas: 3, cpu: '500m', memory: '1Gi' },
+      ],
+      transfers: [
+        { name: 'flights-landing', source: { kind: 'gcs', bucket: 'acme-data-landing', path: 'flights/' }, trigger: { kind: 'schedule', startDate: '2025-01-01', startTimeUtc: '02:00', repeatIntervalHours: 24 } },
+      ],
+      monitoring: { notification: { kind: 'email', address: 'ml-platform-dev@acme.com' }, servingErrorRate: 0.1, servingLatencyP99Ms: 2000 },
+      build: { github, deployOn: { branch: '^main$' }, requireApproval: false, pipelineRuns: [{ pipeline: 'spine-demo' }] },
+    },
   },
   staging: {
     ...common,
@@ -57,6 +72,23 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     storage: { bucketPrefix: 'acme-ml-staging', location: 'US-CENTRAL1', tempArtifactTtlDays: 7, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 10, deleteUntaggedAfterDays: 7 },
     state: { bucket: 'acme-ml-tfstate' },
+    workloads: {
+      imageTag: '0.1.0',
+      orchestrator: { kind: 'argo' },
+      schedules: [{ pipeline: 'spine-demo', cron: '0 5 * * 1' }],
+      serving: [
+        { name: 'flights', modelName: 'flights', rollout: { kind: 'Canary', canaryTag: '0.1.0', canaryPercent: 20 }, minReplicas: 4, maxReplicas: 8, cpu: '1', memory: '2Gi' },
+      ],
+      transfers: [
+        {
+          name: 'partner-s3',
+          source: { kind: 's3', bucket: 'acme-partner-exports', roleArn: 'arn:aws:iam::123456789012:role/acme-ml-staging-transfer', path: 'flights/' },
+          trigger: { kind: 'event-stream', streamName: 'arn:aws:sqs:us-east-1:123456789012:acme-partner-exports-events' },
+        },
+      ],
+      monitoring: { notification: { kind: 'email', address: 'ml-platform-staging@acme.com' } },
+      build: { github, deployOn: { branch: '^main$' }, requireApproval: false, pipelineRuns: [{ pipeline: 'spine-demo' }] },
+    },
   },
   prod: {
     ...common,
@@ -79,6 +111,29 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     storage: { bucketPrefix: 'acme-ml-prod', location: 'US-CENTRAL1', tempArtifactTtlDays: 14, rawDataRetentionDays: 30, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 20, deleteUntaggedAfterDays: 14 },
     state: { bucket: 'acme-ml-tfstate' },
+    workloads: {
+      imageTag: '0.1.0',
+      orchestrator: { kind: 'argo', parallelism: 40 },
+      schedules: [{ pipeline: 'spine-demo', cron: '0 4 * * *' }],
+      serving: [
+        {
+          name: 'flights',
+          modelName: 'flights',
+          rollout: { kind: 'BlueGreen', active: 'blue', blueTag: '0.1.0', greenTag: '0.1.0', idleReplicas: 1 },
+          gpuPool: 'l4-serving',
+          gpus: 1,
+          minReplicas: 3,
+          maxReplicas: 12,
+          cpu: '4',
+          memory: '16Gi',
+        },
+      ],
+      transfers: [
+        { name: 'onprem-exports', source: { kind: 'posix', rootDirectory: '/mnt/exports/flights', bandwidthLimitMbps: 200 }, trigger: { kind: 'schedule', startDate: '2025-01-01', startTimeUtc: '01:00', repeatIntervalHours: 24 } },
+      ],
+      monitoring: { notification: { kind: 'existing', name: 'projects/acme-ml-prod/notificationChannels/4519384012' }, servingErrorRate: 0.01, servingLatencyP99Ms: 500 },
+      build: { github, deployOn: { tag: '^v\\d+\\.\\d+\\.\\d+$' }, requireApproval: true, pipelineRuns: [{ pipeline: 'spine-demo' }] },
+    },
   },
 };
 

@@ -1,24 +1,33 @@
-// The cdktf app entry point (`npm run synth`, `cdktf synth|deploy <env>-platform`): synthesizes every environment
-// offline into cdktf.out/stacks/<env>-platform and lists policy-pack suppressions. Config or policy errors exit 1
-// with their message (no stack trace).
+// The cdktf app entry point (`npm run synth`, `cdktf synth|deploy <env>-platform <env>-workloads`): synthesizes every
+// environment offline into cdktf.out/stacks/<env>-{platform,workloads} and lists policy-pack suppressions. Compiled
+// pipelines are read from MLP_COMPILED_PIPELINES when set. Config, construct or policy errors exit 1 with their
+// message (no stack trace).
 import { buildPlatformApp } from './app';
 import { EnvironmentConfigError } from './config';
+import { CompiledPipelinesError } from './compiled-pipelines';
 import { PolicyViolationError } from '../constructs/policy/policy-pack';
 import { ConstructValidationError } from '../constructs/errors';
 
 process.env.CHECKPOINT_DISABLE ??= '1';
 try {
-  const { app, stacks } = buildPlatformApp();
+  const { app, stacks, workloads, notes } = buildPlatformApp({ compiledPipelinesDir: process.env.MLP_COMPILED_PIPELINES || undefined });
   app.synth();
-  for (const stack of stacks) {
+  for (const stack of [...stacks, ...workloads]) {
     const report = stack.policy.reports.get(stack.node.id);
     console.log(`${stack.node.id}: synthesized, policy pack passed (${report?.resourcesChecked ?? 0} resources checked, ${report?.suppressed.length ?? 0} suppressed)`);
+    // One line per rule and reason (the deployer's admin roles are one suppression, not thirteen).
+    const groups = new Map<string, string[]>();
     for (const s of report?.suppressed ?? []) {
-      console.log(`  suppressed [${s.ruleId}] ${s.resource}: ${s.reason}`);
+      const key = `[${s.ruleId}] ${s.reason}`;
+      groups.set(key, [...(groups.get(key) ?? []), s.resource]);
+    }
+    for (const [key, resources] of groups) {
+      console.log(`  suppressed ${key.replace('] ', `] ${resources.length === 1 ? resources[0] : `${resources.length} resources (${resources[0]}, ...)`}: `)}`);
     }
   }
+  for (const note of notes) console.log(`note: ${note}`);
 } catch (e) {
-  if (e instanceof EnvironmentConfigError || e instanceof PolicyViolationError || e instanceof ConstructValidationError) {
+  if (e instanceof EnvironmentConfigError || e instanceof PolicyViolationError || e instanceof ConstructValidationError || e instanceof CompiledPipelinesError) {
     console.error(e.message);
     process.exit(1);
   }

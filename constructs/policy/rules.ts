@@ -1,6 +1,7 @@
 // The policy pack's rules: checks over synthesized (snake_case, token-resolved) Terraform JSON of one resource, each
 // labelled with the Checkov id it corresponds to, or an MLP_* id where Checkov has no rule.
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { unpinnedImageReason } from '../workload-common';
 
 /** Synthesized Terraform JSON of one resource (snake_case keys, tokens resolved to `${...}` strings). */
 export type ResourceJson = { readonly [key: string]: unknown };
@@ -89,6 +90,29 @@ function hasTaint(r: ResourceJson, key: string): boolean {
 /** DWS pools must run without auto-repair, so CKV_GCP_9 does not apply to them. */
 function isDwsPool(r: ResourceJson): boolean {
   return isTrue(block(r.queued_provisioning)?.enabled) || isTrue(block(r.node_config)?.flex_start);
+}
+
+const DEPLOYMENT = ['kubernetes_deployment_v1'];
+/** Containers (and init containers) of a Deployment's pod template. */
+function containers(r: ResourceJson): { [key: string]: any }[] {
+  const pod = block(block(block(r.spec)?.template)?.spec);
+  return [...list(pod?.container), ...list(pod?.init_container)];
+}
+/** Every string under an `image` key, anywhere in a Kubernetes manifest. */
+function manifestImages(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => manifestImages(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'image' && typeof v === 'string') out.push(v);
+      else manifestImages(v, out);
+    }
+  }
+  return out;
+}
+/** Images of a Deployment or a manifest; values that are Terraform references or Argo placeholders are not judged. */
+function images(r: ResourceJson, type: string): string[] {
+  const all = type === 'kubernetes_manifest' ? manifestImages(r.manifest) : containers(r).map((c) => c.image).filter((i): i is string => typeof i === 'string');
+  return all.filter((i) => !i.includes('${') && !i.includes('{{'));
 }
 
 export const RULES: readonly PolicyRule[] = [
@@ -236,6 +260,52 @@ export const RULES: readonly PolicyRule[] = [
     check: (r) => (members(r).some((m) => m.includes('storage_transfer_project_service_account')) && ['roles/storage.admin', 'roles/storage.objectAdmin', 'roles/owner', 'roles/editor'].includes(String(r.role)) ? `transfer agent granted ${r.role}` : undefined) },
   { id: 'MLP_NO_SA_KEYS', resourceTypes: ['google_service_account_key'], title: 'no service account keys', fix: 'use Workload Identity (WorkloadIdentity) or impersonation instead of keys',
     check: () => 'a service account key is created' },
+  // ---- Kubernetes workloads, Helm, Cloud Build, Composer, Storage Transfer (no Checkov rules for these)
+  { id: 'MLP_K8S_IMAGE_PINNED', resourceTypes: [...DEPLOYMENT, 'kubernetes_manifest'], title: 'container images are pinned to a tag other than latest, or a digest', fix: 'use the commit tag Cloud Build pushes (or @sha256:...) so a rollout is a change Terraform sees',
+    check: (r, type) => { const bad = images(r, type).map((i) => unpinnedImageReason(i)).filter((x) => x !== undefined); return bad.length ? bad.join('; ') : undefined; } },
+  { id: 'MLP_K8S_PROBES', resourceTypes: DEPLOYMENT, title: 'serving containers have liveness and readiness probes', fix: 'set liveness_probe and readiness_probe (ModelServing probes /v2/health/live and /v2/health/ready)',
+    check: (r) => {
+      const missing = list(block(block(block(r.spec)?.template)?.spec)?.container)
+        .flatMap((c) => [block(c.liveness_probe) ? undefined : `${c.name} has no liveness probe`, block(c.readiness_probe) ? undefined : `${c.name} has no readiness probe`])
+        .filter((x) => x !== undefined);
+      return missing.length ? missing.join('; ') : undefined;
+    } },
+  { id: 'MLP_K8S_NON_ROOT', resourceTypes: DEPLOYMENT, title: 'containers run as non-root without privilege escalation', fix: 'set security_context { run_as_non_root = true, allow_privilege_escalation = false } on every container',
+    check: (r) => {
+      const podNonRoot = isTrue(block(block(block(block(r.spec)?.template)?.spec)?.security_context)?.run_as_non_root);
+      const bad = containers(r).flatMap((c) => {
+        const sc = block(c.security_context);
+        return [
+          podNonRoot || isTrue(sc?.run_as_non_root) ? undefined : `${c.name} may run as root`,
+          isFalse(sc?.allow_privilege_escalation) ? undefined : `${c.name} allows privilege escalation`,
+          isTrue(sc?.privileged) ? `${c.name} is privileged` : undefined,
+        ];
+      }).filter((x) => x !== undefined);
+      return bad.length ? bad.join('; ') : undefined;
+    } },
+  { id: 'MLP_K8S_RESOURCES', resourceTypes: DEPLOYMENT, title: 'containers request CPU and memory and limit memory', fix: 'set resources.requests (cpu, memory) and resources.limits.memory',
+    check: (r) => {
+      const bad = containers(r).filter((c) => {
+        const res = block(c.resources);
+        return !(res?.requests?.cpu && res?.requests?.memory && res?.limits?.memory);
+      }).map((c) => `${c.name} has no CPU/memory requests or memory limit`);
+      return bad.length ? bad.join('; ') : undefined;
+    } },
+  { id: 'MLP_HELM_PINNED', resourceTypes: ['helm_release'], title: 'Helm charts are pinned to an exact version', fix: 'set version to an exact chart version (no ranges), e.g. 0.45.21',
+    check: (r) => (typeof r.version === 'string' && /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(r.version) ? undefined : `chart ${r.chart} version is ${r.version === undefined ? 'not set (latest)' : `'${r.version}'`}`) },
+  { id: 'MLP_BUILD_SERVICE_ACCOUNT', resourceTypes: ['google_cloudbuild_trigger'], title: 'build triggers run as a dedicated service account', fix: 'set service_account to a least-privilege account (BuildTriggers creates one per trigger kind)',
+    check: (r) => (typeof r.service_account === 'string' && r.service_account.length > 0 ? undefined : 'the trigger runs as the legacy Cloud Build service account') },
+  { id: 'MLP_COMPOSER_PRIVATE', resourceTypes: ['google_composer_environment'], title: 'Composer environments are private and run as a user-managed service account', fix: 'set config.enable_private_environment = true and config.node_config.service_account (ComposerOrchestrator does)',
+    check: (r) => {
+      const cfg = block(r.config);
+      const problems = [
+        isTrue(cfg?.enable_private_environment) ? undefined : 'the environment is not private',
+        block(cfg?.node_config)?.service_account ? undefined : 'it runs as the default compute service account',
+      ].filter((x) => x !== undefined);
+      return problems.length ? problems.join('; ') : undefined;
+    } },
+  { id: 'MLP_TRANSFER_NO_KEYS', resourceTypes: ['google_storage_transfer_job'], title: 'transfers from S3 use a role (federated identity), not access keys', fix: 'set aws_s3_data_source.role_arn and drop aws_access_key',
+    check: (r) => (block(block(block(r.transfer_spec)?.aws_s3_data_source)?.aws_access_key) ? 'the S3 source uses an AWS access key' : undefined) },
   // ---- network
   { id: 'CKV_GCP_26', resourceTypes: ['google_compute_subnetwork'], title: 'VPC flow logs are enabled', fix: 'set log_config on the subnet',
     check: (r) => (block(r.log_config) ? undefined : 'no flow logs') },

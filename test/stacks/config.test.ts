@@ -55,4 +55,22 @@ describe('environment config', () => {
       'Invalid environment config \'dev\': database: Unrecognized key: "tierr"');
     expect(broken((c) => { delete c.project; delete c.region; })).toMatch(/^Invalid environment config 'dev': project: .* \(and 1 more issue\)$/);
   });
+
+  test('workloads: the orchestrator is a typed union and image tags are pinned', () => {
+    expect(broken((c) => { c.workloads.orchestrator = { kind: 'airflow' }; })).toBe(
+      "Invalid environment config 'dev': workloads.orchestrator.kind: Invalid discriminator value. Expected 'argo' | 'composer' | 'vertex'");
+    expect(broken((c) => { c.workloads.orchestrator = { kind: 'argo', chartVersion: '0.45.*' }; })).toBe(
+      "Invalid environment config 'dev': workloads.orchestrator.chartVersion: must be an exact chart version like 0.45.21");
+    expect(broken((c) => { c.workloads.imageTag = 'latest'; })).toBe(
+      "Invalid environment config 'dev': workloads.imageTag: must not be 'latest': pin the tag Cloud Build pushed");
+  });
+
+  test('workloads: serving on an unknown GPU pool and malformed schedules point at the field', () => {
+    expect(broken((c) => { c.workloads.serving[0].gpuPool = 'h100'; })).toBe(
+      "Invalid environment config 'dev': workloads.serving[0].gpuPool: is not one of gpuPools (l4-spot)");
+    expect(broken((c) => { c.workloads.schedules[0].cron = 'hourly'; })).toBe(
+      "Invalid environment config 'dev': workloads.schedules[0].cron: must be a five-field cron expression like '0 3 * * *'");
+    expect(broken((c) => { c.workloads.transfers[0].source = { kind: 's3', bucket: 'partner', roleArn: 'AKIA123' }; })).toBe(
+      "Invalid environment config 'dev': workloads.transfers[0].source.roleArn: must be an AWS IAM role ARN");
+  });
 });

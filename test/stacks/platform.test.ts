@@ -2,23 +2,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Testing } from 'cdktf';
-import { PlatformStack } from '../../stacks/platform-stack';
 import { buildPlatformApp } from '../../stacks/app';
-import { ENVIRONMENT_NAMES, environment } from '../../stacks/environments';
-import { EnvironmentName } from '../../stacks/config';
+import { ENVIRONMENT_NAMES } from '../../stacks/environments';
+import { all, synthNamed } from './helpers';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Json = { [key: string]: any };
-const synthCache = new Map<EnvironmentName, { json: Json; stack: PlatformStack }>();
-function synth(env: EnvironmentName) {
-  if (!synthCache.has(env)) {
-    const stack = new PlatformStack(Testing.app(), environment(env));
-    synthCache.set(env, { json: JSON.parse(Testing.synth(stack)), stack });
-  }
-  return synthCache.get(env)!;
-}
-const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
+const synth = (env: (typeof ENVIRONMENT_NAMES)[number]) => {
+  const s = synthNamed(env);
+  return { json: s.platformJson, stack: s.platform.platform };
+};
 
 describe.each(ENVIRONMENT_NAMES)('%s-platform', (env) => {
   test('synthesized JSON matches the snapshot', () => {
@@ -29,7 +20,7 @@ describe.each(ENVIRONMENT_NAMES)('%s-platform', (env) => {
     const report = synth(env).stack.policy.reports.get(`${env}-platform`)!;
     expect(report.violations).toEqual([]);
     expect(report.resourcesChecked).toBeGreaterThan(40);
-    expect(report.suppressed.map((s) => `${s.ruleId} ${s.path}`)).toEqual([`CKV_GCP_62 ${env}-platform/artifacts/access-logs/bucket`]);
+    expect(report.suppressed.map((s) => `${s.ruleId} ${s.path}`)).toEqual([`CKV_GCP_62 ${env}/${env}-platform/artifacts/access-logs/bucket`]);
   });
 
   test('GCS backend prefix includes env and stack', () => {
@@ -59,6 +50,16 @@ describe.each(ENVIRONMENT_NAMES)('%s-platform', (env) => {
     expect(roles.length).toBeGreaterThan(10);
     expect(roles.filter((r) => ['roles/owner', 'roles/editor', 'roles/viewer'].includes(r))).toEqual([]);
   });
+
+  test('outputs what the workloads stack reads (cross-stack) and nothing reads the workloads stack', () => {
+    const { json } = synth(env);
+    const outputs = Object.keys(json.output);
+    expect(outputs).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^cross-stack-output-google_container_cluster.*endpoint$/),
+      expect.stringMatching(/^cross-stack-output-google_container_cluster.*cluster_ca_certificate$/),
+    ]));
+    expect(json.data?.terraform_remote_state).toBeUndefined();
+  });
 });
 
 test('dev is zonal with a spot GPU pool from 0 and a small database; prod is regional, HA, deletion-protected', () => {
@@ -81,16 +82,23 @@ test('a TPU pool with COMPACT placement and topology is synthesized (staging and
   });
 });
 
-test('the app synthesizes all three stacks offline into <outdir>/stacks/<env>-platform', () => {
+test('the app synthesizes all six stacks offline into <outdir>/stacks/<env>-{platform,workloads}', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-synth-'));
   try {
-    const { app } = buildPlatformApp({ outdir });
+    const { app, stacks, workloads, notes } = buildPlatformApp({ outdir });
     app.synth();
-    expect(fs.readdirSync(path.join(outdir, 'stacks')).sort()).toEqual(['dev-platform', 'prod-platform', 'staging-platform']);
+    expect(stacks.map((s) => s.node.id)).toEqual(['dev-platform', 'staging-platform', 'prod-platform']);
+    expect(workloads.map((s) => s.node.id)).toEqual(['dev-workloads', 'staging-workloads', 'prod-workloads']);
+    const names = ['dev', 'staging', 'prod'].flatMap((e) => [`${e}-platform`, `${e}-workloads`]).sort();
+    expect(fs.readdirSync(path.join(outdir, 'stacks')).sort()).toEqual(names);
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-    expect(Object.keys(manifest.stacks).sort()).toEqual(['dev-platform', 'prod-platform', 'staging-platform']);
-    const prod = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'prod-platform', 'cdk.tf.json'), 'utf8'));
-    expect(prod.terraform.backend.gcs.prefix).toBe('platform/prod/prod-platform');
+    expect(Object.keys(manifest.stacks).sort()).toEqual(names);
+    expect(manifest.stacks['prod-workloads'].dependencies).toEqual(['prod/prod-platform']);
+    const prod = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'prod-workloads', 'cdk.tf.json'), 'utf8'));
+    expect(prod.terraform.backend.gcs.prefix).toBe('platform/prod/prod-workloads');
+    expect(prod.data.terraform_remote_state['cross-stack-reference-input-prod--prod-platform'].config).toEqual({ bucket: 'acme-ml-tfstate', prefix: 'platform/prod/prod-platform' });
+    for (const s of [...stacks, ...workloads]) expect(s.policy.reports.get(s.node.id)!.violations).toEqual([]);
+    expect(notes).toEqual([expect.stringContaining('no compiled pipelines given')]);
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

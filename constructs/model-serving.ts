@@ -1,0 +1,347 @@
+// ModelServing: `mlp serve` on the platform cluster for one model - Deployment(s) reading the pushed versions from the
+// models bucket (polling gs:// or a read-only GCS FUSE volume), a Service, a HorizontalPodAutoscaler, a
+// PodDisruptionBudget, health probes on the Open Inference Protocol endpoints, optional GPU placement, and the rollout
+// strategy as a typed prop (Recreate, RollingUpdate, BlueGreen, Canary).
+import { Construct } from 'constructs';
+import { DeploymentV1, DeploymentV1SpecTemplateSpecContainer, DeploymentV1SpecTemplateSpecVolume } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { ConstructValidationError } from './errors';
+import { IGrantableBucket } from './artifact-store';
+import { GpuNodePool } from './gpu-node-pool';
+import { RoleIdentity } from './workload-identity';
+import { WorkloadNamespace } from './workload-namespace';
+import { isKubernetesName, isQuantity, unpinnedImageReason } from './workload-common';
+
+/** REST port of `mlp serve` (TensorFlow Serving's). */
+export const SERVING_PORT = 8501;
+/** UID and GID of the runtime image's non-root user (runtime/images/Dockerfile: `mlp`, 10001). */
+export const RUNTIME_UID = 10001;
+/** Open Inference Protocol health endpoints the probes call. */
+export const LIVENESS_PATH = '/v2/health/live';
+export const READINESS_PATH = '/v2/health/ready';
+
+/** Replace every pod at once (downtime; for GPU pools without room for a second copy). */
+export interface RecreateRollout { readonly kind: 'Recreate' }
+/** Kubernetes rolling update. */
+export interface RollingUpdateRollout {
+  readonly kind: 'RollingUpdate';
+  /**
+   * Extra pods during the update (count or percentage).
+   * @default '25%'
+   */
+  readonly maxSurge?: string;
+  /**
+   * Pods that may be unavailable during the update (count or percentage).
+   * @default '0'
+   */
+  readonly maxUnavailable?: string;
+}
+/**
+ * Two Deployments (`<name>-blue`, `<name>-green`); the Service sends all traffic to the `active` one by version label.
+ * Cut-over: deploy the new image on the idle color with `idleReplicas` = minReplicas, check it, then switch `active`.
+ */
+export interface BlueGreenRollout {
+  readonly kind: 'BlueGreen';
+  /** The color the Service selects. Switching it is the cut-over; switching back is the rollback. */
+  readonly active: 'blue' | 'green';
+  /** Image of the blue Deployment (tag or digest). */
+  readonly blueImage: string;
+  /** Image of the green Deployment (tag or digest). */
+  readonly greenImage: string;
+  /**
+   * Replicas of the idle color (0 frees its nodes; 1 keeps it warm for smoke tests and an instant rollback).
+   * @default 1
+   */
+  readonly idleReplicas?: number;
+}
+/** A stable and a canary Deployment behind one Service (shared `app` label); traffic splits by replica ratio. */
+export interface CanaryRollout {
+  readonly kind: 'Canary';
+  /** Image of the canary (the stable one runs `image`). */
+  readonly canaryImage: string;
+  /** Share of replicas (and so of requests) on the canary, 1-50 percent, at minReplicas. */
+  readonly canaryPercent: number;
+}
+export type RolloutStrategy = RecreateRollout | RollingUpdateRollout | BlueGreenRollout | CanaryRollout;
+
+/** Where the server reads model versions from. */
+export type ModelSource =
+  /** `--model-base-path gs://...`: the server lists and downloads versions itself (workload identity). */
+  | { readonly kind: 'gcs' }
+  /** A read-only GCS FUSE CSI volume of the models bucket mounted at /models (`--model-base-path /models/...`). */
+  | { readonly kind: 'gcs-fuse' };
+
+export interface ModelServingProps {
+  /** Deployment/Service name and `app` label (Kubernetes name). */
+  readonly name: string;
+  /** Model name the server serves (`--model-name`, URL path `/v1/models/<modelName>`). */
+  readonly modelName: string;
+  /** Runtime image (tag or digest, never `latest`). */
+  readonly image: string;
+  /** The bucket the Pusher writes to. */
+  readonly modelsBucket: IGrantableBucket;
+  /** Identity the pods run as (WorkloadIdentity `model-server`); its namespace is the serving namespace. Gets read on the bucket. */
+  readonly identity: RoleIdentity;
+  /**
+   * The namespace construct the identity's namespace and service account come from (the Deployments reference them,
+   * so they are created after).
+   * @default - the namespace and service account exist already
+   */
+  readonly workloadNamespace?: WorkloadNamespace;
+  /**
+   * Path of the model's versions inside the bucket (versions are numeric subfolders).
+   * @default `<modelName>`
+   */
+  readonly modelPath?: string;
+  /**
+   * How the server reads versions.
+   * @default { kind: 'gcs' }
+   */
+  readonly modelSource?: ModelSource;
+  /**
+   * Rollout strategy.
+   * @default { kind: 'RollingUpdate' } - surge 25%, never below the desired count
+   */
+  readonly rollout?: RolloutStrategy;
+  /**
+   * Minimum replicas (HPA lower bound).
+   * @default 2
+   */
+  readonly minReplicas?: number;
+  /**
+   * Maximum replicas (HPA upper bound).
+   * @default 10
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Average CPU utilization the HPA aims for (percent of the request).
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * CPU request (and limit) per pod.
+   * @default '1'
+   */
+  readonly cpu?: string;
+  /**
+   * Memory request (and limit) per pod.
+   * @default '2Gi'
+   */
+  readonly memory?: string;
+  /**
+   * Run on a GPU pool: its tolerations and node selector, and `gpus` GPUs per pod.
+   * @default - CPU only
+   */
+  readonly gpu?: { readonly pool: GpuNodePool; readonly gpus?: number };
+  /**
+   * Seconds between looks for new model versions.
+   * @default 30
+   */
+  readonly pollSeconds?: number;
+  /**
+   * Pods the PodDisruptionBudget keeps available during voluntary disruptions (node upgrades).
+   * @default 1
+   */
+  readonly minAvailable?: number;
+}
+
+/**
+ * Model serving. Construct ids: `deployment` (or `deployment-blue`/`deployment-green`, or `deployment` +
+ * `deployment-canary`), `service`, `hpa`, `pdb`.
+ */
+export class ModelServing extends Construct {
+  readonly deployments: DeploymentV1[];
+  readonly service: ServiceV1;
+  readonly hpa: HorizontalPodAutoscalerV2;
+  readonly pdb: PodDisruptionBudgetV1;
+  readonly namespace: string;
+  /** In-cluster URL: `http://<name>.<namespace>.svc.cluster.local:8501`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ModelServingProps) {
+    super(scope, id);
+    const fail = (msg: string) => new ConstructValidationError('ModelServing', this, msg);
+    const name = props.name;
+    if (!isKubernetesName(name) || name.length > 50) throw fail(`name '${name}' must be a Kubernetes name of at most 50 characters (room for -canary/-green).`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(props.modelName)) throw fail(`modelName '${props.modelName}' may contain letters, digits, '_', '.' and '-' only (no '/' or ':').`);
+    const rollout = props.rollout ?? { kind: 'RollingUpdate' };
+    const images = rollout.kind === 'BlueGreen' ? [rollout.blueImage, rollout.greenImage] : rollout.kind === 'Canary' ? [props.image, rollout.canaryImage] : [props.image];
+    for (const image of images) {
+      const why = unpinnedImageReason(image);
+      if (why) throw fail(`${why}; pin the commit tag Cloud Build pushes or a digest, so a rollout is a change Terraform can see.`);
+    }
+    const minReplicas = props.minReplicas ?? 2;
+    const maxReplicas = props.maxReplicas ?? 10;
+    if (!Number.isInteger(minReplicas) || minReplicas < 1) throw fail(`minReplicas ${minReplicas} must be a positive integer.`);
+    if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) throw fail(`maxReplicas ${maxReplicas} must be an integer of at least minReplicas (${minReplicas}).`);
+    const target = props.targetCpuUtilization ?? 70;
+    if (!Number.isInteger(target) || target < 10 || target > 95) throw fail(`targetCpuUtilization ${target} must be an integer percentage between 10 and 95.`);
+    const cpu = props.cpu ?? '1';
+    const memory = props.memory ?? '2Gi';
+    if (!isQuantity(cpu)) throw fail(`cpu '${cpu}' is not a Kubernetes quantity like 500m or 2.`);
+    if (!isQuantity(memory)) throw fail(`memory '${memory}' is not a Kubernetes quantity like 2Gi.`);
+    const poll = props.pollSeconds ?? 30;
+    if (!(poll > 0)) throw fail(`pollSeconds ${poll} must be positive.`);
+    const minAvailable = props.minAvailable ?? 1;
+    if (!Number.isInteger(minAvailable) || minAvailable < 0) throw fail(`minAvailable ${minAvailable} must be a non-negative integer.`);
+    if (minAvailable >= minReplicas && minReplicas > 0 && rollout.kind !== 'Canary') {
+      throw fail(`minAvailable ${minAvailable} is not below minReplicas ${minReplicas}: node upgrades could never evict a pod; lower minAvailable or raise minReplicas.`);
+    }
+    if (rollout.kind === 'RollingUpdate') {
+      const surge = rollout.maxSurge ?? '25%';
+      const unavailable = rollout.maxUnavailable ?? '0';
+      for (const [field, v] of [['maxSurge', surge], ['maxUnavailable', unavailable]] as const) {
+        if (!/^(\d+|\d{1,3}%)$/.test(v)) throw fail(`rollout ${field} '${v}' must be a count like 1 or a percentage like 25%.`);
+      }
+      if (/^0%?$/.test(surge) && /^0%?$/.test(unavailable)) throw fail('rollout maxSurge and maxUnavailable are both 0, so the rollout could never progress; set maxSurge to 1 or 25%.');
+    }
+    if (rollout.kind === 'BlueGreen') {
+      const idle = rollout.idleReplicas ?? 1;
+      if (!Number.isInteger(idle) || idle < 0) throw fail(`rollout idleReplicas ${idle} must be a non-negative integer.`);
+    }
+    if (rollout.kind === 'Canary' && !(Number.isInteger(rollout.canaryPercent) && rollout.canaryPercent >= 1 && rollout.canaryPercent <= 50)) {
+      throw fail(`rollout canaryPercent ${rollout.canaryPercent} must be an integer between 1 and 50; promote the canary by making its image the stable image.`);
+    }
+    const gpus = props.gpu ? props.gpu.gpus ?? 1 : 0;
+    if (props.gpu) {
+      if (!Number.isInteger(gpus) || gpus < 1 || gpus > props.gpu.pool.gpusPerNode) throw fail(`gpu.gpus ${gpus} must be between 1 and the pool's ${props.gpu.pool.gpusPerNode} GPUs per node.`);
+    }
+    const modelPath = (props.modelPath ?? props.modelName).replace(/^\/+|\/+$/g, '');
+    if (!modelPath || modelPath.includes('..')) throw fail(`modelPath '${props.modelPath}' must be a path inside the bucket.`);
+
+    if (props.workloadNamespace && props.workloadNamespace.name !== props.identity.kubernetesNamespace) {
+      throw fail(`workloadNamespace is '${props.workloadNamespace.name}' but the identity's service account lives in '${props.identity.kubernetesNamespace}'.`);
+    }
+    this.namespace = props.identity.kubernetesNamespace;
+    const namespaceRef = props.workloadNamespace?.namespace.metadata.name ?? this.namespace;
+    const ksa = props.workloadNamespace?.serviceAccounts[props.identity.role];
+    const serviceAccountRef = ksa ? ksa.metadata.name : props.identity.kubernetesServiceAccount;
+    this.url = `http://${name}.${this.namespace}.svc.cluster.local:${SERVING_PORT}`;
+    props.modelsBucket.grantRead(props.identity);
+    const source = props.modelSource ?? { kind: 'gcs' };
+    const basePath = source.kind === 'gcs' ? `${props.modelsBucket.url}/${modelPath}` : `/models/${modelPath}`;
+
+    const container = (image: string): DeploymentV1SpecTemplateSpecContainer => ({
+      name: 'server',
+      image,
+      command: ['mlp'],
+      args: ['serve', '--model-base-path', basePath, '--model-name', props.modelName, '--port', String(SERVING_PORT), '--host', '0.0.0.0', '--poll-seconds', String(poll)],
+      port: [{ name: 'http', containerPort: SERVING_PORT }],
+      resources: {
+        requests: { cpu, memory },
+        limits: { cpu, memory, ...(props.gpu ? props.gpu.pool.resourceLimits(gpus) : {}) },
+      },
+      // Generous startup window: the first version is downloaded and loaded before the server is ready.
+      startupProbe: { httpGet: { path: LIVENESS_PATH, port: String(SERVING_PORT) }, periodSeconds: 5, failureThreshold: 60 },
+      livenessProbe: { httpGet: { path: LIVENESS_PATH, port: String(SERVING_PORT) }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+      readinessProbe: { httpGet: { path: READINESS_PATH, port: String(SERVING_PORT) }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+      securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      volumeMount: [
+        { name: 'tmp', mountPath: '/tmp' },
+        ...(source.kind === 'gcs-fuse' ? [{ name: 'models', mountPath: '/models', readOnly: true }] : []),
+      ],
+    });
+    const volumes: DeploymentV1SpecTemplateSpecVolume[] = [
+      { name: 'tmp', emptyDir: { sizeLimit: '2Gi' } },
+      ...(source.kind === 'gcs-fuse'
+        ? [{ name: 'models', csi: { driver: 'gcsfuse.csi.storage.gke.io', readOnly: true, volumeAttributes: { bucketName: props.modelsBucket.bucketName, mountOptions: `implicit-dirs,only-dir=${modelPath},metadata-cache:ttl-secs:${Math.max(1, Math.round(poll))}` } } }]
+        : []),
+    ];
+    const app = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'model-server', 'mlp/model': props.modelName };
+    const deployment = (cid: string, deploymentName: string, image: string, extraLabels: { [k: string]: string }, replicas: number, autoscaled: boolean) =>
+      new DeploymentV1(this, cid, {
+        metadata: { name: deploymentName, namespace: namespaceRef, labels: { ...app, ...extraLabels } },
+        // The HPA owns the replica count of the Deployment it scales; Terraform must not fight it.
+        lifecycle: autoscaled ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
+        waitForRollout: true,
+        spec: {
+          replicas: String(replicas),
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: { 'app.kubernetes.io/name': name, ...extraLabels } },
+          strategy: rollout.kind === 'Recreate'
+            ? { type: 'Recreate' }
+            : { type: 'RollingUpdate', rollingUpdate: rollout.kind === 'RollingUpdate' ? { maxSurge: rollout.maxSurge ?? '25%', maxUnavailable: rollout.maxUnavailable ?? '0' } : { maxSurge: '25%', maxUnavailable: '0' } },
+          template: {
+            metadata: {
+              labels: { ...app, ...extraLabels },
+              annotations: source.kind === 'gcs-fuse' ? { 'gke-gcsfuse/volumes': 'true' } : undefined,
+            },
+            spec: {
+              serviceAccountName: serviceAccountRef,
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 30,
+              securityContext: { runAsNonRoot: true, runAsUser: String(RUNTIME_UID), runAsGroup: String(RUNTIME_UID), fsGroup: String(RUNTIME_UID), seccompProfile: { type: 'RuntimeDefault' } },
+              nodeSelector: props.gpu ? props.gpu.pool.nodeSelector() : undefined,
+              toleration: props.gpu ? props.gpu.pool.tolerations().map((t) => ({ ...t })) : undefined,
+              topologySpreadConstraint: [{
+                maxSkew: 1,
+                topologyKey: 'topology.kubernetes.io/zone',
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: [{ matchLabels: { 'app.kubernetes.io/name': name } }],
+              }],
+              container: [container(image)],
+              volume: volumes,
+            },
+          },
+        },
+      });
+
+    let scaled: DeploymentV1;
+    let serviceSelector: { [k: string]: string };
+    let pdbSelector: { [k: string]: string };
+    switch (rollout.kind) {
+      case 'BlueGreen': {
+        const idle = rollout.idleReplicas ?? 1;
+        const blue = deployment('deployment-blue', `${name}-blue`, rollout.blueImage, { 'mlp/version': 'blue' }, rollout.active === 'blue' ? minReplicas : idle, rollout.active === 'blue');
+        const green = deployment('deployment-green', `${name}-green`, rollout.greenImage, { 'mlp/version': 'green' }, rollout.active === 'green' ? minReplicas : idle, rollout.active === 'green');
+        this.deployments = [blue, green];
+        scaled = rollout.active === 'blue' ? blue : green;
+        serviceSelector = { 'app.kubernetes.io/name': name, 'mlp/version': rollout.active };
+        pdbSelector = serviceSelector;
+        break;
+      }
+      case 'Canary': {
+        const canaryReplicas = Math.max(1, Math.round((minReplicas * rollout.canaryPercent) / (100 - rollout.canaryPercent)));
+        const stable = deployment('deployment', name, props.image, { 'mlp/track': 'stable' }, minReplicas, true);
+        const canary = deployment('deployment-canary', `${name}-canary`, rollout.canaryImage, { 'mlp/track': 'canary' }, canaryReplicas, false);
+        this.deployments = [stable, canary];
+        scaled = stable;
+        serviceSelector = { 'app.kubernetes.io/name': name };
+        pdbSelector = { 'app.kubernetes.io/name': name, 'mlp/track': 'stable' };
+        break;
+      }
+      default: {
+        const only = deployment('deployment', name, props.image, {}, minReplicas, true);
+        this.deployments = [only];
+        scaled = only;
+        serviceSelector = { 'app.kubernetes.io/name': name };
+        pdbSelector = serviceSelector;
+      }
+    }
+
+    this.service = new ServiceV1(this, 'service', {
+      metadata: { name, namespace: namespaceRef, labels: app },
+      spec: {
+        type: 'ClusterIP',
+        selector: serviceSelector,
+        port: [{ name: 'http', port: SERVING_PORT, targetPort: String(SERVING_PORT), protocol: 'TCP' }],
+      },
+    });
+    this.hpa = new HorizontalPodAutoscalerV2(this, 'hpa', {
+      metadata: { name, namespace: namespaceRef, labels: app },
+      spec: {
+        minReplicas,
+        maxReplicas,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: scaled.metadata.name },
+        metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } }],
+        behavior: { scaleDown: [{ stabilizationWindowSeconds: 300, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 50, periodSeconds: 60 }] }] },
+      },
+    });
+    this.pdb = new PodDisruptionBudgetV1(this, 'pdb', {
+      metadata: { name, namespace: namespaceRef, labels: app },
+      spec: { minAvailable: String(minAvailable), selector: { matchLabels: pdbSelector } },
+    });
+  }
+}

@@ -1,0 +1,38 @@
+// Helpers for the stack tests: an environment's MlPlatform synthesized the way App.synth does it (both stacks prepared
+// first, so cross-stack outputs and remote state exist), cached per environment and pipeline set.
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { environmentPlatform } from '../../stacks/environment-platform';
+import { environment } from '../../stacks/environments';
+import { EnvironmentConfig, EnvironmentName } from '../../stacks/config';
+import { loadCompiledPipelines } from '../../stacks/compiled-pipelines';
+import { MlPlatform } from '../../constructs/ml-platform';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Json = { [key: string]: any };
+
+/** test/fixtures/infra/compiled: real `mlp compile` output of spine-demo for every target. */
+export const COMPILED_DIR = path.join(__dirname, '..', 'fixtures', 'infra', 'compiled');
+
+export interface SynthesizedEnvironment {
+  readonly platform: MlPlatform;
+  readonly platformJson: Json;
+  readonly workloadsJson: Json;
+}
+
+/** Synthesizes an environment (a config, or a name from stacks/environments.ts). */
+export function synthEnvironment(config: EnvironmentConfig, withPipelines: boolean): SynthesizedEnvironment {
+  const platform = environmentPlatform(Testing.app(), config, { pipelines: withPipelines ? loadCompiledPipelines(COMPILED_DIR) : undefined });
+  for (const stack of platform.stacks) stack.prepareStack();
+  const [platformJson, workloadsJson] = platform.stacks.map((s) => JSON.parse(Testing.synth(s)));
+  return { platform, platformJson, workloadsJson };
+}
+
+const cache = new Map<string, SynthesizedEnvironment>();
+export function synthNamed(env: EnvironmentName, withPipelines = true): SynthesizedEnvironment {
+  const key = `${env}:${withPipelines}`;
+  if (!cache.has(key)) cache.set(key, synthEnvironment(environment(env), withPipelines));
+  return cache.get(key)!;
+}
+
+export const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
