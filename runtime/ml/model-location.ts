@@ -18,23 +18,43 @@ export interface ModelLocation {
   cleanup(): Promise<void>;
 }
 
-async function newestVersion(base: string): Promise<string | undefined> {
+/** A version folder's name: a plain integer (no leading zeros, so the name is the number written back). */
+function isVersionName(name: string): boolean {
+  return /^(0|[1-9]\d*)$/.test(name) && Number.isSafeInteger(Number(name));
+}
+
+/** Version numbers below a model base path (folders locally; first path segments of the objects on GCS), ascending. */
+export async function versionsIn(base: string): Promise<number[]> {
+  const local = localPathOf(base);
+  let names: string[];
+  if (local !== undefined) {
+    const entries = await fs.promises.readdir(local, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  } else {
+    const prefix = base.replace(/\/+$/, '');
+    names = (await storageFor(base).list(prefix)).map((e) => e.uri.slice(prefix.length + 1).split('/')[0]);
+  }
+  return [...new Set(names.filter(isVersionName).map(Number))].sort((a, b) => a - b);
+}
+
+/** The versions whose folder is completely published (commit marker present), ascending. */
+export async function committedVersions(base: string): Promise<number[]> {
   const storage = storageFor(base);
-  const prefix = base.replace(/\/+$/, '');
-  const versions = new Set<number>();
-  for (const e of await storage.list(prefix)) {
-    const first = e.uri.slice(prefix.length + 1).split('/')[0];
-    if (/^\d+$/.test(first)) versions.add(Number(first));
-  }
-  for (const v of [...versions].sort((a, b) => b - a)) {
-    if (await storage.readCommit(joinUri(prefix, String(v)))) return joinUri(prefix, String(v));
-  }
-  return undefined;
+  const versions = await versionsIn(base);
+  const committed = await Promise.all(versions.map(async (v) => ((await storage.readCommit(joinUri(base, String(v)))) ? v : undefined)));
+  return committed.filter((v): v is number => v !== undefined);
 }
 
 export async function locateModel(uri: string): Promise<ModelLocation> {
   const storage = storageFor(uri);
-  const bundleUri = (await storage.exists(joinUri(uri, SIGNATURE_FILE))) ? uri : await newestVersion(uri);
+  const newest = async () => {
+    const versions = await committedVersions(uri);
+    return versions.length ? joinUri(uri, String(versions[versions.length - 1])) : undefined;
+  };
+  const bundleUri = (await storage.exists(joinUri(uri, SIGNATURE_FILE))) ? uri : await newest();
   if (!bundleUri) throw new UserError(`${uri} is neither a model bundle (no ${SIGNATURE_FILE}) nor a model base path with a committed <version>/ folder`);
   const local = localPathOf(bundleUri);
   if (local) return { dir: local, uri: bundleUri, cleanup: async () => undefined };

@@ -1,8 +1,8 @@
-// Predictions as flat columns, named as the BulkInferrer writes them (runtime/ml/write-predictions.ts):
+// Predictions as flat columns, named as the BulkInferrer writes them (write-predictions.ts):
 // predicted_class, predicted_class_id and probabilities for classifiers, prediction for regression. The
 // request log writes them so its files read like BulkInferrer output; the static table reads them back.
 
-import type { Prediction } from '../ml/serving-bundle';
+import type { Prediction } from './serving-bundle';
 
 export const CLASS_COLUMNS = ['predicted_class', 'predicted_class_id', 'probabilities'] as const;
 export const REGRESSION_COLUMN = 'prediction';

@@ -7,13 +7,13 @@ import * as path from 'path';
 import { once } from 'events';
 import { duckdb, sqlIdent, sqlString } from '../data/duckdb';
 import type { PredictedChunk } from './predict-examples';
+import { CLASS_COLUMNS, predictionColumns, REGRESSION_COLUMN } from './prediction-columns';
 import type { Task } from './signature';
 
 /** DuckDB types of the output columns per task. */
 function outputColumns(task: Task): Record<string, string> {
-  return task === 'regression'
-    ? { prediction: 'DOUBLE' }
-    : { predicted_class: 'VARCHAR', predicted_class_id: 'INTEGER', probabilities: 'DOUBLE[]' };
+  const [cls, id, probs] = CLASS_COLUMNS;
+  return task === 'regression' ? { [REGRESSION_COLUMN]: 'DOUBLE' } : { [cls]: 'VARCHAR', [id]: 'INTEGER', [probs]: 'DOUBLE[]' };
 }
 
 function jsonSafe(value: unknown): unknown {
@@ -42,9 +42,7 @@ export async function writePredictions(opts: {
       for (let i = 0; i < rows.length; i++) {
         const record: Record<string, unknown> = {};
         for (const k of opts.keyColumns) record[k] = jsonSafe(rows[i][k]);
-        const p = predictions[i];
-        if ('predictions' in p) record.prediction = p.predictions[0];
-        else Object.assign(record, { predicted_class: p.classes[0], predicted_class_id: p.class_ids[0], probabilities: p.probabilities });
+        Object.assign(record, predictionColumns(predictions[i]));
         if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
       }
       n += rows.length;

@@ -18,6 +18,7 @@ import * as path from 'path';
 import type { Logger } from 'pino';
 import { UserError } from '../core/errors';
 import { joinUri, localPathOf, storageFor } from '../storage';
+import { committedVersions } from '../ml/model-location';
 import { loadServingBundle, predictRows, type Prediction, type ServingBundle } from '../ml/serving-bundle';
 import type { Signature } from '../ml/signature';
 import type { RawRow } from '../transform/apply';
@@ -73,11 +74,6 @@ interface Loaded {
   servable: Servable;
   bundle: ServingBundle;
   batcher: Batcher<RawRow, Prediction>;
-}
-
-/** A version folder's name: a plain integer (no leading zeros, so the name is the number written back). */
-function isVersionName(name: string): boolean {
-  return /^(0|[1-9]\d*)$/.test(name) && Number.isSafeInteger(Number(name));
 }
 
 export class ServedModel {
@@ -199,28 +195,13 @@ export class ServedModel {
     for (const v of this.availableVersions()) await this.unload(v);
   }
 
-  /** The version folder names below the base path (on GCS, the first path segments of the objects below it). */
-  private async versionNames(): Promise<string[]> {
+  private async committedVersions(): Promise<number[]> {
     const base = this.config.basePath;
     try {
-      const local = localPathOf(base);
-      if (local !== undefined) {
-        return (await fsp.readdir(local, { withFileTypes: true })).filter((e) => e.isDirectory() && isVersionName(e.name)).map((e) => e.name);
-      }
-      const prefix = base.replace(/\/+$/, '');
-      const firsts = (await storageFor(base).list(prefix)).map((e) => e.uri.slice(prefix.length + 1).split('/')[0]);
-      return [...new Set(firsts)].filter(isVersionName);
+      return await committedVersions(base);
     } catch (err) {
       throw new UserError(`model ${this.name}: cannot list its base path ${base}: ${(err as Error).message}`);
     }
-  }
-
-  private async committedVersions(): Promise<number[]> {
-    const base = this.config.basePath;
-    const storage = storageFor(base);
-    const names = await this.versionNames();
-    const committed = await Promise.all(names.map(async (n) => ((await storage.readCommit(joinUri(base, n))) ? Number(n) : undefined)));
-    return committed.filter((v): v is number => v !== undefined);
   }
 
   /** A local folder holding the version: itself for a local base path, else a cached download. */

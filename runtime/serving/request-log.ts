@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Prediction } from '../ml/serving-bundle';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import type { RawRow } from '../transform/apply';
-import { predictionColumns } from './prediction-columns';
+import { predictionColumns } from '../ml/prediction-columns';
 import type { Random } from './random';
 
 export interface RequestLogOptions {

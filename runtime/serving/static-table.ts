@@ -14,7 +14,7 @@ import type { Prediction } from '../ml/serving-bundle';
 import { localPathOf, storageFor } from '../storage';
 import type { RawRow } from '../transform/apply';
 import type { StaticTableConfig } from './config';
-import { CLASS_COLUMNS, predictionFromColumns, REGRESSION_COLUMN } from './prediction-columns';
+import { CLASS_COLUMNS, predictionFromColumns, REGRESSION_COLUMN } from '../ml/prediction-columns';
 
 /** A key value as the table holds it: strings and numbers by their text (a BIGINT key reads back as text). */
 function keyText(v: unknown): string | undefined {

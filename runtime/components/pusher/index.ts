@@ -12,19 +12,14 @@ import { defineComponent } from '../../core/component';
 import { InfraBlessing, Model, ModelBlessing, PushedModel } from '../../core/artifact-types';
 import { joinUri, storageFor } from '../../storage';
 import { isBlessed } from '../../ml/blessing';
+import { versionsIn } from '../../ml/model-location';
 
 export const PUSHED_FILE = 'pushed.json';
 
 /** The next version number at a destination: now in unix seconds, or newest + 1 if that is not larger. */
 async function nextVersion(destination: string): Promise<number> {
-  const storage = storageFor(destination);
-  const base = destination.replace(/\/+$/, '');
-  let newest = 0;
-  for (const e of await storage.list(base)) {
-    const first = e.uri.slice(base.length + 1).split('/')[0];
-    if (/^\d+$/.test(first)) newest = Math.max(newest, Number(first));
-  }
-  return Math.max(Math.floor(Date.now() / 1000), newest + 1);
+  const versions = await versionsIn(destination.replace(/\/+$/, ''));
+  return Math.max(Math.floor(Date.now() / 1000), (versions[versions.length - 1] ?? 0) + 1);
 }
 
 export const Pusher = defineComponent({
