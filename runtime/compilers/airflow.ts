@@ -5,10 +5,13 @@
 // URIs, `{{ params.x | tojson }}` for parameters, and the properties upstream steps reported through XCom.
 
 import { UserError } from '../core/errors';
-import { componentCommand, executorInputTemplate, podPlacement, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
+import { CLOUD_SQL_PROXY_IMAGE } from './argo';
+import { cloudStepArgs, componentCommand, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
+  /** Image of steps with GPUs (the runtime's gpu target). @default image */
+  gpuImage?: string;
   pipelineRoot: string;
   /** Per-step execution_timeout in seconds. */
   stepTimeoutSeconds: number;
@@ -20,6 +23,14 @@ export interface AirflowOptions {
   gkeCluster?: string;
   /** Namespace of GPU/TPU pods on that cluster. @default default */
   namespace?: string;
+  /**
+   * Cloud SQL instance connection name (project:region:instance) of the metadata store: each pod gets a Cloud
+   * SQL Auth Proxy as a native sidecar (an init container that keeps running; GKE ≥ 1.29) and runs as a cloud
+   * step recording to the store.
+   */
+  cloudsqlInstance?: string;
+  metadataUser?: string;
+  metadataDatabase?: string;
 }
 
 /** Composer 3 runs KubernetesPodOperator pods here, with this kube config. */
@@ -36,6 +47,7 @@ const PARAM_JSON_TYPE: Record<ParameterType, string> = {
 };
 
 export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): string {
+  requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
   const gke = accelerated.length ? gkeCluster(opts.gkeCluster, accelerated) : undefined;
   const lines: string[] = [
@@ -55,6 +67,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
     'from kubernetes.client import models as k8s',
     '',
     `IMAGE = ${py(opts.image)}`,
+    ...(opts.gpuImage && plan.nodes.some((n) => imageFor(n, opts.image, opts.gpuImage) !== opts.image) ? [`GPU_IMAGE = ${py(opts.gpuImage)}`] : []),
     '',
     'with DAG(',
     `    dag_id=${py(plan.name)},`,
@@ -101,6 +114,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     runId: '{{ run_id }}',
     param: (name) => `{{ params.${name} | tojson }}`,
     upstreamMetadata: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson }}`,
+    upstreamUri: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["uri"] | tojson }}`,
     // KubernetesPodOperator's do_xcom_push returns this file as the task's XCom.
     outputFile: '/airflow/xcom/return.json',
   });
@@ -123,10 +137,11 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     ...(accelerated
       ? [`        project_id=${py(gke!.project)},`, `        location=${py(gke!.location)},`, `        cluster_name=${py(gke!.cluster)},`, `        namespace=${py(opts.namespace ?? 'default')},`]
       : [`        namespace=${py(COMPOSER_NAMESPACE)},`, `        config_file=${py(COMPOSER_KUBE_CONFIG)},`, '        kubernetes_conn_id="kubernetes_default",']),
-    '        image=IMAGE,',
+    `        image=${imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
     `        cmds=${py(componentCommand(node.component.name))},`,
-    `        arguments=[${py(executorInput)}],`,
-    `        env_vars={"MLP_PIPELINE_ROOT": ${py(opts.pipelineRoot)}},`,
+    `        arguments=${py([executorInput, ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, `${plan.name}:{{ run_id }}`) : [])])},`,
+    `        env_vars=${py({ MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(opts.cloudsqlInstance ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`,
+    ...(opts.cloudsqlInstance ? [`        init_containers=[${cloudSqlProxySidecar(opts.cloudsqlInstance)}],`] : []),
     ...(node.retry
       ? [
           `        retries=${node.retry.maxRetries},`,
@@ -150,6 +165,29 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     '    )',
   );
   return out;
+}
+
+/** The metadata store through the proxy on the pod's loopback, as the IAM database user (no password). */
+function metadataAddress(opts: AirflowOptions): string {
+  return `postgres://${encodeURIComponent(opts.metadataUser!)}@127.0.0.1:5432/${opts.metadataDatabase ?? 'mlmd'}`;
+}
+
+/**
+ * The Cloud SQL Auth Proxy as a Kubernetes native sidecar: an init container with restartPolicy Always starts
+ * before the step's container and is stopped after it, so the pod completes (KubernetesPodOperator has no
+ * sidecar argument; needs GKE ≥ 1.29 and a kubernetes client that knows restart_policy on containers).
+ */
+function cloudSqlProxySidecar(instance: string): string {
+  return [
+    'k8s.V1Container(',
+    'name="cloud-sql-proxy", ',
+    `image=${py(CLOUD_SQL_PROXY_IMAGE)}, `,
+    `args=${py([instance, '--private-ip', '--auto-iam-authn', '--port=5432', '--structured-logs'])}, `,
+    'restart_policy="Always", ',
+    'security_context=k8s.V1SecurityContext(run_as_non_root=True, allow_privilege_escalation=False), ',
+    `resources=k8s.V1ResourceRequirements(requests=${py({ cpu: '100m', memory: '128Mi' })})`,
+    ')',
+  ].join('');
 }
 
 function pyCondition(c: ParamCondition): string {

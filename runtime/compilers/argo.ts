@@ -3,10 +3,12 @@
 // artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed; the
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 
-import { componentCommand, executorInputTemplate, podPlacement, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { cloudStepArgs, componentCommand, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
+  /** Image of steps with GPUs (the runtime's gpu target). @default image */
+  gpuImage?: string;
   pipelineRoot: string;
   namespace?: string;
   serviceAccount?: string;
@@ -20,6 +22,11 @@ export interface ArgoOptions {
   cloudsqlInstance?: string;
   metadataUser?: string;
   metadataDatabase?: string;
+  /**
+   * Tuner nodes: trials running at once as separate pods. @default the Tuner's max_parallel_trials; 1 (or
+   * max_trials / max_parallel_trials set from pipeline parameters) keeps the Tuner one pod
+   */
+  maxParallelTrials?: number;
 }
 
 /** Cloud SQL Auth Proxy v2; pinned so a template does not change under a running platform. */
@@ -28,11 +35,14 @@ const RUN_ID = '{{workflow.uid}}';
 /** Each step's ExecutorOutput, an output parameter its dependents read their inputs' metadata from. */
 const EXECUTOR_OUTPUT = 'executor-output';
 const EXECUTOR_OUTPUT_FILE = '/tmp/mlp/executor-output.json';
+/** A Tuner round's trials, written by its suggest step (an output parameter the round fans out over). */
+const TRIALS_FILE = '/tmp/mlp/trials.json';
 const ENTRYPOINT = 'pipeline';
 
 type Json = Record<string, unknown>;
 
 export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
+  requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   const spec: Json = {
     entrypoint: ENTRYPOINT,
     arguments: { parameters: Object.entries(plan.parameters).map(([name, info]) => argoParameter(name, info)) },
@@ -42,9 +52,9 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
     templates: [
       {
         name: ENTRYPOINT,
-        dag: { tasks: plan.nodes.map((n) => dagTask(n)) },
+        dag: { tasks: plan.nodes.flatMap((n) => tunerFanOut(plan, n, opts)?.tasks ?? [dagTask(n)]) },
       },
-      ...plan.nodes.map((n) => containerTemplate(plan, n, opts)),
+      ...plan.nodes.flatMap((n) => tunerFanOut(plan, n, opts)?.templates ?? [containerTemplate(plan, n, opts)]),
     ],
   };
   const metadata = {
@@ -59,7 +69,8 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
       kind: 'CronWorkflow',
       metadata,
       // Forbid: a run still going when the next is due is not doubled up (runs share the metadata store).
-      spec: { schedule: opts.schedule, concurrencyPolicy: 'Forbid', workflowSpec: spec },
+      // `schedules` (Argo ≥ 3.6; the single `schedule` is deprecated there and gone from Argo 4's API).
+      spec: { schedules: [opts.schedule], concurrencyPolicy: 'Forbid', workflowSpec: spec },
     };
   }
   return { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec };
@@ -82,17 +93,90 @@ function producers(node: CompiledNode): string[] {
 /** Name of the input parameter carrying a producer's ExecutorOutput (task outputs are visible only in the DAG). */
 const upstreamOutput = (producer: string) => `${producer}-${EXECUTOR_OUTPUT}`;
 
-function dagTask(node: CompiledNode): Json {
-  const from = producers(node);
+/** Arguments handing the producers' ExecutorOutputs to a node's step(s). */
+function producerArguments(node: CompiledNode): Json[] {
+  return producers(node).map((p) => ({ name: upstreamOutput(p), value: `{{tasks.${p}.outputs.parameters.${EXECUTOR_OUTPUT}}}` }));
+}
+
+function dagTask(node: CompiledNode, overrides: { name?: string; template?: string; depends?: string; extraArguments?: Json[] } = {}): Json {
+  const parameters = [...producerArguments(node), ...(overrides.extraArguments ?? [])];
+  const depends = overrides.depends ?? node.upstream.join(' && ');
   return {
-    name: node.id,
-    template: node.id,
-    ...(node.upstream.length ? { depends: node.upstream.join(' && ') } : {}),
-    ...(from.length
-      ? { arguments: { parameters: from.map((p) => ({ name: upstreamOutput(p), value: `{{tasks.${p}.outputs.parameters.${EXECUTOR_OUTPUT}}}` })) } }
-      : {}),
+    name: overrides.name ?? node.id,
+    template: overrides.template ?? node.id,
+    ...(depends ? { depends } : {}),
+    ...(parameters.length ? { arguments: { parameters } } : {}),
     ...(node.conditions.length ? { when: node.conditions.map(argoWhen).join(' && ') } : {}),
   };
+}
+
+/**
+ * A Tuner node fanned out over pods (runtime/runner/tuner-fanout.ts): per round a suggest step and a DAG of
+ * trial pods over its output (withParam, at most `parallelism` at once, a crashed trial pod does not stop the
+ * search), then the collect step under the node's own name, so dependents are wired as to any step.
+ * Undefined when the node is not a Tuner, runs one trial at a time, or takes its budget from pipeline parameters.
+ */
+function tunerFanOut(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): { tasks: Json[]; templates: Json[] } | undefined {
+  if (node.component.name !== 'Tuner' || 'max_trials' in node.params || 'max_parallel_trials' in node.params) return undefined;
+  const setting = (name: string): number => Number(node.literals[name] ?? node.parameterInfo[name]?.default ?? 1);
+  const perRound = opts.maxParallelTrials ?? setting('max_parallel_trials');
+  const maxTrials = setting('max_trials');
+  if (perRound <= 1 || maxTrials <= 1) return undefined;
+  const rounds = Math.ceil(maxTrials / perRound);
+  const id = node.id;
+  const trialsDir = `${opts.pipelineRoot}/${plan.name}/${id}/trials/${RUN_ID}`;
+  const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, RUN_ID) : [];
+  const phase = (name: string) => ['mlp', 'component', 'tuner', name, '--executor-input'];
+  const tasks: Json[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    tasks.push(
+      dagTask(node, { name: `${id}-suggest-${r}`, template: `${id}-suggest`, depends: r === 1 ? undefined : `${id}-round-${r - 1}`, extraArguments: [{ name: 'round', value: String(r) }] }),
+      dagTask(node, {
+        name: `${id}-round-${r}`,
+        template: `${id}-round`,
+        depends: `${id}-suggest-${r}`,
+        extraArguments: [{ name: 'trials', value: `{{tasks.${id}-suggest-${r}.outputs.parameters.trials}}` }],
+      }),
+    );
+  }
+  tasks.push(dagTask(node, { depends: `${id}-round-${rounds}` }));
+  const producerInputs = producers(node).map(upstreamOutput);
+  const templates = [
+    containerTemplate(plan, node, opts, {
+      name: `${id}-suggest`,
+      command: phase('suggest'),
+      args: ['--trials-dir', trialsDir, '--round', '{{inputs.parameters.round}}', '--per-round', String(perRound), '--out', TRIALS_FILE, ...cloud],
+      inputs: ['round'],
+      outputs: [{ name: 'trials', valueFrom: { path: TRIALS_FILE } }],
+      placement: false,
+    }),
+    {
+      name: `${id}-round`,
+      inputs: { parameters: [...producerInputs, 'trials'].map((name) => ({ name })) },
+      parallelism: perRound,
+      dag: {
+        tasks: [
+          {
+            name: 'trial',
+            template: `${id}-trial`,
+            withParam: '{{inputs.parameters.trials}}',
+            arguments: { parameters: [...producerInputs.map((name) => ({ name, value: `{{inputs.parameters.${name}}}` })), { name: 'trial', value: '{{item}}' }] },
+            continueOn: { failed: true },
+          },
+        ],
+      },
+    },
+    containerTemplate(plan, node, opts, {
+      name: `${id}-trial`,
+      command: phase('trial'),
+      args: ['--trials-dir', trialsDir, '--trial', '{{inputs.parameters.trial}}'],
+      inputs: ['trial'],
+      outputs: [],
+      metadata: false,
+    }),
+    containerTemplate(plan, node, opts, { command: phase('collect'), args: ['--trials-dir', trialsDir, ...cloud], placement: false }),
+  ];
+  return { tasks, templates };
 }
 
 /** govaluate expression: strings compare quoted, numbers and booleans as they are. */
@@ -101,22 +185,43 @@ function argoWhen(c: ParamCondition): string {
   return typeof c.value === 'string' ? `'${left}' ${c.op} '${c.value.replace(/'/g, "\\'")}'` : `${left} ${c.op} ${c.value}`;
 }
 
-function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): Json {
+/** How a step of a node differs from the node's plain `mlp component run` step (the Tuner's fan-out phases). */
+interface StepVariant {
+  name?: string;
+  command?: string[];
+  /** Arguments after the ExecutorInput. */
+  args?: string[];
+  /** Input parameters besides the producers' ExecutorOutputs. */
+  inputs?: string[];
+  /** Output parameters instead of the ExecutorOutput. */
+  outputs?: Json[];
+  /** The node's resources and GPU/TPU placement. @default true */
+  placement?: boolean;
+  /** The Cloud SQL proxy and MLP_METADATA, when the pipeline has a metadata store. @default true */
+  metadata?: boolean;
+}
+
+function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions, variant: StepVariant = {}): Json {
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
     runId: RUN_ID,
     // Strings go through toJson so quotes and backslashes in a value cannot break the JSON; other types are JSON text already.
     param: (name, info) => (info.type === 'STRING' ? `{{=toJson(workflow.parameters['${name}'])}}` : `{{workflow.parameters.${name}}}`),
     upstreamMetadata: (producer, port) =>
       `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
+    upstreamUri: (producer, port) => `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].uri'))}}`,
     outputFile: EXECUTOR_OUTPUT_FILE,
   });
-  const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
+  const placement = variant.placement === false ? { requests: {}, limits: {}, nodeSelector: {}, tolerations: [] } : podPlacement(node);
+  const { requests, limits, nodeSelector, tolerations } = placement;
+  const metadata = !!opts.cloudsqlInstance && variant.metadata !== false;
   const env: Json[] = [{ name: 'MLP_PIPELINE_ROOT', value: opts.pipelineRoot }];
-  if (opts.cloudsqlInstance) {
+  if (metadata) {
     env.push({ name: 'MLP_METADATA', value: `postgres://${encodeURIComponent(opts.metadataUser!)}@127.0.0.1:5432/${opts.metadataDatabase}` });
   }
+  const inputs = [...producers(node).map(upstreamOutput), ...(variant.inputs ?? [])];
+  const outputs = variant.outputs ?? [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }];
   return {
-    name: node.id,
+    name: variant.name ?? node.id,
     metadata: { labels: { 'mlp/node': node.id, 'mlp/component': node.component.name } },
     ...(node.retry
       ? {
@@ -134,13 +239,16 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     ...(opts.stepTimeoutSeconds !== undefined ? { activeDeadlineSeconds: String(opts.stepTimeoutSeconds) } : {}),
     ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
     ...(tolerations.length ? { tolerations } : {}),
-    ...(opts.cloudsqlInstance ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance)] } : {}),
-    ...(producers(node).length ? { inputs: { parameters: producers(node).map((p) => ({ name: upstreamOutput(p) })) } } : {}),
-    outputs: { parameters: [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }] },
+    ...(metadata ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance!)] } : {}),
+    ...(inputs.length ? { inputs: { parameters: inputs.map((name) => ({ name })) } } : {}),
+    ...(outputs.length ? { outputs: { parameters: outputs } } : {}),
     container: {
-      image: opts.image,
-      command: componentCommand(node.component.name),
-      args: [executorInput],
+      // Argo names a template's container "main" anyway; Kubernetes' Container type requires a name.
+      name: 'main',
+      image: variant.placement === false ? opts.image : imageFor(node, opts.image, opts.gpuImage),
+      command: variant.command ?? componentCommand(node.component.name),
+      // With the metadata store, every step is a cloud step: cache lookup and lineage as in the local runner.
+      args: [executorInput, ...(variant.args ?? (metadata ? cloudStepArgs(plan, node, RUN_ID) : []))],
       env,
       ...(Object.keys(requests).length || Object.keys(limits).length
         ? { resources: { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) } }

@@ -3,11 +3,19 @@
 // contract, deterministic artifact URIs under the pipeline root, and the per-step ExecutorInput template
 // that Argo and Airflow fill in with their own placeholders.
 
+import * as path from 'path';
 import { z } from 'zod';
-import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode, type ResourceSpec } from '../../pipelines/dsl/pipeline';
+import { ArtifactPropertyRef, PipelineParam, type Condition, type OutputChannel, type Pipeline, type PipelineNode, type ResourceSpec } from '../../pipelines/dsl/pipeline';
+import { resolverComponent } from '../../pipelines/dsl/resolver';
 import type { AnyComponent } from '../core/component';
 import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
+import { compileStrategy, RESOLVER_CURRENT_PORT, type CompiledStrategy } from '../runner/step-protocol';
+
+/** Where the runtime images install the package (runtime/images/Dockerfile): files it ships are found there. */
+export const IMAGE_APP_DIR = '/opt/mlp';
+/** This package's root, in a checkout or an install; files under it are shipped in the image at IMAGE_APP_DIR. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 
 export const TARGETS = ['argo', 'kfp', 'airflow'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -56,6 +64,16 @@ export interface CompiledNode {
   cache: boolean;
   /** Its own condition and those of every node it depends on: a skipped node skips its dependents, as locally. */
   conditions: ParamCondition[];
+  /** Set on resolver nodes: a step that picks the artifact from the metadata store (never cached by the engine). */
+  resolver?: CompiledStrategy;
+}
+
+export interface CompilePlanOptions {
+  /**
+   * Resources to set on nodes by id, merged over what the pipeline asks for (e.g. a GPU for the trainer when
+   * the environment has GPU nodes: `mlp compile --gpu trainer=nvidia-l4`).
+   */
+  resources?: Record<string, ResourceSpec>;
 }
 
 export interface CompiledPipeline {
@@ -66,19 +84,82 @@ export interface CompiledPipeline {
 }
 
 /** Validates the pipeline and turns it into what the compilers emit from; refuses what a target cannot express. */
-export function compilePlan(pipeline: Pipeline, target: Target): CompiledPipeline {
+export function compilePlan(pipeline: Pipeline, target: Target, opts: CompilePlanOptions = {}): CompiledPipeline {
   const order = pipeline.validate();
   const byId = new Map<string, CompiledNode>();
+  for (const id of Object.keys(opts.resources ?? {})) {
+    if (!order.some((n) => n.id === id)) throw new UserError(`pipeline ${pipeline.name} has no node "${id}" to set resources on (nodes: ${order.map((n) => n.id).join(', ')})`);
+  }
   for (const node of order) {
-    if (node.resolver) throw new UserError(`node ${node.id}: resolver nodes are not supported by the ${target} compiler yet`);
-    const compiled = compileNode(node, target, byId);
+    const compiled = node.resolver ? compileResolver(node, byId) : compileNode(node, target, byId);
+    const extra = opts.resources?.[node.id];
+    if (extra) compiled.resources = { ...compiled.resources, ...extra };
     byId.set(node.id, compiled);
   }
+  const parameters = parameterInfo(pipeline.parameterSchema, `pipeline ${pipeline.name}`);
+  for (const p of Object.values(parameters)) if (p.default !== undefined) p.default = relocate(p.default);
   return {
     name: pipeline.name,
     description: pipeline.description,
-    parameters: parameterInfo(pipeline.parameterSchema, `pipeline ${pipeline.name}`),
+    parameters,
     nodes: [...byId.values()],
+  };
+}
+
+/**
+ * Paths inside this package (e.g. flights' schema file next to its module) as the image sees them: the
+ * package is installed at IMAGE_APP_DIR there, wherever it was compiled.
+ */
+export function relocate<T>(value: T): T {
+  if (typeof value === 'string') {
+    return (value === PACKAGE_ROOT || value.startsWith(`${PACKAGE_ROOT}${path.sep}`) ? `${IMAGE_APP_DIR}${value.slice(PACKAGE_ROOT.length).split(path.sep).join('/')}` : value) as T;
+  }
+  if (Array.isArray(value)) return value.map(relocate) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocate(v)])) as T;
+  return value;
+}
+
+/** Conditions of the nodes this one depends on, each once. */
+function inheritedConditions(upstream: string[], done: Map<string, CompiledNode>, own: ParamCondition[] = []): ParamCondition[] {
+  const conditions = [...own];
+  for (const up of upstream) {
+    for (const c of done.get(up)!.conditions) {
+      if (!conditions.some((x) => x.param === c.param && x.op === c.op && x.value === c.value)) conditions.push(c);
+    }
+  }
+  return conditions;
+}
+
+/**
+ * A resolver node as a step: `mlp component run mlp.Resolver` with the strategy and artifact type as
+ * parameters and, for previous-span / latest-blessed-model with `excluding`, the artifact it is relative to as
+ * the optional input `current`.
+ */
+function compileResolver(node: PipelineNode, done: Map<string, CompiledNode>): CompiledNode {
+  const strategy = node.resolver!;
+  const type = node.component.outputs.result.type;
+  const related: OutputChannel | undefined = strategy.kind === 'previous-span' ? strategy.of : strategy.kind === 'latest-blessed-model' ? strategy.excluding : undefined;
+  const base = resolverComponent(type);
+  const component: AnyComponent = {
+    ...base,
+    inputs: related ? { [RESOLVER_CURRENT_PORT]: { type: related.type, optional: true } } : {},
+    parameters: z.object({
+      artifact_type: z.string().describe('Type of the artifact to resolve'),
+      strategy: z.record(z.string(), z.unknown()).describe('How to pick it (kind and its settings)'),
+    }),
+  };
+  const upstream = node.upstream().map((n) => n.id);
+  return {
+    id: node.id,
+    component,
+    inputs: related ? { [RESOLVER_CURRENT_PORT]: [{ producer: related.node.id, port: related.port }] } : {},
+    parameterInfo: parameterInfo(component.parameters, `node ${node.id}`),
+    literals: { artifact_type: type.name, strategy: compileStrategy(strategy) },
+    params: {},
+    upstream,
+    cache: false,
+    conditions: inheritedConditions(upstream, done),
+    resolver: compileStrategy(strategy),
   };
 }
 
@@ -87,7 +168,7 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(node.parameters)) {
     if (value instanceof PipelineParam) params[name] = value.name;
-    else literals[name] = value;
+    else literals[name] = relocate(value);
   }
   const info = parameterInfo(node.component.parameters, `node ${node.id}`);
   const missing = Object.keys(info).filter((k) => !info[k].optional && !(k in node.parameters));
@@ -101,11 +182,6 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
     conditions.push({ param: node.condition.left.name, op: node.condition.op, value: node.condition.right });
   }
   const upstream = node.upstream().map((n) => n.id);
-  for (const up of upstream) {
-    for (const c of done.get(up)!.conditions) {
-      if (!conditions.some((x) => x.param === c.param && x.op === c.op && x.value === c.value)) conditions.push(c);
-    }
-  }
   const r = node.retry;
   return {
     id: node.id,
@@ -120,7 +196,7 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
       : undefined,
     resources: node.resources,
     cache: node.cache,
-    conditions,
+    conditions: inheritedConditions(upstream, done, conditions),
   };
 }
 
@@ -170,6 +246,22 @@ export function componentCommand(componentName: string): string[] {
   return ['mlp', 'component', 'run', componentName, '--executor-input'];
 }
 
+/**
+ * Arguments after the ExecutorInput that make a step a cloud step recording to the metadata store
+ * (runtime/runner/cloud-step.ts): which pipeline, run and node it is, and whether it may reuse the cache.
+ */
+export function cloudStepArgs(plan: CompiledPipeline, node: CompiledNode, runId: string): string[] {
+  return ['--pipeline', plan.name, '--run-id', runId, '--node', node.id, ...(node.cache || node.resolver ? [] : ['--no-cache'])];
+}
+
+/** Resolver nodes read the metadata store, so a target must be given one; names the first resolver otherwise. */
+export function requireMetadataForResolvers(plan: CompiledPipeline, hasMetadata: boolean, how: string): void {
+  const resolver = plan.nodes.find((n) => n.resolver);
+  if (resolver && !hasMetadata) {
+    throw new UserError(`node ${resolver.id} is a resolver: it picks its artifact from the metadata store, so the steps need one (${how})`);
+  }
+}
+
 /** Where a node's output goes: the same layout as the local runner's, with the run id in place of the execution id. */
 function artifactUri(root: string, pipeline: string, node: string, port: string, runId: string): string {
   return `${root.replace(/\/+$/, '')}/${pipeline}/${node}/${port}/${runId}`;
@@ -187,6 +279,11 @@ export interface StepPlaceholders {
    * step wrote for one output into its ExecutorOutput file.
    */
   upstreamMetadata: (producer: string, port: string) => string;
+  /**
+   * Raw JSON text (a string) the engine expands to the URI an upstream step reported for one output: where it
+   * wrote it, or, for a cached step or a resolver, where the reused artifact lives.
+   */
+  upstreamUri: (producer: string, port: string) => string;
   /** Where the step writes its ExecutorOutput, for the engine to hand to its dependents. */
   outputFile: string;
 }
@@ -216,7 +313,7 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
           {
             artifacts: chs.map((ch) => ({
               type: { schemaTitle: node.component.inputs[port].type.kfpSchemaTitle },
-              uri: artifactUri(root, plan.name, ch.producer, ch.port, ph.runId),
+              uri: mark(ph.upstreamUri(ch.producer, ch.port)),
               metadata: mark(ph.upstreamMetadata(ch.producer, ch.port)) as unknown as Record<string, unknown>,
             })),
           },
@@ -236,6 +333,11 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
   let text = JSON.stringify(input);
   for (const [m, raw] of marks) text = text.replace(m, () => raw);
   return text;
+}
+
+/** The image a node's step runs: the GPU image for nodes with GPUs when there is one, else the image. */
+export function imageFor(node: CompiledNode, image: string, gpuImage?: string): string {
+  return node.resources?.accelerator && gpuImage ? gpuImage : image;
 }
 
 export interface PodPlacement {

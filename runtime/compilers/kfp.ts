@@ -4,15 +4,31 @@
 // are KFP's own.
 
 import { UserError } from '../core/errors';
-import { componentCommand, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { cloudStepArgs, componentCommand, imageFor, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions {
   image: string;
+  /** Image of steps with GPUs (the runtime's gpu target). @default image */
+  gpuImage?: string;
+  /**
+   * Metadata store address every step records to (MLP_METADATA), e.g. postgres://USER:PASSWORD@PRIVATE_IP/mlmd
+   * reachable from the job's peered VPC network. Then every step is a cloud step (the runtime's data-aware
+   * cache and lineage; KFP's own cache is turned off so it cannot skip a step whose external data changed),
+   * and resolver nodes can run.
+   */
+  metadataAddress?: string;
 }
+
+/** KFP's placeholder for the pipeline job's unique id: the run id in the metadata store. */
+export const KFP_RUN_ID = '{{$.pipeline_job_uuid}}';
 
 export interface VertexJobOptions {
   pipelineRoot: string;
   parameterValues: Record<string, unknown>;
+  /** Service account email the job's steps run as. @default - the Compute Engine default service account */
+  serviceAccount?: string;
+  /** VPC network the job is peered to (projects/NUMBER/global/networks/NAME), e.g. to reach Cloud SQL's private IP. */
+  network?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -21,13 +37,14 @@ type Json = Record<string, unknown>;
 const channel = (param: string) => `pipelinechannel--${param}`;
 
 export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
+  requireMetadataForResolvers(plan, !!opts.metadataAddress, 'pass --metadata-address');
   const components: Json = {};
   const executors: Json = {};
   const tasks: Json = {};
   for (const node of plan.nodes) {
     components[`comp-${node.id}`] = componentSpec(node, plan);
-    executors[`exec-${node.id}`] = { container: container(node, opts.image) };
-    tasks[node.id] = task(node, plan);
+    executors[`exec-${node.id}`] = { container: container(node, plan, opts) };
+    tasks[node.id] = task(node, plan, !!opts.metadataAddress);
   }
   return {
     pipelineInfo: { name: plan.name, ...(plan.description ? { description: plan.description } : {}) },
@@ -54,6 +71,8 @@ export function vertexPipelineJob(plan: CompiledPipeline, spec: Json, opts: Vert
     pipelineSpec: spec,
     labels: { 'mlp-pipeline': plan.name },
     runtimeConfig: { gcsOutputDirectory: opts.pipelineRoot, parameterValues: opts.parameterValues },
+    ...(opts.serviceAccount ? { serviceAccount: opts.serviceAccount } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
   };
 }
 
@@ -92,7 +111,7 @@ function componentSpec(node: CompiledNode, plan: CompiledPipeline): Json {
 
 const artifactType = (schemaTitle: string) => ({ schemaTitle, schemaVersion: '0.0.1' });
 
-function container(node: CompiledNode, image: string): Json {
+function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions): Json {
   const res = node.resources;
   if (res?.tpu) throw new UserError(`node ${node.id}: TPU resources are not supported by the kfp compiler yet`);
   const resources: Json = {};
@@ -104,14 +123,15 @@ function container(node: CompiledNode, image: string): Json {
     resources.accelerator = { type, count: String(res.accelerator.count), resourceType: type, resourceCount: String(res.accelerator.count) };
   }
   return {
-    image,
+    image: imageFor(node, opts.image, opts.gpuImage),
     command: componentCommand(node.component.name),
-    args: ['{{$}}'],
+    args: ['{{$}}', ...(opts.metadataAddress ? cloudStepArgs(plan, node, KFP_RUN_ID) : [])],
+    ...(opts.metadataAddress ? { env: [{ name: 'MLP_METADATA', value: opts.metadataAddress }] } : {}),
     ...(Object.keys(resources).length ? { resources } : {}),
   };
 }
 
-function task(node: CompiledNode, plan: CompiledPipeline): Json {
+function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {
   const parameters: Json = {};
   for (const [name, value] of Object.entries(node.literals)) parameters[name] = { runtimeValue: { constant: value } };
   for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: param };
@@ -128,7 +148,8 @@ function task(node: CompiledNode, plan: CompiledPipeline): Json {
     ...(Object.keys(parameters).length || Object.keys(artifacts).length
       ? { inputs: { ...(Object.keys(parameters).length ? { parameters } : {}), ...(Object.keys(artifacts).length ? { artifacts } : {}) } }
       : {}),
-    cachingOptions: { enableCache: node.cache },
+    // A resolver must look again every run; cloud steps use the runtime's own (data-aware) cache.
+    cachingOptions: { enableCache: node.cache && !node.resolver && !cloudSteps },
     ...(node.retry
       ? {
           retryPolicy: {

@@ -28,6 +28,9 @@ export function collectInputs(node: PipelineNode, artifactOf: (ch: OutputChannel
   return inputs;
 }
 
+/** What the driver reads of a node: a PipelineNode, or its id, component and cache flag in a cloud step. */
+export type DrivenNode = Pick<PipelineNode, 'id' | 'component' | 'cache'>;
+
 export interface CacheDecision {
   material: CacheMaterial;
   key: string;
@@ -39,7 +42,7 @@ export interface CacheDecision {
 export class Driver {
   constructor(private readonly store: MetadataStore, private readonly pipeline: string) {}
 
-  async decide(node: PipelineNode, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, noCache: boolean): Promise<CacheDecision> {
+  async decide(node: DrivenNode, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, noCache: boolean): Promise<CacheDecision> {
     const external = node.component.externalInputs ? await node.component.externalInputs(params) : undefined;
     const material = cacheMaterial(node.component, params, inputs, external);
     const key = cacheKey(material);
@@ -57,7 +60,7 @@ export class Driver {
     return { material, key, reason: await this.missReason(node, material, lookup.why) };
   }
 
-  private async missReason(node: PipelineNode, material: CacheMaterial, why: string): Promise<string> {
+  private async missReason(node: DrivenNode, material: CacheMaterial, why: string): Promise<string> {
     const [nodeCtx] = await this.store.getContexts({ type: CONTEXT_NODE, name: `${this.pipeline}.${node.id}` });
     if (!nodeCtx) return 'first execution of this node';
     const [prev] = await this.store.getExecutions({ contextId: nodeCtx.id, state: [ExecutionState.COMPLETE, ExecutionState.CACHED], newestFirst: true, limit: 1 });

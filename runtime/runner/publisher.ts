@@ -103,8 +103,19 @@ export class Publisher {
     return (await this.scope.store.putExecution(execution, events, this.contexts(nodeId, decision.key))).executionId;
   }
 
-  /** Records a RUNNING execution with its inputs and PENDING outputs, so a killed run leaves a trace to clean up. */
-  async start(component: AnyComponent, nodeId: string, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, decision: CacheDecision): Promise<StartedExecution> {
+  /**
+   * Records a RUNNING execution with its inputs and PENDING outputs, so a killed run leaves a trace to clean up.
+   * Outputs go to <root>/<pipeline>/<node>/<port>/<execution id>, or to `outputUris` when the orchestrator
+   * chose them (a cloud step's ExecutorInput).
+   */
+  async start(
+    component: AnyComponent,
+    nodeId: string,
+    params: Record<string, unknown>,
+    inputs: Record<string, Artifact[]>,
+    decision: CacheDecision,
+    outputUris?: Record<string, string>,
+  ): Promise<StartedExecution> {
     const { store, pipeline, runId, root } = this.scope;
     const contexts = this.contexts(nodeId, decision.key);
     const execution = this.execution(component, nodeId, ExecutionState.RUNNING, decision, params, { runner_host: os.hostname(), runner_pid: process.pid });
@@ -113,7 +124,7 @@ export class Publisher {
     for (const [port, spec] of Object.entries(component.outputs)) {
       outputs[port] = {
         type: spec.type.name,
-        uri: joinUri(root, pipeline, nodeId, port, String(executionId)),
+        uri: outputUris?.[port] ?? joinUri(root, pipeline, nodeId, port, String(executionId)),
         name: `${pipeline}:${runId}:${nodeId}:${port}`,
         state: ArtifactState.PENDING,
       };

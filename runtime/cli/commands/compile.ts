@@ -7,6 +7,7 @@ import { loadPipeline } from '../../../pipelines';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/launcher';
 import { compilePlan, TARGETS, type CompiledPipeline, type Target } from '../../compilers/common';
+import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { compileArgo } from '../../compilers/argo';
 import { compileKfp, vertexPipelineJob } from '../../compilers/kfp';
 import { compileAirflow } from '../../compilers/airflow';
@@ -19,21 +20,25 @@ export const DEFAULT_STEP_TIMEOUT_SECONDS = 6 * 3600;
 const FLAG_TARGETS: Record<string, Target[]> = {
   vertexJob: ['kfp'],
   param: ['kfp'],
+  network: ['kfp'],
+  metadataAddress: ['kfp'],
   schedule: ['argo', 'airflow'],
   deadline: ['argo', 'airflow'],
   stepTimeout: ['argo', 'airflow'],
   namespace: ['argo', 'airflow'],
-  serviceAccount: ['argo'],
-  cloudsqlInstance: ['argo'],
-  metadataUser: ['argo'],
-  metadataDatabase: ['argo'],
+  serviceAccount: ['argo', 'kfp'],
+  cloudsqlInstance: ['argo', 'airflow'],
+  metadataUser: ['argo', 'airflow'],
+  metadataDatabase: ['argo', 'airflow'],
   gkeCluster: ['airflow'],
+  maxParallelTrials: ['argo'],
 };
 
-interface CompileFlags {
+export interface CompileFlags {
   target: string;
   out?: string;
   image: string;
+  gpuImage?: string;
   pipelineRoot?: string;
   param: Record<string, unknown>;
   vertexJob?: boolean;
@@ -46,6 +51,10 @@ interface CompileFlags {
   metadataUser?: string;
   metadataDatabase: string;
   gkeCluster?: string;
+  metadataAddress?: string;
+  network?: string;
+  gpu: Record<string, ResourceSpec>;
+  maxParallelTrials?: string;
 }
 
 /** Where the command prints when there is no --out; tests pass their own. */
@@ -60,18 +69,23 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     .argument('<pipeline>', 'a bundled pipeline name (spine-demo, data-validation) or a module file exporting a Pipeline')
     .requiredOption('--target <target>', `what to compile for: ${TARGETS.join(', ')}`)
     .requiredOption('--image <ref>', 'runtime image every step runs, e.g. us-docker.pkg.dev/PROJECT/mlp/runtime:COMMIT')
+    .option('--gpu-image <ref>', 'runtime image of steps with GPUs (the gpu target), e.g. us-docker.pkg.dev/PROJECT/mlp/runtime-gpu:COMMIT (default: --image)')
     .option('--out <file>', 'write to this file (atomically) instead of stdout')
     .option('--pipeline-root <uri>', 'gs:// prefix for artifacts (required for argo, airflow and --vertex-job)')
     .option('--param <key=value>', 'a pipeline parameter value for --vertex-job (repeatable; JSON when it parses)', parseParam, {})
     .option('--vertex-job', 'kfp: emit a Vertex AI PipelineJob request around the PipelineSpec')
+    .option('--network <name>', 'kfp --vertex-job: VPC network the job is peered to (projects/NUMBER/global/networks/NAME)')
+    .option('--metadata-address <url>', 'kfp: metadata store every step records to (postgres://...), making steps cloud steps; needed for resolver nodes')
+    .option('--gpu <node=type[:count]>', 'give a node GPUs, e.g. trainer=nvidia-l4 or trainer=nvidia-tesla-t4:2 (repeatable)', parseGpu, {})
+    .option('--max-parallel-trials <n>', "argo: Tuner trials running at once as separate pods (default: the Tuner's max_parallel_trials)")
     .option('--schedule <cron>', 'argo: a CronWorkflow instead of a WorkflowTemplate; airflow: the DAG schedule')
     .option('--deadline <seconds>', 'argo: activeDeadlineSeconds of the workflow; airflow: dagrun_timeout')
     .option('--step-timeout <seconds>', `argo: activeDeadlineSeconds of each step; airflow: execution_timeout (default ${DEFAULT_STEP_TIMEOUT_SECONDS})`)
     .option('--namespace <ns>', 'argo: namespace of the template; airflow: namespace of GPU/TPU pods on --gke-cluster')
-    .option('--service-account <name>', 'argo: Kubernetes service account of the steps (bound to a Google service account by workload identity)')
-    .option('--cloudsql-instance <project:region:instance>', 'argo: run a Cloud SQL Auth Proxy sidecar and point MLP_METADATA at it')
-    .option('--metadata-user <user>', 'argo: IAM database user (the service account email without .gserviceaccount.com)')
-    .option('--metadata-database <name>', 'argo: metadata database name', 'mlmd')
+    .option('--service-account <name>', 'argo: Kubernetes service account of the steps (bound to a Google service account by workload identity); kfp --vertex-job: service account email of the job')
+    .option('--cloudsql-instance <project:region:instance>', 'argo, airflow: run a Cloud SQL Auth Proxy sidecar, point MLP_METADATA at it and run every step as a cloud step (cache and lineage in the store)')
+    .option('--metadata-user <user>', 'argo, airflow: IAM database user (the service account email without .gserviceaccount.com)')
+    .option('--metadata-database <name>', 'argo, airflow: metadata database name', 'mlmd')
     .option('--gke-cluster <project/location/cluster>', 'airflow: the cluster GPU/TPU nodes run on (GKEStartPodOperator)')
     .action(async (ref: string, flags: CompileFlags, command: Command) => {
       const target = flags.target as Target;
@@ -83,31 +97,55 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
         }
       }
       if (Object.keys(flags.param).length && !flags.vertexJob) throw new UserError('--param sets the parameter values of a --vertex-job request; pass --vertex-job too');
-      const { pipeline } = loadPipeline(ref);
-      const plan = compilePlan(pipeline, target);
+      if (flags.network && !flags.vertexJob) throw new UserError('--network is a setting of the --vertex-job request; pass --vertex-job too');
+      if (target === 'kfp' && flags.serviceAccount && !flags.vertexJob) throw new UserError('--service-account for kfp is a setting of the --vertex-job request; pass --vertex-job too');
+      const plan = planFor(ref, target, flags);
       const text = render(target, plan, flags);
       if (flags.out) await writeFileAtomic(flags.out, text);
       else io.stdout.write(text);
     });
 }
 
+/**
+ * Loads the pipeline and plans it for a target. Pipelines default some parameters to places under the
+ * pipeline root ($MLP_ROOT, as `mlp run --root` sets it): with --pipeline-root those defaults point into the
+ * bucket instead of this machine.
+ */
+export function planFor(ref: string, target: Target, flags: Pick<CompileFlags, 'pipelineRoot' | 'gpu'>): CompiledPipeline {
+  const before = process.env.MLP_ROOT;
+  if (flags.pipelineRoot) process.env.MLP_ROOT = flags.pipelineRoot.replace(/\/+$/, '');
+  try {
+    const { pipeline } = loadPipeline(ref);
+    return compilePlan(pipeline, target, { resources: flags.gpu });
+  } finally {
+    if (before === undefined) delete process.env.MLP_ROOT;
+    else process.env.MLP_ROOT = before;
+  }
+}
+
+/** The Vertex AI PipelineJob request for a planned pipeline (what `mlp compile --vertex-job` prints and `mlp submit` sends). */
+export function vertexJobRequest(plan: CompiledPipeline, flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'pipelineRoot' | 'param' | 'metadataAddress' | 'serviceAccount' | 'network'>): Record<string, unknown> {
+  const spec = compileKfp(plan, { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress });
+  return vertexPipelineJob(plan, spec, {
+    pipelineRoot: requireRoot(flags, 'kfp --vertex-job'),
+    parameterValues: flags.param,
+    serviceAccount: flags.serviceAccount,
+    network: flags.network,
+  });
+}
+
 function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): string {
   const deadlineSeconds = seconds('--deadline', flags.deadline);
   const stepTimeoutSeconds = seconds('--step-timeout', flags.stepTimeout);
   if (target === 'kfp') {
-    const spec = compileKfp(plan, { image: flags.image });
-    const out = flags.vertexJob
-      ? vertexPipelineJob(plan, spec, { pipelineRoot: requireRoot(flags, 'kfp --vertex-job'), parameterValues: flags.param })
-      : spec;
+    const out = flags.vertexJob ? vertexJobRequest(plan, flags) : compileKfp(plan, { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress });
     return `${JSON.stringify(out, null, 2)}\n`;
   }
+  checkCloudSql(flags);
   if (target === 'argo') {
-    if (flags.cloudsqlInstance && !flags.metadataUser) throw new UserError('--cloudsql-instance needs --metadata-user (the IAM database user of the steps)');
-    if (flags.cloudsqlInstance && !/^[^:]+:[^:]+:[^:]+$/.test(flags.cloudsqlInstance)) {
-      throw new UserError(`--cloudsql-instance must be an instance connection name project:region:instance, got "${flags.cloudsqlInstance}"`);
-    }
     const manifest = compileArgo(plan, {
       image: flags.image,
+      gpuImage: flags.gpuImage,
       pipelineRoot: requireRoot(flags, 'argo'),
       namespace: flags.namespace,
       serviceAccount: flags.serviceAccount,
@@ -117,21 +155,47 @@ function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): st
       cloudsqlInstance: flags.cloudsqlInstance,
       metadataUser: flags.metadataUser,
       metadataDatabase: flags.metadataDatabase,
+      maxParallelTrials: wholeNumber('--max-parallel-trials', flags.maxParallelTrials),
     });
     return `${JSON.stringify(manifest, null, 2)}\n`;
   }
   return compileAirflow(plan, {
     image: flags.image,
+    gpuImage: flags.gpuImage,
     pipelineRoot: requireRoot(flags, 'airflow'),
     stepTimeoutSeconds: stepTimeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS,
     deadlineSeconds,
     schedule: flags.schedule,
     gkeCluster: flags.gkeCluster,
     namespace: flags.namespace,
+    cloudsqlInstance: flags.cloudsqlInstance,
+    metadataUser: flags.metadataUser,
+    metadataDatabase: flags.metadataDatabase,
   });
 }
 
-function requireRoot(flags: CompileFlags, what: string): string {
+function checkCloudSql(flags: CompileFlags): void {
+  if (flags.cloudsqlInstance && !flags.metadataUser) throw new UserError('--cloudsql-instance needs --metadata-user (the IAM database user of the steps)');
+  if (flags.cloudsqlInstance && !/^[^:]+:[^:]+:[^:]+$/.test(flags.cloudsqlInstance)) {
+    throw new UserError(`--cloudsql-instance must be an instance connection name project:region:instance, got "${flags.cloudsqlInstance}"`);
+  }
+}
+
+/** `node=type[:count]` → that node's accelerator. */
+export function parseGpu(arg: string, acc: Record<string, ResourceSpec> = {}): Record<string, ResourceSpec> {
+  const m = /^([a-z][a-z0-9-]*)=([a-z0-9-]+)(?::(\d+))?$/.exec(arg);
+  if (!m || (m[3] !== undefined && Number(m[3]) < 1)) throw new UserError(`--gpu ${arg}: expected node=type[:count], e.g. trainer=nvidia-l4 or trainer=nvidia-tesla-t4:2`);
+  return { ...acc, [m[1]]: { accelerator: { type: m[2], count: m[3] === undefined ? 1 : Number(m[3]) } } };
+}
+
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a whole number ≥ 1, got ${value}`);
+  return n;
+}
+
+function requireRoot(flags: Pick<CompileFlags, 'pipelineRoot'>, what: string): string {
   if (!flags.pipelineRoot) throw new UserError(`${what} needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it`);
   if (!/^gs:\/\/[^/]+/.test(flags.pipelineRoot)) throw new UserError(`--pipeline-root must be a gs:// URI that every step can reach, got "${flags.pipelineRoot}"`);
   return flags.pipelineRoot.replace(/\/+$/, '');

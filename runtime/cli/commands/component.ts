@@ -1,24 +1,47 @@
 // `mlp component run`: the container entry point. Reads a KFP ExecutorInput (a file or inline JSON), runs
 // the named component and writes the ExecutorOutput to the outputFile the input names.
+//
+// With --metadata (or $MLP_METADATA) and --pipeline/--run-id/--node it runs as a cloud step
+// (runtime/runner/cloud-step.ts): cache lookup, then CACHED, or RUNNING → COMPLETE / FAILED in the metadata
+// store, as the local runner records it. `mlp component run mlp.Resolver` is a resolver node's step.
 
 import * as fs from 'fs';
 import type { Command } from 'commander';
 import { getComponent } from '../../core/component';
-import { launchComponent, parseExecutorInput } from '../../core/launcher';
+import { launchComponent, parseExecutorInput, writeFileAtomic } from '../../core/launcher';
 import { UserError } from '../../core/errors';
+import { openMetadataStore } from '../../metadata';
 import { loadComponentModules } from '../../runner/component-modules';
+import { runResolverStep, runStep } from '../../runner/cloud-step';
+import { dropUnresolved, RESOLVER_COMPONENT } from '../../runner/step-protocol';
+import type { ExecutorOutput } from '../../core/executor-io';
+
+interface RunFlags {
+  executorInput: string;
+  module?: string[];
+  json?: boolean;
+  metadata?: string;
+  pipeline?: string;
+  runId?: string;
+  node?: string;
+  cache: boolean;
+}
 
 export function registerComponentCommand(program: Command): void {
   const component = program.command('component').description('run pipeline components directly (what a container step does)');
   component
     .command('run')
     .description('run one component from a KFP v2 ExecutorInput')
-    .argument('<name>', 'component name, e.g. ProduceNumbers')
+    .argument('<name>', `component name, e.g. ProduceNumbers (${RESOLVER_COMPONENT} for a resolver node's step)`)
     .requiredOption('--executor-input <file-or-json>', 'ExecutorInput as a JSON file path or inline JSON')
     .option('--module <file...>', 'modules to load first (where user-defined components live)')
     .option('--json', 'print the ExecutorOutput on stdout')
-    .action(async (name: string, flags: { executorInput: string; module?: string[]; json?: boolean }) => {
-      loadComponentModules(name, flags.module ?? []);
+    .option('--metadata <address>', 'metadata store of a cloud step: sqlite:PATH or postgres://... (default: $MLP_METADATA)')
+    .option('--pipeline <name>', 'cloud step: the pipeline this step belongs to (with --run-id and --node)')
+    .option('--run-id <id>', 'cloud step: the run (the engine\'s workflow or job id)')
+    .option('--node <id>', 'cloud step: the node id')
+    .option('--no-cache', 'cloud step: do not reuse a cached execution (the node has caching off)')
+    .action(async (name: string, flags: RunFlags) => {
       const raw = flags.executorInput.trimStart().startsWith('{') ? flags.executorInput : readInputFile(flags.executorInput);
       let json: unknown;
       try {
@@ -27,10 +50,104 @@ export function registerComponentCommand(program: Command): void {
         throw new UserError(`--executor-input is not valid JSON: ${(err as Error).message}`);
       }
       const where = raw === flags.executorInput ? '--executor-input' : flags.executorInput;
-      const output = await launchComponent(getComponent(name), parseExecutorInput(json, where));
+      const input = parseExecutorInput(json, where);
+      const step = cloudStep(name, flags);
+      let output: ExecutorOutput;
+      if (step) {
+        const store = await openMetadataStore(step.metadata);
+        try {
+          const scope = { store, pipeline: step.pipeline, runId: step.runId, nodeId: step.node, noCache: !flags.cache };
+          if (name === RESOLVER_COMPONENT) {
+            output = (await runResolverStep(input, scope)).output;
+          } else {
+            loadComponentModules(name, flags.module ?? []);
+            output = (await runStep(getComponent(name), input, scope)).output;
+          }
+        } finally {
+          await store.close();
+        }
+      } else {
+        loadComponentModules(name, flags.module ?? []);
+        output = await launchComponent(getComponent(name), dropUnresolved(input));
+      }
       if (flags.json) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     });
+
+  // The Tuner fanned out over pods (runtime/runner/tuner-fanout.ts); the compilers emit these steps.
+  component
+    .command('tuner')
+    .description("one phase of a Tuner fanned out over pods: suggest a round's trials, run one trial, or collect the results as the Tuner's outputs")
+    .argument('<phase>', 'suggest, trial or collect')
+    .requiredOption('--executor-input <file-or-json>', "the Tuner node's ExecutorInput (file path or inline JSON)")
+    .requiredOption('--trials-dir <uri>', "folder (or gs:// prefix) of this run's trial results")
+    .option('--round <n>', 'suggest: which round (1, 2, ...)')
+    .option('--per-round <n>', 'suggest: trials per round (the pods running at once)')
+    .option('--out <file>', 'suggest: where to write the round\'s trials (a JSON list)')
+    .option('--trial <json>', 'trial: the trial to run, as suggest wrote it')
+    .option('--metadata <address>', 'suggest, collect: metadata store (default: $MLP_METADATA)')
+    .option('--pipeline <name>', 'suggest, collect: cloud step pipeline (with --run-id and --node)')
+    .option('--run-id <id>', 'suggest, collect: cloud step run')
+    .option('--node <id>', 'suggest, collect: cloud step node id')
+    .option('--no-cache', 'suggest, collect: do not reuse a cached execution')
+    .action(async (phase: string, flags: RunFlags & { trialsDir: string; round?: string; perRound?: string; out?: string; trial?: string }) => {
+      const { suggestTrials, runTrial, collectTrials } = await import('../../runner/tuner-fanout');
+      const input = parseExecutorInput(parseJson(readInput(flags.executorInput), '--executor-input'), '--executor-input');
+      const step = phase === 'trial' ? undefined : cloudStep('Tuner', flags);
+      const store = step ? await openMetadataStore(step.metadata) : undefined;
+      const scope = step && store ? { store, pipeline: step.pipeline, runId: step.runId, nodeId: step.node, noCache: !flags.cache } : undefined;
+      try {
+        if (phase === 'suggest') {
+          const round = positive('--round', flags.round);
+          const perRound = positive('--per-round', flags.perRound);
+          if (!flags.out) throw new UserError('suggest needs --out FILE');
+          const trials = await suggestTrials(input, { trialsDir: flags.trialsDir, round, perRound, scope });
+          await writeFileAtomic(flags.out, JSON.stringify(trials));
+          process.stderr.write(`round ${round}: ${trials.length ? trials.map((t) => t.trialId).join(', ') : 'no trials'}\n`);
+        } else if (phase === 'trial') {
+          if (!flags.trial) throw new UserError('trial needs --trial JSON (one entry of what suggest wrote)');
+          await runTrial(input, { trialsDir: flags.trialsDir, trial: parseJson(flags.trial, '--trial') as never });
+        } else if (phase === 'collect') {
+          await collectTrials(input, { trialsDir: flags.trialsDir, scope });
+        } else {
+          throw new UserError(`phase must be suggest, trial or collect, got "${phase}"`);
+        }
+      } finally {
+        await store?.close();
+      }
+    });
   component.exitOverride();
+}
+
+function readInput(value: string): string {
+  return value.trimStart().startsWith('{') ? value : readInputFile(value);
+}
+
+function parseJson(raw: string, where: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new UserError(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function positive(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a whole number ≥ 1, got ${value ?? 'nothing'}`);
+  return n;
+}
+
+/** The cloud-step settings, when given; all of them or none. */
+function cloudStep(name: string, flags: RunFlags): { metadata: string; pipeline: string; runId: string; node: string } | undefined {
+  const given = [flags.pipeline, flags.runId, flags.node].filter((v) => v !== undefined).length;
+  if (given === 0 && !flags.metadata) {
+    if (name === RESOLVER_COMPONENT) throw new UserError(`${RESOLVER_COMPONENT} resolves from the metadata store: pass --metadata (or set MLP_METADATA) with --pipeline, --run-id and --node`);
+    if (!flags.cache) throw new UserError('--no-cache applies to cloud steps only (with --metadata, --pipeline, --run-id and --node)');
+    return undefined;
+  }
+  if (given !== 3) throw new UserError('a cloud step needs --pipeline, --run-id and --node together');
+  const metadata = flags.metadata ?? process.env.MLP_METADATA;
+  if (!metadata) throw new UserError('a cloud step needs the metadata store: pass --metadata or set MLP_METADATA');
+  return { metadata, pipeline: flags.pipeline!, runId: flags.runId!, node: flags.node! };
 }
 
 function readInputFile(file: string): string {

@@ -183,8 +183,8 @@ describe('Airflow DAG', () => {
       const rendered = t.kwargs.arguments[0]
         .replace(/\{\{ run_id \}\}/g, 'manual__2024-01-01T00:00:00+00:00')
         .replace(/\{\{ params\.(\w+) \| tojson \}\}/g, (_: string, name: string) => JSON.stringify({ count: 40, factor: 2 }[name]))
-        .replace(/\{\{ ti\.xcom_pull\(task_ids="([\w-]+)"\)\["artifacts"\]\["(\w+)"\]\["artifacts"\]\[0\]\["metadata"\] \| tojson \}\}/g,
-          (_: string, producer: string, port: string) => JSON.stringify(xcom.get(producer)!.artifacts[port].artifacts[0].metadata))
+        .replace(/\{\{ ti\.xcom_pull\(task_ids="([\w-]+)"\)\["artifacts"\]\["(\w+)"\]\["artifacts"\]\[0\]\["(metadata|uri)"\] \| tojson \}\}/g,
+          (_: string, producer: string, port: string, key: string) => JSON.stringify(xcom.get(producer)!.artifacts[port].artifacts[0][key]))
         .replace('/airflow/xcom/return.json', outputFile);
       expect(rendered).not.toContain('{{');
       await runStep(t.kwargs.cmds[3], rendered);

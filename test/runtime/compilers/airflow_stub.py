@@ -69,6 +69,8 @@ module("airflow.providers.google.cloud.operators.kubernetes_engine", GKEStartPod
 k8s = types.SimpleNamespace(
     V1Toleration=lambda **kw: {"V1Toleration": kw},
     V1ResourceRequirements=lambda **kw: {"V1ResourceRequirements": kw},
+    V1Container=lambda **kw: {"V1Container": kw},
+    V1SecurityContext=lambda **kw: {"V1SecurityContext": kw},
 )
 module("kubernetes.client", models=k8s)
 module("pendulum", datetime=lambda *args, **kw: {"pendulum.datetime": [*args, kw]})

@@ -71,7 +71,7 @@ const validate = new Ajv2020({ allErrors: true, strict: false }).compile({
         apiVersion: { const: 'argoproj.io/v1alpha1' },
         kind: { const: 'CronWorkflow' },
         metadata,
-        spec: obj({ schedule: str, concurrencyPolicy: { enum: ['Allow', 'Forbid', 'Replace'] }, workflowSpec }, ['schedule', 'workflowSpec']),
+        spec: obj({ schedules: { type: 'array', items: str }, concurrencyPolicy: { enum: ['Allow', 'Forbid', 'Replace'] }, workflowSpec }, ['schedules', 'workflowSpec']),
       },
       ['apiVersion', 'kind', 'metadata', 'spec'],
     ),
@@ -128,7 +128,7 @@ describe('Argo Workflows', () => {
     expect(JSON.parse(scale.container.args[0].replace(/\{\{[^}]*\}\}/g, '0'))).toEqual({
       inputs: {
         parameterValues: { factor: 0 },
-        artifacts: { numbers: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 'gs://b/root/spine-demo/produce/numbers/0', metadata: 0 }] } },
+        artifacts: { numbers: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 0, metadata: 0 }] } },
       },
       outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
     });
@@ -136,6 +136,8 @@ describe('Argo Workflows', () => {
       `"metadata":{{=toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))}}`,
     );
     expect(scale.container.args[0]).toContain('"parameterValues":{"factor":{{workflow.parameters.factor}}}');
+    // The input's URI is the one its producer reported: its own output, or a cached one from an earlier run.
+    expect(scale.container.args[0]).toContain(`"uri":{{=toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].uri'))}}`);
     expect(scale.container.args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{workflow.uid}}"');
     expect(template(wf, 'produce').retryStrategy).toBeUndefined();
   });
@@ -209,7 +211,7 @@ describe('Argo Workflows', () => {
   test('a schedule gives a CronWorkflow around the same workflow spec', () => {
     const wf = compile(spineDemo, { schedule: '0 3 * * *' });
     expect(wf.kind).toBe('CronWorkflow');
-    expect(wf.spec.schedule).toBe('0 3 * * *');
+    expect(wf.spec.schedules).toEqual(['0 3 * * *']);
     expect(wf.spec.concurrencyPolicy).toBe('Forbid');
     expect(wf.spec.workflowSpec).toEqual(compile(spineDemo).spec);
   });
@@ -230,8 +232,8 @@ describe('Argo Workflows', () => {
         const filled = t.container.args[0]
           .replace(/\{\{workflow\.uid\}\}/g, 'run-1')
           .replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => ({ count: '50', factor: '3' })[name]!)
-          .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.metadata'\)\)\}\}/g,
-            (_: string, input: string, port: string) => JSON.stringify(JSON.parse(inputs.get(input)!).artifacts[port].artifacts[0].metadata))
+          .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.(metadata|uri)'\)\)\}\}/g,
+            (_: string, input: string, port: string, key: string) => JSON.stringify(JSON.parse(inputs.get(input)!).artifacts[port].artifacts[0][key]))
           .replace('/tmp/mlp/executor-output.json', outputFile);
         expect(filled).not.toContain('{{');
         await runStep(t.container.command[3], filled);

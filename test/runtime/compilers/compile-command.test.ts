@@ -26,7 +26,7 @@ describe('mlp compile', () => {
       spec: { serviceAccountName: 'runner', activeDeadlineSeconds: 3600, templates: [{ name: 'pipeline' }, { name: 'produce', activeDeadlineSeconds: '600' }, {}, {}, {}] },
     });
     const cron = await compileCli('spine-demo', ...ARGO, '--schedule', '*/30 * * * *');
-    expect(JSON.parse(cron.stdout)).toMatchObject({ kind: 'CronWorkflow', spec: { schedule: '*/30 * * * *' } });
+    expect(JSON.parse(cron.stdout)).toMatchObject({ kind: 'CronWorkflow', spec: { schedules: ['*/30 * * * *'] } });
     const airflow = await compileCli('spine-demo', '--target', 'airflow', '--image', 'img:1', '--pipeline-root', 'gs://b/root/');
     expect(airflow.error).toBeUndefined();
     expect(airflow.stdout).toMatch(/^"""spine-demo: /);
@@ -57,9 +57,38 @@ describe('mlp compile', () => {
     expect(fs.readFileSync(out, 'utf8')).toBe(printed.stdout);
   });
 
-  test.each(['argo', 'kfp', 'airflow'])('data-validation for %s is refused at its resolver node', async (target) => {
+  test.each<[string, string]>([
+    ['argo', 'pass --cloudsql-instance and --metadata-user'],
+    ['kfp', 'pass --metadata-address'],
+    ['airflow', 'pass --cloudsql-instance and --metadata-user'],
+  ])('data-validation for %s needs the metadata store for its resolver node', async (target, how) => {
     const { error } = await compileCli('data-validation', '--target', target, '--image', 'img:1', '--pipeline-root', 'gs://b/root');
-    expect(error).toEqual(new UserError(`node previous-statistics: resolver nodes are not supported by the ${target} compiler yet`));
+    expect(error).toEqual(new UserError(`node previous-statistics is a resolver: it picks its artifact from the metadata store, so the steps need one (${how})`));
+  });
+
+  test.each<[string, string[]]>([
+    ['argo', ['--cloudsql-instance', 'p:r:i', '--metadata-user', 'u@p.iam']],
+    ['kfp', ['--metadata-address', 'postgres://u:pw@10.0.0.3/mlmd']],
+    ['airflow', ['--cloudsql-instance', 'p:r:i', '--metadata-user', 'u@p.iam']],
+  ])('data-validation compiles for %s with the metadata store; the resolver is a step of its own', async (target, flags) => {
+    const { stdout, error } = await compileCli('data-validation', '--target', target, '--image', 'img:1', '--pipeline-root', 'gs://b/root', ...flags);
+    expect(error).toBeUndefined();
+    expect(stdout).toContain('"mlp.Resolver"');
+    expect(stdout).toContain('previous-span');
+  });
+
+  test('--gpu gives a node an accelerator; unknown nodes and bad values are refused', async () => {
+    const { stdout, error } = await compileCli('spine-demo', ...ARGO, '--gpu', 'scale=nvidia-tesla-t4:2');
+    expect(error).toBeUndefined();
+    const scale = JSON.parse(stdout).spec.templates.find((t: { name: string }) => t.name === 'scale');
+    expect(scale.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-tesla-t4' });
+    expect(scale.container.resources.limits).toEqual({ 'nvidia.com/gpu': '2' });
+    expect((await compileCli('spine-demo', ...ARGO, '--gpu', 'trainer=nvidia-l4')).error).toEqual(
+      new UserError('pipeline spine-demo has no node "trainer" to set resources on (nodes: produce, scale, summarize-raw, summarize-scaled)'),
+    );
+    expect((await compileCli('spine-demo', ...ARGO, '--gpu', 'scale=nvidia-l4:0')).error).toEqual(
+      new UserError('--gpu scale=nvidia-l4:0: expected node=type[:count], e.g. trainer=nvidia-l4 or trainer=nvidia-tesla-t4:2'),
+    );
   });
 
   test.each<[string[], string]>([
@@ -72,10 +101,12 @@ describe('mlp compile', () => {
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'mlmd', '--metadata-user', 'u'], '--cloudsql-instance must be an instance connection name project:region:instance, got "mlmd"'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--schedule', '@daily'], '--schedule does not apply to --target kfp (only to argo, airflow)'],
-    [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--metadata-database', 'x'], '--metadata-database does not apply to --target airflow (only to argo)'],
+    [['spine-demo', ...ARGO, '--metadata-address', 'postgres://x'], '--metadata-address does not apply to --target argo (only to kfp)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i', '--network', 'n'], '--network is a setting of the --vertex-job request; pass --vertex-job too'],
+    [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--max-parallel-trials', '2'], '--max-parallel-trials does not apply to --target airflow (only to argo)'],
     [['spine-demo', ...ARGO, '--gke-cluster', 'p/l/c'], '--gke-cluster does not apply to --target argo (only to airflow)'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--param', 'count=1'], '--param sets the parameter values of a --vertex-job request; pass --vertex-job too'],
-    [['no-such-pipeline.ts', '--target', 'kfp', '--image', 'i'], 'pipeline file no-such-pipeline.ts not found (and it is not a bundled pipeline: spine-demo, data-validation)'],
+    [['no-such-pipeline.ts', '--target', 'kfp', '--image', 'i'], 'pipeline file no-such-pipeline.ts not found (and it is not a bundled pipeline: spine-demo, data-validation, penguins, flights)'],
   ])('refuses %j in one line', async (args, message) => {
     const { error } = await compileCli(...args);
     expect(error).toEqual(new UserError(message));

@@ -10,6 +10,7 @@ import { DataReport, ExampleGen, ExampleValidator, ImportSchemaGen, ProduceNumbe
 import { registerCompileCommand } from '../../../runtime/cli/commands/compile';
 import { getComponent } from '../../../runtime/core/component';
 import { launchComponent, parseExecutorInput } from '../../../runtime/core/launcher';
+import { compilePlan } from '../../../runtime/compilers/common';
 
 /** produce (cache off) → gpu-scale (GPU, retries, only when `train`) → tpu-summary (TPU unless `tpu: false`). */
 export function optionsPipeline(opts: { tpu?: boolean } = {}): Pipeline {
@@ -76,3 +77,51 @@ export async function runStep(componentName: string, executorInputJson: string):
   const input = parseExecutorInput(JSON.parse(executorInputJson), 'compiled step');
   await launchComponent(getComponent(componentName), input, { log: () => undefined });
 }
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The IR invariants a KFP backend relies on; returns the problems found. */
+export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
+  const problems: string[] = [];
+  const rootParams = spec.root.inputDefinitions?.parameters ?? {};
+  for (const [name, task] of Object.entries<Json>(spec.root.dag.tasks)) {
+    const comp = spec.components[task.componentRef.name];
+    if (!comp) {
+      problems.push(`${name}: componentRef ${task.componentRef.name} missing`);
+      continue;
+    }
+    if (!spec.deploymentSpec.executors[comp.executorLabel]) {
+      problems.push(`${name}: executor ${comp.executorLabel} missing`);
+      continue;
+    }
+    const node = pipeline.node(name);
+    const executorName = spec.deploymentSpec.executors[comp.executorLabel].container.command[3];
+    // A resolver's step runs mlp.Resolver, whose parameters are the strategy and the artifact type.
+    const component = node.resolver ? compilePlan(pipeline, 'kfp').nodes.find((n) => n.id === name)!.component : getComponent(executorName);
+    if (component.name !== executorName || (!node.resolver && component !== node.component)) problems.push(`${name}: executor runs ${executorName}, node is ${node.component.name}`);
+    for (const [param, value] of Object.entries<Json>(task.inputs?.parameters ?? {})) {
+      const def = comp.inputDefinitions?.parameters?.[param];
+      if (!def) problems.push(`${name}: input parameter ${param} not in inputDefinitions`);
+      if (value.componentInputParameter && !rootParams[value.componentInputParameter]) problems.push(`${name}: pipeline parameter ${value.componentInputParameter} undefined`);
+      if (value.runtimeValue) {
+        const ok = (component.parameters.shape[param] as z.ZodType).safeParse(value.runtimeValue.constant).success;
+        if (!ok) problems.push(`${name}: constant for ${param} does not satisfy the component schema`);
+      }
+    }
+    for (const [port, value] of Object.entries<Json>(task.inputs?.artifacts ?? {})) {
+      const { producerTask, outputArtifactKey } = value.taskOutputArtifact;
+      if (!(task.dependentTasks ?? []).includes(producerTask)) problems.push(`${name}: producer ${producerTask} not in dependentTasks`);
+      const producer = spec.components[spec.root.dag.tasks[producerTask]?.componentRef.name];
+      const out = producer?.outputDefinitions?.artifacts?.[outputArtifactKey];
+      const inp = comp.inputDefinitions?.artifacts?.[port];
+      if (!out || !inp) problems.push(`${name}: ${port} ← ${producerTask}.${outputArtifactKey} does not resolve`);
+      else if (out.artifactType.schemaTitle !== inp.artifactType.schemaTitle) problems.push(`${name}: ${port} schemaTitle mismatch`);
+    }
+    for (const [port, spec_] of Object.entries(component.inputs)) {
+      if (!spec_.optional && !task.inputs?.artifacts?.[port]) problems.push(`${name}: required input ${port} not wired`);
+    }
+    for (const dep of task.dependentTasks ?? []) if (!spec.root.dag.tasks[dep]) problems.push(`${name}: dependent task ${dep} missing`);
+  }
+  return problems;
+}
+

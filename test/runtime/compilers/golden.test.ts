@@ -1,23 +1,213 @@
-// Golden files: the bundled spine-demo compiled for each target must match what is committed under golden/,
+// Golden files: every bundled pipeline compiled for each target must match what is committed under golden/,
 // so any change to the emitted output is seen in review. After an intended change, regenerate them with
 // `MLP_UPDATE_GOLDEN=1 npx jest test/runtime/compilers/golden.test.ts` and read the diff.
+//
+// Each golden is also validated offline: Argo manifests with @kubernetes-models/argo-workflows (the models
+// generated from Argo's API types, run as an ES module in a child process) plus the references between DAG
+// tasks, templates and parameters; KFP specs with the IR structure check; Airflow DAGs with
+// `python3 -m py_compile` and by executing them against stand-in Airflow modules.
 
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { compileCli } from './fixtures';
+import { loadPipeline } from '../../../pipelines';
+import { compileCli, structuralProblems } from './fixtures';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const GOLDEN = path.join(__dirname, 'golden');
-const COMMON = ['--image', 'us-docker.pkg.dev/my-project/mlp/runtime:abc123', '--pipeline-root', 'gs://my-project-pipelines/root'];
+const COMMON = ['--image', 'us-docker.pkg.dev/my-project/mlp/runtime:abc123', '--gpu-image', 'us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123', '--pipeline-root', 'gs://my-project-pipelines/root'];
+const CLOUD_SQL = ['--cloudsql-instance', 'my-project:us-central1:mlmd', '--metadata-user', 'mlp-runner@my-project.iam'];
+const ARGO = ['--target', 'argo', '--service-account', 'mlp-runner', '--deadline', '7200', ...CLOUD_SQL];
+const KFP_METADATA = ['--metadata-address', 'postgres://mlp:PASSWORD@10.20.0.3:5432/mlmd'];
+const AIRFLOW = ['--target', 'airflow', ...CLOUD_SQL];
+const GKE = ['--gke-cluster', 'my-project/us-central1/mlp-gpu', '--namespace', 'mlp'];
 
-test.each<[string, string[]]>([
-  ['spine-demo.argo.json', ['--target', 'argo', '--service-account', 'mlp-runner', '--deadline', '7200', '--cloudsql-instance', 'my-project:us-central1:mlmd', '--metadata-user', 'mlp-runner@my-project.iam']],
-  ['spine-demo.kfp.json', ['--target', 'kfp']],
-  ['spine-demo.vertex-job.json', ['--target', 'kfp', '--vertex-job', '--param', 'count=500']],
-  ['spine-demo.airflow.py', ['--target', 'airflow', '--schedule', '0 3 * * *']],
-])('%s', async (file, args) => {
-  const { stdout, error } = await compileCli('spine-demo', ...COMMON, ...args);
-  expect(error).toBeUndefined();
-  const golden = path.join(GOLDEN, file);
-  if (process.env.MLP_UPDATE_GOLDEN === '1') fs.writeFileSync(golden, stdout);
-  expect(stdout).toBe(fs.readFileSync(golden, 'utf8'));
+const CASES: [file: string, pipeline: string, args: string[]][] = [
+  ['spine-demo.argo.json', 'spine-demo', ARGO],
+  ['spine-demo.kfp.json', 'spine-demo', ['--target', 'kfp']],
+  ['spine-demo.vertex-job.json', 'spine-demo', ['--target', 'kfp', '--vertex-job', '--param', 'count=500']],
+  ['spine-demo.airflow.py', 'spine-demo', ['--target', 'airflow', '--schedule', '0 3 * * *']],
+  ['data-validation.argo.json', 'data-validation', [...ARGO, '--schedule', '0 3 * * *']],
+  ['data-validation.kfp.json', 'data-validation', ['--target', 'kfp', ...KFP_METADATA]],
+  ['data-validation.airflow.py', 'data-validation', [...AIRFLOW, '--schedule', '@daily']],
+  ['penguins.argo.json', 'penguins', ARGO],
+  ['penguins.kfp.json', 'penguins', ['--target', 'kfp', ...KFP_METADATA]],
+  ['penguins.airflow.py', 'penguins', AIRFLOW],
+  ['flights.argo.json', 'flights', [...ARGO, '--gpu', 'trainer=nvidia-l4']],
+  [
+    'flights.vertex-job.json',
+    'flights',
+    ['--target', 'kfp', '--vertex-job', ...KFP_METADATA, '--gpu', 'trainer=nvidia-l4', '--param', 'span=3', '--service-account', 'mlp-runner@my-project.iam.gserviceaccount.com', '--network', 'projects/123/global/networks/mlp'],
+  ],
+  ['flights.airflow.py', 'flights', [...AIRFLOW, '--gpu', 'trainer=nvidia-l4', ...GKE]],
+];
+
+const outputs = new Map<string, string>();
+
+beforeAll(async () => {
+  for (const [file, pipeline, args] of CASES) {
+    const { stdout, error } = await compileCli(pipeline, ...COMMON, ...args);
+    if (error) throw new Error(`${file}: ${error.message}`);
+    outputs.set(file, stdout);
+    if (process.env.MLP_UPDATE_GOLDEN === '1') fs.writeFileSync(path.join(GOLDEN, file), stdout);
+  }
+});
+
+/** Tasks a DAG task depends on, directly or not (Argo lets a task read the outputs of any of them). */
+function ancestors(tasks: Map<string, Json>, name: string, seen = new Set<string>()): Set<string> {
+  for (const dep of (tasks.get(name)?.depends ?? '').split(' && ').filter(Boolean)) {
+    if (!seen.has(dep)) {
+      seen.add(dep);
+      ancestors(tasks, dep, seen);
+    }
+  }
+  return seen;
+}
+
+const byTarget = (suffix: string) => CASES.filter(([file]) => file.endsWith(suffix));
+const json = (file: string): Json => JSON.parse(outputs.get(file)!);
+
+test.each(CASES.map(([file]) => file))('%s matches its golden file', (file) => {
+  expect(outputs.get(file)).toBe(fs.readFileSync(path.join(GOLDEN, file), 'utf8'));
+});
+
+describe('Argo goldens', () => {
+  test('pass the Argo Workflows models (@kubernetes-models/argo-workflows)', () => {
+    const files = byTarget('.argo.json').map(([file]) => path.join(GOLDEN, file));
+    const results = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), ...files], { encoding: 'utf8' }));
+    expect(Object.fromEntries(files.map((f, i) => [path.basename(f), results[i]]))).toEqual(Object.fromEntries(files.map((f) => [path.basename(f), null])));
+  });
+
+  test('the models catch a wrong type and a missing required field (the check is real)', () => {
+    const wf = json('spine-demo.argo.json');
+    wf.spec.templates[1].retryStrategy = { limit: { times: 2 } };
+    delete wf.spec.templates[2].container.image;
+    delete wf.spec.templates[3].container.name;
+    const file = path.join(GOLDEN, '..', `broken-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify(wf));
+    try {
+      const [error] = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), file], { encoding: 'utf8' }));
+      expect(error).toContain('data/spec/templates/1/retryStrategy/limit must be string');
+      expect(error).toContain('data/spec/templates/3/container must have required property name');
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  test.each(byTarget('.argo.json').map(([file]) => file))('%s: tasks, templates and parameters reference each other', (file) => {
+    const wf = json(file);
+    const spec = wf.spec.workflowSpec ?? wf.spec;
+    const templates = new Map<string, Json>(spec.templates.map((t: Json) => [t.name, t]));
+    const problems: string[] = [];
+    for (const t of spec.templates.filter((x: Json) => x.dag)) {
+      const tasks = new Map<string, Json>(t.dag.tasks.map((x: Json) => [x.name, x]));
+      for (const task of t.dag.tasks) {
+        const target = templates.get(task.template);
+        if (!target) problems.push(`${t.name}/${task.name}: no template ${task.template}`);
+        for (const dep of (task.depends ?? '').split(' && ').filter(Boolean)) if (!tasks.has(dep)) problems.push(`${t.name}/${task.name}: depends on unknown ${dep}`);
+        const declared = new Set((target?.inputs?.parameters ?? []).map((p: Json) => p.name));
+        const given = (task.arguments?.parameters ?? []).map((p: Json) => p.name);
+        if ([...declared].sort().join() !== [...given].sort().join()) problems.push(`${t.name}/${task.name}: arguments ${given} ≠ inputs ${[...declared]}`);
+        for (const a of task.arguments?.parameters ?? []) {
+          const m = /^\{\{tasks\.([\w-]+)\.outputs\.parameters\.([\w-]+)\}\}$/.exec(a.value);
+          if (!m) continue;
+          const producer = tasks.get(m[1]);
+          const outputs = templates.get(producer?.template)?.outputs?.parameters ?? [];
+          if (!outputs.some((o: Json) => o.name === m[2])) problems.push(`${t.name}/${task.name}: ${a.value} is not an output`);
+          if (!ancestors(tasks, task.name).has(m[1])) problems.push(`${t.name}/${task.name}: reads ${m[1]} without depending on it`);
+        }
+      }
+    }
+    for (const t of spec.templates.filter((x: Json) => x.container)) {
+      const declared = new Set((t.inputs?.parameters ?? []).map((p: Json) => p.name));
+      for (const m of JSON.stringify(t.container).matchAll(/inputs\.parameters(?:\['|\.)([\w-]+)/g)) if (!declared.has(m[1])) problems.push(`${t.name}: uses undeclared input ${m[1]}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('penguins: the Tuner fans out in rounds of parallel trial pods, then collects under its own name', () => {
+    const spec = json('penguins.argo.json').spec;
+    const dag = spec.templates.find((t: Json) => t.name === 'pipeline').dag.tasks as Json[];
+    expect(dag.filter((t) => t.name.startsWith('tuner')).map((t) => `${t.name} <- ${t.depends}`)).toEqual([
+      'tuner-suggest-1 <- example-gen && transform && schema-gen',
+      'tuner-round-1 <- tuner-suggest-1',
+      'tuner-suggest-2 <- tuner-round-1',
+      'tuner-round-2 <- tuner-suggest-2',
+      'tuner <- tuner-round-2',
+    ]);
+    expect(dag.find((t) => t.name === 'trainer')!.depends).toContain('tuner');
+    const round = spec.templates.find((t: Json) => t.name === 'tuner-round');
+    expect(round.parallelism).toBe(2);
+    expect(round.dag.tasks[0]).toMatchObject({ template: 'tuner-trial', withParam: '{{inputs.parameters.trials}}', continueOn: { failed: true } });
+    const phase = (name: string) => spec.templates.find((t: Json) => t.name === name).container.command.slice(0, 4).join(' ');
+    expect([phase('tuner-suggest'), phase('tuner-trial'), phase('tuner')]).toEqual(['mlp component tuner suggest', 'mlp component tuner trial', 'mlp component tuner collect']);
+    // Trials need no metadata store; suggest (cache check) and collect (the Tuner's execution) do.
+    expect(spec.templates.find((t: Json) => t.name === 'tuner-trial').sidecars).toBeUndefined();
+    expect(spec.templates.find((t: Json) => t.name === 'tuner').sidecars).toHaveLength(1);
+  });
+
+  test('flights: the trainer asked for a GPU gets the GKE accelerator selector, toleration and limit; resolvers are steps', () => {
+    const spec = json('flights.argo.json').spec;
+    const trainer = spec.templates.find((t: Json) => t.name === 'trainer');
+    expect(trainer.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(trainer.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(trainer.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } });
+    expect(trainer.container.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123');
+    expect(spec.templates.find((t: Json) => t.name === 'evaluator').container.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime:abc123');
+    for (const name of ['previous-statistics', 'warm-start-model', 'latest-blessed-model']) {
+      expect(spec.templates.find((t: Json) => t.name === name).container.command).toEqual(['mlp', 'component', 'run', 'mlp.Resolver', '--executor-input']);
+    }
+    expect(spec.templates.find((t: Json) => t.name === 'schema').container.args[0]).toContain('"schema_file":"/opt/mlp/pipelines/examples/flights-schema.json"');
+  });
+});
+
+describe('KFP goldens', () => {
+  test.each(byTarget('.kfp.json').concat(byTarget('.vertex-job.json')).map(([file, pipeline]) => [file, pipeline]))('%s: every reference in the IR resolves', (file, pipeline) => {
+    const doc = json(file);
+    const spec = doc.pipelineSpec ?? doc;
+    expect(spec.schemaVersion).toBe('2.1.0');
+    expect(structuralProblems(spec, loadPipeline(pipeline).pipeline)).toEqual([]);
+  });
+
+  test('flights as a Vertex AI PipelineJob: GPU trainer, parameters, network and service account', () => {
+    const job = json('flights.vertex-job.json');
+    expect(job.pipelineSpec.deploymentSpec.executors['exec-trainer'].container.resources).toEqual({ accelerator: { type: 'NVIDIA_L4', count: '1', resourceType: 'NVIDIA_L4', resourceCount: '1' } });
+    expect(job).toMatchObject({ runtimeConfig: { parameterValues: { span: 3 } }, network: 'projects/123/global/networks/mlp', serviceAccount: 'mlp-runner@my-project.iam.gserviceaccount.com' });
+  });
+});
+
+describe('Airflow goldens', () => {
+  const files = byTarget('.airflow.py').map(([file]) => path.join(GOLDEN, file));
+
+  test('pass python3 -m py_compile', () => {
+    // Byte code goes to a temp folder, not next to the goldens.
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-pycache-'));
+    try {
+      execFileSync('python3', ['-m', 'py_compile', ...files], { stdio: 'pipe', env: { ...process.env, PYTHONPYCACHEPREFIX: cache } });
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  test('build one operator per node with the pipeline\'s dependencies when executed against stand-in Airflow modules', () => {
+    const built = JSON.parse(execFileSync('python3', [path.join(__dirname, 'airflow_stub.py'), ...files], { encoding: 'utf8' })) as { tasks: Json[] }[];
+    byTarget('.airflow.py').forEach(([, pipeline], i) => {
+      const p = loadPipeline(pipeline).pipeline;
+      const pods = built[i].tasks.filter((t) => t.class !== 'ShortCircuitOperator');
+      expect(pods.map((t) => t.kwargs.task_id)).toEqual(p.validate().map((n) => n.id));
+      for (const node of p.nodes) {
+        const downstream = pods.find((t) => t.kwargs.task_id === node.id)!;
+        for (const up of node.upstream()) expect(pods.find((t) => t.kwargs.task_id === up.id)!.downstream).toContain(downstream.kwargs.task_id);
+      }
+    });
+    const flights = built[byTarget('.airflow.py').findIndex(([file]) => file.startsWith('flights'))].tasks;
+    const trainer = flights.find((t) => t.kwargs.task_id === 'trainer')!;
+    expect(trainer.class).toBe('GKEStartPodOperator');
+    expect(trainer.kwargs.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123');
+    expect(trainer.kwargs.node_selector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(trainer.kwargs.init_containers[0].V1Container).toMatchObject({ name: 'cloud-sql-proxy', restart_policy: 'Always' });
+    expect(trainer.kwargs.arguments.slice(1)).toEqual(['--pipeline', 'flights', '--run-id', 'flights:{{ run_id }}', '--node', 'trainer']);
+  });
 });

@@ -6,57 +6,13 @@ import { z } from 'zod';
 import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileKfp, vertexPipelineJob } from '../../../runtime/compilers/kfp';
-import { getComponent } from '../../../runtime/core/component';
 import { UserError } from '../../../runtime/core/errors';
 import type { Pipeline } from '../../../pipelines/dsl/pipeline';
-import { dataValidationWithoutResolver, optionsPipeline } from './fixtures';
+import { dataValidationWithoutResolver, optionsPipeline, structuralProblems } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const compile = (p: Pipeline): Json => compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' });
-
-/** The IR invariants a KFP backend relies on; returns the problems found. */
-function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
-  const problems: string[] = [];
-  const rootParams = spec.root.inputDefinitions?.parameters ?? {};
-  for (const [name, task] of Object.entries<Json>(spec.root.dag.tasks)) {
-    const comp = spec.components[task.componentRef.name];
-    if (!comp) {
-      problems.push(`${name}: componentRef ${task.componentRef.name} missing`);
-      continue;
-    }
-    if (!spec.deploymentSpec.executors[comp.executorLabel]) {
-      problems.push(`${name}: executor ${comp.executorLabel} missing`);
-      continue;
-    }
-    const node = pipeline.node(name);
-    const component = getComponent(spec.deploymentSpec.executors[comp.executorLabel].container.command[3]);
-    if (component !== node.component) problems.push(`${name}: executor runs ${component.name}, node is ${node.component.name}`);
-    for (const [param, value] of Object.entries<Json>(task.inputs?.parameters ?? {})) {
-      const def = comp.inputDefinitions?.parameters?.[param];
-      if (!def) problems.push(`${name}: input parameter ${param} not in inputDefinitions`);
-      if (value.componentInputParameter && !rootParams[value.componentInputParameter]) problems.push(`${name}: pipeline parameter ${value.componentInputParameter} undefined`);
-      if (value.runtimeValue) {
-        const ok = (component.parameters.shape[param] as z.ZodType).safeParse(value.runtimeValue.constant).success;
-        if (!ok) problems.push(`${name}: constant for ${param} does not satisfy the component schema`);
-      }
-    }
-    for (const [port, value] of Object.entries<Json>(task.inputs?.artifacts ?? {})) {
-      const { producerTask, outputArtifactKey } = value.taskOutputArtifact;
-      if (!(task.dependentTasks ?? []).includes(producerTask)) problems.push(`${name}: producer ${producerTask} not in dependentTasks`);
-      const producer = spec.components[spec.root.dag.tasks[producerTask]?.componentRef.name];
-      const out = producer?.outputDefinitions?.artifacts?.[outputArtifactKey];
-      const inp = comp.inputDefinitions?.artifacts?.[port];
-      if (!out || !inp) problems.push(`${name}: ${port} ← ${producerTask}.${outputArtifactKey} does not resolve`);
-      else if (out.artifactType.schemaTitle !== inp.artifactType.schemaTitle) problems.push(`${name}: ${port} schemaTitle mismatch`);
-    }
-    for (const [port, spec_] of Object.entries(node.component.inputs)) {
-      if (!spec_.optional && !task.inputs?.artifacts?.[port]) problems.push(`${name}: required input ${port} not wired`);
-    }
-    for (const dep of task.dependentTasks ?? []) if (!spec.root.dag.tasks[dep]) problems.push(`${name}: dependent task ${dep} missing`);
-  }
-  return problems;
-}
 
 describe('KFP v2 IR', () => {
   test.each<[string, () => Pipeline]>([
@@ -91,6 +47,7 @@ describe('KFP v2 IR', () => {
       output_splits: 'LIST',
       partition_feature: 'STRING',
       schema: 'STRUCT',
+      span: 'NUMBER_INTEGER',
       csv_delimiter: 'STRING',
       max_bad_rows_fraction: 'NUMBER_DOUBLE',
     });
@@ -183,11 +140,35 @@ describe('KFP v2 IR', () => {
     expect(() => compile(p)).toThrow(new UserError('node sum: input "numbers" is wired to 2 outputs; the kfp compiler supports one per input'));
   });
 
-  test('TPU nodes and resolver nodes are refused, naming the node', () => {
+  test('TPU nodes are refused, naming the node; resolver nodes need the metadata address', () => {
     expect(() => compile(optionsPipeline())).toThrow(new UserError('node tpu-summary: TPU resources are not supported by the kfp compiler yet'));
-    expect(() => compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp')).toThrow(
-      new UserError('node previous-statistics: resolver nodes are not supported by the kfp compiler yet'),
+    const dv = compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp');
+    expect(() => compileKfp(dv, { image: 'i' })).toThrow(
+      new UserError('node previous-statistics is a resolver: it picks its artifact from the metadata store, so the steps need one (pass --metadata-address)'),
     );
+  });
+
+  test('with the metadata address every step is a cloud step; resolvers and cloud steps are never cached by KFP', () => {
+    const p = require('../../../pipelines/data-validation').pipeline;
+    const spec: Json = compileKfp(compilePlan(p, 'kfp'), { image: 'img:1', metadataAddress: 'postgres://u:pw@10.0.0.3/mlmd' });
+    expect(structuralProblems(spec, p)).toEqual([]);
+    const resolver = spec.deploymentSpec.executors['exec-previous-statistics'].container;
+    expect(resolver).toEqual({
+      image: 'img:1',
+      command: ['mlp', 'component', 'run', 'mlp.Resolver', '--executor-input'],
+      args: ['{{$}}', '--pipeline', 'data-validation', '--run-id', '{{$.pipeline_job_uuid}}', '--node', 'previous-statistics'],
+      env: [{ name: 'MLP_METADATA', value: 'postgres://u:pw@10.0.0.3/mlmd' }],
+    });
+    expect(spec.root.dag.tasks['previous-statistics']).toMatchObject({
+      dependentTasks: ['statistics-gen'],
+      inputs: {
+        parameters: { artifact_type: { runtimeValue: { constant: 'ExampleStatistics' } }, strategy: { runtimeValue: { constant: { kind: 'previous-span', of: { node: 'statistics-gen', port: 'statistics' } } } } },
+        artifacts: { current: { taskOutputArtifact: { producerTask: 'statistics-gen', outputArtifactKey: 'statistics' } } },
+      },
+    });
+    expect(spec.root.dag.tasks['example-validator'].inputs.artifacts.baseline_statistics).toEqual({ taskOutputArtifact: { producerTask: 'previous-statistics', outputArtifactKey: 'result' } });
+    for (const t of Object.values<Json>(spec.root.dag.tasks)) expect(t.cachingOptions).toEqual({ enableCache: false });
+    expect(spec.deploymentSpec.executors['exec-example-gen'].container.args).toEqual(['{{$}}', '--pipeline', 'data-validation', '--run-id', '{{$.pipeline_job_uuid}}', '--node', 'example-gen']);
   });
 
   test('Vertex AI PipelineJob: display name, spec, output directory and checked parameter values', () => {

@@ -6,15 +6,31 @@ import { z } from 'zod';
 import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { ExampleStatistics } from '../../../runtime/core/artifact-types';
 import { ImportSchemaGen, ProduceNumbers, ScaleNumbers, SummarizeNumbers } from '../../../runtime/components';
-import { compilePlan, parameterInfo } from '../../../runtime/compilers/common';
+import * as path from 'path';
+import { compilePlan, PACKAGE_ROOT, parameterInfo, relocate } from '../../../runtime/compilers/common';
 import { UserError } from '../../../runtime/core/errors';
 
 describe('compilePlan', () => {
-  test('a resolver node is refused, naming the node and the target', () => {
+  test('a resolver node becomes an mlp.Resolver step: strategy and type as parameters, never cached', () => {
     const p = new Pipeline({ name: 'r' });
-    p.add('a', ProduceNumbers);
-    p.addResolver('latest-stats', { type: ExampleStatistics, strategy: { kind: 'latest' } });
-    expect(() => compilePlan(p, 'argo')).toThrow(new UserError('node latest-stats: resolver nodes are not supported by the argo compiler yet'));
+    const a = p.add('a', ProduceNumbers);
+    p.add('stats', ImportSchemaGen, { parameters: { schema_file: '/x.json' }, after: [a] });
+    p.addResolver('latest-stats', { type: ExampleStatistics, strategy: { kind: 'latest', properties: { span: 3 }, producer: a } });
+    const node = compilePlan(p, 'argo').nodes.find((n) => n.id === 'latest-stats')!;
+    expect(node.component.name).toBe('mlp.Resolver');
+    expect(node).toMatchObject({
+      inputs: {},
+      literals: { artifact_type: 'ExampleStatistics', strategy: { kind: 'latest', properties: { span: 3 }, producer: 'a' } },
+      parameterInfo: { artifact_type: { type: 'STRING', optional: false }, strategy: { type: 'STRUCT', optional: false } },
+      cache: false,
+      resolver: { kind: 'latest', properties: { span: 3 }, producer: 'a' },
+    });
+  });
+
+  test('files inside the package are addressed where the image installs it', () => {
+    const flights = compilePlan(require('../../../pipelines/examples/flights').pipeline, 'argo');
+    expect(flights.nodes.find((n) => n.id === 'schema')!.literals.schema_file).toBe('/opt/mlp/pipelines/examples/flights-schema.json');
+    expect(relocate({ a: [path.join(PACKAGE_ROOT, 'x', 'y.json'), '/elsewhere', 'gs://b/x'] })).toEqual({ a: ['/opt/mlp/x/y.json', '/elsewhere', 'gs://b/x'] });
   });
 
   test('a condition on an artifact property is refused', () => {

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Installs the runtime the way the component images do, in two steps so an image rebuilds its dependency
+# layer only when package.json or package-lock.json change:
+#
+#   install.sh deps DEST cpu|gpu|none [npm flags...]
+#       DEST holds package.json and package-lock.json. Installs the production dependencies at the
+#       versions the lock file pins, minus the infrastructure bindings the runtime never imports (cdktf,
+#       constructs, the Terraform providers: ~450 MB) and minus the native TensorFlow package the target
+#       does not use: cpu keeps @tensorflow/tfjs-node, gpu keeps @tensorflow/tfjs-node-gpu, none keeps
+#       neither (wasm backend). cpu and gpu fail unless libtensorflow and the binding were really installed:
+#       npm drops a failed optional dependency silently, which would ship a wasm-only image.
+#   install.sh sources TARBALL DEST
+#       Unpacks the `npm pack` tarball (what package.json "files" ships) over DEST, keeping DEST's
+#       package.json (the pruned one above).
+#
+# The npm pack install test (test/runtime/images/pack-install.test.ts) runs the same two steps.
+set -eu
+
+# Production dependencies the runtime (runtime/, pipelines/) does not import: checked by a test.
+INFRA_DEPENDENCIES="cdktf constructs @cdktf/provider-google @cdktf/provider-kubernetes @cdktf/provider-helm"
+
+usage() {
+  echo "usage: install.sh deps DEST cpu|gpu|none [npm flags...] | install.sh sources TARBALL DEST" >&2
+  exit 2
+}
+
+has_native_tf() {
+  # Both the shared library and the Node binding must be there.
+  find "node_modules/$1" -name 'libtensorflow.so*' | grep -q . && find "node_modules/$1" -name 'tfjs_binding.node' | grep -q .
+}
+
+[ $# -ge 1 ] || usage
+step=$1
+shift
+case $step in
+  deps)
+    [ $# -ge 2 ] || usage
+    dest=$1
+    accel=$2
+    shift 2
+    cd "$dest"
+    [ -f package.json ] && [ -f package-lock.json ] || { echo "install.sh: $dest needs package.json and package-lock.json" >&2; exit 1; }
+    for dep in $INFRA_DEPENDENCIES; do npm pkg delete "dependencies[$dep]"; done
+    case $accel in
+      cpu) npm pkg delete 'optionalDependencies[@tensorflow/tfjs-node-gpu]' ;;
+      gpu) npm pkg delete 'optionalDependencies[@tensorflow/tfjs-node]' ;;
+      none) npm pkg delete optionalDependencies ;;
+      *) usage ;;
+    esac
+    npm install --omit=dev --no-audit --no-fund --no-save "$@"
+    case $accel in
+      cpu) has_native_tf @tensorflow/tfjs-node || { echo "install.sh: @tensorflow/tfjs-node did not install (libtensorflow download failed?)" >&2; exit 1; } ;;
+      gpu) has_native_tf @tensorflow/tfjs-node-gpu || { echo "install.sh: @tensorflow/tfjs-node-gpu did not install (libtensorflow download failed?)" >&2; exit 1; } ;;
+    esac
+    ;;
+  sources)
+    [ $# -eq 2 ] || usage
+    tarball=$1
+    dest=$2
+    mkdir -p "$dest"
+    tar -xzf "$tarball" -C "$dest" --strip-components=1 --exclude=package/package.json
+    ;;
+  *) usage ;;
+esac

@@ -1,0 +1,205 @@
+// A pipeline step run by a distributed engine (Argo Workflows, Cloud Composer, Vertex AI Pipelines) with the
+// metadata store at hand: `mlp component run <Name> --executor-input ... --metadata ... --pipeline P
+// --run-id R --node N`. It does for one node what the local runner does (local-runner.ts): the driver looks
+// the node's inputs up in the store and decides whether a cached execution can stand in for it; a hit is
+// recorded as a CACHED execution and its artifacts are handed on; a miss is recorded RUNNING with PENDING
+// outputs, runs through the same launcher, and ends COMPLETE with LIVE outputs (or FAILED/ABANDONED). So
+// caching and lineage behave in the cloud as they do locally.
+//
+// The ExecutorOutput always names the artifacts the step's dependents must read: the ones it produced, or the
+// cached ones from an earlier run (at that run's URIs). The compilers therefore take every input artifact's
+// URI and metadata from the producer's ExecutorOutput, never from a URI pattern.
+//
+// Resolver nodes run here too (`mlp component run mlp.Resolver`): the strategy is a parameter, the artifact
+// it is relative to (previous-span's `of`, latest-blessed-model's `excluding`) the optional input `current`.
+// A resolver that finds nothing still reports one artifact, marked `mlp_resolved: false`, because the engines
+// pass exactly one artifact per task output; every step drops such inputs before it runs (dropUnresolved),
+// so the optional input is empty, as locally.
+
+import * as os from 'os';
+import type { AnyComponent } from '../core/component';
+import { formatZodIssues, type ExecutorInput, type ExecutorOutput } from '../core/executor-io';
+import { UserError } from '../core/errors';
+import { launchComponent, writeFileAtomic } from '../core/launcher';
+import { RUNTIME_VERSION } from '../core/version';
+import { ArtifactState, EventType, ExecutionState, type Artifact, type MetadataStore, type Properties } from '../metadata/types';
+import { storageFor } from '../storage';
+import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
+import { dropUnresolved, RESOLVED_PROPERTY, RESOLVER_COMPONENT, RESOLVER_CURRENT_PORT, type CompiledStrategy } from './step-protocol';
+import { buildExecutorInput, Driver } from './driver';
+import { CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
+import { Publisher } from './publisher';
+import { resolveArtifact } from './resolve-artifacts';
+
+export interface StepScope {
+  store: MetadataStore;
+  pipeline: string;
+  runId: string;
+  nodeId: string;
+  /** The node has caching turned off (compiled from `cache: false`). */
+  noCache?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface StepResult {
+  state: 'executed' | 'cached' | 'resolved';
+  executionId?: number;
+  reason: string;
+  output: ExecutorOutput;
+}
+
+const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
+
+async function ensureRunContext(store: MetadataStore, pipeline: string, runId: string): Promise<void> {
+  const [pipelineCtx] = await store.putContexts([{ type: CONTEXT_PIPELINE, name: pipeline }]);
+  const [existing] = await store.getContexts({ type: CONTEXT_RUN, name: runId });
+  if (existing) return;
+  // Steps of one run start in parallel: putContexts is get-or-create, so the race is harmless.
+  const [runCtx] = await store.putContexts([
+    {
+      type: CONTEXT_RUN,
+      name: runId,
+      customProperties: { pipeline_name: pipeline, started_at: new Date().toISOString(), runtime_version: RUNTIME_VERSION, orchestrator: 'cloud' },
+    },
+  ]);
+  await store.putParentContexts([{ parentId: pipelineCtx, childId: runCtx }]);
+}
+
+/** The LIVE artifact recorded at a URI: what an upstream step (or a resolver) handed on. */
+async function liveArtifact(store: MetadataStore, port: string, uri: string): Promise<Artifact> {
+  const [artifact] = await store.getArtifacts({ uri, state: ArtifactState.LIVE, newestFirst: true, limit: 1 });
+  if (!artifact) {
+    throw new UserError(`input "${port}": no LIVE artifact at ${uri} in the metadata store (did its producer run without --metadata, or was it deleted?)`);
+  }
+  return artifact;
+}
+
+/**
+ * Earlier attempts of this node in this run (the engine retried the step, or reran it): one that died RUNNING
+ * is CANCELED with its PENDING outputs ABANDONED and their files removed, so the new attempt starts clean at
+ * the same URIs; every earlier one is renamed (<run>:<node>:attempt-<id>), since an execution's name is unique
+ * per type and the new attempt records under <run>:<node>.
+ */
+async function retireEarlierAttempts(store: MetadataStore, component: AnyComponent, pipeline: string, runId: string, nodeId: string, log: (line: string) => void): Promise<void> {
+  const [nodeCtx] = await store.getContexts({ type: CONTEXT_NODE, name: `${pipeline}.${nodeId}` });
+  if (!nodeCtx) return;
+  const name = `${runId}:${nodeId}`;
+  const earlier = (await store.getExecutions({ contextId: nodeCtx.id, type: component.name })).filter((e) => e.name === name);
+  for (const e of earlier) {
+    let state = e.lastKnownState;
+    let customProperties = e.customProperties;
+    const events = await store.getEvents({ executionIds: [e.id!] });
+    const outputIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT || ev.type === EventType.OUTPUT).map((ev) => ev.artifactId);
+    const outputs = outputIds.length ? await store.getArtifacts({ ids: outputIds }) : [];
+    if (state === ExecutionState.RUNNING) {
+      for (const a of outputs.filter((x) => x.state === ArtifactState.PENDING)) {
+        await storageFor(a.uri).delete(a.uri, { recursive: true });
+        a.state = ArtifactState.ABANDONED;
+      }
+      state = ExecutionState.CANCELED;
+      customProperties = { ...customProperties, error: 'a later attempt of this step started (the engine retried it)' };
+      log(`${nodeId}: abandoned execution ${e.id} of an earlier attempt`);
+    }
+    // Artifact names (<pipeline>:<run>:<node>:<port>) are unique per type too.
+    const renamed = outputs.filter((a) => a.name?.startsWith(`${pipeline}:${name}:`)).map((a) => ({ ...a, name: `${a.name}:attempt-${e.id}` }));
+    if (renamed.length) await store.putArtifacts(renamed);
+    await store.putExecutions([{ ...e, name: `${name}:attempt-${e.id}`, lastKnownState: state, customProperties }]);
+  }
+}
+
+function outputOf(artifacts: Record<string, Artifact>): ExecutorOutput {
+  return {
+    artifacts: Object.fromEntries(
+      Object.entries(artifacts).map(([port, a]) => [port, { artifacts: [{ uri: a.uri, metadata: { ...a.customProperties, ...a.properties } }] }]),
+    ),
+  };
+}
+
+/** Runs one component step with the driver and publisher against the metadata store. */
+export async function runStep(component: AnyComponent, rawInput: ExecutorInput, scope: StepScope): Promise<StepResult> {
+  const { store, pipeline, runId, nodeId } = scope;
+  const log = scope.log ?? stderrLog;
+  const input = dropUnresolved(rawInput);
+  const outputFile = input.outputs.outputFile;
+  const started = Date.now();
+
+  await registerTypes(store, [component]);
+  await ensureRunContext(store, pipeline, runId);
+
+  const params = component.parameters.safeParse(input.inputs?.parameterValues ?? {});
+  if (!params.success) throw new UserError(`component ${component.name}: invalid parameter ${formatZodIssues(params.error.issues)}`);
+  const parameters = params.data as Record<string, unknown>;
+  const inputs: Record<string, Artifact[]> = {};
+  for (const port of Object.keys(component.inputs)) {
+    inputs[port] = [];
+    for (const a of input.inputs?.artifacts?.[port]?.artifacts ?? []) inputs[port].push(await liveArtifact(store, port, a.uri));
+  }
+  const outputUris: Record<string, string> = {};
+  for (const port of Object.keys(component.outputs)) {
+    const given = input.outputs.artifacts?.[port]?.artifacts ?? [];
+    if (given.length !== 1) throw new UserError(`component ${component.name}: ExecutorInput must give exactly one URI for output "${port}", got ${given.length}`);
+    outputUris[port] = given[0].uri;
+  }
+
+  const node = { id: nodeId, component, cache: !scope.noCache };
+  const decision = await new Driver(store, pipeline).decide(node, parameters, inputs, false);
+  const publisher = new Publisher({ store, pipeline, runId, root: '' });
+  await retireEarlierAttempts(store, component, pipeline, runId, nodeId, log);
+  if (decision.hit) {
+    const executionId = await publisher.recordCached(component, nodeId, parameters, inputs, decision, Date.now() - started);
+    const output = outputOf(decision.hit.outputs);
+    if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
+    log(`${nodeId}: cached (${decision.reason})`);
+    return { state: 'cached', executionId, reason: decision.reason, output };
+  }
+
+  const run = await publisher.start(component, nodeId, parameters, inputs, decision, outputUris);
+  // Leftovers of a killed attempt at the same URIs must not be mistaken for output.
+  for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true });
+  const extra = (error?: string): Properties => ({ duration_ms: Date.now() - started, runner_host: os.hostname(), ...(error ? { error } : {}) });
+  let output: ExecutorOutput;
+  try {
+    output = await launchComponent(component, buildExecutorInput(component, parameters, inputs, run.outputs, outputFile ?? ''), { log });
+  } catch (err) {
+    await publisher.fail(run, extra((err as Error).message.split('\n')[0]));
+    for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true }).catch(() => undefined);
+    throw err;
+  }
+  await publisher.complete(component, run, output, extra());
+  log(`${nodeId}: executed (${decision.reason})`);
+  return { state: 'executed', executionId: run.execution.id, reason: decision.reason, output };
+}
+
+/** A resolver step: picks the artifact its strategy asks for from the store and hands it on (or a not-found marker). */
+export async function runResolverStep(rawInput: ExecutorInput, scope: StepScope): Promise<StepResult> {
+  const { store, pipeline } = scope;
+  const log = scope.log ?? stderrLog;
+  const input = dropUnresolved(rawInput);
+  const values = input.inputs?.parameterValues ?? {};
+  const typeName = values.artifact_type;
+  const strategy = values.strategy as CompiledStrategy | undefined;
+  if (typeof typeName !== 'string' || !strategy || typeof strategy !== 'object') {
+    throw new UserError(`${RESOLVER_COMPONENT}: parameters artifact_type (string) and strategy (object) are required`);
+  }
+  const [given] = input.inputs?.artifacts?.[RESOLVER_CURRENT_PORT]?.artifacts ?? [];
+  const current = given ? await liveArtifact(store, RESOLVER_CURRENT_PORT, given.uri) : undefined;
+  const [placeholder] = input.outputs.artifacts?.result?.artifacts ?? [];
+  if (!placeholder) throw new UserError(`${RESOLVER_COMPONENT}: ExecutorInput must give one URI for output "result"`);
+  // resolveArtifact reads node ids (and a printable name for previous-span's `of`) from the DSL objects.
+  const dsl = (strategy.kind === 'latest'
+    ? { ...strategy, producer: strategy.producer ? { id: strategy.producer } : undefined }
+    : strategy.kind === 'previous-span'
+      ? { kind: 'previous-span', of: { node: { id: strategy.of.node }, port: strategy.of.port, toString: () => `${strategy.of.node}.outputs.${strategy.of.port}` } }
+      : { kind: 'latest-blessed-model', evaluator: strategy.evaluator }) as unknown as ResolverStrategy;
+  const { artifact, reason } = await resolveArtifact(store, pipeline, typeName, dsl, current);
+  const output: ExecutorOutput = {
+    artifacts: {
+      result: {
+        artifacts: [artifact ? { uri: artifact.uri, metadata: { ...artifact.customProperties, ...artifact.properties } } : { uri: placeholder.uri, metadata: { [RESOLVED_PROPERTY]: false, mlp_reason: reason } }],
+      },
+    },
+  };
+  if (input.outputs.outputFile) await writeFileAtomic(input.outputs.outputFile, JSON.stringify(output, null, 2));
+  log(`${scope.nodeId}: resolved (${reason})`);
+  return { state: 'resolved', reason, output };
+}
