@@ -13,9 +13,11 @@ import { registerComponentCommand } from './commands/component';
 import { registerStatsCommand } from './commands/stats';
 import { registerDataCommand } from './commands/data';
 import { registerCompileCommand } from './commands/compile';
+import { registerSubmitCommand } from './commands/submit';
 import { registerServeCommand } from './commands/serve';
 import { registerMonitorCommand } from './commands/monitor';
 import { registerPredictCommand } from './commands/predict';
+import { registerUiCommand } from './commands/ui';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -30,9 +32,11 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerDataCommand(program);
   registerCompileCommand(program);
+  registerSubmitCommand(program);
   registerServeCommand(program);
   registerMonitorCommand(program);
   registerPredictCommand(program);
+  registerUiCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

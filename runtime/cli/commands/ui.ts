@@ -1,0 +1,64 @@
+// `mlp ui`: the read-only web app over the metadata store and the artifacts — runs and their DAGs, lineage,
+// data health, evaluations, pushed models and tuning. Configured by flags or environment variables (so it
+// can run in a cluster unchanged); binds 127.0.0.1 unless told otherwise; prints one ready line with the
+// URL. SIGTERM / SIGINT stop it.
+
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors';
+import { DEFAULT_LABELS } from '../../ui/api/model-server-status';
+import { startUiServer } from '../../ui/server';
+import { displayAddress } from '../../ui/store-access';
+import { DEFAULT_ROOT, metadataAddress } from '../options';
+
+interface UiFlags {
+  root: string;
+  metadata?: string;
+  port: string;
+  host: string;
+  serverUrl?: string;
+  serverLabels: string;
+}
+
+function portOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port ${JSON.stringify(text)}: expected a port number from 0 to 65535`);
+  return n;
+}
+
+function serverUrlOf(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^https?:\/\/[^/]/i.test(text)) throw new UserError(`--server-url ${JSON.stringify(text)}: expected an http:// or https:// URL of a model server`);
+  return text;
+}
+
+export function registerUiCommand(program: Command): void {
+  program
+    .command('ui')
+    .description('web app over the metadata store and artifacts: runs, lineage, data health, evaluations, models, tuning (read-only)')
+    .option('--root <dir>', 'pipeline root whose embedded metadata store and run logs to read ($MLP_ROOT)', DEFAULT_ROOT)
+    .option('--metadata <address>', 'metadata store: sqlite:PATH or postgres://... ($MLP_METADATA; default: sqlite:<root>/metadata.sqlite)')
+    .option('--port <n>', 'HTTP port; 0 picks a free one, printed in the ready line ($MLP_UI_PORT)', process.env.MLP_UI_PORT ?? '8080')
+    .option('--host <address>', 'address to listen on; 0.0.0.0 exposes it beyond this machine ($MLP_UI_HOST)', process.env.MLP_UI_HOST ?? '127.0.0.1')
+    .option('--server-url <url>', 'model server (mlp serve or TF Serving REST) whose live versions to show ($MLP_SERVER_URL)', process.env.MLP_SERVER_URL)
+    .option('--server-labels <list>', 'version labels to ask the model server about, comma-separated ($MLP_SERVER_LABELS)', process.env.MLP_SERVER_LABELS ?? DEFAULT_LABELS.join(','))
+    .action(async (flags: UiFlags) => {
+      const metadata = metadataAddress(flags);
+      const server = await startUiServer({
+        metadata,
+        host: flags.host,
+        port: portOf(flags.port),
+        modelServer: { url: serverUrlOf(flags.serverUrl), labels: flags.serverLabels.split(',').map((l) => l.trim()).filter(Boolean) },
+      });
+      const note = server.waitingForStore ? ', empty until the first run creates it' : '';
+      process.stdout.write(`mlp ui: ${server.url} (metadata ${displayAddress(metadata)}${note})\n`);
+      await new Promise<void>((resolve, reject) => {
+        const stop = () => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          server.close().then(resolve, reject);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}

@@ -1,0 +1,31 @@
+// The UI server started in-process for the API tests, and a fetch that returns status, type and body (JSON
+// parsed when the answer is JSON) so a test can assert on any of them.
+
+import { startUiServer, type UiServer } from '../../../runtime/ui/server';
+
+export interface Answer<T = any> {
+  status: number;
+  type: string;
+  body: T;
+}
+
+export interface Ui {
+  server: UiServer;
+  get<T = any>(path: string): Promise<Answer<T>>;
+  request(path: string, method: string): Promise<Answer>;
+}
+
+async function answerOf(res: Response): Promise<Answer> {
+  const type = res.headers.get('content-type') ?? '';
+  const text = await res.text();
+  return { status: res.status, type, body: type.startsWith('application/json') ? JSON.parse(text) : text };
+}
+
+export async function startUi(metadata: string, modelServer: { url?: string; labels?: string[] } = {}): Promise<Ui> {
+  const server = await startUiServer({ metadata, host: '127.0.0.1', port: 0, modelServer: { url: modelServer.url, labels: modelServer.labels ?? [] } });
+  return {
+    server,
+    get: async (path) => answerOf(await fetch(`${server.url}${path}`)),
+    request: async (path, method) => answerOf(await fetch(`${server.url}${path}`, { method })),
+  };
+}

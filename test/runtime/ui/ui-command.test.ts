@@ -1,0 +1,73 @@
+// `mlp ui` as a user starts it: one ready line with the URL (port 0 picks a free one), loopback by default,
+// configured by flags or environment variables, stopped cleanly by SIGTERM; bad flags are one-line errors.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runCli, startCli } from '../../support/cli';
+
+let root: string;
+
+beforeAll(async () => {
+  root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-cli-'));
+});
+
+afterAll(async () => {
+  await fs.promises.rm(root, { recursive: true, force: true });
+});
+
+/** Starts `mlp ui`, waits for its ready line and returns the URL it printed. */
+async function startUiCommand(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const cli = startCli(['ui', ...args], { env });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    cli.child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^mlp ui: (http:\/\/\S+)/m.exec(out);
+      if (m) resolve(m[1]);
+    });
+    cli.done.then((r) => reject(new Error(`mlp ui exited ${r.code}: ${r.stderr}`)));
+  });
+  return { ...cli, url };
+}
+
+test('prints the URL it listens on (loopback, a free port), answers, and stops on SIGTERM', async () => {
+  const ui = await startUiCommand(['--root', root, '--port', '0']);
+  try {
+    expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(Number(new URL(ui.url).port)).toBeGreaterThan(0);
+    const runs = await fetch(`${ui.url}/api/runs`);
+    expect(await runs.json()).toEqual({ items: [], limit: 50, offset: 0 });
+    expect((await fetch(`${ui.url}/api/runs`, { method: 'POST' })).status).toBe(405);
+  } finally {
+    ui.child.kill('SIGTERM');
+  }
+  const result = await ui.done;
+  expect(result.code).toBe(0);
+  expect(result.stdout).toBe(`mlp ui: ${ui.url} (metadata sqlite:${path.join(root, 'metadata.sqlite')}, empty until the first run creates it)\n`);
+  // Read-only: not even the empty store was created.
+  expect(fs.existsSync(path.join(root, 'metadata.sqlite'))).toBe(false);
+});
+
+test('takes its configuration from environment variables', async () => {
+  const ui = await startUiCommand([], { MLP_ROOT: root, MLP_UI_PORT: '0', MLP_UI_HOST: '127.0.0.1', MLP_SERVER_URL: 'http://127.0.0.1:9' });
+  try {
+    const info = await (await fetch(`${ui.url}/api/info`)).json();
+    expect(info).toMatchObject({ metadata: `sqlite:${path.join(root, 'metadata.sqlite')}`, modelServer: 'http://127.0.0.1:9' });
+  } finally {
+    ui.child.kill('SIGTERM');
+  }
+  expect((await ui.done).code).toBe(0);
+});
+
+test('bad flags are one-line errors', async () => {
+  const cases: [string[], string][] = [
+    [['--port', 'eighty'], '--port "eighty": expected a port number from 0 to 65535'],
+    [['--server-url', 'localhost:8501'], '--server-url "localhost:8501": expected an http:// or https:// URL of a model server'],
+  ];
+  const results = await Promise.all(cases.map(([args]) => runCli(['ui', '--root', root, ...args])));
+  results.forEach((result, i) => {
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`mlp: error: ${cases[i][1]}\n`);
+  });
+});
