@@ -18,7 +18,8 @@ export const pipeline = new Pipeline({
   name: 'penguins',
   description: 'Penguin species from beak, flipper, body mass, island and sex: a blessed, pushed model in a minute',
   parameters: z.object({
-    input_base: z.string().min(1).default(path.dirname(vegaDataFile('penguins.json'))).describe('Folder holding penguins.json'),
+    // Looked up only when no input_base is given: vega-datasets is a dev dependency, absent from images.
+    input_base: z.string().min(1).default(() => path.dirname(vegaDataFile('penguins.json'))).describe('Folder holding penguins.json (default: the vega-datasets package)'),
     serving_dir: z.string().min(1).default(underRoot('serving', 'penguins')).describe('Model base path the Pusher writes versions into'),
   }),
 });

@@ -39,7 +39,8 @@ export interface InputPipelineOptions {
 function startWorker(config: InputWorkerConfig): Worker {
   const ts = __filename.endsWith('.ts');
   const file = path.join(__dirname, ts ? 'input-worker.ts' : 'input-worker.js');
-  const boot = `${ts ? "require('sucrase/register/ts');" : ''}require(${JSON.stringify(file)});`;
+  // Absolute paths: an eval'd worker resolves bare names from the working directory, not from this package.
+  const boot = `${ts ? `require(${JSON.stringify(require.resolve('sucrase/register/ts'))});` : ''}require(${JSON.stringify(file)});`;
   return new Worker(boot, { eval: true, workerData: config });
 }
 

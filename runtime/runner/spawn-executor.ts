@@ -20,7 +20,8 @@ export interface RunningExecutor {
 function workerEntry(): { file: string; execArgv: string[] } {
   const ts = __filename.endsWith('.ts');
   const file = path.join(__dirname, ts ? 'executor-process.ts' : 'executor-process.js');
-  return { file, execArgv: ts ? ['-r', 'sucrase/register/ts'] : [] };
+  // Resolved from here, not from the working directory: `mlp run` may be started anywhere.
+  return { file, execArgv: ts ? ['-r', require.resolve('sucrase/register/ts')] : [] };
 }
 
 export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}): RunningExecutor {

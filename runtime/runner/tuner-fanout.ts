@@ -21,11 +21,10 @@ import { formatZodIssues, type ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { launchComponent } from '../core/launcher';
 import { splitParquetFiles } from '../data/duckdb';
-import { Tuner, TRIALS_FILE } from '../components/tuner';
-import { writeBestHyperparameters } from '../tuning/hyperparameters-file';
+import { publishTunerOutputs, Tuner, type TunerParameters } from '../components/tuner';
 import { runTrialProcess } from '../components/tuner/run-trial';
 import { TRANSFORM_GRAPH_FILE } from '../transform/graph';
-import { createOracle, hyperParametersContent, shouldStop, trialsTable, type Hyperparameters, type IntermediateValue, type TrialRecord } from '../tuning';
+import { createOracle, shouldStop, type Hyperparameters, type IntermediateValue, type TrialRecord } from '../tuning';
 import { oriented } from '../tuning/objective';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import { Driver } from './driver';
@@ -33,7 +32,6 @@ import { dropUnresolved } from './step-protocol';
 import { runStep, type StepScope } from './cloud-step';
 import { ArtifactState, type Artifact } from '../metadata/types';
 
-type TunerParameters = ReturnType<typeof Tuner.parameters.parse>;
 
 /** One trial's result file: <trials dir>/<trial id>.json. */
 export interface TrialResultFile {
@@ -205,14 +203,7 @@ export function collectingTuner(trialsDir: string): AnyComponent {
         const failures = records.flatMap((t) => (t.status === 'FAILED' ? [`${t.trialId}: ${t.error}`] : []));
         throw new UserError(`Tuner: all ${records.length} tuning trials failed or stopped${failures.length ? `; the first failure, ${failures[0]}` : ''} (trials folder ${trialsDir})`);
       }
-      const table = trialsTable(records);
-      for (const row of table) log(`${row.trial_id} ${row.status}${row.objective !== null ? ` ${params.objective.metric}=${row.objective.toFixed(4)}` : ''}${row.error ? ` (${row.error})` : ''}`);
-      const content = hyperParametersContent(best, params.objective);
-      await writeBestHyperparameters(outputs.best_hyperparameters.path, { ...content, values: { ...params.hyperparameters, ...content.values } });
-      await fs.promises.writeFile(path.join(outputs.tuner_results.path, TRIALS_FILE), JSON.stringify({ objective: params.objective, algorithm: params.algorithm, trials: table }, null, 2));
-      outputs.best_hyperparameters.properties = { trial_id: content.trial_id, objective: content.objective.value };
-      outputs.tuner_results.properties = { trials: table.length, completed: table.filter((t) => t.status === 'COMPLETED').length, stopped: table.filter((t) => t.stopped_early).length };
-      log(`best ${content.trial_id}: ${params.objective.metric}=${content.objective.value} with ${JSON.stringify(content.values)}`);
+      await publishTunerOutputs(outputs as Parameters<typeof publishTunerOutputs>[0], params, records, best, log);
     },
   };
 }

@@ -7,16 +7,54 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
-import { defineComponent } from '../../core/component';
+import { defineComponent, type OutputArtifact } from '../../core/component';
 import { Examples, HyperParameters, Schema, TransformGraph, TunerResults } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import { splitParquetFiles } from '../../data/duckdb';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
-import { checkHyperparameters, createOracle, hyperParametersContent, runSearch, SearchSpace, trialsTable } from '../../tuning';
+import { checkHyperparameters, createOracle, hyperParametersContent, runSearch, SearchSpace, trialsTable, type ScoredTrial, type TrialRecord } from '../../tuning';
 import { writeBestHyperparameters } from '../../tuning/hyperparameters-file';
 import { runTrialProcess } from './run-trial';
 
 export const TRIALS_FILE = 'trials.json';
+
+export const TunerParameters = z.object({
+  module_file: z.string().min(1).optional().describe('Module exporting runFn(fnArgs); default: the bundled wide & deep trainer'),
+  search_space: SearchSpace.describe('Hyperparameters to search: discrete, int or double (linear or log)'),
+  algorithm: z.enum(['random', 'grid', 'bayesian']).default('bayesian'),
+  objective: z.object({ metric: z.string().min(1).default('val_loss'), goal: z.enum(['MAXIMIZE', 'MINIMIZE']).default('MINIMIZE') }).default({ metric: 'val_loss', goal: 'MINIMIZE' }),
+  max_trials: z.number().int().min(1).max(1000).default(10),
+  max_parallel_trials: z.number().int().min(1).max(64).default(1),
+  early_stopping: z.boolean().default(true).describe('Stop trials worse than the median of completed ones (median stopping rule)'),
+  seed: z.number().int().default(0),
+  hyperparameters: z.record(z.string(), z.unknown()).default({}).describe('Fixed hyperparameters for every trial; values of searched ones are ignored unless inside the space'),
+  custom_config: z.record(z.string(), z.unknown()).default({}),
+  train_split: z.string().min(1).default('train'),
+  eval_split: z.string().min(1).default('eval'),
+});
+export type TunerParameters = z.output<typeof TunerParameters>;
+
+/**
+ * Writes the Tuner's outputs from finished trials: best_hyperparameters.json (the fixed hyperparameters with
+ * the best trial's values over them) and trials.json, with their properties. Shared with the Argo fan-out's
+ * collect step, which gathers trials that ran as separate pods.
+ */
+export async function publishTunerOutputs(
+  outputs: { best_hyperparameters: OutputArtifact; tuner_results: OutputArtifact },
+  parameters: TunerParameters,
+  trials: TrialRecord[],
+  best: ScoredTrial,
+  log: (line: string) => void,
+): Promise<void> {
+  const table = trialsTable(trials);
+  for (const row of table) log(`${row.trial_id} ${row.status}${row.objective !== null ? ` ${parameters.objective.metric}=${row.objective.toFixed(4)}` : ''}${row.error ? ` (${row.error})` : ''}`);
+  const content = hyperParametersContent(best, parameters.objective);
+  await writeBestHyperparameters(outputs.best_hyperparameters.path, { ...content, values: { ...parameters.hyperparameters, ...content.values } });
+  await fs.promises.writeFile(path.join(outputs.tuner_results.path, TRIALS_FILE), JSON.stringify({ objective: parameters.objective, algorithm: parameters.algorithm, trials: table }, null, 2));
+  outputs.best_hyperparameters.properties = { trial_id: content.trial_id, objective: content.objective.value };
+  outputs.tuner_results.properties = { trials: table.length, completed: table.filter((t) => t.status === 'COMPLETED').length, stopped: table.filter((t) => t.stopped_early).length };
+  log(`best ${content.trial_id}: ${parameters.objective.metric}=${content.objective.value} with ${JSON.stringify(content.values)}`);
+}
 
 export const Tuner = defineComponent({
   name: 'Tuner',
@@ -31,20 +69,7 @@ export const Tuner = defineComponent({
     best_hyperparameters: { type: HyperParameters },
     tuner_results: { type: TunerResults },
   },
-  parameters: z.object({
-    module_file: z.string().min(1).optional().describe('Module exporting runFn(fnArgs); default: the bundled wide & deep trainer'),
-    search_space: SearchSpace.describe('Hyperparameters to search: discrete, int or double (linear or log)'),
-    algorithm: z.enum(['random', 'grid', 'bayesian']).default('bayesian'),
-    objective: z.object({ metric: z.string().min(1).default('val_loss'), goal: z.enum(['MAXIMIZE', 'MINIMIZE']).default('MINIMIZE') }).default({ metric: 'val_loss', goal: 'MINIMIZE' }),
-    max_trials: z.number().int().min(1).max(1000).default(10),
-    max_parallel_trials: z.number().int().min(1).max(64).default(1),
-    early_stopping: z.boolean().default(true).describe('Stop trials worse than the median of completed ones (median stopping rule)'),
-    seed: z.number().int().default(0),
-    hyperparameters: z.record(z.string(), z.unknown()).default({}).describe('Fixed hyperparameters for every trial; values of searched ones are ignored unless inside the space'),
-    custom_config: z.record(z.string(), z.unknown()).default({}),
-    train_split: z.string().min(1).default('train'),
-    eval_split: z.string().min(1).default('eval'),
-  }),
+  parameters: TunerParameters,
   executor: async ({ inputs, outputs, parameters, log }) => {
     // A fixed value given for a searched hyperparameter must be a point of the space: it is a mistake otherwise.
     const searchedFixed = Object.fromEntries(Object.entries(parameters.hyperparameters).filter(([k]) => k in parameters.search_space));
@@ -83,13 +108,6 @@ export const Tuner = defineComponent({
     } finally {
       await fs.promises.rm(scratch, { recursive: true, force: true });
     }
-    const table = trialsTable(result.trials);
-    for (const row of table) log(`${row.trial_id} ${row.status}${row.objective !== null ? ` ${parameters.objective.metric}=${row.objective.toFixed(4)}` : ''}${row.error ? ` (${row.error})` : ''}`);
-    const best = hyperParametersContent(result.best, parameters.objective);
-    await writeBestHyperparameters(outputs.best_hyperparameters.path, { ...best, values: { ...parameters.hyperparameters, ...best.values } });
-    await fs.promises.writeFile(path.join(outputs.tuner_results.path, TRIALS_FILE), JSON.stringify({ objective: parameters.objective, algorithm: parameters.algorithm, trials: table }, null, 2));
-    outputs.best_hyperparameters.properties = { trial_id: best.trial_id, objective: best.objective.value };
-    outputs.tuner_results.properties = { trials: table.length, completed: table.filter((t) => t.status === 'COMPLETED').length, stopped: table.filter((t) => t.stopped_early).length };
-    log(`best ${best.trial_id}: ${parameters.objective.metric}=${best.objective.value} with ${JSON.stringify(best.values)}`);
+    await publishTunerOutputs(outputs, parameters, result.trials, result.best, log);
   },
 });

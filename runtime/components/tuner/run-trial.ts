@@ -9,7 +9,7 @@ import type { FromTrial, ToTrial, TrialJob } from './trial-process';
 
 function entry(): { file: string; execArgv: string[] } {
   const ts = __filename.endsWith('.ts');
-  return { file: path.join(__dirname, ts ? 'trial-process.ts' : 'trial-process.js'), execArgv: ts ? ['-r', 'sucrase/register/ts'] : [] };
+  return { file: path.join(__dirname, ts ? 'trial-process.ts' : 'trial-process.js'), execArgv: ts ? ['-r', require.resolve('sucrase/register/ts')] : [] };
 }
 
 export function runTrialProcess(job: TrialJob, metric: string, goal: Goal, context: TrialContext, log: (line: string) => void): Promise<number | undefined> {
