@@ -32,7 +32,8 @@ export class RunLogReporter implements RunReporter {
   }
 
   runFinished(s: RunSummary): void {
-    this.logger?.info({ state: s.state, durationMs: s.durationMs }, 'run finished');
+    // The fields of MlMonitoring's LOG_CONTRACT.runFinished (failed-run alerts match on them).
+    this.logger?.info({ event: 'run_finished', pipeline: s.pipeline, state: s.state, durationMs: s.durationMs }, 'run finished');
     this.destination?.end?.();
   }
 }

@@ -173,9 +173,11 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     const api = route?.api ?? 'unknown';
     metrics.requests.inc({ model, version: reply.version === undefined ? '' : String(reply.version), api, code: String(status) });
     metrics.latency.observe({ model, api }, seconds);
-    const line = { method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, requestId: info.requestId };
+    // `event: request` with status, ms, model, version and api is the line MlMonitoring's log-based metrics
+    // count (constructs/ml-monitoring.ts LOG_CONTRACT); it is logged for every answered request.
+    const line = { event: 'request', method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, api, requestId: info.requestId };
     if (status >= 500) logger.warn(line, 'request failed');
-    else logger.debug(line, 'request');
+    else logger.info(line, 'request');
   }
 
   const server = http.createServer((req, res) => {

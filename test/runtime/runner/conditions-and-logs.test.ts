@@ -45,6 +45,6 @@ test('every run writes a JSON-lines run log next to the node logs', async () => 
   expect(lines.filter((l) => l.msg === 'node finished').map((l) => [l.node, l.state])).toEqual(
     expect.arrayContaining([['produce', 'executed'], ['only-if-big', 'skipped'], ['after-big', 'skipped'], ['deploy', 'skipped']]),
   );
-  expect(lines.at(-1)).toMatchObject({ msg: 'run finished', state: 'COMPLETE' });
+  expect(lines.at(-1)).toMatchObject({ msg: 'run finished', event: 'run_finished', state: 'COMPLETE' });
   expect(fs.readFileSync(path.join(s.logDir, 'produce.log'), 'utf8')).toContain('wrote 4 numbers');
 });
