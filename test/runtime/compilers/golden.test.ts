@@ -160,6 +160,10 @@ describe('Argo goldens', () => {
       expect(spec.templates.find((t: Json) => t.name === name).container.command).toEqual(['mlp', 'component', 'run', 'mlp.Resolver', '--executor-input']);
     }
     expect(spec.templates.find((t: Json) => t.name === 'schema').container.args[0]).toContain('"schema_file":"/opt/mlp/pipelines/examples/flights-schema.json"');
+    // Its Tuner's two trials run as parallel pods in one round.
+    const round = spec.templates.find((t: Json) => t.name === 'tuner-round');
+    expect(round.parallelism).toBe(2);
+    expect(round.dag.tasks[0]).toMatchObject({ template: 'tuner-trial', withParam: '{{inputs.parameters.trials}}' });
   });
 });
 

@@ -21,7 +21,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     params={
-        "input_base": Param("/opt/mlp/node_modules/vega-datasets/data", type="string", description="Folder holding penguins.json"),
+        "input_base": Param("/opt/mlp/node_modules/vega-datasets/data", type="string", description="Folder holding penguins.json (default: the vega-datasets package)"),
         "serving_dir": Param("gs://my-project-pipelines/root/serving/penguins", type="string", description="Model base path the Pusher writes versions into"),
     },
     tags=["mlp"],
