@@ -83,6 +83,9 @@ export function decodePathSegment(s: string): string | undefined {
   }
 }
 
+/** Largest unread request body that is drained (read and dropped) rather than cut off by closing. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
@@ -161,8 +164,14 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     if (reply.version !== undefined) headers[MODEL_VERSION_HEADER] = String(reply.version);
     headers[REQUEST_ID_HEADER] = info.requestId;
     if (draining) headers.connection = 'close';
-    // A body that was not read (refused before reading, or too large) cannot be left on a kept-alive connection.
-    if (!req.complete) headers.connection = 'close';
+    // A body that was not read (refused before reading, or too large) must not stay on the connection. Up to
+    // DRAIN_LIMIT it is read and discarded, so a client still uploading gets the answer instead of a reset
+    // (closing with unread data makes the kernel send RST); beyond that the connection is closed.
+    if (!req.complete) {
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared <= DRAIN_LIMIT) req.resume();
+      else headers.connection = 'close';
+    }
     const text = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
     headers['content-type'] = reply.contentType ?? 'application/json';
     headers['content-length'] = String(Buffer.byteLength(text));

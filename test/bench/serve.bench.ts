@@ -1,0 +1,203 @@
+// Benchmark: the model server under load. autocannon (in this process) on loopback against servers run as
+// child processes: `mlp serve` with a real penguins model (trained here by the real Trainer, published as
+// <base>/1/ as the Pusher does) with dynamic batching on (--max-batch-size 32 --batch-timeout-micros 2000)
+// and off (--max-batch-size 1 --batch-timeout-micros 0), and a bare Node `http` server answering a constant
+// JSON body of the same size as a predict response (the ceiling). Each POSTs a one-row :predict body, at
+// each concurrency, for --duration seconds after a 1 s warm-up. Reports requests/s and p50 / p99 latency.
+// When `taskset` exists, the server is pinned to the last CPU and this process (autocannon) to the others.
+// Targets (reported, not asserted): with batching, ≥ 50% of the bare server's requests/s at concurrency 64;
+// p99 ≤ 20 ms at concurrency 16.
+// Run: npm run bench:serve -- [--duration 5] [--connections 1,16,64] [--json]
+
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { penguinRows, publishVersion, trainPenguinsModel } from '../runtime/serving/helpers';
+import { MLP_BIN, REPO_ROOT } from '../support/cli';
+
+/** The part of autocannon's (untyped) API used here. */
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: { url: string; method: string; headers: Record<string, string>; body: string; connections: number; duration: number }) => Promise<AutocannonResult>;
+
+const { values: flags } = parseArgs({
+  options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' }, json: { type: 'boolean', default: false } },
+});
+const duration = Number(flags.duration);
+const connectionCounts = flags.connections!.split(',').map(Number);
+
+/** Progress and the table go to stderr; stdout is the table, or with --json the JSON result. */
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+const cpus = os.availableParallelism();
+const taskset = cpus > 1 && spawnSync('taskset', ['--version']).status === 0;
+const serverCpu = String(cpus - 1);
+
+/** Starts a child process and resolves with the URL of its ready line (the first stdout line naming one). */
+function startServer(name: string, args: string[]): Promise<Server> {
+  const [cmd, argv] = taskset ? ['taskset', ['-c', serverCpu, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ name, url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${stderr}`)));
+  });
+}
+
+async function stop(server: Server): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A bare Node http server answering every request with the given body (read fully first, as a server must). */
+function bareServerScript(body: string): string {
+  return `
+const http = require('http');
+const body = Buffer.from(${JSON.stringify(body)});
+const server = http.createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body));
+});
+server.listen(0, '127.0.0.1', () => console.log('bare on http://127.0.0.1:' + server.address().port));
+`;
+}
+
+interface Row {
+  server: string;
+  connections: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+function load(url: string, body: string, connections: number, seconds: number): Promise<AutocannonResult> {
+  return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: seconds });
+}
+
+async function measure(server: Server, predictPath: string, body: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const connections of connectionCounts) {
+    await load(`${server.url}${predictPath}`, body, connections, 1); // warm-up
+    const r = await load(`${server.url}${predictPath}`, body, connections, duration);
+    const row: Row = {
+      server: server.name,
+      connections,
+      requestsPerSecond: Math.round(r.requests.average),
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      requests: r.requests.total,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+    };
+    say(`  ${row.server} c=${connections}: ${row.requestsPerSecond} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.requests} requests, ${row.non2xx} non-2xx, ${row.errors} errors)`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function table(rows: Row[]): string {
+  const head = ['server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'];
+  const cells = rows.map((r) => [r.server, String(r.connections), String(r.requestsPerSecond), String(r.p50Ms), String(r.p99Ms), String(r.requests), String(r.non2xx), String(r.errors)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (taskset) spawnSync('taskset', ['-pc', cpus > 2 ? `0-${cpus - 2}` : '0', String(process.pid)]);
+  const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-bench-serve-'));
+  const servers: Server[] = [];
+  try {
+    let t = Date.now();
+    const modelDir = await trainPenguinsModel(path.join(work, 'training'));
+    const base = path.join(work, 'base');
+    await fs.promises.mkdir(base, { recursive: true });
+    await publishVersion(modelDir, base, 1);
+    say(`trained the penguins model in ${((Date.now() - t) / 1000).toFixed(1)} s; ${cpus} CPUs${taskset ? `, servers pinned to CPU ${serverCpu}` : ''}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+    const predictPath = '/v1/models/penguins:predict';
+    const body = JSON.stringify({ instances: penguinRows(1).map(({ Species: _label, ...features }) => features) });
+    const configs: [string, string[]][] = [
+      ['mlp serve, batching on', ['--max-batch-size', '32', '--batch-timeout-micros', '2000']],
+      ['mlp serve, batching off', ['--max-batch-size', '1', '--batch-timeout-micros', '0']],
+    ];
+    const rows: Row[] = [];
+    let responseBody = '';
+    for (const [name, args] of configs) {
+      t = Date.now();
+      const server = await startServer(name, [MLP_BIN, 'serve', '--model-base-path', base, '--model-name', 'penguins', '--port', '0', '--poll-seconds', '0', ...args]);
+      servers.push(server);
+      const probe = await fetch(`${server.url}${predictPath}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      responseBody = await probe.text();
+      if (probe.status !== 200) throw new Error(`${name}: probe predict answered ${probe.status}: ${responseBody}`);
+      say(`${name}: ready in ${Date.now() - t} ms at ${server.url}; response ${Buffer.byteLength(responseBody)} bytes`);
+      rows.push(...(await measure(server, predictPath, body)));
+      await stop(server);
+    }
+    const bare = await startServer('bare node http', ['-e', bareServerScript(responseBody)]);
+    servers.push(bare);
+    say(`bare node http: constant ${Buffer.byteLength(responseBody)}-byte JSON body at ${bare.url}`);
+    rows.push(...(await measure(bare, predictPath, body)));
+    await stop(bare);
+
+    const at = (server: string, c: number) => rows.find((r) => r.server === server && r.connections === c);
+    const on64 = at('mlp serve, batching on', 64);
+    const bare64 = at('bare node http', 64);
+    const on16 = at('mlp serve, batching on', 16);
+    const targets = {
+      batchingVsBareAt64: on64 && bare64 ? Math.round((on64.requestsPerSecond / bare64.requestsPerSecond) * 1000) / 1000 : undefined,
+      batchingVsBareAt64Target: 0.5,
+      batchingP99At16Ms: on16?.p99Ms,
+      batchingP99At16TargetMs: 20,
+    };
+    const result = { durationSeconds: duration, cpus, pinned: taskset, loadavg: os.loadavg(), node: process.version, responseBytes: Buffer.byteLength(responseBody), requestBytes: Buffer.byteLength(body), rows, targets };
+    const summary =
+      `${table(rows)}\n\n` +
+      `batching on vs bare at 64 connections: ${targets.batchingVsBareAt64 === undefined ? 'n/a' : `${(targets.batchingVsBareAt64 * 100).toFixed(1)}%`} (target >= 50%)\n` +
+      `batching on p99 at 16 connections: ${targets.batchingP99At16Ms ?? 'n/a'} ms (target <= 20 ms)\n` +
+      `load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`;
+    if (flags.json) {
+      process.stderr.write(summary);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else process.stdout.write(summary);
+  } finally {
+    for (const s of servers) await stop(s).catch(() => undefined);
+    await fs.promises.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
