@@ -23,13 +23,16 @@ function isVersionName(name: string): boolean {
   return /^(0|[1-9]\d*)$/.test(name) && Number.isSafeInteger(Number(name));
 }
 
-/** Version numbers below a model base path (folders locally; first path segments of the objects on GCS), ascending. */
-export async function versionsIn(base: string): Promise<number[]> {
+/**
+ * Version numbers below a model base path (folders locally; first path segments of the objects on GCS),
+ * ascending. A missing local folder has none when `missingOk` (a first push), else it is an error.
+ */
+export async function versionsIn(base: string, opts: { missingOk?: boolean } = {}): Promise<number[]> {
   const local = localPathOf(base);
   let names: string[];
   if (local !== undefined) {
     const entries = await fs.promises.readdir(local, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [];
+      if (err.code === 'ENOENT' && opts.missingOk) return [];
       throw err;
     });
     names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
@@ -41,9 +44,9 @@ export async function versionsIn(base: string): Promise<number[]> {
 }
 
 /** The versions whose folder is completely published (commit marker present), ascending. */
-export async function committedVersions(base: string): Promise<number[]> {
+export async function committedVersions(base: string, opts: { missingOk?: boolean } = {}): Promise<number[]> {
   const storage = storageFor(base);
-  const versions = await versionsIn(base);
+  const versions = await versionsIn(base, opts);
   const committed = await Promise.all(versions.map(async (v) => ((await storage.readCommit(joinUri(base, String(v)))) ? v : undefined)));
   return committed.filter((v): v is number => v !== undefined);
 }
@@ -51,7 +54,7 @@ export async function committedVersions(base: string): Promise<number[]> {
 export async function locateModel(uri: string): Promise<ModelLocation> {
   const storage = storageFor(uri);
   const newest = async () => {
-    const versions = await committedVersions(uri);
+    const versions = await committedVersions(uri, { missingOk: true });
     return versions.length ? joinUri(uri, String(versions[versions.length - 1])) : undefined;
   };
   const bundleUri = (await storage.exists(joinUri(uri, SIGNATURE_FILE))) ? uri : await newest();

@@ -18,7 +18,7 @@ export const PUSHED_FILE = 'pushed.json';
 
 /** The next version number at a destination: now in unix seconds, or newest + 1 if that is not larger. */
 async function nextVersion(destination: string): Promise<number> {
-  const versions = await versionsIn(destination.replace(/\/+$/, ''));
+  const versions = await versionsIn(destination.replace(/\/+$/, ''), { missingOk: true });
   return Math.max(Math.floor(Date.now() / 1000), (versions[versions.length - 1] ?? 0) + 1);
 }
 
