@@ -21,7 +21,7 @@ import { abandonDeadExecutions } from './recovery';
 import { resolveArtifact } from './resolve-artifacts';
 import { spawnExecutor } from './spawn-executor';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
-import { combineReporters, RunLogReporter } from './run-log';
+import { combineReporters, RunLogReporter, runLogDir } from './run-log';
 
 export interface RunOptions {
   /** Pipeline root: local folder or gs:// prefix under which outputs are written. */
@@ -108,8 +108,7 @@ export class LocalRunner {
     await checkRootWritable(this.root);
 
     this.runId = newRunId(this.pipeline.name);
-    const localRoot = localPathOf(this.root);
-    this.logDir = path.join(localRoot ?? path.join(os.tmpdir(), 'mlp'), '.runs', this.runId);
+    this.logDir = runLogDir(this.root, this.runId);
 
     await registerTypes(this.store, order.filter((n) => !n.resolver).map((n) => n.component));
     const [pipelineCtxId] = await this.store.putContexts([{ type: CONTEXT_PIPELINE, name: this.pipeline.name }]);

@@ -1,9 +1,16 @@
 // The structured run log: every run event as a JSON line (pino) in <root>/.runs/<run id>/run.log, next to
 // the per-node executor logs, for machines and for debugging a run after the fact.
 
+import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
+import { localPathOf } from '../storage';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
+
+/** A run's log folder: <root>/.runs/<run id>; a remote root keeps its logs in the runner's temp dir. */
+export function runLogDir(root: string, runId: string): string {
+  return path.join(localPathOf(root) ?? path.join(os.tmpdir(), 'mlp'), '.runs', runId);
+}
 
 export class RunLogReporter implements RunReporter {
   private logger?: pino.Logger;

@@ -3,9 +3,6 @@
 // no execution (skipped ones, resolver nodes) and it says why a node was cached, skipped or failed.
 
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { localPathOf } from '../../storage';
 import type { NodeState } from '../../runner/run-types';
 
 export const RUN_LOG_FILE = 'run.log';
@@ -27,11 +24,6 @@ export interface RunLogContents {
   nodes?: string[];
   /** "node finished" entries by node id. */
   finished: Map<string, LoggedNode>;
-}
-
-/** The run's log folder, where the local runner puts it (a remote root keeps logs in the runner's temp dir). */
-export function runLogDir(root: string, runId: string): string {
-  return path.join(localPathOf(root) ?? path.join(os.tmpdir(), 'mlp'), '.runs', runId);
 }
 
 /** The log's contents, or undefined when there is no log (another machine ran it, or it was cleaned up). */

@@ -12,7 +12,8 @@ import { executionIO } from './provenance';
 import { pageFrom, pageOf, type PageOf } from './query';
 import { executionView, type ExecutionView } from './records';
 import { buildDag, type Dag, type DagNode } from './run-dag';
-import { readRunLog, RUN_LOG_FILE, runLogDir } from './run-log-file';
+import { readRunLog, RUN_LOG_FILE } from './run-log-file';
+import { runLogDir } from '../../runner/run-log';
 
 export interface RunView {
   runId: string;
