@@ -3,9 +3,9 @@
 // queue, and deterministic order per (seed, epoch) so a resumed run can skip exactly the batches it saw.
 // The data set is never held in memory.
 
-import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { UserError } from '../core/errors';
+import { ownModuleEntry } from '../core/own-module-entry';
 import type { TransformGraph } from '../transform/graph';
 import type { FromWorker, InputWorkerConfig, ToWorker } from './input-worker';
 import type { PackedInput } from './model-inputs';
@@ -37,10 +37,9 @@ export interface InputPipelineOptions {
 
 /** Starts the worker; in a source checkout it transpiles the TypeScript worker on load. */
 function startWorker(config: InputWorkerConfig): Worker {
-  const ts = __filename.endsWith('.ts');
-  const file = path.join(__dirname, ts ? 'input-worker.ts' : 'input-worker.js');
+  const { file, preload } = ownModuleEntry(__dirname, 'input-worker');
   // Absolute paths: an eval'd worker resolves bare names from the working directory, not from this package.
-  const boot = `${ts ? `require(${JSON.stringify(require.resolve('sucrase/register/ts'))});` : ''}require(${JSON.stringify(file)});`;
+  const boot = `${preload ? `require(${JSON.stringify(preload)});` : ''}require(${JSON.stringify(file)});`;
   return new Worker(boot, { eval: true, workerData: config });
 }
 

@@ -4,6 +4,7 @@
 import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ownModuleEntry } from '../core/own-module-entry';
 import type { ExecutorJob, ExecutorReply } from './executor-process';
 
 export interface SpawnResult {
@@ -17,15 +18,8 @@ export interface RunningExecutor {
   kill(signal?: NodeJS.Signals): void;
 }
 
-function workerEntry(): { file: string; execArgv: string[] } {
-  const ts = __filename.endsWith('.ts');
-  const file = path.join(__dirname, ts ? 'executor-process.ts' : 'executor-process.js');
-  // Resolved from here, not from the working directory: `mlp run` may be started anywhere.
-  return { file, execArgv: ts ? ['-r', require.resolve('sucrase/register/ts')] : [] };
-}
-
 export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}): RunningExecutor {
-  const { file, execArgv } = workerEntry();
+  const { file, execArgv } = ownModuleEntry(__dirname, 'executor-process');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
   const child = fork(file, [], { execArgv, stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } });

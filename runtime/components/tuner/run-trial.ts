@@ -4,16 +4,12 @@
 import { fork } from 'child_process';
 import * as path from 'path';
 import { UserError } from '../../core/errors';
+import { ownModuleEntry } from '../../core/own-module-entry';
 import type { Goal, TrialContext } from '../../tuning';
 import type { FromTrial, ToTrial, TrialJob } from './trial-process';
 
-function entry(): { file: string; execArgv: string[] } {
-  const ts = __filename.endsWith('.ts');
-  return { file: path.join(__dirname, ts ? 'trial-process.ts' : 'trial-process.js'), execArgv: ts ? ['-r', require.resolve('sucrase/register/ts')] : [] };
-}
-
 export function runTrialProcess(job: TrialJob, metric: string, goal: Goal, context: TrialContext, log: (line: string) => void): Promise<number | undefined> {
-  const { file, execArgv } = entry();
+  const { file, execArgv } = ownModuleEntry(__dirname, 'trial-process');
   const child = fork(file, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let lastLine = '';
   const remember = (chunk: Buffer) => {
