@@ -30,6 +30,15 @@ export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Re
   return (await conn.runAndReadAll(sql)).getRowObjectsJson();
 }
 
+/**
+ * A value read from DuckDB as JSON can carry it: BIGINTs arrive as bigint, which JSON.stringify refuses; they
+ * become numbers when exact, else decimal strings (which DuckDB reads back into a BIGINT column exactly).
+ */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+}
+
 /** A quoted SQL identifier ("my col"), for column names taken from data. */
 export function sqlIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

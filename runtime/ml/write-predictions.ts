@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { once } from 'events';
-import { duckdb, sqlIdent, sqlString } from '../data/duckdb';
+import { duckdb, jsonSafe, sqlIdent, sqlString } from '../data/duckdb';
 import type { PredictedChunk } from './predict-examples';
 import { CLASS_COLUMNS, predictionColumns, REGRESSION_COLUMN } from './prediction-columns';
 import type { Task } from './signature';
@@ -14,10 +14,6 @@ import type { Task } from './signature';
 function outputColumns(task: Task): Record<string, string> {
   const [cls, id, probs] = CLASS_COLUMNS;
   return task === 'regression' ? { [REGRESSION_COLUMN]: 'DOUBLE' } : { [cls]: 'VARCHAR', [id]: 'INTEGER', [probs]: 'DOUBLE[]' };
-}
-
-function jsonSafe(value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 /** Streams chunks into <file> (Parquet); returns the number of rows written. */

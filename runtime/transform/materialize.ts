@@ -6,15 +6,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { once } from 'events';
 import { splitFolder } from '../core/artifact-types';
-import { duckdb, sqlIdent, sqlString, sqlStringList } from '../data/duckdb';
+import { duckdb, jsonSafe, sqlIdent, sqlString, sqlStringList } from '../data/duckdb';
 import { applyTransform, type RawRow } from './apply';
 import type { TransformGraph } from './graph';
 
 const CHUNK = 4096;
-
-function jsonSafe(v: unknown): unknown {
-  return typeof v === 'bigint' ? Number(v) : v;
-}
 
 /** Transforms one split's Parquet files into outDir/Split-<split>/; returns the rows written. */
 export async function materializeSplit(graph: TransformGraph, files: string[], split: string, outDir: string, keep: string[]): Promise<number> {

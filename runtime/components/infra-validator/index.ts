@@ -9,7 +9,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { defineComponent } from '../../core/component';
 import { Examples, InfraBlessing, Model } from '../../core/artifact-types';
-import { duckdb, sqlIdent, sqlStringList, splitParquetFiles } from '../../data/duckdb';
+import { duckdb, jsonSafe, sqlIdent, sqlStringList, splitParquetFiles } from '../../data/duckdb';
 import { checkSignature, SIGNATURE_FILE } from '../../ml/signature';
 import { readJson } from '../../tfdv/artifact-files';
 import { probeServer, startServerProcess } from './server-process';
@@ -21,7 +21,7 @@ async function sampleRequests(columns: string[], files: string[], n: number): Pr
   const conn = await duckdb();
   try {
     const rows = (await conn.runAndReadAll(`SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlStringList(files)}) LIMIT ${n}`)).getRowObjectsJS();
-    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, jsonSafe(v)])));
   } finally {
     conn.closeSync();
   }
