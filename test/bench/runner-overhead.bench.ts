@@ -11,6 +11,7 @@ import { openMetadataStore } from '../../runtime/metadata';
 import { runPipeline } from '../../runtime/runner/local-runner';
 import { pipeline as testPipeline } from '../fixtures/pipelines/retry-pipeline';
 import { parseArgs } from 'util';
+import { median } from './median';
 
 const NOOP_MODULE = path.join(__dirname, 'noop-component.ts');
 
@@ -23,10 +24,6 @@ function chain(nodes: number): Pipeline {
   return p;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, repeats: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });

@@ -14,6 +14,7 @@ import { launchComponent } from '../../runtime/core/launcher';
 import { duckdb, sqlString } from '../../runtime/data/duckdb';
 import { LocalStorage } from '../../runtime/storage';
 import { parseArgs } from 'util';
+import { median } from './median';
 
 const FLIGHTS = path.resolve(__dirname, '../../node_modules/vega-datasets/data/flights-3m.parquet');
 
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       const best = (xs: Measurement[]) => xs.reduce((a, b) => (b.ms < a.ms ? b : a));
       const summarize = best(pairs.map((p) => p.summarize));
       const stats = best(pairs.map((p) => p.stats));
-      const ratios = pairs.map((p) => p.stats.ms / p.summarize.ms).sort((a, b) => a - b);
+      const ratios = pairs.map((p) => p.stats.ms / p.summarize.ms);
       results.push({
         dataset: name,
         statisticsGenMs: Math.round(stats.ms),
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
         startRssMiB: Math.round(stats.startRssMiB),
         summarizeMs: Math.round(summarize.ms),
         summarizePeakRssMiB: Math.round(Math.max(...pairs.map((p) => p.summarize.peakRssMiB))),
-        ratio: Number(ratios[Math.floor(ratios.length / 2)].toFixed(2)),
+        ratio: Number(median(ratios).toFixed(2)),
       });
     }
     if (flags.json) process.stdout.write(`${JSON.stringify({ cpus: os.cpus().length, loadavg: os.loadavg(), results }, null, 2)}\n`);

@@ -26,6 +26,7 @@ import { splitParquetFiles } from '../../runtime/data/duckdb';
 import { readSchema } from '../../runtime/tfdv/artifact-files';
 import { checkGraph } from '../../runtime/transform/apply';
 import { TRANSFORM_GRAPH_FILE } from '../../runtime/transform/graph';
+import { median } from './median';
 
 const { values: flags } = parseArgs({
   options: { rows: { type: 'string' }, spans: { type: 'string', default: '3' }, epochs: { type: 'string', default: '1' }, repeats: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
@@ -35,10 +36,6 @@ const spanCount = Number(flags.spans);
 const epochs = Number(flags.epochs);
 const repeats = Number(flags.repeats);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function say(line: string): void {
   if (!flags.json) process.stderr.write(`${line}\n`);
