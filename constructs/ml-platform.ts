@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { Aspects, GcsBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { MlNetwork, MlNetworkProps } from './network';
-import { AuthorizedNetwork, BinaryAuthorizationMode, MlCluster, ReleaseChannel } from './cluster';
+import { MlCluster, type MlClusterProps } from './cluster';
 import { CpuNodePool, CpuNodePoolProps } from './cpu-node-pool';
 import { GpuNodePool, GpuNodePoolProps } from './gpu-node-pool';
 import { TpuNodePool, TpuNodePoolProps } from './tpu-node-pool';
@@ -25,40 +25,11 @@ import { MlMonitoring, NotificationTarget } from './ml-monitoring';
 import { BuildSource, BuildTriggers, GitRef, PipelineRunTrigger } from './build-triggers';
 import { unpinnedImageReason } from './workload-common';
 
-/** The cluster part of the configuration. */
-export interface MlPlatformClusterOptions {
-  /** Region (regional cluster) or a zone of it (zonal cluster). */
-  readonly location: string;
-  /** /28 for the control plane, e.g. `172.16.0.0/28`. */
-  readonly masterIpv4CidrBlock: string;
-  /** Networks allowed to reach the control plane (the CI runners' range must be among them for the workloads stack). */
-  readonly masterAuthorizedNetworks: readonly AuthorizedNetwork[];
-  /**
-   * Zones of a regional cluster's nodes.
-   * @default - chosen by GKE
-   */
-  readonly nodeLocations?: readonly string[];
-  /**
-   * Private control plane endpoint only.
-   * @default false
-   */
-  readonly privateEndpoint?: boolean;
-  /**
-   * Release channel.
-   * @default 'REGULAR'
-   */
-  readonly releaseChannel?: ReleaseChannel;
-  /**
-   * Binary Authorization mode.
-   * @default 'AUDIT'
-   */
-  readonly binaryAuthorization?: BinaryAuthorizationMode;
-  /**
-   * Terraform deletion protection.
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-}
+/** The cluster part of the configuration: MlCluster's own props (documented there) minus what the platform supplies. */
+export type MlPlatformClusterOptions = Pick<
+  MlClusterProps,
+  'location' | 'masterIpv4CidrBlock' | 'masterAuthorizedNetworks' | 'nodeLocations' | 'privateEndpoint' | 'releaseChannel' | 'binaryAuthorization' | 'deletionProtection'
+>;
 
 /** A GPU pool of the platform (its construct id and GKE name is `name`). */
 export type MlPlatformGpuPoolOptions = Omit<GpuNodePoolProps, 'cluster' | 'resourceLabels' | 'name'> & { readonly name: string };
