@@ -9,6 +9,8 @@ import type { TransformGraph } from '../../transform/graph';
 import { UserError } from '../../core/errors';
 import { ensureTypeScriptLoader } from '../../runner/component-modules';
 import type { EpochRecord } from '../../ml/train-loop';
+import { readJson, readSchema, schemaPath } from '../../tfdv/artifact-files';
+import { checkGraph } from '../../transform/apply';
 
 export interface FnArgs {
   /** Parquet files of the training split. */
@@ -59,4 +61,19 @@ export function loadRunFn(moduleFile: string): RunFn {
   const fn = mod.runFn ?? mod.run_fn;
   if (typeof fn !== 'function') throw new UserError(`Trainer: module_file ${moduleFile} does not export a runFn function`);
   return fn as RunFn;
+}
+
+/** The runFn to call: the user's module, or the bundled wide & deep trainer (loaded only when used). */
+export async function resolveRunFn(moduleFile: string | undefined): Promise<RunFn> {
+  return moduleFile ? loadRunFn(moduleFile) : (await import('./wide-deep-run-fn')).runFn;
+}
+
+/** The fnArgs that describe the data: the schema and the transform graph, read and checked (errors name the file). */
+export async function readDataDescription(schemaDir: string, transformGraphPath: string): Promise<Pick<FnArgs, 'schemaPath' | 'schema' | 'transformGraphPath' | 'transformGraph'>> {
+  return {
+    schemaPath: schemaPath(schemaDir),
+    schema: await readSchema(schemaDir),
+    transformGraphPath,
+    transformGraph: checkGraph(await readJson(transformGraphPath, 'transform graph'), transformGraphPath),
+  };
 }

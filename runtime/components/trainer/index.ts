@@ -14,12 +14,9 @@ import { splitParquetFiles } from '../../data/duckdb';
 import { selectBackend } from '../../ml/backend';
 import { loadServingBundle } from '../../ml/serving-bundle';
 import { clearCheckpoints } from '../../ml/checkpoints';
-import { readJson, readSchema, schemaPath } from '../../tfdv/artifact-files';
-import { checkGraph } from '../../transform/apply';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
 import { readBestHyperparameters } from '../../tuning/hyperparameters-file';
-import { loadRunFn, type RunFn } from './fn-args';
-import { runFn as wideDeepRunFn } from './wide-deep-run-fn';
+import { readDataDescription, resolveRunFn } from './fn-args';
 
 export const TRAINING_FILE = 'training.json';
 
@@ -57,10 +54,10 @@ export const Trainer = defineComponent({
     log(`TensorFlow.js backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
     const examples = inputs.examples[0];
     const graphPath = path.join(inputs.transform_graph[0].path, TRANSFORM_GRAPH_FILE);
-    const transformGraph = checkGraph(await readJson(graphPath, 'transform graph'), graphPath);
+    const data = await readDataDescription(inputs.schema[0].path, graphPath);
     const tuned = inputs.hyperparameters[0] ? await readBestHyperparameters(inputs.hyperparameters[0].path) : {};
     const hyperparameters = { ...parameters.hyperparameters, ...tuned };
-    const runFn: RunFn = parameters.module_file ? loadRunFn(parameters.module_file) : wideDeepRunFn;
+    const runFn = await resolveRunFn(parameters.module_file);
     const where = parameters.module_file ?? 'the bundled wide & deep trainer';
     const checkpointDir = checkpointDirFor(outputs.model_run.uri, {
       examples: examples.uri,
@@ -76,10 +73,7 @@ export const Trainer = defineComponent({
       result = await runFn({
         trainFiles: splitParquetFiles(examples.path, parameters.train_split),
         evalFiles: splitParquetFiles(examples.path, parameters.eval_split),
-        schemaPath: schemaPath(inputs.schema[0].path),
-        schema: await readSchema(inputs.schema[0].path),
-        transformGraphPath: graphPath,
-        transformGraph,
+        ...data,
         hyperparameters,
         servingModelDir: outputs.model.path,
         modelRunDir: outputs.model_run.path,

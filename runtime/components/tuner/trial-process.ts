@@ -7,9 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { selectBackend } from '../../ml/backend';
 import type { EpochRecord } from '../../ml/train-loop';
-import { readSchema, schemaPath } from '../../tfdv/artifact-files';
-import { checkGraph } from '../../transform/apply';
-import { loadRunFn, type RunFn } from '../trainer/fn-args';
+import { readDataDescription, resolveRunFn } from '../trainer/fn-args';
 
 export interface TrialJob {
   moduleFile?: string;
@@ -31,7 +29,7 @@ let decide: ((stop: boolean) => void) | undefined;
 async function run(job: TrialJob): Promise<FromTrial> {
   try {
     const backend = await selectBackend();
-    const runFn: RunFn = job.moduleFile ? loadRunFn(job.moduleFile) : (await import('../trainer/wide-deep-run-fn')).runFn;
+    const runFn = await resolveRunFn(job.moduleFile);
     const dirs = { model: path.join(job.workDir, 'model'), run: path.join(job.workDir, 'run') };
     await fs.promises.mkdir(dirs.model, { recursive: true });
     await fs.promises.mkdir(dirs.run, { recursive: true });
@@ -39,10 +37,7 @@ async function run(job: TrialJob): Promise<FromTrial> {
     await runFn({
       trainFiles: job.trainFiles,
       evalFiles: job.evalFiles,
-      schemaPath: schemaPath(job.schemaDir),
-      schema: await readSchema(job.schemaDir),
-      transformGraphPath: job.transformGraphPath,
-      transformGraph: checkGraph(JSON.parse(await fs.promises.readFile(job.transformGraphPath, 'utf8')), job.transformGraphPath),
+      ...(await readDataDescription(job.schemaDir, job.transformGraphPath)),
       hyperparameters: job.hyperparameters,
       servingModelDir: dirs.model,
       modelRunDir: dirs.run,
