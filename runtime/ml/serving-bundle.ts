@@ -1,7 +1,9 @@
 // The Model artifact is a serving bundle: the tfjs LayersModel (model.json + weights.bin), the transform graph
 // it was trained behind (transform_graph.json) and its signature (signature.json), in one folder that the
 // Pusher copies to <base>/<version>/. loadServingBundle + predictRows are the one loading and prediction
-// path shared by the Evaluator, BulkInferrer, InfraValidator and the model server.
+// path shared by the Evaluator, BulkInferrer, InfraValidator and the model server. A small model is
+// predicted through its inference plan (inference-plan.ts: the same function without tfjs's per-kernel
+// overhead); MLP_INFERENCE=tfjs predicts every model with tfjs instead.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../core/errors';
 import { applyTransform, checkGraph, type RawRow } from '../transform/apply';
 import { TRANSFORM_GRAPH_FILE, type TransformGraph } from '../transform/graph';
+import { compileInferencePlan, type InferencePlan } from './inference-plan';
 import { loadModelFiles, saveModelFiles } from './model-files';
 import { packModelInputs, toTensors } from './model-inputs';
 import { checkSignature, SIGNATURE_FILE, type Signature } from './signature';
@@ -18,6 +21,8 @@ export interface ServingBundle {
   model: tf.LayersModel;
   graph: TransformGraph;
   signature: Signature;
+  /** Set when the model is small and made of layers the plan knows (and MLP_INFERENCE is not tfjs). */
+  plan?: InferencePlan;
 }
 
 /** One prediction per row: class probabilities, ids and names, or the regression value. */
@@ -56,13 +61,15 @@ export async function loadServingBundle(dir: string): Promise<ServingBundle> {
   if (shapes.join(' ') !== expected.join(' ')) {
     throw new UserError(`model ${dir} has inputs ${shapes.join(' ')} but its signature declares ${expected.join(' ')} (${signature.modelInputs.map((m) => m.name).join(', ')})`);
   }
-  return { dir, model, graph, signature };
+  const plan = process.env.MLP_INFERENCE === 'tfjs' ? undefined : compileInferencePlan(model);
+  return { dir, model, graph, signature, plan };
 }
 
 /** Raw model outputs [n, units] for rows of raw features (transform applied here, as in training). */
 export function predictScores(bundle: ServingBundle, rows: RawRow[]): Float32Array {
   const n = rows.length;
   const packed = packModelInputs(bundle.signature.modelInputs, applyTransform(bundle.graph, rows), n);
+  if (bundle.plan) return bundle.plan.run(packed, n);
   return tf.tidy(() => {
     const out = bundle.model.predict(toTensors(bundle.signature.modelInputs, packed, n)) as tf.Tensor;
     return out.dataSync() as Float32Array;
