@@ -53,6 +53,8 @@ export interface HttpServerOptions {
   authToken?: string;
   metrics: ServerMetrics;
   logger: Logger;
+  /** The line per answered request (`event: request`). */
+  accessLogger: Logger;
 }
 
 export interface HttpServer {
@@ -185,8 +187,8 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     // `event: request` with status, ms, model, version and api is the line MlMonitoring's log-based metrics
     // count (constructs/ml-monitoring.ts LOG_CONTRACT); it is logged for every answered request.
     const line = { event: 'request', method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, api, requestId: info.requestId };
-    if (status >= 500) logger.warn(line, 'request failed');
-    else logger.info(line, 'request');
+    if (status >= 500) opts.accessLogger.warn(line, 'request failed');
+    else opts.accessLogger.info(line, 'request');
   }
 
   const server = http.createServer((req, res) => {

@@ -95,6 +95,7 @@ function serverOptions(flags: ServeFlags): ModelServerOptions {
     requestTimeoutMs: wholeNumber('--request-timeout-ms', flags.requestTimeoutMs, 1),
     maxBodyBytes: wholeNumber('--max-body-bytes', flags.maxBodyBytes, 1),
     logger: serverLogger(flags.logLevel),
+    accessLogger: serverLogger(flags.logLevel, { buffered: true }),
     requestLog: requestLogOptions(flags),
     modelCacheDir: flags.modelCacheDir,
   };

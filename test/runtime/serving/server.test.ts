@@ -599,13 +599,22 @@ describe('mlp serve', () => {
     // The default policy serves the latest version only.
     expect(r.headers.get('x-model-version')).toBe('2');
     expect(r.json.predictions.map((p: { classes: string[] }) => p.classes[0])).toEqual(rows.map((x) => x.Species));
+    // The access log is buffered, and written at least every second: the predict's line comes out while the
+    // server keeps running.
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    await until('the access line of the predict request', async () => stderr.includes('"api":"predict"'), 5000);
     child.kill('SIGTERM');
     const result = await done;
     expect(result.stdout).toBe(`serving penguins versions [2] on ${url}\n`);
     expect(result.code).toBe(0);
-    // Logs are JSON lines on stderr, with Cloud Logging's severity.
+    // Logs are JSON lines on stderr, with Cloud Logging's severity; one access line per answered request
+    // (the contract MlMonitoring's log-based metrics read), all written before the server says it stopped.
     const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
     expect(logs).toContainEqual(expect.objectContaining({ severity: 'INFO', model: 'penguins', version: 2, msg: 'model version available' }));
+    const access = logs.filter((l) => l.event === 'request');
+    expect(access.filter((l) => l.api === 'status').length).toBeGreaterThanOrEqual(1);
+    expect(access.filter((l) => l.api === 'predict')).toEqual([expect.objectContaining({ status: 200, model: 'penguins', version: 2, method: 'POST', path: '/v1/models/penguins:predict' })]);
     expect(logs[logs.length - 1]).toMatchObject({ msg: 'stopped' });
   });
 
