@@ -182,8 +182,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const model = route?.model ?? '';
     const api = route?.api ?? 'unknown';
-    metrics.requests.inc({ model, version: reply.version === undefined ? '' : String(reply.version), api, code: String(status) });
-    metrics.latency.observe({ model, api }, seconds);
+    metrics.requestAnswered(model, reply.version === undefined ? '' : String(reply.version), api, status, seconds);
     // `event: request` with status, ms, model, version and api is the line MlMonitoring's log-based metrics
     // count (constructs/ml-monitoring.ts LOG_CONTRACT); it is logged for every answered request.
     const line = { event: 'request', method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, api, requestId: info.requestId };
@@ -227,27 +226,45 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   });
 }
 
-/** Runs the route's handler under the request deadline: 408 while its body is still arriving, else 504. */
+/**
+ * Runs the route's handler under the request deadline: 408 while its body is still arriving, else 504.
+ * One promise and one timer per request (this runs for every request, so no race/finally chains).
+ */
 function withDeadline(route: Route, req: http.IncomingMessage, info: RequestInfo, opts: HttpServerOptions): Promise<Reply> {
   let readingBody = false;
   const body = () => {
     readingBody = true;
-    return readJsonBody(req, opts.maxBodyBytes).finally(() => (readingBody = false));
+    return readJsonBody(req, opts.maxBodyBytes).then(
+      (value) => {
+        readingBody = false;
+        return value;
+      },
+      (err: unknown) => {
+        readingBody = false;
+        throw err;
+      },
+    );
   };
-  const handled = route.handle(body, info);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  return new Promise<Reply>((resolve, reject) => {
+    const timer = setTimeout(() => {
       reject(
         readingBody
           ? new RequestError(408, `request body not received within ${opts.requestTimeoutMs} ms`)
           : new RequestError(504, `request not answered within ${opts.requestTimeoutMs} ms`),
       );
     }, opts.requestTimeoutMs);
+    // After the deadline the handler's result is dropped (a settled promise ignores later calls).
+    route.handle(body, info).then(
+      (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  // The handler may still settle after the deadline; its result is dropped.
-  handled.catch(() => undefined);
-  return Promise.race([handled, deadline]).finally(() => clearTimeout(timer));
 }
 
 function errorReply(err: unknown, method: string, urlPath: string, logger: Logger): Reply {
