@@ -12,7 +12,7 @@ import { UserError } from '../core/errors';
 import { formatZodIssues } from '../core/executor-io';
 import { RUNTIME_VERSION } from '../core/version';
 import type { Artifact, Context, MetadataStore } from '../metadata/types';
-import { localPathOf, storageFor } from '../storage';
+import { joinUri, localPathOf, storageFor } from '../storage';
 import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode } from '../../pipelines/dsl/pipeline';
 import { buildExecutorInput, collectInputs, Driver } from './driver';
 import { Publisher } from './publisher';
@@ -21,7 +21,7 @@ import { abandonDeadExecutions } from './recovery';
 import { resolveArtifact } from './resolve-artifacts';
 import { spawnExecutor } from './spawn-executor';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
-import { combineReporters, RunLogReporter, runLogDir } from './run-log';
+import { combineReporters, RunLogReporter, runLogDir, runLogUri, uploadRunLogs } from './run-log';
 
 export interface RunOptions {
   /** Pipeline root: local folder or gs:// prefix under which outputs are written. */
@@ -97,7 +97,8 @@ export class LocalRunner {
   constructor(private readonly pipeline: Pipeline, private readonly opts: RunOptions) {
     this.store = opts.store;
     this.root = localPathOf(opts.root) ?? opts.root;
-    this.reporter = combineReporters(new RunLogReporter(() => this.logDir), opts.reporter ?? NOOP_REPORTER);
+    const upstreamOf = (id: string) => this.pipeline.node(id).upstream().map((u) => u.id);
+    this.reporter = combineReporters(new RunLogReporter(() => this.logDir, upstreamOf), opts.reporter ?? NOOP_REPORTER);
   }
 
   async run(): Promise<RunSummary> {
@@ -133,8 +134,20 @@ export class LocalRunner {
     await abandonDeadExecutions(this.store, this.pipeline.name);
 
     this.reporter.runStarted(this.runId, this.pipeline.name, order.map((n) => n.id));
-    const outcomes = await this.schedule(order, nodeParams);
+    let summary: RunSummary;
+    try {
+      summary = await this.finish(order, await this.schedule(order, nodeParams), runCtx, started);
+    } catch (err) {
+      // The logs show how far the run got; the run's own error is the one to report.
+      await uploadRunLogs(this.root, this.runId).catch(() => undefined);
+      throw err;
+    }
+    await uploadRunLogs(this.root, this.runId);
+    return summary;
+  }
 
+  /** Records how the run ended and reports it. */
+  private async finish(order: PipelineNode[], outcomes: Map<PipelineNode, NodeOutcome>, runCtx: Context, started: number): Promise<RunSummary> {
     const nodes = order.map((n) => outcomes.get(n)!.result);
     const summary: RunSummary = {
       runId: this.runId,
@@ -281,7 +294,8 @@ export class LocalRunner {
 
     const { attempts, error } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs));
     const durationMs = Date.now() - started;
-    const extra = { attempts, duration_ms: durationMs, log_uri: logFile };
+    // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs).
+    const extra = { attempts, duration_ms: durationMs, log_uri: joinUri(runLogUri(this.root, this.runId), `${node.id}.log`) };
     const result = { ...base, durationMs, attempts, executionId: run.execution.id, logFile };
     if (error !== undefined) {
       await this.publisher.fail(run, { ...extra, error });

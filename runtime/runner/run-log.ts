@@ -1,28 +1,67 @@
 // The structured run log: every run event as a JSON line (pino) in <root>/.runs/<run id>/run.log, next to
-// the per-node executor logs, for machines and for debugging a run after the fact.
+// the per-node executor logs, for machines and for debugging a run after the fact. The first line records
+// the pipeline's structure (each node's upstream nodes), so the UI can draw nodes that never ran connected.
 
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
-import { localPathOf } from '../storage';
+import { UserError } from '../core/errors';
+import { joinUri, localPathOf, storageFor } from '../storage';
+import { mapLimit, walkFiles } from '../storage/common';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 
-/** A run's log folder: <root>/.runs/<run id>; a remote root keeps its logs in the runner's temp dir. */
+/** Log files uploaded at once. */
+const UPLOAD_CONCURRENCY = 8;
+
+/**
+ * Where a run's logs are written while it runs: <root>/.runs/<run id> for a local root; a remote root's run
+ * writes them in the runner's temp dir (executors append to local files) and uploadRunLogs copies them over.
+ */
 export function runLogDir(root: string, runId: string): string {
   return path.join(localPathOf(root) ?? path.join(os.tmpdir(), 'mlp'), '.runs', runId);
+}
+
+/** Where a run's logs are kept: <root>/.runs/<run id> (for a remote root, once the run has ended). */
+export function runLogUri(root: string, runId: string): string {
+  return localPathOf(root) === undefined ? joinUri(root, '.runs', runId) : runLogDir(root, runId);
+}
+
+/**
+ * Copies a remote root's run folder (run.log, executor logs, ExecutorInput/Output) from the runner's temp
+ * dir to runLogUri, where readers on any machine find it; the temp copy stays. Nothing to do for a local root.
+ */
+export async function uploadRunLogs(root: string, runId: string): Promise<void> {
+  if (localPathOf(root) !== undefined) return;
+  const target = runLogUri(root, runId);
+  const dir = runLogDir(root, runId);
+  const storage = storageFor(target);
+  try {
+    const files = await walkFiles(dir);
+    await mapLimit(files, UPLOAD_CONCURRENCY, async (f) => storage.writeFile(joinUri(target, f.rel), await fs.promises.readFile(f.abs)));
+  } catch (err) {
+    throw new UserError(`uploading the logs of run ${runId} to ${target} failed (they stay in ${dir}): ${(err as Error).message}`);
+  }
 }
 
 export class RunLogReporter implements RunReporter {
   private logger?: pino.Logger;
   private destination?: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
 
-  /** @param logDir the run's log folder, known once the run has an id */
-  constructor(private readonly logDir: () => string) {}
+  /**
+   * @param logDir the run's log folder, known once the run has an id
+   * @param upstreamOf a node's upstream node ids (data inputs, condition references, explicit ordering)
+   */
+  constructor(
+    private readonly logDir: () => string,
+    private readonly upstreamOf: (nodeId: string) => string[],
+  ) {}
 
   runStarted(runId: string, pipeline: string, nodeIds: string[]): void {
     this.destination = pino.destination({ dest: path.join(this.logDir(), 'run.log'), mkdir: true, sync: true });
     this.logger = pino({ base: { runId } }, this.destination);
-    this.logger.info({ pipeline, nodes: nodeIds }, 'run started');
+    const upstream = Object.fromEntries(nodeIds.map((id) => [id, this.upstreamOf(id)]));
+    this.logger.info({ pipeline, nodes: nodeIds, upstream }, 'run started');
   }
 
   nodeStarted(id: string): void {

@@ -1,7 +1,9 @@
 // A run's DAG from what was recorded: one node per pipeline node, with its state, duration, parameters and
 // artifacts from its execution, and its outcome from the run log (skipped and resolver nodes have no
-// execution). Edges follow the artifacts: an input produced in this run links its producer to its consumer;
-// an input a resolver node picked (from an earlier run) links the resolver.
+// execution). Edges are the pipeline's structure as the run log records it (each node's upstream nodes), so
+// nodes that never ran are connected too. Runs logged before the log had it, or whose log is missing, get
+// edges from the artifacts instead: an input produced in this run links its producer to its consumer; an
+// input a resolver node picked (from an earlier run) links the resolver.
 
 import { ArtifactState, ExecutionState } from '../../metadata/types';
 import { formatDuration } from '../../runner/progress';
@@ -73,23 +75,7 @@ export function buildDag(executions: ExecutionIO[], log: RunLogContents | undefi
   const ids = [...(log?.nodes ?? [])];
   for (const id of byNode.keys()) if (!ids.includes(id)) ids.push(id);
 
-  const producers = new Map<number, string>();
-  for (const [nodeId, io] of byNode) for (const o of io.outputs) producers.set(o.artifact.id!, nodeId);
-  const resolved = new Map<string, string>();
-  for (const [nodeId, entry] of log?.finished ?? []) {
-    if (entry.state === 'resolved') for (const uri of Object.values(entry.outputs ?? {})) resolved.set(uri, nodeId);
-  }
-  const edges: Dag['edges'] = [];
-  const seen = new Set<string>();
-  for (const [nodeId, io] of byNode) {
-    for (const input of io.inputs) {
-      const from = producers.get(input.artifact.id!) ?? resolved.get(input.artifact.uri);
-      if (from === undefined || from === nodeId || seen.has(`${from}\n${nodeId}`)) continue;
-      seen.add(`${from}\n${nodeId}`);
-      edges.push({ from, to: nodeId });
-    }
-  }
-
+  const edges = log?.upstream ? structureEdges(ids, log.upstream) : artifactEdges(byNode, log);
   const places = layout(ids, edges);
   const nodes = ids.map((id): DagNode => {
     const io = byNode.get(id);
@@ -113,4 +99,30 @@ export function buildDag(executions: ExecutionIO[], log: RunLogContents | undefi
     };
   });
   return { nodes, edges };
+}
+
+/** One edge per upstream dependency the runner recorded: inputs, condition references, explicit ordering. */
+function structureEdges(ids: string[], upstream: Record<string, string[]>): Dag['edges'] {
+  return ids.flatMap((to) => (upstream[to] ?? []).map((from) => ({ from, to })));
+}
+
+/** Edges only between nodes that recorded artifacts, so nodes without an execution stay unconnected. */
+function artifactEdges(byNode: Map<string, ExecutionIO>, log: RunLogContents | undefined): Dag['edges'] {
+  const producers = new Map<number, string>();
+  for (const [nodeId, io] of byNode) for (const o of io.outputs) producers.set(o.artifact.id!, nodeId);
+  const resolved = new Map<string, string>();
+  for (const [nodeId, entry] of log?.finished ?? []) {
+    if (entry.state === 'resolved') for (const uri of Object.values(entry.outputs ?? {})) resolved.set(uri, nodeId);
+  }
+  const edges: Dag['edges'] = [];
+  const seen = new Set<string>();
+  for (const [nodeId, io] of byNode) {
+    for (const input of io.inputs) {
+      const from = producers.get(input.artifact.id!) ?? resolved.get(input.artifact.uri);
+      if (from === undefined || from === nodeId || seen.has(`${from}\n${nodeId}`)) continue;
+      seen.add(`${from}\n${nodeId}`);
+      edges.push({ from, to: nodeId });
+    }
+  }
+  return edges;
 }

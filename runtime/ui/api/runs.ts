@@ -1,19 +1,19 @@
 // Runs: the list (newest first, a page at a time, optionally one pipeline's), one run with its DAG, one node
 // with its execution, and the logs. A run is MLMD's pipeline_run context; its properties say when it
-// started, how long it took and how it ended (runtime/runner/local-runner.ts records them).
+// started, how long it took and how it ended (runtime/runner/local-runner.ts records them). Logs are read
+// through the storage layer: a gs:// root's run uploads them to the bucket when it ends.
 
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Context, Execution, MetadataStore } from '../../metadata/types';
 import { CONTEXT_PIPELINE, CONTEXT_RUN } from '../../runner/mlmd-types';
 import { formatDuration } from '../../runner/progress';
+import { localPathOf, storageFor } from '../../storage';
 import { notFound } from './http-error';
 import { executionIO } from './provenance';
 import { pageFrom, pageOf, type PageOf } from './query';
 import { executionView, type ExecutionView } from './records';
 import { buildDag, type Dag, type DagNode } from './run-dag';
-import { readRunLog, RUN_LOG_FILE } from './run-log-file';
-import { runLogDir } from '../../runner/run-log';
+import { findRunLogFile, readRunLog, RUN_LOG_FILE } from './run-log-file';
 
 export interface RunView {
   runId: string;
@@ -87,19 +87,14 @@ async function runContext(store: MetadataStore, runId: string): Promise<Context>
   return ctx;
 }
 
-function logFileOf(ctx: Context, ...parts: string[]): string | undefined {
-  const root = text(ctx.customProperties?.root);
-  return root === undefined ? undefined : path.join(runLogDir(root, ctx.name), ...parts);
-}
-
 export async function getRun(store: MetadataStore, runId: string): Promise<RunDetail> {
   const ctx = await runContext(store, runId);
   const view = runView(ctx);
   const executions = await store.getExecutions({ contextId: ctx.id });
   const io = await executionIO(store, executions);
-  const logFile = logFileOf(ctx, RUN_LOG_FILE);
-  const log = logFile === undefined ? undefined : await readRunLog(logFile);
   const p = ctx.customProperties ?? {};
+  const logFile = await findRunLogFile(text(p.root), runId, RUN_LOG_FILE);
+  const log = logFile === undefined ? undefined : await readRunLog(logFile);
   return {
     ...view,
     parameters: p.parameters,
@@ -115,7 +110,7 @@ interface NodeRecord {
   run: RunDetail;
   node: DagNode;
   execution?: Execution;
-  /** The executor log of a node that ran here (a cached node reused another run's work and has none). */
+  /** The executor log (local path or gs:// URI) of a node that ran here (a cached node reused another run's work and has none). */
   logFile?: string;
 }
 
@@ -125,7 +120,7 @@ async function nodeRecord(store: MetadataStore, runId: string, nodeId: string): 
   if (!node) throw notFound(`run ${runId} has no node ${JSON.stringify(nodeId)}`);
   const [execution] = node.executionId === undefined ? [] : await store.getExecutions({ ids: [node.executionId] });
   if (!execution || node.state === 'cached') return { run, node, execution };
-  const logFile = text(execution.customProperties?.log_uri) ?? (run.root === undefined ? undefined : path.join(runLogDir(run.root, runId), `${nodeId}.log`));
+  const logFile = await findRunLogFile(run.root, runId, `${nodeId}.log`, text(execution.customProperties?.log_uri));
   return { run, node, execution, logFile };
 }
 
@@ -138,19 +133,32 @@ export async function getNode(store: MetadataStore, runId: string, nodeId: strin
     node,
     ...(execution ? { execution: executionView(execution) } : {}),
     ...(source ? { cachedFrom: { executionId: source.id, runId: source.runId, nodeId: source.nodeId } } : {}),
-    logAvailable: logFile !== undefined && fs.existsSync(logFile),
+    logAvailable: logFile !== undefined,
   };
 }
 
-/** The end of a log file, with a first line saying how much was left out. */
-async function tail(file: string): Promise<string> {
+/** The end of a log file (local path or gs:// URI), with a first line saying how much was left out. */
+async function tail(uri: string): Promise<string> {
+  const { start, end } = await readEnd(uri);
+  return (start > 0 ? `[first ${start} bytes not shown]\n` : '') + end.toString('utf8');
+}
+
+/** The last MAX_LOG_BYTES of a log and the offset they start at. */
+async function readEnd(uri: string): Promise<{ start: number; end: Buffer }> {
+  const file = localPathOf(uri);
+  if (file === undefined) {
+    // The storage layer has no ranged reads: a remote log is fetched whole, then cut like a local one.
+    const whole = await storageFor(uri).readFile(uri);
+    const start = Math.max(0, whole.length - MAX_LOG_BYTES);
+    return { start, end: whole.subarray(start) };
+  }
   const handle = await fs.promises.open(file, 'r');
   try {
     const { size } = await handle.stat();
     const start = Math.max(0, size - MAX_LOG_BYTES);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    return (start > 0 ? `[first ${start} bytes not shown]\n` : '') + buffer.toString('utf8');
+    const end = Buffer.alloc(size - start);
+    await handle.read(end, 0, end.length, start);
+    return { start, end };
   } finally {
     await handle.close();
   }
@@ -161,12 +169,12 @@ export async function nodeLog(store: MetadataStore, runId: string, nodeId: strin
   if (node.state === 'cached') {
     throw notFound(`node ${nodeId} of run ${runId} was cached: it reused the outputs of execution ${node.cachedFromExecution}, whose run has the log`);
   }
-  if (logFile === undefined || !fs.existsSync(logFile)) throw notFound(`no log for node ${nodeId} of run ${runId} (it ran no executor here, or the log is on another machine)`);
+  if (logFile === undefined) throw notFound(`no log for node ${nodeId} of run ${runId} (it ran no executor here, or the log is on another machine)`);
   return tail(logFile);
 }
 
 export async function runLog(store: MetadataStore, runId: string): Promise<string> {
-  const file = logFileOf(await runContext(store, runId), RUN_LOG_FILE);
-  if (file === undefined || !fs.existsSync(file)) throw notFound(`no run log for run ${runId} on this machine`);
+  const file = await findRunLogFile(text((await runContext(store, runId)).customProperties?.root), runId, RUN_LOG_FILE);
+  if (file === undefined) throw notFound(`no run log for run ${runId} in its root or on this machine`);
   return tail(file);
 }

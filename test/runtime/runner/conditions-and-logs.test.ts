@@ -1,4 +1,5 @@
-// Conditions skip a node and everything that depends on it; the structured run log records every event.
+// Conditions skip a node and everything that depends on it; the structured run log records every event and
+// the pipeline's structure.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -42,6 +43,8 @@ test('every run writes a JSON-lines run log next to the node logs', async () => 
   const s = await runPipeline(gatedPipeline(), { root: t.root, store: t.store });
   const lines = fs.readFileSync(path.join(s.logDir, 'run.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   expect(lines[0]).toMatchObject({ msg: 'run started', runId: s.runId, pipeline: 'gated' });
+  // The pipeline's structure: each node's upstream nodes, by input or by condition reference.
+  expect(lines[0].upstream).toEqual({ produce: [], 'only-if-big': ['produce'], 'after-big': ['only-if-big'], deploy: ['produce'] });
   expect(lines.filter((l) => l.msg === 'node finished').map((l) => [l.node, l.state])).toEqual(
     expect.arrayContaining([['produce', 'executed'], ['only-if-big', 'skipped'], ['after-big', 'skipped'], ['deploy', 'skipped']]),
   );
