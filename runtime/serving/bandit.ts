@@ -2,14 +2,25 @@
 // each request goes to the arm the algorithm prefers now. Thompson sampling draws from every arm's Beta
 // posterior (uniform prior) and takes the largest draw, so traffic moves to the better arm as evidence
 // accumulates while weaker arms still get an occasional look; UCB1 takes the largest mean plus exploration
-// bonus, and tries every arm without a reward first.
+// bonus, and tries every arm without a reward first. Pulls (times an arm was chosen) are counted too, for the
+// serving status only.
 
 import type { BanditAlgorithm } from './config';
 import type { Random } from './random';
 
 interface Tally {
+  /** Rewards received (the algorithms' n). */
   n: number;
   sum: number;
+  /** Times the arm was chosen; only reported, the algorithms learn from rewards alone. */
+  pulls: number;
+}
+
+/** An arm's tally as the serving status reports it. */
+export interface ArmTally {
+  pulls: number;
+  rewards: number;
+  rewardSum: number;
 }
 
 /** A standard normal draw (Box-Muller). */
@@ -49,12 +60,18 @@ export class Bandit {
 
   private tally(arm: string): Tally {
     let t = this.tallies.get(arm);
-    if (!t) this.tallies.set(arm, (t = { n: 0, sum: 0 }));
+    if (!t) this.tallies.set(arm, (t = { n: 0, sum: 0, pulls: 0 }));
     return t;
   }
 
-  /** The preferred arm among those that can answer now (a non-empty list). */
+  /** The preferred arm among those that can answer now (a non-empty list), counted as a pull. */
   choose(arms: string[]): string {
+    const chosen = this.prefer(arms);
+    this.tally(chosen).pulls++;
+    return chosen;
+  }
+
+  private prefer(arms: string[]): string {
     if (this.algorithm === 'thompson') {
       const draws = arms.map((a) => {
         const t = this.tally(a);
@@ -76,5 +93,11 @@ export class Bandit {
     const t = this.tally(arm);
     t.n++;
     t.sum += reward;
+  }
+
+  /** What an arm has been given so far (zeros for an arm never chosen nor rewarded). */
+  tallyOf(arm: string): ArmTally {
+    const t = this.tallies.get(arm);
+    return { pulls: t?.pulls ?? 0, rewards: t?.n ?? 0, rewardSum: t?.sum ?? 0 };
   }
 }

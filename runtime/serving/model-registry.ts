@@ -170,9 +170,14 @@ export class ServedModel {
     return served;
   }
 
+  /** The version an arm names (a label's version, loaded or not). */
+  private armVersion(arm: Arm): number {
+    return 'label' in arm ? this.config.labels[arm.label] : arm.version;
+  }
+
   /** An arm's version when it is loaded. */
   private loadedVersion(arm: Arm): number | undefined {
-    const version = 'label' in arm ? this.config.labels[arm.label] : arm.version;
+    const version = this.armVersion(arm);
     return this.loaded.has(version) ? version : undefined;
   }
 
@@ -268,6 +273,11 @@ export class ServedModel {
     this.statuses.set(version, { version, state: 'END' });
     this.deps.metrics.modelEvent(this.name, version, 'unloaded');
     this.log.info({ version }, 'model version unloaded');
+  }
+
+  /** The versions, every label and the traffic policy's state now (undefined: no policy, the newest answers); for the serving status extension. */
+  servingStatus() {
+    return { versions: this.versionStatuses(), labels: { ...this.config.labels }, traffic: this.router?.status((arm) => this.armVersion(arm), (v) => this.loaded.has(v)) };
   }
 }
 

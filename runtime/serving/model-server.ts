@@ -1,7 +1,8 @@
 // The model server: picks the TensorFlow.js backend, loads the configured models, answers the TensorFlow
-// Serving REST API and the Open Inference Protocol v2 (plus /metrics) on one HTTP port, and watches the
-// base paths for new versions. `mlp serve` and tests start it through startModelServer. Optional: sampled
-// request logging, and a seed for the random draws of traffic splits, bandits and log sampling.
+// Serving REST API, the Open Inference Protocol v2 and our serving status extension (plus /metrics) on one
+// HTTP port, and watches the base paths for new versions. `mlp serve` and tests start it through
+// startModelServer. Optional: sampled request logging, and a seed for the random draws of traffic splits,
+// bandits and log sampling.
 
 import * as os from 'os';
 import * as path from 'path';
@@ -16,6 +17,7 @@ import { ModelRegistry, type ServedModel } from './model-registry';
 import { oipRouter } from './oip-api';
 import { randomSource } from './random';
 import { RequestLog, type RequestLogOptions } from './request-log';
+import { servingStatusRouter } from './serving-status-api';
 import { tfServingRouter } from './tfserving-api';
 
 export interface ModelServerOptions {
@@ -97,7 +99,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   const http = await startHttpServer({
     host,
     port,
-    routers: [tfServingRouter(registry), oipRouter(registry), metricsRouter(metrics)],
+    routers: [tfServingRouter(registry), oipRouter(registry), servingStatusRouter(registry), metricsRouter(metrics)],
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
     authToken: opts.authToken,

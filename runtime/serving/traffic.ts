@@ -2,11 +2,12 @@
 // policy: a weighted split over versions / labels (e.g. 90/10 stable/canary) or a bandit. With a request
 // key (x-request-key) a split is sticky: the key's hash, not a random draw, picks the arm, so one caller
 // keeps one version while the weights and the loaded versions stay the same. Arms whose version is not
-// loaded are skipped; when none is, the caller falls back to the newest version.
+// loaded are skipped; when none is, the caller falls back to the newest version. The policy's state (each
+// arm's weight and actual share, or its bandit tallies) is reported by the serving status extension.
 
 import { createHash } from 'crypto';
-import { Bandit } from './bandit';
-import { armName, type Arm, type TrafficPolicy } from './config';
+import { Bandit, type ArmTally } from './bandit';
+import { armName, type Arm, type BanditAlgorithm, type TrafficPolicy } from './config';
 import type { Random } from './random';
 
 export interface RoutedArm {
@@ -14,6 +15,20 @@ export interface RoutedArm {
   arm: string;
   version: number;
 }
+
+export interface SplitArmStatus {
+  arm: string;
+  /** The version the arm names (a label's version), loaded or not. */
+  version: number;
+  /** As configured. */
+  weight: number;
+  /** The fraction of requests the arm gets now: 0 when its version is not loaded. */
+  share: number;
+}
+
+export type TrafficStatus =
+  | { kind: 'split'; arms: SplitArmStatus[] }
+  | { kind: 'bandit'; algorithm: BanditAlgorithm; arms: ({ arm: string; version: number } & ArmTally)[] };
 
 /** A request key's stable position in [0, 1). */
 function keyPosition(key: string): number {
@@ -52,6 +67,21 @@ export class TrafficRouter {
       if (u < 0) return { arm: a.arm, version: a.version };
     }
     return { arm: live[live.length - 1].arm, version: live[live.length - 1].version };
+  }
+
+  /**
+   * The policy now. `versionOf` gives the version an arm names, `isLoaded` whether it is loaded. A split
+   * arm's share is its weight over the summed weights of the arms whose version is loaded, as `choose` draws
+   * (random draws and request-key positions alike are uniform over that sum): the traffic each arm actually
+   * gets, not only what the config asks for.
+   */
+  status(versionOf: (arm: Arm) => number, isLoaded: (version: number) => boolean): TrafficStatus {
+    if (this.policy.kind === 'bandit') {
+      return { kind: 'bandit', algorithm: this.policy.algorithm, arms: this.policy.arms.map((a) => ({ arm: armName(a), version: versionOf(a), ...this.bandit!.tallyOf(armName(a)) })) };
+    }
+    const arms = this.policy.arms.map((a) => ({ arm: armName(a.arm), version: versionOf(a.arm), weight: a.weight }));
+    const liveWeight = arms.reduce((t, a) => t + (isLoaded(a.version) ? a.weight : 0), 0);
+    return { kind: 'split', arms: arms.map((a) => ({ ...a, share: isLoaded(a.version) ? a.weight / liveWeight : 0 })) };
   }
 
   /** Feeds a reward to the bandit (a split ignores rewards: they only show in the metrics). */

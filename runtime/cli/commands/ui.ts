@@ -39,8 +39,8 @@ export function registerUiCommand(program: Command): void {
     .option('--metadata <address>', 'metadata store: sqlite:PATH or postgres://... ($MLP_METADATA; default: sqlite:<root>/metadata.sqlite)')
     .option('--port <n>', 'HTTP port; 0 picks a free one, printed in the ready line ($MLP_UI_PORT)', process.env.MLP_UI_PORT ?? '8080')
     .option('--host <address>', 'address to listen on; 0.0.0.0 exposes it beyond this machine ($MLP_UI_HOST)', process.env.MLP_UI_HOST ?? '127.0.0.1')
-    .option('--server-url <url>', 'model server (mlp serve or TF Serving REST) whose live versions to show ($MLP_SERVER_URL)', process.env.MLP_SERVER_URL)
-    .option('--server-labels <list>', 'version labels to ask the model server about, comma-separated ($MLP_SERVER_LABELS)', process.env.MLP_SERVER_LABELS ?? DEFAULT_LABELS.join(','))
+    .option('--server-url <url>', 'model server (mlp serve or TF Serving REST) whose live versions, labels and traffic weights to show ($MLP_SERVER_URL)', process.env.MLP_SERVER_URL)
+    .option('--server-labels <list>', 'version labels to ask a plain TF Serving server about, comma-separated; mlp serve reports all of its own ($MLP_SERVER_LABELS)', process.env.MLP_SERVER_LABELS ?? DEFAULT_LABELS.join(','))
     .action(async (flags: UiFlags) => {
       const metadata = metadataAddress(flags);
       const server = await startUiServer({

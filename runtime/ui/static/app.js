@@ -687,6 +687,45 @@ async function evaluationView(id, q) {
 
 // ---- models ----
 
+/** Who gets the requests that name no version: one coloured part per arm, as wide as its fraction. */
+function trafficBar(arms, fractionOf) {
+  const parts = arms.map((a, i) => {
+    const fraction = fractionOf(a);
+    // Colours follow the arm's place in the config, so an arm keeps its colour while others come and go.
+    return fraction > 0 ? el('span', { class: `arm-${i % 4}`, style: `width: ${100 * fraction}%`, title: `${a.arm} → version ${a.version}: ${percent(fraction, 1)}` }, `${a.arm} ${percent(fraction, 1)}`) : null;
+  });
+  return el('div', { class: 'traffic-bar' }, parts);
+}
+
+/** A model server's traffic policy: a split's weights and the shares they give now, or a bandit's tallies. */
+function trafficView(traffic) {
+  if (traffic === null) return el('p', { class: 'traffic' }, 'Traffic: no policy — requests that name no version go to the newest version.');
+  if (traffic.kind === 'split') {
+    const live = traffic.arms.some((a) => a.share > 0);
+    return el(
+      'div',
+      { class: 'traffic', 'data-kind': 'split' },
+      el('p', {}, 'Traffic: weighted split', traffic.stickyHeader ? ` (sticky per ${traffic.stickyHeader} header)` : '', live ? '' : ' — no arm is loaded, so the newest version answers'),
+      trafficBar(traffic.arms, (a) => a.share),
+      table(
+        ['Arm', 'Version', { label: 'Weight', class: 'num' }, { label: 'Share now', class: 'num' }],
+        traffic.arms.map((a) => [a.arm, a.version, num(a.weight), el('td', { class: 'num' }, a.share > 0 ? percent(a.share, 1) : 'not loaded')]),
+      ),
+    );
+  }
+  const pulls = traffic.arms.reduce((n, a) => n + a.pulls, 0);
+  return el(
+    'div',
+    { class: 'traffic', 'data-kind': 'bandit' },
+    el('p', {}, `Traffic: ${traffic.algorithm} bandit`, pulls ? ` — each arm's share of the ${pulls} requests it routed so far:` : ' — no request routed yet'),
+    pulls ? trafficBar(traffic.arms, (a) => a.pulls / pulls) : null,
+    table(
+      ['Arm', 'Version', { label: 'Pulls', class: 'num' }, { label: 'Rewards', class: 'num' }, { label: 'Reward sum', class: 'num' }, { label: 'Mean reward', class: 'num' }],
+      traffic.arms.map((a) => [a.arm, a.version, num(a.pulls), num(a.rewards), num(a.rewardSum), num(a.meanReward)]),
+    ),
+  );
+}
+
 async function modelsView(q) {
   const offset = q.get('offset') || 0;
   const page = await api(`/models${query({ offset })}`);
@@ -703,7 +742,12 @@ async function modelsView(q) {
       live
         ? live.error
           ? el('p', { class: 'error' }, live.error)
-          : el('p', {}, 'Serving now: ', live.versions.length ? live.versions.map((v, i) => [i ? ', ' : '', `version ${v.version} `, badge(v.state), labelsOf(v.version).length ? ` (${labelsOf(v.version).join(', ')})` : '']) : 'nothing')
+          : [
+              el('p', {}, 'Serving now: ', live.versions.length ? live.versions.map((v, i) => [i ? ', ' : '', `version ${v.version} `, badge(v.state), labelsOf(v.version).length ? ` (${labelsOf(v.version).join(', ')})` : '']) : 'nothing'),
+              Object.keys(live.labels).length ? el('p', { class: 'labels' }, 'Labels: ', Object.entries(live.labels).map(([l, v], i) => `${i ? ', ' : ''}${l} → version ${v}`)) : null,
+              live.traffic !== undefined ? trafficView(live.traffic) : null,
+              live.note ? el('p', { class: 'meta' }, `Traffic: ${live.note}.`) : null,
+            ]
         : null,
       table(
         ['Version', 'Pushed', 'Pushed model', 'Run', 'Model', 'Blessing', 'Infra blessing', 'Evaluation', live ? 'Live' : null].filter(Boolean),

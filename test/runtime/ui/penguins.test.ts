@@ -24,7 +24,7 @@ let summary: { runId: string; nodes: { id: string; state: string; outputs: Recor
 let pushedVersion: string;
 const output = (node: string, port: string) => summary.nodes.find((n) => n.id === node)!.outputs[port];
 
-/** A stand-in model server answering TF Serving's status endpoints for the pushed version, labelled stable. */
+/** A stand-in plain TF Serving answering its status endpoints for the pushed version, labelled stable (404 for our status extension). */
 function startModelServer(model: string, version: string): Promise<http.Server> {
   const status = { model_version_status: [{ version, state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] };
   const server = http.createServer((req, res) => {
@@ -96,7 +96,7 @@ describe('API', () => {
             evaluation: { artifactId: (await artifactAt(output('evaluator', 'evaluation'))).id, metrics: expect.objectContaining({ accuracy: expect.any(Number) }) },
           }),
         ],
-        live: { versions: [{ version: pushedVersion, state: 'AVAILABLE' }], labels: { stable: pushedVersion } },
+        live: { versions: [{ version: pushedVersion, state: 'AVAILABLE' }], labels: { stable: pushedVersion }, note: 'this server does not report traffic weights' },
       },
     ]);
   });
@@ -193,7 +193,9 @@ describe('in Chromium', () => {
     await page.locator('header a[data-section="models"]').click();
     const pushedLink = page.locator('main a', { hasText: /^PushedModel #\d+$/ });
     await pushedLink.waitFor();
-    expect(await page.locator('main section[data-model="penguins"]').innerText()).toContain(`version ${pushedVersion} AVAILABLE (stable)`);
+    const models = await page.locator('main section[data-model="penguins"]').innerText();
+    expect(models).toContain(`version ${pushedVersion} AVAILABLE (stable)`);
+    expect(models).toContain('Traffic: this server does not report traffic weights.');
     await shot('4-models');
     await pushedLink.click();
     const examples = page.locator('svg.graph a[data-type="Examples"]');
