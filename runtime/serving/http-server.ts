@@ -190,15 +190,18 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     else opts.accessLogger.info(line, 'request');
   }
 
+  // A request is in flight until it is answered (or its connection dropped by a bug in answering), whether
+  // or not its client is still there: a drain waits for every handler to finish.
+  const answered = () => {
+    if (--inFlight === 0) drained?.();
+  };
   const server = http.createServer((req, res) => {
     inFlight++;
-    res.on('close', () => {
-      if (--inFlight === 0) drained?.();
-    });
-    answer(req, res).catch((err) => {
+    answer(req, res).then(answered, (err) => {
       // Only a bug in answering itself gets here; the connection is dropped rather than the process.
       logger.error({ err }, 'answering a request failed');
       res.destroy();
+      answered();
     });
   });
 

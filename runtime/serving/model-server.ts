@@ -58,13 +58,16 @@ export interface ModelServer {
 export const DEFAULT_PORT = 8501;
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-/** Bytes of access-log lines held before a write, and the longest they are held (nginx's access_log buffer/flush). */
-const ACCESS_LOG_BUFFER_BYTES = 4096;
+/**
+ * Bytes of access-log lines held before a write (just under sonic-boom's largest single write), and the
+ * longest they are held: nginx's access_log buffer/flush.
+ */
+const ACCESS_LOG_BUFFER_BYTES = 16_000;
 const ACCESS_LOG_FLUSH_MS = 1000;
 
 /**
  * JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level. `buffered` is for the
- * access log (a line per request): lines are written in blocks of ~4 KiB or after at most a second instead
+ * access log (a line per request): lines are written in blocks of ~16 KB or after at most a second instead
  * of one write per line, which under load cost as much as answering the request. They are flushed on exit;
  * a SIGKILL loses at most the buffered block.
  */

@@ -10,22 +10,37 @@ export interface ServedRequest {
 
 export const DEFAULT_REMEMBERED_REQUESTS = 100_000;
 
-export class ServedRequests {
-  private readonly byId = new Map<string, ServedRequest>();
+/** A remembered request and the ring slot it was written to (a reused id moves to a newer slot). */
+interface Entry {
+  served: ServedRequest;
+  slot: number;
+}
 
-  constructor(private readonly capacity = DEFAULT_REMEMBERED_REQUESTS) {}
+export class ServedRequests {
+  private readonly byId = new Map<string, Entry>();
+  // Ids in the order remembered, oldest overwritten first: eviction without iterating the map, as this
+  // runs for every predict request.
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(capacity = DEFAULT_REMEMBERED_REQUESTS) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
 
   remember(id: string, served: ServedRequest): void {
-    // Re-inserted so a reused id counts as the newest.
-    this.byId.delete(id);
-    this.byId.set(id, served);
-    if (this.byId.size > this.capacity) this.byId.delete(this.byId.keys().next().value!);
+    const slot = this.next;
+    this.next = (slot + 1) % this.ring.length;
+    const old = this.ring[slot];
+    // The oldest id goes, unless it was remembered again since (then its entry points at a newer slot).
+    if (old !== undefined && this.byId.get(old)?.slot === slot) this.byId.delete(old);
+    this.ring[slot] = id;
+    this.byId.set(id, { served, slot });
   }
 
   /** The request, forgotten from here on; undefined when unknown, too old or already rewarded. */
   take(id: string): ServedRequest | undefined {
-    const served = this.byId.get(id);
+    const entry = this.byId.get(id);
     this.byId.delete(id);
-    return served;
+    return entry?.served;
   }
 }
