@@ -1,6 +1,14 @@
 // The recent predict requests of a model by request id, with the version (and traffic arm) that answered,
 // so :feedback can credit the reward to them. Bounded: the oldest ids are forgotten first, and an id is
 // forgotten once rewarded (a second reward for one request would count it twice).
+//
+// This runs for every predict request, so it allocates nothing per request: a ring of typed arrays holds
+// what each remembered request needs (two 32-bit hashes of its id, the version, the arm's index), and a
+// Map from the first hash (a small integer, stored inline) to the ring slot finds it. Keeping the ids
+// themselves (100k strings plus an object each) made the garbage collector cost as much as the rest of a
+// predict request. Two ids with the same first hash (a few pairs among 100k) cannot both be remembered:
+// the newer replaces the older, whose feedback then gets "unknown or too old"; the second hash makes a
+// wrong match of an unknown id practically impossible (one in 2^62).
 
 export interface ServedRequest {
   version: number;
@@ -10,37 +18,68 @@ export interface ServedRequest {
 
 export const DEFAULT_REMEMBERED_REQUESTS = 100_000;
 
-/** A remembered request and the ring slot it was written to (a reused id moves to a newer slot). */
-interface Entry {
-  served: ServedRequest;
-  slot: number;
+const NO_ARM = -1;
+const EMPTY = -1;
+
+/** FNV-1a over the UTF-16 code units, from two offset bases: two independent-enough 32-bit hashes. */
+function fnv1a(s: string, basis: number): number {
+  let h = basis;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 export class ServedRequests {
-  private readonly byId = new Map<string, Entry>();
-  // Ids in the order remembered, oldest overwritten first: eviction without iterating the map, as this
-  // runs for every predict request.
-  private readonly ring: (string | undefined)[];
+  /** First hash (30 bits: a small integer V8 stores inline) → ring slot. */
+  private readonly slotOf = new Map<number, number>();
+  private readonly keys: Int32Array;
+  private readonly checks: Int32Array;
+  private readonly versions: Float64Array;
+  private readonly armIds: Int32Array;
+  private readonly arms: string[] = [];
+  private readonly armIndex = new Map<string, number>();
   private next = 0;
 
   constructor(capacity = DEFAULT_REMEMBERED_REQUESTS) {
-    this.ring = new Array<string | undefined>(capacity);
+    this.keys = new Int32Array(capacity).fill(EMPTY);
+    this.checks = new Int32Array(capacity);
+    this.versions = new Float64Array(capacity);
+    this.armIds = new Int32Array(capacity);
   }
 
   remember(id: string, served: ServedRequest): void {
+    const key = fnv1a(id, 0x811c9dc5) & 0x3fffffff;
     const slot = this.next;
-    this.next = (slot + 1) % this.ring.length;
-    const old = this.ring[slot];
-    // The oldest id goes, unless it was remembered again since (then its entry points at a newer slot).
-    if (old !== undefined && this.byId.get(old)?.slot === slot) this.byId.delete(old);
-    this.ring[slot] = id;
-    this.byId.set(id, { served, slot });
+    this.next = (slot + 1) % this.keys.length;
+    // The oldest request goes, unless its key was remembered again since (then it points at a newer slot).
+    const old = this.keys[slot];
+    if (old !== EMPTY && this.slotOf.get(old) === slot) this.slotOf.delete(old);
+    const replaced = this.slotOf.get(key);
+    if (replaced !== undefined) this.keys[replaced] = EMPTY;
+    this.keys[slot] = key;
+    this.checks[slot] = fnv1a(id, 0x050c5d1f);
+    this.versions[slot] = served.version;
+    this.armIds[slot] = served.arm === undefined ? NO_ARM : this.armId(served.arm);
+    this.slotOf.set(key, slot);
   }
 
   /** The request, forgotten from here on; undefined when unknown, too old or already rewarded. */
   take(id: string): ServedRequest | undefined {
-    const entry = this.byId.get(id);
-    this.byId.delete(id);
-    return entry?.served;
+    const key = fnv1a(id, 0x811c9dc5) & 0x3fffffff;
+    const slot = this.slotOf.get(key);
+    if (slot === undefined || this.checks[slot] !== fnv1a(id, 0x050c5d1f)) return undefined;
+    this.slotOf.delete(key);
+    this.keys[slot] = EMPTY;
+    const arm = this.armIds[slot];
+    return arm === NO_ARM ? { version: this.versions[slot] } : { version: this.versions[slot], arm: this.arms[arm] };
+  }
+
+  /** A traffic arm's index (a model has a handful of arms). */
+  private armId(arm: string): number {
+    let i = this.armIndex.get(arm);
+    if (i === undefined) {
+      i = this.arms.push(arm) - 1;
+      this.armIndex.set(arm, i);
+    }
+    return i;
   }
 }

@@ -2,6 +2,7 @@
 // is not loaded, Thompson sampling and UCB1 converging on the better arm in a simulation, the bounded memory of
 // served request ids, and the traffic / static_table fields of the model config.
 
+import { randomUUID } from 'crypto';
 import { betaSample } from '../../../runtime/serving/bandit';
 import { parseModelServerConfig, type Arm } from '../../../runtime/serving/config';
 import { seededRandom } from '../../../runtime/serving/random';
@@ -88,6 +89,35 @@ test('served request ids are forgotten once rewarded, and the oldest first beyon
   served.remember('d', { version: 1 });
   expect(served.take('a')).toBeUndefined();
   expect(served.take('c')).toEqual({ version: 1 });
+});
+
+test('a re-used request id answers for its newest request and outlives the slot of its first one', () => {
+  const served = new ServedRequests(3);
+  served.remember('a', { version: 1 });
+  served.remember('b', { version: 1 });
+  served.remember('a', { version: 2, arm: 'canary' });
+  served.remember('c', { version: 1 }); // the ring's first slot, which held the first 'a'
+  served.remember('d', { version: 3 }); // the second slot: 'b' is forgotten
+  expect(served.take('b')).toBeUndefined();
+  expect(served.take('a')).toEqual({ version: 2, arm: 'canary' });
+  expect(served.take('c')).toEqual({ version: 1 });
+  expect(served.take('d')).toEqual({ version: 3 });
+});
+
+test('100k remembered request ids: nearly all are found with their version and arm, unknown ids never', () => {
+  const served = new ServedRequests();
+  const ids = Array.from({ length: 100_000 }, () => randomUUID());
+  ids.forEach((id, i) => served.remember(id, { version: i % 7, arm: i % 2 ? 'canary' : undefined }));
+  let found = 0;
+  ids.forEach((id, i) => {
+    const s = served.take(id);
+    if (s === undefined) return;
+    found++;
+    expect(s).toEqual(i % 2 ? { version: i % 7, arm: 'canary' } : { version: i % 7 });
+  });
+  // Ids whose first 30-bit hash collides with a newer one are forgotten early: a few among 100k.
+  expect(found).toBeGreaterThan(99_950);
+  for (let i = 0; i < 10_000; i++) expect(served.take(randomUUID())).toBeUndefined();
 });
 
 describe('traffic and static_table in the model config', () => {
