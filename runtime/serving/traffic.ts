@@ -1,7 +1,9 @@
 // Which version answers a request that names no version or label, when the model config has a traffic
 // policy: a weighted split over versions / labels (e.g. 90/10 stable/canary) or a bandit. With a request
-// key (x-request-key) a split is sticky: the key's hash, not a random draw, picks the arm, so one caller
-// keeps one version while the weights and the loaded versions stay the same. Arms whose version is not
+// key (x-request-key) routing is sticky: in a split the key's hash, not a random draw, picks the arm, so one
+// caller keeps one version while the weights and the loaded versions stay the same; under a bandit a key
+// keeps the arm the bandit first chose for it (the most recent STICKY_KEYS keys are remembered) while that
+// arm's version is loaded, so a session is not switched between versions as the bandit learns. Arms whose version is not
 // loaded are skipped; when none is, the caller falls back to the newest version. The policy's state (each
 // arm's weight and actual share, or its bandit tallies) is reported by the serving status extension.
 
@@ -35,8 +37,13 @@ function keyPosition(key: string): number {
   return createHash('sha256').update(key).digest().readUInt32BE(0) / 4294967296;
 }
 
+/** Request keys whose bandit arm is remembered; the oldest is forgotten first. */
+export const STICKY_KEYS = 100_000;
+
 export class TrafficRouter {
   private readonly bandit?: Bandit;
+  /** A bandit's arm per request key, oldest first (Map keeps insertion order). */
+  private readonly stickyArms = new Map<string, string>();
 
   constructor(
     private readonly policy: TrafficPolicy,
@@ -53,8 +60,12 @@ export class TrafficRouter {
         return version === undefined ? [] : [{ arm: armName(a), version }];
       });
       if (live.length === 0) return undefined;
-      const chosen = this.bandit!.choose(live.map((a) => a.arm));
-      return live.find((a) => a.arm === chosen);
+      const kept = key === undefined ? undefined : live.find((a) => a.arm === this.stickyArms.get(key));
+      if (kept) return kept;
+      const arm = this.bandit!.choose(live.map((a) => a.arm));
+      const chosen = live.find((a) => a.arm === arm)!;
+      if (key !== undefined) this.stickTo(key, chosen.arm);
+      return chosen;
     }
     const live = this.policy.arms.flatMap((a) => {
       const version = versionOf(a.arm);
@@ -82,6 +93,12 @@ export class TrafficRouter {
     const arms = this.policy.arms.map((a) => ({ arm: armName(a.arm), version: versionOf(a.arm), weight: a.weight }));
     const liveWeight = arms.reduce((t, a) => t + (isLoaded(a.version) ? a.weight : 0), 0);
     return { kind: 'split', arms: arms.map((a) => ({ ...a, share: isLoaded(a.version) ? a.weight / liveWeight : 0 })) };
+  }
+
+  private stickTo(key: string, arm: string): void {
+    this.stickyArms.delete(key);
+    this.stickyArms.set(key, arm);
+    if (this.stickyArms.size > STICKY_KEYS) this.stickyArms.delete(this.stickyArms.keys().next().value!);
   }
 
   /** Feeds a reward to the bandit (a split ignores rewards: they only show in the metrics). */
