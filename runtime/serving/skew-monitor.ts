@@ -5,7 +5,8 @@
 // normalized absolute difference on categorical features, Jensen-Shannon divergence on numeric ones). Only
 // the skew results are kept: the other checks are about the training data, which was validated when trained.
 // Without a schema, one is inferred from the training statistics and every feature gets a default
-// comparator (L∞ for strings, Jensen-Shannon divergence for numbers) at one threshold.
+// comparator (L∞ for strings, Jensen-Shannon divergence for numbers) at one threshold. Comparisons above
+// their threshold become `skew` log lines, the ones MlMonitoring's skew alert counts.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -102,3 +103,32 @@ export function compareSkew(training: DatasetFeatureStatistics, serving: Dataset
   return { anomalies, measurements, servingExamples };
 }
 
+/** What the skew log lines name as the source of the check, when the caller knows it. */
+export interface SkewEventSource {
+  pipeline?: string;
+  node?: string;
+}
+
+/**
+ * The `skew` JSON lines of MlMonitoring's LOG_CONTRACT (constructs/ml-monitoring.ts), one per comparison above its
+ * threshold: the skew alert counts every such line, so nothing is written when nothing is skewed. `severity` is
+ * Cloud Logging's; pipeline and node are left out when unknown.
+ */
+export function skewEventLines(report: SkewReport, source: SkewEventSource): string[] {
+  return report.measurements
+    .filter((m) => m.skewed)
+    .map((m) =>
+      JSON.stringify({
+        severity: 'WARNING',
+        event: 'skew',
+        pipeline: source.pipeline,
+        node: source.node,
+        feature: m.feature,
+        comparator: 'skew',
+        statistic: m.comparator,
+        value: m.distance,
+        threshold: m.threshold,
+        message: `training/serving skew in feature ${m.feature}: ${m.comparator} ${m.distance} above threshold ${m.threshold}`,
+      }),
+    );
+}

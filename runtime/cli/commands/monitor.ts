@@ -3,12 +3,14 @@
 // skew-monitor.ts). Prints one line per comparison (feature, comparator, distance, threshold), writes the
 // anomalies as TFDV Anomalies JSON (<out>/Split-<split>/SchemaDiff.json, as ExampleValidator does) and
 // exits 2 when a distance exceeds its threshold, so a scheduler can trigger retraining; 0 when none does, 1
-// on errors.
+// on errors. Each comparison above its threshold is also a `skew` JSON line on stderr (MlMonitoring's log
+// contract), which the skew alert counts; stdout keeps the table or --json. Statistics, schema, logs and
+// --out may be local or gs://.
 
-import * as fs from 'fs';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { anomaliesPath, readJson, readSplitStatistics, schemaPath, writeJson } from '../../tfdv/artifact-files';
+import { storageFor } from '../../storage';
+import { anomaliesUri, readJsonUri, readSplitStatisticsUri, schemaUri, writeJsonUri } from '../../tfdv/artifact-files';
 import { checkSchema } from '../../tfdv/check-schema';
 import type { Schema } from '../../tfdv/schema-proto';
 import { table } from '../format';
@@ -21,15 +23,18 @@ interface SkewFlags {
   out?: string;
   json?: boolean;
   defaultThreshold: string;
+  pipeline?: string;
+  node?: string;
 }
 
 /** Exit code when skew exceeds a threshold (1 stays for errors). */
 export const SKEW_EXIT_CODE = 2;
 
-/** A schema artifact folder (schema.json inside) or a schema file, checked. */
+/** A schema artifact folder (schema.json inside) or a schema file, checked; local or gs://. */
 async function loadSchema(target: string): Promise<Schema> {
-  const file = fs.existsSync(target) && fs.statSync(target).isDirectory() ? schemaPath(target) : target;
-  const checked = checkSchema(await readJson<unknown>(file, 'schema'));
+  // A folder is what has files below it, on GCS as locally (listing a file or a missing path finds nothing).
+  const file = (await storageFor(target).list(target)).length > 0 ? schemaUri(target) : target;
+  const checked = checkSchema(await readJsonUri<unknown>(file, 'schema'));
   if (!checked.schema) throw new UserError(`schema ${file} is not usable: ${checked.problems.join('; ')}`);
   return checked.schema;
 }
@@ -39,22 +44,25 @@ export function registerMonitorCommand(program: Command): void {
   monitor
     .command('skew')
     .description('compare the statistics of logged serving requests with the training statistics (exit 2 on skew above the thresholds)')
-    .requiredOption('--training-stats <dir>', 'ExampleStatistics artifact folder (StatisticsGen output, Split-<name>/FeatureStats.json)')
+    .requiredOption('--training-stats <dir>', 'ExampleStatistics artifact folder or gs:// URI (StatisticsGen output, Split-<name>/FeatureStats.json)')
     .requiredOption('--serving-logs <dir>', 'request log folder or gs:// prefix (mlp serve --request-log-dir), or one .jsonl file')
-    .option('--schema <path>', 'schema artifact folder or schema.json whose skewComparator thresholds apply (default: inferred from the training statistics, with --default-threshold on every feature)')
+    .option('--schema <path>', 'schema artifact folder or schema.json (local or gs://) whose skewComparator thresholds apply (default: inferred from the training statistics, with --default-threshold on every feature)')
     .option('--split <name>', 'training split to compare with', 'train')
-    .option('--out <dir>', 'write the anomalies to <dir>/Split-<split>/SchemaDiff.json (TFDV Anomalies JSON)')
+    .option('--out <dir>', 'write the anomalies to <dir>/Split-<split>/SchemaDiff.json (TFDV Anomalies JSON; <dir> may be gs://)')
     .option('--json', 'print the anomalies JSON instead of the table')
     .option('--default-threshold <x>', 'threshold of the default comparators when no --schema is given (L-infinity for strings, Jensen-Shannon divergence for numbers)', '0.1')
+    .option('--pipeline <name>', 'pipeline the served model comes from, named in the skew log lines (the skew alert groups by it)')
+    .option('--node <id>', 'node id named in the skew log lines (e.g. the scheduled job running this check)')
     .action(async (flags: SkewFlags) => {
       const threshold = Number(flags.defaultThreshold);
       if (!(flags.defaultThreshold.trim() !== '' && threshold >= 0 && threshold <= 1)) throw new UserError(`--default-threshold ${JSON.stringify(flags.defaultThreshold)}: expected a number in [0, 1]`);
       // DuckDB and the statistics code load only when the command runs, so `mlp --help` stays fast.
-      const { compareSkew, defaultSkewSchema, servingStatistics } = await import('../../serving/skew-monitor');
-      const training = await readSplitStatistics(flags.trainingStats, flags.split);
+      const { compareSkew, defaultSkewSchema, servingStatistics, skewEventLines } = await import('../../serving/skew-monitor');
+      const training = await readSplitStatisticsUri(flags.trainingStats, flags.split);
       const schema = flags.schema !== undefined ? await loadSchema(flags.schema) : defaultSkewSchema(training, threshold);
       const report = compareSkew(training, await servingStatistics(flags.servingLogs), schema);
-      if (flags.out !== undefined) await writeJson(anomaliesPath(flags.out, flags.split), report.anomalies);
+      if (flags.out !== undefined) await writeJsonUri(anomaliesUri(flags.out, flags.split), report.anomalies);
+      for (const line of skewEventLines(report, { pipeline: flags.pipeline, node: flags.node })) process.stderr.write(`${line}\n`);
       const skewed = report.measurements.filter((m) => m.skewed);
       if (flags.json) process.stdout.write(`${JSON.stringify(report.anomalies, null, 2)}\n`);
       else {
