@@ -40,12 +40,20 @@ export interface OutputArtifact {
   properties: Properties;
 }
 
+/** The pipeline node an execution runs for, so an executor can name it in structured log lines. */
+export interface StepIdentity {
+  pipeline: string;
+  node: string;
+}
+
 export interface ExecutorContext<I extends InputPorts, O extends OutputPorts, P extends ParameterSchema> {
   inputs: { [K in keyof I]: InputArtifact[] };
   outputs: { [K in keyof O]: OutputArtifact };
   parameters: z.output<P>;
   /** Writes a line to the node's log. */
   log(message: string): void;
+  /** Set by the local runner and cloud steps; undefined when a component runs on its own (`mlp component run` outside a cloud step). */
+  step?: StepIdentity;
 }
 
 export type Executor<I extends InputPorts, O extends OutputPorts, P extends ParameterSchema> = (

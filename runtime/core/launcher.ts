@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { AnyComponent, InputArtifact, OutputArtifact } from './component';
+import type { AnyComponent, InputArtifact, OutputArtifact, StepIdentity } from './component';
 import { ExecutorInput, ExecutorInputSchema, ExecutorOutput, formatZodIssues } from './executor-io';
 import { UserError } from './errors';
 import { localPathOf, storageFor } from '../storage';
@@ -18,6 +18,8 @@ export const FINGERPRINT_PROPERTY = 'mlp_fingerprint';
 export interface LaunchOptions {
   /** Where executor log lines go (default: stderr). */
   log?: (line: string) => void;
+  /** The pipeline node this execution is for, handed to the executor. */
+  step?: StepIdentity;
 }
 
 export function parseExecutorInput(raw: unknown, where: string): ExecutorInput {
@@ -58,7 +60,7 @@ export async function launchComponent(
       outputs[port] = { uri: given[0].uri, path: scratch, properties: {} };
     }
 
-    await component.executor({ inputs, outputs, parameters: params.data, log });
+    await component.executor({ inputs, outputs, parameters: params.data, log, step: opts.step });
 
     const result: ExecutorOutput = { artifacts: {} };
     for (const [port, out] of Object.entries(outputs)) {

@@ -159,7 +159,7 @@ export async function runStep(component: AnyComponent, rawInput: ExecutorInput, 
   const extra = (error?: string): Properties => ({ duration_ms: Date.now() - started, runner_host: os.hostname(), ...(error ? { error } : {}) });
   let output: ExecutorOutput;
   try {
-    output = await launchComponent(component, buildExecutorInput(component, parameters, inputs, run.outputs, outputFile ?? ''), { log });
+    output = await launchComponent(component, buildExecutorInput(component, parameters, inputs, run.outputs, outputFile ?? ''), { log, step: { pipeline, node: nodeId } });
   } catch (err) {
     await publisher.fail(run, extra((err as Error).message.split('\n')[0]));
     for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true }).catch(() => undefined);

@@ -3,7 +3,7 @@
 // A separate process per execution, so a crashing executor cannot take the runner down.
 
 import * as fs from 'fs';
-import { getComponent } from '../core/component';
+import { getComponent, type StepIdentity } from '../core/component';
 import { launchComponent, parseExecutorInput } from '../core/launcher';
 import { UserError } from '../core/errors';
 import { loadComponentModules } from './component-modules';
@@ -13,6 +13,7 @@ export interface ExecutorJob {
   /** Modules to load first so user-defined components register themselves. */
   modules: string[];
   executorInputPath: string;
+  step: StepIdentity;
 }
 
 export type ExecutorReply =
@@ -23,7 +24,7 @@ async function runJob(job: ExecutorJob): Promise<ExecutorReply> {
   try {
     loadComponentModules(job.component, job.modules);
     const input = parseExecutorInput(JSON.parse(await fs.promises.readFile(job.executorInputPath, 'utf8')), job.executorInputPath);
-    await launchComponent(getComponent(job.component), input, { log: (line) => process.stdout.write(`${line}\n`) });
+    await launchComponent(getComponent(job.component), input, { log: (line) => process.stdout.write(`${line}\n`), step: job.step });
     return { ok: true };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

@@ -314,7 +314,7 @@ export class LocalRunner {
     const retry = node.retry;
     const maxAttempts = 1 + (retry?.maxRetries ?? 0);
     for (let attempt = 1; ; attempt++) {
-      const r = await spawnExecutor({ component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile }, logFile, {
+      const r = await spawnExecutor({ component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile, step: { pipeline: this.pipeline.name, node: node.id } }, logFile, {
         MLP_RUN_ID: this.runId,
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),

@@ -3,14 +3,16 @@
 // <anomalies>/Split-<name>/SchemaDiff.json, with custom properties blessed_<split> and blessed (1 = no
 // anomaly). on_anomalies 'fail' fails the node with a one-line summary (the anomalies go to the node's log,
 // since a failed node publishes nothing, so the pipeline stops before training); 'warn' completes with
-// blessed = 0 and the anomalies published for downstream conditions and reports.
+// blessed = 0 and the anomalies published for downstream conditions and reports. Either way each split with
+// anomalies gets an `anomalies` JSON line in the node's log (the container's stderr in the cloud), the line
+// MlMonitoring's data-anomalies alert counts.
 
 import { z } from 'zod';
-import { defineComponent, type InputArtifact } from '../../core/component';
+import { defineComponent, type InputArtifact, type StepIdentity } from '../../core/component';
 import { ExampleAnomalies, ExampleStatistics, Schema } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import { splitNamesOf } from '../../data/duckdb';
-import { listAnomalies } from '../../tfdv/anomalies-proto';
+import { listAnomalies, type AnomalyReason } from '../../tfdv/anomalies-proto';
 import { anomaliesPath, readSchema, readSplitStatistics, writeJson } from '../../tfdv/artifact-files';
 import type { DatasetFeatureStatistics } from '../../tfdv/statistics-proto';
 import type { Properties } from '../../metadata/types';
@@ -22,6 +24,26 @@ async function matchingSplit(artifact: InputArtifact | undefined, split: string)
   const names = splitNamesOf(artifact.properties, `statistics ${artifact.uri}`);
   const chosen = names.includes(split) ? split : names.length === 1 ? names[0] : undefined;
   return chosen === undefined ? undefined : readSplitStatistics(artifact.path, chosen);
+}
+
+/**
+ * The `anomalies` line of MlMonitoring's LOG_CONTRACT (constructs/ml-monitoring.ts) for one split: count and the
+ * distinct type names. An empty split counts as DATA_MISSING (TFDV's data_missing flag has no type) since it is not
+ * blessed either. `severity` is Cloud Logging's; pipeline and node are left out when the executor runs on its own.
+ */
+function anomaliesEventLine(split: string, reasons: AnomalyReason[], dataMissing: boolean, step: StepIdentity | undefined): string {
+  const types = [...reasons.map((r) => r.type), ...(dataMissing ? ['DATA_MISSING'] : [])];
+  const distinct = [...new Set(types)];
+  return JSON.stringify({
+    severity: 'WARNING',
+    event: 'anomalies',
+    pipeline: step?.pipeline,
+    node: step?.node,
+    split,
+    count: types.length,
+    types: distinct,
+    message: `split ${split}: ${types.length} anomal${types.length === 1 ? 'y' : 'ies'} (${distinct.join(', ')})`,
+  });
 }
 
 export const ExampleValidator = defineComponent({
@@ -39,7 +61,7 @@ export const ExampleValidator = defineComponent({
     exclude_splits: z.array(z.string()).default([]).describe('Splits not validated'),
     on_anomalies: z.enum(['fail', 'warn']).default('fail').describe("'fail' stops the pipeline on any anomaly; 'warn' records them (blessed = 0) and carries on"),
   }),
-  executor: async ({ inputs, outputs, parameters, log }) => {
+  executor: async ({ inputs, outputs, parameters, log, step }) => {
     const stats = inputs.statistics[0];
     const schema = await readSchema(inputs.schema[0].path);
     const splits = splitNamesOf(stats.properties, `statistics ${stats.uri}`).filter((s) => !parameters.exclude_splits.includes(s));
@@ -64,6 +86,7 @@ export const ExampleValidator = defineComponent({
         log(line);
         problems.push(`split ${split} ${a.feature !== undefined ? `feature ${a.feature}` : 'dataset'} ${a.reason.type}`);
       }
+      if (found.length > 0 || anomalies.dataMissing) log(anomaliesEventLine(split, found.map((a) => a.reason), anomalies.dataMissing === true, step));
     }
     properties.blessed = problems.length === 0 ? 1 : 0;
     outputs.anomalies.properties = properties;
