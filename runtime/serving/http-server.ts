@@ -174,10 +174,11 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
       if (Number.isFinite(declared) && declared <= DRAIN_LIMIT) req.resume();
       else headers.connection = 'close';
     }
-    const text = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
+    // Encoded once: the length comes from the bytes, and the socket writes them as they are.
+    const body = Buffer.from(reply.contentType ? String(reply.body) : JSON.stringify(reply.body));
     headers['content-type'] = reply.contentType ?? 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(text));
-    if (!res.destroyed) res.writeHead(status, headers).end(text);
+    headers['content-length'] = String(body.length);
+    if (!res.destroyed) res.writeHead(status, headers).end(body);
 
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const model = route?.model ?? '';

@@ -9,6 +9,7 @@ import * as path from 'path';
 import pino, { type Logger } from 'pino';
 import { UserError } from '../core/errors';
 import { selectBackend } from '../ml/backend';
+import { accessLogDestination } from './access-log';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batcher';
 import type { ModelConfig } from './config';
 import { startHttpServer, type Router } from './http-server';
@@ -59,20 +60,12 @@ export const DEFAULT_PORT = 8501;
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * Bytes of access-log lines held before a write (just under sonic-boom's largest single write), and the
- * longest they are held: nginx's access_log buffer/flush.
- */
-const ACCESS_LOG_BUFFER_BYTES = 16_000;
-const ACCESS_LOG_FLUSH_MS = 1000;
-
-/**
  * JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level. `buffered` is for the
- * access log (a line per request): lines are written in blocks of ~16 KB or after at most a second instead
- * of one write per line, which under load cost as much as answering the request. They are flushed on exit;
- * a SIGKILL loses at most the buffered block.
+ * access log (a line per request): written in blocks (access-log.ts) instead of one write per line, which
+ * under load cost as much as answering the request.
  */
 export function serverLogger(level = 'info', opts: { buffered?: boolean } = {}): Logger {
-  const destination = opts.buffered ? pino.destination({ dest: 2, sync: true, minLength: ACCESS_LOG_BUFFER_BYTES, periodicFlush: ACCESS_LOG_FLUSH_MS }) : pino.destination(2);
+  const destination = opts.buffered ? accessLogDestination() : pino.destination(2);
   return pino({ level, base: { component: 'model-server' }, formatters: { level: (label, number) => ({ level: number, severity: label.toUpperCase() }) } }, destination);
 }
 
