@@ -102,7 +102,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       } else chunks.push(chunk);
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // A small body arrives in one chunk, used as it is (concat would copy it).
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     req.on('error', (err) => reject(new RequestError(400, `reading the request body failed: ${err.message}`)));
   });
 }
@@ -135,7 +136,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   let drained: (() => void) | undefined;
 
   async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const method = req.method ?? 'GET';
     const urlPath = (req.url ?? '/').split('?')[0];
     let route: Route | undefined;
@@ -180,7 +181,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     headers['content-length'] = String(body.length);
     if (!res.destroyed) res.writeHead(status, headers).end(body);
 
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (performance.now() - started) / 1000;
     const model = route?.model ?? '';
     const api = route?.api ?? 'unknown';
     metrics.requestAnswered(model, reply.version === undefined ? '' : String(reply.version), api, status, seconds);

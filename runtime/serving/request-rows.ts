@@ -25,9 +25,16 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The signature's inputs by name (a Map: request field names like "__proto__" must not hit Object members). */
-export function inputsByName(signature: Signature): Map<string, RawInput> {
-  return new Map(signature.inputs.map((i) => [i.name, i]));
+const INPUTS_BY_NAME = new WeakMap<Signature, ReadonlyMap<string, RawInput>>();
+
+/**
+ * The signature's inputs by name (a Map: request field names like "__proto__" must not hit Object members),
+ * built once per loaded signature: every request looks its fields up here.
+ */
+export function inputsByName(signature: Signature): ReadonlyMap<string, RawInput> {
+  let inputs = INPUTS_BY_NAME.get(signature);
+  if (!inputs) INPUTS_BY_NAME.set(signature, (inputs = new Map(signature.inputs.map((i) => [i.name, i]))));
+  return inputs;
 }
 
 function inputList(signature: Signature): string {
@@ -74,7 +81,7 @@ function isIgnoredField(signature: Signature, name: string): boolean {
   return name === signature.label.key;
 }
 
-function checkFieldNames(signature: Signature, inputs: Map<string, RawInput>, names: string[], where: string, passThrough: ReadonlySet<string>): void {
+function checkFieldNames(signature: Signature, inputs: ReadonlyMap<string, RawInput>, names: string[], where: string, passThrough: ReadonlySet<string>): void {
   for (const name of names) {
     if (!inputs.has(name) && !isIgnoredField(signature, name) && !passThrough.has(name)) {
       throw badRequest(`${where}: unknown field ${JSON.stringify(name)}; the model's inputs are ${inputList(signature)}`);
@@ -86,7 +93,7 @@ function checkFieldNames(signature: Signature, inputs: Map<string, RawInput>, na
  * One row from an object of named features (TF Serving's row format, or a classify/regress example). A
  * model with a single input also takes the bare value.
  */
-export function rowFromObject(signature: Signature, inputs: Map<string, RawInput>, value: unknown, where: string, passThrough = NO_FIELDS): RawRow {
+export function rowFromObject(signature: Signature, inputs: ReadonlyMap<string, RawInput>, value: unknown, where: string, passThrough = NO_FIELDS): RawRow {
   if (!isPlainObject(value)) {
     if (signature.inputs.length === 1) value = { [signature.inputs[0].name]: value };
     else throw badRequest(`${where}: expected an object of named inputs, got ${describe(value)}`);
@@ -109,7 +116,7 @@ export function rowFromObject(signature: Signature, inputs: Map<string, RawInput
  */
 export function rowsFromColumns(
   signature: Signature,
-  inputs: Map<string, RawInput>,
+  inputs: ReadonlyMap<string, RawInput>,
   columns: Record<string, unknown>,
   where: (name: string) => string,
   what: string,
