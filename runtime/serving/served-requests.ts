@@ -50,9 +50,10 @@ export class ServedRequests {
     const key = fnv1a(id, 0x811c9dc5) & 0x3fffffff;
     const slot = this.next;
     this.next = (slot + 1) % this.keys.length;
-    // The oldest request goes, unless its key was remembered again since (then it points at a newer slot).
+    // The oldest request goes. A slot's key is EMPTY once taken or remembered again in a newer slot, so a
+    // key still here is the one the map points to this slot.
     const old = this.keys[slot];
-    if (old !== EMPTY && this.slotOf.get(old) === slot) this.slotOf.delete(old);
+    if (old !== EMPTY) this.slotOf.delete(old);
     const replaced = this.slotOf.get(key);
     if (replaced !== undefined) this.keys[replaced] = EMPTY;
     this.keys[slot] = key;
