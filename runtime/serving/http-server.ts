@@ -78,6 +78,7 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
 
 /** A URL path segment decoded (model names and labels may be percent-encoded); undefined when malformed. */
 export function decodePathSegment(s: string): string | undefined {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {
@@ -138,7 +139,9 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
-    const urlPath = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const urlPath = query < 0 ? url : url.slice(0, query);
     let route: Route | undefined;
     let reply: Reply;
     const headers: Record<string, string> = {};
