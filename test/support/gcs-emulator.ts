@@ -66,3 +66,33 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
     },
   };
 }
+
+/**
+ * Points STORAGE_EMULATOR_HOST at the emulator, for the storage layer in this process and in the child
+ * processes that inherit the environment (executors, CLI commands); returns what puts the variable back.
+ */
+export function pointStorageAt(emulator: GcsEmulator): () => void {
+  const saved = process.env.STORAGE_EMULATOR_HOST;
+  process.env.STORAGE_EMULATOR_HOST = emulator.host;
+  return () => {
+    if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
+    else process.env.STORAGE_EMULATOR_HOST = saved;
+  };
+}
+
+/**
+ * For the enclosing describe block (or file): an emulator started before its tests with the storage layer
+ * pointed at it (pointStorageAt), put back and stopped after them.
+ */
+export function useGcsEmulator(): void {
+  let emulator: GcsEmulator | undefined;
+  let restore: (() => void) | undefined;
+  beforeAll(async () => {
+    emulator = await startGcsEmulator();
+    restore = pointStorageAt(emulator);
+  });
+  afterAll(async () => {
+    restore?.();
+    await emulator?.stop();
+  });
+}

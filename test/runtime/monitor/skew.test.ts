@@ -14,7 +14,7 @@ import type { Anomalies } from '../../../runtime/tfdv/anomalies-proto';
 import type { Schema } from '../../../runtime/tfdv/schema-proto';
 import { readSchema } from '../../../runtime/tfdv/artifact-files';
 import { runCli } from '../../support/cli';
-import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
+import { useGcsEmulator } from '../../support/gcs-emulator';
 import { buildPenguinsUpstream, QUICK_HP, train, useTempDir, type Upstream } from '../ml/helpers';
 import { memoryLogger, penguinRows, publishVersion, request } from '../serving/helpers';
 import type { RawRow } from '../../../runtime/transform/apply';
@@ -141,19 +141,8 @@ test('errors exit 1 with one line', async () => {
 
 describe('statistics, schema, request logs and --out on gs:// (GCS emulator)', () => {
   const BUCKET = 'gs://mlp-skew-test';
-  let emulator: GcsEmulator;
-  let saved: string | undefined;
-  beforeAll(async () => {
-    emulator = await startGcsEmulator();
-    // The CLI child processes inherit the environment, so they reach the same emulator.
-    saved = process.env.STORAGE_EMULATOR_HOST;
-    process.env.STORAGE_EMULATOR_HOST = emulator.host;
-  });
-  afterAll(async () => {
-    if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
-    else process.env.STORAGE_EMULATOR_HOST = saved;
-    await emulator.stop();
-  });
+  // The CLI child processes inherit the environment, so they reach the same emulator.
+  useGcsEmulator();
 
   /** Uploads every file below a local folder to the same relative paths below a gs:// URI. */
   async function upload(dir: string, uri: string): Promise<void> {

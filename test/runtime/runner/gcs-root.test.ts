@@ -11,17 +11,17 @@ import type { MetadataStore } from '../../../runtime/metadata/types';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import { storageFor } from '../../../runtime/storage';
 import { pipeline } from '../../../pipelines/spine-demo';
-import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
+import { pointStorageAt, startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
 
 let emulator: GcsEmulator;
 let dir: string;
 let store: MetadataStore;
-const previousHost = process.env.STORAGE_EMULATOR_HOST;
+let restore: (() => void) | undefined;
 
 beforeAll(async () => {
   emulator = await startGcsEmulator();
   // Worker processes inherit the environment, so they reach the same emulator.
-  process.env.STORAGE_EMULATOR_HOST = emulator.host;
+  restore = pointStorageAt(emulator);
   dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-gcs-root-'));
   store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.sqlite')}`);
 }, 60_000);
@@ -29,8 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await store?.close();
   await emulator?.stop();
-  if (previousHost === undefined) delete process.env.STORAGE_EMULATOR_HOST;
-  else process.env.STORAGE_EMULATOR_HOST = previousHost;
+  restore?.();
   await fs.promises.rm(dir, { recursive: true, force: true });
 });
 

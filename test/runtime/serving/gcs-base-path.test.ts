@@ -8,11 +8,11 @@ import * as path from 'path';
 import { joinUri, storageFor } from '../../../runtime/storage';
 import { DEFAULT_POLICY } from '../../../runtime/serving/config';
 import { startModelServer } from '../../../runtime/serving/model-server';
-import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
+import { pointStorageAt, startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
 import { memoryLogger, request, trainPenguinsModel, until } from './helpers';
 
 let emulator: GcsEmulator;
-let saved: string | undefined;
+let restore: () => void;
 let root: string;
 let modelDir: string;
 
@@ -25,15 +25,13 @@ async function publish(base: string, version: number): Promise<void> {
 
 beforeAll(async () => {
   emulator = await startGcsEmulator();
-  saved = process.env.STORAGE_EMULATOR_HOST;
-  process.env.STORAGE_EMULATOR_HOST = emulator.host;
+  restore = pointStorageAt(emulator);
   root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-serving-gcs-'));
   modelDir = await trainPenguinsModel(path.join(root, 'training'));
 }, 120_000);
 
 afterAll(async () => {
-  if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
-  else process.env.STORAGE_EMULATOR_HOST = saved;
+  restore();
   await emulator.stop();
   await fs.promises.rm(root, { recursive: true, force: true });
 });

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { UserError } from '../../../runtime/core/errors';
 import { joinUri, storageFor } from '../../../runtime/storage';
 import { GcsStorage } from '../../../runtime/storage/gcs-storage';
-import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
+import { pointStorageAt, startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
 import { failure, interruptedStorage } from './interrupt';
 import { emptyDir, makeDir, removeTempDirs, storageSuite } from './storage-suite';
 
@@ -99,8 +99,7 @@ describe('gcs storage specifics', () => {
   });
 
   test('storageFor reuses one client per configuration and honours STORAGE_EMULATOR_HOST', async () => {
-    const saved = process.env.STORAGE_EMULATOR_HOST;
-    process.env.STORAGE_EMULATOR_HOST = emulator.host;
+    const restore = pointStorageAt(emulator);
     try {
       const viaEnv = storageFor(`gs://${BUCKET}/a`);
       expect(storageFor(`gs://${BUCKET}/b`)).toBe(viaEnv);
@@ -109,8 +108,7 @@ describe('gcs storage specifics', () => {
       await viaEnv.writeFile(uri, 'via env');
       expect((await s.readFile(uri)).toString()).toBe('via env');
     } finally {
-      if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
-      else process.env.STORAGE_EMULATOR_HOST = saved;
+      restore();
     }
   });
 

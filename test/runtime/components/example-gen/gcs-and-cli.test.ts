@@ -6,7 +6,7 @@ import * as path from 'path';
 import { launchComponent } from '../../../../runtime/core/launcher';
 import { ExampleGen } from '../../../../runtime/components/example-gen';
 import { storageFor } from '../../../../runtime/storage';
-import { startGcsEmulator, type GcsEmulator } from '../../../support/gcs-emulator';
+import { useGcsEmulator } from '../../../support/gcs-emulator';
 import { runCli } from '../../../support/cli';
 import { PENGUINS, penguinsCsv, penguinsJsonl, runGen, splitRows, useTempDir, write } from './helpers';
 
@@ -14,18 +14,7 @@ const tmp = useTempDir('mlp-eg-e2e-');
 const MODULE = path.resolve(__dirname, '..', '..', '..', '..', 'runtime', 'components', 'example-gen', 'index.ts');
 
 describe('gs:// input through the GCS emulator', () => {
-  let emulator: GcsEmulator;
-  let saved: string | undefined;
-  beforeAll(async () => {
-    emulator = await startGcsEmulator();
-    saved = process.env.STORAGE_EMULATOR_HOST;
-    process.env.STORAGE_EMULATOR_HOST = emulator.host;
-  });
-  afterAll(async () => {
-    if (saved === undefined) delete process.env.STORAGE_EMULATOR_HOST;
-    else process.env.STORAGE_EMULATOR_HOST = saved;
-    await emulator.stop();
-  });
+  useGcsEmulator();
 
   test('the latest span of a gs:// prefix, from two shards, same splits as the local copy', async () => {
     const base = 'gs://mlp-eg-test/penguins';
