@@ -7,13 +7,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, ScaleNumbers } from '../../../runtime/components';
-import { openMetadataStore } from '../../../runtime/metadata';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { storageFor } from '../../../runtime/storage';
 import { FlakyCount } from '../../fixtures/pipelines/test-components';
-import { startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
-import { startUi, type Ui } from './helpers';
+import { pointStorageAt, startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
+import { uiAfterRuns, type Ui } from './helpers';
 
 const COMPONENTS_MODULE = path.join(__dirname, '../../fixtures/pipelines/test-components.ts');
 const ROOT = 'gs://mlp-ui-run-logs/root';
@@ -30,27 +29,22 @@ let emulator: GcsEmulator;
 let dir: string;
 let ui: Ui;
 let run: RunSummary;
-const previousHost = process.env.STORAGE_EMULATOR_HOST;
+let restore: (() => void) | undefined;
 
 beforeAll(async () => {
   emulator = await startGcsEmulator();
   // Worker processes inherit the environment, so they reach the same emulator.
-  process.env.STORAGE_EMULATOR_HOST = emulator.host;
+  restore = pointStorageAt(emulator);
   dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-gcs-logs-'));
-  const store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.sqlite')}`);
-  try {
+  ui = await uiAfterRuns(dir, async (store) => {
     run = await runPipeline(failingPipeline(), { root: ROOT, store, modules: [COMPONENTS_MODULE] });
-  } finally {
-    await store.close();
-  }
-  ui = await startUi(`sqlite:${path.join(dir, 'metadata.sqlite')}`);
+  });
 }, 120_000);
 
 afterAll(async () => {
   await ui?.server.close();
   await emulator?.stop();
-  if (previousHost === undefined) delete process.env.STORAGE_EMULATOR_HOST;
-  else process.env.STORAGE_EMULATOR_HOST = previousHost;
+  restore?.();
   await fs.promises.rm(dir, { recursive: true, force: true });
   if (run) await fs.promises.rm(run.logDir, { recursive: true, force: true });
 });

@@ -1,6 +1,8 @@
 // The UI server started in-process for the API tests, and a fetch that returns status, type and body (JSON
 // parsed when the answer is JSON) so a test can assert on any of them.
 
+import * as path from 'path';
+import { openMetadataStore, type MetadataStore } from '../../../runtime/metadata';
 import { startUiServer, type UiServer } from '../../../runtime/ui/server';
 
 export interface Answer<T = any> {
@@ -28,4 +30,16 @@ export async function startUi(metadata: string, modelServer: { url?: string; lab
     get: async (path) => answerOf(await fetch(`${server.url}${path}`)),
     request: async (path, method) => answerOf(await fetch(`${server.url}${path}`, { method })),
   };
+}
+
+/** Records runs into a SQLite store at <dir>/metadata.sqlite (closed again), then starts the UI over it. */
+export async function uiAfterRuns(dir: string, record: (store: MetadataStore) => Promise<void>): Promise<Ui> {
+  const metadata = `sqlite:${path.join(dir, 'metadata.sqlite')}`;
+  const store = await openMetadataStore(metadata);
+  try {
+    await record(store);
+  } finally {
+    await store.close();
+  }
+  return startUi(metadata);
 }

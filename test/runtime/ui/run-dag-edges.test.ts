@@ -8,11 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, ScaleNumbers, SummarizeNumbers } from '../../../runtime/components';
-import { openMetadataStore } from '../../../runtime/metadata';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { pipeline as spanPipeline } from '../../fixtures/pipelines/span-pipeline';
-import { startUi, type Ui } from './helpers';
+import { uiAfterRuns, type Ui } from './helpers';
 
 const SPAN_MODULE = path.join(__dirname, '../../fixtures/pipelines/span-pipeline.ts');
 
@@ -34,16 +33,12 @@ let spans: RunSummary[];
 
 beforeAll(async () => {
   root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-dag-'));
-  const store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.sqlite')}`);
-  try {
+  ui = await uiAfterRuns(root, async (store) => {
     gated = await runPipeline(gatedPipeline(), { root, store });
     spans = [];
     // Three span runs: the second and third resolve the span before theirs; their logs are altered below.
     for (const span of [1, 2, 3]) spans.push(await runPipeline(spanPipeline, { root, store, modules: [SPAN_MODULE], parameters: { span } }));
-  } finally {
-    await store.close();
-  }
-  ui = await startUi(`sqlite:${path.join(root, 'metadata.sqlite')}`);
+  });
 }, 120_000);
 
 afterAll(async () => {

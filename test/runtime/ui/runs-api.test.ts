@@ -8,11 +8,10 @@ import * as path from 'path';
 import { z } from 'zod';
 import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, ScaleNumbers, SummarizeNumbers } from '../../../runtime/components';
-import { openMetadataStore } from '../../../runtime/metadata';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { FlakyCount } from '../../fixtures/pipelines/test-components';
-import { startUi, type Ui } from './helpers';
+import { uiAfterRuns, type Ui } from './helpers';
 
 const COMPONENTS_MODULE = path.join(__dirname, '../../fixtures/pipelines/test-components.ts');
 
@@ -35,14 +34,10 @@ const nodeOf = (s: RunSummary, id: string) => s.nodes.find((n) => n.id === id)!;
 
 beforeAll(async () => {
   root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-runs-'));
-  const store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.sqlite')}`);
-  try {
+  ui = await uiAfterRuns(root, async (store) => {
     first = await runPipeline(statesPipeline(), { root, store, modules: [COMPONENTS_MODULE] });
     second = await runPipeline(statesPipeline(), { root, store, modules: [COMPONENTS_MODULE] });
-  } finally {
-    await store.close();
-  }
-  ui = await startUi(`sqlite:${path.join(root, 'metadata.sqlite')}`);
+  });
 }, 120_000);
 
 afterAll(async () => {
