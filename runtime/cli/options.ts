@@ -1,5 +1,7 @@
-// Shared CLI option handling: where the pipeline root and metadata store are, and `--param k=v` parsing.
+// Shared CLI option handling: where the pipeline root and metadata store are, `--param k=v` parsing, and
+// token files.
 
+import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../core/errors';
 import { localPathOf } from '../storage';
@@ -40,4 +42,16 @@ export function wholeNumber(flag: string, text: string, min: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} ${JSON.stringify(text)}: expected a whole number ≥ ${min}`);
   return n;
+}
+
+/** A bearer token from the file a flag names (surrounding whitespace dropped); a UserError naming the flag otherwise. */
+export function readTokenFile(flag: string, file: string): string {
+  let token: string;
+  try {
+    token = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new UserError(`cannot read ${flag} ${file}: ${(err as Error).message}`);
+  }
+  if (!token) throw new UserError(`${flag} ${file} is empty`);
+  return token;
 }

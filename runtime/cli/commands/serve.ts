@@ -5,10 +5,9 @@
 // one line when ready (what is served and where); logs are JSON lines on stderr. SIGTERM / SIGINT drain:
 // in-flight requests are answered, then the process exits 0.
 
-import * as fs from 'fs';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { wholeNumber } from '../options';
+import { readTokenFile, wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, serverLogger, startModelServer, type ModelServerOptions } from '../../serving/model-server';
@@ -48,17 +47,6 @@ function modelsFrom(flags: ServeFlags): ModelConfig[] {
   return [{ name: flags.modelName, basePath, policy: DEFAULT_POLICY, labels: {} }];
 }
 
-function readToken(file: string): string {
-  let token: string;
-  try {
-    token = fs.readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new UserError(`cannot read --auth-token-file ${file}: ${(err as Error).message}`);
-  }
-  if (!token) throw new UserError(`--auth-token-file ${file} is empty`);
-  return token;
-}
-
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** A number flag within [min, max]. */
@@ -85,7 +73,7 @@ function serverOptions(flags: ServeFlags): ModelServerOptions {
     host: flags.host,
     port: wholeNumber('--port', flags.port, 0),
     pollSeconds,
-    authToken: flags.authTokenFile === undefined ? undefined : readToken(flags.authTokenFile),
+    authToken: flags.authTokenFile === undefined ? undefined : readTokenFile('--auth-token-file', flags.authTokenFile),
     batching: {
       maxBatchSize: wholeNumber('--max-batch-size', flags.maxBatchSize, 1),
       batchTimeoutMicros: wholeNumber('--batch-timeout-micros', flags.batchTimeoutMicros, 0),

@@ -8,7 +8,7 @@ import { UserError } from '../../core/errors';
 import { DEFAULT_LABELS } from '../../ui/api/model-server-status';
 import { startUiServer } from '../../ui/server';
 import { displayAddress } from '../../ui/store-access';
-import { DEFAULT_ROOT, metadataAddress } from '../options';
+import { DEFAULT_ROOT, metadataAddress, readTokenFile } from '../options';
 
 interface UiFlags {
   root: string;
@@ -17,6 +17,7 @@ interface UiFlags {
   host: string;
   serverUrl?: string;
   serverLabels: string;
+  serverAuthTokenFile?: string;
 }
 
 function portOf(text: string): number {
@@ -40,6 +41,7 @@ export function registerUiCommand(program: Command): void {
     .option('--port <n>', 'HTTP port; 0 picks a free one, printed in the ready line ($MLP_UI_PORT)', process.env.MLP_UI_PORT ?? '8080')
     .option('--host <address>', 'address to listen on; 0.0.0.0 exposes it beyond this machine ($MLP_UI_HOST)', process.env.MLP_UI_HOST ?? '127.0.0.1')
     .option('--server-url <url>', 'model server (mlp serve or TF Serving REST) whose live versions, labels and traffic weights to show ($MLP_SERVER_URL)', process.env.MLP_SERVER_URL)
+    .option('--server-auth-token-file <file>', 'bearer token the model server asks for (mlp serve --auth-token-file) ($MLP_SERVER_AUTH_TOKEN_FILE)', process.env.MLP_SERVER_AUTH_TOKEN_FILE)
     .option('--server-labels <list>', 'version labels to ask a plain TF Serving server about, comma-separated; mlp serve reports all of its own ($MLP_SERVER_LABELS)', process.env.MLP_SERVER_LABELS ?? DEFAULT_LABELS.join(','))
     .action(async (flags: UiFlags) => {
       const metadata = metadataAddress(flags);
@@ -47,7 +49,11 @@ export function registerUiCommand(program: Command): void {
         metadata,
         host: flags.host,
         port: portOf(flags.port),
-        modelServer: { url: serverUrlOf(flags.serverUrl), labels: flags.serverLabels.split(',').map((l) => l.trim()).filter(Boolean) },
+        modelServer: {
+          url: serverUrlOf(flags.serverUrl),
+          labels: flags.serverLabels.split(',').map((l) => l.trim()).filter(Boolean),
+          authToken: flags.serverAuthTokenFile === undefined ? undefined : readTokenFile('--server-auth-token-file', flags.serverAuthTokenFile),
+        },
       });
       const note = server.waitingForStore ? ', empty until the first run creates it' : '';
       process.stdout.write(`mlp ui: ${server.url} (metadata ${displayAddress(metadata)}${note})\n`);

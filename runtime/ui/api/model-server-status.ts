@@ -66,8 +66,9 @@ interface ServingBody {
   error?: string;
 }
 
-async function getJson<T>(url: string): Promise<{ ok: boolean; status: number; body: T & { error?: string } }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+async function getJson<T>(url: string, authToken: string | undefined): Promise<{ ok: boolean; status: number; body: T & { error?: string } }> {
+  const headers: Record<string, string> = authToken === undefined ? {} : { authorization: `Bearer ${authToken}` };
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
   const body = (await res.json().catch(() => ({}))) as T & { error?: string };
   return { ok: res.ok, status: res.status, body };
 }
@@ -92,9 +93,9 @@ function trafficOf(t: ServingBody['traffic']): LiveTraffic | null {
 }
 
 /** TF Serving's status endpoints only: versions, and the given labels the server knows. */
-async function tfServingStatus(serverUrl: string, model: string, labels: string[]): Promise<LiveStatus> {
+async function tfServingStatus(serverUrl: string, model: string, labels: string[], authToken: string | undefined): Promise<LiveStatus> {
   const base = `${serverUrl}/v1/models/${encodeURIComponent(model)}`;
-  const status = await getJson<StatusBody>(base);
+  const status = await getJson<StatusBody>(base, authToken);
   if (!status.ok) return { versions: [], labels: {}, error: status.body.error ?? `${base} answered HTTP ${status.status}` };
   const versions = (status.body.model_version_status ?? []).map((v) => ({
     version: String(v.version),
@@ -104,7 +105,7 @@ async function tfServingStatus(serverUrl: string, model: string, labels: string[
   const found: Record<string, string> = {};
   await Promise.all(
     labels.map(async (label) => {
-      const answer = await getJson<StatusBody>(`${base}/labels/${encodeURIComponent(label)}`);
+      const answer = await getJson<StatusBody>(`${base}/labels/${encodeURIComponent(label)}`, authToken);
       const version = answer.ok ? answer.body.model_version_status?.[0]?.version : undefined;
       if (version !== undefined) found[label] = String(version);
     }),
@@ -112,15 +113,15 @@ async function tfServingStatus(serverUrl: string, model: string, labels: string[
   return { versions, labels: found, note: NO_TRAFFIC_NOTE };
 }
 
-/** `labels`: what to ask a server without the extension about. */
-export async function liveStatus(serverUrl: string, model: string, labels: string[]): Promise<LiveStatus> {
+/** `labels`: what to ask a server without the extension about; `authToken`: for a server that requires one. */
+export async function liveStatus(serverUrl: string, model: string, labels: string[], authToken?: string): Promise<LiveStatus> {
   const root = serverUrl.replace(/\/+$/, '');
   const url = `${root}/mlp/v1/models/${encodeURIComponent(model)}/serving`;
   try {
     // A 404 is a server without the extension, or `mlp serve` not serving this model: TF Serving's own
     // status endpoint then tells the versions or the error.
-    const serving = await getJson<ServingBody>(url);
-    if (serving.status === 404) return await tfServingStatus(root, model, labels);
+    const serving = await getJson<ServingBody>(url, authToken);
+    if (serving.status === 404) return await tfServingStatus(root, model, labels, authToken);
     if (!serving.ok) return { versions: [], labels: {}, error: serving.body.error ?? `${url} answered HTTP ${serving.status}` };
     return {
       versions: (serving.body.versions ?? []).map((v) => ({ version: String(v.version), state: v.state, ...(v.error ? { error: v.error } : {}) })),

@@ -37,6 +37,8 @@ export interface ModelView {
 export interface ModelServerOptions {
   url?: string;
   labels: string[];
+  /** Sent as `Authorization: Bearer <token>` to a server started with --auth-token-file. */
+  authToken?: string;
 }
 
 const verdict = (a: Artifact): Verdict => {
@@ -85,6 +87,6 @@ export async function listModels(store: MetadataStore, q: URLSearchParams, serve
     model.versions.push(version);
   }
   const models = [...byBase.values()];
-  if (server.url) await Promise.all(models.map(async (m) => (m.live = await liveStatus(server.url!, m.name, server.labels))));
+  if (server.url) await Promise.all(models.map(async (m) => (m.live = await liveStatus(server.url!, m.name, server.labels, server.authToken))));
   return { ...shown, items: models, ...(server.url ? { serverUrl: server.url } : {}) };
 }

@@ -23,8 +23,8 @@ async function answerOf(res: Response): Promise<Answer> {
   return { status: res.status, type, body: type.startsWith('application/json') ? JSON.parse(text) : text };
 }
 
-export async function startUi(metadata: string, modelServer: { url?: string; labels?: string[] } = {}): Promise<Ui> {
-  const server = await startUiServer({ metadata, host: '127.0.0.1', port: 0, modelServer: { url: modelServer.url, labels: modelServer.labels ?? [] } });
+export async function startUi(metadata: string, modelServer: { url?: string; labels?: string[]; authToken?: string } = {}): Promise<Ui> {
+  const server = await startUiServer({ metadata, host: '127.0.0.1', port: 0, modelServer: { ...modelServer, labels: modelServer.labels ?? [] } });
   return {
     server,
     get: async (path) => answerOf(await fetch(`${server.url}${path}`)),

@@ -1,7 +1,8 @@
 // The Models API and page with a live model server: real `mlp serve` servers (startModelServer) serving the
 // pushed versions of a generated store with a 90/10 split or a bandit — every label and the traffic from the
 // status extension — and a stand-in plain TF Serving server, which does not have the extension: versions and
-// the asked-about labels, with a note that the traffic weights are not reported. The page is checked in
+// the asked-about labels, with a note that the traffic weights are not reported; and a server that requires a
+// bearer token (the UI sends --server-auth-token-file's). The page is checked in
 // Chromium (playwright-core); screenshots go to test-output/ui-screenshots/ (not committed).
 
 import * as fs from 'fs';
@@ -143,6 +144,28 @@ describe('API', () => {
     });
     servers.push(server);
     expect(await liveOf(server.url, ['stable'])).toEqual({ versions: [], labels: {}, error: 'Could not find any versions of model generated' });
+  });
+
+  test('a server that requires a bearer token: without it the UI shows its 401, with --server-auth-token-file the status', async () => {
+    const server = await startModelServer({
+      models: [{ name: 'generated', basePath: base, policy: { kind: 'all' }, labels: { stable: 2 } }],
+      port: 0,
+      pollSeconds: 0,
+      authToken: 'ui-secret',
+      logger: memoryLogger().logger,
+    });
+    servers.push(server);
+    expect(await liveOf(server.url)).toEqual({ versions: [], labels: {}, error: 'missing or wrong bearer token (Authorization: Bearer <token>)' });
+    const ui = await startUi(metadata, { url: server.url, authToken: 'ui-secret' });
+    uis.push(ui);
+    expect((await ui.get('/api/models')).body.items[0].live).toEqual({
+      versions: [
+        { version: '3', state: 'AVAILABLE' },
+        { version: '2', state: 'AVAILABLE' },
+      ],
+      labels: { stable: '2' },
+      traffic: null,
+    });
   });
 
   test('a plain TF Serving server: versions and the asked-about labels it knows, with a note and no traffic', async () => {

@@ -64,6 +64,7 @@ test('bad flags are one-line errors', async () => {
   const cases: [string[], string][] = [
     [['--port', 'eighty'], '--port "eighty": expected a port number from 0 to 65535'],
     [['--server-url', 'localhost:8501'], '--server-url "localhost:8501": expected an http:// or https:// URL of a model server'],
+    [['--server-auth-token-file', path.join(root, 'no-token')], `cannot read --server-auth-token-file ${path.join(root, 'no-token')}: ENOENT: no such file or directory, open '${path.join(root, 'no-token')}'`],
   ];
   const results = await Promise.all(cases.map(([args]) => runCli(['ui', '--root', root, ...args])));
   results.forEach((result, i) => {
