@@ -16,22 +16,11 @@ import * as path from 'path';
 import { DEFAULT_POLICY } from '../../../runtime/serving/config';
 import { startModelServer, type ModelServer } from '../../../runtime/serving/model-server';
 import { memoryLogger, penguinRows, publishVersion, request, trainPenguinsModel } from './helpers';
+import { createRng } from '../../../runtime/core/prng';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 3000);
 const CONCURRENCY = 16;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FEATURES = ['Island', 'Sex', 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'];
 const ODD_KEYS = ['Species', 'Wings', '__proto__', 'constructor', 'prototype', 'toString', '', ' ', 'island', 'Body Mass', '\u0000', '😀', 'a'.repeat(300)];
@@ -306,7 +295,7 @@ afterAll(async () => {
 });
 
 test(`${REQUESTS} random requests: each is a 2xx, a 4xx with a JSON error or a deliberate 503 (seed: FUZZ_SEED=${SEED})`, async () => {
-  const f = fuzzer(prng(SEED));
+  const f = fuzzer(createRng(SEED));
   const requests = Array.from({ length: REQUESTS }, (_, i) => {
     const method = f.chance(0.8) ? (f.chance(0.8) ? 'POST' : 'GET') : f.pick(['PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'post']);
     const headers: Record<string, string> = {};

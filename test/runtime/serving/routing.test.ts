@@ -9,7 +9,7 @@ import * as path from 'path';
 import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { DEFAULT_POLICY, type ModelConfig } from '../../../runtime/serving/config';
 import { startModelServer, type ModelServer, type ModelServerOptions } from '../../../runtime/serving/model-server';
-import { seededRandom } from '../../../runtime/serving/random';
+import { createRng } from '../../../runtime/core/prng';
 import { sqlRows } from '../ml/helpers';
 import { memoryLogger, penguinRows, publishVersion, request, trainPenguinsModel } from './helpers';
 
@@ -119,7 +119,7 @@ describe('a 90/10 canary split', () => {
 
 test('a Thompson bandit shifts traffic to the version with the better reward', async () => {
   const { url } = await serve(penguins({ traffic: { kind: 'bandit', algorithm: 'thompson', arms: [{ version: 1 }, { version: 2 }] } }));
-  const random = seededRandom(5);
+  const random = createRng(5);
   const successRate: Record<string, number> = { '1': 0.2, '2': 0.8 };
   const late: Record<string, number> = { '1': 0, '2': 0 };
   for (let i = 0; i < 300; i++) {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'crypto';
 import { betaSample } from '../../../runtime/serving/bandit';
 import { parseModelServerConfig, type Arm } from '../../../runtime/serving/config';
-import { seededRandom } from '../../../runtime/serving/random';
+import { createRng } from '../../../runtime/core/prng';
 import { ServedRequests } from '../../../runtime/serving/served-requests';
 import { TrafficRouter } from '../../../runtime/serving/traffic';
 
@@ -30,7 +30,7 @@ const canary = new TrafficRouter(
       { arm: { label: 'canary' }, weight: 10 },
     ],
   },
-  seededRandom(7),
+  createRng(7),
 );
 
 test('a 90/10 split sends about 10% to the canary, by random draw and by request key', () => {
@@ -58,8 +58,8 @@ test('arms whose version is not loaded are skipped; with none loaded there is no
 
 describe.each(['thompson', 'ucb1'] as const)('a %s bandit', (algorithm) => {
   test('moves traffic to the arm with the better reward', () => {
-    const random = seededRandom(42);
-    const router = new TrafficRouter({ kind: 'bandit', algorithm, arms: [{ version: 1 }, { version: 2 }] }, seededRandom(1));
+    const random = createRng(42);
+    const router = new TrafficRouter({ kind: 'bandit', algorithm, arms: [{ version: 1 }, { version: 2 }] }, createRng(1));
     const successRate: Record<number, number> = { 1: 0.3, 2: 0.7 };
     const late: Record<number, number> = { 1: 0, 2: 0 };
     for (let i = 0; i < 2000; i++) {
@@ -73,7 +73,7 @@ describe.each(['thompson', 'ucb1'] as const)('a %s bandit', (algorithm) => {
 });
 
 test('under a bandit a request key keeps its first arm while that version is loaded', () => {
-  const router = new TrafficRouter({ kind: 'bandit', algorithm: 'thompson', arms: [{ version: 1 }, { version: 2 }] }, seededRandom(3));
+  const router = new TrafficRouter({ kind: 'bandit', algorithm: 'thompson', arms: [{ version: 1 }, { version: 2 }] }, createRng(3));
   const first = new Map<string, number>();
   for (let i = 0; i < 200; i++) first.set(`s${i}`, router.choose(allLoaded, `s${i}`)!.version);
   // Both arms were handed out, and rewards that favour version 2 do not move a session that has an arm.
@@ -91,7 +91,7 @@ test('under a bandit a request key keeps its first arm while that version is loa
 });
 
 test('Beta draws have the Beta mean', () => {
-  const random = seededRandom(3);
+  const random = createRng(3);
   const draws = Array.from({ length: 20_000 }, () => betaSample(3, 7, random));
   expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(0.3, 2);
   expect(Math.min(...draws)).toBeGreaterThan(0);
