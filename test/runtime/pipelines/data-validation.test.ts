@@ -5,32 +5,18 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
 import { inferSchema } from '../../../runtime/tfdv/infer-schema';
 import { anomaliesPath } from '../../../runtime/tfdv/artifact-files';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import { pipeline } from '../../../pipelines/data-validation';
 import { REPO_ROOT } from '../../support/cli';
+import { writeFlightsSpan } from '../../support/flights-spans';
 import { useTempStore } from '../../support/temp-store';
 
-const FLIGHTS = path.join(REPO_ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 const MODULE = path.join(REPO_ROOT, 'pipelines', 'data-validation.ts');
 const ROWS = 20_000;
 const t = useTempStore('mlp-data-validation-');
-
-/** Writes span-<span>/part.parquet from one month of flights; `rareOrigin` makes that airport 30% of rows. */
-async function writeSpan(base: string, span: number, month: number, rareOrigin?: string): Promise<void> {
-  const dir = path.join(base, `span-${span}`);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const origin = rareOrigin ? `CASE WHEN hash(date, delay, destination) % 10 < 3 THEN ${sqlString(rareOrigin)} ELSE origin END` : 'origin';
-  const conn = await duckdb();
-  await conn.run(
-    `COPY (SELECT CAST(date AS VARCHAR) AS date, delay, distance, ${origin} AS origin, destination FROM read_parquet(${sqlString(FLIGHTS)})
-      WHERE month(date) = ${month} ORDER BY date, origin, destination, delay, distance LIMIT ${ROWS})
-     TO ${sqlString(path.join(dir, 'part.parquet'))} (FORMAT parquet)`,
-  );
-}
 
 /** A curated schema: inferred from the first span, with a drift threshold on origin as a team would set it. */
 async function writeSchema(base: string, file: string): Promise<void> {
@@ -44,7 +30,7 @@ async function writeSchema(base: string, file: string): Promise<void> {
 test('spans arrive, the previous span is the baseline, and drift is flagged and reported', async () => {
   const base = path.join(t.root, 'incoming');
   const schemaFile = path.join(t.root, 'schema.json');
-  await writeSpan(base, 1, 1);
+  await writeFlightsSpan(base, 1, 1, ROWS);
   await writeSchema(base, schemaFile);
   const params = { input_base: base, schema_file: schemaFile };
   const run = async () => {
@@ -58,7 +44,7 @@ test('spans arrive, the previous span is the baseline, and drift is flagged and 
   const [firstValidation] = await t.store.getArtifacts({ uri: first['example-validator'].outputs.anomalies });
   expect(firstValidation.customProperties?.blessed).toBe(1);
 
-  await writeSpan(base, 2, 2);
+  await writeFlightsSpan(base, 2, 2, ROWS);
   const second = await run();
   expect(second['example-gen'].state).toBe('executed');
   expect(second['previous-statistics'].reason).toMatch(/^resolved span 1 \(artifact \d+\) as the span before 2/);
@@ -66,7 +52,7 @@ test('spans arrive, the previous span is the baseline, and drift is flagged and 
   expect(secondValidation.customProperties?.blessed).toBe(1);
 
   // A rare airport suddenly has 30% of the flights.
-  await writeSpan(base, 3, 3, 'BTV');
+  await writeFlightsSpan(base, 3, 3, ROWS, 'BTV');
   const third = await run();
   expect(third['previous-statistics'].reason).toMatch(/^resolved span 2 /);
   const [thirdValidation] = await t.store.getArtifacts({ uri: third['example-validator'].outputs.anomalies });

@@ -7,16 +7,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pipeline } from '../../../pipelines/data-validation';
-import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
 import { inferSchema } from '../../../runtime/tfdv/infer-schema';
 import { REPO_ROOT } from '../../support/cli';
+import { writeFlightsSpan } from '../../support/flights-spans';
 import { startUi, type Ui } from './helpers';
 
-const FLIGHTS = path.join(REPO_ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 const MODULE = path.join(REPO_ROOT, 'pipelines', 'data-validation.ts');
 const ROWS = 3000;
 
@@ -25,24 +24,11 @@ let ui: Ui;
 let spans: RunSummary[];
 const output = (s: RunSummary, node: string, port: string) => s.nodes.find((n) => n.id === node)!.outputs[port];
 
-/** span-<span>/part.parquet from one month of flights; `rareOrigin` makes that airport 30% of the rows. */
-async function writeSpan(base: string, span: number, month: number, rareOrigin?: string): Promise<void> {
-  const dir = path.join(base, `span-${span}`);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const origin = rareOrigin ? `CASE WHEN hash(date, delay, destination) % 10 < 3 THEN ${sqlString(rareOrigin)} ELSE origin END` : 'origin';
-  const conn = await duckdb();
-  await conn.run(
-    `COPY (SELECT CAST(date AS VARCHAR) AS date, delay, distance, ${origin} AS origin, destination FROM read_parquet(${sqlString(FLIGHTS)})
-      WHERE month(date) = ${month} ORDER BY date, origin, destination, delay, distance LIMIT ${ROWS})
-     TO ${sqlString(path.join(dir, 'part.parquet'))} (FORMAT parquet)`,
-  );
-}
-
 beforeAll(async () => {
   root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-data-'));
   const base = path.join(root, 'incoming');
   const schemaFile = path.join(root, 'schema.json');
-  await writeSpan(base, 1, 1);
+  await writeFlightsSpan(base, 1, 1, ROWS);
   const schema = inferSchema(await generateStatistics('all', [path.join(base, 'span-1', 'part.parquet')]));
   schema.feature.find((f) => f.name === 'origin')!.driftComparator = { infinityNorm: { threshold: 0.1 } };
   await fs.promises.writeFile(schemaFile, JSON.stringify(schema));
@@ -51,7 +37,7 @@ beforeAll(async () => {
   try {
     // ExampleGen takes the latest span: the second arrives after the first run.
     spans = [await run()];
-    await writeSpan(base, 2, 2, 'BTV');
+    await writeFlightsSpan(base, 2, 2, ROWS, 'BTV');
     spans.push(await run());
   } finally {
     await store.close();
