@@ -235,34 +235,20 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
 }
 
 /**
- * Runs the route's handler under the request deadline: 408 while its body is still arriving, else 504.
- * One promise and one timer per request (this runs for every request, so no race/finally chains).
+ * Runs the route's handler under the request deadline: 408 while the request's body is still arriving, else
+ * 504. One promise and one timer per request (this runs for every request, so no race/finally chains).
  */
 function withDeadline(route: Route, req: http.IncomingMessage, info: RequestInfo, opts: HttpServerOptions): Promise<Reply> {
-  let readingBody = false;
-  const body = () => {
-    readingBody = true;
-    return readJsonBody(req, opts.maxBodyBytes).then(
-      (value) => {
-        readingBody = false;
-        return value;
-      },
-      (err: unknown) => {
-        readingBody = false;
-        throw err;
-      },
-    );
-  };
   return new Promise<Reply>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(
-        readingBody
-          ? new RequestError(408, `request body not received within ${opts.requestTimeoutMs} ms`)
-          : new RequestError(504, `request not answered within ${opts.requestTimeoutMs} ms`),
+        req.complete
+          ? new RequestError(504, `request not answered within ${opts.requestTimeoutMs} ms`)
+          : new RequestError(408, `request body not received within ${opts.requestTimeoutMs} ms`),
       );
     }, opts.requestTimeoutMs);
     // After the deadline the handler's result is dropped (a settled promise ignores later calls).
-    route.handle(body, info).then(
+    route.handle(() => readJsonBody(req, opts.maxBodyBytes), info).then(
       (reply) => {
         clearTimeout(timer);
         resolve(reply);
