@@ -66,7 +66,8 @@ export interface HttpServer {
 
 const MODEL_VERSION_HEADER = 'x-model-version';
 const REQUEST_ID_HEADER = 'x-request-id';
-const ROUTING_KEY_HEADER = 'x-request-key';
+/** Makes traffic routing sticky per key (RequestInfo.routingKey). */
+export const ROUTING_KEY_HEADER = 'x-request-key';
 /** Longer ids are refused: they are echoed, logged and remembered for :feedback. */
 const MAX_REQUEST_ID_LENGTH = 128;
 

@@ -28,6 +28,11 @@ function fnv1a(s: string, basis: number): number {
   return h;
 }
 
+/** The map key of an id: 30 bits, a small integer V8 stores inline. */
+const keyOf = (id: string) => fnv1a(id, 0x811c9dc5) & 0x3fffffff;
+/** The second hash, kept in the ring to tell a remembered id from another with the same key. */
+const checkOf = (id: string) => fnv1a(id, 0x050c5d1f);
+
 export class ServedRequests {
   /** First hash (30 bits: a small integer V8 stores inline) → ring slot. */
   private readonly slotOf = new Map<number, number>();
@@ -47,7 +52,7 @@ export class ServedRequests {
   }
 
   remember(id: string, served: ServedRequest): void {
-    const key = fnv1a(id, 0x811c9dc5) & 0x3fffffff;
+    const key = keyOf(id);
     const slot = this.next;
     this.next = (slot + 1) % this.keys.length;
     // The oldest request goes. A slot's key is EMPTY once taken or remembered again in a newer slot, so a
@@ -57,7 +62,7 @@ export class ServedRequests {
     const replaced = this.slotOf.get(key);
     if (replaced !== undefined) this.keys[replaced] = EMPTY;
     this.keys[slot] = key;
-    this.checks[slot] = fnv1a(id, 0x050c5d1f);
+    this.checks[slot] = checkOf(id);
     this.versions[slot] = served.version;
     this.armIds[slot] = served.arm === undefined ? NO_ARM : this.armId(served.arm);
     this.slotOf.set(key, slot);
@@ -65,9 +70,9 @@ export class ServedRequests {
 
   /** The request, forgotten from here on; undefined when unknown, too old or already rewarded. */
   take(id: string): ServedRequest | undefined {
-    const key = fnv1a(id, 0x811c9dc5) & 0x3fffffff;
+    const key = keyOf(id);
     const slot = this.slotOf.get(key);
-    if (slot === undefined || this.checks[slot] !== fnv1a(id, 0x050c5d1f)) return undefined;
+    if (slot === undefined || this.checks[slot] !== checkOf(id)) return undefined;
     this.slotOf.delete(key);
     this.keys[slot] = EMPTY;
     const arm = this.armIds[slot];

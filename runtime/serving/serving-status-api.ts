@@ -6,13 +6,11 @@
 //   GET /mlp/v1/models/{name}/serving <model> = {"model", "versions": [{"version", "state", "error"?}],
 //                                     "labels": {label: version}, "traffic": null | split | bandit}
 
-import { decodePathSegment, type Route, type Router } from './http-server';
+import { decodePathSegment, ROUTING_KEY_HEADER, type Route, type Router } from './http-server';
 import type { ModelRegistry, ServedModel } from './model-registry';
 import { notFound } from './request-error';
 
 const STATUS_PATH = /^\/mlp\/v1\/models(?:\/([^/]+)\/serving)?$/;
-/** The header http-server.ts reads as RequestInfo.routingKey: with it a split is sticky per key. */
-const STICKY_HEADER = 'x-request-key';
 
 function modelStatus(model: ServedModel) {
   const { versions, labels, traffic } = model.servingStatus();
@@ -24,7 +22,7 @@ function modelStatus(model: ServedModel) {
     traffic: !traffic
       ? null
       : traffic.kind === 'split'
-        ? { kind: 'split', sticky_header: STICKY_HEADER, arms: traffic.arms }
+        ? { kind: 'split', sticky_header: ROUTING_KEY_HEADER, arms: traffic.arms }
         : {
             kind: 'bandit',
             algorithm: traffic.algorithm,
