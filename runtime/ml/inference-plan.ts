@@ -85,7 +85,7 @@ function stepOf(layer: tf.layers.Layer, inputWidths: number[]): { run: Step['run
     if (!act) return undefined;
     return {
       run: ([x], n) => {
-        const out = Float32Array.from(x.data);
+        const out = new Float32Array(x.data);
         act(out, n, x.width);
         return { data: out, width: x.width };
       },
@@ -101,17 +101,22 @@ function stepOf(layer: tf.layers.Layer, inputWidths: number[]): { run: Step['run
     const inWidth = inputWidths[0];
     const units = Number(config.units);
     if (kernel.length !== inWidth * units) return undefined;
+    // Transposed, so each output is a dot product over contiguous memory, summed in a double and rounded
+    // once, as tfjs's CPU matMul does before it adds the bias.
+    const kernelT = new Float32Array(kernel.length);
+    for (let i = 0; i < inWidth; i++) for (let j = 0; j < units; j++) kernelT[j * inWidth + i] = kernel[i * units + j];
     return {
       run: ([x], n) => {
         const out = new Float32Array(n * units);
+        const xs = x.data;
         for (let r = 0; r < n; r++) {
+          const xo = r * inWidth;
           const o = r * units;
-          if (bias) out.set(bias, o);
-          for (let i = 0; i < inWidth; i++) {
-            const xi = x.data[r * inWidth + i];
-            if (xi === 0) continue;
-            const k = i * units;
-            for (let j = 0; j < units; j++) out[o + j] += xi * kernel[k + j];
+          for (let j = 0; j < units; j++) {
+            const ko = j * inWidth;
+            let sum = 0;
+            for (let i = 0; i < inWidth; i++) sum += xs[xo + i] * kernelT[ko + i];
+            out[o + j] = bias ? Math.fround(sum) + bias[j] : sum;
           }
         }
         act(out, n, units);
@@ -133,7 +138,11 @@ function stepOf(layer: tf.layers.Layer, inputWidths: number[]): { run: Step['run
         const out = new Float32Array(n * outputDim);
         for (let r = 0; r < n; r++) {
           const id = Math.trunc(ids.data[r]);
-          if (id >= 0 && id < inputDim) out.set(table.subarray(id * outputDim, (id + 1) * outputDim), r * outputDim);
+          if (!(id >= 0 && id < inputDim)) continue;
+          // A copy loop: a subarray view per row would cost more than the copy.
+          const t = id * outputDim;
+          const o = r * outputDim;
+          for (let j = 0; j < outputDim; j++) out[o + j] = table[t + j];
         }
         return { data: out, width: outputDim };
       },
@@ -165,7 +174,7 @@ function stepOf(layer: tf.layers.Layer, inputWidths: number[]): { run: Step['run
     if (inputWidths.some((w) => w !== inputWidths[0])) return undefined;
     return {
       run: (xs) => {
-        const out = Float32Array.from(xs[0].data);
+        const out = new Float32Array(xs[0].data);
         for (const x of xs.slice(1)) for (let i = 0; i < out.length; i++) out[i] += x.data[i];
         return { data: out, width: xs[0].width };
       },

@@ -11,13 +11,13 @@ export type PackedInput = Int32Array | Float32Array;
 /** One typed array per model input, in signature order: int32 id columns as they are, floats row-major [n, k]. */
 export function packModelInputs(modelInputs: ModelInput[], columns: TransformedColumns, n: number): PackedInput[] {
   return modelInputs.map((m) => {
-    if (m.dtype === 'int32') return Int32Array.from(columns[m.columns[0]].subarray(0, n));
+    if (m.dtype === 'int32') return new Int32Array(columns[m.columns[0]].subarray(0, n));
     const k = m.columns.length;
     const out = new Float32Array(n * k);
-    m.columns.forEach((c, j) => {
-      const col = columns[c];
+    for (let j = 0; j < k; j++) {
+      const col = columns[m.columns[j]];
       for (let r = 0; r < n; r++) out[r * k + j] = col[r];
-    });
+    }
     return out;
   });
 }

@@ -84,10 +84,18 @@ export function predictRows(bundle: ServingBundle, rows: RawRow[]): Prediction[]
   if (task === 'regression') return Array.from(scores, (v) => ({ predictions: [v] as [number] }));
   const classes = label.classes!;
   const k = task === 'binary' ? 1 : classes.length;
-  return rows.map((_, r) => {
-    const probabilities = task === 'binary' ? [1 - scores[r], scores[r]] : Array.from(scores.subarray(r * k, r * k + k));
+  const predictions: Prediction[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    let probabilities: number[];
+    if (task === 'binary') probabilities = [1 - scores[r], scores[r]];
+    else {
+      // Copied by index: Array.from over a subarray view is several times slower (this runs per served row).
+      probabilities = new Array(k);
+      for (let c = 0; c < k; c++) probabilities[c] = scores[r * k + c];
+    }
     let best = 0;
     for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;
-    return { probabilities, class_ids: [best] as [number], classes: [classes[best]] as [string] };
-  });
+    predictions[r] = { probabilities, class_ids: [best], classes: [classes[best]] };
+  }
+  return predictions;
 }

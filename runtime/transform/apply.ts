@@ -23,25 +23,27 @@ function text(v: unknown, fill: string): string {
   return missing(v) ? fill : String(v);
 }
 
-function applyOne(a: AnalyzerResult, values: unknown[], vocabIndex?: Map<string, number>): number {
+/** One output value for a row; `inputs` are the raw feature names the analyzer reads (one but for crosses). */
+function applyOne(a: AnalyzerResult, row: RawRow, inputs: string[], vocabIndex?: Map<string, number>): number {
+  const value = row[inputs[0]];
   switch (a.kind) {
     case 'vocabulary': {
-      const token = text(values[0], a.fill);
+      const token = text(value, a.fill);
       const id = vocabIndex!.get(token);
       if (id !== undefined) return id;
       return a.numOovBuckets > 0 ? a.vocabulary.length + hashToBucket(token, a.numOovBuckets) : -1;
     }
     case 'z_score': {
-      const x = numeric(values[0], a.fill) - a.mean;
+      const x = numeric(value, a.fill) - a.mean;
       return a.stdDev > 0 ? x / a.stdDev : x;
     }
     case 'min_max': {
-      const x = numeric(values[0], a.fill);
+      const x = numeric(value, a.fill);
       if (a.max === a.min) return a.outputMin;
       return ((x - a.min) / (a.max - a.min)) * (a.outputMax - a.outputMin) + a.outputMin;
     }
     case 'bucketize': {
-      const x = numeric(values[0], a.fill);
+      const x = numeric(value, a.fill);
       // Bucket i holds boundaries[i-1] <= x < boundaries[i], as tf.Transform's apply_buckets.
       let lo = 0;
       let hi = a.boundaries.length;
@@ -53,11 +55,11 @@ function applyOne(a: AnalyzerResult, values: unknown[], vocabIndex?: Map<string,
       return lo;
     }
     case 'hash':
-      return hashToBucket(text(values[0], a.fill), a.hashBuckets);
+      return hashToBucket(text(value, a.fill), a.hashBuckets);
     case 'cross':
-      return hashToBucket(values.map((v) => text(v, '')).join('_X_'), a.hashBuckets);
+      return hashToBucket(inputs.map((f) => text(row[f], '')).join('_X_'), a.hashBuckets);
     case 'identity':
-      return numeric(values[0], a.fill);
+      return numeric(value, a.fill);
   }
 }
 
@@ -84,7 +86,7 @@ export function applyTransform(graph: TransformGraph, rows: RawRow[]): Transform
   for (const o of graph.outputs) {
     const column = o.dtype === 'int32' ? new Int32Array(rows.length) : new Float32Array(rows.length);
     const vocabIndex = o.analyzer.kind === 'vocabulary' ? vocabIndexOf(o.analyzer) : undefined;
-    for (let r = 0; r < rows.length; r++) column[r] = applyOne(o.analyzer, o.inputs.map((f) => rows[r][f]), vocabIndex);
+    for (let r = 0; r < rows.length; r++) column[r] = applyOne(o.analyzer, rows[r], o.inputs, vocabIndex);
     out[o.name] = column;
   }
   return out;
