@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The `mlp` command. In a source checkout it runs the TypeScript directly (transpiled on load by
-// sucrase/register/ts); in an installed package it runs the compiled dist/ tree.
+// runtime/core/register-ts.js); in an installed package it runs the compiled dist/ tree.
 const fs = require('fs');
 const path = require('path');
 
 const source = path.join(__dirname, 'main.ts');
 if (fs.existsSync(source)) {
-  require('sucrase/register/ts');
+  require('../core/register-ts');
   require(source).main(process.argv);
 } else {
   require(path.join(__dirname, '..', '..', 'dist', 'runtime', 'cli', 'main.js')).main(process.argv);
