@@ -8,6 +8,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { createHash, randomUUID, timingSafeEqual } from 'crypto';
 import type { Logger } from 'pino';
+import type { AccessLog } from './access-log';
 import type { ServerMetrics } from './metrics';
 import { RequestError } from './request-error';
 import { parseTolerantJson } from './tolerant-json';
@@ -54,7 +55,7 @@ export interface HttpServerOptions {
   metrics: ServerMetrics;
   logger: Logger;
   /** The line per answered request (`event: request`). */
-  accessLogger: Logger;
+  accessLog: AccessLog;
 }
 
 export interface HttpServer {
@@ -189,11 +190,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     const model = route?.model ?? '';
     const api = route?.api ?? 'unknown';
     metrics.requestAnswered(model, reply.version === undefined ? '' : String(reply.version), api, status, seconds);
-    // `event: request` with status, ms, model, version and api is the line MlMonitoring's log-based metrics
-    // count (constructs/ml-monitoring.ts LOG_CONTRACT); it is logged for every answered request.
-    const line = { event: 'request', method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, api, requestId: info.requestId };
-    if (status >= 500) opts.accessLogger.warn(line, 'request failed');
-    else opts.accessLogger.info(line, 'request');
+    opts.accessLog.write({ method, path: urlPath, status, ms: Math.round(seconds * 1e4) / 10, model: route?.model, version: reply.version, api, requestId: info.requestId });
   }
 
   // A request is in flight until it is answered (or its connection dropped by a bug in answering), whether

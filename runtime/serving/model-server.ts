@@ -9,7 +9,7 @@ import * as path from 'path';
 import pino, { type Logger } from 'pino';
 import { UserError } from '../core/errors';
 import { selectBackend } from '../ml/backend';
-import { accessLogDestination } from './access-log';
+import { loggerAccessLog, type AccessLog } from './access-log';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batcher';
 import type { ModelConfig } from './config';
 import { startHttpServer, type Router } from './http-server';
@@ -38,8 +38,8 @@ export interface ModelServerOptions {
   authToken?: string;
   /** Default: JSON lines on stderr at info level (stdout carries the CLI's ready line). */
   logger?: Logger;
-  /** Where the line per answered request goes; default: `logger` (mlp serve passes a buffered one). */
-  accessLogger?: Logger;
+  /** Where the line per answered request goes; default: through `logger` (mlp serve passes a buffered one). */
+  accessLog?: AccessLog;
   /** Sampled request/prediction logging; off by default. */
   requestLog?: RequestLogOptions;
   /** Seeds traffic splits, bandits and log sampling (reproducible runs); default Math.random. */
@@ -59,14 +59,9 @@ export interface ModelServer {
 export const DEFAULT_PORT = 8501;
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-/**
- * JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level. `buffered` is for the
- * access log (a line per request): written in blocks (access-log.ts) instead of one write per line, which
- * under load cost as much as answering the request.
- */
-export function serverLogger(level = 'info', opts: { buffered?: boolean } = {}): Logger {
-  const destination = opts.buffered ? accessLogDestination() : pino.destination(2);
-  return pino({ level, base: { component: 'model-server' }, formatters: { level: (label, number) => ({ level: number, severity: label.toUpperCase() }) } }, destination);
+/** JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level (access-log.ts writes the same shape). */
+export function serverLogger(level = 'info', fd = 2): Logger {
+  return pino({ level, base: { component: 'model-server' }, formatters: { level: (label, number) => ({ level: number, severity: label.toUpperCase() }) } }, pino.destination(fd));
 }
 
 function metricsRouter(metrics: ServerMetrics): Router {
@@ -78,6 +73,7 @@ function metricsRouter(metrics: ServerMetrics): Router {
 
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const logger = opts.logger ?? serverLogger();
+  const accessLog = opts.accessLog ?? loggerAccessLog(logger);
   const backend = await selectBackend();
   logger.info({ backend: backend.name, skipped: backend.skipped }, 'TensorFlow.js backend selected');
   const metrics = new ServerMetrics();
@@ -101,7 +97,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     authToken: opts.authToken,
     metrics,
     logger,
-    accessLogger: opts.accessLogger ?? logger,
+    accessLog,
   }).catch(async (err: Error) => {
     await registry.close();
     await requestLog?.close();
@@ -118,7 +114,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       logger.info('draining');
       await http.close();
       // Every answered request's access line is out before the server says it stopped.
-      opts.accessLogger?.flush();
+      accessLog.flush();
       await registry.close();
       // After the last request: every logged request reaches a file.
       await requestLog?.close();

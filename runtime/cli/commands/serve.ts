@@ -10,6 +10,7 @@ import { UserError } from '../../core/errors';
 import { readTokenFile, wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
+import { bufferedAccessLog } from '../../serving/access-log';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, serverLogger, startModelServer, type ModelServerOptions } from '../../serving/model-server';
 import { DEFAULT_FLUSH_SECONDS } from '../../serving/request-log';
 import { isGcsUri, localPathOf } from '../../storage';
@@ -83,7 +84,7 @@ function serverOptions(flags: ServeFlags): ModelServerOptions {
     requestTimeoutMs: wholeNumber('--request-timeout-ms', flags.requestTimeoutMs, 1),
     maxBodyBytes: wholeNumber('--max-body-bytes', flags.maxBodyBytes, 1),
     logger: serverLogger(flags.logLevel),
-    accessLogger: serverLogger(flags.logLevel, { buffered: true }),
+    accessLog: bufferedAccessLog(flags.logLevel),
     requestLog: requestLogOptions(flags),
     modelCacheDir: flags.modelCacheDir,
   };
@@ -112,7 +113,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-enqueued-batches <n>', 'batches waiting per model version before requests are refused with 503', String(DEFAULT_BATCHING.maxEnqueuedBatches))
     .option('--request-timeout-ms <ms>', 'answer 504 when a request takes longer', '30000')
     .option('--max-body-bytes <n>', 'answer 413 to larger request bodies', String(DEFAULT_MAX_BODY_BYTES))
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (requests, with their x-request-id and serving version, are logged at debug)`, 'info')
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (every answered request is an info line with its x-request-id and serving version; 5xx answers are warnings)`, 'info')
     .option('--request-log-dir <dir>', 'log sampled requests with their predictions as JSON Lines files in this folder or gs:// prefix (read by `mlp monitor skew`)')
     .option('--request-log-sample <fraction>', 'fraction of requests logged, 0..1', '0.1')
     .option('--request-log-flush-seconds <s>', 'a request log file is written at least this often', String(DEFAULT_FLUSH_SECONDS))
