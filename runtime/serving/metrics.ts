@@ -10,20 +10,14 @@ export type ModelEvent = 'loaded' | 'load_failed' | 'unloaded';
 export class ServerMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
-    name: 'mlp_serving_requests_total',
-    help: 'HTTP requests answered, by served model ("" when none), version, API and status code',
-    labelNames: ['model', 'version', 'api', 'code'] as const,
-    registers: [this.registry],
-  });
+  /** Requests by model, version, API and code; counted per request in plain numbers, added here at each scrape. */
+  readonly requests: Counter<'model' | 'version' | 'api' | 'code'>;
 
-  readonly latency = new Histogram({
-    name: 'mlp_serving_request_duration_seconds',
-    help: 'Time from request to response, by served model and API',
-    labelNames: ['model', 'api'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
+  readonly latency = new RequestLatency(
+    'mlp_serving_request_duration_seconds',
+    'Time from request to response, by served model and API',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
 
   readonly batchSize = new Histogram({
     name: 'mlp_serving_batch_size',
@@ -68,27 +62,119 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  // The per-request series: counts since the last scrape, by label combination (a string key built per
+  // request is cheaper than prom-client's label validation and hashing, which cost a microsecond or two per
+  // request with a counter and a histogram).
+  private readonly requestSeries = new Map<string, { labels: Record<'model' | 'version' | 'api' | 'code', string>; pending: number; latency: LatencySeries }>();
+
   constructor() {
+    const series = this.requestSeries;
+    this.requests = new Counter({
+      name: 'mlp_serving_requests_total',
+      help: 'HTTP requests answered, by served model ("" when none), version, API and status code',
+      labelNames: ['model', 'version', 'api', 'code'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const s of series.values()) {
+          if (s.pending > 0) this.inc(s.labels, s.pending);
+          s.pending = 0;
+        }
+      },
+    });
+    // prom-client's Registry reads a metric's name, help, type, get() and reset(); its types only list its own classes.
+    this.registry.registerMetric(this.latency as unknown as Histogram);
     collectDefaultMetrics({ register: this.registry });
   }
-
-  // The labelled series of the per-request metrics, looked up once per label combination: prom-client hashes
-  // the label object on every call otherwise, which is a measurable part of answering a request.
-  private readonly requestSeries = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
 
   /** Counts an answered request and observes its latency. */
   requestAnswered(model: string, version: string, api: string, status: number, seconds: number): void {
     const key = `${model}\u0000${version}\u0000${api}\u0000${status}`;
-    let series = this.requestSeries.get(key);
-    if (!series) {
-      series = { count: this.requests.labels({ model, version, api, code: String(status) }), latency: this.latency.labels({ model, api }) };
-      this.requestSeries.set(key, series);
+    let s = this.requestSeries.get(key);
+    if (!s) {
+      s = { labels: { model, version, api, code: String(status) }, pending: 0, latency: this.latency.series(model, api) };
+      this.requestSeries.set(key, s);
     }
-    series.count.inc();
-    series.latency.observe(seconds);
+    s.pending++;
+    s.latency.observe(seconds);
   }
 
   modelEvent(model: string, version: number, event: ModelEvent): void {
     this.modelEvents.inc({ model, version: String(version), event });
+  }
+}
+
+/** One (model, api) series of the latency histogram: counts per bucket (not cumulative), sum and count. */
+class LatencySeries {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly model: string,
+    readonly api: string,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    // Above the last bound only +Inf (count) holds it.
+    for (let i = 0; i < this.bounds.length; i++) {
+      if (seconds <= this.bounds[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * The request latency histogram, in Prometheus's histogram exposition (cumulative le buckets, +Inf, _sum,
+ * _count) as prom-client's Histogram writes it, kept in typed arrays: observed on every request without
+ * prom-client's per-call label validation and hashing.
+ */
+export class RequestLatency {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly all = new Map<string, LatencySeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  /** The series of a model and API (created at first use). */
+  series(model: string, api: string): LatencySeries {
+    const key = `${model}\u0000${api}`;
+    let s = this.all.get(key);
+    if (!s) this.all.set(key, (s = new LatencySeries(model, api, this.bounds)));
+    return s;
+  }
+
+  async get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const s of this.all.values()) {
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += s.counts[i];
+        values.push({ labels: { le, model: s.model, api: s.api }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', model: s.model, api: s.api }, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: { model: s.model, api: s.api }, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { model: s.model, api: s.api }, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** Zeroes every series (the request counters hold on to them). */
+  reset(): void {
+    for (const s of this.all.values()) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
   }
 }
