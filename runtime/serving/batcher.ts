@@ -146,7 +146,8 @@ export class Batcher<I, O> {
   private async runBatch(batch: Batch<I, O>): Promise<void> {
     this.running++;
     try {
-      const items = batch.parts.flatMap((p) => p.task.items.slice(p.start, p.end));
+      const items: I[] = [];
+      for (const p of batch.parts) for (let i = p.start; i < p.end; i++) items.push(p.task.items[i]);
       const outputs = await this.run(items);
       this.onBatch(items.length);
       let at = 0;

@@ -91,9 +91,11 @@ export function decodePathSegment(s: string): string | undefined {
 /** Largest unread request body that is drained (read and dropped) rather than cut off by closing. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+/** The request body parsed as JSON (NaN and Infinity accepted); RequestErrors for a body too large, empty or not JSON. */
+function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
+  // One promise per body, parsed where it ends: this runs for every request.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -105,24 +107,22 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       } else chunks.push(chunk);
     };
     req.on('data', onData);
-    // A small body arrives in one chunk, used as it is (concat would copy it).
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('end', () => {
+      // A small body arrives in one chunk, used as it is (concat would copy it).
+      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+      if (text.trim() === '') return reject(new RequestError(400, 'request body is empty; expected a JSON object'));
+      try {
+        resolve(parseTolerantJson(text));
+      } catch (err) {
+        reject(new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`));
+      }
+    });
     req.on('error', (err) => reject(new RequestError(400, `reading the request body failed: ${err.message}`)));
   });
 }
 
 function tooLarge(limit: number): RequestError {
   return new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
-}
-
-async function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
-  const text = (await readBody(req, limit)).toString('utf8');
-  if (text.trim() === '') throw new RequestError(400, 'request body is empty; expected a JSON object');
-  try {
-    return parseTolerantJson(text);
-  } catch (err) {
-    throw new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`);
-  }
 }
 
 function tokenMatches(header: string | undefined, digest: Buffer): boolean {

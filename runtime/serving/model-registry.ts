@@ -143,19 +143,22 @@ export class ServedModel {
     const chosen = explicit ? undefined : this.router?.choose((arm) => this.loadedVersion(arm), info.routingKey);
     const base = chosen ? this.loaded.get(chosen.version)!.servable : this.resolve(req);
     const table = explicit ? undefined : this.staticTable;
-    const predict = async (rows: RawRow[]): Promise<Prediction[]> => {
-      let predictions: Prediction[];
-      if (table) {
-        const answered = await table.predict(rows, base.predict);
-        predictions = answered.predictions;
-        this.deps.metrics.staticHits.inc({ model: this.name }, answered.hits);
-        this.deps.metrics.staticMisses.inc({ model: this.name }, rows.length - answered.hits);
-      } else predictions = await base.predict(rows);
-      this.served.remember(info.requestId, { version: base.version, arm: chosen?.arm });
-      this.deps.requestLog?.record({ rows, predictions, version: base.version, requestId: info.requestId });
-      return predictions;
-    };
-    return { ...base, predict };
+    const arm = chosen?.arm;
+    // Not an async function and no spread of `base`: this runs for every predict request.
+    const predict = (rows: RawRow[]): Promise<Prediction[]> =>
+      (table ? this.predictWithTable(table, base, rows) : base.predict(rows)).then((predictions) => {
+        this.served.remember(info.requestId, { version: base.version, arm });
+        this.deps.requestLog?.record({ rows, predictions, version: base.version, requestId: info.requestId });
+        return predictions;
+      });
+    return { model: base.model, version: base.version, signature: base.signature, passThrough: base.passThrough, predict };
+  }
+
+  private async predictWithTable(table: StaticTable, base: Servable, rows: RawRow[]): Promise<Prediction[]> {
+    const answered = await table.predict(rows, base.predict);
+    this.deps.metrics.staticHits.inc({ model: this.name }, answered.hits);
+    this.deps.metrics.staticMisses.inc({ model: this.name }, rows.length - answered.hits);
+    return answered.predictions;
   }
 
   /** Credits a reward in [0, 1] to the version (and traffic arm) that answered a request; 404 for an unknown request id. */

@@ -16,15 +16,24 @@ export function inputTensors(signature: Signature): TensorSpec[] {
   return signature.inputs.map((i) => ({ name: i.name, type: i.dtype, shape: [-1] }));
 }
 
-export function outputTensors(signature: Signature): TensorSpec[] {
-  if (signature.task === 'regression') return [{ name: 'predictions', type: 'float', shape: [-1, 1] }];
-  // predictRows gives a binary model both probabilities (negative, positive), like a multiclass one.
-  const k = signature.task === 'binary' ? 2 : signature.label.classes!.length;
-  return [
-    { name: 'probabilities', type: 'float', shape: [-1, k] },
-    { name: 'class_ids', type: 'int', shape: [-1, 1] },
-    { name: 'classes', type: 'string', shape: [-1, 1] },
-  ];
+// Built once per loaded signature: the predict APIs read them on every request.
+const OUTPUTS = new WeakMap<Signature, readonly TensorSpec[]>();
+
+export function outputTensors(signature: Signature): readonly TensorSpec[] {
+  let outputs = OUTPUTS.get(signature);
+  if (outputs) return outputs;
+  if (signature.task === 'regression') outputs = [{ name: 'predictions', type: 'float', shape: [-1, 1] }];
+  else {
+    // predictRows gives a binary model both probabilities (negative, positive), like a multiclass one.
+    const k = signature.task === 'binary' ? 2 : signature.label.classes!.length;
+    outputs = [
+      { name: 'probabilities', type: 'float', shape: [-1, k] },
+      { name: 'class_ids', type: 'int', shape: [-1, 1] },
+      { name: 'classes', type: 'string', shape: [-1, 1] },
+    ];
+  }
+  OUTPUTS.set(signature, outputs);
+  return outputs;
 }
 
 /** One output's values for each row (each a list: [k] probabilities, [id], [class], [value]). */

@@ -81,13 +81,13 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
   if (!hasInstances && !hasInputs) throw badRequest('Missing "instances" or "inputs" key');
   const sig = s.signature;
   const inputs = inputsByName(sig);
-  const outputs = outputTensors(sig).map((t) => t.name);
+  const outputs = outputTensors(sig);
   // With a single output TF Serving gives its values directly instead of an object of named outputs.
   const single = outputs.length === 1;
   if (hasInstances) {
     const rows = nonEmptyList(request, 'instances').map((v, i) => rowFromObject(sig, inputs, v, `instances[${i}]`, s.passThrough));
     const predictions = await s.predict(rows);
-    return { version: s.version, body: { predictions: single ? outputColumn(predictions, outputs[0]) : predictions } };
+    return { version: s.version, body: { predictions: single ? outputColumn(predictions, outputs[0].name) : predictions } };
   }
   let columns = request.inputs;
   if (!isPlainObject(columns)) {
@@ -97,7 +97,7 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
   const rows = rowsFromColumns(sig, inputs, columns as Record<string, unknown>, (name) => `inputs[${JSON.stringify(name)}]`, 'inputs', s.passThrough);
   const predictions = await s.predict(rows);
   const column = (name: string) => outputColumn(predictions, name);
-  return { version: s.version, body: { outputs: single ? column(outputs[0]) : Object.fromEntries(outputs.map((o) => [o, column(o)])) } };
+  return { version: s.version, body: { outputs: single ? column(outputs[0].name) : Object.fromEntries(outputs.map((o) => [o.name, column(o.name)])) } };
 }
 
 /** classify / regress rows: each example with the request's "context" features added. */
@@ -145,37 +145,56 @@ function feedbackRoute(registry: ModelRegistry, name: string, model: string | un
   };
 }
 
+/** Most routes kept at once (see tfServingRouter). */
+const ROUTE_CACHE_SIZE = 1000;
+
 export function tfServingRouter(registry: ModelRegistry): Router {
+  // The routes of served models' paths are kept, so a request does not match the pattern and build its
+  // route every time; a route depends only on its path (the set of served models is fixed at start).
+  // Bounded: a client naming ever new versions or labels empties it instead of growing it.
+  const cache = new Map<string, Route>();
   return (path) => {
-    const m = V1_PATH.exec(path);
-    if (!m) return undefined;
-    const [, rawName, version, rawLabel, meta, verb] = m as unknown as (string | undefined)[];
-    const name = decodePathSegment(rawName!);
-    const label = rawLabel === undefined ? undefined : decodePathSegment(rawLabel);
-    if (name === undefined || (rawLabel !== undefined && label === undefined)) return undefined;
-    const req: VersionRequest = { version: version === undefined ? undefined : Number(version), label };
-    const model = registry.get(name) ? name : undefined;
-    if (verb === 'feedback') return feedbackRoute(registry, name, model, req);
-    if (verb) {
-      const run = VERBS[verb as keyof typeof VERBS];
-      return {
-        method: 'POST',
-        api: verb,
-        model,
-        handle: async (body, info: RequestInfo) => {
-          served(registry, name).resolve(req); // a 404 before reading the body
-          const request = requestObject(await body());
-          // Routed only now: versions may have been swapped while the body arrived. From here to queueing the
-          // rows nothing awaits, so the version cannot be unloaded in between.
-          return run(served(registry, name).route(req, info), request);
-        },
-      } satisfies Route;
+    const cached = cache.get(path);
+    if (cached) return cached;
+    const route = routeOf(registry, path);
+    if (route?.model !== undefined) {
+      if (cache.size >= ROUTE_CACHE_SIZE) cache.clear();
+      cache.set(path, route);
     }
-    return {
-      method: 'GET',
-      api: meta ? 'metadata' : 'status',
-      model,
-      handle: async () => (meta ? metadata(served(registry, name).resolve(req)) : status(served(registry, name), req)),
-    } satisfies Route;
+    return route;
   };
+}
+
+/** The route of a /v1/models/... path, or undefined when the path is not one of this API's. */
+function routeOf(registry: ModelRegistry, path: string): Route | undefined {
+  const m = V1_PATH.exec(path);
+  if (!m) return undefined;
+  const [, rawName, version, rawLabel, meta, verb] = m as unknown as (string | undefined)[];
+  const name = decodePathSegment(rawName!);
+  const label = rawLabel === undefined ? undefined : decodePathSegment(rawLabel);
+  if (name === undefined || (rawLabel !== undefined && label === undefined)) return undefined;
+  const req: VersionRequest = { version: version === undefined ? undefined : Number(version), label };
+  const model = registry.get(name) ? name : undefined;
+  if (verb === 'feedback') return feedbackRoute(registry, name, model, req);
+  if (verb) {
+    const run = VERBS[verb as keyof typeof VERBS];
+    return {
+      method: 'POST',
+      api: verb,
+      model,
+      handle: async (body, info: RequestInfo) => {
+        served(registry, name).resolve(req); // a 404 before reading the body
+        const request = requestObject(await body());
+        // Routed only now: versions may have been swapped while the body arrived. From here to queueing the
+        // rows nothing awaits, so the version cannot be unloaded in between.
+        return run(served(registry, name).route(req, info), request);
+      },
+    } satisfies Route;
+  }
+  return {
+    method: 'GET',
+    api: meta ? 'metadata' : 'status',
+    model,
+    handle: async () => (meta ? metadata(served(registry, name).resolve(req)) : status(served(registry, name), req)),
+  } satisfies Route;
 }
