@@ -91,6 +91,13 @@ export class Batcher<I, O> {
     });
   }
 
+  /** Batches waiting for a batch thread (the newest may still be filling) and the rows in them. */
+  depth(): { batches: number; rows: number } {
+    let rows = 0;
+    for (const b of this.queue) rows += b.size;
+    return { batches: this.queue.length, rows };
+  }
+
   /** Stops waiting for more rows, predicts everything queued, and resolves once idle. Used before unloading. */
   close(): Promise<void> {
     this.closing = true;

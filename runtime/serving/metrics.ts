@@ -1,11 +1,20 @@
 // The model server's Prometheus metrics (served at /metrics): requests by model, version, API and status
-// code, request latency, batch sizes, model load events, static-table hits and misses (the hit rate is
+// code, request latency, batch sizes, batch queue depth, model load events, static-table hits and misses (the hit rate is
 // hits / (hits + misses)) and :feedback rewards by version, plus Node's process metrics. Each server has
 // its own registry, so several servers in one process (tests) keep separate counts.
 
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type ModelEvent = 'loaded' | 'load_failed' | 'unloaded';
+
+/** The batch queue of one loaded model version. */
+export interface QueueDepth {
+  model: string;
+  version: number;
+  /** Batches waiting for a batch thread (the newest may still be taking rows). */
+  batches: number;
+  rows: number;
+}
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -24,6 +33,24 @@ export class ServerMetrics {
     help: 'Rows predicted together in one batch, by model',
     labelNames: ['model'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+
+  /** Read at each scrape (watchQueues). */
+  private queueDepths: () => QueueDepth[] = () => [];
+
+  readonly queuedBatches = new Gauge({
+    name: 'mlp_serving_batch_queue_batches',
+    help: 'Batches waiting in the batch queue, by model and version (max_enqueued_batches bounds it; at the bound requests get 503)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+    collect: () => this.setQueueGauges(),
+  });
+
+  readonly queuedRows = new Gauge({
+    name: 'mlp_serving_batch_queue_rows',
+    help: 'Rows waiting in the batch queue (not yet predicting), by model and version',
+    labelNames: ['model', 'version'] as const,
     registers: [this.registry],
   });
 
@@ -96,6 +123,22 @@ export class ServerMetrics {
     }
     s.pending++;
     s.latency.observe(seconds);
+  }
+
+  /** Where the batch queue gauges are read from at each scrape. */
+  watchQueues(depths: () => QueueDepth[]): void {
+    this.queueDepths = depths;
+  }
+
+  // Series of versions no longer loaded go (reset) rather than staying at their last value.
+  private setQueueGauges(): void {
+    this.queuedBatches.reset();
+    this.queuedRows.reset();
+    for (const q of this.queueDepths()) {
+      const labels = { model: q.model, version: String(q.version) };
+      this.queuedBatches.set(labels, q.batches);
+      this.queuedRows.set(labels, q.rows);
+    }
   }
 
   modelEvent(model: string, version: number, event: ModelEvent): void {

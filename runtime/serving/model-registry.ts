@@ -173,6 +173,11 @@ export class ServedModel {
     return served;
   }
 
+  /** The batch queue of each loaded version, for the queue depth metrics. */
+  queueDepths(): { version: number; batches: number; rows: number }[] {
+    return [...this.loaded].map(([version, l]) => ({ version, ...l.batcher.depth() }));
+  }
+
   /** The version an arm names (a label's version, loaded or not). */
   private armVersion(arm: Arm): number {
     return 'label' in arm ? this.config.labels[arm.label] : arm.version;

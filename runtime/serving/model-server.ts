@@ -82,6 +82,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   const requestLog = opts.requestLog && new RequestLog(opts.requestLog, random, logger);
   const cacheDir = opts.modelCacheDir ?? path.join(os.tmpdir(), 'mlp-serving-cache');
   const registry = new ModelRegistry(opts.models, { batching, metrics, logger, random, requestLog, cacheDir });
+  metrics.watchQueues(() => registry.all().flatMap((m) => m.queueDepths().map((q) => ({ model: m.name, ...q }))));
   await registry.start().catch(async (err: Error) => {
     await requestLog?.close();
     throw err;

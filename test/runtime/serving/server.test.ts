@@ -403,6 +403,10 @@ describe('limits', () => {
     const one = (n: number) => request(`${url}/v1/models/penguins:predict`, { body: { instances: Array.from({ length: n }, () => ({ Island: 'Torgersen' })) } });
     const waiting = one(3);
     await new Promise((r) => setTimeout(r, 100));
+    // The queue depth gauges show the waiting batch and its rows.
+    const queued = (await request(`${url}/metrics`)).text;
+    expect(queued).toMatch(/^mlp_serving_batch_queue_batches\{model="penguins",version="1"\} 1$/m);
+    expect(queued).toMatch(/^mlp_serving_batch_queue_rows\{model="penguins",version="1"\} 3$/m);
     const started = Date.now();
     const refused = await one(2);
     expect(refused).toMatchObject({ status: 503, json: { error: 'the batch queue of model penguins version 1 is full (1 batches waiting); retry later' } });
@@ -416,6 +420,8 @@ describe('limits', () => {
     // 3 + 1 rows in one batch; the refused rows never queued (and the warm-up does not go through the queue).
     expect(metrics).toMatch(/^mlp_serving_batch_size_sum\{model="penguins"\} 4$/m);
     expect(metrics).toMatch(/^mlp_serving_batch_size_count\{model="penguins"\} 1$/m);
+    expect(metrics).toMatch(/^mlp_serving_batch_queue_batches\{model="penguins",version="1"\} 0$/m);
+    expect(metrics).toMatch(/^mlp_serving_batch_queue_rows\{model="penguins",version="1"\} 0$/m);
   });
 
   test('with a token file, every request but the health checks needs the bearer token', async () => {
