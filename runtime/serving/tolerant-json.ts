@@ -12,8 +12,13 @@ const BACKSLASH = '\\'.charCodeAt(0);
 
 /** Parses JSON text; bare NaN / Infinity / -Infinity outside strings become those numbers. Throws SyntaxError. */
 export function parseTolerantJson(text: string): unknown {
-  // Most bodies have none of the tokens: plain JSON.parse, no scan.
-  if (!text.includes('NaN') && !text.includes('Infinity')) return JSON.parse(text);
+  // Most bodies are plain JSON: parsed as they are, without a scan for the tokens first (JSON.parse refuses
+  // every body that has one, so the rewrite below is only tried then).
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!text.includes('NaN') && !text.includes('Infinity')) throw err;
+  }
   // Each bare token becomes a string holding a random tag (no client can send it by chance), turned back
   // into its number by the reviver.
   const tag = `${randomBytes(12).toString('hex')}:`;
