@@ -180,10 +180,11 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
       if (Number.isFinite(declared) && declared <= DRAIN_LIMIT) req.resume();
       else headers.connection = 'close';
     }
-    // Encoded once: the length comes from the bytes, and the socket writes them as they are.
-    const body = Buffer.from(reply.contentType ? String(reply.body) : JSON.stringify(reply.body));
+    // A string body goes out in one write with the header block (Node joins them); a Buffer would take a
+    // writev of two parts.
+    const body = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
     headers['content-type'] = reply.contentType ?? 'application/json';
-    headers['content-length'] = String(body.length);
+    headers['content-length'] = String(Buffer.byteLength(body));
     if (!res.destroyed) res.writeHead(status, headers).end(body);
 
     const seconds = (performance.now() - started) / 1000;
