@@ -52,6 +52,14 @@ const FLUSH_MS = 1000;
 const INFO = 30;
 const WARN = 40;
 
+/** Strings JSON writes as they are between quotes: no quote, backslash, control character or surrogate. */
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** A JSON string literal; the test is cheaper than JSON.stringify for the plain strings requests carry. */
+function quoted(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /**
  * mlp serve's access log on `fd` (stderr): the JSON serverLogger writes ({"level","severity","time",
  * "component",...fields,"msg"}), lines below `level` (a pino level name) dropped.
@@ -78,9 +86,9 @@ export function bufferedAccessLog(level: string, fd = 2): AccessLog {
       // Optional fields are left out when undefined, as pino leaves them out.
       const text =
         `{"level":${warn ? `${WARN},"severity":"WARN"` : `${INFO},"severity":"INFO"`},"time":${Date.now()},"component":"model-server",` +
-        `"event":"request","method":${JSON.stringify(l.method)},"path":${JSON.stringify(l.path)},"status":${l.status},"ms":${l.ms},` +
-        `${l.model === undefined ? '' : `"model":${JSON.stringify(l.model)},`}${l.version === undefined ? '' : `"version":${l.version},`}` +
-        `"api":${JSON.stringify(l.api)},"requestId":${JSON.stringify(l.requestId)},"msg":"${message(l.status)}"}\n`;
+        `"event":"request","method":${quoted(l.method)},"path":${quoted(l.path)},"status":${l.status},"ms":${l.ms},` +
+        `${l.model === undefined ? '' : `"model":${quoted(l.model)},`}${l.version === undefined ? '' : `"version":${l.version},`}` +
+        `"api":${quoted(l.api)},"requestId":${quoted(l.requestId)},"msg":"${message(l.status)}"}\n`;
       lines.push(text);
       chars += text.length;
       if (chars >= BLOCK_CHARS) flush();

@@ -15,6 +15,7 @@ const LINES: AccessLine[] = [
   { method: 'PUT', path: '/v2/models/"quoted"\u0001', status: 405, ms: 0, model: 'penguins', api: 'infer', requestId: 'x' },
   { method: 'POST', path: '/v1/models/penguins:predict', status: 503, ms: 12.5, model: 'penguins', version: 1, api: 'predict', requestId: 'y' },
   { method: 'POST', path: '/v1/models/penguins:predict', status: 504, ms: 30000.2, model: 'penguins', api: 'predict', requestId: 'z' },
+  { method: 'GET', path: '/v1/models/\ud800lone\udfffsurrogates\u001f\u007f\u2028', status: 200, ms: 0.4, api: 'status', requestId: 'tab\there\nnewline' },
 ];
 
 let dir: string;
@@ -54,7 +55,7 @@ describe.each(['info', 'warn', 'error', 'silent'])('at level %s', (level) => {
     });
     expect(buffered).toEqual(viaPino);
     expect(buffered.map((l) => Object.keys(l))).toEqual(viaPino.map((l) => Object.keys(l)));
-    const expected = { info: 5, warn: 2, error: 0, silent: 0 }[level];
+    const expected = { info: 6, warn: 2, error: 0, silent: 0 }[level];
     expect(buffered).toHaveLength(expected!);
     if (level === 'info') {
       expect(buffered[0]).toEqual({ level: 30, severity: 'INFO', component: 'model-server', event: 'request', ...LINES[0], msg: 'request' });
