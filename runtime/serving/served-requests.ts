@@ -3,10 +3,11 @@
 // forgotten once rewarded (a second reward for one request would count it twice).
 //
 // This runs for every predict request, so it allocates nothing per request: a ring of typed arrays holds
-// what each remembered request needs (two 32-bit hashes of its id, the version, the arm's index), and a
-// Map from the first hash (a small integer, stored inline) to the ring slot finds it. Keeping the ids
-// themselves (100k strings plus an object each) made the garbage collector cost as much as the rest of a
-// predict request. Two ids with the same first hash (a few pairs among 100k) cannot both be remembered:
+// what each remembered request needs (two 32-bit hashes of its id, the version, the arm's index), and an
+// open-addressing table in an Int32Array (linear probing, deletion by backward shift) finds the ring slot
+// of the first hash. Keeping the ids themselves (100k strings plus an object each) made the garbage
+// collector cost as much as the rest of a predict request; a Map of 100k entries churned by a delete and a
+// set per request cost ~3× the table. Two ids with the same first hash (a few pairs among 100k) cannot both be remembered:
 // the newer replaces the older, whose feedback then gets "unknown or too old"; the second hash makes a
 // wrong match of an unknown id practically impossible (one in 2^62).
 
@@ -34,8 +35,9 @@ const keyOf = (id: string) => fnv1a(id, 0x811c9dc5) & 0x3fffffff;
 const checkOf = (id: string) => fnv1a(id, 0x050c5d1f);
 
 export class ServedRequests {
-  /** First hash (30 bits: a small integer V8 stores inline) → ring slot. */
-  private readonly slotOf = new Map<number, number>();
+  /** Ring slot + 1 (0: empty) at the position of its key; a power-of-two size at least twice the capacity. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
   private readonly keys: Int32Array;
   private readonly checks: Int32Array;
   private readonly versions: Float64Array;
@@ -45,6 +47,10 @@ export class ServedRequests {
   private next = 0;
 
   constructor(capacity = DEFAULT_REMEMBERED_REQUESTS) {
+    let size = 8;
+    while (size < 2 * capacity) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
     this.keys = new Int32Array(capacity).fill(EMPTY);
     this.checks = new Int32Array(capacity);
     this.versions = new Float64Array(capacity);
@@ -56,27 +62,59 @@ export class ServedRequests {
     const slot = this.next;
     this.next = (slot + 1) % this.keys.length;
     // The oldest request goes. A slot's key is EMPTY once taken or remembered again in a newer slot, so a
-    // key still here is the one the map points to this slot.
+    // key still here is one the table points to this slot.
     const old = this.keys[slot];
-    if (old !== EMPTY) this.slotOf.delete(old);
-    const replaced = this.slotOf.get(key);
-    if (replaced !== undefined) this.keys[replaced] = EMPTY;
+    if (old !== EMPTY) this.removeAt(this.find(old));
+    const at = this.find(key);
+    if (at >= 0) {
+      // The same first hash (the same id, or a collision) is remembered in its newer slot only.
+      this.keys[this.table[at] - 1] = EMPTY;
+      this.table[at] = slot + 1;
+    } else {
+      let i = key & this.mask;
+      while (this.table[i] !== 0) i = (i + 1) & this.mask;
+      this.table[i] = slot + 1;
+    }
     this.keys[slot] = key;
     this.checks[slot] = checkOf(id);
     this.versions[slot] = served.version;
     this.armIds[slot] = served.arm === undefined ? NO_ARM : this.armId(served.arm);
-    this.slotOf.set(key, slot);
   }
 
   /** The request, forgotten from here on; undefined when unknown, too old or already rewarded. */
   take(id: string): ServedRequest | undefined {
-    const key = keyOf(id);
-    const slot = this.slotOf.get(key);
-    if (slot === undefined || this.checks[slot] !== checkOf(id)) return undefined;
-    this.slotOf.delete(key);
+    const at = this.find(keyOf(id));
+    if (at < 0) return undefined;
+    const slot = this.table[at] - 1;
+    if (this.checks[slot] !== checkOf(id)) return undefined;
+    this.removeAt(at);
     this.keys[slot] = EMPTY;
     const arm = this.armIds[slot];
     return arm === NO_ARM ? { version: this.versions[slot] } : { version: this.versions[slot], arm: this.arms[arm] };
+  }
+
+  /** The table position holding `key`, or -1. */
+  private find(key: number): number {
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const entry = this.table[i];
+      if (entry === 0) return -1;
+      if (this.keys[entry - 1] === key) return i;
+    }
+  }
+
+  /** Empties a table position, moving back later entries of its probe run so that every key stays findable. */
+  private removeAt(at: number): void {
+    let hole = at;
+    for (let j = (at + 1) & this.mask; this.table[j] !== 0; j = (j + 1) & this.mask) {
+      const home = this.keys[this.table[j] - 1] & this.mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      const homeAfterHole = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!homeAfterHole) {
+        this.table[hole] = this.table[j];
+        hole = j;
+      }
+    }
+    this.table[hole] = 0;
   }
 
   /** A traffic arm's index (a model has a handful of arms). */

@@ -123,6 +123,35 @@ test('a re-used request id answers for its newest request and outlives the slot 
   expect(served.take('d')).toEqual({ version: 3 });
 });
 
+test.each([1, 5, 13, 64])('remember/take at capacity %i answer as a plain list of the newest requests does (random operations)', (capacity) => {
+  // Small tables fill their probe runs and wrap around their end, so deletions move entries back often.
+  const served = new ServedRequests(capacity);
+  const random = createRng(capacity);
+  const pool = Array.from({ length: capacity * 3 + 2 }, (_, i) => `request-${i}`);
+  // The reference: each ring slot's id, the slot holding each id's newest request, and the version per slot.
+  const ring: (string | undefined)[] = new Array(capacity).fill(undefined);
+  const versions: number[] = new Array(capacity).fill(0);
+  const newest = new Map<string, number>();
+  let next = 0;
+  for (let op = 0; op < 20_000; op++) {
+    const id = pool[Math.floor(random() * pool.length)];
+    if (random() < 0.6) {
+      const version = op;
+      served.remember(id, { version });
+      const evicted = ring[next];
+      if (evicted !== undefined && newest.get(evicted) === next) newest.delete(evicted);
+      ring[next] = id;
+      versions[next] = version;
+      newest.set(id, next);
+      next = (next + 1) % capacity;
+    } else {
+      const slot = newest.get(id);
+      expect(served.take(id)).toEqual(slot === undefined ? undefined : { version: versions[slot] });
+      newest.delete(id);
+    }
+  }
+});
+
 test('100k remembered request ids: nearly all are found with their version and arm, unknown ids never', () => {
   const served = new ServedRequests();
   const ids = Array.from({ length: 100_000 }, () => randomUUID());
