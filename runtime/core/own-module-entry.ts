@@ -1,6 +1,7 @@
 // How the runtime starts one of its own modules in a child process or worker thread: in a source checkout the
-// module is TypeScript, loaded through the runtime's sucrase hook (register-ts.js, by its path in this package,
-// not resolved from the working directory, since `mlp` may run anywhere); in the compiled tree it is the .js file next to the caller.
+// module is TypeScript, loaded through the runtime's sucrase hook (register-ts.js, by its path in this
+// package, not resolved from the working directory, since `mlp` may run anywhere); in the compiled tree it
+// is the .js file next to the caller.
 
 import * as path from 'path';
 

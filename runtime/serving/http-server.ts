@@ -108,6 +108,8 @@ function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown
     };
     req.on('data', onData);
     req.on('end', () => {
+      // Refused as too large already: what arrived is not parsed.
+      if (size > limit) return;
       // A small body arrives in one chunk, used as it is (concat would copy it).
       const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
       if (text.trim() === '') return reject(new RequestError(400, 'request body is empty; expected a JSON object'));

@@ -1,7 +1,7 @@
 // The model server's Prometheus metrics (served at /metrics): requests by model, version, API and status
-// code, request latency, batch sizes, batch queue depth, model load events, static-table hits and misses (the hit rate is
-// hits / (hits + misses)) and :feedback rewards by version, plus Node's process metrics. Each server has
-// its own registry, so several servers in one process (tests) keep separate counts.
+// code, request latency, batch sizes, batch queue depth, model load events, static-table hits and misses
+// (the hit rate is hits / (hits + misses)) and :feedback rewards by version, plus Node's process metrics.
+// Each server has its own registry, so several servers in one process (tests) keep separate counts.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
