@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import pino from 'pino';
 import { bufferedAccessLog, loggerAccessLog, type AccessLine } from '../../../runtime/serving/access-log';
 import { serverLogger } from '../../../runtime/serving/model-server';
 
@@ -25,10 +26,10 @@ beforeAll(async () => {
 afterAll(() => fs.promises.rm(dir, { recursive: true, force: true }));
 
 /** The JSON lines written to a fresh file by `write`, without their (clock) time. */
-async function linesWritten(name: string, write: (fd: number) => void): Promise<Record<string, unknown>[]> {
+async function linesWritten(name: string, write: (fd: number) => void | Promise<void>): Promise<Record<string, unknown>[]> {
   const file = path.join(dir, name);
   const fd = fs.openSync(file, 'w');
-  write(fd);
+  await write(fd);
   const text = await fs.promises.readFile(file, 'utf8');
   return text
     .split('\n')
@@ -42,11 +43,17 @@ async function linesWritten(name: string, write: (fd: number) => void): Promise<
 
 describe.each(['info', 'warn', 'error', 'silent'])('at level %s', (level) => {
   test('the buffered access log writes the same lines, keys in the same order, as serverLogger through pino', async () => {
-    const viaPino = await linesWritten(`pino-${level}`, (fd) => {
+    const viaPino = await linesWritten(`pino-${level}`, async (fd) => {
       const logger = serverLogger(level, fd);
       const log = loggerAccessLog(logger);
       for (const l of LINES) log.write(l);
-      logger.flush();
+      // serverLogger's destination writes asynchronously, and flush() does not wait for the writes in flight:
+      // end the stream and wait for it to close, after which every line is in the file.
+      const stream = (logger as unknown as Record<symbol, NodeJS.WritableStream>)[pino.symbols.streamSym]!;
+      await new Promise((resolve) => {
+        stream.once('close', resolve);
+        stream.end();
+      });
     });
     const buffered = await linesWritten(`buffered-${level}`, (fd) => {
       const log = bufferedAccessLog(level, fd);
