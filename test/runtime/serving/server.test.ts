@@ -402,10 +402,12 @@ describe('limits', () => {
     const { url } = await serve([penguins(base)], { batching: { maxBatchSize: 4, batchTimeoutMicros: 3_000_000, maxEnqueuedBatches: 1 } });
     const one = (n: number) => request(`${url}/v1/models/penguins:predict`, { body: { instances: Array.from({ length: n }, () => ({ Island: 'Torgersen' })) } });
     const waiting = one(3);
-    await new Promise((r) => setTimeout(r, 100));
-    // The queue depth gauges show the waiting batch and its rows.
-    const queued = (await request(`${url}/metrics`)).text;
-    expect(queued).toMatch(/^mlp_serving_batch_queue_batches\{model="penguins",version="1"\} 1$/m);
+    // The queue depth gauges show the waiting batch and its rows (polled: the request may take a while to arrive).
+    let queued = '';
+    await until('the first request to wait in the batch queue', async () => {
+      queued = (await request(`${url}/metrics`)).text;
+      return /^mlp_serving_batch_queue_batches\{model="penguins",version="1"\} 1$/m.test(queued);
+    });
     expect(queued).toMatch(/^mlp_serving_batch_queue_rows\{model="penguins",version="1"\} 3$/m);
     const started = Date.now();
     const refused = await one(2);
@@ -643,7 +645,11 @@ describe('mlp serve', () => {
 
     const started = Date.now();
     const inFlight = request(`${url}/v1/models/penguins/labels/stable:predict`, { body: { instances: [{ Island: 'Biscoe' }] }, headers: { authorization: 'Bearer let-me-in' } });
-    await new Promise((r) => setTimeout(r, 300));
+    // Signal only once the request is waiting in the batch queue, so it is surely in flight.
+    await until('the request to wait in the batch queue', async () => {
+      const metrics = await request(`${url}/metrics`, { headers: { authorization: 'Bearer let-me-in' } });
+      return /^mlp_serving_batch_queue_batches\{model="penguins",version="1"\} 1$/m.test(metrics.text);
+    });
     child.kill('SIGTERM');
     const answered = await inFlight;
     expect(answered.status).toBe(200);
