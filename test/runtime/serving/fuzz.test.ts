@@ -261,9 +261,13 @@ function sendHuge(url: string, bytes: number, chunked: boolean): Promise<Answer>
       sent += size;
       socket.write(chunk, () => setTimeout(pump, 1));
     };
-    // A declared length is refused before the body is read: the answer comes before any of it is sent.
+    // A declared length is refused before the body is read: the answer comes before any of it is sent. The
+    // wait is long so a slow machine's answer is not raced by our writes (it costs nothing when the answer comes).
     if (chunked) pump();
-    else setTimeout(pump, 500);
+    else {
+      const wait = setTimeout(pump, 5_000);
+      socket.on('close', () => clearTimeout(wait));
+    }
   });
 }
 
