@@ -3,7 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, Json } from '@duckdb/node-api';
 import { splitFolder } from '../core/artifact-types';
 import { UserError } from '../core/errors';
 
@@ -11,7 +11,8 @@ let instance: Promise<DuckDBInstance> | undefined;
 
 /** A new connection to the process's in-memory DuckDB (connections are cheap; the instance is shared). */
 export async function duckdb(): Promise<DuckDBConnection> {
-  instance ??= DuckDBInstance.create(':memory:');
+  // The engine loads on first use: the SQL helpers below are also used where no query runs (CLI argument checks).
+  instance ??= (require('@duckdb/node-api') as typeof import('@duckdb/node-api')).DuckDBInstance.create(':memory:');
   return (await instance).connect();
 }
 

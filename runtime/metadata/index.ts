@@ -1,8 +1,6 @@
 // Entry point of the metadata store: parses a store address (`sqlite:PATH`, a .sqlite/.db path, or
 // `postgres://...`) and opens the matching backend, creating or upgrading the MLMD schema on first use.
 import { UserError } from '../core/errors';
-import { openPostgresStore } from './postgres-store';
-import { openSqliteStore } from './sqlite-store';
 import type { MetadataStore } from './types';
 
 export * from './types';
@@ -37,7 +35,12 @@ export function parseMetadataAddress(address: string): MetadataAddress {
 /** Opens the store at `address`, creating the MLMD schema (version 10) or upgrading an older one. */
 export function openMetadataStore(address: string, opts: OpenMetadataStoreOptions = {}): Promise<MetadataStore> {
   const parsed = parseMetadataAddress(address);
-  return parsed.backend === 'sqlite'
-    ? openSqliteStore(parsed.path, { busyTimeoutMs: opts.busyTimeoutMs })
-    : openPostgresStore(parsed.url, { maxConnections: opts.maxConnections });
+  // Each backend (and its driver) is loaded when first opened: importing this module stays cheap for the
+  // commands that never open a store, and a SQLite user never loads pg.
+  if (parsed.backend === 'sqlite') {
+    const { openSqliteStore } = require('./sqlite-store') as typeof import('./sqlite-store');
+    return openSqliteStore(parsed.path, { busyTimeoutMs: opts.busyTimeoutMs });
+  }
+  const { openPostgresStore } = require('./postgres-store') as typeof import('./postgres-store');
+  return openPostgresStore(parsed.url, { maxConnections: opts.maxConnections });
 }

@@ -65,6 +65,10 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** TensorFlow Serving's REST port. */
+export const DEFAULT_PORT = 8501;
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
 const MODEL_VERSION_HEADER = 'x-model-version';
 const REQUEST_ID_HEADER = 'x-request-id';
 /** Makes traffic routing sticky per key (RequestInfo.routingKey). */

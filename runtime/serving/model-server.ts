@@ -12,7 +12,7 @@ import { selectBackend } from '../ml/backend';
 import { loggerAccessLog, type AccessLog } from './access-log';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batcher';
 import type { ModelConfig } from './config';
-import { startHttpServer, type Router } from './http-server';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startHttpServer, type Router } from './http-server';
 import { ServerMetrics } from './metrics';
 import { ModelRegistry, type ServedModel } from './model-registry';
 import { oipRouter } from './oip-api';
@@ -55,9 +55,6 @@ export interface ModelServer {
   /** Drains: stops accepting, answers in-flight requests, stops polling and unloads the models. */
   close(): Promise<void>;
 }
-
-export const DEFAULT_PORT = 8501;
-export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level (access-log.ts writes the same shape). */
 export function serverLogger(level = 'info', fd = 2): Logger {

@@ -11,7 +11,8 @@ import { readTokenFile, wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
 import { bufferedAccessLog } from '../../serving/access-log';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, serverLogger, startModelServer, type ModelServerOptions } from '../../serving/model-server';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from '../../serving/http-server';
+import type { ModelServerOptions } from '../../serving/model-server';
 import { DEFAULT_FLUSH_SECONDS } from '../../serving/request-log';
 import { isGcsUri, localPathOf } from '../../storage';
 
@@ -66,7 +67,8 @@ function requestLogOptions(flags: ServeFlags): ModelServerOptions['requestLog'] 
   };
 }
 
-function serverOptions(flags: ServeFlags): ModelServerOptions {
+/** The server's options from the flags, checked before the server's modules (TensorFlow.js, DuckDB) load. */
+function serverOptions(flags: ServeFlags): Omit<ModelServerOptions, 'logger'> {
   const pollSeconds = numberIn('--poll-seconds', flags.pollSeconds, 0);
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UserError(`--log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   return {
@@ -83,7 +85,6 @@ function serverOptions(flags: ServeFlags): ModelServerOptions {
     },
     requestTimeoutMs: wholeNumber('--request-timeout-ms', flags.requestTimeoutMs, 1),
     maxBodyBytes: wholeNumber('--max-body-bytes', flags.maxBodyBytes, 1),
-    logger: serverLogger(flags.logLevel),
     accessLog: bufferedAccessLog(flags.logLevel),
     requestLog: requestLogOptions(flags),
     modelCacheDir: flags.modelCacheDir,
@@ -119,7 +120,10 @@ export function registerServeCommand(program: Command): void {
     .option('--request-log-flush-seconds <s>', 'a request log file is written at least this often', String(DEFAULT_FLUSH_SECONDS))
     .option('--model-cache-dir <dir>', 'where versions of a gs:// base path are downloaded (default: <tmp>/mlp-serving-cache)')
     .action(async (flags: ServeFlags) => {
-      const server = await startModelServer(serverOptions(flags));
+      const options = serverOptions(flags);
+      // Loaded here, not at the top: every other mlp command would pay ~0.7 s for the server's modules.
+      const { serverLogger, startModelServer } = await import('../../serving/model-server');
+      const server = await startModelServer({ ...options, logger: serverLogger(flags.logLevel) });
       const served = server.models.map((m) => `${m.name} versions [${m.availableVersions().join(', ')}]`).join(', ');
       process.stdout.write(`serving ${served} on ${server.url}\n`);
 

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { DEFAULT_LABELS } from '../../ui/api/model-server-status';
-import { startUiServer } from '../../ui/server';
 import { displayAddress } from '../../ui/store-access';
 import { DEFAULT_ROOT, metadataAddress, readTokenFile } from '../options';
 
@@ -45,6 +44,8 @@ export function registerUiCommand(program: Command): void {
     .option('--server-labels <list>', 'version labels to ask a plain TF Serving server about, comma-separated; mlp serve reports all of its own ($MLP_SERVER_LABELS)', process.env.MLP_SERVER_LABELS ?? DEFAULT_LABELS.join(','))
     .action(async (flags: UiFlags) => {
       const metadata = metadataAddress(flags);
+      // Loaded here, not at the top: the UI's API modules would slow every other mlp command.
+      const { startUiServer } = await import('../../ui/server');
       const server = await startUiServer({
         metadata,
         host: flags.host,
