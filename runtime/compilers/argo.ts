@@ -2,7 +2,9 @@
 // and one container template per node. Each step runs `mlp component run` with an ExecutorInput built here,
 // artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed; the
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
+// An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
+import { UserError } from '../core/errors';
 import { cloudStepArgs, componentCommand, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
@@ -38,13 +40,18 @@ const EXECUTOR_OUTPUT_FILE = '/tmp/mlp/executor-output.json';
 /** A Tuner round's trials, written by its suggest step (an output parameter the round fans out over). */
 const TRIALS_FILE = '/tmp/mlp/trials.json';
 const ENTRYPOINT = 'pipeline';
+/** The exit handler: writes the run's `run_finished` line (MlMonitoring's failed-run alert) however the run ended. */
+const EXIT_HANDLER = 'mlp-run-finished';
 
 type Json = Record<string, unknown>;
 
 export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
+  const taken = plan.nodes.find((n) => n.id === ENTRYPOINT || n.id === EXIT_HANDLER);
+  if (taken) throw new UserError(`pipeline ${plan.name}: node id "${taken.id}" names a template the Argo compiler adds; rename the node`);
   const spec: Json = {
     entrypoint: ENTRYPOINT,
+    onExit: EXIT_HANDLER,
     arguments: { parameters: Object.entries(plan.parameters).map(([name, info]) => argoParameter(name, info)) },
     ...(opts.serviceAccount ? { serviceAccountName: opts.serviceAccount } : {}),
     podGC: { strategy: 'OnPodSuccess' },
@@ -55,6 +62,7 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
         dag: { tasks: plan.nodes.flatMap((n) => tunerFanOut(plan, n, opts)?.tasks ?? [dagTask(n)]) },
       },
       ...plan.nodes.flatMap((n) => tunerFanOut(plan, n, opts)?.templates ?? [containerTemplate(plan, n, opts)]),
+      exitHandler(plan, opts),
     ],
   };
   const metadata = {
@@ -253,6 +261,20 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
       ...(Object.keys(requests).length || Object.keys(limits).length
         ? { resources: { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) } }
         : {}),
+    },
+  };
+}
+
+/** Runs after the DAG whether it succeeded, failed or errored (also after a deadline or a stop). */
+function exitHandler(plan: CompiledPipeline, opts: ArgoOptions): Json {
+  return {
+    name: EXIT_HANDLER,
+    metadata: { labels: { 'mlp/node': EXIT_HANDLER } },
+    container: {
+      name: 'main',
+      image: opts.image,
+      command: ['mlp', 'monitor', 'run-finished', '--pipeline', plan.name, '--run-id', RUN_ID, '--status', '{{workflow.status}}', '--duration-seconds', '{{workflow.duration}}'],
+      resources: { requests: { cpu: '100m', memory: '256Mi' } },
     },
   };
 }

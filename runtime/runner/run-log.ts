@@ -9,6 +9,7 @@ import pino from 'pino';
 import { UserError } from '../core/errors';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import { mapLimit, walkFiles } from '../storage/common';
+import { runFinishedFields } from './run-finished';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 
 /** Log files uploaded at once. */
@@ -78,8 +79,7 @@ export class RunLogReporter implements RunReporter {
   }
 
   runFinished(s: RunSummary): void {
-    // The fields of MlMonitoring's LOG_CONTRACT.runFinished (failed-run alerts match on them).
-    this.logger?.info({ event: 'run_finished', pipeline: s.pipeline, state: s.state, durationMs: s.durationMs }, 'run finished');
+    this.logger?.info(runFinishedFields(s.pipeline, s.state, s.durationMs), 'run finished');
     this.destination?.end?.();
   }
 }

@@ -6,6 +6,8 @@
 // on errors. Each comparison above its threshold is also a `skew` JSON line on stderr (MlMonitoring's log
 // contract), which the skew alert counts; stdout keeps the table or --json. Statistics, schema, logs and
 // --out may be local or gs://.
+// `mlp monitor run-finished`: the `run_finished` line of a cloud run (Argo's exit handler runs it with the
+// workflow's status and duration), so the failed-run alert sees runs that no local runner finished.
 
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
@@ -14,6 +16,7 @@ import { anomaliesUri, readJsonUri, readSplitStatisticsUri, schemaUri, writeJson
 import { checkSchema } from '../../tfdv/check-schema';
 import type { Schema } from '../../tfdv/schema-proto';
 import { table } from '../format';
+import { RUN_STATUS_WORDS, runFinishedLine, runStateOf } from '../../runner/run-finished';
 
 interface SkewFlags {
   trainingStats: string;
@@ -39,8 +42,44 @@ async function loadSchema(target: string): Promise<Schema> {
   return checked.schema;
 }
 
+interface RunFinishedFlags {
+  pipeline: string;
+  runId: string;
+  status: string;
+  durationSeconds?: string;
+  started?: string;
+}
+
+/** The run's duration from --duration-seconds or --started (exactly one). */
+function durationMsOf(flags: RunFinishedFlags, now: number): number {
+  if ((flags.durationSeconds === undefined) === (flags.started === undefined)) throw new UserError('give one of --duration-seconds or --started');
+  if (flags.durationSeconds !== undefined) {
+    const seconds = Number(flags.durationSeconds);
+    if (!(flags.durationSeconds.trim() !== '' && Number.isFinite(seconds) && seconds >= 0)) throw new UserError(`--duration-seconds ${JSON.stringify(flags.durationSeconds)}: expected a number of seconds ≥ 0`);
+    return Math.round(seconds * 1000);
+  }
+  const started = Date.parse(flags.started!);
+  if (Number.isNaN(started)) throw new UserError(`--started ${JSON.stringify(flags.started)}: expected an ISO 8601 time such as 2026-01-31T12:00:00Z`);
+  if (started > now) throw new UserError(`--started ${flags.started} is in the future`);
+  return now - started;
+}
+
 export function registerMonitorCommand(program: Command): void {
-  const monitor = program.command('monitor').description('watch served models: training/serving skew from the request log');
+  const monitor = program.command('monitor').description('monitoring: training/serving skew from the request log; the run_finished line of cloud pipeline runs');
+  monitor
+    .command('run-finished')
+    .description("write a finished run's run_finished JSON line (MlMonitoring's failed-run alert counts FAILED ones) to stderr; compiled into Argo workflows as their exit handler")
+    .requiredOption('--pipeline <name>', 'pipeline name (the alert groups by it)')
+    .requiredOption('--run-id <id>', 'run id (e.g. Argo\'s {{workflow.uid}})')
+    .requiredOption('--status <status>', `how the run ended: ${RUN_STATUS_WORDS.join(', ')} (Argo's {{workflow.status}})`)
+    .option('--duration-seconds <s>', "the run's duration (Argo's {{workflow.duration}})")
+    .option('--started <time>', 'when the run started (ISO 8601); the duration is measured to now')
+    .action((flags: RunFinishedFlags) => {
+      const state = runStateOf(flags.status);
+      if (!state) throw new UserError(`--status ${JSON.stringify(flags.status)}: expected how a run ended, one of ${RUN_STATUS_WORDS.join(', ')}`);
+      const durationMs = durationMsOf(flags, Date.now());
+      process.stderr.write(`${runFinishedLine({ pipeline: flags.pipeline, runId: flags.runId, state, durationMs })}\n`);
+    });
   monitor
     .command('skew')
     .description('compare the statistics of logged serving requests with the training statistics (exit 2 on skew above the thresholds)')

@@ -1,6 +1,7 @@
 // Argo Workflows: the WorkflowTemplate / CronWorkflow fields for the bundled and test pipelines, checked
 // exactly and against a subset of Argo's JSON schema (Argo's own schema is not available offline), and the
-// compiled spine-demo steps run through the real launcher with the placeholders filled in as Argo would.
+// compiled spine-demo steps run through the real launcher with the placeholders filled in as Argo would, and
+// the exit handler run through the real CLI as Argo would after a failed and a succeeded run.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,7 +10,10 @@ import Ajv2020 from 'ajv/dist/2020';
 import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
 import { compileArgo, type ArgoOptions } from '../../../runtime/compilers/argo';
 import { compilePlan } from '../../../runtime/compilers/common';
-import type { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { ProduceNumbers } from '../../../runtime/components';
+import { LOG_CONTRACT } from '../../../constructs/ml-monitoring';
+import { runCli } from '../../support/cli';
 import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -54,6 +58,7 @@ const templateSchema = obj(
 const workflowSpec = obj(
   {
     entrypoint: str,
+    onExit: str,
     arguments: parameters,
     serviceAccountName: str,
     podGC: obj({ strategy: { enum: ['OnPodCompletion', 'OnPodSuccess', 'OnWorkflowCompletion', 'OnWorkflowSuccess'] } }),
@@ -206,6 +211,37 @@ describe('Argo Workflows', () => {
       ]);
     }
     expect(template(compile(spineDemo), 'produce').sidecars).toBeUndefined();
+  });
+
+  test("the exit handler writes MlMonitoring's run_finished line however the run ended", async () => {
+    const wf = compile(spineDemo);
+    expect(wf.spec.onExit).toBe('mlp-run-finished');
+    const exit = template(wf, 'mlp-run-finished');
+    expect(exit.container.image).toBe('img:1');
+    // Argo fills in the workflow's variables when the handler runs: {{workflow.status}} is Succeeded, Failed or Error.
+    const run = async (status: string, duration: string) => {
+      const argv: string[] = exit.container.command.map((a: string) => a.replace('{{workflow.uid}}', 'uid-1').replace('{{workflow.status}}', status).replace('{{workflow.duration}}', duration));
+      expect(argv.slice(0, 3)).toEqual(['mlp', 'monitor', 'run-finished']);
+      expect(argv.join(' ')).not.toContain('{{');
+      const result = await runCli(argv.slice(1));
+      expect([result.code, result.stdout]).toEqual([0, '']);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      return JSON.parse(lines[0]);
+    };
+    const failed = await run('Failed', '42.5');
+    expect(failed).toEqual({ severity: 'ERROR', event: 'run_finished', pipeline: 'spine-demo', runId: 'uid-1', state: 'FAILED', durationMs: 42500, message: 'run uid-1 of pipeline spine-demo finished FAILED' });
+    // The fields the contract names, and what the failed-run metric's filter matches.
+    for (const field of LOG_CONTRACT.runFinished.fields) expect(failed).toHaveProperty(field.split(' ')[0]);
+    expect(failed.event).toBe(LOG_CONTRACT.runFinished.event);
+    expect((await run('Error', '3')).state).toBe('FAILED');
+    expect(await run('Succeeded', '61.2345')).toMatchObject({ severity: 'INFO', state: 'COMPLETE', durationMs: 61235 });
+  });
+
+  test('a node named like a template the compiler adds is refused', () => {
+    const clash = new Pipeline({ name: 'clash' });
+    clash.add('mlp-run-finished', ProduceNumbers, { parameters: { count: 1, seed: 1 } });
+    expect(() => compile(clash)).toThrow('pipeline clash: node id "mlp-run-finished" names a template the Argo compiler adds; rename the node');
   });
 
   test('a schedule gives a CronWorkflow around the same workflow spec', () => {

@@ -23,7 +23,7 @@ describe('mlp compile', () => {
     expect(JSON.parse(argo.stdout)).toMatchObject({
       kind: 'WorkflowTemplate',
       metadata: { name: 'spine-demo', namespace: 'mlp' },
-      spec: { serviceAccountName: 'runner', activeDeadlineSeconds: 3600, templates: [{ name: 'pipeline' }, { name: 'produce', activeDeadlineSeconds: '600' }, {}, {}, {}] },
+      spec: { serviceAccountName: 'runner', activeDeadlineSeconds: 3600, templates: [{ name: 'pipeline' }, { name: 'produce', activeDeadlineSeconds: '600' }, {}, {}, {}, { name: 'mlp-run-finished' }], onExit: 'mlp-run-finished' },
     });
     const cron = await compileCli('spine-demo', ...ARGO, '--schedule', '*/30 * * * *');
     expect(JSON.parse(cron.stdout)).toMatchObject({ kind: 'CronWorkflow', spec: { schedules: ['*/30 * * * *'] } });

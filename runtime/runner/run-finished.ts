@@ -1,0 +1,30 @@
+// The `run_finished` line of MlMonitoring's LOG_CONTRACT (constructs/ml-monitoring.ts), which the failed-run
+// alert counts. The local runner writes it to run.log; a cloud run's exit step (`mlp monitor run-finished`,
+// compiled into an Argo workflow's onExit) writes it to its container's stderr, where Cloud Logging reads it.
+
+export type RunState = 'COMPLETE' | 'FAILED';
+
+/** The contract's fields (runId comes from the run log's bindings there, from the caller here). */
+export function runFinishedFields(pipeline: string, state: RunState, durationMs: number): { event: 'run_finished'; pipeline: string; state: RunState; durationMs: number } {
+  return { event: 'run_finished', pipeline, state, durationMs };
+}
+
+/** Our states and the engines' words for a finished run: Argo's {{workflow.status}} is Succeeded, Failed or Error. */
+const STATES: Record<string, RunState> = { complete: 'COMPLETE', succeeded: 'COMPLETE', failed: 'FAILED', error: 'FAILED' };
+
+/** The run state a finished run's status means; undefined for a word that names no finished run. */
+export function runStateOf(status: string): RunState | undefined {
+  return STATES[status.trim().toLowerCase()];
+}
+
+export const RUN_STATUS_WORDS = ['COMPLETE', 'FAILED', 'Succeeded', 'Failed', 'Error'];
+
+/** The whole line as a container writes it: Cloud Logging's `severity` (ERROR for a failed run) and a message. */
+export function runFinishedLine(run: { pipeline: string; runId: string; state: RunState; durationMs: number }): string {
+  return JSON.stringify({
+    severity: run.state === 'FAILED' ? 'ERROR' : 'INFO',
+    ...runFinishedFields(run.pipeline, run.state, run.durationMs),
+    runId: run.runId,
+    message: `run ${run.runId} of pipeline ${run.pipeline} finished ${run.state}`,
+  });
+}
