@@ -3,10 +3,12 @@
 // dependencies, DAG params from the pipeline parameters and a ShortCircuitOperator in front of conditional nodes.
 // Each pod runs `mlp component run` with an ExecutorInput rendered by Jinja: `{{ run_id }}` in the artifact
 // URIs, `{{ params.x | tojson }}` for parameters, and the properties upstream steps reported through XCom.
+// A last task, once every node is done however it ended, writes the run's `run_finished` line (MlMonitoring's
+// failed-run alert) and fails when the run failed, so the DAG run's state stays that of the nodes.
 
 import { UserError } from '../core/errors';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { cloudStepArgs, componentCommand, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
+import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -48,6 +50,7 @@ const PARAM_JSON_TYPE: Record<ParameterType, string> = {
 
 export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): string {
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
+  refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
   const gke = accelerated.length ? gkeCluster(opts.gkeCluster, accelerated) : undefined;
   const lines: string[] = [
@@ -89,10 +92,13 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
     ') as dag:',
   ];
   for (const node of plan.nodes) lines.push(...operator(plan, node, opts, gke), '');
+  lines.push(...runFinishedOperator(plan), '');
   for (const node of plan.nodes) {
     if (node.conditions.length) lines.push(`    ${gate(node)} >> ${task(node)}`);
     for (const up of node.upstream) lines.push(`    ${task({ id: up })} >> ${node.conditions.length ? gate(node) : task(node)}`);
   }
+  // Downstream of every node's task but of no gate: a gate skips its direct downstream tasks.
+  for (const node of plan.nodes) lines.push(`    ${task(node)} >> ${task({ id: RUN_FINISHED_STEP })}`);
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }
 
@@ -123,10 +129,12 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   const out: string[] = [];
   if (node.conditions.length) {
     out.push(
-      // Skipping the gate skips this node and everything downstream, as the local runner does.
+      // Skipping the gate skips this node, and its dependents (all_success) in turn, as the local runner does;
+      // not every task downstream, so the run_finished task (all_done) still runs.
       `    ${gate(node)} = ShortCircuitOperator(`,
       `        task_id=${py(`${node.id}-when`)},`,
       `        python_callable=lambda params: ${node.conditions.map(pyCondition).join(' and ')},`,
+      '        ignore_downstream_trigger_rules=False,',
       '    )',
     );
   }
@@ -165,6 +173,34 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     '    )',
   );
   return out;
+}
+
+/**
+ * The last task: once every node is done, however it ended, writes the run's `run_finished` line from the
+ * task instances' states, and fails when the run failed (it is the DAG's only leaf, so it decides the DAG
+ * run's state, which stays that of the nodes). A run stopped by dagrun_timeout never reaches it.
+ */
+function runFinishedOperator(plan: CompiledPipeline): string[] {
+  const status = "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}";
+  const command = runFinishedCommand(plan, '{{ run_id }}');
+  return [
+    `    ${task({ id: RUN_FINISHED_STEP })} = KubernetesPodOperator(`,
+    `        task_id=${py(RUN_FINISHED_STEP)},`,
+    `        name=${py(`${plan.name}-${RUN_FINISHED_STEP}`.slice(0, 63))},`,
+    `        namespace=${py(COMPOSER_NAMESPACE)},`,
+    `        config_file=${py(COMPOSER_KUBE_CONFIG)},`,
+    '        kubernetes_conn_id="kubernetes_default",',
+    '        image=IMAGE,',
+    `        cmds=${py(command.slice(0, 3))},`,
+    `        arguments=${py([...command.slice(3), '--status', status, '--started', '{{ dag_run.start_date.isoformat() }}', '--fail-on-failed'])},`,
+    '        trigger_rule="all_done",',
+    '        retries=0,',
+    '        execution_timeout=timedelta(seconds=600),',
+    `        container_resources=k8s.V1ResourceRequirements(requests=${py({ cpu: '100m', memory: '256Mi' })}),`,
+    '        get_logs=True,',
+    '        on_finish_action="delete_pod",',
+    '    )',
+  ];
 }
 
 /** The metadata store through the proxy on the pod's loopback, as the IAM database user (no password). */

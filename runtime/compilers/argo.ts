@@ -4,8 +4,7 @@
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
-import { UserError } from '../core/errors';
-import { cloudStepArgs, componentCommand, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -40,18 +39,15 @@ const EXECUTOR_OUTPUT_FILE = '/tmp/mlp/executor-output.json';
 /** A Tuner round's trials, written by its suggest step (an output parameter the round fans out over). */
 const TRIALS_FILE = '/tmp/mlp/trials.json';
 const ENTRYPOINT = 'pipeline';
-/** The exit handler: writes the run's `run_finished` line (MlMonitoring's failed-run alert) however the run ended. */
-const EXIT_HANDLER = 'mlp-run-finished';
 
 type Json = Record<string, unknown>;
 
 export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
-  const taken = plan.nodes.find((n) => n.id === ENTRYPOINT || n.id === EXIT_HANDLER);
-  if (taken) throw new UserError(`pipeline ${plan.name}: node id "${taken.id}" names a template the Argo compiler adds; rename the node`);
+  refuseReservedIds(plan, [ENTRYPOINT, RUN_FINISHED_STEP], 'Argo');
   const spec: Json = {
     entrypoint: ENTRYPOINT,
-    onExit: EXIT_HANDLER,
+    onExit: RUN_FINISHED_STEP,
     arguments: { parameters: Object.entries(plan.parameters).map(([name, info]) => argoParameter(name, info)) },
     ...(opts.serviceAccount ? { serviceAccountName: opts.serviceAccount } : {}),
     podGC: { strategy: 'OnPodSuccess' },
@@ -268,12 +264,12 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
 /** Runs after the DAG whether it succeeded, failed or errored (also after a deadline or a stop). */
 function exitHandler(plan: CompiledPipeline, opts: ArgoOptions): Json {
   return {
-    name: EXIT_HANDLER,
-    metadata: { labels: { 'mlp/node': EXIT_HANDLER } },
+    name: RUN_FINISHED_STEP,
+    metadata: { labels: { 'mlp/node': RUN_FINISHED_STEP } },
     container: {
       name: 'main',
       image: opts.image,
-      command: ['mlp', 'monitor', 'run-finished', '--pipeline', plan.name, '--run-id', RUN_ID, '--status', '{{workflow.status}}', '--duration-seconds', '{{workflow.duration}}'],
+      command: [...runFinishedCommand(plan, RUN_ID), '--status', '{{workflow.status}}', '--duration-seconds', '{{workflow.duration}}'],
       resources: { requests: { cpu: '100m', memory: '256Mi' } },
     },
   };

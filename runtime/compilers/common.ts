@@ -262,6 +262,23 @@ export function requireMetadataForResolvers(plan: CompiledPipeline, hasMetadata:
   }
 }
 
+/**
+ * The step that writes a cloud run's `run_finished` line (MlMonitoring's failed-run alert) once the run has ended:
+ * Argo's exit handler, the Airflow DAG's last task.
+ */
+export const RUN_FINISHED_STEP = 'mlp-run-finished';
+
+/** The `mlp monitor run-finished` command line up to its --status and duration flags. */
+export function runFinishedCommand(plan: CompiledPipeline, runId: string): string[] {
+  return ['mlp', 'monitor', 'run-finished', '--pipeline', plan.name, '--run-id', runId];
+}
+
+/** Node ids that would clash with a step or template a compiler adds. */
+export function refuseReservedIds(plan: CompiledPipeline, reserved: string[], target: string): void {
+  const taken = plan.nodes.find((n) => reserved.includes(n.id));
+  if (taken) throw new UserError(`pipeline ${plan.name}: node id "${taken.id}" names a step the ${target} compiler adds; rename the node`);
+}
+
 /** Where a node's output goes: the same layout as the local runner's, with the run id in place of the execution id. */
 function artifactUri(root: string, pipeline: string, node: string, port: string, runId: string): string {
   return `${root.replace(/\/+$/, '')}/${pipeline}/${node}/${port}/${runId}`;

@@ -1,6 +1,7 @@
 // Airflow DAG for Cloud Composer: every compiled file passes `python3 -m py_compile`, and executed against
 // stand-in Airflow modules (airflow_stub.py) it builds the expected operators, arguments, dependencies and
-// gates; the compiled spine-demo pods' ExecutorInputs, rendered as Jinja would, run with the real launcher.
+// gates; the compiled spine-demo pods' ExecutorInputs, rendered as Jinja would, run with the real launcher, and
+// so does the last task writing the run_finished line (through the real CLI).
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -11,6 +12,7 @@ import { compileAirflow, py, type AirflowOptions } from '../../../runtime/compil
 import { compilePlan } from '../../../runtime/compilers/common';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, SummarizeNumbers } from '../../../runtime/components';
+import { runCli } from '../../support/cli';
 import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -73,7 +75,7 @@ describe('Airflow DAG', () => {
     expect(files.get('odd')!.source.split('\n')[0]).toBe(String.raw`"""odd: says \"\"\"hi\"\"\" \\ and \\"`);
     const { dag, tasks } = load('odd');
     expect(dag.description).toBe(ODD_DESCRIPTION);
-    expect(tasks.map((t) => [t.kwargs.task_id, t.downstream])).toEqual([['if', ['dag']], ['dag', []]]);
+    expect(tasks.map((t) => [t.kwargs.task_id, t.downstream])).toEqual([['if', ['dag', 'mlp-run-finished']], ['dag', ['mlp-run-finished']], ['mlp-run-finished', []]]);
   });
 
   test('py_compile catches a broken file (the check is real)', () => {
@@ -97,10 +99,11 @@ describe('Airflow DAG', () => {
       tags: ['mlp'],
     });
     expect(tasks.map((t) => [t.class, t.kwargs.task_id, t.downstream])).toEqual([
-      ['KubernetesPodOperator', 'produce', ['scale', 'summarize-raw']],
-      ['KubernetesPodOperator', 'scale', ['summarize-scaled']],
-      ['KubernetesPodOperator', 'summarize-raw', []],
-      ['KubernetesPodOperator', 'summarize-scaled', []],
+      ['KubernetesPodOperator', 'produce', ['scale', 'summarize-raw', 'mlp-run-finished']],
+      ['KubernetesPodOperator', 'scale', ['summarize-scaled', 'mlp-run-finished']],
+      ['KubernetesPodOperator', 'summarize-raw', ['mlp-run-finished']],
+      ['KubernetesPodOperator', 'summarize-scaled', ['mlp-run-finished']],
+      ['KubernetesPodOperator', 'mlp-run-finished', []],
     ]);
     const { arguments: args, ...scale } = task('scale').kwargs;
     expect(scale).toEqual({
@@ -132,12 +135,16 @@ describe('Airflow DAG', () => {
   test('GPU/TPU nodes on the GKE cluster, conditions as short-circuit gates', () => {
     const { tasks, task } = load('options');
     expect(tasks.map((t) => [t.class, t.kwargs.task_id, t.downstream])).toEqual([
-      ['KubernetesPodOperator', 'produce', ['gpu-scale-when']],
+      ['KubernetesPodOperator', 'produce', ['gpu-scale-when', 'mlp-run-finished']],
       ['ShortCircuitOperator', 'gpu-scale-when', ['gpu-scale']],
-      ['GKEStartPodOperator', 'gpu-scale', ['tpu-summary-when']],
+      ['GKEStartPodOperator', 'gpu-scale', ['tpu-summary-when', 'mlp-run-finished']],
       ['ShortCircuitOperator', 'tpu-summary-when', ['tpu-summary']],
-      ['GKEStartPodOperator', 'tpu-summary', []],
+      ['GKEStartPodOperator', 'tpu-summary', ['mlp-run-finished']],
+      ['KubernetesPodOperator', 'mlp-run-finished', []],
     ]);
+    // A skipped gate skips only its own node (whose dependents skip in turn by all_success), so the run_finished
+    // task, downstream of no gate, still runs.
+    expect(task('gpu-scale-when').kwargs.ignore_downstream_trigger_rules).toBe(false);
     expect(task('gpu-scale-when').decision_with_defaults).toBe(true);
     expect(task('tpu-summary-when').decision_with_defaults).toBe(true);
     expect(task('produce').kwargs.namespace).toBe('composer-user-workloads');
@@ -161,6 +168,33 @@ describe('Airflow DAG', () => {
     });
   });
 
+  test("the last task writes MlMonitoring's run_finished line once every node is done, and fails when the run failed", async () => {
+    const { task } = load('spine_demo');
+    const last = task('mlp-run-finished').kwargs;
+    expect(last).toMatchObject({ trigger_rule: 'all_done', retries: 0, image: 'img:1', namespace: 'composer-user-workloads', cmds: ['mlp', 'monitor', 'run-finished'] });
+    const status = "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}";
+    expect(last.arguments).toEqual(['--pipeline', 'spine-demo', '--run-id', '{{ run_id }}', '--status', status, '--started', '{{ dag_run.start_date.isoformat() }}', '--fail-on-failed']);
+    // Rendered as Jinja would: the run id, the status expression's value, the DAG run's start (pendulum's isoformat).
+    const started = new Date(Date.now() - 5 * 60_000).toISOString().replace('Z', '+00:00');
+    const run = (state: string) =>
+      runCli([...last.cmds.slice(1), ...last.arguments.map((a: string) => a.replace('{{ run_id }}', 'scheduled__2026-11-27T03:00:00+00:00').replace(status, state).replace('{{ dag_run.start_date.isoformat() }}', started))]);
+    const failed = await run('FAILED');
+    // Exit 1 keeps the DAG run failed: this task is its only leaf.
+    expect(failed.code).toBe(1);
+    const line = JSON.parse(failed.stderr);
+    expect(line).toMatchObject({ severity: 'ERROR', event: 'run_finished', pipeline: 'spine-demo', runId: 'scheduled__2026-11-27T03:00:00+00:00', state: 'FAILED' });
+    expect(line.durationMs).toBeGreaterThanOrEqual(5 * 60_000);
+    const complete = await run('COMPLETE');
+    expect(complete.code).toBe(0);
+    expect(JSON.parse(complete.stderr)).toMatchObject({ severity: 'INFO', state: 'COMPLETE' });
+  });
+
+  test('a node named like the run_finished task is refused', () => {
+    const clash = new Pipeline({ name: 'clash' });
+    clash.add('mlp-run-finished', ProduceNumbers);
+    expect(() => compile(clash)).toThrow('pipeline clash: node id "mlp-run-finished" names a step the Airflow compiler adds; rename the node');
+  });
+
   test('a gate decides from the params: false train skips the GPU node', () => {
     expect(files.get('options_false')!.source).toContain('"train": Param(False, type="boolean"),');
     expect(load('options_false').task('gpu-scale-when').decision_with_defaults).toBe(false);
@@ -178,7 +212,7 @@ describe('Airflow DAG', () => {
     const root = path.join(dir, 'root');
     const { tasks } = load('spine_demo_local');
     const xcom = new Map<string, Json>();
-    for (const t of tasks) {
+    for (const t of tasks.filter((task) => task.kwargs.task_id !== 'mlp-run-finished')) {
       const outputFile = path.join(dir, `${t.kwargs.task_id}.return.json`);
       const rendered = t.kwargs.arguments[0]
         .replace(/\{\{ run_id \}\}/g, 'manual__2024-01-01T00:00:00+00:00')

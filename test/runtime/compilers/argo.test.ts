@@ -241,7 +241,7 @@ describe('Argo Workflows', () => {
   test('a node named like a template the compiler adds is refused', () => {
     const clash = new Pipeline({ name: 'clash' });
     clash.add('mlp-run-finished', ProduceNumbers, { parameters: { count: 1, seed: 1 } });
-    expect(() => compile(clash)).toThrow('pipeline clash: node id "mlp-run-finished" names a template the Argo compiler adds; rename the node');
+    expect(() => compile(clash)).toThrow('pipeline clash: node id "mlp-run-finished" names a step the Argo compiler adds; rename the node');
   });
 
   test('a schedule gives a CronWorkflow around the same workflow spec', () => {

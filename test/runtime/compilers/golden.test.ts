@@ -200,10 +200,13 @@ describe('Airflow goldens', () => {
     byTarget('.airflow.py').forEach(([, pipeline], i) => {
       const p = loadPipeline(pipeline).pipeline;
       const pods = built[i].tasks.filter((t) => t.class !== 'ShortCircuitOperator');
-      expect(pods.map((t) => t.kwargs.task_id)).toEqual(p.validate().map((n) => n.id));
+      // One pod per node, then the run_finished task after all of them (whatever their states: all_done).
+      expect(pods.map((t) => t.kwargs.task_id)).toEqual([...p.validate().map((n) => n.id), 'mlp-run-finished']);
+      expect(pods.at(-1)!.kwargs.trigger_rule).toBe('all_done');
       for (const node of p.nodes) {
         const downstream = pods.find((t) => t.kwargs.task_id === node.id)!;
         for (const up of node.upstream()) expect(pods.find((t) => t.kwargs.task_id === up.id)!.downstream).toContain(downstream.kwargs.task_id);
+        expect(downstream.downstream).toContain('mlp-run-finished');
       }
     });
     const flights = built[byTarget('.airflow.py').findIndex(([file]) => file.startsWith('flights'))].tasks;

@@ -267,6 +267,23 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
+    mlp_run_finished_task = KubernetesPodOperator(
+        task_id="mlp-run-finished",
+        name="flights-mlp-run-finished",
+        namespace="composer-user-workloads",
+        config_file="/home/airflow/composer_kube_config",
+        kubernetes_conn_id="kubernetes_default",
+        image=IMAGE,
+        cmds=["mlp", "monitor", "run-finished"],
+        arguments=["--pipeline", "flights", "--run-id", "{{ run_id }}", "--status", "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}", "--started", "{{ dag_run.start_date.isoformat() }}", "--fail-on-failed"],
+        trigger_rule="all_done",
+        retries=0,
+        execution_timeout=timedelta(seconds=600),
+        container_resources=k8s.V1ResourceRequirements(requests={"cpu": "100m", "memory": "256Mi"}),
+        get_logs=True,
+        on_finish_action="delete_pod",
+    )
+
     example_gen_task >> statistics_gen_task
     statistics_gen_task >> previous_statistics_task
     statistics_gen_task >> example_validator_task
@@ -290,3 +307,16 @@ with DAG(
     trainer_task >> pusher_task
     evaluator_task >> pusher_task
     infra_validator_task >> pusher_task
+    example_gen_task >> mlp_run_finished_task
+    statistics_gen_task >> mlp_run_finished_task
+    schema_task >> mlp_run_finished_task
+    previous_statistics_task >> mlp_run_finished_task
+    example_validator_task >> mlp_run_finished_task
+    transform_task >> mlp_run_finished_task
+    warm_start_model_task >> mlp_run_finished_task
+    tuner_task >> mlp_run_finished_task
+    trainer_task >> mlp_run_finished_task
+    latest_blessed_model_task >> mlp_run_finished_task
+    evaluator_task >> mlp_run_finished_task
+    infra_validator_task >> mlp_run_finished_task
+    pusher_task >> mlp_run_finished_task

@@ -260,6 +260,23 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
+    mlp_run_finished_task = KubernetesPodOperator(
+        task_id="mlp-run-finished",
+        name="penguins-mlp-run-finished",
+        namespace="composer-user-workloads",
+        config_file="/home/airflow/composer_kube_config",
+        kubernetes_conn_id="kubernetes_default",
+        image=IMAGE,
+        cmds=["mlp", "monitor", "run-finished"],
+        arguments=["--pipeline", "penguins", "--run-id", "{{ run_id }}", "--status", "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}", "--started", "{{ dag_run.start_date.isoformat() }}", "--fail-on-failed"],
+        trigger_rule="all_done",
+        retries=0,
+        execution_timeout=timedelta(seconds=600),
+        container_resources=k8s.V1ResourceRequirements(requests={"cpu": "100m", "memory": "256Mi"}),
+        get_logs=True,
+        on_finish_action="delete_pod",
+    )
+
     example_gen_task >> statistics_gen_task
     statistics_gen_task >> schema_gen_task
     statistics_gen_task >> example_validator_task
@@ -286,3 +303,16 @@ with DAG(
     example_gen_task >> bulk_inferrer_task
     trainer_task >> bulk_inferrer_task
     evaluator_task >> bulk_inferrer_task
+    example_gen_task >> mlp_run_finished_task
+    statistics_gen_task >> mlp_run_finished_task
+    schema_gen_task >> mlp_run_finished_task
+    example_validator_task >> mlp_run_finished_task
+    data_report_task >> mlp_run_finished_task
+    transform_task >> mlp_run_finished_task
+    tuner_task >> mlp_run_finished_task
+    trainer_task >> mlp_run_finished_task
+    latest_blessed_model_task >> mlp_run_finished_task
+    evaluator_task >> mlp_run_finished_task
+    infra_validator_task >> mlp_run_finished_task
+    pusher_task >> mlp_run_finished_task
+    bulk_inferrer_task >> mlp_run_finished_task

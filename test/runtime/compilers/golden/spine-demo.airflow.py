@@ -97,6 +97,27 @@ with DAG(
         on_finish_action="delete_pod",
     )
 
+    mlp_run_finished_task = KubernetesPodOperator(
+        task_id="mlp-run-finished",
+        name="spine-demo-mlp-run-finished",
+        namespace="composer-user-workloads",
+        config_file="/home/airflow/composer_kube_config",
+        kubernetes_conn_id="kubernetes_default",
+        image=IMAGE,
+        cmds=["mlp", "monitor", "run-finished"],
+        arguments=["--pipeline", "spine-demo", "--run-id", "{{ run_id }}", "--status", "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}", "--started", "{{ dag_run.start_date.isoformat() }}", "--fail-on-failed"],
+        trigger_rule="all_done",
+        retries=0,
+        execution_timeout=timedelta(seconds=600),
+        container_resources=k8s.V1ResourceRequirements(requests={"cpu": "100m", "memory": "256Mi"}),
+        get_logs=True,
+        on_finish_action="delete_pod",
+    )
+
     produce_task >> scale_task
     produce_task >> summarize_raw_task
     scale_task >> summarize_scaled_task
+    produce_task >> mlp_run_finished_task
+    scale_task >> mlp_run_finished_task
+    summarize_raw_task >> mlp_run_finished_task
+    summarize_scaled_task >> mlp_run_finished_task
