@@ -1,10 +1,11 @@
 // Compiles a pipeline to the KFP v2 IR (PipelineSpec, schemaVersion 2.1.0) for Vertex AI Pipelines or Kubeflow,
 // and optionally wraps it in a Vertex AI PipelineJob. Every executor runs `mlp component run <Name>
 // --executor-input {{$}}`: KFP's driver fills in the whole ExecutorInput, so caching keys and artifact URIs
-// are KFP's own.
+// are KFP's own. The nodes' tasks sit in an exit handler's sub-DAG, as KFP's ExitHandler compiles: once it has
+// ended, however, a last task writes the run's `run_finished` line (MlMonitoring's failed-run alert).
 
 import { UserError } from '../core/errors';
-import { cloudStepArgs, componentCommand, imageFor, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { cloudStepArgs, componentCommand, imageFor, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions {
   image: string;
@@ -33,11 +34,18 @@ export interface VertexJobOptions {
 
 type Json = Record<string, unknown>;
 
-/** KFP's name for a task input that carries a pipeline parameter into a trigger condition. */
+/** KFP's placeholder for when the pipeline job was created (resolved in constant input parameters). */
+const KFP_CREATE_TIME = '{{$.pipeline_job_create_time_utc}}';
+
+/** KFP's name for a pipeline parameter passed into a sub-DAG (and into a task's trigger condition). */
 const channel = (param: string) => `pipelinechannel--${param}`;
+
+/** The sub-DAG holding every node's task, named as KFP's ExitHandler names its first. */
+const EXIT_HANDLER_DAG = 'exit-handler-1';
 
 export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
   requireMetadataForResolvers(plan, !!opts.metadataAddress, 'pass --metadata-address');
+  refuseReservedIds(plan, [EXIT_HANDLER_DAG, RUN_FINISHED_STEP], 'kfp');
   const components: Json = {};
   const executors: Json = {};
   const tasks: Json = {};
@@ -46,6 +54,42 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
     executors[`exec-${node.id}`] = { container: container(node, plan, opts) };
     tasks[node.id] = task(node, plan, !!opts.metadataAddress);
   }
+  const channels = Object.fromEntries(Object.entries(plan.parameters).map(([name, p]) => [channel(name), { parameterType: p.type, ...(p.optional ? { isOptional: true } : {}) }]));
+  components[`comp-${EXIT_HANDLER_DAG}`] = { dag: { tasks }, ...(Object.keys(channels).length ? { inputDefinitions: { parameters: channels } } : {}) };
+  components[`comp-${RUN_FINISHED_STEP}`] = {
+    executorLabel: `exec-${RUN_FINISHED_STEP}`,
+    inputDefinitions: { parameters: { status: { parameterType: 'TASK_FINAL_STATUS' }, run_id: { parameterType: 'STRING' }, started: { parameterType: 'STRING' } } },
+  };
+  const command = runFinishedCommand(plan, "{{$.inputs.parameters['run_id']}}");
+  executors[`exec-${RUN_FINISHED_STEP}`] = {
+    container: {
+      image: opts.image,
+      command: command.slice(0, 3),
+      // The status is KFP's PipelineTaskFinalStatus as JSON ({"state": "SUCCEEDED" | "FAILED" | "CANCELLED", ...}).
+      args: [...command.slice(3), '--status', "{{$.inputs.parameters['status']}}", '--started', "{{$.inputs.parameters['started']}}"],
+    },
+  };
+  const rootTasks: Json = {
+    [EXIT_HANDLER_DAG]: {
+      taskInfo: { name: EXIT_HANDLER_DAG },
+      componentRef: { name: `comp-${EXIT_HANDLER_DAG}` },
+      ...(Object.keys(channels).length ? { inputs: { parameters: Object.fromEntries(Object.keys(plan.parameters).map((name) => [channel(name), { componentInputParameter: name }])) } } : {}),
+    },
+    [RUN_FINISHED_STEP]: {
+      taskInfo: { name: RUN_FINISHED_STEP },
+      componentRef: { name: `comp-${RUN_FINISHED_STEP}` },
+      dependentTasks: [EXIT_HANDLER_DAG],
+      inputs: {
+        parameters: {
+          status: { taskFinalStatus: { producerTask: EXIT_HANDLER_DAG } },
+          run_id: { runtimeValue: { constant: KFP_RUN_ID } },
+          started: { runtimeValue: { constant: KFP_CREATE_TIME } },
+        },
+      },
+      cachingOptions: { enableCache: false },
+      triggerPolicy: { strategy: 'ALL_UPSTREAM_TASKS_COMPLETED' },
+    },
+  };
   return {
     pipelineInfo: { name: plan.name, ...(plan.description ? { description: plan.description } : {}) },
     schemaVersion: '2.1.0',
@@ -54,7 +98,7 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
     deploymentSpec: { executors },
     root: {
       ...(Object.keys(plan.parameters).length ? { inputDefinitions: { parameters: parameterDefinitions(plan.parameters) } } : {}),
-      dag: { tasks },
+      dag: { tasks: rootTasks },
     },
   };
 }
@@ -134,8 +178,9 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
 function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {
   const parameters: Json = {};
   for (const [name, value] of Object.entries(node.literals)) parameters[name] = { runtimeValue: { constant: value } };
-  for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: param };
-  for (const c of node.conditions) parameters[channel(c.param)] = { componentInputParameter: c.param };
+  // Pipeline parameters reach the exit handler's sub-DAG as channels.
+  for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: channel(param) };
+  for (const c of node.conditions) parameters[channel(c.param)] = { componentInputParameter: channel(c.param) };
   const artifacts: Json = {};
   for (const [port, chs] of Object.entries(node.inputs)) {
     if (chs.length !== 1) throw new UserError(`node ${node.id}: input "${port}" is wired to ${chs.length} outputs; the kfp compiler supports one per input`);

@@ -1,6 +1,7 @@
 // The `run_finished` line of MlMonitoring's LOG_CONTRACT (constructs/ml-monitoring.ts), which the failed-run
-// alert counts. The local runner writes it to run.log; a cloud run's exit step (`mlp monitor run-finished`,
-// compiled into an Argo workflow's onExit) writes it to its container's stderr, where Cloud Logging reads it.
+// alert counts. The local runner writes it to run.log; a cloud run's exit step (`mlp monitor run-finished`:
+// an Argo workflow's onExit, an Airflow DAG's last task, a KFP exit handler's task) writes it to its container's
+// stderr, where Cloud Logging reads it.
 
 export type RunState = 'COMPLETE' | 'FAILED';
 
@@ -9,15 +10,31 @@ export function runFinishedFields(pipeline: string, state: RunState, durationMs:
   return { event: 'run_finished', pipeline, state, durationMs };
 }
 
-/** Our states and the engines' words for a finished run: Argo's {{workflow.status}} is Succeeded, Failed or Error. */
-const STATES: Record<string, RunState> = { complete: 'COMPLETE', succeeded: 'COMPLETE', failed: 'FAILED', error: 'FAILED' };
+/**
+ * Our states and the engines' words for a finished run: Argo's {{workflow.status}} is Succeeded, Failed or
+ * Error; KFP's PipelineTaskFinalStatus state SUCCEEDED, FAILED or CANCELLED. A run stopped before it completed
+ * counts as FAILED, as Argo reports a stopped workflow.
+ */
+const STATES: Record<string, RunState> = { complete: 'COMPLETE', succeeded: 'COMPLETE', failed: 'FAILED', error: 'FAILED', cancelled: 'FAILED' };
 
-/** The run state a finished run's status means; undefined for a word that names no finished run. */
+/**
+ * The run state a finished run's status means, from a word or KFP's PipelineTaskFinalStatus JSON (its `state`);
+ * undefined for anything that names no finished run.
+ */
 export function runStateOf(status: string): RunState | undefined {
-  return STATES[status.trim().toLowerCase()];
+  let word = status.trim();
+  if (word.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(word) as { state?: unknown };
+      word = typeof parsed?.state === 'string' ? parsed.state : '';
+    } catch {
+      return undefined;
+    }
+  }
+  return STATES[word.toLowerCase()];
 }
 
-export const RUN_STATUS_WORDS = ['COMPLETE', 'FAILED', 'Succeeded', 'Failed', 'Error'];
+export const RUN_STATUS_WORDS = ['COMPLETE', 'FAILED', 'Succeeded', 'Failed', 'Error', 'SUCCEEDED', 'CANCELLED'];
 
 /** The whole line as a container writes it: Cloud Logging's `severity` (ERROR for a failed run) and a message. */
 export function runFinishedLine(run: { pipeline: string; runId: string; state: RunState; durationMs: number }): string {

@@ -6,9 +6,9 @@
 // on errors. Each comparison above its threshold is also a `skew` JSON line on stderr (MlMonitoring's log
 // contract), which the skew alert counts; stdout keeps the table or --json. Statistics, schema, logs and
 // --out may be local or gs://.
-// `mlp monitor run-finished`: the `run_finished` line of a cloud run (Argo's exit handler runs it with the
-// workflow's status and duration, an Airflow DAG's last task with the run's start), so the failed-run alert sees
-// runs that no local runner finished.
+// `mlp monitor run-finished`: the `run_finished` line of a cloud run, so the failed-run alert sees runs that no
+// local runner finished. Argo's exit handler runs it with the workflow's status and duration; an Airflow DAG's
+// last task and a KFP exit handler's task with the run's status and start.
 
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
@@ -70,16 +70,16 @@ export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('monitoring: training/serving skew from the request log; the run_finished line of cloud pipeline runs');
   monitor
     .command('run-finished')
-    .description("write a finished run's run_finished JSON line (MlMonitoring's failed-run alert counts FAILED ones) to stderr; compiled into Argo workflows as their exit handler and into Airflow DAGs as their last task")
+    .description("write a finished run's run_finished JSON line (MlMonitoring's failed-run alert counts FAILED ones) to stderr; compiled into Argo workflows and KFP pipelines as their exit handler and into Airflow DAGs as their last task")
     .requiredOption('--pipeline <name>', 'pipeline name (the alert groups by it)')
     .requiredOption('--run-id <id>', 'run id (e.g. Argo\'s {{workflow.uid}})')
-    .requiredOption('--status <status>', `how the run ended: ${RUN_STATUS_WORDS.join(', ')} (Argo's {{workflow.status}})`)
+    .requiredOption('--status <status>', `how the run ended: ${RUN_STATUS_WORDS.join(', ')} (Argo's {{workflow.status}}), or KFP's PipelineTaskFinalStatus JSON`)
     .option('--duration-seconds <s>', "the run's duration (Argo's {{workflow.duration}})")
     .option('--started <time>', 'when the run started (ISO 8601); the duration is measured to now')
     .option('--fail-on-failed', 'exit 1 after writing the line when the run failed (a scheduler\'s last task keeps its run failed)')
     .action((flags: RunFinishedFlags) => {
       const state = runStateOf(flags.status);
-      if (!state) throw new UserError(`--status ${JSON.stringify(flags.status)}: expected how a run ended, one of ${RUN_STATUS_WORDS.join(', ')}`);
+      if (!state) throw new UserError(`--status ${JSON.stringify(flags.status)}: expected how a run ended, one of ${RUN_STATUS_WORDS.join(', ')}, or a JSON object with one as "state"`);
       const durationMs = durationMsOf(flags, Date.now());
       process.stderr.write(`${runFinishedLine({ pipeline: flags.pipeline, runId: flags.runId, state, durationMs })}\n`);
       if (flags.failOnFailed && state === 'FAILED') process.exitCode = 1;

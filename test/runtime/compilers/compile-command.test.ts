@@ -40,7 +40,7 @@ describe('mlp compile', () => {
     const job = JSON.parse(stdout);
     expect(job.displayName).toBe('spine-demo');
     expect(job.runtimeConfig).toEqual({ gcsOutputDirectory: 'gs://b/root', parameterValues: { count: 5, factor: 1.5 } });
-    expect(job.pipelineSpec.root.dag.tasks.scale.componentRef).toEqual({ name: 'comp-scale' });
+    expect(job.pipelineSpec.components['comp-exit-handler-1'].dag.tasks.scale.componentRef).toEqual({ name: 'comp-scale' });
   });
 
   test('--out writes the file atomically and prints nothing', async () => {

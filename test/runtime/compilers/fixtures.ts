@@ -80,11 +80,27 @@ export async function runStep(componentName: string, executorInputJson: string):
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** The nodes' tasks: the exit handler's sub-DAG holds them. */
+export function kfpNodeTasks(spec: Json): Json {
+  return spec.components['comp-exit-handler-1'].dag.tasks;
+}
+
 /** The IR invariants a KFP backend relies on; returns the problems found. */
 export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
   const problems: string[] = [];
   const rootParams = spec.root.inputDefinitions?.parameters ?? {};
-  for (const [name, task] of Object.entries<Json>(spec.root.dag.tasks)) {
+  // The root runs the exit handler's sub-DAG, handing it every pipeline parameter as a channel, then the run_finished task.
+  const handler = spec.root.dag.tasks['exit-handler-1'];
+  const channels = spec.components['comp-exit-handler-1'].inputDefinitions?.parameters ?? {};
+  for (const [channel, value] of Object.entries<Json>(handler.inputs?.parameters ?? {})) {
+    if (!channels[channel]) problems.push(`exit-handler-1: input parameter ${channel} not in inputDefinitions`);
+    if (!rootParams[value.componentInputParameter]) problems.push(`exit-handler-1: pipeline parameter ${value.componentInputParameter} undefined`);
+  }
+  const last = spec.root.dag.tasks['mlp-run-finished'];
+  if (last?.inputs.parameters.status.taskFinalStatus.producerTask !== 'exit-handler-1' || last.triggerPolicy.strategy !== 'ALL_UPSTREAM_TASKS_COMPLETED') problems.push('mlp-run-finished: not an exit task of exit-handler-1');
+  else if (!spec.deploymentSpec.executors[spec.components[last.componentRef.name].executorLabel]) problems.push('mlp-run-finished: executor missing');
+  const tasks = kfpNodeTasks(spec);
+  for (const [name, task] of Object.entries<Json>(tasks)) {
     const comp = spec.components[task.componentRef.name];
     if (!comp) {
       problems.push(`${name}: componentRef ${task.componentRef.name} missing`);
@@ -102,7 +118,7 @@ export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
     for (const [param, value] of Object.entries<Json>(task.inputs?.parameters ?? {})) {
       const def = comp.inputDefinitions?.parameters?.[param];
       if (!def) problems.push(`${name}: input parameter ${param} not in inputDefinitions`);
-      if (value.componentInputParameter && !rootParams[value.componentInputParameter]) problems.push(`${name}: pipeline parameter ${value.componentInputParameter} undefined`);
+      if (value.componentInputParameter && !channels[value.componentInputParameter]) problems.push(`${name}: pipeline parameter ${value.componentInputParameter} undefined`);
       if (value.runtimeValue) {
         const ok = (component.parameters.shape[param] as z.ZodType).safeParse(value.runtimeValue.constant).success;
         if (!ok) problems.push(`${name}: constant for ${param} does not satisfy the component schema`);
@@ -111,7 +127,7 @@ export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
     for (const [port, value] of Object.entries<Json>(task.inputs?.artifacts ?? {})) {
       const { producerTask, outputArtifactKey } = value.taskOutputArtifact;
       if (!(task.dependentTasks ?? []).includes(producerTask)) problems.push(`${name}: producer ${producerTask} not in dependentTasks`);
-      const producer = spec.components[spec.root.dag.tasks[producerTask]?.componentRef.name];
+      const producer = spec.components[tasks[producerTask]?.componentRef.name];
       const out = producer?.outputDefinitions?.artifacts?.[outputArtifactKey];
       const inp = comp.inputDefinitions?.artifacts?.[port];
       if (!out || !inp) problems.push(`${name}: ${port} ← ${producerTask}.${outputArtifactKey} does not resolve`);
@@ -120,7 +136,7 @@ export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
     for (const [port, spec_] of Object.entries(component.inputs)) {
       if (!spec_.optional && !task.inputs?.artifacts?.[port]) problems.push(`${name}: required input ${port} not wired`);
     }
-    for (const dep of task.dependentTasks ?? []) if (!spec.root.dag.tasks[dep]) problems.push(`${name}: dependent task ${dep} missing`);
+    for (const dep of task.dependentTasks ?? []) if (!tasks[dep]) problems.push(`${name}: dependent task ${dep} missing`);
   }
   return problems;
 }

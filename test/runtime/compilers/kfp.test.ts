@@ -8,7 +8,8 @@ import { compilePlan } from '../../../runtime/compilers/common';
 import { compileKfp, vertexPipelineJob } from '../../../runtime/compilers/kfp';
 import { UserError } from '../../../runtime/core/errors';
 import type { Pipeline } from '../../../pipelines/dsl/pipeline';
-import { dataValidationWithoutResolver, optionsPipeline, structuralProblems } from './fixtures';
+import { runCli } from '../../support/cli';
+import { dataValidationWithoutResolver, kfpNodeTasks, optionsPipeline, structuralProblems } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,13 +25,13 @@ describe('KFP v2 IR', () => {
     const spec = compile(p);
     expect(spec.schemaVersion).toBe('2.1.0');
     expect(spec.pipelineInfo.name).toBe(p.name);
-    expect(Object.keys(spec.root.dag.tasks)).toEqual(p.validate().map((n) => n.id));
+    expect(Object.keys(kfpNodeTasks(spec))).toEqual(p.validate().map((n) => n.id));
     expect(structuralProblems(spec, p)).toEqual([]);
   });
 
   test('the structural check finds a dangling producer and a missing executor', () => {
     const spec = compile(spineDemo);
-    spec.root.dag.tasks.scale.dependentTasks = [];
+    kfpNodeTasks(spec).scale.dependentTasks = [];
     delete spec.deploymentSpec.executors['exec-summarize-raw'];
     expect(structuralProblems(spec, spineDemo)).toEqual(['scale: producer produce not in dependentTasks', 'summarize-raw: executor exec-summarize-raw missing']);
   });
@@ -71,18 +72,18 @@ describe('KFP v2 IR', () => {
       count: { parameterType: 'NUMBER_INTEGER', defaultValue: 1000, isOptional: true, description: 'How many numbers to produce' },
       factor: { parameterType: 'NUMBER_DOUBLE', defaultValue: 3, isOptional: true, description: 'Multiplier applied by the scale node' },
     });
-    expect(spec.root.dag.tasks.produce).toEqual({
+    expect(kfpNodeTasks(spec).produce).toEqual({
       taskInfo: { name: 'produce' },
       componentRef: { name: 'comp-produce' },
-      inputs: { parameters: { seed: { runtimeValue: { constant: 7 } }, count: { componentInputParameter: 'count' } } },
+      inputs: { parameters: { seed: { runtimeValue: { constant: 7 } }, count: { componentInputParameter: 'pipelinechannel--count' } } },
       cachingOptions: { enableCache: true },
     });
-    expect(spec.root.dag.tasks.scale).toEqual({
+    expect(kfpNodeTasks(spec).scale).toEqual({
       taskInfo: { name: 'scale' },
       componentRef: { name: 'comp-scale' },
       dependentTasks: ['produce'],
       inputs: {
-        parameters: { factor: { componentInputParameter: 'factor' } },
+        parameters: { factor: { componentInputParameter: 'pipelinechannel--factor' } },
         artifacts: { numbers: { taskOutputArtifact: { producerTask: 'produce', outputArtifactKey: 'numbers' } } },
       },
       cachingOptions: { enableCache: true },
@@ -93,13 +94,63 @@ describe('KFP v2 IR', () => {
     });
   });
 
+  test("the nodes run in an exit handler's sub-DAG; its exit task writes MlMonitoring's run_finished line however the run ended", async () => {
+    const spec = compile(spineDemo);
+    expect(spec.root.dag.tasks['exit-handler-1']).toEqual({
+      taskInfo: { name: 'exit-handler-1' },
+      componentRef: { name: 'comp-exit-handler-1' },
+      inputs: { parameters: { 'pipelinechannel--count': { componentInputParameter: 'count' }, 'pipelinechannel--factor': { componentInputParameter: 'factor' } } },
+    });
+    expect(spec.components['comp-exit-handler-1'].inputDefinitions.parameters).toEqual({
+      'pipelinechannel--count': { parameterType: 'NUMBER_INTEGER', isOptional: true },
+      'pipelinechannel--factor': { parameterType: 'NUMBER_DOUBLE', isOptional: true },
+    });
+    // As KFP's ExitHandler compiles: the exit task depends on the sub-DAG, gets its final status, and runs once it is done.
+    const last = spec.root.dag.tasks['mlp-run-finished'];
+    expect(last).toMatchObject({
+      dependentTasks: ['exit-handler-1'],
+      triggerPolicy: { strategy: 'ALL_UPSTREAM_TASKS_COMPLETED' },
+      inputs: { parameters: { status: { taskFinalStatus: { producerTask: 'exit-handler-1' } }, run_id: { runtimeValue: { constant: '{{$.pipeline_job_uuid}}' } }, started: { runtimeValue: { constant: '{{$.pipeline_job_create_time_utc}}' } } } },
+    });
+    expect(spec.components['comp-mlp-run-finished'].inputDefinitions.parameters.status).toEqual({ parameterType: 'TASK_FINAL_STATUS' });
+    const { container } = spec.deploymentSpec.executors['exec-mlp-run-finished'];
+    expect(container.command).toEqual(['mlp', 'monitor', 'run-finished']);
+    // Rendered as KFP's launcher would: the input parameters' values, the status as PipelineTaskFinalStatus JSON.
+    const started = new Date(Date.now() - 60_000).toISOString();
+    const run = (state: string) => {
+      const values: Record<string, string> = {
+        run_id: 'c0ffee-uuid',
+        started,
+        status: JSON.stringify({ state, pipelineJobResourceName: 'projects/p/locations/l/pipelineJobs/spine-demo-1', pipelineTaskName: 'exit-handler-1', error: {} }),
+      };
+      const args = container.args.map((a: string) => a.replace(/^\{\{\$\.inputs\.parameters\['(\w+)'\]\}\}$/, (_: string, name: string) => values[name]));
+      expect(args.join(' ')).not.toContain('{{');
+      return runCli([...container.command.slice(1), ...args]);
+    };
+    const failed = await run('FAILED');
+    expect(failed.code).toBe(0);
+    const line = JSON.parse(failed.stderr);
+    expect(line).toMatchObject({ severity: 'ERROR', event: 'run_finished', pipeline: 'spine-demo', runId: 'c0ffee-uuid', state: 'FAILED' });
+    expect(line.durationMs).toBeGreaterThanOrEqual(60_000);
+    expect(JSON.parse((await run('CANCELLED')).stderr).state).toBe('FAILED');
+    expect(JSON.parse((await run('SUCCEEDED')).stderr)).toMatchObject({ severity: 'INFO', state: 'COMPLETE' });
+  });
+
+  test('a node named like a step the compiler adds is refused', async () => {
+    const { Pipeline } = await import('../../../pipelines/dsl/pipeline');
+    const { ProduceNumbers } = await import('../../../runtime/components');
+    const p = new Pipeline({ name: 'clash' });
+    p.add('exit-handler-1', ProduceNumbers);
+    expect(() => compile(p)).toThrow('pipeline clash: node id "exit-handler-1" names a step the kfp compiler adds; rename the node');
+  });
+
   test('options pipeline: cache off, GPU resources, CEL trigger conditions (propagated downstream)', () => {
     const spec = compile(optionsPipeline({ tpu: false }));
-    const t = spec.root.dag.tasks;
+    const t = kfpNodeTasks(spec);
     expect(t.produce.cachingOptions).toEqual({ enableCache: false });
     expect(t['gpu-scale'].retryPolicy).toEqual({ maxRetryCount: 3, backoffDuration: '5s', backoffFactor: 3, backoffMaxDuration: '120s' });
     expect(t['gpu-scale'].triggerPolicy).toEqual({ condition: "inputs.parameter_values['pipelinechannel--train'] == true" });
-    expect(t['gpu-scale'].inputs.parameters['pipelinechannel--train']).toEqual({ componentInputParameter: 'train' });
+    expect(t['gpu-scale'].inputs.parameters['pipelinechannel--train']).toEqual({ componentInputParameter: 'pipelinechannel--train' });
     expect(spec.components['comp-gpu-scale'].inputDefinitions.parameters['pipelinechannel--train']).toEqual({ parameterType: 'BOOLEAN' });
     expect(t['tpu-summary'].triggerPolicy).toEqual({
       condition: "inputs.parameter_values['pipelinechannel--mode'] != 'it\\'s off' && inputs.parameter_values['pipelinechannel--train'] == true",
@@ -125,7 +176,7 @@ describe('KFP v2 IR', () => {
     const p = new Pipeline({ name: 'cond', parameters: z.object({ n: z.number().int().default(1), r: z.number().default(0.5) }) });
     p.add('a', ProduceNumbers, { condition: when(p.param('n'), '>=', 5) });
     p.add('b', ProduceNumbers, { condition: when(p.param('r'), '<', 1) });
-    const t = compile(p).root.dag.tasks;
+    const t = kfpNodeTasks(compile(p));
     expect(t.a.triggerPolicy.condition).toBe("int(inputs.parameter_values['pipelinechannel--n']) >= 5");
     expect(t.b.triggerPolicy.condition).toBe("double(inputs.parameter_values['pipelinechannel--r']) < 1.0");
   });
@@ -159,15 +210,15 @@ describe('KFP v2 IR', () => {
       args: ['{{$}}', '--pipeline', 'data-validation', '--run-id', '{{$.pipeline_job_uuid}}', '--node', 'previous-statistics'],
       env: [{ name: 'MLP_METADATA', value: 'postgres://u:pw@10.0.0.3/mlmd' }],
     });
-    expect(spec.root.dag.tasks['previous-statistics']).toMatchObject({
+    expect(kfpNodeTasks(spec)['previous-statistics']).toMatchObject({
       dependentTasks: ['statistics-gen'],
       inputs: {
         parameters: { artifact_type: { runtimeValue: { constant: 'ExampleStatistics' } }, strategy: { runtimeValue: { constant: { kind: 'previous-span', of: { node: 'statistics-gen', port: 'statistics' } } } } },
         artifacts: { current: { taskOutputArtifact: { producerTask: 'statistics-gen', outputArtifactKey: 'statistics' } } },
       },
     });
-    expect(spec.root.dag.tasks['example-validator'].inputs.artifacts.baseline_statistics).toEqual({ taskOutputArtifact: { producerTask: 'previous-statistics', outputArtifactKey: 'result' } });
-    for (const t of Object.values<Json>(spec.root.dag.tasks)) expect(t.cachingOptions).toEqual({ enableCache: false });
+    expect(kfpNodeTasks(spec)['example-validator'].inputs.artifacts.baseline_statistics).toEqual({ taskOutputArtifact: { producerTask: 'previous-statistics', outputArtifactKey: 'result' } });
+    for (const t of Object.values<Json>(kfpNodeTasks(spec))) expect(t.cachingOptions).toEqual({ enableCache: false });
     expect(spec.deploymentSpec.executors['exec-example-gen'].container.args).toEqual(['{{$}}', '--pipeline', 'data-validation', '--run-id', '{{$.pipeline_job_uuid}}', '--node', 'example-gen']);
   });
 

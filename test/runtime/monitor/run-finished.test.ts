@@ -21,7 +21,7 @@ test('--started measures the duration to now; COMPLETE and FAILED are accepted a
 });
 
 test.each([
-  [['--status', 'Running', '--duration-seconds', '1'], 'mlp: error: --status "Running": expected how a run ended, one of COMPLETE, FAILED, Succeeded, Failed, Error'],
+  [['--status', 'Running', '--duration-seconds', '1'], 'mlp: error: --status "Running": expected how a run ended, one of COMPLETE, FAILED, Succeeded, Failed, Error, SUCCEEDED, CANCELLED, or a JSON object with one as "state"'],
   [['--status', 'Failed'], 'mlp: error: give one of --duration-seconds or --started'],
   [['--status', 'Failed', '--duration-seconds', '1', '--started', '2026-01-01T00:00:00Z'], 'mlp: error: give one of --duration-seconds or --started'],
   [['--status', 'Failed', '--duration-seconds', '-3'], 'mlp: error: --duration-seconds "-3": expected a number of seconds ≥ 0'],
