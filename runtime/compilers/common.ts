@@ -264,7 +264,7 @@ export function requireMetadataForResolvers(plan: CompiledPipeline, hasMetadata:
 
 /**
  * The step that writes a cloud run's `run_finished` line (MlMonitoring's failed-run alert) once the run has ended:
- * Argo's exit handler, the Airflow DAG's last task.
+ * the exit handler of Argo and KFP, the Airflow DAG's last task.
  */
 export const RUN_FINISHED_STEP = 'mlp-run-finished';
 

@@ -22,6 +22,12 @@ export interface KfpOptions {
 
 /** KFP's placeholder for the pipeline job's unique id: the run id in the metadata store. */
 export const KFP_RUN_ID = '{{$.pipeline_job_uuid}}';
+/**
+ * The input parameter carrying KFP_RUN_ID into a cloud step: KFP resolves its pipeline-job placeholders in
+ * constant input parameters, not in container arguments (the step reads it back with an inputs placeholder).
+ * Components' parameter schemas drop it, so it never reaches cache keys or the executor.
+ */
+export const RUN_ID_INPUT = 'mlp_run_id';
 
 export interface VertexJobOptions {
   pipelineRoot: string;
@@ -50,7 +56,7 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
   const executors: Json = {};
   const tasks: Json = {};
   for (const node of plan.nodes) {
-    components[`comp-${node.id}`] = componentSpec(node, plan);
+    components[`comp-${node.id}`] = componentSpec(node, plan, !!opts.metadataAddress);
     executors[`exec-${node.id}`] = { container: container(node, plan, opts) };
     tasks[node.id] = task(node, plan, !!opts.metadataAddress);
   }
@@ -134,8 +140,9 @@ function parameterDefinitions(params: Record<string, ParameterInfo>): Json {
   );
 }
 
-function componentSpec(node: CompiledNode, plan: CompiledPipeline): Json {
+function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {
   const params = parameterDefinitions(node.parameterInfo);
+  if (cloudSteps) params[RUN_ID_INPUT] = { parameterType: 'STRING' };
   // Condition inputs are declared like any other so the task's inputs match its component, as KFP does.
   for (const c of node.conditions) params[channel(c.param)] = { parameterType: plan.parameters[c.param].type };
   const inputArtifacts = Object.fromEntries(
@@ -169,7 +176,7 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
   return {
     image: imageFor(node, opts.image, opts.gpuImage),
     command: componentCommand(node.component.name),
-    args: ['{{$}}', ...(opts.metadataAddress ? cloudStepArgs(plan, node, KFP_RUN_ID) : [])],
+    args: ['{{$}}', ...(opts.metadataAddress ? cloudStepArgs(plan, node, `{{$.inputs.parameters['${RUN_ID_INPUT}']}}`) : [])],
     ...(opts.metadataAddress ? { env: [{ name: 'MLP_METADATA', value: opts.metadataAddress }] } : {}),
     ...(Object.keys(resources).length ? { resources } : {}),
   };
@@ -181,6 +188,7 @@ function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): 
   // Pipeline parameters reach the exit handler's sub-DAG as channels.
   for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: channel(param) };
   for (const c of node.conditions) parameters[channel(c.param)] = { componentInputParameter: channel(c.param) };
+  if (cloudSteps) parameters[RUN_ID_INPUT] = { runtimeValue: { constant: KFP_RUN_ID } };
   const artifacts: Json = {};
   for (const [port, chs] of Object.entries(node.inputs)) {
     if (chs.length !== 1) throw new UserError(`node ${node.id}: input "${port}" is wired to ${chs.length} outputs; the kfp compiler supports one per input`);

@@ -11,6 +11,7 @@ import { registerCompileCommand } from '../../../runtime/cli/commands/compile';
 import { getComponent } from '../../../runtime/core/component';
 import { launchComponent, parseExecutorInput } from '../../../runtime/core/launcher';
 import { compilePlan } from '../../../runtime/compilers/common';
+import { KFP_RUN_ID, RUN_ID_INPUT } from '../../../runtime/compilers/kfp';
 
 /** produce (cache off) → gpu-scale (GPU, retries, only when `train`) → tpu-summary (TPU unless `tpu: false`). */
 export function optionsPipeline(opts: { tpu?: boolean } = {}): Pipeline {
@@ -119,7 +120,9 @@ export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
       const def = comp.inputDefinitions?.parameters?.[param];
       if (!def) problems.push(`${name}: input parameter ${param} not in inputDefinitions`);
       if (value.componentInputParameter && !channels[value.componentInputParameter]) problems.push(`${name}: pipeline parameter ${value.componentInputParameter} undefined`);
-      if (value.runtimeValue) {
+      if (param === RUN_ID_INPUT) {
+        if (value.runtimeValue?.constant !== KFP_RUN_ID) problems.push(`${name}: ${RUN_ID_INPUT} is not the pipeline job's id`);
+      } else if (value.runtimeValue) {
         const ok = (component.parameters.shape[param] as z.ZodType).safeParse(value.runtimeValue.constant).success;
         if (!ok) problems.push(`${name}: constant for ${param} does not satisfy the component schema`);
       }

@@ -2,6 +2,9 @@
 // structure (every componentRef, executorLabel, producer and input resolves; parameter types follow the zod
 // schemas), the exact task fields for retries, caching, conditions and GPUs, and the Vertex PipelineJob wrapper.
 
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { z } from 'zod';
 import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
 import { compilePlan } from '../../../runtime/compilers/common';
@@ -207,7 +210,7 @@ describe('KFP v2 IR', () => {
     expect(resolver).toEqual({
       image: 'img:1',
       command: ['mlp', 'component', 'run', 'mlp.Resolver', '--executor-input'],
-      args: ['{{$}}', '--pipeline', 'data-validation', '--run-id', '{{$.pipeline_job_uuid}}', '--node', 'previous-statistics'],
+      args: ['{{$}}', '--pipeline', 'data-validation', '--run-id', "{{$.inputs.parameters['mlp_run_id']}}", '--node', 'previous-statistics'],
       env: [{ name: 'MLP_METADATA', value: 'postgres://u:pw@10.0.0.3/mlmd' }],
     });
     expect(kfpNodeTasks(spec)['previous-statistics']).toMatchObject({
@@ -219,7 +222,40 @@ describe('KFP v2 IR', () => {
     });
     expect(kfpNodeTasks(spec)['example-validator'].inputs.artifacts.baseline_statistics).toEqual({ taskOutputArtifact: { producerTask: 'previous-statistics', outputArtifactKey: 'result' } });
     for (const t of Object.values<Json>(kfpNodeTasks(spec))) expect(t.cachingOptions).toEqual({ enableCache: false });
-    expect(spec.deploymentSpec.executors['exec-example-gen'].container.args).toEqual(['{{$}}', '--pipeline', 'data-validation', '--run-id', '{{$.pipeline_job_uuid}}', '--node', 'example-gen']);
+    expect(spec.deploymentSpec.executors['exec-example-gen'].container.args).toEqual(['{{$}}', '--pipeline', 'data-validation', '--run-id', "{{$.inputs.parameters['mlp_run_id']}}", '--node', 'example-gen']);
+    // KFP resolves the job id placeholder in constant input parameters; the step reads it back from its inputs.
+    for (const t of Object.values<Json>(kfpNodeTasks(spec))) expect(t.inputs.parameters.mlp_run_id).toEqual({ runtimeValue: { constant: '{{$.pipeline_job_uuid}}' } });
+    expect(spec.components['comp-example-gen'].inputDefinitions.parameters.mlp_run_id).toEqual({ parameterType: 'STRING' });
+  });
+
+  test('a compiled cloud step, filled in as KFP would, records the job id as its run and keeps the run id out of the cache key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-kfp-step-'));
+    try {
+      const metadata = `sqlite:${path.join(dir, 'metadata.sqlite')}`;
+      const spec: Json = compileKfp(compilePlan(spineDemo, 'kfp'), { image: 'img:1', metadataAddress: metadata });
+      const task = kfpNodeTasks(spec).produce;
+      const { container } = spec.deploymentSpec.executors['exec-produce'];
+      // KFP's driver: the task's constants (the job id placeholder resolved) and the pipeline's parameter values.
+      const step = async (jobId: string) => {
+        const outputFile = path.join(dir, `${jobId}.json`);
+        const executorInput = {
+          inputs: { parameterValues: { seed: task.inputs.parameters.seed.runtimeValue.constant, count: 20, mlp_run_id: jobId } },
+          outputs: { artifacts: { numbers: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: path.join(dir, jobId, 'numbers') }] } }, outputFile },
+        };
+        const args = container.args.map((a: string) => (a === '{{$}}' ? JSON.stringify(executorInput) : a.replace("{{$.inputs.parameters['mlp_run_id']}}", jobId)));
+        expect(args.join(' ')).not.toContain('{{');
+        const result = await runCli([...container.command.slice(1), ...args], { env: { MLP_METADATA: metadata } });
+        expect(result.code).toBe(0);
+        return result;
+      };
+      expect((await step('job-1')).stderr).toContain('produce: executed');
+      // A second job with the same parameters is a cache hit: the run id is not part of the key.
+      expect((await step('job-2')).stderr).toContain('produce: cached');
+      const runs = JSON.parse((await runCli(['runs', '--metadata', metadata, '--json'])).stdout);
+      expect(runs.map((r: Json) => [r.runId, r.pipeline])).toEqual([['job-2', 'spine-demo'], ['job-1', 'spine-demo']]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('Vertex AI PipelineJob: display name, spec, output directory and checked parameter values', () => {
