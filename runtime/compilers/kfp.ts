@@ -60,28 +60,56 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
     executors[`exec-${node.id}`] = { container: container(node, plan, opts) };
     tasks[node.id] = task(node, plan, !!opts.metadataAddress);
   }
-  const channels = Object.fromEntries(Object.entries(plan.parameters).map(([name, p]) => [channel(name), { parameterType: p.type, ...(p.optional ? { isOptional: true } : {}) }]));
-  components[`comp-${EXIT_HANDLER_DAG}`] = { dag: { tasks }, ...(Object.keys(channels).length ? { inputDefinitions: { parameters: channels } } : {}) };
-  components[`comp-${RUN_FINISHED_STEP}`] = {
-    executorLabel: `exec-${RUN_FINISHED_STEP}`,
-    inputDefinitions: { parameters: { status: { parameterType: 'TASK_FINAL_STATUS' }, run_id: { parameterType: 'STRING' }, started: { parameterType: 'STRING' } } },
-  };
-  const command = runFinishedCommand(plan, "{{$.inputs.parameters['run_id']}}");
-  executors[`exec-${RUN_FINISHED_STEP}`] = {
-    container: {
-      image: opts.image,
-      command: command.slice(0, 3),
-      // The status is KFP's PipelineTaskFinalStatus as JSON ({"state": "SUCCEEDED" | "FAILED" | "CANCELLED", ...}).
-      args: [...command.slice(3), '--status', "{{$.inputs.parameters['status']}}", '--started', "{{$.inputs.parameters['started']}}"],
+  const handler = exitHandlerDag(plan, tasks);
+  const last = runFinishedStep(plan, opts);
+  components[`comp-${EXIT_HANDLER_DAG}`] = handler.component;
+  components[`comp-${RUN_FINISHED_STEP}`] = last.component;
+  executors[`exec-${RUN_FINISHED_STEP}`] = last.executor;
+  const rootTasks: Json = { [EXIT_HANDLER_DAG]: handler.task, [RUN_FINISHED_STEP]: last.task };
+  return {
+    pipelineInfo: { name: plan.name, ...(plan.description ? { description: plan.description } : {}) },
+    schemaVersion: '2.1.0',
+    sdkVersion: 'mlp',
+    components,
+    deploymentSpec: { executors },
+    root: {
+      ...(Object.keys(plan.parameters).length ? { inputDefinitions: { parameters: parameterDefinitions(plan.parameters) } } : {}),
+      dag: { tasks: rootTasks },
     },
   };
-  const rootTasks: Json = {
-    [EXIT_HANDLER_DAG]: {
+}
+
+/** The exit handler's sub-DAG around the nodes' tasks, and its task in the root DAG handing it the pipeline's parameters. */
+function exitHandlerDag(plan: CompiledPipeline, tasks: Json): { component: Json; task: Json } {
+  const names = Object.keys(plan.parameters);
+  const channels = Object.fromEntries(Object.entries(plan.parameters).map(([name, p]) => [channel(name), { parameterType: p.type, ...(p.optional ? { isOptional: true } : {}) }]));
+  return {
+    component: { dag: { tasks }, ...(names.length ? { inputDefinitions: { parameters: channels } } : {}) },
+    task: {
       taskInfo: { name: EXIT_HANDLER_DAG },
       componentRef: { name: `comp-${EXIT_HANDLER_DAG}` },
-      ...(Object.keys(channels).length ? { inputs: { parameters: Object.fromEntries(Object.keys(plan.parameters).map((name) => [channel(name), { componentInputParameter: name }])) } } : {}),
+      ...(names.length ? { inputs: { parameters: Object.fromEntries(names.map((name) => [channel(name), { componentInputParameter: name }])) } } : {}),
     },
-    [RUN_FINISHED_STEP]: {
+  };
+}
+
+/** The exit task: once the sub-DAG has ended, however, `mlp monitor run-finished` with its final status. */
+function runFinishedStep(plan: CompiledPipeline, opts: KfpOptions): { component: Json; executor: Json; task: Json } {
+  const command = runFinishedCommand(plan, "{{$.inputs.parameters['run_id']}}");
+  return {
+    component: {
+      executorLabel: `exec-${RUN_FINISHED_STEP}`,
+      inputDefinitions: { parameters: { status: { parameterType: 'TASK_FINAL_STATUS' }, run_id: { parameterType: 'STRING' }, started: { parameterType: 'STRING' } } },
+    },
+    executor: {
+      container: {
+        image: opts.image,
+        command: command.slice(0, 3),
+        // The status is KFP's PipelineTaskFinalStatus as JSON ({"state": "SUCCEEDED" | "FAILED" | "CANCELLED", ...}).
+        args: [...command.slice(3), '--status', "{{$.inputs.parameters['status']}}", '--started', "{{$.inputs.parameters['started']}}"],
+      },
+    },
+    task: {
       taskInfo: { name: RUN_FINISHED_STEP },
       componentRef: { name: `comp-${RUN_FINISHED_STEP}` },
       dependentTasks: [EXIT_HANDLER_DAG],
@@ -94,17 +122,6 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
       },
       cachingOptions: { enableCache: false },
       triggerPolicy: { strategy: 'ALL_UPSTREAM_TASKS_COMPLETED' },
-    },
-  };
-  return {
-    pipelineInfo: { name: plan.name, ...(plan.description ? { description: plan.description } : {}) },
-    schemaVersion: '2.1.0',
-    sdkVersion: 'mlp',
-    components,
-    deploymentSpec: { executors },
-    root: {
-      ...(Object.keys(plan.parameters).length ? { inputDefinitions: { parameters: parameterDefinitions(plan.parameters) } } : {}),
-      dag: { tasks: rootTasks },
     },
   };
 }
