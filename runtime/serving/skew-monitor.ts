@@ -6,7 +6,7 @@
 // the skew results are kept: the other checks are about the training data, which was validated when trained.
 // Without a schema, one is inferred from the training statistics and every feature gets a default
 // comparator (L∞ for strings, Jensen-Shannon divergence for numbers) at one threshold. Comparisons above
-// their threshold become `skew` log lines, the ones MlMonitoring's skew alert counts.
+// their threshold become `skew` log lines (runtime/tfdv/drift-skew-events.ts), which MlMonitoring's skew alert counts.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -101,34 +101,4 @@ export function compareSkew(training: DatasetFeatureStatistics, serving: Dataset
     i.skewMeasurements!.map((m) => ({ feature: i.path.step.join('.'), comparator: m.type, distance: m.value, threshold: m.threshold, skewed: m.value > m.threshold })),
   );
   return { anomalies, measurements, servingExamples };
-}
-
-/** What the skew log lines name as the source of the check, when the caller knows it. */
-export interface SkewEventSource {
-  pipeline?: string;
-  node?: string;
-}
-
-/**
- * The `skew` JSON lines of MlMonitoring's LOG_CONTRACT (constructs/ml-monitoring.ts), one per comparison above its
- * threshold: the skew alert counts every such line, so nothing is written when nothing is skewed. `severity` is
- * Cloud Logging's; pipeline and node are left out when unknown.
- */
-export function skewEventLines(report: SkewReport, source: SkewEventSource): string[] {
-  return report.measurements
-    .filter((m) => m.skewed)
-    .map((m) =>
-      JSON.stringify({
-        severity: 'WARNING',
-        event: 'skew',
-        pipeline: source.pipeline,
-        node: source.node,
-        feature: m.feature,
-        comparator: 'skew',
-        statistic: m.comparator,
-        value: m.distance,
-        threshold: m.threshold,
-        message: `training/serving skew in feature ${m.feature}: ${m.comparator} ${m.distance} above threshold ${m.threshold}`,
-      }),
-    );
 }

@@ -15,6 +15,7 @@ import { UserError } from '../../core/errors';
 import { storageFor } from '../../storage';
 import { anomaliesUri, readJsonUri, readSplitStatisticsUri, schemaUri, writeJsonUri } from '../../tfdv/artifact-files';
 import { checkSchema } from '../../tfdv/check-schema';
+import { driftSkewEventLines } from '../../tfdv/drift-skew-events';
 import type { Schema } from '../../tfdv/schema-proto';
 import { table } from '../format';
 import { RUN_STATUS_WORDS, runFinishedLine, runStateOf } from '../../runner/run-finished';
@@ -100,12 +101,12 @@ export function registerMonitorCommand(program: Command): void {
       const threshold = Number(flags.defaultThreshold);
       if (!(flags.defaultThreshold.trim() !== '' && threshold >= 0 && threshold <= 1)) throw new UserError(`--default-threshold ${JSON.stringify(flags.defaultThreshold)}: expected a number in [0, 1]`);
       // DuckDB and the statistics code load only when the command runs, so `mlp --help` stays fast.
-      const { compareSkew, defaultSkewSchema, servingStatistics, skewEventLines } = await import('../../serving/skew-monitor');
+      const { compareSkew, defaultSkewSchema, servingStatistics } = await import('../../serving/skew-monitor');
       const training = await readSplitStatisticsUri(flags.trainingStats, flags.split);
       const schema = flags.schema !== undefined ? await loadSchema(flags.schema) : defaultSkewSchema(training, threshold);
       const report = compareSkew(training, await servingStatistics(flags.servingLogs), schema);
       if (flags.out !== undefined) await writeJsonUri(anomaliesUri(flags.out, flags.split), report.anomalies);
-      for (const line of skewEventLines(report, { pipeline: flags.pipeline, node: flags.node })) process.stderr.write(`${line}\n`);
+      for (const line of driftSkewEventLines(report.anomalies.driftSkewInfo ?? [], { pipeline: flags.pipeline, node: flags.node })) process.stderr.write(`${line}\n`);
       const skewed = report.measurements.filter((m) => m.skewed);
       if (flags.json) process.stdout.write(`${JSON.stringify(report.anomalies, null, 2)}\n`);
       else {

@@ -5,7 +5,7 @@
 // since a failed node publishes nothing, so the pipeline stops before training); 'warn' completes with
 // blessed = 0 and the anomalies published for downstream conditions and reports. Either way each split with
 // anomalies gets an `anomalies` JSON line in the node's log (the container's stderr in the cloud), the line
-// MlMonitoring's data-anomalies alert counts.
+// MlMonitoring's data-anomalies alert counts, and each drift or skew comparison over its threshold a `skew` line.
 
 import { z } from 'zod';
 import { defineComponent, type InputArtifact, type StepIdentity } from '../../core/component';
@@ -14,6 +14,7 @@ import { UserError } from '../../core/errors';
 import { splitNamesOf } from '../../data/duckdb';
 import { listAnomalies, type AnomalyReason } from '../../tfdv/anomalies-proto';
 import { anomaliesPath, readSchema, readSplitStatistics, writeJson } from '../../tfdv/artifact-files';
+import { driftSkewEventLines } from '../../tfdv/drift-skew-events';
 import type { DatasetFeatureStatistics } from '../../tfdv/statistics-proto';
 import type { Properties } from '../../metadata/types';
 import { validateStatistics } from '../../tfdv/validate-statistics';
@@ -87,6 +88,7 @@ export const ExampleValidator = defineComponent({
         problems.push(`split ${split} ${a.feature !== undefined ? `feature ${a.feature}` : 'dataset'} ${a.reason.type}`);
       }
       if (found.length > 0 || anomalies.dataMissing) log(anomaliesEventLine(split, found.map((a) => a.reason), anomalies.dataMissing === true, step));
+      for (const line of driftSkewEventLines(anomalies.driftSkewInfo ?? [], { pipeline: step?.pipeline, node: step?.node, split })) log(line);
     }
     properties.blessed = problems.length === 0 ? 1 : 0;
     outputs.anomalies.properties = properties;

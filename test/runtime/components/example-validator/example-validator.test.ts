@@ -62,6 +62,9 @@ const readAnomalies = (dir: string, split: string): Anomalies => JSON.parse(fs.r
 /** The `anomalies` event lines among log lines (the other lines are plain text). */
 const anomalyEvents = (lines: string[]): Record<string, unknown>[] =>
   lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === LOG_CONTRACT.anomalies.event);
+/** The `skew` event lines (drift and skew comparisons over their thresholds) among log lines. */
+const skewEvents = (lines: string[]): Record<string, unknown>[] =>
+  lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === LOG_CONTRACT.skew.event);
 /** The field names LOG_CONTRACT lists ("count (number > 0)" is the field count). */
 const CONTRACT_FIELDS = LOG_CONTRACT.anomalies.fields.map((f) => f.split(' ')[0]);
 
@@ -106,6 +109,22 @@ it("'fail' stops the node with a one-line message naming split, feature and anom
       message: `split ${split}: 1 anomaly (COMPARATOR_L_INFTY_HIGH)`,
     })),
   );
+  // And a `skew` line per drift comparison over its threshold, the one MlMonitoring's skew alert counts.
+  const drift = skewEvents(log);
+  expect(drift).toEqual(
+    ['train', 'eval'].map((split) => ({
+      severity: 'WARNING',
+      event: 'skew',
+      split,
+      feature: 'origin',
+      comparator: 'drift',
+      statistic: 'L_INFTY',
+      value: expect.any(Number),
+      threshold: expect.any(Number),
+      message: expect.stringMatching(/^drift in feature origin from the previous span: L_INFTY [\d.]+ above threshold [\d.]+$/),
+    })),
+  );
+  for (const e of drift) expect(e.value as number).toBeGreaterThan(e.threshold as number);
 
   const typeErr = await run(ExampleValidator, { statistics: typed, schema: schemaRef }, { anomalies: fresh('anomalies') }).catch((e) => e);
   expect(typeErr.message).toContain('split train feature delay UNEXPECTED_DATA_TYPE');
@@ -134,11 +153,14 @@ it('never blesses an empty split', async () => {
 it('compares training with serving statistics for skew', async () => {
   const serving = await statistics({ serving: `SELECT date, delay + 120 AS delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) WHERE month(date) = 1 LIMIT 20000` }, 1);
   const out = fresh('anomalies');
-  const result = await run(ExampleValidator, { statistics: jan, schema: schemaRef, serving_statistics: serving }, { anomalies: out }, { on_anomalies: 'warn', exclude_splits: ['eval'] });
+  const log: string[] = [];
+  const result = await run(ExampleValidator, { statistics: jan, schema: schemaRef, serving_statistics: serving }, { anomalies: out }, { on_anomalies: 'warn', exclude_splits: ['eval'] }, log);
   expect(result.artifacts!.anomalies.artifacts[0].metadata).toMatchObject({ blessed: 0, blessed_train: 0, split_names: '["train"]' });
   const a = readAnomalies(out, 'train');
   expect(a.anomalyInfo.delay.reason[0].type).toBe('COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH');
   expect(a.anomalyInfo.delay.reason[0].shortDescription).toBe('High approximate Jensen-Shannon divergence between training and serving');
+  expect(skewEvents(log)).toEqual([expect.objectContaining({ split: 'train', feature: 'delay', comparator: 'skew', statistic: 'JENSEN_SHANNON_DIVERGENCE' })]);
+  expect(Object.keys(skewEvents(log)[0])).toEqual(expect.arrayContaining(LOG_CONTRACT.skew.fields.map((f) => f.split(' ')[0]).filter((f) => f !== 'pipeline' && f !== 'node')));
 });
 
 describe('the anomalies event line reaches where Cloud Logging reads it', () => {
