@@ -8,7 +8,7 @@
 
 import { UserError } from '../core/errors';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
+import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -38,6 +38,8 @@ export interface AirflowOptions {
 /** Composer 3 runs KubernetesPodOperator pods here, with this kube config. */
 export const COMPOSER_NAMESPACE = 'composer-user-workloads';
 const COMPOSER_KUBE_CONFIG = '/home/airflow/composer_kube_config';
+/** The operator arguments that put a pod on Composer's own cluster. */
+const composerPod = [`        namespace=${py(COMPOSER_NAMESPACE)},`, `        config_file=${py(COMPOSER_KUBE_CONFIG)},`, '        kubernetes_conn_id="kubernetes_default",'];
 
 const PARAM_JSON_TYPE: Record<ParameterType, string> = {
   STRING: 'string',
@@ -144,7 +146,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     `        name=${py(`${plan.name}-${node.id}`.slice(0, 63))},`,
     ...(accelerated
       ? [`        project_id=${py(gke!.project)},`, `        location=${py(gke!.location)},`, `        cluster_name=${py(gke!.cluster)},`, `        namespace=${py(opts.namespace ?? 'default')},`]
-      : [`        namespace=${py(COMPOSER_NAMESPACE)},`, `        config_file=${py(COMPOSER_KUBE_CONFIG)},`, '        kubernetes_conn_id="kubernetes_default",']),
+      : composerPod),
     `        image=${imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
     `        cmds=${py(componentCommand(node.component.name))},`,
     `        arguments=${py([executorInput, ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, `${plan.name}:{{ run_id }}`) : [])])},`,
@@ -182,21 +184,19 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
  */
 function runFinishedOperator(plan: CompiledPipeline): string[] {
   const status = "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}";
-  const command = runFinishedCommand(plan, '{{ run_id }}');
+  const { command, args } = runFinishedCommand(plan, '{{ run_id }}');
   return [
     `    ${task({ id: RUN_FINISHED_STEP })} = KubernetesPodOperator(`,
     `        task_id=${py(RUN_FINISHED_STEP)},`,
     `        name=${py(`${plan.name}-${RUN_FINISHED_STEP}`.slice(0, 63))},`,
-    `        namespace=${py(COMPOSER_NAMESPACE)},`,
-    `        config_file=${py(COMPOSER_KUBE_CONFIG)},`,
-    '        kubernetes_conn_id="kubernetes_default",',
+    ...composerPod,
     '        image=IMAGE,',
-    `        cmds=${py(command.slice(0, 3))},`,
-    `        arguments=${py([...command.slice(3), '--status', status, '--started', '{{ dag_run.start_date.isoformat() }}', '--fail-on-failed'])},`,
+    `        cmds=${py(command)},`,
+    `        arguments=${py([...args, '--status', status, '--started', '{{ dag_run.start_date.isoformat() }}', '--fail-on-failed'])},`,
     '        trigger_rule="all_done",',
     '        retries=0,',
     '        execution_timeout=timedelta(seconds=600),',
-    `        container_resources=k8s.V1ResourceRequirements(requests=${py({ cpu: '100m', memory: '256Mi' })}),`,
+    `        container_resources=k8s.V1ResourceRequirements(requests=${py(RUN_FINISHED_REQUESTS)}),`,
     '        get_logs=True,',
     '        on_finish_action="delete_pod",',
     '    )',

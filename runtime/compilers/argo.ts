@@ -4,7 +4,7 @@
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
-import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -263,14 +263,15 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
 
 /** Runs after the DAG whether it succeeded, failed or errored (also after a deadline or a stop). */
 function exitHandler(plan: CompiledPipeline, opts: ArgoOptions): Json {
+  const { command, args } = runFinishedCommand(plan, RUN_ID);
   return {
     name: RUN_FINISHED_STEP,
     metadata: { labels: { 'mlp/node': RUN_FINISHED_STEP } },
     container: {
       name: 'main',
       image: opts.image,
-      command: [...runFinishedCommand(plan, RUN_ID), '--status', '{{workflow.status}}', '--duration-seconds', '{{workflow.duration}}'],
-      resources: { requests: { cpu: '100m', memory: '256Mi' } },
+      command: [...command, ...args, '--status', '{{workflow.status}}', '--duration-seconds', '{{workflow.duration}}'],
+      resources: { requests: RUN_FINISHED_REQUESTS },
     },
   };
 }

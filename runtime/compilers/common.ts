@@ -268,10 +268,13 @@ export function requireMetadataForResolvers(plan: CompiledPipeline, hasMetadata:
  */
 export const RUN_FINISHED_STEP = 'mlp-run-finished';
 
-/** The `mlp monitor run-finished` command line up to its --status and duration flags. */
-export function runFinishedCommand(plan: CompiledPipeline, runId: string): string[] {
-  return ['mlp', 'monitor', 'run-finished', '--pipeline', plan.name, '--run-id', runId];
+/** The `mlp monitor run-finished` command and its arguments up to the --status and duration flags. */
+export function runFinishedCommand(plan: CompiledPipeline, runId: string): { command: string[]; args: string[] } {
+  return { command: ['mlp', 'monitor', 'run-finished'], args: ['--pipeline', plan.name, '--run-id', runId] };
 }
+
+/** The run_finished step's pod requests: it only writes one line. */
+export const RUN_FINISHED_REQUESTS = { cpu: '100m', memory: '256Mi' };
 
 /** Node ids that would clash with a step or template a compiler adds. */
 export function refuseReservedIds(plan: CompiledPipeline, reserved: string[], target: string): void {

@@ -95,7 +95,7 @@ function exitHandlerDag(plan: CompiledPipeline, tasks: Json): { component: Json;
 
 /** The exit task: once the sub-DAG has ended, however, `mlp monitor run-finished` with its final status. */
 function runFinishedStep(plan: CompiledPipeline, opts: KfpOptions): { component: Json; executor: Json; task: Json } {
-  const command = runFinishedCommand(plan, "{{$.inputs.parameters['run_id']}}");
+  const { command, args } = runFinishedCommand(plan, "{{$.inputs.parameters['run_id']}}");
   return {
     component: {
       executorLabel: `exec-${RUN_FINISHED_STEP}`,
@@ -104,9 +104,9 @@ function runFinishedStep(plan: CompiledPipeline, opts: KfpOptions): { component:
     executor: {
       container: {
         image: opts.image,
-        command: command.slice(0, 3),
+        command,
         // The status is KFP's PipelineTaskFinalStatus as JSON ({"state": "SUCCEEDED" | "FAILED" | "CANCELLED", ...}).
-        args: [...command.slice(3), '--status', "{{$.inputs.parameters['status']}}", '--started', "{{$.inputs.parameters['started']}}"],
+        args: [...args, '--status', "{{$.inputs.parameters['status']}}", '--started', "{{$.inputs.parameters['started']}}"],
       },
     },
     task: {
