@@ -4,6 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { redactUrl } from '../core/redact-url';
 import { readEvaluation, EVALUATION_FILE } from '../evaluation';
 import type { RunSummary } from '../runner/run-types';
 import { localPathOf } from '../storage';
@@ -75,6 +76,6 @@ export function outputsSummary(summary: RunSummary, metadata: string): string {
         break;
     }
   }
-  lines.push(`  artifacts: ${summary.root}`, `  metadata: ${metadata}`, `  logs: ${summary.logDir}`);
+  lines.push(`  artifacts: ${summary.root}`, `  metadata: ${redactUrl(metadata)}`, `  logs: ${summary.logDir}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // Entry point of the metadata store: parses a store address (`sqlite:PATH`, a .sqlite/.db path, or
 // `postgres://...`) and opens the matching backend, creating or upgrading the MLMD schema on first use.
 import { UserError } from '../core/errors';
+import { redactUrl } from '../core/redact-url';
 import type { MetadataStore } from './types';
 
 export * from './types';
@@ -28,7 +29,7 @@ export function parseMetadataAddress(address: string): MetadataAddress {
     return { backend: 'sqlite', path: address };
   }
   throw new UserError(
-    `unknown metadata store address "${address}": use sqlite:PATH, a path ending in .sqlite or .db, or a postgres://user:password@host/db URL`,
+    `unknown metadata store address "${redactUrl(address)}": use sqlite:PATH, a path ending in .sqlite or .db, or a postgres://user:password@host/db URL`,
   );
 }
 

@@ -2,6 +2,7 @@
 // pooled client; deadlocks between concurrent writers are retried rather than surfaced.
 import { Pool, PoolClient, types as pgTypes } from 'pg';
 import { UserError } from '../core/errors';
+import { redactUrl } from '../core/redact-url';
 import { Connection, POSTGRES_DIALECT, Row, SqlMetadataStore, toPostgresPlaceholders, Tx } from './sql';
 import type { MetadataStore } from './types';
 
@@ -20,17 +21,6 @@ const parseTypes = {
 /** deadlock_detected, serialization_failure: safe to run the whole transaction again. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
-
-/** The URL as it may appear in messages: without its password. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
 
 const runner = (client: Pool | PoolClient): Tx => ({
   all: async (sql, params) => (await client.query(toPostgresPlaceholders(sql), params)).rows as Row[],

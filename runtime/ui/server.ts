@@ -11,7 +11,8 @@ import { UserError } from '../core/errors';
 import { HttpError } from './api/http-error';
 import type { ModelServerOptions } from './api/models';
 import { answerApi, PlainText } from './api/routes';
-import { displayAddress, StoreAccess } from './store-access';
+import { redactUrl } from '../core/redact-url';
+import { StoreAccess } from './store-access';
 
 export interface UiServerOptions {
   /** Metadata store address (sqlite:PATH or postgres://...). */
@@ -77,7 +78,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const access = new StoreAccess(opts.metadata);
   // Open (and check) the store before listening, so a wrong address fails the command, not the first page.
   await access.get();
-  const shownAddress = displayAddress(opts.metadata);
+  const shownAddress = redactUrl(opts.metadata);
 
   async function answer(req: http.IncomingMessage): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://ui.local');

@@ -38,8 +38,3 @@ export class StoreAccess {
     await opened?.then((s) => s.close());
   }
 }
-
-/** The address as it may be shown: a PostgreSQL password is masked. */
-export function displayAddress(address: string): string {
-  return address.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
-}

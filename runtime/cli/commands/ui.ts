@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { DEFAULT_LABELS } from '../../ui/api/model-server-status';
-import { displayAddress } from '../../ui/store-access';
+import { redactUrl } from '../../core/redact-url';
 import { DEFAULT_ROOT, metadataAddress, readTokenFile } from '../options';
 
 interface UiFlags {
@@ -57,7 +57,7 @@ export function registerUiCommand(program: Command): void {
         },
       });
       const note = server.waitingForStore ? ', empty until the first run creates it' : '';
-      process.stdout.write(`mlp ui: ${server.url} (metadata ${displayAddress(metadata)}${note})\n`);
+      process.stdout.write(`mlp ui: ${server.url} (metadata ${redactUrl(metadata)}${note})\n`);
       await new Promise<void>((resolve, reject) => {
         const stop = () => {
           process.off('SIGTERM', stop);
