@@ -2,16 +2,9 @@
 
 import type { Command } from 'commander';
 import { openMetadataStore } from '../../metadata';
-import {
-  ArtifactState,
-  EventType,
-  ExecutionState,
-  type Artifact,
-  type Execution,
-  type LineageDirection,
-  type LineageGraph,
-  type MetadataStore,
-} from '../../metadata/types';
+import { foldCachedReuses, type FoldedLineage } from '../../metadata/cached-reuses';
+import { isInputEvent, isOutputEvent, portOf } from '../../metadata/events';
+import { ArtifactState, ExecutionState, type Artifact, type Execution, type LineageDirection, type MetadataStore } from '../../metadata/types';
 import { CONTEXT_RUN } from '../../runner/mlmd-types';
 import { UserError } from '../../core/errors';
 import { DEFAULT_ROOT, metadataAddress, type StoreOptions } from '../options';
@@ -102,9 +95,12 @@ export function registerInspectCommands(program: Command): void {
       await withStore(flags, async (store) => {
         const artifact = await findArtifact(store, ref);
         const dirs: LineageDirection[] = flags.direction === 'both' ? ['upstream', 'downstream'] : [flags.direction as LineageDirection];
-        const graphs: Partial<Record<LineageDirection, LineageGraph>> = {};
-        for (const d of dirs) graphs[d] = await store.getLineage(artifact.id!, d);
-        if (flags.json) return void process.stdout.write(`${JSON.stringify({ artifact, ...graphs }, null, 2)}\n`);
+        const graphs: Partial<Record<LineageDirection, FoldedLineage>> = {};
+        for (const d of dirs) graphs[d] = foldCachedReuses(await store.getLineage(artifact.id!, d));
+        if (flags.json) {
+          const json = Object.fromEntries(Object.entries(graphs).map(([d, g]) => [d, lineageJson(g)]));
+          return void process.stdout.write(`${JSON.stringify({ artifact, ...json }, null, 2)}\n`);
+        }
         for (const d of dirs) {
           process.stdout.write(`${d}:\n${renderLineage(artifact, graphs[d]!, d)}`);
         }
@@ -122,22 +118,30 @@ function describeArtifact(a: Artifact): string {
   return `artifact ${a.id} ${a.type} ${ArtifactState[a.state]} ${a.uri}`;
 }
 
-function describeExecution(e: Execution): string {
+/** A lineage for --json: each execution shown carries the CACHED executions folded into it (`reusedBy`). */
+function lineageJson(g: FoldedLineage): object {
+  const executions = g.executions.map((e) => ({ ...e, ...(g.reusedBy.has(e.id!) ? { reusedBy: g.reusedBy.get(e.id!) } : {}) }));
+  return { artifacts: g.artifacts, executions, events: g.events };
+}
+
+function describeExecution(e: Execution, reuses = 0): string {
   const p = e.customProperties ?? {};
   const bits = [`execution ${e.id} ${e.type} ${ExecutionState[e.lastKnownState]}`];
   if (p.node_id) bits.push(`node ${p.node_id}`);
   if (p.run_id) bits.push(`run ${p.run_id}`);
   if (p.runtime_version) bits.push(`runtime ${p.runtime_version}`);
+  if (reuses) bits.push(`reused by ${reuses} cached execution${reuses === 1 ? '' : 's'}`);
   return bits.join(', ');
 }
 
-/** An indented tree: artifact ← producing executions ← their inputs (upstream), or → consumers (downstream). */
-export function renderLineage(root: Artifact, g: LineageGraph, direction: LineageDirection): string {
+/**
+ * An indented tree: artifact ← producing executions ← their inputs (upstream), or → consumers (downstream).
+ * Each execution says how many CACHED executions reused its outputs (they are folded into it).
+ */
+export function renderLineage(root: Artifact, g: FoldedLineage, direction: LineageDirection): string {
   const artifacts = new Map(g.artifacts.map((a) => [a.id!, a]));
   artifacts.set(root.id!, root);
   const executions = new Map(g.executions.map((e) => [e.id!, e]));
-  const isOut = (t: EventType) => t === EventType.OUTPUT || t === EventType.DECLARED_OUTPUT || t === EventType.INTERNAL_OUTPUT;
-  const isIn = (t: EventType) => t === EventType.INPUT || t === EventType.DECLARED_INPUT || t === EventType.INTERNAL_INPUT;
   const lines: string[] = [];
   const seen = new Set<string>();
   const walkArtifact = (id: number, depth: number, port?: string): void => {
@@ -147,21 +151,19 @@ export function renderLineage(root: Artifact, g: LineageGraph, direction: Lineag
     if (seen.has(`a${id}`)) return void lines.push(`${label} (see above)`);
     seen.add(`a${id}`);
     lines.push(label);
-    const links = g.events.filter((e) => e.artifactId === id && (direction === 'upstream' ? isOut(e.type) : isIn(e.type)));
+    const links = g.events.filter((e) => e.artifactId === id && (direction === 'upstream' ? isOutputEvent(e) : isInputEvent(e)));
     for (const ev of links) walkExecution(ev.executionId, depth + 1);
   };
   const walkExecution = (id: number, depth: number): void => {
     const e = executions.get(id);
     if (!e) return;
     const arrow = direction === 'upstream' ? '← ' : '→ ';
-    if (seen.has(`e${id}`)) return void lines.push(`${'  '.repeat(depth)}${arrow}${describeExecution(e)} (see above)`);
+    const label = `${'  '.repeat(depth)}${arrow}${describeExecution(e, g.reusedBy.get(id)?.length)}`;
+    if (seen.has(`e${id}`)) return void lines.push(`${label} (see above)`);
     seen.add(`e${id}`);
-    lines.push(`${'  '.repeat(depth)}${arrow}${describeExecution(e)}`);
-    const links = g.events.filter((ev) => ev.executionId === id && (direction === 'upstream' ? isIn(ev.type) : isOut(ev.type)));
-    for (const ev of links) {
-      const step = ev.path?.[0];
-      walkArtifact(ev.artifactId, depth + 2, step && 'key' in step ? step.key : undefined);
-    }
+    lines.push(label);
+    const links = g.events.filter((ev) => ev.executionId === id && (direction === 'upstream' ? isInputEvent(ev) : isOutputEvent(ev)));
+    for (const ev of links) walkArtifact(ev.artifactId, depth + 2, portOf(ev) || undefined);
   };
   walkArtifact(root.id!, 0);
   return `${lines.join('\n')}\n`;

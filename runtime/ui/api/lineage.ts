@@ -2,8 +2,10 @@
 // hyperparameters), downstream (what used it) or both, from the store's getLineage. Edges follow the data
 // (artifact → consuming execution → output artifact). Hops are bounded so a long chain of runs (each
 // evaluation takes the previous blessed model as its baseline) stays a quick answer; `truncated` says when
-// the graph goes on.
+// the graph goes on. A CACHED execution is folded into the execution whose outputs it reused (`reusedBy`),
+// so reruns that hit the cache do not widen the graph.
 
+import { foldCachedReuses, type CachedReuse } from '../../metadata/cached-reuses';
 import type { Artifact, Event, Execution, LineageDirection, LineageGraph, MetadataStore } from '../../metadata/types';
 import { ArtifactState, ExecutionState } from '../../metadata/types';
 import { layout } from './graph-layout';
@@ -25,6 +27,8 @@ export interface LineageNode {
   runId?: string;
   nodeId?: string;
   uri?: string;
+  /** Executions: the CACHED executions that reused this one's outputs, oldest first (absent when none). */
+  reusedBy?: CachedReuse[];
   layer: number;
   order: number;
 }
@@ -65,17 +69,19 @@ export async function lineageOf(store: MetadataStore, artifactId: number, direct
     g.executions.forEach((e) => executions.set(e.id!, e));
     g.events.forEach((e) => events.set(e.id!, e));
   }
-  const edges = [...events.values()]
+  const folded = foldCachedReuses({ artifacts: [...artifacts.values()], executions: [...executions.values()], events: [...events.values()] });
+  const edges = folded.events
     .filter((e) => artifacts.has(e.artifactId) && executions.has(e.executionId))
     .map((e) =>
       isInputEvent(e) ? { from: `a${e.artifactId}`, to: `e${e.executionId}`, port: portOf(e) } : { from: `e${e.executionId}`, to: `a${e.artifactId}`, port: portOf(e) },
     );
-  const keys = [...[...artifacts.keys()].map((id) => `a${id}`), ...[...executions.keys()].map((id) => `e${id}`)];
+  const keys = [...folded.artifacts.map((a) => `a${a.id}`), ...folded.executions.map((e) => `e${e.id}`)];
   const places = layout(keys, edges);
   const nodes: LineageNode[] = [
-    ...[...artifacts.values()].map((a) => ({ key: `a${a.id}`, kind: 'artifact' as const, id: a.id!, type: a.type, state: ArtifactState[a.state], uri: a.uri, ...places.get(`a${a.id}`)! })),
-    ...[...executions.values()].map((e) => {
+    ...folded.artifacts.map((a) => ({ key: `a${a.id}`, kind: 'artifact' as const, id: a.id!, type: a.type, state: ArtifactState[a.state], uri: a.uri, ...places.get(`a${a.id}`)! })),
+    ...folded.executions.map((e) => {
       const { run_id: runId, node_id: nodeId } = e.customProperties ?? {};
+      const reusedBy = folded.reusedBy.get(e.id!);
       return {
         key: `e${e.id}`,
         kind: 'execution' as const,
@@ -84,6 +90,7 @@ export async function lineageOf(store: MetadataStore, artifactId: number, direct
         state: ExecutionState[e.lastKnownState],
         ...(typeof runId === 'string' ? { runId } : {}),
         ...(typeof nodeId === 'string' ? { nodeId } : {}),
+        ...(reusedBy ? { reusedBy } : {}),
         ...places.get(`e${e.id}`)!,
       };
     }),

@@ -2,15 +2,7 @@
 // facts the pages link by (an execution's run and node), plus reading a property wherever the writer put
 // it (declared or custom: TFX declares some, our components add others as custom properties).
 
-import {
-  ArtifactState,
-  EventType,
-  ExecutionState,
-  type Artifact,
-  type Event,
-  type Execution,
-  type PropertyValue,
-} from '../../metadata/types';
+import { ArtifactState, ExecutionState, type Artifact, type Execution, type PropertyValue } from '../../metadata/types';
 
 type WithProperties = Pick<Artifact, 'properties' | 'customProperties'>;
 
@@ -38,17 +30,4 @@ export function executionView(e: Execution): ExecutionView {
   };
 }
 
-const INPUTS = new Set([EventType.INPUT, EventType.DECLARED_INPUT, EventType.INTERNAL_INPUT]);
-const OUTPUTS = new Set([EventType.OUTPUT, EventType.DECLARED_OUTPUT, EventType.INTERNAL_OUTPUT]);
-
-export const isInputEvent = (e: Event): boolean => INPUTS.has(e.type);
-/** Outputs as lineage counts them (getLineage follows these). */
-export const isOutputEvent = (e: Event): boolean => OUTPUTS.has(e.type);
-/** A running execution registers its outputs this way first; they get an OUTPUT event when it completes. */
-export const isPendingOutput = (e: Event): boolean => e.type === EventType.PENDING_OUTPUT;
-
-/** The port an event's path names (the runner records [{key: port}, {index: i}]). */
-export function portOf(e: Event): string {
-  const step = e.path?.find((s) => 'key' in s);
-  return step && 'key' in step ? step.key : '';
-}
+export { isInputEvent, isOutputEvent, isPendingOutput, portOf } from '../../metadata/events';
