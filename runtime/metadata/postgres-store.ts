@@ -1,14 +1,17 @@
 // PostgreSQL backend of the metadata store (pg Pool): what Cloud SQL runs. Each transaction gets its own
 // pooled client; deadlocks between concurrent writers are retried rather than surfaced.
-import { Pool, PoolClient, types as pgTypes } from 'pg';
+import { Client, Pool, PoolClient, types as pgTypes } from 'pg';
 import { UserError } from '../core/errors';
 import { redactUrl } from '../core/redact-url';
+import { metadataPassword } from './postgres-auth';
 import { Connection, POSTGRES_DIALECT, Row, SqlMetadataStore, toPostgresPlaceholders, Tx } from './sql';
 import type { MetadataStore } from './types';
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
   maxConnections?: number;
+  /** The password of each new connection when the URL has none. @default - as MLP_METADATA_AUTH says (postgres-auth.ts) */
+  password?: () => Promise<string>;
 }
 
 const INT8_OID = 20;
@@ -61,10 +64,24 @@ class PostgresConnection implements Connection {
   }
 }
 
+/**
+ * pg's Client asking `password` for each connection's password. pg lets a connection string's missing password
+ * override a `password` option, so the source is set on the client once it is built.
+ */
+function clientWithPassword(password: () => Promise<string>): typeof Client {
+  return class extends Client {
+    constructor(config?: ConstructorParameters<typeof Client>[0]) {
+      super(config);
+      (this as { password?: unknown }).password = password;
+    }
+  };
+}
+
 /** Connects to the PostgreSQL database at `url` and creates or upgrades its MLMD schema. */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<MetadataStore> {
   const where = redactUrl(url);
-  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: parseTypes });
+  const password = options.password ?? metadataPassword(url);
+  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, types: parseTypes, ...(password ? { Client: clientWithPassword(password) } : {}) });
   // An idle client losing its server must not crash the process; the next query reports the problem.
   pool.on('error', () => undefined);
   try {

@@ -1,0 +1,100 @@
+// How a step gets the metadata database password when its address has none (runtime/metadata/postgres-auth.ts),
+// against a real PostgreSQL that checks passwords: PGPASSWORD (what a Kubernetes secretKeyRef sets), Cloud SQL
+// IAM database authentication (an access token per connection) and a Secret Manager secret read once at start.
+// No live Google Cloud is reachable here: the two Google calls (access token, secret access) are stand-ins that
+// hand over the test server's password; everything from the password source to the server is real.
+
+import { UserError } from '../../../runtime/core/errors';
+import { metadataPassword, type GoogleAccess } from '../../../runtime/metadata/postgres-auth';
+import { openPostgresStore } from '../../../runtime/metadata/postgres-store';
+import { startPostgres, type StartedPostgres } from '../../support/postgres';
+
+let server: StartedPostgres;
+let password: string;
+let bare: string;
+beforeAll(async () => {
+  server = await startPostgres();
+  const url = new URL(server.url);
+  password = decodeURIComponent(url.password);
+  url.password = '';
+  bare = url.toString();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Stand-ins for the Google calls, counting them. */
+function google(): GoogleAccess & { tokens: number; secrets: string[] } {
+  const g = {
+    tokens: 0,
+    secrets: [] as string[],
+    accessToken: async () => {
+      g.tokens++;
+      return password;
+    },
+    accessSecret: async (version: string) => {
+      g.secrets.push(version);
+      return password;
+    },
+  };
+  return g;
+}
+
+/** Opens the store and makes `n` connections busy at once, so the pool has to open that many. */
+async function useConnections(url: string, passwordSource: (() => Promise<string>) | undefined, n: number): Promise<void> {
+  const store = await openPostgresStore(url, { maxConnections: n, password: passwordSource });
+  try {
+    expect(await store.schemaVersion()).toBe(10);
+    await Promise.all(Array.from({ length: n }, () => store.schemaVersion()));
+  } finally {
+    await store.close();
+  }
+}
+
+test('without a password anywhere the server refuses, and the error shows no password', async () => {
+  const before = process.env.PGPASSWORD;
+  delete process.env.PGPASSWORD;
+  try {
+    await expect(openPostgresStore(bare)).rejects.toThrow(/^cannot connect to metadata store postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: .*password/);
+  } finally {
+    if (before !== undefined) process.env.PGPASSWORD = before;
+  }
+});
+
+test('PGPASSWORD (a Kubernetes secretKeyRef in Argo and Composer pods) is used for an address without a password', async () => {
+  const before = process.env.PGPASSWORD;
+  process.env.PGPASSWORD = password;
+  try {
+    await useConnections(bare, metadataPassword(bare, {}), 2);
+  } finally {
+    if (before === undefined) delete process.env.PGPASSWORD;
+    else process.env.PGPASSWORD = before;
+  }
+});
+
+test('gcp-iam: every new connection logs in with an access token', async () => {
+  const g = google();
+  await useConnections(bare, metadataPassword(bare, { MLP_METADATA_AUTH: 'gcp-iam' }, g), 3);
+  expect(g.tokens).toBeGreaterThanOrEqual(3);
+  expect(g.secrets).toEqual([]);
+});
+
+test('secret-manager: the secret version is read once, whatever the number of connections', async () => {
+  const g = google();
+  const version = 'projects/my-project/secrets/mlmd-password/versions/3';
+  await useConnections(bare, metadataPassword(bare, { MLP_METADATA_AUTH: `secret-manager:${version}` }, g), 3);
+  expect(g.secrets).toEqual([version]);
+  expect(g.tokens).toBe(0);
+});
+
+test.each([
+  ['gcp-iam', 'postgres://u:pw@db/mlmd', 'MLP_METADATA_AUTH=gcp-iam but the metadata address has a password too: remove the password from the address'],
+  ['secret-manager:my-secret', 'postgres://u@db/mlmd', 'MLP_METADATA_AUTH: "my-secret" is not a secret version such as projects/P/secrets/S/versions/latest'],
+  ['password', 'postgres://u@db/mlmd', 'MLP_METADATA_AUTH must be gcp-iam or secret-manager:projects/P/secrets/S/versions/V, got "password"'],
+])('MLP_METADATA_AUTH=%s with %s is refused', (auth, url, message) => {
+  expect(() => metadataPassword(url, { MLP_METADATA_AUTH: auth }, google())).toThrow(new UserError(message));
+});
+
+test('unset MLP_METADATA_AUTH leaves the password to pg', () => {
+  expect(metadataPassword('postgres://u:pw@db/mlmd', {})).toBeUndefined();
+});
