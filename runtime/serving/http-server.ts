@@ -1,13 +1,15 @@
-// The model server's HTTP layer on node:http, independent of what the routes do: routing to the APIs, the
-// optional bearer token, the request body limit (413), the per-request deadline (408 while the body is
+// The model server's HTTP layer on node:http, independent of what the routes do: the Host check (DNS
+// rebinding), routing to the APIs, the optional bearer token, the request body limit (413), the per-request deadline (408 while the body is
 // still arriving, 504 after), JSON error bodies with the right status, metrics and structured logs per
 // request, a request id on every response (x-request-id: the caller's own, else a new one), and a drain on close (stop accepting, answer what is in flight, then close connections). No
 // input can crash it: every failure of a handler becomes a response.
 
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import { createHash, randomUUID, timingSafeEqual } from 'crypto';
+import { randomUUID } from 'crypto';
 import type { Logger } from 'pino';
+import { HOST_REFUSED_MESSAGE, HOST_REFUSED_STATUS, hostCheck } from '../core/allowed-hosts';
+import { bearerOf, tokenCheck } from '../core/bearer-token';
 import type { AccessLog } from './access-log';
 import type { ServerMetrics } from './metrics';
 import { RequestError } from './request-error';
@@ -52,6 +54,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   requestTimeoutMs: number;
   authToken?: string;
+  /** Host names answered besides IP literals, localhost and `host` (runtime/core/allowed-hosts.ts). */
+  allowedHosts?: string[];
   metrics: ServerMetrics;
   logger: Logger;
   /** The line per answered request (`event: request`). */
@@ -131,15 +135,10 @@ function tooLarge(limit: number): RequestError {
   return new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
 }
 
-function tokenMatches(header: string | undefined, digest: Buffer): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  // Digests have equal length, so the comparison takes the same time whatever the token.
-  return !!m && timingSafeEqual(createHash('sha256').update(m[1]).digest(), digest);
-}
-
 export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const { metrics, logger } = opts;
-  const tokenDigest = opts.authToken === undefined ? undefined : createHash('sha256').update(opts.authToken).digest();
+  const tokenMatches = opts.authToken === undefined ? undefined : tokenCheck(opts.authToken);
+  const hostAllowed = hostCheck(opts.host, opts.allowedHosts ?? []);
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -160,13 +159,15 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
         info.requestId = randomUUID();
         throw new RequestError(400, `${REQUEST_ID_HEADER} is ${given.length} characters long; the limit is ${MAX_REQUEST_ID_LENGTH}`);
       }
+      // Before routing: a refused Host learns nothing, not even which paths exist.
+      if (!hostAllowed(req.headers.host)) throw new RequestError(HOST_REFUSED_STATUS, HOST_REFUSED_MESSAGE);
       for (const router of opts.routers) if (!route) route = router(urlPath);
       if (!route) throw new RequestError(404, `Malformed request: ${method} ${urlPath}`);
       if (method !== route.method) {
         headers.allow = route.method;
         throw new RequestError(405, `${method} is not allowed on ${urlPath}; use ${route.method}`);
       }
-      if (tokenDigest && !route.public && !tokenMatches(req.headers.authorization, tokenDigest)) {
+      if (tokenMatches && !route.public && !tokenMatches(bearerOf(req.headers.authorization))) {
         headers['www-authenticate'] = 'Bearer';
         throw new RequestError(401, 'missing or wrong bearer token (Authorization: Bearer <token>)');
       }

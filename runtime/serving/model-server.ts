@@ -36,6 +36,8 @@ export interface ModelServerOptions {
   requestTimeoutMs?: number;
   /** When set, every request but the health checks needs `Authorization: Bearer <token>`. */
   authToken?: string;
+  /** Host names answered besides IP literals, localhost and `host` (runtime/core/allowed-hosts.ts); `*` for any. */
+  allowedHosts?: string[];
   /** Default: JSON lines on stderr at info level (stdout carries the CLI's ready line). */
   logger?: Logger;
   /** Where the line per answered request goes; default: through `logger` (mlp serve passes a buffered one). */
@@ -93,6 +95,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
     authToken: opts.authToken,
+    allowedHosts: opts.allowedHosts,
     metrics,
     logger,
     accessLog,

@@ -6,6 +6,7 @@
 // in-flight requests are answered, then the process exits 0.
 
 import type { Command } from 'commander';
+import { parseAllowedHosts } from '../../core/allowed-hosts';
 import { UserError } from '../../core/errors';
 import { readTokenFile, wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
@@ -24,6 +25,7 @@ interface ServeFlags {
   host: string;
   pollSeconds: string;
   authTokenFile?: string;
+  allowedHosts?: string;
   maxBatchSize: string;
   batchTimeoutMicros: string;
   numBatchThreads: string;
@@ -77,6 +79,7 @@ function serverOptions(flags: ServeFlags): Omit<ModelServerOptions, 'logger'> {
     port: wholeNumber('--port', flags.port, 0),
     pollSeconds,
     authToken: flags.authTokenFile === undefined ? undefined : readTokenFile('--auth-token-file', flags.authTokenFile),
+    allowedHosts: parseAllowedHosts(flags.allowedHosts),
     batching: {
       maxBatchSize: wholeNumber('--max-batch-size', flags.maxBatchSize, 1),
       batchTimeoutMicros: wholeNumber('--batch-timeout-micros', flags.batchTimeoutMicros, 0),
@@ -108,6 +111,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'address to listen on (0.0.0.0 to expose it)', '127.0.0.1')
     .option('--poll-seconds <s>', 'how often to look for new model versions (0: never)', '2')
     .option('--auth-token-file <file>', 'require Authorization: Bearer <the file\'s content> on every request but the health checks')
+    .option('--allowed-hosts <list>', 'Host header names answered besides IP addresses, localhost and --host, comma-separated: name, .domain (and its subdomains) or * (any); others get 403 (DNS rebinding)')
     .option('--max-batch-size <n>', 'rows predicted together at most', String(DEFAULT_BATCHING.maxBatchSize))
     .option('--batch-timeout-micros <n>', 'how long a batch that is not full waits for more rows', String(DEFAULT_BATCHING.batchTimeoutMicros))
     .option('--num-batch-threads <n>', 'batches predicted at once', String(DEFAULT_BATCHING.numBatchThreads))
