@@ -187,6 +187,8 @@ function graph(nodes, edges, describe) {
         svg('rect', { class: `box ${d.boxClass || ''}`, x, y, width: BOX_W, height: BOX_H, rx: 6 }),
         svg('text', { x: x + 8, y: y + 17 }, clip(d.label)),
         svg('text', { x: x + 8, y: y + 33, class: 'sub' }, clip(d.sub)),
+        // A count in the box's top-right corner (a lineage execution's cached reuses).
+        d.count ? [svg('rect', { class: 'count', x: x + BOX_W - 58, y: y - 8, width: 64, height: 16, rx: 8 }), svg('text', { class: 'count', x: x + BOX_W - 26, y: y + 4, 'text-anchor': 'middle' }, d.count)] : null,
       ),
     );
   }
@@ -317,6 +319,9 @@ async function artifactsView(q) {
   ];
 }
 
+// The CACHED executions folded into an execution: "2 cached reuses: run a, run b".
+const reuses = (n) => `${n.reusedBy.length} cached reuse${n.reusedBy.length === 1 ? '' : 's'}`;
+
 function lineageGraph(lineage) {
   return graph(lineage.nodes, lineage.edges, (n) =>
     n.kind === 'artifact'
@@ -332,12 +337,33 @@ function lineageGraph(lineage) {
           href: n.runId && n.nodeId ? nodeHref(n.runId, n.nodeId) : '#/runs',
           className: 'execution',
           boxClass: `state-${n.state}`,
-          data: { 'data-execution': n.id },
+          data: { 'data-execution': n.id, 'data-reused': n.reusedBy ? n.reusedBy.length : 0 },
           label: n.nodeId || `${n.type} #${n.id}`,
           sub: `${n.type} · ${n.state}`,
-          title: `execution ${n.id} ${n.type} ${n.state}${n.runId ? ` in run ${n.runId}` : ''}`,
+          count: n.reusedBy ? `${n.reusedBy.length} cached` : '',
+          title: `execution ${n.id} ${n.type} ${n.state}${n.runId ? ` in run ${n.runId}` : ''}${n.reusedBy ? `; ${reuses(n)}: ${n.reusedBy.map((r) => (r.runId ? `run ${r.runId}` : `execution ${r.executionId}`)).join(', ')}` : ''}`,
         },
   );
+}
+
+/** The executions whose outputs later runs reused from the cache, each with the runs that did. */
+function cachedReuses(lineage) {
+  const reused = lineage.nodes.filter((n) => n.reusedBy);
+  if (!reused.length) return null;
+  const link = (x) => (x.runId && x.nodeId ? el('a', { href: nodeHref(x.runId, x.nodeId) }, `run ${x.runId}`) : `execution ${x.executionId}`);
+  return [
+    el('h3', {}, 'Reused from the cache'),
+    table(
+      ['Execution', 'Node', { label: 'Reuses', class: 'num' }, 'Reused by (CACHED)'],
+      reused.map((n) => [
+        n.runId && n.nodeId ? el('a', { href: nodeHref(n.runId, n.nodeId) }, `#${n.id} (run ${n.runId})`) : `#${n.id}`,
+        n.nodeId || n.type,
+        el('td', { class: 'num' }, String(n.reusedBy.length)),
+        n.reusedBy.map((r, i) => [i ? ', ' : '', link(r)]),
+      ]),
+      (i) => ({ 'data-reused-execution': reused[i].id }),
+    ),
+  ];
 }
 
 async function artifactView(id, q) {
@@ -376,6 +402,7 @@ async function artifactView(id, q) {
         : null,
     ),
     lineageGraph(lineage),
+    cachedReuses(lineage),
     el('h2', {}, 'Properties'),
     Object.keys(properties).length ? keyValues(Object.entries(properties).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])) : empty('none'),
   ];
