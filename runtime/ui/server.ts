@@ -1,7 +1,8 @@
 // The `mlp ui` web server (node:http): the JSON API under /api/ and the front end — one HTML page, its
 // script and style, and Chart.js's own prebuilt bundle from node_modules — all served by the app itself,
 // nothing from a CDN (the machines are offline). Read-only: GET and HEAD are answered, anything else is a
-// 405. Errors are JSON `{"error": message}` with their status.
+// 405. Errors are JSON `{"error": message}` with their status. Who is answered (Host, token) is
+// ui-access.ts's rule; every file the API reads is inside the served pipeline root (root-files.ts).
 
 import * as fs from 'fs';
 import * as http from 'http';
@@ -12,14 +13,22 @@ import { HttpError } from './api/http-error';
 import type { ModelServerOptions } from './api/models';
 import { answerApi, PlainText } from './api/routes';
 import { redactUrl } from '../core/redact-url';
+import { RootFiles } from './root-files';
 import { StoreAccess } from './store-access';
+import { uiAccess } from './ui-access';
 
 export interface UiServerOptions {
   /** Metadata store address (sqlite:PATH or postgres://...). */
   metadata: string;
+  /** The pipeline root (local folder, file:// or gs://): the only place files are read from. */
+  root: string;
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** Host names answered besides IP literals, localhost and `host` (runtime/core/allowed-hosts.ts); `*` for any. */
+  allowedHosts?: string[];
+  /** When set, every request needs this token (ui-access.ts: bearer header, or the cookie ?token= sets). */
+  authToken?: string;
   modelServer: ModelServerOptions;
 }
 
@@ -79,12 +88,18 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   // Open (and check) the store before listening, so a wrong address fails the command, not the first page.
   await access.get();
   const shownAddress = redactUrl(opts.metadata);
+  const files = new RootFiles(opts.root);
+  let port = opts.port;
+  const allowed = uiAccess({ host: opts.host, allowedHosts: opts.allowedHosts ?? [], authToken: opts.authToken }, () => port);
 
   async function answer(req: http.IncomingMessage): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://ui.local');
+    const decision = allowed(req, url);
+    if (decision.kind === 'refuse') return errorReply(decision.status, decision.message, decision.headers);
+    if (decision.kind === 'redirect') return { status: 303, type: 'text/plain; charset=utf-8', body: '', headers: { ...decision.headers, location: decision.location } };
     if (req.method !== 'GET' && req.method !== 'HEAD') return errorReply(405, `${req.method} is not allowed: mlp ui is read-only (GET only)`, { allow: 'GET, HEAD' });
     if (url.pathname.startsWith('/api/')) {
-      const ctx = { store: await access.get(), modelServer: opts.modelServer, metadata: shownAddress };
+      const ctx = { store: await access.get(), files, modelServer: opts.modelServer, metadata: shownAddress };
       const result = await answerApi(ctx, url.pathname, url.searchParams);
       return result instanceof PlainText
         ? { status: 200, type: 'text/plain; charset=utf-8', body: result.text }
@@ -118,7 +133,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  ({ port } = server.address() as AddressInfo);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     url: `http://${host}:${port}`,

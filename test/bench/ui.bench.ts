@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     await store.close();
     const generateSeconds = (performance.now() - t) / 1000;
 
-    const server = await startUiServer({ metadata: address, host: '127.0.0.1', port: 0, modelServer: { labels: [] } });
+    const server = await startUiServer({ metadata: address, root: dir, host: '127.0.0.1', port: 0, modelServer: { labels: [] } });
     const middle = generated.runIds[Math.floor(runs / 2)];
     const queries: [string, string][] = [
       ['runs list, first page (50)', '/api/runs'],

@@ -10,6 +10,7 @@ import { ANOMALY_TYPE_CODES, listAnomalies, type Anomalies, type DriftSkewInfo }
 import { ANOMALIES_FILE, STATISTICS_FILE } from '../../tfdv/artifact-files';
 import { jensenShannonDivergence, lInfinity, normalizedAbsDifference, type Distance } from '../../tfdv/comparators';
 import type { DatasetFeatureStatistics, DatasetFeatureStatisticsList, FeatureNameStatistics } from '../../tfdv/statistics-proto';
+import type { RootFiles } from '../root-files';
 import { readArtifactJson } from './artifact-files';
 import { HttpError, badRequest, notFound } from './http-error';
 import { artifactOfType, consumersOf, executionIO, onPort } from './provenance';
@@ -72,8 +73,8 @@ function chosenSplit(artifact: Artifact, requested: string | null): { splits: st
   return { splits, split };
 }
 
-async function readDataset(artifact: Artifact, split: string): Promise<DatasetFeatureStatistics> {
-  const list = await readArtifactJson<DatasetFeatureStatisticsList>(artifact, splitFolder(split), STATISTICS_FILE);
+async function readDataset(files: RootFiles, artifact: Artifact, split: string): Promise<DatasetFeatureStatistics> {
+  const list = await readArtifactJson<DatasetFeatureStatisticsList>(files, artifact, splitFolder(split), STATISTICS_FILE);
   const dataset = list.datasets?.[0];
   if (!dataset) throw new HttpError(500, `statistics of split ${split} of artifact ${artifact.id} hold no dataset`);
   return dataset;
@@ -89,8 +90,8 @@ function anomalyRows(a: Anomalies): AnomalyRow[] {
   }));
 }
 
-async function readAnomalies(artifact: Artifact, split: string): Promise<SplitAnomalies> {
-  const a = await readArtifactJson<Anomalies>(artifact, splitFolder(split), ANOMALIES_FILE);
+async function readAnomalies(files: RootFiles, artifact: Artifact, split: string): Promise<SplitAnomalies> {
+  const a = await readArtifactJson<Anomalies>(files, artifact, splitFolder(split), ANOMALIES_FILE);
   return { split, anomalies: anomalyRows(a), driftSkew: a.driftSkewInfo ?? [], dataMissing: a.dataMissing === true };
 }
 
@@ -105,13 +106,13 @@ async function anomaliesFrom(store: MetadataStore, statisticsId: number): Promis
   return undefined;
 }
 
-export async function statistics(store: MetadataStore, id: number, q: URLSearchParams): Promise<StatisticsView> {
+export async function statistics(store: MetadataStore, files: RootFiles, id: number, q: URLSearchParams): Promise<StatisticsView> {
   const artifact = await artifactOfType(store, id, 'ExampleStatistics');
   const { splits, split } = chosenSplit(artifact, q.get('split'));
-  const dataset = await readDataset(artifact, split);
+  const dataset = await readDataset(files, artifact, split);
   const anomaliesArtifact = await anomaliesFrom(store, id);
   let anomalies: AnomalyRow[] = [];
-  if (anomaliesArtifact && splitsOf(anomaliesArtifact).includes(split)) anomalies = (await readAnomalies(anomaliesArtifact, split)).anomalies;
+  if (anomaliesArtifact && splitsOf(anomaliesArtifact).includes(split)) anomalies = (await readAnomalies(files, anomaliesArtifact, split)).anomalies;
   const span = propertyOf(artifact, 'span');
   return {
     artifact: artifactView(artifact),
@@ -124,9 +125,9 @@ export async function statistics(store: MetadataStore, id: number, q: URLSearchP
   };
 }
 
-export async function anomalies(store: MetadataStore, id: number): Promise<{ artifact: ArtifactView; splits: SplitAnomalies[] }> {
+export async function anomalies(store: MetadataStore, files: RootFiles, id: number): Promise<{ artifact: ArtifactView; splits: SplitAnomalies[] }> {
   const artifact = await artifactOfType(store, id, 'ExampleAnomalies');
-  const splits = await Promise.all(splitsOf(artifact).map((s) => readAnomalies(artifact, s)));
+  const splits = await Promise.all(splitsOf(artifact).map((s) => readAnomalies(files, artifact, s)));
   return { artifact: artifactView(artifact), splits };
 }
 
@@ -149,12 +150,12 @@ function compareFeature(name: string, left?: FeatureNameStatistics, right?: Feat
   return { name, type: left?.type ?? right?.type, ...(left ? { left } : {}), ...(right ? { right } : {}), distances };
 }
 
-export async function compareStatistics(store: MetadataStore, q: URLSearchParams): Promise<StatisticsComparison> {
+export async function compareStatistics(store: MetadataStore, files: RootFiles, q: URLSearchParams): Promise<StatisticsComparison> {
   const sides = await Promise.all(
     [sideOf(q, 'left'), sideOf(q, 'right')].map(async ({ id, split }) => {
       const artifact = await artifactOfType(store, id, 'ExampleStatistics');
       chosenSplit(artifact, split);
-      return { artifact, split, dataset: await readDataset(artifact, split) };
+      return { artifact, split, dataset: await readDataset(files, artifact, split) };
     }),
   );
   const [l, r] = sides;

@@ -4,7 +4,8 @@
 
 import { EVALUATION_FILE, readEvaluation, type ModelEvaluation, type SliceMetrics } from '../../evaluation';
 import type { Artifact, MetadataStore } from '../../metadata/types';
-import { readArtifactText } from './artifact-files';
+import type { RootFiles } from '../root-files';
+import { readArtifactJson } from './artifact-files';
 import { HttpError } from './http-error';
 import { artifactOfType, consumersOf, executionIO, onPort, producerOf } from './provenance';
 import { artifactView, propertyOf, type ArtifactView } from './records';
@@ -19,9 +20,9 @@ export interface EvaluationView {
   baseline?: { artifactId: number; uri: string; evaluationArtifactId?: number; slices?: SliceMetrics[] };
 }
 
-async function loadEvaluation(artifact: Artifact): Promise<ModelEvaluation> {
+async function loadEvaluation(files: RootFiles, artifact: Artifact): Promise<ModelEvaluation> {
   try {
-    return readEvaluation(await readArtifactText(artifact, EVALUATION_FILE), `${EVALUATION_FILE} of artifact ${artifact.id}`);
+    return readEvaluation(await readArtifactJson<unknown>(files, artifact, EVALUATION_FILE), `${EVALUATION_FILE} of artifact ${artifact.id}`);
   } catch (err) {
     if (err instanceof HttpError) throw err;
     throw new HttpError(500, (err as Error).message);
@@ -39,9 +40,9 @@ async function evaluationOfModel(store: MetadataStore, modelId: number): Promise
   return undefined;
 }
 
-export async function evaluationDetail(store: MetadataStore, id: number): Promise<EvaluationView> {
+export async function evaluationDetail(store: MetadataStore, files: RootFiles, id: number): Promise<EvaluationView> {
   const artifact = await artifactOfType(store, id, 'ModelEvaluation');
-  const [evaluation, producer] = await Promise.all([loadEvaluation(artifact), producerOf(store, id)]);
+  const [evaluation, producer] = await Promise.all([loadEvaluation(files, artifact), producerOf(store, id)]);
   const blessing = onPort(producer?.outputs ?? [], 'blessing');
   const model = onPort(producer?.inputs ?? [], 'model');
   const baselineModel = onPort(producer?.inputs ?? [], 'baseline_model');
@@ -49,7 +50,7 @@ export async function evaluationDetail(store: MetadataStore, id: number): Promis
   if (baselineModel) {
     const baselineEvaluation = await evaluationOfModel(store, baselineModel.id!);
     baseline = { artifactId: baselineModel.id!, uri: baselineModel.uri };
-    if (baselineEvaluation) baseline = { ...baseline, evaluationArtifactId: baselineEvaluation.id, slices: (await loadEvaluation(baselineEvaluation)).slices };
+    if (baselineEvaluation) baseline = { ...baseline, evaluationArtifactId: baselineEvaluation.id, slices: (await loadEvaluation(files, baselineEvaluation)).slices };
   }
   const runId = producer?.execution.customProperties?.run_id;
   const blessed = blessing && propertyOf(blessing, 'blessed');

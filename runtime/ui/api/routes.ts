@@ -2,6 +2,7 @@
 // read-only); path segments are URL-decoded before they reach a handler.
 
 import type { MetadataStore } from '../../metadata/types';
+import type { RootFiles } from '../root-files';
 import { artifactDetail, artifactTypes, listArtifacts } from './artifacts';
 import { anomalies, compareStatistics, statistics } from './data-health';
 import { evaluationDetail } from './evaluations';
@@ -14,6 +15,8 @@ import { tuningDetail } from './tuning';
 
 export interface ApiContext {
   store: MetadataStore;
+  /** The served pipeline root: every file a handler reads goes through it. */
+  files: RootFiles;
   modelServer: ModelServerOptions;
   /** Shown by /api/info: which store this is. */
   metadata: string;
@@ -32,10 +35,10 @@ const ROUTES: [RegExp, Handler][] = [
   [/^\/api\/info$/, async (ctx) => ({ metadata: ctx.metadata, backend: ctx.store.backend, schemaVersion: await ctx.store.schemaVersion(), modelServer: ctx.modelServer.url ?? null })],
   [/^\/api\/pipelines$/, (ctx) => listPipelines(ctx.store)],
   [/^\/api\/runs$/, (ctx, _, q) => listRuns(ctx.store, q)],
-  [/^\/api\/runs\/([^/]+)$/, (ctx, p) => getRun(ctx.store, p[0])],
-  [/^\/api\/runs\/([^/]+)\/log$/, async (ctx, p) => new PlainText(await runLog(ctx.store, p[0]))],
-  [/^\/api\/runs\/([^/]+)\/nodes\/([^/]+)$/, (ctx, p) => getNode(ctx.store, p[0], p[1])],
-  [/^\/api\/runs\/([^/]+)\/nodes\/([^/]+)\/log$/, async (ctx, p) => new PlainText(await nodeLog(ctx.store, p[0], p[1]))],
+  [/^\/api\/runs\/([^/]+)$/, (ctx, p) => getRun(ctx.store, ctx.files, p[0])],
+  [/^\/api\/runs\/([^/]+)\/log$/, async (ctx, p) => new PlainText(await runLog(ctx.store, ctx.files, p[0]))],
+  [/^\/api\/runs\/([^/]+)\/nodes\/([^/]+)$/, (ctx, p) => getNode(ctx.store, ctx.files, p[0], p[1])],
+  [/^\/api\/runs\/([^/]+)\/nodes\/([^/]+)\/log$/, async (ctx, p) => new PlainText(await nodeLog(ctx.store, ctx.files, p[0], p[1]))],
   [/^\/api\/artifact-types$/, (ctx) => artifactTypes(ctx.store)],
   [/^\/api\/artifacts$/, (ctx, _, q) => listArtifacts(ctx.store, q)],
   [/^\/api\/artifacts\/([^/]+)$/, (ctx, p) => artifactDetail(ctx.store, artifactId(p))],
@@ -43,11 +46,11 @@ const ROUTES: [RegExp, Handler][] = [
     /^\/api\/artifacts\/([^/]+)\/lineage$/,
     (ctx, p, q) => lineageOf(ctx.store, artifactId(p), directionOf(q.get('direction')), numberParam(q, 'hops', DEFAULT_HOPS, 1, MAX_HOPS)),
   ],
-  [/^\/api\/artifacts\/([^/]+)\/statistics$/, (ctx, p, q) => statistics(ctx.store, artifactId(p), q)],
-  [/^\/api\/artifacts\/([^/]+)\/anomalies$/, (ctx, p) => anomalies(ctx.store, artifactId(p))],
-  [/^\/api\/artifacts\/([^/]+)\/evaluation$/, (ctx, p) => evaluationDetail(ctx.store, artifactId(p))],
-  [/^\/api\/artifacts\/([^/]+)\/tuning$/, (ctx, p) => tuningDetail(ctx.store, artifactId(p))],
-  [/^\/api\/statistics\/compare$/, (ctx, _, q) => compareStatistics(ctx.store, q)],
+  [/^\/api\/artifacts\/([^/]+)\/statistics$/, (ctx, p, q) => statistics(ctx.store, ctx.files, artifactId(p), q)],
+  [/^\/api\/artifacts\/([^/]+)\/anomalies$/, (ctx, p) => anomalies(ctx.store, ctx.files, artifactId(p))],
+  [/^\/api\/artifacts\/([^/]+)\/evaluation$/, (ctx, p) => evaluationDetail(ctx.store, ctx.files, artifactId(p))],
+  [/^\/api\/artifacts\/([^/]+)\/tuning$/, (ctx, p) => tuningDetail(ctx.store, ctx.files, artifactId(p))],
+  [/^\/api\/statistics\/compare$/, (ctx, _, q) => compareStatistics(ctx.store, ctx.files, q)],
   [/^\/api\/models$/, (ctx, _, q) => listModels(ctx.store, q, ctx.modelServer)],
 ];
 

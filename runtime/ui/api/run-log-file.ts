@@ -1,11 +1,13 @@
 // Reads the structured run log that runtime/runner/run-log.ts writes (pino JSON lines in
 // <log dir>/run.log): the run's node list, each node's upstream nodes and each node's outcome. It is the only
 // record of nodes that ran no execution (skipped ones, resolver nodes) and it says why a node was cached,
-// skipped or failed. Also finds a run's log files, local or (for a gs:// root) in the bucket.
+// skipped or failed. Also finds a run's log files, local or (for a gs:// root) in the bucket, inside the
+// root the UI serves (root-files.ts).
 
-import { runLogDir, runLogUri } from '../../runner/run-log';
+import { runLogUri } from '../../runner/run-log';
 import type { NodeState } from '../../runner/run-types';
-import { joinUri, storageFor } from '../../storage';
+import { joinUri } from '../../storage';
+import type { RootFiles } from '../root-files';
 
 export const RUN_LOG_FILE = 'run.log';
 
@@ -31,21 +33,22 @@ export interface RunLogContents {
 }
 
 /**
- * Where a run's log file `name` (run.log, <node>.log) is, or undefined when it is nowhere to be read (another
- * machine ran a local-root run, or the logs were cleaned up). Looked for at `recorded` (an execution's
- * log_uri) first, then in <root>/.runs/<run id>, then in the runner's temp dir, where a gs:// root's run
- * keeps its logs until it ends (on the runner's machine only).
+ * Where a run's log file `name` (run.log, <node>.log) is, or undefined when it is nowhere to be read inside
+ * the served root (another machine ran a local-root run, the logs were cleaned up, a gs:// root's run has
+ * not ended yet, or the run's root is another one). Looked for at `recorded` (an execution's log_uri)
+ * first, then in <served root>/.runs/<run id>.
  */
-export async function findRunLogFile(root: string | undefined, runId: string, name: string, recorded?: string): Promise<string | undefined> {
-  const folders = root === undefined ? [] : [runLogUri(root, runId), runLogDir(root, runId)];
-  const candidates = new Set([...(recorded === undefined ? [] : [recorded]), ...folders.map((f) => joinUri(f, name))]);
-  for (const uri of candidates) if (await storageFor(uri).exists(uri)) return uri;
+export async function findRunLogFile(files: RootFiles, runId: string, name: string, recorded?: string): Promise<string | undefined> {
+  const candidates = new Set([...(recorded === undefined ? [] : [recorded]), joinUri(runLogUri(files.root, runId), name)]);
+  for (const uri of candidates) if (await files.exists(uri)) return uri;
   return undefined;
 }
 
-/** The contents of the run log at `uri` (a local path or gs:// URI). */
-export async function readRunLog(uri: string): Promise<RunLogContents> {
-  const text = (await storageFor(uri).readFile(uri)).toString('utf8');
+/** The contents of the run log at `uri` (a local path or gs:// URI inside the served root); undefined when it cannot be read there. */
+export async function readRunLog(files: RootFiles, uri: string): Promise<RunLogContents | undefined> {
+  const bytes = await files.read(uri);
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   const contents: RunLogContents = { finished: new Map() };
   for (const line of text.split('\n')) {
     let entry: Record<string, unknown>;

@@ -1,13 +1,12 @@
 // Runs: the list (newest first, a page at a time, optionally one pipeline's), one run with its DAG, one node
 // with its execution, and the logs. A run is MLMD's pipeline_run context; its properties say when it
 // started, how long it took and how it ended (runtime/runner/local-runner.ts records them). Logs are read
-// through the storage layer: a gs:// root's run uploads them to the bucket when it ends.
+// only inside the served root (root-files.ts): a gs:// root's run uploads them to the bucket when it ends.
 
-import * as fs from 'fs';
 import type { Context, Execution, MetadataStore } from '../../metadata/types';
 import { CONTEXT_PIPELINE, CONTEXT_RUN } from '../../runner/mlmd-types';
 import { formatDuration } from '../../runner/progress';
-import { localPathOf, storageFor } from '../../storage';
+import type { RootFiles } from '../root-files';
 import { notFound } from './http-error';
 import { executionIO } from './provenance';
 import { pageFrom, pageOf, type PageOf } from './query';
@@ -87,14 +86,14 @@ async function runContext(store: MetadataStore, runId: string): Promise<Context>
   return ctx;
 }
 
-export async function getRun(store: MetadataStore, runId: string): Promise<RunDetail> {
+export async function getRun(store: MetadataStore, files: RootFiles, runId: string): Promise<RunDetail> {
   const ctx = await runContext(store, runId);
   const view = runView(ctx);
   const executions = await store.getExecutions({ contextId: ctx.id });
   const io = await executionIO(store, executions);
   const p = ctx.customProperties ?? {};
-  const logFile = await findRunLogFile(text(p.root), runId, RUN_LOG_FILE);
-  const log = logFile === undefined ? undefined : await readRunLog(logFile);
+  const logFile = await findRunLogFile(files, runId, RUN_LOG_FILE);
+  const log = logFile === undefined ? undefined : await readRunLog(files, logFile);
   return {
     ...view,
     parameters: p.parameters,
@@ -114,18 +113,18 @@ interface NodeRecord {
   logFile?: string;
 }
 
-async function nodeRecord(store: MetadataStore, runId: string, nodeId: string): Promise<NodeRecord> {
-  const run = await getRun(store, runId);
+async function nodeRecord(store: MetadataStore, files: RootFiles, runId: string, nodeId: string): Promise<NodeRecord> {
+  const run = await getRun(store, files, runId);
   const node = run.nodes.find((n) => n.id === nodeId);
   if (!node) throw notFound(`run ${runId} has no node ${JSON.stringify(nodeId)}`);
   const [execution] = node.executionId === undefined ? [] : await store.getExecutions({ ids: [node.executionId] });
   if (!execution || node.state === 'cached') return { run, node, execution };
-  const logFile = await findRunLogFile(run.root, runId, `${nodeId}.log`, text(execution.customProperties?.log_uri));
+  const logFile = await findRunLogFile(files, runId, `${nodeId}.log`, text(execution.customProperties?.log_uri));
   return { run, node, execution, logFile };
 }
 
-export async function getNode(store: MetadataStore, runId: string, nodeId: string): Promise<NodeDetail> {
-  const { run, node, execution, logFile } = await nodeRecord(store, runId, nodeId);
+export async function getNode(store: MetadataStore, files: RootFiles, runId: string, nodeId: string): Promise<NodeDetail> {
+  const { run, node, execution, logFile } = await nodeRecord(store, files, runId, nodeId);
   const [found] = node.cachedFromExecution === undefined ? [] : await store.getExecutions({ ids: [node.cachedFromExecution] });
   const source = found && executionView(found);
   return {
@@ -137,44 +136,28 @@ export async function getNode(store: MetadataStore, runId: string, nodeId: strin
   };
 }
 
-/** The end of a log file (local path or gs:// URI), with a first line saying how much was left out. */
-async function tail(uri: string): Promise<string> {
-  const { start, end } = await readEnd(uri);
-  return (start > 0 ? `[first ${start} bytes not shown]\n` : '') + end.toString('utf8');
+/** The end of a log file inside the served root, with a first line saying how much was left out. */
+async function tail(files: RootFiles, uri: string, missing: string): Promise<string> {
+  const found = await files.readEnd(uri, MAX_LOG_BYTES);
+  // Found a moment ago: gone (or swapped) since.
+  if (found === undefined) throw notFound(missing);
+  return (found.start > 0 ? `[first ${found.start} bytes not shown]\n` : '') + found.end.toString('utf8');
 }
 
-/** The last MAX_LOG_BYTES of a log and the offset they start at. */
-async function readEnd(uri: string): Promise<{ start: number; end: Buffer }> {
-  const file = localPathOf(uri);
-  if (file === undefined) {
-    // The storage layer has no ranged reads: a remote log is fetched whole, then cut like a local one.
-    const whole = await storageFor(uri).readFile(uri);
-    const start = Math.max(0, whole.length - MAX_LOG_BYTES);
-    return { start, end: whole.subarray(start) };
-  }
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - MAX_LOG_BYTES);
-    const end = Buffer.alloc(size - start);
-    await handle.read(end, 0, end.length, start);
-    return { start, end };
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function nodeLog(store: MetadataStore, runId: string, nodeId: string): Promise<string> {
-  const { node, logFile } = await nodeRecord(store, runId, nodeId);
+export async function nodeLog(store: MetadataStore, files: RootFiles, runId: string, nodeId: string): Promise<string> {
+  const { node, logFile } = await nodeRecord(store, files, runId, nodeId);
   if (node.state === 'cached') {
     throw notFound(`node ${nodeId} of run ${runId} was cached: it reused the outputs of execution ${node.cachedFromExecution}, whose run has the log`);
   }
-  if (logFile === undefined) throw notFound(`no log for node ${nodeId} of run ${runId} (it ran no executor here, or the log is on another machine)`);
-  return tail(logFile);
+  const missing = `no log for node ${nodeId} of run ${runId} in the pipeline root this UI serves (it ran no executor here, or the log is elsewhere)`;
+  if (logFile === undefined) throw notFound(missing);
+  return tail(files, logFile, missing);
 }
 
-export async function runLog(store: MetadataStore, runId: string): Promise<string> {
-  const file = await findRunLogFile(text((await runContext(store, runId)).customProperties?.root), runId, RUN_LOG_FILE);
-  if (file === undefined) throw notFound(`no run log for run ${runId} in its root or on this machine`);
-  return tail(file);
+export async function runLog(store: MetadataStore, files: RootFiles, runId: string): Promise<string> {
+  await runContext(store, runId);
+  const missing = `no run log for run ${runId} in the pipeline root this UI serves`;
+  const file = await findRunLogFile(files, runId, RUN_LOG_FILE);
+  if (file === undefined) throw notFound(missing);
+  return tail(files, file, missing);
 }

@@ -4,6 +4,7 @@
 import { TRIALS_FILE } from '../../components/tuner';
 import type { MetadataStore } from '../../metadata/types';
 import type { Objective, TrialRow } from '../../tuning';
+import type { RootFiles } from '../root-files';
 import { readArtifactJson } from './artifact-files';
 import { artifactOfType, producerOf, onPort } from './provenance';
 import { artifactView, propertyOf, type ArtifactView } from './records';
@@ -19,10 +20,10 @@ export interface TuningView {
   hyperParametersArtifactId?: number;
 }
 
-export async function tuningDetail(store: MetadataStore, id: number): Promise<TuningView> {
+export async function tuningDetail(store: MetadataStore, files: RootFiles, id: number): Promise<TuningView> {
   const artifact = await artifactOfType(store, id, 'TunerResults');
   const [content, producer] = await Promise.all([
-    readArtifactJson<{ objective: Objective; algorithm: string; trials: TrialRow[] }>(artifact, TRIALS_FILE),
+    readArtifactJson<{ objective: Objective; algorithm: string; trials: TrialRow[] }>(files, artifact, TRIALS_FILE),
     producerOf(store, id),
   ]);
   const best = onPort(producer?.outputs ?? [], 'best_hyperparameters');

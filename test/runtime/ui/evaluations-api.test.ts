@@ -94,7 +94,8 @@ test('a broken evaluation.json is an error naming the file; a missing one is a 4
     await fs.promises.rm(file);
     const missing = await ui.get(`/api/artifacts/${ids['first-evaluation']}/evaluation`);
     expect(missing.status).toBe(404);
-    expect(missing.body.error).toBe(`ModelEvaluation artifact ${ids['first-evaluation']} has no ${EVALUATION_FILE} (looked for ${file})`);
+    // The same words whether the file is missing or outside the served root (root-files.test.ts).
+    expect(missing.body.error).toBe(`ModelEvaluation artifact ${ids['first-evaluation']} has no ${EVALUATION_FILE} in the pipeline root this UI serves`);
   } finally {
     await fs.promises.writeFile(file, text);
   }

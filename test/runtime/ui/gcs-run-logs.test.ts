@@ -38,7 +38,7 @@ beforeAll(async () => {
   dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-gcs-logs-'));
   ui = await uiAfterRuns(dir, async (store) => {
     run = await runPipeline(failingPipeline(), { root: ROOT, store, modules: [COMPONENTS_MODULE] });
-  });
+  }, ROOT);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // The UI server started in-process for the API tests, and a fetch that returns status, type and body (JSON
-// parsed when the answer is JSON) so a test can assert on any of them.
+// parsed when the answer is JSON) so a test can assert on any of them. The served root is the SQLite
+// file's folder, as `mlp ui --root` would have it, unless a test names another.
 
 import * as path from 'path';
 import { openMetadataStore, type MetadataStore } from '../../../runtime/metadata';
@@ -23,8 +24,16 @@ async function answerOf(res: Response): Promise<Answer> {
   return { status: res.status, type, body: type.startsWith('application/json') ? JSON.parse(text) : text };
 }
 
-export async function startUi(metadata: string, modelServer: { url?: string; labels?: string[]; authToken?: string } = {}): Promise<Ui> {
-  const server = await startUiServer({ metadata, host: '127.0.0.1', port: 0, modelServer: { ...modelServer, labels: modelServer.labels ?? [] } });
+export interface UiOptions {
+  /** Default: the folder of a sqlite: metadata address. */
+  root?: string;
+  allowedHosts?: string[];
+  authToken?: string;
+}
+
+export async function startUi(metadata: string, modelServer: { url?: string; labels?: string[]; authToken?: string } = {}, opts: UiOptions = {}): Promise<Ui> {
+  const root = opts.root ?? path.dirname(metadata.replace(/^sqlite:/, ''));
+  const server = await startUiServer({ metadata, root, host: '127.0.0.1', port: 0, allowedHosts: opts.allowedHosts, authToken: opts.authToken, modelServer: { ...modelServer, labels: modelServer.labels ?? [] } });
   return {
     server,
     get: async (path) => answerOf(await fetch(`${server.url}${path}`)),
@@ -32,8 +41,8 @@ export async function startUi(metadata: string, modelServer: { url?: string; lab
   };
 }
 
-/** Records runs into a SQLite store at <dir>/metadata.sqlite (closed again), then starts the UI over it. */
-export async function uiAfterRuns(dir: string, record: (store: MetadataStore) => Promise<void>): Promise<Ui> {
+/** Records runs into a SQLite store at <dir>/metadata.sqlite (closed again), then starts the UI over it (serving root `root`, default `dir`). */
+export async function uiAfterRuns(dir: string, record: (store: MetadataStore) => Promise<void>, root = dir): Promise<Ui> {
   const metadata = `sqlite:${path.join(dir, 'metadata.sqlite')}`;
   const store = await openMetadataStore(metadata);
   try {
@@ -41,5 +50,5 @@ export async function uiAfterRuns(dir: string, record: (store: MetadataStore) =>
   } finally {
     await store.close();
   }
-  return startUi(metadata);
+  return startUi(metadata, {}, { root });
 }
