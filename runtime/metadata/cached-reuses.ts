@@ -18,14 +18,14 @@ export interface FoldedLineage extends LineageGraph {
   reusedBy: Map<number, CachedReuse[]>;
 }
 
-export function cachedReuse(e: Execution): CachedReuse {
+function cachedReuse(e: Execution): CachedReuse {
   const { run_id: runId, node_id: nodeId } = e.customProperties ?? {};
   return { executionId: e.id!, ...(typeof runId === 'string' ? { runId } : {}), ...(typeof nodeId === 'string' ? { nodeId } : {}) };
 }
 
-/** What the graph shows of an execution: its inputs and outputs by artifact and port. */
+/** What the graph shows of an execution: its inputs and outputs by artifact and port (a pending output is no link). */
 function signatureOf(events: Event[]): string {
-  const links = events.map((e) => `${isInputEvent(e) ? 'in' : isOutputEvent(e) ? 'out' : e.type}:${e.artifactId}:${portOf(e)}`);
+  const links = events.filter((e) => isInputEvent(e) || isOutputEvent(e)).map((e) => `${isInputEvent(e) ? 'in' : 'out'}:${e.artifactId}:${portOf(e)}`);
   return [...new Set(links)].sort().join(' ');
 }
 

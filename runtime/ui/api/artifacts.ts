@@ -2,7 +2,9 @@
 // artifact with the execution that made it and the executions that used it.
 
 import { ArtifactState, TypeKind, type MetadataStore } from '../../metadata/types';
+import type { CachedReuse } from '../../metadata/cached-reuses';
 import { badRequest } from './http-error';
+import { reusesAround } from './lineage';
 import { artifactById, consumersOf, producerOf } from './provenance';
 import { pageFrom, pageOf, type PageOf } from './query';
 import { artifactView, executionView, type ArtifactView, type ExecutionView } from './records';
@@ -10,8 +12,9 @@ import { artifactView, executionView, type ArtifactView, type ExecutionView } fr
 export interface ArtifactDetail {
   artifact: ArtifactView;
   /** The execution that made it, and the port it came out of; absent for an artifact nothing produced. */
-  producer?: { execution: ExecutionView; port: string };
-  consumers: { execution: ExecutionView; port: string }[];
+  producer?: { execution: ExecutionView; port: string; reusedBy?: CachedReuse[] };
+  /** Newest first; a CACHED consumer is folded into the consumer whose outputs it reused (`reusedBy`), as in the lineage. */
+  consumers: { execution: ExecutionView; port: string; reusedBy?: CachedReuse[] }[];
 }
 
 export async function artifactTypes(store: MetadataStore): Promise<{ name: string; count: number }[]> {
@@ -39,11 +42,13 @@ export async function listArtifacts(store: MetadataStore, q: URLSearchParams): P
 
 export async function artifactDetail(store: MetadataStore, id: number): Promise<ArtifactDetail> {
   const artifact = await artifactById(store, id);
-  const [producer, consumers] = await Promise.all([producerOf(store, id), consumersOf(store, id)]);
+  const [producer, consumers, reuses] = await Promise.all([producerOf(store, id), consumersOf(store, id), reusesAround(store, id)]);
   const port = producer?.outputs.find((o) => o.artifact.id === id)?.port ?? '';
+  const folded = new Set([...reuses.values()].flat().map((r) => r.executionId));
+  const withReuses = (executionId: number) => (reuses.has(executionId) ? { reusedBy: reuses.get(executionId) } : {});
   return {
     artifact: artifactView(artifact),
-    ...(producer ? { producer: { execution: executionView(producer.execution), port } } : {}),
-    consumers: consumers.map((c) => ({ execution: executionView(c.execution), port: c.port })),
+    ...(producer ? { producer: { execution: executionView(producer.execution), port, ...withReuses(producer.execution.id!) } } : {}),
+    consumers: consumers.filter((c) => !folded.has(c.execution.id!)).map((c) => ({ execution: executionView(c.execution), port: c.port, ...withReuses(c.execution.id!) })),
   };
 }

@@ -50,6 +50,15 @@ export function directionOf(value: string | null): LineageDirection | 'both' {
   return direction;
 }
 
+/**
+ * The CACHED executions folded into the artifact's producer and consumers (one hop of its lineage each way),
+ * by the id of the execution they reused: the artifact's page lists them as its lineage shows them.
+ */
+export async function reusesAround(store: MetadataStore, artifactId: number): Promise<Map<number, CachedReuse[]>> {
+  const graphs = await Promise.all((['upstream', 'downstream'] as const).map((d) => store.getLineage(artifactId, d, 1)));
+  return new Map(graphs.flatMap((g) => [...foldCachedReuses(g).reusedBy]));
+}
+
 /** Whether the graph of one direction goes on: an artifact in it has a producer (upstream) or consumer (downstream) left out. */
 async function goesOn(store: MetadataStore, graph: LineageGraph, direction: LineageDirection): Promise<boolean> {
   const inGraph = new Set(graph.executions.map((e) => e.id!));

@@ -321,6 +321,7 @@ async function artifactsView(q) {
 
 // The CACHED executions folded into an execution: "2 cached reuses: run a, run b".
 const reuses = (n) => `${n.reusedBy.length} cached reuse${n.reusedBy.length === 1 ? '' : 's'}`;
+const reusedNote = (x) => (x.reusedBy ? ` + ${reuses(x)}` : '');
 
 function lineageGraph(lineage) {
   return graph(lineage.nodes, lineage.edges, (n) =>
@@ -387,8 +388,8 @@ async function artifactView(id, q) {
     keyValues([
       ['uri', el('span', { class: 'uri' }, a.uri)],
       ['created', fmtTime(a.createTimeSinceEpoch)],
-      ['made by', producer ? [execLink(producer.execution), ` → ${producer.port}`] : 'nothing recorded (imported)'],
-      ['used by', detail.consumers.length ? detail.consumers.map((c, i) => [i ? ', ' : '', execLink(c.execution), ` (${c.port})`]) : undefined],
+      ['made by', producer ? [execLink(producer.execution), ` → ${producer.port}`, reusedNote(producer)] : 'nothing recorded (imported)'],
+      ['used by', detail.consumers.length ? detail.consumers.map((c, i) => [i ? ', ' : '', execLink(c.execution), ` (${c.port})`, reusedNote(c)]) : undefined],
       ['contents', contents ? el('a', { href: contents }, `open the ${a.type} view`) : undefined],
     ]),
     el('h2', {}, 'Lineage'),

@@ -147,10 +147,11 @@ test('artifacts by type and state, each with the execution that made it and thos
 
   const scaled = page.items[0];
   const detail = (await ui.get(`/api/artifacts/${scaled.id}`)).body;
-  expect(detail.producer).toMatchObject({ port: 'scaled', execution: { runId: first.runId, nodeId: 'scale', state: 'COMPLETE' } });
-  expect(detail.consumers.map((c: { execution: { runId: string; state: string }; port: string }) => [c.execution.runId, c.execution.state, c.port])).toEqual([
-    [second.runId, 'CACHED', 'numbers'],
-    [first.runId, 'COMPLETE', 'numbers'],
+  // The second run's cache hits are folded into the executions whose outputs they reused, as in the lineage.
+  const reusedBy = (node: string) => [{ executionId: nodeOf(second, node).executionId, runId: second.runId, nodeId: node }];
+  expect(detail.producer).toMatchObject({ port: 'scaled', execution: { runId: first.runId, nodeId: 'scale', state: 'COMPLETE' }, reusedBy: reusedBy('scale') });
+  expect(detail.consumers.map((c: { execution: { runId: string; state: string }; port: string; reusedBy: unknown }) => [c.execution.runId, c.execution.state, c.port, c.reusedBy])).toEqual([
+    [first.runId, 'COMPLETE', 'numbers', reusedBy('summarize')],
   ]);
 });
 
