@@ -6,12 +6,12 @@
 // in Chromium.
 
 import * as fs from 'fs';
-import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { HOST_REFUSED_MESSAGE } from '../../../runtime/core/allowed-hosts';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { openBrowser } from '../../support/browser';
+import { getWithHost } from '../../support/host-request';
 import { generateStore } from './generated-store';
 import { startUi, type Ui, type UiOptions } from './helpers';
 
@@ -44,27 +44,8 @@ async function ui(opts: UiOptions = {}): Promise<Ui> {
   return started;
 }
 
-interface Raw {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A GET with headers fetch() will not send (Host, Cookie), to the server's loopback address. */
-function get(server: Ui, urlPath: string, headers: Record<string, string> = {}): Promise<Raw> {
-  const { port } = server.server;
-  return new Promise((resolve, reject) => {
-    // setHost false: the Host sent is exactly the one given, even an empty one.
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, setHost: false, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** A GET with the Host and Cookie headers given. */
+const get = (server: Ui, urlPath: string, headers: Record<string, string> = {}) => getWithHost(server.server.port, urlPath, headers);
 
 describe('the Host header', () => {
   test('a name the UI does not serve is refused with a generic 403, before anything else', async () => {
