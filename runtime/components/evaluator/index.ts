@@ -2,6 +2,7 @@
 // when there is one) through the serving prediction path, computes metrics per slice (runtime/evaluation),
 // checks TFMA-style value and change thresholds and writes ModelEvaluation (evaluation.json) and
 // ModelBlessing (an empty BLESSED or NOT_BLESSED file; properties blessed, current and baseline model).
+// A vocabulary the Transform flagged (out-of-vocabulary rate over its max_oov_rate) is a failure reason too.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,6 +20,7 @@ import { encodeLabel } from '../../ml/model-inputs';
 import { parquetSource, predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle, type Prediction, type ServingBundle } from '../../ml/serving-bundle';
 import { CURRENT_MODEL_URI } from '../../ml/blessing';
+import { outOfVocabularyFailures } from '../../transform/out-of-vocabulary';
 
 /** The number the metrics read from a prediction: P(positive), the class probabilities, or the value. */
 function scoreOf(p: Prediction, task: string): number | number[] {
@@ -77,7 +79,9 @@ export const Evaluator = defineComponent({
     }
     const slices = accumulators[0][1].result();
     const baselineSlices = accumulators[1]?.[1].result();
-    const validation = validateMetrics(slices, baselineSlices, config);
+    const checked = validateMetrics(slices, baselineSlices, config);
+    const oovFailures = outOfVocabularyFailures(current.graph);
+    const validation = { ...checked, blessed: checked.blessed && oovFailures.length === 0, failures: [...checked.failures, ...oovFailures] };
     const evaluation = buildEvaluation({
       config,
       slices,

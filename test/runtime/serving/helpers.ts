@@ -34,7 +34,7 @@ export async function writeLinearBundle(dir: string): Promise<void> {
       version: TRANSFORM_GRAPH_VERSION,
       spec: [{ kind: 'identity', feature: 'x', output: 'x_out', fill: 0 }],
       analyzedExamples: 1,
-      outputs: [{ name: 'x_out', inputs: ['x'], dtype: 'float32', analyzer: { kind: 'identity', fill: 0 } }],
+      outputs: [{ name: 'x_out', inputs: ['x'], types: ['double'], dtype: 'float32', analyzer: { kind: 'identity', fill: 0 } }],
     },
     {
       format: SIGNATURE_FORMAT,

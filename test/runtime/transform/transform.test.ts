@@ -149,5 +149,5 @@ test('without materialize the transformed examples are an empty artifact marked 
 
 test('graphs of another format or version are refused', () => {
   expect(() => checkGraph({ format: 'x' }, 'f.json')).toThrow('f.json is not a transform graph (format mlp.transform_graph)');
-  expect(() => checkGraph({ format: 'mlp.transform_graph', version: 9, outputs: [] }, 'f.json')).toThrow('f.json is transform graph version 9; this runtime applies version 1');
+  expect(() => checkGraph({ format: 'mlp.transform_graph', version: 9, outputs: [] }, 'f.json')).toThrow('f.json is transform graph version 9; this runtime applies versions 1 and 2');
 });
