@@ -52,7 +52,7 @@ function describe(v: unknown): string {
 
 /** Why a value cannot be read as `kind`: an error, not a default. */
 function unmappable(kind: ValueKind, v: unknown, hint = ''): UserError {
-  return new UserError(`${describe(v)} is not a ${kind} value${hint ? ` (${hint})` : ''}`);
+  return new UserError(`${describe(v)} is not ${kind === 'integer' ? 'an' : 'a'} ${kind} value${hint ? ` (${hint})` : ''}`);
 }
 
 /** null, undefined and NaN are missing for every kind; an empty string is missing for every kind but string. */

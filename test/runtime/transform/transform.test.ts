@@ -151,3 +151,84 @@ test('graphs of another format or version are refused', () => {
   expect(() => checkGraph({ format: 'x' }, 'f.json')).toThrow('f.json is not a transform graph (format mlp.transform_graph)');
   expect(() => checkGraph({ format: 'mlp.transform_graph', version: 9, outputs: [] }, 'f.json')).toThrow('f.json is transform graph version 9; this runtime applies versions 1 and 2');
 });
+
+test('a DOUBLE vocabulary (Chicago taxi community areas) maps Parquet values and JSON numbers to its tokens, not to OOV', async () => {
+  const file = await parquet('areas', `SELECT (8 + (range % 3) * 24)::DOUBLE AS area FROM range(30)`);
+  const graph = await analyze(TransformSpec.parse([{ kind: 'vocabulary', feature: 'area', num_oov_buckets: 1 }]), [file]);
+  expect(graph.outputs[0].analyzer).toMatchObject({ vocabulary: ['8', '56', '32'] });
+  const rows = (await (await duckdb()).runAndReadAll(`SELECT * FROM read_parquet(${sqlString(file)})`)).getRowObjectsJS();
+  const ids = Array.from(applyTransform(graph, rows).area_id);
+  expect(ids.every((id) => id < 3)).toBe(true);
+  expect(Array.from(applyTransform(graph, [{ area: 32 }, { area: '56.0' }, { area: 8.5 }]).area_id)).toEqual([2, 1, 3 + hashToBucket('8.5', 1)]);
+});
+
+test('every column type has one token in analysis and apply, whichever way the value arrives', async () => {
+  const file = await parquet(
+    'types',
+    `SELECT 32::INTEGER AS i, 9007199254740993::BIGINT AS big, 0.1::FLOAT AS f, 32.0::DOUBLE AS d, 0.1::DOUBLE AS d2, 1.50::DECIMAL(10,2) AS dec,
+            true AS b, DATE '2024-01-02' AS dt, TIMESTAMP '2024-01-02 03:04:05.123' AS ts, 'x y' AS s`,
+  );
+  const columns = ['i', 'big', 'f', 'd', 'd2', 'dec', 'b', 'dt', 'ts', 's'];
+  const graph = await analyze(TransformSpec.parse(columns.map((feature) => ({ kind: 'vocabulary', feature, num_oov_buckets: 1 }))), [file]);
+  const tokens = Object.fromEntries(graph.outputs.map((o) => [o.inputs[0], (o.analyzer as { vocabulary: string[] }).vocabulary]));
+  expect(tokens).toEqual({
+    i: ['32'], big: ['9007199254740993'], f: ['0.1'], d: ['32'], d2: ['0.1'], dec: ['1.5'],
+    b: ['true'], dt: ['2024-01-02'], ts: ['2024-01-02T03:04:05.123Z'], s: ['x y'],
+  });
+  expect(graph.outputs.map((o) => o.types![0])).toEqual(['integer', 'integer', 'float', 'double', 'double', 'double', 'boolean', 'date', 'timestamp', 'string']);
+  // As DuckDB hands the row over (bigint, 32-bit float widened, Date), as JSON numbers and as strings: all id 0.
+  const fromParquet = (await (await duckdb()).runAndReadAll(`SELECT * FROM read_parquet(${sqlString(file)})`)).getRowObjectsJS();
+  const asJson = { i: 32, big: '9007199254740993', f: 0.1, d: 32, d2: 0.1, dec: 1.5, b: 1, dt: Date.UTC(2024, 0, 2) / 1000, ts: Date.parse('2024-01-02T03:04:05.123Z') / 1000, s: 'x y' };
+  const asText = { i: '+32', big: '9007199254740993', f: '0.1', d: '32.0', d2: '1e-1', dec: '1.50', b: 'true', dt: '2024-01-02', ts: '2024-01-02 03:04:05.123', s: 'x y' };
+  const out = applyTransform(graph, [...fromParquet, asJson, asText]);
+  for (const o of graph.outputs) expect([o.inputs[0], Array.from(out[o.name])]).toEqual([o.inputs[0], [0, 0, 0]]);
+});
+
+test('a value that is not of its training column kind is an error naming the feature, never OOV', async () => {
+  const file = await parquet('kinds', `SELECT 'a' AS s, 7::BIGINT AS n, true AS b, DATE '2024-01-02' AS dt, 1.5::DOUBLE AS x`);
+  const graph = await analyze(
+    TransformSpec.parse(['s', 'n', 'b', 'dt', 'x'].map((feature) => ({ kind: 'vocabulary', feature }))),
+    [file],
+  );
+  expect(() => applyTransform(graph, [{ s: 7 }])).toThrow('feature "s" (string in the training data): number 7 is not a string value');
+  expect(() => applyTransform(graph, [{ n: 9007199254740993 }])).toThrow('feature "n" (integer in the training data): number 9007199254740992 is not an integer value (beyond 2^53 a number is not exact: send it as a string)');
+  expect(() => applyTransform(graph, [{ n: 7.5 }])).toThrow('feature "n" (integer in the training data): number 7.5 is not an integer value');
+  expect(() => applyTransform(graph, [{ b: 2 }])).toThrow('feature "b" (boolean in the training data): number 2 is not a boolean value (expected true/false or 1/0)');
+  expect(() => applyTransform(graph, [{ dt: 'Jan 2nd' }])).toThrow('feature "dt" (date in the training data): string "Jan 2nd" is not a date value');
+  expect(() => applyTransform(graph, [{ dt: 3600 }])).toThrow('is not a date value (not midnight UTC)');
+  expect(() => applyTransform(graph, [{ x: 'abc' }])).toThrow('feature "x" (double in the training data): string "abc" is not a double value');
+  // Missing values still take the fill.
+  expect(Array.from(applyTransform(graph, [{}]).s_id)).toEqual([1 + hashToBucket('', 1)]);
+});
+
+test('numeric transforms of a string column, and columns of other types, are refused at analysis', async () => {
+  const file = await parquet('refused', `SELECT '1.5' AS s, 'abc'::BLOB AS blob`);
+  await expect(analyze(TransformSpec.parse([{ kind: 'z_score', feature: 's' }]), [file])).rejects.toThrow(
+    'Transform: spec[0] (z_score → s_z) reads feature "s", a VARCHAR column; z_score needs a numeric, boolean, date or timestamp column (use vocabulary or hash for strings)',
+  );
+  await expect(analyze(TransformSpec.parse([{ kind: 'hash', feature: 'blob', hash_buckets: 3 }]), [file])).rejects.toThrow(
+    'reads feature "blob", a BLOB column; the transform reads VARCHAR, integer types, FLOAT, DOUBLE, DECIMAL, BOOLEAN, DATE, TIMESTAMP columns',
+  );
+});
+
+test('a version 1 graph (tokens were String(v)) is still applied exactly as its model was trained', () => {
+  const v1 = checkGraph(
+    {
+      format: 'mlp.transform_graph',
+      version: 1,
+      spec: [],
+      analyzedExamples: 2,
+      outputs: [
+        { name: 'area_id', inputs: ['area'], dtype: 'int32', cardinality: 2, analyzer: { kind: 'vocabulary', vocabulary: ['32.0'], numOovBuckets: 1, fill: '' } },
+        { name: 'w', inputs: ['w'], dtype: 'float32', analyzer: { kind: 'identity', fill: 5 } },
+      ],
+    },
+    'v1.json',
+  );
+  const out = applyTransform(v1, [{ area: '32.0', w: '2' }, { area: 32, w: 'x' }]);
+  expect(Array.from(out.area_id)).toEqual([0, 1]);
+  expect(Array.from(out.w)).toEqual([2, 5]);
+  expect(() => checkGraph({ format: 'mlp.transform_graph', version: 2, outputs: [{ name: 'o', inputs: ['a'] }] }, 'g.json')).toThrow(
+    'g.json: output "o" has no column kind for each of its inputs (a version 2 graph records them)',
+  );
+});
