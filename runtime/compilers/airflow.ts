@@ -8,7 +8,7 @@
 
 import { UserError } from '../core/errors';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
+import { cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -31,8 +31,15 @@ export interface AirflowOptions {
    * step recording to the store.
    */
   cloudsqlInstance?: string;
+  /** The IAM database user of the pods' service account, or the database user of metadataPasswordSecret. */
   metadataUser?: string;
   metadataDatabase?: string;
+  /**
+   * The Kubernetes Secret key holding metadataUser's password (env PGPASSWORD of each pod; the Secret must exist
+   * in the pods' namespace, on --gke-cluster too).
+   * @default - no password: the proxy logs in as the pod's service account (--auto-iam-authn)
+   */
+  metadataPasswordSecret?: SecretKeyRef;
 }
 
 /** Composer 3 runs KubernetesPodOperator pods here, with this kube config. */
@@ -68,6 +75,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
     'from airflow.models.param import Param',
     ...(plan.nodes.some((n) => n.conditions.length) ? ['from airflow.operators.python import ShortCircuitOperator'] : []),
     'from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator',
+    ...(opts.cloudsqlInstance && opts.metadataPasswordSecret ? ['from airflow.providers.cncf.kubernetes.secret import Secret'] : []),
     ...(gke ? ['from airflow.providers.google.cloud.operators.kubernetes_engine import GKEStartPodOperator'] : []),
     'from kubernetes.client import models as k8s',
     '',
@@ -151,7 +159,8 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     `        cmds=${py(componentCommand(node.component.name))},`,
     `        arguments=${py([executorInput, ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, `${plan.name}:{{ run_id }}`) : [])])},`,
     `        env_vars=${py({ MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(opts.cloudsqlInstance ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`,
-    ...(opts.cloudsqlInstance ? [`        init_containers=[${cloudSqlProxySidecar(opts.cloudsqlInstance)}],`] : []),
+    ...(opts.cloudsqlInstance && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
+    ...(opts.cloudsqlInstance ? [`        init_containers=[${cloudSqlProxySidecar(opts.cloudsqlInstance, opts.metadataPasswordSecret)}],`] : []),
     ...(node.retry
       ? [
           `        retries=${node.retry.maxRetries},`,
@@ -213,17 +222,22 @@ function metadataAddress(opts: AirflowOptions): string {
  * before the step's container and is stopped after it, so the pod completes (KubernetesPodOperator has no
  * sidecar argument; needs GKE ≥ 1.29 and a kubernetes client that knows restart_policy on containers).
  */
-function cloudSqlProxySidecar(instance: string): string {
+function cloudSqlProxySidecar(instance: string, passwordSecret?: SecretKeyRef): string {
   return [
     'k8s.V1Container(',
     'name="cloud-sql-proxy", ',
     `image=${py(CLOUD_SQL_PROXY_IMAGE)}, `,
-    `args=${py([instance, '--private-ip', '--auto-iam-authn', '--port=5432', '--structured-logs'])}, `,
+    `args=${py(cloudSqlProxyArgs(instance, passwordSecret))}, `,
     'restart_policy="Always", ',
     'security_context=k8s.V1SecurityContext(run_as_non_root=True, allow_privilege_escalation=False), ',
     `resources=k8s.V1ResourceRequirements(requests=${py({ cpu: '100m', memory: '128Mi' })})`,
     ')',
   ].join('');
+}
+
+/** The password as the pod's PGPASSWORD, from a key of a Kubernetes Secret (never in the DAG file). */
+function secretEnv(secret: SecretKeyRef): string {
+  return `Secret("env", ${py(PASSWORD_ENV)}, ${py(secret.name)}, ${py(secret.key)})`;
 }
 
 function pyCondition(c: ParamCondition): string {

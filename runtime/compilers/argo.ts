@@ -4,7 +4,7 @@
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
-import { cloudStepArgs, componentCommand, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -21,8 +21,14 @@ export interface ArgoOptions {
   schedule?: string;
   /** Cloud SQL instance connection name (project:region:instance) of the metadata store. */
   cloudsqlInstance?: string;
+  /** The IAM database user of the steps' service account, or the database user of metadataPasswordSecret. */
   metadataUser?: string;
   metadataDatabase?: string;
+  /**
+   * The Kubernetes Secret key holding metadataUser's password (env PGPASSWORD of each step).
+   * @default - no password: the proxy logs in as the pod's service account (--auto-iam-authn)
+   */
+  metadataPasswordSecret?: SecretKeyRef;
   /**
    * Tuner nodes: trials running at once as separate pods. @default the Tuner's max_parallel_trials; 1 (or
    * max_trials / max_parallel_trials set from pipeline parameters) keeps the Tuner one pod
@@ -221,6 +227,8 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   const env: Json[] = [{ name: 'MLP_PIPELINE_ROOT', value: opts.pipelineRoot }];
   if (metadata) {
     env.push({ name: 'MLP_METADATA', value: `postgres://${encodeURIComponent(opts.metadataUser!)}@127.0.0.1:5432/${opts.metadataDatabase}` });
+    const secret = opts.metadataPasswordSecret;
+    if (secret) env.push({ name: PASSWORD_ENV, valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } } });
   }
   const inputs = [...producers(node).map(upstreamOutput), ...(variant.inputs ?? [])];
   const outputs = variant.outputs ?? [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }];
@@ -243,7 +251,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     ...(opts.stepTimeoutSeconds !== undefined ? { activeDeadlineSeconds: String(opts.stepTimeoutSeconds) } : {}),
     ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
     ...(tolerations.length ? { tolerations } : {}),
-    ...(metadata ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance!)] } : {}),
+    ...(metadata ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance!, opts.metadataPasswordSecret)] } : {}),
     ...(inputs.length ? { inputs: { parameters: inputs.map((name) => ({ name })) } } : {}),
     ...(outputs.length ? { outputs: { parameters: outputs } } : {}),
     container: {
@@ -280,11 +288,11 @@ function exitHandler(plan: CompiledPipeline, opts: ArgoOptions): Json {
  * The Cloud SQL Auth Proxy as an Argo sidecar: Argo stops it once the step's main container ends, so the pod
  * completes (native Kubernetes sidecars need an Argo that keeps `restartPolicy` on init containers).
  */
-function cloudSqlProxy(instance: string): Json {
+function cloudSqlProxy(instance: string, passwordSecret?: SecretKeyRef): Json {
   return {
     name: 'cloud-sql-proxy',
     image: CLOUD_SQL_PROXY_IMAGE,
-    args: [instance, '--private-ip', '--auto-iam-authn', '--port=5432', '--structured-logs'],
+    args: cloudSqlProxyArgs(instance, passwordSecret),
     securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
     resources: { requests: { cpu: '100m', memory: '128Mi' } },
   };

@@ -10,6 +10,7 @@ import { resolverComponent } from '../../pipelines/dsl/resolver';
 import type { AnyComponent } from '../core/component';
 import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
+import { redactUrl, urlHasPassword } from '../core/redact-url';
 import { compileStrategy, RESOLVER_CURRENT_PORT, type CompiledStrategy } from '../runner/step-protocol';
 
 /** Where the runtime images install the package (runtime/images/Dockerfile): files it ships are found there. */
@@ -252,6 +253,42 @@ export function componentCommand(componentName: string): string[] {
  */
 export function cloudStepArgs(plan: CompiledPipeline, node: CompiledNode, runId: string): string[] {
   return ['--pipeline', plan.name, '--run-id', runId, '--node', node.id, ...(node.cache || node.resolver ? [] : ['--no-cache'])];
+}
+
+/**
+ * Compiled pipelines and submitted jobs are read by many and kept: a metadata address with a password is refused,
+ * naming what to use instead.
+ */
+export function refusePasswordInAddress(address: string): void {
+  if (urlHasPassword(address)) {
+    throw new UserError(
+      `--metadata-address ${redactUrl(address)} has a password, which would be written into every step: leave it out and connect as the job's service account (Cloud SQL IAM database authentication, the default) or pass --metadata-password-secret projects/P/secrets/S/versions/V`,
+    );
+  }
+}
+
+/** A key of a Kubernetes Secret, the metadata database password of Argo and Composer pods (env PGPASSWORD). */
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+/** `name:key` → the Secret's name (a DNS subdomain) and key, or a one-line error naming the flag. */
+export function parseSecretKeyRef(text: string): SecretKeyRef {
+  const m = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?):([-._a-zA-Z0-9]{1,253})$/.exec(text);
+  if (!m) throw new UserError(`--metadata-password-secret ${JSON.stringify(text)}: expected a Kubernetes Secret and key as NAME:KEY, e.g. mlmd-password:password`);
+  return { name: m[1], key: m[3] };
+}
+
+/** The variable pg reads the password from; Argo and Composer pods set it from the Secret. */
+export const PASSWORD_ENV = 'PGPASSWORD';
+
+/**
+ * Arguments of the Cloud SQL Auth Proxy sidecar on the pod's loopback: it logs in as the pod's service account
+ * (IAM database authentication, the IAM users the constructs create) unless the password comes from a Secret.
+ */
+export function cloudSqlProxyArgs(instance: string, passwordSecret?: SecretKeyRef): string[] {
+  return [instance, '--private-ip', ...(passwordSecret ? [] : ['--auto-iam-authn']), '--port=5432', '--structured-logs'];
 }
 
 /** Resolver nodes read the metadata store, so a target must be given one; names the first resolver otherwise. */

@@ -5,19 +5,26 @@
 // ended, however, a last task writes the run's `run_finished` line (MlMonitoring's failed-run alert).
 
 import { UserError } from '../core/errors';
-import { cloudStepArgs, componentCommand, imageFor, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from '../metadata/postgres-auth';
+import { cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions {
   image: string;
   /** Image of steps with GPUs (the runtime's gpu target). @default image */
   gpuImage?: string;
   /**
-   * Metadata store address every step records to (MLP_METADATA), e.g. postgres://USER:PASSWORD@PRIVATE_IP/mlmd
-   * reachable from the job's peered VPC network. Then every step is a cloud step (the runtime's data-aware
-   * cache and lineage; KFP's own cache is turned off so it cannot skip a step whose external data changed),
-   * and resolver nodes can run.
+   * Metadata store address every step records to (MLP_METADATA), without a password (refused: it would be in
+   * every step), e.g. postgres://SA_DB_USER@PRIVATE_IP:5432/mlmd?sslmode=... reachable from the job's peered
+   * VPC network. Then every step is a cloud step (the runtime's data-aware cache and lineage; KFP's own cache
+   * is turned off so it cannot skip a step whose external data changed), and resolver nodes can run.
    */
   metadataAddress?: string;
+  /**
+   * Secret Manager secret version (projects/P/secrets/S/versions/V) holding the address's user's password, read
+   * by each step at start. @default - Cloud SQL IAM database authentication: the user is the job's service
+   * account's IAM database user and its access token the password
+   */
+  metadataPasswordSecret?: string;
 }
 
 /** KFP's placeholder for the pipeline job's unique id: the run id in the metadata store. */
@@ -51,6 +58,13 @@ const EXIT_HANDLER_DAG = 'exit-handler-1';
 
 export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
   requireMetadataForResolvers(plan, !!opts.metadataAddress, 'pass --metadata-address');
+  if (opts.metadataAddress) refusePasswordInAddress(opts.metadataAddress);
+  if (opts.metadataPasswordSecret !== undefined) {
+    if (!opts.metadataAddress) throw new UserError('--metadata-password-secret is the password of --metadata-address; pass --metadata-address too');
+    if (!SECRET_VERSION.test(opts.metadataPasswordSecret)) {
+      throw new UserError(`--metadata-password-secret for kfp must be a Secret Manager secret version projects/P/secrets/S/versions/V, got "${opts.metadataPasswordSecret}"`);
+    }
+  }
   refuseReservedIds(plan, [EXIT_HANDLER_DAG, RUN_FINISHED_STEP], 'kfp');
   const components: Json = {};
   const executors: Json = {};
@@ -194,9 +208,15 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
     image: imageFor(node, opts.image, opts.gpuImage),
     command: componentCommand(node.component.name),
     args: ['{{$}}', ...(opts.metadataAddress ? cloudStepArgs(plan, node, `{{$.inputs.parameters['${RUN_ID_INPUT}']}}`) : [])],
-    ...(opts.metadataAddress ? { env: [{ name: 'MLP_METADATA', value: opts.metadataAddress }] } : {}),
+    ...(opts.metadataAddress ? { env: metadataEnv(opts) } : {}),
     ...(Object.keys(resources).length ? { resources } : {}),
   };
+}
+
+/** The store's address and how a step logs in (runtime/metadata/postgres-auth.ts): never a password. */
+function metadataEnv(opts: KfpOptions): Json[] {
+  const auth = opts.metadataPasswordSecret ? `${SECRET_MANAGER_AUTH}${opts.metadataPasswordSecret}` : IAM_AUTH;
+  return [{ name: 'MLP_METADATA', value: opts.metadataAddress }, { name: METADATA_AUTH_ENV, value: auth }];
 }
 
 function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {

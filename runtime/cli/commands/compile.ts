@@ -6,10 +6,10 @@ import type { Command } from 'commander';
 import { loadPipeline } from '../../../pipelines';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/launcher';
-import { compilePlan, TARGETS, type CompiledPipeline, type Target } from '../../compilers/common';
+import { compilePlan, parseSecretKeyRef, TARGETS, type CompiledPipeline, type Target } from '../../compilers/common';
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { compileArgo } from '../../compilers/argo';
-import { compileKfp, vertexPipelineJob } from '../../compilers/kfp';
+import { compileKfp, vertexPipelineJob, type KfpOptions } from '../../compilers/kfp';
 import { compileAirflow } from '../../compilers/airflow';
 import { parseParam } from '../options';
 
@@ -30,6 +30,7 @@ const FLAG_TARGETS: Record<string, Target[]> = {
   cloudsqlInstance: ['argo', 'airflow'],
   metadataUser: ['argo', 'airflow'],
   metadataDatabase: ['argo', 'airflow'],
+  metadataPasswordSecret: ['argo', 'kfp', 'airflow'],
   gkeCluster: ['airflow'],
   maxParallelTrials: ['argo'],
 };
@@ -52,6 +53,7 @@ export interface CompileFlags {
   metadataDatabase: string;
   gkeCluster?: string;
   metadataAddress?: string;
+  metadataPasswordSecret?: string;
   network?: string;
   gpu: Record<string, ResourceSpec>;
   maxParallelTrials?: string;
@@ -75,7 +77,8 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     .option('--param <key=value>', 'a pipeline parameter value for --vertex-job (repeatable; JSON when it parses)', parseParam, {})
     .option('--vertex-job', 'kfp: emit a Vertex AI PipelineJob request around the PipelineSpec')
     .option('--network <name>', 'kfp --vertex-job: VPC network the job is peered to (projects/NUMBER/global/networks/NAME)')
-    .option('--metadata-address <url>', 'kfp: metadata store every step records to (postgres://...), making steps cloud steps; needed for resolver nodes')
+    .option('--metadata-address <url>', "kfp: metadata store every step records to (postgres://USER@HOST/DB, no password: the job's service account logs in by IAM unless --metadata-password-secret), making steps cloud steps; needed for resolver nodes")
+    .option('--metadata-password-secret <ref>', 'the metadata database password, never written into the pipeline: argo, airflow: a Kubernetes Secret key NAME:KEY (env PGPASSWORD; default: IAM login through the proxy); kfp: a Secret Manager secret version projects/P/secrets/S/versions/V read by each step (default: IAM login)')
     .option('--gpu <node=type[:count]>', 'give a node GPUs, e.g. trainer=nvidia-l4 or trainer=nvidia-tesla-t4:2 (repeatable)', parseGpu, {})
     .option('--max-parallel-trials <n>', "argo: Tuner trials running at once as separate pods (default: the Tuner's max_parallel_trials)")
     .option('--schedule <cron>', 'argo: a CronWorkflow instead of a WorkflowTemplate; airflow: the DAG schedule')
@@ -124,8 +127,8 @@ export function planFor(ref: string, target: Target, flags: Pick<CompileFlags, '
 }
 
 /** The Vertex AI PipelineJob request for a planned pipeline (what `mlp compile --vertex-job` prints and `mlp submit` sends). */
-export function vertexJobRequest(plan: CompiledPipeline, flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'pipelineRoot' | 'param' | 'metadataAddress' | 'serviceAccount' | 'network'>): Record<string, unknown> {
-  const spec = compileKfp(plan, { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress });
+export function vertexJobRequest(plan: CompiledPipeline, flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'pipelineRoot' | 'param' | 'metadataAddress' | 'metadataPasswordSecret' | 'serviceAccount' | 'network'>): Record<string, unknown> {
+  const spec = compileKfp(plan, kfpOptions(flags));
   return vertexPipelineJob(plan, spec, {
     pipelineRoot: requireRoot(flags, 'kfp --vertex-job'),
     parameterValues: flags.param,
@@ -134,11 +137,15 @@ export function vertexJobRequest(plan: CompiledPipeline, flags: Pick<CompileFlag
   });
 }
 
+function kfpOptions(flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'metadataAddress' | 'metadataPasswordSecret'>): KfpOptions {
+  return { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress, metadataPasswordSecret: flags.metadataPasswordSecret };
+}
+
 function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): string {
   const deadlineSeconds = seconds('--deadline', flags.deadline);
   const stepTimeoutSeconds = seconds('--step-timeout', flags.stepTimeout);
   if (target === 'kfp') {
-    const out = flags.vertexJob ? vertexJobRequest(plan, flags) : compileKfp(plan, { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress });
+    const out = flags.vertexJob ? vertexJobRequest(plan, flags) : compileKfp(plan, kfpOptions(flags));
     return `${JSON.stringify(out, null, 2)}\n`;
   }
   checkCloudSql(flags);
@@ -155,6 +162,7 @@ function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): st
       cloudsqlInstance: flags.cloudsqlInstance,
       metadataUser: flags.metadataUser,
       metadataDatabase: flags.metadataDatabase,
+      metadataPasswordSecret: passwordSecret(flags),
       maxParallelTrials: wholeNumber('--max-parallel-trials', flags.maxParallelTrials),
     });
     return `${JSON.stringify(manifest, null, 2)}\n`;
@@ -171,14 +179,23 @@ function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): st
     cloudsqlInstance: flags.cloudsqlInstance,
     metadataUser: flags.metadataUser,
     metadataDatabase: flags.metadataDatabase,
+    metadataPasswordSecret: passwordSecret(flags),
   });
 }
 
 function checkCloudSql(flags: CompileFlags): void {
   if (flags.cloudsqlInstance && !flags.metadataUser) throw new UserError('--cloudsql-instance needs --metadata-user (the IAM database user of the steps)');
+  if (flags.metadataPasswordSecret && !flags.cloudsqlInstance) throw new UserError('--metadata-password-secret is the password of the --cloudsql-instance database user; pass --cloudsql-instance and --metadata-user too');
+  // A user name is written into every step as it is given; `user:password` would put a password there.
+  if (flags.metadataUser?.includes(':')) throw new UserError('--metadata-user is a user name only: pass the password as --metadata-password-secret NAME:KEY (a Kubernetes Secret), or none with IAM database authentication');
   if (flags.cloudsqlInstance && !/^[^:]+:[^:]+:[^:]+$/.test(flags.cloudsqlInstance)) {
     throw new UserError(`--cloudsql-instance must be an instance connection name project:region:instance, got "${flags.cloudsqlInstance}"`);
   }
+}
+
+/** The Kubernetes Secret key of --metadata-password-secret, for argo and airflow. */
+function passwordSecret(flags: CompileFlags) {
+  return flags.metadataPasswordSecret === undefined ? undefined : parseSecretKeyRef(flags.metadataPasswordSecret);
 }
 
 /** `node=type[:count]` → that node's accelerator. */

@@ -14,7 +14,7 @@ import { parseGpu, planFor, vertexJobRequest, type CompileFlags } from './compil
 
 export const SUBMIT_TARGETS = ['vertex'] as const;
 
-interface SubmitFlags extends Pick<CompileFlags, 'image' | 'gpuImage' | 'pipelineRoot' | 'param' | 'metadataAddress' | 'serviceAccount' | 'network' | 'gpu'> {
+interface SubmitFlags extends Pick<CompileFlags, 'image' | 'gpuImage' | 'pipelineRoot' | 'param' | 'metadataAddress' | 'metadataPasswordSecret' | 'serviceAccount' | 'network' | 'gpu'> {
   target: string;
   project: string;
   region: string;
@@ -83,7 +83,8 @@ export function registerSubmitCommand(program: Command, io: SubmitCommandIO = { 
     .option('--gpu-image <ref>', 'runtime image of steps with GPUs (default: --image)')
     .option('--param <key=value>', 'a pipeline parameter value (repeatable; JSON when it parses)', parseParam, {})
     .option('--gpu <node=type[:count]>', 'give a node GPUs, e.g. trainer=nvidia-l4 (repeatable)', parseGpu, {})
-    .option('--metadata-address <url>', 'metadata store every step records to (postgres://...); needed for resolver nodes')
+    .option('--metadata-address <url>', "metadata store every step records to (postgres://USER@HOST/DB, no password: the job's service account logs in by IAM unless --metadata-password-secret); needed for resolver nodes")
+    .option('--metadata-password-secret <version>', 'Secret Manager secret version projects/P/secrets/S/versions/V with the database password, read by each step at start (default: IAM login)')
     .option('--service-account <email>', 'service account the job runs as')
     .option('--network <name>', 'VPC network the job is peered to (projects/NUMBER/global/networks/NAME)')
     .option('--job-id <id>', 'PipelineJob id (default: <pipeline>-<UTC time>)')

@@ -66,6 +66,14 @@ module("airflow.models.param", Param=Param)
 module("airflow.operators.python", ShortCircuitOperator=ShortCircuitOperator)
 module("airflow.providers.cncf.kubernetes.operators.pod", KubernetesPodOperator=KubernetesPodOperator)
 module("airflow.providers.google.cloud.operators.kubernetes_engine", GKEStartPodOperator=GKEStartPodOperator)
+
+
+def Secret(deploy_type, deploy_target, secret, key=None, items=None):
+    # The provider's signature (airflow.providers.cncf.kubernetes.secret.Secret).
+    return {"Secret": {"deploy_type": deploy_type, "deploy_target": deploy_target, "secret": secret, "key": key}}
+
+
+module("airflow.providers.cncf.kubernetes.secret", Secret=Secret)
 k8s = types.SimpleNamespace(
     V1Toleration=lambda **kw: {"V1Toleration": kw},
     V1ResourceRequirements=lambda **kw: {"V1ResourceRequirements": kw},

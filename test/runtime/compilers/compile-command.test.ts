@@ -68,7 +68,7 @@ describe('mlp compile', () => {
 
   test.each<[string, string[]]>([
     ['argo', ['--cloudsql-instance', 'p:r:i', '--metadata-user', 'u@p.iam']],
-    ['kfp', ['--metadata-address', 'postgres://u:pw@10.0.0.3/mlmd']],
+    ['kfp', ['--metadata-address', 'postgres://u@10.0.0.3/mlmd']],
     ['airflow', ['--cloudsql-instance', 'p:r:i', '--metadata-user', 'u@p.iam']],
   ])('data-validation compiles for %s with the metadata store; the resolver is a step of its own', async (target, flags) => {
     const { stdout, error } = await compileCli('data-validation', '--target', target, '--image', 'img:1', '--pipeline-root', 'gs://b/root', ...flags);
@@ -102,6 +102,10 @@ describe('mlp compile', () => {
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--schedule', '@daily'], '--schedule does not apply to --target kfp (only to argo, airflow)'],
     [['spine-demo', ...ARGO, '--metadata-address', 'postgres://x'], '--metadata-address does not apply to --target argo (only to kfp)'],
+    [['spine-demo', ...ARGO, '--metadata-password-secret', 'mlmd:password'], '--metadata-password-secret is the password of the --cloudsql-instance database user; pass --cloudsql-instance and --metadata-user too'],
+    [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i', '--metadata-user', 'u', '--metadata-password-secret', 'projects/p/secrets/s/versions/1'], '--metadata-password-secret "projects/p/secrets/s/versions/1": expected a Kubernetes Secret and key as NAME:KEY, e.g. mlmd-password:password'],
+    [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i', '--metadata-user', 'mluser:PASSWORD'], '--metadata-user is a user name only: pass the password as --metadata-password-secret NAME:KEY (a Kubernetes Secret), or none with IAM database authentication'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i', '--metadata-password-secret', 'projects/p/secrets/s/versions/1'], '--metadata-password-secret is the password of --metadata-address; pass --metadata-address too'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--network', 'n'], '--network is a setting of the --vertex-job request; pass --vertex-job too'],
     [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--max-parallel-trials', '2'], '--max-parallel-trials does not apply to --target airflow (only to argo)'],
     [['spine-demo', ...ARGO, '--gke-cluster', 'p/l/c'], '--gke-cluster does not apply to --target argo (only to airflow)'],

@@ -20,7 +20,8 @@ const GOLDEN = path.join(__dirname, 'golden');
 const COMMON = ['--image', 'us-docker.pkg.dev/my-project/mlp/runtime:abc123', '--gpu-image', 'us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123', '--pipeline-root', 'gs://my-project-pipelines/root'];
 const CLOUD_SQL = ['--cloudsql-instance', 'my-project:us-central1:mlmd', '--metadata-user', 'mlp-runner@my-project.iam'];
 const ARGO = ['--target', 'argo', '--service-account', 'mlp-runner', '--deadline', '7200', ...CLOUD_SQL];
-const KFP_METADATA = ['--metadata-address', 'postgres://mlp:PASSWORD@10.20.0.3:5432/mlmd'];
+// No password: the job's service account logs in as its IAM database user (the password is refused).
+const KFP_METADATA = ['--metadata-address', 'postgres://mlp-runner%40my-project.iam@10.20.0.3:5432/mlmd?uselibpqcompat=true&sslmode=require'];
 const AIRFLOW = ['--target', 'airflow', ...CLOUD_SQL];
 const GKE = ['--gke-cluster', 'my-project/us-central1/mlp-gpu', '--namespace', 'mlp'];
 
@@ -32,6 +33,10 @@ const CASES: [file: string, pipeline: string, args: string[]][] = [
   ['data-validation.argo.json', 'data-validation', [...ARGO, '--schedule', '0 3 * * *']],
   ['data-validation.kfp.json', 'data-validation', ['--target', 'kfp', ...KFP_METADATA]],
   ['data-validation.airflow.py', 'data-validation', [...AIRFLOW, '--schedule', '@daily']],
+  // The password from a secret instead of IAM: a Kubernetes Secret key (Argo, Composer), a Secret Manager version (Vertex).
+  ['data-validation-password-secret.argo.json', 'data-validation', [...ARGO, '--metadata-password-secret', 'mlmd-password:password']],
+  ['data-validation-password-secret.kfp.json', 'data-validation', ['--target', 'kfp', ...KFP_METADATA, '--metadata-password-secret', 'projects/my-project/secrets/mlmd-password/versions/2']],
+  ['data-validation-password-secret.airflow.py', 'data-validation', [...AIRFLOW, '--metadata-password-secret', 'mlmd-password:password']],
   ['penguins.argo.json', 'penguins', ARGO],
   ['penguins.kfp.json', 'penguins', ['--target', 'kfp', ...KFP_METADATA]],
   ['penguins.airflow.py', 'penguins', AIRFLOW],

@@ -204,14 +204,15 @@ describe('KFP v2 IR', () => {
 
   test('with the metadata address every step is a cloud step; resolvers and cloud steps are never cached by KFP', () => {
     const p = require('../../../pipelines/data-validation').pipeline;
-    const spec: Json = compileKfp(compilePlan(p, 'kfp'), { image: 'img:1', metadataAddress: 'postgres://u:pw@10.0.0.3/mlmd' });
+    const spec: Json = compileKfp(compilePlan(p, 'kfp'), { image: 'img:1', metadataAddress: 'postgres://u@10.0.0.3/mlmd' });
     expect(structuralProblems(spec, p)).toEqual([]);
     const resolver = spec.deploymentSpec.executors['exec-previous-statistics'].container;
     expect(resolver).toEqual({
       image: 'img:1',
       command: ['mlp', 'component', 'run', 'mlp.Resolver', '--executor-input'],
       args: ['{{$}}', '--pipeline', 'data-validation', '--run-id', "{{$.inputs.parameters['mlp_run_id']}}", '--node', 'previous-statistics'],
-      env: [{ name: 'MLP_METADATA', value: 'postgres://u:pw@10.0.0.3/mlmd' }],
+      // No password: the step logs in as the job's service account (Cloud SQL IAM database authentication).
+      env: [{ name: 'MLP_METADATA', value: 'postgres://u@10.0.0.3/mlmd' }, { name: 'MLP_METADATA_AUTH', value: 'gcp-iam' }],
     });
     expect(kfpNodeTasks(spec)['previous-statistics']).toMatchObject({
       dependentTasks: ['statistics-gen'],
@@ -226,6 +227,24 @@ describe('KFP v2 IR', () => {
     // KFP resolves the job id placeholder in constant input parameters; the step reads it back from its inputs.
     for (const t of Object.values<Json>(kfpNodeTasks(spec))) expect(t.inputs.parameters.mlp_run_id).toEqual({ runtimeValue: { constant: '{{$.pipeline_job_uuid}}' } });
     expect(spec.components['comp-example-gen'].inputDefinitions.parameters.mlp_run_id).toEqual({ parameterType: 'STRING' });
+  });
+
+  test('the metadata password comes from Secret Manager when named, and is never taken from the address', () => {
+    const plan = compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp');
+    const spec: Json = compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mlmd@10.0.0.3/mlmd', metadataPasswordSecret: 'projects/p/secrets/mlmd/versions/latest' });
+    expect(spec.deploymentSpec.executors['exec-example-gen'].container.env).toEqual([
+      { name: 'MLP_METADATA', value: 'postgres://mlmd@10.0.0.3/mlmd' },
+      { name: 'MLP_METADATA_AUTH', value: 'secret-manager:projects/p/secrets/mlmd/versions/latest' },
+    ]);
+    expect(() => compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mluser:PASSWORD@10.0.0.5:5432/mlmd' })).toThrow(
+      new UserError(
+        "--metadata-address postgres://mluser:***@10.0.0.5:5432/mlmd has a password, which would be written into every step: leave it out and connect as the job's service account (Cloud SQL IAM database authentication, the default) or pass --metadata-password-secret projects/P/secrets/S/versions/V",
+      ),
+    );
+    expect(() => compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mluser@10.0.0.5/mlmd?password=PASSWORD' })).toThrow(/has a password/);
+    expect(() => compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mluser@10.0.0.5/mlmd', metadataPasswordSecret: 'mlmd-password:password' })).toThrow(
+      new UserError('--metadata-password-secret for kfp must be a Secret Manager secret version projects/P/secrets/S/versions/V, got "mlmd-password:password"'),
+    );
   });
 
   test('a compiled cloud step, filled in as KFP would, records the job id as its run and keeps the run id out of the cache key', async () => {
