@@ -84,11 +84,12 @@ const SECURITY_HEADERS = {
 
 export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const assets = loadAssets();
+  // Checked first: a root the UI cannot read from is a usage error, before the store is opened.
+  const files = new RootFiles(opts.root);
   const access = new StoreAccess(opts.metadata);
   // Open (and check) the store before listening, so a wrong address fails the command, not the first page.
   await access.get();
   const shownAddress = redactUrl(opts.metadata);
-  const files = new RootFiles(opts.root);
   let port = opts.port;
   const allowed = uiAccess({ host: opts.host, allowedHosts: opts.allowedHosts ?? [], authToken: opts.authToken }, () => port);
 
