@@ -32,6 +32,12 @@ describe('metadata store addresses', () => {
     expect(() => parseMetadataAddress(address)).toThrow(`unknown metadata store address "${address}"`);
   });
 
+  it('masks the password of an address it refuses', () => {
+    expect(() => parseMetadataAddress('postgress://mluser:PASSWORD@db/mlmd')).toThrow(
+      new UserError('unknown metadata store address "postgress://mluser:***@db/mlmd": use sqlite:PATH, a path ending in .sqlite or .db, or a postgres://user:password@host/db URL'),
+    );
+  });
+
   it('creates the folder of a new SQLite file', async () => {
     const file = path.join(dir, 'a', 'b', 'metadata.sqlite');
     const store = await openMetadataStore(file);
