@@ -21,13 +21,13 @@ import { joinUri, localPathOf, storageFor } from '../storage';
 import { committedVersions } from '../ml/model-location';
 import { loadServingBundle, predictRows, type Prediction, type ServingBundle } from '../ml/serving-bundle';
 import type { Signature } from '../ml/signature';
-import type { RawRow } from '../transform/apply';
+import { rawRowProblem, type RawRow } from '../transform/apply';
 import { Batcher, type BatchingOptions } from './batcher';
 import { versionsToServe, type Arm, type ModelConfig } from './config';
 import type { RequestInfo } from './http-server';
 import type { ServerMetrics } from './metrics';
 import type { Random } from './random';
-import { notFound } from './request-error';
+import { badRequest, notFound } from './request-error';
 import type { RequestLog } from './request-log';
 import { ServedRequests } from './served-requests';
 import { StaticTable } from './static-table';
@@ -263,7 +263,12 @@ export class ServedModel {
     const batcher = new Batcher<RawRow, Prediction>(this.deps.batching, (rows) => predictRows(b, rows), `model ${this.name} version ${version}`, (size) =>
       this.deps.metrics.batchSize.observe({ model: this.name }, size),
     );
-    const servable: Servable = { model: this.name, version, signature: b.signature, passThrough: this.passThrough, predict: (rows) => batcher.submit(rows) };
+    // A value the transform cannot read is this request's 400, checked before it shares a batch with others.
+    const predict = (rows: RawRow[]): Promise<Prediction[]> => {
+      const problem = rawRowProblem(b.graph, rows);
+      return problem ? Promise.reject(badRequest(problem)) : batcher.submit(rows);
+    };
+    const servable: Servable = { model: this.name, version, signature: b.signature, passThrough: this.passThrough, predict };
     this.loaded.set(version, { servable, bundle: b, batcher });
     this.statuses.set(version, { version, state: 'AVAILABLE' });
     this.deps.metrics.modelEvent(this.name, version, 'loaded');
