@@ -1,11 +1,12 @@
-// `mlp run` against a real PostgreSQL metadata store that checks passwords: the run summary names the store
-// with its password masked and nothing the run prints or logs holds the password; a password-less address
-// logs in with PGPASSWORD (what a Kubernetes secretKeyRef sets in Argo and Composer pods).
+// `mlp run` and `mlp ui` against a real PostgreSQL metadata store that checks passwords: the run summary, the
+// UI's ready line and its /api/info name the store with its password masked, and nothing the run prints or logs
+// holds the password; a password-less address logs in with PGPASSWORD (what a Kubernetes secretKeyRef sets in
+// Argo and Composer pods).
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../support/cli';
+import { runCli, startCli } from '../../support/cli';
 import { startPostgres, type StartedPostgres } from '../../support/postgres';
 
 let server: StartedPostgres;
@@ -48,4 +49,27 @@ test('an address without a password logs in with PGPASSWORD; without it the erro
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toMatch(/^mlp: error: cannot connect to metadata store postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres: /);
   expect(refused.stderr).not.toContain('wrong-password');
+});
+
+test('mlp ui shows the store with its password masked, in its ready line and /api/info', async () => {
+  const password = decodeURIComponent(new URL(server.url).password);
+  const ui = startCli(['ui', '--root', path.join(dir, 'root'), '--metadata', server.url, '--port', '0']);
+  try {
+    const ready = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      ui.child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out);
+      });
+      void ui.done.then((r) => reject(new Error(`mlp ui exited ${r.code}: ${r.stderr}`)));
+    });
+    expect(ready).toMatch(/^mlp ui: http:\/\/127\.0\.0\.1:\d+ \(metadata postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres\)\n$/);
+    const url = /^mlp ui: (\S+)/.exec(ready)![1];
+    const info = await (await fetch(`${url}/api/info`)).text();
+    expect(JSON.parse(info).metadata).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres$/);
+    expect(info).not.toContain(password);
+  } finally {
+    ui.child.kill('SIGTERM');
+  }
+  expect((await ui.done).stdout).not.toContain(password);
 });
