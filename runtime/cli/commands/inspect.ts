@@ -1,4 +1,5 @@
-// `mlp runs`, `mlp artifacts` and `mlp lineage`: read-only views of the metadata store.
+// `mlp runs`, `mlp artifacts` and `mlp lineage`: read-only views of the metadata store. Lineage folds each
+// CACHED execution into the execution whose outputs it reused (runtime/metadata/cached-reuses.ts).
 
 import type { Command } from 'commander';
 import { openMetadataStore } from '../../metadata';
@@ -85,7 +86,7 @@ export function registerInspectCommands(program: Command): void {
       });
     });
 
-  withStoreOptions(program.command('lineage').description('show where an artifact came from and what used it'))
+  withStoreOptions(program.command('lineage').description('show where an artifact came from and what used it (each execution once, with the cached reruns that reused it)'))
     .argument('<artifact>', 'artifact id or URI')
     .option('--direction <dir>', 'upstream, downstream or both', 'both')
     .action(async (ref: string, flags: StoreOptions & { json?: boolean; direction: string }) => {
