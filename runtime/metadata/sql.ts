@@ -8,12 +8,14 @@ import {
   ArtifactAndEvent,
   ArtifactFilter,
   ArtifactState,
+  ClaimResult,
   Context,
   ContextFilter,
   Event,
   EventStep,
   EventType,
   Execution,
+  ExecutionClaim,
   ExecutionFilter,
   ExecutionState,
   LineageDirection,
@@ -42,6 +44,8 @@ export interface Dialect {
   readonly tableExistsSql: string;
   /** Run first in the schema transaction to keep concurrent creators apart (SQLite's BEGIN IMMEDIATE already does). */
   readonly schemaLockSql?: string;
+  /** Run first in a claim transaction, with the claimed context's key, for the same reason. */
+  readonly claimLockSql?: string;
   /** `column` is one of a list of integers bound as a single parameter (see integerList). */
   inIntegers(column: string): string;
   integerList(values: number[]): unknown;
@@ -65,6 +69,9 @@ export const POSTGRES_DIALECT: Dialect = {
   tableExistsSql: 'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
   // Any constant key works; this one spells "MLMD" so it is recognisable in pg_locks.
   schemaLockSql: 'SELECT pg_advisory_xact_lock(1296842052)',
+  // The two-key form is a separate lock space from the schema lock's one-key form; keys that collide under
+  // hashtext only make unrelated claims wait for each other's (short) transaction.
+  claimLockSql: 'SELECT pg_advisory_xact_lock(1296842052, hashtext(?))',
   inIntegers: (column) => `${column} = ANY(?::bigint[])`,
   integerList: (values) => values,
   noLimit: null,
@@ -513,19 +520,51 @@ export class SqlMetadataStore implements MetadataStore {
     return this.conn.transaction((tx) => this.link(tx, 'ParentContext', ['context_id', 'parent_context_id'], pairs.map((p) => [p.childId, p.parentId])));
   }
 
+  private async writeExecution(tx: Tx, execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[]): Promise<PutExecutionResult> {
+    const executionId = await this.putNode(tx, EXECUTIONS, execution);
+    const artifactIds = await this.putNodes(tx, ARTIFACTS, artifacts.map((a) => a.artifact));
+    const events: Event[] = [];
+    artifacts.forEach(({ event }, i) => {
+      if (event) events.push({ artifactId: artifactIds[i], executionId, type: event.type, path: event.path });
+    });
+    await this.insertEvents(tx, events);
+    const contextIds = await this.putNodes(tx, CONTEXTS, contexts);
+    await this.link(tx, 'Association', ['context_id', 'execution_id'], contextIds.map((c) => [c, executionId]));
+    await this.link(tx, 'Attribution', ['context_id', 'artifact_id'], contextIds.flatMap((c) => artifactIds.map((a): [number, number] => [c, a])));
+    return { executionId, artifactIds, contextIds };
+  }
+
   putExecution(execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[]): Promise<PutExecutionResult> {
+    return this.conn.transaction((tx) => this.writeExecution(tx, execution, artifacts, contexts));
+  }
+
+  claimExecution(execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[], claim: ExecutionClaim): Promise<ClaimResult> {
+    return this.conn.transaction(async (tx): Promise<ClaimResult> => {
+      const { type, name } = claim.context;
+      if (this.d.claimLockSql) await tx.all(this.d.claimLockSql, [`${type}/${name}`]);
+      const where = new Conditions();
+      where.add(
+        'N.id IN (SELECT A.execution_id FROM Association A JOIN Context C ON C.id = A.context_id JOIN Type T ON T.id = C.type_id WHERE T.type_kind = ? AND T.name = ? AND C.name = ?)',
+        TypeKind.CONTEXT,
+        type,
+        name,
+      );
+      where.add(
+        `(N.last_known_state = ? OR (${this.d.inIntegers('N.last_known_state')} AND NOT ${this.d.inIntegers('N.id')}))`,
+        ExecutionState.RUNNING,
+        this.d.integerList([ExecutionState.COMPLETE, ExecutionState.CACHED]),
+        this.d.integerList(claim.judged),
+      );
+      const blockedBy = await this.selectNodes(tx, EXECUTIONS, where, {});
+      if (blockedBy.length) return { blockedBy };
+      return { claimed: await this.writeExecution(tx, execution, artifacts, contexts) };
+    });
+  }
+
+  touchExecution(id: number, state: ExecutionState): Promise<boolean> {
     return this.conn.transaction(async (tx) => {
-      const executionId = await this.putNode(tx, EXECUTIONS, execution);
-      const artifactIds = await this.putNodes(tx, ARTIFACTS, artifacts.map((a) => a.artifact));
-      const events: Event[] = [];
-      artifacts.forEach(({ event }, i) => {
-        if (event) events.push({ artifactId: artifactIds[i], executionId, type: event.type, path: event.path });
-      });
-      await this.insertEvents(tx, events);
-      const contextIds = await this.putNodes(tx, CONTEXTS, contexts);
-      await this.link(tx, 'Association', ['context_id', 'execution_id'], contextIds.map((c) => [c, executionId]));
-      await this.link(tx, 'Attribution', ['context_id', 'artifact_id'], contextIds.flatMap((c) => artifactIds.map((a): [number, number] => [c, a])));
-      return { executionId, artifactIds, contextIds };
+      const rows = await tx.all('UPDATE Execution SET last_update_time_since_epoch = ? WHERE id = ? AND last_known_state = ? RETURNING id', [Date.now(), id, state]);
+      return rows.length > 0;
     });
   }
 

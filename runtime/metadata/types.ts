@@ -178,6 +178,20 @@ export interface PutExecutionResult {
   contextIds: number[];
 }
 
+/** What competes for a claim: the executions associated with one context (e.g. a cache key's). */
+export interface ExecutionClaim {
+  /** The context, by type and name; it need not exist yet. */
+  context: { type: string; name: string };
+  /**
+   * Finished (COMPLETE or CACHED) executions of the context the caller has already judged; any other finished
+   * one is news that blocks the claim, as does any RUNNING one.
+   */
+  judged: number[];
+}
+
+/** The claim was taken (the execution was written), or these executions block it and nothing was written. */
+export type ClaimResult = { claimed: PutExecutionResult; blockedBy?: undefined } | { claimed?: undefined; blockedBy: Execution[] };
+
 export interface LineageGraph {
   artifacts: Artifact[];
   executions: Execution[];
@@ -212,6 +226,16 @@ export interface MetadataStore {
    * get-or-creates the contexts and associates/attributes the execution and artifacts to them.
    */
   putExecution(execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[]): Promise<PutExecutionResult>;
+
+  /**
+   * putExecution, unless the claim's context already has a RUNNING execution or a finished one not in
+   * `judged`: then nothing is written and those executions are returned. The check and the write are one
+   * transaction under a lock on the context (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock on its
+   * name), so of concurrent claimers exactly one wins.
+   */
+  claimExecution(execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[], claim: ExecutionClaim): Promise<ClaimResult>;
+  /** Refreshes the last-update time of an execution that is still in `state`; false when it is not. */
+  touchExecution(id: number, state: ExecutionState): Promise<boolean>;
 
   getArtifacts(filter?: ArtifactFilter): Promise<Artifact[]>;
   getExecutions(filter?: ExecutionFilter): Promise<Execution[]>;

@@ -51,7 +51,8 @@ export interface CacheHit {
   outputs: Record<string, Artifact>;
 }
 
-export type CacheLookup = { hit: CacheHit } | { hit?: undefined; why: string };
+/** A hit, or why there is none and which finished executions with the key were judged unusable. */
+export type CacheLookup = { hit: CacheHit } | { hit?: undefined; why: string; judged: number[] };
 
 /** Output artifacts of an execution by port, from its OUTPUT events (path [{key: port}, {index}]). */
 export async function outputsOf(store: MetadataStore, executionId: number): Promise<Record<string, Artifact>> {
@@ -70,13 +71,13 @@ export async function outputsOf(store: MetadataStore, executionId: number): Prom
 
 export async function lookupCache(store: MetadataStore, component: AnyComponent, key: string): Promise<CacheLookup> {
   const [ctx] = await store.getContexts({ type: CONTEXT_CACHE, name: key });
-  if (!ctx) return { why: 'no earlier execution with this cache key' };
+  if (!ctx) return { why: 'no earlier execution with this cache key', judged: [] };
   const candidates = await store.getExecutions({
     contextId: ctx.id,
     state: [ExecutionState.COMPLETE, ExecutionState.CACHED],
     newestFirst: true,
   });
-  if (candidates.length === 0) return { why: 'earlier executions with this cache key did not complete' };
+  if (candidates.length === 0) return { why: 'earlier executions with this cache key did not complete', judged: [] };
   let why = '';
   for (const execution of candidates) {
     const outputs = await outputsOf(store, execution.id!);
@@ -84,7 +85,7 @@ export async function lookupCache(store: MetadataStore, component: AnyComponent,
     if (!problem) return { hit: { execution, outputs } };
     why ||= `execution ${execution.id} has the same cache key but ${problem}`;
   }
-  return { why };
+  return { why, judged: candidates.map((e) => e.id!) };
 }
 
 /** Why a set of cached outputs cannot be reused, or undefined when it can. */

@@ -4,7 +4,9 @@
 // the node's inputs up in the store and decides whether a cached execution can stand in for it; a hit is
 // recorded as a CACHED execution and its artifacts are handed on; a miss is recorded RUNNING with PENDING
 // outputs, runs through the same launcher, and ends COMPLETE with LIVE outputs (or FAILED/ABANDONED). So
-// caching and lineage behave in the cloud as they do locally.
+// caching and lineage behave in the cloud as they do locally — including claims on cache keys (claim.ts): a
+// step whose work another step (of any run) is executing waits for it and is then a cache hit; steps run on
+// other hosts, so a claim counts as abandoned when its holder stops renewing it.
 //
 // The ExecutorOutput always names the artifacts the step's dependents must read: the ones it produced, or the
 // cached ones from an earlier run (at that run's URIs). The compilers therefore take every input artifact's
@@ -26,6 +28,7 @@ import { ArtifactState, EventType, ExecutionState, type Artifact, type MetadataS
 import { storageFor } from '../storage';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
 import { dropUnresolved, RESOLVED_PROPERTY, RESOLVER_COMPONENT, RESOLVER_CURRENT_PORT, type CompiledStrategy } from './step-protocol';
+import { decideAndClaim, holdClaim, type ClaimTiming } from './claim';
 import { buildExecutorInput, Driver } from './driver';
 import { CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { Publisher } from './publisher';
@@ -39,6 +42,8 @@ export interface StepScope {
   /** The node has caching turned off (compiled from `cache: false`). */
   noCache?: boolean;
   log?: (line: string) => void;
+  /** How claims on cache keys are renewed and waited for (tests shorten it). @default CLAIM_TIMING */
+  claimTiming?: ClaimTiming;
 }
 
 export interface StepResult {
@@ -142,24 +147,36 @@ export async function runStep(component: AnyComponent, rawInput: ExecutorInput, 
   }
 
   const node = { id: nodeId, component, cache: !scope.noCache };
-  const decision = await new Driver(store, pipeline).decide(node, parameters, inputs, false);
   const publisher = new Publisher({ store, pipeline, runId, root: '' });
+  // Before claiming: an earlier attempt of this very step must not hold the claim this attempt waits for.
   await retireEarlierAttempts(store, component, pipeline, runId, nodeId, log);
-  if (decision.hit) {
+  const { decision, started: run } = await decideAndClaim({
+    store,
+    driver: new Driver(store, pipeline),
+    publisher,
+    node,
+    params: parameters,
+    inputs,
+    noCache: false,
+    outputUris,
+    onWait: (message) => log(`${nodeId}: ${message}`),
+    timing: scope.claimTiming,
+  });
+  if (!run) {
     const executionId = await publisher.recordCached(component, nodeId, parameters, inputs, decision, Date.now() - started);
-    const output = outputOf(decision.hit.outputs);
+    const output = outputOf(decision.hit!.outputs);
     if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
     log(`${nodeId}: cached (${decision.reason})`);
     return { state: 'cached', executionId, reason: decision.reason, output };
   }
 
-  const run = await publisher.start(component, nodeId, parameters, inputs, decision, outputUris);
   // Leftovers of a killed attempt at the same URIs must not be mistaken for output.
   for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true });
   const extra = (error?: string): Properties => ({ duration_ms: Date.now() - started, runner_host: os.hostname(), ...(error ? { error } : {}) });
   let output: ExecutorOutput;
+  const claim = holdClaim(store, run.execution.id, scope.claimTiming);
   try {
-    output = await launchComponent(component, buildExecutorInput(component, parameters, inputs, run.outputs, outputFile ?? ''), { log, step: { pipeline, node: nodeId } });
+    output = await launchComponent(component, buildExecutorInput(component, parameters, inputs, run.outputs, outputFile ?? ''), { log, step: { pipeline, node: nodeId } }).finally(() => claim.release());
   } catch (err) {
     await publisher.fail(run, extra((err as Error).message.split('\n')[0]));
     for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true }).catch(() => undefined);

@@ -37,6 +37,11 @@ export interface CacheDecision {
   hit?: CacheHit;
   /** Why the node will run or be reused (what --explain prints). */
   reason: string;
+  /**
+   * Set on a miss when the cache was consulted: the finished executions with this key that were judged
+   * unusable. The node then claims the key (claim.ts) rather than executing alongside another runner.
+   */
+  judged?: number[];
 }
 
 export class Driver {
@@ -57,7 +62,7 @@ export class Driver {
       const reason = `reused outputs of execution ${source}${runOf ? ` (last used by run ${runOf})` : ''}: same component version, parameters and input artifacts`;
       return { material, key, hit: lookup.hit, reason };
     }
-    return { material, key, reason: await this.missReason(node, material, lookup.why) };
+    return { material, key, reason: await this.missReason(node, material, lookup.why), judged: lookup.judged };
   }
 
   private async missReason(node: DrivenNode, material: CacheMaterial, why: string): Promise<string> {

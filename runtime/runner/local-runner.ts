@@ -14,6 +14,7 @@ import { RUNTIME_VERSION } from '../core/version';
 import type { Artifact, Context, MetadataStore } from '../metadata/types';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode } from '../../pipelines/dsl/pipeline';
+import { decideAndClaim, holdClaim, type ClaimTiming } from './claim';
 import { buildExecutorInput, collectInputs, Driver } from './driver';
 import { Publisher } from './publisher';
 import { CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
@@ -36,6 +37,8 @@ export interface RunOptions {
   /** Modules the worker processes load so user components register themselves (e.g. the pipeline module). */
   modules?: string[];
   reporter?: RunReporter;
+  /** How claims on cache keys are renewed and waited for (tests shorten it). @default CLAIM_TIMING */
+  claimTiming?: ClaimTiming;
 }
 
 interface NodeOutcome {
@@ -48,6 +51,7 @@ const NOOP_REPORTER: RunReporter = {
   runStarted() {},
   nodeStarted() {},
   nodeRetrying() {},
+  nodeWaiting() {},
   nodeFinished() {},
   runFinished() {},
 };
@@ -273,18 +277,27 @@ export class LocalRunner {
   private async driveNode(node: PipelineNode, params: Record<string, unknown>, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
     const component = node.component;
     const inputs = collectInputs(node, (ch) => outcomes.get(ch.node)!.artifacts[ch.port]);
-    const decision = await this.driver.decide(node, params, inputs, !!this.opts.noCache);
+    const { decision, started: run } = await decideAndClaim({
+      store: this.store,
+      driver: this.driver,
+      publisher: this.publisher,
+      node,
+      params,
+      inputs,
+      noCache: !!this.opts.noCache,
+      onWait: (message) => this.reporter.nodeWaiting(node.id, message),
+      timing: this.opts.claimTiming,
+    });
     const base = { id: node.id, component: component.name, reason: decision.reason };
-    if (decision.hit) {
+    if (!run) {
       const executionId = await this.publisher.recordCached(component, node.id, params, inputs, decision, Date.now() - started);
-      const outputs = decision.hit.outputs;
+      const outputs = decision.hit!.outputs;
       return {
         result: { ...base, state: 'cached', durationMs: Date.now() - started, attempts: 0, executionId, outputs: Object.fromEntries(Object.entries(outputs).map(([p, a]) => [p, a.uri])) },
         artifacts: outputs,
       };
     }
 
-    const run = await this.publisher.start(component, node.id, params, inputs, decision);
     const nodeDir = path.join(this.logDir, node.id);
     const logFile = path.join(this.logDir, `${node.id}.log`);
     const outputFile = path.join(nodeDir, 'executor-output.json');
@@ -292,7 +305,8 @@ export class LocalRunner {
     await fs.promises.mkdir(nodeDir, { recursive: true });
     await fs.promises.writeFile(inputFile, JSON.stringify(buildExecutorInput(component, params, inputs, run.outputs, outputFile), null, 2));
 
-    const { attempts, error } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs));
+    const claim = holdClaim(this.store, run.execution.id, this.opts.claimTiming);
+    const { attempts, error } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs)).finally(() => claim.release());
     const durationMs = Date.now() - started;
     // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs).
     const extra = { attempts, duration_ms: durationMs, log_uri: joinUri(runLogUri(this.root, this.runId), `${node.id}.log`) };

@@ -55,6 +55,10 @@ export class ProgressReporter implements RunReporter {
     this.write(`  ${id}: attempt ${attempt} failed (${error}); retrying in ${formatDuration(delayMs)}\n`);
   }
 
+  nodeWaiting(id: string, message: string): void {
+    this.write(`  ${id}: ${message}\n`);
+  }
+
   nodeFinished(r: NodeResult): void {
     this.running.delete(r.id);
     this.done++;

@@ -16,6 +16,7 @@ import {
   type ArtifactAndEvent,
   type Context,
   type Execution,
+  type ExecutionClaim,
   type MetadataStore,
   type Properties,
   type PropertyValue,
@@ -116,10 +117,43 @@ export class Publisher {
     decision: CacheDecision,
     outputUris?: Record<string, string>,
   ): Promise<StartedExecution> {
+    const r = await this.begin(component, nodeId, params, inputs, decision, outputUris);
+    return r.started!;
+  }
+
+  /**
+   * As start, but as a claim on the cache key: the RUNNING execution is recorded only when no other execution
+   * with the key is RUNNING and none finished since the decision (MetadataStore.claimExecution); otherwise
+   * nothing is written and the executions in the way are returned.
+   */
+  claim(
+    component: AnyComponent,
+    nodeId: string,
+    params: Record<string, unknown>,
+    inputs: Record<string, Artifact[]>,
+    decision: CacheDecision & { judged: number[] },
+    outputUris?: Record<string, string>,
+  ): Promise<{ started: StartedExecution; blockedBy?: undefined } | { started?: undefined; blockedBy: Execution[] }> {
+    return this.begin(component, nodeId, params, inputs, decision, outputUris, { context: { type: CONTEXT_CACHE, name: decision.key }, judged: decision.judged });
+  }
+
+  private async begin(
+    component: AnyComponent,
+    nodeId: string,
+    params: Record<string, unknown>,
+    inputs: Record<string, Artifact[]>,
+    decision: CacheDecision,
+    outputUris?: Record<string, string>,
+    claim?: ExecutionClaim,
+  ): Promise<{ started: StartedExecution; blockedBy?: undefined } | { started?: undefined; blockedBy: Execution[] }> {
     const { store, pipeline, runId, root } = this.scope;
     const contexts = this.contexts(nodeId, decision.key);
     const execution = this.execution(component, nodeId, ExecutionState.RUNNING, decision, params, { runner_host: os.hostname(), runner_pid: process.pid });
-    const { executionId } = await store.putExecution(execution, inputEvents(inputs), contexts);
+    const first = claim
+      ? await store.claimExecution(execution, inputEvents(inputs), contexts, claim)
+      : { claimed: await store.putExecution(execution, inputEvents(inputs), contexts) };
+    if (!first.claimed) return { blockedBy: first.blockedBy };
+    const { executionId } = first.claimed;
     const outputs: Record<string, Artifact> = {};
     for (const [port, spec] of Object.entries(component.outputs)) {
       outputs[port] = {
@@ -132,7 +166,7 @@ export class Publisher {
     const started = { ...execution, id: executionId };
     const res = await store.putExecution(started, outputEvents(outputs, EventType.PENDING_OUTPUT), contexts);
     Object.values(outputs).forEach((a, i) => (a.id = res.artifactIds[i]));
-    return { execution: started, outputs, contexts };
+    return { started: { execution: started, outputs, contexts } };
   }
 
   /** Turns the outputs LIVE with the executor's metadata and the execution COMPLETE, in one transaction. */

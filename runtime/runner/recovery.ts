@@ -3,7 +3,7 @@
 // so nothing a killed node wrote is LIVE or looks complete.
 
 import * as os from 'os';
-import { ArtifactState, EventType, ExecutionState, type MetadataStore } from '../metadata/types';
+import { ArtifactState, EventType, ExecutionState, type Execution, type MetadataStore } from '../metadata/types';
 import { storageFor } from '../storage';
 import { removeScratch } from '../core/launcher';
 import { CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
@@ -18,9 +18,22 @@ function processAlive(pid: number): boolean {
 }
 
 /** True for a record made by a runner process on this host that no longer exists. */
-function deadRunner(p: Record<string, unknown> | undefined): boolean {
+export function deadRunner(p: Record<string, unknown> | undefined): boolean {
   // Only this host's processes can be checked; other hosts' runs are left alone.
   return p?.runner_host === os.hostname() && typeof p.runner_pid === 'number' && !processAlive(p.runner_pid);
+}
+
+/** Cancels a RUNNING execution whose runner is gone: its PENDING outputs ABANDONED and their files removed. */
+export async function abandonExecution(store: MetadataStore, e: Execution, error: string): Promise<void> {
+  const events = await store.getEvents({ executionIds: [e.id!] });
+  const pendingIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT).map((ev) => ev.artifactId);
+  const pending = pendingIds.length ? await store.getArtifacts({ ids: pendingIds, state: ArtifactState.PENDING }) : [];
+  for (const a of pending) {
+    await storageFor(a.uri).delete(a.uri, { recursive: true });
+    await removeScratch(a.uri);
+  }
+  if (pending.length) await store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
+  await store.updateExecutionState(e.id!, ExecutionState.CANCELED, { error });
 }
 
 /** Returns the ids of the executions it abandoned. */
@@ -36,16 +49,6 @@ export async function abandonDeadExecutions(store: MetadataStore, pipeline: stri
   }
   const running = await store.getExecutions({ contextId: ctx.id, state: ExecutionState.RUNNING });
   const dead = running.filter((e) => deadRunner(e.customProperties));
-  for (const e of dead) {
-    const events = await store.getEvents({ executionIds: [e.id!] });
-    const pendingIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT).map((ev) => ev.artifactId);
-    const pending = pendingIds.length ? await store.getArtifacts({ ids: pendingIds, state: ArtifactState.PENDING }) : [];
-    for (const a of pending) {
-      await storageFor(a.uri).delete(a.uri, { recursive: true });
-      await removeScratch(a.uri);
-    }
-    if (pending.length) await store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
-    await store.updateExecutionState(e.id!, ExecutionState.CANCELED, { error: 'the runner process died during this execution' });
-  }
+  for (const e of dead) await abandonExecution(store, e, 'the runner process died during this execution');
   return dead.map((e) => e.id!);
 }

@@ -73,6 +73,10 @@ export class RunLogReporter implements RunReporter {
     this.logger?.warn({ node: id, attempt, error, delayMs }, 'node attempt failed; retrying');
   }
 
+  nodeWaiting(id: string, message: string): void {
+    this.logger?.info({ node: id, message }, 'node waiting');
+  }
+
   nodeFinished(r: NodeResult): void {
     const level = r.state === 'failed' ? 'error' : 'info';
     this.logger?.[level]({ node: r.id, state: r.state, durationMs: r.durationMs, attempts: r.attempts, executionId: r.executionId, reason: r.reason, error: r.error, outputs: r.outputs }, 'node finished');
@@ -90,6 +94,7 @@ export function combineReporters(...reporters: RunReporter[]): RunReporter {
     runStarted: (...a) => reporters.forEach((r) => r.runStarted(...a)),
     nodeStarted: (...a) => reporters.forEach((r) => r.nodeStarted(...a)),
     nodeRetrying: (...a) => reporters.forEach((r) => r.nodeRetrying(...a)),
+    nodeWaiting: (...a) => reporters.forEach((r) => r.nodeWaiting(...a)),
     nodeFinished: (...a) => reporters.forEach((r) => r.nodeFinished(...a)),
     runFinished: (...a) => reporters.forEach((r) => r.runFinished(...a)),
   };

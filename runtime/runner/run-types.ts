@@ -36,6 +36,8 @@ export interface RunReporter {
   runStarted(runId: string, pipeline: string, nodeIds: string[]): void;
   nodeStarted(id: string): void;
   nodeRetrying(id: string, attempt: number, error: string, delayMs: number): void;
+  /** The node waits for another runner executing the same work (same cache key); `message` says whose. */
+  nodeWaiting(id: string, message: string): void;
   nodeFinished(result: NodeResult): void;
   runFinished(summary: RunSummary): void;
 }

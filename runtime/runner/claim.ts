@@ -1,0 +1,118 @@
+// Claims on cache keys, so two runners never execute the same work at once. A node about to execute records
+// its RUNNING execution as a claim on its cache key (Publisher.claim → MetadataStore.claimExecution: one
+// transaction that writes nothing when another execution with the key is RUNNING or finished since the cache
+// decision). A runner that finds the key claimed waits, polling with backoff, until that execution ends and
+// then decides again, which is normally a cache hit. A claim whose runner is gone is recovered as at run
+// start (recovery.ts: CANCELED, PENDING outputs ABANDONED) and the waiter claims the key itself.
+//
+// Whether a claimant is gone: a runner on this host while its process exists (runner_host/runner_pid); one on
+// another host while it renews its claim — holders refresh the execution's last-update time every renewMs,
+// and a claim not renewed for leaseMs (by this host's clock) counts as abandoned.
+
+import * as os from 'os';
+import { ExecutionState, type Artifact, type Execution, type MetadataStore } from '../metadata/types';
+import type { CacheDecision, Driver, DrivenNode } from './driver';
+import type { Publisher, StartedExecution } from './publisher';
+import { abandonExecution, deadRunner } from './recovery';
+
+export interface ClaimTiming {
+  /** How often a holder renews its claim. */
+  renewMs: number;
+  /** A claim of another host not renewed for this long is taken over. */
+  leaseMs: number;
+  /** First and longest pause between two looks at the claim a waiter waits for. */
+  pollMs: [first: number, longest: number];
+}
+
+export const CLAIM_TIMING: ClaimTiming = { renewMs: 30_000, leaseMs: 5 * 60_000, pollMs: [200, 5_000] };
+
+export interface DecideAndClaim {
+  store: MetadataStore;
+  driver: Driver;
+  publisher: Publisher;
+  node: DrivenNode;
+  params: Record<string, unknown>;
+  inputs: Record<string, Artifact[]>;
+  noCache: boolean;
+  outputUris?: Record<string, string>;
+  /** Told once per wait, with a line saying whose claim the node waits for. */
+  onWait?: (message: string) => void;
+  timing?: ClaimTiming;
+}
+
+/**
+ * The cache decision for a node and, on a miss, its RUNNING execution holding the claim on the cache key,
+ * after waiting out any other runner's claim. Without cache (--no-cache, cache: false) nothing is claimed.
+ */
+export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: CacheDecision; started?: StartedExecution }> {
+  const timing = a.timing ?? CLAIM_TIMING;
+  for (;;) {
+    const decision = await a.driver.decide(a.node, a.params, a.inputs, a.noCache);
+    if (decision.hit) return { decision };
+    const { judged } = decision;
+    if (!judged) return { decision, started: await a.publisher.start(a.node.component, a.node.id, a.params, a.inputs, decision, a.outputUris) };
+    const r = await a.publisher.claim(a.node.component, a.node.id, a.params, a.inputs, { ...decision, judged }, a.outputUris);
+    if (r.started) return { decision, started: r.started };
+    await waitForClaims(a.store, r.blockedBy, timing, a.onWait);
+  }
+}
+
+/** Why the runner of a RUNNING execution is taken to be gone, or undefined while it is alive. */
+export function claimantGone(e: Execution, leaseMs: number, now = Date.now()): string | undefined {
+  const p = e.customProperties ?? {};
+  if (p.runner_host === os.hostname()) return deadRunner(p) ? 'the runner process died during this execution' : undefined;
+  const renewed = e.lastUpdateTimeSinceEpoch ?? 0;
+  if (now - renewed <= leaseMs) return undefined;
+  return `its runner on ${String(p.runner_host ?? 'an unknown host')} stopped renewing its claim (last at ${new Date(renewed).toISOString()})`;
+}
+
+function describe(e: Execution): string {
+  const p = e.customProperties ?? {};
+  return `execution ${e.id} of run ${String(p.run_id ?? '?')} (runner ${String(p.runner_host ?? '?')} pid ${String(p.runner_pid ?? '?')})`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Returns once one of the blocking executions is no longer RUNNING (ended, or recovered here because its
+ * runner is gone), or at once when a finished one blocked the claim: either way the caller decides again.
+ */
+async function waitForClaims(store: MetadataStore, blockers: Execution[], timing: ClaimTiming, onWait?: (message: string) => void): Promise<void> {
+  let running = blockers.filter((e) => e.lastKnownState === ExecutionState.RUNNING);
+  if (running.length < blockers.length) return;
+  onWait?.(`waiting for ${describe(running[0])}, which is executing the same work`);
+  let delay = timing.pollMs[0];
+  for (;;) {
+    for (const e of running) {
+      const gone = claimantGone(e, timing.leaseMs);
+      if (gone) {
+        await abandonExecution(store, e, gone);
+        return;
+      }
+    }
+    await sleep(delay);
+    delay = Math.min(timing.pollMs[1], Math.ceil(delay * 1.5));
+    const now = await store.getExecutions({ ids: running.map((e) => e.id!) });
+    if (now.some((e) => e.lastKnownState !== ExecutionState.RUNNING) || now.length < running.length) return;
+    running = now;
+  }
+}
+
+/**
+ * Keeps a claim alive while its execution runs (see the lease above); `release` stops renewing and waits for
+ * a renewal in flight, so none lands after the execution's final state is written.
+ */
+export function holdClaim(store: MetadataStore, executionId: number, timing: ClaimTiming = CLAIM_TIMING): { release(): Promise<void> } {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    // A failed renewal is not fatal: the next one may succeed, and the execution's own end is recorded anyway.
+    inFlight = inFlight.then(() => store.touchExecution(executionId, ExecutionState.RUNNING)).catch(() => undefined);
+  }, timing.renewMs);
+  timer.unref();
+  return {
+    async release() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
