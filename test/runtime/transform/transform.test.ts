@@ -145,6 +145,15 @@ test('without materialize the transformed examples are an empty artifact marked 
   }, { log: () => undefined });
   expect(result.artifacts!.transformed_examples.artifacts[0].metadata).toMatchObject({ materialized: 0 });
   expect(fs.readdirSync(transformed).filter((f) => !f.startsWith('_MLP'))).toEqual([]);
+  // No eval split: the out-of-vocabulary rates are measured on the analyzed split, and say so.
+  expect(result.artifacts!.transform_graph.artifacts[0].metadata).toMatchObject({ oov_split: 'train', oov_flagged: 0, oov_rates: '{}' });
+  // An oov_split the examples do not have is an error naming it, before anything is analyzed.
+  await expect(
+    launchComponent(Transform, {
+      inputs: { parameterValues: { spec: [{ kind: 'vocabulary', feature: 'x' }], oov_split: 'eval' }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
+      outputs: { artifacts: { transform_graph: { artifacts: [{ uri: path.join(dir, 'graph-small-2') }] }, transformed_examples: { artifacts: [{ uri: path.join(dir, 'transformed-small-2') }] } } },
+    }, { log: () => undefined }),
+  ).rejects.toThrow(`Transform: examples ${examples} have no split "eval" (oov_split; splits: train)`);
 });
 
 test('graphs of another format or version are refused', () => {
