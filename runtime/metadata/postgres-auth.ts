@@ -17,36 +17,44 @@ export const SECRET_MANAGER_AUTH = 'secret-manager:';
 /** A Secret Manager secret version resource name. */
 export const SECRET_VERSION = /^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/;
 
-/** The Google calls a password source makes; tests pass stand-ins (no live Google Cloud is reachable there). */
-export interface GoogleAccess {
-  /** An OAuth access token for Cloud SQL logins (cached and refreshed by google-auth-library). */
-  accessToken(): Promise<string>;
-  /** The payload of a Secret Manager secret version, decoded. */
-  accessSecret(version: string): Promise<string>;
+/** The HTTP side of the Google calls; tests pass a stand-in (no live Google Cloud is reachable there). */
+export interface GoogleTransport {
+  /** An OAuth access token of the Application Default Credentials. */
+  token(): Promise<string | null | undefined>;
+  /** GETs a Google REST URL with those credentials: the parsed JSON body. */
+  get(url: string): Promise<unknown>;
 }
 
-const SQL_LOGIN_SCOPE = 'https://www.googleapis.com/auth/sqlservice.login';
+// cloud-platform covers Cloud SQL logins (sqlservice.login) and Secret Manager.
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
-/** Application Default Credentials: the step's service account on Vertex AI, GKE (workload identity) or Composer. */
-export const adcAccess: GoogleAccess = {
-  async accessToken() {
-    const { GoogleAuth } = await import('google-auth-library');
-    const token = await googleCall('an access token for Cloud SQL IAM database authentication', () => new GoogleAuth({ scopes: [SQL_LOGIN_SCOPE] }).getAccessToken());
-    if (!token) throw new UserError('Application Default Credentials gave no access token for Cloud SQL IAM database authentication');
-    return token;
-  },
-  async accessSecret(version) {
-    const { GoogleAuth } = await import('google-auth-library');
-    const client = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
-    const res = await googleCall(`Secret Manager ${version}`, () =>
-      client.request<{ payload?: { data?: string } }>({ url: `https://secretmanager.googleapis.com/v1/${version}:access` }),
-    );
-    const data = res.data.payload?.data;
-    if (!data) throw new UserError(`Secret Manager ${version} has an empty payload: store the metadata database password in it`);
-    return Buffer.from(data, 'base64').toString('utf8');
-  },
-};
+let adc: Promise<GoogleTransport> | undefined;
+
+/**
+ * google-auth-library with Application Default Credentials (the step's service account on Vertex AI, GKE with
+ * Workload Identity or Composer), created once per process so its token is cached and refreshed as it expires.
+ */
+export function adcTransport(): Promise<GoogleTransport> {
+  return (adc ??= import('google-auth-library').then(({ GoogleAuth }) => {
+    const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
+    return { token: () => auth.getAccessToken(), get: async (url: string) => (await auth.request({ url })).data };
+  }));
+}
+
+async function iamToken(transport: () => Promise<GoogleTransport>): Promise<string> {
+  const what = 'an access token for Cloud SQL IAM database authentication';
+  const token = await googleCall(what, async () => (await transport()).token());
+  if (!token) throw new UserError(`cannot get ${what}: Application Default Credentials gave none`);
+  return token;
+}
+
+/** Secret Manager's versions.access: the payload comes base64-encoded. */
+async function secretPayload(transport: () => Promise<GoogleTransport>, version: string): Promise<string> {
+  const body = (await googleCall(`Secret Manager ${version}`, async () => (await transport()).get(`https://secretmanager.googleapis.com/v1/${version}:access`))) as { payload?: { data?: string } };
+  const data = body?.payload?.data;
+  if (!data) throw new UserError(`Secret Manager ${version} has an empty payload: store the metadata database password in it`);
+  return Buffer.from(data, 'base64').toString('utf8');
+}
 
 async function googleCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
@@ -63,16 +71,21 @@ async function googleCall<T>(what: string, call: () => Promise<T>): Promise<T> {
  * pg (the URL's own password, PGPASSWORD, ~/.pgpass, or none). A URL with a password and MLP_METADATA_AUTH
  * set at once is refused: one of them would be ignored.
  */
-export function metadataPassword(url: string, env: NodeJS.ProcessEnv = process.env, google: GoogleAccess = adcAccess): (() => Promise<string>) | undefined {
+export function metadataPassword(url: string, env: NodeJS.ProcessEnv = process.env, transport: () => Promise<GoogleTransport> = adcTransport): (() => Promise<string>) | undefined {
   const auth = env[METADATA_AUTH_ENV];
   if (!auth) return undefined;
   if (urlHasPassword(url)) throw new UserError(`${METADATA_AUTH_ENV}=${auth} but the metadata address has a password too: remove the password from the address`);
-  if (auth === IAM_AUTH) return () => google.accessToken();
+  if (auth === IAM_AUTH) return () => iamToken(transport);
   if (auth.startsWith(SECRET_MANAGER_AUTH)) {
     const version = auth.slice(SECRET_MANAGER_AUTH.length);
     if (!SECRET_VERSION.test(version)) throw new UserError(`${METADATA_AUTH_ENV}: "${version}" is not a secret version such as projects/P/secrets/S/versions/latest`);
     let read: Promise<string> | undefined;
-    return () => (read ??= google.accessSecret(version));
+    // Read once for every connection of the process; a failed read is tried again by the next connection.
+    return () =>
+      (read ??= secretPayload(transport, version).catch((err: unknown) => {
+        read = undefined;
+        throw err;
+      }));
   }
   throw new UserError(`${METADATA_AUTH_ENV} must be ${IAM_AUTH} or ${SECRET_MANAGER_AUTH}projects/P/secrets/S/versions/V, got "${auth}"`);
 }

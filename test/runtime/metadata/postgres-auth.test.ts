@@ -5,7 +5,7 @@
 // hand over the test server's password; everything from the password source to the server is real.
 
 import { UserError } from '../../../runtime/core/errors';
-import { metadataPassword, type GoogleAccess } from '../../../runtime/metadata/postgres-auth';
+import { metadataPassword, type GoogleTransport } from '../../../runtime/metadata/postgres-auth';
 import { openPostgresStore } from '../../../runtime/metadata/postgres-store';
 import { startPostgres, type StartedPostgres } from '../../support/postgres';
 
@@ -23,21 +23,23 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Stand-ins for the Google calls, counting them. */
-function google(): GoogleAccess & { tokens: number; secrets: string[] } {
-  const g = {
-    tokens: 0,
-    secrets: [] as string[],
-    accessToken: async () => {
-      g.tokens++;
+/** A stand-in for google-auth-library's HTTP side, recording the calls; `fail` makes every call fail as gaxios does. */
+function google(fail?: { status: number; message: string }): (() => Promise<GoogleTransport>) & { tokens: number; urls: string[] } {
+  const calls = Object.assign(async () => transport, { tokens: 0, urls: [] as string[] });
+  const error = () => Object.assign(new Error('Request failed'), { response: { status: fail!.status, data: { error: { message: fail!.message } } } });
+  const transport: GoogleTransport = {
+    token: async () => {
+      calls.tokens++;
+      if (fail) throw error();
       return password;
     },
-    accessSecret: async (version: string) => {
-      g.secrets.push(version);
-      return password;
+    get: async (url) => {
+      calls.urls.push(url);
+      if (fail) throw error();
+      return { name: url, payload: { data: Buffer.from(password).toString('base64'), dataCrc32c: '1' } };
     },
   };
-  return g;
+  return calls;
 }
 
 /** Opens the store and makes `n` connections busy at once, so the pool has to open that many. */
@@ -76,15 +78,24 @@ test('gcp-iam: every new connection logs in with an access token', async () => {
   const g = google();
   await useConnections(bare, metadataPassword(bare, { MLP_METADATA_AUTH: 'gcp-iam' }, g), 3);
   expect(g.tokens).toBeGreaterThanOrEqual(3);
-  expect(g.secrets).toEqual([]);
+  expect(g.urls).toEqual([]);
 });
 
-test('secret-manager: the secret version is read once, whatever the number of connections', async () => {
+test('secret-manager: the secret version is read once (versions.access, base64 payload), whatever the number of connections', async () => {
   const g = google();
   const version = 'projects/my-project/secrets/mlmd-password/versions/3';
   await useConnections(bare, metadataPassword(bare, { MLP_METADATA_AUTH: `secret-manager:${version}` }, g), 3);
-  expect(g.secrets).toEqual([version]);
+  expect(g.urls).toEqual([`https://secretmanager.googleapis.com/v1/${version}:access`]);
   expect(g.tokens).toBe(0);
+});
+
+test.each([
+  ['gcp-iam', /: cannot get an access token for Cloud SQL IAM database authentication \(HTTP 403\): Permission denied$/],
+  ['secret-manager:projects/p/secrets/s/versions/1', /: cannot get Secret Manager projects\/p\/secrets\/s\/versions\/1 \(HTTP 403\): Permission denied$/],
+])('%s: a refused Google call fails the open in one line naming what was asked', async (auth, message) => {
+  const open = openPostgresStore(bare, { password: metadataPassword(bare, { MLP_METADATA_AUTH: auth }, google({ status: 403, message: 'Permission denied' })) });
+  await expect(open).rejects.toThrow(UserError);
+  await expect(open).rejects.toThrow(message);
 });
 
 test.each([
