@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { loadPipeline } from '../../../pipelines';
 import { UserError } from '../../core/errors';
+import { redactUrl } from '../../core/redact-url';
 import { writeFileAtomic } from '../../core/launcher';
 import { compilePlan, parseSecretKeyRef, TARGETS, type CompiledPipeline, type Target } from '../../compilers/common';
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
@@ -129,12 +130,31 @@ export function planFor(ref: string, target: Target, flags: Pick<CompileFlags, '
 /** The Vertex AI PipelineJob request for a planned pipeline (what `mlp compile --vertex-job` prints and `mlp submit` sends). */
 export function vertexJobRequest(plan: CompiledPipeline, flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'pipelineRoot' | 'param' | 'metadataAddress' | 'metadataPasswordSecret' | 'serviceAccount' | 'network'>): Record<string, unknown> {
   const spec = compileKfp(plan, kfpOptions(flags));
+  checkIamUser(flags);
   return vertexPipelineJob(plan, spec, {
     pipelineRoot: requireRoot(flags, 'kfp --vertex-job'),
     parameterValues: flags.param,
     serviceAccount: flags.serviceAccount,
     network: flags.network,
   });
+}
+
+/**
+ * With IAM database authentication the job's service account's token is the password, so the address must log in as
+ * that account's IAM database user (Cloud SQL names it by the e-mail without `.gserviceaccount.com`).
+ */
+function checkIamUser(flags: Pick<CompileFlags, 'metadataAddress' | 'metadataPasswordSecret' | 'serviceAccount'>): void {
+  if (!flags.metadataAddress || flags.metadataPasswordSecret || !flags.serviceAccount) return;
+  const iamUser = flags.serviceAccount.replace(/\.gserviceaccount\.com$/, '');
+  let user: string;
+  try {
+    user = decodeURIComponent(new URL(flags.metadataAddress).username);
+  } catch {
+    throw new UserError(`--metadata-address ${redactUrl(flags.metadataAddress)} is not a URL such as postgres://USER@HOST:5432/mlmd`);
+  }
+  if (user !== iamUser) {
+    throw new UserError(`--metadata-address logs in as "${user}", but the job runs as ${flags.serviceAccount}, whose IAM database user is "${iamUser}": log in as it (postgres://${encodeURIComponent(iamUser)}@...) or pass --metadata-password-secret`);
+  }
 }
 
 function kfpOptions(flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'metadataAddress' | 'metadataPasswordSecret'>): KfpOptions {

@@ -35,7 +35,7 @@ describe('mlp submit --dry-run', () => {
 
   test('flights with the metadata store, a GPU trainer on the GPU image, network and service account', async () => {
     const { stdout, error } = await submit(
-      'flights', ...BASE, '--gpu-image', 'gpu:1', '--gpu', 'trainer=nvidia-l4', '--metadata-address', 'postgres://u@10.0.0.3/mlmd',
+      'flights', ...BASE, '--gpu-image', 'gpu:1', '--gpu', 'trainer=nvidia-l4', '--metadata-address', 'postgres://runner%40my-project.iam@10.0.0.3/mlmd',
       '--service-account', 'runner@my-project.iam.gserviceaccount.com', '--network', 'projects/1/global/networks/mlp', '--param', 'span=2', '--dry-run',
     );
     expect(error).toBeUndefined();
@@ -54,6 +54,10 @@ describe('mlp submit --dry-run', () => {
     [['spine-demo', ...BASE, '--job-id', 'Bad_Id', '--dry-run'], '--job-id must match [a-z][-a-z0-9]{0,127}, got "Bad_Id"'],
     [['flights', ...BASE, '--dry-run'], 'node previous-statistics is a resolver: it picks its artifact from the metadata store, so the steps need one (pass --metadata-address)'],
     [['spine-demo', ...BASE, '--param', 'nope=1', '--dry-run'], 'pipeline spine-demo has no parameter "nope" (parameters: count, factor)'],
+    [
+      ['flights', ...BASE, '--metadata-address', 'postgres://mluser@10.0.0.5:5432/mlmd', '--service-account', 'runner@my-project.iam.gserviceaccount.com', '--dry-run'],
+      '--metadata-address logs in as "mluser", but the job runs as runner@my-project.iam.gserviceaccount.com, whose IAM database user is "runner@my-project.iam": log in as it (postgres://runner%40my-project.iam@...) or pass --metadata-password-secret',
+    ],
     [
       ['flights', ...BASE, '--metadata-address', 'postgres://mluser:PASSWORD@10.0.0.5:5432/mlmd', '--dry-run'],
       "--metadata-address postgres://mluser:***@10.0.0.5:5432/mlmd has a password, which would be written into every step: leave it out and connect as the job's service account (Cloud SQL IAM database authentication, the default) or pass --metadata-password-secret projects/P/secrets/S/versions/V",
