@@ -21,6 +21,16 @@ export const RUNTIME_UID = 10001;
 /** Open Inference Protocol health endpoints the probes call. */
 export const LIVENESS_PATH = '/v2/health/live';
 export const READINESS_PATH = '/v2/health/ready';
+/**
+ * `mlp serve`'s drain on SIGTERM: it reports not ready at once, still accepts new connections for
+ * DRAIN_ACCEPT_SECONDS (while the pod's removal from the Service reaches every node), answers what is in flight
+ * and exits within DRAIN_SECONDS - inside the pod's grace period, so no request is cut off by SIGKILL (no preStop
+ * hook is needed for that).
+ */
+export const DRAIN_SECONDS = 25;
+export const DRAIN_ACCEPT_SECONDS = 5;
+/** Kubernetes' default; the drain plus time to unload the model and exit. */
+export const TERMINATION_GRACE_SECONDS = 30;
 
 /** Replace every pod at once (downtime; for GPU pools without room for a second copy). */
 export interface RecreateRollout { readonly kind: 'Recreate' }
@@ -227,7 +237,8 @@ export class ModelServing extends Construct {
       name: 'server',
       image,
       command: ['mlp'],
-      args: ['serve', '--model-base-path', basePath, '--model-name', props.modelName, '--port', String(SERVING_PORT), '--host', '0.0.0.0', '--poll-seconds', String(poll)],
+      args: ['serve', '--model-base-path', basePath, '--model-name', props.modelName, '--port', String(SERVING_PORT), '--host', '0.0.0.0', '--poll-seconds', String(poll),
+        '--drain-seconds', String(DRAIN_SECONDS), '--drain-accept-seconds', String(DRAIN_ACCEPT_SECONDS)],
       port: [{ name: 'http', containerPort: SERVING_PORT }],
       resources: {
         requests: { cpu, memory },
@@ -271,7 +282,7 @@ export class ModelServing extends Construct {
             spec: {
               serviceAccountName: serviceAccountRef,
               automountServiceAccountToken: false,
-              terminationGracePeriodSeconds: 30,
+              terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
               securityContext: { runAsNonRoot: true, runAsUser: String(RUNTIME_UID), runAsGroup: String(RUNTIME_UID), fsGroup: String(RUNTIME_UID), seccompProfile: { type: 'RuntimeDefault' } },
               nodeSelector: props.gpu ? props.gpu.pool.nodeSelector() : undefined,
               toleration: props.gpu ? props.gpu.pool.tolerations().map((t) => ({ ...t })) : undefined,

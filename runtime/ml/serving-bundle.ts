@@ -25,7 +25,11 @@ export interface ServingBundle {
   plan?: InferencePlan;
 }
 
-/** One prediction per row: class probabilities, ids and names, or the regression value. */
+/** The class id and name of a row whose scores are NaN: no class is chosen. */
+export const NO_CLASS_ID = -1;
+export const NO_CLASS = '';
+
+/** One prediction per row: class probabilities, ids and names (NO_CLASS_ID / NO_CLASS when a score is NaN), or the regression value. */
 export type Prediction =
   | { probabilities: number[]; class_ids: [number]; classes: [string] }
   | { predictions: [number] };
@@ -93,9 +97,13 @@ export function predictRows(bundle: ServingBundle, rows: RawRow[]): Prediction[]
       probabilities = new Array(k);
       for (let c = 0; c < k; c++) probabilities[c] = scores[r * k + c];
     }
-    let best = 0;
-    for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;
-    predictions[r] = { probabilities, class_ids: [best], classes: [classes[best]] };
+    // NaN scores (from an infinite input) rank nothing: such a row gets no class rather than class 0.
+    let best = Number.isNaN(probabilities[0]) ? NO_CLASS_ID : 0;
+    for (let c = 1; c < probabilities.length && best !== NO_CLASS_ID; c++) {
+      if (Number.isNaN(probabilities[c])) best = NO_CLASS_ID;
+      else if (probabilities[c] > probabilities[best]) best = c;
+    }
+    predictions[r] = best === NO_CLASS_ID ? { probabilities, class_ids: [NO_CLASS_ID], classes: [NO_CLASS] } : { probabilities, class_ids: [best], classes: [classes[best]] };
   }
   return predictions;
 }

@@ -88,7 +88,15 @@ export function checkSignature(value: unknown, where: string): Signature {
     throw new UserError(`${where} is not a model signature (format ${SIGNATURE_FORMAT})`);
   }
   if (s.version !== SIGNATURE_VERSION) throw new UserError(`${where} is signature version ${s.version}; this runtime reads version ${SIGNATURE_VERSION}`);
-  return s as Signature;
+  // Every signature the Trainer writes says whether each input is required (the schema's min_fraction 1). A
+  // signature written without it (by hand, or by another tool) cannot tell which features training always
+  // had, so all of them are required: a missing one is refused rather than filled.
+  const inputs = s.inputs.map((i: Partial<RawInput> | null, k) => {
+    if (!i || typeof i.name !== 'string') throw new UserError(`${where}: inputs[${k}] is not a raw input {name, dtype, required}`);
+    if (i.required !== undefined && typeof i.required !== 'boolean') throw new UserError(`${where}: inputs[${k}] ("${i.name}") has "required" ${JSON.stringify(i.required)}; expected true or false`);
+    return { ...i, required: i.required ?? true } as RawInput;
+  });
+  return { ...s, inputs } as Signature;
 }
 
 /** Label classes for a classification task: the schema's string domain of the label, else 0..n-1 / 0,1. */

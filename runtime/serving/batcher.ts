@@ -4,7 +4,8 @@
 // meanwhile); at most num_batch_threads batches are predicted at once; when max_enqueued_batches batches
 // already wait, a request that needs another batch is refused at once (503) instead of queueing without
 // bound. A request larger than max_batch_size is split over several batches (TF Serving's large batch
-// splitting) and answered when all of its parts are. tfjs predicts synchronously on the event loop, so
+// splitting) and answered when all of its parts are; one that needs more batches than the queue can ever
+// hold is refused with 413 (a retry could never succeed). tfjs predicts synchronously on the event loop, so
 // batches of one process run one after another whatever num_batch_threads says; the knob bounds batches in
 // flight for prediction functions that do yield.
 
@@ -63,10 +64,19 @@ export class Batcher<I, O> {
     private readonly onBatch: (size: number) => void = () => undefined,
   ) {}
 
-  /** Queues the items; resolves with their outputs in order, or rejects with a 503 RequestError when the queue is full. */
+  /**
+   * Queues the items; resolves with their outputs in order, or rejects with a RequestError: 503 when the
+   * queue is full now, 413 when the items need more batches than it can ever hold.
+   */
   submit(items: I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     const max = this.opts.maxBatchSize;
+    const limit = this.opts.maxEnqueuedBatches * max;
+    if (items.length > limit) {
+      return Promise.reject(
+        new RequestError(413, `a request of ${items.length} rows is larger than ${this.name} takes: at most ${limit} rows (max_enqueued_batches ${this.opts.maxEnqueuedBatches} × max_batch_size ${max}); split it`),
+      );
+    }
     const last = this.queue[this.queue.length - 1];
     const open = last && !last.closed ? last : undefined;
     const room = open ? max - open.size : 0;

@@ -1,8 +1,8 @@
 // The model server's HTTP layer on node:http, independent of what the routes do: the Host check (DNS
 // rebinding), routing to the APIs, the optional bearer token, the request body limit (413), the per-request deadline (408 while the body is
 // still arriving, 504 after), JSON error bodies with the right status, metrics and structured logs per
-// request, a request id on every response (x-request-id: the caller's own, else a new one), and a drain on close (stop accepting, answer what is in flight, then close connections). No
-// input can crash it: every failure of a handler becomes a response.
+// request, a request id on every response (x-request-id: the caller's own, else a new one), HEAD on GET routes,
+// and a drain on close (see close()). No input can crash it: every failure of a handler becomes a response.
 
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -13,7 +13,7 @@ import { bearerOf, tokenCheck } from '../core/bearer-token';
 import type { AccessLog } from './access-log';
 import type { ServerMetrics } from './metrics';
 import { RequestError } from './request-error';
-import { parseTolerantJson } from './tolerant-json';
+import { parseTolerantJson, stringifyTolerantJson } from './tolerant-json';
 
 export interface Reply {
   status?: number;
@@ -22,6 +22,8 @@ export interface Reply {
   contentType?: string;
   /** The model version that answered, sent as the x-model-version header. */
   version?: number;
+  /** The body holds NaN or ±Infinity: written as TF Serving's bare tokens (tolerant-json.ts) instead of null. */
+  nonFinite?: boolean;
 }
 
 export interface Route {
@@ -62,16 +64,36 @@ export interface HttpServerOptions {
   accessLog: AccessLog;
 }
 
+/** How a close drains the server. */
+export interface DrainOptions {
+  /** The longest a drain takes: connections still open then are closed. */
+  seconds: number;
+  /**
+   * How long new connections are still accepted (at most `seconds`): a load balancer may send requests for a
+   * few seconds after a readiness check first fails, and they should not be refused.
+   */
+  acceptSeconds: number;
+}
+
 export interface HttpServer {
   port: number;
   url: string;
-  /** Stops accepting connections, waits for in-flight requests to be answered, then closes every connection. */
-  close(): Promise<void>;
+  /**
+   * Drains, then resolves: every response from now on carries `Connection: close` and idle keep-alive
+   * connections are closed; new connections are accepted for `acceptSeconds`, then the listener closes;
+   * requests in flight (and requests arriving on open connections) are answered until all connections
+   * have closed or `seconds` have passed, when the rest are closed. A later call can only shorten the drain.
+   */
+  close(drain: DrainOptions): Promise<void>;
 }
 
 /** TensorFlow Serving's REST port. */
 export const DEFAULT_PORT = 8501;
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** A drain's default length: under Kubernetes' default terminationGracePeriodSeconds (30), leaving time to exit. */
+export const DEFAULT_DRAIN_SECONDS = 25;
+/** How long `mlp serve` accepts new connections after SIGTERM by default: endpoint removal reaching load balancers. */
+export const DEFAULT_DRAIN_ACCEPT_SECONDS = 5;
 
 const MODEL_VERSION_HEADER = 'x-model-version';
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -135,6 +157,32 @@ function tooLarge(limit: number): RequestError {
   return new RequestError(413, `request body is larger than the limit of ${limit} bytes`);
 }
 
+/** Reads and drops the rest of a request body; a body still not complete after `ms` has its connection closed. */
+function discardBody(req: http.IncomingMessage, ms: number): void {
+  req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), ms);
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+}
+
+/** A promise that a timer resolves; fireWithin only ever brings the moment forward. */
+function deferredTimer() {
+  let resolve!: () => void;
+  const fired = new Promise<void>((r) => (resolve = r));
+  let at = Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    fired,
+    fireWithin(ms: number) {
+      if (Date.now() + ms >= at) return;
+      at = Date.now() + ms;
+      clearTimeout(timer);
+      timer = setTimeout(resolve, ms);
+    },
+    cancel: () => clearTimeout(timer),
+  };
+}
+
 export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const { metrics, logger } = opts;
   const tokenMatches = opts.authToken === undefined ? undefined : tokenCheck(opts.authToken);
@@ -163,8 +211,9 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
       if (!hostAllowed(req.headers.host)) throw new RequestError(HOST_REFUSED_STATUS, HOST_REFUSED_MESSAGE);
       for (const router of opts.routers) if (!route) route = router(urlPath);
       if (!route) throw new RequestError(404, `Malformed request: ${method} ${urlPath}`);
-      if (method !== route.method) {
-        headers.allow = route.method;
+      // HEAD is answered as GET, without the body (RFC 9110).
+      if (method !== route.method && !(method === 'HEAD' && route.method === 'GET')) {
+        headers.allow = route.method === 'GET' ? 'GET, HEAD' : route.method;
         throw new RequestError(405, `${method} is not allowed on ${urlPath}; use ${route.method}`);
       }
       if (tokenMatches && !route.public && !tokenMatches(bearerOf(req.headers.authorization))) {
@@ -181,18 +230,19 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     if (draining) headers.connection = 'close';
     // A body that was not read (refused before reading, or too large) must not stay on the connection. Up to
     // DRAIN_LIMIT it is read and discarded, so a client still uploading gets the answer instead of a reset
-    // (closing with unread data makes the kernel send RST); beyond that the connection is closed.
+    // (closing with unread data makes the kernel send RST), for at most the request timeout; beyond that
+    // the connection is closed. A body that already missed its deadline (408) is not waited for again.
     if (!req.complete) {
       const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared <= DRAIN_LIMIT) req.resume();
+      if (status !== 408 && Number.isFinite(declared) && declared <= DRAIN_LIMIT) discardBody(req, opts.requestTimeoutMs);
       else headers.connection = 'close';
     }
     // A string body goes out in one write with the header block (Node joins them); a Buffer would take a
     // writev of two parts.
-    const body = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
+    const body = reply.contentType ? String(reply.body) : reply.nonFinite ? stringifyTolerantJson(reply.body) : JSON.stringify(reply.body);
     headers['content-type'] = reply.contentType ?? 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
-    if (!res.destroyed) res.writeHead(status, headers).end(body);
+    if (!res.destroyed) res.writeHead(status, headers).end(method === 'HEAD' ? undefined : body);
 
     const seconds = (performance.now() - started) / 1000;
     const model = route?.model ?? '';
@@ -206,6 +256,35 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const answered = () => {
     if (--inFlight === 0) drained?.();
   };
+  // The drain's two moments (the listener closes; the rest is cut off) as timers a later close can bring forward.
+  const acceptEnd = deferredTimer();
+  const deadline = deferredTimer();
+  let drainDone: Promise<void> | undefined;
+  function drain(options: DrainOptions): Promise<void> {
+    acceptEnd.fireWithin(Math.min(options.acceptSeconds, options.seconds) * 1000);
+    deadline.fireWithin(options.seconds * 1000);
+    if (drainDone) return drainDone;
+    draining = true;
+    server.closeIdleConnections();
+    drainDone = (async () => {
+      await acceptEnd.fired;
+      // Node closes the idle connections with the listener; the others close after their answer (Connection: close).
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      const answeredAll = (async () => {
+        if (inFlight > 0) await new Promise<void>((done) => (drained = done));
+        server.closeIdleConnections();
+        await closed;
+      })();
+      if (await Promise.race([answeredAll.then(() => false), deadline.fired.then(() => true)])) {
+        logger.warn({ inFlight }, 'drain deadline reached: closing the connections still open');
+        server.closeAllConnections();
+        await closed;
+      }
+      deadline.cancel();
+    })();
+    return drainDone;
+  }
+
   const server = http.createServer((req, res) => {
     inFlight++;
     answer(req, res).then(answered, (err) => {
@@ -224,18 +303,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
       server.on('error', (err) => logger.error({ err }, 'HTTP server error'));
       const { port } = server.address() as AddressInfo;
       const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      resolve({
-        port,
-        url: `http://${host}:${port}`,
-        close: async () => {
-          draining = true;
-          const closed = new Promise<void>((done) => server.close(() => done()));
-          server.closeIdleConnections();
-          if (inFlight > 0) await new Promise<void>((done) => (drained = done));
-          server.closeAllConnections();
-          await closed;
-        },
-      });
+      resolve({ port, url: `http://${host}:${port}`, close: drain });
     });
   });
 }

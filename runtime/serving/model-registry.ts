@@ -85,6 +85,7 @@ export class ServedModel {
   private readonly served = new ServedRequests();
   private staticTable?: StaticTable;
   private readonly passThrough: ReadonlySet<string>;
+  private draining = false;
 
   constructor(
     readonly config: ModelConfig,
@@ -106,9 +107,20 @@ export class ServedModel {
     return this.config.name;
   }
 
-  /** Every version this server has known, newest first. */
+  /** Every version this server has known, newest first; while draining, the loaded ones are UNLOADING. */
   versionStatuses(): VersionStatus[] {
-    return [...this.statuses.values()].sort((a, b) => b.version - a.version);
+    const statuses = [...this.statuses.values()].sort((a, b) => b.version - a.version);
+    return this.draining ? statuses.map((s) => (s.state === 'AVAILABLE' ? { ...s, state: 'UNLOADING' } : s)) : statuses;
+  }
+
+  /** Whether the model (or that version) answers and the server is not draining: what readiness checks report. */
+  isReady(version?: number): boolean {
+    return !this.draining && (version === undefined ? this.loaded.size > 0 : this.loaded.has(version));
+  }
+
+  /** From now on the model reports not ready, so load balancers send it no new requests; it still answers them. */
+  drain(): void {
+    this.draining = true;
   }
 
   availableVersions(): number[] {
@@ -312,9 +324,14 @@ export class ModelRegistry {
     return [...this.models.values()];
   }
 
-  /** Ready when every model has a version answering. */
+  /** Ready when every model has a version answering and the server is not draining. */
   isReady(): boolean {
-    return !this.stopped && this.all().every((m) => m.availableVersions().length > 0);
+    return !this.stopped && this.all().every((m) => m.isReady());
+  }
+
+  /** The start of a shutdown: every model reports not ready (and its versions UNLOADING) while requests are still answered. */
+  drain(): void {
+    for (const m of this.all()) m.drain();
   }
 
   /**

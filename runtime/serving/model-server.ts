@@ -12,7 +12,7 @@ import { selectBackend } from '../ml/backend';
 import { loggerAccessLog, type AccessLog } from './access-log';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batcher';
 import type { ModelConfig } from './config';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startHttpServer, type Router } from './http-server';
+import { DEFAULT_DRAIN_SECONDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startHttpServer, type DrainOptions, type Router } from './http-server';
 import { ServerMetrics } from './metrics';
 import { ModelRegistry, type ServedModel } from './model-registry';
 import { oipRouter } from './oip-api';
@@ -48,14 +48,20 @@ export interface ModelServerOptions {
   randomSeed?: number;
   /** Where versions of gs:// base paths are downloaded; default <tmp>/mlp-serving-cache. */
   modelCacheDir?: string;
+  /** How close() drains (http-server.ts); default 25 s at most, no new connections (mlp serve accepts them for 5 s). */
+  drain?: DrainOptions;
 }
 
 export interface ModelServer {
   url: string;
   port: number;
   models: ServedModel[];
-  /** Drains: stops accepting, answers in-flight requests, stops polling and unloads the models. */
-  close(): Promise<void>;
+  /**
+   * Drains: reports not ready at once, answers in-flight requests and closes connections as the drain options
+   * say (http-server.ts), then stops polling and unloads the models. A later call, with shorter drain
+   * options, shortens the drain under way; every call resolves when the server has stopped.
+   */
+  close(drain?: DrainOptions): Promise<void>;
 }
 
 /** JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level (access-log.ts writes the same shape). */
@@ -107,19 +113,25 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   const pollSeconds = opts.pollSeconds ?? 2;
   if (pollSeconds > 0) registry.startPolling(pollSeconds * 1000);
   logger.info({ url: http.url, models: registry.all().map((m) => ({ name: m.name, versions: m.availableVersions() })), batching }, 'model server listening');
+  let stopped: Promise<void> | undefined;
+  const stop = async (drain: DrainOptions) => {
+    logger.info({ drainSeconds: drain.seconds, acceptSeconds: drain.acceptSeconds }, 'draining');
+    registry.drain();
+    await http.close(drain);
+    // Every answered request's access line is out before the server says it stopped.
+    accessLog.flush();
+    await registry.close();
+    // After the last request: every logged request reaches a file.
+    await requestLog?.close();
+    logger.info('stopped');
+  };
   return {
     url: http.url,
     port: http.port,
     models: registry.all(),
-    close: async () => {
-      logger.info('draining');
-      await http.close();
-      // Every answered request's access line is out before the server says it stopped.
-      accessLog.flush();
-      await registry.close();
-      // After the last request: every logged request reaches a file.
-      await requestLog?.close();
-      logger.info('stopped');
+    close: (drain = opts.drain ?? { seconds: DEFAULT_DRAIN_SECONDS, acceptSeconds: 0 }) => {
+      if (stopped) void http.close(drain);
+      return (stopped ??= stop(drain));
     },
   };
 }

@@ -8,7 +8,7 @@ import { decodePathSegment, type Reply, type RequestInfo, type Route, type Route
 import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
 import { badRequest, notFound } from './request-error';
 import { describe, inputsByName, isPlainObject, rowsFromColumns } from './request-rows';
-import { inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
+import { hasNonFinite, inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
 
 const SERVER_NAME = 'mlp-model-server';
 /** OIP's free-form platform string for what runs the model. */
@@ -45,7 +45,7 @@ function modelMetadata(model: ServedModel, s: Servable): Reply {
 }
 
 function modelReady(model: ServedModel, req: VersionRequest): Reply {
-  const ready = req.version === undefined ? model.availableVersions().length > 0 : model.availableVersions().includes(req.version);
+  const ready = model.isReady(req.version);
   return { status: ready ? 200 : 503, body: { name: model.name, ready } };
 }
 
@@ -114,6 +114,8 @@ async function infer(s: Servable, request: unknown, requestId: string): Promise<
   const predictions = await s.predict(rows);
   return {
     version: s.version,
+    // As /v1 writes them: OIP's JSON has no other way to carry NaN or ±Infinity in FP32 data.
+    nonFinite: hasNonFinite(predictions),
     body: {
       model_name: s.model,
       model_version: String(s.version),

@@ -40,3 +40,12 @@ export function outputTensors(signature: Signature): readonly TensorSpec[] {
 export function outputColumn(predictions: Prediction[], name: string): (number | string)[][] {
   return predictions.map((p) => (p as unknown as Record<string, (number | string)[]>)[name]);
 }
+
+/** Whether any output value is NaN or ±Infinity (the reply is then written with TF Serving's bare tokens). */
+export function hasNonFinite(predictions: Prediction[]): boolean {
+  for (const p of predictions) {
+    const values = 'predictions' in p ? p.predictions : p.probabilities;
+    for (const v of values) if (!Number.isFinite(v)) return true;
+  }
+  return false;
+}

@@ -10,7 +10,7 @@ import { decodePathSegment, type Reply, type RequestInfo, type Route, type Route
 import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
 import { badRequest, notFound } from './request-error';
 import { describe, inputsByName, isPlainObject, rowFromObject, rowsFromColumns } from './request-rows';
-import { inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
+import { hasNonFinite, inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
 
 const V1_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata)|:(predict|classify|regress|feedback))?$/;
 const SIGNATURE_NAME = 'serving_default';
@@ -64,7 +64,8 @@ function metadata(s: Servable): Reply {
 function requestObject(body: unknown): Record<string, unknown> {
   if (!isPlainObject(body)) throw badRequest(`request body must be a JSON object, got ${describe(body)}`);
   const name = body.signature_name;
-  if (name !== undefined && name !== SIGNATURE_NAME) throw badRequest(`Serving signature name: ${JSON.stringify(String(name))} not found in signature def`);
+  if (name !== undefined && typeof name !== 'string') throw badRequest(`"signature_name" must be a string, got ${describe(name)}`);
+  if (name !== undefined && name !== SIGNATURE_NAME) throw badRequest(`Serving signature name: ${JSON.stringify(name)} not found in signature def`);
   return body;
 }
 
@@ -87,7 +88,7 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
   if (hasInstances) {
     const rows = nonEmptyList(request, 'instances').map((v, i) => rowFromObject(sig, inputs, v, `instances[${i}]`, s.passThrough));
     const predictions = await s.predict(rows);
-    return { version: s.version, body: { predictions: single ? outputColumn(predictions, outputs[0].name) : predictions } };
+    return { version: s.version, nonFinite: hasNonFinite(predictions), body: { predictions: single ? outputColumn(predictions, outputs[0].name) : predictions } };
   }
   let columns = request.inputs;
   if (!isPlainObject(columns)) {
@@ -97,7 +98,7 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
   const rows = rowsFromColumns(sig, inputs, columns as Record<string, unknown>, (name) => `inputs[${JSON.stringify(name)}]`, 'inputs', s.passThrough);
   const predictions = await s.predict(rows);
   const column = (name: string) => outputColumn(predictions, name);
-  return { version: s.version, body: { outputs: single ? column(outputs[0].name) : Object.fromEntries(outputs.map((o) => [o.name, column(o.name)])) } };
+  return { version: s.version, nonFinite: hasNonFinite(predictions), body: { outputs: single ? column(outputs[0].name) : Object.fromEntries(outputs.map((o) => [o.name, column(o.name)])) } };
 }
 
 /** classify / regress rows: each example with the request's "context" features added. */
@@ -112,13 +113,13 @@ async function classify(s: Servable, request: Record<string, unknown>): Promise<
   const { task, label } = s.signature;
   if (task === 'regression') throw badRequest(`model ${s.model} version ${s.version} is a regression model: use :regress or :predict`);
   const predictions = (await s.predict(exampleRows(s, request))) as Extract<Prediction, { probabilities: number[] }>[];
-  return { version: s.version, body: { result: predictions.map((p) => p.probabilities.map((score, k) => [label.classes![k], score])) } };
+  return { version: s.version, nonFinite: hasNonFinite(predictions), body: { result: predictions.map((p) => p.probabilities.map((score, k) => [label.classes![k], score])) } };
 }
 
 async function regress(s: Servable, request: Record<string, unknown>): Promise<Reply> {
   if (s.signature.task !== 'regression') throw badRequest(`model ${s.model} version ${s.version} is a ${s.signature.task} classification model: use :classify or :predict`);
   const predictions = (await s.predict(exampleRows(s, request))) as Extract<Prediction, { predictions: [number] }>[];
-  return { version: s.version, body: { result: predictions.map((p) => p.predictions[0]) } };
+  return { version: s.version, nonFinite: hasNonFinite(predictions), body: { result: predictions.map((p) => p.predictions[0]) } };
 }
 
 const VERBS = { predict, classify, regress };

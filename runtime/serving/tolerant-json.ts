@@ -1,5 +1,6 @@
-// JSON.parse for request bodies that also accepts the bare NaN, Infinity and -Infinity tokens TensorFlow
-// Serving's REST API accepts (Python's json module writes them), so clients that send them work unchanged.
+// JSON with the bare NaN, Infinity and -Infinity tokens TensorFlow Serving's REST API allows in requests and
+// responses ("JSON conformance" in its api_rest.md; Python's json module and proto3 JSON read and write them):
+// parsing request bodies that carry them, and writing responses whose numbers are not all finite.
 
 import { randomBytes } from 'crypto';
 
@@ -46,4 +47,12 @@ export function parseTolerantJson(text: string): unknown {
   if (copied === 0) return JSON.parse(text);
   out += text.slice(copied);
   return JSON.parse(out, (_key, value) => (typeof value === 'string' && value.startsWith(tag) ? TOKENS[value.slice(tag.length)] : value));
+}
+
+/** JSON.stringify, but non-finite numbers are written as the bare NaN / Infinity / -Infinity tokens (not null). */
+export function stringifyTolerantJson(value: unknown): string {
+  // Each non-finite number becomes a string holding a random tag, then the quoted tag becomes the bare token.
+  const tag = `${randomBytes(12).toString('hex')}:`;
+  const text = JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? `${tag}${v}` : v));
+  return text.replace(new RegExp(`"${tag}(NaN|Infinity|-Infinity)"`, 'g'), '$1');
 }

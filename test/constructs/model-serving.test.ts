@@ -2,7 +2,7 @@
 // placement from GpuNodePool; gs:// polling or GCS FUSE; the model-server identity's read grant; validation errors.
 import { Testing } from 'cdktf';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { ModelServing, ModelServingProps } from '../../constructs/model-serving';
+import { DRAIN_SECONDS, ModelServing, ModelServingProps } from '../../constructs/model-serving';
 import { WorkloadNamespace } from '../../constructs/workload-namespace';
 import { IMAGE, Json, WorkloadBase, errorOf, onlyResource, resourcesOf, synthJson, workloadBase } from './helpers';
 
@@ -35,7 +35,10 @@ describe('ModelServing', () => {
     expect(container(d)).toMatchObject({
       image: IMAGE,
       command: ['mlp'],
-      args: ['serve', '--model-base-path', 'gs://acme-ml-test-models/flights', '--model-name', 'flights', '--port', '8501', '--host', '0.0.0.0', '--poll-seconds', '30'],
+      args: [
+        'serve', '--model-base-path', 'gs://acme-ml-test-models/flights', '--model-name', 'flights', '--port', '8501', '--host', '0.0.0.0', '--poll-seconds', '30',
+        '--drain-seconds', '25', '--drain-accept-seconds', '5',
+      ],
       liveness_probe: { http_get: { path: '/v2/health/live', port: '8501' } },
       readiness_probe: { http_get: { path: '/v2/health/ready', port: '8501' } },
       startup_probe: { http_get: { path: '/v2/health/live', port: '8501' }, failure_threshold: 60 },
@@ -43,6 +46,9 @@ describe('ModelServing', () => {
       resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },
     });
     expect(podSpec(d).toleration).toBeUndefined();
+    // SIGTERM's drain (not ready, accepting for 5 s, in-flight answered) ends before the grace period's SIGKILL.
+    expect(podSpec(d).termination_grace_period_seconds).toBe(30);
+    expect(DRAIN_SECONDS).toBeLessThan(podSpec(d).termination_grace_period_seconds);
     expect(Testing.synth(base.stack)).toHaveResourceWithProperties(ServiceV1, {
       spec: { type: 'ClusterIP', selector: { 'app.kubernetes.io/name': 'flights' }, port: [{ name: 'http', port: 8501, target_port: '8501', protocol: 'TCP' }] },
     });

@@ -2,8 +2,9 @@
 // versions the Pusher writes to a model base path (local or gs://), with hot reload, dynamic batching,
 // /metrics and, optionally, sampled request logging (traffic splits, bandits and static tables are set
 // per model in the --config file). Prints
-// one line when ready (what is served and where); logs are JSON lines on stderr. SIGTERM / SIGINT drain:
-// in-flight requests are answered, then the process exits 0.
+// one line when ready (what is served and where); logs are JSON lines on stderr. SIGTERM / SIGINT drain: the
+// server reports not ready at once, accepts new connections for --drain-accept-seconds, answers what is in
+// flight within --drain-seconds, then the process exits 0 (a second signal exits 1 at once).
 
 import type { Command } from 'commander';
 import { parseAllowedHosts } from '../../core/allowed-hosts';
@@ -12,7 +13,7 @@ import { readTokenFile, wholeNumber } from '../options';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
 import { bufferedAccessLog } from '../../serving/access-log';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from '../../serving/http-server';
+import { DEFAULT_DRAIN_ACCEPT_SECONDS, DEFAULT_DRAIN_SECONDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from '../../serving/http-server';
 import type { ModelServerOptions } from '../../serving/model-server';
 import { DEFAULT_FLUSH_SECONDS } from '../../serving/request-log';
 import { isGcsUri, localPathOf } from '../../storage';
@@ -37,6 +38,8 @@ interface ServeFlags {
   requestLogSample: string;
   requestLogFlushSeconds: string;
   modelCacheDir?: string;
+  drainSeconds: string;
+  drainAcceptSeconds: string;
 }
 
 function modelsFrom(flags: ServeFlags): ModelConfig[] {
@@ -91,7 +94,13 @@ function serverOptions(flags: ServeFlags): Omit<ModelServerOptions, 'logger'> {
     accessLog: bufferedAccessLog(flags.logLevel),
     requestLog: requestLogOptions(flags),
     modelCacheDir: flags.modelCacheDir,
+    drain: drainOptions(flags),
   };
+}
+
+function drainOptions(flags: ServeFlags): ModelServerOptions['drain'] {
+  const seconds = numberIn('--drain-seconds', flags.drainSeconds, 0);
+  return { seconds, acceptSeconds: numberIn('--drain-accept-seconds', flags.drainAcceptSeconds, 0, seconds) };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -123,6 +132,12 @@ export function registerServeCommand(program: Command): void {
     .option('--request-log-sample <fraction>', 'fraction of requests logged, 0..1', '0.1')
     .option('--request-log-flush-seconds <s>', 'a request log file is written at least this often', String(DEFAULT_FLUSH_SECONDS))
     .option('--model-cache-dir <dir>', 'where versions of a gs:// base path are downloaded (default: <tmp>/mlp-serving-cache)')
+    .option(
+      '--drain-seconds <s>',
+      'on SIGTERM/SIGINT: report not ready at once, answer requests in flight and on open connections (with Connection: close), and exit within this many seconds (keep it under Kubernetes\' terminationGracePeriodSeconds)',
+      String(DEFAULT_DRAIN_SECONDS),
+    )
+    .option('--drain-accept-seconds <s>', 'how long a drain still accepts new connections (until load balancers have seen the not-ready state); at most --drain-seconds', String(DEFAULT_DRAIN_ACCEPT_SECONDS))
     .action(async (flags: ServeFlags) => {
       const options = serverOptions(flags);
       // Loaded here, not at the top: every other mlp command would pay ~0.7 s for the server's modules.

@@ -15,16 +15,19 @@ export interface ServerProcess {
 }
 
 const READY_RE = /on (http:\/\/[^\s]+)/;
+/** How long a stop waits before SIGKILL; the server's drain ends well before (no load balancer sends it requests). */
+const STOP_MS = 5000;
+const DRAIN_ARGS = ['--drain-seconds', String(STOP_MS / 1000 - 1), '--drain-accept-seconds', '0'];
 
 export async function startServerProcess(opts: { basePath: string; modelName: string; deadlineMs: number; log(line: string): void }): Promise<ServerProcess> {
   const started = Date.now();
-  const child = spawn(process.execPath, [MLP_BIN, 'serve', '--model-base-path', opts.basePath, '--model-name', opts.modelName, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MLP_BIN, 'serve', '--model-base-path', opts.basePath, '--model-name', opts.modelName, '--port', '0', ...DRAIN_ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS);
     await exited;
     clearTimeout(timer);
   };

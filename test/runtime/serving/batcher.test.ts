@@ -1,6 +1,6 @@
 // Dynamic batching with TF Serving's knobs: rows of requests arriving together are predicted in one batch, a
 // batch waits up to its timeout to fill, large requests are split over batches and answered whole, a full
-// queue refuses at once with 503, num_batch_threads bounds concurrent batches, a failing batch fails only
+// queue refuses at once with 503 (and a request larger than the queue can ever hold with 413), num_batch_threads bounds concurrent batches, a failing batch fails only
 // its own requests, and close() answers everything queued.
 
 import { Batcher, type BatchingOptions } from '../../../runtime/serving/batcher';
@@ -63,6 +63,18 @@ test('when max_enqueued_batches batches wait, a request needing another batch is
   expect(batches).toEqual([[1, 2, 3, 6]]);
   // Once the queue has drained there is room again.
   expect(await batcher.submit([7, 8])).toEqual([70, 80]);
+});
+
+test('a request needing more batches than max_enqueued_batches can ever hold is refused with 413 naming the limit; one at the limit is answered', async () => {
+  const { batcher, batches } = recorder({ maxEnqueuedBatches: 2 });
+  const tooMany = batcher.submit([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  await expect(tooMany).rejects.toThrow(RequestError);
+  await expect(tooMany).rejects.toMatchObject({
+    status: 413,
+    message: 'a request of 9 rows is larger than model m version 1 takes: at most 8 rows (max_enqueued_batches 2 × max_batch_size 4); split it',
+  });
+  expect(batches).toEqual([]);
+  expect(await batcher.submit([1, 2, 3, 4, 5, 6, 7, 8])).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
 });
 
 test('num_batch_threads bounds how many batches are predicted at once', async () => {

@@ -8,6 +8,7 @@
 
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { ChildProcess } from 'child_process';
@@ -15,7 +16,8 @@ import fc from 'fast-check';
 import { loadServingBundle, predictRows, type Prediction } from '../../../runtime/ml/serving-bundle';
 import { DEFAULT_POLICY, type ModelConfig } from '../../../runtime/serving/config';
 import { startModelServer, type ModelServerOptions, type ModelServer } from '../../../runtime/serving/model-server';
-import type { RawRow } from '../../../runtime/transform/apply';
+import { applyTransform, type RawRow } from '../../../runtime/transform/apply';
+import { parseTolerantJson } from '../../../runtime/serving/tolerant-json';
 import { runCli, startCli, type CliResult } from '../../support/cli';
 import { freeLoopbackPort } from '../../support/ports';
 import { memoryLogger, penguinRows, publishVersion, request, trainPenguinsModel, until, writeLinearBundle } from './helpers';
@@ -153,6 +155,8 @@ describe('a served penguins model', () => {
       [{ instances: [{ Island: 'Dream' }], inputs: {} }, 'Not allowed to have both "instances" and "inputs" in the request'],
       [{ instance: [{ Island: 'Dream' }] }, 'Missing "instances" or "inputs" key'],
       [{ signature_name: 'other', instances: [{ Island: 'Dream' }] }, 'Serving signature name: "other" not found in signature def'],
+      [{ signature_name: { toString: 1 }, instances: [{ Island: 'Dream' }] }, '"signature_name" must be a string, got an object'],
+      [{ signature_name: 7, instances: [{ Island: 'Dream' }] }, '"signature_name" must be a string, got number 7'],
       [{ inputs: { Island: ['Dream', 'Biscoe'], Sex: ['MALE'] } }, 'inputs["Sex"] has 1 values but inputs["Island"] has 2'],
       [{ inputs: { Island: ['Dream', null] } }, 'inputs["Island"][1]: required field "Island" is missing'],
       [{ inputs: { Sex: ['MALE'] } }, 'inputs: required field "Island" is missing'],
@@ -172,17 +176,29 @@ describe('a served penguins model', () => {
     expect(await request(`${url}/v1/models/penguins:predict`, { body: ' ' })).toMatchObject({ status: 400, json: { error: 'request body is empty; expected a JSON object' } });
   });
 
-  test('bare NaN / Infinity in the body and {"b64": ...} string values are accepted', async () => {
+  test('bare NaN / Infinity in the body and {"b64": ...} string values are accepted; NaN scores are written as TF Serving writes them, with no class', async () => {
     // NaN is a missing value (the transform's fill), as in training data.
     const nan = await request(`${url}/v1/models/penguins:predict`, { body: '{"instances": [{"Island": "Biscoe", "Beak Length (mm)": NaN}]}' });
     const missing = await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ Island: 'Biscoe' }] } });
     expect(nan.status).toBe(200);
     expect(nan.json).toEqual(missing.json);
-    // Infinity reaches the model as it is; JSON has no NaN, so non-finite outputs are written as null.
-    const inf = await request(`${url}/v1/models/penguins:predict`, { body: '{"instances": [{"Island": "Biscoe", "Beak Depth (mm)": -Infinity}]}' });
+    // Infinity reaches the model as it is and makes its scores NaN: written as the bare NaN token TF Serving's
+    // REST API uses (not null), and no class is chosen from them (not class 0).
+    const body = '{"instances": [{"Island": "Biscoe", "Beak Depth (mm)": -Infinity}]}';
+    const inf = await request(`${url}/v1/models/penguins:predict`, { body });
     expect(inf.status).toBe(200);
+    expect(inf.text).toBe('{"predictions":[{"probabilities":[NaN,NaN,NaN],"class_ids":[-1],"classes":[""]}]}');
     const direct = predictRows(await loadServingBundle(modelDir), [{ Island: 'Biscoe', 'Beak Depth (mm)': -Infinity }]);
-    expect(inf.json.predictions).toEqual(JSON.parse(JSON.stringify(direct)));
+    expect(parseTolerantJson(inf.text)).toEqual({ predictions: direct });
+    const classify = await request(`${url}/v1/models/penguins:classify`, { body: body.replace('instances', 'examples') });
+    expect(classify.text).toBe('{"result":[[["Adelie",NaN],["Chinstrap",NaN],["Gentoo",NaN]]]}');
+    const infer = await request(`${url}/v2/models/penguins/infer`, { body: '{"inputs": [{"name": "Island", "datatype": "BYTES", "shape": [1], "data": ["Biscoe"]}, {"name": "Beak Depth (mm)", "datatype": "FP32", "shape": [1], "data": [Infinity]}]}' });
+    expect(infer.status).toBe(200);
+    expect((parseTolerantJson(infer.text) as { outputs: unknown[] }).outputs).toEqual([
+      { name: 'probabilities', datatype: 'FP32', shape: [1, 3], data: [NaN, NaN, NaN] },
+      { name: 'class_ids', datatype: 'INT64', shape: [1, 1], data: [-1] },
+      { name: 'classes', datatype: 'BYTES', shape: [1, 1], data: [''] },
+    ]);
     const plain = await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ Island: 'Biscoe', Sex: 'FEMALE' }] } });
     const b64 = await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ Island: { b64: Buffer.from('Biscoe').toString('base64') }, Sex: { b64: 'RkVNQUxF' } }] } });
     expect(b64.status).toBe(200);
@@ -203,7 +219,35 @@ describe('a served penguins model', () => {
     const get = await request(`${url}/v1/models/penguins:predict`);
     expect(get).toMatchObject({ status: 405, json: { error: 'GET is not allowed on /v1/models/penguins:predict; use POST' } });
     expect(get.headers.get('allow')).toBe('POST');
-    expect(await request(`${url}/v1/models/penguins`, { method: 'POST', body: '{}' })).toMatchObject({ status: 405 });
+    expect((await request(`${url}/v1/models/penguins:predict`, { method: 'HEAD' })).status).toBe(405);
+    const post = await request(`${url}/v1/models/penguins`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  test('HEAD on a GET route is answered as GET, without the body', async () => {
+    for (const target of ['/v1/models/penguins', '/v1/models/penguins/metadata', '/v2/health/ready', '/v2/models/penguins', '/metrics']) {
+      const head = await request(`${url}${target}`, { method: 'HEAD' });
+      expect({ target, status: head.status, text: head.text }).toEqual({ target, status: 200, text: '' });
+      expect(head.headers.get('content-type')).toMatch(/^(application\/json|text\/plain)/);
+      if (target !== '/metrics') expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength((await request(`${url}${target}`)).text)));
+    }
+  });
+
+  test('a feature every training example had is required (400 naming it); one the schema lets be missing is filled as training filled it', async () => {
+    const bundle = await loadServingBundle(modelDir);
+    // The penguins data misses measurements in 2 rows and Sex in 10: only Island has min_fraction 1.
+    expect(bundle.signature.inputs.filter((i) => i.required).map((i) => i.name)).toEqual(['Island']);
+    const sex = { name: 'Sex', datatype: 'BYTES', shape: [1], data: ['MALE'] };
+    expect(await request(`${url}/v2/models/penguins/infer`, { body: { inputs: [sex] } })).toMatchObject({ status: 400, json: { error: 'inputs: required field "Island" is missing' } });
+    // The missing features take the transform's fill values, through the one apply function training used
+    // for its examples that missed them: the train split's mean (a z-score of 0) for the measurements.
+    const transformed = applyTransform(bundle.graph, [{ Island: 'Dream' }]);
+    for (const name of ['beak_length', 'beak_depth', 'flipper_length', 'body_mass']) expect({ name, z: transformed[name][0] }).toEqual({ name, z: 0 });
+    const only = await request(`${url}/v2/models/penguins/infer`, { body: { inputs: [{ name: 'Island', datatype: 'BYTES', shape: [1], data: ['Dream'] }] } });
+    expect(only.status).toBe(200);
+    const [probabilities, classIds, classes] = only.json.outputs;
+    expectClose([{ probabilities: probabilities.data, class_ids: classIds.data, classes: classes.data } as Prediction], predictRows(bundle, [{ Island: 'Dream' }]));
   });
 
   test('OIP v2: liveness, readiness, server metadata, model metadata and model readiness', async () => {
@@ -352,6 +396,15 @@ describe('a regression model served next to the classifier', () => {
     // The classifier on the same server is unaffected.
     expect((await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ Island: 'Dream' }] } })).status).toBe(200);
   });
+
+  test('infinite predictions are written as the bare Infinity / -Infinity tokens (NaN in is the fill, 0)', async () => {
+    const predict = await request(`${url}/v1/models/linear:predict`, { body: '{"instances": [Infinity, NaN, -Infinity]}' });
+    expect(predict.text).toBe('{"predictions":[[Infinity],[1],[-Infinity]]}');
+    const regress = await request(`${url}/v1/models/linear:regress`, { body: '{"examples": [{"x": -Infinity}]}' });
+    expect(regress.text).toBe('{"result":[-Infinity]}');
+    const infer = await request(`${url}/v2/models/linear/infer`, { body: '{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [Infinity]}]}' });
+    expect(infer.text).toContain('"outputs":[{"name":"predictions","datatype":"FP32","shape":[1,1],"data":[Infinity]}]');
+  });
 });
 
 describe('limits', () => {
@@ -396,6 +449,41 @@ describe('limits', () => {
       req.write('{"instances": ');
     });
     expect(slow).toEqual({ status: 408, body: '{"error":"request body not received within 150 ms"}' });
+  });
+
+  test('a body still trickling after its 408, or after an early answer, does not keep the connection', async () => {
+    const { server } = await serve([penguins(base)], { requestTimeoutMs: 150 });
+    /** Sends headers and a first part of a body that never completes, then a byte every 20 ms until the server closes the socket. */
+    const trickle = async (target: string) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (d) => (received += d));
+      socket.on('error', () => undefined);
+      let closed = false;
+      socket.on('close', () => (closed = true));
+      socket.write(`POST ${target} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"instances": `);
+      const timer = setInterval(() => socket.writable && socket.write(' '), 20);
+      try {
+        await until('the server to close the connection', () => closed, 20_000);
+      } finally {
+        clearInterval(timer);
+        socket.destroy();
+      }
+      return received.split('\r\n')[0];
+    };
+    expect(await trickle('/v1/models/penguins:predict')).toBe('HTTP/1.1 408 Request Timeout');
+    // Answered before the body was read: the rest is read and dropped for at most the request timeout.
+    expect(await trickle('/v1/models/nope:predict')).toBe('HTTP/1.1 404 Not Found');
+  });
+
+  test('a request with more rows than the batch queue can ever hold is 413 naming the limit, not a 503 to retry', async () => {
+    const { url } = await serve([penguins(base)], { batching: { maxBatchSize: 4, maxEnqueuedBatches: 2 } });
+    const rows = (n: number) => ({ instances: Array.from({ length: n }, () => ({ Island: 'Dream' })) });
+    expect(await request(`${url}/v1/models/penguins:predict`, { body: rows(9) })).toMatchObject({
+      status: 413,
+      json: { error: 'a request of 9 rows is larger than model penguins version 1 takes: at most 8 rows (max_enqueued_batches 2 × max_batch_size 4); split it' },
+    });
+    expect((await request(`${url}/v1/models/penguins:predict`, { body: rows(8) })).json.predictions).toHaveLength(8);
   });
 
   test('concurrent requests are predicted in one batch; a full batch queue refuses at once with 503', async () => {
@@ -546,6 +634,105 @@ describe('versions', () => {
   });
 });
 
+describe('a bundle whose signature does not say which inputs are required', () => {
+  /** A base path holding version 1 of the trained model with its signature's inputs edited. */
+  async function editedBase(edit: (input: Record<string, unknown>) => void): Promise<string> {
+    const copy = path.join(root, `edited-${bases}`);
+    await fs.promises.cp(modelDir, copy, { recursive: true });
+    for (const f of await fs.promises.readdir(copy)) if (f.startsWith('_') || f.startsWith('.')) await fs.promises.rm(path.join(copy, f), { recursive: true, force: true });
+    const file = path.join(copy, 'signature.json');
+    const signature = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+    signature.inputs.forEach(edit);
+    await fs.promises.writeFile(file, JSON.stringify(signature));
+    const base = path.join(root, `base-${bases++}`);
+    await publishVersion(copy, base, 1);
+    return base;
+  }
+
+  test('without "required" every raw input is required; a "required" that is not true or false fails the load, naming the file', async () => {
+    const { url } = await serve([penguins(await editedBase((i) => delete i.required))]);
+    expect(await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ Island: 'Dream' }] } })).toMatchObject({
+      status: 400,
+      json: { error: 'instances[0]: required field "Beak Length (mm)" is missing' },
+    });
+    expect((await request(`${url}/v1/models/penguins:predict`, { body: { instances: penguinRows(1) } })).status).toBe(200);
+    const badBase = await editedBase((i) => (i.required = 'yes'));
+    await expect(startModelServer({ models: [penguins(badBase)], port: 0, pollSeconds: 0, logger: memoryLogger().logger })).rejects.toThrow(
+      `model penguins: no version could be loaded: version 1: ${path.join(badBase, '1', 'signature.json')}: inputs[0] ("Beak Length (mm)") has "required" "yes"; expected true or false`,
+    );
+  });
+});
+
+describe('drain', () => {
+  let base: string;
+  beforeAll(async () => {
+    base = await basePath(1);
+  });
+
+  /** One request on a keep-alive connection of its own (or of the agent given), with the socket it used. */
+  function rawRequest(port: number, method: string, target: string, body?: unknown, agent = new http.Agent({ keepAlive: true })) {
+    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; socket: net.Socket }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method, path: target, agent }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text, socket: req.socket as net.Socket }));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+  const queuedBatches = async (url: string) => /^mlp_serving_batch_queue_batches\{model="penguins",version="1"\} 1$/m.test((await request(`${url}/metrics`)).text);
+
+  test('close() reports not ready at once, accepts new connections while told to, answers in-flight requests with Connection: close, closes idle keep-alive connections cleanly, then refuses connections', async () => {
+    // A batch of two rows that waits for its second row (far longer than the test) holds a request in flight.
+    const { server, url, logs } = await serve([penguins(base)], { batching: { maxBatchSize: 2, batchTimeoutMicros: 600_000_000 }, drain: { seconds: 600, acceptSeconds: 600 } });
+    const port = server.port;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const kept = await rawRequest(port, 'GET', '/v1/models/penguins', undefined, agent);
+    expect(kept.status).toBe(200);
+    const keptEvents: string[] = [];
+    kept.socket.on('error', (err) => keptEvents.push(`error ${(err as NodeJS.ErrnoException).code}`));
+    kept.socket.on('close', () => keptEvents.push('close'));
+    const inFlight = rawRequest(port, 'POST', '/v1/models/penguins:predict', { instances: [{ Island: 'Dream' }] });
+    await until('the request to wait in the batch queue', () => queuedBatches(url));
+
+    const closing = server.close();
+    // The idle keep-alive connection is closed, not reset.
+    await until('the idle keep-alive connection to close', () => keptEvents.includes('close'));
+    expect(keptEvents).toEqual(['close']);
+    // Not ready at once, while new connections are still accepted; every answer closes its connection.
+    const ready = await rawRequest(port, 'GET', '/v2/health/ready');
+    expect([ready.status, JSON.parse(ready.text), ready.headers.connection]).toEqual([503, { ready: false }, 'close']);
+    expect((await rawRequest(port, 'GET', '/v2/models/penguins/ready')).status).toBe(503);
+    expect(JSON.parse((await rawRequest(port, 'GET', '/v1/models/penguins')).text).model_version_status[0].state).toBe('UNLOADING');
+    // A request arriving now is answered; it fills the waiting batch, so the in-flight one is answered too.
+    const late = await rawRequest(port, 'POST', '/v1/models/penguins:predict', { instances: [{ Island: 'Biscoe' }] });
+    const early = await inFlight;
+    for (const r of [late, early]) expect([r.status, r.headers.connection, JSON.parse(r.text).predictions.length]).toEqual([200, 'close', 1]);
+
+    // Shortening the drain closes the listener now; the drain ends once every connection has closed.
+    await server.close({ seconds: 600, acceptSeconds: 0 });
+    await closing;
+    await expect(rawRequest(port, 'GET', '/v2/health/live')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['draining', 'stopped']));
+    expect(logs.filter((l) => l.msg === 'drain deadline reached: closing the connections still open')).toEqual([]);
+    agent.destroy();
+  });
+
+  test('a request still in flight when the drain\'s time is up is cut off, and the server stops', async () => {
+    const { server, url, logs } = await serve([penguins(base)], { batching: { maxBatchSize: 2, batchTimeoutMicros: 600_000_000 }, drain: { seconds: 0.2, acceptSeconds: 0 } });
+    const inFlight = rawRequest(server.port, 'POST', '/v1/models/penguins:predict', { instances: [{ Island: 'Dream' }] }).then(
+      (r) => r.status,
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    await until('the request to wait in the batch queue', () => queuedBatches(url));
+    await server.close();
+    expect(await inFlight).toBe('ECONNRESET');
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'drain deadline reached: closing the connections still open', inFlight: 1 }));
+    expect(logs[logs.length - 1]).toMatchObject({ msg: 'stopped' });
+  });
+});
+
 describe('mlp serve', () => {
   let base: string;
   beforeAll(async () => {
@@ -569,7 +756,7 @@ describe('mlp serve', () => {
   test('--help describes the options', async () => {
     const r = await runCli(['serve', '--help']);
     expect(r.code).toBe(0);
-    for (const option of ['--model-base-path', '--model-name', '--config', '--port', '--host', '--poll-seconds', '--auth-token-file', '--max-batch-size', '--batch-timeout-micros', '--num-batch-threads', '--max-enqueued-batches', '--request-timeout-ms', '--max-body-bytes', '--request-log-dir', '--request-log-sample', '--request-log-flush-seconds', '--model-cache-dir', 'traffic', 'static_table', 'x-request-key', ':feedback']) {
+    for (const option of ['--model-base-path', '--model-name', '--config', '--port', '--host', '--poll-seconds', '--auth-token-file', '--max-batch-size', '--batch-timeout-micros', '--num-batch-threads', '--max-enqueued-batches', '--request-timeout-ms', '--max-body-bytes', '--request-log-dir', '--request-log-sample', '--request-log-flush-seconds', '--model-cache-dir', '--drain-seconds', '--drain-accept-seconds', 'traffic', 'static_table', 'x-request-key', ':feedback']) {
       expect(r.stdout).toContain(option);
     }
   });
@@ -579,6 +766,7 @@ describe('mlp serve', () => {
       [['--model-name', 'penguins'], 'mlp: error: give --model-base-path and --model-name (or --config with a model config file)\n'],
       [['--model-base-path', base, '--model-name', 'penguins', '--port', 'http'], 'mlp: error: --port "http": expected a whole number ≥ 0\n'],
       [['--model-base-path', base, '--model-name', 'penguins', '--config', 'models.json'], 'mlp: error: give either --config or --model-base-path with --model-name, not both\n'],
+      [['--model-base-path', base, '--model-name', 'penguins', '--drain-seconds', '10', '--drain-accept-seconds', '20'], 'mlp: error: --drain-accept-seconds "20": expected a number in [0, 10]\n'],
       [['--model-base-path', path.join(root, 'nowhere'), '--model-name', 'penguins', '--port', '0'], `mlp: error: model penguins: cannot list its base path ${path.join(root, 'nowhere')}: ENOENT: no such file or directory, scandir '${path.join(root, 'nowhere')}'\n`],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(['serve', ...args])));
@@ -635,7 +823,7 @@ describe('mlp serve', () => {
     const tokenFile = path.join(root, 'token');
     await fs.promises.writeFile(tokenFile, 'let-me-in\n');
     // A long batch timeout keeps the request in flight when the signal arrives.
-    const { child, done, ready } = serveCli(['--config', config, '--port', '0', '--auth-token-file', tokenFile, '--batch-timeout-micros', '1500000']);
+    const { child, done, ready } = serveCli(['--config', config, '--port', '0', '--auth-token-file', tokenFile, '--batch-timeout-micros', '1500000', '--drain-accept-seconds', '0']);
     const line = await ready;
     const m = /^serving penguins versions \[2, 1\] on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
     expect(m).not.toBeNull();
@@ -653,6 +841,7 @@ describe('mlp serve', () => {
     child.kill('SIGTERM');
     const answered = await inFlight;
     expect(answered.status).toBe(200);
+    expect(answered.headers.get('connection')).toBe('close');
     expect(answered.headers.get('x-model-version')).toBe('1');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     const result = await done;
