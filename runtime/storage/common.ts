@@ -1,5 +1,6 @@
 // Pieces both storage backends share: walking a local directory, md5 while streaming, building and
-// checking commit manifests (the content fingerprint caches rely on) and a small concurrency limiter.
+// checking commit manifests (the content fingerprint caches rely on), the error a lost publish race raises,
+// and a small concurrency limiter.
 
 import { createHash } from 'crypto';
 import { createReadStream, promises as fsp } from 'fs';
@@ -124,6 +125,30 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure) throw failure.error;
   return results;
+}
+
+/**
+ * A publish found its final URI taken: committed by another publish, claimed by one still in progress, or
+ * holding files that are not a published artifact. The artifact there is left untouched; a caller that
+ * picks its own URI (the Pusher's next version) can try another one.
+ */
+export class PublishConflictError extends UserError {
+  constructor(readonly uri: string, reason: string) {
+    super(`cannot publish to ${uri}: ${reason}`);
+    this.name = 'PublishConflictError';
+  }
+}
+
+export const ALREADY_COMMITTED = 'a committed artifact is already there';
+
+/** True while a process with this pid exists on this host (EPERM: it exists but is not ours). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
 }
 
 export function isErrno(err: unknown, ...codes: string[]): boolean {

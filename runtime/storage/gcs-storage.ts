@@ -1,5 +1,13 @@
 // Artifact store on Google Cloud Storage (gs://bucket/path) via @google-cloud/storage. GCS has no rename, so
 // publishing uploads every file under the final prefix and writes the commit marker object last.
+//
+// Concurrent publishes to one prefix are settled by generation preconditions, never by a look before the write:
+// a publish first creates a claim object (<prefix>/_MLP_PUBLISHING.json) with ifGenerationMatch 0, so exactly
+// one publisher holds the prefix; only the holder deletes debris there and uploads, it writes the marker with
+// ifGenerationMatch 0 as well, and then deletes its claim (pinned to the claim's generation). A publish that
+// finds the prefix committed or claimed fails with a PublishConflictError and touches nothing. A claim whose
+// publisher died on this host is taken over; one from another host is not (it may still be uploading): the
+// error names the claim object to delete once that publisher is known to be gone.
 
 import {
   CRC32C,
@@ -12,13 +20,14 @@ import {
   type GetFilesResponse,
   type StorageOptions,
 } from '@google-cloud/storage';
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import { createWriteStream, promises as fsp } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Transform, Writable, finished, type Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { UserError } from '../core/errors';
-import { artifactFiles, compare, mapLimit, makeManifest, md5OfFile, md5Tap, parseManifest, type LocalFile } from './common';
+import { ALREADY_COMMITTED, artifactFiles, compare, isAlive, mapLimit, makeManifest, md5OfFile, md5Tap, parseManifest, PublishConflictError, type LocalFile } from './common';
 import { COMMIT_MARKER, type ArtifactStorage, type CommitManifest, type ListEntry, type ManifestEntry } from './types';
 import { isGcsUri, joinUri, parseGcsUri, requireLocalPath } from './uri';
 
@@ -169,25 +178,115 @@ export class GcsStorage implements ArtifactStorage {
 
   async publishDirectory(localDir: string, finalUri: string): Promise<CommitManifest> {
     const files = await artifactFiles(requireLocalPath(localDir));
-    if (await this.readCommit(finalUri)) throw alreadyCommitted(finalUri);
-    // Objects under the prefix without a marker are debris of an earlier, killed publish.
-    await this.delete(finalUri, { recursive: true });
+    // Only a shortcut (no claim is made for a URI already committed); the claim and the marker's precondition decide.
+    if (await this.readCommit(finalUri)) throw new PublishConflictError(finalUri, ALREADY_COMMITTED);
+    const claim = await this.claim(finalUri);
+    let manifest: CommitManifest;
+    let wrote = false;
     try {
+      // A marker written before our claim means another publish finished here: its files stay as they are.
+      if (await this.readCommit(finalUri)) throw new PublishConflictError(finalUri, ALREADY_COMMITTED);
+      wrote = true;
+      // Objects under the prefix without a marker are debris of an earlier, killed publish; we hold the claim.
+      await this.deleteBelow(finalUri, claim.name);
       const entries = await mapLimit(files, this.concurrency, (f) => this.uploadFile(f, joinUri(finalUri, f.rel)));
-      const manifest = makeManifest(entries);
-      // ifGenerationMatch 0 = "only if absent": of two concurrent publishers exactly one commits.
-      await this.fileOf(joinUri(finalUri, COMMIT_MARKER)).save(JSON.stringify(manifest, null, 2), {
+      manifest = makeManifest(entries);
+      await this.writeMarker(finalUri, manifest);
+    } catch (err) {
+      // Best effort: a failed publish should not leave half an artifact behind (readers ignore it anyway); after
+      // a conflict the objects there are another publish's.
+      if (wrote && !(err instanceof PublishConflictError)) await this.deleteBelow(finalUri, claim.name).catch(() => undefined);
+      await this.release(claim).catch(() => undefined);
+      throw gcsError(err, 'publishing', finalUri);
+    }
+    await this.release(claim);
+    return manifest;
+  }
+
+  /**
+   * Writes the commit marker only if absent (ifGenerationMatch 0), so even a wrongly broken claim cannot let one
+   * marker replace another. A 412 after a retried request whose first attempt stored the marker (its response
+   * was lost) finds our own marker, recognised by its exact content (committedAt included).
+   */
+  private async writeMarker(finalUri: string, manifest: CommitManifest): Promise<void> {
+    const markerUri = joinUri(finalUri, COMMIT_MARKER);
+    try {
+      await this.fileOf(markerUri).save(JSON.stringify(manifest, null, 2), {
         resumable: false,
         validation: 'md5',
         contentType: 'application/json',
         preconditionOpts: { ifGenerationMatch: 0 },
       });
-      return manifest;
     } catch (err) {
-      if ((err as ApiError).code === 412) throw alreadyCommitted(finalUri);
-      // Best effort: a failed publish should not leave half an artifact behind (readers ignore it anyway).
-      await this.delete(finalUri, { recursive: true }).catch(() => undefined);
-      throw gcsError(err, 'publishing', finalUri);
+      if ((err as ApiError).code !== 412) throw err;
+      if (JSON.stringify(await this.readCommit(finalUri)) !== JSON.stringify(manifest)) throw new PublishConflictError(finalUri, ALREADY_COMMITTED);
+    }
+  }
+
+  /**
+   * Creates the claim object of finalUri (only if absent), taking over a claim left by a dead process on this
+   * host. A claim held by a live or foreign process, or a commit found meanwhile, is a PublishConflictError.
+   */
+  private async claim(finalUri: string): Promise<Claim> {
+    const claimUri = joinUri(finalUri, CLAIM);
+    const owner: ClaimOwner = { host: os.hostname(), pid: process.pid, startedAt: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+    let tookOver = false;
+    for (;;) {
+      const file = this.fileOf(claimUri);
+      try {
+        await file.save(JSON.stringify(owner), { resumable: false, contentType: 'application/json', preconditionOpts: { ifGenerationMatch: 0 } });
+        return { name: file.name, file, generation: Number(file.metadata.generation) };
+      } catch (err) {
+        if ((err as ApiError).code !== 412) throw gcsError(err, 'claiming', finalUri);
+      }
+      const held = await this.claimHolder(claimUri);
+      if (!held) continue; // released between our attempt and our look
+      // A retried create whose first attempt stored the claim (its response was lost) finds our own claim.
+      if (held.owner?.token === owner.token) return { name: file.name, file, generation: held.generation };
+      if (await this.readCommit(finalUri)) throw new PublishConflictError(finalUri, ALREADY_COMMITTED);
+      const other = held.owner;
+      if (tookOver || !other || other.host !== os.hostname() || isAlive(other.pid)) {
+        const who = other ? `host ${other.host} pid ${other.pid} since ${other.startedAt}` : 'an unreadable claim';
+        throw new PublishConflictError(finalUri, `another publish holds it (${who}); if that process is gone, delete ${claimUri} and publish again`);
+      }
+      // Deleting exactly the dead owner's generation: of several processes taking it over, one deletes it.
+      tookOver = true;
+      await this.deleteGeneration(file, held.generation, 'claiming', finalUri);
+    }
+  }
+
+  /** The current claim's owner (undefined when unreadable) and generation; undefined when there is no claim. */
+  private async claimHolder(claimUri: string): Promise<{ owner?: ClaimOwner; generation: number } | undefined> {
+    try {
+      const file = this.fileOf(claimUri);
+      const [metadata] = await file.getMetadata();
+      const [body] = await file.download();
+      return { owner: parseOwner(body.toString('utf8')), generation: Number(metadata.generation) };
+    } catch (err) {
+      if ((err as ApiError).code === 404) return undefined;
+      throw gcsError(err, 'reading the claim', claimUri);
+    }
+  }
+
+  /** Deletes our claim, only at the generation we created (a claim taken over meanwhile is not ours). */
+  private async release(claim: Claim): Promise<void> {
+    await this.deleteGeneration(claim.file, claim.generation, 'releasing the claim', `gs://${claim.file.bucket.name}/${claim.name}`);
+  }
+
+  /** Deletes an object if it still is at this generation; gone or replaced meanwhile is not an error. */
+  private async deleteGeneration(file: File, generation: number, action: string, what: string): Promise<void> {
+    await file.delete({ ifGenerationMatch: generation }).catch((err: ApiError) => {
+      if (err.code !== 404 && err.code !== 412) throw gcsError(err, action, what);
+    });
+  }
+
+  /** Deletes every object below uri/ except the named one (the claim holder removing debris). */
+  private async deleteBelow(uri: string, keep: string): Promise<void> {
+    const targets = (await this.filesBelow(uri, 'deleting')).filter((f) => f.name !== keep);
+    try {
+      await mapLimit(targets, this.concurrency, (f) => f.delete({ ignoreNotFound: true }));
+    } catch (err) {
+      throw gcsError(err, 'deleting', uri);
     }
   }
 
@@ -317,8 +416,30 @@ function checkMd5(file: File, expectedHex: string): void {
   }
 }
 
-function alreadyCommitted(uri: string): UserError {
-  return new UserError(`cannot publish to ${uri}: a committed artifact is already there`);
+/** Name of the object that reserves a prefix for one publish while it uploads. */
+export const CLAIM = '_MLP_PUBLISHING.json';
+
+interface Claim {
+  name: string;
+  file: File;
+  generation: number;
+}
+
+interface ClaimOwner {
+  host: string;
+  pid: number;
+  startedAt: string;
+  /** Unique per publish: tells our own claim apart from another publish of the same process. */
+  token: string;
+}
+
+function parseOwner(text: string): ClaimOwner | undefined {
+  try {
+    const o = JSON.parse(text) as ClaimOwner;
+    return typeof o?.host === 'string' && Number.isInteger(o.pid) ? o : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isMissingBucket(err: unknown): boolean {

@@ -8,7 +8,7 @@ import type { ArtifactStorage } from './types';
 import { isGcsUri, isLocalUri } from './uri';
 
 export * from './types';
-export { fingerprintOf } from './common';
+export { fingerprintOf, PublishConflictError } from './common';
 // GcsStorage is not re-exported: @google-cloud/storage takes ~0.5 s to load, so it is only loaded when a
 // gs:// URI is first used (every runner worker process would otherwise pay for it).
 export type { GcsStorage, GcsStorageOptions } from './gcs-storage';

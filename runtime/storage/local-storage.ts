@@ -1,5 +1,9 @@
 // Artifact store on the local filesystem (plain paths and file:// URIs). Publishing copies into a staging
-// folder next to the final path, fsyncs, and renames it into place, so an artifact appears whole or not at all.
+// folder next to the final path, writes the commit marker into it, fsyncs, and renames it into place, so an
+// artifact appears whole or not at all. The rename is also what settles concurrent publishes: rename(2) never
+// replaces a non-empty folder, and the staging folder always holds at least the marker, so of two publishes
+// to one path exactly one lands and the other gets a PublishConflictError. Nothing at the final path is ever
+// deleted or replaced by a publish (only an empty folder, which holds nothing, is taken over).
 
 import { randomBytes } from 'crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'fs';
@@ -7,7 +11,7 @@ import * as path from 'path';
 import type { Readable, Writable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { UserError } from '../core/errors';
-import { artifactFiles, isErrno, makeManifest, md5Tap, parseManifest, walkFiles, type LocalFile } from './common';
+import { ALREADY_COMMITTED, artifactFiles, isAlive, isErrno, makeManifest, md5Tap, parseManifest, PublishConflictError, walkFiles, type LocalFile } from './common';
 import { COMMIT_MARKER, type ArtifactStorage, type CommitManifest, type ListEntry, type ManifestEntry } from './types';
 import { isLocalUri, joinUri, requireLocalPath } from './uri';
 
@@ -119,7 +123,8 @@ export class LocalStorage implements ArtifactStorage {
       throw localError(err, 'publishing', finalUri);
     });
     await removeDeadStaging(parent, name);
-    if (await this.readCommit(finalUri)) throw alreadyCommitted(finalUri);
+    // Only a shortcut for the common case (nothing is staged for a URI already committed); the rename decides.
+    if (await this.readCommit(finalUri)) throw new PublishConflictError(finalUri, ALREADY_COMMITTED);
 
     const staging = path.join(parent, `.${name}.staging-${process.pid}-${randomBytes(6).toString('hex')}`);
     let moved = false;
@@ -140,12 +145,9 @@ export class LocalStorage implements ArtifactStorage {
       const manifest = makeManifest(entries);
       await fsp.writeFile(path.join(staging, COMMIT_MARKER), JSON.stringify(manifest, null, 2), { flush: true });
       await syncDirs(staging, files);
-
-      // Whatever sits at the final path without a marker is debris of an earlier, killed writer.
-      await fsp.rm(finalPath, { recursive: true, force: true });
-      await fsp.rename(staging, finalPath).catch((err) => {
-        // A concurrent publisher renamed its artifact into place between our check and here.
-        throw isErrno(err, 'ENOTEMPTY', 'EEXIST') ? alreadyCommitted(finalUri) : err;
+      // Never rm the final path first: whatever is there (another publish's artifact) must survive this one.
+      await fsp.rename(staging, finalPath).catch(async (err) => {
+        throw isErrno(err, 'ENOTEMPTY', 'EEXIST', 'ENOTDIR') ? await this.occupiedError(finalUri) : err;
       });
       await syncDir(parent);
       return manifest;
@@ -153,6 +155,19 @@ export class LocalStorage implements ArtifactStorage {
       await rollBack(staging, moved ? source : undefined);
       throw err instanceof UserError ? err : localError(err, 'publishing', finalUri);
     }
+  }
+
+  /** Why the final path refused our rename: another publish's artifact, or something no publish wrote. */
+  private async occupiedError(finalUri: string): Promise<PublishConflictError> {
+    let reason: string;
+    try {
+      reason = (await this.readCommit(finalUri))
+        ? ALREADY_COMMITTED
+        : 'something without a commit marker is in the way (not a published artifact: publishes never write there directly); remove it to publish there';
+    } catch (err) {
+      reason = `something is in the way (${(err as Error).message})`;
+    }
+    return new PublishConflictError(finalUri, reason);
   }
 
   async downloadTree(uri: string, localDir: string): Promise<void> {
@@ -220,15 +235,6 @@ async function removeDeadStaging(parent: string, name: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isErrno(err, 'EPERM');
-  }
-}
-
 /** fsync the staging folder and every folder below it, so the renamed tree survives a power loss. */
 async function syncDirs(root: string, files: LocalFile[]): Promise<void> {
   const dirs = new Set([root]);
@@ -249,10 +255,6 @@ async function syncDir(dir: string): Promise<void> {
 
 function ignoreNotDir(err: unknown): void {
   if (!isErrno(err, 'ENOTDIR')) throw err;
-}
-
-function alreadyCommitted(uri: string): UserError {
-  return new UserError(`cannot publish to ${uri}: a committed artifact is already there`);
 }
 
 /** Filesystem errors the user can act on become one-line UserErrors naming the URI. */

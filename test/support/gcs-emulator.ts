@@ -2,14 +2,20 @@
 // needs Java and a rules jar we cannot download; the storage API itself is plain Node).
 
 import * as fs from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { honourPreconditions, type GenerationSource } from './gcs-preconditions';
 import { freeLoopbackPort } from './ports';
 
 // firebase-tools ships no type declarations; these are the few members used here.
 interface StorageEmulatorInstance {
   _rulesRuntime: RulesPart;
   _rulesManager: RulesPart;
+  _app: http.RequestListener;
+  destroyServer: () => Promise<void>;
+  adminStorageLayer: GenerationSource;
+  getInfo(): { host: string; port: number };
 }
 interface RulesPart {
   start(...args: unknown[]): Promise<void>;
@@ -48,6 +54,16 @@ export async function startGcsEmulator(): Promise<GcsEmulator> {
   const Emulator = class extends StorageEmulator {
     getPersistenceTmpDir(): string {
       return blobDir;
+    }
+
+    // StorageEmulator.start() of 15.34.2, serving through honourPreconditions (the emulator ignores
+    // ifGenerationMatch, which GCS honours and publishing relies on).
+    async start(): Promise<void> {
+      const { createApp } = require('firebase-tools/lib/emulator/storage/server') as { createApp(projectId: string, emulator: unknown): Promise<http.RequestListener> };
+      const { createDestroyer } = require('firebase-tools/lib/utils') as { createDestroyer(server: http.Server): () => Promise<void> };
+      const info = this.getInfo();
+      this._app = await createApp('demo-mlp', this);
+      this.destroyServer = createDestroyer(http.createServer(honourPreconditions(this._app, this.adminStorageLayer)).listen(info.port, info.host));
     }
   };
   const emulator = new Emulator({ projectId: 'demo-mlp', host: '127.0.0.1', port, rules: [], auto_download: false });

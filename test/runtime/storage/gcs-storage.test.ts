@@ -1,18 +1,21 @@
 // The storage behaviour suite on gs:// against a real GCS JSON API (firebase-tools' emulator on loopback), plus
-// what only GCS does: paged listing, resumable uploads, checksum verification on download, API error mapping.
+// what only GCS does: paged listing, resumable uploads, checksum verification on download, API error mapping,
+// and the publish claim (a generation-conditional object) that settles concurrent publishes.
 
 import { Bucket, File } from '@google-cloud/storage';
 import type { AddressInfo } from 'net';
 import { randomBytes } from 'crypto';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../../../runtime/core/errors';
-import { joinUri, storageFor } from '../../../runtime/storage';
-import { GcsStorage } from '../../../runtime/storage/gcs-storage';
+import { COMMIT_MARKER, joinUri, PublishConflictError, storageFor } from '../../../runtime/storage';
+import { CLAIM, GcsStorage } from '../../../runtime/storage/gcs-storage';
 import { pointStorageAt, startGcsEmulator, type GcsEmulator } from '../../support/gcs-emulator';
 import { failure, interruptedStorage } from './interrupt';
-import { emptyDir, makeDir, removeTempDirs, storageSuite } from './storage-suite';
+import { emptyDir, makeDir, readDir, removeTempDirs, storageSuite } from './storage-suite';
 
 const BUCKET = 'mlp-test';
 let emulator: GcsEmulator;
@@ -73,6 +76,57 @@ describe('gcs storage specifics', () => {
     expect((await s.readFile(joinUri(final, '../direct.bin'))).equals(big)).toBe(true);
   });
 
+  test('the emulator honours ifGenerationMatch on uploads and deletes (test/support/gcs-preconditions.ts: firebase-tools alone ignores it)', async () => {
+    const file = s.client.bucket(BUCKET).file(`${newRoot().slice(`gs://${BUCKET}/`.length)}/x`);
+    await file.save('one', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+    await expect(file.save('two', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })).rejects.toMatchObject({ code: 412 });
+    const generation = Number(file.metadata.generation);
+    await expect(file.delete({ ifGenerationMatch: generation + 1 })).rejects.toMatchObject({ code: 412 });
+    expect((await file.download())[0].toString()).toBe('one');
+    await file.delete({ ifGenerationMatch: generation });
+    expect((await file.exists())[0]).toBe(false);
+  });
+
+  describe('the publish claim', () => {
+    const claimOf = (final: string) => joinUri(final, CLAIM);
+
+    test('objects without a marker or claim (an interrupted publish) are replaced by the next publish', async () => {
+      const final = joinUri(newRoot(), 'model');
+      await s.writeFile(joinUri(final, 'stale-only.txt'), 'old');
+      await s.writeFile(joinUri(final, 'w.bin'), 'old');
+      await s.publishDirectory(makeDir({ 'w.bin': 'new' }), final);
+      expect((await s.list(final)).map((e) => e.uri)).toEqual([joinUri(final, COMMIT_MARKER), joinUri(final, 'w.bin')]);
+      expect((await s.readFile(joinUri(final, 'w.bin'))).toString()).toBe('new');
+    });
+
+    test('a claim held by a publish on another host blocks the publish, naming the claim to delete; nothing is touched', async () => {
+      const final = joinUri(newRoot(), 'model');
+      const owner = { host: 'other-host', pid: 1, startedAt: '2026-01-01T00:00:00.000Z', token: 'abc' };
+      await s.writeFile(claimOf(final), JSON.stringify(owner));
+      await s.writeFile(joinUri(final, 'w.bin'), 'being uploaded');
+      const source = makeDir({ 'w.bin': 'mine' });
+      await expect(s.publishDirectory(source, final)).rejects.toThrow(
+        new PublishConflictError(final, `another publish holds it (host other-host pid 1 since 2026-01-01T00:00:00.000Z); if that process is gone, delete ${claimOf(final)} and publish again`),
+      );
+      expect((await s.readFile(joinUri(final, 'w.bin'))).toString()).toBe('being uploaded');
+      expect(readDir(source)).toEqual({ 'w.bin': 'mine' });
+      // Once the user has deleted the claim as the message says, the publish goes through.
+      await s.delete(claimOf(final));
+      await s.publishDirectory(source, final);
+      expect((await s.list(final)).map((e) => e.uri)).toEqual([joinUri(final, COMMIT_MARKER), joinUri(final, 'w.bin')]);
+    });
+
+    test('a claim left by a dead process on this host is taken over', async () => {
+      const final = joinUri(newRoot(), 'model');
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      await s.writeFile(claimOf(final), JSON.stringify({ host: os.hostname(), pid: dead, startedAt: '2026-01-01T00:00:00.000Z', token: 'abc' }));
+      await s.writeFile(joinUri(final, 'half.bin'), 'debris');
+      const manifest = await s.publishDirectory(makeDir({ 'w.bin': 'mine' }), final);
+      expect(await s.readCommit(final)).toEqual(manifest);
+      expect((await s.list(final)).map((e) => e.uri)).toEqual([joinUri(final, COMMIT_MARKER), joinUri(final, 'w.bin')]);
+    });
+  });
+
   test('an object corrupted at rest is detected by the checksum check on download', async () => {
     const content = randomBytes(64 * 1024);
     const final = joinUri(newRoot(), 'data');
@@ -113,7 +167,8 @@ describe('gcs storage specifics', () => {
   });
 
   describe('through a proxy that injects API errors', () => {
-    type Fault = { status: number; body: string };
+    /** An error response; `lost`: the request reaches the emulator first (a response lost on the way back); `match`: only for such requests. */
+    type Fault = { status: number; body: string; lost?: boolean; match?: (req: http.IncomingMessage) => boolean };
     let faults: Fault[] = [];
     let requests = 0;
     let proxy: http.Server;
@@ -123,13 +178,20 @@ describe('gcs storage specifics', () => {
       const target = new URL(emulator.host);
       proxy = http.createServer((req, res) => {
         requests++;
-        const fault = faults.shift();
-        if (fault) {
+        const at = faults.findIndex((f) => !f.match || f.match(req));
+        const fault = at < 0 ? undefined : faults.splice(at, 1)[0];
+        const fail = () => res.writeHead(fault!.status, { 'content-type': 'application/json' }).end(fault!.body);
+        if (fault && !fault.lost) {
           req.resume();
-          res.writeHead(fault.status, { 'content-type': 'application/json' }).end(fault.body);
+          fail();
           return;
         }
         const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+          if (fault) {
+            r.resume();
+            r.on('end', fail);
+            return;
+          }
           res.writeHead(r.statusCode!, r.headers);
           r.pipe(res);
         });
@@ -158,6 +220,16 @@ describe('gcs storage specifics', () => {
       expect((await flakyReads.readFile(joinUri(root, 'resumable'))).toString()).toBe('more than eight bytes');
       expect(faults).toEqual([]);
       expect(await s.list(root)).toHaveLength(2);
+    });
+
+    test('a claim and a marker stored by requests whose responses were lost are recognised as ours on retry', async () => {
+      const final = joinUri(newRoot(), 'model');
+      const upload = (name: string) => (req: http.IncomingMessage) => req.method === 'POST' && new URL(req.url!, 'http://x').searchParams.get('name')?.endsWith(`/${name}`) === true;
+      faults = [CLAIM, COMMIT_MARKER].map((name) => ({ ...apiError(503, 'backend unavailable'), lost: true, match: upload(name) }));
+      const manifest = await flaky.publishDirectory(makeDir({ 'w.bin': 'mine' }), final);
+      expect(faults).toEqual([]);
+      expect(await s.readCommit(final)).toEqual(manifest);
+      expect((await s.list(final)).map((e) => e.uri)).toEqual([joinUri(final, COMMIT_MARKER), joinUri(final, 'w.bin')]);
     });
 
     test('an error that outlives the retries names the URI after maxRetries + 1 attempts', async () => {

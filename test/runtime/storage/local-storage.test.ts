@@ -1,11 +1,12 @@
 // The storage behaviour suite on local disk, plus what only the local backend does: file:// URIs, staging
-// folders renamed into place, moving vs copying the source, and cleanup after a SIGKILLed publisher.
+// folders renamed into place (never over anything at the final path), moving vs copying the source, and
+// cleanup after a SIGKILLed publisher.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { COMMIT_MARKER, LocalStorage, storageFor } from '../../../runtime/storage';
+import { COMMIT_MARKER, LocalStorage, PublishConflictError, storageFor } from '../../../runtime/storage';
 import { failure, interruptedStorage } from './interrupt';
 import { killMidPublish, makeDir, readDir, removeTempDirs, storageSuite } from './storage-suite';
 
@@ -71,6 +72,26 @@ describe('local storage specifics', () => {
     await s.publishDirectory(makeDir({ '1': '1' }), final);
     expect(siblings(final)).toEqual([]);
   }, 20000);
+
+  test('files without a marker at the final path are not a publish\'s: left alone, the publish fails naming the path', async () => {
+    const final = path.join(base, 'foreign');
+    fs.mkdirSync(final);
+    fs.writeFileSync(path.join(final, 'notes.txt'), 'mine');
+    const source = makeDir({ 'w.bin': 'new' }, base);
+    await expect(s.publishDirectory(source, final)).rejects.toThrow(
+      new PublishConflictError(final, 'something without a commit marker is in the way (not a published artifact: publishes never write there directly); remove it to publish there'),
+    );
+    expect(readDir(final)).toEqual({ 'notes.txt': 'mine' });
+    expect(readDir(source)).toEqual({ 'w.bin': 'new' });
+    expect(siblings(final)).toEqual([]);
+  });
+
+  test('an empty folder at the final path holds nothing and is taken over', async () => {
+    const final = path.join(base, 'empty');
+    fs.mkdirSync(final);
+    await s.publishDirectory(makeDir({ 'w.bin': 'w' }), final);
+    expect(readDir(final)).toEqual({ 'w.bin': 'w', [COMMIT_MARKER]: expect.any(String) });
+  });
 
   test('a failed publish removes its staging folder', async () => {
     const final = path.join(base, 'failed');

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { Readable, Writable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { UserError } from '../../../runtime/core/errors';
-import { COMMIT_MARKER, fingerprintOf, joinUri, type ArtifactStorage } from '../../../runtime/storage';
+import { COMMIT_MARKER, fingerprintOf, joinUri, PublishConflictError, type ArtifactStorage } from '../../../runtime/storage';
 
 export interface Backend {
   storage: ArtifactStorage;
@@ -229,13 +229,28 @@ export function storageSuite(name: string, setup: () => Backend): void {
       expect(readDir(second)).toEqual({ 'w.bin': 'v2' });
     });
 
-    test('debris without a marker at the final URI is replaced by the publish', async () => {
-      const final = joinUri(b.newRoot(), 'model');
-      await s.writeFile(joinUri(final, 'stale-only.txt'), 'old');
-      await s.writeFile(joinUri(final, 'w.bin'), 'old');
-      await s.publishDirectory(makeDir({ 'w.bin': 'new' }), final);
-      expect((await s.list(final)).map((e) => e.uri)).toEqual([joinUri(final, COMMIT_MARKER), joinUri(final, 'w.bin')]);
-      expect((await s.readFile(joinUri(final, 'w.bin'))).toString()).toBe('new');
+    test('concurrent publishes of different content to one URI: exactly one lands, intact; the others fail naming it', async () => {
+      const final = joinUri(b.newRoot(), 'version-7');
+      const contents = Array.from({ length: 8 }, (_, i) => ({ 'model.json': `{"model":${i}}`, 'w/weights.bin': `weights of model ${i}`.repeat(200 * (i + 1)) }));
+      const sources = contents.map((files) => makeDir(files));
+      const results = await Promise.allSettled(sources.map((src) => s.publishDirectory(src, final)));
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [{ i, manifest: r.value }] : []));
+      expect(won).toHaveLength(1);
+      const { i: winner, manifest } = won[0];
+      for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
+        expect(r.reason).toBeInstanceOf(PublishConflictError);
+        const reason = (r.reason as Error).message.replace(`cannot publish to ${final}: `, '');
+        expect(reason).toMatch(/^(a committed artifact is already there|another publish holds it \(host .+ pid \d+ since .+\))/);
+      }
+      // The folder holds the winner's files only, exactly as its manifest says.
+      expect(await s.readCommit(final)).toEqual(manifest);
+      expect((await s.list(final)).map((e) => e.uri)).toEqual([COMMIT_MARKER, 'model.json', 'w/weights.bin'].map((p) => joinUri(final, p)));
+      for (const [rel, content] of Object.entries(contents[winner])) {
+        expect((await s.readFile(joinUri(final, rel))).toString()).toBe(content);
+        expect(manifest.files.find((f) => f.path === rel)?.md5).toBe(md5(content));
+      }
+      // A losing publish keeps its source, ready to be published elsewhere.
+      for (const [i, src] of sources.entries()) if (i !== winner) expect(readDir(src)).toEqual(contents[i]);
     });
 
     test('a publish that dies between files leaves no marker, keeps the source, and can be redone', async () => {
