@@ -7,7 +7,7 @@ import { loadPipeline } from '../../../pipelines';
 import { UserError } from '../../core/errors';
 import { redactUrl } from '../../core/redact-url';
 import { writeFileAtomic } from '../../core/launcher';
-import { compilePlan, parseSecretKeyRef, TARGETS, type CompiledPipeline, type Target } from '../../compilers/common';
+import { compilePlan, parseSecretKeyRef, TARGETS, type CompiledPipeline, type SecretKeyRef, type Target } from '../../compilers/common';
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { compileArgo } from '../../compilers/argo';
 import { compileKfp, vertexPipelineJob, type KfpOptions } from '../../compilers/kfp';
@@ -214,7 +214,7 @@ function checkCloudSql(flags: CompileFlags): void {
 }
 
 /** The Kubernetes Secret key of --metadata-password-secret, for argo and airflow. */
-function passwordSecret(flags: CompileFlags) {
+function passwordSecret(flags: CompileFlags): SecretKeyRef | undefined {
   return flags.metadataPasswordSecret === undefined ? undefined : parseSecretKeyRef(flags.metadataPasswordSecret);
 }
 
