@@ -63,7 +63,7 @@ function isMissing(kind: ValueKind, v: unknown): boolean {
 const INTEGER_TEXT = /^[+-]?\d+$/;
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const DAY_SECONDS = 86_400;
 
 /** An integer column's value as its exact decimal text. */
@@ -95,11 +95,12 @@ function booleanOf(v: unknown): boolean {
 function instantOf(kind: 'date' | 'timestamp', v: unknown): Date {
   let d: Date | undefined;
   if (v instanceof Date) d = v;
-  // Numbers are epoch seconds: how the statistics and the schema describe date and time features (INT).
-  else if (typeof v === 'number' && Number.isFinite(v)) d = new Date(v * 1000);
+  // Numbers are epoch seconds: how the statistics and the schema describe date and time features (INT), taken
+  // to the nearest millisecond (the precision of the values read from Parquet).
+  else if (typeof v === 'number' && Number.isFinite(v)) d = new Date(Math.round(v * 1000));
   else if (typeof v === 'string' && kind === 'date' && DATE_TEXT.test(v)) d = new Date(`${v}T00:00:00Z`);
   // A timestamp without a zone is UTC, as DuckDB reads a TIMESTAMP column.
-  else if (typeof v === 'string' && kind === 'timestamp' && TIMESTAMP_TEXT.test(v)) d = new Date(/(Z|[+-]\d{2}(:?\d{2})?)$/.test(v.slice(10)) ? v.replace(' ', 'T') : `${v.replace(' ', 'T')}Z`);
+  else if (typeof v === 'string' && kind === 'timestamp' && TIMESTAMP_TEXT.test(v)) d = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(v.slice(10)) ? v.replace(' ', 'T') : `${v.replace(' ', 'T')}Z`);
   if (!d || Number.isNaN(d.getTime())) throw unmappable(kind, v, kind === 'date' ? 'expected "YYYY-MM-DD" or epoch seconds' : 'expected an ISO 8601 time or epoch seconds');
   if (kind === 'date' && d.getTime() % (DAY_SECONDS * 1000) !== 0) throw unmappable(kind, v, 'not midnight UTC');
   return d;
