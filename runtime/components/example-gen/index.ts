@@ -5,27 +5,27 @@
 import { defineComponent } from '../../core/component';
 import { Examples } from '../../core/artifact-types';
 import { ExampleGenParameters } from './parameters';
-import { runExampleGen } from './run';
+import { keptRejectsUri, runExampleGen } from './run';
 import { exampleGenInputs } from './fingerprint';
 
 export { ExampleGenParameters } from './parameters';
-export { REJECTS_FILE } from './run';
+export { keptRejectsUri, REJECTS_FILE } from './run';
 
 export const ExampleGen = defineComponent({
   name: 'ExampleGen',
-  version: '1',
+  version: '2',
   description:
     'Reads CSV / JSON Lines / Parquet input spans and writes split Parquet examples (hash splits train 2 : eval 1 by default), quarantining bad rows.',
   inputs: {},
   outputs: {
     examples: {
       type: Examples,
-      description: 'Split-<name>/part-*.parquet; properties span, version, split_names, row_count, split_row_counts, bad_row_count; bad rows in rejects.jsonl',
+      description: 'Split-<name>/part-*.parquet; properties span, version, split_names, row_count, split_row_counts, bad_row_count; bad rows in rejects.jsonl (kept at <uri>.rejects.jsonl when the node fails)',
     },
   },
   parameters: ExampleGenParameters,
   externalInputs: exampleGenInputs,
   executor: async ({ outputs, parameters, log }) => {
-    outputs.examples.properties = await runExampleGen(parameters, outputs.examples.path, log);
+    outputs.examples.properties = await runExampleGen(parameters, outputs.examples.path, log, keptRejectsUri(outputs.examples.uri));
   },
 });

@@ -1,33 +1,46 @@
-// CSV input: a header row, RFC 4180 quoting, an empty cell is a missing value. DuckDB reads every cell as text
-// and quarantines structurally broken lines (wrong column count, unterminated quote) in a rejects table with
-// their line numbers; types are inferred from the text (or taken from the schema) and applied in SQL.
+// CSV input: a header row, RFC 4180 quoting, an empty cell is a missing value. A streaming pass over each file
+// (runtime/data/csv-records.ts) finds every record with its physical lines: a record with the wrong number of
+// values or broken quoting is a reject naming its line (or line range), every other one must come out of DuckDB
+// as a row, which the executor checks. DuckDB reads every cell as text, skipping the broken records; types are
+// inferred from the text (or taken from the schema) and applied in SQL.
 
+import * as fs from 'fs';
+import * as path from 'path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../../core/errors';
-import { csvRecords } from '../../data/csv-records';
+import { scanCsv, type CsvRecord } from '../../data/csv-records';
 import { queryRows, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
 import { castTextSql, DUCKDB_TYPE_OF, textParsesAs, textParsesAsSql, type FeatureType } from '../../data/feature-types';
 import type { TypedColumn } from '../../data/hash-split';
 import { badValueReason, type BadRow, type InputFile, type Reader } from './source';
 
-let scans = 0;
+/** What the scan of one file found: the records DuckDB must read as rows, the ones it cannot, and what it reads. */
+interface ScannedFile {
+  /** The file DuckDB reads: the input, or a copy with its line endings made uniform. */
+  read: string;
+  /** Records (the header excluded) that split into exactly the header's number of values. */
+  wellFormed: number;
+  malformed: BadRow[];
+}
 
-export const readCsv: Reader = async (conn, all, opts) => {
+export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
   const names = await headerOf(all, opts.csvDelimiter);
-  // No sniffing: the dialect is fixed, and DuckDB's sniffer gives up on files with broken lines in its sample.
-  const varchars = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
-  const options = `header=true, auto_detect=false, columns=${varchars}, delim=${sqlString(opts.csvDelimiter)}, quote='"', escape='"'`;
-  const scan = (files: InputFile[], extra: string) => `read_csv(${sqlStringList(files.map((f) => f.local))}, ${options}, ${extra})`;
-  // A cell as text, with an empty (or "") cell as missing.
-  const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
-
   for (const name of Object.keys(opts.schema)) {
     if (!names.includes(name)) throw new UserError(`schema column "${name}" is not in the CSV header of ${all[0].display} (columns: ${names.join(', ')})`);
   }
-  const columns = await inferTypes(conn, names, opts.schema, scan(all, 'ignore_errors=true'), cell);
+  const scanned = new Map<InputFile, ScannedFile>();
+  for (const [i, file] of all.entries()) scanned.set(file, await scanFile(file, names.length, opts.csvDelimiter, path.join(tmpDir, `csv-${i}.csv`)));
+
+  // No sniffing: the dialect is fixed, and DuckDB's sniffer gives up on files with broken lines in its sample.
+  const varchars = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
+  const options = `header=true, auto_detect=false, columns=${varchars}, delim=${sqlString(opts.csvDelimiter)}, quote='"', escape='"', ignore_errors=true`;
+  const scan = (files: InputFile[]) => `read_csv(${sqlStringList(files.map((f) => scanned.get(f)!.read))}, ${options})`;
+  // A cell as text, with an empty (or "") cell as missing.
+  const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
+
+  const columns = await inferTypes(conn, names, opts.schema, scan(all), cell);
   // Only schema types can reject a value: inferred ones were chosen so that every value parses.
   const checked = columns.filter((c) => c.name in opts.schema && c.type !== 'STRING');
-  const rejectTables = new Map<InputFile[], number>();
   // Inferred types hold for every value, so a plain cast is enough; schema types go through the strict check.
   const typed = (c: TypedColumn) =>
     c.name in opts.schema || c.type === 'STRING' ? castTextSql(c.type, cell(c.name)) : `CAST(${cell(c.name)} AS ${DUCKDB_TYPE_OF[c.type]})`;
@@ -35,56 +48,93 @@ export const readCsv: Reader = async (conn, all, opts) => {
   return {
     columns,
     selectSql(files) {
-      const id = ++scans;
-      rejectTables.set(files, id);
       const bad = checked.map((c) => `CASE WHEN ${cell(c.name)} IS NOT NULL AND NOT ${textParsesAsSql(c.type, cell(c.name))} THEN ${sqlString(`column "${c.name}"`)} END`);
       return (
         `SELECT ${columns.map((c) => `${typed(c)} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
-        `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad ` +
-        `FROM ${scan(files, `store_rejects=true, rejects_table='eg_csv_rejects_${id}', rejects_scan='eg_csv_scans_${id}'`)}`
+        `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad FROM ${scan(files)}`
       );
     },
+    async expectedRows(files) {
+      return files.reduce((n, f) => n + scanned.get(f)!.wellFormed, 0);
+    },
     async badRows(files, badValueRows) {
-      const id = rejectTables.get(files);
-      const display = new Map(files.map((f) => [f.local, f.display]));
-      const broken = await queryRows(
-        conn,
-        `SELECT s.file_path, e.line, e.error_type, e.error_message, e.csv_line FROM eg_csv_rejects_${id} e ` +
-          `JOIN eg_csv_scans_${id} s USING (scan_id, file_id) ORDER BY s.file_path, e.line`,
-      );
-      const rows: BadRow[] = [];
-      const seen = new Set<string>();
-      for (const r of broken) {
-        const key = `${r.file_path}\n${r.line}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const file = display.get(String(r.file_path)) ?? String(r.file_path);
-        rows.push({ file, line: Number(r.line), reason: `${String(r.error_type).toLowerCase()}: ${r.error_message}`, text: String(r.csv_line).split('\n')[0] });
-      }
+      const rows = files.flatMap((f) => scanned.get(f)!.malformed);
       if (badValueRows === 0) return rows;
       const values: BadRow[] = [];
-      for (const f of files) values.push(...(await badValues(f, names, checked, opts.csvDelimiter)));
+      for (const f of files) values.push(...(await badValues(f, scanned.get(f)!.read, names, checked, opts.csvDelimiter)));
       // The SQL and JS checks share one definition; a mismatch would drop rows without a trace, so it is fatal.
       if (values.length !== badValueRows) throw new Error(`DuckDB flagged ${badValueRows} rows with bad values but the line scan found ${values.length}`);
       return [...rows, ...values];
     },
-    async close() {
-      for (const id of rejectTables.values()) {
-        await conn.run(`DROP TABLE IF EXISTS eg_csv_rejects_${id}; DROP TABLE IF EXISTS eg_csv_scans_${id}`);
-      }
-    },
   };
 };
+
+/** Why DuckDB reads no row from a record, or undefined when it reads one (it ignores extra empty values at the end). */
+function malformation(rec: CsvRecord, columns: number): string | undefined {
+  if (rec.malformed === 'unterminated quote') return 'unterminated quote: the quoted value runs to the end of the file';
+  if (rec.malformed) return rec.malformed;
+  if (rec.fieldCount < columns) return `missing columns: ${rec.fieldCount} values, expected ${columns}`;
+  if (rec.filledCount > columns) return `too many columns: ${rec.fieldCount} values, expected ${columns}`;
+  return undefined;
+}
+
+/** A record's lines as a reject names them. */
+function linesOf(rec: CsvRecord): Pick<BadRow, 'line' | 'end_line'> {
+  return rec.lines > 1 ? { line: rec.line, end_line: rec.line + rec.lines - 1 } : { line: rec.line };
+}
+
+/**
+ * One streaming pass over a file: every record after the header is either well formed (DuckDB must read it as a
+ * row, which the executor checks) or malformed (a reject with its lines). A file that mixes line endings, which
+ * DuckDB's reader refuses, is copied with each record's line break written as \n (same lines, quoted values kept).
+ */
+async function scanFile(file: InputFile, columns: number, delimiter: string, copy: string): Promise<ScannedFile> {
+  const malformed: (BadRow & { offset: number })[] = [];
+  let wellFormed = 0;
+  let header = true;
+  const { terminators } = await scanCsv(file.local, delimiter, (rec) => {
+    if (header) {
+      header = false;
+      return;
+    }
+    const reason = malformation(rec, columns);
+    if (reason) malformed.push({ file: file.display, ...linesOf(rec), reason, offset: rec.offset });
+    else wellFormed++;
+  });
+  await addText(file.local, malformed);
+  let read = file.local;
+  if (terminators.size > 1) {
+    const out = fs.createWriteStream(copy);
+    await scanCsv(file.local, delimiter, () => undefined, { normalized: out });
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    read = copy;
+  }
+  return { read, wellFormed, malformed: malformed.map(({ offset: _, ...b }) => b) };
+}
+
+/** Sets each reject's text to the first line of its record (at most 1000 bytes), read at the record's offset. */
+async function addText(file: string, rows: (BadRow & { offset: number })[]): Promise<void> {
+  if (rows.length === 0) return;
+  const fd = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(1000);
+    for (const row of rows) {
+      const { bytesRead } = await fd.read(buf, 0, buf.length, row.offset);
+      const text = buf.subarray(0, bytesRead);
+      const end = text.findIndex((b) => b === 10 || b === 13);
+      row.text = text.subarray(0, end < 0 ? bytesRead : end).toString('utf8');
+    }
+  } finally {
+    await fd.close();
+  }
+}
 
 /** Column names from the header rows, which must agree across files. */
 async function headerOf(files: InputFile[], delimiter: string): Promise<string[]> {
   let names: string[] | undefined;
   for (const file of files) {
     let header: string[] | undefined;
-    for await (const rec of csvRecords(file.local, delimiter)) {
-      header = rec.fields;
-      break;
-    }
+    await scanCsv(file.local, delimiter, (rec) => ((header = rec.fields), false), { fields: true });
     if (!header) throw new UserError(`CSV file ${file.display} is empty (expected a header row)`);
     const duplicate = header.find((n, i) => header!.indexOf(n) !== i);
     if (duplicate !== undefined) throw new UserError(`CSV file ${file.display}: column "${duplicate}" appears twice in the header`);
@@ -149,20 +199,26 @@ async function inferTypes(
 }
 
 /** Lines whose values fail a schema type (DuckDB gives no line numbers for these): a streaming pass over the file. */
-async function badValues(file: InputFile, names: string[], checked: TypedColumn[], delimiter: string): Promise<BadRow[]> {
+async function badValues(file: InputFile, read: string, names: string[], checked: TypedColumn[], delimiter: string): Promise<BadRow[]> {
   const rows: BadRow[] = [];
   const indexed = checked.map((c) => ({ ...c, index: names.indexOf(c.name) }));
   let header = true;
-  for await (const rec of csvRecords(file.local, delimiter)) {
-    // The header, and lines with the wrong number of fields (already in DuckDB's rejects), carry no values to check.
-    if (header || rec.fields.length !== names.length) {
-      header = false;
-      continue;
-    }
-    const failing = indexed.find((c) => rec.fields[c.index] !== '' && !textParsesAs(c.type, rec.fields[c.index]));
-    if (failing) {
-      rows.push({ file: file.display, line: rec.line, reason: badValueReason(failing.name, failing.type, rec.fields[failing.index]), text: rec.fields.join(delimiter) });
-    }
-  }
+  await scanCsv(
+    read,
+    delimiter,
+    (rec) => {
+      // The header, and malformed records (already rejects), carry no values to check.
+      if (header || malformation(rec, names.length)) {
+        header = false;
+        return;
+      }
+      const fields = rec.fields!;
+      const failing = indexed.find((c) => fields[c.index] !== '' && !textParsesAs(c.type, fields[c.index]));
+      if (failing) {
+        rows.push({ file: file.display, ...linesOf(rec), reason: badValueReason(failing.name, failing.type, fields[failing.index]), text: fields.join(delimiter) });
+      }
+    },
+    { fields: true },
+  );
   return rows;
 }

@@ -21,12 +21,10 @@ interface Seen {
 
 export const readJsonl: Reader = async (_conn, all, opts, tmpDir) => {
   const seen = new Map<string, Seen>();
-  const staged = new Map<InputFile, string>();
-  const bad = new Map<InputFile, BadRow[]>();
+  const staged = new Map<InputFile, { path: string; good: number; bad: BadRow[] }>();
   for (const [i, file] of all.entries()) {
     const target = path.join(tmpDir, `jsonl-${i}.jsonl`);
-    staged.set(file, target);
-    bad.set(file, await stageGoodLines(file, target, opts.schema, seen));
+    staged.set(file, { path: target, ...(await stageGoodLines(file, target, opts.schema, seen)) });
   }
   for (const name of Object.keys(opts.schema)) {
     if (!seen.has(name)) throw new UserError(`schema column "${name}" is in none of the JSON Lines records of ${all.map((f) => f.display).join(', ')}`);
@@ -36,11 +34,14 @@ export const readJsonl: Reader = async (_conn, all, opts, tmpDir) => {
   return {
     columns,
     selectSql(files) {
-      const scan = `read_json(${sqlStringList(files.map((f) => staged.get(f)!))}, format='newline_delimited', columns=${typesSql})`;
+      const scan = `read_json(${sqlStringList(files.map((f) => staged.get(f)!.path))}, format='newline_delimited', columns=${typesSql})`;
       return `SELECT ${columns.map((c) => sqlIdent(c.name)).join(', ')}, NULL::VARCHAR AS __bad FROM ${scan}`;
     },
+    async expectedRows(files) {
+      return files.reduce((n, f) => n + staged.get(f)!.good, 0);
+    },
     async badRows(files) {
-      return files.flatMap((f) => bad.get(f) ?? []);
+      return files.flatMap((f) => staged.get(f)!.bad);
     },
   };
 };
@@ -101,18 +102,28 @@ async function* recordLines(file: InputFile): AsyncGenerator<string> {
   yield* readline.createInterface({ input: fs.createReadStream(file.local), crlfDelay: Infinity });
 }
 
-async function stageGoodLines(file: InputFile, target: string, schema: Record<string, FeatureType>, seen: Map<string, Seen>): Promise<BadRow[]> {
+/** Copies the good lines of a file to `target`; every non-blank line is either counted good or a reject. */
+async function stageGoodLines(
+  file: InputFile,
+  target: string,
+  schema: Record<string, FeatureType>,
+  seen: Map<string, Seen>,
+): Promise<{ good: number; bad: BadRow[] }> {
   const bad: BadRow[] = [];
   const out = fs.createWriteStream(target);
   let n = 0;
+  let good = 0;
   for await (const line of recordLines(file)) {
     n++;
     if (line.trim() === '') continue;
     const reason = checkLine(line, schema, seen);
     if (reason) bad.push({ file: file.display, line: n, reason, text: line });
-    else if (!out.write(`${line}\n`)) await once(out, 'drain');
+    else {
+      good++;
+      if (!out.write(`${line}\n`)) await once(out, 'drain');
+    }
   }
   out.end();
   await once(out, 'finish');
-  return bad;
+  return { good, bad };
 }

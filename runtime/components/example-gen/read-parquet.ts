@@ -1,6 +1,7 @@
 // Parquet input: column types come from the files (integers and booleans INT, floating point and decimals FLOAT,
 // text, dates and times STRING) unless the schema says otherwise; a value that does not convert to its schema
-// type makes the row bad, located by file and 1-based row number.
+// type makes the row bad, located by file and 1-based row number. The rows read are checked against the row
+// counts in the files' footers.
 
 import { UserError } from '../../core/errors';
 import { queryRows, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
@@ -27,6 +28,10 @@ export const readParquet: Reader = async (conn, all, opts) => {
   return {
     columns: columns.map(({ name, type }) => ({ name, type })),
     selectSql: (files) => `SELECT ${typed}, ${badSql} AS __bad FROM ${scan(files)}`,
+    async expectedRows(files) {
+      const [r] = await queryRows(conn, `SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlStringList(files.map((f) => f.local))})`);
+      return Number(r.n);
+    },
     async badRows(files, badValueRows) {
       if (badValueRows === 0) return [];
       const display = new Map(files.map((f) => [f.local, f.display]));

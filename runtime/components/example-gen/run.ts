@@ -14,15 +14,21 @@ import type { Properties } from '../../metadata/types';
 import { duckdb, queryRows, sqlString } from '../../data/duckdb';
 import { withHashSplitSql, type SplitKey } from '../../data/hash-split';
 import { stageLocally } from '../../data/stage';
+import { storageFor } from '../../storage';
 import { resolveInputs } from './input-patterns';
 import { rangeOf, type ExampleGenParameters } from './parameters';
 import { readCsv } from './read-csv';
 import { readJsonl } from './read-jsonl';
 import { readParquet } from './read-parquet';
-import { whereOf, type BadRow, type InputFile, type OpenedSource, type Reader } from './source';
+import { rowsOf, whereOf, type BadRow, type InputFile, type OpenedSource, type Reader } from './source';
 
 /** Where quarantined rows go, inside the Examples artifact (next to the Split-* folders). */
 export const REJECTS_FILE = 'rejects.jsonl';
+
+/** Where a failed run keeps its rejects: next to the artifact's URI (`<uri>.rejects.jsonl`), which failure deletes. */
+export function keptRejectsUri(outputUri: string): string {
+  return `${outputUri.replace(/\/+$/, '')}.${REJECTS_FILE}`;
+}
 const BAD_PARTITION = '__bad';
 
 const READERS: Record<'csv' | 'jsonl' | 'parquet', Reader> = { csv: readCsv, jsonl: readJsonl, parquet: readParquet };
@@ -39,8 +45,11 @@ function formatOf(format: ExampleGenParameters['format'], files: string[]): keyo
   return [...found][0] as keyof typeof READERS;
 }
 
-/** Runs ExampleGen into the local folder `outDir` and returns the Examples artifact's properties. */
-export async function runExampleGen(p: ExampleGenParameters, outDir: string, log: (line: string) => void): Promise<Properties> {
+/**
+ * Runs ExampleGen into the local folder `outDir` and returns the Examples artifact's properties. When the node
+ * fails with rejects found, they are written to `keptRejectsUri` (outside the artifact, which is deleted).
+ */
+export async function runExampleGen(p: ExampleGenParameters, outDir: string, log: (line: string) => void, keptRejectsUri: string): Promise<Properties> {
   const resolved = await resolveInputs(p.input_base, p.input_splits, rangeOf(p));
   const hashing = resolved.splits.length === 1;
   const splitNames = hashing ? p.output_splits.map((s) => s.name) : resolved.splits.map((s) => s.name);
@@ -53,12 +62,11 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
   log(`reading ${uris.length} ${format} file(s), span(s) ${resolved.spans.join(', ')} version ${resolved.version}`);
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-example-gen-'));
   const conn = await duckdb();
-  let source: OpenedSource | undefined;
   try {
     const locals = await stageLocally(uris, path.join(tmp, 'staged'));
     const fileOf = new Map(uris.map((u, i): [string, InputFile] => [u, { local: locals[i], display: u }]));
     const groups = resolved.splits.map((s) => ({ name: s.name, files: s.files.map((u) => fileOf.get(u)!) }));
-    source = await READERS[format](conn, [...fileOf.values()], { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
+    const source = await READERS[format](conn, [...fileOf.values()], { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
     const { columns } = source;
     let key: SplitKey = { record: columns };
     if (p.partition_feature) {
@@ -68,6 +76,7 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     }
 
     const bad: BadRow[] = [];
+    const unaccounted: string[] = [];
     for (const [i, group] of groups.entries()) {
       const select = source.selectSql(group.files);
       const split = hashing ? withHashSplitSql(select, key, p.output_splits) : `SELECT *, ${sqlString(group.name)} AS __split FROM (${select})`;
@@ -78,7 +87,13 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
           `TO ${sqlString(parts)} (FORMAT parquet, PARTITION_BY (__split), FILENAME_PATTERN 'part-{i}')`,
       );
       const badValues = await countRows(conn, path.join(parts, `__split=${BAD_PARTITION}`));
-      bad.push(...(await source.badRows(group.files, badValues)));
+      const groupBad = await source.badRows(group.files, badValues);
+      bad.push(...groupBad);
+      // Every row the reader counted must have come out of DuckDB: a split or the bad-value partition.
+      let read = 0;
+      for (const dir of fs.existsSync(parts) ? await fs.promises.readdir(parts) : []) read += await countRows(conn, path.join(parts, dir));
+      const expected = await source.expectedRows(group.files);
+      if (read !== expected) unaccounted.push(...(await mismatches(conn, source, group.files, groupBad, { read, expected })));
       for (const name of hashing ? splitNames : [group.name]) {
         const from = path.join(parts, `__split=${name}`);
         const to = path.join(outDir, splitFolder(name));
@@ -91,14 +106,25 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     const counts: Record<string, number> = {};
     for (const name of splitNames) counts[name] = await countRows(conn, path.join(outDir, splitFolder(name)));
     const good = Object.values(counts).reduce((a, b) => a + b, 0);
+    const badCount = bad.reduce((n, b) => n + rowsOf(b), 0);
     bad.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
+    const rejects = bad.length ? bad.map((b) => JSON.stringify(b)).join('\n') + '\n' : '';
+    const failure = unaccounted.length
+      ? `ExampleGen's row accounting does not add up, so rows could be lost: ${unaccounted.join('; ')}`
+      : (badRowsFailure(bad, badCount, good, p.max_bad_rows_fraction) ?? (good === 0 ? noRowsFailure(uris, badCount) : undefined));
+    if (failure) {
+      // The artifact folder goes when the node fails; the rejects stay next to it, where the message says.
+      if (!rejects) throw new UserError(failure);
+      await storageFor(keptRejectsUri).writeFile(keptRejectsUri, rejects);
+      throw new UserError(`${failure}; the rejects are kept in ${keptRejectsUri}`);
+    }
+    // A failed earlier attempt of this execution may have left its rejects there.
+    await storageFor(keptRejectsUri).delete(keptRejectsUri);
     if (bad.length) {
-      await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), bad.map((b) => JSON.stringify(b)).join('\n') + '\n');
-      // The log keeps a few examples even when the node fails and the artifact (with the rejects file) is dropped.
-      log(`quarantined ${bad.length} bad row(s) in ${REJECTS_FILE}; the first ones:`);
+      await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), rejects);
+      log(`quarantined ${badCount} bad row(s) in ${REJECTS_FILE}; the first ones:`);
       for (const b of bad.slice(0, 5)) log(`  ${whereOf(b)}: ${b.reason}`);
     }
-    checkBadRows(bad, good, p.max_bad_rows_fraction);
     log(`wrote ${good} rows: ${splitNames.map((n) => `${n} ${counts[n]}`).join(', ')}`);
     return {
       span: resolved.spans[resolved.spans.length - 1],
@@ -107,23 +133,57 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
       spans: JSON.stringify(resolved.spans),
       row_count: good,
       split_row_counts: JSON.stringify(counts),
-      bad_row_count: bad.length,
+      bad_row_count: badCount,
     };
   } finally {
-    await source?.close?.();
     conn.closeSync();
     await fs.promises.rm(tmp, { recursive: true, force: true });
   }
 }
 
-/** Fails when bad rows (sorted by location) exceed the tolerated fraction of all rows read, naming the count and the first. */
-function checkBadRows(bad: BadRow[], good: number, maxFraction: number): void {
-  const total = good + bad.length;
-  if (bad.length === 0 || bad.length / total <= maxFraction) return;
-  throw new UserError(
-    `${bad.length} of ${total} rows are bad (${((100 * bad.length) / total).toFixed(2)}%, max_bad_rows_fraction ${maxFraction}); ` +
-      `first bad row: ${whereOf(bad[0])}: ${bad[0].reason}`,
+/** Why the node fails when bad rows (sorted by location) exceed the tolerated fraction of all rows read, naming the first. */
+function badRowsFailure(bad: BadRow[], badCount: number, good: number, maxFraction: number): string | undefined {
+  const total = good + badCount;
+  if (badCount === 0 || badCount / total <= maxFraction) return undefined;
+  return (
+    `${badCount} of ${total} rows are bad (${((100 * badCount) / total).toFixed(2)}%, max_bad_rows_fraction ${maxFraction}); ` +
+    `first bad row: ${whereOf(bad[0])}: ${bad[0].reason}`
   );
+}
+
+/** Why the node fails when no row is left to write (an input of headers only, or of bad rows only). */
+function noRowsFailure(uris: string[], badCount: number): string {
+  const files = `${uris.length === 1 ? '' : `${uris.length} files: `}${uris.slice(0, 3).join(', ')}${uris.length > 3 ? ', ...' : ''}`;
+  return badCount ? `no row to write: all ${badCount} rows of the input are bad (${files})` : `the input has no data rows, only a header or nothing (${files})`;
+}
+
+/**
+ * Names the files whose rows DuckDB read differ from the reader's own count (a file at a time only when several
+ * were read together), with the first malformed record, the usual cause: DuckDB recovers from broken quoting in
+ * its own way and may read a made-up row, or none, from it.
+ */
+async function mismatches(
+  conn: DuckDBConnection,
+  source: OpenedSource,
+  files: InputFile[],
+  bad: BadRow[],
+  total: { read: number; expected: number },
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of files) {
+    let { read, expected } = total;
+    if (files.length > 1) {
+      read = Number((await queryRows(conn, `SELECT count(*) AS n FROM (${source.selectSql([file])})`))[0].n);
+      expected = await source.expectedRows([file]);
+      if (read === expected) continue;
+    }
+    const first = bad.find((b) => b.file === file.display && b.line !== undefined);
+    out.push(
+      `${file.display}: ${expected} well-formed rows by ExampleGen's count, but DuckDB read ${read}` +
+        (first ? ` (first malformed record: ${whereOf(first)}: ${first.reason})` : ''),
+    );
+  }
+  return out;
 }
 
 async function countRows(conn: DuckDBConnection, dir: string): Promise<number> {

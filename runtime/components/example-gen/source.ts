@@ -1,15 +1,18 @@
 // What a format reader gives the executor: the typed columns, a DuckDB SELECT over some of the input files
-// (typed columns plus `__bad`, the reason a row is bad or NULL), and the bad rows found with their locations.
+// (typed columns plus `__bad`, the reason a row is bad or NULL), how many rows that SELECT must yield (counted
+// independently of DuckDB, for the executor's accounting), and the bad rows found with their locations.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { TypedColumn } from '../../data/hash-split';
 import type { FeatureType } from '../../data/feature-types';
 
-/** One quarantined row: where it is (a file line for text formats, a row number for Parquet) and why. */
+/** One quarantined row: where it is (a file line or line range for text formats, a row number for Parquet) and why. */
 export interface BadRow {
   /** The input file as the user named it (its gs:// URI when it was staged). */
   file: string;
   line?: number;
+  /** Last line of a reject spanning several lines (a quoted value with line breaks, or an unterminated quote). */
+  end_line?: number;
   row?: number;
   reason: string;
   /** The raw text of the row, when the format has one. */
@@ -17,7 +20,16 @@ export interface BadRow {
 }
 
 export function whereOf(bad: BadRow): string {
-  return bad.line !== undefined ? `${bad.file}:${bad.line}` : `${bad.file} row ${bad.row}`;
+  if (bad.line === undefined) return `${bad.file} row ${bad.row}`;
+  return bad.end_line !== undefined ? `${bad.file}:${bad.line}-${bad.end_line}` : `${bad.file}:${bad.line}`;
+}
+
+/**
+ * Input rows a reject stands for: one per line it spans, since a broken record's line breaks are the best guess of
+ * the rows that were meant (an unterminated quote swallows every following line into one record).
+ */
+export function rowsOf(bad: BadRow): number {
+  return bad.line !== undefined && bad.end_line !== undefined ? bad.end_line - bad.line + 1 : 1;
 }
 
 export interface InputFile {
@@ -37,12 +49,15 @@ export interface OpenedSource {
   /** SELECT of the typed columns (file order) and `__bad` over some of the files. */
   selectSql(files: InputFile[]): string;
   /**
+   * Rows the select over these files must yield, counted without DuckDB (CSV: well-formed records found by a
+   * pass over the text; JSON Lines: the good lines staged; Parquet: the row counts in the files' footers).
+   */
+  expectedRows(files: InputFile[]): Promise<number>;
+  /**
    * Bad rows of these files, once their select has been read (some readers learn them while reading);
    * `badValueRows` is how many rows the select flagged in `__bad`, so readers look for them only when needed.
    */
   badRows(files: InputFile[], badValueRows: number): Promise<BadRow[]>;
-  /** Drops temporary tables (temporary files go with the executor's temp dir). */
-  close?(): Promise<void>;
 }
 
 export type Reader = (conn: DuckDBConnection, all: InputFile[], opts: ReaderOptions, tmpDir: string) => Promise<OpenedSource>;

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createHash } from 'crypto';
-import { ExampleGenParameters } from '../../../../runtime/components/example-gen';
+import { ExampleGenParameters, keptRejectsUri } from '../../../../runtime/components/example-gen';
 import { runExampleGen } from '../../../../runtime/components/example-gen/run';
 import { duckdb, queryRows, sqlString } from '../../../../runtime/data/duckdb';
 import type { Properties } from '../../../../runtime/metadata/types';
@@ -74,7 +74,7 @@ export async function runGen(dir: string, params: Record<string, unknown>, name 
   const out = path.join(dir, name);
   await fs.promises.mkdir(out, { recursive: true });
   const log: string[] = [];
-  const props = await runExampleGen(ExampleGenParameters.parse(params), out, (l) => log.push(l));
+  const props = await runExampleGen(ExampleGenParameters.parse(params), out, (l) => log.push(l), keptRejectsUri(out));
   return { out, props, log };
 }
 
