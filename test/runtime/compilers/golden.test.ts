@@ -172,6 +172,45 @@ describe('Argo goldens', () => {
   });
 });
 
+describe('how steps log in to the metadata database (never with a password in the output)', () => {
+  const SECRET_ENV = { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'mlmd-password', key: 'password' } } };
+  const metadataTemplates = (file: string): Json[] => json(file).spec.workflowSpec?.templates ?? json(file).spec.templates;
+
+  test('Argo: the proxy logs in by IAM by default; with a Secret key, PGPASSWORD comes from it and the proxy does not', () => {
+    for (const [file, secret] of [['data-validation.argo.json', false], ['data-validation-password-secret.argo.json', true]] as const) {
+      const steps = metadataTemplates(file).filter((t) => t.container?.env?.some((e: Json) => e.name === 'MLP_METADATA'));
+      expect(steps.length).toBeGreaterThan(0);
+      for (const t of steps) {
+        expect(t.container.env.find((e: Json) => e.name === 'MLP_METADATA').value).toBe('postgres://mlp-runner%40my-project.iam@127.0.0.1:5432/mlmd');
+        expect(t.container.env.filter((e: Json) => e.name === 'PGPASSWORD')).toEqual(secret ? [SECRET_ENV] : []);
+        expect(t.sidecars[0].args.includes('--auto-iam-authn')).toBe(!secret);
+      }
+    }
+  });
+
+  test('Vertex: IAM login (an access token) by default, a Secret Manager version when named', () => {
+    for (const [file, auth] of [['data-validation.kfp.json', 'gcp-iam'], ['data-validation-password-secret.kfp.json', 'secret-manager:projects/my-project/secrets/mlmd-password/versions/2']]) {
+      const containers = Object.values<Json>(json(file).deploymentSpec.executors).map((e) => e.container).filter((c) => c.env);
+      expect(containers.length).toBeGreaterThan(0);
+      for (const c of containers) expect(c.env).toEqual([{ name: 'MLP_METADATA', value: KFP_METADATA[1] }, { name: 'MLP_METADATA_AUTH', value: auth }]);
+    }
+  });
+
+  test('Composer: the pods\' PGPASSWORD comes from the Secret key when named (executed against stand-in Airflow modules)', () => {
+    const files = ['data-validation.airflow.py', 'data-validation-password-secret.airflow.py'];
+    const built = JSON.parse(execFileSync('python3', [path.join(__dirname, 'airflow_stub.py'), ...files.map((f) => path.join(GOLDEN, f))], { encoding: 'utf8' })) as { tasks: Json[] }[];
+    built.forEach(({ tasks }, i) => {
+      const secret = i === 1;
+      const steps = tasks.filter((t) => t.kwargs.env_vars?.MLP_METADATA);
+      expect(steps.length).toBeGreaterThan(0);
+      for (const t of steps) {
+        expect(t.kwargs.secrets).toEqual(secret ? [{ Secret: { deploy_type: 'env', deploy_target: 'PGPASSWORD', secret: 'mlmd-password', key: 'password' } }] : undefined);
+        expect(t.kwargs.init_containers[0].V1Container.args.includes('--auto-iam-authn')).toBe(!secret);
+      }
+    });
+  });
+});
+
 describe('KFP goldens', () => {
   test.each(byTarget('.kfp.json').concat(byTarget('.vertex-job.json')).map(([file, pipeline]) => [file, pipeline]))('%s: every reference in the IR resolves', (file, pipeline) => {
     const doc = json(file);
