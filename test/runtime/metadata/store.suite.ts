@@ -402,6 +402,45 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         expect(Date.now() - started).toBeLessThan(3000);
       });
 
+      it('claimExecution: of concurrent claims on one context exactly one writes; RUNNING and unjudged finished executions block', async () => {
+        const claimContext = { type: 'pipeline_run', name: 'key-1' };
+        const claim = (worker: number, judged: number[] = []) =>
+          store.claimExecution(
+            { type: 'Trainer', lastKnownState: ExecutionState.RUNNING, customProperties: { worker } },
+            [{ artifact: { type: 'Model', uri: `/m/claim-${worker}`, state: ArtifactState.PENDING }, event: { type: EventType.PENDING_OUTPUT } }],
+            [{ type: 'pipeline', name: 'taxi' }, claimContext],
+            { context: claimContext, judged },
+          );
+        // PostgreSQL runs these on separate pooled connections at once; SQLite queues them on its connection.
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => claim(i)));
+        const winners = results.filter((r) => r.claimed);
+        expect(winners).toHaveLength(1);
+        const winner = winners[0].claimed!.executionId;
+        for (const r of results.filter((x) => !x.claimed)) expect(r.blockedBy!.map((e) => e.id)).toEqual([winner]);
+        expect(await store.countExecutions()).toBe(1);
+        expect(await store.countArtifacts()).toBe(1);
+
+        // A claim on another context is independent.
+        const other = await store.claimExecution({ type: 'Trainer', lastKnownState: ExecutionState.RUNNING }, [], [{ type: 'pipeline_run', name: 'key-2' }], {
+          context: { type: 'pipeline_run', name: 'key-2' },
+          judged: [],
+        });
+        expect(other.claimed).toBeDefined();
+
+        // Renewal touches a RUNNING execution only.
+        expect(await store.touchExecution(winner, ExecutionState.RUNNING)).toBe(true);
+        await store.updateExecutionState(winner, ExecutionState.COMPLETE);
+        expect(await store.touchExecution(winner, ExecutionState.RUNNING)).toBe(false);
+        // A finished execution the caller has not judged is news: it blocks; once judged it does not.
+        expect((await claim(20)).blockedBy?.map((e) => e.id)).toEqual([winner]);
+        expect((await claim(21, [winner])).claimed).toBeDefined();
+        // Nor does a FAILED or CANCELED one block.
+        const third = await claim(22, [winner]);
+        expect(third.blockedBy).toHaveLength(1);
+        await store.updateExecutionState(third.blockedBy![0].id!, ExecutionState.CANCELED);
+        expect((await claim(23, [winner])).claimed).toBeDefined();
+      });
+
       it('keeps two writer processes from losing anything, including creating the schema at once', async () => {
         await store.close();
         store = undefined as unknown as MetadataStore;

@@ -117,6 +117,67 @@ describe('cloud steps with the metadata store', () => {
   });
 });
 
+describe('claims on cache keys between cloud steps', () => {
+  /** A component whose executor waits for the test to open its gate, so a step can be held mid-execution. */
+  function gatedComponent() {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const component = defineComponent({
+      name: 'test.Gated',
+      version: '1',
+      description: 'Waits for the test, then writes a file.',
+      inputs: {},
+      outputs: { out: { type: Examples } },
+      parameters: z.object({}),
+      executor: async ({ outputs }) => {
+        await gate;
+        fs.writeFileSync(path.join(outputs.out.path, 'done.txt'), 'ok');
+      },
+    });
+    return { component, open };
+  }
+  const fast = { renewMs: 60_000, leaseMs: 60_000, pollMs: [20, 200] as [number, number] };
+  const step = (component: AnyComponent, runId: string, log: (line: string) => void, timing = fast) =>
+    runStep(component, stepInput({}, {}, { out: path.join(t.root, runId, 'out') }, path.join(t.root, `${runId}.json`)), { store: t.store, pipeline: 'cloud', runId, nodeId: 'gated', log, claimTiming: timing });
+  const runningExecution = async () => (await t.store.getExecutions({ type: 'test.Gated', state: ExecutionState.RUNNING }))[0];
+  async function until(cond: () => Promise<boolean> | boolean): Promise<void> {
+    while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  test('a step whose work another run\'s step is executing waits for it and is then a cache hit on its outputs', async () => {
+    const { component, open } = gatedComponent();
+    const first = step(component, 'run-a', quiet);
+    await until(async () => (await runningExecution()) !== undefined);
+    const lines: string[] = [];
+    const second = step(component, 'run-b', (line) => lines.push(line));
+    await until(() => lines.some((l) => l.startsWith('gated: waiting for execution')));
+    open();
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.state, b.state]).toEqual(['executed', 'cached']);
+    expect(b.output.artifacts!.out.artifacts[0].uri).toBe(path.join(t.root, 'run-a', 'out'));
+    expect((await t.store.getExecutions({ type: 'test.Gated' })).map((e) => ExecutionState[e.lastKnownState])).toEqual(['COMPLETE', 'CACHED']);
+  });
+
+  test('a claim its holder on another host stopped renewing is taken over, with the reason recorded', async () => {
+    const { component, open } = gatedComponent();
+    const stalled = step(component, 'run-a', quiet);
+    await until(async () => (await runningExecution()) !== undefined);
+    // As if the holder ran elsewhere: its host cannot be checked, only its renewals, and the lease is short.
+    const held = await runningExecution();
+    await t.store.putExecutions([{ ...held, customProperties: { ...held.customProperties, runner_host: 'pod-that-vanished' } }]);
+    const taker = step(component, 'run-b', quiet, { ...fast, leaseMs: 1 });
+    await until(async () => (await t.store.getExecutions({ ids: [held.id!] }))[0].lastKnownState === ExecutionState.CANCELED);
+    // The taker runs the same gated executor: let both finish, then look at the records.
+    open();
+    expect((await taker).state).toBe('executed');
+    await stalled.catch(() => undefined);
+    const [old] = await t.store.getExecutions({ ids: [held.id!] });
+    expect(String(old.customProperties?.error)).toMatch(/^its runner on pod-that-vanished stopped renewing its claim \(last at \d{4}-/);
+    const record = (await t.store.getExecutions({ type: 'test.Gated' })).find((e) => e.customProperties?.run_id === 'run-b')!;
+    expect(ExecutionState[record.lastKnownState]).toBe('COMPLETE');
+  });
+});
+
 describe('resolver steps', () => {
   const resolverInput = (strategy: unknown, type: string, current: ExecutorOutput | undefined, port: string, outputFile: string): ExecutorInput => ({
     inputs: { parameterValues: { artifact_type: type, strategy }, artifacts: current ? { current: { artifacts: current.artifacts![port].artifacts } } : {} },
