@@ -157,6 +157,11 @@ export interface ModelServingProps {
   readonly minAvailable?: number;
 }
 
+/** The names a ClusterIP Service answers to in cluster DNS, short to fully qualified. */
+function serviceHosts(service: string, namespace: string): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+}
+
 /**
  * Model serving. Construct ids: `deployment` (or `deployment-blue`/`deployment-green`, or `deployment` +
  * `deployment-canary`), `service`, `hpa`, `pdb`.
@@ -238,7 +243,9 @@ export class ModelServing extends Construct {
       image,
       command: ['mlp'],
       args: ['serve', '--model-base-path', basePath, '--model-name', props.modelName, '--port', String(SERVING_PORT), '--host', '0.0.0.0', '--poll-seconds', String(poll),
-        '--drain-seconds', String(DRAIN_SECONDS), '--drain-accept-seconds', String(DRAIN_ACCEPT_SECONDS)],
+        '--drain-seconds', String(DRAIN_SECONDS), '--drain-accept-seconds', String(DRAIN_ACCEPT_SECONDS),
+        // The Service's names in-cluster callers use; probes send the pod IP, which mlp serve always answers.
+        '--allowed-hosts', serviceHosts(name, this.namespace).join(',')],
       port: [{ name: 'http', containerPort: SERVING_PORT }],
       resources: {
         requests: { cpu, memory },

@@ -38,6 +38,8 @@ describe('ModelServing', () => {
       args: [
         'serve', '--model-base-path', 'gs://acme-ml-test-models/flights', '--model-name', 'flights', '--port', '8501', '--host', '0.0.0.0', '--poll-seconds', '30',
         '--drain-seconds', '25', '--drain-accept-seconds', '5',
+        // Host names besides the pod IP the probes send: the Service's, as in-cluster callers (s.url) use them.
+        '--allowed-hosts', 'flights,flights.ml-platform,flights.ml-platform.svc,flights.ml-platform.svc.cluster.local',
       ],
       liveness_probe: { http_get: { path: '/v2/health/live', port: '8501' } },
       readiness_probe: { http_get: { path: '/v2/health/ready', port: '8501' } },
