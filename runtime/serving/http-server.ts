@@ -260,7 +260,10 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const acceptEnd = deferredTimer();
   const deadline = deferredTimer();
   let drainDone: Promise<void> | undefined;
+  let drainEnded = false;
   function drain(options: DrainOptions): Promise<void> {
+    // After the drain nothing is scheduled: a timer would only keep the process alive.
+    if (drainEnded) return drainDone!;
     acceptEnd.fireWithin(Math.min(options.acceptSeconds, options.seconds) * 1000);
     deadline.fireWithin(options.seconds * 1000);
     if (drainDone) return drainDone;
@@ -281,6 +284,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
         await closed;
       }
       deadline.cancel();
+      drainEnded = true;
     })();
     return drainDone;
   }

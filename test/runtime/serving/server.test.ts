@@ -20,6 +20,7 @@ import { applyTransform, type RawRow } from '../../../runtime/transform/apply';
 import { parseTolerantJson } from '../../../runtime/serving/tolerant-json';
 import { runCli, startCli, type CliResult } from '../../support/cli';
 import { freeLoopbackPort } from '../../support/ports';
+import { publishedCopy } from '../ml/helpers';
 import { memoryLogger, penguinRows, publishVersion, request, trainPenguinsModel, until, writeLinearBundle } from './helpers';
 
 let root: string;
@@ -637,15 +638,13 @@ describe('versions', () => {
 describe('a bundle whose signature does not say which inputs are required', () => {
   /** A base path holding version 1 of the trained model with its signature's inputs edited. */
   async function editedBase(edit: (input: Record<string, unknown>) => void): Promise<string> {
-    const copy = path.join(root, `edited-${bases}`);
-    await fs.promises.cp(modelDir, copy, { recursive: true });
-    for (const f of await fs.promises.readdir(copy)) if (f.startsWith('_') || f.startsWith('.')) await fs.promises.rm(path.join(copy, f), { recursive: true, force: true });
-    const file = path.join(copy, 'signature.json');
-    const signature = JSON.parse(await fs.promises.readFile(file, 'utf8'));
-    signature.inputs.forEach(edit);
-    await fs.promises.writeFile(file, JSON.stringify(signature));
     const base = path.join(root, `base-${bases++}`);
-    await publishVersion(copy, base, 1);
+    await publishedCopy({ uri: modelDir, properties: {} }, path.join(base, '1'), async (dir) => {
+      const file = path.join(dir, 'signature.json');
+      const signature = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+      signature.inputs.forEach(edit);
+      await fs.promises.writeFile(file, JSON.stringify(signature));
+    });
     return base;
   }
 
