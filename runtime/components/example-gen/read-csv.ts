@@ -23,6 +23,8 @@ interface ScannedFile {
   malformed: BadRow[];
 }
 
+let scans = 0;
+
 export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
   const names = await headerOf(all, opts.csvDelimiter);
   for (const name of Object.keys(opts.schema)) {
@@ -34,7 +36,15 @@ export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
   // No sniffing: the dialect is fixed, and DuckDB's sniffer gives up on files with broken lines in its sample.
   const varchars = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
   const options = `header=true, auto_detect=false, columns=${varchars}, delim=${sqlString(opts.csvDelimiter)}, quote='"', escape='"', ignore_errors=true`;
-  const scan = (files: InputFile[]) => `read_csv(${sqlStringList(files.map((f) => scanned.get(f)!.read))}, ${options})`;
+  // DuckDB's rejects are not read (the scan above locates bad records better), but storing them changes how its
+  // reader recovers from broken quoting: without it, it skips many more good rows after one (found by fuzzing).
+  const tables: string[] = [];
+  const scan = (files: InputFile[]) => {
+    const id = ++scans;
+    tables.push(`eg_csv_rejects_${id}`, `eg_csv_scans_${id}`);
+    const rejects = `store_rejects=true, rejects_table='eg_csv_rejects_${id}', rejects_scan='eg_csv_scans_${id}'`;
+    return `read_csv(${sqlStringList(files.map((f) => scanned.get(f)!.read))}, ${options}, ${rejects})`;
+  };
   // A cell as text, with an empty (or "") cell as missing.
   const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
 
@@ -65,6 +75,9 @@ export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
       // The SQL and JS checks share one definition; a mismatch would drop rows without a trace, so it is fatal.
       if (values.length !== badValueRows) throw new Error(`DuckDB flagged ${badValueRows} rows with bad values but the line scan found ${values.length}`);
       return [...rows, ...values];
+    },
+    async close() {
+      for (const table of tables.splice(0)) await conn.run(`DROP TABLE IF EXISTS ${table}`);
     },
   };
 };

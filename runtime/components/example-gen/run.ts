@@ -62,11 +62,18 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
   log(`reading ${uris.length} ${format} file(s), span(s) ${resolved.spans.join(', ')} version ${resolved.version}`);
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-example-gen-'));
   const conn = await duckdb();
+  let source: OpenedSource | undefined;
   try {
     const locals = await stageLocally(uris, path.join(tmp, 'staged'));
     const fileOf = new Map(uris.map((u, i): [string, InputFile] => [u, { local: locals[i], display: u }]));
     const groups = resolved.splits.map((s) => ({ name: s.name, files: s.files.map((u) => fileOf.get(u)!) }));
-    const source = await READERS[format](conn, [...fileOf.values()], { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
+    const all = [...fileOf.values()];
+    source = await READERS[format](conn, all, { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
+    // Headers only, blank lines or only broken records: there is nothing to split (and maybe no column).
+    if ((await source.expectedRows(all)) === 0) {
+      const bad = await source.badRows(all, 0);
+      await failKeepingRejects(noRowsFailure(uris, bad.reduce((n, b) => n + rowsOf(b), 0)), bad, keptRejectsUri);
+    }
     const { columns } = source;
     let key: SplitKey = { record: columns };
     if (p.partition_feature) {
@@ -107,21 +114,14 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     for (const name of splitNames) counts[name] = await countRows(conn, path.join(outDir, splitFolder(name)));
     const good = Object.values(counts).reduce((a, b) => a + b, 0);
     const badCount = bad.reduce((n, b) => n + rowsOf(b), 0);
-    bad.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
-    const rejects = bad.length ? bad.map((b) => JSON.stringify(b)).join('\n') + '\n' : '';
     const failure = unaccounted.length
       ? `ExampleGen's row accounting does not add up, so rows could be lost: ${unaccounted.join('; ')}`
-      : (badRowsFailure(bad, badCount, good, p.max_bad_rows_fraction) ?? (good === 0 ? noRowsFailure(uris, badCount) : undefined));
-    if (failure) {
-      // The artifact folder goes when the node fails; the rejects stay next to it, where the message says.
-      if (!rejects) throw new UserError(failure);
-      await storageFor(keptRejectsUri).writeFile(keptRejectsUri, rejects);
-      throw new UserError(`${failure}; the rejects are kept in ${keptRejectsUri}`);
-    }
+      : (badRowsFailure(sorted(bad), badCount, good, p.max_bad_rows_fraction) ?? (good === 0 ? noRowsFailure(uris, badCount) : undefined));
+    if (failure) await failKeepingRejects(failure, bad, keptRejectsUri);
     // A failed earlier attempt of this execution may have left its rejects there.
     await storageFor(keptRejectsUri).delete(keptRejectsUri);
     if (bad.length) {
-      await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), rejects);
+      await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), rejectsJsonl(bad));
       log(`quarantined ${badCount} bad row(s) in ${REJECTS_FILE}; the first ones:`);
       for (const b of bad.slice(0, 5)) log(`  ${whereOf(b)}: ${b.reason}`);
     }
@@ -136,9 +136,26 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
       bad_row_count: badCount,
     };
   } finally {
+    await source?.close?.();
     conn.closeSync();
     await fs.promises.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Bad rows by file and location. */
+function sorted(bad: BadRow[]): BadRow[] {
+  return bad.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? a.row ?? 0) - (b.line ?? b.row ?? 0));
+}
+
+function rejectsJsonl(bad: BadRow[]): string {
+  return sorted(bad).map((b) => JSON.stringify(b)).join('\n') + '\n';
+}
+
+/** Fails the node; its rejects go to `keptUri` first, outside the artifact folder that failure deletes. */
+async function failKeepingRejects(failure: string, bad: BadRow[], keptUri: string): Promise<never> {
+  if (bad.length === 0) throw new UserError(failure);
+  await storageFor(keptUri).writeFile(keptUri, rejectsJsonl(bad));
+  throw new UserError(`${failure}; the rejects are kept in ${keptUri}`);
 }
 
 /** Why the node fails when bad rows (sorted by location) exceed the tolerated fraction of all rows read, naming the first. */

@@ -58,6 +58,8 @@ export interface OpenedSource {
    * `badValueRows` is how many rows the select flagged in `__bad`, so readers look for them only when needed.
    */
   badRows(files: InputFile[], badValueRows: number): Promise<BadRow[]>;
+  /** Drops temporary tables (temporary files go with the executor's temp dir). */
+  close?(): Promise<void>;
 }
 
 export type Reader = (conn: DuckDBConnection, all: InputFile[], opts: ReaderOptions, tmpDir: string) => Promise<OpenedSource>;
