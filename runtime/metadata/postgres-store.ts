@@ -5,6 +5,7 @@ import { UserError } from '../core/errors';
 import { redactUrl } from '../core/redact-url';
 import { metadataPassword } from './postgres-auth';
 import { Connection, POSTGRES_DIALECT, Row, SqlMetadataStore, toPostgresPlaceholders, Tx } from './sql';
+import { MetadataStoreError } from './store-error';
 import type { MetadataStore } from './types';
 
 export interface PostgresStoreOptions {
@@ -25,8 +26,15 @@ const parseTypes = {
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
-const runner = (client: Pool | PoolClient): Tx => ({
-  all: async (sql, params) => (await client.query(toPostgresPlaceholders(sql), params)).rows as Row[],
+/** The server's or the connection's failures name the store (SQLSTATE kept as the error's code). */
+const runner = (client: Pool | PoolClient, where: string): Tx => ({
+  all: async (sql, params) => {
+    try {
+      return (await client.query(toPostgresPlaceholders(sql), params)).rows as Row[];
+    } catch (error) {
+      throw new MetadataStoreError(where, error as Error);
+    }
+  },
 });
 
 class PostgresConnection implements Connection {
@@ -37,17 +45,20 @@ class PostgresConnection implements Connection {
     private readonly pool: Pool,
     readonly where: string,
   ) {
-    this.read = runner(pool);
+    this.read = runner(pool, where);
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await this.pool.connect().catch((error: Error) => {
+        throw new MetadataStoreError(this.where, error);
+      });
+      const tx = runner(client, this.where);
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
-        const result = await fn(runner(client));
-        await client.query('COMMIT');
+        await tx.all('BEGIN');
+        const result = await fn(tx);
+        await tx.all('COMMIT');
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));

@@ -3,6 +3,7 @@
 // lists, the schema lock), and each backend supplies a Connection that runs statements and transactions.
 import { UserError } from '../core/errors';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
+import { MetadataStoreError } from './store-error';
 import {
   Artifact,
   ArtifactAndEvent,
@@ -283,7 +284,9 @@ export class SqlMetadataStore implements MetadataStore {
     } catch (error) {
       await conn.close();
       // Not a database, a failed upgrade step, no permission to create tables: all for the user to fix.
-      throw error instanceof UserError ? error : new UserError(`cannot open metadata store ${conn.where}: ${(error as Error).message}`);
+      if (error instanceof UserError) throw error;
+      const cause = error instanceof MetadataStoreError ? error.cause : (error as Error);
+      throw new UserError(`cannot open metadata store ${conn.where}: ${cause.message}`);
     }
     return new SqlMetadataStore(conn);
   }

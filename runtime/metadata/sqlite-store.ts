@@ -6,11 +6,18 @@ import * as path from 'path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors';
 import { Connection, Row, SQLITE_DIALECT, SqlMetadataStore, Tx } from './sql';
+import { MetadataStoreError } from './store-error';
 import type { MetadataStore } from './types';
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's write transaction (default 60 s). */
   busyTimeoutMs?: number;
+}
+
+/** SQLite's own failures (SQLITE_FULL, SQLITE_IOERR, ...) name the store; anything else passes unchanged. */
+function asStoreError(where: string, error: unknown): unknown {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? new MetadataStoreError(where, error as Error) : error;
 }
 
 /** better-sqlite3 binds neither booleans nor undefined. */
@@ -34,13 +41,21 @@ export class SqliteConnection implements Connection {
     if (!statement) {
       // Multi-row inserts make many distinct texts; keep the cache bounded.
       if (this.statements.size > 500) this.statements.clear();
-      statement = this.db.prepare(sql);
+      try {
+        statement = this.db.prepare(sql);
+      } catch (error) {
+        throw asStoreError(this.where, error);
+      }
       this.statements.set(sql, statement);
     }
     const bound = params.map(bindable);
-    if (statement.reader) return statement.all(...bound) as Row[];
-    statement.run(...bound);
-    return [];
+    try {
+      if (statement.reader) return statement.all(...bound) as Row[];
+      statement.run(...bound);
+      return [];
+    } catch (error) {
+      throw asStoreError(this.where, error);
+    }
   }
 
   private serialized<T>(work: () => Promise<T>): Promise<T> {
