@@ -68,13 +68,14 @@ async function googleCall<T>(what: string, call: () => Promise<T>): Promise<T> {
 
 /**
  * The password of every new connection to `url` as MLP_METADATA_AUTH in `env` says, or undefined to leave it to
- * pg (the URL's own password, PGPASSWORD, ~/.pgpass, or none). A URL with a password and MLP_METADATA_AUTH
- * set at once is refused: one of them would be ignored.
+ * pg (the URL's own password, PGPASSWORD, ~/.pgpass, or none). MLP_METADATA_AUTH with a password in the URL or
+ * PGPASSWORD set is refused: one of them would be ignored.
  */
 export function metadataPassword(url: string, env: NodeJS.ProcessEnv = process.env, transport: () => Promise<GoogleTransport> = adcTransport): (() => Promise<string>) | undefined {
   const auth = env[METADATA_AUTH_ENV];
   if (!auth) return undefined;
   if (urlHasPassword(url)) throw new UserError(`${METADATA_AUTH_ENV}=${auth} but the metadata address has a password too: remove the password from the address`);
+  if (env.PGPASSWORD) throw new UserError(`${METADATA_AUTH_ENV}=${auth} but PGPASSWORD is set too: unset one of them`);
   if (auth === IAM_AUTH) return () => iamToken(transport);
   if (auth.startsWith(SECRET_MANAGER_AUTH)) {
     const version = auth.slice(SECRET_MANAGER_AUTH.length);

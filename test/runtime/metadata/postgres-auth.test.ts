@@ -98,6 +98,12 @@ test.each([
   await expect(open).rejects.toThrow(message);
 });
 
+test('MLP_METADATA_AUTH with PGPASSWORD set too is refused', () => {
+  expect(() => metadataPassword('postgres://u@db/mlmd', { MLP_METADATA_AUTH: 'gcp-iam', PGPASSWORD: 'pw' }, google())).toThrow(
+    new UserError('MLP_METADATA_AUTH=gcp-iam but PGPASSWORD is set too: unset one of them'),
+  );
+});
+
 test.each([
   ['gcp-iam', 'postgres://u:pw@db/mlmd', 'MLP_METADATA_AUTH=gcp-iam but the metadata address has a password too: remove the password from the address'],
   ['secret-manager:my-secret', 'postgres://u@db/mlmd', 'MLP_METADATA_AUTH: "my-secret" is not a secret version such as projects/P/secrets/S/versions/latest'],
