@@ -1,6 +1,7 @@
 // The Open Inference Protocol v2 REST API (KServe, Triton, MLServer): server health and metadata, model
 // metadata and readiness, and /infer on typed tensors — one input tensor per raw feature (BYTES for strings,
-// a numeric datatype for numbers; shape [n] or [n, 1]) and the outputs as FP32 / INT64 / BYTES tensors.
+// a numeric datatype for numbers; shape [n] or [n, 1]) and the outputs as FP32 / INT64 / BYTES tensors
+// (NaN and ±Infinity as the bare tokens /v1 writes; we do not implement OIP's binary data extension).
 
 import { RUNTIME_VERSION } from '../core/version';
 import type { RawType } from '../ml/signature';
