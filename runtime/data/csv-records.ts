@@ -148,7 +148,15 @@ export async function scanCsv(file: string, delimiter: string, visit: (rec: CsvR
             } else if (b === CR) {
               recBreaks++;
               lastBreak = 2;
-            } else lastBreak = 0;
+            } else {
+              lastBreak = 0;
+              // Up to the next quote or line break, in a tight loop.
+              while (i + 1 < n) {
+                const c = chunk[i + 1];
+                if (c === QUOTE || c === LF || c === CR) break;
+                i++;
+              }
+            }
             continue;
           case State.QuoteInQuoted:
             lastBreak = 0;
@@ -195,6 +203,12 @@ export async function scanCsv(file: string, delimiter: string, visit: (rec: CsvR
         } else {
           recEmpty = false;
           filled = true;
+          // The rest of an unquoted value, in a tight loop: most bytes of a file are here.
+          while (i + 1 < n) {
+            const c = chunk[i + 1];
+            if (c === delim || c === LF || c === CR) break;
+            i++;
+          }
         }
       }
       if (wantFields && (state === State.Unquoted || state === State.Quoted)) parts.push(chunk.subarray(segStart, n));
