@@ -7,6 +7,7 @@ import * as path from 'path';
 import { launchComponent } from '../../../../runtime/core/launcher';
 import { Pusher, PUSHED_FILE } from '../../../../runtime/components/pusher';
 import { storageFor } from '../../../../runtime/storage';
+import { committedVersions } from '../../../../runtime/ml/model-location';
 
 let dir: string;
 let model: string;
@@ -75,4 +76,15 @@ test('without a blessing, or with a failed infra validation, nothing is pushed a
   expect(fs.existsSync(dest)).toBe(false);
   const infraOk = await push(dest, 1, 1);
   expect(infraOk.metadata.pushed).toBe(1);
+});
+
+test('a version folder without a commit marker (a killed push) is never served, and later pushes go past it', async () => {
+  const dest = path.join(dir, 'serving', 'left');
+  const abandoned = Math.floor(Date.now() / 1000) + 3600;
+  fs.mkdirSync(path.join(dest, String(abandoned)), { recursive: true });
+  fs.writeFileSync(path.join(dest, String(abandoned), 'model.json'), 'half');
+  const pushed = await push(dest, 1);
+  expect(pushed.metadata.pushed_version).toBe(abandoned + 1);
+  expect(await committedVersions(dest)).toEqual([abandoned + 1]);
+  expect(fs.readFileSync(path.join(dest, String(abandoned), 'model.json'), 'utf8')).toBe('half');
 });
