@@ -11,12 +11,13 @@ import type { ExecutorOutput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { formatZodIssues } from '../core/executor-io';
 import { RUNTIME_VERSION } from '../core/version';
-import type { Artifact, Context, MetadataStore } from '../metadata/types';
+import type { Artifact, Context, MetadataStore, Properties } from '../metadata/types';
+import { MetadataStoreError } from '../metadata/store-error';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode } from '../../pipelines/dsl/pipeline';
 import { decideAndClaim, holdClaim, type ClaimTiming } from './claim';
 import { buildExecutorInput, collectInputs, Driver } from './driver';
-import { Publisher } from './publisher';
+import { Publisher, type StartedExecution } from './publisher';
 import { CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { abandonDeadExecutions } from './recovery';
 import { resolveArtifact } from './resolve-artifacts';
@@ -54,6 +55,7 @@ const NOOP_REPORTER: RunReporter = {
   nodeWaiting() {},
   nodeFinished() {},
   runFinished() {},
+  runAborted() {},
 };
 
 function newRunId(pipeline: string): string {
@@ -91,6 +93,10 @@ export class LocalRunner {
   /** Progress for people plus the structured run log (always written). */
   private readonly reporter: RunReporter;
   private runId = '';
+  /** The first metadata store failure: no node starts after it and the run ends FAILED with it. */
+  private storeFailure?: MetadataStoreError;
+  /** Executions whose end the store could not take, with what to record when it can. */
+  private readonly unrecorded: { run: StartedExecution; extra: Properties }[] = [];
   private params: Record<string, unknown> = {};
   private logDir = '';
   private driver!: Driver;
@@ -115,39 +121,71 @@ export class LocalRunner {
     this.runId = newRunId(this.pipeline.name);
     this.logDir = runLogDir(this.root, this.runId);
 
-    await registerTypes(this.store, order.filter((n) => !n.resolver).map((n) => n.component));
-    const [pipelineCtxId] = await this.store.putContexts([{ type: CONTEXT_PIPELINE, name: this.pipeline.name }]);
-    const runCtx: Context = {
-      type: CONTEXT_RUN,
-      name: this.runId,
-      customProperties: {
-        pipeline_name: this.pipeline.name,
-        state: 'RUNNING',
-        started_at: new Date(started).toISOString(),
-        parameters: this.params,
-        root: this.root,
-        runtime_version: RUNTIME_VERSION,
-        runner_host: os.hostname(),
-        runner_pid: process.pid,
-      },
-    };
-    const [runCtxId] = await this.store.putContexts([runCtx]);
-    await this.store.putParentContexts([{ parentId: pipelineCtxId, childId: runCtxId }]);
-    this.driver = new Driver(this.store, this.pipeline.name);
-    this.publisher = new Publisher({ store: this.store, pipeline: this.pipeline.name, runId: this.runId, root: this.root });
-    await abandonDeadExecutions(this.store, this.pipeline.name);
-
-    this.reporter.runStarted(this.runId, this.pipeline.name, order.map((n) => n.id));
+    try {
+      await registerTypes(this.store, order.filter((n) => !n.resolver).map((n) => n.component));
+      await abandonDeadExecutions(this.store, this.pipeline.name);
+    } catch (err) {
+      // Nothing of this run is recorded yet: the store's own words are the whole story.
+      throw err instanceof MetadataStoreError ? new UserError(err.message) : err;
+    }
+    let runCtx: Context | undefined;
     let summary: RunSummary;
     try {
-      summary = await this.finish(order, await this.schedule(order, nodeParams), runCtx, started);
+      const [pipelineCtxId] = await this.store.putContexts([{ type: CONTEXT_PIPELINE, name: this.pipeline.name }]);
+      const ctx: Context = {
+        type: CONTEXT_RUN,
+        name: this.runId,
+        customProperties: {
+          pipeline_name: this.pipeline.name,
+          state: 'RUNNING',
+          started_at: new Date(started).toISOString(),
+          parameters: this.params,
+          root: this.root,
+          runtime_version: RUNTIME_VERSION,
+          runner_host: os.hostname(),
+          runner_pid: process.pid,
+        },
+      };
+      const [runCtxId] = await this.store.putContexts([ctx]);
+      runCtx = ctx;
+      this.reporter.runStarted(this.runId, this.pipeline.name, order.map((n) => n.id));
+      await this.store.putParentContexts([{ parentId: pipelineCtxId, childId: runCtxId }]);
+      this.driver = new Driver(this.store, this.pipeline.name);
+      this.publisher = new Publisher({ store: this.store, pipeline: this.pipeline.name, runId: this.runId, root: this.root });
+      const outcomes = await this.schedule(order, nodeParams);
+      if (this.storeFailure) throw this.storeFailure;
+      summary = await this.finish(order, outcomes, runCtx, started);
     } catch (err) {
+      const failure = err instanceof MetadataStoreError ? await this.abort(err, runCtx, started) : err;
       // The logs show how far the run got; the run's own error is the one to report.
       await uploadRunLogs(this.root, this.runId).catch(() => undefined);
-      throw err;
+      throw failure;
     }
     await uploadRunLogs(this.root, this.runId);
     return summary;
+  }
+
+  /**
+   * After the metadata store failed: the reason goes to the run log first (recovery reads it there if the
+   * store cannot take it), then the unrecorded executions and the run are marked FAILED with it if the store
+   * can still be written. Returns the one-line error the run ends with.
+   */
+  private async abort(failure: MetadataStoreError, runCtx: Context | undefined, started: number): Promise<UserError> {
+    if (!runCtx) return new UserError(failure.message);
+    const durationMs = Date.now() - started;
+    this.reporter.runAborted(failure.message, durationMs);
+    try {
+      for (const { run, extra } of this.unrecorded) {
+        await this.publisher.fail(run, extra);
+        for (const a of Object.values(run.outputs)) await storageFor(a.uri).delete(a.uri, { recursive: true });
+      }
+      const finished = { state: 'FAILED', error: failure.message, finished_at: new Date().toISOString(), duration_ms: durationMs };
+      await this.store.putContexts([{ ...runCtx, customProperties: { ...runCtx.customProperties, ...finished } }]);
+      return new UserError(`${failure.message}; run ${this.runId} is marked FAILED`);
+    } catch (err) {
+      if (!(err instanceof MetadataStoreError)) throw err;
+      return new UserError(`${failure.message}; run ${this.runId} could not be marked FAILED, the next run on this host marks it (the reason is in ${path.join(this.logDir, 'run.log')})`);
+    }
   }
 
   /** Records how the run ended and reports it. */
@@ -188,14 +226,15 @@ export class LocalRunner {
     return r.data as Record<string, unknown>;
   }
 
+  /** Runs the nodes; after a metadata store failure it starts no more and returns once the running ones end. */
   private async schedule(order: PipelineNode[], nodeParams: Map<PipelineNode, Record<string, unknown>>): Promise<Map<PipelineNode, NodeOutcome>> {
     const limit = Math.max(1, this.opts.parallelism ?? os.cpus().length);
     const outcomes = new Map<PipelineNode, NodeOutcome>();
     const pending = new Set(order);
     const active = new Set<Promise<void>>();
-    while (pending.size > 0 || active.size > 0) {
+    while ((pending.size > 0 && !this.storeFailure) || active.size > 0) {
       for (const node of order) {
-        if (active.size >= limit) break;
+        if (active.size >= limit || this.storeFailure) break;
         if (!pending.has(node) || !node.upstream().every((u) => outcomes.has(u))) continue;
         pending.delete(node);
         const p: Promise<void> = this.processNode(node, nodeParams.get(node)!, outcomes)
@@ -242,16 +281,26 @@ export class LocalRunner {
     if (blocked) return { result: blocked, artifacts: {} };
     this.reporter.nodeStarted(node.id);
     const started = Date.now();
-    if (node.resolver) return this.resolveNode(node, outcomes, started);
     try {
-      return await this.driveNode(node, params, outcomes, started);
+      return node.resolver ? await this.resolveNode(node, outcomes, started) : await this.driveNode(node, params, outcomes, started);
     } catch (err) {
-      if (!(err instanceof UserError)) throw err;
+      if (err instanceof MetadataStoreError) return this.storeFailed(node, err, started);
+      if (node.resolver || !(err instanceof UserError)) throw err;
       return {
         result: { id: node.id, component: node.component.name, state: 'failed', durationMs: Date.now() - started, attempts: 0, outputs: {}, reason: 'the driver could not prepare the node', error: err.message },
         artifacts: {},
       };
     }
+  }
+
+  /** The node's outcome when the metadata store failed under it; the run stops (see schedule and abort). */
+  private storeFailed(node: PipelineNode, failure: MetadataStoreError, started: number, run?: StartedExecution, extra: Properties = {}): NodeOutcome {
+    this.storeFailure ??= failure;
+    if (run) this.unrecorded.push({ run, extra: { ...extra, error: failure.message } });
+    return {
+      result: { id: node.id, component: node.component.name, state: 'failed', durationMs: Date.now() - started, attempts: 0, executionId: run?.execution.id, outputs: {}, reason: 'the metadata store failed', error: failure.message },
+      artifacts: {},
+    };
   }
 
   private async resolveNode(node: PipelineNode, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
@@ -311,12 +360,18 @@ export class LocalRunner {
     // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs).
     const extra = { attempts, duration_ms: durationMs, log_uri: joinUri(runLogUri(this.root, this.runId), `${node.id}.log`) };
     const result = { ...base, durationMs, attempts, executionId: run.execution.id, logFile };
-    if (error !== undefined) {
-      await this.publisher.fail(run, { ...extra, error });
-      return { result: { ...result, state: 'failed', outputs: {}, error }, artifacts: {} };
+    let live: Record<string, Artifact>;
+    try {
+      if (error !== undefined) {
+        await this.publisher.fail(run, { ...extra, error });
+        return { result: { ...result, state: 'failed', outputs: {}, error }, artifacts: {} };
+      }
+      const output = JSON.parse(await fs.promises.readFile(outputFile, 'utf8')) as ExecutorOutput;
+      live = await this.publisher.complete(component, run, output, extra);
+    } catch (err) {
+      if (!(err instanceof MetadataStoreError)) throw err;
+      return this.storeFailed(node, err, started, run, { ...extra, ...(error ? { executor_error: error } : {}) });
     }
-    const output = JSON.parse(await fs.promises.readFile(outputFile, 'utf8')) as ExecutorOutput;
-    const live = await this.publisher.complete(component, run, output, extra);
     return {
       result: { ...result, state: 'executed', outputs: Object.fromEntries(Object.entries(live).map(([p, a]) => [p, a.uri])) },
       artifacts: live,

@@ -77,6 +77,13 @@ export class ProgressReporter implements RunReporter {
     this.write(`run ${s.runId} ${s.state} in ${formatDuration(s.durationMs)}: ${parts}${s.state === 'COMPLETE' ? '' : ` (logs: ${s.logDir})`}\n`);
   }
 
+  runAborted(): void {
+    // The CLI prints the error itself; only the live status line stops.
+    if (this.timer) clearInterval(this.timer);
+    this.running.clear();
+    this.clearStatus();
+  }
+
   private clearStatus(): void {
     if (this.statusShown) this.opts.out.write('\r\x1b[2K');
     this.statusShown = false;

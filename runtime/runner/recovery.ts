@@ -1,5 +1,6 @@
-// Cleans up after a runner that died (SIGKILL, power loss): its RUNNING executions on this host whose
-// process is gone become CANCELED, their PENDING outputs ABANDONED and any files under their URIs removed,
+// Cleans up after a runner that died (SIGKILL, power loss) or stopped on a metadata store it could no longer
+// write: its RUNNING run and executions on this host whose process is gone become CANCELED — or FAILED with
+// the reason its run log recorded — their PENDING outputs ABANDONED and any files under their URIs removed,
 // so nothing a killed node wrote is LIVE or looks complete.
 
 import * as os from 'os';
@@ -7,6 +8,7 @@ import { ArtifactState, EventType, ExecutionState, type Execution, type Metadata
 import { storageFor } from '../storage';
 import { removeScratch } from '../core/launcher';
 import { CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
+import { loggedFailure } from './run-log';
 
 function processAlive(pid: number): boolean {
   try {
@@ -23,8 +25,12 @@ export function deadRunner(p: Record<string, unknown> | undefined): boolean {
   return p?.runner_host === os.hostname() && typeof p.runner_pid === 'number' && !processAlive(p.runner_pid);
 }
 
-/** Cancels a RUNNING execution whose runner is gone: its PENDING outputs ABANDONED and their files removed. */
-export async function abandonExecution(store: MetadataStore, e: Execution, error: string): Promise<void> {
+/**
+ * Ends a RUNNING execution whose runner is gone, its PENDING outputs ABANDONED and their files removed:
+ * FAILED with the reason the run's log recorded for the node when there is one (e.g. the metadata store
+ * failed, so the runner could not record it), CANCELED with `otherwise` when not.
+ */
+export async function abandonExecution(store: MetadataStore, e: Execution, otherwise: string): Promise<void> {
   const events = await store.getEvents({ executionIds: [e.id!] });
   const pendingIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT).map((ev) => ev.artifactId);
   const pending = pendingIds.length ? await store.getArtifacts({ ids: pendingIds, state: ArtifactState.PENDING }) : [];
@@ -33,7 +39,11 @@ export async function abandonExecution(store: MetadataStore, e: Execution, error
     await removeScratch(a.uri);
   }
   if (pending.length) await store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
-  await store.updateExecutionState(e.id!, ExecutionState.CANCELED, { error });
+  const p = e.customProperties ?? {};
+  const [run] = typeof p.run_id === 'string' ? await store.getContexts({ type: CONTEXT_RUN, name: p.run_id }) : [];
+  const root = run?.customProperties?.root;
+  const logged = typeof root === 'string' ? loggedFailure(root, String(p.run_id), String(p.node_id)) : undefined;
+  await store.updateExecutionState(e.id!, logged ? ExecutionState.FAILED : ExecutionState.CANCELED, { error: logged ?? otherwise });
 }
 
 /** Returns the ids of the executions it abandoned. */
@@ -44,7 +54,10 @@ export async function abandonDeadExecutions(store: MetadataStore, pipeline: stri
   for (const run of await store.getContexts({ type: CONTEXT_RUN, properties: { pipeline_name: pipeline, state: 'RUNNING' } })) {
     const p = run.customProperties ?? {};
     if (deadRunner(p)) {
-      await store.putContexts([{ ...run, customProperties: { ...p, state: 'CANCELED', error: 'the runner process died' } }]);
+      // A run that stopped on a failure its store could not take has the reason in its log.
+      const logged = typeof p.root === 'string' ? loggedFailure(p.root, run.name) : undefined;
+      const ended = logged ? { state: 'FAILED', error: logged } : { state: 'CANCELED', error: 'the runner process died' };
+      await store.putContexts([{ ...run, customProperties: { ...p, ...ended } }]);
     }
   }
   const running = await store.getExecutions({ contextId: ctx.id, state: ExecutionState.RUNNING });

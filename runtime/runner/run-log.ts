@@ -45,8 +45,37 @@ export async function uploadRunLogs(root: string, runId: string): Promise<void> 
   }
 }
 
+/**
+ * The error a run's log recorded for the run (its failed `run_finished` line) or for one node (its failed
+ * `node finished` line), the last one if several; undefined when there is none or no log on this machine.
+ * Recovery reads it when the metadata store could not take the reason (e.g. it was full).
+ */
+export function loggedFailure(root: string, runId: string, nodeId?: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runLogDir(root, runId), 'run.log'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let found: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.includes('"error"')) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue; // a line cut short by the crash
+    }
+    if (typeof entry.error !== 'string') continue;
+    const matches = nodeId === undefined ? entry.event === 'run_finished' : entry.msg === 'node finished' && entry.node === nodeId && entry.state === 'failed';
+    if (matches) found = entry.error;
+  }
+  return found;
+}
+
 export class RunLogReporter implements RunReporter {
   private logger?: pino.Logger;
+  private pipeline = '';
   private destination?: pino.DestinationStream & { flushSync?: () => void; end?: () => void };
 
   /**
@@ -61,6 +90,7 @@ export class RunLogReporter implements RunReporter {
   runStarted(runId: string, pipeline: string, nodeIds: string[]): void {
     this.destination = pino.destination({ dest: path.join(this.logDir(), 'run.log'), mkdir: true, sync: true });
     this.logger = pino({ base: { runId } }, this.destination);
+    this.pipeline = pipeline;
     const upstream = Object.fromEntries(nodeIds.map((id) => [id, this.upstreamOf(id)]));
     this.logger.info({ pipeline, nodes: nodeIds, upstream }, 'run started');
   }
@@ -86,6 +116,11 @@ export class RunLogReporter implements RunReporter {
     this.logger?.info(runFinishedFields(s.pipeline, s.state, s.durationMs), 'run finished');
     this.destination?.end?.();
   }
+
+  runAborted(error: string, durationMs: number): void {
+    this.logger?.error({ ...runFinishedFields(this.pipeline, 'FAILED', durationMs), error }, 'run finished');
+    this.destination?.end?.();
+  }
 }
 
 /** Sends every event to each reporter in turn. */
@@ -97,5 +132,6 @@ export function combineReporters(...reporters: RunReporter[]): RunReporter {
     nodeWaiting: (...a) => reporters.forEach((r) => r.nodeWaiting(...a)),
     nodeFinished: (...a) => reporters.forEach((r) => r.nodeFinished(...a)),
     runFinished: (...a) => reporters.forEach((r) => r.runFinished(...a)),
+    runAborted: (...a) => reporters.forEach((r) => r.runAborted(...a)),
   };
 }

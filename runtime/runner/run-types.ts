@@ -40,4 +40,6 @@ export interface RunReporter {
   nodeWaiting(id: string, message: string): void;
   nodeFinished(result: NodeResult): void;
   runFinished(summary: RunSummary): void;
+  /** The run stopped early because the metadata store failed; `error` names the store and the cause. */
+  runAborted(error: string, durationMs: number): void;
 }
