@@ -7,6 +7,7 @@
 
 import { randomBytes } from 'crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { Readable, Writable } from 'stream';
 import { pipeline } from 'stream/promises';
@@ -15,8 +16,10 @@ import { ALREADY_COMMITTED, artifactFiles, isAlive, isErrno, makeManifest, md5Ta
 import { COMMIT_MARKER, type ArtifactStorage, type CommitManifest, type ListEntry, type ManifestEntry } from './types';
 import { isLocalUri, joinUri, requireLocalPath } from './uri';
 
-// `.<name>.staging-<pid>-<hex>`: the pid lets a later publish remove the debris of a dead process only.
-const STAGING = /^\.(.+)\.staging-(\d+)-[0-9a-f]+$/;
+// `.<name>.staging-<pid>@<host>-<hex>`: pid and host let a later publish remove the debris of a dead process
+// only, and never a live publish of another machine sharing the folder (NFS), whose pids are not ours to check.
+// Names without `@<host>` were written by earlier versions on this host.
+const STAGING = /^\.(.+)\.staging-(\d+)(?:@([^/]+))?-[0-9a-f]{12}$/;
 
 /** True for the name of a staging folder; such folders are hidden from list(). */
 function isStagingName(name: string): boolean {
@@ -126,7 +129,7 @@ export class LocalStorage implements ArtifactStorage {
     // Only a shortcut for the common case (nothing is staged for a URI already committed); the rename decides.
     if (await this.readCommit(finalUri)) throw new PublishConflictError(finalUri, ALREADY_COMMITTED);
 
-    const staging = path.join(parent, `.${name}.staging-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const staging = path.join(parent, `.${name}.staging-${process.pid}@${os.hostname()}-${randomBytes(6).toString('hex')}`);
     let moved = false;
     try {
       moved = await fsp.rename(source, staging).then(
@@ -229,7 +232,7 @@ function markerLast(files: LocalFile[]): LocalFile[] {
 async function removeDeadStaging(parent: string, name: string): Promise<void> {
   for (const entry of await fsp.readdir(parent)) {
     const match = STAGING.exec(entry);
-    if (match && match[1] === name && !isAlive(Number(match[2]))) {
+    if (match && match[1] === name && (match[3] ?? os.hostname()) === os.hostname() && !isAlive(Number(match[2]))) {
       await fsp.rm(path.join(parent, entry), { recursive: true, force: true });
     }
   }

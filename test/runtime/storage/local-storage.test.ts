@@ -2,6 +2,7 @@
 // folders renamed into place (never over anything at the final path), moving vs copying the source, and
 // cleanup after a SIGKILLed publisher.
 
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -67,7 +68,7 @@ describe('local storage specifics', () => {
     await killMidPublish({}, makeDir({ '1': '1', '2': '2', '3': '3' }), final, 2);
     expect(fs.existsSync(final)).toBe(false);
     const debris = siblings(final);
-    expect(debris).toEqual([expect.stringMatching(/^\.killed\.staging-\d+-[0-9a-f]+$/)]);
+    expect(debris).toEqual([expect.stringMatching(new RegExp(`^\\.killed\\.staging-\\d+@${os.hostname()}-[0-9a-f]{12}$`))]);
     expect(await s.list(base)).not.toContainEqual(expect.objectContaining({ uri: expect.stringContaining('.staging-') }));
     await s.publishDirectory(makeDir({ '1': '1' }), final);
     expect(siblings(final)).toEqual([]);
@@ -91,6 +92,15 @@ describe('local storage specifics', () => {
     fs.mkdirSync(final);
     await s.publishDirectory(makeDir({ 'w.bin': 'w' }), final);
     expect(readDir(final)).toEqual({ 'w.bin': 'w', [COMMIT_MARKER]: expect.any(String) });
+  });
+
+  test('staging folders of dead processes on this host are removed (older names too), those of other hosts never', async () => {
+    const final = path.join(base, 'shared');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const names = [`.shared.staging-${dead}@${os.hostname()}-0123456789ab`, `.shared.staging-${dead}-0123456789ab`, `.shared.staging-${dead}@other-host-0123456789ab`];
+    for (const n of names) fs.mkdirSync(path.join(base, n, 'half'), { recursive: true });
+    await s.publishDirectory(makeDir({ a: 'a' }), final);
+    expect(siblings(final)).toEqual([`.shared.staging-${dead}@other-host-0123456789ab`]);
   });
 
   test('a failed publish removes its staging folder', async () => {
