@@ -1,6 +1,7 @@
 // ExampleGen's executor body: resolve the input spans, stage remote files, read them with the format's reader,
 // assign each good row to a split (hash of its key, or its predefined input split) and write each split as
-// Parquet through DuckDB in one streaming COPY per input split; bad rows are counted, located and quarantined.
+// Parquet through DuckDB in one streaming COPY per input split; bad rows are counted, located and quarantined,
+// and the rows DuckDB read must be exactly the ones the reader counted on its own (else the node fails).
 // Which split a row lands in never varies; the order of rows inside a split's file may vary between runs when
 // DuckDB reads the input in parallel (a partitioned COPY does not keep insertion order).
 
