@@ -248,7 +248,7 @@ async function runView(runId) {
       ['duration', run.duration],
       ['error', run.error],
       ['root', run.root && el('span', { class: 'uri' }, run.root)],
-      ['run log', run.logAvailable ? el('a', { href: `/api/runs/${encodeURIComponent(run.runId)}/log`, target: '_blank' }, 'run.log') : 'not found (in the run root or on this machine)'],
+      ['run log', run.logAvailable ? el('a', { href: `/api/runs/${encodeURIComponent(run.runId)}/log`, target: '_blank' }, 'run.log') : 'not found in the pipeline root this UI serves'],
     ]),
     el('h2', {}, 'Pipeline graph'),
     dag,
@@ -289,7 +289,7 @@ async function nodeView(runId, nodeId) {
     portTable(n.outputs),
     n.parameters !== undefined ? [el('h2', {}, 'Parameters'), json(n.parameters)] : null,
     el('h2', {}, 'Log'),
-    log !== undefined ? el('pre', { class: 'log' }, log || '(empty)') : empty(n.state === 'cached' ? 'Cached: this node reused earlier outputs and ran nothing.' : 'No executor log for this node (in the run root or on this machine).'),
+    log !== undefined ? el('pre', { class: 'log' }, log || '(empty)') : empty(n.state === 'cached' ? 'Cached: this node reused earlier outputs and ran nothing.' : 'No executor log for this node in the pipeline root this UI serves.'),
   ];
 }
 
