@@ -160,19 +160,19 @@ describe('claims on cache keys between cloud steps', () => {
 
   test('a claim its holder on another host stopped renewing is taken over, with the reason recorded', async () => {
     const { component, open } = gatedComponent();
-    const stalled = step(component, 'run-a', quiet);
+    const stalled = step(component, 'run-a', quiet).then(() => undefined, (err: Error) => err);
     await until(async () => (await runningExecution()) !== undefined);
     // As if the holder ran elsewhere: its host cannot be checked, only its renewals, and the lease is short.
     const held = await runningExecution();
     await t.store.putExecutions([{ ...held, customProperties: { ...held.customProperties, runner_host: 'pod-that-vanished' } }]);
     const taker = step(component, 'run-b', quiet, { ...fast, leaseMs: 1 });
     await until(async () => (await t.store.getExecutions({ ids: [held.id!] }))[0].lastKnownState === ExecutionState.CANCELED);
-    // The taker runs the same gated executor: let both finish, then look at the records.
-    open();
-    expect((await taker).state).toBe('executed');
-    await stalled.catch(() => undefined);
     const [old] = await t.store.getExecutions({ ids: [held.id!] });
     expect(String(old.customProperties?.error)).toMatch(/^its runner on pod-that-vanished stopped renewing its claim \(last at \d{4}-/);
+    // The taker runs the same gated executor; the stalled holder's scratch was removed with its claim, so it fails.
+    open();
+    expect((await taker).state).toBe('executed');
+    expect(String(await stalled)).toMatch(/ENOENT/);
     const record = (await t.store.getExecutions({ type: 'test.Gated' })).find((e) => e.customProperties?.run_id === 'run-b')!;
     expect(ExecutionState[record.lastKnownState]).toBe('COMPLETE');
   });
