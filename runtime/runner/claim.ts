@@ -49,9 +49,9 @@ export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: Cac
   for (;;) {
     const decision = await a.driver.decide(a.node, a.params, a.inputs, a.noCache);
     if (decision.hit) return { decision };
-    const { judged } = decision;
-    if (!judged) return { decision, started: await a.publisher.start(a.node.component, a.node.id, a.params, a.inputs, decision, a.outputUris) };
-    const r = await a.publisher.claim(a.node.component, a.node.id, a.params, a.inputs, { ...decision, judged }, a.outputUris);
+    const args = [a.node.component, a.node.id, a.params, a.inputs, decision, a.outputUris] as const;
+    if (!decision.judged) return { decision, started: await a.publisher.start(...args) };
+    const r = await a.publisher.claim(...args);
     if (r.started) return { decision, started: r.started };
     await waitForClaims(a.store, r.blockedBy, timing, a.onWait);
   }

@@ -2,7 +2,8 @@
 // execution pointing at the reused artifacts; an execution starts RUNNING with its INPUT events and its
 // outputs registered PENDING (PENDING_OUTPUT events) at their final URIs, and ends COMPLETE with the outputs
 // LIVE in one transaction — or FAILED with the outputs ABANDONED. Every record is associated/attributed to
-// the pipeline, run, node and cache-key contexts.
+// the pipeline, run, node and cache-key contexts. A RUNNING execution started with `claim` is also the claim
+// on its cache key (claim.ts).
 
 import * as os from 'os';
 import type { AnyComponent } from '../core/component';
@@ -32,6 +33,19 @@ export interface PublisherScope {
   /** Pipeline root (absolute path or gs:// prefix); outputs go to <root>/<pipeline>/<node>/<port>/<execution id>. */
   root: string;
 }
+
+/** What an execution starts from: the node, its parameters and inputs, the cache decision, the orchestrator's output URIs. */
+type StartArgs = [
+  component: AnyComponent,
+  nodeId: string,
+  params: Record<string, unknown>,
+  inputs: Record<string, Artifact[]>,
+  decision: CacheDecision,
+  outputUris?: Record<string, string>,
+];
+
+/** A started execution, or (claims only) the executions in its way. */
+type Begun = { started: StartedExecution; blockedBy?: undefined } | { started?: undefined; blockedBy: Execution[] };
 
 /** A RUNNING execution and its PENDING outputs by port. */
 export interface StartedExecution {
@@ -109,43 +123,22 @@ export class Publisher {
    * Outputs go to <root>/<pipeline>/<node>/<port>/<execution id>, or to `outputUris` when the orchestrator
    * chose them (a cloud step's ExecutorInput).
    */
-  async start(
-    component: AnyComponent,
-    nodeId: string,
-    params: Record<string, unknown>,
-    inputs: Record<string, Artifact[]>,
-    decision: CacheDecision,
-    outputUris?: Record<string, string>,
-  ): Promise<StartedExecution> {
-    const r = await this.begin(component, nodeId, params, inputs, decision, outputUris);
-    return r.started!;
+  async start(...args: StartArgs): Promise<StartedExecution> {
+    return (await this.begin(args)).started!;
   }
 
   /**
    * As start, but as a claim on the cache key: the RUNNING execution is recorded only when no other execution
    * with the key is RUNNING and none finished since the decision (MetadataStore.claimExecution); otherwise
-   * nothing is written and the executions in the way are returned.
+   * nothing is written and the executions in the way are returned. Only for a decision that consulted the cache.
    */
-  claim(
-    component: AnyComponent,
-    nodeId: string,
-    params: Record<string, unknown>,
-    inputs: Record<string, Artifact[]>,
-    decision: CacheDecision & { judged: number[] },
-    outputUris?: Record<string, string>,
-  ): Promise<{ started: StartedExecution; blockedBy?: undefined } | { started?: undefined; blockedBy: Execution[] }> {
-    return this.begin(component, nodeId, params, inputs, decision, outputUris, { context: { type: CONTEXT_CACHE, name: decision.key }, judged: decision.judged });
+  claim(...args: StartArgs): Promise<Begun> {
+    const { key, judged } = args[4];
+    if (!judged) throw new Error(`claim on cache key ${key} without a cache lookup to judge against`);
+    return this.begin(args, { context: { type: CONTEXT_CACHE, name: key }, judged });
   }
 
-  private async begin(
-    component: AnyComponent,
-    nodeId: string,
-    params: Record<string, unknown>,
-    inputs: Record<string, Artifact[]>,
-    decision: CacheDecision,
-    outputUris?: Record<string, string>,
-    claim?: ExecutionClaim,
-  ): Promise<{ started: StartedExecution; blockedBy?: undefined } | { started?: undefined; blockedBy: Execution[] }> {
+  private async begin([component, nodeId, params, inputs, decision, outputUris]: StartArgs, claim?: ExecutionClaim): Promise<Begun> {
     const { store, pipeline, runId, root } = this.scope;
     const contexts = this.contexts(nodeId, decision.key);
     const execution = this.execution(component, nodeId, ExecutionState.RUNNING, decision, params, { runner_host: os.hostname(), runner_pid: process.pid });
