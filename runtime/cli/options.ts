@@ -22,19 +22,11 @@ export function metadataAddress(opts: StoreOptions): string {
   return `sqlite:${path.join(local, 'metadata.sqlite')}`;
 }
 
-/** `k=v` → [k, v]; v is read as JSON when it parses (numbers, booleans, lists), else as a string. */
-export function parseParam(arg: string, acc: Record<string, unknown> = {}): Record<string, unknown> {
+/** `k=v` → { ...acc, k: 'v' }: the text, which parameterValuesFromText reads by the parameter's declared type. */
+export function parseParam(arg: string, acc: Record<string, string> = {}): Record<string, string> {
   const eq = arg.indexOf('=');
   if (eq <= 0) throw new UserError(`--param ${arg}: expected key=value`);
-  const key = arg.slice(0, eq);
-  const raw = arg.slice(eq + 1);
-  let value: unknown = raw;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // not JSON: keep the string
-  }
-  return { ...acc, [key]: value };
+  return { ...acc, [arg.slice(0, eq)]: arg.slice(eq + 1) };
 }
 
 /** A whole-number flag value (≥ min), or a one-line error naming the flag. */

@@ -48,7 +48,8 @@ const COMPOSER_KUBE_CONFIG = '/home/airflow/composer_kube_config';
 /** The operator arguments that put a pod on Composer's own cluster. */
 const composerPod = [`        namespace=${py(COMPOSER_NAMESPACE)},`, `        config_file=${py(COMPOSER_KUBE_CONFIG)},`, '        kubernetes_conn_id="kubernetes_default",'];
 
-const PARAM_JSON_TYPE: Record<ParameterType, string> = {
+/** The JSON Schema type of each KFP parameter type (also how `--param` text for a compiled pipeline is read). */
+export const PARAM_JSON_TYPE: Record<ParameterType, string> = {
   STRING: 'string',
   NUMBER_INTEGER: 'integer',
   NUMBER_DOUBLE: 'number',

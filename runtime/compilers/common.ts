@@ -10,6 +10,7 @@ import { resolverComponent } from '../../pipelines/dsl/resolver';
 import type { AnyComponent } from '../core/component';
 import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
+import { jsonTypes, type JsonSchema } from '../core/json-schema-types';
 import { redactUrl, urlHasPassword } from '../core/redact-url';
 import { compileStrategy, RESOLVER_CURRENT_PORT, type CompiledStrategy } from '../runner/step-protocol';
 
@@ -201,8 +202,6 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
   };
 }
 
-type JsonSchema = { type?: string | string[]; default?: unknown; description?: string; oneOf?: JsonSchema[]; anyOf?: JsonSchema[]; const?: unknown; enum?: unknown[] };
-
 const JSON_TO_KFP: Record<string, ParameterType> = {
   string: 'STRING',
   integer: 'NUMBER_INTEGER',
@@ -231,15 +230,6 @@ export function parameterInfo(schema: z.ZodObject<z.ZodRawShape>, where: string)
     };
   }
   return out;
-}
-
-function jsonTypes(s: JsonSchema): string[] {
-  if (Array.isArray(s.type)) return s.type;
-  if (s.type) return [s.type];
-  const branches = s.oneOf ?? s.anyOf;
-  if (branches) return branches.flatMap(jsonTypes);
-  const values = s.enum ?? (s.const !== undefined ? [s.const] : []);
-  return values.map((v) => (v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v));
 }
 
 /** The container entry point of every step; the ExecutorInput JSON follows as the last argument. */

@@ -11,8 +11,9 @@ import { compilePlan, parseSecretKeyRef, TARGETS, type CompiledPipeline, type Se
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { compileArgo } from '../../compilers/argo';
 import { compileKfp, vertexPipelineJob, type KfpOptions } from '../../compilers/kfp';
-import { compileAirflow } from '../../compilers/airflow';
+import { compileAirflow, PARAM_JSON_TYPE } from '../../compilers/airflow';
 import { parseParam } from '../options';
+import { parameterValuesFromText } from '../parameter-text';
 
 /** Steps that run longer than this are stopped unless --step-timeout says otherwise (Airflow needs a value). */
 export const DEFAULT_STEP_TIMEOUT_SECONDS = 6 * 3600;
@@ -42,7 +43,7 @@ export interface CompileFlags {
   image: string;
   gpuImage?: string;
   pipelineRoot?: string;
-  param: Record<string, unknown>;
+  param: Record<string, string>;
   vertexJob?: boolean;
   namespace?: string;
   serviceAccount?: string;
@@ -75,7 +76,7 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     .option('--gpu-image <ref>', 'runtime image of steps with GPUs (the gpu target), e.g. us-docker.pkg.dev/PROJECT/mlp/runtime-gpu:COMMIT (default: --image)')
     .option('--out <file>', 'write to this file (atomically) instead of stdout')
     .option('--pipeline-root <uri>', 'gs:// prefix for artifacts (required for argo, airflow and --vertex-job)')
-    .option('--param <key=value>', 'a pipeline parameter value for --vertex-job (repeatable; JSON when it parses)', parseParam, {})
+    .option('--param <key=value>', 'a pipeline parameter value for --vertex-job (repeatable; read as the parameter\'s type: text for a string, JSON otherwise)', parseParam, {})
     .option('--vertex-job', 'kfp: emit a Vertex AI PipelineJob request around the PipelineSpec')
     .option('--network <name>', 'kfp --vertex-job: VPC network the job is peered to (projects/NUMBER/global/networks/NAME)')
     .option('--metadata-address <url>', "kfp: metadata store every step records to (postgres://USER@HOST/DB, no password: the job's service account logs in by IAM unless --metadata-password-secret), making steps cloud steps; needed for resolver nodes")
@@ -133,7 +134,7 @@ export function vertexJobRequest(plan: CompiledPipeline, flags: Pick<CompileFlag
   checkIamUser(flags);
   return vertexPipelineJob(plan, spec, {
     pipelineRoot: requireRoot(flags, 'kfp --vertex-job'),
-    parameterValues: flags.param,
+    parameterValues: parameterValuesFromText(flags.param, Object.fromEntries(Object.entries(plan.parameters).map(([k, p]) => [k, [PARAM_JSON_TYPE[p.type]]]))),
     serviceAccount: flags.serviceAccount,
     network: flags.network,
   });

@@ -7,7 +7,7 @@ import { UserError } from '../../core/errors';
 interface RunFlags {
   root: string;
   metadata?: string;
-  param: Record<string, unknown>;
+  param: Record<string, string>;
   cache: boolean;
   explain?: boolean;
   json?: boolean;
@@ -21,7 +21,7 @@ export function registerRunCommand(program: Command): void {
     .argument('<pipeline>', 'a bundled pipeline name (spine-demo) or a module file exporting a Pipeline')
     .option('--root <dir>', 'pipeline root: local folder or gs:// prefix for outputs', DEFAULT_ROOT)
     .option('--metadata <address>', 'metadata store: sqlite:PATH or postgres://... (default: sqlite:<root>/metadata.sqlite)')
-    .option('--param <key=value>', 'set a pipeline parameter (repeatable; value read as JSON when it parses)', parseParam, {})
+    .option('--param <key=value>', 'set a pipeline parameter (repeatable; the value is read as the parameter\'s type: text for a string, JSON otherwise)', parseParam, {})
     .option('--no-cache', 'execute every node even when a cached result exists')
     .option('--explain', 'print for each node why it ran or was reused')
     .option('--json', 'print a machine-readable run summary on stdout')
@@ -33,6 +33,7 @@ export function registerRunCommand(program: Command): void {
       const { openMetadataStore } = await import('../../metadata');
       const { runPipeline } = await import('../../runner/local-runner');
       const { ProgressReporter } = await import('../../runner/progress');
+      const { declaredParameterTypes, parameterValuesFromText } = await import('../parameter-text');
       // Pipelines may default their own outputs (e.g. a serving folder) to places under the root.
       process.env.MLP_ROOT = flags.root;
       const { pipeline, module } = loadPipeline(ref);
@@ -50,7 +51,7 @@ export function registerRunCommand(program: Command): void {
         const summary = await runPipeline(pipeline, {
           root: flags.root,
           store,
-          parameters: flags.param,
+          parameters: parameterValuesFromText(flags.param, declaredParameterTypes(pipeline.parameterSchema)),
           noCache: !flags.cache,
           parallelism,
           modules: [module],

@@ -81,7 +81,7 @@ export function registerSubmitCommand(program: Command, io: SubmitCommandIO = { 
     .requiredOption('--image <ref>', 'runtime image every step runs')
     .requiredOption('--pipeline-root <uri>', 'gs:// prefix for artifacts (the job\'s gcsOutputDirectory)')
     .option('--gpu-image <ref>', 'runtime image of steps with GPUs (default: --image)')
-    .option('--param <key=value>', 'a pipeline parameter value (repeatable; JSON when it parses)', parseParam, {})
+    .option('--param <key=value>', 'a pipeline parameter value (repeatable; read as the parameter\'s type: text for a string, JSON otherwise)', parseParam, {})
     .option('--gpu <node=type[:count]>', 'give a node GPUs, e.g. trainer=nvidia-l4 (repeatable)', parseGpu, {})
     .option('--metadata-address <url>', "metadata store every step records to (postgres://USER@HOST/DB, no password: the job's service account logs in by IAM unless --metadata-password-secret); needed for resolver nodes")
     .option('--metadata-password-secret <version>', 'Secret Manager secret version projects/P/secrets/S/versions/V with the database password, read by each step at start (default: IAM login)')
