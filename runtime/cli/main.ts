@@ -18,6 +18,7 @@ import { registerServeCommand } from './commands/serve';
 import { registerMonitorCommand } from './commands/monitor';
 import { registerPredictCommand } from './commands/predict';
 import { registerUiCommand } from './commands/ui';
+import { registerPipelinesCommand } from './commands/pipelines';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerMonitorCommand(program);
   registerPredictCommand(program);
   registerUiCommand(program);
+  registerPipelinesCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -28,7 +28,8 @@ interface RunFlags {
 }
 
 export function registerComponentCommand(program: Command): void {
-  const component = program.command('component').description('run pipeline components directly (what a container step does)');
+  const component = program.command('component').description('list and describe components, or run one directly (what a container step does)');
+  registerReferenceCommands(component);
   component
     .command('run')
     .description('run one component from a KFP v2 ExecutorInput')
@@ -116,6 +117,34 @@ export function registerComponentCommand(program: Command): void {
       }
     });
   component.exitOverride();
+}
+
+/** `mlp component list` and `mlp component describe <name>`: ports, artifact types and parameters from the specs. */
+function registerReferenceCommands(component: Command): void {
+  component
+    .command('list')
+    .description('list the bundled components: input and output ports (? = optional) and what each does')
+    .option('--json', 'print every component\'s description (ports, parameters) as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const { describeComponents, loadBundledComponents } = await import('../../reference/component-reference');
+      const { componentListText } = await import('../../reference/render-text');
+      loadBundledComponents();
+      const refs = describeComponents();
+      process.stdout.write(flags.json ? `${JSON.stringify(refs, null, 2)}\n` : componentListText(refs));
+    });
+  component
+    .command('describe')
+    .description('describe a component: inputs and outputs with artifact types, parameters with type, default and description')
+    .argument('<name>', 'component name, e.g. ExampleGen (see mlp component list)')
+    .option('--module <file...>', 'modules defining the component, when it is your own (e.g. your pipeline module)')
+    .option('--json', 'print the description as JSON')
+    .action(async (name: string, flags: { module?: string[]; json?: boolean }) => {
+      const { describeComponent } = await import('../../reference/component-reference');
+      const { componentText } = await import('../../reference/render-text');
+      loadComponentModules(name, flags.module ?? []);
+      const ref = describeComponent(getComponent(name));
+      process.stdout.write(flags.json ? `${JSON.stringify(ref, null, 2)}\n` : componentText(ref));
+    });
 }
 
 function readInput(value: string): string {

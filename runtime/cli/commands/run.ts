@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_ROOT, metadataAddress, parseParam } from '../options';
 import { UserError } from '../../core/errors';
+import { BUNDLED_PIPELINES } from '../../../pipelines';
 
 interface RunFlags {
   root: string;
@@ -18,7 +19,7 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run a pipeline on the embedded local runner (SQLite metadata and local files by default)')
-    .argument('<pipeline>', 'a bundled pipeline name (spine-demo) or a module file exporting a Pipeline')
+    .argument('<pipeline>', `a bundled pipeline (${Object.keys(BUNDLED_PIPELINES).join(', ')}; see mlp pipelines) or a module file exporting a Pipeline`)
     .option('--root <dir>', 'pipeline root: local folder or gs:// prefix for outputs', DEFAULT_ROOT)
     .option('--metadata <address>', 'metadata store: sqlite:PATH or postgres://... (default: sqlite:<root>/metadata.sqlite)')
     .option('--param <key=value>', 'set a pipeline parameter (repeatable; the value is read as the parameter\'s type: text for a string, JSON otherwise)', parseParam, {})
