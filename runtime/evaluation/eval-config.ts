@@ -50,20 +50,23 @@ const ChangeThreshold = z
   .refine((t) => t.absolute !== undefined || t.relative !== undefined, 'give absolute, relative or both');
 
 export const MetricThreshold = z
-  .strictObject({ value_threshold: ValueThreshold.optional(), change_threshold: ChangeThreshold.optional() })
+  .strictObject({
+    value_threshold: ValueThreshold.optional().describe('Bounds on the value'),
+    change_threshold: ChangeThreshold.optional().describe('Bounds on the change against the baseline model'),
+  })
   .refine((t) => t.value_threshold || t.change_threshold, 'give value_threshold, change_threshold or both');
 
 const PerSliceThreshold = z.strictObject({
   slicing_specs: z.array(SlicingSpec).min(1).describe('The slices this threshold applies to'),
-  metric: z.string().min(1),
-  threshold: MetricThreshold,
+  metric: z.string().min(1).describe('Metric name'),
+  threshold: MetricThreshold.describe('The threshold on that metric'),
 });
 
 const EvalConfigObject = z.strictObject({
   label_key: z.string().min(1).describe('Feature holding the label'),
   prediction_key: z.string().min(1).optional().describe('Model output to evaluate, when the model has several'),
   example_weight_key: z.string().min(1).optional().describe('Feature holding the example weight (default: every example weighs 1)'),
-  task: z.enum(TASKS),
+  task: z.enum(TASKS).describe("The model's task; it decides the metrics"),
   slicing_specs: z.array(SlicingSpec).default([{}]).describe('Slices to compute metrics on; {} is the overall slice'),
   metrics: z.array(z.string().min(1)).optional().describe('Metric names to compute (default: every metric of the task)'),
   thresholds: z.record(z.string().min(1), MetricThreshold).default({}).describe('Thresholds on the overall slice, by metric name'),

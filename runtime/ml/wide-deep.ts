@@ -8,19 +8,18 @@ import { OneHotEmbedding } from './one-hot-embedding';
 import type { Signature } from './signature';
 
 export const WideDeepHyperparameters = z.object({
-  learning_rate: z.number().positive().max(10).default(0.01),
-  /** Units per hidden layer of the deep tower, e.g. [64, 32] or "64,32" (a tuner's discrete value). */
+  learning_rate: z.number().positive().max(10).default(0.01).describe('Adam learning rate'),
   hidden_units: z
     .union([z.array(z.number().int().positive()), z.string().regex(/^\d+(,\d+)*$/, 'a comma-separated list of layer sizes, e.g. "64,32"')])
     .default([32, 16])
-    .transform((v) => (typeof v === 'string' ? v.split(',').map(Number) : v)),
-  /** Embedding width; 0 picks min(16, ceil(6·cardinality^¼)) per feature. */
-  embedding_dim: z.number().int().min(0).default(0),
-  dropout: z.number().min(0).max(0.9).default(0.1),
-  batch_size: z.number().int().min(1).max(65536).default(32),
-  epochs: z.number().int().min(1).max(10000).default(20),
-  wide: z.boolean().default(true),
-  seed: z.number().int().default(42),
+    .transform((v) => (typeof v === 'string' ? v.split(',').map(Number) : v))
+    .describe('Units per hidden layer of the deep tower, e.g. [64, 32] or "64,32" (a tuner\'s discrete value)'),
+  embedding_dim: z.number().int().min(0).default(0).describe('Embedding width; 0 picks min(16, ceil(6·cardinality^¼)) per feature'),
+  dropout: z.number().min(0).max(0.9).default(0.1).describe('Dropout rate after each hidden layer'),
+  batch_size: z.number().int().min(1).max(65536).default(32).describe('Examples per training step'),
+  epochs: z.number().int().min(1).max(10000).default(20).describe('Passes over the train split (early stopping may end sooner)'),
+  wide: z.boolean().default(true).describe('Add the linear (wide) part over the id features'),
+  seed: z.number().int().default(42).describe('Seed of initialization, dropout and shuffling'),
 });
 export type WideDeepHyperparameters = z.output<typeof WideDeepHyperparameters>;
 

@@ -11,26 +11,26 @@ export type Hyperparameters = Record<string, HyperparameterValue>;
 
 const DiscreteSpec = z
   .object({
-    type: z.literal('discrete'),
-    values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1, 'discrete needs at least one value'),
+    type: z.literal('discrete').describe('One of the listed values'),
+    values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1, 'discrete needs at least one value').describe('The values to choose from (distinct)'),
   })
   .refine((s) => new Set(s.values).size === s.values.length, { message: 'discrete values must be distinct' });
 
 const IntSpec = z
   .object({
-    type: z.literal('int'),
-    min: z.number().int(),
-    max: z.number().int(),
-    step: z.number().int().positive().default(1),
+    type: z.literal('int').describe('A whole number from min to max'),
+    min: z.number().int().describe('Smallest value'),
+    max: z.number().int().describe('Largest value'),
+    step: z.number().int().positive().default(1).describe('Values are min, min + step, …'),
   })
   .refine((s) => s.min < s.max, { message: 'min must be less than max' });
 
 const DoubleSpec = z
   .object({
-    type: z.literal('double'),
-    min: z.number(),
-    max: z.number(),
-    scale: z.enum(['linear', 'log']).default('linear'),
+    type: z.literal('double').describe('A number from min to max'),
+    min: z.number().describe('Smallest value'),
+    max: z.number().describe('Largest value'),
+    scale: z.enum(['linear', 'log']).default('linear').describe('log searches orders of magnitude evenly (min > 0)'),
   })
   .refine((s) => s.min < s.max, { message: 'min must be less than max' })
   .refine((s) => s.scale !== 'log' || s.min > 0, { message: 'log scale needs min > 0' });

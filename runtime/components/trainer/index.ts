@@ -46,8 +46,8 @@ export const Trainer = defineComponent({
     module_file: z.string().min(1).optional().describe('Module exporting runFn(fnArgs); default: the bundled wide & deep trainer'),
     hyperparameters: z.record(z.string(), z.unknown()).default({}).describe('Hyperparameters passed to runFn'),
     custom_config: z.record(z.string(), z.unknown()).default({}).describe('Free-form configuration passed to runFn (the bundled trainer needs label_key and task)'),
-    train_split: z.string().min(1).default('train'),
-    eval_split: z.string().min(1).default('eval'),
+    train_split: z.string().min(1).default('train').describe('Split the model is trained on'),
+    eval_split: z.string().min(1).default('eval').describe('Split evaluated after each epoch (val_* metrics, early stopping)'),
   }),
   executor: async ({ inputs, outputs, parameters, log }) => {
     const backend = await selectBackend();

@@ -20,13 +20,18 @@ import type { FnArgs, RunFnResult } from './fn-args';
 export const METRICS_FILE = 'metrics.jsonl';
 
 export const WideDeepConfig = z.object({
-  label_key: z.string().min(1),
-  task: z.enum(['binary', 'multiclass', 'regression']),
+  label_key: z.string().min(1).describe('Feature holding the label'),
+  task: z.enum(['binary', 'multiclass', 'regression']).describe('binary and multiclass: a classifier; regression: a number'),
   early_stopping: z
-    .object({ metric: z.enum(['val_loss', 'val_accuracy', 'val_rmse']).default('val_loss'), patience: z.number().int().min(1).default(3), min_delta: z.number().min(0).default(0) })
-    .optional(),
-  checkpoint_every_steps: z.number().int().min(1).optional(),
-  shuffle_buffer: z.number().int().min(0).default(10000),
+    .object({
+      metric: z.enum(['val_loss', 'val_accuracy', 'val_rmse']).default('val_loss').describe('Metric watched after each epoch'),
+      patience: z.number().int().min(1).default(3).describe('Epochs without improvement before training stops'),
+      min_delta: z.number().min(0).default(0).describe('Smallest change that counts as an improvement'),
+    })
+    .optional()
+    .describe('Stop when the eval metric stops improving (default: train every epoch)'),
+  checkpoint_every_steps: z.number().int().min(1).optional().describe('Steps between checkpoints (default: one per epoch)'),
+  shuffle_buffer: z.number().int().min(0).default(10000).describe('Examples in the shuffle buffer (0: no shuffling)'),
 });
 
 /** Counts labelled rows and checks that every feature the model reads is a column, naming the missing one. */

@@ -21,16 +21,16 @@ export const TRIALS_FILE = 'trials.json';
 export const TunerParameters = z.object({
   module_file: z.string().min(1).optional().describe('Module exporting runFn(fnArgs); default: the bundled wide & deep trainer'),
   search_space: SearchSpace.describe('Hyperparameters to search: discrete, int or double (linear or log)'),
-  algorithm: z.enum(['random', 'grid', 'bayesian']).default('bayesian'),
-  objective: z.object({ metric: z.string().min(1).default('val_loss'), goal: z.enum(['MAXIMIZE', 'MINIMIZE']).default('MINIMIZE') }).default({ metric: 'val_loss', goal: 'MINIMIZE' }),
-  max_trials: z.number().int().min(1).max(1000).default(10),
-  max_parallel_trials: z.number().int().min(1).max(64).default(1),
+  algorithm: z.enum(['random', 'grid', 'bayesian']).default('bayesian').describe('Search algorithm: random sampling, a grid over the space, or Bayesian optimization (Gaussian process + expected improvement)'),
+  objective: z.object({ metric: z.string().min(1).default('val_loss').describe('Metric a trial reports to be compared on (e.g. val_loss, val_accuracy, val_rmse)'), goal: z.enum(['MAXIMIZE', 'MINIMIZE']).default('MINIMIZE').describe('Whether a higher or a lower value is better') }).default({ metric: 'val_loss', goal: 'MINIMIZE' }).describe('What the best trial is best at'),
+  max_trials: z.number().int().min(1).max(1000).default(10).describe('Trials to run at most'),
+  max_parallel_trials: z.number().int().min(1).max(64).default(1).describe('Trials running at once, each in its own process'),
   early_stopping: z.boolean().default(true).describe('Stop trials worse than the median of completed ones (median stopping rule)'),
-  seed: z.number().int().default(0),
+  seed: z.number().int().default(0).describe('Seed of the search (same seed, same trials)'),
   hyperparameters: z.record(z.string(), z.unknown()).default({}).describe('Fixed hyperparameters for every trial; values of searched ones are ignored unless inside the space'),
-  custom_config: z.record(z.string(), z.unknown()).default({}),
-  train_split: z.string().min(1).default('train'),
-  eval_split: z.string().min(1).default('eval'),
+  custom_config: z.record(z.string(), z.unknown()).default({}).describe('Free-form configuration passed to runFn in every trial (the bundled trainer needs label_key and task)'),
+  train_split: z.string().min(1).default('train').describe('Split the trials train on'),
+  eval_split: z.string().min(1).default('eval').describe('Split the objective metric is measured on'),
 });
 export type TunerParameters = z.output<typeof TunerParameters>;
 
