@@ -15,6 +15,11 @@ export interface OpenMetadataStoreOptions {
   busyTimeoutMs?: number;
   /** PostgreSQL: connection pool size (default 10). */
   maxConnections?: number;
+  /**
+   * For readers (`mlp runs`, `artifacts`, `lineage`): a store that does not exist (no SQLite file, no MLMD
+   * schema in the database) is a UserError "no metadata store at …", never created.
+   */
+  mustExist?: boolean;
 }
 
 /**
@@ -34,15 +39,15 @@ export function parseMetadataAddress(address: string): MetadataAddress {
   );
 }
 
-/** Opens the store at `address`, creating the MLMD schema (version 10) or upgrading an older one. */
+/** Opens the store at `address`, creating the MLMD schema (version 10) unless `mustExist`, or upgrading an older one. */
 export function openMetadataStore(address: string, opts: OpenMetadataStoreOptions = {}): Promise<MetadataStore> {
   const parsed = parseMetadataAddress(address);
   // Each backend (and its driver) is loaded when first opened: importing this module stays cheap for the
   // commands that never open a store, and a SQLite user never loads pg.
   if (parsed.backend === 'sqlite') {
     const { openSqliteStore } = require('./sqlite-store') as typeof import('./sqlite-store');
-    return openSqliteStore(parsed.path, { busyTimeoutMs: opts.busyTimeoutMs });
+    return openSqliteStore(parsed.path, { busyTimeoutMs: opts.busyTimeoutMs, mustExist: opts.mustExist });
   }
   const { openPostgresStore } = require('./postgres-store') as typeof import('./postgres-store');
-  return openPostgresStore(parsed.url, { maxConnections: opts.maxConnections });
+  return openPostgresStore(parsed.url, { maxConnections: opts.maxConnections, mustExist: opts.mustExist });
 }

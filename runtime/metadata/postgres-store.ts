@@ -13,6 +13,8 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** The password of each new connection when the URL has none. @default - as MLP_METADATA_AUTH says (postgres-auth.ts) */
   password?: () => Promise<string>;
+  /** No MLMD schema is created: a database without one is "no metadata store at <masked URL>". */
+  mustExist?: boolean;
 }
 
 const INT8_OID = 20;
@@ -101,5 +103,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end();
     throw new UserError(`cannot connect to metadata store ${where}: ${(error as Error).message}`);
   }
-  return SqlMetadataStore.open(new PostgresConnection(pool, where));
+  return SqlMetadataStore.open(new PostgresConnection(pool, where), { create: !options.mustExist });
 }

@@ -141,13 +141,20 @@ async function storedVersion(tx: Tx, dialect: Dialect): Promise<number | undefin
   return rows[0]?.v == null ? 0 : Number(rows[0].v);
 }
 
+/** What a reader is told about a store that does not exist (a run creates it). */
+export function noStoreMessage(where: string): string {
+  return `no metadata store at ${where}: nothing has run there yet`;
+}
+
 /**
- * Creates the schema on first use or upgrades an older one, in one transaction under the dialect's schema
- * lock so that two processes opening a new database at once both succeed. A newer version is refused.
+ * Creates the schema on first use (unless `create` is false: a reader's open) or upgrades an older one, in one
+ * transaction under the dialect's schema lock so that two processes opening a new database at once both
+ * succeed. A newer version is refused.
  */
-export async function ensureSchema(conn: Connection): Promise<void> {
+export async function ensureSchema(conn: Connection, opts: { create: boolean } = { create: true }): Promise<void> {
   const current = await storedVersion(conn.read, conn.dialect);
   if (current === SCHEMA_VERSION) return;
+  if (current === undefined && !opts.create) throw new UserError(noStoreMessage(conn.where));
   if (current !== undefined && current > SCHEMA_VERSION) throw new SchemaVersionError(current, SCHEMA_VERSION, conn.where);
   await conn.transaction(async (tx) => {
     if (conn.dialect.schemaLockSql) await tx.all(conn.dialect.schemaLockSql);

@@ -277,10 +277,10 @@ export class SqlMetadataStore implements MetadataStore {
 
   private constructor(private readonly conn: Connection) {}
 
-  /** Creates or upgrades the schema (see schema.ts) and returns the store. */
-  static async open(conn: Connection): Promise<SqlMetadataStore> {
+  /** Creates (when `create`) or upgrades the schema (see schema.ts) and returns the store. */
+  static async open(conn: Connection, opts: { create: boolean } = { create: true }): Promise<SqlMetadataStore> {
     try {
-      await ensureSchema(conn);
+      await ensureSchema(conn, opts);
     } catch (error) {
       await conn.close();
       // Not a database, a failed upgrade step, no permission to create tables: all for the user to fix.

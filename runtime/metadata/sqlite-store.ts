@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors';
+import { noStoreMessage } from './schema';
 import { Connection, Row, SQLITE_DIALECT, SqlMetadataStore, Tx } from './sql';
 import { MetadataStoreError } from './store-error';
 import type { MetadataStore } from './types';
@@ -12,6 +13,8 @@ import type { MetadataStore } from './types';
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's write transaction (default 60 s). */
   busyTimeoutMs?: number;
+  /** Neither the file nor its schema is created: a missing one is "no metadata store at <path>". */
+  mustExist?: boolean;
 }
 
 /** SQLite's own failures (SQLITE_FULL, SQLITE_IOERR, ...) name the store; anything else passes unchanged. */
@@ -105,12 +108,13 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   const resolved = memory ? file : path.resolve(file);
   let db: Database.Database;
   try {
-    if (!memory) {
+    if (!memory && !options.mustExist) {
       fs.mkdirSync(path.dirname(resolved), { recursive: true });
       fs.accessSync(path.dirname(resolved), fs.constants.W_OK);
     }
-    db = new Database(resolved);
+    db = new Database(resolved, { fileMustExist: !!options.mustExist });
   } catch (error) {
+    if (options.mustExist && !fs.existsSync(resolved)) throw new UserError(noStoreMessage(resolved));
     throw new UserError(`cannot open metadata store ${resolved}: ${(error as Error).message}`);
   }
   try {
@@ -124,5 +128,5 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     db.close();
     throw new UserError(`cannot open metadata store ${resolved}: ${(error as Error).message}`);
   }
-  return SqlMetadataStore.open(new SqliteConnection(db, resolved));
+  return SqlMetadataStore.open(new SqliteConnection(db, resolved), { create: !options.mustExist });
 }

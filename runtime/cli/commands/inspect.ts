@@ -5,9 +5,10 @@ import type { Command } from 'commander';
 import { openMetadataStore } from '../../metadata';
 import { foldCachedReuses, type FoldedLineage } from '../../metadata/cached-reuses';
 import { isInputEvent, isOutputEvent, portOf } from '../../metadata/events';
-import { ArtifactState, ExecutionState, type Artifact, type Execution, type LineageDirection, type MetadataStore } from '../../metadata/types';
+import { ArtifactState, ExecutionState, TypeKind, type Artifact, type Execution, type LineageDirection, type MetadataStore } from '../../metadata/types';
 import { CONTEXT_RUN } from '../../runner/mlmd-types';
 import { UserError } from '../../core/errors';
+import { STANDARD_ARTIFACT_TYPES } from '../../core/artifact-types';
 import { DEFAULT_ROOT, metadataAddress, type StoreOptions } from '../options';
 import { formatDuration } from '../../runner/progress';
 import { isoTime, table } from '../format';
@@ -31,7 +32,7 @@ function parseLimit(v: string): number {
 }
 
 async function withStore<T>(flags: StoreOptions, fn: (store: MetadataStore) => Promise<T>): Promise<T> {
-  const store = await openMetadataStore(metadataAddress(flags));
+  const store = await openMetadataStore(metadataAddress(flags), { mustExist: true });
   try {
     return await fn(store);
   } finally {
@@ -75,6 +76,7 @@ export function registerInspectCommands(program: Command): void {
         if (state === undefined) throw new UserError(`--state ${flags.state}: unknown artifact state`);
       }
       await withStore(flags, async (store) => {
+        if (flags.type !== undefined) await checkArtifactType(store, flags.type);
         const artifacts = await store.getArtifacts({ type: flags.type, state, newestFirst: true, limit });
         if (flags.json) return void process.stdout.write(`${JSON.stringify(artifacts, null, 2)}\n`);
         process.stdout.write(
@@ -107,6 +109,12 @@ export function registerInspectCommands(program: Command): void {
         }
       });
     });
+}
+
+/** A type neither standard nor recorded in the store is a typo, not an empty list: the error lists the known ones. */
+async function checkArtifactType(store: MetadataStore, type: string): Promise<void> {
+  const known = new Set([...STANDARD_ARTIFACT_TYPES.map((t) => t.name), ...(await store.getTypes(TypeKind.ARTIFACT)).map((t) => t.name)]);
+  if (!known.has(type)) throw new UserError(`--type ${type}: unknown artifact type (known: ${[...known].sort().join(', ')})`);
 }
 
 async function findArtifact(store: MetadataStore, ref: string): Promise<Artifact> {
