@@ -1,9 +1,11 @@
-// ExampleGen's parameters: where the input files are and which spans to take, how to read them, how to split
-// them and how many bad rows to tolerate. Validated (with defaults filled in) before the executor runs.
+// ExampleGen's parameters: where the input files are and which spans to take, how to read them, which columns
+// to derive, how to split them and how many bad rows to tolerate. Validated (with defaults filled in) before the
+// executor runs; derived columns' SQL is parsed by DuckDB when the executor starts (derived-columns.ts).
 
 import { z } from 'zod';
 import { UserError } from '../../core/errors';
 import { FeatureType } from '../../data/feature-types';
+import { DerivedColumnsParameter } from './derived-columns';
 
 // Split names become folder names (Split-<name>) and SQL literals; '__' is reserved for internal partitions.
 const SplitName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'split names are letters, digits, "_" and "-", starting with a letter');
@@ -52,6 +54,7 @@ export const ExampleGenParameters = z.object({
     .describe('Hash-bucket splits, in order (used when there is a single input split)'),
   partition_feature: z.string().min(1).optional().describe('Hash this feature instead of the whole record, so all rows with one value stay in one split'),
   schema: z.record(z.string(), FeatureType).optional().describe('Column types (INT, FLOAT, STRING); unlisted columns are inferred, values that do not parse are bad rows'),
+  derived_columns: DerivedColumnsParameter,
   csv_delimiter: z.string().length(1).default(',').describe('CSV field delimiter'),
   max_bad_rows_fraction: z.number().min(0).max(1).default(0).describe('Largest tolerated fraction of bad rows; more fails the node (bad rows are never written to the splits)'),
 });

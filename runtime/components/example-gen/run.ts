@@ -1,7 +1,9 @@
 // ExampleGen's executor body: resolve the input spans, stage remote files, read them with the format's reader,
 // assign each good row to a split (hash of its key, or its predefined input split) and write each split as
 // Parquet through DuckDB in one streaming COPY per input split; bad rows are counted, located and quarantined,
-// and the rows DuckDB read must be exactly the ones the reader counted on its own (else the node fails).
+// and the rows DuckDB read must be exactly the ones the reader counted on its own (else the node fails). Derived
+// columns (derived-columns.ts) are checked before anything is read and added to each good row after its split
+// is decided.
 // Which split a row lands in never varies; the order of rows inside a split's file may vary between runs when
 // DuckDB reads the input in parallel (a partitioned COPY does not keep insertion order).
 
@@ -16,6 +18,7 @@ import { duckdb, queryRows, sqlString } from '../../data/duckdb';
 import { withHashSplitSql, type SplitKey } from '../../data/hash-split';
 import { stageLocally } from '../../data/stage';
 import { storageFor } from '../../storage';
+import { bindDerivedColumns, checkDerivedExpressions, derivedColumnsProperty, derivedFailure, withDerivedSql } from './derived-columns';
 import { resolveInputs } from './input-patterns';
 import { rangeOf, type ExampleGenParameters } from './parameters';
 import { readCsv } from './read-csv';
@@ -51,6 +54,7 @@ function formatOf(format: ExampleGenParameters['format'], files: string[]): keyo
  * fails with rejects found, they are written to `keptRejectsUri` (outside the artifact, which is deleted).
  */
 export async function runExampleGen(p: ExampleGenParameters, outDir: string, log: (line: string) => void, keptRejectsUri: string): Promise<Properties> {
+  await checkDerivedExpressions(p.derived_columns ?? {});
   const resolved = await resolveInputs(p.input_base, p.input_splits, rangeOf(p));
   const hashing = resolved.splits.length === 1;
   const splitNames = hashing ? p.output_splits.map((s) => s.name) : resolved.splits.map((s) => s.name);
@@ -76,6 +80,8 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
       await failKeepingRejects(noRowsFailure(uris, bad.reduce((n, b) => n + rowsOf(b), 0)), bad, keptRejectsUri);
     }
     const { columns } = source;
+    const derived = await bindDerivedColumns(conn, p.derived_columns ?? {}, source.selectSql(all), columns);
+    for (const d of derived) log(`derived column ${d.name} (${d.type}) = ${d.expression}`);
     let key: SplitKey = { record: columns };
     if (p.partition_feature) {
       const feature = columns.find((c) => c.name === p.partition_feature);
@@ -86,14 +92,20 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     const bad: BadRow[] = [];
     const unaccounted: string[] = [];
     for (const [i, group] of groups.entries()) {
-      const select = source.selectSql(group.files);
+      const raw = source.selectSql(group.files);
+      // The split key names the raw columns, so derived ones never change which split a row lands in.
+      const select = withDerivedSql(raw, derived);
       const split = hashing ? withHashSplitSql(select, key, p.output_splits) : `SELECT *, ${sqlString(group.name)} AS __split FROM (${select})`;
       const parts = path.join(outDir, `.parts-${i}`);
       // One streaming pass: good rows to their split's partition, bad ones to a partition that is only counted.
-      await conn.run(
-        `COPY (SELECT * EXCLUDE (__bad, __split), CASE WHEN __bad IS NULL THEN __split ELSE '${BAD_PARTITION}' END AS __split FROM (${split})) ` +
-          `TO ${sqlString(parts)} (FORMAT parquet, PARTITION_BY (__split), FILENAME_PATTERN 'part-{i}')`,
-      );
+      try {
+        await conn.run(
+          `COPY (SELECT * EXCLUDE (__bad, __split), CASE WHEN __bad IS NULL THEN __split ELSE '${BAD_PARTITION}' END AS __split FROM (${split})) ` +
+            `TO ${sqlString(parts)} (FORMAT parquet, PARTITION_BY (__split), FILENAME_PATTERN 'part-{i}')`,
+        );
+      } catch (err) {
+        throw (await derivedFailure(conn, raw, derived, group.files.map((f) => f.display).join(', '))) ?? err;
+      }
       const badValues = await countRows(conn, path.join(parts, `__split=${BAD_PARTITION}`));
       const groupBad = await source.badRows(group.files, badValues);
       bad.push(...groupBad);
@@ -135,6 +147,7 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
       row_count: good,
       split_row_counts: JSON.stringify(counts),
       bad_row_count: badCount,
+      ...derivedColumnsProperty(p.derived_columns),
     };
   } finally {
     await source?.close?.();

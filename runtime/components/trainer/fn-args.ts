@@ -32,6 +32,11 @@ export interface FnArgs {
   /** Serving bundle folder of a model to warm-start from. */
   baseModel?: string;
   customConfig: Record<string, unknown>;
+  /**
+   * The examples' derived columns (ExampleGen's derived_columns, name → SQL expression): computed at ingestion,
+   * never in a serving request, so one may be the label but not a model input (the Trainer refuses such a model).
+   */
+  derivedColumns?: Record<string, string>;
   /** The TensorFlow.js backend in use. */
   backend: string;
   log(line: string): void;

@@ -2,6 +2,7 @@
 // trainer — on the transformed examples, and publishes the serving bundle (Model) and the run's logs and
 // metrics (ModelRun, with the TensorFlow.js backend used). Checkpoints live in a folder keyed by the
 // execution's inputs and parameters, so a killed attempt's retry resumes where the last checkpoint left off.
+// A model that reads one of the examples' derived columns as an input is refused (derived-inputs.ts).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,6 +17,8 @@ import { loadServingBundle } from '../../ml/serving-bundle';
 import { clearCheckpoints } from '../../ml/checkpoints';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
 import { readBestHyperparameters } from '../../tuning/hyperparameters-file';
+import { derivedColumnsOf } from '../example-gen/derived-columns';
+import { refuseDerivedModelInputs } from './derived-inputs';
 import { readDataDescription, resolveRunFn } from './fn-args';
 
 export const TRAINING_FILE = 'training.json';
@@ -55,6 +58,7 @@ export const Trainer = defineComponent({
     const examples = inputs.examples[0];
     const graphPath = path.join(inputs.transform_graph[0].path, TRANSFORM_GRAPH_FILE);
     const data = await readDataDescription(inputs.schema[0].path, graphPath);
+    const derivedColumns = derivedColumnsOf(examples.properties, `examples ${examples.uri}`);
     const tuned = inputs.hyperparameters[0] ? await readBestHyperparameters(inputs.hyperparameters[0].path) : {};
     const hyperparameters = { ...parameters.hyperparameters, ...tuned };
     const runFn = await resolveRunFn(parameters.module_file);
@@ -80,6 +84,7 @@ export const Trainer = defineComponent({
         checkpointDir,
         baseModel: inputs.base_model[0]?.path,
         customConfig: parameters.custom_config,
+        derivedColumns,
         backend: backend.name,
         log,
       });
@@ -92,6 +97,8 @@ export const Trainer = defineComponent({
       throw new UserError(`Trainer: runFn of ${where} did not write a valid serving bundle to servingModelDir: ${err.message.split(outputs.model.path).join(outputs.model.uri)}`);
     });
     bundle.model.dispose();
+    // The bundled runFn refuses before training; a user's runFn is held to the same rule here.
+    refuseDerivedModelInputs(bundle.signature, derivedColumns);
     const seconds = (Date.now() - started) / 1000;
     const properties = { ...(result?.properties ?? {}), backend: backend.name, training_seconds: seconds };
     await fs.promises.writeFile(path.join(outputs.model_run.path, TRAINING_FILE), JSON.stringify({ ...properties, hyperparameters, checkpoint_dir: checkpointDir }, null, 2));

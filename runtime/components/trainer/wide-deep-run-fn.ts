@@ -15,6 +15,7 @@ import { writeServingBundle } from '../../ml/serving-bundle';
 import { buildSignature, labelClasses, type Signature } from '../../ml/signature';
 import { trainLoop } from '../../ml/train-loop';
 import { buildWideDeep, compileFor, WideDeepHyperparameters } from '../../ml/wide-deep';
+import { refuseDerivedModelInputs } from './derived-inputs';
 import type { FnArgs, RunFnResult } from './fn-args';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -71,6 +72,7 @@ export async function runFn(args: FnArgs): Promise<RunFnResult> {
   }
   const classes = labelClasses(args.schema, config.label_key, config.task);
   const signature = buildSignature({ graph: args.transformGraph, schema: args.schema, task: config.task, labelKey: config.label_key, classes });
+  refuseDerivedModelInputs(signature, args.derivedColumns ?? {});
   const trainRows = await countTrainingRows(args.trainFiles, signature, 'train');
   if (trainRows === 0) throw new UserError(`Trainer: the train split has no examples with label "${config.label_key}"`);
   await countTrainingRows(args.evalFiles, signature, 'eval');
