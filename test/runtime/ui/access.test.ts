@@ -129,7 +129,8 @@ describe('the token', () => {
       await page.locator('main table tbody tr').first().waitFor();
       expect(await page.locator('main table tbody tr td:first-child').allInnerTexts()).toEqual([...runIds].reverse());
       expect(page.url()).toBe(`${server.server.url}/#/runs`);
-      expect(await page.evaluate(() => document.cookie)).toBe('');
+      // HttpOnly: the page's script cannot read the cookie.
+      expect(await page.evaluate('document.cookie')).toBe('');
       // A later visit without ?token= is let in by the cookie.
       await page.goto(`${server.server.url}/#/runs/${encodeURIComponent(runIds[0])}`);
       await page.locator('main', { hasText: runIds[0] }).waitFor();
