@@ -109,8 +109,11 @@ export interface Upstream {
   transformGraph: ArtifactRef;
 }
 
-/** ExampleGen (train 3 : eval 1) → StatisticsGen → SchemaGen → Transform on penguins, under `dir`. */
-export async function buildPenguinsUpstream(dir: string, spec: unknown[] = PENGUINS_SPEC): Promise<Upstream> {
+/**
+ * ExampleGen (train 3 : eval 1) → StatisticsGen → SchemaGen → Transform on penguins, under `dir`;
+ * `exampleGen` adds ExampleGen parameters (e.g. derived_columns).
+ */
+export async function buildPenguinsUpstream(dir: string, spec: unknown[] = PENGUINS_SPEC, exampleGen: Record<string, unknown> = {}): Promise<Upstream> {
   const gen = await run(ExampleGen, {}, { examples: path.join(dir, 'example-gen', 'examples', '1') }, {
     input_base: path.dirname(PENGUINS_FILE),
     input_splits: [{ name: 'single_split', pattern: path.basename(PENGUINS_FILE) }],
@@ -118,6 +121,7 @@ export async function buildPenguinsUpstream(dir: string, spec: unknown[] = PENGU
       { name: 'train', buckets: 3 },
       { name: 'eval', buckets: 1 },
     ],
+    ...exampleGen,
   });
   const examples = outputRef(gen, 'examples');
   const statistics = outputRef(await run(StatisticsGen, { examples }, { statistics: path.join(dir, 'statistics-gen', 'statistics', '2') }), 'statistics');
