@@ -20,7 +20,7 @@ export const ExampleGen = defineComponent({
   outputs: {
     examples: {
       type: Examples,
-      description: 'Split-<name>/part-*.parquet; properties span, version, split_names, row_count, split_row_counts, bad_row_count; bad rows in rejects.jsonl (kept at <uri>.rejects.jsonl when the node fails)',
+      description: 'Split-<name>/part-*.parquet; properties span, version, split_names, row_count, split_row_counts, bad_row_count, derived_columns (when given); bad rows in rejects.jsonl (kept at <uri>.rejects.jsonl when the node fails)',
     },
   },
   parameters: ExampleGenParameters,
