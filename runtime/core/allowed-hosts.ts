@@ -35,7 +35,8 @@ export function parseAllowedHosts(text: string | undefined, flag = '--allowed-ho
 /** The name part of a Host header value (lower case, no port, no brackets, no trailing dot). */
 function hostName(header: string): string {
   const value = header.trim().toLowerCase();
-  if (value.startsWith('[')) return value.slice(1, value.indexOf(']') < 0 ? undefined : value.indexOf(']'));
+  // A malformed bracket (no closing one) stays as it is: not an IP, so refused.
+  if (value.startsWith('[')) return value.indexOf(']') < 0 ? value : value.slice(1, value.indexOf(']'));
   const colon = value.lastIndexOf(':');
   // A bare IPv6 address (not valid in a Host header, but unambiguous) has several colons.
   const name = colon >= 0 && value.indexOf(':') === colon ? value.slice(0, colon) : value;

@@ -50,7 +50,7 @@ const get = (server: Ui, urlPath: string, headers: Record<string, string> = {}) 
 describe('the Host header', () => {
   test('a name the UI does not serve is refused with a generic 403, before anything else', async () => {
     const server = await ui();
-    for (const host of ['attacker.example', `attacker.example:${server.server.port}`, 'localhost.attacker.example', '127.0.0.1.nip.io', '']) {
+    for (const host of ['attacker.example', `attacker.example:${server.server.port}`, 'localhost.attacker.example', '127.0.0.1.nip.io', '[::1', '']) {
       for (const urlPath of ['/', '/api/runs', '/static/app.js', '/no-such-page']) {
         const answer = await get(server, urlPath, { host });
         expect({ host, urlPath, status: answer.status, body: JSON.parse(answer.body) }).toEqual({ host, urlPath, status: 403, body: { error: HOST_REFUSED_MESSAGE } });
