@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import Database from 'better-sqlite3';
 import { buildProgram } from '../../../runtime/cli/main';
-import { runCli } from '../../support/cli';
+import { expectOneLineError, runCli } from '../../support/cli';
 
 let dir: string;
 beforeEach(async () => {
@@ -16,15 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await fs.promises.rm(dir, { recursive: true, force: true });
 });
-
-/** An error is one line on stderr, no stack trace, and a non-zero exit. */
-function expectOneLineError(r: { code: number | null; stderr: string }, pattern: RegExp): void {
-  expect(r.code).not.toBe(0);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 test('--help lists the commands, and every command (and subcommand) has its own --help', async () => {
   const top = await runCli(['--help']);

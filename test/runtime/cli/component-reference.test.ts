@@ -10,12 +10,7 @@ import { BUNDLED_COMPONENT_MODULES } from '../../../runtime/components/catalog';
 import { BUNDLED_PIPELINES } from '../../../pipelines';
 import { describeComponents, loadBundledComponents } from '../../../runtime/reference/component-reference';
 import { parameterFields } from '../../../runtime/reference/parameter-fields';
-import { REPO_ROOT, runCli } from '../../support/cli';
-
-function expectOneLineError(r: { code: number | null; stderr: string }, pattern: RegExp): void {
-  expect(r.code).not.toBe(0);
-  expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(pattern)]);
-}
+import { expectOneLineError, REPO_ROOT, runCli } from '../../support/cli';
 
 describe('parameter fields from a zod schema', () => {
   test('nested objects, lists, maps and discriminated unions become paths with type, default and description', () => {
