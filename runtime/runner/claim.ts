@@ -58,7 +58,7 @@ export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: Cac
 }
 
 /** Why the runner of a RUNNING execution is taken to be gone, or undefined while it is alive. */
-export function claimantGone(e: Execution, leaseMs: number, now = Date.now()): string | undefined {
+function claimantGone(e: Execution, leaseMs: number, now = Date.now()): string | undefined {
   const p = e.customProperties ?? {};
   if (p.runner_host === os.hostname()) return deadRunner(p) ? 'the runner process died during this execution' : undefined;
   const renewed = e.lastUpdateTimeSinceEpoch ?? 0;
@@ -66,7 +66,7 @@ export function claimantGone(e: Execution, leaseMs: number, now = Date.now()): s
   return `its runner on ${String(p.runner_host ?? 'an unknown host')} stopped renewing its claim (last at ${new Date(renewed).toISOString()})`;
 }
 
-function describe(e: Execution): string {
+function holderOf(e: Execution): string {
   const p = e.customProperties ?? {};
   return `execution ${e.id} of run ${String(p.run_id ?? '?')} (runner ${String(p.runner_host ?? '?')} pid ${String(p.runner_pid ?? '?')})`;
 }
@@ -80,7 +80,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitForClaims(store: MetadataStore, blockers: Execution[], timing: ClaimTiming, onWait?: (message: string) => void): Promise<void> {
   let running = blockers.filter((e) => e.lastKnownState === ExecutionState.RUNNING);
   if (running.length < blockers.length) return;
-  onWait?.(`waiting for ${describe(running[0])}, which is executing the same work`);
+  onWait?.(`waiting for ${holderOf(running[0])}, which is executing the same work`);
   let delay = timing.pollMs[0];
   for (;;) {
     for (const e of running) {
