@@ -66,7 +66,9 @@ test("a user's runFn that ignores derivedColumns: its model is refused before it
   expect(log.filter((l) => /^epoch /.test(l))).toHaveLength(1);
 });
 
-test('an unreadable derived_columns property on the examples is named', () => {
+test('the derived_columns property as ExampleGen writes it (JSON text) and as the metadata store returns it (a struct); an unreadable one is named', () => {
+  expect(derivedColumnsOf({ derived_columns: JSON.stringify({ heavy: HEAVY }) }, 'examples /x/1')).toEqual({ heavy: HEAVY });
+  expect(derivedColumnsOf({ derived_columns: { heavy: HEAVY } }, 'examples /x/1')).toEqual({ heavy: HEAVY });
   expect(() => derivedColumnsOf({ derived_columns: '["heavy"]' }, 'examples /x/1')).toThrow(
     new UserError('examples /x/1 has an invalid derived_columns property (expected a JSON object of name → expression, got "[\\"heavy\\"]")'),
   );
