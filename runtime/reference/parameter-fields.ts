@@ -85,7 +85,8 @@ function children(node: Json, path: string, when: string | undefined, out: Param
   if (node.items) children(node.items, `${path}[]`, when, out);
   if (typeof node.additionalProperties === 'object') children(node.additionalProperties, `${path}.<key>`, when, out);
   const variants = node.oneOf ?? node.anyOf;
-  if (variants && discriminator(variants)) variantFields(variants, discriminator(variants)!, path, out);
+  const key = variants ? discriminator(variants) : undefined;
+  if (variants && key) variantFields(variants, key, path, out);
 }
 
 /** The property every variant fixes to a different constant (zod's discriminatedUnion key), if any. */
