@@ -58,11 +58,11 @@ export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: Cac
 }
 
 /** Why the runner of a RUNNING execution is taken to be gone, or undefined while it is alive. */
-function claimantGone(e: Execution, leaseMs: number, now = Date.now()): string | undefined {
+function claimantGone(e: Execution, leaseMs: number): string | undefined {
   const p = e.customProperties ?? {};
   if (p.runner_host === os.hostname()) return deadRunner(p) ? 'the runner process died during this execution' : undefined;
   const renewed = e.lastUpdateTimeSinceEpoch ?? 0;
-  if (now - renewed <= leaseMs) return undefined;
+  if (Date.now() - renewed <= leaseMs) return undefined;
   return `its runner on ${String(p.runner_host ?? 'an unknown host')} stopped renewing its claim (last at ${new Date(renewed).toISOString()})`;
 }
 
