@@ -131,17 +131,14 @@ function newChart(canvas, config) {
   charts.push(new Chart(canvas, { ...config, options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options } }));
 }
 
-/** A chart drawn when its box first scrolls into view: pages with hundreds of features stay quick. */
-function lazyChart(className, config) {
+/** Charts built with the view, drawn once the view is on the page (Chart.js sizes a canvas from its box). */
+let pendingCharts = [];
+
+/** A box holding one chart, drawn as soon as the view is shown: every panel has its chart in a screenshot or print. */
+function chartBox(className, config) {
   const canvas = el('canvas');
-  const box = el('div', { class: className }, canvas);
-  const observer = new IntersectionObserver((entries) => {
-    if (!entries.some((e) => e.isIntersecting)) return;
-    observer.disconnect();
-    newChart(canvas, config());
-  });
-  observer.observe(box);
-  return box;
+  pendingCharts.push({ canvas, config });
+  return el('div', { class: className }, canvas);
 }
 
 // ---- graphs (run DAGs and lineage): boxes placed by the layer/order the API computed, top to bottom ----
@@ -449,10 +446,36 @@ function featureSummary(f, numExamples) {
   return parts.join(' · ');
 }
 
+/**
+ * An integer feature's equal-width buckets relabelled by the integers each holds ([low, high), the last one
+ * closed): buckets that hold the same integers merge, buckets between two integers (always empty) go. So
+ * day-of-week shows 7 bars 1…7, not 10 buckets 1–1.6, 1.6–2.2, ….
+ */
+function integerBars(buckets) {
+  const bars = [];
+  buckets.forEach((b, i) => {
+    const last = i === buckets.length - 1 || b.highValue === b.lowValue;
+    const from = Math.ceil(b.lowValue);
+    const to = last ? Math.floor(b.highValue) : Math.ceil(b.highValue) - 1;
+    const count = Number(b.sampleCount);
+    // A non-empty bucket holding no integer cannot be relabelled: keep its edges rather than hide its count.
+    if (from > to) {
+      if (count) bars.push({ label: `${fmtNumber(b.lowValue)}–${fmtNumber(b.highValue)}`, value: count });
+      return;
+    }
+    const label = from === to ? String(from) : `${from}–${to}`;
+    const previous = bars[bars.length - 1];
+    if (previous && previous.label === label) previous.value += count;
+    else bars.push({ label, value: count });
+  });
+  return bars;
+}
+
 /** Bars of one feature: the standard histogram of a numeric feature, the top values of a string one. */
 function featureBars(f) {
   if (f.numStats) {
     const h = (f.numStats.histograms || []).find((x) => x.type === 'STANDARD') || { buckets: [] };
+    if (f.type === 'INT') return integerBars(h.buckets);
     return h.buckets.map((b) => ({ label: `${fmtNumber(b.lowValue)}–${fmtNumber(b.highValue)}`, value: b.sampleCount }));
   }
   return ((f.stringStats && f.stringStats.topValues) || []).slice(0, 20).map((t) => ({ label: t.value, value: t.frequency }));
@@ -531,10 +554,10 @@ async function statisticsView(id, q) {
     const notes = flagged.get(f.name) || [];
     const other = byName.get(f.name);
     let chart;
-    if (other && other.right && f.stringStats && other.right.stringStats) chart = lazyChart('chart-box', () => shareConfig(f, other.right, leftLabel, rightLabel));
+    if (other && other.right && f.stringStats && other.right.stringStats) chart = chartBox('chart-box', () => shareConfig(f, other.right, leftLabel, rightLabel));
     else if (other && other.right) {
-      chart = el('div', { class: 'chart-pair' }, lazyChart('chart-box', () => barConfig(featureBars(f), leftLabel, false)), lazyChart('chart-box', () => barConfig(featureBars(other.right), rightLabel, false)));
-    } else chart = lazyChart('chart-box', () => barConfig(featureBars(f), '', !!f.stringStats));
+      chart = el('div', { class: 'chart-pair' }, chartBox('chart-box', () => barConfig(featureBars(f), leftLabel, false)), chartBox('chart-box', () => barConfig(featureBars(other.right), rightLabel, false)));
+    } else chart = chartBox('chart-box', () => barConfig(featureBars(f), '', !!f.stringStats));
     return el(
       'div',
       { class: `card${notes.length ? ' has-anomaly' : ''}`, 'data-feature': f.name },
@@ -695,7 +718,7 @@ async function evaluationView(id, q) {
       'Chart ',
       el('select', { id: 'metric', onchange: (e) => (location.hash = `#/evaluations/${id}${query({ metric: e.target.value })}`) }, metrics.map((m) => el('option', { value: m, selected: m === chosen }, m))),
     ),
-    lazyChart('chart-wide', chartConfig),
+    chartBox('chart-wide', chartConfig),
     sortableTable(['Slice', ...metrics], rows),
     baseline.size
       ? [
@@ -851,7 +874,7 @@ async function tuningView(id) {
       ['best hyperparameters', view.hyperParametersArtifactId !== undefined ? artifactLink(view.hyperParametersArtifactId, `HyperParameters #${view.hyperParametersArtifactId}`) : undefined],
     ]),
     el('h2', {}, 'Objective over trials'),
-    lazyChart('chart-wide', chartConfig),
+    chartBox('chart-wide', chartConfig),
     el('h2', {}, 'Trials'),
     table(
       ['Trial', 'Status', { label: view.objective.metric, class: 'num' }, { label: 'Steps', class: 'num' }, 'Stopped early', ...names],
@@ -882,6 +905,7 @@ const ROUTES = [
 
 async function render() {
   const mine = ++generation;
+  pendingCharts = [];
   const hash = location.hash.replace(/^#/, '');
   const [path, search] = [hash.split('?')[0], hash.split('?')[1] || ''];
   const q = new URLSearchParams(search);
@@ -898,7 +922,10 @@ async function render() {
   if (mine !== generation) return;
   charts.forEach((c) => c.destroy());
   charts = [];
+  const drawn = pendingCharts;
+  pendingCharts = [];
   main.replaceChildren(...[content].flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false).map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+  for (const { canvas, config } of drawn) if (canvas.isConnected) newChart(canvas, config());
   window.scrollTo(0, 0);
 }
 

@@ -1,0 +1,113 @@
+// mlp ui's pages as a user sees them, in headless Chromium at 1400×900 over small stores built for each page
+// (no pipeline runs): what the screenshot would show is asserted on the rendered DOM and on the charts'
+// canvases. Screenshots go to test-output/ui-screenshots/ (not committed).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Page } from 'playwright-core';
+import { STANDARD_ARTIFACT_TYPES } from '../../../runtime/core/artifact-types';
+import { duckdb, sqlString } from '../../../runtime/data/duckdb';
+import { ArtifactState, TypeKind, type MetadataStore } from '../../../runtime/metadata/types';
+import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
+import { statisticsPath, writeJson } from '../../../runtime/tfdv/artifact-files';
+import { openBrowser } from '../../support/browser';
+import { REPO_ROOT } from '../../support/cli';
+import { uiAfterRuns, type Ui } from './helpers';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'ui-screenshots');
+const FLIGHTS = path.join(REPO_ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
+
+let browser: Awaited<ReturnType<typeof openBrowser>>;
+let dir: string;
+const uis: Ui[] = [];
+
+beforeAll(async () => {
+  browser = await openBrowser();
+  dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-ui-views-'));
+  await fs.promises.mkdir(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  for (const ui of uis) await ui.server.close();
+  await browser?.close();
+  await fs.promises.rm(dir, { recursive: true, force: true });
+});
+
+/** A UI over a fresh store in its own folder under `dir`, filled by `record` (artifact types registered). */
+async function uiOver(name: string, record: (store: MetadataStore, folder: string) => Promise<void>): Promise<Ui> {
+  const folder = path.join(dir, name);
+  await fs.promises.mkdir(folder);
+  const ui = await uiAfterRuns(folder, async (store) => {
+    for (const t of STANDARD_ARTIFACT_TYPES) await store.putType({ kind: TypeKind.ARTIFACT, name: t.name, properties: { ...t.properties } });
+    await record(store, folder);
+  });
+  uis.push(ui);
+  return ui;
+}
+
+/** A 1400×900 page at `hash`, once `ready` is shown; page errors fail the test. */
+async function open(ui: Ui, hash: string, ready: string, shot: string): Promise<Page> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.goto(`${ui.server.url}/${hash}`);
+  await page.locator(ready).first().waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
+  expect(errors).toEqual([]);
+  return page;
+}
+
+/** Per canvas in `scope`: whether Chart.js drew a chart on it, its labels, and how many of its pixels are painted. */
+function canvases(page: Page, scope: string) {
+  return page.locator(`${scope} canvas`).evaluateAll((list) =>
+    list.map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const chart = (window as any).Chart.getChart(canvas);
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+      return { drawn: !!chart, labels: chart ? (chart.data.labels as unknown[]).map(String) : [], painted };
+    }),
+  );
+}
+
+describe('statistics page', () => {
+  let ui: Ui;
+  let id: number;
+
+  beforeAll(async () => {
+    ui = await uiOver('statistics', async (store, folder) => {
+      // Ten features of real flights, day_of_week an integer 1…7.
+      const parquet = path.join(folder, 'flights.parquet');
+      const conn = await duckdb();
+      await conn.run(
+        `COPY (SELECT CAST(date AS VARCHAR) AS date, delay, distance, origin, destination, isodow(date) AS day_of_week, hour(date) AS hour,
+          day(date) AS day_of_month, origin || '-' || destination AS route, delay > 15 AS late_flag
+          FROM read_parquet(${sqlString(FLIGHTS)}) ORDER BY hash(date, origin, destination, delay) LIMIT 2000) TO ${sqlString(parquet)} (FORMAT parquet)`,
+      );
+      const uri = path.join(folder, 'statistics');
+      await writeJson(statisticsPath(uri, 'train'), { datasets: [await generateStatistics('train', [parquet])] });
+      [id] = await store.putArtifacts([{ type: 'ExampleStatistics', uri, state: ArtifactState.LIVE, properties: { split_names: '["train"]', span: 1 } }]);
+    });
+  }, 60_000);
+
+  test('every feature has its chart drawn on load, without scrolling; an integer feature has one bar per integer', async () => {
+    const page = await open(ui, `#/statistics/${id}`, '.card canvas', 'statistics-on-load');
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    const cards = await page.locator('.card[data-feature]').evaluateAll((list) => list.map((c) => c.getAttribute('data-feature')));
+    expect(cards).toHaveLength(10);
+    const drawn = await canvases(page, '.card');
+    expect(drawn).toHaveLength(10);
+    // Drawn: a chart on every canvas, and pixels painted on it (panels below the fold too).
+    for (const c of drawn) expect(c).toMatchObject({ drawn: true, painted: expect.any(Number) });
+    expect(drawn.every((c) => c.painted > 100)).toBe(true);
+    const [dayOfWeek] = await canvases(page, '.card[data-feature="day_of_week"]');
+    expect(dayOfWeek.labels).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    // Wider integer ranges: labels are integer ranges, never fractional edges.
+    const [dayOfMonth] = await canvases(page, '.card[data-feature="day_of_month"]');
+    for (const label of dayOfMonth.labels) expect(label).toMatch(/^\d+(–\d+)?$/);
+    await page.close();
+  }, 60_000);
+});
