@@ -137,12 +137,16 @@ async function checkExpression(conn: DuckDBConnection, name: string, expression:
 
 /**
  * Binds each (already parsed) expression against the raw columns of `rawSelect` (a reader's select: typed columns
- * plus `__bad`); returns the derived columns with their feature types. Names must not repeat a raw column.
+ * plus `__bad`); returns the derived columns with their feature types. A name must differ from every other
+ * column's in more than case: DuckDB's names ignore case, and it would quietly rename the second one ("island_1").
  */
 export async function bindDerivedColumns(conn: DuckDBConnection, derived: Record<string, string>, rawSelect: string, raw: TypedColumn[]): Promise<DerivedColumn[]> {
+  const taken = new Map(raw.map((c) => [c.name.toLowerCase(), `the input column "${c.name}"`]));
   const out: DerivedColumn[] = [];
   for (const [name, expression] of Object.entries(derived)) {
-    if (raw.some((c) => c.name === name)) throw new UserError(`${named(name, expression)}: "${name}" is already a column of the input; pick another name`);
+    const owner = taken.get(name.toLowerCase());
+    if (owner) throw new UserError(`${named(name, expression)}: the name is taken by ${owner} (column names ignore case); pick another name`);
+    taken.set(name.toLowerCase(), `the derived column "${name}"`);
     // The newline ends a trailing -- comment inside the parentheses.
     const value = `(${expression}\n)`;
     let described;

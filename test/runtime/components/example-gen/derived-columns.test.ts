@@ -125,14 +125,17 @@ describe('expressions that are not one scalar expression over the raw columns fa
     await expect(run).rejects.toThrow(new Error(message));
   });
 
-  test('an unknown column, a column of another derived column, a taken name and a nested type are found by binding, before writing', async () => {
+  test('an unknown column, a column of another derived column, a taken name (in any case) and a nested type are found by binding, before writing', async () => {
     const input = penguinsInput();
     const columns = `(raw columns: ${PENGUIN_COLUMNS.join(', ')})`;
     const failures: [Record<string, string>, RegExp | string][] = [
       [{ heavy: '"Body Mass" > 4000' }, `derived column "heavy" = "\\"Body Mass\\" > 4000": Binder Error: Referenced column "Body Mass" not found in FROM clause!`],
       [{ heavy: `"${MASS}" > 4000`, very_heavy: 'heavy AND "Body Mass (g)" > 5000' }, 'derived column "very_heavy" = "heavy AND \\"Body Mass (g)\\" > 5000": Binder Error: Referenced column "heavy" not found'],
       [{ heavy: '__bad IS NULL' }, 'derived column "heavy" = "__bad IS NULL": Binder Error: Referenced column "__bad" not found'],
-      [{ Island: "upper(\"Island\")" }, 'derived column "Island" = "upper(\\"Island\\")": "Island" is already a column of the input; pick another name'],
+      [{ Island: 'upper("Island")' }, 'derived column "Island" = "upper(\\"Island\\")": the name is taken by the input column "Island" (column names ignore case); pick another name'],
+      // DuckDB's names ignore case: it would write "island_1" instead.
+      [{ island: 'upper("Island")' }, 'derived column "island" = "upper(\\"Island\\")": the name is taken by the input column "Island" (column names ignore case); pick another name'],
+      [{ big: `"${MASS}" > 4000`, BIG: `"${MASS}" > 5000` }, 'derived column "BIG" = "\\"Body Mass (g)\\" > 5000": the name is taken by the derived column "big" (column names ignore case); pick another name'],
       [{ beaks: '["Beak Length (mm)", "Beak Depth (mm)"]' }, 'derived column "beaks" = "[\\"Beak Length (mm)\\", \\"Beak Depth (mm)\\"]": its type is DOUBLE[]; a derived column must be a number, boolean, text, date or time'],
     ];
     for (const [derived_columns, message] of failures) {
