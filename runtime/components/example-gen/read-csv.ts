@@ -149,8 +149,15 @@ async function headerOf(files: InputFile[], delimiter: string): Promise<string[]
     let header: string[] | undefined;
     await scanCsv(file.local, delimiter, (rec) => ((header = rec.fields), false), { fields: true });
     if (!header) throw new UserError(`CSV file ${file.display} is empty (expected a header row)`);
-    const duplicate = header.find((n, i) => header!.indexOf(n) !== i);
-    if (duplicate !== undefined) throw new UserError(`CSV file ${file.display}: column "${duplicate}" appears twice in the header`);
+    // DuckDB's column names ignore case: "a" and "A" are the same column to it.
+    const first = (n: string) => header!.findIndex((m) => m.toLowerCase() === n.toLowerCase());
+    const duplicate = header.find((n, i) => first(n) !== i);
+    if (duplicate !== undefined) {
+      const other = header[first(duplicate)];
+      throw new UserError(
+        `CSV file ${file.display}: ${other === duplicate ? `column "${duplicate}" appears twice in the header` : `columns "${other}" and "${duplicate}" differ only in case (column names ignore case)`}`,
+      );
+    }
     if (names && JSON.stringify(header) !== JSON.stringify(names)) {
       throw new UserError(`CSV file ${file.display} has header ${header.join(',')}, but ${files[0].display} has ${names.join(',')}`);
     }

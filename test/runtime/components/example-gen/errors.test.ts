@@ -24,6 +24,13 @@ test('CSV shards with different headers, and a schema column that is not in the 
   );
 });
 
+test('a CSV header naming a column twice, or two columns that differ only in case (one column to DuckDB)', async () => {
+  const twice = write(path.join(tmp.dir, 'twice', 'd.csv'), 'a,b,a\n1,2,3\n');
+  await expectUserError({ input_base: path.join(tmp.dir, 'twice') }, `CSV file ${twice}: column "a" appears twice in the header`);
+  const cased = write(path.join(tmp.dir, 'cased', 'd.csv'), 'id,Fare,fare\n1,2,3\n');
+  await expectUserError({ input_base: path.join(tmp.dir, 'cased') }, `CSV file ${cased}: columns "Fare" and "fare" differ only in case (column names ignore case)`);
+});
+
 test('mixed formats, splits with different spans, and split names that clash', async () => {
   write(path.join(tmp.dir, 'in', 'span-1', 'p.csv'), penguinsCsv());
   write(path.join(tmp.dir, 'in', 'span-2', 'p.jsonl'), penguinsJsonl());
