@@ -46,12 +46,18 @@ async function api(path) {
   return body;
 }
 
+/**
+ * A number as a person reads it: integers as they are, others to 4 significant digits written out
+ * (0.000312, not 3.120e-4), thousands grouped from a million on; exponents only below a millionth.
+ */
 function fmtNumber(value) {
   if (value === null || value === undefined || value === '') return '';
   const n = Number(value);
   if (!Number.isFinite(n)) return String(value);
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
-  return Math.abs(n) >= 1e6 || Math.abs(n) < 1e-3 ? n.toExponential(3) : String(Number(n.toPrecision(4)));
+  if (Number.isInteger(n) && Math.abs(n) < 1e6) return String(n);
+  if (Math.abs(n) >= 1e6) return n.toLocaleString('en-US', { maximumSignificantDigits: 4 });
+  if (n !== 0 && Math.abs(n) < 1e-6) return n.toExponential(2);
+  return String(Number(n.toPrecision(4)));
 }
 
 function fmtTime(value) {
@@ -79,13 +85,19 @@ function splitNames(a) {
   }
 }
 
+/** A name that may break after '_', '/' and ',' (weighted_example_count, precision/Chinstrap, island:Dream,sex:NA): wide tables fit. */
+const breakable = (name) => String(name).split(/(?<=[_/,])/).flatMap((part, i) => (i ? [el('wbr'), part] : [part]));
+
+/** A wide table scrolls sideways in its own box: the page keeps the window's width (and the header bar spans it). */
+const scrollBox = (t) => el('div', { class: 'table-scroll' }, t);
+
 function table(headers, rows, rowAttrs) {
-  return el(
+  return scrollBox(el(
     'table',
     {},
-    el('thead', {}, el('tr', {}, headers.map((h) => (typeof h === 'object' ? el('th', { class: h.class }, h.label) : el('th', {}, h))))),
+    el('thead', {}, el('tr', {}, headers.map((h) => (typeof h === 'object' ? el('th', { class: h.class }, breakable(h.label)) : el('th', {}, breakable(h)))))),
     el('tbody', {}, rows.map((cells, i) => el('tr', rowAttrs ? rowAttrs(i) : {}, cells.map((c) => (c instanceof Node && c.nodeName === 'TD' ? c : el('td', {}, c)))))),
-  );
+  ));
 }
 
 const num = (value) => el('td', { class: 'num' }, fmtNumber(value));
@@ -661,11 +673,11 @@ function sortableTable(headers, rows) {
     'tr',
     {},
     headers.map((h, i) =>
-      el('th', { class: `sortable${i ? ' num' : ''}`, onclick: () => ((descending = key === i ? !descending : i > 0), (key = i), draw()) }, h),
+      el('th', { class: `sortable${i ? ' num' : ''}`, onclick: () => ((descending = key === i ? !descending : i > 0), (key = i), draw()) }, breakable(h)),
     ),
   );
   draw();
-  return el('table', { class: 'metrics' }, el('thead', {}, head), body);
+  return scrollBox(el('table', { class: 'metrics' }, el('thead', {}, head), body));
 }
 
 async function evaluationView(id, q) {
@@ -677,7 +689,7 @@ async function evaluationView(id, q) {
   const value = (m) => (m === null || m === undefined ? NaN : m);
   const rows = ev.slices.map((s) => ({
     values: [s.slice, ...metrics.map((m) => value(s.metrics[m]))],
-    cells: [el('td', {}, s.slice), ...metrics.map((m) => num(s.metrics[m]))],
+    cells: [el('td', {}, breakable(s.slice)), ...metrics.map((m) => num(s.metrics[m]))],
   }));
   const results = ev.validation.results;
   const blessed = view.blessing ? view.blessing.blessed : ev.validation.blessed;

@@ -7,8 +7,9 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { STANDARD_ARTIFACT_TYPES } from '../../../runtime/core/artifact-types';
+import { buildEvaluation, EVALUATION_FILE, evaluationJson, parseEvalConfig } from '../../../runtime/evaluation';
 import { duckdb, sqlString } from '../../../runtime/data/duckdb';
-import { ArtifactState, TypeKind, type MetadataStore } from '../../../runtime/metadata/types';
+import { ArtifactState, EventType, ExecutionState, TypeKind, type MetadataStore } from '../../../runtime/metadata/types';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
 import { statisticsPath, writeJson } from '../../../runtime/tfdv/artifact-files';
 import { openBrowser } from '../../support/browser';
@@ -108,6 +109,87 @@ describe('statistics page', () => {
     // Wider integer ranges: labels are integer ranges, never fractional edges.
     const [dayOfMonth] = await canvases(page, '.card[data-feature="day_of_month"]');
     for (const label of dayOfMonth.labels) expect(label).toMatch(/^\d+(–\d+)?$/);
+    await page.close();
+  }, 60_000);
+});
+
+/** Penguins-like multiclass metrics for a slice of `n` examples: 14 columns, the per-class ones named with '/'. */
+function penguinMetrics(n: number, i: number): Record<string, number> {
+  const m: Record<string, number> = { example_count: n, weighted_example_count: n, accuracy: 0.9876 - i / 100, log_loss: 3.12e-4 * (i + 1), precision: 0.97, recall: 0.96, macro_precision: 0.95, macro_recall: 0.9512 };
+  for (const c of ['Adelie', 'Chinstrap', 'Gentoo']) Object.assign(m, { [`precision/${c}`]: 0.9 + i / 1000, [`recall/${c}`]: 0.8 + i / 1000 });
+  return m;
+}
+
+/** Slices as the penguins evaluation has them: a few big ones and crossed ones of 1–2 examples. */
+const SLICES: [string, number][] = [
+  ['Overall', 334],
+  ['island:Biscoe', 168],
+  ['island:Dream', 124],
+  ['island:Torgersen', 42],
+  ['island:Dream,sex:.', 1],
+  ['island:Biscoe,sex:NA', 2],
+  ['sex:FEMALE', 165],
+  ['island:Torgersen,sex:NA', 1],
+];
+
+describe('evaluation pages', () => {
+  let ui: Ui;
+  let id: number;
+
+  beforeAll(async () => {
+    ui = await uiOver('evaluations', async (store, folder) => {
+      await store.putType({ kind: TypeKind.EXECUTION, name: 'Evaluator' });
+      const headline = penguinMetrics(334, 0);
+      const result = await store.putExecution(
+        { type: 'Evaluator', lastKnownState: ExecutionState.COMPLETE, customProperties: { run_id: 'run-eval', node_id: 'evaluator' } },
+        [
+          { artifact: { type: 'Model', uri: path.join(folder, 'model'), state: ArtifactState.LIVE }, event: { type: EventType.INPUT, path: [{ key: 'model' }, { index: 0 }] } },
+          {
+            artifact: { type: 'ModelEvaluation', uri: path.join(folder, 'evaluation'), state: ArtifactState.LIVE, customProperties: { ...Object.fromEntries(Object.entries(headline).filter(([k]) => !k.includes('/'))), examples: 334, slices: SLICES.length } },
+            event: { type: EventType.OUTPUT, path: [{ key: 'evaluation' }, { index: 0 }] },
+          },
+        ],
+        [],
+      );
+      id = result.artifactIds[1];
+      const config = parseEvalConfig({ label_key: 'species', task: 'multiclass', slicing_specs: [{}], thresholds: { accuracy: { value_threshold: { lower_bound: 0.5 } } } });
+      const slices = SLICES.map(([slice, n], i) => ({ slice, slice_key: [], example_count: n, metrics: penguinMetrics(n, i) }));
+      const validation = { blessed: true, results: [{ slice: 'Overall', metric: 'accuracy', threshold: { kind: 'lower_bound' as const, bound: 0.5 }, value: 0.9876, passed: true, reason: 'ok' }], failures: [] };
+      await fs.promises.mkdir(path.join(folder, 'evaluation'), { recursive: true });
+      await fs.promises.writeFile(path.join(folder, 'evaluation', EVALUATION_FILE), evaluationJson(buildEvaluation({ config, slices, validation, classNames: ['Adelie', 'Chinstrap', 'Gentoo'] })));
+    });
+  }, 60_000);
+
+  /** The page fits a 1400 px window, the header bar spans it, and no number cell wraps or shows an exponent. */
+  async function expectFitsAndReadable(page: Page): Promise<void> {
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, header: document.querySelector('header')!.getBoundingClientRect().width }));
+    expect(widths).toEqual({ page: 1400, header: 1400 });
+    const cells = await page.locator('main td.num').evaluateAll((list) =>
+      list.map((td) => ({ text: (td as HTMLElement).innerText, lines: Math.round(td.getBoundingClientRect().height / parseFloat(getComputedStyle(td).lineHeight)) })),
+    );
+    expect(cells.length).toBeGreaterThan(0);
+    for (const c of cells) {
+      expect(c.text).not.toMatch(/e[-+]\d/);
+      expect(c.text).not.toContain('\n');
+    }
+    const heights = await page.locator('main td.num').evaluateAll((list) => list.map((td) => td.getClientRects().length));
+    expect(heights.every((h) => h === 1)).toBe(true);
+  }
+
+  test('the evaluation page fits the window and writes small numbers out', async () => {
+    const page = await open(ui, `#/evaluations/${id}`, 'table.metrics tbody tr', 'evaluation-fits');
+    await expectFitsAndReadable(page);
+    // The 15-column table fits too (its names break after '_' and '/'), rather than scrolling in its box.
+    expect(await page.locator('table.metrics').evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth)).toBe(true);
+    const overall = page.locator('table.metrics tbody tr', { hasText: /^Overall/ });
+    expect(await overall.innerText()).toContain('0.000312');
+    await page.close();
+  }, 60_000);
+
+  test('the evaluations list fits the window and writes small numbers out', async () => {
+    const page = await open(ui, '#/evaluations', 'main table tbody tr', 'evaluations-list-fits');
+    await expectFitsAndReadable(page);
+    expect(await page.locator('main table tbody tr').first().innerText()).toContain('0.000312');
     await page.close();
   }, 60_000);
 });
