@@ -52,6 +52,7 @@ describe('KFP v2 IR', () => {
       partition_feature: 'STRING',
       schema: 'STRUCT',
       span: 'NUMBER_INTEGER',
+      derived_columns: 'STRUCT',
       csv_delimiter: 'STRING',
       max_bad_rows_fraction: 'NUMBER_DOUBLE',
     });
