@@ -29,6 +29,28 @@ export class OutputChannel {
   }
 }
 
+/**
+ * What `node.outputs.<name>` gives for a name that is no output port of the node (a pipeline module is not
+ * type-checked when it runs): wiring or reading it is refused naming the port written and the real ones,
+ * instead of the input looking unwired.
+ */
+export class MissingOutput {
+  readonly kind = 'missing-output' as const;
+  constructor(readonly node: PipelineNode, readonly port: string) {}
+  error(use: string): UserError {
+    const ports = Object.keys(this.node.component.outputs).join(', ') || 'none';
+    return new UserError(`${use} ${this.node.id}.outputs.${this.port}, but node ${this.node.id} (${this.node.component.name}) has no output port "${this.port}" (output ports: ${ports})`);
+  }
+  property(): never {
+    throw this.error('a condition reads a property of');
+  }
+}
+
+/** Refuses a channel that names no output port (see MissingOutput). */
+function checkChannel(ch: unknown, use: string): void {
+  if (ch instanceof MissingOutput) throw ch.error(use);
+}
+
 export class ArtifactPropertyRef {
   readonly kind = 'artifact-property' as const;
   constructor(readonly channel: OutputChannel, readonly property: string) {}
@@ -108,7 +130,9 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     this.resolver = resolver;
     const outputs: Record<string, OutputChannel> = {};
     for (const [port, spec] of Object.entries(component.outputs)) outputs[port] = new OutputChannel(this, port, spec.type);
-    this.outputs = outputs as PipelineNode<C>['outputs'];
+    const missing = (target: Record<string, OutputChannel>, name: string | symbol): unknown =>
+      typeof name === 'string' && !(name in target) ? new MissingOutput(this as PipelineNode, name) : Reflect.get(target, name);
+    this.outputs = new Proxy(outputs, { get: missing }) as PipelineNode<C>['outputs'];
     this.retry = options.retry;
     this.resources = options.resources;
     this.cache = options.cache ?? true;
@@ -133,6 +157,7 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     }
     const channels = Array.isArray(wiring) ? wiring : [wiring];
     for (const ch of channels) {
+      checkChannel(ch, `node ${this.id}: input "${port}" is wired to`);
       if (!(ch instanceof OutputChannel)) throw new UserError(`node ${this.id}: input "${port}" must be wired to an upstream node's outputs.<port>`);
       if (ch.node.pipeline !== this.pipeline) throw new UserError(`node ${this.id}: input "${port}" is wired to node ${ch.node.id} of another pipeline`);
       if (ch.type.name !== spec.type.name) {
@@ -226,6 +251,8 @@ export class Pipeline<P extends z.ZodObject<z.ZodRawShape> = z.ZodObject<z.ZodRa
   addResolver(id: string, options: ResolverOptions): PipelineNode {
     this.checkNewId(id);
     const { strategy, type } = options;
+    if (strategy.kind === 'previous-span') checkChannel(strategy.of, `resolver ${id}: previous-span of`);
+    if (strategy.kind === 'latest-blessed-model') checkChannel(strategy.excluding, `resolver ${id}: excluding`);
     if (strategy.kind === 'previous-span' && strategy.of.type.name !== type.name) {
       throw new UserError(`resolver ${id}: previous-span of ${strategy.of} gives ${strategy.of.type.name}, not ${type.name}`);
     }

@@ -45,6 +45,19 @@ test('an unknown input port is refused with the ports that exist', () => {
   );
 });
 
+test('an output port that does not exist (a module is not type-checked) names the port written and the real ones', () => {
+  const { p, produce } = base();
+  const outputs = produce.outputs as Record<string, never>;
+  const expected = 'produce.outputs.stats, but node produce (ProduceNumbers) has no output port "stats" (output ports: numbers)';
+  expect(() => p.add('scale', ScaleNumbers, { inputs: { numbers: outputs.stats } })).toThrow(`node scale: input "numbers" is wired to ${expected}`);
+  expect(() => p.add('sum', SummarizeNumbers, { inputs: { numbers: [produce.outputs.numbers, outputs.stats] } })).toThrow(`node sum: input "numbers" is wired to ${expected}`);
+  expect(() => p.addResolver('prev', { type: Examples, strategy: { kind: 'previous-span', of: outputs.stats } })).toThrow(`resolver prev: previous-span of ${expected}`);
+  expect(() => when((outputs.stats as { property(name: string): never }).property('blessed'), '==', 1)).toThrow(`a condition reads a property of ${expected}`);
+  // The node's real ports are as before: listed, and nothing else.
+  expect(Object.keys(produce.outputs)).toEqual(['numbers']);
+  expect(p.nodes.map((n) => n.id)).toEqual(['produce']);
+});
+
 test('a missing required input names the node and the port; optional inputs may stay unwired', () => {
   const { p } = base();
   p.add('train', Train, {});
