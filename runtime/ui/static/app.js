@@ -225,6 +225,11 @@ async function runsView(q) {
   ];
 }
 
+const firstLine = (text) => String(text).split('\n').find((l) => l.trim()) || '';
+
+/** Why a node ended as it did: a failed node's error (its reason says only why it ran), else the runner's reason. */
+const why = (n) => (n.state === 'failed' && n.error ? firstLine(n.error) : n.reason || '');
+
 async function runView(runId) {
   const run = await api(`/runs/${encodeURIComponent(runId)}`);
   const dag = graph(
@@ -236,8 +241,8 @@ async function runView(runId) {
       boxClass: `state-${n.state}`,
       data: { 'data-node': n.id, 'data-state': n.state },
       label: n.id,
-      sub: `${n.state}${n.duration ? ` · ${n.duration}` : ''}`,
-      title: `${n.id} (${n.component || 'no execution'}): ${n.state}${n.reason ? ` — ${n.reason}` : ''}`,
+      sub: n.state === 'failed' && n.error ? firstLine(n.error) : `${n.state}${n.duration ? ` · ${n.duration}` : ''}`,
+      title: `${n.id} (${n.component || 'no execution'}): ${n.state}${why(n) ? ` — ${why(n)}` : ''}`,
     }),
   );
   const rows = run.nodes.map((n) => [
@@ -245,7 +250,7 @@ async function runView(runId) {
     n.component || '',
     badge(n.state),
     el('td', { class: 'num' }, n.duration || ''),
-    n.reason || '',
+    n.state === 'failed' && n.error ? el('td', { class: 'why-error' }, firstLine(n.error)) : n.reason || '',
   ]);
   return [
     el('h1', {}, `Run ${run.runId}`),

@@ -6,14 +6,19 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
+import { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { ProduceNumbers, SummarizeNumbers } from '../../../runtime/components';
 import { STANDARD_ARTIFACT_TYPES } from '../../../runtime/core/artifact-types';
 import { buildEvaluation, EVALUATION_FILE, evaluationJson, parseEvalConfig } from '../../../runtime/evaluation';
 import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { ArtifactState, EventType, ExecutionState, TypeKind, type MetadataStore } from '../../../runtime/metadata/types';
+import { runPipeline } from '../../../runtime/runner/local-runner';
+import type { RunSummary } from '../../../runtime/runner/run-types';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
 import { statisticsPath, writeJson } from '../../../runtime/tfdv/artifact-files';
 import { openBrowser } from '../../support/browser';
 import { REPO_ROOT } from '../../support/cli';
+import { FlakyCount } from '../../fixtures/pipelines/test-components';
 import { uiAfterRuns, type Ui } from './helpers';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'ui-screenshots');
@@ -190,6 +195,50 @@ describe('evaluation pages', () => {
     const page = await open(ui, '#/evaluations', 'main table tbody tr', 'evaluations-list-fits');
     await expectFitsAndReadable(page);
     expect(await page.locator('main table tbody tr').first().innerText()).toContain('0.000312');
+    await page.close();
+  }, 60_000);
+});
+
+describe('a failed run', () => {
+  let ui: Ui;
+  let run: RunSummary;
+
+  beforeAll(async () => {
+    ui = await uiOver('failed-run', async (store, folder) => {
+      // flaky fails every attempt; after-flaky and its summary never run.
+      const p = new Pipeline({ name: 'fails' });
+      const produce = p.add('produce', ProduceNumbers, { parameters: { count: 4 } });
+      const flaky = p.add('flaky', FlakyCount, { inputs: { numbers: produce.outputs.numbers }, parameters: { failAttempts: 99 } });
+      p.add('after-flaky', SummarizeNumbers, { inputs: { numbers: produce.outputs.numbers }, after: [flaky] });
+      run = await runPipeline(p, { root: folder, store, modules: [path.join(__dirname, '../../fixtures/pipelines/test-components.ts')] });
+    });
+    expect(run.nodes.map((n) => [n.id, n.state])).toEqual([['produce', 'executed'], ['flaky', 'failed'], ['after-flaky', 'upstream_failed']]);
+  }, 120_000);
+
+  test("the DAG shows the failed node's error and marks the nodes it kept from running apart from it", async () => {
+    const page = await open(ui, `#/runs/${run.runId}`, 'svg.graph a[data-node="flaky"]', 'run-failed');
+    const box = (node: string) =>
+      page.locator(`svg.graph a[data-node="${node}"]`).evaluate((a) => {
+        const rect = getComputedStyle(a.querySelector('rect.box')!);
+        return { fill: rect.fill, dashed: rect.strokeDasharray !== 'none', sub: a.querySelector('text.sub')!.textContent, title: a.querySelector('title')!.textContent };
+      });
+    const failed = await box('flaky');
+    const skipped = await box('after-flaky');
+    expect(failed.fill).toBe('rgb(201, 42, 42)');
+    // The red box says failed; its second line gives the error (the title has it whole).
+    expect(failed.sub).toMatch(/^deliberate failure/);
+    expect(failed.title).toContain('deliberate failure');
+    expect(failed.title).not.toContain('cache miss');
+    expect(skipped.fill).not.toBe(failed.fill);
+    expect(skipped.dashed).toBe(true);
+    expect(failed.dashed).toBe(false);
+
+    const why = async (node: string) => page.locator('main table tbody tr', { has: page.locator(`a[href$="/nodes/${node}"]`) }).locator('td').last().innerText();
+    expect(await why('flaky')).toContain('deliberate failure on attempt');
+    expect(await why('flaky')).not.toContain('cache miss');
+    const badges = await page.locator('main table tbody .badge').evaluateAll((list) => list.map((b) => [b.textContent, getComputedStyle(b).backgroundColor]));
+    const colour = Object.fromEntries(badges);
+    expect(colour.upstream_failed).not.toBe(colour.failed);
     await page.close();
   }, 60_000);
 });
