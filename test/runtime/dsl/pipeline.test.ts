@@ -47,7 +47,7 @@ test('an unknown input port is refused with the ports that exist', () => {
 
 test('an output port that does not exist (a module is not type-checked) names the port written and the real ones', () => {
   const { p, produce } = base();
-  const outputs = produce.outputs as Record<string, never>;
+  const outputs = produce.outputs as unknown as Record<string, never>;
   const expected = 'produce.outputs.stats, but node produce (ProduceNumbers) has no output port "stats" (output ports: numbers)';
   expect(() => p.add('scale', ScaleNumbers, { inputs: { numbers: outputs.stats } })).toThrow(`node scale: input "numbers" is wired to ${expected}`);
   expect(() => p.add('sum', SummarizeNumbers, { inputs: { numbers: [produce.outputs.numbers, outputs.stats] } })).toThrow(`node sum: input "numbers" is wired to ${expected}`);
