@@ -7,7 +7,7 @@ import { joinUri } from '../../storage';
 import type { RootFiles } from '../root-files';
 import { HttpError, notFound } from './http-error';
 
-async function readArtifactText(files: RootFiles, artifact: Artifact, ...parts: string[]): Promise<string> {
+export async function readArtifactText(files: RootFiles, artifact: Artifact, ...parts: string[]): Promise<string> {
   const bytes = await files.read(joinUri(artifact.uri, ...parts));
   if (bytes === undefined) throw notFound(`${artifact.type} artifact ${artifact.id} has no ${parts.join('/')} in the pipeline root this UI serves`);
   return bytes.toString('utf8');

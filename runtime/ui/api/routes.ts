@@ -8,6 +8,7 @@ import { anomalies, compareStatistics, statistics } from './data-health';
 import { evaluationDetail } from './evaluations';
 import { badRequest, notFound } from './http-error';
 import { DEFAULT_HOPS, directionOf, lineageOf, MAX_HOPS } from './lineage';
+import { modelRunDetail } from './model-runs';
 import { listModels, type ModelServerOptions } from './models';
 import { idOf, numberParam } from './query';
 import { getNode, getRun, listPipelines, listRuns, nodeLog, runLog } from './runs';
@@ -50,6 +51,7 @@ const ROUTES: [RegExp, Handler][] = [
   [/^\/api\/artifacts\/([^/]+)\/anomalies$/, (ctx, p) => anomalies(ctx.store, ctx.files, artifactId(p))],
   [/^\/api\/artifacts\/([^/]+)\/evaluation$/, (ctx, p) => evaluationDetail(ctx.store, ctx.files, artifactId(p))],
   [/^\/api\/artifacts\/([^/]+)\/tuning$/, (ctx, p) => tuningDetail(ctx.store, ctx.files, artifactId(p))],
+  [/^\/api\/artifacts\/([^/]+)\/model-run$/, (ctx, p) => modelRunDetail(ctx.store, ctx.files, artifactId(p))],
   [/^\/api\/statistics\/compare$/, (ctx, _, q) => compareStatistics(ctx.store, ctx.files, q)],
   [/^\/api\/models$/, (ctx, _, q) => listModels(ctx.store, q, ctx.modelServer)],
 ];

@@ -381,11 +381,48 @@ function cachedReuses(lineage) {
   ];
 }
 
+// ---- training curves ----
+
+const TRAIN_COLOUR = '#2680c2';
+const EVAL_COLOUR = '#e12d39';
+
+/**
+ * One line chart per metric of a ModelRun's epochs: the training value (loss) and the eval split's (val_loss)
+ * on the same axes, so over- and underfitting show. Epoch, step and throughput are not curves to compare.
+ */
+function trainingCurves(epochs) {
+  const keys = [...new Set(epochs.flatMap((e) => Object.keys(e)))].filter((k) => !['epoch', 'step', 'examples_per_second'].includes(k));
+  const metrics = [...new Set(keys.map((k) => k.replace(/^val_/, '')))];
+  return metrics.map((m) => {
+    const line = (key, label, colour) => (keys.includes(key) ? [{ label, data: epochs.map((e) => (e[key] === undefined ? null : e[key])), borderColor: colour, backgroundColor: colour, pointRadius: 3 }] : []);
+    const config = () => ({
+      type: 'line',
+      data: { labels: epochs.map((e) => e.epoch), datasets: [...line(m, `train ${m}`, TRAIN_COLOUR), ...line(`val_${m}`, `eval ${m}`, EVAL_COLOUR)] },
+      options: { plugins: { legend: { display: true }, title: { display: true, text: m } }, scales: { x: { title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: m } } } },
+    });
+    return el('div', { class: 'curve', 'data-metric': m }, chartBox('chart-wide', config));
+  });
+}
+
+async function modelRunSection(id) {
+  let view;
+  try {
+    view = await api(`/artifacts/${id}/model-run`);
+  } catch (err) {
+    return [el('h2', {}, 'Training curves'), el('p', { class: 'error' }, err.message)];
+  }
+  return [
+    el('h2', {}, 'Training curves'),
+    view.epochs.length ? [el('p', { class: 'meta' }, `${view.epochs.length} epochs: training data and eval split per epoch, from metrics.jsonl`), trainingCurves(view.epochs)] : empty('metrics.jsonl holds no epoch.'),
+  ];
+}
+
 async function artifactView(id, q) {
   const direction = q.get('direction') || 'both';
   const hops = q.get('hops') || '';
   const [detail, lineage] = await Promise.all([api(`/artifacts/${id}`), api(`/artifacts/${id}/lineage${query({ direction, hops })}`)]);
   const a = detail.artifact;
+  const curves = a.type === 'ModelRun' ? await modelRunSection(a.id) : null;
   const contents = contentsHref(a.type, a.id);
   const properties = { ...a.customProperties, ...a.properties };
   const producer = detail.producer;
@@ -406,6 +443,7 @@ async function artifactView(id, q) {
       ['used by', detail.consumers.length ? detail.consumers.map((c, i) => [i ? ', ' : '', execLink(c.execution), ` (${c.port})`, reusedNote(c)]) : undefined],
       ['contents', contents ? el('a', { href: contents }, `open the ${a.type} view`) : undefined],
     ]),
+    curves,
     el('h2', {}, 'Lineage'),
     el(
       'div',

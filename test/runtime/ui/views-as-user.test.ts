@@ -242,3 +242,54 @@ describe('a failed run', () => {
     await page.close();
   }, 60_000);
 });
+
+describe('a ModelRun page', () => {
+  let ui: Ui;
+  const ids: Record<string, number> = {};
+  // As the Trainer writes metrics.jsonl: loss on the training data, val_* on the eval split.
+  const EPOCHS = [1, 2, 3, 4, 5].map((epoch) => ({ epoch, step: epoch * 10, loss: 1 / epoch, val_loss: 1.2 / epoch + 0.05, val_accuracy: 0.5 + epoch / 12, examples_per_second: 900 }));
+
+  beforeAll(async () => {
+    ui = await uiOver('model-run', async (store, folder) => {
+      await store.putType({ kind: TypeKind.EXECUTION, name: 'Trainer' });
+      const write = async (name: string, text: string) => {
+        await fs.promises.mkdir(path.join(folder, name), { recursive: true });
+        await fs.promises.writeFile(path.join(folder, name, 'metrics.jsonl'), text);
+      };
+      await write('model_run', EPOCHS.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      await write('broken', `${JSON.stringify(EPOCHS[0])}\n{"epoch": 2, "loss":\n`);
+      const result = await store.putExecution(
+        { type: 'Trainer', lastKnownState: ExecutionState.COMPLETE, customProperties: { run_id: 'run-train', node_id: 'trainer' } },
+        [{ artifact: { type: 'ModelRun', uri: path.join(folder, 'model_run'), state: ArtifactState.LIVE }, event: { type: EventType.OUTPUT, path: [{ key: 'model_run' }, { index: 0 }] } }],
+        [],
+      );
+      ids.good = result.artifactIds[0];
+      [ids.broken] = await store.putArtifacts([{ type: 'ModelRun', uri: path.join(folder, 'broken'), state: ArtifactState.LIVE }]);
+    });
+  }, 60_000);
+
+  test('the API reads metrics.jsonl per epoch; a broken line is an error naming it', async () => {
+    expect((await ui.get(`/api/artifacts/${ids.good}/model-run`)).body).toMatchObject({ runId: 'run-train', epochs: EPOCHS });
+    expect(await ui.get(`/api/artifacts/${ids.broken}/model-run`)).toMatchObject({ status: 500, body: { error: `line 2 of metrics.jsonl of ModelRun artifact ${ids.broken} is not valid JSON` } });
+  });
+
+  test('loss and each metric are drawn per epoch, training and eval on the same chart', async () => {
+    const page = await open(ui, `#/artifacts/${ids.good}`, '.curve canvas', 'model-run-curves');
+    const curves = await page.locator('.curve').evaluateAll((list) =>
+      list.map((box) => {
+        const chart = (window as any).Chart.getChart(box.querySelector('canvas'));
+        return { metric: box.getAttribute('data-metric'), labels: chart.data.labels, lines: chart.data.datasets.map((d: { label: string; data: number[] }) => [d.label, d.data]) };
+      }),
+    );
+    expect(curves).toEqual([
+      { metric: 'loss', labels: [1, 2, 3, 4, 5], lines: [['train loss', EPOCHS.map((e) => e.loss)], ['eval loss', EPOCHS.map((e) => e.val_loss)]] },
+      { metric: 'accuracy', labels: [1, 2, 3, 4, 5], lines: [['eval accuracy', EPOCHS.map((e) => e.val_accuracy)]] },
+    ]);
+    for (const c of await canvases(page, '.curve')) expect(c.painted).toBeGreaterThan(100);
+    await page.close();
+
+    const broken = await open(ui, `#/artifacts/${ids.broken}`, 'main h2', 'model-run-broken');
+    expect(await broken.locator('main p.error').innerText()).toBe(`line 2 of metrics.jsonl of ModelRun artifact ${ids.broken} is not valid JSON`);
+    await broken.close();
+  }, 60_000);
+});
