@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../runtime/core/errors';
+import { syntaxErrorOf } from '../runtime/core/syntax-error';
 import { Pipeline } from './dsl/pipeline';
 import { ensureTypeScriptLoader } from '../runtime/runner/component-modules';
 
@@ -36,7 +37,12 @@ function resolveModuleFile(ref: string): string {
 export function loadPipeline(ref: string): LoadedPipeline {
   const file = resolveModuleFile(ref);
   if (/\.[cm]?tsx?$/.test(file)) ensureTypeScriptLoader();
-  const mod = require(file);
+  let mod;
+  try {
+    mod = require(file);
+  } catch (err) {
+    throw syntaxErrorOf(err) ?? err;
+  }
   const candidate = mod.default ?? mod.pipeline;
   const pipeline = typeof candidate === 'function' && !(candidate instanceof Pipeline) ? candidate() : candidate;
   if (!(pipeline instanceof Pipeline)) {
