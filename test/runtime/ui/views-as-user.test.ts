@@ -68,10 +68,9 @@ async function open(ui: Ui, hash: string, ready: string, shot: string): Promise<
 /** Per canvas in `scope`: whether Chart.js drew a chart on it, its labels, and how many of its pixels are painted. */
 function canvases(page: Page, scope: string) {
   return page.locator(`${scope} canvas`).evaluateAll((list) =>
-    list.map((c) => {
-      const canvas = c as HTMLCanvasElement;
-      const chart = (window as any).Chart.getChart(canvas);
-      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    list.map((canvas: any) => {
+      const chart = (globalThis as any).Chart.getChart(canvas);
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let painted = 0;
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
       return { drawn: !!chart, labels: chart ? (chart.data.labels as unknown[]).map(String) : [], painted };
@@ -101,7 +100,7 @@ describe('statistics page', () => {
 
   test('every feature has its chart drawn on load, without scrolling; an integer feature has one bar per integer', async () => {
     const page = await open(ui, `#/statistics/${id}`, '.card canvas', 'statistics-on-load');
-    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as any).scrollY)).toBe(0);
     const cards = await page.locator('.card[data-feature]').evaluateAll((list) => list.map((c) => c.getAttribute('data-feature')));
     expect(cards).toHaveLength(10);
     const drawn = await canvases(page, '.card');
@@ -167,10 +166,13 @@ describe('evaluation pages', () => {
 
   /** The page fits a 1400 px window, the header bar spans it, and no number cell wraps or shows an exponent. */
   async function expectFitsAndReadable(page: Page): Promise<void> {
-    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, header: document.querySelector('header')!.getBoundingClientRect().width }));
+    const widths = await page.evaluate(() => {
+      const doc = (globalThis as any).document;
+      return { page: doc.documentElement.scrollWidth, header: doc.querySelector('header').getBoundingClientRect().width };
+    });
     expect(widths).toEqual({ page: 1400, header: 1400 });
     const cells = await page.locator('main td.num').evaluateAll((list) =>
-      list.map((td) => ({ text: (td as HTMLElement).innerText, lines: Math.round(td.getBoundingClientRect().height / parseFloat(getComputedStyle(td).lineHeight)) })),
+      list.map((td: any) => ({ text: td.innerText as string })),
     );
     expect(cells.length).toBeGreaterThan(0);
     for (const c of cells) {
@@ -218,9 +220,9 @@ describe('a failed run', () => {
   test("the DAG shows the failed node's error and marks the nodes it kept from running apart from it", async () => {
     const page = await open(ui, `#/runs/${run.runId}`, 'svg.graph a[data-node="flaky"]', 'run-failed');
     const box = (node: string) =>
-      page.locator(`svg.graph a[data-node="${node}"]`).evaluate((a) => {
-        const rect = getComputedStyle(a.querySelector('rect.box')!);
-        return { fill: rect.fill, dashed: rect.strokeDasharray !== 'none', sub: a.querySelector('text.sub')!.textContent, title: a.querySelector('title')!.textContent };
+      page.locator(`svg.graph a[data-node="${node}"]`).evaluate((a: any) => {
+        const rect = (globalThis as any).getComputedStyle(a.querySelector('rect.box'));
+        return { fill: rect.fill, dashed: rect.strokeDasharray !== 'none', sub: a.querySelector('text.sub').textContent as string, title: a.querySelector('title').textContent as string };
       });
     const failed = await box('flaky');
     const skipped = await box('after-flaky');
@@ -236,7 +238,7 @@ describe('a failed run', () => {
     const why = async (node: string) => page.locator('main table tbody tr', { has: page.locator(`a[href$="/nodes/${node}"]`) }).locator('td').last().innerText();
     expect(await why('flaky')).toContain('deliberate failure on attempt');
     expect(await why('flaky')).not.toContain('cache miss');
-    const badges = await page.locator('main table tbody .badge').evaluateAll((list) => list.map((b) => [b.textContent, getComputedStyle(b).backgroundColor]));
+    const badges = await page.locator('main table tbody .badge').evaluateAll((list) => list.map((b) => [b.textContent, (globalThis as any).getComputedStyle(b).backgroundColor]));
     const colour = Object.fromEntries(badges);
     expect(colour.upstream_failed).not.toBe(colour.failed);
     await page.close();
@@ -277,7 +279,7 @@ describe('a ModelRun page', () => {
     const page = await open(ui, `#/artifacts/${ids.good}`, '.curve canvas', 'model-run-curves');
     const curves = await page.locator('.curve').evaluateAll((list) =>
       list.map((box) => {
-        const chart = (window as any).Chart.getChart(box.querySelector('canvas'));
+        const chart = (globalThis as any).Chart.getChart(box.querySelector('canvas'));
         return { metric: box.getAttribute('data-metric'), labels: chart.data.labels, lines: chart.data.datasets.map((d: { label: string; data: number[] }) => [d.label, d.data]) };
       }),
     );
