@@ -38,13 +38,16 @@ export interface DecideAndClaim {
   /** Told once per wait, with a line saying whose claim the node waits for. */
   onWait?: (message: string) => void;
   timing?: ClaimTiming;
+  /** A canceled run stops waiting for another runner's claim and claims nothing. */
+  cancel?: AbortSignal;
 }
 
 /**
  * The cache decision for a node and, on a miss, its RUNNING execution holding the claim on the cache key,
  * after waiting out any other runner's claim. Without cache (--no-cache, cache: false) nothing is claimed.
+ * `canceled` when the run was canceled while the node waited: nothing was claimed.
  */
-export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: CacheDecision; started?: StartedExecution }> {
+export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: CacheDecision; started?: StartedExecution; canceled?: true }> {
   const timing = a.timing ?? CLAIM_TIMING;
   for (;;) {
     const decision = await a.driver.decide(a.node, a.params, a.inputs, a.noCache);
@@ -53,7 +56,8 @@ export async function decideAndClaim(a: DecideAndClaim): Promise<{ decision: Cac
     if (!decision.judged) return { decision, started: await a.publisher.start(...args) };
     const r = await a.publisher.claim(...args);
     if (r.started) return { decision, started: r.started };
-    await waitForClaims(a.store, r.blockedBy, timing, a.onWait);
+    await waitForClaims(a.store, r.blockedBy, timing, a.onWait, a.cancel);
+    if (a.cancel?.aborted) return { decision, canceled: true };
   }
 }
 
@@ -71,13 +75,26 @@ function holderOf(e: Execution): string {
   return `execution ${e.id} of run ${String(p.run_id ?? '?')} (runner ${String(p.runner_host ?? '?')} pid ${String(p.runner_pid ?? '?')})`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `cancel` fires first. */
+export function sleepUnlessCanceled(ms: number, cancel?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (cancel?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    cancel?.addEventListener('abort', done);
+  });
+}
 
 /**
  * Returns once one of the blocking executions is no longer RUNNING (ended, or recovered here because its
  * runner is gone), or at once when a finished one blocked the claim: either way the caller decides again.
+ * Also returns when `cancel` fires.
  */
-async function waitForClaims(store: MetadataStore, blockers: Execution[], timing: ClaimTiming, onWait?: (message: string) => void): Promise<void> {
+async function waitForClaims(store: MetadataStore, blockers: Execution[], timing: ClaimTiming, onWait?: (message: string) => void, cancel?: AbortSignal): Promise<void> {
   let running = blockers.filter((e) => e.lastKnownState === ExecutionState.RUNNING);
   if (running.length < blockers.length) return;
   onWait?.(`waiting for ${holderOf(running[0])}, which is executing the same work`);
@@ -90,7 +107,8 @@ async function waitForClaims(store: MetadataStore, blockers: Execution[], timing
         return;
       }
     }
-    await sleep(delay);
+    await sleepUnlessCanceled(delay, cancel);
+    if (cancel?.aborted) return;
     delay = Math.min(timing.pollMs[1], Math.ceil(delay * 1.5));
     const now = await store.getExecutions({ ids: running.map((e) => e.id!) });
     if (now.some((e) => e.lastKnownState !== ExecutionState.RUNNING) || now.length < running.length) return;

@@ -1,7 +1,9 @@
 // The embedded local runner: executes a pipeline's nodes in topological order, independent nodes in
 // parallel (bounded), each executed node in its own worker process through the KFP container contract.
 // It schedules and retries; the driver (driver.ts) resolves inputs and cache hits, the publisher
-// (publisher.ts) records executions, artifacts, events and contexts as MLMD does.
+// (publisher.ts) records executions, artifacts, events and contexts as MLMD does. A canceled run (cancel(),
+// which `mlp run` calls on SIGINT/SIGTERM) starts no further node, stops its workers and records the
+// interrupted executions and the run CANCELED.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,13 +17,14 @@ import type { Artifact, Context, MetadataStore, Properties } from '../metadata/t
 import { MetadataStoreError } from '../metadata/store-error';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import { ArtifactPropertyRef, PipelineParam, type Condition, type Pipeline, type PipelineNode } from '../../pipelines/dsl/pipeline';
-import { decideAndClaim, holdClaim, type ClaimTiming } from './claim';
+import { decideAndClaim, holdClaim, sleepUnlessCanceled, type ClaimTiming } from './claim';
+import { removeScratch } from '../core/launcher';
 import { buildExecutorInput, collectInputs, Driver } from './driver';
 import { Publisher, type StartedExecution } from './publisher';
 import { CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { abandonDeadExecutions } from './recovery';
 import { resolveArtifact } from './resolve-artifacts';
-import { spawnExecutor } from './spawn-executor';
+import { spawnExecutor, type RunningExecutor } from './spawn-executor';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 import { combineReporters, RunLogReporter, runLogDir, runLogUri, uploadRunLogs } from './run-log';
 
@@ -57,6 +60,9 @@ const NOOP_REPORTER: RunReporter = {
   runFinished() {},
   runAborted() {},
 };
+
+/** How long a canceled run's worker (and what it started) gets after SIGTERM before SIGKILL. */
+const WORKER_GRACE_MS = 10_000;
 
 function newRunId(pipeline: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -103,12 +109,39 @@ export class LocalRunner {
   private publisher!: Publisher;
   /** The root as an absolute path when local, so recorded URIs do not depend on the working directory. */
   private readonly root: string;
+  /** The signal that canceled the run (see cancel). */
+  private canceledBy?: string;
+  private readonly cancelation = new AbortController();
+  /** Workers running now, for killWorkers. */
+  private readonly workers = new Set<RunningExecutor>();
 
   constructor(private readonly pipeline: Pipeline, private readonly opts: RunOptions) {
     this.store = opts.store;
     this.root = localPathOf(opts.root) ?? opts.root;
     const upstreamOf = (id: string) => this.pipeline.node(id).upstream().map((u) => u.id);
     this.reporter = combineReporters(new RunLogReporter(() => this.logDir, upstreamOf), opts.reporter ?? NOOP_REPORTER);
+  }
+
+  /** The run's id, once run() has chosen it. */
+  get id(): string {
+    return this.runId;
+  }
+
+  /**
+   * Cancels the run (`signal` names why, e.g. SIGINT): no node starts after it, waits for other runners' claims
+   * and retry pauses end, and each running worker is stopped (SIGTERM to its process group, SIGKILL after
+   * WORKER_GRACE_MS). run() then records the interrupted executions CANCELED, their outputs ABANDONED and
+   * deleted (their claims released, so a waiting runner takes over), and the run CANCELED.
+   */
+  cancel(signal: string): void {
+    if (this.canceledBy) return;
+    this.canceledBy = signal;
+    this.cancelation.abort();
+  }
+
+  /** SIGKILL to every running worker's process group at once, for a caller about to exit without waiting. */
+  killWorkers(): void {
+    for (const w of this.workers) w.kill('SIGKILL');
   }
 
   async run(): Promise<RunSummary> {
@@ -188,13 +221,22 @@ export class LocalRunner {
     }
   }
 
-  /** Records how the run ended and reports it. */
+  /** Records how the run ended and reports it; nodes a cancel kept from starting are reported canceled here. */
   private async finish(order: PipelineNode[], outcomes: Map<PipelineNode, NodeOutcome>, runCtx: Context, started: number): Promise<RunSummary> {
-    const nodes = order.map((n) => outcomes.get(n)!.result);
+    const nodes = order.map((n) => {
+      const outcome = outcomes.get(n);
+      if (outcome) return outcome.result;
+      if (!this.canceledBy) throw new Error(`node ${n.id} ended without an outcome`);
+      const result: NodeResult = { id: n.id, component: n.component.name, state: 'canceled', durationMs: 0, attempts: 0, outputs: {}, reason: 'the run was canceled before the node started', error: `canceled by ${this.canceledBy} before it started` };
+      this.reporter.nodeFinished(result);
+      return result;
+    });
+    const canceled = nodes.some((n) => n.state === 'canceled');
     const summary: RunSummary = {
       runId: this.runId,
       pipeline: this.pipeline.name,
-      state: nodes.every((n) => n.state !== 'failed' && n.state !== 'upstream_failed') ? 'COMPLETE' : 'FAILED',
+      state: canceled ? 'CANCELED' : nodes.every((n) => n.state !== 'failed' && n.state !== 'upstream_failed') ? 'COMPLETE' : 'FAILED',
+      ...(canceled ? { canceledBy: this.canceledBy } : {}),
       startedAt: new Date(started).toISOString(),
       durationMs: Date.now() - started,
       root: this.root,
@@ -208,6 +250,7 @@ export class LocalRunner {
         customProperties: {
           ...runCtx.customProperties,
           state: summary.state,
+          ...(canceled ? { error: `canceled by ${this.canceledBy}` } : {}),
           finished_at: new Date().toISOString(),
           duration_ms: summary.durationMs,
         },
@@ -226,15 +269,15 @@ export class LocalRunner {
     return r.data as Record<string, unknown>;
   }
 
-  /** Runs the nodes; after a metadata store failure it starts no more and returns once the running ones end. */
+  /** Runs the nodes; after a metadata store failure or a cancel it starts no more and returns once the running ones end. */
   private async schedule(order: PipelineNode[], nodeParams: Map<PipelineNode, Record<string, unknown>>): Promise<Map<PipelineNode, NodeOutcome>> {
     const limit = Math.max(1, this.opts.parallelism ?? os.cpus().length);
     const outcomes = new Map<PipelineNode, NodeOutcome>();
     const pending = new Set(order);
     const active = new Set<Promise<void>>();
-    while ((pending.size > 0 && !this.storeFailure) || active.size > 0) {
+    while ((pending.size > 0 && !this.storeFailure && !this.canceledBy) || active.size > 0) {
       for (const node of order) {
-        if (active.size >= limit || this.storeFailure) break;
+        if (active.size >= limit || this.storeFailure || this.canceledBy) break;
         if (!pending.has(node) || !node.upstream().every((u) => outcomes.has(u))) continue;
         pending.delete(node);
         const p: Promise<void> = this.processNode(node, nodeParams.get(node)!, outcomes)
@@ -326,7 +369,7 @@ export class LocalRunner {
   private async driveNode(node: PipelineNode, params: Record<string, unknown>, outcomes: Map<PipelineNode, NodeOutcome>, started: number): Promise<NodeOutcome> {
     const component = node.component;
     const inputs = collectInputs(node, (ch) => outcomes.get(ch.node)!.artifacts[ch.port]);
-    const { decision, started: run } = await decideAndClaim({
+    const { decision, started: run, canceled: canceledWaiting } = await decideAndClaim({
       store: this.store,
       driver: this.driver,
       publisher: this.publisher,
@@ -336,8 +379,13 @@ export class LocalRunner {
       noCache: !!this.opts.noCache,
       onWait: (message) => this.reporter.nodeWaiting(node.id, message),
       timing: this.opts.claimTiming,
+      cancel: this.cancelation.signal,
     });
     const base = { id: node.id, component: component.name, reason: decision.reason };
+    if (canceledWaiting) {
+      const error = `canceled by ${this.canceledBy} while waiting for another runner executing the same work`;
+      return { result: { ...base, state: 'canceled', durationMs: Date.now() - started, attempts: 0, outputs: {}, error }, artifacts: {} };
+    }
     if (!run) {
       const executionId = await this.publisher.recordCached(component, node.id, params, inputs, decision, Date.now() - started);
       const outputs = decision.hit!.outputs;
@@ -355,13 +403,23 @@ export class LocalRunner {
     await fs.promises.writeFile(inputFile, JSON.stringify(buildExecutorInput(component, params, inputs, run.outputs, outputFile), null, 2));
 
     const claim = holdClaim(this.store, run.execution.id, this.opts.claimTiming);
-    const { attempts, error } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs)).finally(() => claim.release());
+    const { attempts, error, canceled } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs)).finally(() => claim.release());
     const durationMs = Date.now() - started;
     // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs).
     const extra = { attempts, duration_ms: durationMs, log_uri: joinUri(runLogUri(this.root, this.runId), `${node.id}.log`) };
     const result = { ...base, durationMs, attempts, executionId: run.execution.id, logFile };
     let live: Record<string, Artifact>;
     try {
+      if (canceled) {
+        // As after a failure: nothing the stopped worker wrote may be taken for output.
+        for (const a of Object.values(run.outputs)) {
+          await storageFor(a.uri).delete(a.uri, { recursive: true });
+          await removeScratch(a.uri);
+        }
+        const why = `canceled by ${this.canceledBy} ${attempts ? `during attempt ${attempts}` : 'before its worker started'}`;
+        await this.publisher.cancel(run, { ...extra, error: why });
+        return { result: { ...result, state: 'canceled', outputs: {}, error: why }, artifacts: {} };
+      }
       if (error !== undefined) {
         await this.publisher.fail(run, { ...extra, error });
         return { result: { ...result, state: 'failed', outputs: {}, error }, artifacts: {} };
@@ -378,17 +436,29 @@ export class LocalRunner {
     };
   }
 
-  /** Runs the executor in a worker process, retrying with exponential backoff per the node's policy. */
-  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[]): Promise<{ attempts: number; error?: string }> {
+  /**
+   * Runs the executor in a worker process, retrying with exponential backoff per the node's policy. On a
+   * cancel it stops the worker and returns `canceled` (with the attempts started) unless the attempt succeeded.
+   */
+  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[]): Promise<{ attempts: number; error?: string; canceled?: true }> {
     const retry = node.retry;
     const maxAttempts = 1 + (retry?.maxRetries ?? 0);
     for (let attempt = 1; ; attempt++) {
-      const r = await spawnExecutor({ component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile, step: { pipeline: this.pipeline.name, node: node.id } }, logFile, {
+      if (this.canceledBy) return { attempts: attempt - 1, canceled: true };
+      const worker = spawnExecutor({ component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile, step: { pipeline: this.pipeline.name, node: node.id } }, logFile, {
         MLP_RUN_ID: this.runId,
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),
-      }).result;
+      });
+      this.workers.add(worker);
+      const stopOnCancel = () => void worker.stop(WORKER_GRACE_MS);
+      this.cancelation.signal.addEventListener('abort', stopOnCancel);
+      const r = await worker.result;
+      this.cancelation.signal.removeEventListener('abort', stopOnCancel);
+      if (this.canceledBy) await worker.stop(WORKER_GRACE_MS); // returns once nothing the worker started is left
+      this.workers.delete(worker);
       if (r.ok) return { attempts: attempt };
+      if (this.canceledBy) return { attempts: attempt, canceled: true };
       const error = r.error ?? 'executor failed';
       // Leftovers of a failed attempt must not be mistaken for output.
       for (const a of outputs) await storageFor(a.uri).delete(a.uri, { recursive: true });
@@ -398,7 +468,7 @@ export class LocalRunner {
         (retry?.backoffSeconds ?? 1) * 1000 * Math.pow(retry?.backoffFactor ?? 2, attempt - 1),
       );
       this.reporter.nodeRetrying(node.id, attempt, error, delay);
-      await new Promise((res) => setTimeout(res, delay));
+      await sleepUnlessCanceled(delay, this.cancelation.signal);
     }
   }
 }

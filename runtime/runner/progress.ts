@@ -10,6 +10,7 @@ const SYMBOL: Record<NodeResult['state'], string> = {
   failed: '✗',
   skipped: '-',
   upstream_failed: '-',
+  canceled: '⊘',
 };
 
 export interface ProgressOptions {

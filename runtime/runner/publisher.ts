@@ -1,9 +1,9 @@
 // The publisher, as in TFX: records what a node did in the metadata store. A cache hit becomes a CACHED
 // execution pointing at the reused artifacts; an execution starts RUNNING with its INPUT events and its
 // outputs registered PENDING (PENDING_OUTPUT events) at their final URIs, and ends COMPLETE with the outputs
-// LIVE in one transaction — or FAILED with the outputs ABANDONED. Every record is associated/attributed to
-// the pipeline, run, node and cache-key contexts. A RUNNING execution started with `claim` is also the claim
-// on its cache key (claim.ts).
+// LIVE in one transaction — or FAILED (CANCELED when its run was canceled) with the outputs ABANDONED. Every
+// record is associated/attributed to the pipeline, run, node and cache-key contexts. A RUNNING execution
+// started with `claim` is also the claim on its cache key (claim.ts).
 
 import * as os from 'os';
 import type { AnyComponent } from '../core/component';
@@ -175,9 +175,18 @@ export class Publisher {
   }
 
   /** Marks the execution FAILED and its outputs ABANDONED. */
-  async fail(started: StartedExecution, extra: Properties): Promise<void> {
+  fail(started: StartedExecution, extra: Properties): Promise<void> {
+    return this.end(started, ExecutionState.FAILED, extra);
+  }
+
+  /** Marks the execution CANCELED (its run was canceled while it ran) and its outputs ABANDONED. */
+  cancel(started: StartedExecution, extra: Properties): Promise<void> {
+    return this.end(started, ExecutionState.CANCELED, extra);
+  }
+
+  private async end(started: StartedExecution, state: ExecutionState.FAILED | ExecutionState.CANCELED, extra: Properties): Promise<void> {
     const { store } = this.scope;
     await store.updateArtifactStates(Object.values(started.outputs).map((a) => a.id!), ArtifactState.ABANDONED);
-    await store.updateExecutionState(started.execution.id, ExecutionState.FAILED, { ...started.execution.customProperties, ...extra });
+    await store.updateExecutionState(started.execution.id, state, { ...started.execution.customProperties, ...extra });
   }
 }

@@ -3,7 +3,7 @@
 // an Argo workflow's onExit, an Airflow DAG's last task, a KFP exit handler's task) writes it to its container's
 // stderr, where Cloud Logging reads it.
 
-export type RunState = 'COMPLETE' | 'FAILED';
+export type RunState = 'COMPLETE' | 'FAILED' | 'CANCELED';
 
 /** The contract's fields (runId comes from the run log's bindings there, from the caller here). */
 export function runFinishedFields(pipeline: string, state: RunState, durationMs: number): { event: 'run_finished'; pipeline: string; state: RunState; durationMs: number } {
@@ -39,7 +39,7 @@ export const RUN_STATUS_WORDS = ['COMPLETE', 'FAILED', 'Succeeded', 'Failed', 'E
 /** The whole line as a container writes it: Cloud Logging's `severity` (ERROR for a failed run) and a message. */
 export function runFinishedLine(run: { pipeline: string; runId: string; state: RunState; durationMs: number }): string {
   return JSON.stringify({
-    severity: run.state === 'FAILED' ? 'ERROR' : 'INFO',
+    severity: run.state === 'FAILED' ? 'ERROR' : run.state === 'CANCELED' ? 'WARNING' : 'INFO',
     ...runFinishedFields(run.pipeline, run.state, run.durationMs),
     runId: run.runId,
     message: `run ${run.runId} of pipeline ${run.pipeline} finished ${run.state}`,

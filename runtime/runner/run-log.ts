@@ -67,7 +67,7 @@ export function loggedFailure(root: string, runId: string, nodeId?: string): str
       continue; // a line cut short by the crash
     }
     if (typeof entry.error !== 'string') continue;
-    const matches = nodeId === undefined ? entry.event === 'run_finished' : entry.msg === 'node finished' && entry.node === nodeId && entry.state === 'failed';
+    const matches = nodeId === undefined ? entry.event === 'run_finished' && entry.state === 'FAILED' : entry.msg === 'node finished' && entry.node === nodeId && entry.state === 'failed';
     if (matches) found = entry.error;
   }
   return found;
@@ -108,7 +108,7 @@ export class RunLogReporter implements RunReporter {
   }
 
   nodeFinished(r: NodeResult): void {
-    const level = r.state === 'failed' ? 'error' : 'info';
+    const level = r.state === 'failed' ? 'error' : r.state === 'canceled' ? 'warn' : 'info';
     this.logger?.[level]({ node: r.id, state: r.state, durationMs: r.durationMs, attempts: r.attempts, executionId: r.executionId, reason: r.reason, error: r.error, outputs: r.outputs }, 'node finished');
   }
 

@@ -1,6 +1,7 @@
 // What a run reports: per-node outcomes and the run summary printed by `mlp run --json`.
 
-export type NodeState = 'executed' | 'cached' | 'resolved' | 'failed' | 'skipped' | 'upstream_failed';
+/** `canceled`: the run was canceled (SIGINT/SIGTERM) while the node ran, waited, or before it started. */
+export type NodeState = 'executed' | 'cached' | 'resolved' | 'failed' | 'skipped' | 'upstream_failed' | 'canceled';
 
 export interface NodeResult {
   id: string;
@@ -21,7 +22,9 @@ export interface NodeResult {
 export interface RunSummary {
   runId: string;
   pipeline: string;
-  state: 'COMPLETE' | 'FAILED';
+  /** CANCELED: a signal stopped the run before every node ended (`canceledBy` names it). */
+  state: 'COMPLETE' | 'FAILED' | 'CANCELED';
+  canceledBy?: string;
   startedAt: string;
   durationMs: number;
   root: string;

@@ -1,5 +1,7 @@
 // Parent side of a worker process: forks executor-process with the job, streams its stdout/stderr to the
-// node's log file, and turns its reply, non-zero exit or signal into a result.
+// node's log file, and turns its reply, non-zero exit or signal into a result. Each worker leads its own process
+// group, so a canceled run stops it together with what it started (trial processes, a model server) and a
+// terminal's Ctrl-C reaches the runner alone, which decides what happens to its workers.
 
 import { fork } from 'child_process';
 import * as fs from 'fs';
@@ -15,14 +17,38 @@ export interface SpawnResult {
 
 export interface RunningExecutor {
   result: Promise<SpawnResult>;
-  kill(signal?: NodeJS.Signals): void;
+  /** Sends `signal` to the worker's whole process group (nothing when it is gone). */
+  kill(signal: NodeJS.Signals): void;
+  /** SIGTERM to the group, SIGKILL after `graceMs`; resolves once no process of the group is left. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const GROUP_POLL_MS = 50;
+
+/** Whether any process of the group `pgid` still exists. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
 
 export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}): RunningExecutor {
   const { file, execArgv } = ownModuleEntry(__dirname, 'executor-process');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
-  const child = fork(file, [], { execArgv, stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } });
+  const child = fork(file, [], { execArgv, stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env }, detached: true });
   let reply: ExecutorReply | undefined;
   child.on('message', (m: ExecutorReply) => {
     reply = m;
@@ -40,5 +66,17 @@ export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.Pro
     });
   });
   child.send(job);
-  return { result, kill: (signal = 'SIGTERM') => child.kill(signal) };
+  const kill = (signal: NodeJS.Signals) => signalGroup(child.pid, signal);
+  const stop = async (graceMs: number) => {
+    kill('SIGTERM');
+    const pgid = child.pid;
+    if (pgid === undefined) return;
+    const deadline = Date.now() + graceMs;
+    while (groupAlive(pgid)) {
+      if (Date.now() >= deadline) kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
+    }
+    await result;
+  };
+  return { result, kill, stop };
 }

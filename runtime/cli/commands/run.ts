@@ -1,9 +1,15 @@
-// `mlp run`: runs a bundled pipeline or a pipeline module on the embedded local runner.
+// `mlp run`: runs a bundled pipeline or a pipeline module on the embedded local runner. SIGINT (Ctrl-C) or
+// SIGTERM cancels the run: its running nodes are stopped and recorded CANCELED, what was left is printed with
+// the command that resumes it, and mlp exits 128 + the signal's number (130, 143). A second signal exits at
+// once, leaving the run RUNNING for the next run of the pipeline on this host to mark CANCELED.
 
+import * as os from 'os';
 import type { Command } from 'commander';
 import { DEFAULT_ROOT, metadataAddress, parseParam } from '../options';
 import { UserError } from '../../core/errors';
 import { BUNDLED_PIPELINES } from '../../../pipelines';
+import type { LocalRunner } from '../../runner/local-runner';
+import type { RunSummary } from '../../runner/run-types';
 
 interface RunFlags {
   root: string;
@@ -13,6 +19,52 @@ interface RunFlags {
   explain?: boolean;
   json?: boolean;
   parallelism?: string;
+}
+
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+const exitCodeOf = (signal: string) => 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
+
+/** Cancels the run on the first SIGINT/SIGTERM, exits on the second; returns what removes the handlers. */
+function cancelOnSignals(runner: LocalRunner, pipeline: string): () => void {
+  let canceling = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const run = runner.id ? `run ${runner.id}` : 'the run';
+    if (!canceling) {
+      canceling = true;
+      const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
+      process.stderr.write(`\nmlp: ${signal}: canceling ${run}, stopping its running nodes (${again} exits at once)\n`);
+      runner.cancel(signal);
+      return;
+    }
+    runner.killWorkers();
+    process.stderr.write(`mlp: ${signal} again: exiting now; ${run} stays RUNNING until the next run of ${pipeline} on this host marks it CANCELED\n`);
+    process.exit(exitCodeOf(signal));
+  };
+  for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
+  return () => CANCEL_SIGNALS.forEach((s) => process.off(s, onSignal));
+}
+
+/** A word as a POSIX shell reads it back unchanged. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * What a canceled run left and the command that resumes it: this command again, without --no-cache so the
+ * nodes that finished are reused from the cache.
+ */
+function canceledReport(summary: RunSummary, argv: string[]): string {
+  const reused = summary.nodes.filter((n) => n.state === 'executed' || n.state === 'cached').length;
+  const left = summary.nodes.filter((n) => n.state === 'canceled');
+  const width = Math.max(...left.map((n) => n.id.length));
+  const resume = ['mlp', ...argv.slice(2).filter((a) => a !== '--no-cache')].map(shellWord).join(' ');
+  return [
+    `mlp: run ${summary.runId} was canceled by ${summary.canceledBy}; ${reused} node${reused === 1 ? '' : 's'} finished (a rerun reuses them from the cache), ${left.length} left:`,
+    ...left.map((n) => `  ${n.id.padEnd(width)}  ${n.error}`),
+    `mlp: resume with: ${resume}`,
+    '',
+  ].join('\n');
 }
 
 export function registerRunCommand(program: Command): void {
@@ -32,7 +84,7 @@ export function registerRunCommand(program: Command): void {
       const { loadPipeline } = await import('../../../pipelines');
       const { outputsSummary } = await import('../outputs-summary');
       const { openMetadataStore } = await import('../../metadata');
-      const { runPipeline } = await import('../../runner/local-runner');
+      const { LocalRunner } = await import('../../runner/local-runner');
       const { ProgressReporter } = await import('../../runner/progress');
       const { declaredParameterTypes, parameterValuesFromText } = await import('../parameter-text');
       // Pipelines may default their own outputs (e.g. a serving folder) to places under the root.
@@ -49,7 +101,7 @@ export function registerRunCommand(program: Command): void {
           explain: !!flags.explain,
           live: !!process.stderr.isTTY && !flags.json,
         });
-        const summary = await runPipeline(pipeline, {
+        const runner = new LocalRunner(pipeline, {
           root: flags.root,
           store,
           parameters: parameterValuesFromText(flags.param, declaredParameterTypes(pipeline.parameterSchema)),
@@ -58,9 +110,14 @@ export function registerRunCommand(program: Command): void {
           modules: [module],
           reporter,
         });
+        const removeHandlers = cancelOnSignals(runner, pipeline.name);
+        const summary = await runner.run().finally(removeHandlers);
         if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         else process.stdout.write(outputsSummary(summary, metadataAddress(flags)));
-        if (summary.state !== 'COMPLETE') process.exitCode = 1;
+        if (summary.state === 'CANCELED') {
+          process.stderr.write(canceledReport(summary, process.argv));
+          process.exitCode = exitCodeOf(summary.canceledBy!);
+        } else if (summary.state !== 'COMPLETE') process.exitCode = 1;
       } finally {
         await store.close();
       }
