@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { UserError } from '../core/errors';
 import { joinUri, localPathOf, storageFor } from '../storage';
 import { committedVersions } from '../ml/model-location';
+import { misplacedBasePath } from './base-path-mistakes';
 import { loadServingBundle, predictRows, type Prediction, type ServingBundle } from '../ml/serving-bundle';
 import type { Signature } from '../ml/signature';
 import { rawRowProblem, type RawRow } from '../transform/apply';
@@ -347,6 +348,10 @@ export class ModelRegistry {
         const failures = m.versionStatuses().filter((s) => s.error);
         if (m.availableVersions().length === 0 && failures.length > 0) {
           throw new UserError(`model ${m.name}: no version could be loaded: ${failures.map((f) => `version ${f.version}: ${f.error}`).join('; ')}`);
+        }
+        if (m.availableVersions().length === 0 && failures.length === 0) {
+          const mistake = await misplacedBasePath(m.config.basePath);
+          if (mistake) throw new UserError(`model ${m.name}: ${mistake}`);
         }
         if (m.availableVersions().length === 0) this.deps.logger.warn({ model: m.name, basePath: m.config.basePath }, 'no committed version yet; waiting for one');
       }

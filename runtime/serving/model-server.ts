@@ -15,6 +15,7 @@ import type { ModelConfig } from './config';
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startHttpServer, type DrainOptions, type Router } from './http-server';
 import { ServerMetrics } from './metrics';
 import { ModelRegistry, type ServedModel } from './model-registry';
+import { humanDestination, type LogFormat } from './log-format';
 import { oipRouter } from './oip-api';
 import { randomSource } from './random';
 import { RequestLog, type RequestLogOptions } from './request-log';
@@ -64,9 +65,13 @@ export interface ModelServer {
   close(drain?: DrainOptions): Promise<void>;
 }
 
-/** JSON logs on stderr with Cloud Logging's `severity` next to pino's numeric level (access-log.ts writes the same shape). */
-export function serverLogger(level = 'info', fd = 2): Logger {
-  return pino({ level, base: { component: 'model-server' }, formatters: { level: (label, number) => ({ level: number, severity: label.toUpperCase() }) } }, pino.destination(fd));
+/**
+ * Logs on stderr: JSON with Cloud Logging's `severity` next to pino's numeric level (access-log.ts writes the
+ * same shape), or those records as lines for people (log-format.ts).
+ */
+export function serverLogger(level = 'info', fd = 2, format: LogFormat = 'json'): Logger {
+  const destination = format === 'text' ? humanDestination(fd) : pino.destination(fd);
+  return pino({ level, base: { component: 'model-server' }, formatters: { level: (label, number) => ({ level: number, severity: label.toUpperCase() }) } }, destination);
 }
 
 function metricsRouter(metrics: ServerMetrics): Router {

@@ -2,7 +2,8 @@
 // versions the Pusher writes to a model base path (local or gs://), with hot reload, dynamic batching,
 // /metrics and, optionally, sampled request logging (traffic splits, bandits and static tables are set
 // per model in the --config file). Prints
-// one line when ready (what is served and where); logs are JSON lines on stderr. SIGTERM / SIGINT drain: the
+// one line when ready (what is served and where); logs go to stderr, as lines for people on a terminal and as
+// JSON lines otherwise (--log-format). SIGTERM / SIGINT drain: the
 // server reports not ready at once, accepts new connections for --drain-accept-seconds, answers what is in
 // flight within --drain-seconds, then the process exits 0 (a second signal exits 1 at once).
 
@@ -16,6 +17,7 @@ import { bufferedAccessLog } from '../../serving/access-log';
 import { DEFAULT_DRAIN_ACCEPT_SECONDS, DEFAULT_DRAIN_SECONDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT } from '../../serving/http-server';
 import type { ModelServerOptions } from '../../serving/model-server';
 import { DEFAULT_FLUSH_SECONDS } from '../../serving/request-log';
+import { chooseLogFormat, LOG_FORMATS, type LogFormat } from '../../serving/log-format';
 import { isGcsUri, localPathOf } from '../../storage';
 
 interface ServeFlags {
@@ -34,6 +36,7 @@ interface ServeFlags {
   requestTimeoutMs: string;
   maxBodyBytes: string;
   logLevel: string;
+  logFormat?: string;
   requestLogDir?: string;
   requestLogSample: string;
   requestLogFlushSeconds: string;
@@ -72,8 +75,15 @@ function requestLogOptions(flags: ServeFlags): ModelServerOptions['requestLog'] 
   };
 }
 
+/** --log-format, else text when stderr is a terminal (`isTTY`) and JSON otherwise. */
+export function logFormatOf(flags: Pick<ServeFlags, 'logFormat'>, isTTY: boolean): LogFormat {
+  const format = chooseLogFormat(flags.logFormat, isTTY);
+  if (!format) throw new UserError(`--log-format ${JSON.stringify(flags.logFormat)}: expected one of ${LOG_FORMATS.join(', ')}`);
+  return format;
+}
+
 /** The server's options from the flags, checked before the server's modules (TensorFlow.js, DuckDB) load. */
-function serverOptions(flags: ServeFlags): Omit<ModelServerOptions, 'logger'> {
+function serverOptions(flags: ServeFlags, logFormat: LogFormat): Omit<ModelServerOptions, 'logger'> {
   const pollSeconds = numberIn('--poll-seconds', flags.pollSeconds, 0);
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UserError(`--log-level ${JSON.stringify(flags.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   return {
@@ -91,7 +101,8 @@ function serverOptions(flags: ServeFlags): Omit<ModelServerOptions, 'logger'> {
     },
     requestTimeoutMs: wholeNumber('--request-timeout-ms', flags.requestTimeoutMs, 1),
     maxBodyBytes: wholeNumber('--max-body-bytes', flags.maxBodyBytes, 1),
-    accessLog: bufferedAccessLog(flags.logLevel),
+    // The buffered writer is for JSON at request rates; text goes through the logger a person reads.
+    accessLog: logFormat === 'json' ? bufferedAccessLog(flags.logLevel) : undefined,
     requestLog: requestLogOptions(flags),
     modelCacheDir: flags.modelCacheDir,
     drain: drainOptions(flags),
@@ -128,6 +139,7 @@ export function registerServeCommand(program: Command): void {
     .option('--request-timeout-ms <ms>', 'answer 504 when a request takes longer', '30000')
     .option('--max-body-bytes <n>', 'answer 413 to larger request bodies', String(DEFAULT_MAX_BODY_BYTES))
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (every answered request is an info line with its x-request-id and serving version; 5xx answers are warnings)`, 'info')
+    .option('--log-format <format>', `${LOG_FORMATS.join(' or ')}: lines for people or JSON lines (default: text when stderr is a terminal, json otherwise)`)
     .option('--request-log-dir <dir>', 'log sampled requests with their predictions as JSON Lines files in this folder or gs:// prefix (read by `mlp monitor skew`)')
     .option('--request-log-sample <fraction>', 'fraction of requests logged, 0..1', '0.1')
     .option('--request-log-flush-seconds <s>', 'a request log file is written at least this often', String(DEFAULT_FLUSH_SECONDS))
@@ -139,10 +151,11 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--drain-accept-seconds <s>', 'how long a drain still accepts new connections (until load balancers have seen the not-ready state); at most --drain-seconds', String(DEFAULT_DRAIN_ACCEPT_SECONDS))
     .action(async (flags: ServeFlags) => {
-      const options = serverOptions(flags);
+      const logFormat = logFormatOf(flags, !!process.stderr.isTTY);
+      const options = serverOptions(flags, logFormat);
       // Loaded here, not at the top: every other mlp command would pay ~0.7 s for the server's modules.
       const { serverLogger, startModelServer } = await import('../../serving/model-server');
-      const server = await startModelServer({ ...options, logger: serverLogger(flags.logLevel) });
+      const server = await startModelServer({ ...options, logger: serverLogger(flags.logLevel, 2, logFormat) });
       const served = server.models.map((m) => `${m.name} versions [${m.availableVersions().join(', ')}]`).join(', ');
       process.stdout.write(`serving ${served} on ${server.url}\n`);
 
