@@ -7,13 +7,14 @@ import { splitFolder } from '../../core/artifact-types';
 import { splitNamesOf } from '../../data/duckdb';
 import type { Artifact, MetadataStore } from '../../metadata/types';
 import { ANOMALY_TYPE_CODES, listAnomalies, type Anomalies, type DriftSkewInfo } from '../../tfdv/anomalies-proto';
-import { ANOMALIES_FILE, STATISTICS_FILE } from '../../tfdv/artifact-files';
+import { ANOMALIES_FILE, SCHEMA_FILE, STATISTICS_FILE } from '../../tfdv/artifact-files';
 import { jensenShannonDivergence, lInfinity, normalizedAbsDifference, type Distance } from '../../tfdv/comparators';
+import type { Schema } from '../../tfdv/schema-proto';
 import type { DatasetFeatureStatistics, DatasetFeatureStatisticsList, FeatureNameStatistics } from '../../tfdv/statistics-proto';
 import type { RootFiles } from '../root-files';
 import { readArtifactJson } from './artifact-files';
 import { HttpError, badRequest, notFound } from './http-error';
-import { artifactOfType, consumersOf, executionIO, onPort } from './provenance';
+import { artifactOfType, consumersOf, executionIO, onPort, producerOf } from './provenance';
 import { artifactView, propertyOf, type ArtifactView } from './records';
 
 export interface AnomalyRow {
@@ -125,10 +126,58 @@ export async function statistics(store: MetadataStore, files: RootFiles, id: num
   };
 }
 
-export async function anomalies(store: MetadataStore, files: RootFiles, id: number): Promise<{ artifact: ArtifactView; splits: SplitAnomalies[] }> {
+/** One drift or skew comparison the schema asks for: a feature, the distance and its threshold. */
+export interface ComparatorCheck {
+  feature: string;
+  distance: string;
+  threshold: number;
+}
+
+/** What a validation compared, so a page with no anomalies can say what passed. */
+export interface ValidationChecks {
+  statistics?: StatisticsRef;
+  schema?: { artifactId: number; features: number; drift: ComparatorCheck[]; skew: ComparatorCheck[] };
+  /** Drift is measured against this (the previous span's statistics); without it there is no drift check. */
+  baseline?: StatisticsRef;
+  /** Skew is measured against this (serving statistics); without it there is no skew check. */
+  serving?: StatisticsRef;
+}
+
+interface StatisticsRef {
+  artifactId: number;
+  span?: number;
+}
+
+function statisticsRef(a: Artifact | undefined): StatisticsRef | undefined {
+  if (!a) return undefined;
+  const span = propertyOf(a, 'span');
+  return { artifactId: a.id!, ...(typeof span === 'number' ? { span } : {}) };
+}
+
+function comparatorChecks(schema: Schema, which: 'driftComparator' | 'skewComparator'): ComparatorCheck[] {
+  return (schema.feature ?? []).flatMap((f) =>
+    Object.entries(f[which] ?? {}).flatMap(([distance, c]) => (c && typeof c.threshold === 'number' ? [{ feature: f.name, distance, threshold: c.threshold }] : [])),
+  );
+}
+
+/** The inputs of the ExampleValidator that made these anomalies, with the comparisons its schema configures. */
+async function validationChecks(store: MetadataStore, files: RootFiles, id: number): Promise<ValidationChecks> {
+  const producer = await producerOf(store, id);
+  const inputs = producer?.inputs ?? [];
+  const schemaArtifact = onPort(inputs, 'schema');
+  let schema: ValidationChecks['schema'];
+  if (schemaArtifact) {
+    const content = await readArtifactJson<Schema>(files, schemaArtifact, SCHEMA_FILE);
+    schema = { artifactId: schemaArtifact.id!, features: (content.feature ?? []).length, drift: comparatorChecks(content, 'driftComparator'), skew: comparatorChecks(content, 'skewComparator') };
+  }
+  const refs = { statistics: statisticsRef(onPort(inputs, 'statistics')), baseline: statisticsRef(onPort(inputs, 'baseline_statistics')), serving: statisticsRef(onPort(inputs, 'serving_statistics')) };
+  return { ...Object.fromEntries(Object.entries(refs).filter(([, v]) => v !== undefined)), ...(schema ? { schema } : {}) };
+}
+
+export async function anomalies(store: MetadataStore, files: RootFiles, id: number): Promise<{ artifact: ArtifactView; splits: SplitAnomalies[]; checks: ValidationChecks }> {
   const artifact = await artifactOfType(store, id, 'ExampleAnomalies');
-  const splits = await Promise.all(splitsOf(artifact).map((s) => readAnomalies(files, artifact, s)));
-  return { artifact: artifactView(artifact), splits };
+  const [splits, checks] = await Promise.all([Promise.all(splitsOf(artifact).map((s) => readAnomalies(files, artifact, s))), validationChecks(store, files, id)]);
+  return { artifact: artifactView(artifact), splits, checks };
 }
 
 /** "12:train" → artifact 12, split train. */

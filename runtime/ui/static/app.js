@@ -671,7 +671,33 @@ async function anomaliesView(id) {
         ]
       : null,
   ]);
-  return [el('p', { class: 'meta' }, artifactLink(id, `artifact #${id}`)), el('h1', {}, `Anomalies #${id}`), sections];
+  return [el('p', { class: 'meta' }, artifactLink(id, `artifact #${id}`)), el('h1', {}, `Anomalies #${id}`), checkedView(view.checks), sections];
+}
+
+const statisticsLink = (ref) => [el('a', { href: `#/statistics/${ref.artifactId}` }, `statistics #${ref.artifactId}`), ref.span !== undefined ? ` (span ${ref.span})` : ''];
+
+/** One comparison kind (drift or skew): its comparators and thresholds, and what they were measured against — or why not. */
+function comparatorCheck(kind, checks, against, againstWhat) {
+  if (!checks.length) return el('li', { 'data-check': kind }, `${kind}: not checked — the schema sets no ${kind} comparator.`);
+  const list = checks.map((c, i) => [i ? ', ' : '', `${c.feature} ${c.distance} ≤ ${fmtNumber(c.threshold)}`]);
+  if (!against) return el('li', { 'data-check': kind }, `${kind}: not checked — the schema sets ${list.length} comparator${list.length === 1 ? '' : 's'} (`, list, `) but the validator was given no ${againstWhat}.`);
+  return el('li', { 'data-check': kind }, `${kind}: against `, statisticsLink(against), ` — `, list, '.');
+}
+
+/** What the validation compared: the schema, and each drift/skew comparator with its threshold and baseline. */
+function checkedView(checks) {
+  if (!checks.statistics && !checks.schema) return el('p', { class: 'meta', id: 'checked' }, 'No validation was recorded as making these anomalies, so what was checked is not known.');
+  const schema = checks.schema;
+  return [
+    el('h2', {}, 'What was checked'),
+    el(
+      'ul',
+      { id: 'checked' },
+      el('li', { 'data-check': 'schema' }, checks.statistics ? ['Each split of ', statisticsLink(checks.statistics)] : 'Each split', schema ? [' against ', artifactLink(schema.artifactId, `schema #${schema.artifactId}`), ` (${schema.features} features: presence, type, domain, value counts)`] : ' (no schema recorded)', '.'),
+      schema ? comparatorCheck('drift', schema.drift, checks.baseline, 'baseline statistics (previous span)') : null,
+      schema ? comparatorCheck('skew', schema.skew, checks.serving, 'serving statistics') : null,
+    ),
+  ];
 }
 
 // ---- evaluations ----

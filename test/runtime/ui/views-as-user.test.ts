@@ -15,7 +15,8 @@ import { ArtifactState, EventType, ExecutionState, TypeKind, type MetadataStore 
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
-import { statisticsPath, writeJson } from '../../../runtime/tfdv/artifact-files';
+import { anomaliesPath, schemaPath, statisticsPath, writeJson } from '../../../runtime/tfdv/artifact-files';
+import type { Schema } from '../../../runtime/tfdv/schema-proto';
 import { openBrowser } from '../../support/browser';
 import { REPO_ROOT } from '../../support/cli';
 import { FlakyCount } from '../../fixtures/pipelines/test-components';
@@ -293,5 +294,84 @@ describe('a ModelRun page', () => {
     const broken = await open(ui, `#/artifacts/${ids.broken}`, 'main h2', 'model-run-broken');
     expect(await broken.locator('main p.error').innerText()).toBe(`line 2 of metrics.jsonl of ModelRun artifact ${ids.broken} is not valid JSON`);
     await broken.close();
+  }, 60_000);
+});
+
+describe('an anomalies page with no anomalies', () => {
+  let ui: Ui;
+  const ids: Record<string, number> = {};
+  const SCHEMA: Schema = {
+    feature: [
+      { name: 'origin', type: 'BYTES', driftComparator: { infinityNorm: { threshold: 0.1 } } },
+      { name: 'delay', type: 'INT', driftComparator: { jensenShannonDivergence: { threshold: 0.2 } } },
+      { name: 'distance', type: 'INT' },
+    ],
+  };
+
+  beforeAll(async () => {
+    ui = await uiOver('anomalies', async (store, folder) => {
+      await store.putType({ kind: TypeKind.EXECUTION, name: 'ExampleValidator' });
+      await writeJson(schemaPath(path.join(folder, 'schema')), SCHEMA);
+      const [schemaId, span1, span2] = await store.putArtifacts([
+        { type: 'Schema', uri: path.join(folder, 'schema'), state: ArtifactState.LIVE },
+        { type: 'ExampleStatistics', uri: path.join(folder, 'stats-1'), state: ArtifactState.LIVE, properties: { span: 1, split_names: '["train"]' } },
+        { type: 'ExampleStatistics', uri: path.join(folder, 'stats-2'), state: ArtifactState.LIVE, properties: { span: 2, split_names: '["train"]' } },
+      ]);
+      const [schema, first, second] = await store.getArtifacts({ ids: [schemaId, span1, span2] });
+      const validate = async (name: string, baseline?: typeof first) => {
+        const uri = path.join(folder, name);
+        // Clean: drift measured within its threshold.
+        await writeJson(anomaliesPath(uri, 'train'), { baseline: SCHEMA, anomalyInfo: {}, driftSkewInfo: baseline ? [{ path: { step: ['origin'] }, driftMeasurements: [{ type: 'L_INFTY', value: 0.04, threshold: 0.1 }] }] : [] });
+        const input = (artifact: typeof first, key: string) => ({ artifact, event: { type: EventType.INPUT, path: [{ key }, { index: 0 }] } });
+        const result = await store.putExecution(
+          { type: 'ExampleValidator', lastKnownState: ExecutionState.COMPLETE, customProperties: { run_id: `run-${name}`, node_id: 'example-validator' } },
+          [
+            input(second, 'statistics'),
+            input(schema, 'schema'),
+            ...(baseline ? [input(baseline, 'baseline_statistics')] : []),
+            { artifact: { type: 'ExampleAnomalies', uri, state: ArtifactState.LIVE, properties: { span: 2, split_names: '["train"]' }, customProperties: { blessed: 1 } }, event: { type: EventType.OUTPUT, path: [{ key: 'anomalies' }, { index: 0 }] } },
+          ],
+          [],
+        );
+        ids[name] = result.artifactIds.at(-1)!;
+      };
+      await validate('with-baseline', first);
+      await validate('without-baseline');
+      ids.schema = schemaId;
+      ids.span1 = span1;
+      ids.span2 = span2;
+    });
+  }, 60_000);
+
+  test('the API says what the validation compared', async () => {
+    expect((await ui.get(`/api/artifacts/${ids['with-baseline']}/anomalies`)).body.checks).toEqual({
+      statistics: { artifactId: ids.span2, span: 2 },
+      baseline: { artifactId: ids.span1, span: 1 },
+      schema: {
+        artifactId: ids.schema,
+        features: 3,
+        drift: [
+          { feature: 'origin', distance: 'infinityNorm', threshold: 0.1 },
+          { feature: 'delay', distance: 'jensenShannonDivergence', threshold: 0.2 },
+        ],
+        skew: [],
+      },
+    });
+  });
+
+  test('the page names the schema, each drift comparator with its threshold, and the baseline — or why drift was not checked', async () => {
+    const page = await open(ui, `#/anomalies/${ids['with-baseline']}`, '#checked', 'anomalies-none-checked');
+    const check = (kind: string) => page.locator(`#checked [data-check="${kind}"]`).innerText();
+    expect(await page.locator('main h2', { hasText: 'Split train' }).innerText()).toContain('no anomalies');
+    expect(await check('schema')).toBe(`Each split of statistics #${ids.span2} (span 2) against schema #${ids.schema} (3 features: presence, type, domain, value counts).`);
+    expect(await check('drift')).toBe(`drift: against statistics #${ids.span1} (span 1) — origin infinityNorm ≤ 0.1, delay jensenShannonDivergence ≤ 0.2.`);
+    expect(await check('skew')).toBe('skew: not checked — the schema sets no skew comparator.');
+    await page.close();
+
+    const without = await open(ui, `#/anomalies/${ids['without-baseline']}`, '#checked', 'anomalies-none-no-baseline');
+    expect(await without.locator('#checked [data-check="drift"]').innerText()).toBe(
+      'drift: not checked — the schema sets 2 comparators (origin infinityNorm ≤ 0.1, delay jensenShannonDivergence ≤ 0.2) but the validator was given no baseline statistics (previous span).',
+    );
+    await without.close();
   }, 60_000);
 });
