@@ -12,7 +12,7 @@ import { modelRunDetail } from './model-runs';
 import { listModels, type ModelServerOptions } from './models';
 import { idOf, numberParam } from './query';
 import { getNode, getRun, listPipelines, listRuns, nodeLog, runLog } from './runs';
-import { tuningDetail } from './tuning';
+import { listTuning, tuningDetail } from './tuning';
 
 export interface ApiContext {
   store: MetadataStore;
@@ -54,6 +54,7 @@ const ROUTES: [RegExp, Handler][] = [
   [/^\/api\/artifacts\/([^/]+)\/model-run$/, (ctx, p) => modelRunDetail(ctx.store, ctx.files, artifactId(p))],
   [/^\/api\/statistics\/compare$/, (ctx, _, q) => compareStatistics(ctx.store, ctx.files, q)],
   [/^\/api\/models$/, (ctx, _, q) => listModels(ctx.store, q, ctx.modelServer)],
+  [/^\/api\/tuning$/, (ctx, _, q) => listTuning(ctx.store, ctx.files, q)],
 ];
 
 function decoded(segment: string): string {

@@ -725,7 +725,7 @@ function thresholdText(t) {
 }
 
 /** A table whose rows re-sort when a header is clicked (again: the other way). */
-function sortableTable(headers, rows) {
+function sortableTable(headers, rows, className = 'metrics') {
   let key = -1;
   let descending = false;
   const body = el('tbody');
@@ -746,7 +746,16 @@ function sortableTable(headers, rows) {
     ),
   );
   draw();
-  return scrollBox(el('table', { class: 'metrics' }, el('thead', {}, head), body));
+  return scrollBox(el('table', { class: className }, el('thead', {}, head), body));
+}
+
+/** Slices with fewer examples than this are folded away: a metric over 1 or 2 examples says nothing. */
+const TINY_SLICE = 10;
+
+/** Slices largest first (Overall leads, being the largest), the tiny ones apart. */
+function slicesBySize(slices) {
+  const sorted = [...slices].sort((a, b) => b.example_count - a.example_count || a.slice.localeCompare(b.slice));
+  return { shown: sorted.filter((s) => s.slice === 'Overall' || s.example_count >= TINY_SLICE), tiny: sorted.filter((s) => s.slice !== 'Overall' && s.example_count < TINY_SLICE) };
 }
 
 async function evaluationView(id, q) {
@@ -756,19 +765,20 @@ async function evaluationView(id, q) {
   const chosen = metrics.includes(q.get('metric')) ? q.get('metric') : metrics.includes('accuracy') ? 'accuracy' : metrics[0];
   const baseline = new Map(((view.baseline && view.baseline.slices) || []).map((s) => [s.slice, s.metrics]));
   const value = (m) => (m === null || m === undefined ? NaN : m);
-  const rows = ev.slices.map((s) => ({
+  const { shown, tiny } = slicesBySize(ev.slices);
+  const sliceRow = (s) => ({
     values: [s.slice, ...metrics.map((m) => value(s.metrics[m]))],
     cells: [el('td', {}, breakable(s.slice)), ...metrics.map((m) => num(s.metrics[m]))],
-  }));
+  });
   const results = ev.validation.results;
   const blessed = view.blessing ? view.blessing.blessed : ev.validation.blessed;
   const chartConfig = () => ({
     type: 'bar',
     data: {
-      labels: ev.slices.map((s) => s.slice),
+      labels: shown.map((s) => s.slice),
       datasets: [
-        { label: `${chosen} (this model)`, data: ev.slices.map((s) => s.metrics[chosen]), backgroundColor: '#2680c2' },
-        ...(baseline.size ? [{ label: `${chosen} (baseline)`, data: ev.slices.map((s) => (baseline.get(s.slice) || {})[chosen]), backgroundColor: '#9fb3c8' }] : []),
+        { label: `${chosen} (this model)`, data: shown.map((s) => s.metrics[chosen]), backgroundColor: '#2680c2' },
+        ...(baseline.size ? [{ label: `${chosen} (baseline)`, data: shown.map((s) => (baseline.get(s.slice) || {})[chosen]), backgroundColor: '#9fb3c8' }] : []),
       ],
     },
     options: { plugins: { legend: { display: true } } },
@@ -800,13 +810,22 @@ async function evaluationView(id, q) {
       el('select', { id: 'metric', onchange: (e) => (location.hash = `#/evaluations/${id}${query({ metric: e.target.value })}`) }, metrics.map((m) => el('option', { value: m, selected: m === chosen }, m))),
     ),
     chartBox('chart-wide', chartConfig),
-    sortableTable(['Slice', ...metrics], rows),
+    el('p', { class: 'meta' }, `${shown.length} slices, largest first`, tiny.length ? `; ${tiny.length} with fewer than ${TINY_SLICE} examples below` : ''),
+    sortableTable(['Slice', ...metrics], shown.map(sliceRow)),
+    tiny.length
+      ? el(
+          'details',
+          { class: 'tiny-slices' },
+          el('summary', {}, `${tiny.length} slice${tiny.length === 1 ? '' : 's'} with fewer than ${TINY_SLICE} examples (too few to read metrics from)`),
+          sortableTable(['Slice', ...metrics], tiny.map(sliceRow), 'metrics-tiny'),
+        )
+      : null,
     baseline.size
       ? [
           el('h2', {}, `Compared with the baseline: ${chosen}`),
           table(
             ['Slice', { label: 'This model', class: 'num' }, { label: 'Baseline', class: 'num' }, { label: 'Change', class: 'num' }],
-            ev.slices.map((s) => {
+            shown.map((s) => {
               const b = (baseline.get(s.slice) || {})[chosen];
               const c = s.metrics[chosen];
               return [s.slice, num(c), num(b), num(typeof b === 'number' && typeof c === 'number' ? c - b : '')];
@@ -912,13 +931,27 @@ async function modelsView(q) {
 
 async function tuningListView(q) {
   const offset = q.get('offset') || 0;
-  const page = await api(`/artifacts${query({ type: 'TunerResults', offset })}`);
+  const page = await api(`/tuning${query({ offset })}`);
+  const objective = (t) => (t.error ? el('td', { class: 'error' }, t.error) : t.objective ? `${t.objective.metric} (${t.objective.goal === 'MINIMIZE' ? 'minimize' : 'maximize'})` : '');
   return [
     el('h1', {}, 'Tuning'),
     page.items.length
       ? table(
-          ['Tuner results', 'Created', { label: 'Trials', class: 'num' }, { label: 'Completed', class: 'num' }, { label: 'Stopped early', class: 'num' }],
-          page.items.map((a) => [el('a', { href: `#/tuning/${a.id}` }, `TunerResults #${a.id}`), fmtTime(a.createTimeSinceEpoch), num(propertyOf(a, 'trials')), num(propertyOf(a, 'completed')), num(propertyOf(a, 'stopped'))]),
+          ['Tuner results', 'Run', 'Created', 'Objective', { label: 'Best', class: 'num' }, 'Best trial', { label: 'Trials', class: 'num' }, { label: 'Completed', class: 'num' }, { label: 'Stopped early', class: 'num' }],
+          page.items.map((t) => {
+            const a = t.artifact;
+            return [
+              el('a', { href: `#/tuning/${a.id}` }, `TunerResults #${a.id}`),
+              t.runId ? runLink(t.runId) : '',
+              fmtTime(a.createTimeSinceEpoch),
+              objective(t),
+              el('td', { class: 'num best-objective' }, t.best ? fmtNumber(t.best.value) : ''),
+              t.best ? t.best.trialId : '',
+              num(propertyOf(a, 'trials')),
+              num(propertyOf(a, 'completed')),
+              num(propertyOf(a, 'stopped')),
+            ];
+          }),
         )
       : empty('No tuning runs yet.'),
     pager(page, (o) => `#/tuning${query({ offset: o })}`),

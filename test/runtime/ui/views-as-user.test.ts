@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, SummarizeNumbers } from '../../../runtime/components';
 import { STANDARD_ARTIFACT_TYPES } from '../../../runtime/core/artifact-types';
+import { TRIALS_FILE } from '../../../runtime/components/tuner';
 import { buildEvaluation, EVALUATION_FILE, evaluationJson, parseEvalConfig } from '../../../runtime/evaluation';
 import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { ArtifactState, EventType, ExecutionState, TypeKind, type MetadataStore } from '../../../runtime/metadata/types';
@@ -194,6 +195,20 @@ describe('evaluation pages', () => {
     await page.close();
   }, 60_000);
 
+  test('slices are listed largest first; slices of 1–2 examples are folded away under the table', async () => {
+    const page = await open(ui, `#/evaluations/${id}`, 'table.metrics tbody tr', 'evaluation-slices');
+    const first = (rows: string[]) => rows.map((r) => r.split('\t')[0]);
+    expect(first(await page.locator('table.metrics tbody tr').allInnerTexts())).toEqual(['Overall', 'island:Biscoe', 'sex:FEMALE', 'island:Dream', 'island:Torgersen']);
+    const chart = await page.locator('.chart-wide canvas').evaluate((c) => (globalThis as any).Chart.getChart(c).data.labels);
+    expect(chart).toEqual(['Overall', 'island:Biscoe', 'sex:FEMALE', 'island:Dream', 'island:Torgersen']);
+    const folded = page.locator('details.tiny-slices');
+    expect(await folded.locator('summary').innerText()).toBe('3 slices with fewer than 10 examples (too few to read metrics from)');
+    expect(await folded.locator('table').isVisible()).toBe(false);
+    await folded.locator('summary').click();
+    expect(first(await folded.locator('tbody tr').allInnerTexts())).toEqual(['island:Biscoe,sex:NA', 'island:Dream,sex:.', 'island:Torgersen,sex:NA']);
+    await page.close();
+  }, 60_000);
+
   test('the evaluations list fits the window and writes small numbers out', async () => {
     const page = await open(ui, '#/evaluations', 'main table tbody tr', 'evaluations-list-fits');
     await expectFitsAndReadable(page);
@@ -373,5 +388,48 @@ describe('an anomalies page with no anomalies', () => {
       'drift: not checked — the schema sets 2 comparators (origin infinityNorm ≤ 0.1, delay jensenShannonDivergence ≤ 0.2) but the validator was given no baseline statistics (previous span).',
     );
     await without.close();
+  }, 60_000);
+});
+
+describe('the tuning list', () => {
+  let ui: Ui;
+  const ids: Record<string, number> = {};
+
+  beforeAll(async () => {
+    ui = await uiOver('tuning', async (store, folder) => {
+      await store.putType({ kind: TypeKind.EXECUTION, name: 'Tuner' });
+      const tune = async (name: string, goal: 'MINIMIZE' | 'MAXIMIZE', values: number[], best: number) => {
+        const uri = path.join(folder, name);
+        const trials = values.map((objective, i) => ({ trial_id: `trial-${i}`, hyperparameters: { units: 8 * (i + 1) }, objective, status: 'COMPLETED', steps: 3, stopped_early: false }));
+        await fs.promises.mkdir(uri, { recursive: true });
+        await fs.promises.writeFile(path.join(uri, TRIALS_FILE), JSON.stringify({ objective: { metric: goal === 'MINIMIZE' ? 'val_loss' : 'val_accuracy', goal }, algorithm: 'random', trials }));
+        const result = await store.putExecution(
+          { type: 'Tuner', lastKnownState: ExecutionState.COMPLETE, customProperties: { run_id: `run-${name}`, node_id: 'tuner' } },
+          [
+            { artifact: { type: 'TunerResults', uri, state: ArtifactState.LIVE, customProperties: { trials: values.length, completed: values.length, stopped: 0 } }, event: { type: EventType.OUTPUT, path: [{ key: 'tuner_results' }, { index: 0 }] } },
+            { artifact: { type: 'HyperParameters', uri: `${uri}-best`, state: ArtifactState.LIVE, customProperties: { trial_id: `trial-${best}`, objective: values[best] } }, event: { type: EventType.OUTPUT, path: [{ key: 'best_hyperparameters' }, { index: 0 }] } },
+          ],
+          [],
+        );
+        ids[name] = result.artifactIds[0];
+      };
+      await tune('loss', 'MINIMIZE', [0.52, 0.000213, 0.31], 1);
+      await tune('accuracy', 'MAXIMIZE', [0.81, 0.93, 0.88], 1);
+      // Its trials.json is gone: its row says so, the others still show.
+      [ids.missing] = await store.putArtifacts([{ type: 'TunerResults', uri: path.join(folder, 'missing'), state: ArtifactState.LIVE, customProperties: { trials: 2, completed: 2, stopped: 0 } }]);
+    });
+  }, 60_000);
+
+  test('each tuning run shows its objective and best value, newest first', async () => {
+    const page = await open(ui, '#/tuning', 'main table tbody tr', 'tuning-list');
+    const headers = await page.locator('main table thead th').allInnerTexts();
+    expect(headers.map((h) => h.replace(/\s+/g, ' '))).toEqual(['Tuner results', 'Run', 'Created', 'Objective', 'Best', 'Best trial', 'Trials', 'Completed', 'Stopped early']);
+    const rows = (await page.locator('main table tbody tr').allInnerTexts()).map((r) => r.split('\t'));
+    expect(rows.map((r) => [r[0], r[1], r[3], r[4], r[5]])).toEqual([
+      [`TunerResults #${ids.missing}`, '', `TunerResults artifact ${ids.missing} has no trials.json in the pipeline root this UI serves`, '', ''],
+      [`TunerResults #${ids.accuracy}`, 'run-accuracy', 'val_accuracy (maximize)', '0.93', 'trial-1'],
+      [`TunerResults #${ids.loss}`, 'run-loss', 'val_loss (minimize)', '0.000213', 'trial-1'],
+    ]);
+    await page.close();
   }, 60_000);
 });
