@@ -1,23 +1,20 @@
 #!/bin/sh
-# Installs the runtime the way the component images do, in two steps so an image rebuilds its dependency
-# layer only when package.json or package-lock.json change:
+# Installs the runtime package (@gcp-ml-platform/mlp, runtime/package.json) the way the component images do,
+# in two steps so an image rebuilds its dependency layer only when runtime/package.json or the workspace's
+# package-lock.json change:
 #
 #   install.sh deps DEST cpu|gpu|none [npm flags...]
-#       DEST holds package.json and package-lock.json. Installs the production dependencies at the
-#       versions the lock file pins, minus the infrastructure bindings the runtime never imports (cdktf,
-#       constructs, the Terraform providers: ~450 MB) and minus the native TensorFlow package the target
-#       does not use: cpu keeps @tensorflow/tfjs-node, gpu keeps @tensorflow/tfjs-node-gpu, none keeps
-#       neither (wasm backend). cpu and gpu fail unless libtensorflow and the binding were really installed:
-#       npm drops a failed optional dependency silently, which would ship a wasm-only image.
+#       DEST holds runtime/package.json (as package.json) and the workspace's package-lock.json. Installs the
+#       runtime's production dependencies at the versions the lock file pins, minus the native TensorFlow
+#       package the target does not use: cpu keeps @tensorflow/tfjs-node, gpu keeps @tensorflow/tfjs-node-gpu,
+#       none keeps neither (wasm backend). cpu and gpu fail unless libtensorflow and the binding were really
+#       installed: npm drops a failed optional dependency silently, which would ship a wasm-only image.
 #   install.sh sources TARBALL DEST
-#       Unpacks the `npm pack` tarball (what package.json "files" ships) over DEST, keeping DEST's
-#       package.json (the pruned one above).
+#       Unpacks the sources of the `npm pack` tarball (its dist/: runtime/ and pipelines/, as in the
+#       repository) into DEST, next to the package.json of the step above.
 #
 # The npm pack install test (test/runtime/images/pack-install.test.ts) runs the same two steps.
 set -eu
-
-# Production dependencies the runtime (runtime/, pipelines/) does not import: checked by a test.
-INFRA_DEPENDENCIES="cdktf constructs @cdktf/provider-google @cdktf/provider-kubernetes @cdktf/provider-helm"
 
 usage() {
   echo "usage: install.sh deps DEST cpu|gpu|none [npm flags...] | install.sh sources TARBALL DEST" >&2
@@ -40,7 +37,6 @@ case $step in
     shift 2
     cd "$dest"
     [ -f package.json ] && [ -f package-lock.json ] || { echo "install.sh: $dest needs package.json and package-lock.json" >&2; exit 1; }
-    for dep in $INFRA_DEPENDENCIES; do npm pkg delete "dependencies[$dep]"; done
     case $accel in
       cpu) npm pkg delete 'optionalDependencies[@tensorflow/tfjs-node-gpu]' ;;
       gpu) npm pkg delete 'optionalDependencies[@tensorflow/tfjs-node]' ;;
@@ -58,7 +54,7 @@ case $step in
     tarball=$1
     dest=$2
     mkdir -p "$dest"
-    tar -xzf "$tarball" -C "$dest" --strip-components=1 --exclude=package/package.json
+    tar -xzf "$tarball" -C "$dest" --strip-components=2 package/dist
     ;;
   *) usage ;;
 esac

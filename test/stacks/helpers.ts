@@ -1,5 +1,8 @@
 // Helpers for the stack tests: an environment's MlPlatform synthesized the way App.synth does it (both stacks prepared
 // first, so cross-stack outputs and remote state exist), cached per environment and pipeline set.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { environmentPlatform } from '../../stacks/environment-platform';
@@ -36,3 +39,21 @@ export function synthNamed(env: EnvironmentName, withPipelines = true): Synthesi
 }
 
 export const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
+
+/**
+ * Runs a cdktf program file as `cdktf synth` does (a Node process whose App.synth() writes the stacks to
+ * $CDKTF_OUTDIR) and returns each stack's cdk.tf.json by stack name.
+ */
+export function synthProgram(file: string): Record<string, Json> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf-out-'));
+  try {
+    execFileSync(process.execPath, ['-r', path.join(__dirname, '..', '..', 'runtime', 'core', 'register-ts.js'), file], {
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stacks = path.join(outdir, 'stacks');
+    return Object.fromEntries(fs.readdirSync(stacks).map((s) => [s, JSON.parse(fs.readFileSync(path.join(stacks, s, 'cdk.tf.json'), 'utf8'))]));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}

