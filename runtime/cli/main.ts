@@ -19,6 +19,7 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerPredictCommand } from './commands/predict';
 import { registerUiCommand } from './commands/ui';
 import { registerPipelinesCommand } from './commands/pipelines';
+import { registerInitCommand } from './commands/init';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPredictCommand(program);
   registerUiCommand(program);
   registerPipelinesCommand(program);
+  registerInitCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
