@@ -63,7 +63,7 @@ describe('runtime/images/Dockerfile', () => {
   });
 
   test('the tarball comes from npm pack of the runtime workspace, as the pack install test makes it', () => {
-    expect(s.get('pack')!.join('\n')).toContain('RUN npm pack --workspace runtime --pack-destination /pack');
+    expect(s.get('pack')!.join('\n')).toContain('RUN mkdir /pack && npm pack --workspace runtime --pack-destination /pack');
   });
 });
 

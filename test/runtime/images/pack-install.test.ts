@@ -14,15 +14,12 @@
 // install scripts for real (prebuilt binaries or node-gyp, with network); the test checks that no other
 // production dependency needs an install script, so the shortcut cannot hide one.
 
-import { execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { promisify } from 'util';
-import { packWorkspace } from '../../support/pack';
+import { packWorkspace, REPO, sh as run } from '../../support/pack';
 
-const execFileP = promisify(execFile);
-const REPO = path.resolve(__dirname, '..', '..', '..');
 const INSTALL_SH = path.join(REPO, 'runtime', 'images', 'install.sh');
 
 /** Production packages with install scripts and how the test stands in for them. */
@@ -35,13 +32,9 @@ let work: string;
 let app: string;
 let tarball: string;
 
-async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await execFileP(cmd, args, { cwd: opts.cwd ?? work, env: { ...process.env, ...opts.env }, timeout: opts.timeout ?? 240_000, maxBuffer: 64 << 20 });
-  } catch (err) {
-    const e = err as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${(e.stderr ?? '').slice(-4000)}`);
-  }
+/** Runs a command in the test's work folder unless told otherwise. */
+function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  return run(cmd, args, { ...opts, cwd: opts.cwd ?? work });
 }
 
 /**
