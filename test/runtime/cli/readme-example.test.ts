@@ -1,5 +1,5 @@
-// The pipeline example in README.md is real: it is extracted, its package imports pointed at this checkout,
-// and run with `mlp run` including a parameter override.
+// The pipeline example in README.md is real: it is extracted, its imports of the runtime package's entry points
+// pointed at this checkout's files, and run with `mlp run` including a parameter override.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,7 +15,11 @@ test('the README pipeline example runs', async () => {
   const dir = await fs.promises.mkdtemp(path.join(REPO_ROOT, 'test-output', 'readme-'));
   try {
     const file = path.join(dir, 'my-pipeline.ts');
-    fs.writeFileSync(file, code!.replace(/'gcp-ml-platform\//g, `'${REPO_ROOT}/`));
+    // The runtime package's entry points (runtime/package.json exports) are these files of the checkout.
+    const { name, exports } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'runtime', 'package.json'), 'utf8'));
+    const local = code!.replace(new RegExp(`'${name}(/[\\w-]+)'`, 'g'), (_m, sub: string) => `'${path.join(REPO_ROOT, exports[`.${sub}`].replace(/^\.\/dist\//, ''))}'`);
+    expect(local).not.toContain(name);
+    fs.writeFileSync(file, local);
     const r = await runCli(['run', file, '--root', path.join(dir, 'root'), '--param', 'factor=3', '--json']);
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
