@@ -52,6 +52,11 @@ export interface ExecutorContext<I extends InputPorts, O extends OutputPorts, P 
   parameters: z.output<P>;
   /** Writes a line to the node's log. */
   log(message: string): void;
+  /**
+   * A one-line status of a long executor for people (e.g. the Tuner's trial i/N and best objective so far):
+   * `mlp run` shows it next to the node while it runs; elsewhere it is a log line.
+   */
+  progress(status: string): void;
   /** Set by the local runner and cloud steps; undefined when a component runs on its own (`mlp component run` outside a cloud step). */
   step?: StepIdentity;
 }

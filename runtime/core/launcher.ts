@@ -18,6 +18,8 @@ export const FINGERPRINT_PROPERTY = 'mlp_fingerprint';
 export interface LaunchOptions {
   /** Where executor log lines go (default: stderr). */
   log?: (line: string) => void;
+  /** Where the executor's progress statuses go (default: the log). */
+  progress?: (status: string) => void;
   /** The pipeline node this execution is for, handed to the executor. */
   step?: StepIdentity;
 }
@@ -60,7 +62,7 @@ export async function launchComponent(
       outputs[port] = { uri: given[0].uri, path: scratch, properties: {} };
     }
 
-    await component.executor({ inputs, outputs, parameters: params.data, log, step: opts.step });
+    await component.executor({ inputs, outputs, parameters: params.data, log, progress: opts.progress ?? log, step: opts.step });
 
     const result: ExecutorOutput = { artifacts: {} };
     for (const [port, out] of Object.entries(outputs)) {

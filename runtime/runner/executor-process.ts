@@ -20,11 +20,20 @@ export type ExecutorReply =
   | { ok: true }
   | { ok: false; message: string; userError: boolean; stack?: string };
 
+/** Sent any number of times before the reply: the executor's progress status (ExecutorContext.progress). */
+export interface ExecutorProgress {
+  progress: string;
+}
+
 async function runJob(job: ExecutorJob): Promise<ExecutorReply> {
   try {
     loadComponentModules(job.component, job.modules);
     const input = parseExecutorInput(JSON.parse(await fs.promises.readFile(job.executorInputPath, 'utf8')), job.executorInputPath);
-    await launchComponent(getComponent(job.component), input, { log: (line) => process.stdout.write(`${line}\n`), step: job.step });
+    await launchComponent(getComponent(job.component), input, {
+      log: (line) => process.stdout.write(`${line}\n`),
+      progress: (status) => process.send!({ progress: status } satisfies ExecutorProgress),
+      step: job.step,
+    });
     return { ok: true };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

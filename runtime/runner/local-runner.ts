@@ -449,7 +449,7 @@ export class LocalRunner {
         MLP_RUN_ID: this.runId,
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),
-      });
+      }, (status) => this.reporter.nodeProgress?.(node.id, status));
       this.workers.add(worker);
       const stopOnCancel = () => void worker.stop(WORKER_GRACE_MS);
       this.cancelation.signal.addEventListener('abort', stopOnCancel);

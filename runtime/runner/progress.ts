@@ -1,5 +1,6 @@
 // Renders run progress for people: one line per finished node (state, duration, and with --explain the
-// reason), and on a TTY a live status line listing the nodes still running with their elapsed time.
+// reason), and on a TTY a live status line listing the nodes still running with their elapsed time and the
+// latest progress status their executor sent (e.g. the Tuner's trial i/N); without a TTY each status is a line.
 
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 
@@ -32,6 +33,8 @@ export function textBar(fraction: number, width = 24): string {
 
 export class ProgressReporter implements RunReporter {
   private readonly running = new Map<string, number>();
+  /** The latest progress status of each running node that sent one. */
+  private readonly statuses = new Map<string, string>();
   private total = 0;
   private done = 0;
   private width = 0;
@@ -60,8 +63,16 @@ export class ProgressReporter implements RunReporter {
     this.write(`  ${id}: ${message}\n`);
   }
 
+  nodeProgress(id: string, status: string): void {
+    if (!this.running.has(id)) return;
+    this.statuses.set(id, status);
+    if (this.opts.live) this.drawStatus();
+    else this.write(`  ${id}: ${status}\n`);
+  }
+
   nodeFinished(r: NodeResult): void {
     this.running.delete(r.id);
+    this.statuses.delete(r.id);
     this.done++;
     const attempts = r.attempts > 1 ? ` (${r.attempts} attempts)` : '';
     let line = `${SYMBOL[r.state]} [${this.done}/${this.total}] ${r.id.padEnd(this.width)}  ${r.state.padEnd(15)} ${formatDuration(r.durationMs)}${attempts}`;
@@ -82,6 +93,7 @@ export class ProgressReporter implements RunReporter {
     // The CLI prints the error itself; only the live status line stops.
     if (this.timer) clearInterval(this.timer);
     this.running.clear();
+    this.statuses.clear();
     this.clearStatus();
   }
 
@@ -99,7 +111,7 @@ export class ProgressReporter implements RunReporter {
   private drawStatus(): void {
     if (!this.opts.live || this.running.size === 0) return;
     const now = Date.now();
-    const parts = [...this.running].map(([id, t]) => `${id} ${formatDuration(now - t)}`);
+    const parts = [...this.running].map(([id, t]) => `${id} ${formatDuration(now - t)}${this.statuses.has(id) ? ` (${this.statuses.get(id)})` : ''}`);
     this.clearStatus();
     this.opts.out.write(`… running: ${parts.join(', ')}`);
     this.statusShown = true;

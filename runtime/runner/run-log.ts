@@ -130,6 +130,7 @@ export function combineReporters(...reporters: RunReporter[]): RunReporter {
     nodeStarted: (...a) => reporters.forEach((r) => r.nodeStarted(...a)),
     nodeRetrying: (...a) => reporters.forEach((r) => r.nodeRetrying(...a)),
     nodeWaiting: (...a) => reporters.forEach((r) => r.nodeWaiting(...a)),
+    nodeProgress: (...a) => reporters.forEach((r) => r.nodeProgress?.(...a)),
     nodeFinished: (...a) => reporters.forEach((r) => r.nodeFinished(...a)),
     runFinished: (...a) => reporters.forEach((r) => r.runFinished(...a)),
     runAborted: (...a) => reporters.forEach((r) => r.runAborted(...a)),

@@ -41,6 +41,8 @@ export interface RunReporter {
   nodeRetrying(id: string, attempt: number, error: string, delayMs: number): void;
   /** The node waits for another runner executing the same work (same cache key); `message` says whose. */
   nodeWaiting(id: string, message: string): void;
+  /** A running node's executor says how far it is (e.g. the Tuner's trial i/N and best objective so far). */
+  nodeProgress?(id: string, status: string): void;
   nodeFinished(result: NodeResult): void;
   runFinished(summary: RunSummary): void;
   /** The run stopped early because the metadata store failed; `error` names the store and the cause. */

@@ -7,7 +7,7 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ownModuleEntry } from '../core/own-module-entry';
-import type { ExecutorJob, ExecutorReply } from './executor-process';
+import type { ExecutorJob, ExecutorProgress, ExecutorReply } from './executor-process';
 
 export interface SpawnResult {
   ok: boolean;
@@ -44,14 +44,16 @@ function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}): RunningExecutor {
+/** `onProgress` receives the executor's progress statuses as they come. */
+export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}, onProgress?: (status: string) => void): RunningExecutor {
   const { file, execArgv } = ownModuleEntry(__dirname, 'executor-process');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
   const child = fork(file, [], { execArgv, stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env }, detached: true });
   let reply: ExecutorReply | undefined;
-  child.on('message', (m: ExecutorReply) => {
-    reply = m;
+  child.on('message', (m: ExecutorReply | ExecutorProgress) => {
+    if ('progress' in m) onProgress?.(m.progress);
+    else reply = m;
   });
   const result = new Promise<SpawnResult>((resolve) => {
     child.on('error', (err) => resolve({ ok: false, error: `could not start executor process: ${err.message}` }));

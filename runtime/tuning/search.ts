@@ -30,6 +30,8 @@ export interface SearchOptions {
    * value (e.g. when it stopped early). Throwing, or no value at all, marks the trial FAILED.
    */
   runTrial(suggestion: TrialSuggestion, context: TrialContext): Promise<number | undefined>;
+  /** Called once a trial's outcome is recorded in the oracle (e.g. to report progress). */
+  onTrialEnded?(trialId: string): void;
 }
 
 export interface SearchResult {
@@ -83,6 +85,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const worker = async () => {
     for (let suggestion = oracle.suggest(); suggestion; suggestion = oracle.suggest()) {
       oracle.report(suggestion.trialId, await run(suggestion));
+      options.onTrialEnded?.(suggestion.trialId);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

@@ -1,6 +1,7 @@
 // Tuner: searches hyperparameters for the Trainer's runFn (random, grid or Bayesian search from
 // runtime/tuning), running up to max_parallel_trials trials at once, each in its own process, and stopping
-// poor trials early with the median stopping rule. Publishes the best trial's values (HyperParameters, which
+// poor trials early with the median stopping rule, and reporting each trial's start and end as progress (trial
+// i/N, its state, the best objective so far). Publishes the best trial's values (HyperParameters, which
 // a Trainer takes as input) and every trial (TunerResults).
 
 import * as fs from 'fs';
@@ -15,6 +16,7 @@ import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
 import { checkHyperparameters, createOracle, hyperParametersContent, runSearch, SearchSpace, trialsTable, type ScoredTrial, type TrialRecord } from '../../tuning';
 import { writeBestHyperparameters } from '../../tuning/hyperparameters-file';
 import { runTrialProcess } from './run-trial';
+import { tunerStatus } from './status';
 
 export const TRIALS_FILE = 'trials.json';
 
@@ -70,7 +72,7 @@ export const Tuner = defineComponent({
     tuner_results: { type: TunerResults },
   },
   parameters: TunerParameters,
-  executor: async ({ inputs, outputs, parameters, log }) => {
+  executor: async ({ inputs, outputs, parameters, log, progress }) => {
     // A fixed value given for a searched hyperparameter must be a point of the space: it is a mistake otherwise.
     const searchedFixed = Object.fromEntries(Object.entries(parameters.hyperparameters).filter(([k]) => k in parameters.search_space));
     const partial = Object.fromEntries(Object.entries(parameters.search_space).filter(([k]) => k in searchedFixed));
@@ -87,13 +89,16 @@ export const Tuner = defineComponent({
       transformGraphPath: path.join(inputs.transform_graph[0].path, TRANSFORM_GRAPH_FILE),
       customConfig: parameters.custom_config,
     };
+    const report = (trialId: string) => progress(tunerStatus(trialId, oracle.trials(), parameters.max_trials, oracle.best(), parameters.objective.metric));
     let result;
     try {
       result = await runSearch({
         oracle,
         maxParallelTrials: parameters.max_parallel_trials,
         earlyStopping: parameters.early_stopping ? {} : false,
+        onTrialEnded: report,
         runTrial: async (s, context) => {
+          report(s.trialId);
           const workDir = path.join(scratch, s.trialId);
           try {
             return await runTrialProcess({ ...base, hyperparameters: { ...parameters.hyperparameters, ...s.hyperparameters }, workDir }, parameters.objective.metric, parameters.objective.goal, context, log);

@@ -2,7 +2,8 @@
 // naming it and the range; a small real random search (3 trials of 2 epochs, 2 in parallel, each trial a
 // child process training the bundled wide & deep model) publishes best_hyperparameters.json with values
 // inside the space plus the fixed ones, and trials.json with every trial; and a Trainer given that
-// HyperParameters artifact trains with those values (over its own hyperparameters parameter).
+// HyperParameters artifact trains with those values (over its own hyperparameters parameter). Each trial's
+// start and end is reported as progress (trial i/N, state, best objective so far).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -42,6 +43,14 @@ test('a small parallel search publishes the best values inside the space and eve
   const out = await tune({ search_space: SPACE, algorithm: 'random', max_trials: 3, max_parallel_trials: 2, hyperparameters: FIXED, seed: 7 }, log);
   const best = outputRef(out, 'best_hyperparameters');
   const results = outputRef(out, 'tuner_results');
+
+  // Its progress (log lines here; `mlp run` shows them next to the node): each trial's start and end, with
+  // i/N, its state and value, how many are done and the best objective so far.
+  const statuses = log.filter((l) => /^trial \d/.test(l));
+  expect(statuses).toHaveLength(6);
+  expect(statuses.filter((l) => / RUNNING · /.test(l))).toHaveLength(3);
+  expect(statuses[0]).toMatch(/^trial 1\/3 RUNNING · 0 of 3 done · no result yet$/);
+  expect(statuses.at(-1)).toMatch(/^trial [123]\/3 (COMPLETED|STOPPED) val_loss=[\d.e-]+ · 3 of 3 done · best val_loss=[\d.e-]+ \(trial-\d+\)$/);
 
   const content = JSON.parse(fs.readFileSync(path.join(best.uri, BEST_HYPERPARAMETERS_FILE), 'utf8'));
   const { learning_rate, hidden_units, ...fixed } = content.values;
