@@ -31,18 +31,31 @@ tr.anomaly td{background:#ffe3e3}tr.flagged td{background:#fff3c4}.ok{color:#2f8
 .features{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
 .feature{border:1px solid #d9e2ec;border-radius:6px;padding:8px}.feature h3{font-size:14px;margin:0 0 4px}
 .feature.has-anomaly{border-color:#e12d39}.meta{font-size:12px;color:#52606d}
-.chart .bar{fill:#2680c2}.chart .baseline{fill:none;stroke:#e12d39;stroke-width:1}.tick{font-size:10px;fill:#52606d}`;
+.chart .bar{fill:#2680c2}.chart .baseline{fill:none;stroke:#e12d39;stroke-width:1}.tick{font-size:10px;fill:#52606d}
+.chart .axis{stroke:#52606d}.chart .grid{stroke:#e4e7eb}.axis-title{font-size:10px;fill:#1f2933}`;
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   return Math.abs(n) >= 1e5 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(3) : String(Number(n.toFixed(4)));
 }
 
+/**
+ * A share as a percentage: `part` of `whole` times 100, to one decimal from 1% up and two significant digits
+ * below (1 missing of 269 is "0.37%"), "<0.01%" rather than a rounded-away 0 for a share that is not 0.
+ */
+export function percentOf(part: number, whole: number): string {
+  if (!(whole > 0)) return 'n/a';
+  const pct = (100 * part) / whole;
+  if (pct === 0) return '0%';
+  if (pct < 0.01) return '<0.01%';
+  return `${pct >= 1 ? Number(pct.toFixed(1)) : Number(pct.toPrecision(2))}%`;
+}
+
 function featureBars(f: FeatureNameStatistics): Bar[] {
   if (f.numStats) {
     const h = f.numStats.histograms.find((x) => x.type === 'STANDARD');
     return (h?.buckets ?? []).map((b) => ({
-      label: fmt(protoDouble(b.lowValue)),
+      label: `${fmt(protoDouble(b.lowValue))}–${fmt(protoDouble(b.highValue))}`,
       value: b.sampleCount,
       title: `[${fmt(protoDouble(b.lowValue))}, ${fmt(protoDouble(b.highValue))}]: ${fmt(b.sampleCount)}`,
     }));
@@ -67,7 +80,7 @@ function baselineBars(current: Bar[], baseline: Bar[], scale: number, categorica
 function featureSummary(f: FeatureNameStatistics, numExamples: number): string {
   const common = commonStatsOf(f);
   const missing = Number(common?.numMissing ?? 0);
-  const parts = [`${f.type}`, `missing ${fmt(numExamples ? (100 * missing) / numExamples : 0)}%`];
+  const parts = [`${f.type}`, `missing ${percentOf(missing, numExamples)}`];
   if (f.numStats) {
     const s = f.numStats;
     parts.push(`mean ${fmt(s.mean)}`, `std ${fmt(s.stdDev)}`, `min ${fmt(protoDouble(s.min))}`, `median ${fmt(s.median)}`, `max ${fmt(protoDouble(s.max))}`, `zeros ${s.numZeros}`);
@@ -87,7 +100,8 @@ function featureCards(ds: DatasetFeatureStatistics, base: DatasetFeatureStatisti
     const bars = featureBars(f);
     const b = baseByName.get(f.name);
     const compare = b && base ? baselineBars(bars, featureBars(b), Number(ds.numExamples) / Math.max(1, Number(base.numExamples)), !!f.stringStats) : undefined;
-    const chart = bars.length ? barChart(bars, { caption: `${f.type === 'STRING' ? 'top values' : 'histogram'} of ${f.name} (${ds.name})`, compare }) : '<p class="meta">no values</p>';
+    const caption = `${f.stringStats ? 'top values' : 'histogram'} of ${f.name} (${ds.name})`;
+    const chart = bars.length ? barChart(bars, { caption, compare, xTitle: f.stringStats ? 'value' : f.name, yTitle: 'examples' }) : '<p class="meta">no values</p>';
     return `<div class="feature${flagged.has(f.name) ? ' has-anomaly' : ''}" data-feature="${escapeHtml(f.name)}"><h3>${escapeHtml(f.name)}</h3><div class="meta">${featureSummary(f, Number(ds.numExamples))}</div>${chart}</div>`;
   });
   return `<div class="features">${cards.join('')}</div>`;

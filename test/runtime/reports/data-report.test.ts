@@ -8,7 +8,7 @@ import * as path from 'path';
 import { duckdb, sqlString } from '../../../runtime/data/duckdb';
 import { generateStatistics } from '../../../runtime/tfdv/generate-statistics';
 import { anomalyInfo, type Anomalies } from '../../../runtime/tfdv/anomalies-proto';
-import { renderDataReport } from '../../../runtime/reports/data-report';
+import { percentOf, renderDataReport } from '../../../runtime/reports/data-report';
 import { openBrowser } from '../../support/browser';
 import { REPO_ROOT } from '../../support/cli';
 
@@ -59,8 +59,42 @@ test('the report renders statistics, anomalies and drift in headless Chromium, o
     // The rendered bars have real size (the SVG laid out, not just present in the DOM).
     const box = await page.locator('svg.chart rect.bar').first().boundingBox();
     expect(box!.height).toBeGreaterThan(0);
-    // Missing values of the real data set show in the summary line.
-    expect(await page.locator('.feature[data-feature="Sex"] .meta').innerText()).toMatch(/missing [1-9][\d.]*%/);
+    // Every bar is labelled (every category, every bucket's range), and each chart has a y-axis from 0 with
+    // its title, all drawn inside the chart.
+    const charts = await page.locator('svg.chart').evaluateAll((svgs) =>
+      svgs.map((svg: any) => {
+        const box = svg.getBoundingClientRect();
+        const texts = (sel: string) => [...svg.querySelectorAll(sel)] as any[];
+        const inside = (t: any) => {
+          const r = t.getBoundingClientRect();
+          return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5;
+        };
+        return {
+          feature: svg.closest('.feature').getAttribute('data-feature') as string,
+          bars: texts('rect.bar').map((r) => r.querySelector('title').textContent as string),
+          labels: texts('text.x-label').map((t) => t.textContent as string),
+          yTicks: texts('text.y-tick').map((t) => Number(String(t.textContent).replace(/k$/, '000'))),
+          yTitle: texts('text.axis-title').map((t) => t.textContent as string),
+          allInside: texts('text').every(inside),
+        };
+      }),
+    );
+    for (const c of charts) {
+      expect(c.labels).toHaveLength(c.bars.length);
+      expect(c.labels.every((l) => l.length > 0)).toBe(true);
+      expect(c.yTicks[0]).toBe(0);
+      expect(c.yTicks.length).toBe(3);
+      expect(c.yTitle).toContain('examples');
+      expect(c.allInside).toBe(true);
+    }
+    const island = charts.find((c) => c.feature === 'Island')!;
+    expect([...island.labels].sort()).toEqual(['Biscoe', 'Dream', 'Torgersen']);
+    const flipper = charts.find((c) => c.feature === 'Flipper Length (mm)')!;
+    for (const label of flipper.labels) expect(label).toMatch(/^[\d.]+–[\d.]+$/);
+    // Missing values of the real data set show in the summary line, as a percentage of the examples.
+    const sex = evalDs.features.find((f) => f.name === 'Sex')!;
+    const missing = Number((sex.stringStats ?? sex.numStats)!.commonStats.numMissing);
+    expect(await page.locator('.feature[data-feature="Sex"] .meta').innerText()).toContain(`missing ${Number(((100 * missing) / Number(evalDs.numExamples)).toFixed(1))}%`);
     // Anomaly rows, highlighted, and the flagged feature's card marked.
     const row = page.locator('#anomalies tr.anomaly');
     expect(await row.count()).toBe(1);
@@ -81,4 +115,13 @@ test('a report without anomalies says so', () => {
   const html = renderDataReport({ title: 't', statistics: { datasets: [{ name: 'train', numExamples: '0', features: [] }] } });
   expect(html).toContain('<p class="ok" id="no-anomalies">No anomalies found.</p>');
   expect(html).toContain('No drift or skew comparisons were configured.');
+});
+
+test('shares are written as percentages people read', () => {
+  expect(percentOf(1, 269)).toBe('0.37%');
+  expect(percentOf(11, 344)).toBe('3.2%');
+  expect(percentOf(1, 3)).toBe('33.3%');
+  expect(percentOf(0, 10)).toBe('0%');
+  expect(percentOf(1, 1_000_000)).toBe('<0.01%');
+  expect(percentOf(5, 5)).toBe('100%');
 });
