@@ -1,7 +1,7 @@
 // A model base path with no <version>/ folder is normally one the first push has not reached yet, and the
 // server waits for it. Two mistakes look the same and would wait forever: pointing at one version's folder
-// (it has signature.json) or at a pipeline root (it has metadata.sqlite; the Pusher's destinations are below
-// it). Those are refused with the folder the server expected.
+// (it has signature.json) or at a local pipeline root (it has metadata.sqlite or the runs' .runs/ logs; the
+// Pusher's destinations are below it). Those are refused with the folder the server expected.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,6 +11,8 @@ import { joinUri, localPathOf, storageFor } from '../storage';
 
 /** How deep below a local pipeline root pushed models are looked for (e.g. <root>/serving/<model>). */
 const SEARCH_DEPTH = 2;
+/** What only a pipeline root holds: the embedded metadata store, the run logs. */
+const ROOT_MARKERS = ['metadata.sqlite', '.runs'];
 
 async function localFoldersWithVersions(dir: string, depth: number): Promise<string[]> {
   if (depth === 0) return [];
@@ -32,7 +34,8 @@ export async function misplacedBasePath(base: string): Promise<string | undefine
     return `base path ${base} is a model version folder (it has ${SIGNATURE_FILE}); a base path is the folder holding the <version>/ folders: ${parent}`;
   }
   const local = localPathOf(base);
-  if (local === undefined || !fs.existsSync(path.join(local, 'metadata.sqlite'))) return undefined;
+  const marker = local === undefined ? undefined : ROOT_MARKERS.find((m) => fs.existsSync(path.join(local, m)));
+  if (local === undefined || marker === undefined) return undefined;
   const pushed = await localFoldersWithVersions(local, SEARCH_DEPTH);
-  return `base path ${base} is a pipeline root (it has metadata.sqlite); a base path is the folder a Pusher pushes <version>/ folders to${pushed.length ? `: ${pushed.join(', ')}` : ' (none below this root yet)'}`;
+  return `base path ${base} is a pipeline root (it has ${marker}); a base path is the folder a Pusher pushes <version>/ folders to${pushed.length ? `: ${pushed.join(', ')}` : ' (none below this root yet)'}`;
 }
