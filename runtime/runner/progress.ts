@@ -113,7 +113,10 @@ export class ProgressReporter implements RunReporter {
     const now = Date.now();
     const parts = [...this.running].map(([id, t]) => `${id} ${formatDuration(now - t)}${this.statuses.has(id) ? ` (${this.statuses.get(id)})` : ''}`);
     this.clearStatus();
-    this.opts.out.write(`… running: ${parts.join(', ')}`);
+    // A line the terminal wraps could not be erased with \r: it is cut to the terminal's width.
+    const line = `… running: ${parts.join(', ')}`;
+    const columns = (this.opts.out as NodeJS.WriteStream).columns;
+    this.opts.out.write(columns && line.length >= columns ? `${line.slice(0, columns - 2)}…` : line);
     this.statusShown = true;
   }
 }

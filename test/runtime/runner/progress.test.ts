@@ -84,6 +84,12 @@ test('a running node\'s progress status: a line each without a TTY, next to its 
   expect(live.text()).toMatch(/\r\x1b\[2K… running: tuner \d+ms \(trial 2\/3 COMPLETED val_loss=0\.41 · 2 of 3 done · best val_loss=0\.41 \(trial-2\)\), b \d+ms$/);
   l.nodeFinished(result('tuner', 'executed'));
   expect(live.text()).toMatch(/… running: b \d+ms$/);
+  // On a terminal narrower than the status, the status is cut to fit (a wrapped line could not be erased).
+  Object.assign(live.out, { columns: 30 });
+  l.nodeProgress('b', 'trial 1/9 RUNNING · 0 of 9 done · no result yet');
+  const last = live.text().split('\r\x1b[2K').pop()!;
+  expect(last).toHaveLength(29);
+  expect(last).toMatch(/^… running: b \d+ms \(trial .*…$/);
   l.runFinished({ runId: 'run-1', pipeline: 'p', state: 'COMPLETE', startedAt: '', durationMs: 10, root: '/r', parameters: {}, logDir: '/l', nodes: [] });
 });
 
