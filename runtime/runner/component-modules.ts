@@ -4,6 +4,7 @@
 
 import * as path from 'path';
 import { UserError } from '../core/errors';
+import { syntaxErrorOf } from '../core/syntax-error';
 import { BUNDLED_COMPONENT_MODULES, loadBundledComponent } from '../components/catalog';
 
 let tsRegistered = false;
@@ -31,7 +32,7 @@ export function loadComponentModules(component: string, modules: string[]): void
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'MODULE_NOT_FOUND' && (err as Error).message.includes(abs)) throw new UserError(`module ${m} not found`);
-      throw err;
+      throw syntaxErrorOf(err) ?? err;
     }
   }
 }

@@ -1,4 +1,4 @@
-// A TypeScript syntax error in a pipeline module (or a module it imports) is printed as file:line:col, the
+// A TypeScript syntax error in a pipeline module (or a module it imports, or a --module of mlp component) is printed as file:line:col, the
 // message, the offending line and a caret, with exit 1: not "unexpected error: Error transforming …".
 
 import * as fs from 'fs';
@@ -24,6 +24,14 @@ test('mlp run and mlp compile: the file, line and column, the line itself and a 
   const compile = await runCli(['compile', file, '--target', 'argo', '--image', 'img:1']);
   expect(compile.code).toBe(1);
   expect(compile.stderr).toBe(expected);
+}, 60_000);
+
+test('mlp component describe --module: a module that does not parse is shown the same way', async () => {
+  const file = path.join(dir, 'component.ts');
+  await fs.promises.writeFile(file, 'export const x = 1 +;\n');
+  const r = await runCli(['component', 'describe', 'Mine', '--module', file]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toBe(`mlp: error: ${file}:1:21: Unexpected token\n  export const x = 1 +;\n                      ^\n`);
 }, 60_000);
 
 test('an error in a module the pipeline imports names that module; the caret follows tabs', async () => {
