@@ -54,7 +54,10 @@ async function uiOver(name: string, record: (store: MetadataStore, folder: strin
   return ui;
 }
 
-/** A 1400×900 page at `hash`, once `ready` is shown; page errors fail the test. */
+/**
+ * A 1400×900 page at `hash`, once `ready` is shown; page errors fail the test. The full-page screenshot is
+ * taken by finish(), after the assertions: taking it may scroll or resize what is measured.
+ */
 async function open(ui: Ui, hash: string, ready: string, shot: string): Promise<Page> {
   const page = await browser.context.newPage();
   const errors: string[] = [];
@@ -62,9 +65,18 @@ async function open(ui: Ui, hash: string, ready: string, shot: string): Promise<
   await page.setViewportSize({ width: 1400, height: 900 });
   await page.goto(`${ui.server.url}/${hash}`);
   await page.locator(ready).first().waitFor();
+  opened.set(page, { shot, errors });
+  return page;
+}
+
+const opened = new Map<Page, { shot: string; errors: string[] }>();
+
+/** Screenshot of the page as the assertions left it, no page error, closed. */
+async function finish(page: Page): Promise<void> {
+  const { shot, errors } = opened.get(page)!;
   await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
   expect(errors).toEqual([]);
-  return page;
+  await page.close();
 }
 
 /** Per canvas in `scope`: whether Chart.js drew a chart on it, its labels, and how many of its pixels are painted. */
@@ -115,7 +127,7 @@ describe('statistics page', () => {
     // Wider integer ranges: labels are integer ranges, never fractional edges.
     const [dayOfMonth] = await canvases(page, '.card[data-feature="day_of_month"]');
     for (const label of dayOfMonth.labels) expect(label).toMatch(/^\d+(–\d+)?$/);
-    await page.close();
+    await finish(page);
   }, 60_000);
 });
 
@@ -192,7 +204,7 @@ describe('evaluation pages', () => {
     expect(await page.locator('table.metrics').evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth)).toBe(true);
     const overall = page.locator('table.metrics tbody tr', { hasText: /^Overall/ });
     expect(await overall.innerText()).toContain('0.000312');
-    await page.close();
+    await finish(page);
   }, 60_000);
 
   test('slices are listed largest first; slices of 1–2 examples are folded away under the table', async () => {
@@ -206,14 +218,14 @@ describe('evaluation pages', () => {
     expect(await folded.locator('table').isVisible()).toBe(false);
     await folded.locator('summary').click();
     expect(first(await folded.locator('tbody tr').allInnerTexts())).toEqual(['island:Biscoe,sex:NA', 'island:Dream,sex:.', 'island:Torgersen,sex:NA']);
-    await page.close();
+    await finish(page);
   }, 60_000);
 
   test('the evaluations list fits the window and writes small numbers out', async () => {
     const page = await open(ui, '#/evaluations', 'main table tbody tr', 'evaluations-list-fits');
     await expectFitsAndReadable(page);
     expect(await page.locator('main table tbody tr').first().innerText()).toContain('0.000312');
-    await page.close();
+    await finish(page);
   }, 60_000);
 });
 
@@ -257,7 +269,7 @@ describe('a failed run', () => {
     const badges = await page.locator('main table tbody .badge').evaluateAll((list) => list.map((b) => [b.textContent, (globalThis as any).getComputedStyle(b).backgroundColor]));
     const colour = Object.fromEntries(badges);
     expect(colour.upstream_failed).not.toBe(colour.failed);
-    await page.close();
+    await finish(page);
   }, 60_000);
 });
 
@@ -304,11 +316,11 @@ describe('a ModelRun page', () => {
       { metric: 'accuracy', labels: [1, 2, 3, 4, 5], lines: [['eval accuracy', EPOCHS.map((e) => e.val_accuracy)]] },
     ]);
     for (const c of await canvases(page, '.curve')) expect(c.painted).toBeGreaterThan(100);
-    await page.close();
+    await finish(page);
 
     const broken = await open(ui, `#/artifacts/${ids.broken}`, 'main h2', 'model-run-broken');
     expect(await broken.locator('main p.error').innerText()).toBe(`line 2 of metrics.jsonl of ModelRun artifact ${ids.broken} is not valid JSON`);
-    await broken.close();
+    await finish(broken);
   }, 60_000);
 });
 
@@ -381,13 +393,13 @@ describe('an anomalies page with no anomalies', () => {
     expect(await check('schema')).toBe(`Each split of statistics #${ids.span2} (span 2) against schema #${ids.schema} (3 features: presence, type, domain, value counts).`);
     expect(await check('drift')).toBe(`drift: against statistics #${ids.span1} (span 1) — origin infinityNorm ≤ 0.1, delay jensenShannonDivergence ≤ 0.2.`);
     expect(await check('skew')).toBe('skew: not checked — the schema sets no skew comparator.');
-    await page.close();
+    await finish(page);
 
     const without = await open(ui, `#/anomalies/${ids['without-baseline']}`, '#checked', 'anomalies-none-no-baseline');
     expect(await without.locator('#checked [data-check="drift"]').innerText()).toBe(
       'drift: not checked — the schema sets 2 comparators (origin infinityNorm ≤ 0.1, delay jensenShannonDivergence ≤ 0.2) but the validator was given no baseline statistics (previous span).',
     );
-    await without.close();
+    await finish(without);
   }, 60_000);
 });
 
@@ -430,6 +442,6 @@ describe('the tuning list', () => {
       [`TunerResults #${ids.accuracy}`, 'run-accuracy', 'val_accuracy (maximize)', '0.93', 'trial-1'],
       [`TunerResults #${ids.loss}`, 'run-loss', 'val_loss (minimize)', '0.000213', 'trial-1'],
     ]);
-    await page.close();
+    await finish(page);
   }, 60_000);
 });
