@@ -14,7 +14,7 @@ export const LOG_CONTRACT = {
   /** `mlp serve`, one line per answered request. */
   request: { event: 'request', fields: ['status (HTTP status, number)', 'ms (latency, number)', 'model', 'version', 'api'] },
   /** The pipeline runner, once per run. */
-  runFinished: { event: 'run_finished', fields: ['pipeline', 'runId', 'state ("COMPLETE" | "FAILED")', 'durationMs'] },
+  runFinished: { event: 'run_finished', fields: ['pipeline', 'runId', 'state ("COMPLETE" | "FAILED" | "CANCELED")', 'durationMs'] },
   /** Data validation, when a split has anomalies. */
   anomalies: { event: 'anomalies', fields: ['pipeline', 'node', 'split', 'count (number > 0)', 'types (anomaly type names)'] },
   /** Skew/drift comparators, when a feature exceeds its threshold. */
@@ -140,8 +140,8 @@ export class MlMonitoring extends Construct {
       labelExtractors: { model: 'EXTRACT(jsonPayload.model)' },
       dependsOn: apis,
     });
-    const failedRuns = counter('failed-runs', 'failed_runs', 'Pipeline runs that finished FAILED',
-      `resource.type="${pipelineResource}" AND jsonPayload.event="${LOG_CONTRACT.runFinished.event}" AND jsonPayload.state="FAILED"`, [['pipeline', 'pipeline', 'pipeline name']]);
+    const failedRuns = counter('failed-runs', 'failed_runs', 'Pipeline runs that finished FAILED or CANCELED',
+      `resource.type="${pipelineResource}" AND jsonPayload.event="${LOG_CONTRACT.runFinished.event}" AND (jsonPayload.state="FAILED" OR jsonPayload.state="CANCELED")`, [['pipeline', 'pipeline', 'pipeline name']]);
     const anomalies = counter('anomalies', 'data_anomalies', 'Splits with data validation anomalies',
       `resource.type="${pipelineResource}" AND jsonPayload.event="${LOG_CONTRACT.anomalies.event}" AND jsonPayload.count>0`, [['pipeline', 'pipeline', 'pipeline name'], ['split', 'split', 'split']]);
     const skew = counter('skew', 'data_skew', 'Features whose skew or drift exceeded its threshold',
@@ -194,7 +194,7 @@ export class MlMonitoring extends Construct {
       trigger: { count: 1 },
     }, `The 99th percentile latency of a model exceeded ${latency} ms for ${window / 60} minutes. Check the HPA (is it at maxReplicas?), batching settings and node pressure.`);
     alert('failed-runs', 'Pipeline run failed', 'ERROR', any(failedRuns, 'metric.label.pipeline'),
-      `A pipeline run finished FAILED. Logs: \`jsonPayload.event="${LOG_CONTRACT.runFinished.event}" AND jsonPayload.state="FAILED"\`; the failed node's own log names the error.`);
+      `A pipeline run finished FAILED or CANCELED (stopped before it completed). Logs: \`jsonPayload.event="${LOG_CONTRACT.runFinished.event}" AND (jsonPayload.state="FAILED" OR jsonPayload.state="CANCELED")\`; the failed or canceled node's own log names the error.`);
     alert('anomalies', 'Data anomalies', 'WARNING', any(anomalies, 'metric.label.pipeline'),
       `Data validation found anomalies in a split (the run does not bless the data). Logs: \`jsonPayload.event="${LOG_CONTRACT.anomalies.event}"\`; see the ExampleAnomalies artifact of the run.`);
     alert('skew', 'Training/serving skew or drift', 'WARNING', any(skew, 'metric.label.pipeline'),

@@ -12,10 +12,11 @@ export function runFinishedFields(pipeline: string, state: RunState, durationMs:
 
 /**
  * Our states and the engines' words for a finished run: Argo's {{workflow.status}} is Succeeded, Failed or
- * Error; KFP's PipelineTaskFinalStatus state SUCCEEDED, FAILED or CANCELLED. A run stopped before it completed
- * counts as FAILED, as Argo reports a stopped workflow.
+ * Error; KFP's PipelineTaskFinalStatus state SUCCEEDED, FAILED or CANCELLED. A canceled run (KFP's CANCELLED,
+ * a local run stopped by SIGINT/SIGTERM) is CANCELED, which the failed-run alert counts as it counts FAILED;
+ * Argo reports a stopped or terminated workflow as Failed, so there it is FAILED.
  */
-const STATES: Record<string, RunState> = { complete: 'COMPLETE', succeeded: 'COMPLETE', failed: 'FAILED', error: 'FAILED', cancelled: 'FAILED' };
+const STATES: Record<string, RunState> = { complete: 'COMPLETE', succeeded: 'COMPLETE', failed: 'FAILED', error: 'FAILED', canceled: 'CANCELED', cancelled: 'CANCELED' };
 
 /**
  * The run state a finished run's status means, from a word or KFP's PipelineTaskFinalStatus JSON (its `state`);
@@ -34,9 +35,9 @@ export function runStateOf(status: string): RunState | undefined {
   return STATES[word.toLowerCase()];
 }
 
-export const RUN_STATUS_WORDS = ['COMPLETE', 'FAILED', 'Succeeded', 'Failed', 'Error', 'SUCCEEDED', 'CANCELLED'];
+export const RUN_STATUS_WORDS = ['COMPLETE', 'FAILED', 'CANCELED', 'Succeeded', 'Failed', 'Error', 'SUCCEEDED', 'CANCELLED'];
 
-/** The whole line as a container writes it: Cloud Logging's `severity` (ERROR for a failed run) and a message. */
+/** The whole line as a container writes it: Cloud Logging's `severity` (ERROR failed, WARNING canceled) and a message. */
 export function runFinishedLine(run: { pipeline: string; runId: string; state: RunState; durationMs: number }): string {
   return JSON.stringify({
     severity: run.state === 'FAILED' ? 'ERROR' : run.state === 'CANCELED' ? 'WARNING' : 'INFO',

@@ -23,7 +23,7 @@ describe('MlMonitoring', () => {
     expect(metric(json, 'mlp_test_serving_requests')).toMatchObject({ filter: serving, label_extractors: { model: 'EXTRACT(jsonPayload.model)' }, metric_descriptor: { metric_kind: 'DELTA', value_type: 'INT64' } });
     expect(metric(json, 'mlp_test_serving_errors').filter).toBe(`${serving} AND jsonPayload.status>=500`);
     expect(metric(json, 'mlp_test_serving_latency')).toMatchObject({ filter: serving, value_extractor: 'EXTRACT(jsonPayload.ms)', metric_descriptor: { value_type: 'DISTRIBUTION', unit: 'ms' } });
-    expect(metric(json, 'mlp_test_failed_runs').filter).toBe('resource.type="k8s_container" AND jsonPayload.event="run_finished" AND jsonPayload.state="FAILED"');
+    expect(metric(json, 'mlp_test_failed_runs').filter).toBe('resource.type="k8s_container" AND jsonPayload.event="run_finished" AND (jsonPayload.state="FAILED" OR jsonPayload.state="CANCELED")');
     expect(metric(json, 'mlp_test_data_anomalies').filter).toBe('resource.type="k8s_container" AND jsonPayload.event="anomalies" AND jsonPayload.count>0');
     expect(metric(json, 'mlp_test_data_skew')).toMatchObject({ filter: 'resource.type="k8s_container" AND jsonPayload.event="skew"', label_extractors: { pipeline: 'EXTRACT(jsonPayload.pipeline)', comparator: 'EXTRACT(jsonPayload.comparator)' } });
     expect(Object.values(LOG_CONTRACT).map((c) => c.event)).toEqual(['request', 'run_finished', 'anomalies', 'skew']);
@@ -50,7 +50,7 @@ describe('MlMonitoring', () => {
       threshold_value: 750, aggregations: [{ per_series_aligner: 'ALIGN_PERCENTILE_99' }],
     });
     expect(policy(json, 'failed-runs').conditions[0].condition_threshold).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0, duration: '0s' });
-    expect(policy(json, 'failed-runs').documentation.content).toContain('jsonPayload.event="run_finished" AND jsonPayload.state="FAILED"');
+    expect(policy(json, 'failed-runs').documentation.content).toContain('jsonPayload.event="run_finished" AND (jsonPayload.state="FAILED" OR jsonPayload.state="CANCELED")');
   });
 
   test('Vertex steps log as ml_job; an existing channel is used as is', () => {

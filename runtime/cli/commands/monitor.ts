@@ -71,7 +71,7 @@ export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('monitoring: training/serving skew from the request log; the run_finished line of cloud pipeline runs');
   monitor
     .command('run-finished')
-    .description("write a finished run's run_finished JSON line (MlMonitoring's failed-run alert counts FAILED ones) to stderr; compiled into Argo workflows and KFP pipelines as their exit handler and into Airflow DAGs as their last task")
+    .description("write a finished run's run_finished JSON line (MlMonitoring's failed-run alert counts FAILED and CANCELED ones) to stderr; compiled into Argo workflows and KFP pipelines as their exit handler and into Airflow DAGs as their last task")
     .requiredOption('--pipeline <name>', 'pipeline name (the alert groups by it)')
     .requiredOption('--run-id <id>', 'run id (e.g. Argo\'s {{workflow.uid}})')
     .requiredOption('--status <status>', `how the run ended: ${RUN_STATUS_WORDS.join(', ')} (Argo's {{workflow.status}}), or KFP's PipelineTaskFinalStatus JSON`)

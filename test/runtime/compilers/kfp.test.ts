@@ -136,7 +136,7 @@ describe('KFP v2 IR', () => {
     const line = JSON.parse(failed.stderr);
     expect(line).toMatchObject({ severity: 'ERROR', event: 'run_finished', pipeline: 'spine-demo', runId: 'c0ffee-uuid', state: 'FAILED' });
     expect(line.durationMs).toBeGreaterThanOrEqual(60_000);
-    expect(JSON.parse((await run('CANCELLED')).stderr).state).toBe('FAILED');
+    expect(JSON.parse((await run('CANCELLED')).stderr).state).toBe('CANCELED');
     expect(JSON.parse((await run('SUCCEEDED')).stderr)).toMatchObject({ severity: 'INFO', state: 'COMPLETE' });
   });
 

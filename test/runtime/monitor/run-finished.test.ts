@@ -20,8 +20,15 @@ test('--started measures the duration to now; COMPLETE and FAILED are accepted a
   expect(JSON.parse(failed.stderr)).toMatchObject({ severity: 'ERROR', state: 'FAILED', durationMs: 0 });
 });
 
+test("a canceled run is CANCELED (KFP's CANCELLED, our own word), a WARNING the failed-run alert counts too", async () => {
+  for (const status of ['CANCELED', '{"state":"CANCELLED","error":{}}']) {
+    const r = await finished('--status', status, '--duration-seconds', '2');
+    expect([r.code, JSON.parse(r.stderr)]).toEqual([0, { severity: 'WARNING', event: 'run_finished', pipeline: 'penguins', runId: 'r-7', state: 'CANCELED', durationMs: 2000, message: 'run r-7 of pipeline penguins finished CANCELED' }]);
+  }
+});
+
 test.each([
-  [['--status', 'Running', '--duration-seconds', '1'], 'mlp: error: --status "Running": expected how a run ended, one of COMPLETE, FAILED, Succeeded, Failed, Error, SUCCEEDED, CANCELLED, or a JSON object with one as "state"'],
+  [['--status', 'Running', '--duration-seconds', '1'], 'mlp: error: --status "Running": expected how a run ended, one of COMPLETE, FAILED, CANCELED, Succeeded, Failed, Error, SUCCEEDED, CANCELLED, or a JSON object with one as "state"'],
   [['--status', 'Failed'], 'mlp: error: give one of --duration-seconds or --started'],
   [['--status', 'Failed', '--duration-seconds', '1', '--started', '2026-01-01T00:00:00Z'], 'mlp: error: give one of --duration-seconds or --started'],
   [['--status', 'Failed', '--duration-seconds', '-3'], 'mlp: error: --duration-seconds "-3": expected a number of seconds ≥ 0'],
