@@ -5,7 +5,7 @@
 import { RUNTIME_PACKAGE } from '../core/version';
 
 export interface ProjectOptions {
-  /** The npm package name of the project (from its folder name). */
+  /** The npm package and pipeline name (projectNameOf). */
   name: string;
   /** The dependency spec of the runtime package in package.json (a version range, or file:<tarball>). */
   runtimeSpec: string;
@@ -16,10 +16,9 @@ export function defaultRuntimeSpec(): string {
   return `^${RUNTIME_PACKAGE.version}`;
 }
 
-/** A folder name as an npm package name (lower case, url-safe), or undefined when nothing is left. */
-export function packageNameOf(folder: string): string | undefined {
-  const name = folder.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[-]+$/g, '');
-  return name ? name.slice(0, 214) : undefined;
+/** A folder name as the project's name: its npm package and pipeline name (lower case, digits, dashes, a letter first). */
+export function projectNameOf(folder: string): string | undefined {
+  return folder.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+|-+$/g, '') || undefined;
 }
 
 /** 300 rows: two numbers, a colour and a label that depends on them, so a small model learns it. */

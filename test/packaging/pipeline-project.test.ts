@@ -77,6 +77,15 @@ test('mlp init refuses a folder that is not empty, and writes nothing there', as
   await expect(sh(process.execPath, [MLP_BIN, 'init', busy], { cwd: work })).rejects.toThrow(/mlp: error: .*busy is not empty \(1 entries\)/);
   expect(fs.readdirSync(busy)).toEqual(['notes.txt']);
   expect(fs.readdirSync(work).filter((f) => f.includes('.init-'))).toEqual([]);
+  await expect(sh(process.execPath, [MLP_BIN, 'init', path.join(work, 'named'), '--name', 'Churn_Model'], { cwd: work })).rejects.toThrow(/mlp: error: --name "Churn_Model": a project name is lower case letters, digits and dashes/);
+  expect(fs.existsSync(path.join(work, 'named'))).toBe(false);
+});
+
+test('mlp init names the project after its folder, as a pipeline name', async () => {
+  await sh(process.execPath, [MLP_BIN, 'init', path.join(work, '2024 Churn_Model')], { cwd: work });
+  const pkg = JSON.parse(fs.readFileSync(path.join(work, '2024 Churn_Model', 'package.json'), 'utf8'));
+  expect(pkg.name).toBe('churn-model');
+  expect(fs.readFileSync(path.join(work, '2024 Churn_Model', 'pipeline.ts'), 'utf8')).toContain("name: 'churn-model',");
 });
 
 test('npx mlp run ./pipeline.ts runs every node, pushes the model and runs the project component', async () => {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { defaultRuntimeSpec, packageNameOf, projectFiles } from '../pipeline-project';
+import { defaultRuntimeSpec, projectFiles, projectNameOf } from '../pipeline-project';
 
 interface InitFlags {
   name?: string;
@@ -18,12 +18,15 @@ export function registerInitCommand(program: Command): void {
     .command('init')
     .description('create a pipeline project: package.json, tsconfig, a pipeline over a small CSV, a component of its own, a README')
     .argument('<dir>', 'folder to create (or an empty one)')
-    .option('--name <name>', 'npm package and pipeline name (default: from the folder name)')
+    .option('--name <name>', 'npm package and pipeline name: lower case letters, digits and dashes (default: from the folder name)')
     .option('--runtime <spec>', `dependency spec of the runtime package in package.json, e.g. a version range or file:<tarball> (default ${defaultRuntimeSpec()})`)
     .action(async (dir: string, flags: InitFlags) => {
       const target = path.resolve(dir);
-      const name = flags.name ?? packageNameOf(path.basename(target));
-      if (!name || packageNameOf(name) !== name) throw new UserError(`--name ${flags.name ?? path.basename(target)}: not usable as an npm package name (lower-case letters, digits, ., _ and -)`);
+      const name = flags.name ?? projectNameOf(path.basename(target));
+      if (!name || projectNameOf(name) !== name) {
+        const given = flags.name === undefined ? `folder name "${path.basename(target)}"` : `--name "${flags.name}"`;
+        throw new UserError(`${given}: a project name is lower case letters, digits and dashes, starting with a letter (it names the npm package and the pipeline); pass --name`);
+      }
       const existing = await fs.promises.readdir(target).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return undefined;
         if (err.code === 'ENOTDIR') throw new UserError(`${dir} is a file, not a folder`);
