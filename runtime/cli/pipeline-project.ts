@@ -43,13 +43,15 @@ function packageJson(opts: ProjectOptions): string {
     description: 'An ML pipeline on the mlp runtime',
     scripts: {
       start: 'mlp run ./pipeline.ts',
-      compile: 'mlp compile ./pipeline.ts --target argo',
+      typecheck: 'tsc -p .',
     },
     engines: { node: RUNTIME_PACKAGE.engines?.node },
     dependencies: {
       [RUNTIME_PACKAGE.name]: opts.runtimeSpec,
       zod: RUNTIME_PACKAGE.dependencies.zod,
     },
+    // The compiler and Node types the runtime's own sources are checked with (the package ships them as TypeScript).
+    devDependencies: { '@types/node': RUNTIME_PACKAGE.devDependencies['@types/node'], typescript: RUNTIME_PACKAGE.devDependencies.typescript },
     // npm runs no dependency's install script unless allowed: better-sqlite3 builds the embedded metadata store.
     allowScripts: { 'better-sqlite3': true },
   };
@@ -59,8 +61,9 @@ function packageJson(opts: ProjectOptions): string {
 const TSCONFIG = `{
   "compilerOptions": {
     "target": "ES2022",
-    "module": "node16",
-    "moduleResolution": "node16",
+    "module": "preserve",
+    "moduleResolution": "bundler",
+    "types": ["node"],
     "strict": true,
     "esModuleInterop": true,
     "skipLibCheck": true,
@@ -176,6 +179,7 @@ An ML pipeline on [${pkg}](https://www.npmjs.com/package/${pkg}), written by \`m
 \`\`\`sh
 npm install
 npx mlp run ./pipeline.ts              # run it here: outputs and ML Metadata under .mlp/
+npm run typecheck                      # tsc over the pipeline, its components and the runtime they import
 npx mlp run ./pipeline.ts --explain    # again: every node is reused from the cache, and why
 npx mlp runs                           # runs, newest first
 npx mlp ui                             # http://127.0.0.1:8080: runs, DAGs, lineage, data health, evaluations

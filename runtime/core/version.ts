@@ -15,8 +15,8 @@ function findPackageJson(): string {
 
 const packageJson = findPackageJson();
 
-/** The runtime package's manifest (`mlp init` names the package and its zod range in the projects it writes). */
-export const RUNTIME_PACKAGE: { name: string; version: string; engines?: { node?: string }; dependencies: Record<string, string> } = JSON.parse(fs.readFileSync(packageJson, 'utf8'));
+/** The runtime package's manifest (`mlp init` names the package, its zod range and its type-checking toolchain in the projects it writes). */
+export const RUNTIME_PACKAGE: { name: string; version: string; engines?: { node?: string }; dependencies: Record<string, string>; devDependencies: Record<string, string> } = JSON.parse(fs.readFileSync(packageJson, 'utf8'));
 
 export const RUNTIME_VERSION: string = RUNTIME_PACKAGE.version;
 

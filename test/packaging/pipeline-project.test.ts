@@ -100,6 +100,10 @@ test('npx mlp run ./pipeline.ts runs every node, pushes the model and runs the p
   expect(fs.readFileSync(path.join(note, 'release-note.md'), 'utf8')).toMatch(/^# churn\n[\s\S]*- accuracy: [\d.]+\n[\s\S]*Pushed as version \d+ to /);
 }, 600_000);
 
+test('npm run typecheck: the pipeline, its component and the runtime sources they import type-check with the tsconfig written', async () => {
+  await sh('npm', ['run', 'typecheck'], { cwd: project });
+}, 300_000);
+
 test('npx mlp compile ./pipeline.ts --target argo compiles it, defaults pointing into the pipeline root', async () => {
   const { stdout } = await npx(['compile', './pipeline.ts', '--target', 'argo', '--image', 'europe-docker.pkg.dev/acme/ml/runtime:1', '--pipeline-root', 'gs://acme-ml/churn']);
   const template = parse(stdout);
