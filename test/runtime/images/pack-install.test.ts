@@ -19,6 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { packWorkspace, REPO, sh as run } from '../../support/pack';
+import { projectFiles } from '../../../runtime/cli/pipeline-project';
 
 const INSTALL_SH = path.join(REPO, 'runtime', 'images', 'install.sh');
 
@@ -53,19 +54,10 @@ function imageEnv(): NodeJS.ProcessEnv {
   return { NODE_ENV: 'production', NODE_PATH: path.join(app, 'node_modules'), MLP_TF_BACKEND: '' };
 }
 
-/** 200 rows: two numbers, a colour and a label that depends on them (so a model can learn it). */
+/** The CSV `mlp init` puts in a new project: two numbers, a colour and a label that depends on them. */
 function writeCsv(file: string): void {
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-  const rows = ['x1,x2,colour,label'];
-  for (let i = 0; i < 200; i++) {
-    const x1 = rnd();
-    const x2 = rnd();
-    const colour = ['red', 'green', 'blue'][i % 3];
-    rows.push(`${x1.toFixed(4)},${x2.toFixed(4)},${colour},${x1 + x2 + (colour === 'red' ? 0.3 : 0) > 0 ? 1 : 0}`);
-  }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${rows.join('\n')}\n`);
+  fs.writeFileSync(file, projectFiles({ name: 'tiny', runtimeSpec: '*' })['data/examples.csv']);
 }
 
 const PIPELINE = `
