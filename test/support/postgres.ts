@@ -4,6 +4,7 @@ import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Client } from 'pg';
 import { freeLoopbackPort } from './ports';
 
 export interface StartedPostgres {
@@ -42,4 +43,16 @@ export async function startPostgres(): Promise<StartedPostgres> {
       await fs.rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A new empty database `name` on the server (e.g. one per test, so no test sees another's store); its URL. */
+export async function createDatabase(pg: StartedPostgres, name: string): Promise<string> {
+  const client = new Client({ connectionString: pg.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return pg.url.replace(/\/postgres$/, `/${name}`);
 }

@@ -7,6 +7,7 @@ import * as os from 'os';
 import type { Command } from 'commander';
 import { DEFAULT_ROOT, metadataAddress, parseParam } from '../options';
 import { UserError } from '../../core/errors';
+import { redactUrl } from '../../core/redact-url';
 import { BUNDLED_PIPELINES } from '../../../pipelines';
 import type { LocalRunner } from '../../runner/local-runner';
 import type { RunSummary } from '../../runner/run-types';
@@ -50,6 +51,9 @@ function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** An argument as printed: a URL's password (the metadata store's, as `--metadata URL` or `--opt=URL`) masked. */
+const printedArg = (arg: string) => (/^--[\w-]+=/.test(arg) ? arg.replace(/=(.*)$/, (_, value: string) => `=${redactUrl(value)}`) : redactUrl(arg));
+
 /**
  * What a canceled run left and the command that resumes it: this command again, without --no-cache so the
  * nodes that finished are reused from the cache.
@@ -58,11 +62,12 @@ function canceledReport(summary: RunSummary, argv: string[]): string {
   const reused = summary.nodes.filter((n) => n.state === 'executed' || n.state === 'cached').length;
   const left = summary.nodes.filter((n) => n.state === 'canceled');
   const width = Math.max(...left.map((n) => n.id.length));
-  const resume = ['mlp', ...argv.slice(2).filter((a) => a !== '--no-cache')].map(shellWord).join(' ');
+  const args = argv.slice(2).filter((a) => a !== '--no-cache');
+  const masked = args.some((a) => printedArg(a) !== a);
   return [
     `mlp: run ${summary.runId} was canceled by ${summary.canceledBy}; ${reused} node${reused === 1 ? '' : 's'} finished (a rerun reuses them from the cache), ${left.length} left:`,
     ...left.map((n) => `  ${n.id.padEnd(width)}  ${n.error}`),
-    `mlp: resume with: ${resume}`,
+    `mlp: resume with: ${['mlp', ...args.map(printedArg)].map(shellWord).join(' ')}${masked ? ' (give the password where *** stands)' : ''}`,
     '',
   ].join('\n');
 }

@@ -2,7 +2,8 @@
 // the middle of a node marks the run and the interrupted execution CANCELED, its outputs ABANDONED and gone,
 // stops the worker and what it started, prints what was left and the command that resumes it, and exits
 // 130/143; that command then completes the run reusing the finished nodes. A run waiting for the canceled
-// node's claim takes it over. A second signal exits at once and the next run marks the run CANCELED.
+// node's claim takes it over (on SQLite and a real PostgreSQL). A second signal exits at once and the next
+// run marks the run CANCELED.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,17 +14,30 @@ import { CONTEXT_PIPELINE, CONTEXT_RUN } from '../../../runtime/runner/mlmd-type
 import type { RunSummary } from '../../../runtime/runner/run-types';
 import { HOLD_PIDS_FILE } from '../../fixtures/pipelines/cancel-pipeline';
 import { runCli, startCli } from '../../support/cli';
+import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
 import { waitFor } from '../../support/wait-for';
 
 const MODULE = path.join(__dirname, '../../fixtures/pipelines/cancel-pipeline.ts');
 
 jest.setTimeout(180_000);
 
+let pg: StartedPostgres;
+let databases = 0;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg?.stop();
+});
+
 let root: string;
 let release: string;
+/** `--metadata <address>` for a test on PostgreSQL; the root's SQLite file otherwise. */
+let metadataArgs: string[];
 beforeEach(async () => {
   root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-cancel-'));
   release = path.join(root, 'release');
+  metadataArgs = [];
 });
 afterEach(async () => {
   // A failed test may leave a run waiting for its release file: let it finish before the folder goes.
@@ -40,7 +54,7 @@ function start(...a: Parameters<typeof startCli>): ReturnType<typeof startCli> {
   return run;
 }
 
-const args = (...extra: string[]) => ['run', MODULE, '--root', root, '--param', `releaseFile=${release}`, '--json', ...extra];
+const args = (...extra: string[]) => ['run', MODULE, '--root', root, ...metadataArgs, '--param', `releaseFile=${release}`, '--json', ...extra];
 const holdDir = () => path.join(root, 'cancel-test', 'hold', 'copy');
 
 /** The pids the hold node's worker recorded (its own and its child's) once it waits, else undefined. */
@@ -88,7 +102,7 @@ function stillRunning(pids: number[]): number[] {
 }
 
 async function withStore<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
-  const store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.sqlite')}`);
+  const store = await openMetadataStore(metadataArgs[1] ?? `sqlite:${path.join(root, 'metadata.sqlite')}`);
   try {
     return await fn(store);
   } finally {
@@ -165,7 +179,8 @@ test('Ctrl-C during a node: the run and the node CANCELED, workers gone, what wa
   expect((await recorded()).runs.map((run) => run.state)).toEqual(['CANCELED', 'COMPLETE']);
 });
 
-test('SIGTERM while another run waits for the node: exits 143, the claim is released and the waiting run executes the node', async () => {
+test.each(['sqlite', 'postgres'])('SIGTERM while another run waits for the node: exits 143, the claim is released and the waiting run executes the node (%s)', async (backend) => {
+  if (backend === 'postgres') metadataArgs = ['--metadata', await createDatabase(pg, `cancel_${++databases}`)];
   const first = start(args());
   await waitFor('the hold node to start', () => holdPids().length > 0);
   const processes = descendants(first.child.pid!);
@@ -179,6 +194,12 @@ test('SIGTERM while another run waits for the node: exits 143, the claim is rele
   expect(r.code).toBe(143);
   expect(JSON.parse(r.stdout)).toMatchObject({ state: 'CANCELED', canceledBy: 'SIGTERM' });
   expect(r.stderr).toContain('  hold   canceled by SIGTERM during attempt 1');
+  if (backend === 'postgres') {
+    // The resume command names the store without its password.
+    const shown = args().map((a) => (a === metadataArgs[1] ? `'${a.replace(':mlp-test@', ':***@')}'` : a));
+    expect(r.stderr).toContain(`mlp: resume with: mlp ${shown.join(' ')} (give the password where *** stands)`);
+    expect(r.stderr + r.stdout).not.toContain(':mlp-test@');
+  }
   expect(stillRunning(processes)).toEqual([]);
 
   // The waiting run claims the key the canceled execution held and executes the node itself.

@@ -5,12 +5,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Client } from 'pg';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { ExecutionState } from '../../../runtime/metadata/types';
 import { CONTEXT_PIPELINE } from '../../../runtime/runner/mlmd-types';
 import { runCli, startCli } from '../../support/cli';
-import { startPostgres, type StartedPostgres } from '../../support/postgres';
+import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { waitFor } from '../../support/wait-for';
 
 const MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
 const NODES = ['produce', 'scale', 'summarize', 'flaky', 'slow', 'after-slow'];
@@ -32,30 +32,12 @@ afterEach(async () => {
 });
 
 /** A new empty PostgreSQL database per test, so no test sees another's cache. */
-async function freshPostgres(): Promise<string> {
-  const name = `claims_${++databases}`;
-  const client = new Client({ connectionString: pg.url });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  return pg.url.replace(/\/postgres$/, `/${name}`);
-}
+const freshPostgres = () => createDatabase(pg, `claims_${++databases}`);
 
 const BACKENDS: [string, () => Promise<string[]>][] = [
   ['sqlite', async () => []],
   ['postgres', async () => ['--metadata', await freshPostgres()]],
 ];
-
-async function waitFor(what: string, cond: () => boolean, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function metadataOf(root: string, metadataArgs: string[]): string {
   return metadataArgs[1] ?? `sqlite:${path.join(root, 'metadata.sqlite')}`;

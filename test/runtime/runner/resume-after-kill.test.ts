@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import Database from 'better-sqlite3';
 import { runCli, startCli } from '../../support/cli';
+import { waitFor } from '../../support/wait-for';
 import { ArtifactState, ExecutionState } from '../../../runtime/metadata/types';
 
 const MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
@@ -38,18 +39,10 @@ function slowScratchStarted(): boolean {
   return fs.readdirSync(dir).some((d) => d.includes('.scratch-') && fs.existsSync(path.join(dir, d, 'started.txt')));
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the slow node to start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('SIGKILL during a node, then rerun: completes, reuses finished nodes, one LIVE artifact per port', async () => {
   const args = ['run', MODULE, '--root', root, '--param', 'sleepMs=3000', '--json'];
   const { child, done } = startCli(args);
-  await waitFor(slowScratchStarted, 60_000);
+  await waitFor('the slow node to start', slowScratchStarted, 60_000);
   child.kill('SIGKILL');
   const killed = await done;
   expect(killed.signal).toBe('SIGKILL');

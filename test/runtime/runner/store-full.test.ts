@@ -15,6 +15,7 @@ import { CONTEXT_RUN } from '../../../runtime/runner/mlmd-types';
 import type { NodeResult, RunReporter } from '../../../runtime/runner/run-types';
 import { pipeline as retryPipeline } from '../../fixtures/pipelines/retry-pipeline';
 import { runCli, startCli } from '../../support/cli';
+import { waitFor } from '../../support/wait-for';
 
 const MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
 const FULL = /^metadata store \S+metadata\.sqlite: database or disk is full \(SQLITE_FULL\)$/;
@@ -60,14 +61,6 @@ function fillFilesystem(): void {
 
 const slowDir = () => path.join(root, 'retry-test', 'slow', 'copy');
 const slowStarted = () => fs.existsSync(slowDir()) && fs.readdirSync(slowDir()).some((d) => fs.existsSync(path.join(slowDir(), d, 'started.txt')));
-
-async function waitFor(what: string, cond: () => boolean, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The run log's lines that carry an error. */
 function loggedErrors(runId: string): { msg: string; node?: string; error: string }[] {
