@@ -24,15 +24,22 @@ interface RunFlags {
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/**
+ * A signal this soon after the first is the same Ctrl-C delivered twice, not a second one: under `npx mlp` or
+ * `npm start` the terminal signals mlp's process group and npm forwards the signal to mlp as well.
+ */
+export const SAME_SIGNAL_MS = 500;
+
 const exitCodeOf = (signal: string) => 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
 
 /** Cancels the run on the first SIGINT/SIGTERM, exits on the second; returns what removes the handlers. */
 function cancelOnSignals(runner: LocalRunner, pipeline: string): () => void {
-  let canceling = false;
+  let canceledAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     const run = runner.id ? `run ${runner.id}` : 'the run';
-    if (!canceling) {
-      canceling = true;
+    if (canceledAt !== undefined && Date.now() - canceledAt < SAME_SIGNAL_MS) return;
+    if (canceledAt === undefined) {
+      canceledAt = Date.now();
       const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
       process.stderr.write(`\nmlp: ${signal}: canceling ${run}, stopping its running nodes (${again} exits at once)\n`);
       runner.cancel(signal);

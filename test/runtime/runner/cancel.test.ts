@@ -12,6 +12,7 @@ import { openMetadataStore } from '../../../runtime/metadata';
 import { ArtifactState, EventType, ExecutionState, type MetadataStore } from '../../../runtime/metadata/types';
 import { CONTEXT_PIPELINE, CONTEXT_RUN } from '../../../runtime/runner/mlmd-types';
 import type { RunSummary } from '../../../runtime/runner/run-types';
+import { SAME_SIGNAL_MS } from '../../../runtime/cli/commands/run';
 import { HOLD_PIDS_FILE } from '../../fixtures/pipelines/cancel-pipeline';
 import { runCli, startCli } from '../../support/cli';
 import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
@@ -142,7 +143,9 @@ test('Ctrl-C during a node: the run and the node CANCELED, workers gone, what wa
   const [pids] = holdPids();
   const processes = descendants(child.pid!);
   expect(processes).toEqual(expect.arrayContaining([pids.worker, pids.child]));
+  // As under `npx mlp run`: the terminal signals the group and npm forwards the same Ctrl-C to mlp.
   process.kill(-child.pid!, 'SIGINT');
+  process.kill(child.pid!, 'SIGINT');
   const r = await done;
 
   expect(r.code).toBe(130);
@@ -223,6 +226,8 @@ test('a second Ctrl-C while canceling exits at once, killing the workers; the ne
   const processes = descendants(child.pid!);
   process.kill(-child.pid!, 'SIGINT');
   await waitFor('the cancel to start', () => stderr.includes('mlp: SIGINT: canceling run'));
+  // A person's second Ctrl-C, not the first one delivered again.
+  await new Promise((r) => setTimeout(r, SAME_SIGNAL_MS + 100));
   process.kill(-child.pid!, 'SIGINT');
   const r = await done;
 
