@@ -2,6 +2,9 @@
 // and runs commands outside the checkout for the packaging tests.
 
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 
@@ -26,9 +29,65 @@ export interface PackedPackage {
   files: string[];
 }
 
+/**
+ * Holds the pack lock of `folder` while `fn` runs: a prepack builds into the workspace's own dist/ (the
+ * runtime's stages sources there and removes them after), so two test files packing the same workspace at
+ * once would pack each other's half-written or removed files. The lock is a file created exclusively holding
+ * the owner's pid; one whose owner died (a killed test run) is taken over.
+ */
+async function withPackLock<T>(folder: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(os.tmpdir(), `mlp-pack-${createHash('sha256').update(path.join(REPO, folder)).digest('hex').slice(0, 16)}.lock`);
+  for (;;) {
+    try {
+      await fs.promises.writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await fs.promises.readFile(lock, 'utf8').catch(() => ''));
+      if (owner && !alive(owner)) await removeStaleLock(lock, owner);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.promises.rm(lock, { force: true });
+  }
+}
+
+/**
+ * Removes the lock of dead `owner`. Moved aside first (atomic): if another waiter took the stale lock over in
+ * between, what was moved is that waiter's live lock, and it is put back (link fails rather than replace).
+ */
+async function removeStaleLock(lock: string, owner: number): Promise<void> {
+  const aside = `${lock}.${process.pid}`;
+  try {
+    await fs.promises.rename(lock, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    if (Number(await fs.promises.readFile(aside, 'utf8')) !== owner) await fs.promises.link(aside, lock);
+  } catch (err) {
+    throw new Error(`pack lock ${lock}: two waiters took over the stale lock of process ${owner} at once (${(err as Error).message}); run again`);
+  } finally {
+    await fs.promises.rm(aside, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** `npm pack` of the workspace in `folder` (constructs, runtime) into `dest`. */
 export async function packWorkspace(folder: string, dest: string): Promise<PackedPackage> {
-  const { stdout } = await sh('npm', ['pack', '--workspace', folder, '--json', '--pack-destination', dest], { cwd: REPO });
+  const { stdout } = await withPackLock(folder, () => sh('npm', ['pack', '--workspace', folder, '--json', '--pack-destination', dest], { cwd: REPO }));
   // Lifecycle scripts may print before the JSON.
   const [pack] = JSON.parse(stdout.slice(stdout.indexOf('[')));
   return { name: pack.name, version: pack.version, tarball: path.join(dest, pack.filename), files: pack.files.map((f: { path: string }) => f.path) };
