@@ -2,8 +2,8 @@
 // the middle of a node marks the run and the interrupted execution CANCELED, its outputs ABANDONED and gone,
 // stops the worker and what it started, prints what was left and the command that resumes it, and exits
 // 130/143; that command then completes the run reusing the finished nodes. A run waiting for the canceled
-// node's claim takes it over (on SQLite and a real PostgreSQL). A second signal exits at once and the next
-// run marks the run CANCELED.
+// node's claim takes it over (on SQLite and a real PostgreSQL); a canceled waiter claims nothing. A second
+// signal exits at once and the next run marks the run CANCELED.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -215,6 +215,29 @@ test.each(['sqlite', 'postgres'])('SIGTERM while another run waits for the node:
   expect(runs.map((run) => run.state)).toEqual(['CANCELED', 'COMPLETE']);
   expect(executions.hold).toEqual(['CANCELED', 'COMPLETE']);
   expect(await canceledHoldOutputs()).toEqual([{ state: 'ABANDONED', onDisk: false }]);
+});
+
+test('SIGTERM to a run waiting for another run\'s claim: it stops waiting, claims nothing, and the other run goes on', async () => {
+  const first = start(args());
+  await waitFor('the hold node to start', () => holdPids().length > 0);
+  const second = start(args());
+  let secondErr = '';
+  second.child.stderr!.on('data', (d) => (secondErr += d));
+  await waitFor('the second run to wait for the first run\'s claim', () => /hold: waiting for execution \d+ of run/.test(secondErr));
+
+  second.child.kill('SIGTERM');
+  const s = await second.done;
+  expect(s.code).toBe(143);
+  expect(nodeStates(JSON.parse(s.stdout))).toEqual({ produce: 'cached', scale: 'cached', hold: 'canceled', after: 'canceled' });
+  expect(s.stderr).toContain('  hold   canceled by SIGTERM while waiting for another runner executing the same work');
+
+  fs.writeFileSync(release, '');
+  const f = await first.done;
+  expect(f.code).toBe(0);
+  expect(nodeStates(JSON.parse(f.stdout))).toEqual({ produce: 'executed', scale: 'executed', hold: 'executed', after: 'executed' });
+  const { runs, executions } = await recorded();
+  expect(runs.map((run) => run.state)).toEqual(['COMPLETE', 'CANCELED']);
+  expect(executions.hold).toEqual(['COMPLETE']); // the canceled waiter recorded no execution of its own
 });
 
 test('a second Ctrl-C while canceling exits at once, killing the workers; the next run marks the run CANCELED', async () => {
