@@ -6,23 +6,15 @@
 import * as os from 'os';
 import { ArtifactState, EventType, ExecutionState, type Execution, type MetadataStore } from '../metadata/types';
 import { storageFor } from '../storage';
+import { isAlive } from '../storage/common';
 import { removeScratch } from '../core/launcher';
 import { CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
 import { loggedFailure } from './run-log';
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** True for a record made by a runner process on this host that no longer exists. */
 export function deadRunner(p: Record<string, unknown> | undefined): boolean {
   // Only this host's processes can be checked; other hosts' runs are left alone.
-  return p?.runner_host === os.hostname() && typeof p.runner_pid === 'number' && !processAlive(p.runner_pid);
+  return p?.runner_host === os.hostname() && typeof p.runner_pid === 'number' && !isAlive(p.runner_pid);
 }
 
 /**

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { isAlive } from '../../runtime/storage/common';
 
 const execFileP = promisify(execFile);
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -44,7 +45,7 @@ async function withPackLock<T>(folder: string, fn: () => Promise<T>): Promise<T>
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await fs.promises.readFile(lock, 'utf8').catch(() => ''));
-      if (owner && !alive(owner)) await removeStaleLock(lock, owner);
+      if (owner && !isAlive(owner)) await removeStaleLock(lock, owner);
       else await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -73,15 +74,6 @@ async function removeStaleLock(lock: string, owner: number): Promise<void> {
     throw new Error(`pack lock ${lock}: two waiters took over the stale lock of process ${owner} at once (${(err as Error).message}); run again`);
   } finally {
     await fs.promises.rm(aside, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
