@@ -22,6 +22,7 @@ import { UserError } from '../core/errors';
 import { launchComponent } from '../core/launcher';
 import { splitParquetFiles } from '../data/duckdb';
 import { publishTunerOutputs, Tuner, type TunerParameters } from '../components/tuner';
+import { derivedColumnsOf } from '../components/example-gen/derived-columns';
 import { runTrialProcess } from '../components/tuner/run-trial';
 import { TRANSFORM_GRAPH_FILE } from '../transform/graph';
 import { createOracle, shouldStop, type Hyperparameters, type IntermediateValue, type TrialRecord } from '../tuning';
@@ -153,6 +154,7 @@ export async function runTrial(input: ExecutorInput, opts: { trialsDir: string; 
       schemaDir: await localInput(input, 'schema', cleanups),
       transformGraphPath: path.join(await localInput(input, 'transform_graph', cleanups), TRANSFORM_GRAPH_FILE),
       customConfig: params.custom_config,
+      derivedColumns: derivedColumnsOf(input.inputs?.artifacts?.examples?.artifacts?.[0]?.metadata ?? {}, 'Tuner trial: examples'),
       hyperparameters: { ...params.hyperparameters, ...opts.trial.hyperparameters },
       workDir,
     };

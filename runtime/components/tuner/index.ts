@@ -13,6 +13,7 @@ import { Examples, HyperParameters, Schema, TransformGraph, TunerResults } from 
 import { UserError } from '../../core/errors';
 import { splitParquetFiles } from '../../data/duckdb';
 import { TRANSFORM_GRAPH_FILE } from '../../transform/graph';
+import { derivedColumnsOf } from '../example-gen/derived-columns';
 import { checkHyperparameters, createOracle, hyperParametersContent, runSearch, SearchSpace, trialsTable, type ScoredTrial, type TrialRecord } from '../../tuning';
 import { writeBestHyperparameters } from '../../tuning/hyperparameters-file';
 import { runTrialProcess } from './run-trial';
@@ -88,6 +89,7 @@ export const Tuner = defineComponent({
       schemaDir: inputs.schema[0].path,
       transformGraphPath: path.join(inputs.transform_graph[0].path, TRANSFORM_GRAPH_FILE),
       customConfig: parameters.custom_config,
+      derivedColumns: derivedColumnsOf(examples.properties, `examples ${examples.uri}`),
     };
     const report = (trialId: string) => progress(tunerStatus(trialId, oracle.trials(), parameters.max_trials, oracle.best(), parameters.objective.metric));
     let result;

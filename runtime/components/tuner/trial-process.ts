@@ -17,6 +17,8 @@ export interface TrialJob {
   transformGraphPath: string;
   hyperparameters: Record<string, unknown>;
   customConfig: Record<string, unknown>;
+  /** The Examples' derived columns (name → expression): the runFn must not use them as model inputs. */
+  derivedColumns: Record<string, string>;
   /** Scratch folder for the trial's model, run and checkpoints; removed by the parent. */
   workDir: string;
 }
@@ -43,6 +45,7 @@ async function run(job: TrialJob): Promise<FromTrial> {
       modelRunDir: dirs.run,
       checkpointDir: path.join(job.workDir, 'checkpoints'),
       customConfig: job.customConfig,
+      derivedColumns: job.derivedColumns,
       backend: backend.name,
       log: (line) => process.stdout.write(`${line}\n`),
       onEpoch: (record) => {

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Trainer } from '../../../../runtime/components/trainer';
+import { Tuner } from '../../../../runtime/components/tuner';
 import { derivedColumnsOf } from '../../../../runtime/components/example-gen/derived-columns';
 import { UserError } from '../../../../runtime/core/errors';
 import { SIGNATURE_FILE, type Signature } from '../../../../runtime/ml/signature';
@@ -54,6 +55,20 @@ test('a derived column as a model input: the bundled runFn refuses it before tra
   const log: string[] = [];
   const err = await failure(reading, { hyperparameters: QUICK_HP, custom_config: { label_key: LABEL, task: 'multiclass' } }, log);
   expect(err.message).toBe(REFUSAL);
+  expect(log.filter((l) => /^epoch /.test(l))).toEqual([]);
+});
+
+test("the Tuner's trials are held to the same rule: a derived model input fails every trial with the Trainer's refusal", async () => {
+  const log: string[] = [];
+  const outputs = { best_hyperparameters: fresh(tmp.dir, 'best'), tuner_results: fresh(tmp.dir, 'results') };
+  const inputs = { examples: reading.examples, transform_graph: reading.transformGraph, schema: reading.schema };
+  const parameters = { search_space: { learning_rate: { type: 'double', min: 0.01, max: 0.1 } }, hyperparameters: QUICK_HP, max_trials: 1, custom_config: { label_key: LABEL, task: 'multiclass' } };
+  const err = await run(Tuner, inputs, outputs, parameters, log).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(Error);
+  expect((err as Error).message).toContain(REFUSAL);
   expect(log.filter((l) => /^epoch /.test(l))).toEqual([]);
 });
 
