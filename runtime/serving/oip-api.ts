@@ -46,24 +46,31 @@ function modelMetadata(model: ServedModel, s: Servable): Reply {
 }
 
 function modelReady(model: ServedModel, req: VersionRequest): Reply {
+  // A version that is not loaded is unknown here, a 404 as metadata and infer answer; 503 means known but not ready.
+  if (req.version !== undefined) model.resolve(req);
   const ready = model.isReady(req.version);
   return { status: ready ? 200 : 503, body: { name: model.name, ready } };
 }
 
 /** The input tensors as columns of values by feature name, after checking names, datatypes and shapes. */
+/** What a request gave for a field, or that it gave nothing ("got undefined undefined" named nothing). */
+function got(value: unknown): string {
+  return value === undefined ? 'it is missing' : `got ${describe(value)}`;
+}
+
 function tensorColumns(s: Servable, tensors: unknown): Record<string, unknown[]> {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw badRequest(`"inputs" must be a non-empty list of tensors, got ${describe(tensors)}`);
+  if (!Array.isArray(tensors) || tensors.length === 0) throw badRequest(`"inputs" must be a non-empty list of tensors {name, shape, datatype, data}; ${got(tensors)}`);
   const inputs = inputsByName(s.signature);
   const columns: Record<string, unknown[]> = {};
   let batch: number | undefined;
   tensors.forEach((t, i) => {
-    if (!isPlainObject(t) || typeof t.name !== 'string') throw badRequest(`inputs[${i}] must be a tensor {name, shape, datatype, data}, got ${describe(t)}`);
+    if (!isPlainObject(t) || typeof t.name !== 'string') throw badRequest(`inputs[${i}] must be a tensor {name, shape, datatype, data}; ${isPlainObject(t) ? `"name" must be a string, ${got(t.name)}` : got(t)}`);
     const where = `input tensor ${JSON.stringify(t.name)}`;
     const input = inputs.get(t.name);
     if (!input && s.passThrough.has(t.name)) {
       // A pass-through field (the static table's key): any datatype, checked as values by rowsFromColumns.
       if (Object.hasOwn(columns, t.name)) throw badRequest(`${where} is given twice`);
-      if (!Array.isArray(t.data)) throw badRequest(`${where}: "data" must be a list, got ${describe(t.data)}`);
+      if (!Array.isArray(t.data)) throw badRequest(`${where}: "data" must be a list; ${got(t.data)}`);
       columns[t.name] = t.data.flat(1);
       return;
     }
@@ -75,15 +82,16 @@ function tensorColumns(s: Servable, tensors: unknown): Record<string, unknown[]>
     if (Object.hasOwn(columns, t.name)) throw badRequest(`${where} is given twice`);
     const datatype = t.datatype;
     const fits = input.dtype === 'string' ? datatype === 'BYTES' : NUMERIC_TYPES.has(datatype as string);
+    if (datatype === undefined) throw badRequest(`${where}: "datatype" is missing; use ${input.dtype === 'string' ? 'BYTES' : 'FP32, FP64 or INT64'}`);
     if (!fits) throw badRequest(`${where}: datatype ${describe(datatype)} does not fit the model's ${input.dtype} input; use ${input.dtype === 'string' ? 'BYTES' : 'FP32, FP64 or INT64'}`);
     const shape = t.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || !(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
-      throw badRequest(`${where}: shape must be [n] or [n, 1], got ${JSON.stringify(shape)}`);
+      throw badRequest(`${where}: "shape" must be [n] or [n, 1]; ${shape === undefined ? 'it is missing' : `got ${JSON.stringify(shape)}`}`);
     }
     const n = shape[0] as number;
     if (batch !== undefined && n !== batch) throw badRequest(`${where} has ${n} rows but the other input tensors have ${batch}`);
     batch = n;
-    if (!Array.isArray(t.data)) throw badRequest(`${where}: "data" must be a list, got ${describe(t.data)}`);
+    if (!Array.isArray(t.data)) throw badRequest(`${where}: "data" must be a list; ${got(t.data)}`);
     // Data may be flat (row-major) or nested as [[v], [v], ...] for shape [n, 1].
     const data = t.data.flat(1);
     if (data.length !== n) throw badRequest(`${where}: shape ${JSON.stringify(shape)} needs ${n} values, "data" has ${data.length}`);

@@ -133,7 +133,8 @@ describe('a served penguins model', () => {
 
   test('classify answers [label, score] pairs per example, with context features; regress is refused for a classifier', async () => {
     const { Island, ...rest } = rows[0];
-    const r = await request(`${url}/v1/models/penguins:classify`, { body: { context: { Island }, examples: [rest, rows[1]] } });
+    const { Island: _second, ...secondRest } = rows[1]; // a context feature must not appear in an example
+    const r = await request(`${url}/v1/models/penguins:classify`, { body: { context: { Island }, examples: [rest, secondRest] } });
     expect(r.status).toBe(200);
     expect(r.json.result).toHaveLength(2);
     const first = r.json.result[0] as [string, number][];
@@ -268,7 +269,9 @@ describe('a served penguins model', () => {
     ]);
     expect((await request(`${url}/v2/models/penguins/versions/1`)).json.name).toBe('penguins');
     expect(await request(`${url}/v2/models/penguins/ready`)).toMatchObject({ status: 200, json: { name: 'penguins', ready: true } });
-    expect(await request(`${url}/v2/models/penguins/versions/2/ready`)).toMatchObject({ status: 503, json: { name: 'penguins', ready: false } });
+    // An unknown version is a 404 for readiness as for metadata and infer (503 is for a known model not ready).
+    expect(await request(`${url}/v2/models/penguins/versions/2/ready`)).toMatchObject({ status: 404, json: { error: 'Servable not found for request: Specific(penguins, 2)' } });
+    expect(await request(`${url}/v2/models/penguins/versions/2`)).toMatchObject({ status: 404, json: { error: 'Servable not found for request: Specific(penguins, 2)' } });
     expect(await request(`${url}/v2/models/nope`)).toMatchObject({ status: 404, json: { error: 'model "nope" is not served here' } });
     expect(await request(`${url}/v2/models/penguins/versions/x1`)).toMatchObject({ status: 404, json: { error: 'model "penguins" has no version "x1"' } });
   });
@@ -309,11 +312,18 @@ describe('a served penguins model', () => {
       [{ inputs: [island, { name: 'Wings', datatype: 'FP32', shape: [1], data: [2] }] }, 'unknown input tensor "Wings"; the model\'s inputs are "Beak Length (mm)", "Beak Depth (mm)", "Flipper Length (mm)", "Body Mass (g)", "Island", "Sex"'],
       [{ inputs: [island, { name: 'Sex', datatype: 'BYTES', shape: [2], data: ['MALE', 'FEMALE'] }] }, 'input tensor "Sex" has 2 rows but the other input tensors have 1'],
       [{ inputs: [{ ...island, shape: [2] }] }, 'input tensor "Island": shape [2] needs 2 values, "data" has 1'],
-      [{ inputs: [{ ...island, shape: [1, 2] }] }, 'input tensor "Island": shape must be [n] or [n, 1], got [1,2]'],
+      [{ inputs: [{ ...island, shape: [1, 2] }] }, 'input tensor "Island": "shape" must be [n] or [n, 1]; got [1,2]'],
+      // Missing fields are named as missing, not as "got undefined undefined".
+      [{}, '"inputs" must be a non-empty list of tensors {name, shape, datatype, data}; it is missing'],
+      [{ inputs: [{ shape: [1], datatype: 'BYTES', data: ['Dream'] }] }, 'inputs[0] must be a tensor {name, shape, datatype, data}; "name" must be a string, it is missing'],
+      [{ inputs: [{ name: 'Island', shape: [1], data: ['Dream'] }] }, 'input tensor "Island": "datatype" is missing; use BYTES'],
+      [{ inputs: [{ name: 'Body Mass (g)', shape: [1], data: [4000] }] }, 'input tensor "Body Mass (g)": "datatype" is missing; use FP32, FP64 or INT64'],
+      [{ inputs: [{ name: 'Island', datatype: 'BYTES', data: ['Dream'] }] }, 'input tensor "Island": "shape" must be [n] or [n, 1]; it is missing'],
+      [{ inputs: [{ name: 'Island', datatype: 'BYTES', shape: [1] }] }, 'input tensor "Island": "data" must be a list; it is missing'],
       [{ inputs: [island, island] }, 'input tensor "Island" is given twice'],
       [{ inputs: [{ name: 'Sex', datatype: 'BYTES', shape: [1], data: ['MALE'] }] }, 'inputs: required field "Island" is missing'],
       [{ inputs: [{ ...island, data: [5] }] }, 'input tensor "Island" data[0]: "Island" expects a string (or {"b64": ...}), got number 5'],
-      [{ inputs: [] }, '"inputs" must be a non-empty list of tensors, got a list of 0 values'],
+      [{ inputs: [] }, '"inputs" must be a non-empty list of tensors {name, shape, datatype, data}; got a list of 0 values'],
       [{ inputs: [island], outputs: [{ name: 'logits' }] }, 'outputs[0]: unknown output string "logits"; the model\'s outputs are probabilities, class_ids, classes'],
       [{ inputs: [island], id: 5 }, '"id" must be a string, got number 5'],
     ];
