@@ -45,6 +45,11 @@ export interface AirflowOptions {
 /** Composer 3 runs KubernetesPodOperator pods here, with this kube config. */
 export const COMPOSER_NAMESPACE = 'composer-user-workloads';
 const COMPOSER_KUBE_CONFIG = '/home/airflow/composer_kube_config';
+/**
+ * The run's id in the metadata store and the run_finished line: Airflow's run_id is unique only within its DAG,
+ * so it is qualified by the pipeline (as the steps and the last task must agree, as they do on Argo and KFP).
+ */
+const runId = (plan: CompiledPipeline) => `${plan.name}:{{ run_id }}`;
 /** The operator arguments that put a pod on Composer's own cluster. */
 const composerPod = [`        namespace=${py(COMPOSER_NAMESPACE)},`, `        config_file=${py(COMPOSER_KUBE_CONFIG)},`, '        kubernetes_conn_id="kubernetes_default",'];
 
@@ -158,7 +163,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
       : composerPod),
     `        image=${imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
     `        cmds=${py(componentCommand(node.component.name))},`,
-    `        arguments=${py([executorInput, ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, `${plan.name}:{{ run_id }}`) : [])])},`,
+    `        arguments=${py([executorInput, ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [])])},`,
     `        env_vars=${py({ MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(opts.cloudsqlInstance ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`,
     ...(opts.cloudsqlInstance && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
     ...(opts.cloudsqlInstance ? [`        init_containers=[${cloudSqlProxySidecar(opts.cloudsqlInstance, opts.metadataPasswordSecret)}],`] : []),
@@ -194,7 +199,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
  */
 function runFinishedOperator(plan: CompiledPipeline): string[] {
   const status = "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}";
-  const { command, args } = runFinishedCommand(plan, '{{ run_id }}');
+  const { command, args } = runFinishedCommand(plan, runId(plan));
   return [
     `    ${task({ id: RUN_FINISHED_STEP })} = KubernetesPodOperator(`,
     `        task_id=${py(RUN_FINISHED_STEP)},`,

@@ -42,6 +42,7 @@ beforeAll(() => {
     options: compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' }),
     options_false: compile(optionsPipeline(), { gkeCluster: 'p/l/c' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")'),
     odd: compile(oddPipeline()),
+    spine_demo_cloud: compile(spineDemo, { cloudsqlInstance: 'p:r:i', metadataUser: 'sa@p.iam' }),
     spine_demo_local: compile(spineDemo, { pipelineRoot: path.join(dir, 'root') }),
   };
   const written = Object.entries(sources).map(([name, source]) => {
@@ -173,7 +174,7 @@ describe('Airflow DAG', () => {
     const last = task('mlp-run-finished').kwargs;
     expect(last).toMatchObject({ trigger_rule: 'all_done', retries: 0, image: 'img:1', namespace: 'composer-user-workloads', cmds: ['mlp', 'monitor', 'run-finished'] });
     const status = "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}";
-    expect(last.arguments).toEqual(['--pipeline', 'spine-demo', '--run-id', '{{ run_id }}', '--status', status, '--started', '{{ dag_run.start_date.isoformat() }}', '--fail-on-failed']);
+    expect(last.arguments).toEqual(['--pipeline', 'spine-demo', '--run-id', 'spine-demo:{{ run_id }}', '--status', status, '--started', '{{ dag_run.start_date.isoformat() }}', '--fail-on-failed']);
     // Rendered as Jinja would: the run id, the status expression's value, the DAG run's start (pendulum's isoformat).
     const started = new Date(Date.now() - 5 * 60_000).toISOString().replace('Z', '+00:00');
     const run = (state: string) =>
@@ -182,11 +183,20 @@ describe('Airflow DAG', () => {
     // Exit 1 keeps the DAG run failed: this task is its only leaf.
     expect(failed.code).toBe(1);
     const line = JSON.parse(failed.stderr);
-    expect(line).toMatchObject({ severity: 'ERROR', event: 'run_finished', pipeline: 'spine-demo', runId: 'scheduled__2026-11-27T03:00:00+00:00', state: 'FAILED' });
+    expect(line).toMatchObject({ severity: 'ERROR', event: 'run_finished', pipeline: 'spine-demo', runId: 'spine-demo:scheduled__2026-11-27T03:00:00+00:00', state: 'FAILED' });
     expect(line.durationMs).toBeGreaterThanOrEqual(5 * 60_000);
     const complete = await run('COMPLETE');
     expect(complete.code).toBe(0);
     expect(JSON.parse(complete.stderr)).toMatchObject({ severity: 'INFO', state: 'COMPLETE' });
+  });
+
+  test('the steps record to the metadata store under the run id the last task reports (as on Argo and KFP)', () => {
+    const { tasks, task } = load('spine_demo_cloud');
+    const runIdOf = (args: string[]) => args[args.indexOf('--run-id') + 1];
+    const steps = tasks.filter((t) => t.kwargs.task_id !== 'mlp-run-finished');
+    expect(steps.length).toBeGreaterThan(0);
+    for (const step of steps) expect(runIdOf(step.kwargs.arguments)).toBe('spine-demo:{{ run_id }}');
+    expect(runIdOf(task('mlp-run-finished').kwargs.arguments)).toBe('spine-demo:{{ run_id }}');
   });
 
   test('a node named like the run_finished task is refused', () => {

@@ -142,7 +142,7 @@ with DAG(
         kubernetes_conn_id="kubernetes_default",
         image=IMAGE,
         cmds=["mlp", "monitor", "run-finished"],
-        arguments=["--pipeline", "data-validation", "--run-id", "{{ run_id }}", "--status", "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}", "--started", "{{ dag_run.start_date.isoformat() }}", "--fail-on-failed"],
+        arguments=["--pipeline", "data-validation", "--run-id", "data-validation:{{ run_id }}", "--status", "{{ 'FAILED' if dag_run.get_task_instances(state=['failed', 'upstream_failed']) else 'COMPLETE' }}", "--started", "{{ dag_run.start_date.isoformat() }}", "--fail-on-failed"],
         trigger_rule="all_done",
         retries=0,
         execution_timeout=timedelta(seconds=600),
