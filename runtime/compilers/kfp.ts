@@ -113,7 +113,7 @@ function runFinishedStep(plan: CompiledPipeline, opts: KfpOptions): { component:
   return {
     component: {
       executorLabel: `exec-${RUN_FINISHED_STEP}`,
-      inputDefinitions: { parameters: { status: { parameterType: 'TASK_FINAL_STATUS' }, run_id: { parameterType: 'STRING' }, started: { parameterType: 'STRING' } } },
+      inputDefinitions: { parameters: { status: { parameterType: 'TASK_FINAL_STATUS', isOptional: true }, run_id: { parameterType: 'STRING' }, started: { parameterType: 'STRING' } } },
     },
     executor: {
       container: {

@@ -116,7 +116,8 @@ describe('KFP v2 IR', () => {
       triggerPolicy: { strategy: 'ALL_UPSTREAM_TASKS_COMPLETED' },
       inputs: { parameters: { status: { taskFinalStatus: { producerTask: 'exit-handler-1' } }, run_id: { runtimeValue: { constant: '{{$.pipeline_job_uuid}}' } }, started: { runtimeValue: { constant: '{{$.pipeline_job_create_time_utc}}' } } } },
     });
-    expect(spec.components['comp-mlp-run-finished'].inputDefinitions.parameters.status).toEqual({ parameterType: 'TASK_FINAL_STATUS' });
+    // Optional, as KFP SDK 2.15 compiles a PipelineTaskFinalStatus input of an ExitHandler's exit task.
+    expect(spec.components['comp-mlp-run-finished'].inputDefinitions.parameters.status).toEqual({ parameterType: 'TASK_FINAL_STATUS', isOptional: true });
     const { container } = spec.deploymentSpec.executors['exec-mlp-run-finished'];
     expect(container.command).toEqual(['mlp', 'monitor', 'run-finished']);
     // Rendered as KFP's launcher would: the input parameters' values, the status as PipelineTaskFinalStatus JSON.
