@@ -101,12 +101,20 @@ async function predict(s: Servable, request: Record<string, unknown>): Promise<R
   return { version: s.version, nonFinite: hasNonFinite(predictions), body: { outputs: single ? column(outputs[0].name) : Object.fromEntries(outputs.map((o) => [o.name, column(o.name)])) } };
 }
 
-/** classify / regress rows: each example with the request's "context" features added. */
+/**
+ * classify / regress rows: each example with the request's "context" features added. TF Serving's REST doc:
+ * features in "context" MUST NOT appear in the examples, so one that does is refused rather than overridden.
+ */
 function exampleRows(s: Servable, request: Record<string, unknown>) {
   const context = request.context;
   if (context !== undefined && !isPlainObject(context)) throw badRequest(`"context" must be an object of features, got ${describe(context)}`);
   const inputs = inputsByName(s.signature);
-  return nonEmptyList(request, 'examples').map((e, i) => rowFromObject(s.signature, inputs, context && isPlainObject(e) ? { ...context, ...e } : e, `examples[${i}]`, s.passThrough));
+  return nonEmptyList(request, 'examples').map((e, i) => {
+    if (!context || !isPlainObject(e)) return rowFromObject(s.signature, inputs, e, `examples[${i}]`, s.passThrough);
+    const both = Object.keys(e).find((name) => Object.hasOwn(context, name));
+    if (both !== undefined) throw badRequest(`examples[${i}]: feature ${JSON.stringify(both)} is also in "context" (a feature given in "context" must not appear in the examples)`);
+    return rowFromObject(s.signature, inputs, { ...context, ...e }, `examples[${i}]`, s.passThrough);
+  });
 }
 
 async function classify(s: Servable, request: Record<string, unknown>): Promise<Reply> {
