@@ -45,8 +45,11 @@ export interface Dialect {
   readonly tableExistsSql: string;
   /** Run first in the schema transaction to keep concurrent creators apart (SQLite's BEGIN IMMEDIATE already does). */
   readonly schemaLockSql?: string;
-  /** Run first in a claim transaction, with the claimed context's key, for the same reason. */
-  readonly claimLockSql?: string;
+  /**
+   * Run in a transaction with a key (a claimed context, a type name) to keep writers of that key apart, for
+   * the same reason (SQLite's BEGIN IMMEDIATE already serialises all writers).
+   */
+  readonly keyLockSql?: string;
   /** `column` is one of a list of integers bound as a single parameter (see integerList). */
   inIntegers(column: string): string;
   integerList(values: number[]): unknown;
@@ -71,8 +74,8 @@ export const POSTGRES_DIALECT: Dialect = {
   // Any constant key works; this one spells "MLMD" so it is recognisable in pg_locks.
   schemaLockSql: 'SELECT pg_advisory_xact_lock(1296842052)',
   // The two-key form is a separate lock space from the schema lock's one-key form; keys that collide under
-  // hashtext only make unrelated claims wait for each other's (short) transaction.
-  claimLockSql: 'SELECT pg_advisory_xact_lock(1296842052, hashtext(?))',
+  // hashtext only make unrelated writers wait for each other's (short) transaction.
+  keyLockSql: 'SELECT pg_advisory_xact_lock(1296842052, hashtext(?))',
   inIntegers: (column) => `${column} = ANY(?::bigint[])`,
   integerList: (values) => values,
   noLimit: null,
@@ -346,13 +349,24 @@ export class SqlMetadataStore implements MetadataStore {
 
   async putType(def: TypeDefinition): Promise<number> {
     const id = await this.conn.transaction(async (tx) => {
-      const inserted = await tx.all(
-        'INSERT INTO Type (name, version, type_kind, description) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id',
-        [def.name, def.version ?? null, def.kind, def.description ?? null],
-      );
-      const rows = inserted.length
-        ? inserted
-        : await tx.all("SELECT id FROM Type WHERE name = ? AND COALESCE(version, '') = ? AND type_kind = ?", [def.name, def.version ?? '', def.kind]);
+      // Find, then insert: a store MLMD created has no unique key on Type (only our own schema adds one), so
+      // an INSERT ... ON CONFLICT would add a row per call there. Writers of one type are serialised by the
+      // transaction (SQLite's BEGIN IMMEDIATE) or the key lock (PostgreSQL). Where duplicates already exist,
+      // the oldest row is the one, as MLMD's lookup by name takes it.
+      if (this.d.keyLockSql) await tx.all(this.d.keyLockSql, [`Type/${def.kind}/${def.name}`]);
+      const found = await tx.all("SELECT id FROM Type WHERE name = ? AND COALESCE(version, '') = ? AND type_kind = ? ORDER BY id LIMIT 1", [
+        def.name,
+        def.version ?? '',
+        def.kind,
+      ]);
+      const rows = found.length
+        ? found
+        : await tx.all('INSERT INTO Type (name, version, type_kind, description) VALUES (?, ?, ?, ?) RETURNING id', [
+            def.name,
+            def.version ?? null,
+            def.kind,
+            def.description ?? null,
+          ]);
       const typeId = Number(rows[0].id);
       const existing = new Map((await tx.all('SELECT name, data_type FROM TypeProperty WHERE type_id = ?', [typeId])).map((r) => [String(r.name), Number(r.data_type)]));
       const added: unknown[] = [];
@@ -544,7 +558,7 @@ export class SqlMetadataStore implements MetadataStore {
   claimExecution(execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[], claim: ExecutionClaim): Promise<ClaimResult> {
     return this.conn.transaction(async (tx): Promise<ClaimResult> => {
       const { type, name } = claim.context;
-      if (this.d.claimLockSql) await tx.all(this.d.claimLockSql, [`${type}/${name}`]);
+      if (this.d.keyLockSql) await tx.all(this.d.keyLockSql, [`${type}/${name}`]);
       const where = new Conditions();
       where.add(
         'N.id IN (SELECT A.execution_id FROM Association A JOIN Context C ON C.id = A.context_id JOIN Type T ON T.id = C.type_id WHERE T.type_kind = ? AND T.name = ? AND C.name = ?)',

@@ -142,6 +142,18 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         expect(await store.getType(TypeKind.CONTEXT, 'Model')).toBeUndefined();
       });
 
+      it('puts one Type row under concurrent writers without a unique key on Type, as in a store MLMD created', async () => {
+        await backend().exec(address, 'DROP INDEX idx_type_name_version_kind');
+        // PostgreSQL runs these on separate pooled connections at once (opened beforehand, so that the writers
+        // really overlap); SQLite queues them on its connection.
+        await Promise.all(Array.from({ length: 8 }, () => store.getTypes(TypeKind.ARTIFACT)));
+        const ids = await Promise.all(
+          Array.from({ length: 8 }, () => store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE } })),
+        );
+        expect(new Set(ids).size).toBe(1);
+        expect(await backend().query(address, "SELECT id FROM Type WHERE name = 'Model'")).toEqual([{ id: ids[0] }]);
+      });
+
       it('refuses to change the type of a declared property', async () => {
         await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.DOUBLE } });
         await expect(store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', properties: { accuracy: PropertyType.STRING } })).rejects.toThrow(
