@@ -1,6 +1,7 @@
 // TensorFlow Serving's REST API (/v1/models/...): model status, metadata (signature_def), :predict in row
 // ("instances" → "predictions") and columnar ("inputs" → "outputs") form, :classify and :regress on
-// "examples". Shapes and error wording follow TF Serving, so its clients and tools work unchanged. Our
+// "examples"; the metadata advertises the classify or regress signature beside serving_default for the models
+// those verbs serve. Shapes and error wording follow TF Serving, so its clients and tools work unchanged. Our
 // addition: POST /v1/models/{name}:feedback {"request_id", "reward"} credits a reward in [0, 1] to the version
 // that answered that request (feeding a bandit traffic policy and the reward metrics).
 
@@ -14,6 +15,12 @@ import { hasNonFinite, inputTensors, outputColumn, outputTensors, type TensorSpe
 
 const V1_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata)|:(predict|classify|regress|feedback))?$/;
 const SIGNATURE_NAME = 'serving_default';
+/**
+ * The classify / regress signatures, keyed as TF's Estimator export names them, advertised beside serving_default
+ * (predict) for the models :classify / :regress serve (classifiers / regression models); a request may name
+ * the one of its verb.
+ */
+const EXAMPLE_SIGNATURES = { classify: 'classification', regress: 'regression' } as const;
 const DTYPES: Record<RawType, string> = { string: 'DT_STRING', int: 'DT_INT64', float: 'DT_FLOAT' };
 
 function served(registry: ModelRegistry, name: string): ServedModel {
@@ -51,21 +58,37 @@ function signatureDef(signature: Signature) {
   };
 }
 
+/**
+ * The signature_def TF Serving shows for a classify / regress signature (its signature_defs.md): one input
+ * "inputs", a batch of serialized tf.Example (DT_STRING); out "classes" and "scores" [batch, k] for classify,
+ * "outputs" [batch, 1] for regress. Our REST :classify / :regress take the examples' features as JSON, as
+ * TF Serving's REST API does.
+ */
+function exampleSignatureDef(signature: Signature): [string, ReturnType<typeof signatureDef>] {
+  const inputs = { inputs: tensorInfo({ name: 'inputs', type: 'string', shape: [-1] }) };
+  if (signature.task === 'regression') {
+    return [EXAMPLE_SIGNATURES.regress, { inputs, outputs: { outputs: tensorInfo({ name: 'outputs', type: 'float', shape: [-1, 1] }) }, method_name: 'tensorflow/serving/regress' }];
+  }
+  const k = outputTensors(signature)[0].shape[1];
+  const outputs = { classes: tensorInfo({ name: 'classes', type: 'string', shape: [-1, k] }), scores: tensorInfo({ name: 'scores', type: 'float', shape: [-1, k] }) };
+  return [EXAMPLE_SIGNATURES.classify, { inputs, outputs, method_name: 'tensorflow/serving/classify' }];
+}
+
 function metadata(s: Servable): Reply {
   return {
     version: s.version,
     body: {
       model_spec: { name: s.model, signature_name: '', version: String(s.version) },
-      metadata: { signature_def: { signature_def: { [SIGNATURE_NAME]: signatureDef(s.signature) } } },
+      metadata: { signature_def: { signature_def: Object.fromEntries([[SIGNATURE_NAME, signatureDef(s.signature)], exampleSignatureDef(s.signature)]) } },
     },
   };
 }
 
-function requestObject(body: unknown): Record<string, unknown> {
+function requestObject(body: unknown, verb: keyof typeof VERBS): Record<string, unknown> {
   if (!isPlainObject(body)) throw badRequest(`request body must be a JSON object, got ${describe(body)}`);
   const name = body.signature_name;
   if (name !== undefined && typeof name !== 'string') throw badRequest(`"signature_name" must be a string, got ${describe(name)}`);
-  if (name !== undefined && name !== SIGNATURE_NAME) throw badRequest(`Serving signature name: ${JSON.stringify(name)} not found in signature def`);
+  if (name !== undefined && name !== SIGNATURE_NAME && (verb === 'predict' || name !== EXAMPLE_SIGNATURES[verb])) throw badRequest(`Serving signature name: ${JSON.stringify(name)} not found in signature def`);
   return body;
 }
 
@@ -186,14 +209,15 @@ function routeOf(registry: ModelRegistry, path: string): Route | undefined {
   const model = registry.get(name) ? name : undefined;
   if (verb === 'feedback') return feedbackRoute(registry, name, model, req);
   if (verb) {
-    const run = VERBS[verb as keyof typeof VERBS];
+    const verbName = verb as keyof typeof VERBS;
+    const run = VERBS[verbName];
     return {
       method: 'POST',
       api: verb,
       model,
       handle: async (body, info: RequestInfo) => {
         served(registry, name).resolve(req); // a 404 before reading the body
-        const request = requestObject(await body());
+        const request = requestObject(await body(), verbName);
         // Routed only now: versions may have been swapped while the body arrived. From here to queueing the
         // rows nothing awaits, so the version cannot be unloaded in between.
         return run(served(registry, name).route(req, info), request);
