@@ -8,7 +8,7 @@
 
 import { UserError } from '../core/errors';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterType } from './common';
+import { cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -66,6 +66,7 @@ export const PARAM_JSON_TYPE: Record<ParameterType, string> = {
 export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): string {
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
+  refuseRequiredParamsWhenScheduled(plan, opts.schedule);
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
   const gke = accelerated.length ? gkeCluster(opts.gkeCluster, accelerated) : undefined;
   const lines: string[] = [
@@ -98,11 +99,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
     '    max_active_runs=1,',
     ...(opts.deadlineSeconds !== undefined ? [`    dagrun_timeout=timedelta(seconds=${opts.deadlineSeconds}),`] : []),
     '    params={',
-    ...Object.entries(plan.parameters).map(([name, p]) => {
-      const args = [...(p.default !== undefined ? [py(p.default)] : []), `type=${py(p.optional && p.default === undefined ? [PARAM_JSON_TYPE[p.type], 'null'] : PARAM_JSON_TYPE[p.type])}`];
-      if (p.description) args.push(`description=${py(p.description)}`);
-      return `        ${py(name)}: Param(${args.join(', ')}),`;
-    }),
+    ...Object.entries(plan.parameters).map(([name, p]) => `        ${py(name)}: ${param(p)},`),
     '    },',
     '    tags=["mlp"],',
     ') as dag:',
@@ -116,6 +113,26 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   // Downstream of every node's task but of no gate: a gate skips its direct downstream tasks.
   for (const node of plan.nodes) lines.push(`    ${task(node)} >> ${task({ id: RUN_FINISHED_STEP })}`);
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
+}
+
+/**
+ * A DAG param. Without a default value Airflow 2.10's Param is required (a run without it fails validation), so
+ * an optional parameter without a default gets None and "null" among its types.
+ */
+function param(p: ParameterInfo): string {
+  const args = p.default !== undefined ? [py(p.default), `type=${py(PARAM_JSON_TYPE[p.type])}`] : p.optional ? ['None', `type=${py([PARAM_JSON_TYPE[p.type], 'null'])}`] : [`type=${py(PARAM_JSON_TYPE[p.type])}`];
+  if (p.description) args.push(`description=${py(p.description)}`);
+  return `Param(${args.join(', ')})`;
+}
+
+/** Airflow refuses to load a scheduled DAG with a required param without a default: say so at compile time. */
+function refuseRequiredParamsWhenScheduled(plan: CompiledPipeline, schedule: string | undefined): void {
+  const required = Object.entries(plan.parameters).filter(([, p]) => !p.optional && p.default === undefined).map(([name]) => name);
+  if (schedule !== undefined && required.length) {
+    throw new UserError(
+      `pipeline ${plan.name}: --schedule ${JSON.stringify(schedule)} needs a value for every parameter, but ${required.join(', ')} ${required.length > 1 ? 'are' : 'is'} required without a default (Airflow does not load a scheduled DAG with required params); give ${required.length > 1 ? 'them defaults' : 'it a default'} in the pipeline or compile without --schedule and trigger runs with their values`,
+    );
+  }
 }
 
 function gkeCluster(flag: string | undefined, nodes: CompiledNode[]): { project: string; location: string; cluster: string } {

@@ -12,6 +12,7 @@ import { compileAirflow, py, type AirflowOptions } from '../../../runtime/compil
 import { compilePlan } from '../../../runtime/compilers/common';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, SummarizeNumbers } from '../../../runtime/components';
+import { z } from 'zod';
 import { runCli } from '../../support/cli';
 import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
 
@@ -30,6 +31,13 @@ function oddPipeline(): Pipeline {
   return p;
 }
 
+/** A parameter that is optional without a default, beside one with a default: a scheduled DAG can run with both. */
+function optionalParamsPipeline(): Pipeline {
+  const p = new Pipeline({ name: 'optional', parameters: z.object({ seed: z.number().int().optional().describe('Seed'), count: z.number().int().default(5) }) });
+  p.add('produce', ProduceNumbers, { parameters: { count: p.param('count') } });
+  return p;
+}
+
 let dir: string;
 /** Each compiled file by name, and what it builds (from one run of airflow_stub.py over all of them). */
 const files = new Map<string, { file: string; source: string; built: { dag: Json; tasks: Json[] } }>();
@@ -38,7 +46,8 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-airflow-'));
   const sources: Record<string, string> = {
     spine_demo: compile(spineDemo, { schedule: '0 3 * * *', deadlineSeconds: 7200 }),
-    data_validation: compile(dataValidationWithoutResolver(), { schedule: '@daily' }),
+    data_validation: compile(dataValidationWithoutResolver()),
+    optional_params: compile(optionalParamsPipeline(), { schedule: '@daily' }),
     options: compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' }),
     options_false: compile(optionsPipeline(), { gkeCluster: 'p/l/c' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")'),
     odd: compile(oddPipeline()),
@@ -197,6 +206,19 @@ describe('Airflow DAG', () => {
     expect(steps.length).toBeGreaterThan(0);
     for (const step of steps) expect(runIdOf(step.kwargs.arguments)).toBe('spine-demo:{{ run_id }}');
     expect(runIdOf(task('mlp-run-finished').kwargs.arguments)).toBe('spine-demo:{{ run_id }}');
+  });
+
+  test('optional parameters get None or their default (Airflow 2.10 fails a run, and refuses a schedule, for a param without one)', () => {
+    expect(files.get('optional_params')!.source).toContain('"seed": Param(None, type=["integer", "null"], description="Seed"),');
+    expect(load('optional_params').dag.params).toEqual({ seed: { default: null, type: ['integer', 'null'], description: 'Seed' }, count: { default: 5, type: 'integer' } });
+    expect(load('optional_params').dag.schedule).toBe('@daily');
+  });
+
+  test('a required parameter without a default is refused with --schedule, and is a required Param without it', () => {
+    expect(() => compile(dataValidationWithoutResolver(), { schedule: '@daily' })).toThrow(
+      'pipeline data-validation: --schedule "@daily" needs a value for every parameter, but input_base, schema_file are required without a default',
+    );
+    expect(files.get('data_validation')!.source).toContain('"input_base": Param(type="string"),');
   });
 
   test('a node named like the run_finished task is refused', () => {

@@ -49,9 +49,13 @@ class DAG:
         return False
 
 
+NOTSET = object()
+
+
 class Param:
-    def __init__(self, default=None, **kwargs):
-        self.value = {"default": default, **kwargs}
+    # As Airflow's Param: no default is not the same as a default of None (the param is then required).
+    def __init__(self, default=NOTSET, **kwargs):
+        self.value = {**({} if default is NOTSET else {"default": default}), **kwargs}
 
 
 def module(name, **attrs):
@@ -102,7 +106,7 @@ def load(file):
     operators.clear()
     runpy.run_path(file)
     dag = DAG.last
-    defaults = {k: p.value["default"] for k, p in dag.kwargs.get("params", {}).items()}
+    defaults = {k: p.value["default"] for k, p in dag.kwargs.get("params", {}).items() if "default" in p.value}
     tasks = []
     for op in operators:
         entry = {"class": type(op).__name__, "kwargs": plain(op.kwargs), "downstream": op.downstream}

@@ -101,6 +101,10 @@ describe('mlp compile', () => {
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'mlmd', '--metadata-user', 'u'], '--cloudsql-instance must be an instance connection name project:region:instance, got "mlmd"'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
     [['spine-demo', '--target', 'kfp', '--image', 'i', '--schedule', '@daily'], '--schedule does not apply to --target kfp (only to argo, airflow)'],
+    [
+      ['data-validation', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--cloudsql-instance', 'p:r:i', '--metadata-user', 'u', '--schedule', '@daily'],
+      'pipeline data-validation: --schedule "@daily" needs a value for every parameter, but input_base, schema_file are required without a default (Airflow does not load a scheduled DAG with required params); give them defaults in the pipeline or compile without --schedule and trigger runs with their values',
+    ],
     [['spine-demo', ...ARGO, '--metadata-address', 'postgres://x'], '--metadata-address does not apply to --target argo (only to kfp)'],
     [['spine-demo', ...ARGO, '--metadata-password-secret', 'mlmd:password'], '--metadata-password-secret is the password of the --cloudsql-instance database user; pass --cloudsql-instance and --metadata-user too'],
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i', '--metadata-user', 'u', '--metadata-password-secret', 'projects/p/secrets/s/versions/1'], '--metadata-password-secret "projects/p/secrets/s/versions/1": expected a Kubernetes Secret and key as NAME:KEY, e.g. mlmd-password:password'],

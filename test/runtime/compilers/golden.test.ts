@@ -32,7 +32,8 @@ const CASES: [file: string, pipeline: string, args: string[]][] = [
   ['spine-demo.airflow.py', 'spine-demo', ['--target', 'airflow', '--schedule', '0 3 * * *']],
   ['data-validation.argo.json', 'data-validation', [...ARGO, '--schedule', '0 3 * * *']],
   ['data-validation.kfp.json', 'data-validation', ['--target', 'kfp', ...KFP_METADATA]],
-  ['data-validation.airflow.py', 'data-validation', [...AIRFLOW, '--schedule', '@daily']],
+  // Required parameters without defaults: triggered runs only (a schedule is refused).
+  ['data-validation.airflow.py', 'data-validation', AIRFLOW],
   // The password from a secret instead of IAM: a Kubernetes Secret key (Argo, Composer), a Secret Manager version (Vertex).
   ['data-validation-password-secret.argo.json', 'data-validation', [...ARGO, '--metadata-password-secret', 'mlmd-password:password']],
   ['data-validation-password-secret.kfp.json', 'data-validation', ['--target', 'kfp', ...KFP_METADATA, '--metadata-password-secret', 'projects/my-project/secrets/mlmd-password/versions/2']],
@@ -46,7 +47,8 @@ const CASES: [file: string, pipeline: string, args: string[]][] = [
     'flights',
     ['--target', 'kfp', '--vertex-job', ...KFP_METADATA, '--gpu', 'trainer=nvidia-l4', '--param', 'span=3', '--service-account', 'mlp-runner@my-project.iam.gserviceaccount.com', '--network', 'projects/123/global/networks/mlp'],
   ],
-  ['flights.airflow.py', 'flights', [...AIRFLOW, '--gpu', 'trainer=nvidia-l4', ...GKE]],
+  // Scheduled with an optional parameter without a default (span: Param(None, type=["integer", "null"])).
+  ['flights.airflow.py', 'flights', [...AIRFLOW, '--gpu', 'trainer=nvidia-l4', ...GKE, '--schedule', '0 3 * * *']],
 ];
 
 const outputs = new Map<string, string>();

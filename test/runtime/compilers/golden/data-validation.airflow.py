@@ -16,7 +16,7 @@ IMAGE = "us-docker.pkg.dev/my-project/mlp/runtime:abc123"
 with DAG(
     dag_id="data-validation",
     description="ExampleGen → StatisticsGen → ExampleValidator (schema + drift vs the previous span) → DataReport",
-    schedule="@daily",
+    schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -18,12 +18,12 @@ GPU_IMAGE = "us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123"
 with DAG(
     dag_id="flights",
     description="Is a flight delayed ≥ 15 min? Span after span: drift check, warm-started training, evaluation against the last blessed model, push",
-    schedule=None,
+    schedule="0 3 * * *",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     params={
-        "span": Param(type=["integer", "null"], description="Span (month) to process; default: the latest one present"),
+        "span": Param(None, type=["integer", "null"], description="Span (month) to process; default: the latest one present"),
         "input_base": Param("gs://my-project-pipelines/root/data/flights", type="string", description="Folder or gs:// prefix with span-<N>/ folders (npm run flights:spans writes them)"),
         "serving_dir": Param("gs://my-project-pipelines/root/serving/flights", type="string", description="Model base path the Pusher writes versions into"),
     },
