@@ -17,9 +17,11 @@ import { parseTolerantJson, stringifyTolerantJson } from './tolerant-json';
 
 export interface Reply {
   status?: number;
-  /** JSON-encoded unless contentType is given (then sent as the text it is). */
+  /** JSON-encoded unless contentType is given (then sent as the text or the Buffer it is). */
   body: unknown;
   contentType?: string;
+  /** Further response headers (lower-case names). */
+  headers?: Record<string, string>;
   /** The model version that answered, sent as the x-model-version header. */
   version?: number;
   /** The body holds NaN or ±Infinity: written as TF Serving's bare tokens (tolerant-json.ts) instead of null. */
@@ -36,6 +38,8 @@ export interface Route {
   public?: boolean;
   /** `body()` reads and parses the JSON request body; handlers call it only once they know the target exists. */
   handle(body: () => Promise<unknown>, info: RequestInfo): Promise<Reply>;
+  /** Parses the body's bytes instead of parseJsonBody (OIP's binary tensor data); throws RequestErrors. */
+  parseBody?(bytes: Buffer, header: (name: string) => string | undefined): unknown;
 }
 
 /** What handlers know of a request besides its body. */
@@ -121,8 +125,19 @@ export function decodePathSegment(s: string): string | undefined {
 /** Largest unread request body that is drained (read and dropped) rather than cut off by closing. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 
-/** The request body parsed as JSON (NaN and Infinity accepted); RequestErrors for a body too large, empty or not JSON. */
-function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
+/** A request body parsed as JSON (NaN and Infinity accepted); RequestErrors for a body empty or not JSON. */
+export function parseJsonBody(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') throw new RequestError(400, 'request body is empty; expected a JSON object');
+  try {
+    return parseTolerantJson(text);
+  } catch (err) {
+    throw new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The request body read and parsed by `parse`; a RequestError for a body too large or one `parse` refuses. */
+function readBody(req: http.IncomingMessage, limit: number, parse: (bytes: Buffer) => unknown): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   // One promise per body, parsed where it ends: this runs for every request.
@@ -140,13 +155,11 @@ function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown
     req.on('end', () => {
       // Refused as too large already: what arrived is not parsed.
       if (size > limit) return;
-      // A small body arrives in one chunk, used as it is (concat would copy it).
-      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
-      if (text.trim() === '') return reject(new RequestError(400, 'request body is empty; expected a JSON object'));
       try {
-        resolve(parseTolerantJson(text));
+        // A small body arrives in one chunk, used as it is (concat would copy it).
+        resolve(parse(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
       } catch (err) {
-        reject(new RequestError(400, `request body is not valid JSON: ${(err as Error).message}`));
+        reject(err);
       }
     });
     req.on('error', (err) => reject(new RequestError(400, `reading the request body failed: ${err.message}`)));
@@ -239,7 +252,8 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     }
     // A string body goes out in one write with the header block (Node joins them); a Buffer would take a
     // writev of two parts.
-    const body = reply.contentType ? String(reply.body) : reply.nonFinite ? stringifyTolerantJson(reply.body) : JSON.stringify(reply.body);
+    const body = reply.contentType ? (Buffer.isBuffer(reply.body) ? reply.body : String(reply.body)) : reply.nonFinite ? stringifyTolerantJson(reply.body) : JSON.stringify(reply.body);
+    Object.assign(headers, reply.headers);
     headers['content-type'] = reply.contentType ?? 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
     if (!res.destroyed) res.writeHead(status, headers).end(method === 'HEAD' ? undefined : body);
@@ -326,7 +340,8 @@ function withDeadline(route: Route, req: http.IncomingMessage, info: RequestInfo
       );
     }, opts.requestTimeoutMs);
     // After the deadline the handler's result is dropped (a settled promise ignores later calls).
-    route.handle(() => readJsonBody(req, opts.maxBodyBytes), info).then(
+    const parse = route.parseBody ? (bytes: Buffer) => route.parseBody!(bytes, (name) => header(req, name)) : parseJsonBody;
+    route.handle(() => readBody(req, opts.maxBodyBytes, parse), info).then(
       (reply) => {
         clearTimeout(timer);
         resolve(reply);

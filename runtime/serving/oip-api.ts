@@ -1,12 +1,13 @@
 // The Open Inference Protocol v2 REST API (KServe, Triton, MLServer): server health and metadata, model
 // metadata and readiness, and /infer on typed tensors — one input tensor per raw feature (BYTES for strings,
 // a numeric datatype for numbers; shape [n] or [n, 1]) and the outputs as FP32 / INT64 / BYTES tensors
-// (NaN and ±Infinity as the bare tokens /v1 writes; we do not implement OIP's binary data extension).
+// (NaN and ±Infinity as the bare tokens /v1 writes). Requests may carry tensors as binary data (oip-binary.ts).
 
 import { RUNTIME_VERSION } from '../core/version';
 import type { RawType } from '../ml/signature';
 import { decodePathSegment, type Reply, type RequestInfo, type Route, type Router } from './http-server';
 import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
+import { parseInferBody } from './oip-binary';
 import { badRequest, notFound } from './request-error';
 import { describe, inputsByName, isPlainObject, rowsFromColumns } from './request-rows';
 import { hasNonFinite, inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
@@ -163,6 +164,7 @@ export function oipRouter(registry: ModelRegistry): Router {
         method: 'POST',
         api: 'infer',
         model,
+        parseBody: parseInferBody,
         handle: async (body, info: RequestInfo) => {
           served(registry, name).resolve(versionRequest(name, version)); // a 404 before reading the body
           const request = await body();
