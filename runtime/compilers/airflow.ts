@@ -23,8 +23,13 @@ export interface AirflowOptions {
   schedule?: string;
   /** PROJECT/LOCATION/CLUSTER of the GKE cluster with GPU/TPU node pools, for nodes that need accelerators. */
   gkeCluster?: string;
-  /** Namespace of GPU/TPU pods on that cluster. @default default */
+  /** The pipeline's namespace on that cluster, where GPU/TPU pods run (required with such nodes). */
   namespace?: string;
+  /**
+   * The pipeline's Kubernetes service account in that namespace (bound to its Google service account by workload
+   * identity, which the Cloud SQL proxy logs in as): required with GPU/TPU nodes.
+   */
+  serviceAccount?: string;
   /**
    * Cloud SQL instance connection name (project:region:instance) of the metadata store: each pod gets a Cloud
    * SQL Auth Proxy as a native sidecar (an init container that keeps running; GKE ≥ 1.29) and runs as a cloud
@@ -68,7 +73,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
   refuseRequiredParamsWhenScheduled(plan, opts.schedule);
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
-  const gke = accelerated.length ? gkeCluster(opts.gkeCluster, accelerated) : undefined;
+  const gke = accelerated.length ? gkeCluster(opts, accelerated) : undefined;
   const lines: string[] = [
     `"""${plan.name}: ${(plan.description ?? 'an mlp pipeline').replace(/\\/g, '\\\\').replace(/"""/g, '\\"\\"\\"')}`,
     '',
@@ -135,12 +140,26 @@ function refuseRequiredParamsWhenScheduled(plan: CompiledPipeline, schedule: str
   }
 }
 
-function gkeCluster(flag: string | undefined, nodes: CompiledNode[]): { project: string; location: string; cluster: string } {
-  const parts = flag?.split('/') ?? [];
+interface GkeTarget {
+  project: string;
+  location: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+/** Where GPU/TPU pods run: never the cluster's `default` namespace and service account, which are not the pipeline's identity. */
+function gkeCluster(opts: AirflowOptions, nodes: CompiledNode[]): GkeTarget {
+  const parts = opts.gkeCluster?.split('/') ?? [];
   if (parts.length !== 3 || parts.some((p) => !p)) {
     throw new UserError(`node ${nodes[0].id} needs GPUs or TPUs, which Composer's own cluster does not have: pass --gke-cluster PROJECT/LOCATION/CLUSTER`);
   }
-  return { project: parts[0], location: parts[1], cluster: parts[2] };
+  if (!opts.namespace || !opts.serviceAccount) {
+    throw new UserError(
+      `node ${nodes[0].id} runs on --gke-cluster ${opts.gkeCluster}: pass --namespace and --service-account, the pipeline's namespace and Kubernetes service account there (its pods would otherwise run as "default", not the pipeline's identity)`,
+    );
+  }
+  return { project: parts[0], location: parts[1], cluster: parts[2], namespace: opts.namespace, serviceAccount: opts.serviceAccount };
 }
 
 // Suffixed, so no node id (`if`, `import`, `dag`) clashes with a Python keyword or a name the file defines.
@@ -148,7 +167,7 @@ const pyName = (id: string) => id.replace(/-/g, '_');
 const task = (node: { id: string }) => `${pyName(node.id)}_task`;
 const gate = (node: CompiledNode) => `${pyName(node.id)}_when`;
 
-function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke?: { project: string; location: string; cluster: string }): string[] {
+function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke?: GkeTarget): string[] {
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
     runId: '{{ run_id }}',
     param: (name) => `{{ params.${name} | tojson }}`,
@@ -176,7 +195,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     `        task_id=${py(node.id)},`,
     `        name=${py(`${plan.name}-${node.id}`.slice(0, 63))},`,
     ...(accelerated
-      ? [`        project_id=${py(gke!.project)},`, `        location=${py(gke!.location)},`, `        cluster_name=${py(gke!.cluster)},`, `        namespace=${py(opts.namespace ?? 'default')},`]
+      ? [`        project_id=${py(gke!.project)},`, `        location=${py(gke!.location)},`, `        cluster_name=${py(gke!.cluster)},`, `        namespace=${py(gke!.namespace)},`, `        service_account_name=${py(gke!.serviceAccount)},`]
       : composerPod),
     `        image=${imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
     `        cmds=${py(componentCommand(node.component.name))},`,

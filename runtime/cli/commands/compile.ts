@@ -28,7 +28,7 @@ const FLAG_TARGETS: Record<string, Target[]> = {
   deadline: ['argo', 'airflow'],
   stepTimeout: ['argo', 'airflow'],
   namespace: ['argo', 'airflow'],
-  serviceAccount: ['argo', 'kfp'],
+  serviceAccount: ['argo', 'kfp', 'airflow'],
   cloudsqlInstance: ['argo', 'airflow'],
   metadataUser: ['argo', 'airflow'],
   metadataDatabase: ['argo', 'airflow'],
@@ -86,8 +86,8 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     .option('--schedule <cron>', 'argo: a CronWorkflow instead of a WorkflowTemplate; airflow: the DAG schedule')
     .option('--deadline <seconds>', 'argo: activeDeadlineSeconds of the workflow; airflow: dagrun_timeout')
     .option('--step-timeout <seconds>', `argo: activeDeadlineSeconds of each step; airflow: execution_timeout (default ${DEFAULT_STEP_TIMEOUT_SECONDS})`)
-    .option('--namespace <ns>', 'argo: namespace of the template; airflow: namespace of GPU/TPU pods on --gke-cluster')
-    .option('--service-account <name>', 'argo: Kubernetes service account of the steps (bound to a Google service account by workload identity); kfp --vertex-job: service account email of the job')
+    .option('--namespace <ns>', 'argo: namespace of the template; airflow: the pipeline namespace GPU/TPU pods run in on --gke-cluster')
+    .option('--service-account <name>', 'argo: Kubernetes service account of the steps (bound to a Google service account by workload identity); kfp --vertex-job: service account email of the job; airflow: Kubernetes service account of GPU/TPU pods on --gke-cluster')
     .option('--cloudsql-instance <project:region:instance>', 'argo, airflow: run a Cloud SQL Auth Proxy sidecar, point MLP_METADATA at it and run every step as a cloud step (cache and lineage in the store)')
     .option('--metadata-user <user>', 'argo, airflow: IAM database user (the service account email without .gserviceaccount.com)')
     .option('--metadata-database <name>', 'argo, airflow: metadata database name', 'mlmd')
@@ -197,6 +197,7 @@ function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): st
     schedule: flags.schedule,
     gkeCluster: flags.gkeCluster,
     namespace: flags.namespace,
+    serviceAccount: flags.serviceAccount,
     cloudsqlInstance: flags.cloudsqlInstance,
     metadataUser: flags.metadataUser,
     metadataDatabase: flags.metadataDatabase,

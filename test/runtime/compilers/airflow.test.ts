@@ -48,8 +48,8 @@ beforeAll(() => {
     spine_demo: compile(spineDemo, { schedule: '0 3 * * *', deadlineSeconds: 7200 }),
     data_validation: compile(dataValidationWithoutResolver()),
     optional_params: compile(optionalParamsPipeline(), { schedule: '@daily' }),
-    options: compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp' }),
-    options_false: compile(optionsPipeline(), { gkeCluster: 'p/l/c' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")'),
+    options: compile(optionsPipeline(), { gkeCluster: 'proj/us-central1/ml-gpu', namespace: 'mlp', serviceAccount: 'mlp-runner' }),
+    options_false: compile(optionsPipeline(), { gkeCluster: 'p/l/c', namespace: 'mlp', serviceAccount: 'mlp-runner' }).replace('Param(True, type="boolean")', 'Param(False, type="boolean")'),
     odd: compile(oddPipeline()),
     spine_demo_cloud: compile(spineDemo, { cloudsqlInstance: 'p:r:i', metadataUser: 'sa@p.iam' }),
     spine_demo_local: compile(spineDemo, { pipelineRoot: path.join(dir, 'root') }),
@@ -163,6 +163,7 @@ describe('Airflow DAG', () => {
       location: 'us-central1',
       cluster_name: 'ml-gpu',
       namespace: 'mlp',
+      service_account_name: 'mlp-runner',
       retries: 3,
       retry_delay: { seconds: 5 },
       max_retry_delay: { seconds: 120 },
@@ -234,6 +235,15 @@ describe('Airflow DAG', () => {
 
   test('GPU nodes without --gke-cluster are refused', () => {
     expect(() => compile(optionsPipeline())).toThrow("node gpu-scale needs GPUs or TPUs, which Composer's own cluster does not have: pass --gke-cluster PROJECT/LOCATION/CLUSTER");
+  });
+
+  test("GPU/TPU pods run as the pipeline's namespace and service account: without them the GKE cluster is refused", () => {
+    for (const missing of [{ namespace: 'mlp' }, { serviceAccount: 'mlp-runner' }, {}]) {
+      expect(() => compile(optionsPipeline(), { gkeCluster: 'p/l/c', ...missing })).toThrow(
+        'node gpu-scale runs on --gke-cluster p/l/c: pass --namespace and --service-account, the pipeline\'s namespace and Kubernetes service account there',
+      );
+    }
+    expect(load('options').task('tpu-summary').kwargs).toMatchObject({ namespace: 'mlp', service_account_name: 'mlp-runner' });
   });
 
   test('Python literals for JSON values', () => {

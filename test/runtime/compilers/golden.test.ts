@@ -23,7 +23,7 @@ const ARGO = ['--target', 'argo', '--service-account', 'mlp-runner', '--deadline
 // No password: the job's service account logs in as its IAM database user (the password is refused).
 const KFP_METADATA = ['--metadata-address', 'postgres://mlp-runner%40my-project.iam@10.20.0.3:5432/mlmd?uselibpqcompat=true&sslmode=require'];
 const AIRFLOW = ['--target', 'airflow', ...CLOUD_SQL];
-const GKE = ['--gke-cluster', 'my-project/us-central1/mlp-gpu', '--namespace', 'mlp'];
+const GKE = ['--gke-cluster', 'my-project/us-central1/mlp-gpu', '--namespace', 'mlp', '--service-account', 'mlp-runner'];
 
 const CASES: [file: string, pipeline: string, args: string[]][] = [
   ['spine-demo.argo.json', 'spine-demo', ARGO],
@@ -260,6 +260,8 @@ describe('Airflow goldens', () => {
     expect(trainer.class).toBe('GKEStartPodOperator');
     expect(trainer.kwargs.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123');
     expect(trainer.kwargs.node_selector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    // The pipeline's namespace and Kubernetes service account, whose Google identity the proxy's IAM login uses.
+    expect(trainer.kwargs).toMatchObject({ namespace: 'mlp', service_account_name: 'mlp-runner' });
     expect(trainer.kwargs.init_containers[0].V1Container).toMatchObject({ name: 'cloud-sql-proxy', restart_policy: 'Always' });
     expect(trainer.kwargs.arguments.slice(1)).toEqual(['--pipeline', 'flights', '--run-id', 'flights:{{ run_id }}', '--node', 'trainer']);
   });
