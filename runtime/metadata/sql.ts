@@ -19,6 +19,7 @@ import {
   ExecutionClaim,
   ExecutionFilter,
   ExecutionState,
+  INTEGER_CUSTOM_PROPERTIES,
   LineageDirection,
   LineageGraph,
   MetadataStore,
@@ -191,11 +192,17 @@ const isSet = (flag: unknown): boolean => flag === true || Number(flag) === 1;
 
 const isStruct = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
-/** Column values for one property; custom values pick their column from the JS type (see PropertyValue). */
-function encodeProperty(value: PropertyValue, declared: PropertyType | undefined, where: () => string): ValueColumns {
-  const expected = declared ?? PropertyType.UNKNOWN;
+/**
+ * Column values for one property; custom values pick their column from the JS type, numbers from the name
+ * (see PropertyValue).
+ */
+function encodeProperty(name: string, value: PropertyValue, declared: PropertyType | undefined, where: () => string): ValueColumns {
+  const custom = declared === undefined || declared === PropertyType.UNKNOWN;
+  const numberType = INTEGER_CUSTOM_PROPERTIES.has(name) ? PropertyType.INT : PropertyType.DOUBLE;
+  const expected = !custom ? declared : typeof value === 'number' ? numberType : PropertyType.UNKNOWN;
   const fail = (): never => {
-    throw new UserError(`${where()} is declared ${PropertyType[expected]}, got ${describeValue(value)}`);
+    const why = custom ? 'an integer custom property' : `declared ${PropertyType[expected]}`;
+    throw new UserError(`${where()} is ${why}, got ${describeValue(value)}`);
   };
   switch (expected) {
     case PropertyType.INT:
@@ -211,7 +218,6 @@ function encodeProperty(value: PropertyValue, declared: PropertyType | undefined
     case PropertyType.PROTO:
       throw new UserError(`${where()} is declared PROTO; PROTO property values are not supported by this store`);
   }
-  if (typeof value === 'number') return Number.isInteger(value) ? [value, null, null, null] : [null, value, null, null];
   if (typeof value === 'string') return [null, null, value, null];
   if (typeof value === 'boolean') return [null, null, null, value];
   if (isStruct(value)) return [null, null, JSON.stringify(value), null];
@@ -414,10 +420,10 @@ export class SqlMetadataStore implements MetadataStore {
       if (declared === undefined) {
         throw new UserError(`property "${name}" is not declared by ${table.label} type "${type.name}" (declare it in the type, or pass it as a custom property)`);
       }
-      encoded.push([name, false, ...encodeProperty(value, declared, () => `property "${name}" of ${table.label} type "${type.name}"`)]);
+      encoded.push([name, false, ...encodeProperty(name, value, declared, () => `property "${name}" of ${table.label} type "${type.name}"`)]);
     }
     for (const [name, value] of Object.entries(node.customProperties ?? {})) {
-      encoded.push([name, true, ...encodeProperty(value, undefined, () => `custom property "${name}" of ${table.label} type "${type.name}"`)]);
+      encoded.push([name, true, ...encodeProperty(name, value, undefined, () => `custom property "${name}" of ${table.label} type "${type.name}"`)]);
     }
     return encoded;
   }
@@ -597,7 +603,7 @@ export class SqlMetadataStore implements MetadataStore {
       const rows = await tx.all('UPDATE Execution SET last_known_state = ?, last_update_time_since_epoch = ? WHERE id = ? RETURNING id', [state, Date.now(), id]);
       if (rows.length === 0) throw new UserError(`execution ${id} does not exist`);
       const encoded = Object.entries(customProperties ?? {}).map(
-        ([name, value]): Encoded => [name, true, ...encodeProperty(value, undefined, () => `custom property "${name}" of execution ${id}`)],
+        ([name, value]): Encoded => [name, true, ...encodeProperty(name, value, undefined, () => `custom property "${name}" of execution ${id}`)],
       );
       await this.writeProperties(tx, EXECUTIONS, id, encoded);
     });

@@ -55,9 +55,19 @@ export enum PropertyType {
 
 /**
  * A property value. For declared properties the type's PropertyType decides the column; for custom
- * properties: integer numbers → int_value, other numbers → double_value, strings → string_value,
- * booleans → bool_value, plain objects/arrays → STRUCT (JSON in string_value).
+ * properties: numbers → double_value (a metric that happens to be 1 is still a double, as KFP and TFX record
+ * metrics), except the INTEGER_CUSTOM_PROPERTIES → int_value; strings → string_value, booleans → bool_value,
+ * plain objects/arrays → STRUCT (JSON in string_value).
  */
+/**
+ * Custom properties that are integers by meaning, stored in int_value (and refused when not an integer): TFX's
+ * span/version when not declared, counts, and the runner's ids, pids and millisecond durations. JS numbers
+ * carry no int/double distinction, so the name decides; every other custom number is a double.
+ */
+export const INTEGER_CUSTOM_PROPERTIES: ReadonlySet<string> = new Set([
+  'span', 'version', 'row_count', 'bad_row_count', 'anomaly_count', 'example_count',
+  'attempts', 'duration_ms', 'runner_pid', 'cached_from_execution',
+]);
 export type PropertyValue = number | string | boolean | { [k: string]: unknown } | unknown[];
 export type Properties = Record<string, PropertyValue>;
 

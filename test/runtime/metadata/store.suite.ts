@@ -180,24 +180,31 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         const [id] = await store.putArtifacts([{
           type: 'Model', uri: '/m', state: live,
           properties: { accuracy: 1, config: { layers: [64, 64] } },
-          customProperties: { epochs: 3, lr: 0.01, name: 'm', blessed: true, tags: ['a', 'b'] },
+          customProperties: { epochs: 3, lr: 0.01, auc: 1, row_count: 3, name: 'm', blessed: true, tags: ['a', 'b'] },
         }]);
         const rows = await backend().query(address,
           `SELECT name, int_value, double_value, string_value, bool_value FROM ArtifactProperty WHERE artifact_id = ${id} ORDER BY name`);
         // Raw drivers return BIGINT as text (pg) and booleans as 0/1 (SQLite).
         const norm = rows.map((r) => ({ ...r, int_value: r.int_value === null ? null : Number(r.int_value), bool_value: r.bool_value === null ? null : Boolean(r.bool_value) }));
+        // Custom numbers are doubles, whole or not (a metric equal to 1 too), except known integer names.
         expect(norm).toEqual([
           { name: 'accuracy', int_value: null, double_value: 1, string_value: null, bool_value: null },
+          { name: 'auc', int_value: null, double_value: 1, string_value: null, bool_value: null },
           { name: 'blessed', int_value: null, double_value: null, string_value: null, bool_value: true },
           { name: 'config', int_value: null, double_value: null, string_value: '{"layers":[64,64]}', bool_value: null },
-          { name: 'epochs', int_value: 3, double_value: null, string_value: null, bool_value: null },
+          { name: 'epochs', int_value: null, double_value: 3, string_value: null, bool_value: null },
           { name: 'lr', int_value: null, double_value: 0.01, string_value: null, bool_value: null },
           { name: 'name', int_value: null, double_value: null, string_value: 'm', bool_value: null },
+          { name: 'row_count', int_value: 3, double_value: null, string_value: null, bool_value: null },
           { name: 'tags', int_value: null, double_value: null, string_value: '["a","b"]', bool_value: null },
         ]);
         const [artifact] = await store.getArtifacts({ ids: [id] });
         expect(artifact.properties).toEqual({ accuracy: 1, config: { layers: [64, 64] } });
-        expect(artifact.customProperties).toEqual({ epochs: 3, lr: 0.01, name: 'm', blessed: true, tags: ['a', 'b'] });
+        expect(artifact.customProperties).toEqual({ epochs: 3, lr: 0.01, auc: 1, row_count: 3, name: 'm', blessed: true, tags: ['a', 'b'] });
+        expect(await store.getArtifacts({ properties: { auc: 1, row_count: 3 } })).toHaveLength(1);
+        await expect(store.putArtifacts([{ type: 'Model', uri: '/m2', state: live, customProperties: { row_count: 2.5 } }])).rejects.toThrow(
+          new UserError('custom property "row_count" of artifact type "Model" is an integer custom property, got the number 2.5'),
+        );
       });
     });
 
