@@ -36,7 +36,10 @@ export async function launchComponent(
   opts: LaunchOptions = {},
 ): Promise<ExecutorOutput> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const params = component.parameters.safeParse(input.inputs?.parameterValues ?? {});
+  // A null parameter is one not given: Airflow renders an unset optional DAG param (Param(None)) as null where KFP
+  // leaves it out; a required one is still refused below.
+  const given = Object.entries(input.inputs?.parameterValues ?? {}).filter(([, value]) => value !== null);
+  const params = component.parameters.safeParse(Object.fromEntries(given));
   if (!params.success) {
     throw new UserError(`component ${component.name}: invalid parameter ${formatZodIssues(params.error.issues)}`);
   }

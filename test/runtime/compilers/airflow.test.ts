@@ -34,7 +34,7 @@ function oddPipeline(): Pipeline {
 /** A parameter that is optional without a default, beside one with a default: a scheduled DAG can run with both. */
 function optionalParamsPipeline(): Pipeline {
   const p = new Pipeline({ name: 'optional', parameters: z.object({ seed: z.number().int().optional().describe('Seed'), count: z.number().int().default(5) }) });
-  p.add('produce', ProduceNumbers, { parameters: { count: p.param('count') } });
+  p.add('produce', ProduceNumbers, { parameters: { count: p.param('count'), seed: p.param('seed') } });
   return p;
 }
 
@@ -213,6 +213,20 @@ describe('Airflow DAG', () => {
     expect(files.get('optional_params')!.source).toContain('"seed": Param(None, type=["integer", "null"], description="Seed"),');
     expect(load('optional_params').dag.params).toEqual({ seed: { default: null, type: ['integer', 'null'], description: 'Seed' }, count: { default: 5, type: 'integer' } });
     expect(load('optional_params').dag.schedule).toBe('@daily');
+  });
+
+  test('a run that leaves the optional parameter unset runs its step: the null Airflow renders is a value not given', async () => {
+    const produce = load('optional_params').task('produce').kwargs;
+    const outputFile = path.join(dir, 'optional-produce.return.json');
+    // Rendered as Jinja would with the params' defaults: {{ params.seed | tojson }} is null.
+    const rendered = produce.arguments[0]
+      .replace(/\{\{ run_id \}\}/g, 'scheduled__2024-01-01T00:00:00+00:00')
+      .replace(/\{\{ params\.(\w+) \| tojson \}\}/g, (_: string, name: string) => JSON.stringify({ seed: null, count: 5 }[name]))
+      .replace('gs://b/root', path.join(dir, 'optional-root'))
+      .replace('/airflow/xcom/return.json', outputFile);
+    expect(rendered).toContain('"seed":null');
+    await runStep(produce.cmds[3], rendered);
+    expect(JSON.parse(fs.readFileSync(outputFile, 'utf8')).artifacts.numbers.artifacts).toHaveLength(1);
   });
 
   test('a required parameter without a default is refused with --schedule, and is a required Param without it', () => {
