@@ -1,13 +1,15 @@
 // The Open Inference Protocol v2 REST API (KServe, Triton, MLServer): server health and metadata, model
 // metadata and readiness, and /infer on typed tensors — one input tensor per raw feature (BYTES for strings,
 // a numeric datatype for numbers; shape [n] or [n, 1]) and the outputs as FP32 / INT64 / BYTES tensors
-// (NaN and ±Infinity as the bare tokens /v1 writes). Requests may carry tensors as binary data (oip-binary.ts).
+// (NaN and ±Infinity as the bare tokens /v1 writes). Requests and responses may carry tensors as binary data
+// (OIP's binary tensor data extension, oip-binary.ts).
 
 import { RUNTIME_VERSION } from '../core/version';
 import type { RawType } from '../ml/signature';
 import { decodePathSegment, type Reply, type RequestInfo, type Route, type Router } from './http-server';
 import type { ModelRegistry, ServedModel, Servable, VersionRequest } from './model-registry';
-import { parseInferBody } from './oip-binary';
+import { binaryOutputs, encodeOutputs, INFERENCE_HEADER, parseInferBody } from './oip-binary';
+import { stringifyTolerantJson } from './tolerant-json';
 import { badRequest, notFound } from './request-error';
 import { describe, inputsByName, isPlainObject, rowsFromColumns } from './request-rows';
 import { hasNonFinite, inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
@@ -119,20 +121,30 @@ async function infer(s: Servable, request: unknown, requestId: string): Promise<
       return found;
     });
   }
+  const binary = binaryOutputs(request);
   const columns = tensorColumns(s, request.inputs);
   const rows = rowsFromColumns(sig, inputsByName(sig), columns, (name) => `input tensor ${JSON.stringify(name)} data`, 'inputs', s.passThrough);
   const predictions = await s.predict(rows);
+  const { outputs, bytes } = encodeOutputs(
+    wanted.map((o) => ({ name: o.name, datatype: DATATYPES[o.type], shape: [rows.length, o.shape[1]], data: outputColumn(predictions, o.name).flat() })),
+    binary,
+  );
+  const body = {
+    model_name: s.model,
+    model_version: String(s.version),
+    // Without an id of its own, the request is answered under its x-request-id (what :feedback takes).
+    id: request.id ?? requestId,
+    outputs,
+  };
+  // As /v1 writes them: OIP's JSON has no other way to carry NaN or ±Infinity in FP32 data.
+  const nonFinite = hasNonFinite(predictions);
+  if (bytes.length === 0) return { version: s.version, nonFinite, body };
+  const header = Buffer.from(nonFinite ? stringifyTolerantJson(body) : JSON.stringify(body), 'utf8');
   return {
     version: s.version,
-    // As /v1 writes them: OIP's JSON has no other way to carry NaN or ±Infinity in FP32 data.
-    nonFinite: hasNonFinite(predictions),
-    body: {
-      model_name: s.model,
-      model_version: String(s.version),
-      // Without an id of its own, the request is answered under its x-request-id (what :feedback takes).
-      id: request.id ?? requestId,
-      outputs: wanted.map((o) => ({ name: o.name, datatype: DATATYPES[o.type], shape: [rows.length, o.shape[1]], data: outputColumn(predictions, o.name).flat() })),
-    },
+    contentType: 'application/octet-stream',
+    headers: { [INFERENCE_HEADER]: String(header.length) },
+    body: Buffer.concat([header, ...bytes]),
   };
 }
 

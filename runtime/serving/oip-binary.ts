@@ -111,3 +111,69 @@ function decodeBytes(where: string, count: number, bytes: Buffer): string[] {
   if (at !== bytes.length) throw badRequest(`${where}: ${count} BYTES elements take ${at} bytes, parameters.binary_data_size is ${bytes.length}`);
   return data;
 }
+
+/** Writers of the output datatypes the server answers with (DATATYPES in oip-api.ts). */
+const WRITERS: Record<string, (v: unknown) => Buffer> = {
+  FP32: (v) => {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v as number);
+    return b;
+  },
+  INT64: (v) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v as number));
+    return b;
+  },
+  BYTES: (v) => {
+    const text = Buffer.from(String(v), 'utf8');
+    const b = Buffer.alloc(4 + text.length);
+    b.writeUInt32LE(text.length);
+    text.copy(b, 4);
+    return b;
+  },
+};
+
+export interface OutputTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: unknown[];
+}
+
+/**
+ * Which outputs the request asks for as binary data: all with `parameters.binary_data_output: true`, each
+ * requested output's own `parameters.binary_data` overriding that. 400 for a flag that is not a boolean.
+ */
+export function binaryOutputs(request: Record<string, unknown>): (name: string) => boolean {
+  const flag = (value: unknown, where: string): boolean | undefined => {
+    if (value !== undefined && typeof value !== 'boolean') throw badRequest(`${where} must be true or false, got ${describe(value)}`);
+    return value;
+  };
+  const all = flag(isPlainObject(request.parameters) ? request.parameters.binary_data_output : undefined, 'parameters.binary_data_output') ?? false;
+  const each = new Map<string, boolean>();
+  if (Array.isArray(request.outputs)) {
+    request.outputs.forEach((o, i) => {
+      const own = isPlainObject(o) && isPlainObject(o.parameters) ? flag(o.parameters.binary_data, `outputs[${i}].parameters.binary_data`) : undefined;
+      if (own !== undefined && isPlainObject(o)) each.set(String(o.name), own);
+    });
+  }
+  return (name) => each.get(name) ?? all;
+}
+
+/**
+ * The outputs with the binary ones' `data` replaced by `parameters.binary_data_size`, and their bytes in
+ * output order (empty when none is binary).
+ */
+export function encodeOutputs(outputs: OutputTensor[], binary: (name: string) => boolean): { outputs: unknown[]; bytes: Buffer[] } {
+  const bytes: Buffer[] = [];
+  const json = outputs.map((o) => {
+    if (!binary(o.name)) return o;
+    const write = WRITERS[o.datatype];
+    if (!write) throw new Error(`output ${o.name}: no binary encoding for datatype ${o.datatype}`);
+    const tensor = Buffer.concat(o.data.map(write));
+    bytes.push(tensor);
+    const { data: _data, ...rest } = o;
+    return { ...rest, parameters: { binary_data_size: tensor.length } };
+  });
+  return { outputs: json, bytes };
+}

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_POLICY } from '../../../runtime/serving/config';
 import { startModelServer, type ModelServer } from '../../../runtime/serving/model-server';
-import { parseInferBody } from '../../../runtime/serving/oip-binary';
+import { binaryOutputs, encodeOutputs, parseInferBody } from '../../../runtime/serving/oip-binary';
 import { memoryLogger, publishVersion, request, writeLinearBundle } from './helpers';
 
 /** A body as a client lays it out: the JSON header, then the tensors' bytes; with the header naming the JSON length. */
@@ -92,6 +92,39 @@ describe('parsing a binary /infer body', () => {
   });
 });
 
+describe('binary outputs', () => {
+  test('binary_data_output asks for every output as binary, a per-output binary_data overrides it', () => {
+    const asked = (request: Record<string, unknown>) => ['a', 'b'].filter(binaryOutputs(request));
+    expect(asked({})).toEqual([]);
+    expect(asked({ parameters: { binary_data_output: true } })).toEqual(['a', 'b']);
+    expect(asked({ parameters: { binary_data_output: true }, outputs: [{ name: 'a', parameters: { binary_data: false } }] })).toEqual(['b']);
+    expect(asked({ outputs: [{ name: 'b', parameters: { binary_data: true } }] })).toEqual(['b']);
+    expect(() => binaryOutputs({ parameters: { binary_data_output: 'yes' } })).toThrow('parameters.binary_data_output must be true or false, got string "yes"');
+    expect(() => binaryOutputs({ outputs: [{ name: 'a', parameters: { binary_data: 1 } }] })).toThrow('outputs[0].parameters.binary_data must be true or false, got number 1');
+  });
+
+  test('binary outputs lose "data", gain binary_data_size, and their bytes follow in output order', () => {
+    const outputs = [
+      { name: 'p', datatype: 'FP32', shape: [2, 1], data: [1.5, NaN] },
+      { name: 'j', datatype: 'INT64', shape: [1, 1], data: [4] },
+      { name: 'k', datatype: 'INT64', shape: [1, 1], data: [-2] },
+      { name: 's', datatype: 'BYTES', shape: [2, 1], data: ['hi', 'é'] },
+    ];
+    const { outputs: json, bytes } = encodeOutputs(outputs, (name) => name !== 'j');
+    expect(json).toEqual([
+      { name: 'p', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } },
+      { name: 'j', datatype: 'INT64', shape: [1, 1], data: [4] },
+      { name: 'k', datatype: 'INT64', shape: [1, 1], parameters: { binary_data_size: 8 } },
+      { name: 's', datatype: 'BYTES', shape: [2, 1], parameters: { binary_data_size: 12 } },
+    ]);
+    expect(bytes).toEqual([
+      Buffer.from([0x00, 0x00, 0xc0, 0x3f, 0x00, 0x00, 0xc0, 0x7f]), // 1.5, NaN (the quiet NaN 0x7FC00000)
+      Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      Buffer.from([0x02, 0x00, 0x00, 0x00, 0x68, 0x69, 0x02, 0x00, 0x00, 0x00, 0xc3, 0xa9]),
+    ]);
+  });
+});
+
 describe('a served model answering binary requests', () => {
   let root: string;
   let server: ModelServer;
@@ -113,5 +146,28 @@ describe('a served model answering binary requests', () => {
     expect(r.json.outputs).toEqual([{ name: 'predictions', datatype: 'FP32', shape: [3, 1], data: [3, 5, 0] }]);
     const wrong = await request(`${server.url}/v2/models/linear/infer`, { body: body.subarray(0, body.length - 1), headers });
     expect(wrong).toMatchObject({ status: 400, json: { error: 'input tensor "x": parameters.binary_data_size 12 runs past the end of the body (11 binary bytes left after the tensors before it)' } });
+  });
+
+  test('binary_data_output answers the JSON header, then the FP32 output bytes, with Inference-Header-Content-Length', async () => {
+    const res = await fetch(`${server.url}/v2/models/linear/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ id: 'b1', parameters: { binary_data_output: true }, inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    const body = Buffer.from(await res.arrayBuffer());
+    const jsonLength = Number(res.headers.get('inference-header-content-length'));
+    expect(JSON.parse(body.subarray(0, jsonLength).toString('utf8'))).toEqual({
+      model_name: 'linear',
+      model_version: '1',
+      id: 'b1',
+      outputs: [{ name: 'predictions', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } }],
+    });
+    expect(body.subarray(jsonLength)).toEqual(fp32(3, 5));
+    // A per-output binary_data: false keeps that output in the JSON: a plain JSON answer.
+    const json = await request(`${server.url}/v2/models/linear/infer`, {
+      body: { parameters: { binary_data_output: true }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }], outputs: [{ name: 'predictions', parameters: { binary_data: false } }] },
+    });
+    expect([json.headers.get('inference-header-content-length'), json.json.outputs]).toEqual([null, [{ name: 'predictions', datatype: 'FP32', shape: [1, 1], data: [3] }]]);
   });
 });
