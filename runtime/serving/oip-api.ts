@@ -151,7 +151,7 @@ async function infer(s: Servable, request: unknown, requestId: string): Promise<
 export function oipRouter(registry: ModelRegistry): Router {
   return (path) => {
     if (path === '/v2') {
-      return { method: 'GET', api: 'server_metadata', handle: async () => ({ body: { name: SERVER_NAME, version: RUNTIME_VERSION, extensions: [] } }) };
+      return { method: 'GET', api: 'server_metadata', handle: async () => ({ body: { name: SERVER_NAME, version: RUNTIME_VERSION, extensions: ['binary_tensor_data'] } }) };
     }
     if (path === '/v2/health/live') return { method: 'GET', api: 'health', public: true, handle: async () => ({ body: { live: true } }) };
     if (path === '/v2/health/ready') {

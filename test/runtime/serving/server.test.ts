@@ -255,7 +255,7 @@ describe('a served penguins model', () => {
   test('OIP v2: liveness, readiness, server metadata, model metadata and model readiness', async () => {
     expect(await request(`${url}/v2/health/live`)).toMatchObject({ status: 200, json: { live: true } });
     expect(await request(`${url}/v2/health/ready`)).toMatchObject({ status: 200, json: { ready: true } });
-    expect(await request(`${url}/v2`)).toMatchObject({ status: 200, json: { name: 'mlp-model-server', version: expect.any(String), extensions: [] } });
+    expect(await request(`${url}/v2`)).toMatchObject({ status: 200, json: { name: 'mlp-model-server', version: expect.any(String), extensions: ['binary_tensor_data'] } });
     const meta = await request(`${url}/v2/models/penguins`);
     expect(meta.status).toBe(200);
     expect(meta.json).toMatchObject({ name: 'penguins', versions: ['1'], platform: 'tensorflowjs_layers' });
