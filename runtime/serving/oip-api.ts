@@ -55,12 +55,12 @@ function modelReady(model: ServedModel, req: VersionRequest): Reply {
   return { status: ready ? 200 : 503, body: { name: model.name, ready } };
 }
 
-/** The input tensors as columns of values by feature name, after checking names, datatypes and shapes. */
 /** What a request gave for a field, or that it gave nothing ("got undefined undefined" named nothing). */
 function got(value: unknown): string {
   return value === undefined ? 'it is missing' : `got ${describe(value)}`;
 }
 
+/** The input tensors as columns of values by feature name, after checking names, datatypes and shapes. */
 function tensorColumns(s: Servable, tensors: unknown): Record<string, unknown[]> {
   if (!Array.isArray(tensors) || tensors.length === 0) throw badRequest(`"inputs" must be a non-empty list of tensors {name, shape, datatype, data}; ${got(tensors)}`);
   const inputs = inputsByName(s.signature);
