@@ -46,12 +46,12 @@ export interface MetadataDatabaseProps {
    */
   readonly pointInTimeRecovery?: boolean;
   /**
-   * Automated backups kept.
-   * @default 7
+   * Automated (daily) backups kept; must exceed transactionLogRetentionDays (the API refuses otherwise).
+   * @default 14
    */
   readonly retainedBackups?: number;
   /**
-   * Days of transaction logs for PITR (1-7).
+   * Days of transaction logs for PITR (1-7); fewer than retainedBackups.
    * @default 7
    */
   readonly transactionLogRetentionDays?: number;
@@ -133,10 +133,14 @@ export class MetadataDatabase extends Construct {
     }
     const sharedCore = props.tier === 'db-f1-micro' || props.tier === 'db-g1-small';
     if (props.highAvailability && sharedCore) throw fail(`tier ${props.tier} is shared-core and has no SLA or HA; use a db-custom-* tier with highAvailability.`);
-    const retained = props.retainedBackups ?? 7;
+    const retained = props.retainedBackups ?? 14;
     const logDays = props.transactionLogRetentionDays ?? 7;
     if (!Number.isInteger(retained) || retained < 1 || retained > 365) throw fail(`retainedBackups ${retained} must be between 1 and 365.`);
     if (!Number.isInteger(logDays) || logDays < 1 || logDays > 7) throw fail(`transactionLogRetentionDays ${logDays} must be between 1 and 7.`);
+    // Cloud SQL answers 400 "backup retention should be > transaction log retention" otherwise.
+    if (retained <= logDays) {
+      throw fail(`retainedBackups ${retained} must exceed transactionLogRetentionDays ${logDays} (Cloud SQL refuses it); set retainedBackups to at least ${logDays + 1}${retained > 1 ? ` or transactionLogRetentionDays to at most ${retained - 1}` : ''}.`);
+    }
     const backupStart = props.backupStartTime ?? '03:00';
     if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(backupStart)) throw fail(`backupStartTime '${backupStart}' must be HH:MM (UTC).`);
     const day = props.maintenanceDay ?? 7;

@@ -148,6 +148,8 @@ export const EnvironmentConfigSchema = z.object({
     highAvailability: z.boolean(),
     pointInTimeRecovery: z.boolean(),
     retainedBackups: z.number().int().min(1).max(365),
+    /** Days of PITR transaction logs; Cloud SQL needs fewer than retainedBackups. */
+    transactionLogRetentionDays: z.number().int().min(1).max(35),
     diskSizeGb: z.number().int().min(10),
     deletionProtection: z.boolean(),
   }).strict(),
@@ -176,6 +178,9 @@ export const EnvironmentConfigSchema = z.object({
   const names = [...cfg.gpuPools.map((p) => p.name), ...cfg.tpuPools.map((p) => p.name), 'general'];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) ctx.addIssue({ code: 'custom', path: ['gpuPools'], message: `node pool name ${dup} is used twice` });
+  if (cfg.database.retainedBackups <= cfg.database.transactionLogRetentionDays) {
+    ctx.addIssue({ code: 'custom', path: ['database', 'retainedBackups'], message: `must exceed database.transactionLogRetentionDays (${cfg.database.transactionLogRetentionDays}); Cloud SQL refuses it otherwise` });
+  }
   if (cfg.cpuPool.minNodes > cfg.cpuPool.maxNodes) ctx.addIssue({ code: 'custom', path: ['cpuPool', 'minNodes'], message: 'must not exceed cpuPool.maxNodes' });
   const gpuNames = cfg.gpuPools.map((p) => p.name);
   cfg.workloads.serving.forEach((s, i) => {

@@ -90,6 +90,7 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
       highAvailability: config.database.highAvailability,
       pointInTimeRecovery: config.database.pointInTimeRecovery,
       retainedBackups: config.database.retainedBackups,
+      transactionLogRetentionDays: config.database.transactionLogRetentionDays,
       diskSizeGb: config.database.diskSizeGb,
       deletionProtection: config.database.deletionProtection,
     },

@@ -34,7 +34,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
       { name: 'l4-spot', accelerator: 'nvidia-l4', machineType: 'g2-standard-8', zones: ['us-central1-a'], minNodes: 0, maxNodes: 2, spot: true, driverVersion: 'LATEST' },
     ],
     tpuPools: [],
-    database: { tier: 'db-g1-small', highAvailability: false, pointInTimeRecovery: true, retainedBackups: 3, diskSizeGb: 10, deletionProtection: false },
+    database: { tier: 'db-g1-small', highAvailability: false, pointInTimeRecovery: true, retainedBackups: 3, transactionLogRetentionDays: 2, diskSizeGb: 10, deletionProtection: false },
     storage: { bucketPrefix: 'acme-ml-dev', location: 'US-CENTRAL1', tempArtifactTtlDays: 3, forceDestroy: true },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 5, deleteUntaggedAfterDays: 3 },
     state: { bucket: 'acme-ml-tfstate' },
@@ -68,7 +68,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     tpuPools: [
       { name: 'v5e-2x4', version: 'v5e', topology: '2x4', zone: 'us-central1-a', spot: true, scaleToZero: true },
     ],
-    database: { tier: 'db-custom-2-7680', highAvailability: false, pointInTimeRecovery: true, retainedBackups: 7, diskSizeGb: 20, deletionProtection: true },
+    database: { tier: 'db-custom-2-7680', highAvailability: false, pointInTimeRecovery: true, retainedBackups: 7, transactionLogRetentionDays: 6, diskSizeGb: 20, deletionProtection: true },
     storage: { bucketPrefix: 'acme-ml-staging', location: 'US-CENTRAL1', tempArtifactTtlDays: 7, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 10, deleteUntaggedAfterDays: 7 },
     state: { bucket: 'acme-ml-tfstate' },
@@ -107,7 +107,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     tpuPools: [
       { name: 'v5p-2x2x2', version: 'v5p', topology: '2x2x2', zone: 'us-central1-a', spot: false, scaleToZero: true },
     ],
-    database: { tier: 'db-custom-4-16384', highAvailability: true, pointInTimeRecovery: true, retainedBackups: 30, diskSizeGb: 100, deletionProtection: true },
+    database: { tier: 'db-custom-4-16384', highAvailability: true, pointInTimeRecovery: true, retainedBackups: 30, transactionLogRetentionDays: 7, diskSizeGb: 100, deletionProtection: true },
     storage: { bucketPrefix: 'acme-ml-prod', location: 'US-CENTRAL1', tempArtifactTtlDays: 14, rawDataRetentionDays: 30, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 20, deleteUntaggedAfterDays: 14 },
     state: { bucket: 'acme-ml-tfstate' },

@@ -115,7 +115,7 @@ describe('MetadataDatabase', () => {
         ip_configuration: expect.objectContaining({ ipv4_enabled: false, ssl_mode: 'ENCRYPTED_ONLY', enable_private_path_for_google_cloud_services: true }),
         backup_configuration: {
           enabled: true, start_time: '03:00', point_in_time_recovery_enabled: true, transaction_log_retention_days: 7,
-          backup_retention_settings: { retained_backups: 7, retention_unit: 'COUNT' },
+          backup_retention_settings: { retained_backups: 14, retention_unit: 'COUNT' },
         },
         insights_config: expect.objectContaining({ query_insights_enabled: true }),
         maintenance_window: { day: 7, hour: 4, update_track: 'stable' },

@@ -33,6 +33,13 @@ describe('environment config', () => {
     expect(prod.cluster.deletionProtection).toBe(true);
   });
 
+  test('every environment keeps more backups than days of transaction logs (Cloud SQL answers 400 otherwise)', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const db = environment(env).database;
+      expect(db.retainedBackups).toBeGreaterThan(db.transactionLogRetentionDays);
+    }
+  });
+
   test('a missing field fails with one line naming its path', () => {
     expect(broken((c) => { delete c.database.tier; })).toBe(
       "Invalid environment config 'dev': database.tier: Invalid input: expected string, received undefined");
@@ -48,6 +55,8 @@ describe('environment config', () => {
     expect(broken((c) => { c.zones = ['europe-west4-a']; })).toBe(
       "Invalid environment config 'dev': zones[0]: zone europe-west4-a is not in region us-central1");
     expect(broken((c) => { c.cpuPool.minNodes = 9; })).toBe("Invalid environment config 'dev': cpuPool.minNodes: must not exceed cpuPool.maxNodes");
+    expect(broken((c) => { c.database.transactionLogRetentionDays = 3; })).toBe(
+      "Invalid environment config 'dev': database.retainedBackups: must exceed database.transactionLogRetentionDays (3); Cloud SQL refuses it otherwise");
   });
 
   test('unknown keys are rejected and several issues are counted', () => {
