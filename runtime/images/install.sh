@@ -43,7 +43,9 @@ case $step in
       none) npm pkg delete optionalDependencies ;;
       *) usage ;;
     esac
-    npm install --omit=dev --no-audit --no-fund --no-save "$@"
+    # onnxruntime-node's CPU binaries are in its npm package; its postinstall would fetch the CUDA 12 provider
+    # from NuGet, which the gpu image's CUDA 11.8 (for tfjs-node-gpu) cannot load: ONNX models run on CPU.
+    ONNXRUNTIME_NODE_INSTALL=skip npm install --omit=dev --no-audit --no-fund --no-save "$@"
     case $accel in
       cpu) has_native_tf @tensorflow/tfjs-node || { echo "install.sh: @tensorflow/tfjs-node did not install (libtensorflow download failed?)" >&2; exit 1; } ;;
       gpu) has_native_tf @tensorflow/tfjs-node-gpu || { echo "install.sh: @tensorflow/tfjs-node-gpu did not install (libtensorflow download failed?)" >&2; exit 1; } ;;
