@@ -60,7 +60,7 @@ export interface GpuNodePoolProps extends NodePoolBaseProps {
   readonly locationPolicy?: LocationPolicy;
   /**
    * Which reservations nodes consume.
-   * @default - 'NO_RESERVATION' with queued provisioning; otherwise the GKE default (any matching reservation)
+   * @default - 'NO_RESERVATION' with queued provisioning or flex-start (both require it); otherwise the GKE default (any matching reservation)
    */
   readonly reservationAffinity?: ReservationAffinity;
   /**
@@ -76,7 +76,7 @@ export interface GpuNodePoolProps extends NodePoolBaseProps {
   readonly queuedProvisioning?: boolean;
   /**
    * Flex-start VMs (Dynamic Workload Scheduler, best-effort obtainability, up to 7 days).
-   * Incompatible with spot; auto-repair is turned off.
+   * Requires no reservation (reservation affinity NO_RESERVATION); incompatible with spot; auto-repair is turned off.
    * @default false
    */
   readonly flexStart?: boolean;
@@ -128,6 +128,9 @@ export class GpuNodePool extends Construct {
       if (props.locationPolicy === 'BALANCED') throw fail("queued provisioning needs locationPolicy 'ANY'; remove locationPolicy.");
     }
     if (props.flexStart) {
+      if (reservation !== undefined && reservation !== 'NO_RESERVATION') {
+        throw fail(`flex-start VMs cannot consume reservations (GKE needs reservation affinity NO_RESERVATION), but reservationAffinity is ${reservation}; remove reservationAffinity/reservationName or set flexStart to false.`);
+      }
       if (props.spot) throw fail('flex-start VMs cannot be spot VMs; remove spot or flexStart.');
       if (props.compactPlacement) throw fail('flex-start does not support COMPACT placement; remove compactPlacement or flexStart.');
     }
@@ -140,7 +143,7 @@ export class GpuNodePool extends Construct {
     this.spot = props.spot ?? false;
     const dws = props.queuedProvisioning === true || props.flexStart === true;
     const locationPolicy = props.locationPolicy ?? (dws || this.spot ? 'ANY' : 'BALANCED');
-    const affinity = reservation ?? (props.queuedProvisioning ? 'NO_RESERVATION' : undefined);
+    const affinity = reservation ?? (dws ? 'NO_RESERVATION' : undefined);
 
     const nodeConfig = baseNodeConfig(props, {
       machineType: props.machineType,

@@ -113,12 +113,22 @@ describe('GpuNodePool', () => {
       "GpuNodePool 'test/l4': COMPACT placement needs exactly one zone, got 2 (us-central1-a, us-central1-b); list a single zone in zones.");
   });
 
-  test('flex-start turns auto-repair off and is never spot', () => {
+  test('flex-start turns auto-repair off, is never spot and consumes no reservation', () => {
     const { stack } = pool({ accelerator: GpuAccelerator.A100_40GB, machineType: 'a2-highgpu-1g', flexStart: true }, 'a100');
     const np = onlyResource(synthJson(stack), 'google_container_node_pool');
     expect(np.node_config.flex_start).toBe(true);
+    expect(np.node_config.reservation_affinity).toEqual({ consume_reservation_type: 'NO_RESERVATION' });
     expect(np.node_config.spot).toBeUndefined();
     expect(np.management.auto_repair).toBe(false);
+  });
+
+  test('flex-start refuses any reservation affinity but NO_RESERVATION', () => {
+    expect(errorOf(() => pool({ flexStart: true, reservationAffinity: 'ANY_RESERVATION' }))).toBe(
+      "GpuNodePool 'test/l4': flex-start VMs cannot consume reservations (GKE needs reservation affinity NO_RESERVATION), but reservationAffinity is ANY_RESERVATION; "
+      + 'remove reservationAffinity/reservationName or set flexStart to false.');
+    expect(errorOf(() => pool({ flexStart: true, reservationAffinity: 'SPECIFIC_RESERVATION', reservationName: 'r' }))).toContain('reservationAffinity is SPECIFIC_RESERVATION');
+    const { stack } = pool({ flexStart: true, reservationAffinity: 'NO_RESERVATION' });
+    expect(onlyResource(synthJson(stack), 'google_container_node_pool').node_config.reservation_affinity).toEqual({ consume_reservation_type: 'NO_RESERVATION' });
   });
 
   test('specific reservation and compact placement in one zone', () => {

@@ -75,6 +75,12 @@ test('dev is zonal with a spot GPU pool from 0 and a small database; prod is reg
   });
 });
 
+test('staging flex-start A100 pool consumes no reservation (flex-start requires NO_RESERVATION)', () => {
+  expect(all(synth('staging').json, 'google_container_node_pool').find((p) => p.name === 'a100-flex')!.node_config).toMatchObject({
+    flex_start: true, reservation_affinity: { consume_reservation_type: 'NO_RESERVATION' },
+  });
+});
+
 test('a TPU pool with COMPACT placement and topology is synthesized (staging and prod)', () => {
   expect(all(synth('staging').json, 'google_container_node_pool').find((p) => p.name === 'v5e-2x4')!.placement_policy).toEqual({ type: 'COMPACT', tpu_topology: '2x4' });
   expect(all(synth('prod').json, 'google_container_node_pool').find((p) => p.name === 'v5p-2x2x2')).toMatchObject({
