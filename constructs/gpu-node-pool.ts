@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
 import { GpuAcceleratorType, GPU_CATALOGUE, resolveGpu } from './accelerators';
 import { ConstructValidationError } from './errors';
+import { PolicyPack } from './policy/policy-pack';
 import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, validateBase, validateZones } from './node-pool-base';
 
 export type GpuDriverVersion = 'DEFAULT' | 'LATEST' | 'INSTALLATION_DISABLED';
@@ -182,6 +183,11 @@ export class GpuNodePool extends Construct {
         }],
       },
     });
+    // GKE requires auto-repair off on DWS pools, so failing CKV_GCP_9 is a decision: listed at synth and in the
+    // stack's Checkov config.
+    if (dws) {
+      PolicyPack.suppress(this.nodePool, 'CKV_GCP_9', `${props.flexStart ? 'Flex-start' : 'Queued provisioning'} (Dynamic Workload Scheduler) pools must run with auto-repair off, as GKE requires; MLP_DWS_* check the rest of the DWS setup.`);
+    }
   }
 
   /** Display name of the accelerator, e.g. `L4`. */
