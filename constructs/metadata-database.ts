@@ -18,14 +18,29 @@ export interface IServiceAccountPrincipal extends IPrincipal {
 }
 
 export type PostgresVersion = 'POSTGRES_15' | 'POSTGRES_16' | 'POSTGRES_17';
+/** Cloud SQL edition: Enterprise Plus runs the `db-perf-optimized-N-*` tiers (and has the data cache, 35 days of PITR logs). */
+export type CloudSqlEdition = 'ENTERPRISE' | 'ENTERPRISE_PLUS';
 
 export interface MetadataDatabaseProps {
   /** Instance name (lowercase, 1-80 chars; names are reserved for a week after deletion). */
   readonly instanceName: string;
   /** Network whose private service access connection gives the instance its private IP. */
   readonly network: MlNetwork;
-  /** Machine tier, e.g. `db-custom-2-7680` or `db-g1-small` (shared-core: dev only, no HA). */
+  /**
+   * Machine tier, e.g. `db-custom-2-7680` or `db-g1-small` (shared-core: dev only, no HA) for Enterprise, or
+   * `db-perf-optimized-N-8` for Enterprise Plus.
+   */
   readonly tier: string;
+  /**
+   * Cloud SQL edition; must be `ENTERPRISE_PLUS` for `db-perf-optimized-N-*` tiers and `ENTERPRISE` for the others.
+   * @default 'ENTERPRISE'
+   */
+  readonly edition?: CloudSqlEdition;
+  /**
+   * Enterprise Plus data cache (local SSD read cache). Only Enterprise Plus has it.
+   * @default - true with ENTERPRISE_PLUS, off with ENTERPRISE
+   */
+  readonly dataCache?: boolean;
   /**
    * Project id; needed to grant IAM database users `roles/cloudsql.client` and `roles/cloudsql.instanceUser`.
    */
@@ -51,7 +66,7 @@ export interface MetadataDatabaseProps {
    */
   readonly retainedBackups?: number;
   /**
-   * Days of transaction logs for PITR (1-7); fewer than retainedBackups.
+   * Days of transaction logs for PITR (1-7, Enterprise Plus 1-35); fewer than retainedBackups.
    * @default 7
    */
   readonly transactionLogRetentionDays?: number;
@@ -132,11 +147,17 @@ export class MetadataDatabase extends Construct {
       throw fail(`tier '${props.tier}' is not a Cloud SQL tier like db-custom-2-7680 or db-g1-small.`);
     }
     const sharedCore = props.tier === 'db-f1-micro' || props.tier === 'db-g1-small';
+    const edition = props.edition ?? 'ENTERPRISE';
+    const perfOptimized = props.tier.startsWith('db-perf-optimized-N-');
+    if (perfOptimized && edition !== 'ENTERPRISE_PLUS') throw fail(`tier ${props.tier} is an Enterprise Plus tier, but edition is ${edition}; set edition to 'ENTERPRISE_PLUS' or pick a db-custom-* tier.`);
+    if (!perfOptimized && edition === 'ENTERPRISE_PLUS') throw fail(`edition ENTERPRISE_PLUS runs only db-perf-optimized-N-* tiers, not ${props.tier}; set tier to e.g. db-perf-optimized-N-8 or edition to 'ENTERPRISE'.`);
+    if (props.dataCache && edition !== 'ENTERPRISE_PLUS') throw fail("dataCache needs edition 'ENTERPRISE_PLUS'; remove dataCache or switch edition and tier.");
+    const maxLogDays = edition === 'ENTERPRISE_PLUS' ? 35 : 7;
     if (props.highAvailability && sharedCore) throw fail(`tier ${props.tier} is shared-core and has no SLA or HA; use a db-custom-* tier with highAvailability.`);
     const retained = props.retainedBackups ?? 14;
     const logDays = props.transactionLogRetentionDays ?? 7;
     if (!Number.isInteger(retained) || retained < 1 || retained > 365) throw fail(`retainedBackups ${retained} must be between 1 and 365.`);
-    if (!Number.isInteger(logDays) || logDays < 1 || logDays > 7) throw fail(`transactionLogRetentionDays ${logDays} must be between 1 and 7.`);
+    if (!Number.isInteger(logDays) || logDays < 1 || logDays > maxLogDays) throw fail(`transactionLogRetentionDays ${logDays} must be between 1 and ${maxLogDays} for edition ${edition}.`);
     // Cloud SQL answers 400 "backup retention should be > transaction log retention" otherwise.
     if (retained <= logDays) {
       throw fail(`retainedBackups ${retained} must exceed transactionLogRetentionDays ${logDays} (Cloud SQL refuses it); set retainedBackups to at least ${logDays + 1}${retained > 1 ? ` or transactionLogRetentionDays to at most ${retained - 1}` : ''}.`);
@@ -166,7 +187,8 @@ export class MetadataDatabase extends Construct {
       dependsOn: [props.network.privateServiceConnection],
       settings: {
         tier: props.tier,
-        edition: 'ENTERPRISE',
+        edition,
+        dataCacheConfig: edition === 'ENTERPRISE_PLUS' ? { dataCacheEnabled: props.dataCache ?? true } : undefined,
         availabilityType: props.highAvailability ? 'REGIONAL' : 'ZONAL',
         diskAutoresize: true,
         diskSize: disk,

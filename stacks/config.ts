@@ -145,6 +145,8 @@ export const EnvironmentConfigSchema = z.object({
   tpuPools: z.array(tpuPool),
   database: z.object({
     tier: z.string().regex(/^db-/, 'must be a Cloud SQL tier like db-custom-2-7680'),
+    /** ENTERPRISE_PLUS for db-perf-optimized-N-* tiers (default ENTERPRISE). */
+    edition: z.enum(['ENTERPRISE', 'ENTERPRISE_PLUS']).optional(),
     highAvailability: z.boolean(),
     pointInTimeRecovery: z.boolean(),
     retainedBackups: z.number().int().min(1).max(365),

@@ -87,6 +87,7 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
     },
     database: {
       tier: config.database.tier,
+      edition: config.database.edition,
       highAvailability: config.database.highAvailability,
       pointInTimeRecovery: config.database.pointInTimeRecovery,
       retainedBackups: config.database.retainedBackups,

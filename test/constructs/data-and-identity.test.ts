@@ -151,7 +151,7 @@ describe('MetadataDatabase', () => {
     expect(errorOf(() => database(base, { tier: 'db-g1-small', highAvailability: true }))).toBe(
       "MetadataDatabase 'test/db': tier db-g1-small is shared-core and has no SLA or HA; use a db-custom-* tier with highAvailability.");
     const b2 = baseStack();
-    expect(errorOf(() => database(b2, { transactionLogRetentionDays: 14 }))).toBe("MetadataDatabase 'test/db': transactionLogRetentionDays 14 must be between 1 and 7.");
+    expect(errorOf(() => database(b2, { transactionLogRetentionDays: 14 }))).toBe("MetadataDatabase 'test/db': transactionLogRetentionDays 14 must be between 1 and 7 for edition ENTERPRISE.");
   });
 });
 

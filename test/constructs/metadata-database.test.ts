@@ -29,3 +29,24 @@ describe('MetadataDatabase backup retention', () => {
     });
   });
 });
+
+describe('MetadataDatabase edition', () => {
+  test('db-perf-optimized-N-* tiers need ENTERPRISE_PLUS, and ENTERPRISE_PLUS needs one of them', () => {
+    expect(errorOf(() => database(baseStack(), { tier: 'db-perf-optimized-N-8' }))).toBe(
+      "MetadataDatabase 'test/db': tier db-perf-optimized-N-8 is an Enterprise Plus tier, but edition is ENTERPRISE; set edition to 'ENTERPRISE_PLUS' or pick a db-custom-* tier.");
+    expect(errorOf(() => database(baseStack(), { edition: 'ENTERPRISE_PLUS' }))).toBe(
+      "MetadataDatabase 'test/db': edition ENTERPRISE_PLUS runs only db-perf-optimized-N-* tiers, not db-custom-2-7680; set tier to e.g. db-perf-optimized-N-8 or edition to 'ENTERPRISE'.");
+    expect(errorOf(() => database(baseStack(), { dataCache: true }))).toBe(
+      "MetadataDatabase 'test/db': dataCache needs edition 'ENTERPRISE_PLUS'; remove dataCache or switch edition and tier.");
+  });
+
+  test('Enterprise Plus synthesizes the edition with the data cache on and allows 35 days of logs', () => {
+    const settings = instanceOf({ tier: 'db-perf-optimized-N-8', edition: 'ENTERPRISE_PLUS', retainedBackups: 40, transactionLogRetentionDays: 35 }).settings;
+    expect(settings).toMatchObject({ tier: 'db-perf-optimized-N-8', edition: 'ENTERPRISE_PLUS', data_cache_config: { data_cache_enabled: true } });
+    expect(settings.backup_configuration.transaction_log_retention_days).toBe(35);
+    expect(instanceOf({ tier: 'db-perf-optimized-N-2', edition: 'ENTERPRISE_PLUS', dataCache: false }).settings.data_cache_config).toEqual({ data_cache_enabled: false });
+    const enterprise = instanceOf().settings;
+    expect(enterprise.edition).toBe('ENTERPRISE');
+    expect(enterprise.data_cache_config).toBeUndefined();
+  });
+});
