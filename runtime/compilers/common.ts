@@ -12,6 +12,7 @@ import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { jsonTypes, type JsonSchema } from '../core/json-schema-types';
 import { redactUrl, urlHasPassword } from '../core/redact-url';
+import { kfpArtifactType } from './kfp-artifact-types';
 import { compileStrategy, RESOLVER_CURRENT_PORT, type CompiledStrategy } from '../runner/step-protocol';
 
 /** Where the runtime images install the package (runtime/images/Dockerfile): files it ships are found there. */
@@ -359,7 +360,7 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
           port,
           {
             artifacts: chs.map((ch) => ({
-              type: { schemaTitle: node.component.inputs[port].type.kfpSchemaTitle },
+              type: kfpArtifactType(node.component.inputs[port].type, `node ${node.id} input ${port}`),
               uri: mark(ph.upstreamUri(ch.producer, ch.port)),
               metadata: mark(ph.upstreamMetadata(ch.producer, ch.port)) as unknown as Record<string, unknown>,
             })),
@@ -371,7 +372,7 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
       artifacts: Object.fromEntries(
         Object.entries(node.component.outputs).map(([port, spec]) => [
           port,
-          { artifacts: [{ type: { schemaTitle: spec.type.kfpSchemaTitle }, uri: artifactUri(root, plan.name, node.id, port, ph.runId) }] },
+          { artifacts: [{ type: kfpArtifactType(spec.type, `node ${node.id} output ${port}`), uri: artifactUri(root, plan.name, node.id, port, ph.runId) }] },
         ]),
       ),
       outputFile: ph.outputFile,

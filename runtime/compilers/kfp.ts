@@ -6,6 +6,7 @@
 
 import { UserError } from '../core/errors';
 import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from '../metadata/postgres-auth';
+import { kfpArtifactType } from './kfp-artifact-types';
 import { cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions {
@@ -177,10 +178,10 @@ function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: b
   // Condition inputs are declared like any other so the task's inputs match its component, as KFP does.
   for (const c of node.conditions) params[channel(c.param)] = { parameterType: plan.parameters[c.param].type };
   const inputArtifacts = Object.fromEntries(
-    Object.entries(node.component.inputs).map(([port, spec]) => [port, { artifactType: artifactType(spec.type.kfpSchemaTitle), ...(spec.optional ? { isOptional: true } : {}) }]),
+    Object.entries(node.component.inputs).map(([port, spec]) => [port, { artifactType: kfpArtifactType(spec.type, `node ${node.id} input ${port}`), ...(spec.optional ? { isOptional: true } : {}) }]),
   );
   const outputArtifacts = Object.fromEntries(
-    Object.entries(node.component.outputs).map(([port, spec]) => [port, { artifactType: artifactType(spec.type.kfpSchemaTitle) }]),
+    Object.entries(node.component.outputs).map(([port, spec]) => [port, { artifactType: kfpArtifactType(spec.type, `node ${node.id} output ${port}`) }]),
   );
   return {
     executorLabel: `exec-${node.id}`,
@@ -190,8 +191,6 @@ function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: b
     ...(Object.keys(outputArtifacts).length ? { outputDefinitions: { artifacts: outputArtifacts } } : {}),
   };
 }
-
-const artifactType = (schemaTitle: string) => ({ schemaTitle, schemaVersion: '0.0.1' });
 
 function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions): Json {
   const res = node.resources;

@@ -133,9 +133,9 @@ describe('Argo Workflows', () => {
     expect(JSON.parse(scale.container.args[0].replace(/\{\{[^}]*\}\}/g, '0'))).toEqual({
       inputs: {
         parameterValues: { factor: 0 },
-        artifacts: { numbers: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 0, metadata: 0 }] } },
+        artifacts: { numbers: { artifacts: [{ type: { schemaTitle: 'system.Dataset', schemaVersion: '0.0.1' }, uri: 0, metadata: 0 }] } },
       },
-      outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
+      outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset', schemaVersion: '0.0.1' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
     });
     expect(scale.container.args[0]).toContain(
       `"metadata":{{=toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))}}`,

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadPipeline } from '../../../pipelines';
+import { KFP_SYSTEM_TITLES } from '../../../runtime/compilers/kfp-artifact-types';
 import { compileCli, structuralProblems } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -78,6 +79,18 @@ const json = (file: string): Json => JSON.parse(outputs.get(file)!);
 
 test.each(CASES.map(([file]) => file))('%s matches its golden file', (file) => {
   expect(outputs.get(file)).toBe(fs.readFileSync(path.join(GOLDEN, file), 'utf8'));
+});
+
+// KFP's system types only (KFP SDK 2.15), TFX's titles on KFP for the rest: in the IR and in every step's ExecutorInput.
+test.each(CASES.map(([file]) => file))('%s: every artifact schemaTitle is a KFP system type or a tfx.* title, at version 0.0.1', (file) => {
+  const text = outputs.get(file)!;
+  const titles = [...text.matchAll(/schemaTitle\\?":\s*\\?"([^"\\]*)/g)].map((m) => m[1]);
+  expect(titles.length).toBeGreaterThan(0);
+  expect(titles.filter((t) => !KFP_SYSTEM_TITLES.includes(t) && !/^tfx\.[A-Z]\w+$/.test(t))).toEqual([]);
+  const versions = [...text.matchAll(/schemaVersion\\?":\s*\\?"([^"\\]*)/g)].map((m) => m[1]);
+  // The IR's own schemaVersion (2.1.0) besides one per artifact type.
+  expect(versions.filter((v) => v !== '0.0.1' && v !== '2.1.0')).toEqual([]);
+  expect(versions.filter((v) => v === '0.0.1')).toHaveLength(titles.length);
 });
 
 describe('Argo goldens', () => {

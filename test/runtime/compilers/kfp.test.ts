@@ -64,9 +64,9 @@ describe('KFP v2 IR', () => {
     expect(types('comp-statistics-gen')).toEqual({ exclude_splits: 'LIST', weight_feature: 'STRING', shards: 'NUMBER_INTEGER' });
     expect(spec.root.inputDefinitions.parameters).toEqual({ input_base: { parameterType: 'STRING' }, schema_file: { parameterType: 'STRING' } });
     expect(spec.components['comp-example-validator'].inputDefinitions.artifacts).toMatchObject({
-      statistics: { artifactType: { schemaTitle: 'system.Statistics', schemaVersion: '0.0.1' } },
-      schema: { artifactType: { schemaTitle: 'system.Artifact', schemaVersion: '0.0.1' } },
-      baseline_statistics: { artifactType: { schemaTitle: 'system.Statistics', schemaVersion: '0.0.1' }, isOptional: true },
+      statistics: { artifactType: { schemaTitle: 'tfx.ExampleStatistics', schemaVersion: '0.0.1' } },
+      schema: { artifactType: { schemaTitle: 'tfx.Schema', schemaVersion: '0.0.1' } },
+      baseline_statistics: { artifactType: { schemaTitle: 'tfx.ExampleStatistics', schemaVersion: '0.0.1' }, isOptional: true },
     });
   });
 
