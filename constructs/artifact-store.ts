@@ -1,12 +1,18 @@
 // ArtifactStore: the platform's Cloud Storage buckets (raw data, pipeline root, models, staging, access logs), secure by
-// default, with lifecycle presets and least-privilege grant methods including the Storage Transfer Service agent's roles.
+// default, with lifecycle presets or Autoclass, optional CMEK (with the storage agent's key grant), dual-region placement
+// and a hierarchical-namespace pipeline root, and least-privilege grant methods including the Storage Transfer Service
+// agent's roles. Combinations Cloud Storage rejects (retention policy or hierarchical namespace with versioning) are
+// refused at construction.
 import { Construct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { DataGoogleStorageTransferProjectServiceAccount } from '@cdktf/provider-google/lib/data-google-storage-transfer-project-service-account';
+import { DataGoogleStorageProjectServiceAccount } from '@cdktf/provider-google/lib/data-google-storage-project-service-account';
+import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { ConstructValidationError, validateGcpLabels } from './errors';
 import { IPrincipal, placeGrant } from './principal';
+import { PolicyPack } from './policy/policy-pack';
 
 /** The Storage Transfer Service agent of the provider's project (one per stack, id `storage-transfer-agent`). */
 export class StorageTransferAgent extends Construct implements IPrincipal {
@@ -124,6 +130,23 @@ export class ExistingBucket extends GrantableBucket {
   protected bucketRef(): string { return this.bucketName; }
 }
 
+/** Predefined dual-region locations (turbo replication applies to them without custom placement). */
+const PREDEFINED_DUAL_REGIONS = ['NAM4', 'EUR4', 'EUR5', 'EUR7', 'EUR8', 'ASIA1'];
+/** Region names each multi-region's configurable dual-regions may combine. */
+const MULTI_REGION_PREFIXES: { readonly [multiRegion: string]: RegExp } = { US: /^(US|NORTHAMERICA)-[A-Z]+\d+$/, EU: /^EUROPE-[A-Z]+\d+$/, ASIA: /^ASIA-[A-Z]+\d+$/ };
+
+/** The two uppercase regions of a configurable dual-region, or an error naming what to change. */
+function validateDualRegion(location: string, regions: readonly string[], fail: (msg: string) => Error): string[] {
+  const multi = location.toUpperCase();
+  const pattern = MULTI_REGION_PREFIXES[multi];
+  if (!pattern) throw fail(`dualRegion needs location to be the multi-region US, EU or ASIA (it names the continent of the two regions), not '${location}'.`);
+  const upper = regions.map((r) => r.toUpperCase());
+  if (upper.length !== 2 || upper[0] === upper[1]) throw fail(`dualRegion must name exactly two different regions, got ${JSON.stringify(regions)}.`);
+  const foreign = upper.find((r) => !pattern.test(r));
+  if (foreign) throw fail(`dualRegion region '${foreign}' is not a region of the ${multi} multi-region; use two regions like ${multi === 'US' ? 'US-CENTRAL1 and US-EAST1' : multi === 'EU' ? 'EUROPE-WEST1 and EUROPE-WEST4' : 'ASIA-EAST1 and ASIA-SOUTHEAST1'}.`);
+  return upper;
+}
+
 export interface ArtifactStoreProps {
   /** Globally unique bucket name prefix; buckets are `<prefix>-raw-data`, `-pipeline-root`, `-models`, `-staging`, `-access-logs`. */
   readonly bucketPrefix: string;
@@ -160,15 +183,67 @@ export interface ArtifactStoreProps {
    */
   readonly softDeleteRetentionDays?: number;
   /**
-   * Cloud KMS key for CMEK (`projects/.../cryptoKeys/...`); the GCS service agent needs encrypter/decrypter on it.
+   * Cloud KMS key for CMEK (`projects/.../cryptoKeys/...`), the default key of every bucket. The key must be in the
+   * buckets' location (a dual-region bucket takes a key of its multi-region, e.g. `us`).
    * @default - Google-managed encryption keys
    */
   readonly kmsKeyName?: string;
   /**
-   * Retention policy on raw data in days (objects cannot be deleted or overwritten before).
+   * Grant the project's Cloud Storage service agent roles/cloudkms.cryptoKeyEncrypterDecrypter on `kmsKeyName` (without
+   * it every write to a CMEK bucket fails). Turn off when the key's owners grant it themselves.
+   * @default true
+   */
+  readonly grantKmsKeyToStorageAgent?: boolean;
+  /**
+   * Retention policy on raw data in days (objects cannot be deleted or overwritten before). Cloud Storage does not
+   * allow a retention policy and Object Versioning on one bucket, so this needs `rawDataVersioning: false`.
    * @default - no retention policy
    */
   readonly rawDataRetentionDays?: number;
+  /**
+   * Object Versioning on the raw-data bucket (overwritten and deleted objects stay noncurrent for
+   * noncurrentVersionTtlDays). Must be false with rawDataRetentionDays.
+   * @default true
+   */
+  readonly rawDataVersioning?: boolean;
+  /**
+   * Autoclass on the long-lived buckets (raw data, pipeline root, models): each object moves between Standard and
+   * colder classes by its own access pattern, and back to Standard when read. Replaces the raw-data Nearline/Coldline
+   * lifecycle rules (Autoclass buckets take no SetStorageClass rules), so rawDataNearlineAfterDays and
+   * rawDataColdlineAfterDays must then be unset.
+   * @default false
+   */
+  readonly autoclass?: boolean;
+  /**
+   * Coldest class Autoclass moves objects to.
+   * @default 'NEARLINE'
+   */
+  readonly autoclassTerminalStorageClass?: 'NEARLINE' | 'ARCHIVE';
+  /**
+   * Hierarchical namespace on the pipeline-root bucket: real folders, atomic folder renames and a higher initial QPS
+   * for checkpoint and artifact writes. Only settable when the bucket is created (changing it replaces the bucket).
+   * Cloud Storage requires uniform bucket-level access (always on here) and allows neither Object Versioning nor a
+   * retention policy with it, so this needs `pipelineRootVersioning: false`.
+   * @default false
+   */
+  readonly pipelineRootHierarchicalNamespace?: boolean;
+  /**
+   * Object Versioning on the pipeline-root bucket. Must be false with pipelineRootHierarchicalNamespace.
+   * @default true
+   */
+  readonly pipelineRootVersioning?: boolean;
+  /**
+   * Dual-region placement: the two regions of `location`'s continent that hold every bucket's data, e.g. location `US`
+   * with `['US-CENTRAL1', 'US-EAST1']` (`location` must then be the multi-region `US`, `EU` or `ASIA`).
+   * @default - the single location `location`
+   */
+  readonly dualRegion?: readonly string[];
+  /**
+   * Turbo replication (15-minute RPO) for a dual-region placement (`dualRegion`, or a predefined dual-region
+   * `location` such as `NAM4`).
+   * @default false
+   */
+  readonly turboReplication?: boolean;
   /**
    * Days access logs are kept.
    * @default 365
@@ -187,9 +262,10 @@ export interface ArtifactStoreProps {
 }
 
 /**
- * The platform's buckets. Construct ids: `raw-data`, `pipeline-root`, `models`, `staging`, `access-logs`, each holding `bucket`.
- * Every bucket: uniform bucket-level access, public access prevention enforced, versioning, soft delete; data buckets log
- * access to `access-logs`.
+ * The platform's buckets. Construct ids: `raw-data`, `pipeline-root`, `models`, `staging`, `access-logs`, each holding `bucket`
+ * (with kmsKeyName also `storage-agent` and `kms-storage-agent`).
+ * Every bucket: uniform bucket-level access, public access prevention enforced, versioning (unless turned off for a
+ * retention policy or hierarchical namespace), soft delete; data buckets log access to `access-logs`.
  */
 export class ArtifactStore extends Construct {
   readonly rawData: ArtifactBucket;
@@ -224,19 +300,56 @@ export class ArtifactStore extends Construct {
     if (props.rawDataRetentionDays !== undefined && (!Number.isInteger(props.rawDataRetentionDays) || props.rawDataRetentionDays < 1)) {
       throw fail(`rawDataRetentionDays ${props.rawDataRetentionDays} must be a positive integer.`);
     }
+    const rawVersioning = props.rawDataVersioning ?? true;
+    if (props.rawDataRetentionDays !== undefined && rawVersioning) {
+      throw fail(`rawDataRetentionDays (${props.rawDataRetentionDays}) needs rawDataVersioning: false: Cloud Storage does not allow a retention policy and Object Versioning on the same bucket (the retention policy already keeps every object ${props.rawDataRetentionDays} days); set rawDataVersioning to false or remove rawDataRetentionDays.`);
+    }
+    const hns = props.pipelineRootHierarchicalNamespace ?? false;
+    const rootVersioning = props.pipelineRootVersioning ?? true;
+    if (hns && rootVersioning) {
+      throw fail('pipelineRootHierarchicalNamespace needs pipelineRootVersioning: false: Cloud Storage does not allow Object Versioning on a bucket with hierarchical namespace; set pipelineRootVersioning to false or remove pipelineRootHierarchicalNamespace.');
+    }
+    const autoclass = props.autoclass ?? false;
+    if (autoclass && (props.rawDataNearlineAfterDays !== undefined || props.rawDataColdlineAfterDays !== undefined)) {
+      throw fail('autoclass replaces the raw-data Nearline/Coldline lifecycle rules (Autoclass buckets take no SetStorageClass rules); remove rawDataNearlineAfterDays and rawDataColdlineAfterDays or turn autoclass off.');
+    }
+    if (props.autoclassTerminalStorageClass !== undefined && !autoclass) {
+      throw fail(`autoclassTerminalStorageClass '${props.autoclassTerminalStorageClass}' has no effect without autoclass; set autoclass to true or remove it.`);
+    }
+    if (props.autoclassTerminalStorageClass !== undefined && !['NEARLINE', 'ARCHIVE'].includes(props.autoclassTerminalStorageClass)) {
+      throw fail(`autoclassTerminalStorageClass '${props.autoclassTerminalStorageClass}' must be NEARLINE or ARCHIVE.`);
+    }
+    const dataLocations = props.dualRegion ? validateDualRegion(props.location, props.dualRegion, fail) : undefined;
+    if (props.turboReplication && !dataLocations && !PREDEFINED_DUAL_REGIONS.includes(props.location.toUpperCase())) {
+      throw fail(`turboReplication needs a dual-region placement; set dualRegion (with a multi-region location) or a dual-region location like ${PREDEFINED_DUAL_REGIONS.join(', ')} (location is '${props.location}').`);
+    }
     validateGcpLabels('ArtifactStore', this, props.labels);
 
     const prefix = props.bucketPrefix;
-    const make = (name: string, lifecycle: StorageBucketLifecycleRule[], extra: { logs?: string; retentionDays?: number }) =>
+    // Buckets encrypt with the key only once the storage agent may use it.
+    const keyGrant = props.kmsKeyName && (props.grantKmsKeyToStorageAgent ?? true)
+      ? new KmsCryptoKeyIamMember(this, 'kms-storage-agent', {
+        cryptoKeyId: props.kmsKeyName,
+        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        member: `serviceAccount:${new DataGoogleStorageProjectServiceAccount(this, 'storage-agent', { project: props.project }).emailAddress}`,
+      })
+      : undefined;
+    const terminalClass = props.autoclassTerminalStorageClass ?? 'NEARLINE';
+    interface BucketOptions { logs?: string; retentionDays?: number; versioning?: boolean; autoclass?: boolean; hierarchicalNamespace?: boolean }
+    const make = (name: string, lifecycle: StorageBucketLifecycleRule[], extra: BucketOptions) =>
       (s: Construct) => new StorageBucket(s, 'bucket', {
         name,
         project: props.project,
         location: props.location,
+        customPlacementConfig: dataLocations ? { dataLocations } : undefined,
+        rpo: props.turboReplication ? 'ASYNC_TURBO' : undefined,
         storageClass: 'STANDARD',
+        autoclass: extra.autoclass ? { enabled: true, terminalStorageClass: terminalClass } : undefined,
+        hierarchicalNamespace: extra.hierarchicalNamespace ? { enabled: true } : undefined,
         uniformBucketLevelAccess: true,
         publicAccessPrevention: 'enforced',
         forceDestroy: props.forceDestroy ?? false,
-        versioning: { enabled: true },
+        versioning: { enabled: extra.versioning ?? true },
         softDeletePolicy: { retentionDurationSeconds: softDelete * 86400 },
         encryption: props.kmsKeyName ? { defaultKmsKeyName: props.kmsKeyName } : undefined,
         retentionPolicy: extra.retentionDays ? { retentionPeriod: extra.retentionDays * 86400 } : undefined,
@@ -244,8 +357,10 @@ export class ArtifactStore extends Construct {
         labels: props.labels ? { ...props.labels } : undefined,
         lifecycleRule: [
           ...lifecycle,
-          { action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: noncurrent, withState: 'ARCHIVED' } },
+          // Noncurrent versions exist only where versioning is on.
+          ...(extra.versioning ?? true ? [{ action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: noncurrent, withState: 'ARCHIVED' } }] : []),
         ],
+        dependsOn: keyGrant ? [keyGrant] : undefined,
       });
 
     const logsName = `${prefix}-access-logs`;
@@ -256,16 +371,26 @@ export class ArtifactStore extends Construct {
     const logs = this.accessLogs.bucket.name;
 
     const raw = `${prefix}-raw-data`;
-    this.rawData = new ArtifactBucket(this, 'raw-data', make(raw, [
+    this.rawData = new ArtifactBucket(this, 'raw-data', make(raw, autoclass ? [] : [
       { action: { type: 'SetStorageClass', storageClass: 'NEARLINE' }, condition: { age: nearline, matchesStorageClass: ['STANDARD'] } },
       { action: { type: 'SetStorageClass', storageClass: 'COLDLINE' }, condition: { age: coldline, matchesStorageClass: ['STANDARD', 'NEARLINE'] } },
-    ], { logs, retentionDays: props.rawDataRetentionDays }), raw);
+    ], { logs, retentionDays: props.rawDataRetentionDays, versioning: rawVersioning, autoclass }), raw);
+    if (!rawVersioning) {
+      PolicyPack.suppress(this.rawData, 'CKV_GCP_78', props.rawDataRetentionDays !== undefined
+        ? `Raw data has a ${props.rawDataRetentionDays}-day retention policy, which Cloud Storage does not allow together with Object Versioning; the policy keeps every object instead.`
+        : 'Versioning on raw data was turned off in the configuration (rawDataVersioning: false).');
+    }
     const root = `${prefix}-pipeline-root`;
     this.pipelineRoot = new ArtifactBucket(this, 'pipeline-root', make(root, [
       { action: { type: 'Delete' }, condition: { age: ttl, matchesPrefix: ['tmp/'] } },
-    ], { logs }), root);
+    ], { logs, versioning: rootVersioning, autoclass, hierarchicalNamespace: hns }), root);
+    if (!rootVersioning) {
+      PolicyPack.suppress(this.pipelineRoot, 'CKV_GCP_78', hns
+        ? 'The pipeline root has hierarchical namespace (checkpoint throughput), which Cloud Storage does not allow together with Object Versioning; published artifacts are never overwritten (claim + commit marker).'
+        : 'Versioning on the pipeline root was turned off in the configuration (pipelineRootVersioning: false).');
+    }
     const models = `${prefix}-models`;
-    this.models = new ArtifactBucket(this, 'models', make(models, [], { logs }), models);
+    this.models = new ArtifactBucket(this, 'models', make(models, [], { logs, autoclass }), models);
     const staging = `${prefix}-staging`;
     this.staging = new ArtifactBucket(this, 'staging', make(staging, [
       { action: { type: 'Delete' }, condition: { age: ttl } },

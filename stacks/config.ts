@@ -160,6 +160,11 @@ export const EnvironmentConfigSchema = z.object({
     location: z.string().min(2),
     tempArtifactTtlDays: z.number().int().min(1),
     rawDataRetentionDays: z.number().int().min(1).optional(),
+    /** Must be false with rawDataRetentionDays (Cloud Storage allows no retention policy on a versioned bucket). */
+    rawDataVersioning: z.boolean().optional(),
+    autoclass: z.boolean().optional(),
+    pipelineRootHierarchicalNamespace: z.boolean().optional(),
+    pipelineRootVersioning: z.boolean().optional(),
     kmsKeyName: z.string().optional(),
     forceDestroy: z.boolean(),
   }).strict(),

@@ -108,7 +108,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
       { name: 'v5p-2x2x2', version: 'v5p', topology: '2x2x2', zone: 'us-central1-a', spot: false, scaleToZero: true },
     ],
     database: { tier: 'db-custom-4-16384', highAvailability: true, pointInTimeRecovery: true, retainedBackups: 30, transactionLogRetentionDays: 7, diskSizeGb: 100, deletionProtection: true },
-    storage: { bucketPrefix: 'acme-ml-prod', location: 'US-CENTRAL1', tempArtifactTtlDays: 14, rawDataRetentionDays: 30, forceDestroy: false },
+    storage: { bucketPrefix: 'acme-ml-prod', location: 'US-CENTRAL1', tempArtifactTtlDays: 14, rawDataRetentionDays: 30, rawDataVersioning: false, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 20, deleteUntaggedAfterDays: 14 },
     state: { bucket: 'acme-ml-tfstate' },
     workloads: {

@@ -1,5 +1,5 @@
 // ArtifactStore, MetadataDatabase, ContainerRegistry and WorkloadIdentity: secure defaults, grants and validation errors.
-import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
+import { Aspects, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { SqlDatabaseInstance } from '@cdktf/provider-google/lib/sql-database-instance';
 import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository';
@@ -8,6 +8,7 @@ import { MetadataDatabase, MetadataDatabaseProps } from '../../constructs/metada
 import { ContainerRegistry } from '../../constructs/container-registry';
 import { WorkloadIdentity } from '../../constructs/workload-identity';
 import { Principal } from '../../constructs/principal';
+import { PolicyPack } from '../../constructs/policy/policy-pack';
 import { Base, Json, baseStack, errorOf, onlyResource, resourcesOf, synthJson } from './helpers';
 
 function store(base: Base, props: Partial<ArtifactStoreProps> = {}) {
@@ -55,13 +56,88 @@ describe('ArtifactStore', () => {
     expect(bucketNamed(json, 'acme-ml-test-pipeline-root').lifecycle_rule).toContainEqual({ action: { type: 'Delete' }, condition: { age: 5, matches_prefix: ['tmp/'] } });
   });
 
-  test('optional CMEK and retention', () => {
+  test('optional CMEK (with the storage agent\'s key grant, before any bucket) and retention on an unversioned raw-data bucket', () => {
     const base = baseStack();
     const key = 'projects/p/locations/us-central1/keyRings/r/cryptoKeys/k';
-    store(base, { kmsKeyName: key, rawDataRetentionDays: 30 });
+    store(base, { kmsKeyName: key, rawDataRetentionDays: 30, rawDataVersioning: false });
     const json = synthJson(base.stack);
-    expect(bucketNamed(json, 'acme-ml-test-raw-data')).toMatchObject({ encryption: { default_kms_key_name: key }, retention_policy: { retention_period: 2592000 } });
+    const raw = bucketNamed(json, 'acme-ml-test-raw-data');
+    expect(raw).toMatchObject({ encryption: { default_kms_key_name: key }, retention_policy: { retention_period: 2592000 }, versioning: { enabled: false } });
+    // No noncurrent-version rule where there are no noncurrent versions.
+    expect(JSON.stringify(raw.lifecycle_rule)).not.toContain('days_since_noncurrent_time');
+    expect(bucketNamed(json, 'acme-ml-test-models')).toMatchObject({ versioning: { enabled: true } });
     expect(bucketNamed(json, 'acme-ml-test-models').retention_policy).toBeUndefined();
+    const grant = onlyResource(json, 'google_kms_crypto_key_iam_member');
+    expect(grant).toMatchObject({ crypto_key_id: key, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter' });
+    expect(grant.member).toMatch(/^serviceAccount:\$\{data\.google_storage_project_service_account\.artifacts_storage-agent_[A-Z0-9]+\.email_address\}$/);
+    for (const b of resourcesOf(json, 'google_storage_bucket')) expect(b.depends_on).toEqual([expect.stringMatching(/^google_kms_crypto_key_iam_member\.artifacts_kms-storage-agent_/)]);
+  });
+
+  test('a retention policy on versioned raw data is refused (Cloud Storage allows no retention policy with Object Versioning)', () => {
+    const base = baseStack();
+    expect(errorOf(() => store(base, { rawDataRetentionDays: 30 }))).toBe(
+      "ArtifactStore 'test/artifacts': rawDataRetentionDays (30) needs rawDataVersioning: false: Cloud Storage does not allow a retention policy and Object Versioning on the same bucket (the retention policy already keeps every object 30 days); set rawDataVersioning to false or remove rawDataRetentionDays.");
+  });
+
+  test('the policy pack accepts unversioned raw data only with the recorded reason (retention policy)', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'policy');
+    // The access-logs bucket's own CKV_GCP_62 suppression lives in MlPlatform; only CKV_GCP_78 matters here.
+    const pack = new PolicyPack({ failOnViolation: false });
+    Aspects.of(stack).add(pack);
+    new ArtifactStore(stack, 'artifacts', { bucketPrefix: 'acme-ml-test', location: 'US-CENTRAL1', rawDataRetentionDays: 30, rawDataVersioning: false, pipelineRootHierarchicalNamespace: true, pipelineRootVersioning: false });
+    Testing.synth(stack);
+    const report = pack.reports.get('policy')!;
+    expect(report.violations.map((v) => v.ruleId)).toEqual(['CKV_GCP_62']);
+    const suppressed = report.suppressed.filter((s) => s.ruleId === 'CKV_GCP_78').map((s) => s.reason);
+    expect(suppressed).toEqual([
+      expect.stringContaining('30-day retention policy, which Cloud Storage does not allow together with Object Versioning'),
+      expect.stringContaining('hierarchical namespace (checkpoint throughput), which Cloud Storage does not allow together with Object Versioning'),
+    ]);
+  });
+
+  test('Autoclass on the long-lived buckets replaces the raw-data storage-class rules; staging and access logs keep a storage class', () => {
+    const base = baseStack();
+    store(base, { autoclass: true, autoclassTerminalStorageClass: 'ARCHIVE' });
+    const json = synthJson(base.stack);
+    for (const name of ['raw-data', 'pipeline-root', 'models']) {
+      expect(bucketNamed(json, `acme-ml-test-${name}`).autoclass).toEqual({ enabled: true, terminal_storage_class: 'ARCHIVE' });
+    }
+    expect(bucketNamed(json, 'acme-ml-test-staging').autoclass).toBeUndefined();
+    expect(bucketNamed(json, 'acme-ml-test-access-logs').autoclass).toBeUndefined();
+    expect(JSON.stringify(bucketNamed(json, 'acme-ml-test-raw-data').lifecycle_rule)).not.toContain('SetStorageClass');
+    expect(errorOf(() => store(baseStack(), { autoclass: true, rawDataNearlineAfterDays: 10 }))).toBe(
+      "ArtifactStore 'test/artifacts': autoclass replaces the raw-data Nearline/Coldline lifecycle rules (Autoclass buckets take no SetStorageClass rules); remove rawDataNearlineAfterDays and rawDataColdlineAfterDays or turn autoclass off.");
+    expect(errorOf(() => store(baseStack(), { autoclassTerminalStorageClass: 'ARCHIVE' }))).toBe(
+      "ArtifactStore 'test/artifacts': autoclassTerminalStorageClass 'ARCHIVE' has no effect without autoclass; set autoclass to true or remove it.");
+  });
+
+  test('hierarchical namespace on the pipeline root: uniform access, no versioning; refused on a versioned bucket', () => {
+    const base = baseStack();
+    store(base, { pipelineRootHierarchicalNamespace: true, pipelineRootVersioning: false });
+    const json = synthJson(base.stack);
+    expect(bucketNamed(json, 'acme-ml-test-pipeline-root')).toMatchObject({ hierarchical_namespace: { enabled: true }, uniform_bucket_level_access: true, versioning: { enabled: false } });
+    expect(bucketNamed(json, 'acme-ml-test-models').hierarchical_namespace).toBeUndefined();
+    expect(errorOf(() => store(baseStack(), { pipelineRootHierarchicalNamespace: true }))).toBe(
+      "ArtifactStore 'test/artifacts': pipelineRootHierarchicalNamespace needs pipelineRootVersioning: false: Cloud Storage does not allow Object Versioning on a bucket with hierarchical namespace; set pipelineRootVersioning to false or remove pipelineRootHierarchicalNamespace.");
+  });
+
+  test('dual-region placement with turbo replication on every bucket; bad placements refused', () => {
+    const base = baseStack();
+    store(base, { location: 'US', dualRegion: ['us-central1', 'us-east1'], turboReplication: true });
+    const json = synthJson(base.stack);
+    for (const b of resourcesOf(json, 'google_storage_bucket')) {
+      expect(b).toMatchObject({ location: 'US', custom_placement_config: { data_locations: ['US-CENTRAL1', 'US-EAST1'] }, rpo: 'ASYNC_TURBO' });
+    }
+    expect(errorOf(() => store(baseStack(), { dualRegion: ['US-CENTRAL1', 'US-EAST1'] }))).toBe(
+      "ArtifactStore 'test/artifacts': dualRegion needs location to be the multi-region US, EU or ASIA (it names the continent of the two regions), not 'US-CENTRAL1'.");
+    expect(errorOf(() => store(baseStack(), { location: 'US', dualRegion: ['US-CENTRAL1', 'EUROPE-WEST1'] }))).toBe(
+      "ArtifactStore 'test/artifacts': dualRegion region 'EUROPE-WEST1' is not a region of the US multi-region; use two regions like US-CENTRAL1 and US-EAST1.");
+    expect(errorOf(() => store(baseStack(), { location: 'US', dualRegion: ['US-CENTRAL1'] }))).toBe(
+      "ArtifactStore 'test/artifacts': dualRegion must name exactly two different regions, got [\"US-CENTRAL1\"].");
+    expect(errorOf(() => store(baseStack(), { turboReplication: true }))).toBe(
+      "ArtifactStore 'test/artifacts': turboReplication needs a dual-region placement; set dualRegion (with a multi-region location) or a dual-region location like NAM4, EUR4, EUR5, EUR7, EUR8, ASIA1 (location is 'US-CENTRAL1').");
+    store(baseStack(), { location: 'NAM4', turboReplication: true });
   });
 
   test('grants: read, write, and the transfer agent least-privilege roles', () => {
