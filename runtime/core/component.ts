@@ -59,6 +59,8 @@ export interface ExecutorContext<I extends InputPorts, O extends OutputPorts, P 
   progress(status: string): void;
   /** Set by the local runner and cloud steps; undefined when a component runs on its own (`mlp component run` outside a cloud step). */
   step?: StepIdentity;
+  /** KFP output parameters the executor produced (container components); they go to ExecutorOutput.parameterValues. */
+  outputParameters: Record<string, unknown>;
 }
 
 export type Executor<I extends InputPorts, O extends OutputPorts, P extends ParameterSchema> = (

@@ -65,9 +65,10 @@ export async function launchComponent(
       outputs[port] = { uri: given[0].uri, path: scratch, properties: {} };
     }
 
-    await component.executor({ inputs, outputs, parameters: params.data, log, progress: opts.progress ?? log, step: opts.step });
+    const outputParameters: Record<string, unknown> = {};
+    await component.executor({ inputs, outputs, parameters: params.data, log, progress: opts.progress ?? log, step: opts.step, outputParameters });
 
-    const result: ExecutorOutput = { artifacts: {} };
+    const result: ExecutorOutput = { artifacts: {}, ...(Object.keys(outputParameters).length ? { parameterValues: outputParameters } : {}) };
     for (const [port, out] of Object.entries(outputs)) {
       const manifest = await storageFor(out.uri).publishDirectory(out.path, out.uri);
       result.artifacts![port] = {

@@ -26,6 +26,9 @@ import { joinUri } from '../storage';
 import type { CacheDecision } from './driver';
 import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
 
+/** Execution custom property holding the KFP output parameters by name (a reuse carries its source's). */
+export const OUTPUT_PARAMETERS_PROPERTY = 'outputs';
+
 export interface PublisherScope {
   store: MetadataStore;
   pipeline: string;
@@ -110,9 +113,11 @@ export class Publisher {
   /** Records a cache hit; returns the new CACHED execution's id. */
   async recordCached(component: AnyComponent, nodeId: string, params: Record<string, unknown>, inputs: Record<string, Artifact[]>, decision: CacheDecision, durationMs: number): Promise<number> {
     const source = decision.hit!.execution;
+    const reusedOutputs = source.customProperties?.[OUTPUT_PARAMETERS_PROPERTY];
     const execution = this.execution(component, nodeId, ExecutionState.CACHED, decision, params, {
       cached_from_execution: Number(source.customProperties?.cached_from_execution ?? source.id),
       duration_ms: durationMs,
+      ...(reusedOutputs !== undefined ? { [OUTPUT_PARAMETERS_PROPERTY]: reusedOutputs } : {}),
     });
     const events = [...inputEvents(inputs), ...outputEvents(decision.hit!.outputs, EventType.OUTPUT)];
     return (await this.scope.store.putExecution(execution, events, this.contexts(nodeId, decision.key))).executionId;
@@ -169,7 +174,9 @@ export class Publisher {
       const metadata = output.artifacts?.[port]?.artifacts?.[0]?.metadata ?? {};
       live[port] = { ...a, state: ArtifactState.LIVE, ...splitProperties(component.outputs[port].type.properties, metadata) };
     }
-    const execution = { ...started.execution, lastKnownState: ExecutionState.COMPLETE, customProperties: { ...started.execution.customProperties, ...extra } };
+    // KFP output parameters (container components) are recorded on the execution as KFP's launcher records them.
+    const outputs: Properties = output.parameterValues ? { [OUTPUT_PARAMETERS_PROPERTY]: output.parameterValues as PropertyValue } : {};
+    const execution = { ...started.execution, lastKnownState: ExecutionState.COMPLETE, customProperties: { ...started.execution.customProperties, ...outputs, ...extra } };
     await this.scope.store.putExecution(execution, outputEvents(live, EventType.OUTPUT), started.contexts);
     return live;
   }
