@@ -1,9 +1,10 @@
 // ComposerOrchestrator: a Cloud Composer 3 environment for the compiled Airflow DAGs - a user-managed service account
 // with only the grants the pipeline steps need, private (no public IPs), attached to the platform VPC, environment
-// variables pointing at the buckets and the metadata database, and the DAG files uploaded into its DAG folder.
+// variables pointing at the buckets and the metadata database, and the DAG files uploaded into its DAG folder; its size,
+// Airflow workload resources, maintenance window and scheduled snapshots are typed props checked at construction.
 import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
-import { ComposerEnvironment } from '@cdktf/provider-google/lib/composer-environment';
+import { ComposerEnvironment, ComposerEnvironmentConfigMaintenanceWindow, ComposerEnvironmentConfigWorkloadsConfig } from '@cdktf/provider-google/lib/composer-environment';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
@@ -27,6 +28,63 @@ export interface AirflowDagFile {
   /** Python source. */
   readonly source: string;
 }
+
+/** Resources of one Airflow component (Composer 3 workloads config); unset fields keep the environment size's preset. */
+export interface ComposerComponentResources {
+  /**
+   * Instances of the component.
+   * @default - the environment size's preset
+   */
+  readonly count?: number;
+  /**
+   * vCPUs per instance.
+   * @default - the environment size's preset
+   */
+  readonly cpu?: number;
+  /**
+   * Memory per instance in GB.
+   * @default - the environment size's preset
+   */
+  readonly memoryGb?: number;
+  /**
+   * Storage per instance in GB.
+   * @default - the environment size's preset
+   */
+  readonly storageGb?: number;
+}
+
+/** Airflow workers: autoscaled between minCount and maxCount. */
+export interface ComposerWorkerResources {
+  /**
+   * Fewest workers.
+   * @default - the environment size's preset
+   */
+  readonly minCount?: number;
+  /**
+   * Most workers (each KubernetesPodOperator step holds a worker slot while its pod runs).
+   * @default - the environment size's preset
+   */
+  readonly maxCount?: number;
+  /**
+   * vCPUs per worker.
+   * @default - the environment size's preset
+   */
+  readonly cpu?: number;
+  /**
+   * Memory per worker in GB.
+   * @default - the environment size's preset
+   */
+  readonly memoryGb?: number;
+  /**
+   * Storage per worker in GB.
+   * @default - the environment size's preset
+   */
+  readonly storageGb?: number;
+}
+
+/** Day of a weekly maintenance window (RFC 5545 BYDAY). */
+export type ComposerWeekday = 'MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU';
+const WEEKDAYS: readonly ComposerWeekday[] = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 
 /** Environment variables the environment sets for DAGs and their pods (names are a contract with the runtime). */
 export const COMPOSER_ENV_VARS = [
@@ -77,6 +135,62 @@ export interface ComposerOrchestratorProps {
    */
   readonly highResilience?: boolean;
   /**
+   * Airflow schedulers (Composer 3: 1-3).
+   * @default - the environment size's preset
+   */
+  readonly scheduler?: ComposerComponentResources;
+  /**
+   * Airflow workers.
+   * @default - the environment size's preset
+   */
+  readonly workers?: ComposerWorkerResources;
+  /**
+   * Airflow triggerers (deferrable operators; count 0 turns them off, at most 10). Composer needs count, cpu and
+   * memoryGb together, so all three must be given.
+   * @default - the environment size's preset
+   */
+  readonly triggerer?: { readonly count: number; readonly cpu: number; readonly memoryGb: number };
+  /**
+   * Airflow DAG processors (Composer 3: 1-3).
+   * @default - the environment size's preset
+   */
+  readonly dagProcessor?: ComposerComponentResources;
+  /**
+   * Maintenance window start, `HH:MM` UTC.
+   * @default '00:00'
+   */
+  readonly maintenanceWindowStartUtc?: string;
+  /**
+   * Maintenance window length in hours (Composer: each slot at least 4 hours, at least 12 hours a week in total).
+   * @default 4
+   */
+  readonly maintenanceWindowHours?: number;
+  /**
+   * Days of the maintenance window, or 'DAILY'.
+   * @default ['FR', 'SA', 'SU'] (gcloud's default window: Friday to Sunday 00:00-04:00 UTC)
+   */
+  readonly maintenanceWindowDays?: readonly ComposerWeekday[] | 'DAILY';
+  /**
+   * Scheduled snapshots of the environment (Airflow database, configuration, DAGs) for disaster recovery.
+   * @default true
+   */
+  readonly scheduledSnapshots?: boolean;
+  /**
+   * When snapshots are taken (five-field cron, in snapshotTimeZone).
+   * @default '0 3 * * *'
+   */
+  readonly snapshotSchedule?: string;
+  /**
+   * Time zone of snapshotSchedule: `UTC` or a fixed offset `UTC+HH` / `UTC-HH` (no daylight saving).
+   * @default 'UTC'
+   */
+  readonly snapshotTimeZone?: string;
+  /**
+   * Where snapshots are written (`gs://...`); the environment's account must be able to write there.
+   * @default - `<staging bucket>/composer-snapshots`, kept for the staging bucket's tempArtifactTtlDays
+   */
+  readonly snapshotLocation?: string;
+  /**
    * DAG files to upload into the environment's DAG folder.
    * @default - none
    */
@@ -120,6 +234,19 @@ export class ComposerOrchestrator extends Construct {
       if (!/\bDAG\b|@dag\b/.test(dag.source)) throw fail(`DAG file '${dag.fileName}' defines no DAG; upload the output of \`mlp compile <pipeline> --target airflow\`.`);
     }
     validateGcpLabels('ComposerOrchestrator', this, props.labels);
+    const workloadsConfig = composerWorkloads(props, fail);
+    const maintenanceWindow = composerMaintenanceWindow(props, fail);
+    const snapshots = props.scheduledSnapshots ?? true;
+    const snapshotSchedule = props.snapshotSchedule ?? '0 3 * * *';
+    const snapshotTimeZone = props.snapshotTimeZone ?? 'UTC';
+    if (!snapshots && (props.snapshotSchedule !== undefined || props.snapshotLocation !== undefined || props.snapshotTimeZone !== undefined)) {
+      throw fail('snapshotSchedule, snapshotTimeZone and snapshotLocation have no effect with scheduledSnapshots false; remove them or turn snapshots on.');
+    }
+    if (!/^\S+(\s+\S+){4}$/.test(snapshotSchedule.trim())) throw fail(`snapshotSchedule '${snapshotSchedule}' must be a five-field cron expression like '0 3 * * *'.`);
+    if (!/^UTC([+-](0\d|1[0-2]))?$/.test(snapshotTimeZone)) throw fail(`snapshotTimeZone '${snapshotTimeZone}' must be UTC or a fixed offset from UTC-12 to UTC+12 like UTC+01.`);
+    if (props.snapshotLocation !== undefined && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/.*)?$/.test(props.snapshotLocation)) {
+      throw fail(`snapshotLocation '${props.snapshotLocation}' must be a gs:// path like gs://my-bucket/composer-snapshots.`);
+    }
 
     const api = ProjectServices.of(this).enable('composer.googleapis.com', props.project);
     this.identity = new ServiceAccountIdentity(this, 'service-account', {
@@ -170,6 +297,18 @@ export class ComposerOrchestrator extends Construct {
         environmentSize: `ENVIRONMENT_SIZE_${size}`,
         resilienceMode: props.highResilience ? 'HIGH_RESILIENCE' : 'STANDARD_RESILIENCE',
         enablePrivateEnvironment: true,
+        workloadsConfig,
+        maintenanceWindow,
+        recoveryConfig: snapshots
+          ? {
+            scheduledSnapshotsConfig: {
+              enabled: true,
+              snapshotCreationSchedule: snapshotSchedule,
+              snapshotLocation: props.snapshotLocation ?? `${store.staging.url}/composer-snapshots`,
+              timeZone: snapshotTimeZone,
+            },
+          }
+          : undefined,
         nodeConfig: {
           serviceAccount: this.identity.email,
           network: props.network.network.id,
@@ -195,4 +334,80 @@ export class ComposerOrchestrator extends Construct {
       contentType: 'text/x-python',
     }));
   }
+}
+
+type Fail = (msg: string) => Error;
+
+/** The workloads config from the typed component props (undefined when none is given), or an error naming the field. */
+function composerWorkloads(props: ComposerOrchestratorProps, fail: Fail): ComposerEnvironmentConfigWorkloadsConfig | undefined {
+  const positive = (field: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw fail(`${field} ${v} must be a positive number.`);
+  };
+  const countIn = (field: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw fail(`${field} ${v} must be an integer from ${min} to ${max}.`);
+  };
+  const component = (name: string, r: ComposerComponentResources | undefined, maxCount: number) => {
+    if (!r) return undefined;
+    countIn(`${name}.count`, r.count, 1, maxCount);
+    positive(`${name}.cpu`, r.cpu);
+    positive(`${name}.memoryGb`, r.memoryGb);
+    positive(`${name}.storageGb`, r.storageGb);
+    return { count: r.count, cpu: r.cpu, memoryGb: r.memoryGb, storageGb: r.storageGb };
+  };
+  const scheduler = component('scheduler', props.scheduler, 3);
+  const dagProcessor = component('dagProcessor', props.dagProcessor, 3);
+  const w = props.workers;
+  if (w) {
+    countIn('workers.minCount', w.minCount, 1, 100);
+    countIn('workers.maxCount', w.maxCount, 1, 100);
+    if (w.minCount !== undefined && w.maxCount !== undefined && w.minCount > w.maxCount) throw fail(`workers.minCount ${w.minCount} exceeds workers.maxCount ${w.maxCount}; lower minCount or raise maxCount.`);
+    positive('workers.cpu', w.cpu);
+    positive('workers.memoryGb', w.memoryGb);
+    positive('workers.storageGb', w.storageGb);
+  }
+  const t = props.triggerer;
+  if (t) {
+    countIn('triggerer.count', t.count, 0, 10);
+    positive('triggerer.cpu', t.cpu);
+    positive('triggerer.memoryGb', t.memoryGb);
+  }
+  if (!scheduler && !dagProcessor && !w && !t) return undefined;
+  return {
+    scheduler,
+    dagProcessor,
+    worker: w ? { minCount: w.minCount, maxCount: w.maxCount, cpu: w.cpu, memoryGb: w.memoryGb, storageGb: w.storageGb } : undefined,
+    triggerer: t ? { count: t.count, cpu: t.cpu, memoryGb: t.memoryGb } : undefined,
+  };
+}
+
+/**
+ * The maintenance window: Composer takes a first start time (only its time of day and the recurrence matter) and an end
+ * time that only gives the length; it needs slots of at least 4 hours and at least 12 hours a week.
+ */
+function composerMaintenanceWindow(props: ComposerOrchestratorProps, fail: Fail): ComposerEnvironmentConfigMaintenanceWindow {
+  const start = props.maintenanceWindowStartUtc ?? '00:00';
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(start);
+  if (!m) throw fail(`maintenanceWindowStartUtc '${start}' must be a UTC time of day like 02:00.`);
+  const hours = props.maintenanceWindowHours ?? 4;
+  if (!Number.isInteger(hours) || hours < 4 || hours > 24) throw fail(`maintenanceWindowHours ${hours} must be a whole number of hours from 4 to 24 (Composer's slots are at least 4 hours).`);
+  const days = props.maintenanceWindowDays ?? ['FR', 'SA', 'SU'];
+  let recurrence: string;
+  let slotsPerWeek: number;
+  if (days === 'DAILY') {
+    recurrence = 'FREQ=DAILY';
+    slotsPerWeek = 7;
+  } else {
+    const bad = days.find((d) => !WEEKDAYS.includes(d));
+    if (bad !== undefined) throw fail(`maintenanceWindowDays has '${bad}'; use ${WEEKDAYS.join(', ')} or 'DAILY'.`);
+    if (days.length === 0 || new Set(days).size !== days.length) throw fail(`maintenanceWindowDays ${JSON.stringify(days)} must list each day at most once and at least one day.`);
+    recurrence = `FREQ=WEEKLY;BYDAY=${[...days].sort((a, b) => WEEKDAYS.indexOf(a) - WEEKDAYS.indexOf(b)).join(',')}`;
+    slotsPerWeek = days.length;
+  }
+  if (hours * slotsPerWeek < 12) {
+    throw fail(`the maintenance window gives ${hours * slotsPerWeek} hours a week (${hours} h × ${slotsPerWeek} day${slotsPerWeek === 1 ? '' : 's'}); Composer needs at least 12: add days or lengthen maintenanceWindowHours.`);
+  }
+  // A fixed first day (2025-01-03, a Friday) keeps the synthesized window stable from run to run.
+  const first = Date.UTC(2025, 0, 3, Number(m[1]), Number(m[2]));
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  return { startTime: iso(first), endTime: iso(first + hours * 3600_000), recurrence };
 }

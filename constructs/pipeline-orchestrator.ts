@@ -12,7 +12,7 @@ import { RoleIdentity } from './workload-identity';
 import { ServiceAccountIdentity } from './service-account-identity';
 import { WorkloadNamespace } from './workload-namespace';
 import { ArgoWorkflowTemplate, ArgoWorkflows } from './argo-workflows';
-import { AirflowDagFile, ComposerOrchestrator } from './composer-orchestrator';
+import { AirflowDagFile, ComposerOrchestrator, ComposerOrchestratorProps } from './composer-orchestrator';
 import { KfpPipelineSpec, VertexPipelines } from './vertex-pipelines';
 import { PipelineLogResource } from './ml-monitoring';
 import { PipelineRunTarget } from './build-triggers';
@@ -36,8 +36,12 @@ export interface ArgoOrchestratorOptions {
    */
   readonly parallelism?: number;
 }
-/** Cloud Composer 3. */
-export interface ComposerOrchestratorOptions {
+/**
+ * Cloud Composer 3; workloads, maintenance window and snapshot props are ComposerOrchestrator's (documented there).
+ */
+export interface ComposerOrchestratorOptions extends Pick<ComposerOrchestratorProps,
+  'scheduler' | 'workers' | 'triggerer' | 'dagProcessor' | 'maintenanceWindowStartUtc' | 'maintenanceWindowHours' | 'maintenanceWindowDays'
+  | 'scheduledSnapshots' | 'snapshotSchedule' | 'snapshotTimeZone' | 'snapshotLocation'> {
   readonly kind: 'composer';
   /**
    * Composer image version.
@@ -213,6 +217,17 @@ export class PipelineOrchestrator extends Construct {
           imageVersion: o.imageVersion,
           environmentSize: o.environmentSize,
           highResilience: o.highResilience,
+          scheduler: o.scheduler,
+          workers: o.workers,
+          triggerer: o.triggerer,
+          dagProcessor: o.dagProcessor,
+          maintenanceWindowStartUtc: o.maintenanceWindowStartUtc,
+          maintenanceWindowHours: o.maintenanceWindowHours,
+          maintenanceWindowDays: o.maintenanceWindowDays,
+          scheduledSnapshots: o.scheduledSnapshots,
+          snapshotSchedule: o.snapshotSchedule,
+          snapshotTimeZone: o.snapshotTimeZone,
+          snapshotLocation: o.snapshotLocation,
           dags: pipelines.airflow,
           labels: props.labels,
         });

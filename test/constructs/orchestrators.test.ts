@@ -99,6 +99,83 @@ describe('ComposerOrchestrator', () => {
   });
 });
 
+describe('ComposerOrchestrator size, workloads, maintenance and snapshots', () => {
+  test('defaults: the size preset (no workloads config), Friday-Sunday 00:00-04:00 UTC maintenance, daily snapshots into staging', () => {
+    const base = workloadBase();
+    composer(base);
+    const env = onlyResource(synthJson(base.stack), 'google_composer_environment');
+    expect(env.config.workloads_config).toBeUndefined();
+    expect(env.config.maintenance_window).toEqual({ start_time: '2025-01-03T00:00:00Z', end_time: '2025-01-03T04:00:00Z', recurrence: 'FREQ=WEEKLY;BYDAY=FR,SA,SU' });
+    expect(env.config.recovery_config).toEqual({
+      scheduled_snapshots_config: { enabled: true, snapshot_creation_schedule: '0 3 * * *', snapshot_location: 'gs://acme-ml-test-staging/composer-snapshots', time_zone: 'UTC' },
+    });
+  });
+
+  test('size, scheduler, workers, triggerer and DAG processor resources, a custom window and snapshot schedule land in the environment', () => {
+    const base = workloadBase();
+    composer(base, {
+      environmentSize: 'MEDIUM',
+      scheduler: { count: 2, cpu: 2, memoryGb: 7.5, storageGb: 5 },
+      workers: { minCount: 2, maxCount: 12, cpu: 2, memoryGb: 8, storageGb: 10 },
+      triggerer: { count: 1, cpu: 0.5, memoryGb: 1 },
+      dagProcessor: { count: 2, cpu: 1, memoryGb: 4 },
+      maintenanceWindowStartUtc: '22:30', maintenanceWindowHours: 6, maintenanceWindowDays: ['SU', 'SA'],
+      snapshotSchedule: '0 1 * * 0', snapshotTimeZone: 'UTC+01', snapshotLocation: 'gs://acme-dr/composer',
+    });
+    const env = onlyResource(synthJson(base.stack), 'google_composer_environment');
+    expect(env.config.environment_size).toBe('ENVIRONMENT_SIZE_MEDIUM');
+    expect(env.config.workloads_config).toEqual({
+      scheduler: { count: 2, cpu: 2, memory_gb: 7.5, storage_gb: 5 },
+      worker: { min_count: 2, max_count: 12, cpu: 2, memory_gb: 8, storage_gb: 10 },
+      triggerer: { count: 1, cpu: 0.5, memory_gb: 1 },
+      dag_processor: { count: 2, cpu: 1, memory_gb: 4 },
+    });
+    expect(env.config.maintenance_window).toEqual({ start_time: '2025-01-03T22:30:00Z', end_time: '2025-01-04T04:30:00Z', recurrence: 'FREQ=WEEKLY;BYDAY=SA,SU' });
+    expect(env.config.recovery_config.scheduled_snapshots_config).toEqual({ enabled: true, snapshot_creation_schedule: '0 1 * * 0', snapshot_location: 'gs://acme-dr/composer', time_zone: 'UTC+01' });
+  });
+
+  test('snapshots can be turned off; a daily window of 4 hours is enough', () => {
+    const base = workloadBase();
+    composer(base, { scheduledSnapshots: false, maintenanceWindowDays: 'DAILY' });
+    const env = onlyResource(synthJson(base.stack), 'google_composer_environment');
+    expect(env.config.recovery_config).toBeUndefined();
+    expect(env.config.maintenance_window.recurrence).toBe('FREQ=DAILY');
+  });
+
+  test('refuses windows Composer rejects, impossible workloads and stray snapshot settings, saying what to change', () => {
+    const base = workloadBase();
+    const cases: [Partial<ComposerOrchestratorProps>, string][] = [
+      [{ maintenanceWindowDays: ['SA', 'SU'] }, 'the maintenance window gives 8 hours a week (4 h × 2 days); Composer needs at least 12: add days or lengthen maintenanceWindowHours.'],
+      [{ maintenanceWindowHours: 3 }, "maintenanceWindowHours 3 must be a whole number of hours from 4 to 24 (Composer's slots are at least 4 hours)."],
+      [{ maintenanceWindowStartUtc: '25:00' }, "maintenanceWindowStartUtc '25:00' must be a UTC time of day like 02:00."],
+      [{ maintenanceWindowDays: ['FR', 'FR', 'SA'] }, 'maintenanceWindowDays ["FR","FR","SA"] must list each day at most once and at least one day.'],
+      [{ scheduler: { count: 4 } }, 'scheduler.count 4 must be an integer from 1 to 3.'],
+      [{ workers: { minCount: 5, maxCount: 2 } }, 'workers.minCount 5 exceeds workers.maxCount 2; lower minCount or raise maxCount.'],
+      [{ triggerer: { count: 1, cpu: 0, memoryGb: 1 } }, 'triggerer.cpu 0 must be a positive number.'],
+      [{ scheduledSnapshots: false, snapshotSchedule: '0 3 * * *' }, 'snapshotSchedule, snapshotTimeZone and snapshotLocation have no effect with scheduledSnapshots false; remove them or turn snapshots on.'],
+      [{ snapshotSchedule: 'daily' }, "snapshotSchedule 'daily' must be a five-field cron expression like '0 3 * * *'."],
+      [{ snapshotTimeZone: 'Europe/Berlin' }, "snapshotTimeZone 'Europe/Berlin' must be UTC or a fixed offset from UTC-12 to UTC+12 like UTC+01."],
+      [{ snapshotLocation: 'acme-dr' }, "snapshotLocation 'acme-dr' must be a gs:// path like gs://my-bucket/composer-snapshots."],
+    ];
+    cases.forEach(([props, message], i) => {
+      expect(errorOf(() => composer(base, props, `c${i}`))).toBe(`ComposerOrchestrator 'test/c${i}': ${message}`);
+    });
+  });
+
+  test('PipelineOrchestrator passes the Composer workloads, window and snapshot options through', () => {
+    const base = workloadBase();
+    new PipelineOrchestrator(base.stack, 'orchestrator', {
+      orchestrator: { kind: 'composer', workers: { maxCount: 8 }, maintenanceWindowDays: 'DAILY', scheduledSnapshots: false },
+      environment: 'test', project: 'acme-ml-test', region: 'us-central1', network: base.network, cluster: base.cluster, store: base.store,
+      database: base.database, registry: base.registry, runner: base.identities.identity('pipeline-runner'), accountPrefix: 'mlp-test', image: IMAGE,
+    });
+    const env = onlyResource(synthJson(base.stack), 'google_composer_environment');
+    expect(env.config.workloads_config).toEqual({ worker: { max_count: 8 } });
+    expect(env.config.maintenance_window.recurrence).toBe('FREQ=DAILY');
+    expect(env.config.recovery_config).toBeUndefined();
+  });
+});
+
 describe('VertexPipelines', () => {
   test('APIs, a pipeline account with aiplatform.user and act-as on itself only, pipeline root grants', () => {
     const base = workloadBase();
