@@ -74,7 +74,8 @@ function tables(t: ColumnTypes): string[] {
       id ${t.id}, context_id INT NOT NULL, execution_id INT NOT NULL, UNIQUE (context_id, execution_id))`,
     `CREATE TABLE IF NOT EXISTS Attribution (
       id ${t.id}, context_id INT NOT NULL, artifact_id INT NOT NULL, UNIQUE (context_id, artifact_id))`,
-    `CREATE TABLE IF NOT EXISTS MLMDEnv (schema_version INT PRIMARY KEY)`,
+    // INTEGER as MLMD declares it (on SQLite the rowid alias); stores made with INT before open all the same.
+    `CREATE TABLE IF NOT EXISTS MLMDEnv (schema_version INTEGER PRIMARY KEY)`,
   ];
 }
 

@@ -2,6 +2,7 @@
 // are written once with `?` placeholders; a small Dialect covers what differs (placeholders, integer
 // lists, the schema lock), and each backend supplies a Connection that runs statements and transactions.
 import { UserError } from '../core/errors';
+import { decodeProto, decodeStruct, encodeProto, encodeStruct, isEncodedStruct, ProtoValue } from './mlmd-values';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
 import { MetadataStoreError } from './store-error';
 import {
@@ -28,6 +29,8 @@ import {
   PropertyValue,
   PutExecutionResult,
   StoredType,
+  SYSTEM_TYPE_PREFIX,
+  SystemBaseType,
   TypeDefinition,
   TypeKind,
 } from './types';
@@ -58,6 +61,11 @@ export interface Dialect {
   readonly noLimit: unknown;
   /** Orders rows of a keyless table (EventPath) by insertion. */
   readonly insertionOrder: string;
+  /**
+   * The proto_value parameter for MLMD's base64 text of a serialized Any: SQLite keeps the text as MLMD's
+   * string literal leaves it; PostgreSQL's BYTEA holds the bytes of that text.
+   */
+  protoColumn(base64: string): unknown;
 }
 
 export const SQLITE_DIALECT: Dialect = {
@@ -67,6 +75,7 @@ export const SQLITE_DIALECT: Dialect = {
   integerList: (values) => JSON.stringify(values),
   noLimit: -1,
   insertionOrder: 'rowid',
+  protoColumn: (base64) => base64,
 };
 
 export const POSTGRES_DIALECT: Dialect = {
@@ -81,6 +90,7 @@ export const POSTGRES_DIALECT: Dialect = {
   integerList: (values) => values,
   noLimit: null,
   insertionOrder: 'ctid',
+  protoColumn: (base64) => Buffer.from(base64, 'latin1'),
 };
 
 /** `?` → `$1, $2, ...` (no statement here has a `?` inside a string literal). */
@@ -108,8 +118,8 @@ const INPUT_EVENTS = [EventType.INPUT, EventType.DECLARED_INPUT, EventType.INTER
 const OUTPUT_EVENTS = [EventType.OUTPUT, EventType.DECLARED_OUTPUT, EventType.INTERNAL_OUTPUT].join(', ');
 
 type Node = Artifact | Execution | Context;
-/** Values of int_value, double_value, string_value, bool_value. */
-type ValueColumns = [int: number | null, double: number | null, text: string | null, bool: boolean | null];
+/** Values of int_value, double_value, string_value, bool_value, and proto_value (base64 text). */
+type ValueColumns = [int: number | null, double: number | null, text: string | null, bool: boolean | null, proto: string | null];
 type Encoded = [name: string, isCustom: boolean, ...values: ValueColumns];
 
 /** The part of a node table that properties and filters need. */
@@ -190,11 +200,11 @@ function describeValue(value: unknown): string {
 /** A flag column: BOOLEAN on PostgreSQL, TINYINT(1) on SQLite. */
 const isSet = (flag: unknown): boolean => flag === true || Number(flag) === 1;
 
-const isStruct = (value: unknown): value is object => typeof value === 'object' && value !== null;
+const isStruct = (value: unknown): value is object => typeof value === 'object' && value !== null && !(value instanceof ProtoValue);
 
 /**
  * Column values for one property; custom values pick their column from the JS type, numbers from the name
- * (see PropertyValue).
+ * (see PropertyValue). Structs and protos are encoded as MLMD encodes them (mlmd-values.ts).
  */
 function encodeProperty(name: string, value: PropertyValue, declared: PropertyType | undefined, where: () => string): ValueColumns {
   const custom = declared === undefined || declared === PropertyType.UNKNOWN;
@@ -206,41 +216,48 @@ function encodeProperty(name: string, value: PropertyValue, declared: PropertyTy
   };
   switch (expected) {
     case PropertyType.INT:
-      return Number.isInteger(value) ? [value as number, null, null, null] : fail();
+      return Number.isInteger(value) ? [value as number, null, null, null, null] : fail();
     case PropertyType.DOUBLE:
-      return typeof value === 'number' ? [null, value, null, null] : fail();
+      return typeof value === 'number' ? [null, value, null, null, null] : fail();
     case PropertyType.STRING:
-      return typeof value === 'string' ? [null, null, value, null] : fail();
+      return typeof value === 'string' ? [null, null, value, null, null] : fail();
     case PropertyType.BOOLEAN:
-      return typeof value === 'boolean' ? [null, null, null, value] : fail();
+      return typeof value === 'boolean' ? [null, null, null, value, null] : fail();
     case PropertyType.STRUCT:
-      return isStruct(value) ? [null, null, JSON.stringify(value), null] : fail();
+      return isStruct(value) ? [null, null, encodeStruct(value, where), null, null] : fail();
     case PropertyType.PROTO:
-      throw new UserError(`${where()} is declared PROTO; PROTO property values are not supported by this store`);
+      return value instanceof ProtoValue ? [null, null, null, null, encodeProto(value, where)] : fail();
   }
-  if (typeof value === 'string') return [null, null, value, null];
-  if (typeof value === 'boolean') return [null, null, null, value];
-  if (isStruct(value)) return [null, null, JSON.stringify(value), null];
+  if (typeof value === 'string') return [null, null, value, null, null];
+  if (typeof value === 'boolean') return [null, null, null, value, null];
+  if (value instanceof ProtoValue) return [null, null, null, null, encodeProto(value, where)];
+  if (isStruct(value)) return [null, null, encodeStruct(value, where), null, null];
   throw new UserError(`${where()} has an unsupported value: ${describeValue(value)}`);
 }
 
 /**
- * A stored property back to JS. Declared STRUCT properties are JSON; a custom string that holds a JSON object
- * or array is read back as that structure (custom structs are stored as JSON text, as the contract says).
+ * A stored property back to JS, reading the columns in MLMD's order. A string_value with MLMD's struct prefix
+ * is a struct; proto_value is a serialized Any. Declared STRUCT properties that runtimes before MLMD's
+ * encoding stored as JSON text still read as their structure.
  */
-function decodeProperty(row: Row, declared: PropertyType | undefined): PropertyValue {
-  if (row.bool_value != null) return Boolean(row.bool_value);
+function decodeProperty(row: Row, declared: PropertyType | undefined, where: () => string): PropertyValue {
   if (row.int_value != null) return Number(row.int_value);
   if (row.double_value != null) return Number(row.double_value);
-  const text = String(row.string_value ?? '');
-  if (declared === PropertyType.STRUCT || (declared === undefined && /^\s*[[{]/.test(text))) {
-    try {
-      return JSON.parse(text) as PropertyValue;
-    } catch {
-      return text;
+  if (row.string_value != null) {
+    const text = String(row.string_value);
+    if (isEncodedStruct(text)) return decodeStruct(text, where) as PropertyValue;
+    if (declared === PropertyType.STRUCT) {
+      try {
+        return JSON.parse(text) as PropertyValue;
+      } catch {
+        throw new UserError(`${where()} is declared STRUCT but holds neither an MLMD struct nor JSON`);
+      }
     }
+    return text;
   }
-  return text;
+  if (row.proto_value != null) return decodeProto(row.proto_value as string | Uint8Array, where);
+  if (row.bool_value != null) return Boolean(row.bool_value);
+  throw new UserError(`${where()} has no value in any value column`);
 }
 
 /** The condition matching one property value, whichever column it was stored in. */
@@ -250,7 +267,8 @@ function propertyCondition(value: PropertyValue): [string, unknown[]] {
   }
   if (typeof value === 'boolean') return ['P.bool_value = ?', [value]];
   if (typeof value === 'string') return ['P.string_value = ?', [value]];
-  return ['P.string_value = ?', [JSON.stringify(value)]];
+  if (value instanceof ProtoValue) throw new UserError('filtering on a proto property value is not supported');
+  return ['P.string_value = ?', [encodeStruct(value, () => 'a property filter')]];
 }
 
 /** WHERE clauses and their parameters, kept in placeholder order. */
@@ -322,15 +340,20 @@ export class SqlMetadataStore implements MetadataStore {
   private async loadTypes(db: Tx, clause: string, params: unknown[]): Promise<StoredType[]> {
     const rows = await db.all(`SELECT id, name, version, type_kind, description FROM Type WHERE ${clause} ORDER BY id`, params);
     if (rows.length === 0) return [];
-    const ids = rows.map((r) => Number(r.id));
-    const props = await db.all(`SELECT type_id, name, data_type FROM TypeProperty WHERE ${this.d.inIntegers('type_id')}`, [this.d.integerList(ids)]);
+    const ids = this.d.integerList(rows.map((r) => Number(r.id)));
+    const [props, parents] = await Promise.all([
+      db.all(`SELECT type_id, name, data_type FROM TypeProperty WHERE ${this.d.inIntegers('type_id')}`, [ids]),
+      db.all(`SELECT P.type_id, T.name FROM ParentType P JOIN Type T ON T.id = P.parent_type_id WHERE ${this.d.inIntegers('P.type_id')}`, [ids]),
+    ]);
     return rows.map((r) => {
+      const parent = parents.find((p) => Number(p.type_id) === Number(r.id) && String(p.name).startsWith(SYSTEM_TYPE_PREFIX));
       const type: StoredType = {
         id: Number(r.id),
         kind: Number(r.type_kind) as TypeKind,
         name: String(r.name),
         ...optional('version', r.version),
         ...optional('description', r.description),
+        ...(parent ? { baseType: String(parent.name).slice(SYSTEM_TYPE_PREFIX.length) as SystemBaseType } : {}),
         properties: Object.fromEntries(props.filter((p) => Number(p.type_id) === Number(r.id)).map((p) => [String(p.name), Number(p.data_type) as PropertyType])),
       };
       this.typesById.set(type.id, type);
@@ -353,27 +376,49 @@ export class SqlMetadataStore implements MetadataStore {
     return this.typesById;
   }
 
+  /**
+   * Find, then insert: a store MLMD created has no unique key on Type (only our own schema adds one), so an
+   * INSERT ... ON CONFLICT would add a row per call there. Writers of one type are serialised by the
+   * transaction (SQLite's BEGIN IMMEDIATE) or the key lock (PostgreSQL). Where duplicates already exist, the
+   * oldest row is the one, as MLMD's lookup by name takes it.
+   */
+  private async findOrInsertType(tx: Tx, def: TypeDefinition): Promise<number> {
+    if (this.d.keyLockSql) await tx.all(this.d.keyLockSql, [`Type/${def.kind}/${def.name}`]);
+    const found = await tx.all("SELECT id FROM Type WHERE name = ? AND COALESCE(version, '') = ? AND type_kind = ? ORDER BY id LIMIT 1", [
+      def.name,
+      def.version ?? '',
+      def.kind,
+    ]);
+    const rows = found.length
+      ? found
+      : await tx.all('INSERT INTO Type (name, version, type_kind, description) VALUES (?, ?, ?, ?) RETURNING id', [
+          def.name,
+          def.version ?? null,
+          def.kind,
+          def.description ?? null,
+        ]);
+    return Number(rows[0].id);
+  }
+
+  /**
+   * MLMD's base_type: a ParentType row from the type to the system type `mlmd.<Base>` (created when missing,
+   * as MLMD creates its simple types). Like MLMD, a type keeps the parent it has; a different one is an error.
+   */
+  private async linkBaseType(tx: Tx, def: TypeDefinition, typeId: number): Promise<void> {
+    if (def.baseType === undefined) return;
+    const parentName = `${SYSTEM_TYPE_PREFIX}${def.baseType}`;
+    const parentId = await this.findOrInsertType(tx, { kind: def.kind, name: parentName });
+    const parents = await tx.all('SELECT P.parent_type_id AS id, T.name FROM ParentType P JOIN Type T ON T.id = P.parent_type_id WHERE P.type_id = ?', [typeId]);
+    const other = parents.find((p) => Number(p.id) !== parentId);
+    if (other) {
+      throw new UserError(`${KIND_LABEL[def.kind]} type "${def.name}" already has the base type ${String(other.name)}; it cannot change to ${parentName}`);
+    }
+    if (parents.length === 0) await tx.all('INSERT INTO ParentType (type_id, parent_type_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [typeId, parentId]);
+  }
+
   async putType(def: TypeDefinition): Promise<number> {
     const id = await this.conn.transaction(async (tx) => {
-      // Find, then insert: a store MLMD created has no unique key on Type (only our own schema adds one), so
-      // an INSERT ... ON CONFLICT would add a row per call there. Writers of one type are serialised by the
-      // transaction (SQLite's BEGIN IMMEDIATE) or the key lock (PostgreSQL). Where duplicates already exist,
-      // the oldest row is the one, as MLMD's lookup by name takes it.
-      if (this.d.keyLockSql) await tx.all(this.d.keyLockSql, [`Type/${def.kind}/${def.name}`]);
-      const found = await tx.all("SELECT id FROM Type WHERE name = ? AND COALESCE(version, '') = ? AND type_kind = ? ORDER BY id LIMIT 1", [
-        def.name,
-        def.version ?? '',
-        def.kind,
-      ]);
-      const rows = found.length
-        ? found
-        : await tx.all('INSERT INTO Type (name, version, type_kind, description) VALUES (?, ?, ?, ?) RETURNING id', [
-            def.name,
-            def.version ?? null,
-            def.kind,
-            def.description ?? null,
-          ]);
-      const typeId = Number(rows[0].id);
+      const typeId = await this.findOrInsertType(tx, def);
       const existing = new Map((await tx.all('SELECT name, data_type FROM TypeProperty WHERE type_id = ?', [typeId])).map((r) => [String(r.name), Number(r.data_type)]));
       const added: unknown[] = [];
       for (const [name, dataType] of Object.entries(def.properties ?? {})) {
@@ -389,6 +434,7 @@ export class SqlMetadataStore implements MetadataStore {
         const values = Array.from({ length: added.length / 3 }, () => '(?, ?, ?)').join(', ');
         await tx.all(`INSERT INTO TypeProperty (type_id, name, data_type) VALUES ${values} ON CONFLICT DO NOTHING`, added);
       }
+      await this.linkBaseType(tx, def, typeId);
       return typeId;
     });
     this.typesById.delete(id);
@@ -430,13 +476,14 @@ export class SqlMetadataStore implements MetadataStore {
 
   private async writeProperties(tx: Tx, table: PropertyOwner, ownerId: number, encoded: Encoded[]): Promise<void> {
     if (encoded.length === 0) return;
-    const values = encoded.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const values = encoded.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     await tx.all(
-      `INSERT INTO ${table.propertyTable} (${table.owner}, name, is_custom_property, int_value, double_value, string_value, bool_value)
+      `INSERT INTO ${table.propertyTable} (${table.owner}, name, is_custom_property, int_value, double_value, string_value, bool_value, proto_value)
        VALUES ${values}
        ON CONFLICT (${table.owner}, name, is_custom_property) DO UPDATE SET int_value = excluded.int_value,
-         double_value = excluded.double_value, string_value = excluded.string_value, bool_value = excluded.bool_value`,
-      encoded.flatMap((e) => [ownerId, ...e]),
+         double_value = excluded.double_value, string_value = excluded.string_value, bool_value = excluded.bool_value,
+         proto_value = excluded.proto_value`,
+      encoded.flatMap(([name, isCustom, int, double, text, bool, proto]) => [ownerId, name, isCustom, int, double, text, bool, proto === null ? null : this.d.protoColumn(proto)]),
     );
   }
 
@@ -657,7 +704,7 @@ export class SqlMetadataStore implements MetadataStore {
     const ids = rows.map((r) => Number(r.id));
     const [properties, types] = await Promise.all([
       db.all(
-        `SELECT ${table.owner} AS owner_id, name, is_custom_property, int_value, double_value, string_value, bool_value
+        `SELECT ${table.owner} AS owner_id, name, is_custom_property, int_value, double_value, string_value, bool_value, proto_value
          FROM ${table.propertyTable} WHERE ${this.d.inIntegers(table.owner)}`,
         [this.d.integerList(ids)],
       ),
@@ -680,8 +727,10 @@ export class SqlMetadataStore implements MetadataStore {
       };
       for (const p of byOwner.get(node.id) ?? []) {
         const name = String(p.name);
-        if (isSet(p.is_custom_property)) node.customProperties[name] = decodeProperty(p, undefined);
-        else node.properties[name] = decodeProperty(p, declared[name]);
+        const custom = isSet(p.is_custom_property);
+        const where = () => `${custom ? 'custom property' : 'property'} "${name}" of ${table.label} ${node.id}`;
+        if (custom) node.customProperties[name] = decodeProperty(p, undefined, where);
+        else node.properties[name] = decodeProperty(p, declared[name], where);
       }
       return node as unknown as N;
     });

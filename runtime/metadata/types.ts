@@ -1,5 +1,6 @@
 // The metadata store's public model and interface: ML Metadata (MLMD, schema version 10) entities,
 // their enum codes exactly as MLMD stores them, and the queries the rest of the platform needs.
+import type { ProtoValue } from './mlmd-values';
 
 /** Artifact.State codes as stored in MLMD's Artifact.state column. */
 export enum ArtifactState {
@@ -57,7 +58,8 @@ export enum PropertyType {
  * A property value. For declared properties the type's PropertyType decides the column; for custom
  * properties: numbers → double_value (a metric that happens to be 1 is still a double, as KFP and TFX record
  * metrics), except the INTEGER_CUSTOM_PROPERTIES → int_value; strings → string_value, booleans → bool_value,
- * plain objects/arrays → STRUCT (JSON in string_value).
+ * plain objects/arrays → STRUCT (`mlmd-struct::` + base64 Struct in string_value, as MLMD writes it), a
+ * ProtoValue → proto_value (see mlmd-values.ts).
  */
 /**
  * Custom properties that are integers by meaning, stored in int_value (and refused when not an integer): TFX's
@@ -68,14 +70,23 @@ export const INTEGER_CUSTOM_PROPERTIES: ReadonlySet<string> = new Set([
   'span', 'version', 'row_count', 'bad_row_count', 'anomaly_count', 'example_count',
   'attempts', 'duration_ms', 'runner_pid', 'cached_from_execution',
 ]);
-export type PropertyValue = number | string | boolean | { [k: string]: unknown } | unknown[];
+export type PropertyValue = number | string | boolean | ProtoValue | { [k: string]: unknown } | unknown[];
 export type Properties = Record<string, PropertyValue>;
+
+/**
+ * MLMD's system base types (ArtifactType.SystemDefinedBaseType), stored as a ParentType row to the type
+ * `mlmd.<name>`, as TFX records its artifact types' TYPE_ANNOTATION (e.g. Examples → mlmd.Dataset).
+ */
+export type SystemBaseType = 'Dataset' | 'Model' | 'Metrics' | 'Statistics';
+export const SYSTEM_TYPE_PREFIX = 'mlmd.';
 
 export interface TypeDefinition {
   kind: TypeKind;
   name: string;
   version?: string;
   description?: string;
+  /** The MLMD system type this type derives from; a type keeps the base type it was first given. */
+  baseType?: SystemBaseType;
   /** Declared properties and their types. Re-declaring a type with extra properties adds them; a changed type is an error. */
   properties?: Record<string, PropertyType>;
 }

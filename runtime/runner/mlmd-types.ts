@@ -19,7 +19,7 @@ export async function registerTypes(store: MetadataStore, components: AnyCompone
     for (const p of [...Object.values(c.inputs), ...Object.values(c.outputs)]) artifactTypes.set(p.type.name, p.type);
   }
   for (const t of artifactTypes.values()) {
-    await store.putType({ kind: TypeKind.ARTIFACT, name: t.name, description: t.description, properties: { ...t.properties } });
+    await store.putType({ kind: TypeKind.ARTIFACT, name: t.name, description: t.description, properties: { ...t.properties }, baseType: t.baseType });
   }
   for (const name of [CONTEXT_PIPELINE, CONTEXT_RUN, CONTEXT_NODE, CONTEXT_CACHE]) {
     await store.putType({ kind: TypeKind.CONTEXT, name, properties: {} });

@@ -14,6 +14,7 @@ import {
   PropertyType,
   TypeKind,
 } from '../../../runtime/metadata';
+import { ProtoValue } from '../../../runtime/metadata/mlmd-values';
 
 export interface SuiteBackend {
   /** The address of a new, empty database. */
@@ -47,6 +48,16 @@ async function putPipelineTypes(store: MetadataStore): Promise<void> {
 
 const live = ArtifactState.LIVE;
 
+// Produced by Python's google.protobuf 7.36 (the test venv), not by the store under test: a Struct serialized
+// with SerializeToString(deterministic=True), base64 behind MLMD's prefix, as ml_metadata's StructToString
+// writes it; and an Any packing StringValue("hello"), base64 as MLMD's EncodeBytes writes proto_value.
+const PY_STRUCT_LAYERS = 'mlmd-struct::CiIKBmxheWVycxIYMhYKCREAAAAAAABQQAoJEQAAAAAAAFBA'; // {"layers": [64, 64]}
+const PY_STRUCT_TAGS = 'mlmd-struct::ChkKCV9fdmFsdWVfXxIMMgoKAxoBYQoDGgFi'; // {"__value__": ["a", "b"]}, TFX's list wrapping
+const PY_ANY_HELLO = 'Ci90eXBlLmdvb2dsZWFwaXMuY29tL2dvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIHCgVoZWxsbw==';
+const STRING_VALUE_URL = 'type.googleapis.com/google.protobuf.StringValue';
+/** google.protobuf.StringValue{value: "hello"}: field 1, length 5. */
+const HELLO_BYTES = Buffer.from([0x0a, 0x05, ...Buffer.from('hello')]);
+
 export function describeStoreSuite(name: string, backend: () => SuiteBackend): void {
   describe(`metadata store on ${name}`, () => {
     let address: string;
@@ -70,6 +81,20 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         expect(tables.map((t) => t.name).sort()).toEqual([...MLMD_TABLES].sort());
         expect(await backend().query(address, 'SELECT schema_version FROM MLMDEnv')).toEqual([{ schema_version: 10 }]);
         await expect(backend().query(address, 'SELECT artifact_id, name, is_custom_property, int_value, double_value, string_value, byte_value, proto_value, bool_value FROM ArtifactProperty')).resolves.toEqual([]);
+      });
+
+      it('declares MLMDEnv.schema_version INTEGER PRIMARY KEY as MLMD does, and still opens a store declared INT PRIMARY KEY', async () => {
+        const columnType = async () => (await backend().query(address, backend().dialect === 'sqlite'
+          ? "SELECT type FROM pragma_table_info('MLMDEnv')"
+          : "SELECT upper(data_type) AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'mlmdenv'"))[0].type;
+        expect(await columnType()).toBe('INTEGER');
+        await store.close();
+        // A store this runtime created before it followed MLMD's declaration.
+        await backend().exec(address, 'DROP TABLE MLMDEnv; CREATE TABLE MLMDEnv (schema_version INT PRIMARY KEY); INSERT INTO MLMDEnv (schema_version) VALUES (10);');
+        store = await openMetadataStore(address);
+        expect(await store.schemaVersion()).toBe(10);
+        await putPipelineTypes(store);
+        expect(await backend().query(address, 'SELECT schema_version FROM MLMDEnv')).toEqual([{ schema_version: 10 }]);
       });
 
       it('opens an existing database again without changing it', async () => {
@@ -191,12 +216,12 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
           { name: 'accuracy', int_value: null, double_value: 1, string_value: null, bool_value: null },
           { name: 'auc', int_value: null, double_value: 1, string_value: null, bool_value: null },
           { name: 'blessed', int_value: null, double_value: null, string_value: null, bool_value: true },
-          { name: 'config', int_value: null, double_value: null, string_value: '{"layers":[64,64]}', bool_value: null },
+          { name: 'config', int_value: null, double_value: null, string_value: PY_STRUCT_LAYERS, bool_value: null },
           { name: 'epochs', int_value: null, double_value: 3, string_value: null, bool_value: null },
           { name: 'lr', int_value: null, double_value: 0.01, string_value: null, bool_value: null },
           { name: 'name', int_value: null, double_value: null, string_value: 'm', bool_value: null },
           { name: 'row_count', int_value: 3, double_value: null, string_value: null, bool_value: null },
-          { name: 'tags', int_value: null, double_value: null, string_value: '["a","b"]', bool_value: null },
+          { name: 'tags', int_value: null, double_value: null, string_value: PY_STRUCT_TAGS, bool_value: null },
         ]);
         const [artifact] = await store.getArtifacts({ ids: [id] });
         expect(artifact.properties).toEqual({ accuracy: 1, config: { layers: [64, 64] } });
@@ -204,6 +229,61 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         expect(await store.getArtifacts({ properties: { auc: 1, row_count: 3 } })).toHaveLength(1);
         await expect(store.putArtifacts([{ type: 'Model', uri: '/m2', state: live, customProperties: { row_count: 2.5 } }])).rejects.toThrow(
           new UserError('custom property "row_count" of artifact type "Model" is an integer custom property, got the number 2.5'),
+        );
+      });
+
+      it('reads struct and proto properties an MLMD client wrote as values, not raw strings, and writes protos as MLMD does', async () => {
+        await putPipelineTypes(store);
+        const [id] = await store.putArtifacts([{ type: 'Model', uri: '/m', state: live }]);
+        // The rows exactly as MLMD's query templates insert them: string literals in string_value / proto_value.
+        await backend().exec(address, `INSERT INTO ArtifactProperty (artifact_id, name, is_custom_property, string_value, proto_value) VALUES
+          (${id}, 'config', ${backend().dialect === 'sqlite' ? 0 : false}, '${PY_STRUCT_LAYERS}', NULL),
+          (${id}, 'tags', ${backend().dialect === 'sqlite' ? 1 : true}, '${PY_STRUCT_TAGS}', NULL),
+          (${id}, 'greeting', ${backend().dialect === 'sqlite' ? 1 : true}, NULL, '${PY_ANY_HELLO}')`);
+        const [artifact] = await store.getArtifacts({ ids: [id] });
+        expect(artifact.properties).toEqual({ config: { layers: [64, 64] } });
+        expect(artifact.customProperties).toEqual({ tags: ['a', 'b'], greeting: expect.any(ProtoValue) });
+        const greeting = artifact.customProperties!.greeting as ProtoValue;
+        expect({ typeUrl: greeting.typeUrl, value: Buffer.from(greeting.value) }).toEqual({ typeUrl: STRING_VALUE_URL, value: HELLO_BYTES });
+
+        // Written back through the store: the same columns, byte for byte.
+        const [copy] = await store.putArtifacts([{ type: 'Model', uri: '/m2', state: live, properties: artifact.properties, customProperties: artifact.customProperties }]);
+        const rows = await backend().query(address, `SELECT name, string_value, proto_value FROM ArtifactProperty WHERE artifact_id = ${copy} ORDER BY name`);
+        // SQLite keeps MLMD's base64 text; PostgreSQL's BYTEA holds the bytes of that text.
+        const text = (v: unknown) => (v == null ? null : Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
+        expect(rows.map((r) => ({ name: r.name, string_value: r.string_value, proto_value: text(r.proto_value) }))).toEqual([
+          { name: 'config', string_value: PY_STRUCT_LAYERS, proto_value: null },
+          { name: 'greeting', string_value: null, proto_value: PY_ANY_HELLO },
+          { name: 'tags', string_value: PY_STRUCT_TAGS, proto_value: null },
+        ]);
+        expect(await store.getArtifacts({ properties: { config: { layers: [64, 64] } } })).toHaveLength(2);
+      });
+
+      it('names the property when a stored struct or proto cannot be decoded', async () => {
+        await putPipelineTypes(store);
+        const [id] = await store.putArtifacts([{ type: 'Model', uri: '/m', state: live }]);
+        await backend().exec(address, `INSERT INTO ArtifactProperty (artifact_id, name, is_custom_property, proto_value) VALUES (${id}, 'broken', ${backend().dialect === 'sqlite' ? 1 : true}, 'not base64!')`);
+        await expect(store.getArtifacts({ ids: [id] })).rejects.toThrow(
+          new UserError(`custom property "broken" of artifact ${id} is not a valid base64 serialized google.protobuf.Any: not base64`),
+        );
+      });
+
+      it('records a base type as a ParentType row to the MLMD system type, as TFX records its TYPE_ANNOTATION', async () => {
+        const examples = await store.putType({ kind: TypeKind.ARTIFACT, name: 'Examples', baseType: 'Dataset' });
+        expect(await store.putType({ kind: TypeKind.ARTIFACT, name: 'Examples', baseType: 'Dataset' })).toBe(examples);
+        await store.putType({ kind: TypeKind.ARTIFACT, name: 'Model', baseType: 'Model' });
+        await store.putType({ kind: TypeKind.ARTIFACT, name: 'PushedModel', baseType: 'Model' });
+        const links = await backend().query(address, `SELECT T.name AS type, P.name AS parent, P.type_kind AS kind FROM ParentType L
+          JOIN Type T ON T.id = L.type_id JOIN Type P ON P.id = L.parent_type_id ORDER BY T.name`);
+        expect(links.map((l) => ({ ...l, kind: Number(l.kind) }))).toEqual([
+          { type: 'Examples', parent: 'mlmd.Dataset', kind: TypeKind.ARTIFACT },
+          { type: 'Model', parent: 'mlmd.Model', kind: TypeKind.ARTIFACT },
+          { type: 'PushedModel', parent: 'mlmd.Model', kind: TypeKind.ARTIFACT },
+        ]);
+        expect(await backend().query(address, "SELECT name FROM Type WHERE name LIKE 'mlmd.%' ORDER BY name")).toEqual([{ name: 'mlmd.Dataset' }, { name: 'mlmd.Model' }]);
+        expect(await store.getType(TypeKind.ARTIFACT, 'Examples')).toMatchObject({ name: 'Examples', baseType: 'Dataset' });
+        await expect(store.putType({ kind: TypeKind.ARTIFACT, name: 'Examples', baseType: 'Statistics' })).rejects.toThrow(
+          new UserError('artifact type "Examples" already has the base type mlmd.Dataset; it cannot change to mlmd.Statistics'),
         );
       });
     });
