@@ -8,7 +8,7 @@
 
 import { UserError } from '../core/errors';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
+import { checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -69,6 +69,7 @@ export const PARAM_JSON_TYPE: Record<ParameterType, string> = {
 };
 
 export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): string {
+  checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
   refuseRequiredParamsWhenScheduled(plan, opts.schedule);

@@ -383,6 +383,33 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
   return text;
 }
 
+// Docker's reference grammar (distribution/reference): [domain[:port]/]path-components, then :tag and/or @digest.
+const IMAGE_NAME = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;
+const IMAGE_REF = new RegExp(String.raw`^${IMAGE_NAME}(:[\w][\w.-]{0,127})?(?:@(.*))?$`);
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Refuses what is not an image reference pinned by a tag other than `latest` (`REPO:TAG`) or a digest
+ * (`REPO@sha256:<64 hex>`, or both): otherwise pods would run whatever `:latest` is when they start. A
+ * digest-pinned reference is written into every step as it is given; tags are mutable, digests are not.
+ */
+export function checkImageRef(ref: string, flag: string): void {
+  const m = IMAGE_REF.exec(ref);
+  if (!m) throw new UserError(`${flag} ${JSON.stringify(ref)} is not an image reference REPOSITORY:TAG or REPOSITORY@sha256:DIGEST, e.g. us-docker.pkg.dev/PROJECT/mlp/runtime@sha256:<64 hex digits>`);
+  const [, tag, digest] = m;
+  if (digest !== undefined && !SHA256_DIGEST.test(digest)) throw new UserError(`${flag} ${JSON.stringify(ref)}: the digest after @ must be sha256: and 64 lowercase hex digits, got "${digest}"`);
+  if (digest === undefined && (tag === undefined || tag === ':latest')) {
+    // As the workload constructs refuse them (constructs/workload-common.ts; the runtime does not import constructs).
+    throw new UserError(`${flag} ${JSON.stringify(ref)} ${tag ? 'is tagged latest' : 'names no tag or digest'}, so pods would run whatever :latest is when they start: pin a digest (REPOSITORY@sha256:<64 hex digits>) or at least the commit's tag`);
+  }
+}
+
+/** The runtime images of a target's options, each checked as its flag. */
+export function checkImages(opts: { image: string; gpuImage?: string }): void {
+  checkImageRef(opts.image, '--image');
+  if (opts.gpuImage !== undefined) checkImageRef(opts.gpuImage, '--gpu-image');
+}
+
 /** The image a node's step runs: the GPU image for nodes with GPUs when there is one, else the image. */
 export function imageFor(node: CompiledNode, image: string, gpuImage?: string): string {
   return node.resources?.accelerator && gpuImage ? gpuImage : image;

@@ -7,7 +7,7 @@
 import { UserError } from '../core/errors';
 import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from '../metadata/postgres-auth';
 import { kfpArtifactType } from './kfp-artifact-types';
-import { cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { checkImages, cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions {
   image: string;
@@ -58,6 +58,7 @@ const channel = (param: string) => `pipelinechannel--${param}`;
 const EXIT_HANDLER_DAG = 'exit-handler-1';
 
 export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
+  checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.metadataAddress, 'pass --metadata-address');
   if (opts.metadataAddress) refusePasswordInAddress(opts.metadataAddress);
   if (opts.metadataPasswordSecret !== undefined) {

@@ -92,29 +92,29 @@ describe('mlp compile', () => {
   });
 
   test.each<[string[], string]>([
-    [['spine-demo', '--target', 'tekton', '--image', 'i'], '--target must be one of argo, kfp, airflow, got "tekton"'],
-    [['spine-demo', '--target', 'argo', '--image', 'i'], 'argo needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it'],
-    [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', '/tmp/root'], '--pipeline-root must be a gs:// URI that every step can reach, got "/tmp/root"'],
-    [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job'], 'kfp --vertex-job needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it'],
+    [['spine-demo', '--target', 'tekton', '--image', 'i:1'], '--target must be one of argo, kfp, airflow, got "tekton"'],
+    [['spine-demo', '--target', 'argo', '--image', 'i:1'], 'argo needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it'],
+    [['spine-demo', '--target', 'airflow', '--image', 'i:1', '--pipeline-root', '/tmp/root'], '--pipeline-root must be a gs:// URI that every step can reach, got "/tmp/root"'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i:1', '--vertex-job'], 'kfp --vertex-job needs --pipeline-root gs://BUCKET/PREFIX: steps write their artifacts under it'],
     [['spine-demo', ...ARGO, '--deadline', '1.5'], '--deadline must be a whole number of seconds ≥ 1, got 1.5'],
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i'], '--cloudsql-instance needs --metadata-user (the IAM database user of the steps)'],
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'mlmd', '--metadata-user', 'u'], '--cloudsql-instance must be an instance connection name project:region:instance, got "mlmd"'],
-    [['spine-demo', '--target', 'kfp', '--image', 'i', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
-    [['spine-demo', '--target', 'kfp', '--image', 'i', '--schedule', '@daily'], '--schedule does not apply to --target kfp (only to argo, airflow)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i:1', '--vertex-job', '--pipeline-root', 'gs://b', '--param', 'size=1'], 'pipeline spine-demo has no parameter "size" (parameters: count, factor)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i:1', '--schedule', '@daily'], '--schedule does not apply to --target kfp (only to argo, airflow)'],
     [
-      ['data-validation', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--cloudsql-instance', 'p:r:i', '--metadata-user', 'u', '--schedule', '@daily'],
+      ['data-validation', '--target', 'airflow', '--image', 'i:1', '--pipeline-root', 'gs://b', '--cloudsql-instance', 'p:r:i', '--metadata-user', 'u', '--schedule', '@daily'],
       'pipeline data-validation: --schedule "@daily" needs a value for every parameter, but input_base, schema_file are required without a default (Airflow does not load a scheduled DAG with required params); give them defaults in the pipeline or compile without --schedule and trigger runs with their values',
     ],
     [['spine-demo', ...ARGO, '--metadata-address', 'postgres://x'], '--metadata-address does not apply to --target argo (only to kfp)'],
     [['spine-demo', ...ARGO, '--metadata-password-secret', 'mlmd:password'], '--metadata-password-secret is the password of the --cloudsql-instance database user; pass --cloudsql-instance and --metadata-user too'],
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i', '--metadata-user', 'u', '--metadata-password-secret', 'projects/p/secrets/s/versions/1'], '--metadata-password-secret "projects/p/secrets/s/versions/1": expected a Kubernetes Secret and key as NAME:KEY, e.g. mlmd-password:password'],
     [['spine-demo', ...ARGO, '--cloudsql-instance', 'p:r:i', '--metadata-user', 'mluser:PASSWORD'], '--metadata-user is a user name only: pass the password as --metadata-password-secret NAME:KEY (a Kubernetes Secret), or none with IAM database authentication'],
-    [['spine-demo', '--target', 'kfp', '--image', 'i', '--metadata-password-secret', 'projects/p/secrets/s/versions/1'], '--metadata-password-secret is the password of --metadata-address; pass --metadata-address too'],
-    [['spine-demo', '--target', 'kfp', '--image', 'i', '--network', 'n'], '--network is a setting of the --vertex-job request; pass --vertex-job too'],
-    [['spine-demo', '--target', 'airflow', '--image', 'i', '--pipeline-root', 'gs://b', '--max-parallel-trials', '2'], '--max-parallel-trials does not apply to --target airflow (only to argo)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i:1', '--metadata-password-secret', 'projects/p/secrets/s/versions/1'], '--metadata-password-secret is the password of --metadata-address; pass --metadata-address too'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i:1', '--network', 'n'], '--network is a setting of the --vertex-job request; pass --vertex-job too'],
+    [['spine-demo', '--target', 'airflow', '--image', 'i:1', '--pipeline-root', 'gs://b', '--max-parallel-trials', '2'], '--max-parallel-trials does not apply to --target airflow (only to argo)'],
     [['spine-demo', ...ARGO, '--gke-cluster', 'p/l/c'], '--gke-cluster does not apply to --target argo (only to airflow)'],
-    [['spine-demo', '--target', 'kfp', '--image', 'i', '--param', 'count=1'], '--param sets the parameter values of a --vertex-job request; pass --vertex-job too'],
-    [['no-such-pipeline.ts', '--target', 'kfp', '--image', 'i'], 'pipeline file no-such-pipeline.ts not found (and it is not a bundled pipeline: spine-demo, data-validation, penguins, flights)'],
+    [['spine-demo', '--target', 'kfp', '--image', 'i:1', '--param', 'count=1'], '--param sets the parameter values of a --vertex-job request; pass --vertex-job too'],
+    [['no-such-pipeline.ts', '--target', 'kfp', '--image', 'i:1'], 'pipeline file no-such-pipeline.ts not found (and it is not a bundled pipeline: spine-demo, data-validation, penguins, flights)'],
   ])('refuses %j in one line', async (args, message) => {
     const { error } = await compileCli(...args);
     expect(error).toEqual(new UserError(message));

@@ -18,7 +18,12 @@ import { compileCli, structuralProblems } from './fixtures';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const GOLDEN = path.join(__dirname, 'golden');
-const COMMON = ['--image', 'us-docker.pkg.dev/my-project/mlp/runtime:abc123', '--gpu-image', 'us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123', '--pipeline-root', 'gs://my-project-pipelines/root'];
+const ROOT = ['--pipeline-root', 'gs://my-project-pipelines/root'];
+const TAGGED = ['--image', 'us-docker.pkg.dev/my-project/mlp/runtime:abc123', '--gpu-image', 'us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123'];
+// flights' cases pin the images by digest, as production should (tags are mutable): written into every step as given.
+const IMAGE_DIGEST = `us-docker.pkg.dev/my-project/mlp/runtime@sha256:${'a1'.repeat(32)}`;
+const GPU_IMAGE_DIGEST = `us-docker.pkg.dev/my-project/mlp/runtime-gpu@sha256:${'b2'.repeat(32)}`;
+const PINNED = ['--image', IMAGE_DIGEST, '--gpu-image', GPU_IMAGE_DIGEST];
 const CLOUD_SQL = ['--cloudsql-instance', 'my-project:us-central1:mlmd', '--metadata-user', 'mlp-runner@my-project.iam'];
 const ARGO = ['--target', 'argo', '--service-account', 'mlp-runner', '--deadline', '7200', ...CLOUD_SQL];
 // No password: the job's service account logs in as its IAM database user (the password is refused).
@@ -56,7 +61,7 @@ const outputs = new Map<string, string>();
 
 beforeAll(async () => {
   for (const [file, pipeline, args] of CASES) {
-    const { stdout, error } = await compileCli(pipeline, ...COMMON, ...args);
+    const { stdout, error } = await compileCli(pipeline, ...ROOT, ...(pipeline === 'flights' ? PINNED : TAGGED), ...args);
     if (error) throw new Error(`${file}: ${error.message}`);
     outputs.set(file, stdout);
     if (process.env.MLP_UPDATE_GOLDEN === '1') fs.writeFileSync(path.join(GOLDEN, file), stdout);
@@ -174,8 +179,8 @@ describe('Argo goldens', () => {
     expect(trainer.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
     expect(trainer.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(trainer.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } });
-    expect(trainer.container.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123');
-    expect(spec.templates.find((t: Json) => t.name === 'evaluator').container.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime:abc123');
+    expect(trainer.container.image).toBe(GPU_IMAGE_DIGEST);
+    expect(spec.templates.find((t: Json) => t.name === 'evaluator').container.image).toBe(IMAGE_DIGEST);
     for (const name of ['previous-statistics', 'warm-start-model', 'latest-blessed-model']) {
       expect(spec.templates.find((t: Json) => t.name === name).container.command).toEqual(['mlp', 'component', 'run', 'mlp.Resolver', '--executor-input']);
     }
@@ -234,8 +239,11 @@ describe('KFP goldens', () => {
     expect(structuralProblems(spec, loadPipeline(pipeline).pipeline)).toEqual([]);
   });
 
-  test('flights as a Vertex AI PipelineJob: GPU trainer, parameters, network and service account', () => {
+  test('flights as a Vertex AI PipelineJob: GPU trainer on the GPU image by digest, parameters, network and service account', () => {
     const job = json('flights.vertex-job.json');
+    const images = new Set(Object.values<Json>(job.pipelineSpec.deploymentSpec.executors).map((e) => e.container.image));
+    expect(images).toEqual(new Set([IMAGE_DIGEST, GPU_IMAGE_DIGEST]));
+    expect(job.pipelineSpec.deploymentSpec.executors['exec-trainer'].container.image).toBe(GPU_IMAGE_DIGEST);
     expect(job.pipelineSpec.deploymentSpec.executors['exec-trainer'].container.resources).toEqual({ accelerator: { type: 'NVIDIA_L4', count: '1', resourceType: 'NVIDIA_L4', resourceCount: '1' } });
     expect(job).toMatchObject({ runtimeConfig: { parameterValues: { span: 3 } }, network: 'projects/123/global/networks/mlp', serviceAccount: 'mlp-runner@my-project.iam.gserviceaccount.com' });
   });
@@ -271,7 +279,7 @@ describe('Airflow goldens', () => {
     const flights = built[byTarget('.airflow.py').findIndex(([file]) => file.startsWith('flights'))].tasks;
     const trainer = flights.find((t) => t.kwargs.task_id === 'trainer')!;
     expect(trainer.class).toBe('GKEStartPodOperator');
-    expect(trainer.kwargs.image).toBe('us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123');
+    expect(trainer.kwargs.image).toBe(GPU_IMAGE_DIGEST);
     expect(trainer.kwargs.node_selector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
     // The pipeline's namespace and Kubernetes service account, whose Google identity the proxy's IAM login uses.
     expect(trainer.kwargs).toMatchObject({ namespace: 'mlp', service_account_name: 'mlp-runner' });

@@ -199,7 +199,7 @@ describe('KFP v2 IR', () => {
   test('TPU nodes are refused, naming the node; resolver nodes need the metadata address', () => {
     expect(() => compile(optionsPipeline())).toThrow(new UserError('node tpu-summary: TPU resources are not supported by the kfp compiler yet'));
     const dv = compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp');
-    expect(() => compileKfp(dv, { image: 'i' })).toThrow(
+    expect(() => compileKfp(dv, { image: 'i:1' })).toThrow(
       new UserError('node previous-statistics is a resolver: it picks its artifact from the metadata store, so the steps need one (pass --metadata-address)'),
     );
   });
@@ -233,18 +233,18 @@ describe('KFP v2 IR', () => {
 
   test('the metadata password comes from Secret Manager when named, and is never taken from the address', () => {
     const plan = compilePlan(require('../../../pipelines/data-validation').pipeline, 'kfp');
-    const spec: Json = compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mlmd@10.0.0.3/mlmd', metadataPasswordSecret: 'projects/p/secrets/mlmd/versions/latest' });
+    const spec: Json = compileKfp(plan, { image: 'i:1', metadataAddress: 'postgres://mlmd@10.0.0.3/mlmd', metadataPasswordSecret: 'projects/p/secrets/mlmd/versions/latest' });
     expect(spec.deploymentSpec.executors['exec-example-gen'].container.env).toEqual([
       { name: 'MLP_METADATA', value: 'postgres://mlmd@10.0.0.3/mlmd' },
       { name: 'MLP_METADATA_AUTH', value: 'secret-manager:projects/p/secrets/mlmd/versions/latest' },
     ]);
-    expect(() => compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mluser:PASSWORD@10.0.0.5:5432/mlmd' })).toThrow(
+    expect(() => compileKfp(plan, { image: 'i:1', metadataAddress: 'postgres://mluser:PASSWORD@10.0.0.5:5432/mlmd' })).toThrow(
       new UserError(
         "--metadata-address postgres://mluser:***@10.0.0.5:5432/mlmd has a password, which would be written into every step: leave it out and connect as the job's service account (Cloud SQL IAM database authentication, the default) or pass --metadata-password-secret projects/P/secrets/S/versions/V",
       ),
     );
-    expect(() => compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mluser@10.0.0.5/mlmd?password=PASSWORD' })).toThrow(/has a password/);
-    expect(() => compileKfp(plan, { image: 'i', metadataAddress: 'postgres://mluser@10.0.0.5/mlmd', metadataPasswordSecret: 'mlmd-password:password' })).toThrow(
+    expect(() => compileKfp(plan, { image: 'i:1', metadataAddress: 'postgres://mluser@10.0.0.5/mlmd?password=PASSWORD' })).toThrow(/has a password/);
+    expect(() => compileKfp(plan, { image: 'i:1', metadataAddress: 'postgres://mluser@10.0.0.5/mlmd', metadataPasswordSecret: 'mlmd-password:password' })).toThrow(
       new UserError('--metadata-password-secret for kfp must be a Secret Manager secret version projects/P/secrets/S/versions/V, got "mlmd-password:password"'),
     );
   });
@@ -290,7 +290,7 @@ describe('KFP v2 IR', () => {
     });
     expect(() => vertexPipelineJob(plan, spec, { pipelineRoot: 'gs://b', parameterValues: { nope: 1 } })).toThrow('pipeline spine-demo has no parameter "nope" (parameters: count, factor)');
     const dv = compilePlan(dataValidationWithoutResolver(), 'kfp');
-    expect(() => vertexPipelineJob(dv, compileKfp(dv, { image: 'i' }), { pipelineRoot: 'gs://b', parameterValues: {} })).toThrow(
+    expect(() => vertexPipelineJob(dv, compileKfp(dv, { image: 'i:1' }), { pipelineRoot: 'gs://b', parameterValues: {} })).toThrow(
       'pipeline data-validation: required parameter input_base, schema_file needs --param',
     );
   });

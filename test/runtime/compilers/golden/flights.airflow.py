@@ -12,8 +12,8 @@ from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperato
 from airflow.providers.google.cloud.operators.kubernetes_engine import GKEStartPodOperator
 from kubernetes.client import models as k8s
 
-IMAGE = "us-docker.pkg.dev/my-project/mlp/runtime:abc123"
-GPU_IMAGE = "us-docker.pkg.dev/my-project/mlp/runtime-gpu:abc123"
+IMAGE = "us-docker.pkg.dev/my-project/mlp/runtime@sha256:a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+GPU_IMAGE = "us-docker.pkg.dev/my-project/mlp/runtime-gpu@sha256:b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
 
 with DAG(
     dag_id="flights",
