@@ -83,16 +83,34 @@ export function splitRows(out: string, split: string, orderBy?: string): Promise
   return query(`SELECT * FROM read_parquet(${sqlString(path.join(out, `Split-${split}`, '*.parquet'))})${orderBy ? ` ORDER BY ${orderBy}` : ''}`);
 }
 
-/** The split the documented formula assigns to a key: int(sha256(key).hexdigest(), 16) % total, cumulative counts. */
-export function expectedSplit(key: string, splits: { name: string; buckets: number }[]): string {
-  const total = BigInt(splits.reduce((s, x) => s + x.buckets, 0));
-  const bucket = BigInt(`0x${createHash('sha256').update(key, 'utf8').digest('hex')}`) % total;
+/** The split a bucket falls in: the first whose cumulative bucket count exceeds it. */
+function splitOfBucket(bucket: bigint, splits: { name: string; buckets: number }[]): string {
   let cumulative = 0n;
   for (const s of splits) {
     cumulative += BigInt(s.buckets);
     if (bucket < cumulative) return s.name;
   }
   throw new Error('unreachable');
+}
+
+function bucketTotal(splits: { buckets: number }[]): bigint {
+  return BigInt(splits.reduce((s, x) => s + x.buckets, 0));
+}
+
+/** The split the documented whole-record formula assigns to a record key: int(md5(key).hexdigest()[:16], 16) % total. */
+export function expectedSplit(key: string, splits: { name: string; buckets: number }[]): string {
+  const hex = createHash('md5').update(key, 'utf8').digest('hex');
+  return splitOfBucket(BigInt(`0x${hex.slice(0, 16)}`) % bucketTotal(splits), splits);
+}
+
+/** The split the documented partition-feature formula (TFX's) assigns to a value: int(sha256(value).hexdigest(), 16) % total. */
+export function expectedFeatureSplit(value: string, splits: { name: string; buckets: number }[]): string {
+  return splitOfBucket(BigInt(`0x${createHash('sha256').update(value, 'utf8').digest('hex')}`) % bucketTotal(splits), splits);
+}
+
+/** The whole-record key of values already in canonical column order (texts; null for missing): joined by U+001F, missing as U+001E. */
+export function recordKey(texts: (string | null)[]): string {
+  return texts.map((t) => t ?? '\x1e').join('\x1f');
 }
 
 export const DEFAULT_SPLITS = [

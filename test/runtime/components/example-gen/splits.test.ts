@@ -1,19 +1,26 @@
-// ExampleGen's split assignment: the documented hash (sha256 of the canonical record or of one partition feature,
-// modulo the bucket total) checked row by row against node's crypto, the same assignment on every run, with any
+// ExampleGen's split assignment: the documented hash (md5 of the canonical record, or TFX's sha256 of one partition
+// feature, modulo the bucket total) checked row by row against node's crypto and against membership Python's
+// hashlib computed, the same assignment on every run, with any
 // number of input shards and from CSV or JSON Lines, plus predefined input splits and empty splits.
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { query, runGen, splitRows, useTempDir, write, writeFlightsMonth, expectedSplit, DEFAULT_SPLITS, penguinsCsv, penguinsJsonl, PENGUINS } from './helpers';
+import { query, runGen, splitRows, useTempDir, write, writeFlightsMonth, expectedSplit, expectedFeatureSplit, recordKey, DEFAULT_SPLITS, penguinsCsv, penguinsJsonl, PENGUINS } from './helpers';
 import { sqlString } from '../../../../runtime/data/duckdb';
 
 const tmp = useTempDir('mlp-eg-splits-');
 
 test('every row lands in the split the documented formula gives (hand-computed keys)', async () => {
   write(path.join(tmp.dir, 'in', 'data.csv'), 'id,name,score\n1,ann,0.5\n2,"bo, jr",39.1\n3,,2.25\n4,dee,\n');
-  // Canonical keys: columns by name (id, name, score); each value as <utf8 length>:<text>, missing as "-";
+  // Canonical keys: columns by name (id, name, score), value texts joined by U+001F, missing as U+001E;
   // FLOAT text is printf %.17g.
-  const keys: Record<number, string> = { 1: '1:13:ann3:0.5', 2: '1:26:bo, jr18:39.100000000000001', 3: '1:3-4:2.25', 4: '1:43:dee-' };
+  const keys: Record<number, string> = {
+    1: recordKey(['1', 'ann', '0.5']),
+    2: recordKey(['2', 'bo, jr', '39.100000000000001']),
+    3: recordKey(['3', null, '2.25']),
+    4: recordKey(['4', 'dee', null]),
+  };
+  expect(keys[3]).toBe('3\x1f\x1e\x1f2.25');
   const splits = ['a', 'b', 'c', 'd', 'e'].map((name, i) => ({ name, buckets: i + 1 }));
   const { out, props } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), output_splits: splits });
   const got: Record<number, string> = {};
@@ -38,8 +45,7 @@ test('the formula holds on 300 generated rows, including multi-byte text and neg
     // Quarters are exact in binary, so %.17g prints them as JS does.
     const x = (k - 150) / 4;
     lines.push(`${k},${txt},${x}`);
-    const t = txt === '' ? '-' : `${Buffer.byteLength(txt)}:${txt}`;
-    keys.set(k, `${String(k).length}:${k}${t}${String(x).length}:${x}`);
+    keys.set(k, recordKey([String(k), txt === '' ? null : txt, String(x)]));
   }
   write(path.join(tmp.dir, 'in', 'gen.csv'), lines.join('\n') + '\n');
   const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in') });
@@ -53,7 +59,26 @@ test('the formula holds on 300 generated rows, including multi-byte text and neg
   expect(checked).toBe(300);
 });
 
-test('partition_feature keeps all rows of one value in one split: the split of sha256(value)', async () => {
+test('split membership of a small input is the one computed independently with Python hashlib', async () => {
+  // Expected membership from this Python 3 program (columns sorted by name: city, id, temp):
+  //   key = '\x1f'.join('\x1e' if t is None else t for t in [city, str(id), '%.17g' % temp])
+  //   bucket = int(hashlib.md5(key.encode()).hexdigest()[:16], 16) % 5   # train 3, eval 1, test 1
+  write(
+    path.join(tmp.dir, 'in', 'cities.csv'),
+    'id,city,temp\n1,Oslo,-3.5\n2,Lima,19.25\n3,Pune,\n4,,0.1\n5,Kyiv,1e20\n6,Nuuk,-0.0\n7,Suva,27\n8,Oslo,-3.5\n9,Bern,inf\n10,Riga,2.5\n11,Baku,14.75\n12,Doha,35.125\n',
+  );
+  const splits = [
+    { name: 'train', buckets: 3 },
+    { name: 'eval', buckets: 1 },
+    { name: 'test', buckets: 1 },
+  ];
+  const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), output_splits: splits });
+  const got: Record<string, number[]> = {};
+  for (const s of splits) got[s.name] = (await splitRows(out, s.name, 'id')).map((r) => Number(r.id));
+  expect(got).toEqual({ train: [2, 3, 7, 9], eval: [4, 5, 6, 10, 12], test: [1, 8, 11] });
+});
+
+test('partition_feature keeps all rows of one value in one split: the split of sha256(value), as TFX computes it', async () => {
   write(path.join(tmp.dir, 'in', 'penguins.csv'), penguinsCsv());
   const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), partition_feature: 'Island' });
   const islands = new Map<string, Set<string>>();
@@ -64,7 +89,9 @@ test('partition_feature keeps all rows of one value in one split: the split of s
     }
   }
   expect([...islands.keys()].sort()).toEqual(['Biscoe', 'Dream', 'Torgersen']);
-  for (const [island, splits] of islands) expect([island, [...splits]]).toEqual([island, [expectedSplit(island, DEFAULT_SPLITS)]]);
+  for (const [island, splits] of islands) expect([island, [...splits]]).toEqual([island, [expectedFeatureSplit(island, DEFAULT_SPLITS)]]);
+  // int(hashlib.sha256(island.encode()).hexdigest(), 16) % 3, computed with Python: Biscoe 2, Dream 2, Torgersen 1.
+  expect(Object.fromEntries([...islands].map(([island, splits]) => [island, [...splits]]))).toEqual({ Biscoe: ['eval'], Dream: ['eval'], Torgersen: ['train'] });
   await expect(runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), partition_feature: 'island' }, 'x')).rejects.toThrow(
     /partition_feature "island" is not a column \(columns: Species, Island,/,
   );
