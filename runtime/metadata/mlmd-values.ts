@@ -27,6 +27,23 @@ const wellKnown = protobuf.Root.fromJSON({
 const StructType = wellKnown.lookupType('google.protobuf.Struct');
 const AnyType = wellKnown.lookupType('google.protobuf.Any');
 
+/**
+ * The same Struct with its map written as what a map is on the wire, `repeated FieldsEntry { key = 1; value = 2 }`
+ * (protobuf's map encoding), so entries go out in the order we choose: a JS object cannot hold keys in byte
+ * order ("10" before "9"), which protobufjs would otherwise iterate.
+ */
+const orderedStruct = protobuf.Root.fromJSON({
+  nested: {
+    ordered: {
+      nested: {
+        ...wellKnownDefinitions('google/protobuf/struct.proto'),
+        Struct: { fields: { fields: { rule: 'repeated', type: 'FieldsEntry', id: 1 } } },
+        FieldsEntry: { fields: { key: { type: 'string', id: 1 }, value: { type: 'Value', id: 2 } } },
+      },
+    },
+  },
+}).lookupType('ordered.Struct');
+
 /** A proto property (MLMD Value.proto_value): the Any's type URL and the serialized message. */
 export class ProtoValue {
   constructor(
@@ -52,11 +69,19 @@ interface ValueMessage {
 interface StructMessage {
   fields?: Record<string, ValueMessage>;
 }
+/** What orderedStruct encodes: the map's entries in order. */
+interface OrderedStruct {
+  fields: { key: string; value: OrderedValue }[];
+}
+type OrderedValue = Omit<ValueMessage, 'structValue' | 'listValue'> & { structValue?: OrderedStruct; listValue?: { values: OrderedValue[] } };
 
-/** Map entries in UTF-8 byte order of their keys, as protobuf's deterministic serialization writes them. */
+/**
+ * Map entries in the order C++ protobuf's deterministic serialization writes them (std::less on the key
+ * bytes), so one value always has one encoding.
+ */
 const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-function toValue(value: unknown, where: () => string): ValueMessage {
+function toValue(value: unknown, where: () => string): OrderedValue {
   if (value === null) return { nullValue: 0 };
   if (typeof value === 'number') return { numberValue: value };
   if (typeof value === 'string') return { stringValue: value };
@@ -66,9 +91,8 @@ function toValue(value: unknown, where: () => string): ValueMessage {
   throw new UserError(`${where()} holds ${value === undefined ? 'undefined' : `a ${typeof value}`}, which a google.protobuf.Struct cannot carry`);
 }
 
-function toStruct(object: Record<string, unknown>, where: () => string): StructMessage {
-  const keys = Object.keys(object).sort(byUtf8);
-  return { fields: Object.fromEntries(keys.map((k) => [k, toValue(object[k], where)])) };
+function toStruct(object: Record<string, unknown>, where: () => string): OrderedStruct {
+  return { fields: Object.keys(object).sort(byUtf8).map((key) => ({ key, value: toValue(object[key], where) })) };
 }
 
 function fromValue(v: ValueMessage): JsonValue {
@@ -87,7 +111,7 @@ function fromStruct(s: StructMessage): { [k: string]: JsonValue } {
 /** A JSON value as MLMD's string_value for a struct: the prefix and base64 of the serialized Struct. */
 export function encodeStruct(value: object, where: () => string): string {
   const object = Array.isArray(value) ? { [SINGLE_VALUE_KEY]: value } : (value as Record<string, unknown>);
-  const bytes = StructType.encode(StructType.fromObject(toStruct(object, where))).finish();
+  const bytes = orderedStruct.encode(orderedStruct.fromObject(toStruct(object, where))).finish();
   return STRUCT_PREFIX + Buffer.from(bytes).toString('base64');
 }
 
