@@ -27,6 +27,7 @@ import { resolveArtifact } from './resolve-artifacts';
 import { spawnExecutor, type RunningExecutor } from './spawn-executor';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 import { combineReporters, RunLogReporter, runLogDir, runLogUri, uploadRunLogs } from './run-log';
+import { checkLocalExecution, LOCAL_EXEC_ENV, type LocalExecMode } from '../components/container/local-exec';
 
 export interface RunOptions {
   /** Pipeline root: local folder or gs:// prefix under which outputs are written. */
@@ -43,6 +44,11 @@ export interface RunOptions {
   reporter?: RunReporter;
   /** How claims on cache keys are renewed and waited for (tests shorten it). @default CLAIM_TIMING */
   claimTiming?: ClaimTiming;
+  /**
+   * How container components run (`mlp run --local-exec`): as local processes or on a Docker/Podman engine.
+   * @default - a step's localCommand as a process, else its image on an engine
+   */
+  localExec?: LocalExecMode;
 }
 
 interface NodeOutcome {
@@ -149,6 +155,7 @@ export class LocalRunner {
     const order = this.pipeline.validate();
     this.params = this.pipeline.resolveParameters(this.opts.parameters ?? {});
     const nodeParams = new Map(order.map((n) => [n, this.resolveNodeParameters(n)]));
+    checkLocalExecution(order.map((n) => n.component), this.opts.localExec);
     await checkRootWritable(this.root);
 
     this.runId = newRunId(this.pipeline.name);
@@ -449,6 +456,7 @@ export class LocalRunner {
         MLP_RUN_ID: this.runId,
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),
+        ...(this.opts.localExec ? { [LOCAL_EXEC_ENV]: this.opts.localExec } : {}),
       }, (status) => this.reporter.nodeProgress?.(node.id, status));
       this.workers.add(worker);
       const stopOnCancel = () => void worker.stop(WORKER_GRACE_MS);

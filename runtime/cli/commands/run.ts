@@ -20,6 +20,7 @@ interface RunFlags {
   explain?: boolean;
   json?: boolean;
   parallelism?: string;
+  localExec?: string;
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -91,6 +92,7 @@ export function registerRunCommand(program: Command): void {
     .option('--explain', 'print for each node why it ran or was reused')
     .option('--json', 'print a machine-readable run summary on stdout')
     .option('--parallelism <n>', 'nodes running at once (default: number of CPUs)')
+    .option('--local-exec <mode>', 'how container components run: subprocess (their command as a local process) or docker (their image on Docker/Podman) (default: a step\'s localCommand as a process, else its image)')
     .action(async (ref: string, flags: RunFlags) => {
       // Loaded here, not at the top: every `mlp` command (and --help) would otherwise pay for the runner.
       const { loadPipeline } = await import('../../../pipelines');
@@ -106,6 +108,8 @@ export function registerRunCommand(program: Command): void {
       if (parallelism !== undefined && (!Number.isInteger(parallelism) || parallelism < 1)) {
         throw new UserError(`--parallelism must be a whole number ≥ 1, got ${flags.parallelism}`);
       }
+      const { parseLocalExecMode } = await import('../../components/container/local-exec');
+      const localExec = parseLocalExecMode(flags.localExec, '--local-exec');
       const store = await openMetadataStore(metadataAddress(flags));
       try {
         const reporter = new ProgressReporter({
@@ -121,6 +125,7 @@ export function registerRunCommand(program: Command): void {
           parallelism,
           modules: [module],
           reporter,
+          localExec,
         });
         const removeHandlers = cancelOnSignals(runner, pipeline.name);
         const summary = await runner.run().finally(removeHandlers);

@@ -7,7 +7,8 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../core/errors';
-import type { ContainerSpec } from './spec';
+import type { AnyComponent } from '../../core/component';
+import { isContainerComponent, type ContainerSpec } from './spec';
 
 export const LOCAL_EXEC_MODES = ['subprocess', 'docker'] as const;
 export type LocalExecMode = (typeof LOCAL_EXEC_MODES)[number];
@@ -105,4 +106,9 @@ export function runProcess(argv: string[], env: NodeJS.ProcessEnv, where: string
       resolve({ code, signal, stderrTail });
     });
   });
+}
+
+/** Refuses a run whose container components cannot run here, before anything runs (one line naming what is missing). */
+export function checkLocalExecution(components: AnyComponent[], mode: LocalExecMode | undefined): void {
+  for (const c of new Set(components)) if (isContainerComponent(c)) localExecution(c.name, c.container, mode);
 }
