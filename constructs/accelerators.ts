@@ -26,6 +26,21 @@ export const GpuAccelerator = {
   B200: 'nvidia-b200',
 } as const satisfies { readonly [name: string]: GpuAcceleratorType };
 
+/** Node boot disk types GKE accepts (`node_config.disk_type`). */
+export type BootDiskType = 'pd-standard' | 'pd-balanced' | 'pd-ssd' | 'hyperdisk-balanced';
+
+/**
+ * Boot disk types per machine series, the first being the pool default. Source: Compute Engine "Accelerator-optimized
+ * machine family" and "About Hyperdisk" (supported disk types per series): A3 Ultra (H200) and A4 (B200) take Hyperdisk
+ * only, A3 High/Mega (H100) Persistent Disk or Hyperdisk Balanced, G2 balanced/SSD Persistent Disk, A2 and N1 Persistent Disk.
+ */
+export const BOOT_DISKS = {
+  persistentDisk: ['pd-balanced', 'pd-standard', 'pd-ssd'],
+  fastPersistentDisk: ['pd-balanced', 'pd-ssd'],
+  persistentOrHyperdisk: ['pd-balanced', 'pd-ssd', 'hyperdisk-balanced'],
+  hyperdiskOnly: ['hyperdisk-balanced'],
+} as const satisfies { readonly [kind: string]: readonly BootDiskType[] };
+
 /** A machine type whose GPU count is fixed by the machine shape (accelerator-optimized families). */
 export interface FixedGpuMachine {
   readonly machineType: string;
@@ -49,6 +64,8 @@ export interface GpuSpec {
   readonly fixedMachines: readonly FixedGpuMachine[];
   /** N1 only: GPU counts that can be attached, with the vCPU ceiling for each. */
   readonly attachable: readonly AttachableGpuCount[];
+  /** Boot disk types the accelerator's machine series takes; the first is the default. */
+  readonly bootDiskTypes: readonly BootDiskType[];
 }
 
 const g2 = (vcpus: number, gpus: number): FixedGpuMachine => ({ machineType: `g2-standard-${vcpus}`, gpus });
@@ -57,39 +74,39 @@ const byCount = (prefix: string, counts: readonly number[]): FixedGpuMachine[] =
 /** The catalogue. Sources: GKE GPU docs (machine families per accelerator, google provider 6.50). */
 export const GPU_CATALOGUE: { readonly [T in GpuAcceleratorType]: GpuSpec } = {
   'nvidia-tesla-t4': {
-    type: 'nvidia-tesla-t4', displayName: 'T4', memoryGib: 16, machineFamily: 'n1', fixedMachines: [],
+    type: 'nvidia-tesla-t4', displayName: 'T4', memoryGib: 16, machineFamily: 'n1', fixedMachines: [], bootDiskTypes: BOOT_DISKS.persistentDisk,
     attachable: [{ gpus: 1, maxVcpus: 48 }, { gpus: 2, maxVcpus: 48 }, { gpus: 4, maxVcpus: 96 }],
   },
   'nvidia-tesla-v100': {
-    type: 'nvidia-tesla-v100', displayName: 'V100', memoryGib: 16, machineFamily: 'n1', fixedMachines: [],
+    type: 'nvidia-tesla-v100', displayName: 'V100', memoryGib: 16, machineFamily: 'n1', fixedMachines: [], bootDiskTypes: BOOT_DISKS.persistentDisk,
     attachable: [{ gpus: 1, maxVcpus: 12 }, { gpus: 2, maxVcpus: 24 }, { gpus: 4, maxVcpus: 48 }, { gpus: 8, maxVcpus: 96 }],
   },
   'nvidia-l4': {
-    type: 'nvidia-l4', displayName: 'L4', memoryGib: 24, machineFamily: 'g2', attachable: [],
+    type: 'nvidia-l4', displayName: 'L4', memoryGib: 24, machineFamily: 'g2', attachable: [], bootDiskTypes: BOOT_DISKS.fastPersistentDisk,
     fixedMachines: [g2(4, 1), g2(8, 1), g2(12, 1), g2(16, 1), g2(32, 1), g2(24, 2), g2(48, 4), g2(96, 8)],
   },
   'nvidia-tesla-a100': {
-    type: 'nvidia-tesla-a100', displayName: 'A100 40GB', memoryGib: 40, machineFamily: 'a2', attachable: [],
+    type: 'nvidia-tesla-a100', displayName: 'A100 40GB', memoryGib: 40, machineFamily: 'a2', attachable: [], bootDiskTypes: BOOT_DISKS.persistentDisk,
     fixedMachines: [...byCount('a2-highgpu', [1, 2, 4, 8]), { machineType: 'a2-megagpu-16g', gpus: 16 }],
   },
   'nvidia-a100-80gb': {
-    type: 'nvidia-a100-80gb', displayName: 'A100 80GB', memoryGib: 80, machineFamily: 'a2', attachable: [],
+    type: 'nvidia-a100-80gb', displayName: 'A100 80GB', memoryGib: 80, machineFamily: 'a2', attachable: [], bootDiskTypes: BOOT_DISKS.persistentDisk,
     fixedMachines: byCount('a2-ultragpu', [1, 2, 4, 8]),
   },
   'nvidia-h100-80gb': {
-    type: 'nvidia-h100-80gb', displayName: 'H100 80GB', memoryGib: 80, machineFamily: 'a3', attachable: [],
+    type: 'nvidia-h100-80gb', displayName: 'H100 80GB', memoryGib: 80, machineFamily: 'a3', attachable: [], bootDiskTypes: BOOT_DISKS.persistentOrHyperdisk,
     fixedMachines: byCount('a3-highgpu', [1, 2, 4, 8]),
   },
   'nvidia-h100-mega-80gb': {
-    type: 'nvidia-h100-mega-80gb', displayName: 'H100 Mega 80GB', memoryGib: 80, machineFamily: 'a3', attachable: [],
+    type: 'nvidia-h100-mega-80gb', displayName: 'H100 Mega 80GB', memoryGib: 80, machineFamily: 'a3', attachable: [], bootDiskTypes: BOOT_DISKS.persistentOrHyperdisk,
     fixedMachines: [{ machineType: 'a3-megagpu-8g', gpus: 8 }],
   },
   'nvidia-h200-141gb': {
-    type: 'nvidia-h200-141gb', displayName: 'H200 141GB', memoryGib: 141, machineFamily: 'a3', attachable: [],
+    type: 'nvidia-h200-141gb', displayName: 'H200 141GB', memoryGib: 141, machineFamily: 'a3', attachable: [], bootDiskTypes: BOOT_DISKS.hyperdiskOnly,
     fixedMachines: [{ machineType: 'a3-ultragpu-8g', gpus: 8 }],
   },
   'nvidia-b200': {
-    type: 'nvidia-b200', displayName: 'B200', memoryGib: 180, machineFamily: 'a4', attachable: [],
+    type: 'nvidia-b200', displayName: 'B200', memoryGib: 180, machineFamily: 'a4', attachable: [], bootDiskTypes: BOOT_DISKS.hyperdiskOnly,
     fixedMachines: [{ machineType: 'a4-highgpu-8g', gpus: 8 }],
   },
 };

@@ -2,11 +2,24 @@
 import { Construct } from 'constructs';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
 import { ConstructValidationError } from './errors';
-import { NodePoolBaseProps, NodeTaint, POOL_LABEL, Toleration, baseNodeConfig, validateBase, validateZones } from './node-pool-base';
+import { NodePoolBaseProps, NodeTaint, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
 import { LocationPolicy } from './gpu-node-pool';
+import { BOOT_DISKS, BootDiskType } from './accelerators';
 
 /** Families that carry accelerators; they belong in GpuNodePool/TpuNodePool. */
 const ACCELERATOR_FAMILIES = ['g2', 'a2', 'a3', 'a4', 'ct4p', 'ct5p', 'ct5lp', 'ct6e'];
+
+/**
+ * Boot disk types of the general-purpose and compute-optimized series (Compute Engine "About Hyperdisk", supported
+ * machine series): the newest series (N4, C4, C4A, C4D) take Hyperdisk only, C3/C3D/M3 both, the older ones Persistent Disk.
+ */
+export const CPU_BOOT_DISKS: { readonly [family: string]: readonly BootDiskType[] } = {
+  e2: BOOT_DISKS.persistentDisk, n1: BOOT_DISKS.persistentDisk, n2: BOOT_DISKS.persistentDisk, n2d: BOOT_DISKS.persistentDisk,
+  t2d: BOOT_DISKS.persistentDisk, t2a: BOOT_DISKS.persistentDisk, c2: BOOT_DISKS.persistentDisk, c2d: BOOT_DISKS.persistentDisk,
+  m1: BOOT_DISKS.persistentDisk, m2: BOOT_DISKS.persistentDisk,
+  c3: BOOT_DISKS.persistentOrHyperdisk, c3d: BOOT_DISKS.persistentOrHyperdisk, m3: BOOT_DISKS.persistentOrHyperdisk,
+  n4: BOOT_DISKS.hyperdiskOnly, c4: BOOT_DISKS.hyperdiskOnly, c4a: BOOT_DISKS.hyperdiskOnly, c4d: BOOT_DISKS.hyperdiskOnly,
+};
 
 export interface CpuNodePoolProps extends NodePoolBaseProps {
   /** Machine type, e.g. `e2-standard-4` or `n2-highmem-8`. */
@@ -55,6 +68,9 @@ export class CpuNodePool extends Construct {
     if (ACCELERATOR_FAMILIES.includes(family)) {
       throw fail(`machineType ${props.machineType} is an accelerator machine (${family}); use GpuNodePool or TpuNodePool for it.`);
     }
+    const disks = CPU_BOOT_DISKS[family];
+    if (!disks) throw fail(`machine series ${family} (${props.machineType}) is not in the boot disk catalogue; use one of ${Object.keys(CPU_BOOT_DISKS).join(', ')}.`);
+    const diskType = bootDiskType('CpuNodePool', this, props.machineType, disks, props.diskType);
     const minNodes = props.minNodes ?? 1;
     if (!Number.isInteger(props.maxNodes) || props.maxNodes < 1) throw fail(`maxNodes ${props.maxNodes} must be a positive integer.`);
     if (!Number.isInteger(minNodes) || minNodes < 0 || minNodes > props.maxNodes) throw fail(`minNodes ${minNodes} must be an integer between 0 and maxNodes (${props.maxNodes}).`);
@@ -75,6 +91,7 @@ export class CpuNodePool extends Construct {
       upgradeSettings: { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 },
       nodeConfig: baseNodeConfig(props, {
         machineType: props.machineType,
+        diskType,
         spot: props.spot,
         labels: { [POOL_LABEL]: this.name },
         taints: this.taints,

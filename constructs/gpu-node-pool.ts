@@ -5,7 +5,7 @@ import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-poo
 import { GpuAcceleratorType, GPU_CATALOGUE, resolveGpu } from './accelerators';
 import { ConstructValidationError } from './errors';
 import { PolicyPack } from './policy/policy-pack';
-import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, validateBase, validateZones } from './node-pool-base';
+import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
 
 export type GpuDriverVersion = 'DEFAULT' | 'LATEST' | 'INSTALLATION_DISABLED';
 export type GpuSharingStrategy = 'TIME_SHARING' | 'MPS';
@@ -102,6 +102,7 @@ export class GpuNodePool extends Construct {
     this.name = validateBase('GpuNodePool', this, props);
     const resolved = resolveGpu(props.accelerator, props.machineType, props.gpusPerNode);
     if (!resolved.ok) throw fail(resolved.reason);
+    const diskType = bootDiskType('GpuNodePool', this, props.machineType, resolved.spec.bootDiskTypes, props.diskType);
     validateZones('GpuNodePool', this, props.cluster, props.zones, 'zones');
 
     const minNodes = props.minNodes ?? 0;
@@ -148,6 +149,7 @@ export class GpuNodePool extends Construct {
 
     const nodeConfig = baseNodeConfig(props, {
       machineType: props.machineType,
+      diskType,
       spot: this.spot,
       labels: { [POOL_LABEL]: this.name, [ACCELERATOR_LABEL]: props.accelerator },
       taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }],

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ContainerNodePoolNodeConfig } from '@cdktf/provider-google/lib/container-node-pool';
 import { ConstructValidationError, validateGcpLabels } from './errors';
 import { MlCluster } from './cluster';
+import { BootDiskType } from './accelerators';
 
 /** A Kubernetes toleration as a pod spec expects it. */
 export interface Toleration {
@@ -35,10 +36,11 @@ export interface NodePoolBaseProps {
    */
   readonly diskSizeGb?: number;
   /**
-   * Boot disk type.
-   * @default 'pd-balanced'
+   * Boot disk type; must be one the machine series takes (the catalogues list them: A3 Ultra, A4 and TPU v6e take
+   * only `hyperdisk-balanced`, N1/A2 no Hyperdisk).
+   * @default - the machine series' first listed type: 'pd-balanced', or 'hyperdisk-balanced' where Persistent Disk is not offered
    */
-  readonly diskType?: 'pd-standard' | 'pd-balanced' | 'pd-ssd' | 'hyperdisk-balanced';
+  readonly diskType?: BootDiskType;
   /**
    * Extra Kubernetes node labels (keys must not use the reserved `cloud.google.com/` or `ml-platform/` prefixes).
    * @default - only the labels the pool sets itself
@@ -72,9 +74,20 @@ export function validateBase(kind: string, scope: Construct, props: NodePoolBase
   return name;
 }
 
+/** The boot disk type of a pool: `requested` when the machine series takes it, else the series' default; an unsupported request throws. */
+export function bootDiskType(kind: string, scope: Construct, machineType: string, allowed: readonly BootDiskType[], requested: BootDiskType | undefined): BootDiskType {
+  if (requested === undefined) return allowed[0];
+  if (!allowed.includes(requested)) {
+    throw new ConstructValidationError(kind, scope, `machineType ${machineType} does not boot from ${requested}; set diskType to ${allowed.join(' or ')} (or remove diskType for ${allowed[0]}).`);
+  }
+  return requested;
+}
+
 /** The hardened node_config every pool starts from (GKE metadata server, shielded nodes, COS, dedicated node SA). */
 export function baseNodeConfig(props: NodePoolBaseProps, extra: {
   readonly machineType: string;
+  /** From bootDiskType(). */
+  readonly diskType: BootDiskType;
   readonly labels: { readonly [key: string]: string };
   readonly taints: readonly NodeTaint[];
   readonly spot?: boolean;
@@ -85,7 +98,7 @@ export function baseNodeConfig(props: NodePoolBaseProps, extra: {
     oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
     imageType: 'COS_CONTAINERD',
     diskSizeGb: props.diskSizeGb ?? 100,
-    diskType: props.diskType ?? 'pd-balanced',
+    diskType: extra.diskType,
     spot: extra.spot ? true : undefined,
     workloadMetadataConfig: { mode: 'GKE_METADATA' },
     shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },

@@ -3,8 +3,8 @@
 import { Construct } from 'constructs';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
 import { ConstructValidationError } from './errors';
-import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, validateBase, validateZones } from './node-pool-base';
-import { TpuSliceOptions, TpuSliceShape, TpuVersion, resolveTpuSlice } from './tpu';
+import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
+import { TPU_CATALOGUE, TpuSliceOptions, TpuSliceShape, TpuVersion, resolveTpuSlice } from './tpu';
 
 /** A validated TPU slice shape (no resources): `TpuSlice.of('v5e', '2x4')`. */
 export class TpuSlice {
@@ -71,6 +71,7 @@ export class TpuNodePool extends Construct {
     this.slice = TpuSlice.of(props.version, props.topology, { chipsPerVm: r.chipsPerVm });
     validateZones('TpuNodePool', this, props.cluster, [props.zone], 'zone');
     if (props.spot && props.reservationName) throw fail('spot TPUs cannot consume a reservation; remove spot or reservationName.');
+    const diskType = bootDiskType('TpuNodePool', this, r.machineType, TPU_CATALOGUE[props.version].bootDiskTypes, props.diskType);
 
     const shape = this.slice.shape;
     this.nodePool = new ContainerNodePool(this, 'pool', {
@@ -87,6 +88,7 @@ export class TpuNodePool extends Construct {
       nodeConfig: {
         ...baseNodeConfig(props, {
           machineType: shape.machineType,
+          diskType,
           spot: props.spot,
           labels: { [POOL_LABEL]: this.name, [ACCELERATOR_LABEL]: `${shape.acceleratorLabel}-${shape.topology}` },
           taints: [{ key: 'google.com/tpu', value: 'present', effect: 'NO_SCHEDULE' }],

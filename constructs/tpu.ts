@@ -1,5 +1,6 @@
 // Typed TPU catalogue for GKE: TPU version x topology -> machine type, chips per VM, node count and single/multi-host.
 // Pure functions so property tests can enumerate the catalogue.
+import { BOOT_DISKS, BootDiskType } from './accelerators';
 
 /** TPU generations GKE Standard node pools support. */
 export type TpuVersion = 'v4' | 'v5e' | 'v5p' | 'v6e';
@@ -19,18 +20,20 @@ export interface TpuSpec {
   /** Explicit multi-host topologies (2D versions); undefined = rule-based (3D versions). */
   readonly multiHostTopologies?: readonly string[];
   readonly maxChips: number;
+  /** Boot disk types the TPU VMs take; the first is the default (v6e/Trillium boots from Hyperdisk Balanced only). */
+  readonly bootDiskTypes: readonly BootDiskType[];
 }
 
 export const TPU_CATALOGUE: { readonly [V in TpuVersion]: TpuSpec } = {
   v4: {
     version: 'v4', acceleratorLabel: 'tpu-v4-podslice', dimensions: 3,
     singleHost: [{ topology: '2x2x1', machineType: 'ct4p-hightpu-4t', chipsPerVm: 4 }],
-    multiHostMachineType: 'ct4p-hightpu-4t', multiHostChipsPerVm: 4, maxChips: 4096,
+    multiHostMachineType: 'ct4p-hightpu-4t', multiHostChipsPerVm: 4, maxChips: 4096, bootDiskTypes: BOOT_DISKS.fastPersistentDisk,
   },
   v5p: {
     version: 'v5p', acceleratorLabel: 'tpu-v5p-slice', dimensions: 3,
     singleHost: [{ topology: '2x2x1', machineType: 'ct5p-hightpu-4t', chipsPerVm: 4 }],
-    multiHostMachineType: 'ct5p-hightpu-4t', multiHostChipsPerVm: 4, maxChips: 8960,
+    multiHostMachineType: 'ct5p-hightpu-4t', multiHostChipsPerVm: 4, maxChips: 8960, bootDiskTypes: BOOT_DISKS.persistentOrHyperdisk,
   },
   v5e: {
     version: 'v5e', acceleratorLabel: 'tpu-v5-lite-podslice', dimensions: 2,
@@ -40,7 +43,7 @@ export const TPU_CATALOGUE: { readonly [V in TpuVersion]: TpuSpec } = {
       { topology: '2x4', machineType: 'ct5lp-hightpu-8t', chipsPerVm: 8 },
     ],
     multiHostMachineType: 'ct5lp-hightpu-4t', multiHostChipsPerVm: 4,
-    multiHostTopologies: ['2x4', '4x4', '4x8', '8x8', '8x16', '16x16'], maxChips: 256,
+    multiHostTopologies: ['2x4', '4x4', '4x8', '8x8', '8x16', '16x16'], maxChips: 256, bootDiskTypes: BOOT_DISKS.fastPersistentDisk,
   },
   v6e: {
     version: 'v6e', acceleratorLabel: 'tpu-v6e-slice', dimensions: 2,
@@ -50,7 +53,7 @@ export const TPU_CATALOGUE: { readonly [V in TpuVersion]: TpuSpec } = {
       { topology: '2x4', machineType: 'ct6e-standard-8t', chipsPerVm: 8 },
     ],
     multiHostMachineType: 'ct6e-standard-4t', multiHostChipsPerVm: 4,
-    multiHostTopologies: ['2x4', '4x4', '4x8', '8x8', '8x16', '16x16'], maxChips: 256,
+    multiHostTopologies: ['2x4', '4x4', '4x8', '8x8', '8x16', '16x16'], maxChips: 256, bootDiskTypes: BOOT_DISKS.hyperdiskOnly,
   },
 };
 

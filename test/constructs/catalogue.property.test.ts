@@ -6,6 +6,7 @@ import {
   GPU_ACCELERATOR_TYPES, GPU_CATALOGUE, GpuAcceleratorType, machineTypesFor, resolveGpu,
 } from '../../constructs/accelerators';
 import { TPU_CATALOGUE, TPU_VERSIONS, TpuVersion, exampleTopologies, resolveTpuSlice } from '../../constructs/tpu';
+import { BootDiskType } from '../../constructs/accelerators';
 import { GpuNodePool } from '../../constructs/gpu-node-pool';
 import { TpuNodePool } from '../../constructs/tpu-node-pool';
 import { ConstructValidationError } from '../../constructs/errors';
@@ -70,6 +71,35 @@ describe('GPU catalogue properties', () => {
     }), { numRuns: 25, seed: 42 });
   });
 
+  test('every machine boots from its series\' first disk type by default; A3 Ultra and A4 from Hyperdisk Balanced', () => {
+    const { stack, cluster } = baseStack();
+    GPU_ACCELERATOR_TYPES.forEach((type, i) => {
+      new GpuNodePool(stack, `d${i}`, { cluster, accelerator: type, machineType: machineTypesFor(type)[0], zones: ['us-central1-a'], maxNodes: 1 });
+    });
+    const pools = Object.values(synthJson(stack).resource.google_container_node_pool) as { name: string; node_config: { disk_type: string } }[];
+    const byType = Object.fromEntries(pools.map((p) => [GPU_ACCELERATOR_TYPES[Number(p.name.slice(1))], p.node_config.disk_type]));
+    for (const type of GPU_ACCELERATOR_TYPES) expect(byType[type]).toBe(GPU_CATALOGUE[type].bootDiskTypes[0]);
+    expect(byType['nvidia-h200-141gb']).toBe('hyperdisk-balanced');
+    expect(byType['nvidia-b200']).toBe('hyperdisk-balanced');
+    expect(byType['nvidia-l4']).toBe('pd-balanced');
+  });
+
+  test('a boot disk type outside the machine series\' list is refused with the allowed ones', () => {
+    const all: BootDiskType[] = ['pd-standard', 'pd-balanced', 'pd-ssd', 'hyperdisk-balanced'];
+    fc.assert(fc.property(accelerator, fc.constantFrom(...all), (type, disk) => {
+      const machine = machineTypesFor(type)[0];
+      const allowed = GPU_CATALOGUE[type].bootDiskTypes;
+      const { stack, cluster } = baseStack();
+      const build = () => new GpuNodePool(stack, 'gpu', { cluster, accelerator: type, machineType: machine, zones: ['us-central1-a'], maxNodes: 1, diskType: disk });
+      if (allowed.includes(disk)) {
+        build();
+        expect(onlyResource(synthJson(stack), 'google_container_node_pool').node_config.disk_type).toBe(disk);
+      } else {
+        expect(build).toThrow(`GpuNodePool 'test/gpu': machineType ${machine} does not boot from ${disk}; set diskType to ${allowed.join(' or ')} (or remove diskType for ${allowed[0]}).`);
+      }
+    }), { numRuns: 40, seed: 5 });
+  });
+
   test('an accelerator never resolves on another family', () => {
     fc.assert(fc.property(accelerator, accelerator, (a, b) => {
       fc.pre(GPU_CATALOGUE[a].machineFamily !== GPU_CATALOGUE[b].machineFamily);
@@ -122,6 +152,18 @@ describe('TPU catalogue properties', () => {
         expect(build).toThrow(`TpuNodePool 'test/tpu': ${r.reason}`);
       }
     }), { numRuns: 25, seed: 1234 });
+  });
+
+  test('TPU v6e boots from Hyperdisk Balanced and refuses Persistent Disk; v5e defaults to pd-balanced', () => {
+    const v6e = baseStack();
+    new TpuNodePool(v6e.stack, 'tpu', { cluster: v6e.cluster, version: 'v6e', topology: '2x2', zone: 'us-central1-b' });
+    expect(onlyResource(synthJson(v6e.stack), 'google_container_node_pool').node_config.disk_type).toBe('hyperdisk-balanced');
+    const bad = baseStack();
+    expect(() => new TpuNodePool(bad.stack, 'tpu', { cluster: bad.cluster, version: 'v6e', topology: '2x2', zone: 'us-central1-b', diskType: 'pd-balanced' })).toThrow(
+      "TpuNodePool 'test/tpu': machineType ct6e-standard-4t does not boot from pd-balanced; set diskType to hyperdisk-balanced (or remove diskType for hyperdisk-balanced).");
+    const v5e = baseStack();
+    new TpuNodePool(v5e.stack, 'tpu', { cluster: v5e.cluster, version: 'v5e', topology: '2x2', zone: 'us-central1-b' });
+    expect(onlyResource(synthJson(v5e.stack), 'google_container_node_pool').node_config.disk_type).toBe('pd-balanced');
   });
 
   test('a node count that differs from chips / chips per VM is always rejected with the required count', () => {

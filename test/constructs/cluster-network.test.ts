@@ -6,7 +6,7 @@ import { ServiceNetworkingConnection } from '@cdktf/provider-google/lib/service-
 import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat';
 import { CpuNodePool } from '../../constructs/cpu-node-pool';
 import { MlNetwork } from '../../constructs/network';
-import { baseStack, errorOf, onlyResource, resourcesOf, synthJson } from './helpers';
+import { Json, baseStack, errorOf, onlyResource, resourcesOf, synthJson } from './helpers';
 
 describe('MlNetwork', () => {
   test('custom-mode VPC, subnet with pod/service ranges, PGA, flow logs, NAT and private service access', () => {
@@ -116,5 +116,18 @@ describe('CpuNodePool', () => {
       "CpuNodePool 'test/gpu': machineType g2-standard-8 is an accelerator machine (g2); use GpuNodePool or TpuNodePool for it.");
     expect(errorOf(() => new CpuNodePool(stack, 'cpu', { cluster, machineType: 'e2-standard-4', maxNodes: 1, taints: [{ key: 'nvidia.com/gpu', value: 'x', effect: 'NO_SCHEDULE' }] }))).toBe(
       "CpuNodePool 'test/cpu': taint nvidia.com/gpu is reserved for accelerator pools; use another key.");
+  });
+
+  test('boot disk type follows the machine series: N4/C4 take Hyperdisk only, E2 Persistent Disk only, unknown series refused', () => {
+    const { stack, cluster } = baseStack();
+    new CpuNodePool(stack, 'n4', { cluster, machineType: 'n4-standard-8', maxNodes: 1 });
+    new CpuNodePool(stack, 'c3', { cluster, machineType: 'c3-standard-8', maxNodes: 1, diskType: 'pd-ssd' });
+    const disks = Object.fromEntries((Object.values(synthJson(stack).resource.google_container_node_pool) as Json[]).map((p) => [p.name, p.node_config.disk_type]));
+    expect(disks).toEqual({ n4: 'hyperdisk-balanced', c3: 'pd-ssd' });
+    expect(errorOf(() => new CpuNodePool(stack, 'e2', { cluster, machineType: 'e2-standard-4', maxNodes: 1, diskType: 'hyperdisk-balanced' }))).toBe(
+      "CpuNodePool 'test/e2': machineType e2-standard-4 does not boot from hyperdisk-balanced; set diskType to pd-balanced or pd-standard or pd-ssd (or remove diskType for pd-balanced).");
+    expect(errorOf(() => new CpuNodePool(stack, 'c4', { cluster, machineType: 'c4-standard-8', maxNodes: 1, diskType: 'pd-balanced' }))).toContain('set diskType to hyperdisk-balanced');
+    expect(errorOf(() => new CpuNodePool(stack, 'x9', { cluster, machineType: 'x9-standard-8', maxNodes: 1 }))).toBe(
+      "CpuNodePool 'test/x9': machine series x9 (x9-standard-8) is not in the boot disk catalogue; use one of e2, n1, n2, n2d, t2d, t2a, c2, c2d, m1, m2, c3, c3d, m3, n4, c4, c4a, c4d.");
   });
 });
