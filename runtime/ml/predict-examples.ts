@@ -30,10 +30,10 @@ export async function* predictExamples(bundle: ServingBundle, source: string, op
       while (pending.length >= chunkRows) {
         const rows = pending.slice(0, chunkRows);
         pending = pending.slice(chunkRows);
-        yield { rows, predictions: predictRows(bundle, rows) };
+        yield { rows, predictions: await predictRows(bundle, rows) };
       }
     }
-    if (pending.length > 0) yield { rows: pending, predictions: predictRows(bundle, pending) };
+    if (pending.length > 0) yield { rows: pending, predictions: await predictRows(bundle, pending) };
   } finally {
     conn.closeSync();
   }

@@ -1,9 +1,10 @@
 // The Model artifact is a serving bundle: the tfjs LayersModel (model.json + weights.bin), the transform graph
 // it was trained behind (transform_graph.json) and its signature (signature.json), in one folder that the
-// Pusher copies to <base>/<version>/. loadServingBundle + predictRows are the one loading and prediction
-// path shared by the Evaluator, BulkInferrer, InfraValidator and the model server. A small model is
+// Pusher copies to <base>/<version>/ — or an ONNX model (model.onnx, whose signature is read from its graph:
+// onnx-model.ts). loadServingBundle + predictRows are the one loading and prediction path shared by the
+// Evaluator, BulkInferrer, InfraValidator and the model server, for both frameworks. A small tfjs model is
 // predicted through its inference plan (inference-plan.ts: the same function without tfjs's per-kernel
-// overhead); MLP_INFERENCE=tfjs predicts every model with tfjs instead.
+// overhead); MLP_INFERENCE=tfjs predicts every tfjs model with tfjs instead.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,11 +13,13 @@ import { UserError } from '../core/errors';
 import { applyTransform, checkGraph, type RawRow } from '../transform/apply';
 import { TRANSFORM_GRAPH_FILE, type TransformGraph } from '../transform/graph';
 import { compileInferencePlan, type InferencePlan } from './inference-plan';
+import { loadOnnxModel, ONNX_MODEL_FILE, runOnnx, type OnnxModel } from './onnx-model';
 import { loadModelFiles, saveModelFiles } from './model-files';
 import { packModelInputs, toTensors } from './model-inputs';
 import { checkSignature, SIGNATURE_FILE, type Signature } from './signature';
 
-export interface ServingBundle {
+export interface TfjsBundle {
+  framework: 'tfjs';
   dir: string;
   model: tf.LayersModel;
   graph: TransformGraph;
@@ -24,6 +27,17 @@ export interface ServingBundle {
   /** Set when the model is small and made of layers the plan knows (and MLP_INFERENCE is not tfjs). */
   plan?: InferencePlan;
 }
+
+/** An ONNX model: its preprocessing is inside the graph, so there is no transform graph. */
+export interface OnnxBundle {
+  framework: 'onnx';
+  dir: string;
+  model: OnnxModel;
+  graph?: undefined;
+  signature: Signature;
+}
+
+export type ServingBundle = TfjsBundle | OnnxBundle;
 
 /** The class id and name of a row whose scores are NaN: no class is chosen. */
 export const NO_CLASS_ID = -1;
@@ -54,8 +68,10 @@ async function readJsonFile(file: string): Promise<unknown> {
   }
 }
 
-/** Loads a bundle folder; every problem is a UserError naming the file. */
+/** Loads a bundle folder (model.onnx without signature.json: an ONNX model); every problem is a UserError naming the file. */
 export async function loadServingBundle(dir: string): Promise<ServingBundle> {
+  const exists = (file: string) => fs.promises.access(path.join(dir, file)).then(() => true, () => false);
+  if ((await exists(ONNX_MODEL_FILE)) && !(await exists(SIGNATURE_FILE))) return { framework: 'onnx', dir, ...(await loadOnnxModel(dir)) };
   const signature = checkSignature(await readJsonFile(path.join(dir, SIGNATURE_FILE)), path.join(dir, SIGNATURE_FILE));
   const graph = checkGraph(await readJsonFile(path.join(dir, TRANSFORM_GRAPH_FILE)), path.join(dir, TRANSFORM_GRAPH_FILE));
   const model = await loadModelFiles(dir);
@@ -66,11 +82,11 @@ export async function loadServingBundle(dir: string): Promise<ServingBundle> {
     throw new UserError(`model ${dir} has inputs ${shapes.join(' ')} but its signature declares ${expected.join(' ')} (${signature.modelInputs.map((m) => m.name).join(', ')})`);
   }
   const plan = process.env.MLP_INFERENCE === 'tfjs' ? undefined : compileInferencePlan(model);
-  return { dir, model, graph, signature, plan };
+  return { framework: 'tfjs', dir, model, graph, signature, plan };
 }
 
 /** Raw model outputs [n, units] for rows of raw features (transform applied here, as in training). */
-export function predictScores(bundle: ServingBundle, rows: RawRow[]): Float32Array {
+export function predictScores(bundle: TfjsBundle, rows: RawRow[]): Float32Array {
   const n = rows.length;
   const packed = packModelInputs(bundle.signature.modelInputs, applyTransform(bundle.graph, rows), n);
   if (bundle.plan) return bundle.plan.run(packed, n);
@@ -81,17 +97,25 @@ export function predictScores(bundle: ServingBundle, rows: RawRow[]): Float32Arr
 }
 
 /** Predictions for raw rows, in the signature's output names. */
-export function predictRows(bundle: ServingBundle, rows: RawRow[]): Prediction[] {
+export async function predictRows(bundle: ServingBundle, rows: RawRow[]): Promise<Prediction[]> {
   if (rows.length === 0) return [];
-  const scores = predictScores(bundle, rows);
   const { task, label } = bundle.signature;
+  let scores: ArrayLike<number>;
+  // Scores per row: 1 (P(positive) of a binary model, or a regression value) or k class probabilities.
+  let k = 1;
+  if (bundle.framework === 'onnx') {
+    scores = await runOnnx(bundle.model, rows);
+    if (bundle.model.output.kind === 'probabilities') k = bundle.model.output.k;
+  } else {
+    scores = predictScores(bundle, rows);
+    if (task === 'multiclass') k = label.classes!.length;
+  }
   if (task === 'regression') return Array.from(scores, (v) => ({ predictions: [v] as [number] }));
   const classes = label.classes!;
-  const k = task === 'binary' ? 1 : classes.length;
   const predictions: Prediction[] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
     let probabilities: number[];
-    if (task === 'binary') probabilities = [1 - scores[r], scores[r]];
+    if (k === 1) probabilities = [1 - scores[r], scores[r]];
     else {
       // Copied by index: Array.from over a subarray view is several times slower (this runs per served row).
       probabilities = new Array(k);

@@ -19,6 +19,8 @@ export interface RawInput {
   dtype: RawType;
   /** Required when the schema says every example has it; missing optional features take the transform's fill value. */
   required: boolean;
+  /** Values per example when the input is one feature tensor [batch, width] (an ONNX model's); absent: one value. */
+  width?: number;
 }
 
 /** One input tensor of the model: an int32 id column (embedded) or the float32 columns side by side. */
@@ -34,6 +36,8 @@ export interface ModelInput {
 export interface Signature {
   format: typeof SIGNATURE_FORMAT;
   version: typeof SIGNATURE_VERSION;
+  /** What predicts: absent for the tfjs bundle the Trainer writes; 'onnx' for a signature read from an ONNX graph (onnx-model.ts). */
+  framework?: 'onnx';
   task: Task;
   inputs: RawInput[];
   modelInputs: ModelInput[];

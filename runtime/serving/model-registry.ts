@@ -1,6 +1,6 @@
 // Which versions of each served model are loaded. A model's base path holds <version>/ folders published by
 // the Pusher; only those whose commit marker exists are considered (a version without it is still being
-// written). The version policy picks the versions to serve; a new one is loaded in the background, warmed up
+// written), and folders holding model.onnx (an ONNX model in Triton's and KServe's layout, which has no marker). The version policy picks the versions to serve; a new one is loaded in the background, warmed up
 // with one prediction and only then answers requests, and versions the policy drops are unloaded after
 // their queued requests are answered — so a push never fails a request. A version that fails to load is
 // reported (state END with its error) and not retried: a committed version never changes. Older versions
@@ -18,9 +18,10 @@ import * as path from 'path';
 import type { Logger } from 'pino';
 import { UserError } from '../core/errors';
 import { joinUri, localPathOf, storageFor } from '../storage';
-import { committedVersions } from '../ml/model-location';
+import { servableVersions } from '../ml/model-location';
 import { misplacedBasePath } from './base-path-mistakes';
 import { loadServingBundle, predictRows, type Prediction, type ServingBundle } from '../ml/serving-bundle';
+import { warmUpRow } from '../ml/onnx-model';
 import type { Signature } from '../ml/signature';
 import { rawRowProblem, type RawRow } from '../transform/apply';
 import { Batcher, type BatchingOptions } from './batcher';
@@ -204,7 +205,7 @@ export class ServedModel {
 
   /** Brings the loaded versions in line with the policy and the committed versions on disk. */
   async sync(): Promise<void> {
-    const onDisk = await this.committedVersions();
+    const onDisk = await this.servableVersions();
     const loadable = () => onDisk.filter((v) => !this.failed.has(v));
     // Newest first, so the newest version answers as soon as possible.
     for (const v of versionsToServe(this.config.policy, loadable())) {
@@ -221,10 +222,10 @@ export class ServedModel {
     for (const v of this.availableVersions()) await this.unload(v);
   }
 
-  private async committedVersions(): Promise<number[]> {
+  private async servableVersions(): Promise<number[]> {
     const base = this.config.basePath;
     try {
-      return await committedVersions(base);
+      return await servableVersions(base);
     } catch (err) {
       throw new UserError(`model ${this.name}: cannot list its base path ${base}: ${(err as Error).message}`);
     }
@@ -261,8 +262,8 @@ export class ServedModel {
     try {
       bundle = await loadServingBundle(await this.localVersion(version));
       // Warm-up: the first prediction compiles kernels and allocates; pay it here, not in a request.
-      // A row of missing values takes the transform's fill values for every feature.
-      predictRows(bundle, [{}]);
+      // A row of missing values takes the transform's fill values for every feature; an ONNX graph gets zeros.
+      await predictRows(bundle, [bundle.framework === 'onnx' ? warmUpRow(bundle.model) : {}]);
     } catch (err) {
       bundle?.model.dispose();
       const error = (err as Error).message;
@@ -278,7 +279,7 @@ export class ServedModel {
     );
     // A value the transform cannot read is this request's 400, checked before it shares a batch with others.
     const predict = (rows: RawRow[]): Promise<Prediction[]> => {
-      const problem = rawRowProblem(b.graph, rows);
+      const problem = b.graph && rawRowProblem(b.graph, rows);
       return problem ? Promise.reject(badRequest(problem)) : batcher.submit(rows);
     };
     const servable: Servable = { model: this.name, version, signature: b.signature, passThrough: this.passThrough, predict };

@@ -1,6 +1,6 @@
 // The Open Inference Protocol v2 REST API (KServe, Triton, MLServer): server health and metadata, model
 // metadata and readiness, and /infer on typed tensors — one input tensor per raw feature (BYTES for strings,
-// a numeric datatype for numbers; shape [n] or [n, 1]) and the outputs as FP32 / INT64 / BYTES tensors
+// a numeric datatype for numbers; shape [n] or [n, 1], or [n, k] for an ONNX model's feature tensor) and the outputs as FP32 / INT64 / BYTES tensors
 // (NaN and ±Infinity as the bare tokens /v1 writes). Requests and responses may carry tensors as binary data
 // (OIP's binary tensor data extension, oip-binary.ts).
 
@@ -15,8 +15,9 @@ import { describe, inputsByName, isPlainObject, rowsFromColumns } from './reques
 import { hasNonFinite, inputTensors, outputColumn, outputTensors, type TensorSpec } from './signature-tensors';
 
 const SERVER_NAME = 'mlp-model-server';
-/** OIP's free-form platform string for what runs the model. */
+/** OIP's free-form platform string for what runs the model (Triton's name for ONNX Runtime). */
 const PLATFORM = 'tensorflowjs_layers';
+const ONNX_PLATFORM = 'onnxruntime_onnx';
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer))?$/;
 const DATATYPES: Record<RawType, string> = { string: 'BYTES', int: 'INT64', float: 'FP32' };
 const INTEGER_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
@@ -41,7 +42,7 @@ function modelMetadata(model: ServedModel, s: Servable): Reply {
     body: {
       name: model.name,
       versions: model.availableVersions().map(String),
-      platform: PLATFORM,
+      platform: s.signature.framework === 'onnx' ? ONNX_PLATFORM : PLATFORM,
       inputs: inputTensors(s.signature).map(tensor),
       outputs: outputTensors(s.signature).map(tensor),
     },
@@ -88,21 +89,22 @@ function tensorColumns(s: Servable, tensors: unknown): Record<string, unknown[]>
     if (datatype === undefined) throw badRequest(`${where}: "datatype" is missing; use ${input.dtype === 'string' ? 'BYTES' : 'FP32, FP64 or INT64'}`);
     if (!fits) throw badRequest(`${where}: datatype ${describe(datatype)} does not fit the model's ${input.dtype} input; use ${input.dtype === 'string' ? 'BYTES' : 'FP32, FP64 or INT64'}`);
     const shape = t.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || !(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
-      throw badRequest(`${where}: "shape" must be [n] or [n, 1]; ${shape === undefined ? 'it is missing' : `got ${JSON.stringify(shape)}`}`);
+    const k = input.width ?? 1;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || !((shape.length === 1 && k === 1) || (shape.length === 2 && shape[1] === k))) {
+      throw badRequest(`${where}: "shape" must be ${k === 1 ? '[n] or [n, 1]' : `[n, ${k}]`}; ${shape === undefined ? 'it is missing' : `got ${JSON.stringify(shape)}`}`);
     }
     const n = shape[0] as number;
     if (batch !== undefined && n !== batch) throw badRequest(`${where} has ${n} rows but the other input tensors have ${batch}`);
     batch = n;
     if (!Array.isArray(t.data)) throw badRequest(`${where}: "data" must be a list; ${got(t.data)}`);
-    // Data may be flat (row-major) or nested as [[v], [v], ...] for shape [n, 1].
+    // Data may be flat (row-major) or nested as [[v], [v], ...] for shape [n, 1] ([[v1..vk], ...] for [n, k]).
     const data = t.data.flat(1);
-    if (data.length !== n) throw badRequest(`${where}: shape ${JSON.stringify(shape)} needs ${n} values, "data" has ${data.length}`);
+    if (data.length !== n * k) throw badRequest(`${where}: shape ${JSON.stringify(shape)} needs ${n * k} values, "data" has ${data.length}`);
     if (INTEGER_TYPES.has(datatype as string)) {
       const bad = data.findIndex((v) => v !== null && !Number.isInteger(v));
       if (bad >= 0) throw badRequest(`${where} data[${bad}]: ${String(datatype)} values must be integers, got ${describe(data[bad])}`);
     }
-    columns[t.name] = data;
+    columns[t.name] = k === 1 ? data : Array.from({ length: n }, (_, r) => data.slice(r * k, (r + 1) * k));
   });
   return columns;
 }

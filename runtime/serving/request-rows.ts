@@ -41,11 +41,26 @@ function inputList(signature: Signature): string {
   return signature.inputs.map((i) => JSON.stringify(i.name)).join(', ');
 }
 
+/** A feature tensor's values for one example (an input of width k > 1, e.g. an ONNX model's [batch, k] input). */
+function featureVector(input: RawInput, value: unknown, where: string): (string | number)[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  const k = input.width!;
+  if (!Array.isArray(value) || value.length !== k) throw badRequest(`${where}: "${input.name}" takes a list of ${k} values, got ${describe(value)}`);
+  const scalar: RawInput = { name: input.name, dtype: input.dtype, required: true };
+  return value.map((v, j) => {
+    const x = featureValue(scalar, v, `${where}[${j}]`);
+    if (x === undefined) throw badRequest(`${where}[${j}]: "${input.name}" takes ${k} values, got ${describe(v)}`);
+    return x as string | number;
+  });
+}
+
 /**
  * One feature value as predictRows takes it: a string, a number, or undefined when missing (null, absent,
- * an empty list). A one-element list stands for its element, as TF Serving accepts for [batch, 1] inputs.
+ * an empty list); a list of `width` of them for a feature tensor input. A one-element list stands for its
+ * element, as TF Serving accepts for [batch, 1] inputs.
  */
-export function featureValue(input: RawInput, value: unknown, where: string): string | number | undefined {
+export function featureValue(input: RawInput, value: unknown, where: string): string | number | (string | number)[] | undefined {
+  if (input.width !== undefined && input.width > 1) return featureVector(input, value, where);
   if (Array.isArray(value)) {
     if (value.length > 1) throw badRequest(`${where}: "${input.name}" takes one value, got ${describe(value)}`);
     value = value[0];

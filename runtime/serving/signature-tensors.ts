@@ -1,4 +1,5 @@
-// The tensors a model's signature is exposed as by both APIs: one [batch] input per raw feature and the
+// The tensors a model's signature is exposed as by both APIs: one [batch] input per raw feature (or
+// [batch, k] for a feature tensor input of an ONNX model) and the
 // outputs predictRows gives (probabilities [batch, k], class_ids [batch, 1], classes [batch, 1], or
 // predictions [batch, 1]), with element types each API names in its own words (DT_STRING / BYTES, ...).
 
@@ -13,7 +14,7 @@ export interface TensorSpec {
 }
 
 export function inputTensors(signature: Signature): TensorSpec[] {
-  return signature.inputs.map((i) => ({ name: i.name, type: i.dtype, shape: [-1] }));
+  return signature.inputs.map((i) => ({ name: i.name, type: i.dtype, shape: i.width !== undefined && i.width > 1 ? [-1, i.width] : [-1] }));
 }
 
 // Built once per loaded signature: the predict APIs read them on every request.

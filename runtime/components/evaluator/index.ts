@@ -80,7 +80,7 @@ export const Evaluator = defineComponent({
     const slices = accumulators[0][1].result();
     const baselineSlices = accumulators[1]?.[1].result();
     const checked = validateMetrics(slices, baselineSlices, config);
-    const oovFailures = outOfVocabularyFailures(current.graph);
+    const oovFailures = current.graph ? outOfVocabularyFailures(current.graph) : [];
     const validation = { ...checked, blessed: checked.blessed && oovFailures.length === 0, failures: [...checked.failures, ...oovFailures] };
     const evaluation = buildEvaluation({
       config,

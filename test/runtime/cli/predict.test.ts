@@ -42,7 +42,7 @@ test('predicts every row of a CSV with the newest committed version, as the bund
   expect(written).toHaveLength(344);
   expect(Object.keys(written[0])).toEqual(['Island', 'Species', 'predicted_class', 'predicted_class_id', 'probabilities']);
   const rows = (await (await duckdb()).runAndReadAll(`SELECT * FROM read_csv_auto(${sqlString(csv)})`)).getRowObjectsJS();
-  const expected = predictRows(await loadServingBundle(path.join(base, '2')), rows);
+  const expected = await predictRows(await loadServingBundle(path.join(base, '2')), rows);
   expect(written.map((w) => w.predicted_class)).toEqual(expected.map((p) => ('classes' in p ? p.classes[0] : undefined)));
   const agree = written.filter((w) => w.predicted_class === w.Species).length / written.length;
   expect(agree).toBeGreaterThan(0.9);

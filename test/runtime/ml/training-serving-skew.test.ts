@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../runtime/ml/backend';
 import { InputPipeline, type Batch } from '../../../runtime/ml/input-pipeline';
 import { encodeLabel, packModelInputs, toTensors, type PackedInput } from '../../../runtime/ml/model-inputs';
-import { loadServingBundle, predictRows, predictScores, writeServingBundle, type ServingBundle } from '../../../runtime/ml/serving-bundle';
+import { loadServingBundle, predictRows, predictScores, writeServingBundle, type TfjsBundle } from '../../../runtime/ml/serving-bundle';
 import type { Signature } from '../../../runtime/ml/signature';
 import { trainLoop } from '../../../runtime/ml/train-loop';
 import { buildWideDeep, compileFor, WideDeepHyperparameters } from '../../../runtime/ml/wide-deep';
@@ -51,7 +51,7 @@ let graph: TransformGraph;
 let served: RawRow[]; // labelled rows as JSON numbers / missing keys, in file order
 let fromDuckDb: RawRow[]; // the same rows as DuckDB returns them from the Parquet file
 let parquetFile: string;
-let bundle: ServingBundle;
+let bundle: TfjsBundle;
 let model: tf.LayersModel;
 
 beforeAll(async () => {
@@ -90,7 +90,9 @@ beforeAll(async () => {
   }
   const dir = path.join(tmp.dir, 'bundle');
   await writeServingBundle(dir, model, graph, signature);
-  bundle = await loadServingBundle(dir);
+  const loaded = await loadServingBundle(dir);
+  if (loaded.framework !== 'tfjs') throw new Error('expected a tfjs bundle');
+  bundle = loaded;
 }, 120_000);
 
 afterAll(() => {
@@ -173,7 +175,7 @@ test('the trained model scores the training tensors exactly as the loaded bundle
   // The loaded bundle predicts through its inference plan; without it, through tfjs (bit-identical to the
   // trained model); the plan computes the same function up to float rounding.
   expect(bundle.plan).toBeDefined();
-  const viaTfjs: ServingBundle = { ...bundle, plan: undefined };
+  const viaTfjs: TfjsBundle = { ...bundle, plan: undefined };
   let offset = 0;
   for (const b of batches) {
     const inMemory = tf.tidy(() => (model.predict(toTensors(signature.modelInputs, b.inputs, b.size)) as tf.Tensor).dataSync() as Float32Array);
@@ -191,7 +193,7 @@ test('the trained model scores the training tensors exactly as the loaded bundle
   // predictRows reads the same scores: probabilities per class, the argmax as class id and name.
   const all = predictScores(bundle, served);
   const classes = signature.label.classes!;
-  predictRows(bundle, served).forEach((p, r) => {
+  (await predictRows(bundle, served)).forEach((p, r) => {
     if (!('probabilities' in p)) throw new Error('expected a classification prediction');
     expect(p.probabilities).toEqual(Array.from(all.subarray(r * classes.length, (r + 1) * classes.length)));
     expect(p.classes[0]).toBe(classes[p.class_ids[0]]);
@@ -199,6 +201,6 @@ test('the trained model scores the training tensors exactly as the loaded bundle
   });
   // And the model did learn: the real penguins among the rows are mostly classified right.
   const realRows = served.slice(0, served.length - 5);
-  const right = predictRows(bundle, realRows).filter((p, r) => 'classes' in p && p.classes[0] === realRows[r][LABEL]).length;
+  const right = (await predictRows(bundle, realRows)).filter((p, r) => 'classes' in p && p.classes[0] === realRows[r][LABEL]).length;
   expect(right / realRows.length).toBeGreaterThan(0.8);
 });

@@ -76,7 +76,7 @@ describe('a served penguins model', () => {
     ({ url } = await serve([penguins(await basePath(1))]));
     rows = penguinRows(3);
     // The server's backend is selected now, so the bundle predicts with the same one.
-    expected = predictRows(await loadServingBundle(modelDir), rows);
+    expected = await predictRows(await loadServingBundle(modelDir), rows);
   });
 
   test('status answers TF Serving\'s model_version_status for the model and for a version', async () => {
@@ -115,7 +115,7 @@ describe('a served penguins model', () => {
     // Versioned URL, missing optional features and an island the model never saw (out of vocabulary).
     const sparse = await request(`${url}/v1/models/penguins/versions/1:predict`, { body: { instances: [{ Island: 'Atlantis' }, { Island: 'Dream', Sex: null, 'Body Mass (g)': [4000] }] } });
     expect(sparse.status).toBe(200);
-    expectClose(sparse.json.predictions, predictRows(await loadServingBundle(modelDir), [{ Island: 'Atlantis' }, { Island: 'Dream', 'Body Mass (g)': 4000 }]));
+    expectClose(sparse.json.predictions, await predictRows(await loadServingBundle(modelDir), [{ Island: 'Atlantis' }, { Island: 'Dream', 'Body Mass (g)': 4000 }]));
   });
 
   test('predict with columnar inputs answers outputs by name', async () => {
@@ -190,7 +190,7 @@ describe('a served penguins model', () => {
     const inf = await request(`${url}/v1/models/penguins:predict`, { body });
     expect(inf.status).toBe(200);
     expect(inf.text).toBe('{"predictions":[{"probabilities":[NaN,NaN,NaN],"class_ids":[-1],"classes":[""]}]}');
-    const direct = predictRows(await loadServingBundle(modelDir), [{ Island: 'Biscoe', 'Beak Depth (mm)': -Infinity }]);
+    const direct = await predictRows(await loadServingBundle(modelDir), [{ Island: 'Biscoe', 'Beak Depth (mm)': -Infinity }]);
     expect(parseTolerantJson(inf.text)).toEqual({ predictions: direct });
     const classify = await request(`${url}/v1/models/penguins:classify`, { body: body.replace('instances', 'examples') });
     expect(classify.text).toBe('{"result":[[["Adelie",NaN],["Chinstrap",NaN],["Gentoo",NaN]]]}');
@@ -244,12 +244,12 @@ describe('a served penguins model', () => {
     expect(await request(`${url}/v2/models/penguins/infer`, { body: { inputs: [sex] } })).toMatchObject({ status: 400, json: { error: 'inputs: required field "Island" is missing' } });
     // The missing features take the transform's fill values, through the one apply function training used
     // for its examples that missed them: the train split's mean (a z-score of 0) for the measurements.
-    const transformed = applyTransform(bundle.graph, [{ Island: 'Dream' }]);
+    const transformed = applyTransform(bundle.graph!, [{ Island: 'Dream' }]);
     for (const name of ['beak_length', 'beak_depth', 'flipper_length', 'body_mass']) expect({ name, z: transformed[name][0] }).toEqual({ name, z: 0 });
     const only = await request(`${url}/v2/models/penguins/infer`, { body: { inputs: [{ name: 'Island', datatype: 'BYTES', shape: [1], data: ['Dream'] }] } });
     expect(only.status).toBe(200);
     const [probabilities, classIds, classes] = only.json.outputs;
-    expectClose([{ probabilities: probabilities.data, class_ids: classIds.data, classes: classes.data } as Prediction], predictRows(bundle, [{ Island: 'Dream' }]));
+    expectClose([{ probabilities: probabilities.data, class_ids: classIds.data, classes: classes.data } as Prediction], await predictRows(bundle, [{ Island: 'Dream' }]));
   });
 
   test('OIP v2: liveness, readiness, server metadata, model metadata and model readiness', async () => {

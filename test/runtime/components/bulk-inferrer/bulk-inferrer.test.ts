@@ -58,7 +58,7 @@ test('a blessed model predicts every example of the split, with key columns and 
   // One row per example, in the split's order, with exactly the serving path's predictions.
   const rows = await sqlRows(`SELECT * FROM read_parquet(${sqlString(file)})`);
   expect(rows).toHaveLength(source.length);
-  const expected = predictRows(bundle, source);
+  const expected = await predictRows(bundle, source);
   rows.forEach((row, i) => {
     for (const c of inputs) expect(row[c]).toEqual(source[i][c]);
     const p = expected[i];

@@ -118,7 +118,7 @@ test('a Trainer killed with SIGKILL resumes from its checkpoint and trains exact
   await selectBackend();
   const bundle = await loadServingBundle(output.artifacts.model.artifacts[0].uri);
   const rows = await sqlRows(`SELECT * FROM read_parquet(${sqlStringList(splitParquetFiles(up.examples.uri, 'eval'))})`);
-  const predictions = predictRows(bundle, rows);
+  const predictions = await predictRows(bundle, rows);
   expect(predictions).toHaveLength(rows.length);
   const right = predictions.filter((p, i) => 'classes' in p && p.classes[0] === rows[i][LABEL]).length;
   expect(right / rows.length).toBeGreaterThan(0.85);
