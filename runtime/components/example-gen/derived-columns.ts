@@ -137,7 +137,7 @@ async function checkExpression(conn: DuckDBConnection, name: string, expression:
 
 /**
  * Binds each (already parsed) expression against the raw columns of `rawSelect` (a reader's select: typed columns
- * plus `__bad`); returns the derived columns with their feature types. A name must differ from every other
+ * plus `__bad` and `__unsure`); returns the derived columns with their feature types. A name must differ from every other
  * column's in more than case: DuckDB's names ignore case, and it would quietly rename the second one ("island_1").
  */
 export async function bindDerivedColumns(conn: DuckDBConnection, derived: Record<string, string>, rawSelect: string, raw: TypedColumn[]): Promise<DerivedColumn[]> {
@@ -151,7 +151,7 @@ export async function bindDerivedColumns(conn: DuckDBConnection, derived: Record
     const value = `(${expression}\n)`;
     let described;
     try {
-      described = await queryRows(conn, `DESCRIBE SELECT ${value} AS ${sqlIdent(name)} FROM (SELECT * EXCLUDE (__bad) FROM (${rawSelect}))`);
+      described = await queryRows(conn, `DESCRIBE SELECT ${value} AS ${sqlIdent(name)} FROM (SELECT * EXCLUDE (__bad, __unsure) FROM (${rawSelect}))`);
     } catch (err) {
       throw new UserError(`${named(name, expression)}: ${oneLine((err as Error).message)} (raw columns: ${raw.map((c) => c.name).join(', ')})`);
     }

@@ -2,7 +2,9 @@
 // (runtime/data/csv-records.ts) finds every record with its physical lines: a record with the wrong number of
 // values or broken quoting is a reject naming its line (or line range), every other one must come out of DuckDB
 // as a row, which the executor checks. DuckDB reads every cell as text, skipping the broken records; types are
-// inferred from the text (or taken from the schema) and applied in SQL.
+// inferred from the text (or taken from the schema) and applied in SQL. Inference guesses from a sample and the
+// executor's one writing pass checks the guess on every row (`__unsure`): a pass of its own over the whole input
+// runs only when a row contradicts it (or derived columns need final types first).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,7 +14,7 @@ import { scanCsv, type CsvRecord } from '../../data/csv-records';
 import { queryRows, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
 import { castTextSql, DUCKDB_TYPE_OF, textParsesAs, textParsesAsSql, type FeatureType } from '../../data/feature-types';
 import type { TypedColumn } from '../../data/hash-split';
-import { badValueReason, type BadRow, type InputFile, type Reader } from './source';
+import { badValueReason, type BadRow, type InputFile, type OpenedSource, type Reader } from './source';
 
 /** What the scan of one file found: the records DuckDB must read as rows, the ones it cannot, and what it reads. */
 interface ScannedFile {
@@ -48,21 +50,34 @@ export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
   // A cell as text, with an empty (or "") cell as missing.
   const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
 
-  const columns = await inferTypes(conn, names, opts.schema, scan(all), cell);
-  // Only schema types can reject a value: inferred ones were chosen so that every value parses.
-  const checked = columns.filter((c) => c.name in opts.schema && c.type !== 'STRING');
-  // Inferred types hold for every value, so a plain cast is enough; schema types go through the strict check.
-  const typed = (c: TypedColumn) =>
-    c.name in opts.schema || c.type === 'STRING' ? castTextSql(c.type, cell(c.name)) : `CAST(${cell(c.name)} AS ${DUCKDB_TYPE_OF[c.type]})`;
+  let inference = await guessTypes(conn, names, opts.schema, scan(all), cell);
+  // Only schema types can reject a value: inferred ones hold for every value (or the row is unsure).
+  const checked = names.filter((n) => n in opts.schema && opts.schema[n] !== 'STRING').map((n) => ({ name: n, type: opts.schema[n] }));
+  // Inferred types hold for every value, so a plain cast is enough (TRY_CAST while guessed: a row that contradicts
+  // the guess is unsure, not an error); schema types go through the strict check.
+  const typed = (c: TypedColumn) => {
+    if (c.name in opts.schema || c.type === 'STRING') return castTextSql(c.type, cell(c.name));
+    return `${inference.guessed.has(c.name) ? 'TRY_CAST' : 'CAST'}(${cell(c.name)} AS ${DUCKDB_TYPE_OF[c.type]})`;
+  };
 
-  return {
-    columns,
+  const source: OpenedSource = {
+    columns: inference.columns,
     selectSql(files) {
       const bad = checked.map((c) => `CASE WHEN ${cell(c.name)} IS NOT NULL AND NOT ${textParsesAsSql(c.type, cell(c.name))} THEN ${sqlString(`column "${c.name}"`)} END`);
+      // A guessed column is contradicted by a value that does not parse as its type (STRING: by any value, as it
+      // was guessed for a column without values in the sample).
+      const unsure = inference.columns
+        .filter((c) => inference.guessed.has(c.name))
+        .map((c) => `(${cell(c.name)} IS NOT NULL${c.type === 'STRING' ? '' : ` AND NOT ${textParsesAsSql(c.type, cell(c.name))}`})`);
       return (
-        `SELECT ${columns.map((c) => `${typed(c)} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
-        `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad FROM ${scan(files)}`
+        `SELECT ${inference.columns.map((c) => `${typed(c)} AS ${sqlIdent(c.name)}`).join(', ')}, ` +
+        `${bad.length ? `coalesce(${bad.join(', ')})` : 'NULL::VARCHAR'} AS __bad, ${unsure.length ? unsure.join(' OR ') : 'false'} AS __unsure FROM ${scan(files)}`
       );
+    },
+    async settleTypes() {
+      if (inference.guessed.size === 0) return;
+      inference = { columns: await inferTypes(conn, names, opts.schema, scan(all), cell), guessed: new Set() };
+      source.columns = inference.columns;
     },
     async expectedRows(files) {
       return files.reduce((n, f) => n + scanned.get(f)!.wellFormed, 0);
@@ -80,6 +95,7 @@ export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
       for (const table of tables.splice(0)) await conn.run(`DROP TABLE IF EXISTS ${table}`);
     },
   };
+  return source;
 };
 
 /** Why DuckDB reads no row from a record, or undefined when it reads one (it ignores extra empty values at the end). */
@@ -166,6 +182,50 @@ async function headerOf(files: InputFile[], delimiter: string): Promise<string[]
   return names!;
 }
 
+/**
+ * Which types each column can still have after reading `sql` (a test is dropped once a value fails it), and whether
+ * it has any value at all (bool_and over no values is NULL, not false).
+ */
+async function narrowTypes(conn: DuckDBConnection, sql: string, candidates: Map<string, FeatureType[]>, cell: (name: string) => string) {
+  const names = [...candidates.keys()];
+  const tested = [...candidates].flatMap(([n, types]) => types.filter((t) => t !== 'STRING').map((t) => ({ n, t })));
+  const aggregates = [
+    ...names.map((n, i) => `count(${cell(n)}) > 0 AS p${i}`),
+    ...tested.map(({ n, t }, i) => `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql(t, cell(n))}) AS t${i}`),
+  ];
+  const [r] = await queryRows(conn, `SELECT ${aggregates.join(', ')} FROM ${sql}`);
+  const failed = new Set(tested.filter((_, i) => r[`t${i}`] === false).map(({ n, t }) => `${n}\n${t}`));
+  const types = new Map([...candidates].map(([n, ts]) => [n, ts.filter((t) => !failed.has(`${n}\n${t}`))]));
+  return { types, present: (n: string) => r[`p${names.indexOf(n)}`] === true };
+}
+
+/** The columns without a schema type, each with every type it could have before a value is seen. */
+function openColumns(names: string[], schema: Record<string, FeatureType>): Map<string, FeatureType[]> {
+  return new Map(names.filter((n) => !(n in schema)).map((n): [string, FeatureType[]] => [n, ['INT', 'FLOAT', 'STRING']]));
+}
+
+const sampleOf = (scanSql: string) => `(SELECT * FROM ${scanSql} LIMIT 10000)`;
+
+/**
+ * Types as a sample shows them: each column's most specific type that all its sampled values parse as, STRING for
+ * a column without values in the sample. `guessed` names the columns whose type other rows could still change
+ * (all but schema columns and those the sample already showed to be STRING).
+ */
+async function guessTypes(
+  conn: DuckDBConnection,
+  names: string[],
+  schema: Record<string, FeatureType>,
+  scanSql: string,
+  cell: (name: string) => string,
+): Promise<{ columns: TypedColumn[]; guessed: Set<string> }> {
+  const open = openColumns(names, schema);
+  if (open.size === 0) return { columns: names.map((name) => ({ name, type: schema[name] })), guessed: new Set() };
+  const sample = await narrowTypes(conn, sampleOf(scanSql), open, cell);
+  const type = (n: string): FeatureType => schema[n] ?? (sample.present(n) ? sample.types.get(n)![0] : 'STRING');
+  const guessed = new Set([...open.keys()].filter((n) => !sample.present(n) || type(n) !== 'STRING'));
+  return { columns: names.map((name) => ({ name, type: type(name) })), guessed };
+}
+
 /** INT if every value is an integer, else FLOAT if every value is a number, else STRING (also when all are missing). */
 async function inferTypes(
   conn: DuckDBConnection,
@@ -174,26 +234,12 @@ async function inferTypes(
   scanSql: string,
   cell: (name: string) => string,
 ): Promise<TypedColumn[]> {
-  const open = names.filter((n) => !(n in schema));
-  // Which types each column can still have after reading `sql` (a test is dropped once a value fails it), and
-  // whether it has any value at all (bool_and over no values is NULL, not false).
-  const narrow = async (sql: string, candidates: Map<string, FeatureType[]>) => {
-    const tested = [...candidates].flatMap(([n, types]) => types.filter((t) => t !== 'STRING').map((t) => ({ n, t })));
-    const aggregates = [
-      ...open.map((n, i) => `count(${cell(n)}) > 0 AS p${i}`),
-      ...tested.map(({ n, t }, i) => `bool_and(${cell(n)} IS NULL OR ${textParsesAsSql(t, cell(n))}) AS t${i}`),
-    ];
-    const [r] = await queryRows(conn, `SELECT ${aggregates.join(', ')} FROM ${sql}`);
-    const failed = new Set(tested.filter((_, i) => r[`t${i}`] === false).map(({ n, t }) => `${n}\n${t}`));
-    const types = new Map([...candidates].map(([n, ts]) => [n, ts.filter((t) => !failed.has(`${n}\n${t}`))]));
-    return { types, present: (n: string) => r[`p${open.indexOf(n)}`] === true };
-  };
+  const open = openColumns(names, schema);
   const found: Record<string, FeatureType> = {};
-  if (open.length) {
-    const all = new Map(open.map((n): [string, FeatureType[]] => [n, ['INT', 'FLOAT', 'STRING']]));
+  if (open.size) {
     // A sample shows which columns hold text and which fractions, so a full pass tests only each column's most
     // specific remaining type; another pass follows only for columns where that test failed after the sample.
-    const pending = (await narrow(`(SELECT * FROM ${scanSql} LIMIT 10000)`, all)).types;
+    const pending = (await narrowTypes(conn, sampleOf(scanSql), open, cell)).types;
     let present: ((n: string) => boolean) | undefined;
     for (;;) {
       for (const [n, ts] of pending) {
@@ -202,7 +248,7 @@ async function inferTypes(
         pending.delete(n);
       }
       if (pending.size === 0 && present) break;
-      const pass = await narrow(scanSql, new Map([...pending].map(([n, ts]) => [n, [ts[0]]])));
+      const pass = await narrowTypes(conn, scanSql, new Map([...open.keys()].map((n) => [n, pending.has(n) ? [pending.get(n)![0]] : []])), cell);
       present ??= pass.present;
       for (const [n, ts] of pending) {
         if (pass.types.get(n)!.length === 0) {
@@ -213,7 +259,7 @@ async function inferTypes(
         pending.delete(n);
       }
     }
-    for (const n of open) if (!present!(n)) found[n] = 'STRING';
+    for (const n of open.keys()) if (!present!(n)) found[n] = 'STRING';
   }
   return names.map((name) => ({ name, type: schema[name] ?? found[name] }));
 }

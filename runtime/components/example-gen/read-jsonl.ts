@@ -35,7 +35,7 @@ export const readJsonl: Reader = async (_conn, all, opts, tmpDir) => {
     columns,
     selectSql(files) {
       const scan = `read_json(${sqlStringList(files.map((f) => staged.get(f)!.path))}, format='newline_delimited', columns=${typesSql})`;
-      return `SELECT ${columns.map((c) => sqlIdent(c.name)).join(', ')}, NULL::VARCHAR AS __bad FROM ${scan}`;
+      return `SELECT ${columns.map((c) => sqlIdent(c.name)).join(', ')}, NULL::VARCHAR AS __bad, false AS __unsure FROM ${scan}`;
     },
     async expectedRows(files) {
       return files.reduce((n, f) => n + staged.get(f)!.good, 0);

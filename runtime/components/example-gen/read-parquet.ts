@@ -27,7 +27,7 @@ export const readParquet: Reader = async (conn, all, opts) => {
   const typed = columns.map((c) => `${cast(c)} AS ${sqlIdent(c.name)}`).join(', ');
   return {
     columns: columns.map(({ name, type }) => ({ name, type })),
-    selectSql: (files) => `SELECT ${typed}, ${badSql} AS __bad FROM ${scan(files)}`,
+    selectSql: (files) => `SELECT ${typed}, ${badSql} AS __bad, false AS __unsure FROM ${scan(files)}`,
     async expectedRows(files) {
       const [r] = await queryRows(conn, `SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlStringList(files.map((f) => f.local))})`);
       return Number(r.n);

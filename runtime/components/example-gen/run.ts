@@ -34,6 +34,7 @@ export function keptRejectsUri(outputUri: string): string {
   return `${outputUri.replace(/\/+$/, '')}.${REJECTS_FILE}`;
 }
 const BAD_PARTITION = '__bad';
+const UNSURE_PARTITION = '__unsure';
 
 const READERS: Record<'csv' | 'jsonl' | 'parquet', Reader> = { csv: readCsv, jsonl: readJsonl, parquet: readParquet };
 const EXTENSIONS: [RegExp, keyof typeof READERS][] = [
@@ -79,49 +80,19 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
       const bad = await source.badRows(all, 0);
       await failKeepingRejects(noRowsFailure(uris, bad.reduce((n, b) => n + rowsOf(b), 0)), bad, keptRejectsUri);
     }
-    const { columns } = source;
-    const derived = await bindDerivedColumns(conn, p.derived_columns ?? {}, source.selectSql(all), columns);
-    for (const d of derived) log(`derived column ${d.name} (${d.type}) = ${d.expression}`);
-    let key: SplitKey = { record: columns };
-    if (p.partition_feature) {
-      const feature = columns.find((c) => c.name === p.partition_feature);
-      if (!feature) throw new UserError(`partition_feature "${p.partition_feature}" is not a column (columns: ${columns.map((c) => c.name).join(', ')})`);
-      key = { feature };
+    // A reader that guessed column types from a sample checks them on every row while writing; when a row shows
+    // the guess wrong, the types are inferred from all rows and the splits written again. Derived columns are
+    // typed and checked against the raw columns' types, so those must be final first.
+    if (Object.keys(p.derived_columns ?? {}).length) await source.settleTypes?.();
+    let written = await writeSplits(conn, source, groups, p, outDir, splitNames, log);
+    if (written === 'unsure') {
+      log('column types guessed from a sample do not hold for every row: inferring them from all rows and writing again');
+      await source.settleTypes!();
+      for (const name of splitNames) await fs.promises.rm(path.join(outDir, splitFolder(name)), { recursive: true, force: true });
+      written = await writeSplits(conn, source, groups, p, outDir, splitNames, log);
+      if (written === 'unsure') throw new Error('column types inferred from every row still do not hold');
     }
-
-    const bad: BadRow[] = [];
-    const unaccounted: string[] = [];
-    for (const [i, group] of groups.entries()) {
-      const raw = source.selectSql(group.files);
-      // The split key names the raw columns, so derived ones never change which split a row lands in.
-      const select = withDerivedSql(raw, derived);
-      const split = hashing ? withHashSplitSql(select, key, p.output_splits) : `SELECT *, ${sqlString(group.name)} AS __split FROM (${select})`;
-      const parts = path.join(outDir, `.parts-${i}`);
-      // One streaming pass: good rows to their split's partition, bad ones to a partition that is only counted.
-      try {
-        await conn.run(
-          `COPY (SELECT * EXCLUDE (__bad, __split), CASE WHEN __bad IS NULL THEN __split ELSE '${BAD_PARTITION}' END AS __split FROM (${split})) ` +
-            `TO ${sqlString(parts)} (FORMAT parquet, PARTITION_BY (__split), FILENAME_PATTERN 'part-{i}')`,
-        );
-      } catch (err) {
-        throw (await derivedFailure(conn, raw, derived, group.files.map((f) => f.display).join(', '))) ?? err;
-      }
-      const badValues = await countRows(conn, path.join(parts, `__split=${BAD_PARTITION}`));
-      const groupBad = await source.badRows(group.files, badValues);
-      bad.push(...groupBad);
-      // Every row the reader counted must have come out of DuckDB: a split or the bad-value partition.
-      let read = 0;
-      for (const dir of fs.existsSync(parts) ? await fs.promises.readdir(parts) : []) read += await countRows(conn, path.join(parts, dir));
-      const expected = await source.expectedRows(group.files);
-      if (read !== expected) unaccounted.push(...(await mismatches(conn, source, group.files, groupBad, { read, expected })));
-      for (const name of hashing ? splitNames : [group.name]) {
-        const from = path.join(parts, `__split=${name}`);
-        const to = path.join(outDir, splitFolder(name));
-        if (fs.existsSync(from)) await fs.promises.rename(from, to);
-        else await writeEmptySplit(conn, select, to);
-      }
-      await fs.promises.rm(parts, { recursive: true, force: true });
-    }
+    const { bad, unaccounted } = written;
 
     const counts: Record<string, number> = {};
     for (const name of splitNames) counts[name] = await countRows(conn, path.join(outDir, splitFolder(name)));
@@ -154,6 +125,73 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
     conn.closeSync();
     await fs.promises.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes every input split group's good rows to their split folders (one streaming COPY per group) and returns
+ * the bad rows found and the files whose rows do not add up; 'unsure' as soon as a group has a row showing that
+ * the reader's column types, guessed from a sample, are wrong (what it wrote is then to be discarded).
+ */
+async function writeSplits(
+  conn: DuckDBConnection,
+  source: OpenedSource,
+  groups: { name: string; files: InputFile[] }[],
+  p: ExampleGenParameters,
+  outDir: string,
+  splitNames: string[],
+  log: (line: string) => void,
+): Promise<{ bad: BadRow[]; unaccounted: string[] } | 'unsure'> {
+  const hashing = groups.length === 1;
+  const all = groups.flatMap((g) => g.files);
+  const { columns } = source;
+  const derived = await bindDerivedColumns(conn, p.derived_columns ?? {}, source.selectSql(all), columns);
+  for (const d of derived) log(`derived column ${d.name} (${d.type}) = ${d.expression}`);
+  let key: SplitKey = { record: columns };
+  if (p.partition_feature) {
+    const feature = columns.find((c) => c.name === p.partition_feature);
+    if (!feature) throw new UserError(`partition_feature "${p.partition_feature}" is not a column (columns: ${columns.map((c) => c.name).join(', ')})`);
+    key = { feature };
+  }
+
+  const bad: BadRow[] = [];
+  const unaccounted: string[] = [];
+  for (const [i, group] of groups.entries()) {
+    const raw = source.selectSql(group.files);
+    // The split key names the raw columns, so derived ones never change which split a row lands in.
+    const select = withDerivedSql(raw, derived);
+    const split = hashing ? withHashSplitSql(select, key, p.output_splits) : `SELECT *, ${sqlString(group.name)} AS __split FROM (${select})`;
+    const parts = path.join(outDir, `.parts-${i}`);
+    // One streaming pass: good rows to their split's partition, bad ones to a partition that is only counted, and
+    // rows that contradict guessed column types to one that only says so.
+    try {
+      await conn.run(
+        `COPY (SELECT * EXCLUDE (__bad, __unsure, __split), CASE WHEN __unsure THEN '${UNSURE_PARTITION}' WHEN __bad IS NULL THEN __split ELSE '${BAD_PARTITION}' END AS __split FROM (${split})) ` +
+          `TO ${sqlString(parts)} (FORMAT parquet, PARTITION_BY (__split), FILENAME_PATTERN 'part-{i}')`,
+      );
+    } catch (err) {
+      throw (await derivedFailure(conn, raw, derived, group.files.map((f) => f.display).join(', '))) ?? err;
+    }
+    if (fs.existsSync(path.join(parts, `__split=${UNSURE_PARTITION}`))) {
+      await fs.promises.rm(parts, { recursive: true, force: true });
+      return 'unsure';
+    }
+    const badValues = await countRows(conn, path.join(parts, `__split=${BAD_PARTITION}`));
+    const groupBad = await source.badRows(group.files, badValues);
+    bad.push(...groupBad);
+    // Every row the reader counted must have come out of DuckDB: a split or the bad-value partition.
+    let read = 0;
+    for (const dir of fs.existsSync(parts) ? await fs.promises.readdir(parts) : []) read += await countRows(conn, path.join(parts, dir));
+    const expected = await source.expectedRows(group.files);
+    if (read !== expected) unaccounted.push(...(await mismatches(conn, source, group.files, groupBad, { read, expected })));
+    for (const name of hashing ? splitNames : [group.name]) {
+      const from = path.join(parts, `__split=${name}`);
+      const to = path.join(outDir, splitFolder(name));
+      if (fs.existsSync(from)) await fs.promises.rename(from, to);
+      else await writeEmptySplit(conn, select, to);
+    }
+    await fs.promises.rm(parts, { recursive: true, force: true });
+  }
+  return { bad, unaccounted };
 }
 
 /** Bad rows by file and location. */
@@ -226,5 +264,5 @@ async function countRows(conn: DuckDBConnection, dir: string): Promise<number> {
 /** A split no row hashed into still gets a (zero-row) Parquet file with the right columns, so readers find it. */
 async function writeEmptySplit(conn: DuckDBConnection, select: string, dir: string): Promise<void> {
   await fs.promises.mkdir(dir, { recursive: true });
-  await conn.run(`COPY (SELECT * EXCLUDE (__bad) FROM (${select}) LIMIT 0) TO ${sqlString(path.join(dir, 'part-0.parquet'))} (FORMAT parquet)`);
+  await conn.run(`COPY (SELECT * EXCLUDE (__bad, __unsure) FROM (${select}) LIMIT 0) TO ${sqlString(path.join(dir, 'part-0.parquet'))} (FORMAT parquet)`);
 }

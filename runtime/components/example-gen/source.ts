@@ -1,5 +1,6 @@
 // What a format reader gives the executor: the typed columns, a DuckDB SELECT over some of the input files
-// (typed columns plus `__bad`, the reason a row is bad or NULL), how many rows that SELECT must yield (counted
+// (typed columns plus `__bad`, the reason a row is bad or NULL, and `__unsure`, whether the row contradicts column
+// types guessed from a sample), how many rows that SELECT must yield (counted
 // independently of DuckDB, for the executor's accounting), and the bad rows found with their locations.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -45,9 +46,15 @@ export interface ReaderOptions {
 }
 
 export interface OpenedSource {
+  /** The columns with their types: final, or guessed from a sample until `settleTypes` runs. */
   columns: TypedColumn[];
-  /** SELECT of the typed columns (file order) and `__bad` over some of the files. */
+  /**
+   * SELECT of the typed columns (file order), `__bad` and `__unsure` over some of the files. `__unsure` is true on a
+   * row that shows a guessed column type wrong (none once the types are settled).
+   */
   selectSql(files: InputFile[]): string;
+  /** Infers the column types from every row when they were guessed from a sample (updates `columns`). */
+  settleTypes?(): Promise<void>;
   /**
    * Rows the select over these files must yield, counted without DuckDB (CSV: well-formed records found by a
    * pass over the text; JSON Lines: the good lines staged; Parquet: the row counts in the files' footers).

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import * as path from 'path';
 import { sqlString } from '../../../../runtime/data/duckdb';
 import { castTextSql, textParsesAs, textParsesAsSql } from '../../../../runtime/data/feature-types';
-import { query, runGen, useTempDir, write } from './helpers';
+import { DEFAULT_SPLITS, expectedSplit, query, recordKey, runGen, splitRows, useTempDir, write } from './helpers';
 
 const TRICKY = ['1', '-0', '+7', '1.5', '1.', '.5', '1e3', '1E-3', '-1.5e+10', 'nan', 'NaN', '-inf', 'Infinity', 'inf', '1e400',
   '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809', ' 1', '1 ', '0x1F', '1_000', '', '.', 'e5', '--1', '١'];
@@ -50,6 +50,46 @@ describe('CSV type inference over the whole file, not a sample', () => {
       { column_name: 'fraction', column_type: 'DOUBLE' },
       { column_name: 'int', column_type: 'BIGINT' },
     ]);
+  });
+});
+
+describe('CSV types guessed from a sample are checked on every row while writing', () => {
+  const tmp = useTempDir('mlp-eg-guess-');
+  const RETYPED = /column types guessed from a sample do not hold for every row/;
+
+  test('a column without values in the sample and an INT-looking one that later has "007" and a fraction: written again with the final types, rows in the formula\'s splits', async () => {
+    const lines = ['id,late_int,code'];
+    for (let i = 0; i < 10_050; i++) lines.push(`${i},${i >= 10_040 ? i - 10_000 : ''},${i === 10_045 ? '007' : i === 10_046 ? '1.5' : i}`);
+    write(path.join(tmp.dir, 'in', 'd.csv'), lines.join('\n') + '\n');
+    const { out, props, log } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in') });
+    expect(log.some((l) => RETYPED.test(l))).toBe(true);
+    expect(props).toMatchObject({ row_count: 10_050, bad_row_count: 0 });
+    const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(`${out}/Split-train/*.parquet`)}))`);
+    expect(types).toEqual([
+      { column_name: 'id', column_type: 'BIGINT' },
+      { column_name: 'late_int', column_type: 'BIGINT' },
+      { column_name: 'code', column_type: 'DOUBLE' },
+    ]);
+    // Keys use the final types: code 1.5 and 7 (from "007") as FLOAT text, late_int as INT.
+    for (const s of DEFAULT_SPLITS) {
+      for (const r of await splitRows(out, s.name)) {
+        const id = Number(r.id);
+        const code = id === 10_045 ? 7 : id === 10_046 ? 1.5 : id;
+        const key = recordKey([code.toString(), String(id), id >= 10_040 ? String(id - 10_000) : null]);
+        expect([id, s.name]).toEqual([id, expectedSplit(key, DEFAULT_SPLITS)]);
+      }
+    }
+  });
+
+  test('a guess every row confirms is written in one pass with the same types full inference gives', async () => {
+    const lines = ['n,x,word,blank'];
+    for (let i = 0; i < 12_000; i++) lines.push(`${i},${i / 4},w${i % 7},`);
+    write(path.join(tmp.dir, 'in', 'd.csv'), lines.join('\n') + '\n');
+    const { out, props, log } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in') });
+    expect(log.some((l) => RETYPED.test(l))).toBe(false);
+    expect(props).toMatchObject({ row_count: 12_000, bad_row_count: 0 });
+    const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(`${out}/Split-eval/*.parquet`)}))`);
+    expect(types.map((t) => t.column_type)).toEqual(['BIGINT', 'DOUBLE', 'VARCHAR', 'VARCHAR']);
   });
 });
 
