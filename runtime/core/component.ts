@@ -25,6 +25,8 @@ export type ParameterSchema = z.ZodObject<z.ZodRawShape>;
 
 /** An input artifact as the executor sees it: a local folder to read (downloaded first when remote). */
 export interface InputArtifact {
+  /** The artifact's MLMD id, when the orchestrator named it (see artifactResourceName). */
+  id?: number;
   uri: string;
   /** Local folder holding the artifact's files. */
   path: string;

@@ -33,6 +33,18 @@ export const ExecutorOutputSchema = z.object({
 });
 
 export type RuntimeArtifact = z.infer<typeof RuntimeArtifactSchema>;
+
+/**
+ * An input artifact's name as Vertex AI Pipelines gives it, the MLMD resource name ending in
+ * `artifacts/<id>`; the drivers name inputs the same way so executors can record ids as TFX does.
+ */
+export const artifactResourceName = (id: number): string => `metadataStores/default/artifacts/${id}`;
+
+/** The MLMD artifact id in a RuntimeArtifact name of that form, if it has one. */
+export function artifactIdOfName(name: string | undefined): number | undefined {
+  const match = /(?:^|\/)artifacts\/(\d+)$/.exec(name ?? '');
+  return match ? Number(match[1]) : undefined;
+}
 export type ExecutorInput = z.infer<typeof ExecutorInputSchema>;
 export type ExecutorOutput = z.infer<typeof ExecutorOutputSchema>;
 

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { AnyComponent, InputArtifact, OutputArtifact, StepIdentity } from './component';
-import { ExecutorInput, ExecutorInputSchema, ExecutorOutput, formatZodIssues } from './executor-io';
+import { artifactIdOfName, ExecutorInput, ExecutorInputSchema, ExecutorOutput, formatZodIssues } from './executor-io';
 import { UserError } from './errors';
 import { localPathOf, storageFor } from '../storage';
 import type { Properties } from '../metadata/types';
@@ -52,7 +52,10 @@ export async function launchComponent(
         throw new UserError(`component ${component.name}: missing input artifact for port "${port}"`);
       }
       inputs[port] = [];
-      for (const a of given) inputs[port].push(await materializeInput(component.name, port, a.uri, a.metadata, cleanups));
+      for (const a of given) {
+        const id = artifactIdOfName(a.name);
+        inputs[port].push({ ...(id === undefined ? {} : { id }), ...(await materializeInput(component.name, port, a.uri, a.metadata, cleanups)) });
+      }
     }
     const outputs: Record<string, OutputArtifact> = {};
     for (const port of Object.keys(component.outputs)) {

@@ -63,11 +63,14 @@ export enum PropertyType {
  */
 /**
  * Custom properties that are integers by meaning, stored in int_value (and refused when not an integer): TFX's
- * span/version when not declared, counts, and the runner's ids, pids and millisecond durations. JS numbers
- * carry no int/double distinction, so the name decides; every other custom number is a double.
+ * span/version when not declared, the flags and model ids TFX's Evaluator and Pusher record as int_value
+ * (blessed, current_model_id, baseline_model_id, pushed), counts, and the runner's ids, pids and millisecond
+ * durations. JS numbers carry no int/double distinction, so the name decides; every other custom number is a
+ * double.
  */
 export const INTEGER_CUSTOM_PROPERTIES: ReadonlySet<string> = new Set([
-  'span', 'version', 'row_count', 'bad_row_count', 'anomaly_count', 'example_count',
+  'span', 'version', 'blessed', 'current_model_id', 'baseline_model_id', 'pushed',
+  'row_count', 'bad_row_count', 'anomaly_count', 'example_count',
   'attempts', 'duration_ms', 'runner_pid', 'cached_from_execution',
 ]);
 export type PropertyValue = number | string | boolean | ProtoValue | { [k: string]: unknown } | unknown[];

@@ -5,8 +5,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { InputArtifact } from '../core/component';
 
-/** Property the Evaluator sets on its ModelBlessing: the URI of the model it judged (TFX: current_model_id). */
-export const CURRENT_MODEL_URI = 'current_model_uri';
+/**
+ * Properties the Evaluator sets on its ModelBlessing, as TFX's Evaluator names them: the URI and MLMD id of
+ * the model it judged and of the baseline it compared with. Blessings recorded before these names carry the
+ * URI as `current_model_uri`.
+ */
+export const CURRENT_MODEL_URI = 'current_model';
+export const CURRENT_MODEL_ID = 'current_model_id';
+export const BASELINE_MODEL_URI = 'baseline_model';
+export const BASELINE_MODEL_ID = 'baseline_model_id';
+export const LEGACY_CURRENT_MODEL_URI = 'current_model_uri';
 
 export function isBlessed(a: InputArtifact, marker: string): boolean {
   const p = a.properties.blessed;

@@ -3,7 +3,7 @@
 // ExecutorInput the component will receive. Shared by every orchestrator that talks to the metadata store.
 
 import type { AnyComponent } from '../core/component';
-import type { ExecutorInput } from '../core/executor-io';
+import { artifactResourceName, type ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { ExecutionState, type Artifact, type MetadataStore } from '../metadata/types';
 import type { OutputChannel, PipelineNode } from '../../pipelines/dsl/pipeline';
@@ -90,7 +90,14 @@ export function buildExecutorInput(
       artifacts: Object.fromEntries(
         Object.entries(inputs).map(([port, arts]) => [
           port,
-          { artifacts: arts.map((a) => ({ name: a.name, type: { schemaTitle: component.inputs[port].type.kfpSchemaTitle }, uri: a.uri, metadata: { ...a.customProperties, ...a.properties } })) },
+          {
+            artifacts: arts.map((a) => ({
+              name: a.id === undefined ? a.name : artifactResourceName(a.id),
+              type: { schemaTitle: component.inputs[port].type.kfpSchemaTitle },
+              uri: a.uri,
+              metadata: { ...a.customProperties, ...a.properties },
+            })),
+          },
         ]),
       ),
     },

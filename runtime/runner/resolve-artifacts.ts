@@ -6,7 +6,7 @@
 import { ArtifactState, type Artifact, type MetadataStore } from '../metadata/types';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
 import { CONTEXT_NODE, CONTEXT_PIPELINE } from './mlmd-types';
-import { CURRENT_MODEL_URI } from '../ml/blessing';
+import { CURRENT_MODEL_URI, LEGACY_CURRENT_MODEL_URI } from '../ml/blessing';
 
 export interface Resolution {
   artifact?: Artifact;
@@ -69,7 +69,7 @@ async function latestBlessedModel(store: MetadataStore, pipeline: string, evalua
   if (ctx === undefined) return { reason: `no blessing from node ${evaluator} yet` };
   const blessings = await store.getArtifacts({ type: 'ModelBlessing', state: ArtifactState.LIVE, contextId: ctx, properties: { blessed: 1 }, newestFirst: true });
   for (const b of blessings) {
-    const uri = b.properties?.[CURRENT_MODEL_URI] ?? b.customProperties?.[CURRENT_MODEL_URI];
+    const uri = b.customProperties?.[CURRENT_MODEL_URI] ?? b.customProperties?.[LEGACY_CURRENT_MODEL_URI];
     if (typeof uri !== 'string' || uri === excluded?.uri) continue;
     const [model] = await store.getArtifacts({ type: 'Model', uri, state: ArtifactState.LIVE });
     if (model) return { artifact: model, reason: `resolved model ${model.id}, blessed by ${evaluator} (blessing ${b.id}), as the latest blessed model` };

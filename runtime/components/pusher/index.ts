@@ -87,7 +87,8 @@ export const Pusher = defineComponent({
     }
     const { version, target } = await publishNextVersion(model.path, parameters.push_destination, log);
     await fs.promises.writeFile(path.join(outputs.pushed_model.path, PUSHED_FILE), JSON.stringify({ pushed: true, destination: target, version }, null, 2));
-    outputs.pushed_model.properties = { pushed: 1, pushed_destination: target, pushed_version: version };
+    // TFX's Pusher records pushed_version as a string.
+    outputs.pushed_model.properties = { pushed: 1, pushed_destination: target, pushed_version: String(version) };
     log(`pushed ${model.uri} to ${target}`);
   },
 });

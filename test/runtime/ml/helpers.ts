@@ -39,6 +39,8 @@ export const CUSTOM_CONFIG = { label_key: LABEL, task: 'multiclass' };
 export interface ArtifactRef {
   uri: string;
   properties: Record<string, unknown>;
+  /** The RuntimeArtifact name, e.g. an MLMD resource name `…/artifacts/<id>` as Vertex gives it. */
+  name?: string;
 }
 
 /** A temp folder per test file (beforeAll / afterAll); read `.dir` inside tests. */
@@ -72,8 +74,8 @@ export async function run(
 
 /** The KFP ExecutorInput for these artifacts and parameters. */
 export function executorInput(inputs: Record<string, ArtifactRef | undefined>, outputs: Record<string, string>, parameters: Record<string, unknown> = {}) {
-  const artifacts: Record<string, { artifacts: { uri: string; metadata: Record<string, unknown> }[] }> = {};
-  for (const [port, ref] of Object.entries(inputs)) if (ref) artifacts[port] = { artifacts: [{ uri: ref.uri, metadata: ref.properties }] };
+  const artifacts: Record<string, { artifacts: { name?: string; uri: string; metadata: Record<string, unknown> }[] }> = {};
+  for (const [port, ref] of Object.entries(inputs)) if (ref) artifacts[port] = { artifacts: [{ ...(ref.name ? { name: ref.name } : {}), uri: ref.uri, metadata: ref.properties }] };
   return {
     inputs: { parameterValues: parameters, artifacts },
     outputs: { artifacts: Object.fromEntries(Object.entries(outputs).map(([port, uri]) => [port, { artifacts: [{ uri }] }])) },

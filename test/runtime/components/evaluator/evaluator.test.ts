@@ -3,7 +3,8 @@
 // model pass for good-vs-bad and fail for bad-vs-good; without a baseline (first run) change thresholds pass,
 // and a baseline that is the candidate itself counts as none; a per-slice threshold fails on exactly the one
 // island slice given an impossible bound; no thresholds at all is NOT_BLESSED. Each time the blessing folder
-// holds the BLESSED / NOT_BLESSED file and the properties blessed, current_model_uri, baseline_model_uri.
+// holds the BLESSED / NOT_BLESSED file and the properties TFX's Evaluator records: blessed, current_model,
+// current_model_id, baseline_model, baseline_model_id (ids when the input names carry MLMD ids).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -63,8 +64,10 @@ test('value thresholds: the good model passes and is BLESSED, the bad one fails 
   const pass = await evaluate(good, { thresholds: accuracyAtLeast(0.9) });
   expect(pass.blessed).toBe(true);
   expect(pass.files).toEqual(['BLESSED']);
-  expect(pass.properties).toEqual(expect.objectContaining({ blessed: 1, current_model_uri: good.uri }));
-  expect(pass.properties).not.toHaveProperty('baseline_model_uri');
+  expect(pass.properties).toEqual(expect.objectContaining({ blessed: 1, current_model: good.uri }));
+  // Unnamed inputs carry no MLMD id: none is recorded rather than a made-up one.
+  expect(pass.properties).not.toHaveProperty('current_model_id');
+  expect(pass.properties).not.toHaveProperty('baseline_model');
   expect(pass.evaluation.model.uri).toBe(good.uri);
   expect(pass.evaluation.validation).toMatchObject({ blessed: true, failures: [] });
   expect(pass.evaluation.slices[0].metrics.example_count).toBe(evalRows);
@@ -73,15 +76,20 @@ test('value thresholds: the good model passes and is BLESSED, the bad one fails 
   const fail = await evaluate(bad, { thresholds: accuracyAtLeast(0.9) });
   expect(fail.blessed).toBe(false);
   expect(fail.files).toEqual(['NOT_BLESSED']);
-  expect(fail.properties).toEqual(expect.objectContaining({ blessed: 0, current_model_uri: bad.uri }));
+  expect(fail.properties).toEqual(expect.objectContaining({ blessed: 0, current_model: bad.uri }));
   expect(fail.evaluation.validation.failures).toEqual([expect.stringMatching(/^accuracy on Overall = [\d.]+ is below the lower bound 0\.9$/)]);
 });
 
 test('change thresholds compare with the baseline model: good over bad passes, bad over good fails', async () => {
-  const better = await evaluate(good, { thresholds: noWorseThanBaseline }, bad);
+  // Inputs named as Vertex names them (and as the runner's driver does): the MLMD ids land on the blessing.
+  const better = await evaluate(
+    { ...good, name: 'projects/p/locations/europe-west4/metadataStores/default/artifacts/41' },
+    { thresholds: noWorseThanBaseline },
+    { ...bad, name: 'metadataStores/default/artifacts/7' },
+  );
   expect(better.blessed).toBe(true);
   expect(better.files).toEqual(['BLESSED']);
-  expect(better.properties).toEqual(expect.objectContaining({ blessed: 1, current_model_uri: good.uri, baseline_model_uri: bad.uri }));
+  expect(better.properties).toEqual(expect.objectContaining({ blessed: 1, current_model: good.uri, current_model_id: 41, baseline_model: bad.uri, baseline_model_id: 7 }));
   expect(better.evaluation.baseline_model?.uri).toBe(bad.uri);
   const check = better.evaluation.validation.results[0];
   expect(check).toMatchObject({ slice: 'Overall', metric: 'accuracy', passed: true, baseline_value: expect.any(Number) });
@@ -89,7 +97,7 @@ test('change thresholds compare with the baseline model: good over bad passes, b
   const worse = await evaluate(bad, { thresholds: noWorseThanBaseline }, good);
   expect(worse.blessed).toBe(false);
   expect(worse.files).toEqual(['NOT_BLESSED']);
-  expect(worse.properties).toEqual(expect.objectContaining({ blessed: 0, current_model_uri: bad.uri, baseline_model_uri: good.uri }));
+  expect(worse.properties).toEqual(expect.objectContaining({ blessed: 0, current_model: bad.uri, baseline_model: good.uri }));
   expect(worse.evaluation.validation.failures).toEqual([
     expect.stringMatching(/^accuracy on Overall = [\d.]+ vs baseline [\d.]+: absolute change -[\d.]+ is below the bound -0\.02 \(HIGHER_IS_BETTER\)$/),
   ]);
@@ -102,11 +110,11 @@ test('without a baseline (first run) change thresholds pass; the candidate as it
   expect(first.blessed).toBe(true);
   expect(first.evaluation.validation.results[0].passed).toBe(true);
   expect(first.evaluation).not.toHaveProperty('baseline_model');
-  expect(first.properties).not.toHaveProperty('baseline_model_uri');
+  expect(first.properties).not.toHaveProperty('baseline_model');
 
   const self = await evaluate(good, { thresholds: noWorseThanBaseline }, good);
   expect(self.blessed).toBe(true);
-  expect(self.properties).not.toHaveProperty('baseline_model_uri');
+  expect(self.properties).not.toHaveProperty('baseline_model');
   expect(self.evaluation).not.toHaveProperty('baseline_model');
 });
 
@@ -133,6 +141,6 @@ test('no thresholds at all: NOT_BLESSED, saying why', async () => {
   const result = await evaluate(good, {});
   expect(result.blessed).toBe(false);
   expect(result.files).toEqual(['NOT_BLESSED']);
-  expect(result.properties).toEqual(expect.objectContaining({ blessed: 0, current_model_uri: good.uri }));
+  expect(result.properties).toEqual(expect.objectContaining({ blessed: 0, current_model: good.uri }));
   expect(result.evaluation.validation.failures).toEqual([NO_THRESHOLDS]);
 });

@@ -122,7 +122,9 @@ async function pushTwentyModels(destination: string, env: NodeJS.ProcessEnv = {}
     expect(input.uri).toBe(m.modelUri);
     const [pushed] = await store.getArtifacts({ ids: events.filter((e) => e.type === EventType.OUTPUT).map((e) => e.artifactId) });
     expect(pushed).toMatchObject({ type: PushedModel.name, state: ArtifactState.LIVE });
-    const version = pushed.customProperties!.pushed_version as number;
+    // A string, as TFX's Pusher records pushed_version.
+    expect(pushed.customProperties!.pushed_version).toEqual(expect.stringMatching(/^\d+$/));
+    const version = Number(pushed.customProperties!.pushed_version);
     const folder = pushed.customProperties!.pushed_destination as string;
     expect(folder).toBe(joinUri(destination, String(version)));
     // The folder the record names holds this model's content: same files, same fingerprint.

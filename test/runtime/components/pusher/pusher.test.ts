@@ -50,8 +50,9 @@ async function push(dest: string, blessed: number, infra?: number) {
 test('a blessed model is pushed to a new, higher version folder, complete and committed', async () => {
   const dest = path.join(dir, 'serving', 'penguins');
   const first = await push(dest, 1);
-  expect(first.metadata).toMatchObject({ pushed: 1, pushed_version: expect.any(Number) });
-  const v1 = first.metadata.pushed_version as number;
+  // pushed_version is a string, as TFX's Pusher records it.
+  expect(first.metadata).toMatchObject({ pushed: 1, pushed_version: expect.stringMatching(/^\d+$/) });
+  const v1 = Number(first.metadata.pushed_version);
   expect(Math.abs(v1 - Date.now() / 1000)).toBeLessThan(60);
   const folder = path.join(dest, String(v1));
   expect(fs.readFileSync(path.join(folder, 'weights', 'group1.bin'))).toEqual(Buffer.alloc(1024, 7));
@@ -60,7 +61,7 @@ test('a blessed model is pushed to a new, higher version folder, complete and co
 
   // Pushed again within the same second: the version still goes up.
   const second = await push(dest, 1);
-  expect(second.metadata.pushed_version).toBe(v1 + 1);
+  expect(second.metadata.pushed_version).toBe(String(v1 + 1));
   expect(fs.readdirSync(dest).sort()).toEqual([String(v1), String(v1 + 1)]);
   // The input model is left as it was.
   expect(fs.existsSync(path.join(model, 'model.json'))).toBe(true);
@@ -84,7 +85,7 @@ test('a version folder without a commit marker (a killed push) is never served, 
   fs.mkdirSync(path.join(dest, String(abandoned)), { recursive: true });
   fs.writeFileSync(path.join(dest, String(abandoned), 'model.json'), 'half');
   const pushed = await push(dest, 1);
-  expect(pushed.metadata.pushed_version).toBe(abandoned + 1);
+  expect(pushed.metadata.pushed_version).toBe(String(abandoned + 1));
   expect(await committedVersions(dest)).toEqual([abandoned + 1]);
   expect(fs.readFileSync(path.join(dest, String(abandoned), 'model.json'), 'utf8')).toBe('half');
 });
