@@ -19,7 +19,7 @@ import { selectBackend } from '../../ml/backend';
 import { encodeLabel } from '../../ml/model-inputs';
 import { parquetSource, predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle, type Prediction, type ServingBundle } from '../../ml/serving-bundle';
-import { CURRENT_MODEL_URI } from '../../ml/blessing';
+import { BASELINE_MODEL_ID, BASELINE_MODEL_URI, CURRENT_MODEL_ID, CURRENT_MODEL_URI } from '../../ml/blessing';
 import { outOfVocabularyFailures } from '../../transform/out-of-vocabulary';
 
 /** The number the metrics read from a prediction: P(positive), the class probabilities, or the value. */
@@ -98,7 +98,9 @@ export const Evaluator = defineComponent({
     outputs.blessing.properties = {
       blessed: validation.blessed ? 1 : 0,
       [CURRENT_MODEL_URI]: model.uri,
-      ...(baseline ? { baseline_model_uri: baselineArtifact.uri } : {}),
+      ...(model.id === undefined ? {} : { [CURRENT_MODEL_ID]: model.id }),
+      ...(baseline ? { [BASELINE_MODEL_URI]: baselineArtifact.uri } : {}),
+      ...(baseline && baselineArtifact.id !== undefined ? { [BASELINE_MODEL_ID]: baselineArtifact.id } : {}),
     };
     for (const f of validation.failures) log(`threshold failed: ${f}`);
     log(`${validation.blessed ? 'BLESSED' : 'NOT_BLESSED'}: ${used} examples, ${slices.length} slices${baseline ? `, baseline ${baselineArtifact.uri}` : ', no baseline'}${skipped ? `, ${skipped} without a usable label skipped` : ''}`);
