@@ -65,10 +65,16 @@ export const Transform = defineComponent({
         const n = await materializeSplit(graph, splitParquetFiles(examples.path, split), split, transformed.path, parameters.keep_columns);
         log(`materialized ${n} transformed examples of split ${split}`);
       }
-      transformed.properties = { materialized: 1, split_names: JSON.stringify(splits), span: examples.properties.span ?? 0, version: examples.properties.version ?? 0 };
-    } else {
-      transformed.properties = { materialized: 0 };
     }
+    // Examples of the input's span and version, as TFX's Transform records its transformed_examples, with the
+    // splits written; unmaterialized ones have no split_names, so a consumer fails naming that, not on nothing.
+    const { span, version } = examples.properties;
+    transformed.properties = {
+      materialized: parameters.materialize ? 1 : 0,
+      ...(parameters.materialize ? { split_names: JSON.stringify(splits) } : {}),
+      ...(span === undefined ? {} : { span }),
+      ...(version === undefined ? {} : { version }),
+    };
     log(`analyzed ${graph.analyzedExamples} examples of split ${parameters.analyze_split}: ${graph.outputs.map((o) => o.name).join(', ')}`);
   },
 });

@@ -106,10 +106,11 @@ test('the component on penguins; the graph loaded from its JSON file transforms 
   ];
   const transformed = path.join(dir, 'transformed');
   const result = await launchComponent(Transform, {
-    inputs: { parameterValues: { spec, materialize: true, keep_columns: ['Species'] }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
+    inputs: { parameterValues: { spec, materialize: true, keep_columns: ['Species'] }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]', span: 7, version: 2 } }] } } },
     outputs: { artifacts: { transform_graph: { artifacts: [{ uri: out }] }, transformed_examples: { artifacts: [{ uri: transformed }] } } },
   }, { log: () => undefined });
-  expect(result.artifacts!.transformed_examples.artifacts[0].metadata).toMatchObject({ materialized: 1, split_names: '["train"]' });
+  // The transformed examples carry the input's span and version and the splits written, as TFX's do.
+  expect(result.artifacts!.transformed_examples.artifacts[0].metadata).toMatchObject({ materialized: 1, split_names: '["train"]', span: 7, version: 2 });
   const loaded = checkGraph(JSON.parse(fs.readFileSync(path.join(out, TRANSFORM_GRAPH_FILE), 'utf8')), 'graph');
   expect(loaded.analyzedExamples).toBe(344);
   expect(loaded.outputs.find((o) => o.name === 'label')!.analyzer).toMatchObject({ vocabulary: ['Adelie', 'Gentoo', 'Chinstrap'] });
@@ -140,10 +141,13 @@ test('without materialize the transformed examples are an empty artifact marked 
   await storageFor(examples).publishDirectory(staged, examples);
   const transformed = path.join(dir, 'transformed-small');
   const result = await launchComponent(Transform, {
-    inputs: { parameterValues: { spec: [{ kind: 'z_score', feature: 'x' }] }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]' } }] } } },
+    inputs: { parameterValues: { spec: [{ kind: 'z_score', feature: 'x' }] }, artifacts: { examples: { artifacts: [{ uri: examples, metadata: { split_names: '["train"]', span: 3, version: 0 } }] } } },
     outputs: { artifacts: { transform_graph: { artifacts: [{ uri: path.join(dir, 'graph-small') }] }, transformed_examples: { artifacts: [{ uri: transformed }] } } },
   }, { log: () => undefined });
-  expect(result.artifacts!.transformed_examples.artifacts[0].metadata).toMatchObject({ materialized: 0 });
+  // Still of the input's span and version; no split was written, so none is named.
+  const unmaterialized = result.artifacts!.transformed_examples.artifacts[0].metadata;
+  expect(unmaterialized).toMatchObject({ materialized: 0, span: 3, version: 0 });
+  expect(unmaterialized).not.toHaveProperty('split_names');
   expect(fs.readdirSync(transformed).filter((f) => !f.startsWith('_MLP'))).toEqual([]);
   // No eval split: the out-of-vocabulary rates are measured on the analyzed split, and say so.
   expect(result.artifacts!.transform_graph.artifacts[0].metadata).toMatchObject({ oov_split: 'train', oov_flagged: 0, oov_rates: '{}' });
