@@ -2,7 +2,9 @@
 // by stacks/main.ts, the tests and the bench.
 import { App } from 'cdktf';
 import { ENVIRONMENT_NAMES, environment } from './environments';
-import { environmentPlatform } from './environment-platform';
+import { environmentPlatform, environmentPlatformProps } from './environment-platform';
+import { environmentCostCeiling } from './environment-cost';
+import { CostCeiling } from '../constructs/cost/cost-ceiling';
 import { EnvironmentName } from './config';
 import { loadCompiledPipelines } from './compiled-pipelines';
 import { MlPlatform, MlPlatformStack, MlWorkloadsStack } from '../constructs/ml-platform';
@@ -14,6 +16,8 @@ export interface PlatformApp {
   /** The `<env>-workloads` stacks. */
   readonly workloads: MlWorkloadsStack[];
   readonly platforms: MlPlatform[];
+  /** Each environment's monthly cost ceiling (`npm run synth` prints them). */
+  readonly costCeilings: { readonly environment: EnvironmentName; readonly ceiling: CostCeiling }[];
   /** Notes for the person synthesizing (e.g. what was left out and why). */
   readonly notes: string[];
 }
@@ -38,12 +42,15 @@ export function buildPlatformApp(options: PlatformAppOptions = {}): PlatformApp 
   const notes = pipelines
     ? []
     : ['no compiled pipelines given (MLP_COMPILED_PIPELINES unset): orchestrators are synthesized without WorkflowTemplates, DAGs or schedules'];
-  const platforms = (options.environments ?? ENVIRONMENT_NAMES).map((env) => environmentPlatform(app, environment(env), { pipelines }));
+  const names = options.environments ?? ENVIRONMENT_NAMES;
+  const platforms = names.map((env) => environmentPlatform(app, environment(env), { pipelines }));
+  const costCeilings = names.map((env) => ({ environment: env, ceiling: environmentCostCeiling(environment(env), environmentPlatformProps(environment(env), { pipelines })) }));
   return {
     app,
     stacks: platforms.map((p) => p.platform),
     workloads: platforms.map((p) => p.workloads!),
     platforms,
+    costCeilings,
     notes,
   };
 }

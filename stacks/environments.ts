@@ -38,6 +38,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     storage: { bucketPrefix: 'acme-ml-dev', location: 'US-CENTRAL1', tempArtifactTtlDays: 3, forceDestroy: true },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 5, deleteUntaggedAfterDays: 3 },
     state: { bucket: 'acme-ml-tfstate' },
+    billing: { account: '01A2B3-C4D5E6-F7A8B9', assumedStorageGb: 500, assumedEgressGb: 50 },
     workloads: {
       imageTag: '0.1.0',
       orchestrator: { kind: 'argo', parallelism: 5 },
@@ -72,6 +73,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     storage: { bucketPrefix: 'acme-ml-staging', location: 'US-CENTRAL1', tempArtifactTtlDays: 7, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 10, deleteUntaggedAfterDays: 7 },
     state: { bucket: 'acme-ml-tfstate' },
+    billing: { account: '01A2B3-C4D5E6-F7A8B9', assumedStorageGb: 2000, assumedEgressGb: 200 },
     workloads: {
       imageTag: '0.1.0',
       orchestrator: { kind: 'argo' },
@@ -111,6 +113,7 @@ const RAW: { readonly [E in EnvironmentName]: unknown } = {
     storage: { bucketPrefix: 'acme-ml-prod', location: 'US-CENTRAL1', tempArtifactTtlDays: 14, rawDataRetentionDays: 30, rawDataVersioning: false, forceDestroy: false },
     registry: { repositoryId: 'ml-images', keepRecentVersions: 20, deleteUntaggedAfterDays: 14 },
     state: { bucket: 'acme-ml-tfstate' },
+    billing: { account: '01A2B3-C4D5E6-F7A8B9', assumedStorageGb: 10000, assumedEgressGb: 2000 },
     workloads: {
       imageTag: '0.1.0',
       orchestrator: { kind: 'argo', parallelism: 40 },

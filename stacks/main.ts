@@ -7,10 +7,11 @@ import { EnvironmentConfigError } from './config';
 import { CompiledPipelinesError } from './compiled-pipelines';
 import { PolicyViolationError } from '../constructs/policy/policy-pack';
 import { ConstructValidationError } from '../constructs/errors';
+import { CostCeilingError, formatCostCeiling } from '../constructs/cost/cost-ceiling';
 
 process.env.CHECKPOINT_DISABLE ??= '1';
 try {
-  const { app, stacks, workloads, notes } = buildPlatformApp({ compiledPipelinesDir: process.env.MLP_COMPILED_PIPELINES || undefined });
+  const { app, stacks, workloads, costCeilings, notes } = buildPlatformApp({ compiledPipelinesDir: process.env.MLP_COMPILED_PIPELINES || undefined });
   app.synth();
   for (const stack of [...stacks, ...workloads]) {
     const report = stack.policy.reports.get(stack.node.id);
@@ -25,9 +26,10 @@ try {
       console.log(`  suppressed ${key.replace('] ', `] ${resources.length === 1 ? resources[0] : `${resources.length} resources (${resources[0]}, ...)`}: `)}`);
     }
   }
+  for (const { environment, ceiling } of costCeilings) for (const line of formatCostCeiling(environment, ceiling)) console.log(line);
   for (const note of notes) console.log(`note: ${note}`);
 } catch (e) {
-  if (e instanceof EnvironmentConfigError || e instanceof PolicyViolationError || e instanceof ConstructValidationError || e instanceof CompiledPipelinesError) {
+  if (e instanceof EnvironmentConfigError || e instanceof PolicyViolationError || e instanceof ConstructValidationError || e instanceof CompiledPipelinesError || e instanceof CostCeilingError) {
     console.error(e.message);
     process.exit(1);
   }

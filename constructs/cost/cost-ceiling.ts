@@ -198,6 +198,9 @@ export function costCeiling(input: CostCeilingInput, prices: PriceTable = PRICES
 
 /** The ceiling of an MlPlatform's configuration: its pools at their maxima, its database, its Composer environment if any. */
 export function platformCostCeiling(props: MlPlatformProps, assumptions: { readonly storageGb: number; readonly egressGb: number }, prices: PriceTable = PRICES): CostCeiling {
+  if (props.region !== prices.region) {
+    throw new CostCeilingError(`region ${props.region}: constructs/cost/price-table.ts has ${prices.region} prices; pass a price table for ${props.region}.`);
+  }
   const orchestrator = props.workloads?.orchestrator;
   return costCeiling({
     nodePools: [

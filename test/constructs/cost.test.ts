@@ -1,7 +1,9 @@
 // The monthly cost ceiling (node-pool maxima × prices, spot bound, Cloud SQL with HA, Composer, storage/egress
 // assumptions, errors for unpriced items) and the BillingBudget construct (resource, thresholds, channels, validation).
 import { TerraformStack, Testing } from 'cdktf';
-import { CostCeilingError, costCeiling, formatCostCeiling } from '../../constructs/cost/cost-ceiling';
+import { CostCeilingError, costCeiling, formatCostCeiling, platformCostCeiling } from '../../constructs/cost/cost-ceiling';
+import { environmentPlatformProps } from '../../stacks/environment-platform';
+import { environment } from '../../stacks/environments';
 import { PRICES, Price, PriceTable } from '../../constructs/cost/price-table';
 import { BillingBudget, BillingBudgetProps } from '../../constructs/billing-budget';
 import { errorOf, onlyResource, synthJson } from './helpers';
@@ -97,6 +99,9 @@ describe('costCeiling', () => {
     expect(err(() => costCeiling({ nodePools: [], tpuPools: [{ name: 'v6', version: 'v6e', topology: '2x4' }], storageGb: 0, egressGb: 0 }, TABLE))).toBe(
       "TPU pool 'v6': no price for TPU v6e in constructs/cost/price-table.ts (tpuChipPerHour); add it with its price page.");
     expect(err(() => costCeiling({ nodePools: [], storageGb: -1, egressGb: 0 }, TABLE))).toBe('storageGb -1 must be a number of at least 0.');
+    const props = { ...environmentPlatformProps(environment('dev')), region: 'europe-west4' };
+    expect(err(() => platformCostCeiling(props, { storageGb: 0, egressGb: 0 }))).toBe(
+      'region europe-west4: constructs/cost/price-table.ts has us-central1 prices; pass a price table for europe-west4.');
   });
 });
 
