@@ -9,6 +9,7 @@ import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-job';
 import { ConstructValidationError } from './errors';
 import { ContainerRegistry } from './container-registry';
+import { googleManagedKeyReason, kmsKeyProblem } from './cmek';
 import { MetadataDatabase } from './metadata-database';
 import { MlCluster } from './cluster';
 import { RoleIdentity } from './workload-identity';
@@ -125,6 +126,12 @@ export interface BuildTriggersProps {
    */
   readonly imageName?: string;
   /**
+   * Cloud KMS key for the Pub/Sub topics of pipeline runs (`projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`); the Pub/Sub
+   * service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on it.
+   * @default - Google-managed encryption keys; CKV_GCP_83 is suppressed with that reason
+   */
+  readonly kmsKeyName?: string;
+  /**
    * Tag of the runtime image pipeline runs use (`_IMAGE_TAG`); never `latest`.
    * @default - the build config's default
    */
@@ -202,6 +209,8 @@ export class BuildTriggers extends Construct {
     if (props.imageTag !== undefined && (props.imageTag === 'latest' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(props.imageTag))) {
       throw fail(`imageTag '${props.imageTag}' must be a tag other than 'latest' (the commit or release Cloud Build pushed).`);
     }
+    const keyProblem = kmsKeyProblem(props.kmsKeyName);
+    if (keyProblem) throw fail(`${keyProblem}.`);
     const target = props.pipelineTarget ?? 'argo';
     if (props.pipelineRunsAs && target !== 'kfp') throw fail(`pipelineRunsAs is only used by Vertex (kfp) runs, but pipelineTarget is '${target}'; remove pipelineRunsAs.`);
 
@@ -221,8 +230,9 @@ export class BuildTriggers extends Construct {
 
     this.imagesBuilder = identity('images-builder', 'build-images', `Cloud Build: runtime images (${env})`, ['roles/logging.logWriter']);
     props.registry.grantPush(this.imagesBuilder);
+    props.registry.grantCachePush(this.imagesBuilder);
     this.deployer = identity('deployer', 'build-deploy', `Cloud Build: deploy ${env}`, props.deployerRoles ?? DEPLOYER_ROLES);
-    PolicyPack.suppress(this.deployer, 'CKV_GCP_42',
+    PolicyPack.suppress(this.deployer, 'MLP_SA_ADMIN_ROLES',
       'The deploy trigger applies the platform\'s Terraform, so it administers every service the stacks create; only the deploy trigger runs as this account.');
     PolicyPack.suppress(this.deployer, 'CKV_GCP_41',
       'Applying the stacks attaches service accounts to node pools, Composer and scheduler jobs, which needs actAs on them; only the deploy trigger runs as this account.');
@@ -250,7 +260,11 @@ export class BuildTriggers extends Construct {
       description: `Build and push the runtime images (cpu, gpu) to ${props.registry.imagePrefix} when the runtime changes`,
       filename: BUILD_CONFIGS.images,
       includedFiles: [...IMAGE_FILES],
-      substitutions: { _REGION: props.registry.location, _REPOSITORY: props.registry.repositoryId, _IMAGE: imageName },
+      // Build caches move their tag every build, so with immutable tags they live in the -cache repository.
+      substitutions: {
+        _REGION: props.registry.location, _REPOSITORY: props.registry.repositoryId, _IMAGE: imageName,
+        _CACHE_REPOSITORY: props.registry.immutableTags ? `${props.registry.repositoryId}-cache` : props.registry.repositoryId,
+      },
     });
     this.deployTrigger = new CloudbuildTrigger(this, 'deploy', {
       ...common(this.deployer),
@@ -289,8 +303,10 @@ export class BuildTriggers extends Construct {
           name: `mlp-${env}-run-${r.pipeline}`,
           project: props.project,
           messageRetentionDuration: '86400s',
+          kmsKeyName: props.kmsKeyName,
           dependsOn: [pubsub],
         });
+        if (!props.kmsKeyName) PolicyPack.suppress(topic, 'CKV_GCP_83', googleManagedKeyReason('the topic'));
         const main = 'refs/heads/main';
         const fileSource = src.kind === 'github'
           ? { sourceToBuild: { uri: `https://github.com/${src.owner}/${src.name}`, ref: main, repoType: 'GITHUB' }, gitFileSource: { path: BUILD_CONFIGS.pipeline, uri: `https://github.com/${src.owner}/${src.name}`, revision: main, repoType: 'GITHUB' } }

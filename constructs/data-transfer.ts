@@ -10,6 +10,8 @@ import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
 import { ConstructValidationError } from './errors';
+import { googleManagedKeyReason, kmsKeyProblem } from './cmek';
+import { PolicyPack } from './policy/policy-pack';
 import { IGrantableBucket, StorageTransferAgent } from './artifact-store';
 import { ProjectServices } from './project-services';
 import { ServiceAccountIdentity } from './service-account-identity';
@@ -99,6 +101,12 @@ export interface DataTransferProps {
    */
   readonly notifications?: boolean;
   /**
+   * Cloud KMS key for the Pub/Sub topic of run notifications (`projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`); the Pub/Sub
+   * service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on it.
+   * @default - Google-managed encryption keys; CKV_GCP_83 is suppressed with that reason
+   */
+  readonly kmsKeyName?: string;
+  /**
    * Prefix of the POSIX agents' service account id (`<prefix>-sts-agents`); required for posix sources.
    * @default - none
    */
@@ -163,6 +171,8 @@ export class DataTransfer extends Construct {
     for (const p of props.includePrefixes ?? []) {
       if (!p || p.startsWith('/')) throw fail(`includePrefixes entry '${p}' must be a relative prefix.`);
     }
+    const keyProblem = kmsKeyProblem(props.kmsKeyName);
+    if (keyProblem) throw fail(`${keyProblem}.`);
 
     this.jobName = `transferJobs/${props.name}`;
     const agent = StorageTransferAgent.of(this);
@@ -181,7 +191,9 @@ export class DataTransfer extends Construct {
         project: props.project,
         messageRetentionDuration: '604800s',
         labels: { 'mlp-transfer': props.name },
+        kmsKeyName: props.kmsKeyName,
       });
+      if (!props.kmsKeyName) PolicyPack.suppress(this.topic, 'CKV_GCP_83', googleManagedKeyReason('the topic'));
       new PubsubTopicIamMember(this, 'notifications-publisher', { topic: this.topic.id, role: 'roles/pubsub.publisher', member: agent.iamMember });
     }
 

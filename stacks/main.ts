@@ -1,5 +1,6 @@
 // The cdktf app entry point (`npm run synth`, `cdktf synth|deploy <env>-platform <env>-workloads`): synthesizes every
-// environment offline into cdktf.out/stacks/<env>-{platform,workloads} and lists policy-pack suppressions. Compiled
+// environment offline into cdktf.out/stacks/<env>-{platform,workloads}, lists policy-pack suppressions and writes each
+// stack's Checkov config (.checkov.yaml: the suppressed Checkov ids with their reasons). Compiled
 // pipelines are read from MLP_COMPILED_PIPELINES when set. Config, construct or policy errors exit 1 with their
 // message (no stack trace).
 import { buildPlatformApp } from './app';
@@ -8,11 +9,13 @@ import { CompiledPipelinesError } from './compiled-pipelines';
 import { PolicyViolationError } from '../constructs/policy/policy-pack';
 import { ConstructValidationError } from '../constructs/errors';
 import { CostCeilingError, formatCostCeiling } from '../constructs/cost/cost-ceiling';
+import { writeCheckovConfigs } from './checkov-configs';
 
 process.env.CHECKPOINT_DISABLE ??= '1';
 try {
   const { app, stacks, workloads, costCeilings, notes } = buildPlatformApp({ compiledPipelinesDir: process.env.MLP_COMPILED_PIPELINES || undefined });
   app.synth();
+  writeCheckovConfigs(app.outdir, [...stacks, ...workloads]);
   for (const stack of [...stacks, ...workloads]) {
     const report = stack.policy.reports.get(stack.node.id);
     console.log(`${stack.node.id}: synthesized, policy pack passed (${report?.resourcesChecked ?? 0} resources checked, ${report?.suppressed.length ?? 0} suppressed)`);

@@ -1,5 +1,7 @@
-// The policy pack's rules: checks over synthesized (snake_case, token-resolved) Terraform JSON of one resource, each
-// labelled with the Checkov id it corresponds to, or an MLP_* id where Checkov has no rule.
+// The policy pack's rules: checks over synthesized (snake_case, token-resolved) Terraform JSON of one resource. A rule
+// labelled with a Checkov id implements that check's logic as Checkov 3.x's source does (checkov/terraform/checks/
+// resource/gcp/*.py: same resource types, same missing-attribute results), so the pack and an org's Checkov run agree;
+// where we want more (or Checkov has no rule) the rule carries our own MLP_* id.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { unpinnedImageReason } from '../workload-common';
 
@@ -45,6 +47,7 @@ const IAM_MEMBER_TYPES = [
   'google_service_account_iam_member', 'google_service_account_iam_binding',
 ];
 const PROJECT_IAM = ['google_project_iam_member', 'google_project_iam_binding'];
+const BASIC_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
 
 function members(r: ResourceJson): string[] {
   if (typeof r.member === 'string') return [r.member];
@@ -65,18 +68,29 @@ function flag(r: ResourceJson, name: string): string | undefined {
   const f = flags.find((x) => x.name === name);
   return f === undefined ? undefined : String(f.value);
 }
-function pgFlagRule(id: string, name: string, allowed: readonly string[]): PolicyRule {
+/**
+ * A PostgreSQL flag check in one of Checkov's two shapes: `required` (the flag must be set to an allowed value, as
+ * AbsGooglePostgresqlDatabaseFlags) or `ifSet` (an unset flag passes; a set one must be allowed).
+ */
+function pgFlagRule(id: string, name: string, allowed: readonly string[], mode: 'required' | 'ifSet' = 'required'): PolicyRule {
   return {
     id, resourceTypes: SQL,
-    title: `PostgreSQL flag ${name} is ${allowed.join(' or ')}`,
+    title: `PostgreSQL flag ${name} is ${mode === 'ifSet' ? 'unset or ' : ''}${allowed.join(' or ')}`,
     fix: `add database flag ${name}=${allowed[0]} (MetadataDatabase sets it)`,
     check: (r) => {
       if (!isPostgres(r)) return undefined;
       const v = flag(r, name);
-      return v !== undefined && allowed.includes(v) ? undefined : `database flag ${name} is ${v === undefined ? 'not set' : `'${v}'`}`;
+      if (v === undefined) return mode === 'ifSet' ? undefined : `database flag ${name} is not set`;
+      return allowed.includes(v) ? undefined : `database flag ${name} is '${v}'`;
     },
   };
 }
+/** Subnet purposes Checkov exempts from flow-log and Private Google Access checks (the API refuses both there). */
+const PROXY_SUBNET_PURPOSES = ['INTERNAL_HTTPS_LOAD_BALANCER', 'REGIONAL_MANAGED_PROXY', 'GLOBAL_MANAGED_PROXY'];
+const isProxySubnet = (r: ResourceJson) => PROXY_SUBNET_PURPOSES.includes(String(r.purpose));
+/** Checkov's CKV_GCP_42 patterns: a user-managed service account email; a role naming admin, editor or owner. */
+const USER_MANAGED_SA = /^.*@.*\.iam\.gserviceaccount\.com$/;
+const ADMIN_ROLE = /^.*(.*Admin|.*admin|editor|owner)/;
 function isAcceleratorPool(r: ResourceJson): boolean {
   return list(block(r.node_config)?.guest_accelerator).length > 0;
 }
@@ -86,10 +100,6 @@ function isTpuPool(r: ResourceJson): boolean {
 }
 function hasTaint(r: ResourceJson, key: string): boolean {
   return list(block(r.node_config)?.taint).some((t) => t.key === key && t.effect === 'NO_SCHEDULE');
-}
-/** DWS pools must run without auto-repair, so CKV_GCP_9 does not apply to them. */
-function isDwsPool(r: ResourceJson): boolean {
-  return isTrue(block(r.queued_provisioning)?.enabled) || isTrue(block(r.node_config)?.flex_start);
 }
 
 const DEPLOYMENT = ['kubernetes_deployment_v1'];
@@ -117,22 +127,30 @@ function images(r: ResourceJson, type: string): string[] {
 
 export const RULES: readonly PolicyRule[] = [
   // ---- GKE cluster
-  { id: 'CKV_GCP_1', resourceTypes: CLUSTER, title: 'GKE logging is enabled', fix: 'keep logging_service unset/logging.googleapis.com and logging_config.enable_components non-empty',
-    check: (r) => {
-      const lc = block(r.logging_config);
-      return r.logging_service === 'none' || (lc && Array.isArray(lc.enable_components) && lc.enable_components.length === 0) ? 'cluster logging is disabled' : undefined;
-    } },
+  { id: 'CKV_GCP_1', resourceTypes: CLUSTER, title: 'GKE logging is enabled', fix: 'keep logging_service unset or logging.googleapis.com',
+    check: (r) => (r.logging_service === 'none' ? "logging_service is 'none'" : undefined) },
+  // Checkov reads logging_service only; an empty enable_components list turns logging off just as well.
+  { id: 'MLP_GKE_LOGGING_COMPONENTS', resourceTypes: CLUSTER, title: 'GKE logging collects some components', fix: "list components in logging_config.enable_components (MlCluster logs SYSTEM_COMPONENTS and WORKLOADS)",
+    check: (r) => { const lc = block(r.logging_config); return lc && Array.isArray(lc.enable_components) && lc.enable_components.length === 0 ? 'logging_config.enable_components is empty' : undefined; } },
   { id: 'CKV_GCP_7', resourceTypes: CLUSTER, title: 'legacy ABAC is disabled', fix: 'set enable_legacy_abac = false',
     check: (r) => (isTrue(r.enable_legacy_abac) ? 'legacy ABAC is enabled' : undefined) },
   { id: 'CKV_GCP_8', resourceTypes: CLUSTER, title: 'GKE monitoring is enabled', fix: 'keep monitoring_service unset or monitoring.googleapis.com',
     check: (r) => (r.monitoring_service === 'none' ? 'cluster monitoring is disabled' : undefined) },
-  { id: 'CKV_GCP_12', resourceTypes: CLUSTER, title: 'network policy is enforced', fix: "set datapath_provider = 'ADVANCED_DATAPATH' (Dataplane V2) or enable network_policy",
-    check: (r) => (r.datapath_provider === 'ADVANCED_DATAPATH' || isTrue(block(r.network_policy)?.enabled) ? undefined : 'neither Dataplane V2 nor network_policy is enabled') },
+  // Checkov (GKENetworkPolicyEnabled) needs a network_policy block: enabled, or disabled beside Dataplane V2.
+  { id: 'CKV_GCP_12', resourceTypes: CLUSTER, title: 'network policy is enforced', fix: "set datapath_provider = 'ADVANCED_DATAPATH' with network_policy { enabled = false } (MlCluster does), or network_policy { enabled = true }",
+    check: (r) => {
+      const np = block(r.network_policy);
+      if (np === undefined || !('enabled' in np)) return r.datapath_provider === 'ADVANCED_DATAPATH' ? 'Dataplane V2 without a network_policy block saying enabled = false' : 'no network_policy block';
+      return isTrue(np.enabled) || r.datapath_provider === 'ADVANCED_DATAPATH' ? undefined : 'network_policy is disabled without Dataplane V2';
+    } },
   { id: 'CKV_GCP_13', resourceTypes: CLUSTER, title: 'client certificate authentication is disabled', fix: 'set master_auth.client_certificate_config.issue_client_certificate = false',
-    check: (r) => (isTrue(block(block(r.master_auth)?.client_certificate_config)?.issue_client_certificate) ? 'the cluster issues client certificates' : undefined) },
+    check: (r) => {
+      const v = block(block(r.master_auth)?.client_certificate_config)?.issue_client_certificate;
+      return isFalse(v) ? undefined : v === undefined ? 'issue_client_certificate is not set to false' : 'the cluster issues client certificates';
+    } },
   { id: 'CKV_GCP_18', resourceTypes: CLUSTER, title: 'the control plane is not open to the internet', fix: 'list specific CIDRs in master_authorized_networks_config, never 0.0.0.0/0',
     check: (r) => {
-      const open = list(block(r.master_authorized_networks_config)?.cidr_blocks).find((c) => typeof c.cidr_block === 'string' && c.cidr_block.endsWith('/0'));
+      const open = list(block(r.master_authorized_networks_config)?.cidr_blocks).find((c) => typeof c.cidr_block === 'string' && c.cidr_block.includes('0.0.0.0/0'));
       return open ? `master authorized network ${open.cidr_block} allows the whole internet` : undefined;
     } },
   { id: 'CKV_GCP_20', resourceTypes: CLUSTER, title: 'master authorized networks are enabled', fix: 'add master_authorized_networks_config with your CIDRs (MlCluster requires masterAuthorizedNetworks)',
@@ -145,32 +163,38 @@ export const RULES: readonly PolicyRule[] = [
     check: (r) => (block(r.private_cluster_config) ? undefined : 'private_cluster_config is missing') },
   { id: 'CKV_GCP_61', resourceTypes: CLUSTER, title: 'intranode visibility is enabled', fix: 'set enable_intranode_visibility = true',
     check: (r) => (isTrue(r.enable_intranode_visibility) ? undefined : 'enable_intranode_visibility is not true') },
-  { id: 'CKV_GCP_64', resourceTypes: CLUSTER, title: 'nodes have private IPs only', fix: 'set private_cluster_config.enable_private_nodes = true',
+  // Checkov's GKEPrivateNodes only asks for a private_cluster_config block (as CKV_GCP_25); MLP_GKE_PRIVATE_NODES asks for private nodes.
+  { id: 'CKV_GCP_64', resourceTypes: CLUSTER, title: 'the cluster has a private cluster config', fix: 'add private_cluster_config with enable_private_nodes = true',
+    check: (r) => (block(r.private_cluster_config) ? undefined : 'private_cluster_config is missing') },
+  { id: 'MLP_GKE_PRIVATE_NODES', resourceTypes: CLUSTER, title: 'nodes have private IPs only', fix: 'set private_cluster_config.enable_private_nodes = true',
     check: (r) => (isTrue(block(r.private_cluster_config)?.enable_private_nodes) ? undefined : 'private nodes are not enabled') },
   { id: 'CKV_GCP_66', resourceTypes: CLUSTER, title: 'Binary Authorization is enabled', fix: "set binary_authorization.evaluation_mode = 'PROJECT_SINGLETON_POLICY_ENFORCE'",
     check: (r) => {
-      const b = block(r.binary_authorization);
-      return b && (b.evaluation_mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || isTrue(b.enabled)) ? undefined : 'Binary Authorization is not enabled';
+      const mode = block(r.binary_authorization)?.evaluation_mode;
+      return mode === 'PROJECT_SINGLETON_POLICY_ENFORCE' || isTrue(mode) || isTrue(r.enable_binary_authorization) ? undefined : 'Binary Authorization is not enforced';
     } },
   { id: 'CKV_GCP_70', resourceTypes: CLUSTER, title: 'the cluster is on a release channel', fix: "set release_channel.channel to 'REGULAR' or 'STABLE'",
-    check: (r) => { const c = block(r.release_channel)?.channel; return c && c !== 'UNSPECIFIED' ? undefined : 'no release channel'; } },
+    check: (r) => (block(r.release_channel)?.channel !== undefined ? undefined : 'no release channel') },
   { id: 'CKV_GCP_71', resourceTypes: CLUSTER, title: 'shielded GKE nodes are enabled', fix: 'set enable_shielded_nodes = true',
-    check: (r) => (isFalse(r.enable_shielded_nodes) ? 'shielded nodes are disabled' : undefined) },
+    check: (r) => (isTrue(r.enable_shielded_nodes) ? undefined : 'enable_shielded_nodes is not true') },
   { id: 'MLP_GKE_WORKLOAD_IDENTITY', resourceTypes: CLUSTER, title: 'Workload Identity is enabled', fix: "set workload_identity_config.workload_pool = '<project>.svc.id.goog'",
     check: (r) => (block(r.workload_identity_config)?.workload_pool ? undefined : 'workload_identity_config is missing') },
   // ---- node config (cluster default pool and node pools)
   { id: 'CKV_GCP_69', resourceTypes: NODE_CONFIG_HOLDERS, title: 'the GKE metadata server is enabled', fix: "set node_config.workload_metadata_config.mode = 'GKE_METADATA'",
-    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return block(nc.workload_metadata_config)?.mode === 'GKE_METADATA' ? undefined : 'workload_metadata_config.mode is not GKE_METADATA'; } },
+    check: (r) => { const wmc = block(block(r.node_config)?.workload_metadata_config); return wmc?.mode === 'GKE_METADATA' || wmc?.node_metadata === 'GKE_METADATA_SERVER' ? undefined : 'workload_metadata_config.mode is not GKE_METADATA'; } },
   { id: 'CKV_GCP_68', resourceTypes: NODE_CONFIG_HOLDERS, title: 'shielded nodes boot securely', fix: 'set node_config.shielded_instance_config.enable_secure_boot = true',
     check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return isTrue(block(nc.shielded_instance_config)?.enable_secure_boot) ? undefined : 'secure boot is off'; } },
   { id: 'CKV_GCP_72', resourceTypes: NODE_CONFIG_HOLDERS, title: 'integrity monitoring is on', fix: 'set node_config.shielded_instance_config.enable_integrity_monitoring = true',
-    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return isFalse(block(nc.shielded_instance_config)?.enable_integrity_monitoring) ? 'integrity monitoring is off' : undefined; } },
-  { id: 'CKV_GCP_22', resourceTypes: NODE_CONFIG_HOLDERS, title: 'nodes run Container-Optimized OS', fix: "set node_config.image_type = 'COS_CONTAINERD'",
-    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return typeof nc.image_type === 'string' && nc.image_type.startsWith('COS') ? undefined : `image_type is ${nc.image_type ?? 'unset'}`; } },
+    check: (r) => { const sic = block(block(r.node_config)?.shielded_instance_config); return sic && !isTrue(sic.enable_integrity_monitoring) ? 'integrity monitoring is not true' : undefined; } },
+  // Checkov checks node pools only (and fails one without node_config); MLP_CLUSTER_NODE_COS covers the cluster's own node_config.
+  { id: 'CKV_GCP_22', resourceTypes: POOL, title: 'nodes run Container-Optimized OS', fix: "set node_config.image_type = 'COS_CONTAINERD'",
+    check: (r) => { const it = block(r.node_config)?.image_type; return typeof it === 'string' && it.toLowerCase().startsWith('cos') ? undefined : `image_type is ${it ?? 'unset'}`; } },
+  { id: 'MLP_CLUSTER_NODE_COS', resourceTypes: CLUSTER, title: "the cluster's node_config runs Container-Optimized OS", fix: "set node_config.image_type = 'COS_CONTAINERD'",
+    check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return typeof nc.image_type === 'string' && nc.image_type.toLowerCase().startsWith('cos') ? undefined : `image_type is ${nc.image_type ?? 'unset'}`; } },
   { id: 'MLP_NODE_SERVICE_ACCOUNT', resourceTypes: NODE_CONFIG_HOLDERS, title: 'nodes use a dedicated service account, not the Compute Engine default', fix: 'set node_config.service_account to the cluster node service account (MlCluster.nodeServiceAccount)',
     check: (r) => { const nc = block(r.node_config); if (!nc) return undefined; return nc.service_account && nc.service_account !== 'default' ? undefined : 'node_config.service_account is the default compute service account'; } },
-  { id: 'CKV_GCP_9', resourceTypes: POOL, title: 'node auto-repair is enabled', fix: 'set management.auto_repair = true (only DWS queued/flex-start pools may turn it off)',
-    check: (r) => (isDwsPool(r) || isTrue(block(r.management)?.auto_repair) ? undefined : 'auto_repair is off') },
+  { id: 'CKV_GCP_9', resourceTypes: POOL, title: 'node auto-repair is enabled', fix: 'set management.auto_repair = true (DWS queued/flex-start pools must turn it off: GpuNodePool suppresses this rule for them)',
+    check: (r) => (isTrue(block(r.management)?.auto_repair) ? undefined : 'auto_repair is off') },
   { id: 'CKV_GCP_10', resourceTypes: POOL, title: 'node auto-upgrade is enabled', fix: 'set management.auto_upgrade = true',
     check: (r) => (isTrue(block(r.management)?.auto_upgrade) ? undefined : 'auto_upgrade is off') },
   { id: 'MLP_GPU_TAINT', resourceTypes: POOL, title: 'GPU pools carry the nvidia.com/gpu NoSchedule taint', fix: "add node_config.taint { key = 'nvidia.com/gpu', value = 'present', effect = 'NO_SCHEDULE' } (GpuNodePool always does)",
@@ -220,7 +244,18 @@ export const RULES: readonly PolicyRule[] = [
   { id: 'CKV_GCP_78', resourceTypes: BUCKET, title: 'object versioning is enabled', fix: 'set versioning.enabled = true',
     check: (r) => (isTrue(block(r.versioning)?.enabled) ? undefined : 'versioning is off') },
   // ---- Cloud SQL
-  { id: 'CKV_GCP_6', resourceTypes: SQL, title: 'connections require TLS', fix: "set settings.ip_configuration.ssl_mode = 'ENCRYPTED_ONLY'",
+  // Checkov wants client certificates (ENCRYPTED_ONLY passes only on SQL Server); MLP_SQL_TLS is the looser rule the
+  // platform keeps, since private-IP clients with IAM database login (Vertex jobs, the Auth Proxy) use TLS without one.
+  { id: 'CKV_GCP_6', resourceTypes: SQL, title: 'connections require TLS with a trusted client certificate', fix: "set settings.ip_configuration.ssl_mode = 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED', or suppress with the reason ENCRYPTED_ONLY suffices",
+    check: (r) => {
+      const ip = block(block(r.settings)?.ip_configuration);
+      if (ip?.ssl_mode !== undefined) {
+        if (ip.ssl_mode === 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED') return undefined;
+        return String(r.database_version).includes('SQLSERVER') && ip.ssl_mode === 'ENCRYPTED_ONLY' ? undefined : `ssl_mode is ${ip.ssl_mode}`;
+      }
+      return ip && isTrue(ip.require_ssl) ? undefined : 'neither ssl_mode nor require_ssl is set';
+    } },
+  { id: 'MLP_SQL_TLS', resourceTypes: SQL, title: 'connections require TLS', fix: "set settings.ip_configuration.ssl_mode = 'ENCRYPTED_ONLY' (MetadataDatabase does)",
     check: (r) => {
       const ip = block(block(r.settings)?.ip_configuration);
       return ip && (ip.ssl_mode === 'ENCRYPTED_ONLY' || ip.ssl_mode === 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED' || isTrue(ip.require_ssl)) ? undefined : `ssl_mode is ${ip?.ssl_mode ?? 'unset (unencrypted allowed)'}`;
@@ -228,30 +263,39 @@ export const RULES: readonly PolicyRule[] = [
   { id: 'CKV_GCP_11', resourceTypes: SQL, title: 'no authorized network opens the instance to the internet', fix: 'remove 0.0.0.0/0 from settings.ip_configuration.authorized_networks',
     check: (r) => (list(block(block(r.settings)?.ip_configuration)?.authorized_networks).some((n) => typeof n.value === 'string' && n.value.endsWith('/0')) ? 'authorized network 0.0.0.0/0' : undefined) },
   { id: 'CKV_GCP_14', resourceTypes: SQL, title: 'automated backups are enabled', fix: 'set settings.backup_configuration.enabled = true',
-    check: (r) => (isTrue(block(block(r.settings)?.backup_configuration)?.enabled) ? undefined : 'backups are off') },
+    check: (r) => (r.master_instance_name !== undefined || isTrue(block(block(r.settings)?.backup_configuration)?.enabled) ? undefined : 'backups are off') },
+  // Checkov fails only an explicit ipv4_enabled = true; the API's default is a public IP, hence MLP_SQL_IPV4_OFF.
   { id: 'CKV_GCP_60', resourceTypes: SQL, title: 'Cloud SQL has no public IP', fix: 'set settings.ip_configuration.ipv4_enabled = false and use private IP through private service access (MetadataDatabase does)',
-    check: (r) => (isFalse(block(block(r.settings)?.ip_configuration)?.ipv4_enabled) ? undefined : 'the instance has a public IPv4 address') },
+    check: (r) => (isTrue(block(block(r.settings)?.ip_configuration)?.ipv4_enabled) ? 'the instance has a public IPv4 address' : undefined) },
+  { id: 'MLP_SQL_IPV4_OFF', resourceTypes: SQL, title: 'Cloud SQL says ipv4_enabled = false (unset means a public IP)', fix: 'set settings.ip_configuration.ipv4_enabled = false (MetadataDatabase does)',
+    check: (r) => (isFalse(block(block(r.settings)?.ip_configuration)?.ipv4_enabled) ? undefined : 'ipv4_enabled is not false') },
   pgFlagRule('CKV_GCP_51', 'log_checkpoints', ['on']),
-  pgFlagRule('CKV_GCP_52', 'log_connections', ['on']),
-  pgFlagRule('CKV_GCP_53', 'log_disconnections', ['on']),
-  pgFlagRule('CKV_GCP_54', 'log_lock_waits', ['on']),
-  pgFlagRule('CKV_GCP_55', 'log_min_messages', ['warning', 'error', 'log', 'fatal', 'panic', 'notice', 'info', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5']),
-  pgFlagRule('CKV_GCP_56', 'log_temp_files', ['0']),
-  pgFlagRule('CKV_GCP_57', 'log_min_duration_statement', ['-1']),
+  pgFlagRule('CKV_GCP_52', 'log_connections', ['on'], 'ifSet'),
+  pgFlagRule('CKV_GCP_53', 'log_disconnections', ['on'], 'ifSet'),
+  pgFlagRule('CKV_GCP_54', 'log_lock_waits', ['on'], 'ifSet'),
+  pgFlagRule('CKV_GCP_55', 'log_min_messages', ['warning', 'error', 'log', 'fatal', 'panic', 'notice', 'info', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5'], 'ifSet'),
+  pgFlagRule('CKV_GCP_56', 'log_temp_files', ['0'], 'ifSet'),
+  pgFlagRule('CKV_GCP_57', 'log_min_duration_statement', ['-1'], 'ifSet'),
   pgFlagRule('CKV_GCP_108', 'log_hostname', ['on']),
-  pgFlagRule('CKV_GCP_109', 'log_min_error_statement', ['error', 'warning', 'notice', 'info', 'log', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5']),
+  pgFlagRule('CKV_GCP_109', 'log_min_error_statement', ['error', 'warning', 'notice', 'info', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5']),
   pgFlagRule('CKV_GCP_110', 'cloudsql.enable_pgaudit', ['on']),
   pgFlagRule('CKV_GCP_111', 'log_statement', ['ddl', 'mod', 'all']),
   pgFlagRule('MLP_SQL_IAM_AUTH', 'cloudsql.iam_authentication', ['on']),
   { id: 'MLP_SQL_PITR', resourceTypes: SQL, title: 'point-in-time recovery is enabled', fix: 'set settings.backup_configuration.point_in_time_recovery_enabled = true',
     check: (r) => (isTrue(block(block(r.settings)?.backup_configuration)?.point_in_time_recovery_enabled) ? undefined : 'PITR is off') },
   // ---- IAM
-  { id: 'CKV_GCP_117', resourceTypes: IAM_MEMBER_TYPES, title: 'no basic roles (owner/editor/viewer)', fix: 'grant a predefined least-privilege role instead',
-    check: (r) => (['roles/owner', 'roles/editor', 'roles/viewer'].includes(String(r.role)) ? `basic role ${r.role}` : undefined) },
+  { id: 'CKV_GCP_117', resourceTypes: PROJECT_IAM, title: 'no basic roles (owner/editor/viewer) on the project', fix: 'grant a predefined least-privilege role instead',
+    check: (r) => (BASIC_ROLES.includes(String(r.role)) ? `basic role ${r.role}` : undefined) },
+  { id: 'MLP_BASIC_ROLES', resourceTypes: IAM_MEMBER_TYPES.filter((t) => !PROJECT_IAM.includes(t)), title: 'no basic roles (owner/editor/viewer) on buckets, repositories or service accounts', fix: 'grant a predefined least-privilege role instead',
+    check: (r) => (BASIC_ROLES.includes(String(r.role)) ? `basic role ${r.role}` : undefined) },
   { id: 'CKV_GCP_41', resourceTypes: PROJECT_IAM, title: 'no project-wide Service Account User / Token Creator', fix: 'grant roles/iam.serviceAccountUser on the specific service account instead of the project',
     check: (r) => (['roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator'].includes(String(r.role)) ? `${r.role} at project level` : undefined) },
-  { id: 'CKV_GCP_42', resourceTypes: PROJECT_IAM, title: 'service accounts have no admin roles at project level', fix: 'grant the specific non-admin roles the workload needs',
-    check: (r) => (members(r).some((m) => m.startsWith('serviceAccount:')) && /admin$/i.test(String(r.role)) ? `service account granted ${r.role}` : undefined) },
+  // Checkov matches a literal user-managed service account email only; MLP_SA_ADMIN_ROLES also sees accounts this
+  // stack creates (Terraform references) and bindings.
+  { id: 'CKV_GCP_42', resourceTypes: ['google_project_iam_member'], title: 'service accounts have no admin roles at project level', fix: 'grant the specific non-admin roles the workload needs',
+    check: (r) => (USER_MANAGED_SA.test(String(r.member)) && ADMIN_ROLE.test(String(r.role)) ? `service account granted ${r.role}` : undefined) },
+  { id: 'MLP_SA_ADMIN_ROLES', resourceTypes: PROJECT_IAM, title: 'service accounts have no admin, editor or owner roles at project level', fix: 'grant the specific non-admin roles the workload needs',
+    check: (r) => (members(r).some((m) => m.startsWith('serviceAccount:')) && ADMIN_ROLE.test(String(r.role)) ? `service account granted ${r.role}` : undefined) },
   { id: 'CKV_GCP_28', resourceTypes: ['google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding'], title: 'buckets are not anonymously or publicly accessible', fix: 'grant named principals only',
     check: (r) => publicGrant(r) },
   { id: 'MLP_PUBLIC_IAM', resourceTypes: IAM_MEMBER_TYPES.filter((t) => !t.startsWith('google_storage_bucket_')), title: 'nothing else is granted to allUsers/allAuthenticatedUsers', fix: 'grant named principals only',
@@ -307,10 +351,16 @@ export const RULES: readonly PolicyRule[] = [
   { id: 'MLP_TRANSFER_NO_KEYS', resourceTypes: ['google_storage_transfer_job'], title: 'transfers from S3 use a role (federated identity), not access keys', fix: 'set aws_s3_data_source.role_arn and drop aws_access_key',
     check: (r) => (block(block(block(r.transfer_spec)?.aws_s3_data_source)?.aws_access_key) ? 'the S3 source uses an AWS access key' : undefined) },
   // ---- network
-  { id: 'CKV_GCP_26', resourceTypes: ['google_compute_subnetwork'], title: 'VPC flow logs are enabled', fix: 'set log_config on the subnet',
-    check: (r) => (block(r.log_config) ? undefined : 'no flow logs') },
-  { id: 'CKV_GCP_74', resourceTypes: ['google_compute_subnetwork'], title: 'Private Google Access is enabled', fix: 'set private_ip_google_access = true',
-    check: (r) => (isTrue(r.private_ip_google_access) ? undefined : 'Private Google Access is off') },
+  { id: 'CKV_GCP_26', resourceTypes: ['google_compute_subnetwork'], title: 'VPC flow logs are enabled (proxy-only subnets exempt)', fix: 'set log_config on the subnet',
+    check: (r) => (isProxySubnet(r) || r.log_config !== undefined ? undefined : 'no flow logs') },
+  { id: 'CKV_GCP_74', resourceTypes: ['google_compute_subnetwork'], title: 'Private Google Access is enabled (proxy-only subnets exempt)', fix: 'set private_ip_google_access = true',
+    check: (r) => (isProxySubnet(r) || isTrue(r.private_ip_google_access) ? undefined : 'Private Google Access is off') },
+  // ---- encryption at rest with customer-managed keys (ContainerRegistry and the topics take kmsKeyName; without one
+  // they suppress these with that reason, so the decision shows at synth and in the Checkov config)
+  { id: 'CKV_GCP_83', resourceTypes: ['google_pubsub_topic'], title: 'Pub/Sub topics are encrypted with a customer-managed key', fix: 'set kms_key_name (the kmsKeyName prop)',
+    check: (r) => (r.kms_key_name !== undefined ? undefined : 'kms_key_name is not set') },
+  { id: 'CKV_GCP_84', resourceTypes: ['google_artifact_registry_repository'], title: 'Artifact Registry repositories are encrypted with a customer-managed key', fix: 'set kms_key_name (ContainerRegistry kmsKeyName)',
+    check: (r) => (r.kms_key_name !== undefined ? undefined : 'kms_key_name is not set') },
 ];
 
 export const RULE_IDS: ReadonlySet<string> = new Set(RULES.map((r) => r.id));

@@ -26,12 +26,16 @@ describe('BuildTriggers', () => {
       filename: BUILD_CONFIGS.images,
       included_files: ['runtime/**', 'pipelines/**', 'package.json', 'package-lock.json', 'cloudbuild/images.yaml'],
       github: { owner: 'acme', name: 'gcp-ml-platform', push: { branch: '^main$' } },
-      substitutions: { _REGION: 'us-central1', _REPOSITORY: 'ml-images', _IMAGE: 'runtime' },
+      substitutions: { _REGION: 'us-central1', _REPOSITORY: 'ml-images', _IMAGE: 'runtime', _CACHE_REPOSITORY: 'ml-images-cache' },
     });
     const json = synthJson(base.stack);
     expect(trigger(json, 'mlp-prod-images').service_account).toMatch(/^\$\{google_service_account\.build_images-builder_service-account_[0-9A-F]+\.id\}$/);
     expect(rolesOf(json, 'images-builder')).toEqual(['roles/logging.logWriter']);
-    expect(resourcesOf(json, 'google_artifact_registry_repository_iam_member').filter((m) => String(m.member).includes('images-builder')).map((m) => m.role)).toEqual(['roles/artifactregistry.writer']);
+    // Writer on the image repository and on its -cache companion (build caches move their tag; image tags are immutable).
+    expect(resourcesOf(json, 'google_artifact_registry_repository_iam_member').filter((m) => String(m.member).includes('images-builder')).map((m) => `${m.role} ${m.repository}`).sort()).toEqual([
+      expect.stringMatching(/^roles\/artifactregistry.writer \$\{google_artifact_registry_repository.registry_cache-repository_/),
+      expect.stringMatching(/^roles\/artifactregistry.writer \$\{google_artifact_registry_repository.registry_repository_/),
+    ]);
     expect([...IMAGE_FILES]).toContain('runtime/**');
   });
 
@@ -100,12 +104,15 @@ describe('BuildTriggers', () => {
     const pack = new PolicyPack();
     Aspects.of(base.stack).add(pack);
     PolicyPack.suppress(base.store.accessLogs, 'CKV_GCP_62', 'The access-log bucket cannot log into itself.');
+    PolicyPack.suppress(base.database.instance, 'CKV_GCP_6', 'Private IP only; IAM logins over TLS without client certificates.');
     const json = synthJson(base.stack);
     for (const t of resourcesOf(json, 'google_cloudbuild_trigger')) expect(t.service_account).toMatch(/^\$\{google_service_account\.build_[a-z-]+_service-account_[0-9A-F]+\.id\}$/);
     const report = pack.reports.get('test')!;
     expect(report.violations).toEqual([]);
     expect(new Set(report.suppressed.map((s) => `${s.ruleId} ${s.path.replace(/\/[^/]+$/, '')}`))).toEqual(new Set([
-      'CKV_GCP_42 test/build/deployer', 'CKV_GCP_41 test/build/deployer', 'CKV_GCP_62 test/artifacts/access-logs',
+      'MLP_SA_ADMIN_ROLES test/build/deployer', 'CKV_GCP_41 test/build/deployer', 'CKV_GCP_62 test/artifacts/access-logs',
+      // no kmsKeyName: the topic and the registry's repositories record that they run on Google-managed keys
+      'CKV_GCP_83 test/build', 'CKV_GCP_84 test/registry', 'CKV_GCP_6 test/db',
     ]));
   });
 

@@ -1,8 +1,12 @@
-// PolicyPack: the insecure fixture fails with exactly the expected rule ids; messages name resource, rule and fix; suppressions.
+// PolicyPack: the insecure fixture fails with exactly the expected rule ids; messages name resource, rule and fix;
+// suppressions; rules labelled with a Checkov id decide as Checkov's own check does.
 import { AnnotationMetadataEntryType, Aspects, TerraformStack, Testing } from 'cdktf';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { PolicyPack, PolicyViolationError } from '../../constructs/policy/policy-pack';
-import { RULES } from '../../constructs/policy/rules';
+import { checkovConfig } from '../../constructs/policy/checkov-config';
+import { parse as parseYaml } from 'yaml';
+import { RULES, ResourceJson } from '../../constructs/policy/rules';
 import { INSECURE_EXPECTED_RULES, InsecureStack } from '../fixtures/infra/insecure-stack';
 import { errorOf } from './helpers';
 
@@ -70,5 +74,94 @@ describe('PolicyPack', () => {
     Aspects.of(stack).add(pack);
     expect(() => Testing.synth(stack)).not.toThrow();
     expect(pack.reports.get('insecure')!.violations.length).toBeGreaterThanOrEqual(INSECURE_EXPECTED_RULES.length);
+  });
+
+  // Cases read from Checkov 3.x's checks (checkov/terraform/checks/resource/gcp/*.py): [rule, resource JSON, fails?].
+  // The first of each group failed on the pack's earlier, looser or stricter logic.
+  const PARITY: [string, ResourceJson, boolean][] = [
+    // GKENetworkPolicyEnabled: Dataplane V2 passes only beside an explicit network_policy { enabled = false }
+    ['CKV_GCP_12', { datapath_provider: 'ADVANCED_DATAPATH' }, true],
+    ['CKV_GCP_12', { datapath_provider: 'ADVANCED_DATAPATH', network_policy: { enabled: false } }, false],
+    ['CKV_GCP_12', { network_policy: { enabled: false } }, true],
+    ['CKV_GCP_12', { network_policy: { enabled: true } }, false],
+    // GoogleCloudSqlDatabaseRequireSsl: ssl_mode must be TRUSTED_CLIENT_CERTIFICATE_REQUIRED (ENCRYPTED_ONLY on SQL Server)
+    ['CKV_GCP_6', { database_version: 'POSTGRES_16', settings: { ip_configuration: { ssl_mode: 'ENCRYPTED_ONLY' } } }, true],
+    ['CKV_GCP_6', { database_version: 'POSTGRES_16', settings: { ip_configuration: { ssl_mode: 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED' } } }, false],
+    ['CKV_GCP_6', { database_version: 'SQLSERVER_2022_STANDARD', settings: { ip_configuration: { ssl_mode: 'ENCRYPTED_ONLY' } } }, false],
+    ['CKV_GCP_6', { database_version: 'POSTGRES_16', settings: { ip_configuration: { require_ssl: true } } }, false],
+    ['MLP_SQL_TLS', { database_version: 'POSTGRES_16', settings: { ip_configuration: { ssl_mode: 'ENCRYPTED_ONLY' } } }, false],
+    ['MLP_SQL_TLS', { database_version: 'POSTGRES_16', settings: { ip_configuration: { ssl_mode: 'ALLOW_UNENCRYPTED_AND_ENCRYPTED' } } }, true],
+    // GKENodePoolAutoRepairEnabled has no DWS exception (GpuNodePool suppresses it with the reason instead)
+    ['CKV_GCP_9', { management: { auto_repair: false }, node_config: { flex_start: true } }, true],
+    // GKEClientCertificateDisabled, GKEEnableShieldedNodes: a missing value fails
+    ['CKV_GCP_13', {}, true],
+    ['CKV_GCP_13', { master_auth: { client_certificate_config: { issue_client_certificate: false } } }, false],
+    ['CKV_GCP_71', {}, true],
+    // GKEMetadataServerIsEnabled: no node_config fails
+    ['CKV_GCP_69', {}, true],
+    // GKEEnsureIntegrityMonitoring: a shielded_instance_config without integrity monitoring fails
+    ['CKV_GCP_72', { node_config: { shielded_instance_config: { enable_secure_boot: true } } }, true],
+    ['CKV_GCP_72', { node_config: {} }, false],
+    // GoogleCloudPostgreSqlLogMinErrorStatement: 'log' is not among the allowed levels
+    ['CKV_GCP_109', { database_version: 'POSTGRES_16', settings: { database_flags: [{ name: 'log_min_error_statement', value: 'log' }] } }, true],
+    // GoogleProjectAdminServiceAccount: role pattern covers editor/owner anywhere, member is a literal SA email
+    ['CKV_GCP_42', { member: 'serviceAccount:ci@p.iam.gserviceaccount.com', role: 'roles/cloudbuild.builds.editor' }, true],
+    ['CKV_GCP_42', { member: 'serviceAccount:${google_service_account.sa.email}', role: 'roles/storage.admin' }, false],
+    ['MLP_SA_ADMIN_ROLES', { member: 'serviceAccount:${google_service_account.sa.email}', role: 'roles/storage.admin' }, true],
+    // Checkov passes what the pack used to refuse under these ids (the refusal lives on under an MLP_* id)
+    ['CKV_GCP_60', { settings: { ip_configuration: {} } }, false],
+    ['MLP_SQL_IPV4_OFF', { settings: { ip_configuration: {} } }, true],
+    ['CKV_GCP_64', { private_cluster_config: { enable_private_nodes: false } }, false],
+    ['MLP_GKE_PRIVATE_NODES', { private_cluster_config: { enable_private_nodes: false } }, true],
+    ['CKV_GCP_52', { database_version: 'POSTGRES_16', settings: { database_flags: [] } }, false],
+    ['CKV_GCP_52', { database_version: 'POSTGRES_16', settings: { database_flags: [{ name: 'log_connections', value: 'off' }] } }, true],
+    ['CKV_GCP_26', { purpose: 'REGIONAL_MANAGED_PROXY' }, false],
+    // CloudPubSubEncryptedWithCMK, ArtifactRegsitryEncryptedWithCMK
+    ['CKV_GCP_83', { name: 'events' }, true],
+    ['CKV_GCP_83', { name: 'events', kms_key_name: 'projects/p/locations/us/keyRings/r/cryptoKeys/k' }, false],
+    ['CKV_GCP_84', { repository_id: 'images', kms_key_name: 'projects/p/locations/us/keyRings/r/cryptoKeys/k' }, false],
+  ];
+  test.each(PARITY)('%s on %j fails: %s', (id, json, fails) => {
+    const rule = RULES.find((r) => r.id === id)!;
+    expect(rule.check(json, rule.resourceTypes[0]) !== undefined).toBe(fails);
+  });
+
+  test('CKV_GCP_117 judges project IAM only, as Checkov; MLP_BASIC_ROLES covers the other IAM resources', () => {
+    expect(RULES.find((r) => r.id === 'CKV_GCP_117')!.resourceTypes).toEqual(['google_project_iam_member', 'google_project_iam_binding']);
+    expect(RULES.find((r) => r.id === 'CKV_GCP_22')!.resourceTypes).toEqual(['google_container_node_pool']);
+    expect(RULES.find((r) => r.id === 'MLP_BASIC_ROLES')!.resourceTypes).toContain('google_storage_bucket_iam_member');
+  });
+
+  test('the Checkov config skips exactly the suppressed Checkov ids, each below comments naming its resources and reason', () => {
+    const stack = new TerraformStack(Testing.app(), 'small');
+    const logs = new StorageBucket(stack, 'logs', { name: 'logs', location: 'US', uniformBucketLevelAccess: true, publicAccessPrevention: 'enforced', versioning: { enabled: true } });
+    const scratch = new StorageBucket(stack, 'scratch', { name: 'scratch', location: 'US', uniformBucketLevelAccess: true, publicAccessPrevention: 'enforced' });
+    new StorageBucketIamMember(stack, 'owner', { bucket: 'scratch', role: 'roles/owner', member: 'user:dev@example.com' });
+    const pack = new PolicyPack();
+    Aspects.of(stack).add(pack);
+    PolicyPack.suppress(logs, 'CKV_GCP_62', 'This is the access-log sink; it cannot log into itself.');
+    PolicyPack.suppress(scratch, 'CKV_GCP_62', 'Scratch data, rewritten hourly;\nnot worth access logs.');
+    PolicyPack.suppress(scratch, 'CKV_GCP_78', 'Scratch data is rewritten hourly, old versions are noise.');
+    PolicyPack.suppress(stack, 'MLP_BASIC_ROLES', 'The scratch bucket belongs to one developer for a week.');
+    Testing.synth(stack);
+    const report = pack.reports.get('small')!;
+    expect(report.suppressed.map((x) => x.ruleId).sort()).toEqual(['CKV_GCP_62', 'CKV_GCP_62', 'CKV_GCP_78', 'MLP_BASIC_ROLES']);
+    const text = checkovConfig(report, 'cdktf.out/stacks/small');
+    expect(parseYaml(text)).toEqual({ framework: ['terraform_json'], 'skip-check': ['CKV_GCP_62', 'CKV_GCP_78'] });
+    const lines = text.split('\n');
+    expect(lines).toContain('#   checkov -d cdktf.out/stacks/small --framework terraform_json --config-file cdktf.out/stacks/small/.checkov.yaml');
+    // Each id's comments sit right above its entry; a reason's line breaks do not end its comment.
+    const at = lines.indexOf('  - CKV_GCP_62');
+    expect(lines.slice(at - 2, at)).toEqual([
+      '  # google_storage_bucket.logs: This is the access-log sink; it cannot log into itself.',
+      '  # google_storage_bucket.scratch: Scratch data, rewritten hourly; not worth access logs.',
+    ]);
+    expect(lines[lines.indexOf('  - CKV_GCP_78') - 1]).toBe('  # google_storage_bucket.scratch: Scratch data is rewritten hourly, old versions are noise.');
+    expect(lines).toContain('#   MLP_BASIC_ROLES google_storage_bucket_iam_member.owner: The scratch bucket belongs to one developer for a week.');
+  });
+
+  test('a stack without suppressions gets an empty skip-check list', () => {
+    const report = { stack: 'clean', resourcesChecked: 3, violations: [], suppressed: [] };
+    expect(parseYaml(checkovConfig(report, 'out/stacks/clean'))).toEqual({ framework: ['terraform_json'], 'skip-check': [] });
   });
 });

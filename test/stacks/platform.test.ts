@@ -3,8 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildPlatformApp } from '../../stacks/app';
-import { ENVIRONMENT_NAMES } from '../../stacks/environments';
+import { ENVIRONMENT_NAMES, environment } from '../../stacks/environments';
 import { all, synthNamed } from './helpers';
+import { writeCheckovConfigs } from '../../stacks/checkov-configs';
+import { parse as parseYaml } from 'yaml';
+import { execFileSync } from 'child_process';
 
 const synth = (env: (typeof ENVIRONMENT_NAMES)[number]) => {
   const s = synthNamed(env);
@@ -16,13 +19,19 @@ describe.each(ENVIRONMENT_NAMES)('%s-platform', (env) => {
     expect(synth(env).json).toMatchSnapshot();
   });
 
-  test('the policy pack passes (only the documented suppressions: access-log sink; prod raw data under a retention policy is unversioned)', () => {
+  test('the policy pack passes (only the documented suppressions: access-log sink, ENCRYPTED_ONLY database, Google-managed registry keys, DWS pools without auto-repair, prod raw data under a retention policy)', () => {
     const report = synth(env).stack.policy.reports.get(`${env}-platform`)!;
     expect(report.violations).toEqual([]);
     expect(report.resourcesChecked).toBeGreaterThan(40);
-    const expected = [`CKV_GCP_62 ${env}/${env}-platform/artifacts/access-logs/bucket`];
+    const p = `${env}/${env}-platform`;
+    const expected = [
+      `CKV_GCP_62 ${p}/artifacts/access-logs/bucket`, `CKV_GCP_6 ${p}/metadata-db/instance`,
+      `CKV_GCP_84 ${p}/registry/repository`, `CKV_GCP_84 ${p}/registry/cache-repository`,
+      ...environment(env).gpuPools.filter((g) => g.flexStart || g.queuedProvisioning).map((g) => `CKV_GCP_9 ${p}/${g.name}/pool`),
+    ];
     if (env === 'prod') expected.push('CKV_GCP_78 prod/prod-platform/artifacts/raw-data/bucket');
-    expect(report.suppressed.map((s) => `${s.ruleId} ${s.path}`)).toEqual(expected);
+    expect(report.suppressed.map((s) => `${s.ruleId} ${s.path}`).sort()).toEqual(expected.sort());
+    expect(expected.some((e) => e.startsWith('CKV_GCP_9 '))).toBe(env !== 'dev');
   });
 
   test('GCS backend prefix includes env and stack', () => {
@@ -107,6 +116,34 @@ test('the app synthesizes all six stacks offline into <outdir>/stacks/<env>-{pla
     expect(prod.data.terraform_remote_state['cross-stack-reference-input-prod--prod-platform'].config).toEqual({ bucket: 'acme-ml-tfstate', prefix: 'platform/prod/prod-platform' });
     for (const s of [...stacks, ...workloads]) expect(s.policy.reports.get(s.node.id)!.violations).toEqual([]);
     expect(notes).toEqual([expect.stringContaining('no compiled pipelines given')]);
+    // Each stack's Checkov config skips exactly the Checkov ids its policy report suppressed.
+    const written = writeCheckovConfigs(outdir, [...stacks, ...workloads]);
+    expect(written.map((f) => path.relative(outdir, f)).sort()).toEqual(names.map((n) => path.join('stacks', n, '.checkov.yaml')));
+    for (const s of [...stacks, ...workloads]) {
+      const config = parseYaml(fs.readFileSync(path.join(outdir, 'stacks', s.node.id, '.checkov.yaml'), 'utf8'));
+      const suppressed = new Set(s.policy.reports.get(s.node.id)!.suppressed.map((x) => x.ruleId).filter((id) => id.startsWith('CKV')));
+      expect(new Set(config['skip-check'])).toEqual(suppressed);
+      expect(config.framework).toEqual(['terraform_json']);
+    }
+    expect(parseYaml(fs.readFileSync(path.join(outdir, 'stacks', 'prod-platform', '.checkov.yaml'), 'utf8'))['skip-check']).toEqual(
+      ['CKV_GCP_6', 'CKV_GCP_9', 'CKV_GCP_62', 'CKV_GCP_78', 'CKV_GCP_84']);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+});
+
+test('npm run synth (stacks/main.ts) writes .checkov.yaml beside every stack\'s cdk.tf.json', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-main-'));
+  try {
+    const out = execFileSync(process.execPath, ['-r', 'sucrase/register/ts', path.join(__dirname, '..', '..', 'stacks', 'main.ts')], {
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', MLP_COMPILED_PIPELINES: '' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toContain('prod-platform: synthesized, policy pack passed');
+    for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) {
+      const text = fs.readFileSync(path.join(outdir, 'stacks', stack, '.checkov.yaml'), 'utf8');
+      expect(text).toContain(`#   checkov -d ${path.join(outdir, 'stacks', stack)} --framework terraform_json --config-file `);
+      expect(parseYaml(text)['skip-check'].length).toBeGreaterThan(0);
+    }
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

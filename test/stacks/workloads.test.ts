@@ -19,13 +19,17 @@ describe.each(ENVIRONMENT_NAMES)('%s-workloads', (env) => {
     expect(synth(env)).toMatchSnapshot();
   });
 
-  test('the policy pack passes; the only suppressions are the deployer\'s documented admin roles', () => {
+  test('the policy pack passes; the only suppressions are the deployer\'s documented admin roles and topics on Google-managed keys', () => {
     const stack = synthNamed(env).platform.workloads!;
     const report = stack.policy.reports.get(`${env}-workloads`)!;
     expect(report.violations).toEqual([]);
     expect(report.resourcesChecked).toBeGreaterThan(30);
+    const w = `${env}/${env}-workloads`;
+    const config = environment(env).workloads;
     expect(new Set(report.suppressed.map((s) => `${s.ruleId} ${s.path.split('/').slice(0, 4).join('/')}`))).toEqual(new Set([
-      `CKV_GCP_42 ${env}/${env}-workloads/build/deployer`, `CKV_GCP_41 ${env}/${env}-workloads/build/deployer`,
+      `MLP_SA_ADMIN_ROLES ${w}/build/deployer`, `CKV_GCP_41 ${w}/build/deployer`,
+      ...config.transfers.map((t) => `CKV_GCP_83 ${w}/transfer-${t.name}/notifications`),
+      ...(config.build?.pipelineRuns ?? []).map((r) => `CKV_GCP_83 ${w}/build/run-${r.pipeline}-topic`),
     ]));
   });
 

@@ -36,21 +36,25 @@ describe.each(['images.yaml', 'deploy.yaml', 'pipeline.yaml'])('%s', (name) => {
   });
 });
 
-test('images: both targets built in parallel, tagged with the commit, cached from the previous build, pushed', () => {
+test('images: both targets built in parallel, tagged with the commit only (immutable tags), cached in the -cache repository, pushed', () => {
   const config = load('images.yaml');
   for (const target of ['cpu', 'gpu']) {
     const s = step(config, target);
     const image = target === 'cpu' ? '${_CPU_IMAGE}' : '${_GPU_IMAGE}';
+    const cache = target === 'cpu' ? '${_CPU_CACHE}' : '${_GPU_CACHE}';
     expect(s.waitFor).toEqual(['builder']);
     expect(s.args).toEqual(expect.arrayContaining([
       'buildx', 'build', '--file=runtime/images/Dockerfile', `--target=${target}`,
       `--tag=${image}:\${COMMIT_SHA}`,
-      `--cache-from=type=registry,ref=${image}:buildcache`,
-      `--cache-to=type=registry,ref=${image}:buildcache,mode=max`,
+      `--cache-from=type=registry,ref=${cache}`,
+      `--cache-to=type=registry,ref=${cache},mode=max`,
       '.',
     ]));
+    expect(s.args.filter((a: string) => a.startsWith('--tag='))).toEqual([`--tag=${image}:\${COMMIT_SHA}`]);
   }
-  expect(config.images).toEqual(['${_CPU_IMAGE}:${COMMIT_SHA}', '${_CPU_IMAGE}:latest', '${_GPU_IMAGE}:${COMMIT_SHA}', '${_GPU_IMAGE}:latest']);
+  expect(config.images).toEqual(['${_CPU_IMAGE}:${COMMIT_SHA}', '${_GPU_IMAGE}:${COMMIT_SHA}']);
+  expect(config.substitutions._CACHE_REPOSITORY).toBe('${_REPOSITORY}-cache');
+  expect(config.substitutions._CPU_CACHE).toBe('${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_CACHE_REPOSITORY}/${_IMAGE}:buildcache');
   expect(config.substitutions._GPU_IMAGE).toContain('${_IMAGE}-gpu');
   expect(config.options.dynamicSubstitutions).toBe(true);
 });
@@ -78,7 +82,8 @@ test('deploy: npm ci, compile, synth, then init/plan/apply of <_ENV>-platform be
 
 test('pipeline: compiles and submits with mlp (vertex) or applies the template and creates a Workflow (argo)', () => {
   const config = load('pipeline.yaml');
-  expect(config.substitutions).toMatchObject({ _PIPELINE: 'flights', _TARGET: 'vertex' });
+  // No `latest` exists in an immutable-tag registry: the image defaults to the build's commit.
+  expect(config.substitutions).toMatchObject({ _PIPELINE: 'flights', _TARGET: 'vertex', _IMAGE_TAG: '${COMMIT_SHA}' });
   const script = step(config, 'compile-and-submit').args[1] as string;
   expect(script).toContain('node runtime/cli/mlp.js submit "$$PIPELINE" --target vertex --project "$$PROJECT" --region "$$REGION"');
   expect(script).toContain('node runtime/cli/mlp.js compile "$$PIPELINE" --target argo');
