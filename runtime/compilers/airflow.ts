@@ -8,7 +8,7 @@
 
 import { UserError } from '../core/errors';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
+import { refuseContainerSteps, checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -72,6 +72,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
+  refuseContainerSteps(plan, 'airflow');
   refuseRequiredParamsWhenScheduled(plan, opts.schedule);
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
   const gke = accelerated.length ? gkeCluster(opts, accelerated) : undefined;

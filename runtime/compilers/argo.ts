@@ -4,7 +4,7 @@
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
-import { checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { refuseContainerSteps, checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -52,6 +52,7 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [ENTRYPOINT, RUN_FINISHED_STEP], 'Argo');
+  refuseContainerSteps(plan, 'argo');
   const spec: Json = {
     entrypoint: ENTRYPOINT,
     onExit: RUN_FINISHED_STEP,

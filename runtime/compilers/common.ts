@@ -12,6 +12,7 @@ import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { jsonTypes, type JsonSchema } from '../core/json-schema-types';
 import { redactUrl, urlHasPassword } from '../core/redact-url';
+import { isContainerComponent } from '../components/container/spec';
 import { kfpArtifactType } from './kfp-artifact-types';
 import { compileStrategy, RESOLVER_CURRENT_PORT, type CompiledStrategy } from '../runner/step-protocol';
 
@@ -197,7 +198,8 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
     retry: r && r.maxRetries > 0
       ? { maxRetries: r.maxRetries, backoffSeconds: r.backoffSeconds ?? 1, backoffFactor: r.backoffFactor ?? 2, maxBackoffSeconds: r.maxBackoffSeconds ?? 60 }
       : undefined,
-    resources: node.resources,
+    // A container component's own resources are its default; the node's replace them.
+    resources: node.resources ?? (isContainerComponent(node.component) ? node.component.container.resources : undefined),
     cache: node.cache,
     conditions: inheritedConditions(upstream, done, conditions),
   };
@@ -303,6 +305,19 @@ export function runFinishedCommand(plan: CompiledPipeline, runId: string): { com
 
 /** The run_finished step's pod requests: it only writes one line. */
 export const RUN_FINISHED_REQUESTS = { cpu: '100m', memory: '256Mi' };
+
+/**
+ * Container component nodes (runtime/components/container) need a step wrapper on this target that runs in their
+ * image, resolves the KFP placeholders from the ExecutorInput and publishes and records like `mlp component run`;
+ * until it exists they are refused rather than compiled to a step that runs `mlp component run` in the runtime
+ * image, which does not know them.
+ */
+export function refuseContainerSteps(plan: CompiledPipeline, target: string): void {
+  const node = plan.nodes.find((n) => isContainerComponent(n.component));
+  if (node && isContainerComponent(node.component)) {
+    throw new UserError(`node ${node.id} runs container component ${node.component.name} (image ${node.component.container.image}), which the ${target} compiler cannot compile yet: its step wrapper (placeholders resolved from the ExecutorInput, publish and metadata in the user's image) does not exist; compile for --target kfp, or run it with mlp run`);
+  }
+}
 
 /** Node ids that would clash with a step or template a compiler adds. */
 export function refuseReservedIds(plan: CompiledPipeline, reserved: string[], target: string): void {

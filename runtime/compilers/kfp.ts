@@ -1,11 +1,13 @@
 // Compiles a pipeline to the KFP v2 IR (PipelineSpec, schemaVersion 2.1.0) for Vertex AI Pipelines or Kubeflow,
-// and optionally wraps it in a Vertex AI PipelineJob. Every executor runs `mlp component run <Name>
+// and optionally wraps it in a Vertex AI PipelineJob. Every component's executor runs `mlp component run <Name>
 // --executor-input {{$}}`: KFP's driver fills in the whole ExecutorInput, so caching keys and artifact URIs
-// are KFP's own. The nodes' tasks sit in an exit handler's sub-DAG, as KFP's ExitHandler compiles: once it has
+// are KFP's own. A container component's executor is its own image and command line, placeholders left for
+// KFP's launcher. The nodes' tasks sit in an exit handler's sub-DAG, as KFP's ExitHandler compiles: once it has
 // ended, however, a last task writes the run's `run_finished` line (MlMonitoring's failed-run alert).
 
 import { UserError } from '../core/errors';
 import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from '../metadata/postgres-auth';
+import { isContainerComponent, kfpCommandLine, type ContainerSpec } from '../components/container/spec';
 import { kfpArtifactType } from './kfp-artifact-types';
 import { checkImages, cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
@@ -68,6 +70,7 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
     }
   }
   refuseReservedIds(plan, [EXIT_HANDLER_DAG, RUN_FINISHED_STEP], 'kfp');
+  for (const node of plan.nodes) checkContainerStep(plan, node, !!opts.metadataAddress);
   const components: Json = {};
   const executors: Json = {};
   const tasks: Json = {};
@@ -174,22 +177,30 @@ function parameterDefinitions(params: Record<string, ParameterInfo>): Json {
 }
 
 function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {
+  const spec = containerSpecOf(node);
   const params = parameterDefinitions(node.parameterInfo);
+  // A KFP component file's own parameter types, where they differ from what the zod schema gives.
+  for (const [name, type] of Object.entries(spec?.parameterTypes ?? {})) if (params[name]) (params[name] as Json).parameterType = type;
   if (cloudSteps) params[RUN_ID_INPUT] = { parameterType: 'STRING' };
   // Condition inputs are declared like any other so the task's inputs match its component, as KFP does.
   for (const c of node.conditions) params[channel(c.param)] = { parameterType: plan.parameters[c.param].type };
   const inputArtifacts = Object.fromEntries(
-    Object.entries(node.component.inputs).map(([port, spec]) => [port, { artifactType: kfpArtifactType(spec.type, `node ${node.id} input ${port}`), ...(spec.optional ? { isOptional: true } : {}) }]),
+    Object.entries(node.component.inputs).map(([port, input]) => [port, { artifactType: kfpArtifactType(input.type, `node ${node.id} input ${port}`), ...(input.optional ? { isOptional: true } : {}) }]),
   );
   const outputArtifacts = Object.fromEntries(
-    Object.entries(node.component.outputs).map(([port, spec]) => [port, { artifactType: kfpArtifactType(spec.type, `node ${node.id} output ${port}`) }]),
+    Object.entries(node.component.outputs).map(([port, out]) => [port, { artifactType: kfpArtifactType(out.type, `node ${node.id} output ${port}`) }]),
   );
+  const outputParameters = spec && Object.keys(spec.outputParameters).length
+    ? Object.fromEntries(Object.entries(spec.outputParameters).map(([name, type]) => [name, { parameterType: type }]))
+    : undefined;
   return {
     executorLabel: `exec-${node.id}`,
     ...(Object.keys(params).length || Object.keys(inputArtifacts).length
       ? { inputDefinitions: { ...(Object.keys(params).length ? { parameters: params } : {}), ...(Object.keys(inputArtifacts).length ? { artifacts: inputArtifacts } : {}) } }
       : {}),
-    ...(Object.keys(outputArtifacts).length ? { outputDefinitions: { artifacts: outputArtifacts } } : {}),
+    ...(Object.keys(outputArtifacts).length || outputParameters
+      ? { outputDefinitions: { ...(Object.keys(outputArtifacts).length ? { artifacts: outputArtifacts } : {}), ...(outputParameters ? { parameters: outputParameters } : {}) } }
+      : {}),
   };
 }
 
@@ -204,6 +215,18 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
     const type = res.accelerator.type.toUpperCase().replace(/-/g, '_');
     resources.accelerator = { type, count: String(res.accelerator.count), resourceType: type, resourceCount: String(res.accelerator.count) };
   }
+  const spec = containerSpecOf(node);
+  if (spec) {
+    // The component's own image and command line; KFP's launcher resolves the placeholders in it.
+    const env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+    return {
+      image: spec.image,
+      command: kfpCommandLine(spec.command),
+      ...(spec.args.length ? { args: kfpCommandLine(spec.args) } : {}),
+      ...(env.length ? { env } : {}),
+      ...(Object.keys(resources).length ? { resources } : {}),
+    };
+  }
   return {
     image: imageFor(node, opts.image, opts.gpuImage),
     command: componentCommand(node.component.name),
@@ -211,6 +234,29 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
     ...(opts.metadataAddress ? { env: metadataEnv(opts) } : {}),
     ...(Object.keys(resources).length ? { resources } : {}),
   };
+}
+
+const containerSpecOf = (node: CompiledNode): ContainerSpec | undefined => (isContainerComponent(node.component) ? node.component.container : undefined);
+
+/**
+ * A container component's step is KFP's own: KFP caches it and Vertex ML Metadata records its lineage, but
+ * nothing of the runtime runs in its image, so it cannot record to the metadata store, and its outputs carry no
+ * commit marker, which a bundled component's launcher requires of every input.
+ */
+function checkContainerStep(plan: CompiledPipeline, node: CompiledNode, cloudSteps: boolean): void {
+  const spec = containerSpecOf(node);
+  if (spec && cloudSteps) {
+    throw new UserError(`node ${node.id} runs container component ${node.component.name} (image ${spec.image}), which cannot record to --metadata-address: no mlp runtime runs in its image; compile without --metadata-address (KFP caches the step and Vertex ML Metadata records its lineage)`);
+  }
+  const taskFinalStatus = Object.entries(spec?.parameterTypes ?? {}).find(([, type]) => type === 'TASK_FINAL_STATUS');
+  if (taskFinalStatus) throw new UserError(`node ${node.id}: parameter "${taskFinalStatus[0]}" of container component ${node.component.name} is a TASK_FINAL_STATUS, which only an exit task takes; the kfp compiler does not make nodes exit tasks`);
+  if (spec) return;
+  for (const [port, chs] of Object.entries(node.inputs)) {
+    const from = chs.map((ch) => plan.nodes.find((n) => n.id === ch.producer)!).find((p) => containerSpecOf(p));
+    if (from) {
+      throw new UserError(`node ${node.id} (${node.component.name}) reads input "${port}" from node ${from.id}, a container component step, whose outputs KFP writes without the commit marker ${node.component.name} requires of its inputs; read it from a container component instead`);
+    }
+  }
 }
 
 /** The store's address and how a step logs in (runtime/metadata/postgres-auth.ts): never a password. */

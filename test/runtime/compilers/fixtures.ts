@@ -9,6 +9,7 @@ import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { DataReport, ExampleGen, ExampleValidator, ImportSchemaGen, ProduceNumbers, ScaleNumbers, StatisticsGen, SummarizeNumbers } from '../../../runtime/components';
 import { registerCompileCommand } from '../../../runtime/cli/commands/compile';
 import { getComponent } from '../../../runtime/core/component';
+import { isContainerComponent } from '../../../runtime/components/container';
 import { launchComponent, parseExecutorInput } from '../../../runtime/core/launcher';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { KFP_RUN_ID, RUN_ID_INPUT } from '../../../runtime/compilers/kfp';
@@ -112,10 +113,17 @@ export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
       continue;
     }
     const node = pipeline.node(name);
-    const executorName = spec.deploymentSpec.executors[comp.executorLabel].container.command[3];
-    // A resolver's step runs mlp.Resolver, whose parameters are the strategy and the artifact type.
-    const component = node.resolver ? compilePlan(pipeline, 'kfp').nodes.find((n) => n.id === name)!.component : getComponent(executorName);
-    if (component.name !== executorName || (!node.resolver && component !== node.component)) problems.push(`${name}: executor runs ${executorName}, node is ${node.component.name}`);
+    const executor = spec.deploymentSpec.executors[comp.executorLabel].container;
+    let component = node.component;
+    if (isContainerComponent(node.component)) {
+      // A container component's step runs its own image and command line.
+      if (executor.image !== node.component.container.image || executor.command[0] !== node.component.container.command[0]) problems.push(`${name}: executor runs ${executor.image} ${executor.command[0]}, not the container component's`);
+    } else {
+      const executorName = executor.command[3];
+      // A resolver's step runs mlp.Resolver, whose parameters are the strategy and the artifact type.
+      component = node.resolver ? compilePlan(pipeline, 'kfp').nodes.find((n) => n.id === name)!.component : getComponent(executorName);
+      if (component.name !== executorName || (!node.resolver && component !== node.component)) problems.push(`${name}: executor runs ${executorName}, node is ${node.component.name}`);
+    }
     for (const [param, value] of Object.entries<Json>(task.inputs?.parameters ?? {})) {
       const def = comp.inputDefinitions?.parameters?.[param];
       if (!def) problems.push(`${name}: input parameter ${param} not in inputDefinitions`);
