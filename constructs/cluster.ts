@@ -149,11 +149,20 @@ export class MlCluster extends Construct {
     if (binauthz === 'ENFORCE' && attestors.length === 0) {
       throw fail("binaryAuthorization 'ENFORCE' without binaryAuthorizationAttestors would block every workload; add attestors or use 'AUDIT'.");
     }
+    for (const attestor of attestors) {
+      if (!/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/attestors\/[A-Za-z0-9_-]+$/.test(attestor)) {
+        throw fail(`binaryAuthorizationAttestors entry '${attestor}' is not an attestor resource name; use projects/<project>/attestors/<name>.`);
+      }
+    }
     const exclusionNames = new Set<string>();
     for (const ex of props.maintenanceExclusions ?? []) {
       if (exclusionNames.has(ex.name)) throw fail(`maintenance exclusion '${ex.name}' is listed twice; names must be unique.`);
       exclusionNames.add(ex.name);
       if (!(Date.parse(ex.startTime) < Date.parse(ex.endTime))) throw fail(`maintenance exclusion '${ex.name}' must start (${ex.startTime}) before it ends (${ex.endTime}), both RFC 3339.`);
+      // GKE refuses a NO_UPGRADES exclusion longer than 30 days (the minor/node scopes may run to end of support).
+      if (ex.scope === 'NO_UPGRADES' && Date.parse(ex.endTime) - Date.parse(ex.startTime) > 30 * 86_400_000) {
+        throw fail(`maintenance exclusion '${ex.name}' (NO_UPGRADES) is longer than the 30 days GKE allows; shorten it or use scope NO_MINOR_UPGRADES / NO_MINOR_OR_NODE_UPGRADES.`);
+      }
     }
     validateGcpLabels('MlCluster', this, props.labels);
 
@@ -234,7 +243,7 @@ export class MlCluster extends Construct {
           endTime: props.maintenanceEndTime ?? '2024-01-06T08:00:00Z',
           recurrence: props.maintenanceRecurrence ?? 'FREQ=WEEKLY;BYDAY=SA,SU',
         },
-        maintenanceExclusion: (props.maintenanceExclusions ?? []).map((ex) => ({
+        maintenanceExclusion: props.maintenanceExclusions?.map((ex) => ({
           exclusionName: ex.name,
           startTime: ex.startTime,
           endTime: ex.endTime,

@@ -25,11 +25,16 @@ import { MlMonitoring, NotificationTarget } from './ml-monitoring';
 import { BuildSource, BuildTriggers, GitRef, PipelineRunTrigger } from './build-triggers';
 import { unpinnedImageReason } from './workload-common';
 
-/** The cluster part of the configuration: MlCluster's own props (documented there) minus what the platform supplies. */
-export type MlPlatformClusterOptions = Pick<
-  MlClusterProps,
-  'location' | 'masterIpv4CidrBlock' | 'masterAuthorizedNetworks' | 'nodeLocations' | 'privateEndpoint' | 'releaseChannel' | 'binaryAuthorization' | 'deletionProtection'
->;
+/**
+ * The cluster part of the configuration: every MlCluster prop (documented there) except what the platform supplies
+ * (name, project, network, labels), passed through whole so no option is dropped on the way.
+ */
+export type MlPlatformClusterOptions = Omit<MlClusterProps, 'name' | 'project' | 'network' | 'labels'>;
+
+/** The labels every platform resource carries: `ml_platform: <name>` (so CKV_GCP_21 holds without configuration) plus the caller's. */
+function platformLabels(props: MlPlatformProps): { [key: string]: string } {
+  return { ml_platform: props.name, ...(props.labels ?? {}) };
+}
 
 /** A GPU pool of the platform (its construct id and GKE name is `name`). */
 export type MlPlatformGpuPoolOptions = Omit<GpuNodePoolProps, 'cluster' | 'resourceLabels' | 'name'> & { readonly name: string };
@@ -191,8 +196,9 @@ export interface MlPlatformProps {
    */
   readonly resourcePrefix?: string;
   /**
-   * Labels on every resource (provider default labels) and on the cluster, pools, buckets, database and registry.
-   * @default - `managed_by: cdktf` only
+   * Labels on every resource (provider default labels) and on the cluster, pools, buckets, database and registry,
+   * added to `ml_platform: <name>` (always set, so the cluster passes CKV_GCP_21) and `managed_by: cdktf`.
+   * @default - `ml_platform: <name>` and `managed_by: cdktf` only
    */
   readonly labels?: { readonly [key: string]: string };
   readonly network: Omit<MlNetworkProps, 'name' | 'region' | 'project'>;
@@ -248,25 +254,12 @@ export class MlPlatformStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: MlPlatformProps) {
     super(scope, id);
     const prefix = props.resourcePrefix ?? `mlp-${props.name}`;
-    const labels = props.labels;
-    new GoogleProvider(this, 'google', { project: props.project, region: props.region, defaultLabels: { ...(labels ?? {}), managed_by: 'cdktf' } });
+    const labels = platformLabels(props);
+    new GoogleProvider(this, 'google', { project: props.project, region: props.region, defaultLabels: { ...labels, managed_by: 'cdktf' } });
     if (props.stateBucket) new GcsBackend(this, { bucket: props.stateBucket, prefix: `${props.statePrefix ?? `platform/${props.name}`}/${id}` });
 
     this.network = new MlNetwork(this, 'network', { name: prefix, project: props.project, region: props.region, ...props.network });
-    this.cluster = new MlCluster(this, 'cluster', {
-      name: prefix,
-      project: props.project,
-      network: this.network,
-      location: props.cluster.location,
-      nodeLocations: props.cluster.nodeLocations,
-      masterIpv4CidrBlock: props.cluster.masterIpv4CidrBlock,
-      masterAuthorizedNetworks: props.cluster.masterAuthorizedNetworks,
-      privateEndpoint: props.cluster.privateEndpoint,
-      releaseChannel: props.cluster.releaseChannel,
-      binaryAuthorization: props.cluster.binaryAuthorization,
-      deletionProtection: props.cluster.deletionProtection,
-      labels,
-    });
+    this.cluster = new MlCluster(this, 'cluster', { ...props.cluster, name: prefix, project: props.project, network: this.network, labels });
     this.cpuPool = new CpuNodePool(this, 'general', { ...props.cpuPool, cluster: this.cluster, resourceLabels: labels });
     this.gpuPools = (props.gpuPools ?? []).map((p) => new GpuNodePool(this, p.name, { ...p, cluster: this.cluster, resourceLabels: labels }));
     this.tpuPools = (props.tpuPools ?? []).map((p) => new TpuNodePool(this, p.name, { ...p, cluster: this.cluster, resourceLabels: labels }));
@@ -333,7 +326,7 @@ export class MlWorkloadsStack extends TerraformStack {
     names('serving', w.serving ?? []);
     names('transfers', w.transfers ?? []);
 
-    new GoogleProvider(this, 'google', { project: props.project, region: props.region, defaultLabels: { ...(props.labels ?? {}), managed_by: 'cdktf' } });
+    new GoogleProvider(this, 'google', { project: props.project, region: props.region, defaultLabels: { ...platformLabels(props), managed_by: 'cdktf' } });
     if (props.stateBucket) new GcsBackend(this, { bucket: props.stateBucket, prefix: `${props.statePrefix ?? `platform/${props.name}`}/${id}` });
     this.addDependency(platform);
 
@@ -359,7 +352,7 @@ export class MlWorkloadsStack extends TerraformStack {
       pipelines: w.pipelines,
       schedules: w.schedules,
       controllerNodeSelector: platform.cpuPool.nodeSelector(),
-      labels: props.labels,
+      labels: platformLabels(props),
     });
 
     this.serving = (w.serving ?? []).map((s) => {
@@ -410,7 +403,7 @@ export class MlWorkloadsStack extends TerraformStack {
       pipelineLogResource: this.orchestrator.logResource,
       servingErrorRate: w.monitoring.servingErrorRate,
       servingLatencyP99Ms: w.monitoring.servingLatencyP99Ms,
-      labels: props.labels,
+      labels: platformLabels(props),
     });
 
     if (w.build) {

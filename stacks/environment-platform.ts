@@ -6,7 +6,6 @@ import { CompiledPipelines } from '../constructs/pipeline-orchestrator';
 import { GpuAcceleratorType } from '../constructs/accelerators';
 import { TpuVersion } from '../constructs/tpu';
 import { EnvironmentConfig } from './config';
-import { addEnvironmentBudget, environmentCostCeiling } from './environment-cost';
 
 /** `<env>-platform` */
 export function platformStackName(env: string): string {
@@ -60,6 +59,8 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
       privateEndpoint: config.cluster.privateEndpoint,
       releaseChannel: config.cluster.releaseChannel,
       binaryAuthorization: config.cluster.binaryAuthorization,
+      binaryAuthorizationAttestors: config.cluster.binaryAuthorizationAttestors,
+      maintenanceExclusions: config.cluster.maintenanceExclusions,
       deletionProtection: config.cluster.deletionProtection,
     },
     cpuPool: { machineType: config.cpuPool.machineType, minNodes: config.cpuPool.minNodes, maxNodes: config.cpuPool.maxNodes, spot: config.cpuPool.spot },
@@ -141,8 +142,5 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
 
 /** The environment's MlPlatform (construct id `<env>`), holding the stacks `<env>-platform` and `<env>-workloads`. */
 export function environmentPlatform(scope: Construct, config: EnvironmentConfig, options: EnvironmentOptions = {}): MlPlatform {
-  const props = environmentPlatformProps(config, options);
-  const platform = new MlPlatform(scope, config.name, props);
-  addEnvironmentBudget(platform, config, environmentCostCeiling(config, props));
-  return platform;
+  return new MlPlatform(scope, config.name, environmentPlatformProps(config, options));
 }

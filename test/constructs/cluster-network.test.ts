@@ -91,6 +91,24 @@ describe('MlCluster', () => {
     expect(errorOf(() => baseStack({ binaryAuthorization: 'ENFORCE' }))).toBe(
       "MlCluster 'test/cluster': binaryAuthorization 'ENFORCE' without binaryAuthorizationAttestors would block every workload; add attestors or use 'AUDIT'.");
     expect(errorOf(() => baseStack({ labels: { Team: 'x' } }))).toContain("label key 'Team' is invalid");
+    expect(errorOf(() => baseStack({ binaryAuthorization: 'ENFORCE', binaryAuthorizationAttestors: ['built-by-cloud-build'] }))).toBe(
+      "MlCluster 'test/cluster': binaryAuthorizationAttestors entry 'built-by-cloud-build' is not an attestor resource name; use projects/<project>/attestors/<name>.");
+    expect(errorOf(() => baseStack({ maintenanceExclusions: [{ name: 'q4', startTime: '2026-11-01T00:00:00Z', endTime: '2027-01-05T00:00:00Z', scope: 'NO_UPGRADES' }] }))).toBe(
+      "MlCluster 'test/cluster': maintenance exclusion 'q4' (NO_UPGRADES) is longer than the 30 days GKE allows; shorten it or use scope NO_MINOR_UPGRADES / NO_MINOR_OR_NODE_UPGRADES.");
+  });
+
+  test('ENFORCE with attestors requires attestation; a long minor-upgrade freeze is allowed; no exclusions emits none', () => {
+    const attestor = 'projects/acme-ml-test/attestors/built-by-cloud-build';
+    const { stack } = baseStack({
+      binaryAuthorization: 'ENFORCE', binaryAuthorizationAttestors: [attestor],
+      maintenanceExclusions: [{ name: 'q4', startTime: '2026-11-01T00:00:00Z', endTime: '2027-01-05T00:00:00Z', scope: 'NO_MINOR_UPGRADES' }],
+    });
+    const json = synthJson(stack);
+    expect(onlyResource(json, 'google_binary_authorization_policy').default_admission_rule).toEqual({
+      evaluation_mode: 'REQUIRE_ATTESTATION', enforcement_mode: 'ENFORCED_BLOCK_AND_AUDIT_LOG', require_attestations_by: [attestor],
+    });
+    expect(onlyResource(json, 'google_container_cluster').maintenance_policy.maintenance_exclusion).toHaveLength(1);
+    expect(onlyResource(synthJson(baseStack().stack), 'google_container_cluster').maintenance_policy.maintenance_exclusion).toBeUndefined();
   });
 });
 
