@@ -185,6 +185,16 @@ export const EnvironmentConfigSchema = z.object({
   kubernetesNamespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
   /** Remote state: the bucket must exist before the first deploy (see README, state bucket bootstrap). */
   state: z.object({ bucket: z.string().min(3) }).strict(),
+  /** Cloud Billing: the account the environment's budget is on and the storage/egress its cost ceiling assumes. */
+  billing: z.object({
+    account: z.string().regex(/^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/, 'must be a billing account id like 012345-6789AB-CDEF01'),
+    /** Budget amount; unset: the environment's cost ceiling. */
+    monthlyBudgetUsd: z.number().positive().optional(),
+    /** Fractions of the budget that alert (ascending); unset: 0.5, 0.9, 1.0. */
+    alertThresholds: z.array(z.number().gt(0).max(10)).min(1).optional(),
+    assumedStorageGb: z.number().min(0),
+    assumedEgressGb: z.number().min(0),
+  }).strict(),
   /** The `<env>-workloads` stack: orchestrator, serving, transfers, monitoring, build triggers. */
   workloads,
 }).strict().superRefine((cfg, ctx) => {

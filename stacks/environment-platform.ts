@@ -6,6 +6,7 @@ import { CompiledPipelines } from '../constructs/pipeline-orchestrator';
 import { GpuAcceleratorType } from '../constructs/accelerators';
 import { TpuVersion } from '../constructs/tpu';
 import { EnvironmentConfig } from './config';
+import { addEnvironmentBudget, environmentCostCeiling } from './environment-cost';
 
 /** `<env>-platform` */
 export function platformStackName(env: string): string {
@@ -142,5 +143,8 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
 
 /** The environment's MlPlatform (construct id `<env>`), holding the stacks `<env>-platform` and `<env>-workloads`. */
 export function environmentPlatform(scope: Construct, config: EnvironmentConfig, options: EnvironmentOptions = {}): MlPlatform {
-  return new MlPlatform(scope, config.name, environmentPlatformProps(config, options));
+  const props = environmentPlatformProps(config, options);
+  const platform = new MlPlatform(scope, config.name, props);
+  addEnvironmentBudget(platform, config, environmentCostCeiling(config, props));
+  return platform;
 }
