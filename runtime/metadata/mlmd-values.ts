@@ -91,8 +91,10 @@ function toValue(value: unknown, where: () => string): OrderedValue {
   throw new UserError(`${where()} holds ${value === undefined ? 'undefined' : `a ${typeof value}`}, which a google.protobuf.Struct cannot carry`);
 }
 
+/** A key whose value is undefined is absent, as in JSON (e.g. an optional parameter not given). */
 function toStruct(object: Record<string, unknown>, where: () => string): OrderedStruct {
-  return { fields: Object.keys(object).sort(byUtf8).map((key) => ({ key, value: toValue(object[key], where) })) };
+  const keys = Object.keys(object).filter((key) => object[key] !== undefined);
+  return { fields: keys.sort(byUtf8).map((key) => ({ key, value: toValue(object[key], where) })) };
 }
 
 function fromValue(v: ValueMessage): JsonValue {

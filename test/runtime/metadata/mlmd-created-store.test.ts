@@ -1,10 +1,14 @@
 // A metadata store created by ML Metadata itself (its own v10 SQLite DDL, which has no unique key on Type)
 // stays one row per type and one pipeline context however many runs write to it, so MLMD clients, whose
-// type lookup by name takes the first row, find every artifact.
+// type lookup by name takes the first row, find every artifact. The standard artifact types land in it as TFX
+// declares them (tfx/types/standard_artifacts.py): declared properties per type, and TYPE_ANNOTATION recorded
+// as MLMD records base_type, a ParentType row to the system type mlmd.Dataset / mlmd.Statistics / mlmd.Model.
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Database from 'better-sqlite3';
+import { openMetadataStore, PropertyType } from '../../../runtime/metadata';
+import { registerTypes } from '../../../runtime/runner/mlmd-types';
 import { REPO_ROOT, runCli } from '../../support/cli';
 
 const MLMD_DDL = path.join(REPO_ROOT, '..', 'shared', 'reference', 'mlmd', 'sqlite-schema-v10.sql');
@@ -55,3 +59,27 @@ test('two runs on a store made by MLMD’s own DDL: one Type row per name, one p
   expect(listed).toHaveLength(2);
   expect(new Set(listed).size).toBe(2);
 }, 240_000);
+
+test('declared properties and base types as TFX records them, one Type row each after two registrations', async () => {
+  const file = path.join(dir, 'types.sqlite');
+  const ddl = new Database(file);
+  ddl.exec(await fs.readFile(MLMD_DDL, 'utf8'));
+  ddl.close();
+  for (let i = 0; i < 2; i++) {
+    const store = await openMetadataStore(`sqlite:${file}`);
+    await registerTypes(store, []);
+    await store.close();
+  }
+  const declared = (name: string) =>
+    Object.fromEntries(query(file, `SELECT P.name, P.data_type FROM TypeProperty P JOIN Type T ON T.id = P.type_id WHERE T.name = '${name}' AND T.type_kind = 1`).map((r) => [r.name, r.data_type]));
+  expect(declared('Examples')).toEqual({ span: PropertyType.INT, version: PropertyType.INT, split_names: PropertyType.STRING });
+  expect(declared('ExampleStatistics')).toEqual({ span: PropertyType.INT, split_names: PropertyType.STRING });
+  expect(declared('ExampleAnomalies')).toEqual({ span: PropertyType.INT, split_names: PropertyType.STRING });
+  expect(query(file, 'SELECT T.name AS type, P.name AS parent FROM ParentType L JOIN Type T ON T.id = L.type_id JOIN Type P ON P.id = L.parent_type_id ORDER BY T.name')).toEqual([
+    { type: 'ExampleStatistics', parent: 'mlmd.Statistics' },
+    { type: 'Examples', parent: 'mlmd.Dataset' },
+    { type: 'Model', parent: 'mlmd.Model' },
+    { type: 'PushedModel', parent: 'mlmd.Model' },
+  ]);
+  expect(query(file, 'SELECT name, COUNT(*) AS n FROM Type GROUP BY name, type_kind HAVING n > 1')).toEqual([]);
+});

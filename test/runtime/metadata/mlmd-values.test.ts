@@ -84,7 +84,9 @@ test('protos: the Any Python packs is read as its type URL and message bytes, an
 
 test('values a Struct cannot carry, and stored text that is no Struct or Any, are errors naming the property', () => {
   expect(() => encodeStruct({ when: new Date(0) }, where)).toThrow(new UserError('custom property "x" of artifact 1 holds a object, which a google.protobuf.Struct cannot carry'));
-  expect(() => encodeStruct({ missing: undefined }, where)).toThrow(/holds undefined/);
+  expect(() => encodeStruct([1, undefined], where)).toThrow(/holds undefined/);
+  // An object key whose value is undefined is absent, as in JSON.
+  expect(decodeStruct(encodeStruct({ given: 1, missing: undefined }, where), where)).toEqual({ given: 1 });
   expect(() => decodeStruct('mlmd-struct::%%%', where)).toThrow(new UserError('custom property "x" of artifact 1 is not a valid serialized google.protobuf.Struct: not base64'));
   expect(() => decodeProto(Buffer.from([0x0a, 0x00]).toString('base64'), where)).toThrow(new UserError('custom property "x" of artifact 1 is a google.protobuf.Any without a type URL'));
   expect(() => encodeProto(new ProtoValue('', new Uint8Array()), where)).toThrow(/proto without a type URL/);
