@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 const RuntimeArtifactSchema = z.object({
   name: z.string().optional(),
-  type: z.object({ schemaTitle: z.string().optional() }).optional(),
+  type: z.object({ schemaTitle: z.string().optional(), schemaVersion: z.string().optional() }).optional(),
   uri: z.string().min(1),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });

@@ -12,6 +12,7 @@ import type { ExecutorContext, InputPorts, OutputPorts, ParameterSchema } from '
 import { ExecutorOutputSchema, formatZodIssues, type ExecutorInput, type ExecutorOutput } from '../../core/executor-io';
 import { UserError } from '../../core/errors';
 import type { Properties, PropertyValue } from '../../metadata/types';
+import { kfpArtifactType } from '../../compilers/kfp-artifact-types';
 import { LOCAL_EXEC_ENV, localExecution, parseLocalExecMode, runProcess } from './local-exec';
 import { resolveCommandLine, type PlaceholderView } from './placeholders';
 import type { ContainerSpec, KfpParameterType } from './spec';
@@ -57,7 +58,7 @@ export async function runContainer(
         const { [ARTIFACT_FILE_PROPERTY]: file, ...metadata } = a.properties;
         const p = typeof file === 'string' ? path.posix.join(folder, file) : folder;
         paths.inputs[port].push(p);
-        inputArtifacts[port].artifacts.push({ name: port, type: { schemaTitle: ports.inputs[port].type.kfpSchemaTitle }, uri: p, metadata });
+        inputArtifacts[port].artifacts.push({ name: port, type: kfpArtifactType(ports.inputs[port].type, where), uri: p, metadata });
       });
     }
     const outputArtifacts: NonNullable<ExecutorInput['outputs']['artifacts']> = {};
@@ -65,7 +66,7 @@ export async function runContainer(
       // The KFP path does not exist yet: the command writes a file or makes a folder there.
       const p = path.posix.join(seen(out.path, `${CONTAINER_ROOT}/outputs/${port}`, false), port);
       paths.outputs[port] = p;
-      outputArtifacts[port] = { artifacts: [{ name: port, type: { schemaTitle: ports.outputs[port].type.kfpSchemaTitle }, uri: p, metadata: {} }] };
+      outputArtifacts[port] = { artifacts: [{ name: port, type: kfpArtifactType(ports.outputs[port].type, where), uri: p, metadata: {} }] };
     }
     const parameterFiles: Record<string, { host: string; seen: string }> = {};
     for (const p of Object.keys(spec.outputParameters)) {

@@ -12,6 +12,7 @@ import type { InputPorts, OutputPorts } from '../../core/component';
 import { UserError } from '../../core/errors';
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { parameterInfo } from '../../compilers/common';
+import { kfpArtifactType } from '../../compilers/kfp-artifact-types';
 import { fromKfpCommandPart } from './placeholders';
 import { containerComponent, kfpCommandLine, type ContainerComponent, type KfpParameterType } from './spec';
 
@@ -196,7 +197,7 @@ export function kfpComponentIR(c: ContainerComponent): { component: Json; execut
     ...(info.description ? { description: info.description } : {}),
   }]));
   const artifactDefs = (ports: InputPorts | OutputPorts) => Object.fromEntries(Object.entries(ports).map(([p, s]) => [p, {
-    artifactType: { schemaTitle: s.type.kfpSchemaTitle, schemaVersion: '0.0.1' },
+    artifactType: kfpArtifactType(s.type, `component ${c.name}: port ${p}`),
     ...('optional' in s && s.optional ? { isOptional: true } : {}),
   }]));
   const section = (artifacts: Json, parameters: Json) => ({
