@@ -6,7 +6,8 @@
 // [batch, k] (or P(positive) [batch] / [batch, 1] for a binary model) or a regression value. What a graph
 // cannot say is read from the model's metadata_props, which the exporting trainer sets: mlp.task (binary,
 // multiclass, regression), mlp.label_key, mlp.classes (a JSON list of class names) and mlp.output (which
-// output to read when several fit). Without them a [batch, k ≥ 2] output is a multiclass model with classes
+// output to read when several fit). A [batch] / [batch, 1] float input may be missing in a request or an
+// example: it is NaN, ONNX's missing value; every other input is required. Without metadata a [batch, k ≥ 2] output is a multiclass model with classes
 // "0".."k-1" and a [batch] / [batch, 1] output a regression. No transform runs in front of an ONNX model:
 // its preprocessing is part of the graph.
 
@@ -15,7 +16,7 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../core/errors';
 import type { RawRow } from '../transform/apply';
-import { SIGNATURE_FORMAT, SIGNATURE_VERSION, type RawInput, type RawType, type Signature, type Task } from './signature';
+import { SIGNATURE_FILE, SIGNATURE_FORMAT, SIGNATURE_VERSION, type RawInput, type RawType, type Signature, type Task } from './signature';
 
 export const ONNX_MODEL_FILE = 'model.onnx';
 /** The framework recorded on a Model artifact holding model.onnx. */
@@ -31,6 +32,8 @@ interface GraphInput {
   rank: 1 | 2;
   width: number;
 }
+
+const isFloat = (input: GraphInput) => input.type === 'float32' || input.type === 'float64';
 
 /** How the read output's values become predictions. */
 type OutputReading = { name: string; kind: 'probabilities'; k: number } | { name: string; kind: 'positive' } | { name: string; kind: 'value' };
@@ -168,7 +171,8 @@ export async function loadOnnxModel(dir: string): Promise<{ model: OnnxModel; si
       version: SIGNATURE_VERSION,
       framework: ONNX_FRAMEWORK,
       task,
-      inputs: inputs.map((i): RawInput => ({ name: i.name, dtype: RAW_TYPES[i.type], required: true, ...(i.width > 1 ? { width: i.width } : {}) })),
+      // A missing float is NaN, ONNX's missing value (what skl2onnx's imputers read); other types must be given.
+      inputs: inputs.map((i): RawInput => ({ name: i.name, dtype: RAW_TYPES[i.type], required: !isFloat(i) || i.width > 1, ...(i.width > 1 ? { width: i.width } : {}) })),
       modelInputs: [],
       label: task === 'regression' ? { key: labelKey } : { key: labelKey, classes },
       outputs: task === 'regression' ? ['predictions'] : ['probabilities', 'class_ids', 'classes'],
@@ -181,6 +185,19 @@ export async function loadOnnxModel(dir: string): Promise<{ model: OnnxModel; si
   }
 }
 
+/** The signature of dir/model.onnx (the model is loaded to read it, and released). */
+export async function onnxSignature(dir: string): Promise<Signature> {
+  const { model, signature } = await loadOnnxModel(dir);
+  await model.session.release();
+  return signature;
+}
+
+/** Whether a model folder holds an ONNX model: model.onnx and no signature.json (which a tfjs bundle has). */
+export async function isOnnxModelDir(dir: string): Promise<boolean> {
+  const exists = (file: string) => fs.promises.access(path.join(dir, file)).then(() => true, () => false);
+  return (await exists(ONNX_MODEL_FILE)) && !(await exists(SIGNATURE_FILE));
+}
+
 /** A row of zeros (empty strings for string inputs) to run the graph once before it answers requests. */
 export function warmUpRow(model: OnnxModel): RawRow {
   const zero = (i: GraphInput) => (i.type === 'string' ? '' : 0);
@@ -190,8 +207,8 @@ export function warmUpRow(model: OnnxModel): RawRow {
 /** A missing or non-numeric value where the graph needs a number: NaN for floats (the graph decides), an error otherwise. */
 function numberAt(input: GraphInput, value: unknown, row: number): number {
   const n = typeof value === 'bigint' ? Number(value) : typeof value === 'boolean' ? Number(value) : value;
-  if (typeof n === 'number' && (input.type === 'float32' || input.type === 'float64' || Number.isInteger(n))) return n;
-  if ((n === null || n === undefined) && (input.type === 'float32' || input.type === 'float64')) return NaN;
+  if (typeof n === 'number' && (isFloat(input) || Number.isInteger(n))) return n;
+  if ((n === null || n === undefined) && isFloat(input)) return NaN;
   throw new UserError(`row ${row}: ONNX input "${input.name}" (${input.type}) needs ${input.type.startsWith('float') ? 'a number' : 'an integer'}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
 }
 

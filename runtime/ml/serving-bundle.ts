@@ -13,7 +13,7 @@ import { UserError } from '../core/errors';
 import { applyTransform, checkGraph, type RawRow } from '../transform/apply';
 import { TRANSFORM_GRAPH_FILE, type TransformGraph } from '../transform/graph';
 import { compileInferencePlan, type InferencePlan } from './inference-plan';
-import { loadOnnxModel, ONNX_MODEL_FILE, runOnnx, type OnnxModel } from './onnx-model';
+import { isOnnxModelDir, loadOnnxModel, runOnnx, type OnnxModel } from './onnx-model';
 import { loadModelFiles, saveModelFiles } from './model-files';
 import { packModelInputs, toTensors } from './model-inputs';
 import { checkSignature, SIGNATURE_FILE, type Signature } from './signature';
@@ -70,8 +70,7 @@ async function readJsonFile(file: string): Promise<unknown> {
 
 /** Loads a bundle folder (model.onnx without signature.json: an ONNX model); every problem is a UserError naming the file. */
 export async function loadServingBundle(dir: string): Promise<ServingBundle> {
-  const exists = (file: string) => fs.promises.access(path.join(dir, file)).then(() => true, () => false);
-  if ((await exists(ONNX_MODEL_FILE)) && !(await exists(SIGNATURE_FILE))) return { framework: 'onnx', dir, ...(await loadOnnxModel(dir)) };
+  if (await isOnnxModelDir(dir)) return { framework: 'onnx', dir, ...(await loadOnnxModel(dir)) };
   const signature = checkSignature(await readJsonFile(path.join(dir, SIGNATURE_FILE)), path.join(dir, SIGNATURE_FILE));
   const graph = checkGraph(await readJsonFile(path.join(dir, TRANSFORM_GRAPH_FILE)), path.join(dir, TRANSFORM_GRAPH_FILE));
   const model = await loadModelFiles(dir);

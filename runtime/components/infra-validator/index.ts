@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { defineComponent } from '../../core/component';
 import { Examples, InfraBlessing, Model } from '../../core/artifact-types';
 import { duckdb, jsonSafe, sqlIdent, sqlStringList, splitParquetFiles } from '../../data/duckdb';
+import { isOnnxModelDir, onnxSignature } from '../../ml/onnx-model';
 import { checkSignature, SIGNATURE_FILE } from '../../ml/signature';
 import { readJson } from '../../tfdv/artifact-files';
 import { probeServer, startServerProcess } from './server-process';
@@ -48,7 +49,7 @@ export const InfraValidator = defineComponent({
     let report: Record<string, unknown> = {};
     try {
       const signatureFile = path.join(model.path, SIGNATURE_FILE);
-      const signature = checkSignature(await readJson(signatureFile, 'model signature'), signatureFile);
+      const signature = (await isOnnxModelDir(model.path)) ? await onnxSignature(model.path) : checkSignature(await readJson(signatureFile, 'model signature'), signatureFile);
       const rows = await sampleRequests(signature.inputs.map((i) => i.name), splitParquetFiles(inputs.examples[0].path, parameters.split), parameters.num_examples);
       // The server watches a model base path: the candidate becomes its version 1.
       await fs.promises.cp(model.path, path.join(base, '1'), { recursive: true });

@@ -30,7 +30,8 @@ export function buildOnnxModels(dir: string, rows: RawRow[]): OnnxModels {
   const python = testPython(['torch', 'onnx', 'sklearn', 'onnxruntime']);
   fs.mkdirSync(dir, { recursive: true });
   const rowsFile = path.join(dir, 'rows.json');
-  fs.writeFileSync(rowsFile, JSON.stringify(rows));
+  // DuckDB hands BIGINT columns (the body mass) over as bigint.
+  fs.writeFileSync(rowsFile, JSON.stringify(rows, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
   execFileSync(python, [path.join(__dirname, 'onnx-models.py'), dir, PENGUINS_FILE, rowsFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   const dirs = { tabular: '', single: '', regression: '' };
   for (const name of Object.keys(dirs) as (keyof typeof dirs)[]) {

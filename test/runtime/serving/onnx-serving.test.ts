@@ -5,8 +5,8 @@
 // tensor per feature; class names from its metadata_props), one [batch, 4] feature tensor (a torch export
 // without metadata) and an int64 [batch] input (a regression) — under TF Serving REST (status, metadata,
 // predict row and columnar) and OIP v2 (metadata, infer with JSON and binary tensors); request values are
-// checked against the graph's inputs; a new version folder is picked up (hot reload) and version labels
-// route to it; `mlp serve --model-base-path --model-name` serves the folder as a process.
+// checked against the graph's inputs (a missing float is NaN, ONNX's missing value; other inputs are
+// required); a new version folder is picked up (hot reload) while a version label keeps naming the old one; `mlp serve --model-base-path --model-name` serves the folder as a process.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -75,7 +75,7 @@ describe('named raw inputs (scikit-learn classifier, metadata_props)', () => {
     expect(bundle.signature).toMatchObject({
       framework: 'onnx',
       task: 'multiclass',
-      inputs: MEASUREMENTS.map((name) => ({ name, dtype: 'float', required: true })),
+      inputs: MEASUREMENTS.map((name) => ({ name, dtype: 'float', required: false })),
       label: { key: 'Species', classes: SPECIES },
       outputs: ['probabilities', 'class_ids', 'classes'],
     });
@@ -127,10 +127,13 @@ describe('named raw inputs (scikit-learn classifier, metadata_props)', () => {
     expectAllClose(binary.json.outputs.find((o: { name: string }) => o.name === 'probabilities').data, models.expected.tabular.probabilities.flat());
   });
 
-  test('values are checked against the graph inputs: every input is required, numbers only', async () => {
+  test('values are checked against the graph inputs: numbers only; a missing float is NaN (ONNX’s missing value)', async () => {
     const [first] = rows.map(measurements);
-    const missing = await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ ...first, 'Body Mass (g)': undefined }] } });
-    expect(missing).toMatchObject({ status: 400, json: { error: 'instances[0]: required field "Body Mass (g)" is missing' } });
+    const missing = await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ ...first, 'Body Mass (g)': null }] } });
+    expect(missing.status).toBe(200);
+    // NaN probabilities rank no class; the reply writes NaN as TF Serving does (a bare token).
+    expect(missing.text).toContain('"probabilities":[NaN,NaN,NaN]');
+    expect(missing.text).toContain('"class_ids":[-1]');
     const text = await request(`${url}/v1/models/penguins:predict`, { body: { instances: [{ ...first, 'Beak Depth (mm)': 'deep' }] } });
     expect(text).toMatchObject({ status: 400, json: { error: 'instances[0]: "Beak Depth (mm)" expects a number, got string "deep"' } });
   });
@@ -167,6 +170,8 @@ describe('one feature tensor (torch export, no metadata) and an int64 input (reg
     expectAllClose(r.json.predictions, models.expected.regression.variable.flat());
     const fraction = await request(`${url}/v1/models/linear:predict`, { body: { instances: [{ x: 1.5 }] } });
     expect(fraction).toMatchObject({ status: 400, json: { error: 'instances[0]: "x" expects an integer, got number 1.5' } });
+    const missing = await request(`${url}/v1/models/linear:predict`, { body: { instances: [{ x: null }] } });
+    expect(missing).toMatchObject({ status: 400, json: { error: 'instances[0]: required field "x" is missing' } });
     const infer = await request(`${url}/v2/models/linear/infer`, { body: { inputs: [{ name: 'x', datatype: 'INT64', shape: [x.length], data: x }] } });
     expectAllClose(infer.json.outputs[0].data, models.expected.regression.variable.flat());
   });

@@ -1,0 +1,92 @@
+/** @jest-environment ./test/support/onnx-environment.js */
+// ONNX Model artifacts through the components that load models (the one prediction path, predictRows): a
+// scikit-learn penguins classifier exported to ONNX (model.onnx only, framework recorded on the artifact) on
+// real penguins Examples. The BulkInferrer's probabilities equal onnxruntime's in Python to 1e-5 (rows
+// missing a measurement get NaN, ONNX's missing value, and no class); the Evaluator blesses it against an
+// accuracy threshold and not against an impossible one; the InfraValidator serves it in `mlp serve` and
+// infra-blesses it; the Pusher pushes it to a new committed version folder.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { BulkInferrer, PREDICTIONS_FILE } from '../../../runtime/components/bulk-inferrer';
+import { Evaluator } from '../../../runtime/components/evaluator';
+import { InfraValidator } from '../../../runtime/components/infra-validator';
+import { Pusher } from '../../../runtime/components/pusher';
+import { splitParquetFiles, sqlString, sqlStringList } from '../../../runtime/data/duckdb';
+import { ONNX_FRAMEWORK } from '../../../runtime/ml/onnx-model';
+import { storageFor } from '../../../runtime/storage';
+import { buildOnnxModels, expectAllClose, MEASUREMENTS, type OnnxModels } from './onnx-models';
+import { buildPenguinsUpstream, fresh, LABEL, outputRef, publish, run, sqlRows, useTempDir, type ArtifactRef, type Upstream } from './helpers';
+
+const tmp = useTempDir('mlp-onnx-components-');
+
+let up: Upstream;
+let evalRows: Record<string, unknown>[];
+let complete: Record<string, unknown>[];
+let models: OnnxModels;
+let model: ArtifactRef;
+
+beforeAll(async () => {
+  up = await buildPenguinsUpstream(tmp.dir);
+  evalRows = await sqlRows(`SELECT * FROM read_parquet(${sqlStringList(splitParquetFiles(up.examples.uri, 'eval'))})`);
+  complete = evalRows.filter((r) => MEASUREMENTS.every((m) => r[m] !== null));
+  models = buildOnnxModels(path.join(tmp.dir, 'onnx'), complete);
+  model = await publish(models.dirs.tabular, path.join(tmp.dir, 'trainer', 'model', '1'), { framework: ONNX_FRAMEWORK });
+}, 180_000);
+
+test('BulkInferrer: the predictions of every eval example are onnxruntime’s (Python) to 1e-5', async () => {
+  const out = await run(BulkInferrer, { examples: up.examples, model }, { inference_result: fresh(tmp.dir, 'inference') }, { split: 'eval' });
+  const result = outputRef(out, 'inference_result');
+  expect(result.properties).toMatchObject({ inferred: 1, rows: evalRows.length });
+  const written = await sqlRows(`SELECT * FROM read_parquet(${sqlString(path.join(result.uri, 'Split-eval', PREDICTIONS_FILE))})`);
+  expect(written).toHaveLength(evalRows.length);
+  const known = written.filter((w) => MEASUREMENTS.every((m) => w[m] !== null));
+  expect(known).toHaveLength(complete.length);
+  expectAllClose(known.map((w) => Array.from(w.probabilities as number[])), models.expected.tabular.probabilities);
+  expect(known.map((w) => w.predicted_class_id)).toEqual(models.expected.tabular.label);
+  // A row missing a measurement gets no class (its probabilities are NaN), never class 0.
+  for (const w of written.filter((x) => !known.includes(x))) expect(w).toMatchObject({ predicted_class_id: -1, predicted_class: '' });
+}, 60_000);
+
+test('Evaluator: blessing and thresholds work unchanged on an ONNX model', async () => {
+  const evaluate = async (lower: number) => {
+    const out = await run(
+      Evaluator,
+      { examples: up.examples, model },
+      { evaluation: fresh(tmp.dir, 'evaluation'), blessing: fresh(tmp.dir, 'blessing') },
+      { eval_config: { label_key: LABEL, task: 'multiclass', thresholds: { accuracy: { value_threshold: { lower_bound: lower } } } } },
+    );
+    return { blessing: outputRef(out, 'blessing'), evaluation: outputRef(out, 'evaluation') };
+  };
+  const good = await evaluate(0.9);
+  expect(good.blessing.properties.blessed).toBe(1);
+  expect(fs.readdirSync(good.blessing.uri).filter((f) => !f.startsWith('_'))).toEqual(['BLESSED']);
+  // Accuracy over the labelled eval examples, the NaN rows (no class) counted wrong.
+  const right = complete.filter((r, i) => ['Adelie', 'Chinstrap', 'Gentoo'][models.expected.tabular.label[i]] === r[LABEL]).length;
+  expect(good.evaluation.properties.accuracy).toBeCloseTo(right / evalRows.length, 10);
+  expect(good.evaluation.properties.examples).toBe(evalRows.length);
+  const impossible = await evaluate(1.01);
+  expect(impossible.blessing.properties.blessed).toBe(0);
+}, 60_000);
+
+test('InfraValidator: `mlp serve` loads the ONNX model and answers real requests', async () => {
+  const out = await run(InfraValidator, { model, examples: up.examples }, { blessing: fresh(tmp.dir, 'infra-blessing') }, { num_examples: 3 });
+  const blessing = outputRef(out, 'blessing');
+  const report = JSON.parse(fs.readFileSync(path.join(blessing.uri, 'infra_validation.json'), 'utf8'));
+  expect(report).toMatchObject({ blessed: true, failures: [], requests: 3 });
+  expect(blessing.properties.blessed).toBe(1);
+}, 90_000);
+
+test('Pusher: an ONNX model is pushed as <destination>/<version>/model.onnx, committed', async () => {
+  const blessingSrc = path.join(tmp.dir, 'blessed-src');
+  await fs.promises.mkdir(blessingSrc);
+  await fs.promises.writeFile(path.join(blessingSrc, 'BLESSED'), '');
+  const blessing = await publish(blessingSrc, path.join(tmp.dir, 'evaluator', 'blessing', '9'), { blessed: 1 });
+  const dest = path.join(tmp.dir, 'serving', 'penguins');
+  const out = await run(Pusher, { model, model_blessing: blessing }, { pushed_model: fresh(tmp.dir, 'pushed') }, { push_destination: dest });
+  const pushed = outputRef(out, 'pushed_model');
+  expect(pushed.properties).toMatchObject({ pushed: 1 });
+  const folder = path.join(dest, String(pushed.properties.pushed_version));
+  expect(fs.readFileSync(path.join(folder, 'model.onnx'))).toEqual(fs.readFileSync(path.join(model.uri, 'model.onnx')));
+  expect(await storageFor(folder).readCommit(folder)).toMatchObject({ files: [expect.objectContaining({ path: 'model.onnx' })] });
+}, 60_000);
