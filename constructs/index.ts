@@ -28,3 +28,6 @@ export * from './data-transfer';
 export * from './ml-monitoring';
 export * from './build-triggers';
 export * from './ml-platform';
+export * from './billing-budget';
+export * from './cost/price-table';
+export * from './cost/cost-ceiling';

@@ -73,3 +73,14 @@ describe('environment cost', () => {
     }
   });
 });
+
+describe('docs/infrastructure.md', () => {
+  test('lists each environment\'s current ceiling (update the Cost table when pools, tiers or prices change)', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'infrastructure.md'), 'utf8');
+    for (const env of ENVIRONMENT_NAMES) {
+      const config = environment(env);
+      const total = environmentCostCeiling(config, environmentPlatformProps(config)).monthlyUsd;
+      expect(doc).toContain(`| ${env} | $${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} |`);
+    }
+  });
+});
