@@ -1,8 +1,8 @@
 // The cdktf app entry point (`npm run synth`, `cdktf synth|deploy <env>-platform <env>-workloads`): synthesizes every
 // environment offline into cdktf.out/stacks/<env>-{platform,workloads}, lists policy-pack suppressions and writes each
-// stack's Checkov config (.checkov.yaml: the suppressed Checkov ids with their reasons). Compiled
-// pipelines are read from MLP_COMPILED_PIPELINES when set. Config, construct or policy errors exit 1 with their
-// message (no stack trace).
+// stack's Checkov config (.checkov.yaml: the suppressed Checkov ids with their reasons), then prints each
+// environment's monthly cost ceiling. Compiled pipelines are read from MLP_COMPILED_PIPELINES when set. Config,
+// construct, policy or pricing errors exit 1 with their message (no stack trace).
 import { buildPlatformApp } from './app';
 import { EnvironmentConfigError } from './config';
 import { CompiledPipelinesError } from './compiled-pipelines';
