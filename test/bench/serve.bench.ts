@@ -3,14 +3,17 @@
 // <base>/1/ as the Pusher does) with dynamic batching on (TF Serving's CPU starting point, our defaults:
 // --max-batch-size 256 --batch-timeout-micros 0; and with a 2 ms timeout at --max-batch-size 32) and off
 // (--max-batch-size 1), and a bare Node `http` server answering a constant JSON body of the same size as a
-// predict response (the ceiling). Each POSTs a one-row :predict body. The machine is a VM whose speed drifts
+// predict response (the ceiling); and `mlp serve` with batching on serving an ONNX model (a scikit-learn
+// penguins classifier exported by test/runtime/ml/onnx-models.py, run by onnxruntime-node) as
+// <base>/1/model.onnx. Each POSTs a one-row :predict body (the ONNX model's row holds the four measurements it
+// takes). The machine is a VM whose speed drifts
 // by tens of percent within seconds, so the servers are measured in interleaved rounds (--round-seconds
 // each, the order rotating per round) for --duration seconds per server and concurrency; req/s is the
 // total over the rounds, p50 / p99 the median of the rounds', and the ratio to the bare server the median
 // of the per-round ratios (each against the bare server's round next to it in time).
 // When `taskset` exists, the servers are pinned to the last CPU and this process (autocannon) to the others.
-// Targets (reported, not asserted): with batching, ≥ 50% of the bare server's requests/s at concurrency 64;
-// p99 ≤ 20 ms at concurrency 16.
+// Targets (reported, not asserted): with batching, ≥ 50% of the bare server's requests/s at concurrency 64
+// (the tfjs and the ONNX model); p99 ≤ 20 ms at concurrency 16.
 // Run: npm run bench:serve -- [--duration 10] [--round-seconds 2] [--connections 1,16,64] [--json]
 
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
@@ -18,6 +21,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { buildOnnxModels, MEASUREMENTS } from '../runtime/ml/onnx-models';
 import { penguinRows, publishVersion, trainPenguinsModel } from '../runtime/serving/helpers';
 import { MLP_BIN, REPO_ROOT } from '../support/cli';
 import { median } from './median';
@@ -55,6 +59,8 @@ interface Server {
   name: string;
   url: string;
   child: ChildProcess;
+  /** The request body when it is not the common one (the ONNX model takes its own inputs). */
+  body?: string;
 }
 
 const cpus = os.availableParallelism();
@@ -118,6 +124,7 @@ interface Row {
 
 const BARE = 'bare node http';
 const BATCHING_ON = 'mlp serve, batching on';
+const ONNX = 'mlp serve onnx, batching on';
 
 function load(url: string, body: string, connections: number, seconds: number): Promise<AutocannonResult> {
   return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: seconds });
@@ -125,12 +132,12 @@ function load(url: string, body: string, connections: number, seconds: number): 
 
 /** Every server at one concurrency: a warm-up each, then interleaved rounds with a rotating order. */
 async function measure(servers: Server[], predictPath: string, body: string, connections: number): Promise<Row[]> {
-  for (const server of servers) await load(`${server.url}${predictPath}`, body, connections, 1);
+  for (const server of servers) await load(`${server.url}${predictPath}`, server.body ?? body, connections, 1);
   const results = new Map<Server, AutocannonResult[]>(servers.map((s) => [s, []]));
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < servers.length; k++) {
       const server = servers[(round + k) % servers.length];
-      results.get(server)!.push(await load(`${server.url}${predictPath}`, body, connections, roundSeconds));
+      results.get(server)!.push(await load(`${server.url}${predictPath}`, server.body ?? body, connections, roundSeconds));
     }
   }
   return servers.map((server) => {
@@ -199,6 +206,19 @@ async function main(): Promise<void> {
       if (probe.status !== 200) throw new Error(`${name}: probe predict answered ${probe.status}: ${responseBody}`);
       say(`${name}: ready in ${Date.now() - t} ms at ${server.url}; response ${Buffer.byteLength(responseBody)} bytes`);
     }
+    t = Date.now();
+    const [row] = penguinRows(1);
+    const onnx = buildOnnxModels(path.join(work, 'onnx'), [row]);
+    const onnxBase = path.join(work, 'onnx-base');
+    await fs.promises.mkdir(onnxBase);
+    await fs.promises.rename(onnx.dirs.tabular, path.join(onnxBase, '1'));
+    const onnxServer = await startServer(ONNX, [MLP_BIN, 'serve', '--model-base-path', onnxBase, '--model-name', 'penguins', '--port', '0', '--poll-seconds', '0']);
+    servers.push(onnxServer);
+    onnxServer.body = JSON.stringify({ instances: [Object.fromEntries(MEASUREMENTS.map((m) => [m, row[m]]))] });
+    const onnxProbe = await fetch(`${onnxServer.url}${predictPath}`, { method: 'POST', body: onnxServer.body, headers: { 'content-type': 'application/json' } });
+    const onnxResponse = await onnxProbe.text();
+    if (onnxProbe.status !== 200) throw new Error(`${ONNX}: probe predict answered ${onnxProbe.status}: ${onnxResponse}`);
+    say(`${ONNX}: model exported and ready in ${Date.now() - t} ms at ${onnxServer.url}; response ${Buffer.byteLength(onnxResponse)} bytes`);
     const bare = await startServer(BARE, ['-e', bareServerScript(responseBody)]);
     servers.unshift(bare);
     say(`${BARE}: constant ${Buffer.byteLength(responseBody)}-byte JSON body at ${bare.url}; ${rounds} rounds of ${roundSeconds} s per server and concurrency`);
@@ -210,6 +230,7 @@ async function main(): Promise<void> {
     const targets = {
       batchingVsBareAt64: ratioToBare(rows, BATCHING_ON, 64),
       batchingVsBareAt64Target: 0.5,
+      onnxVsBareAt64: ratioToBare(rows, ONNX, 64),
       batchingP99At16Ms: on16?.p99Ms,
       batchingP99At16TargetMs: 20,
     };
@@ -217,6 +238,7 @@ async function main(): Promise<void> {
     const summary =
       `${table(rows)}\n\n` +
       `batching on vs bare at 64 connections (median of per-round ratios): ${targets.batchingVsBareAt64 === undefined ? 'n/a' : `${(targets.batchingVsBareAt64 * 100).toFixed(1)}%`} (target >= 50%)\n` +
+      `onnx, batching on vs bare at 64 connections: ${targets.onnxVsBareAt64 === undefined ? 'n/a' : `${(targets.onnxVsBareAt64 * 100).toFixed(1)}%`} (target >= 50%)\n` +
       `batching on p99 at 16 connections: ${targets.batchingP99At16Ms ?? 'n/a'} ms (target <= 20 ms)\n` +
       `load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`;
     if (flags.json) {
