@@ -8,6 +8,8 @@ import { Pipeline } from './dsl/pipeline';
 import { ensureTypeScriptLoader } from '../runtime/runner/component-modules';
 
 export { Pipeline, when } from './dsl/pipeline';
+// Steps running a user's own image (any language or framework), defined here or loaded from a KFP component file.
+export { containerComponent, loadKfpComponent, loadKfpComponents } from '../runtime/components/container';
 
 /** Bundled pipelines: name → module file (loaded on demand). */
 export const BUNDLED_PIPELINES: Record<string, string> = {
