@@ -1,7 +1,10 @@
-// Benchmark: ExampleGen on flights-3m.parquet (3M rows, 5 columns) and on a generated 1M-row, 13-column CSV
-// (with missing cells and quoted fields): rows/s, wall time and peak RSS of `mlp component run ExampleGen` in a
-// child process (read from /usr/bin/time -v), next to DuckDB reading the same file and writing it to Parquet.
-// Run: node -r sucrase/register/ts test/bench/example-gen.bench.ts [--repeats 3] [--csv-rows 1000000] [--json]
+// Benchmark: ExampleGen on flights-3m.parquet (3M rows, 5 columns) and on a generated 1M-row, 13-column CSV (with
+// missing cells and quoted fields) against DuckDB alone reading the same file and writing it to Parquet. The two
+// run in interleaved rounds (order alternating), each in its own child process timed around the work only (the
+// ExampleGen executor; DuckDB's COPY), so a machine shared with other jobs slows both alike; the median of the
+// per-round ratios is the figure. Afterwards one `mlp component run ExampleGen` per input gives the end-to-end
+// time (Node start-up and the CLI included) and peak RSS under /usr/bin/time -v.
+// Run: node -r sucrase/register/ts test/bench/example-gen.bench.ts [--rounds 3] [--csv-rows 1000000] [--json]
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -9,26 +12,23 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { duckdb, sqlString } from '../../runtime/data/duckdb';
+import { median } from './median';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MLP = path.join(REPO, 'runtime', 'cli', 'mlp.js');
 const MODULE = path.join(REPO, 'runtime', 'components', 'example-gen', 'index.ts');
 const FLIGHTS = path.join(REPO, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 
-interface Measurement {
-  dataset: string;
-  rows: number;
-  wallSeconds: number;
+interface Timing {
+  wall: number;
   /** User + system CPU seconds: steadier than wall time on a shared machine. */
-  cpuSeconds: number;
-  rowsPerSecond: number;
+  cpu: number;
   peakRssMiB: number;
-  duckdbCopySeconds: number;
-  duckdbCopyCpuSeconds: number;
+  rows?: number;
 }
 
 /** `rows` rows, 13 columns: an id, 4 INT, 4 FLOAT (some missing) and 4 STRING (categories, free text with commas and quotes). */
-async function generateCsv(file: string, rows: number): Promise<void> {
+export async function generateCsv(file: string, rows: number): Promise<void> {
   const conn = await duckdb();
   await conn.run(
     `COPY (SELECT i AS id, i % 100 AS int_a, (i * 7919) % 100003 AS int_b, (i % 17) - 8 AS int_c, i // 1000 AS int_d, ` +
@@ -40,8 +40,45 @@ async function generateCsv(file: string, rows: number): Promise<void> {
   conn.closeSync();
 }
 
-/** Peak RSS (KiB), wall and CPU seconds of one `mlp component run ExampleGen`. */
-function runComponent(inputBase: string, out: string): { wall: number; cpu: number; rssKiB: number; rows: number } {
+/** This process's peak RSS (VmHWM; resourceUsage().maxRSS carries the forking parent's over exec on Linux). */
+function peakRssMiB(): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return kb ? Number(kb[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+/** Child mode: one measured run, printed as JSON on stdout's last line. */
+async function child(mode: string, input: string, out: string): Promise<void> {
+  let work: () => Promise<number | undefined>;
+  if (mode === 'duckdb') {
+    const conn = await duckdb();
+    const scan = /\.csv$/.test(input) ? `read_csv(${sqlString(input)})` : `read_parquet(${sqlString(input)})`;
+    work = async () => {
+      await conn.run(`COPY (SELECT * FROM ${scan}) TO ${sqlString(out)} (FORMAT parquet)`);
+      return undefined;
+    };
+  } else {
+    const { runExampleGen } = await import('../../runtime/components/example-gen/run');
+    const { ExampleGenParameters } = await import('../../runtime/components/example-gen/parameters');
+    await fs.promises.mkdir(out, { recursive: true });
+    work = async () => Number((await runExampleGen(ExampleGenParameters.parse({ input_base: path.dirname(input) }), out, () => undefined, `${out}.rejects.jsonl`)).row_count);
+  }
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const rows = await work();
+  const used = process.cpuUsage(cpu);
+  const timing: Timing = { wall: (performance.now() - started) / 1000, cpu: (used.user + used.system) / 1e6, peakRssMiB: peakRssMiB(), rows };
+  process.stdout.write(`${JSON.stringify(timing)}\n`);
+}
+
+function measure(mode: 'duckdb' | 'examplegen', input: string, out: string): Timing {
+  const r = spawnSync(process.execPath, ['-r', 'sucrase/register/ts', __filename, '--child', mode, '--input', input, '--out', out], { cwd: REPO, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${mode} run failed (${r.status}): ${r.stderr}`);
+  fs.rmSync(out, { recursive: true, force: true });
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** Wall, CPU seconds and peak RSS of one whole `mlp component run ExampleGen` (process start-up included). */
+function runComponent(inputBase: string, out: string): Timing {
   const input = { inputs: { parameterValues: { input_base: inputBase } }, outputs: { artifacts: { examples: { artifacts: [{ uri: out }] } } } };
   const start = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, MLP, 'component', 'run', 'ExampleGen', '--module', MODULE, '--executor-input', JSON.stringify(input), '--json'], {
@@ -56,71 +93,77 @@ function runComponent(inputBase: string, out: string): { wall: number; cpu: numb
     return Number(m[1]);
   };
   const rows = JSON.parse(r.stdout).artifacts.examples.artifacts[0].metadata.row_count;
-  return { wall, cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), rssKiB: field('Maximum resident set size \\(kbytes\\)'), rows };
-}
-
-/** The reference: DuckDB alone reading the file and writing one Parquet file (no typing, hashing or splitting). */
-async function duckdbCopy(scan: string, out: string): Promise<{ wall: number; cpu: number }> {
-  const conn = await duckdb();
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  await conn.run(`COPY (SELECT * FROM ${scan}) TO ${sqlString(out)} (FORMAT parquet)`);
-  const used = process.cpuUsage(cpu);
-  conn.closeSync();
-  return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
+  fs.rmSync(out, { recursive: true, force: true });
+  return { wall, cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), peakRssMiB: field('Maximum resident set size \\(kbytes\\)') / 1024, rows };
 }
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({
-    options: { repeats: { type: 'string', default: '1' }, 'csv-rows': { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false } },
+    options: {
+      rounds: { type: 'string', default: '3' },
+      'csv-rows': { type: 'string', default: '1000000' },
+      json: { type: 'boolean', default: false },
+      child: { type: 'string' },
+      input: { type: 'string' },
+      out: { type: 'string' },
+    },
   });
-  const repeats = Number(flags.repeats);
+  if (flags.child) return child(flags.child, flags.input!, flags.out!);
+  const rounds = Number(flags.rounds);
   const csvRows = Number(flags['csv-rows']);
-  // Other work on the machine inflates wall times; CPU seconds and this number help read them.
   const loadBefore = os.loadavg();
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-bench-example-gen-'));
   try {
-    const flightsDir = path.join(tmp, 'flights');
-    const csvDir = path.join(tmp, 'csv');
-    await fs.promises.mkdir(flightsDir);
-    await fs.promises.mkdir(csvDir);
-    await fs.promises.copyFile(FLIGHTS, path.join(flightsDir, 'flights-3m.parquet'));
-    await generateCsv(path.join(csvDir, 'synthetic.csv'), csvRows);
+    const flights = path.join(tmp, 'flights', 'flights-3m.parquet');
+    const csv = path.join(tmp, 'csv', 'synthetic.csv');
+    await fs.promises.mkdir(path.dirname(flights));
+    await fs.promises.mkdir(path.dirname(csv));
+    await fs.promises.copyFile(FLIGHTS, flights);
+    await generateCsv(csv, csvRows);
     const datasets = [
-      { name: 'flights-3m.parquet (3M rows, 5 cols)', dir: flightsDir, scan: `read_parquet(${sqlString(path.join(flightsDir, '*.parquet'))})` },
-      { name: `synthetic CSV (${csvRows / 1e6}M rows, 13 cols)`, dir: csvDir, scan: `read_csv(${sqlString(path.join(csvDir, '*.csv'))})` },
+      { name: 'flights-3m.parquet (3M rows, 5 cols)', input: flights },
+      { name: `synthetic CSV (${csvRows / 1e6}M rows, 13 cols)`, input: csv },
     ];
-    const results: Measurement[] = [];
-    for (const d of datasets) {
-      const runs = [];
-      for (let r = 0; r < repeats; r++) runs.push(runComponent(d.dir, path.join(tmp, `out-${results.length}-${r}`)));
-      const best = runs.reduce((a, b) => (b.wall < a.wall ? b : a));
-      const reference = await duckdbCopy(d.scan, path.join(tmp, `reference-${results.length}.parquet`));
-      results.push({
-        dataset: d.name,
-        rows: best.rows,
-        wallSeconds: best.wall,
-        cpuSeconds: best.cpu,
-        rowsPerSecond: best.rows / best.wall,
-        peakRssMiB: Math.max(...runs.map((x) => x.rssKiB)) / 1024,
-        duckdbCopySeconds: reference.wall,
-        duckdbCopyCpuSeconds: reference.cpu,
-      });
+    const runs = datasets.map(() => ({ duckdb: [] as Timing[], examplegen: [] as Timing[] }));
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, d] of datasets.entries()) {
+        const order: ('duckdb' | 'examplegen')[] = r % 2 ? ['examplegen', 'duckdb'] : ['duckdb', 'examplegen'];
+        for (const mode of order) runs[i][mode].push(measure(mode, d.input, path.join(tmp, `out-${mode}`)));
+      }
     }
+    const whole = datasets.map((d) => runComponent(path.dirname(d.input), path.join(tmp, 'out-cli')));
+    const loadAfter = os.loadavg();
+    const results = datasets.map((d, i) => {
+      const { duckdb: base, examplegen: eg } = runs[i];
+      return {
+        dataset: d.name,
+        rows: eg[0].rows,
+        examplegen: { wall: median(eg.map((x) => x.wall)), cpu: median(eg.map((x) => x.cpu)), peakRssMiB: Math.max(...eg.map((x) => x.peakRssMiB)) },
+        duckdb: { wall: median(base.map((x) => x.wall)), cpu: median(base.map((x) => x.cpu)), peakRssMiB: Math.max(...base.map((x) => x.peakRssMiB)) },
+        wallRatio: median(eg.map((x, k) => x.wall / base[k].wall)),
+        cpuRatio: median(eg.map((x, k) => x.cpu / base[k].cpu)),
+        rounds: runs[i],
+        componentRun: whole[i],
+      };
+    });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ loadBefore, loadAfter, cores: os.cpus().length, results }, null, 2)}\n`);
       return;
     }
-    console.log(`ExampleGen (mlp component run, child process; best of ${repeats}; ${os.cpus().length} cores)`);
-    console.log(`load average (1/5/15 min) at the start: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
-    console.log('| input | rows | wall (s) | CPU (s) | rows/s | peak RSS (MiB) | DuckDB read + Parquet write alone: wall / CPU (s) |');
+    const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+    console.log(`ExampleGen vs DuckDB read + Parquet write, ${rounds} interleaved rounds, ${os.cpus().length} cores`);
+    console.log(`load average (1/5/15 min): ${load(loadBefore)} at the start, ${load(loadAfter)} at the end`);
+    console.log('| input | rows | ExampleGen wall / CPU (s), median | DuckDB wall / CPU (s), median | ratio wall / CPU (median of rounds) | peak RSS ExampleGen (MiB) | `mlp component run` wall / CPU (s), peak RSS (MiB) |');
     console.log('|---|---|---|---|---|---|---|');
     for (const r of results) {
-      const rate = Math.round(r.rowsPerSecond).toLocaleString('en-US');
+      const c = r.componentRun;
       console.log(
-        `| ${r.dataset} | ${r.rows} | ${r.wallSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${rate} | ${r.peakRssMiB.toFixed(0)} | ${r.duckdbCopySeconds.toFixed(2)} / ${r.duckdbCopyCpuSeconds.toFixed(2)} |`,
+        `| ${r.dataset} | ${r.rows} | ${r.examplegen.wall.toFixed(2)} / ${r.examplegen.cpu.toFixed(2)} | ${r.duckdb.wall.toFixed(2)} / ${r.duckdb.cpu.toFixed(2)} | ` +
+          `${r.wallRatio.toFixed(2)}× / ${r.cpuRatio.toFixed(2)}× | ${r.examplegen.peakRssMiB.toFixed(0)} | ${c.wall.toFixed(2)} / ${c.cpu.toFixed(2)}, ${c.peakRssMiB.toFixed(0)} |`,
       );
     }
+    console.log('rounds (wall s, ExampleGen / DuckDB):');
+    for (const r of results) console.log(`  ${r.dataset}: ${r.rounds.examplegen.map((x, k) => `${x.wall.toFixed(2)} / ${r.rounds.duckdb[k].wall.toFixed(2)}`).join(', ')}`);
   } finally {
     await fs.promises.rm(tmp, { recursive: true, force: true });
   }
