@@ -7,7 +7,8 @@
 
 import { UserError } from '../core/errors';
 import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from '../metadata/postgres-auth';
-import { isContainerComponent, kfpCommandLine, type ContainerSpec } from '../components/container/spec';
+import { kfpComponentIR } from '../components/container/kfp-component';
+import { isContainerComponent, type ContainerSpec } from '../components/container/spec';
 import { kfpArtifactType } from './kfp-artifact-types';
 import { checkImages, cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
@@ -177,30 +178,28 @@ function parameterDefinitions(params: Record<string, ParameterInfo>): Json {
 }
 
 function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {
-  const spec = containerSpecOf(node);
-  const params = parameterDefinitions(node.parameterInfo);
-  // A KFP component file's own parameter types, where they differ from what the zod schema gives.
-  for (const [name, type] of Object.entries(spec?.parameterTypes ?? {})) if (params[name]) (params[name] as Json).parameterType = type;
-  if (cloudSteps) params[RUN_ID_INPUT] = { parameterType: 'STRING' };
   // Condition inputs are declared like any other so the task's inputs match its component, as KFP does.
-  for (const c of node.conditions) params[channel(c.param)] = { parameterType: plan.parameters[c.param].type };
+  const conditionParams: Json = Object.fromEntries(node.conditions.map((c) => [channel(c.param), { parameterType: plan.parameters[c.param].type }]));
+  if (isContainerComponent(node.component)) {
+    // The component's own IR, as a KFP component file holds it, under this node's executor.
+    const { component } = kfpComponentIR(node.component);
+    const inputs = (component.inputDefinitions ?? {}) as Json;
+    const parameters = { ...((inputs.parameters as Json | undefined) ?? {}), ...conditionParams };
+    return { ...component, executorLabel: `exec-${node.id}`, ...(Object.keys(parameters).length ? { inputDefinitions: { ...inputs, parameters } } : {}) };
+  }
+  const params = { ...parameterDefinitions(node.parameterInfo), ...(cloudSteps ? { [RUN_ID_INPUT]: { parameterType: 'STRING' } } : {}), ...conditionParams };
   const inputArtifacts = Object.fromEntries(
-    Object.entries(node.component.inputs).map(([port, input]) => [port, { artifactType: kfpArtifactType(input.type, `node ${node.id} input ${port}`), ...(input.optional ? { isOptional: true } : {}) }]),
+    Object.entries(node.component.inputs).map(([port, spec]) => [port, { artifactType: kfpArtifactType(spec.type, `node ${node.id} input ${port}`), ...(spec.optional ? { isOptional: true } : {}) }]),
   );
   const outputArtifacts = Object.fromEntries(
-    Object.entries(node.component.outputs).map(([port, out]) => [port, { artifactType: kfpArtifactType(out.type, `node ${node.id} output ${port}`) }]),
+    Object.entries(node.component.outputs).map(([port, spec]) => [port, { artifactType: kfpArtifactType(spec.type, `node ${node.id} output ${port}`) }]),
   );
-  const outputParameters = spec && Object.keys(spec.outputParameters).length
-    ? Object.fromEntries(Object.entries(spec.outputParameters).map(([name, type]) => [name, { parameterType: type }]))
-    : undefined;
   return {
     executorLabel: `exec-${node.id}`,
     ...(Object.keys(params).length || Object.keys(inputArtifacts).length
       ? { inputDefinitions: { ...(Object.keys(params).length ? { parameters: params } : {}), ...(Object.keys(inputArtifacts).length ? { artifacts: inputArtifacts } : {}) } }
       : {}),
-    ...(Object.keys(outputArtifacts).length || outputParameters
-      ? { outputDefinitions: { ...(Object.keys(outputArtifacts).length ? { artifacts: outputArtifacts } : {}), ...(outputParameters ? { parameters: outputParameters } : {}) } }
-      : {}),
+    ...(Object.keys(outputArtifacts).length ? { outputDefinitions: { artifacts: outputArtifacts } } : {}),
   };
 }
 
@@ -215,17 +214,9 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
     const type = res.accelerator.type.toUpperCase().replace(/-/g, '_');
     resources.accelerator = { type, count: String(res.accelerator.count), resourceType: type, resourceCount: String(res.accelerator.count) };
   }
-  const spec = containerSpecOf(node);
-  if (spec) {
+  if (isContainerComponent(node.component)) {
     // The component's own image and command line; KFP's launcher resolves the placeholders in it.
-    const env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
-    return {
-      image: spec.image,
-      command: kfpCommandLine(spec.command),
-      ...(spec.args.length ? { args: kfpCommandLine(spec.args) } : {}),
-      ...(env.length ? { env } : {}),
-      ...(Object.keys(resources).length ? { resources } : {}),
-    };
+    return { ...(kfpComponentIR(node.component).executor.container as Json), ...(Object.keys(resources).length ? { resources } : {}) };
   }
   return {
     image: imageFor(node, opts.image, opts.gpuImage),
