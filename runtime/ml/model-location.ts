@@ -9,8 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../core/errors';
 import { joinUri, localPathOf, storageFor } from '../storage';
-import { ONNX_MODEL_FILE } from './onnx-model';
-import { SIGNATURE_FILE } from './signature';
+import { ONNX_MODEL_FILE, SIGNATURE_FILE } from './signature';
 
 export interface ModelLocation {
   /** Local bundle folder. */

@@ -16,11 +16,8 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../core/errors';
 import type { RawRow } from '../transform/apply';
-import { SIGNATURE_FILE, SIGNATURE_FORMAT, SIGNATURE_VERSION, type RawInput, type RawType, type Signature, type Task } from './signature';
+import { ONNX_FRAMEWORK, ONNX_MODEL_FILE, SIGNATURE_FILE, SIGNATURE_FORMAT, SIGNATURE_VERSION, type RawInput, type RawType, type Signature, type Task } from './signature';
 
-export const ONNX_MODEL_FILE = 'model.onnx';
-/** The framework recorded on a Model artifact holding model.onnx. */
-export const ONNX_FRAMEWORK = 'onnx';
 
 type ElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool';
 const RAW_TYPES: Record<ElementType, RawType> = { float32: 'float', float64: 'float', int64: 'int', int32: 'int', string: 'string', bool: 'int' };

@@ -8,6 +8,10 @@ import type { TransformGraph } from '../transform/graph';
 import { stringDomainOf, type Schema } from '../tfdv/schema-proto';
 
 export const SIGNATURE_FILE = 'signature.json';
+/** The file of a Model artifact (or model version folder) holding an ONNX model instead of a tfjs bundle (onnx-model.ts). */
+export const ONNX_MODEL_FILE = 'model.onnx';
+/** The framework recorded on such a Model artifact and in its signature. */
+export const ONNX_FRAMEWORK = 'onnx';
 export const SIGNATURE_FORMAT = 'mlp.signature';
 export const SIGNATURE_VERSION = 1;
 
@@ -37,7 +41,7 @@ export interface Signature {
   format: typeof SIGNATURE_FORMAT;
   version: typeof SIGNATURE_VERSION;
   /** What predicts: absent for the tfjs bundle the Trainer writes; 'onnx' for a signature read from an ONNX graph (onnx-model.ts). */
-  framework?: 'onnx';
+  framework?: typeof ONNX_FRAMEWORK;
   task: Task;
   inputs: RawInput[];
   modelInputs: ModelInput[];

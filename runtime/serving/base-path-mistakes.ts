@@ -1,12 +1,12 @@
 // A model base path with no <version>/ folder is normally one the first push has not reached yet, and the
 // server waits for it. Two mistakes look the same and would wait forever: pointing at one version's folder
-// (it has signature.json) or at a local pipeline root (it has metadata.sqlite or the runs' .runs/ logs; the
-// Pusher's destinations are below it). Those are refused with the folder the server expected.
+// (it has signature.json, or model.onnx) or at a local pipeline root (it has metadata.sqlite or the runs'
+// .runs/ logs; the Pusher's destinations are below it). Those are refused with the folder the server expected.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { committedVersions } from '../ml/model-location';
-import { SIGNATURE_FILE } from '../ml/signature';
+import { ONNX_MODEL_FILE, SIGNATURE_FILE } from '../ml/signature';
 import { joinUri, localPathOf, storageFor } from '../storage';
 
 /** How deep below a local pipeline root pushed models are looked for (e.g. <root>/serving/<model>). */
@@ -29,9 +29,10 @@ async function localFoldersWithVersions(dir: string, depth: number): Promise<str
 
 /** Why `base` (which holds no committed version) cannot be a model base path, or undefined when it may be one. */
 export async function misplacedBasePath(base: string): Promise<string | undefined> {
-  if (await storageFor(base).exists(joinUri(base, SIGNATURE_FILE))) {
+  for (const file of [SIGNATURE_FILE, ONNX_MODEL_FILE]) {
+    if (!(await storageFor(base).exists(joinUri(base, file)))) continue;
     const parent = base.replace(/\/+$/, '').replace(/\/[^/]*$/, '');
-    return `base path ${base} is a model version folder (it has ${SIGNATURE_FILE}); a base path is the folder holding the <version>/ folders: ${parent}`;
+    return `base path ${base} is a model version folder (it has ${file}); a base path is the folder holding the <version>/ folders: ${parent}`;
   }
   const local = localPathOf(base);
   const marker = local === undefined ? undefined : ROOT_MARKERS.find((m) => fs.existsSync(path.join(local, m)));

@@ -13,7 +13,7 @@ import { Evaluator } from '../../../runtime/components/evaluator';
 import { InfraValidator } from '../../../runtime/components/infra-validator';
 import { Pusher } from '../../../runtime/components/pusher';
 import { splitParquetFiles, sqlString, sqlStringList } from '../../../runtime/data/duckdb';
-import { ONNX_FRAMEWORK } from '../../../runtime/ml/onnx-model';
+import { ONNX_FRAMEWORK } from '../../../runtime/ml/signature';
 import { storageFor } from '../../../runtime/storage';
 import { buildOnnxModels, expectAllClose, MEASUREMENTS, type OnnxModels } from './onnx-models';
 import { buildPenguinsUpstream, fresh, LABEL, outputRef, publish, run, sqlRows, useTempDir, type ArtifactRef, type Upstream } from './helpers';

@@ -189,6 +189,14 @@ test('hot reload: a new version folder is loaded and answers; a label names the 
   expect(stable.headers.get('x-model-version')).toBe('1');
 }, 60_000);
 
+test('a base path that is itself a version folder holding model.onnx is refused, naming its parent', async () => {
+  const base = await tritonBase('mistake', { 1: models.dirs.tabular });
+  const version = path.join(base, '1');
+  await expect(startModelServer({ models: [config('penguins', version)], port: 0, pollSeconds: 0, logger: memoryLogger().logger })).rejects.toThrow(
+    `model penguins: base path ${version} is a model version folder (it has model.onnx); a base path is the folder holding the <version>/ folders: ${base}`,
+  );
+});
+
 test('predictRows on an ONNX bundle is the served prediction (the one path the Evaluator and BulkInferrer use)', async () => {
   const bundle = await loadServingBundle(models.dirs.tabular);
   const predictions = await predictRows(bundle, rows);
