@@ -1,8 +1,10 @@
 // ModelServing: `mlp serve` on the platform cluster for one model - Deployment(s) reading the pushed versions from the
-// models bucket (polling gs:// or a read-only GCS FUSE volume), a Service, a HorizontalPodAutoscaler, a
-// PodDisruptionBudget, health probes on the Open Inference Protocol endpoints, optional GPU placement, and the rollout
-// strategy as a typed prop (Recreate, RollingUpdate, BlueGreen, Canary).
+// models bucket (polling gs:// or a read-only GCS FUSE volume), a Service, a HorizontalPodAutoscaler (CPU, and the
+// server's own request rate or batch queue through Managed Prometheus), a PodDisruptionBudget, health probes on the
+// Open Inference Protocol endpoints, a PodMonitoring for /metrics, optional GPU placement, an optional GKE Gateway with
+// IAP in front, and the rollout strategy as a typed prop (Recreate, RollingUpdate, BlueGreen, Canary).
 import { Construct } from 'constructs';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { DeploymentV1, DeploymentV1SpecTemplateSpecContainer, DeploymentV1SpecTemplateSpecVolume } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
@@ -12,7 +14,7 @@ import { IGrantableBucket } from './artifact-store';
 import { GpuNodePool } from './gpu-node-pool';
 import { RoleIdentity } from './workload-identity';
 import { WorkloadNamespace } from './workload-namespace';
-import { isKubernetesName, isQuantity, unpinnedImageReason } from './workload-common';
+import { imageDigest, isKubernetesName, isQuantity, unpinnedImageReason } from './workload-common';
 
 /** REST port of `mlp serve` (TensorFlow Serving's). */
 export const SERVING_PORT = 8501;
@@ -76,6 +78,37 @@ export interface CanaryRollout {
 }
 export type RolloutStrategy = RecreateRollout | RollingUpdateRollout | BlueGreenRollout | CanaryRollout;
 
+/**
+ * Pod metrics the HPA reads through the Custom Metrics Stackdriver Adapter (Managed Prometheus series, named
+ * `prometheus.googleapis.com|<metric>|<kind>`; a counter arrives as its per-second rate).
+ */
+export const REQUEST_RATE_METRIC = 'prometheus.googleapis.com|mlp_serving_requests_total|counter';
+export const QUEUED_ROWS_METRIC = 'prometheus.googleapis.com|mlp_serving_batch_queue_rows|gauge';
+
+/**
+ * An HTTPS entry point from outside the cluster: a GKE Gateway (global external Application Load Balancer), an
+ * HTTPRoute to the Service, a health check on the readiness endpoint, and Identity-Aware Proxy in front, so only
+ * principals with roles/iap.httpsResourceAccessor reach the model. Needs the Gateway API on the cluster.
+ */
+export interface ServingGateway {
+  /** Host name clients use, e.g. `flights.ml.acme.com` (the server's Host check allows it). */
+  readonly hostname: string;
+  /** Name of a Compute Engine SSL certificate (or Certificate Manager classic cert) for the hostname. */
+  readonly certificateName: string;
+  /**
+   * Name of a reserved global static IP address.
+   * @default - an ephemeral address
+   */
+  readonly addressName?: string;
+  /** IAP's OAuth client: its id and the Kubernetes Secret (key `key`) in the serving namespace holding its secret. */
+  readonly iap: { readonly oauthClientId: string; readonly oauthClientSecretName: string };
+  /**
+   * GatewayClass.
+   * @default 'gke-l7-global-external-managed'
+   */
+  readonly gatewayClassName?: string;
+}
+
 /** Where the server reads model versions from. */
 export type ModelSource =
   /** `--model-base-path gs://...`: the server lists and downloads versions itself (workload identity). */
@@ -88,8 +121,17 @@ export interface ModelServingProps {
   readonly name: string;
   /** Model name the server serves (`--model-name`, URL path `/v1/models/<modelName>`). */
   readonly modelName: string;
-  /** Runtime image (tag or digest, never `latest`). */
+  /**
+   * Runtime image, by digest (`...runtime@sha256:<64 hex>`) or by tag (never `latest`). Only a digest pins the image:
+   * a tag pins nothing where tags can be moved (ContainerRegistry makes them immutable by default). A digest of the
+   * wrong form is refused.
+   */
   readonly image: string;
+  /**
+   * Refuse images given by tag (Checkov's CKV_K8S_43 wants digests).
+   * @default false
+   */
+  readonly requireDigest?: boolean;
   /** The bucket the Pusher writes to. */
   readonly modelsBucket: IGrantableBucket;
   /** Identity the pods run as (WorkloadIdentity `model-server`); its namespace is the serving namespace. Gets read on the bucket. */
@@ -131,6 +173,29 @@ export interface ModelServingProps {
    */
   readonly targetCpuUtilization?: number;
   /**
+   * Also scale on the requests per second each pod answers (the rate of `mlp_serving_requests_total`, via Managed
+   * Prometheus and the Custom Metrics Stackdriver Adapter, which must run in the cluster); the HPA takes the largest
+   * replica count any metric asks for.
+   * @default - CPU (and targetQueuedRows) only
+   */
+  readonly targetRequestsPerSecond?: number;
+  /**
+   * Also scale on rows waiting in each pod's batch queue (`mlp_serving_batch_queue_rows`, same path as above).
+   * @default - CPU (and targetRequestsPerSecond) only
+   */
+  readonly targetQueuedRows?: number;
+  /**
+   * A PodMonitoring so Managed Service for Prometheus scrapes `/metrics` every 30 s: MlMonitoring's latency alert reads
+   * the request-duration histogram, and the custom-metric targets above read the request and queue series.
+   * @default true
+   */
+  readonly prometheusScrape?: boolean;
+  /**
+   * An external HTTPS entry point with IAP.
+   * @default - in-cluster only (ClusterIP Service)
+   */
+  readonly gateway?: ServingGateway;
+  /**
    * CPU request (and limit) per pod.
    * @default '1'
    */
@@ -164,13 +229,20 @@ function serviceHosts(service: string, namespace: string): string[] {
 
 /**
  * Model serving. Construct ids: `deployment` (or `deployment-blue`/`deployment-green`, or `deployment` +
- * `deployment-canary`), `service`, `hpa`, `pdb`.
+ * `deployment-canary`), `service`, `hpa`, `pdb`, `pod-monitoring`, and with a gateway `gateway`, `http-route`,
+ * `backend-policy`, `health-check-policy`.
  */
 export class ModelServing extends Construct {
   readonly deployments: DeploymentV1[];
   readonly service: ServiceV1;
   readonly hpa: HorizontalPodAutoscalerV2;
   readonly pdb: PodDisruptionBudgetV1;
+  /** The PodMonitoring, unless prometheusScrape is false. */
+  readonly podMonitoring?: Manifest;
+  /** Gateway, HTTPRoute, GCPBackendPolicy (IAP) and HealthCheckPolicy, with a gateway. */
+  readonly gateway?: { readonly gateway: Manifest; readonly route: Manifest; readonly backendPolicy: Manifest; readonly healthCheckPolicy: Manifest };
+  /** `https://<gateway hostname>`, with a gateway. */
+  readonly externalUrl?: string;
   readonly namespace: string;
   /** In-cluster URL: `http://<name>.<namespace>.svc.cluster.local:8501`. */
   readonly url: string;
@@ -185,7 +257,10 @@ export class ModelServing extends Construct {
     const images = rollout.kind === 'BlueGreen' ? [rollout.blueImage, rollout.greenImage] : rollout.kind === 'Canary' ? [props.image, rollout.canaryImage] : [props.image];
     for (const image of images) {
       const why = unpinnedImageReason(image);
-      if (why) throw fail(`${why}; pin the commit tag Cloud Build pushes or a digest, so a rollout is a change Terraform can see.`);
+      if (why) throw fail(`${why}; pin a digest (image@sha256:<64 hex>) or the commit tag Cloud Build pushes, so a rollout is a change Terraform can see.`);
+      if (props.requireDigest && imageDigest(image) === undefined) {
+        throw fail(`image '${image}' is given by tag, but requireDigest is set: a tag pins nothing where it can be moved; use image@sha256:<64 hex> (e.g. from \`gcloud artifacts docker images describe\`).`);
+      }
     }
     const minReplicas = props.minReplicas ?? 2;
     const maxReplicas = props.maxReplicas ?? 10;
@@ -197,6 +272,20 @@ export class ModelServing extends Construct {
     const memory = props.memory ?? '2Gi';
     if (!isQuantity(cpu)) throw fail(`cpu '${cpu}' is not a Kubernetes quantity like 500m or 2.`);
     if (!isQuantity(memory)) throw fail(`memory '${memory}' is not a Kubernetes quantity like 2Gi.`);
+    const scrape = props.prometheusScrape ?? true;
+    for (const [field, v] of [['targetRequestsPerSecond', props.targetRequestsPerSecond], ['targetQueuedRows', props.targetQueuedRows]] as const) {
+      if (v === undefined) continue;
+      if (!(Number.isFinite(v) && v > 0)) throw fail(`${field} ${v} must be a positive number.`);
+      if (!scrape) throw fail(`${field} scales on a Managed Prometheus series, which prometheusScrape false turns off; enable prometheusScrape or drop ${field}.`);
+    }
+    const gw = props.gateway;
+    if (gw) {
+      if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(gw.hostname)) throw fail(`gateway hostname '${gw.hostname}' must be a lowercase DNS name like flights.ml.acme.com.`);
+      if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(gw.certificateName)) throw fail(`gateway certificateName '${gw.certificateName}' must be a Compute Engine resource name (lowercase letters, digits, '-').`);
+      if (gw.addressName !== undefined && !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(gw.addressName)) throw fail(`gateway addressName '${gw.addressName}' must be a Compute Engine resource name (lowercase letters, digits, '-').`);
+      if (!/^[0-9]+-[a-z0-9]+\.apps\.googleusercontent\.com$/.test(gw.iap.oauthClientId)) throw fail(`gateway iap.oauthClientId '${gw.iap.oauthClientId}' must be an OAuth client id like 123-abc.apps.googleusercontent.com.`);
+      if (!isKubernetesName(gw.iap.oauthClientSecretName)) throw fail(`gateway iap.oauthClientSecretName '${gw.iap.oauthClientSecretName}' must be a Kubernetes Secret name.`);
+    }
     const poll = props.pollSeconds ?? 30;
     if (!(poll > 0)) throw fail(`pollSeconds ${poll} must be positive.`);
     const minAvailable = props.minAvailable ?? 1;
@@ -245,7 +334,7 @@ export class ModelServing extends Construct {
       args: ['serve', '--model-base-path', basePath, '--model-name', props.modelName, '--port', String(SERVING_PORT), '--host', '0.0.0.0', '--poll-seconds', String(poll),
         '--drain-seconds', String(DRAIN_SECONDS), '--drain-accept-seconds', String(DRAIN_ACCEPT_SECONDS),
         // The Service's names in-cluster callers use; probes send the pod IP, which mlp serve always answers.
-        '--allowed-hosts', serviceHosts(name, this.namespace).join(',')],
+        '--allowed-hosts', [...serviceHosts(name, this.namespace), ...(gw ? [gw.hostname] : [])].join(',')],
       port: [{ name: 'http', containerPort: SERVING_PORT }],
       resources: {
         requests: { cpu, memory },
@@ -353,7 +442,11 @@ export class ModelServing extends Construct {
         minReplicas,
         maxReplicas,
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: scaled.metadata.name },
-        metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } }],
+        metric: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } },
+          ...(props.targetRequestsPerSecond !== undefined ? [{ type: 'Pods', pods: { metric: { name: REQUEST_RATE_METRIC }, target: { type: 'AverageValue', averageValue: String(props.targetRequestsPerSecond) } } }] : []),
+          ...(props.targetQueuedRows !== undefined ? [{ type: 'Pods', pods: { metric: { name: QUEUED_ROWS_METRIC }, target: { type: 'AverageValue', averageValue: String(props.targetQueuedRows) } } }] : []),
+        ],
         behavior: { scaleDown: [{ stabilizationWindowSeconds: 300, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 50, periodSeconds: 60 }] }] },
       },
     });
@@ -361,5 +454,42 @@ export class ModelServing extends Construct {
       metadata: { name, namespace: namespaceRef, labels: app },
       spec: { minAvailable: String(minAvailable), selector: { matchLabels: pdbSelector } },
     });
+    // kubernetes_manifest needs literal names at plan time; it waits for the namespace through dependsOn.
+    const manifest = (cid: string, body: { [k: string]: unknown }) => new Manifest(this, cid, {
+      manifest: body,
+      dependsOn: props.workloadNamespace ? [props.workloadNamespace.namespace] : undefined,
+    });
+    const metadata = (suffix = '') => ({ name: `${name}${suffix}`, namespace: this.namespace, labels: app });
+    if (scrape) {
+      this.podMonitoring = manifest('pod-monitoring', {
+        apiVersion: 'monitoring.googleapis.com/v1', kind: 'PodMonitoring', metadata: metadata(),
+        spec: { selector: { matchLabels: { 'app.kubernetes.io/name': name } }, endpoints: [{ port: 'http', path: '/metrics', interval: '30s' }] },
+      });
+    }
+    if (gw) {
+      const serviceRef = { group: '', kind: 'Service', name };
+      const gateway = manifest('gateway', {
+        apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: metadata(),
+        spec: {
+          gatewayClassName: gw.gatewayClassName ?? 'gke-l7-global-external-managed',
+          listeners: [{ name: 'https', protocol: 'HTTPS', port: 443, hostname: gw.hostname, tls: { mode: 'Terminate', options: { 'networking.gke.io/pre-shared-certs': gw.certificateName } } }],
+          ...(gw.addressName ? { addresses: [{ type: 'NamedAddress', value: gw.addressName }] } : {}),
+        },
+      });
+      const route = manifest('http-route', {
+        apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: metadata(),
+        spec: { parentRefs: [{ name }], hostnames: [gw.hostname], rules: [{ backendRefs: [{ name, port: SERVING_PORT }] }] },
+      });
+      const backendPolicy = manifest('backend-policy', {
+        apiVersion: 'networking.gke.io/v1', kind: 'GCPBackendPolicy', metadata: metadata(),
+        spec: { targetRef: serviceRef, default: { iap: { enabled: true, clientID: gw.iap.oauthClientId, oauth2ClientSecret: { name: gw.iap.oauthClientSecretName } } } },
+      });
+      const healthCheckPolicy = manifest('health-check-policy', {
+        apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: metadata(),
+        spec: { targetRef: serviceRef, default: { config: { type: 'HTTP', httpHealthCheck: { port: SERVING_PORT, requestPath: READINESS_PATH } } } },
+      });
+      this.gateway = { gateway, route, backendPolicy, healthCheckPolicy };
+      this.externalUrl = `https://${gw.hostname}`;
+    }
   }
 }

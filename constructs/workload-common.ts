@@ -1,9 +1,19 @@
 // Validation shared by the workload constructs (orchestrators, serving, transfer, build triggers): container image
 // references pinned to a tag or digest, cron schedules, Kubernetes names, time zones.
 
-/** Why an image reference is not pinned, or undefined when it has a non-`latest` tag or a digest. */
+/** The `sha256:<64 hex>` digest an image reference names (`name@sha256:...` or `name:tag@sha256:...`), or undefined. */
+export function imageDigest(image: string): string | undefined {
+  return /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+}
+
+/**
+ * Why an image reference is not pinned, or undefined when it has a non-`latest` tag or a digest. A malformed digest
+ * is a reason: `runtime@sha256:abc` must not pass as the tag `abc`.
+ */
 export function unpinnedImageReason(image: string): string | undefined {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return undefined;
+  if (imageDigest(image) !== undefined) return undefined;
+  const at = image.indexOf('@');
+  if (at >= 0) return `image '${image}' has a malformed digest '${image.slice(at + 1)}' (a digest is sha256: followed by 64 lowercase hex digits)`;
   const lastSegment = image.slice(image.lastIndexOf('/') + 1);
   const colon = lastSegment.lastIndexOf(':');
   if (colon < 0) return `image '${image}' has no tag (it means :latest)`;

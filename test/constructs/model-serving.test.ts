@@ -118,7 +118,7 @@ describe('ModelServing', () => {
   test('refuses unpinned images, impossible rollouts and budgets, naming the fix', () => {
     const base = workloadBase();
     expect(errorOf(() => serving(base, { image: 'us-central1-docker.pkg.dev/p/r/runtime' }, 's1'))).toBe(
-      "ModelServing 'test/s1': image 'us-central1-docker.pkg.dev/p/r/runtime' has no tag (it means :latest); pin the commit tag Cloud Build pushes or a digest, so a rollout is a change Terraform can see.");
+      "ModelServing 'test/s1': image 'us-central1-docker.pkg.dev/p/r/runtime' has no tag (it means :latest); pin a digest (image@sha256:<64 hex>) or the commit tag Cloud Build pushes, so a rollout is a change Terraform can see.");
     expect(errorOf(() => serving(base, { rollout: { kind: 'RollingUpdate', maxSurge: '0', maxUnavailable: '0%' } }, 's2'))).toBe(
       "ModelServing 'test/s2': rollout maxSurge and maxUnavailable are both 0, so the rollout could never progress; set maxSurge to 1 or 25%.");
     expect(errorOf(() => serving(base, { rollout: { kind: 'Canary', canaryImage: CANARY, canaryPercent: 80 } }, 's3'))).toBe(
@@ -131,5 +131,83 @@ describe('ModelServing', () => {
       /^ModelServing 'test\/s6': image 'runtime:latest' uses the tag 'latest'/);
     expect(errorOf(() => serving(base, { modelName: 'team/flights' }, 's7'))).toBe(
       "ModelServing 'test/s7': modelName 'team/flights' may contain letters, digits, '_', '.' and '-' only (no '/' or ':').");
+  });
+});
+
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+const manifests = (json: Json) => resourcesOf(json, 'kubernetes_manifest').map((m) => m.manifest);
+const manifestOf = (json: Json, kind: string) => manifests(json).find((m) => m.kind === kind);
+
+describe('ModelServing images by digest', () => {
+  test('a digest is taken as given; a tag still is unless requireDigest; a malformed digest is refused', () => {
+    const base = workloadBase();
+    const byDigest = IMAGE.replace(':0.1.0', `@${DIGEST}`);
+    serving(base, { image: byDigest, requireDigest: true });
+    expect(container(deployments(synthJson(base.stack))[0]).image).toBe(byDigest);
+    const tagAndDigest = `${IMAGE}@${DIGEST}`;
+    serving(base, { name: 'flights-b', image: tagAndDigest, requireDigest: true }, 'b');
+    expect(errorOf(() => serving(workloadBase(), { requireDigest: true }))).toBe(
+      `ModelServing 'test/serving': image '${IMAGE}' is given by tag, but requireDigest is set: a tag pins nothing where it can be moved; use image@sha256:<64 hex> (e.g. from \`gcloud artifacts docker images describe\`).`);
+    expect(errorOf(() => serving(workloadBase(), { image: IMAGE.replace(':0.1.0', '@sha256:abc') }))).toBe(
+      "ModelServing 'test/serving': image 'us-central1-docker.pkg.dev/acme-ml-test/ml-images/runtime@sha256:abc' has a malformed digest 'sha256:abc' (a digest is sha256: followed by 64 lowercase hex digits); "
+      + 'pin a digest (image@sha256:<64 hex>) or the commit tag Cloud Build pushes, so a rollout is a change Terraform can see.');
+    expect(errorOf(() => serving(workloadBase(), { rollout: { kind: 'Canary', canaryImage: `${IMAGE}@${DIGEST.toUpperCase()}`, canaryPercent: 10 } }))).toMatch(/has a malformed digest 'SHA256:0123/);
+  });
+});
+
+describe('ModelServing autoscaling on its own metrics, Prometheus scraping and the IAP gateway', () => {
+  test('PodMonitoring scrapes /metrics by default; the HPA adds the request rate and queued rows as pod metrics', () => {
+    const base = workloadBase();
+    serving(base, { targetRequestsPerSecond: 40, targetQueuedRows: 64 });
+    const json = synthJson(base.stack);
+    expect(manifestOf(json, 'PodMonitoring')).toEqual({
+      apiVersion: 'monitoring.googleapis.com/v1', kind: 'PodMonitoring',
+      metadata: { name: 'flights', namespace: 'ml-platform', labels: { 'app.kubernetes.io/name': 'flights', 'app.kubernetes.io/component': 'model-server', 'mlp/model': 'flights' } },
+      spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'flights' } }, endpoints: [{ port: 'http', path: '/metrics', interval: '30s' }] },
+    });
+    expect(onlyResource(json, 'kubernetes_horizontal_pod_autoscaler_v2').spec.metric).toEqual([
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', average_utilization: 70 } } },
+      { type: 'Pods', pods: { metric: { name: 'prometheus.googleapis.com|mlp_serving_requests_total|counter' }, target: { type: 'AverageValue', average_value: '40' } } },
+      { type: 'Pods', pods: { metric: { name: 'prometheus.googleapis.com|mlp_serving_batch_queue_rows|gauge' }, target: { type: 'AverageValue', average_value: '64' } } },
+    ]);
+  });
+
+  test('prometheusScrape false: no PodMonitoring, and custom-metric targets are refused; targets must be positive', () => {
+    const base = workloadBase();
+    serving(base, { prometheusScrape: false });
+    expect(manifestOf(synthJson(base.stack), 'PodMonitoring')).toBeUndefined();
+    expect(errorOf(() => serving(workloadBase(), { prometheusScrape: false, targetQueuedRows: 10 }))).toBe(
+      "ModelServing 'test/serving': targetQueuedRows scales on a Managed Prometheus series, which prometheusScrape false turns off; enable prometheusScrape or drop targetQueuedRows.");
+    expect(errorOf(() => serving(workloadBase(), { targetRequestsPerSecond: 0 }))).toBe("ModelServing 'test/serving': targetRequestsPerSecond 0 must be a positive number.");
+  });
+
+  test('gateway: Gateway (HTTPS, pre-shared certificate, static IP), HTTPRoute, IAP backend policy, readiness health check; the server allows the hostname', () => {
+    const base = workloadBase();
+    const s = serving(base, {
+      gateway: { hostname: 'flights.ml.acme.com', certificateName: 'flights-cert', addressName: 'flights-ip', iap: { oauthClientId: '123-abc.apps.googleusercontent.com', oauthClientSecretName: 'flights-iap' } },
+    });
+    const json = synthJson(base.stack);
+    expect(manifestOf(json, 'Gateway').spec).toEqual({
+      gatewayClassName: 'gke-l7-global-external-managed',
+      listeners: [{ name: 'https', protocol: 'HTTPS', port: 443, hostname: 'flights.ml.acme.com', tls: { mode: 'Terminate', options: { 'networking.gke.io/pre-shared-certs': 'flights-cert' } } }],
+      addresses: [{ type: 'NamedAddress', value: 'flights-ip' }],
+    });
+    expect(manifestOf(json, 'HTTPRoute').spec).toEqual({ parentRefs: [{ name: 'flights' }], hostnames: ['flights.ml.acme.com'], rules: [{ backendRefs: [{ name: 'flights', port: 8501 }] }] });
+    expect(manifestOf(json, 'GCPBackendPolicy').spec).toEqual({
+      targetRef: { group: '', kind: 'Service', name: 'flights' },
+      default: { iap: { enabled: true, clientID: '123-abc.apps.googleusercontent.com', oauth2ClientSecret: { name: 'flights-iap' } } },
+    });
+    expect(manifestOf(json, 'HealthCheckPolicy').spec.default).toEqual({ config: { type: 'HTTP', httpHealthCheck: { port: 8501, requestPath: '/v2/health/ready' } } });
+    const args: string[] = container(deployments(json)[0]).args;
+    expect(args[args.indexOf('--allowed-hosts') + 1].split(',')).toContain('flights.ml.acme.com');
+    expect(s.externalUrl).toBe('https://flights.ml.acme.com');
+  });
+
+  test('gateway validation names the field', () => {
+    const gw = { hostname: 'flights.ml.acme.com', certificateName: 'flights-cert', iap: { oauthClientId: '123-abc.apps.googleusercontent.com', oauthClientSecretName: 'flights-iap' } };
+    expect(errorOf(() => serving(workloadBase(), { gateway: { ...gw, hostname: 'Flights' } }))).toBe("ModelServing 'test/serving': gateway hostname 'Flights' must be a lowercase DNS name like flights.ml.acme.com.");
+    expect(errorOf(() => serving(workloadBase(), { gateway: { ...gw, certificateName: 'Cert_1' } }))).toMatch(/gateway certificateName 'Cert_1' must be a Compute Engine resource name/);
+    expect(errorOf(() => serving(workloadBase(), { gateway: { ...gw, iap: { ...gw.iap, oauthClientId: 'abc' } } }))).toMatch(/gateway iap.oauthClientId 'abc' must be an OAuth client id/);
+    expect(errorOf(() => serving(workloadBase(), { gateway: { ...gw, iap: { ...gw.iap, oauthClientSecretName: 'IAP' } } }))).toMatch(/gateway iap.oauthClientSecretName 'IAP' must be a Kubernetes Secret name/);
   });
 });

@@ -114,7 +114,8 @@ test('transfers: dev from a landing bucket, staging from S3 on SQS events, prod 
 test('without compiled pipelines the orchestrator is installed but no templates or schedules are managed', () => {
   const json = synthNamed('dev', false).workloadsJson;
   expect(all(json, 'helm_release')).toHaveLength(1);
-  expect(all(json, 'kubernetes_manifest')).toEqual([]);
+  // Only the model servers' PodMonitorings: no WorkflowTemplates or CronWorkflows.
+  expect(all(json, 'kubernetes_manifest').map((m) => m.manifest.kind)).toEqual(environment('dev').workloads.serving.map(() => 'PodMonitoring'));
 });
 
 describe('the orchestrator the config selects', () => {
