@@ -41,9 +41,27 @@ const cron = z.string().regex(/^\S+(\s+\S+){4}$/, "must be a five-field cron exp
 const kubeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/, 'must be a Kubernetes name (lowercase letters, digits and -)');
 const gitRef = z.union([z.object({ branch: z.string().min(1) }).strict(), z.object({ tag: z.string().min(1) }).strict()]);
 
+const composerComponent = z.object({ count: z.number().int().optional(), cpu: z.number().optional(), memoryGb: z.number().optional(), storageGb: z.number().optional() }).strict();
 const orchestrator = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('argo'), chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be an exact chart version like 0.45.21').optional(), namespace: kubeName.optional(), parallelism: z.number().int().min(1).optional() }).strict(),
-  z.object({ kind: z.literal('composer'), imageVersion: z.string().optional(), environmentSize: z.enum(['SMALL', 'MEDIUM', 'LARGE']).optional(), highResilience: z.boolean().optional() }).strict(),
+  z.object({
+    kind: z.literal('composer'),
+    imageVersion: z.string().optional(),
+    environmentSize: z.enum(['SMALL', 'MEDIUM', 'LARGE']).optional(),
+    highResilience: z.boolean().optional(),
+    // Airflow workloads, maintenance window and snapshots: ComposerOrchestrator's props (ranges checked there).
+    scheduler: composerComponent.optional(),
+    dagProcessor: composerComponent.optional(),
+    workers: z.object({ minCount: z.number().int().optional(), maxCount: z.number().int().optional(), cpu: z.number().optional(), memoryGb: z.number().optional(), storageGb: z.number().optional() }).strict().optional(),
+    triggerer: z.object({ count: z.number().int(), cpu: z.number(), memoryGb: z.number() }).strict().optional(),
+    maintenanceWindowStartUtc: z.string().optional(),
+    maintenanceWindowHours: z.number().int().optional(),
+    maintenanceWindowDays: z.union([z.array(z.enum(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'])), z.literal('DAILY')]).optional(),
+    scheduledSnapshots: z.boolean().optional(),
+    snapshotSchedule: z.string().optional(),
+    snapshotTimeZone: z.string().optional(),
+    snapshotLocation: z.string().optional(),
+  }).strict(),
   z.object({ kind: z.literal('vertex') }).strict(),
 ]);
 

@@ -1,6 +1,8 @@
 // Environment config (zod): the three environments validate; bad configs fail with one line naming the field path.
 import { EnvironmentConfigError, parseEnvironmentConfig } from '../../stacks/config';
 import { ENVIRONMENT_NAMES, environment, rawEnvironment } from '../../stacks/environments';
+import { Testing } from 'cdktf';
+import { environmentPlatform } from '../../stacks/environment-platform';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function broken(mutate: (cfg: any) => void): string {
@@ -81,5 +83,22 @@ describe('environment config', () => {
       "Invalid environment config 'dev': workloads.schedules[0].cron: must be a five-field cron expression like '0 3 * * *'");
     expect(broken((c) => { c.workloads.transfers[0].source = { kind: 's3', bucket: 'partner', roleArn: 'AKIA123' }; })).toBe(
       "Invalid environment config 'dev': workloads.transfers[0].source.roleArn: must be an AWS IAM role ARN");
+  });
+
+  test('a Composer environment takes its workloads, maintenance window and snapshot settings from config into the environment', () => {
+    const cfg = rawEnvironment('dev') as any;
+    cfg.workloads.schedules = [];
+    cfg.workloads.orchestrator = {
+      kind: 'composer', environmentSize: 'MEDIUM', workers: { minCount: 1, maxCount: 6 }, triggerer: { count: 1, cpu: 0.5, memoryGb: 1 },
+      maintenanceWindowDays: 'DAILY', snapshotSchedule: '0 2 * * *',
+    };
+    const platform = environmentPlatform(Testing.app(), parseEnvironmentConfig(cfg));
+    const env = JSON.parse(Testing.synth(platform.workloads!)).resource.google_composer_environment;
+    const config = (Object.values(env)[0] as any).config;
+    expect(config.workloads_config).toEqual({ worker: { min_count: 1, max_count: 6 }, triggerer: { count: 1, cpu: 0.5, memory_gb: 1 } });
+    expect(config.maintenance_window.recurrence).toBe('FREQ=DAILY');
+    expect(config.recovery_config.scheduled_snapshots_config.snapshot_creation_schedule).toBe('0 2 * * *');
+    expect(broken((c) => { c.workloads.schedules = []; c.workloads.orchestrator = { kind: 'composer', maintenanceWindowDays: ['FRI'] }; })).toMatch(
+      /^Invalid environment config 'dev': workloads\.orchestrator\.maintenanceWindowDays/);
   });
 });
