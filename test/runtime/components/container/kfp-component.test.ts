@@ -9,8 +9,11 @@ import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { parse as parseYaml } from 'yaml';
 import { Examples, GenericArtifact, Model } from '../../../../runtime/core/artifact-types';
-import { ARTIFACT_FILE_PROPERTY, kfpComponentIR, loadKfpComponent, loadKfpComponents } from '../../../../runtime/components/container';
-import type { Pipeline } from '../../../../pipelines/dsl/pipeline';
+import { ARTIFACT_FILE_PROPERTY, containerComponent, kfpComponentIR, loadKfpComponent, loadKfpComponents } from '../../../../runtime/components/container';
+import { Pipeline as PipelineDsl, type Pipeline } from '../../../../pipelines/dsl/pipeline';
+import { compilePlan } from '../../../../runtime/compilers/common';
+import { compileKfp } from '../../../../runtime/compilers/kfp';
+import type { ArtifactType } from '../../../../runtime/core/artifact-types';
 import { runPipeline } from '../../../../runtime/runner/local-runner';
 import type { RunSummary } from '../../../../runtime/runner/run-types';
 import * as fixtures from '../../../fixtures/container/kfp-pipelines';
@@ -48,6 +51,14 @@ async function outputsOf(summary: RunSummary, id: string): Promise<Record<string
   return execution.customProperties?.outputs as Record<string, unknown>;
 }
 
+/** A value of each KFP parameter type, for the compile round trip (the IR does not hold task arguments). */
+const SAMPLE_VALUES: Record<string, unknown> = { STRING: 's', NUMBER_INTEGER: 1, NUMBER_DOUBLE: 0.5, BOOLEAN: true, LIST: ['a'], STRUCT: { a: 1 } };
+
+/** A container component producing one artifact of `type`, to wire a loaded component's inputs. */
+function producerOf(type: ArtifactType) {
+  return containerComponent({ name: `test.kfp.Make${type.name}`, image: 'busybox', command: ['sh', '-c', 'mkdir -p "$0"', "{{$.outputs.artifacts['out'].path}}"], outputs: { out: { type } } });
+}
+
 const REFERENCE_FILES = fs.readdirSync(KFP_REFERENCE).filter((f) => f.endsWith('.yaml')).sort();
 
 test('the reference folder holds the KFP SDK files these tests are about', () => {
@@ -75,6 +86,22 @@ test.each(REFERENCE_FILES)('%s loads and writes back out as the KFP IR the SDK w
     expect(ir.component).toEqual(doc.components[`comp-${n}`]);
     expect(ir.executor).toEqual(doc.deploymentSpec.executors[`exec-${n}`]);
     expect(isDeepStrictEqual(ir.executor, doc.deploymentSpec.executors[`exec-${n}`])).toBe(true);
+  }
+});
+
+// Through our KFP compiler: a one-node pipeline of each loaded component (all but the exit handler's, whose
+// TASK_FINAL_STATUS input only an exit task takes) compiles to the component and executor the SDK wrote.
+test.each(REFERENCE_FILES.filter((f) => !f.includes('task_final_status')))('%s compiles back out through our KFP compiler', (name) => {
+  const file = path.join(KFP_REFERENCE, name);
+  const doc = parseYaml(fs.readFileSync(file, 'utf8'));
+  for (const [n, c] of Object.entries(loadKfpComponents(file))) {
+    const p = new PipelineDsl({ name: n });
+    const given = Object.fromEntries(Object.keys(c.parameters.shape).map((k) => [k, SAMPLE_VALUES[doc.components[`comp-${n}`].inputDefinitions.parameters[k].parameterType]]));
+    const producers = Object.fromEntries(Object.entries(c.inputs).map(([port, spec]) => [port, p.add(`make-${port.replace(/_/g, '-')}`, producerOf(spec.type)).outputs.out]));
+    p.add(n, c, { parameters: given, inputs: producers });
+    const spec = compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(spec.components[`comp-${n}`]).toEqual(doc.components[`comp-${n}`]);
+    expect(spec.deploymentSpec.executors[`exec-${n}`]).toEqual(doc.deploymentSpec.executors[`exec-${n}`]);
   }
 });
 
