@@ -108,8 +108,10 @@ export function registerRunCommand(program: Command): void {
       if (parallelism !== undefined && (!Number.isInteger(parallelism) || parallelism < 1)) {
         throw new UserError(`--parallelism must be a whole number ≥ 1, got ${flags.parallelism}`);
       }
-      const { parseLocalExecMode } = await import('../../components/container/local-exec');
+      const { checkLocalExecution, parseLocalExecMode } = await import('../../components/container/local-exec');
       const localExec = parseLocalExecMode(flags.localExec, '--local-exec');
+      // Before the store is opened (created), so a run that cannot start leaves nothing behind.
+      checkLocalExecution(pipeline.nodes.map((n) => n.component), localExec);
       const store = await openMetadataStore(metadataAddress(flags));
       try {
         const reporter = new ProgressReporter({
