@@ -62,5 +62,5 @@ test('a JSON array input works; an input lacking a key column is named and nothi
 
   const missing = await runCli(['predict', '--model', path.join(t.dir, 'nowhere'), '--input', PENGUINS_FILE, '--output', bad]);
   expect(missing.code).toBe(1);
-  expect(missing.stderr).toContain('is neither a model bundle (no signature.json) nor a model base path');
+  expect(missing.stderr).toContain('is neither a model bundle (no signature.json or model.onnx) nor a model base path');
 }, 60_000);
