@@ -192,6 +192,9 @@ export const EnvironmentConfigSchema = z.object({
     autoclass: z.boolean().optional(),
     pipelineRootHierarchicalNamespace: z.boolean().optional(),
     pipelineRootVersioning: z.boolean().optional(),
+    /** Two regions of the multi-region `location` (US, EU, ASIA) holding the data. */
+    dualRegion: z.array(z.string()).optional(),
+    turboReplication: z.boolean().optional(),
     kmsKeyName: z.string().optional(),
     forceDestroy: z.boolean(),
   }).strict(),

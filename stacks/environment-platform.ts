@@ -89,6 +89,8 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
       autoclass: config.storage.autoclass,
       pipelineRootHierarchicalNamespace: config.storage.pipelineRootHierarchicalNamespace,
       pipelineRootVersioning: config.storage.pipelineRootVersioning,
+      dualRegion: config.storage.dualRegion,
+      turboReplication: config.storage.turboReplication,
       kmsKeyName: config.storage.kmsKeyName,
       forceDestroy: config.storage.forceDestroy,
     },

@@ -85,7 +85,7 @@ describe('environment config', () => {
       "Invalid environment config 'dev': workloads.transfers[0].source.roleArn: must be an AWS IAM role ARN");
   });
 
-  test('a Composer environment takes its workloads, maintenance window and snapshot settings from config into the environment', () => {
+  test('Composer workloads, maintenance window and snapshots, and bucket placement options go from config into the stacks', () => {
     const cfg = rawEnvironment('dev') as any;
     cfg.workloads.schedules = [];
     cfg.workloads.orchestrator = {
@@ -98,6 +98,10 @@ describe('environment config', () => {
     expect(config.workloads_config).toEqual({ worker: { min_count: 1, max_count: 6 }, triggerer: { count: 1, cpu: 0.5, memory_gb: 1 } });
     expect(config.maintenance_window.recurrence).toBe('FREQ=DAILY');
     expect(config.recovery_config.scheduled_snapshots_config.snapshot_creation_schedule).toBe('0 2 * * *');
+    const storage = rawEnvironment('dev') as any;
+    storage.storage = { ...storage.storage, location: 'US', dualRegion: ['US-CENTRAL1', 'US-EAST1'], turboReplication: true, autoclass: true };
+    const buckets = Object.values(JSON.parse(Testing.synth(environmentPlatform(Testing.app(), parseEnvironmentConfig(storage)).platform)).resource.google_storage_bucket) as any[];
+    for (const b of buckets) expect(b).toMatchObject({ location: 'US', custom_placement_config: { data_locations: ['US-CENTRAL1', 'US-EAST1'] }, rpo: 'ASYNC_TURBO' });
     expect(broken((c) => { c.workloads.schedules = []; c.workloads.orchestrator = { kind: 'composer', maintenanceWindowDays: ['FRI'] }; })).toMatch(
       /^Invalid environment config 'dev': workloads\.orchestrator\.maintenanceWindowDays/);
   });
