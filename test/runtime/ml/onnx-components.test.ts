@@ -1,6 +1,6 @@
 /** @jest-environment ./test/support/onnx-environment.js */
 // ONNX Model artifacts through the components that load models (the one prediction path, predictRows): a
-// scikit-learn penguins classifier exported to ONNX (model.onnx only, framework recorded on the artifact) on
+// scikit-learn penguins classifier exported to ONNX (model.onnx only; model_format and framework recorded on the artifact) on
 // real penguins Examples. The BulkInferrer's probabilities equal onnxruntime's in Python to 1e-5 (rows
 // missing a measurement get NaN, ONNX's missing value, and no class); the Evaluator blesses it against an
 // accuracy threshold and not against an impossible one; the InfraValidator serves it in `mlp serve` and
@@ -13,7 +13,6 @@ import { Evaluator } from '../../../runtime/components/evaluator';
 import { InfraValidator } from '../../../runtime/components/infra-validator';
 import { Pusher } from '../../../runtime/components/pusher';
 import { splitParquetFiles, sqlString, sqlStringList } from '../../../runtime/data/duckdb';
-import { ONNX_FRAMEWORK } from '../../../runtime/ml/signature';
 import { storageFor } from '../../../runtime/storage';
 import { buildOnnxModels, expectAllClose, MEASUREMENTS, type OnnxModels } from './onnx-models';
 import { buildPenguinsUpstream, fresh, LABEL, outputRef, publish, run, sqlRows, useTempDir, type ArtifactRef, type Upstream } from './helpers';
@@ -31,7 +30,7 @@ beforeAll(async () => {
   evalRows = await sqlRows(`SELECT * FROM read_parquet(${sqlStringList(splitParquetFiles(up.examples.uri, 'eval'))})`);
   complete = evalRows.filter((r) => MEASUREMENTS.every((m) => r[m] !== null));
   models = buildOnnxModels(path.join(tmp.dir, 'onnx'), complete);
-  model = await publish(models.dirs.tabular, path.join(tmp.dir, 'trainer', 'model', '1'), { framework: ONNX_FRAMEWORK });
+  model = await publish(models.dirs.tabular, path.join(tmp.dir, 'trainer', 'model', '1'), { framework: 'scikit-learn', model_format: 'onnx' });
 }, 180_000);
 
 test('BulkInferrer: the predictions of every eval example are onnxruntime’s (Python) to 1e-5', async () => {
