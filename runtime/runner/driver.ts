@@ -5,6 +5,8 @@
 import type { AnyComponent } from '../core/component';
 import { artifactResourceName, type ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
+// The schemaTitles the compilers give, so a step sees the same ExecutorInput locally and on every engine.
+import { kfpArtifactType } from '../compilers/kfp-artifact-types';
 import { ExecutionState, type Artifact, type MetadataStore } from '../metadata/types';
 import type { OutputChannel, PipelineNode } from '../../pipelines/dsl/pipeline';
 import { cacheKey, cacheMaterial, explainDifference, lookupCache, type CacheHit, type CacheMaterial } from './cache';
@@ -93,7 +95,7 @@ export function buildExecutorInput(
           {
             artifacts: arts.map((a) => ({
               name: a.id === undefined ? a.name : artifactResourceName(a.id),
-              type: { schemaTitle: component.inputs[port].type.kfpSchemaTitle },
+              type: kfpArtifactType(component.inputs[port].type, `component ${component.name} input ${port}`),
               uri: a.uri,
               metadata: { ...a.customProperties, ...a.properties },
             })),
@@ -103,7 +105,7 @@ export function buildExecutorInput(
     },
     outputs: {
       artifacts: Object.fromEntries(
-        Object.entries(outputs).map(([port, a]) => [port, { artifacts: [{ name: a.name, type: { schemaTitle: component.outputs[port].type.kfpSchemaTitle }, uri: a.uri }] }]),
+        Object.entries(outputs).map(([port, a]) => [port, { artifacts: [{ name: a.name, type: kfpArtifactType(component.outputs[port].type, `component ${component.name} output ${port}`), uri: a.uri }] }]),
       ),
       outputFile,
     },

@@ -12,8 +12,11 @@ import { compileArgo } from '../../../runtime/compilers/argo';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileKfp } from '../../../runtime/compilers/kfp';
 import { KFP_SYSTEM_TITLES, kfpArtifactType } from '../../../runtime/compilers/kfp-artifact-types';
+import { ExampleValidator } from '../../../runtime/components';
 import { STANDARD_ARTIFACT_TYPES, type ArtifactType } from '../../../runtime/core/artifact-types';
 import { UserError } from '../../../runtime/core/errors';
+import { ArtifactState } from '../../../runtime/metadata/types';
+import { buildExecutorInput } from '../../../runtime/runner/driver';
 import { dataValidationWithoutResolver } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -109,4 +112,18 @@ describe('data-validation compiled: statistics, anomalies and schema ports', () 
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('the local runner hands a step the same types (mlp run and a compiled step see one ExecutorInput)', () => {
+  const artifact = (type: string, uri: string) => ({ type, uri, state: ArtifactState.LIVE });
+  const input = buildExecutorInput(
+    ExampleValidator,
+    {},
+    { statistics: [artifact('ExampleStatistics', '/r/stats/1')], schema: [artifact('Schema', '/r/schema/2')] },
+    { anomalies: artifact('ExampleAnomalies', '/r/anomalies/3') },
+    '/r/out.json',
+  );
+  expect(input.inputs!.artifacts!.statistics.artifacts[0].type).toEqual(STATISTICS);
+  expect(input.inputs!.artifacts!.schema.artifacts[0].type).toEqual(SCHEMA);
+  expect(input.outputs.artifacts!.anomalies.artifacts[0].type).toEqual(ANOMALIES);
 });
