@@ -1,7 +1,9 @@
 // MlMonitoring: log-based metrics and alert policies over the structured JSON lines the runtime writes (pino, one
-// object per line, parsed by Cloud Logging into jsonPayload): serving error rate and latency, failed pipeline runs,
-// data anomalies and training/serving skew, each alert routed to a notification channel from config. The log fields
-// are a contract with the runtime, listed in LOG_CONTRACT and docs/infrastructure.md.
+// object per line, parsed by Cloud Logging into jsonPayload): serving error rate, failed pipeline runs, data anomalies
+// and training/serving skew; the serving p99 latency on the server's Prometheus histogram (Managed Service for
+// Prometheus; the log-based distribution as a fallback); idle GPUs (DCGM) and TPUs (GKE's accelerator duty cycle).
+// Each alert goes to a notification channel from config. The log fields are a contract with the runtime, listed in
+// LOG_CONTRACT and docs/infrastructure.md.
 import { Construct } from 'constructs';
 import { LoggingMetric } from '@cdktf/provider-google/lib/logging-metric';
 import { MonitoringAlertPolicy, MonitoringAlertPolicyConditionsConditionThreshold } from '@cdktf/provider-google/lib/monitoring-alert-policy';
@@ -30,6 +32,20 @@ export type NotificationTarget =
 
 /** Resource types pipeline steps log from: GKE pods (Argo, Composer) or Vertex AI custom jobs. */
 export type PipelineLogResource = 'k8s_container' | 'ml_job';
+
+/**
+ * Where the serving latency alert reads latencies: `histogram`, the server's `mlp_serving_request_duration_seconds`
+ * scraped by Managed Service for Prometheus (ModelServing's PodMonitoring); `log`, the log-based distribution of the
+ * access log's `ms` field.
+ */
+export type ServingLatencySource = 'histogram' | 'log';
+
+/** Cloud Monitoring types of the series the Prometheus-based alerts read. */
+export const SERVING_LATENCY_HISTOGRAM = 'prometheus.googleapis.com/mlp_serving_request_duration_seconds/histogram';
+/** DCGM's GPU utilization (percent), from GKE's managed DCGM metrics through Managed Service for Prometheus. */
+export const GPU_UTILIZATION_METRIC = 'prometheus.googleapis.com/DCGM_FI_DEV_GPU_UTIL/gauge';
+/** GKE system metric: percent of time a node's accelerators (TPU chips) were busy. */
+export const TPU_DUTY_CYCLE_METRIC = 'kubernetes.io/node/accelerator/duty_cycle';
 
 export interface MlMonitoringProps {
   /** Project of the metrics and policies. */
@@ -63,6 +79,28 @@ export interface MlMonitoringProps {
    */
   readonly windowSeconds?: number;
   /**
+   * Series the serving latency alert reads.
+   * @default 'histogram'
+   */
+  readonly servingLatencySource?: ServingLatencySource;
+  /**
+   * Alert when a GPU's mean utilization (DCGM_FI_DEV_GPU_UTIL) stays below this percent over acceleratorWindowSeconds:
+   * a node pays for GPUs its pods do not use. 0 turns the alert off.
+   * @default 10
+   */
+  readonly gpuIdleBelowPercent?: number;
+  /**
+   * Alert when a TPU node's mean accelerator duty cycle stays below this percent over acceleratorWindowSeconds. 0
+   * turns the alert off.
+   * @default 10
+   */
+  readonly tpuIdleBelowPercent?: number;
+  /**
+   * Window of the accelerator alerts in seconds (300-86400).
+   * @default 3600
+   */
+  readonly acceleratorWindowSeconds?: number;
+  /**
    * Labels on the alert policies.
    * @default - none
    */
@@ -72,7 +110,8 @@ export interface MlMonitoringProps {
 /**
  * Construct ids: `api`, `channel` (email), metrics `metric-serving-requests`, `metric-serving-errors`,
  * `metric-serving-latency`, `metric-failed-runs`, `metric-anomalies`, `metric-skew`, and policies
- * `alert-serving-error-rate`, `alert-serving-latency`, `alert-failed-runs`, `alert-anomalies`, `alert-skew`.
+ * `alert-serving-error-rate`, `alert-serving-latency`, `alert-failed-runs`, `alert-anomalies`, `alert-skew`,
+ * `alert-gpu-idle`, `alert-tpu-idle`.
  */
 export class MlMonitoring extends Construct {
   readonly metrics: { readonly [name: string]: LoggingMetric };
@@ -90,6 +129,15 @@ export class MlMonitoring extends Construct {
     if (!(latency > 0)) throw fail(`servingLatencyP99Ms ${latency} must be positive.`);
     const window = props.windowSeconds ?? 300;
     if (!Number.isInteger(window) || window < 60 || window > 3600) throw fail(`windowSeconds ${window} must be an integer between 60 and 3600.`);
+    const latencySource = props.servingLatencySource ?? 'histogram';
+    if (latencySource !== 'histogram' && latencySource !== 'log') throw fail(`servingLatencySource '${latencySource}' must be 'histogram' or 'log'.`);
+    const gpuIdle = props.gpuIdleBelowPercent ?? 10;
+    const tpuIdle = props.tpuIdleBelowPercent ?? 10;
+    for (const [field, v] of [['gpuIdleBelowPercent', gpuIdle], ['tpuIdleBelowPercent', tpuIdle]] as const) {
+      if (!(v >= 0 && v < 100)) throw fail(`${field} ${v} must be a percentage from 0 (alert off) to below 100.`);
+    }
+    const accelWindow = props.acceleratorWindowSeconds ?? 3600;
+    if (!Number.isInteger(accelWindow) || accelWindow < 300 || accelWindow > 86400) throw fail(`acceleratorWindowSeconds ${accelWindow} must be an integer between 300 and 86400.`);
     const n = props.notification;
     if (n.kind === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(n.address)) throw fail(`notification address '${n.address}' is not an e-mail address.`);
     if (n.kind === 'existing' && !/^projects\/[^/]+\/notificationChannels\/\d+$/.test(n.name)) {
@@ -185,14 +233,44 @@ export class MlMonitoring extends Construct {
       duration: windowS,
       trigger: { count: 1 },
     }, `More than ${errorRate * 100}% of requests to a model failed with a 5xx status for ${window / 60} minutes. Logs: \`${serving} AND jsonPayload.status>=500\`. Check the server's logs for load errors and \`/v2/health/ready\`; roll back the image or model version if the errors started with a rollout.`);
-    alert('serving-latency', 'Model serving p99 latency', 'WARNING', {
-      filter: `${type(metrics['serving-latency'])} AND resource.type="k8s_container"`,
-      aggregations: [{ alignmentPeriod: windowS, perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX', groupByFields: ['metric.label.model'] }],
-      comparison: 'COMPARISON_GT',
-      thresholdValue: latency,
-      duration: windowS,
+    // The histogram's buckets merge across pods before the percentile (REDUCE_PERCENTILE_99 of the per-pod deltas);
+    // the log distribution takes each series' p99 and the worst of them.
+    const latencyCondition: MonitoringAlertPolicyConditionsConditionThreshold = latencySource === 'histogram'
+      ? {
+        filter: `metric.type="${SERVING_LATENCY_HISTOGRAM}" AND resource.type="prometheus_target"${props.servingNamespace ? ` AND resource.label.namespace="${props.servingNamespace}"` : ''}`,
+        aggregations: [{ alignmentPeriod: windowS, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_PERCENTILE_99', groupByFields: ['metric.label.model'] }],
+        comparison: 'COMPARISON_GT',
+        thresholdValue: latency / 1000,
+        duration: windowS,
+        trigger: { count: 1 },
+      }
+      : {
+        filter: `${type(metrics['serving-latency'])} AND resource.type="k8s_container"`,
+        aggregations: [{ alignmentPeriod: windowS, perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX', groupByFields: ['metric.label.model'] }],
+        comparison: 'COMPARISON_GT',
+        thresholdValue: latency,
+        duration: windowS,
+        trigger: { count: 1 },
+      };
+    alert('serving-latency', 'Model serving p99 latency', 'WARNING', latencyCondition,
+      `The 99th percentile latency of a model exceeded ${latency} ms for ${window / 60} minutes (${latencySource === 'histogram' ? `the server's ${SERVING_LATENCY_HISTOGRAM.split('/')[1]} histogram` : 'the access log\'s ms field'}). Check the HPA (is it at maxReplicas?), batching settings and node pressure.`);
+    const accelS = `${accelWindow}s`;
+    const idle = (filter: string, groupBy: string[], below: number): MonitoringAlertPolicyConditionsConditionThreshold => ({
+      filter,
+      aggregations: [{ alignmentPeriod: accelS, perSeriesAligner: 'ALIGN_MEAN', crossSeriesReducer: 'REDUCE_MEAN', groupByFields: groupBy }],
+      comparison: 'COMPARISON_LT',
+      thresholdValue: below,
+      duration: accelS,
       trigger: { count: 1 },
-    }, `The 99th percentile latency of a model exceeded ${latency} ms for ${window / 60} minutes. Check the HPA (is it at maxReplicas?), batching settings and node pressure.`);
+    });
+    if (gpuIdle > 0) {
+      alert('gpu-idle', 'GPU idle', 'WARNING', idle(`metric.type="${GPU_UTILIZATION_METRIC}" AND resource.type="prometheus_target"`, ['resource.label.cluster', 'resource.label.instance', 'metric.label.gpu'], gpuIdle),
+        `A GPU's mean utilization (DCGM_FI_DEV_GPU_UTIL) stayed below ${gpuIdle}% for ${accelWindow / 60} minutes while its node ran: the pool pays for GPUs nothing uses. Check for pods holding GPUs while waiting on input, a pool minimum above 0, or serving replicas that could share a GPU (gpuSharing). Needs GKE's DCGM metrics (Managed Service for Prometheus).`);
+    }
+    if (tpuIdle > 0) {
+      alert('tpu-idle', 'TPU idle', 'WARNING', idle(`metric.type="${TPU_DUTY_CYCLE_METRIC}" AND resource.type="k8s_node"`, ['resource.label.cluster_name', 'resource.label.node_name'], tpuIdle),
+        `A TPU node's mean accelerator duty cycle stayed below ${tpuIdle}% for ${accelWindow / 60} minutes: the slice is reserved but idle. Check for a job stuck before its first step (input pipeline, compilation, a waiting host of a multi-host slice) or a pool that does not scale to zero.`);
+    }
     alert('failed-runs', 'Pipeline run failed', 'ERROR', any(failedRuns, 'metric.label.pipeline'),
       `A pipeline run finished FAILED or CANCELED (stopped before it completed). Logs: \`jsonPayload.event="${LOG_CONTRACT.runFinished.event}" AND (jsonPayload.state="FAILED" OR jsonPayload.state="CANCELED")\`; the failed or canceled node's own log names the error.`);
     alert('anomalies', 'Data anomalies', 'WARNING', any(anomalies, 'metric.label.pipeline'),

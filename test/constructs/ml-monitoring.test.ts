@@ -1,5 +1,6 @@
 // MlMonitoring: log-based metrics on the runtime's structured log fields and the alert policies over them (serving
-// error rate and p99 latency, failed runs, anomalies, skew), the notification channel, validation errors.
+// error rate, failed runs, anomalies, skew), the p99 latency on the server's Prometheus histogram (or the log
+// distribution), idle GPU and TPU alerts, the notification channel, validation errors.
 import { TerraformStack, Testing } from 'cdktf';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { LOG_CONTRACT, MlMonitoring, MlMonitoringProps } from '../../constructs/ml-monitoring';
@@ -37,7 +38,7 @@ describe('MlMonitoring', () => {
     const channel = onlyResource(json, 'google_monitoring_notification_channel');
     expect(channel).toMatchObject({ type: 'email', labels: { email_address: 'ml-alerts@acme.com' } });
     const policies = resourcesOf(json, 'google_monitoring_alert_policy');
-    expect(policies.map((p) => p.user_labels['mlp-alert']).sort()).toEqual(['anomalies', 'failed-runs', 'serving-error-rate', 'serving-latency', 'skew']);
+    expect(policies.map((p) => p.user_labels['mlp-alert']).sort()).toEqual(['anomalies', 'failed-runs', 'gpu-idle', 'serving-error-rate', 'serving-latency', 'skew', 'tpu-idle']);
     for (const p of policies) expect(p.notification_channels).toEqual([expect.stringMatching(/^\$\{google_monitoring_notification_channel\.monitoring_channel_[0-9A-F]+\.name\}$/)]);
     const errorRate = policy(json, 'serving-error-rate').conditions[0].condition_threshold;
     expect(errorRate).toMatchObject({
@@ -46,8 +47,11 @@ describe('MlMonitoring', () => {
       comparison: 'COMPARISON_GT', threshold_value: 0.02, duration: '300s',
       aggregations: [{ alignment_period: '300s', per_series_aligner: 'ALIGN_RATE', cross_series_reducer: 'REDUCE_SUM', group_by_fields: ['metric.label.model'] }],
     });
-    expect(policy(json, 'serving-latency').conditions[0].condition_threshold).toMatchObject({
-      threshold_value: 750, aggregations: [{ per_series_aligner: 'ALIGN_PERCENTILE_99' }],
+    // On the server's histogram (seconds): buckets merged across pods, then the 99th percentile per model.
+    expect(policy(json, 'serving-latency').conditions[0].condition_threshold).toEqual({
+      filter: 'metric.type="prometheus.googleapis.com/mlp_serving_request_duration_seconds/histogram" AND resource.type="prometheus_target" AND resource.label.namespace="ml-platform"',
+      aggregations: [{ alignment_period: '300s', per_series_aligner: 'ALIGN_DELTA', cross_series_reducer: 'REDUCE_PERCENTILE_99', group_by_fields: ['metric.label.model'] }],
+      comparison: 'COMPARISON_GT', threshold_value: 0.75, duration: '300s', trigger: { count: 1 },
     });
     expect(policy(json, 'failed-runs').conditions[0].condition_threshold).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0, duration: '0s' });
     expect(policy(json, 'failed-runs').documentation.content).toContain('jsonPayload.event="run_finished" AND (jsonPayload.state="FAILED" OR jsonPayload.state="CANCELED")');
@@ -66,5 +70,38 @@ describe('MlMonitoring', () => {
     expect(errorOf(() => monitoring({ notification: { kind: 'existing', name: 'pagerduty' } }))).toBe(
       "MlMonitoring 'test/monitoring': notification channel 'pagerduty' must be a resource name like projects/acme-ml-prod/notificationChannels/123.");
     expect(errorOf(() => monitoring({ metricPrefix: 'mlp-dev' }))).toBe("MlMonitoring 'test/monitoring': metricPrefix 'mlp-dev' must be lowercase letters, digits and '_', starting with a letter (max 41).");
+  });
+
+  test('servingLatencySource log: the alert reads the log-based distribution in milliseconds', () => {
+    const json = synthJson(monitoring({ servingLatencySource: 'log', servingLatencyP99Ms: 750 }).stack);
+    expect(policy(json, 'serving-latency').conditions[0].condition_threshold).toMatchObject({
+      filter: expect.stringMatching(/^metric\.type="logging\.googleapis\.com\/user\/\$\{google_logging_metric\.monitoring_metric-serving-latency_/),
+      threshold_value: 750, aggregations: [{ per_series_aligner: 'ALIGN_PERCENTILE_99', cross_series_reducer: 'REDUCE_MAX' }],
+    });
+  });
+
+  test('idle accelerators: GPU utilization (DCGM) and TPU duty cycle below a percentage over an hour, per device or node', () => {
+    const json = synthJson(monitoring({ gpuIdleBelowPercent: 15, tpuIdleBelowPercent: 5, acceleratorWindowSeconds: 7200 }).stack);
+    expect(policy(json, 'gpu-idle')).toMatchObject({ display_name: '[mlp_test] GPU idle', severity: 'WARNING' });
+    expect(policy(json, 'gpu-idle').conditions[0].condition_threshold).toEqual({
+      filter: 'metric.type="prometheus.googleapis.com/DCGM_FI_DEV_GPU_UTIL/gauge" AND resource.type="prometheus_target"',
+      aggregations: [{ alignment_period: '7200s', per_series_aligner: 'ALIGN_MEAN', cross_series_reducer: 'REDUCE_MEAN', group_by_fields: ['resource.label.cluster', 'resource.label.instance', 'metric.label.gpu'] }],
+      comparison: 'COMPARISON_LT', threshold_value: 15, duration: '7200s', trigger: { count: 1 },
+    });
+    expect(policy(json, 'tpu-idle').conditions[0].condition_threshold).toEqual({
+      filter: 'metric.type="kubernetes.io/node/accelerator/duty_cycle" AND resource.type="k8s_node"',
+      aggregations: [{ alignment_period: '7200s', per_series_aligner: 'ALIGN_MEAN', cross_series_reducer: 'REDUCE_MEAN', group_by_fields: ['resource.label.cluster_name', 'resource.label.node_name'] }],
+      comparison: 'COMPARISON_LT', threshold_value: 5, duration: '7200s', trigger: { count: 1 },
+    });
+    const off = synthJson(monitoring({ gpuIdleBelowPercent: 0, tpuIdleBelowPercent: 0 }).stack);
+    expect(resourcesOf(off, 'google_monitoring_alert_policy').map((p) => p.user_labels['mlp-alert'])).not.toEqual(expect.arrayContaining(['gpu-idle']));
+    expect(resourcesOf(off, 'google_monitoring_alert_policy').map((p) => p.user_labels['mlp-alert'])).not.toEqual(expect.arrayContaining(['tpu-idle']));
+  });
+
+  test('refuses accelerator thresholds, windows and latency sources that cannot work', () => {
+    expect(errorOf(() => monitoring({ gpuIdleBelowPercent: 100 }))).toBe("MlMonitoring 'test/monitoring': gpuIdleBelowPercent 100 must be a percentage from 0 (alert off) to below 100.");
+    expect(errorOf(() => monitoring({ tpuIdleBelowPercent: -1 }))).toBe("MlMonitoring 'test/monitoring': tpuIdleBelowPercent -1 must be a percentage from 0 (alert off) to below 100.");
+    expect(errorOf(() => monitoring({ acceleratorWindowSeconds: 60 }))).toBe("MlMonitoring 'test/monitoring': acceleratorWindowSeconds 60 must be an integer between 300 and 86400.");
+    expect(errorOf(() => monitoring({ servingLatencySource: 'logs' as never }))).toBe("MlMonitoring 'test/monitoring': servingLatencySource 'logs' must be 'histogram' or 'log'.");
   });
 });

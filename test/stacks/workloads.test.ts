@@ -69,7 +69,8 @@ describe.each(ENVIRONMENT_NAMES)('%s-workloads', (env) => {
       expect([c.liveness_probe.http_get.path, c.readiness_probe.http_get.path]).toEqual(['/v2/health/live', '/v2/health/ready']);
       expect(c.image).toBe(`us-central1-docker.pkg.dev/acme-ml-${env}/ml-images/runtime:0.1.0`);
     }
-    expect(all(json, 'google_monitoring_alert_policy')).toHaveLength(5);
+    expect(all(json, 'google_monitoring_alert_policy').map((p) => p.user_labels['mlp-alert']).sort()).toEqual(
+      ['anomalies', 'failed-runs', 'gpu-idle', 'serving-error-rate', 'serving-latency', 'skew', 'tpu-idle']);
     const [job] = all(json, 'google_storage_transfer_job');
     expect(job.transfer_spec.gcs_data_sink.bucket_name).toBe(`acme-ml-${env}-raw-data`);
   });
