@@ -125,3 +125,26 @@ describe('the rejects of a failed run survive the deletion of its output', () =>
     expect(kept).toMatchObject({ line: 7, reason: 'missing columns: 2 values, expected 3' });
   });
 });
+
+test('rows in = rows written + rejects when a late value makes ExampleGen infer the types again and rewrite', async () => {
+  // 12,000 data rows: line 3 lacks a column, line 6 has a bad schema INT, and "x" turns FLOAT on row 11,000
+  // (after the 10,000-row sample), so the first writing pass is discarded; each reject is counted once.
+  const lines = ['id,x,n'];
+  for (let i = 1; i <= 12_000; i++) lines.push(i === 2 ? `${i},${i}` : i === 5 ? `${i},${i},five` : `${i},${i === 11_000 ? '0.5' : i},${i % 7}`);
+  const file = write(path.join(tmp.dir, 'in', 'd.csv'), lines.join('\n') + '\n');
+  const { out, props, log } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), schema: { n: 'INT' }, max_bad_rows_fraction: 0.01 });
+  expect(log.some((l) => /column types guessed from a sample do not hold for every row/.test(l))).toBe(true);
+  expect(props).toMatchObject({ row_count: 11_998, bad_row_count: 2 });
+  const counts = JSON.parse(String(props.split_row_counts)) as Record<string, number>;
+  expect(counts.train + counts.eval).toBe(11_998);
+  expect(rejects(path.join(out, REJECTS_FILE)).map((r) => [r.file, r.line])).toEqual([
+    [file, 3],
+    [file, 6],
+  ]);
+  const written = await ids(out);
+  expect(written).toHaveLength(11_998);
+  expect(new Set(written).size).toBe(11_998);
+  expect(written.includes(2) || written.includes(5)).toBe(false);
+  const [x] = await query(`SELECT column_type FROM (DESCRIBE SELECT x FROM read_parquet(${sqlString(`${out}/Split-train/*.parquet`)}))`);
+  expect(x.column_type).toBe('DOUBLE');
+});
