@@ -1,5 +1,7 @@
 // PolicyPack: the insecure fixture fails with exactly the expected rule ids; messages name resource, rule and fix;
 // suppressions; rules labelled with a Checkov id decide as Checkov's own check does.
+import * as fs from 'fs';
+import * as path from 'path';
 import { AnnotationMetadataEntryType, Aspects, TerraformStack, Testing } from 'cdktf';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
@@ -163,5 +165,12 @@ describe('PolicyPack', () => {
   test('a stack without suppressions gets an empty skip-check list', () => {
     const report = { stack: 'clean', resourcesChecked: 3, violations: [], suppressed: [] };
     expect(parseYaml(checkovConfig(report, 'out/stacks/clean'))).toEqual({ framework: ['terraform_json'], 'skip-check': [] });
+  });
+
+  test('docs/infrastructure.md lists every rule with its resource types and title', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'infrastructure.md'), 'utf8');
+    for (const r of RULES) {
+      expect(doc).toContain(`| \`${r.id}\` | ${r.resourceTypes.map((t) => t.replace(/^google_/, '')).join(', ')} | ${r.title} |`);
+    }
   });
 });
