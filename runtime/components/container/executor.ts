@@ -11,7 +11,9 @@ import * as path from 'path';
 import type { ExecutorContext, InputPorts, OutputPorts, ParameterSchema } from '../../core/component';
 import { ExecutorOutputSchema, formatZodIssues, type ExecutorInput, type ExecutorOutput } from '../../core/executor-io';
 import { UserError } from '../../core/errors';
-import type { Properties, PropertyValue } from '../../metadata/types';
+import { INTEGER_CUSTOM_PROPERTIES, PropertyType, type Properties, type PropertyValue } from '../../metadata/types';
+import type { ArtifactType } from '../../core/artifact-types';
+import { FINGERPRINT_PROPERTY } from '../../core/launcher';
 import { kfpArtifactType } from '../../compilers/kfp-artifact-types';
 import { LOCAL_EXEC_ENV, localExecution, parseLocalExecMode, runProcess } from './local-exec';
 import { resolveCommandLine, type PlaceholderView } from './placeholders';
@@ -90,7 +92,9 @@ export async function runContainer(
     await fs.promises.writeFile(path.join(work, 'executor_input.json'), JSON.stringify(executorInput, null, 2));
 
     const argv = inContainer ? engineArgv(how.engine, spec, mounts, command, args) : [...command, ...args];
-    ctx.log(`${where}: running ${inContainer ? `image ${spec.image} on ${path.basename(how.engine)}` : 'as a local process'}: ${argv.join(' ')}`);
+    // Environment values may be credentials: the log names the variables only.
+    const shown = argv.map((a, i) => (argv[i - 1] === '--env' ? `${a.split('=')[0]}=…` : a));
+    ctx.log(`${where}: running ${inContainer ? `image ${spec.image} on ${path.basename(how.engine)}` : 'as a local process'}: ${shown.join(' ')}`);
     const outcome = await runProcess(argv, { ...process.env, ...spec.env }, where);
     if (outcome.code !== 0) {
       const end = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
@@ -104,12 +108,32 @@ export async function runContainer(
     }
     for (const [port, out] of Object.entries(ctx.outputs)) {
       const metadata = written.artifacts?.[port]?.artifacts?.[0]?.metadata ?? {};
+      checkMetadata(port, ports.outputs[port].type, metadata, where);
       Object.assign(out.properties, metadata as Properties);
       const file = await settleOutput(out.path, port, where);
       if (file) out.properties[ARTIFACT_FILE_PROPERTY] = file;
     }
   } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
+  }
+}
+
+const RESERVED_PROPERTIES = new Set([ARTIFACT_FILE_PROPERTY, FINGERPRINT_PROPERTY]);
+
+/**
+ * Refuses ExecutorOutput metadata the metadata store would refuse after the output was published (a declared
+ * property of the wrong type, a fraction in an integer property) or that would overwrite the runtime's own.
+ */
+function checkMetadata(port: string, type: ArtifactType, metadata: Record<string, unknown>, where: string): void {
+  for (const [name, value] of Object.entries(metadata)) {
+    const bad = (what: string) => new UserError(`${where}: ExecutorOutput metadata "${name}" of output artifact "${port}" ${what}, got ${JSON.stringify(value)}`);
+    if (RESERVED_PROPERTIES.has(name)) throw bad('is set by the runtime');
+    if (value === null) continue;
+    const declared = type.properties[name];
+    const expected = declared ?? (INTEGER_CUSTOM_PROPERTIES.has(name) && typeof value === 'number' ? PropertyType.INT : undefined);
+    if (expected === PropertyType.INT && !Number.isInteger(value)) throw bad(`must be an integer (${declared !== undefined ? `declared by ${type.name}` : 'an integer property'})`);
+    if (expected === PropertyType.DOUBLE && typeof value !== 'number') throw bad(`must be a number (declared by ${type.name})`);
+    if (expected === PropertyType.STRING && typeof value !== 'string') throw bad(`must be a string (declared by ${type.name})`);
   }
 }
 

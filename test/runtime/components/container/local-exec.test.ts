@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ExecutionState } from '../../../../runtime/metadata/types';
+import { ArtifactState, ExecutionState } from '../../../../runtime/metadata/types';
 import { runPipeline } from '../../../../runtime/runner/local-runner';
 import { findContainerEngine, parseLocalExecMode } from '../../../../runtime/components/container/local-exec';
 import type { Pipeline } from '../../../../pipelines/dsl/pipeline';
@@ -76,11 +76,21 @@ test('an output parameter that is not of its type fails the node naming it', asy
   expect(n.error).toBe('container component test.BadCount: output parameter "count" (NUMBER_INTEGER) is not an integer: "twelve"');
 });
 
+test('ExecutorOutput metadata the store would refuse fails the node before anything is published', async () => {
+  const n = node(await run(fixtures.badMetadata, 'subprocess'), 'bad-metadata');
+  expect(n.state).toBe('failed');
+  expect(n.error).toBe('container component test.BadMetadata: ExecutorOutput metadata "span" of output artifact "examples" must be an integer (declared by Examples), got "first"');
+  const [artifact] = await t.store.getArtifacts({ type: 'Examples' });
+  expect(artifact.state).toBe(ArtifactState.ABANDONED);
+  expect(fs.existsSync(artifact.uri)).toBe(false);
+});
+
 test('--local-exec docker runs the image with the artifact folders and files mounted', async () => {
   const logFile = path.join(t.root, 'docker-argv.log');
   process.env.FAKE_DOCKER_LOG = logFile;
+  let s: RunSummary;
   try {
-    const s = await withPath([FAKE_ENGINE], () => run(fixtures.imageOnly, 'docker'));
+    s = await withPath([FAKE_ENGINE], () => run(fixtures.imageOnly, 'docker'));
     expect(s.nodes.map((n) => [n.id, n.state, n.error])).toEqual([['image-only', 'executed', undefined], ['reader', 'executed', undefined]]);
     expect(fs.readFileSync(path.join(node(s, 'reader').outputs.out, 'shout.txt'), 'utf8')).toBe('HI');
   } finally {
@@ -91,6 +101,11 @@ test('--local-exec docker runs the image with the artifact folders and files mou
   expect(calls[0]).toContain("'--entrypoint', 'sh', 'example.com/team/trainer:1'");
   expect(calls[1]).toMatch(/'--volume', '[^']+:\/mlp\/inputs\/numbers\/0:ro'/);
   expect(calls[1]).toContain("'--entrypoint', 'python3', 'python:3.11-slim'");
+  expect(calls[0]).toContain("'--env', 'API_TOKEN=token-value-not-for-logs'");
+  // The node log names the variable, never its value.
+  const log = fs.readFileSync(path.join(s.logDir, 'image-only.log'), 'utf8');
+  expect(log).toContain('--env API_TOKEN=…');
+  expect(log).not.toContain('token-value-not-for-logs');
 });
 
 test('--local-exec docker without an engine is refused before anything runs, naming what is missing', async () => {
