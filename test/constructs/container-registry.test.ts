@@ -9,7 +9,7 @@ import { DataTransfer } from '../../constructs/data-transfer';
 import { ExistingBucket } from '../../constructs/artifact-store';
 import { Principal } from '../../constructs/principal';
 import { PolicyPack } from '../../constructs/policy/policy-pack';
-import { baseStack, errorOf, resourcesOf, synthJson, workloadBase } from './helpers';
+import { Json, baseStack, errorOf, resourcesOf, synthJson, workloadBase } from './helpers';
 
 const KEY = 'projects/acme-kms/locations/us-central1/keyRings/ml/cryptoKeys/images';
 function registry(props: Partial<ContainerRegistryProps> = {}) {
@@ -24,7 +24,7 @@ function report(stack: ReturnType<typeof baseStack>['stack']) {
   Testing.synth(stack);
   return pack.reports.get(stack.node.id)!;
 }
-const repositories = (json: ReturnType<typeof synthJson>) => Object.fromEntries(resourcesOf(json, 'google_artifact_registry_repository').map((r) => [r.repository_id, r]));
+const repositories = (json: Json): { [id: string]: Json } => Object.fromEntries(resourcesOf(json, 'google_artifact_registry_repository').map((r) => [r.repository_id, r]));
 
 describe('ContainerRegistry', () => {
   test('tags are immutable by default; build caches get a mutable -cache repository with a short cleanup', () => {
