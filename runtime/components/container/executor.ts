@@ -95,7 +95,9 @@ export async function runContainer(
     // Environment values may be credentials: the log names the variables only.
     const shown = argv.map((a, i) => (argv[i - 1] === '--env' ? `${a.split('=')[0]}=…` : a));
     ctx.log(`${where}: running ${inContainer ? `image ${spec.image} on ${path.basename(how.engine)}` : 'as a local process'}: ${shown.join(' ')}`);
+    const before = await snapshotInputs(ctx.inputs);
     const outcome = await runProcess(argv, { ...process.env, ...spec.env }, where);
+    await checkInputsUnchanged(before, where);
     if (outcome.code !== 0) {
       const end = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
       const tail = outcome.stderrTail.length ? `; last stderr lines: ${outcome.stderrTail.join(' | ')}` : '; it wrote nothing to stderr';
@@ -115,6 +117,46 @@ export async function runContainer(
     }
   } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
+  }
+}
+
+type InputSnapshot = { port: string; folder: string; files: Map<string, string> }[];
+
+/** Every file of a folder with its size and modification time, by relative path. */
+async function listFiles(folder: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await fs.promises.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else {
+        const st = await fs.promises.lstat(full);
+        files.set(path.relative(folder, full), `${st.size}:${st.mtimeMs}`);
+      }
+    }
+  };
+  await walk(folder);
+  return files;
+}
+
+async function snapshotInputs(inputs: ExecutorContext<InputPorts, OutputPorts, ParameterSchema>['inputs']): Promise<InputSnapshot> {
+  const out: InputSnapshot = [];
+  for (const [port, arts] of Object.entries(inputs)) for (const a of arts) out.push({ port, folder: a.path, files: await listFiles(a.path) });
+  return out;
+}
+
+/**
+ * A local process sees the published input folders themselves (a container gets them read-only): a command that
+ * wrote into one changed another step's committed artifact, which must not pass unnoticed.
+ */
+async function checkInputsUnchanged(before: InputSnapshot, where: string): Promise<void> {
+  for (const { port, folder, files } of before) {
+    const now = await listFiles(folder).catch(() => new Map<string, string>());
+    const changed = [...new Set([...files.keys(), ...now.keys()])].filter((f) => files.get(f) !== now.get(f)).sort();
+    if (changed.length) {
+      const what = changed.slice(0, 3).map((f) => `${f} ${!now.has(f) ? 'removed' : !files.has(f) ? 'added' : 'changed'}`).join(', ');
+      throw new UserError(`${where}: the command changed its input artifact "${port}" (${folder}: ${what}${changed.length > 3 ? ', …' : ''}); inputs are read-only, write only to outputs`);
+    }
   }
 }
 

@@ -85,6 +85,12 @@ test('ExecutorOutput metadata the store would refuse fails the node before anyth
   expect(fs.existsSync(artifact.uri)).toBe(false);
 });
 
+test('a local process that writes into its input artifact fails its node naming the file', async () => {
+  const n = node(await run(fixtures.scribble, 'subprocess'), 'scribbler');
+  expect(n.state).toBe('failed');
+  expect(n.error).toMatch(/^container component test\.Scribbler: the command changed its input artifact "numbers" \(.*\/flaky\/out\/\d+: greeting\.txt changed\); inputs are read-only, write only to outputs$/);
+});
+
 test('--local-exec docker runs the image with the artifact folders and files mounted', async () => {
   const logFile = path.join(t.root, 'docker-argv.log');
   process.env.FAKE_DOCKER_LOG = logFile;
