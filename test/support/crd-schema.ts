@@ -1,6 +1,6 @@
 // Validating generated Kubernetes custom resources (Kueue, JobSet) against the upstream CRDs in ../shared/reference:
 // each served version's `openAPIV3Schema`, compiled with Ajv (draft-07 semantics, strict off for the x-kubernetes-*
-// keywords). Kubernetes patterns are Go RE2, whose inline `(?i)` JavaScript lacks: it becomes the `i` flag.
+// keywords). Kubernetes patterns are Go RE2, whose leading inline `(?i)` JavaScript lacks: it becomes the `i` flag.
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
@@ -12,9 +12,10 @@ export function referenceDir(project: 'kueue' | 'jobset'): string {
   return path.join(REPO_ROOT, '..', 'shared', 'reference', project);
 }
 
-/** RE2 patterns as JavaScript RegExps: a leading `(?i)` is the case-insensitive flag. */
+/** RE2 patterns as JavaScript RegExps: a leading `(?i)` (also after `^`) is the case-insensitive flag. */
 function re2(pattern: string, flags: string): RegExp {
-  return pattern.startsWith('(?i)') ? new RegExp(pattern.slice(4), `${flags}i`) : new RegExp(pattern, flags);
+  const m = /^(\^?)\(\?i\)/.exec(pattern);
+  return m ? new RegExp(m[1] + pattern.slice(m[0].length), `${flags}i`) : new RegExp(pattern, flags);
 }
 re2.code = 'new RegExp';
 
@@ -22,6 +23,10 @@ re2.code = 'new RegExp';
 export function loadCrdValidators(dir: string): Map<string, ValidateFunction> {
   // One pattern compiler for the whole map: Ajv calls it for every `pattern` keyword.
   const ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: re2 as never } });
+  // The formats these CRDs use (Kubernetes' OpenAPI: integer widths, RFC 3339 times).
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i);
   const validators = new Map<string, ValidateFunction>();
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
     for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8'))) {
