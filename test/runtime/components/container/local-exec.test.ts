@@ -7,13 +7,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ArtifactState, ExecutionState } from '../../../../runtime/metadata/types';
-import { runPipeline } from '../../../../runtime/runner/local-runner';
+import { LocalRunner, runPipeline } from '../../../../runtime/runner/local-runner';
 import { findContainerEngine, parseLocalExecMode } from '../../../../runtime/components/container/local-exec';
 import type { Pipeline } from '../../../../pipelines/dsl/pipeline';
 import type { RunSummary } from '../../../../runtime/runner/run-types';
 import type { LocalExecMode } from '../../../../runtime/components/container';
 import * as fixtures from '../../../fixtures/container/shell-pipelines';
 import { useTempStore } from '../../../support/temp-store';
+import { waitFor } from '../../../support/wait-for';
 
 const MODULE = path.join(__dirname, '../../../fixtures/container/shell-pipelines.ts');
 const FAKE_ENGINE = path.join(__dirname, '../../../fixtures/container/fake-engine');
@@ -89,6 +90,21 @@ test('a local process that writes into its input artifact fails its node naming 
   const n = node(await run(fixtures.scribble, 'subprocess'), 'scribbler');
   expect(n.state).toBe('failed');
   expect(n.error).toMatch(/^container component test\.Scribbler: the command changed its input artifact "numbers" \(.*\/flaky\/out\/\d+: greeting\.txt changed\); inputs are read-only, write only to outputs$/);
+});
+
+test('canceling the run stops the command with its worker and records the execution CANCELED', async () => {
+  const pidFile = path.join(t.root, 'sleeper.pid');
+  const runner = new LocalRunner(fixtures.sleeper, { root: t.root, store: t.store, modules: [MODULE], localExec: 'subprocess', parameters: { pid_file: pidFile } });
+  const done = runner.run();
+  await waitFor('the command to start', () => fs.existsSync(pidFile));
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  runner.cancel('SIGTERM');
+  const s = await done;
+  expect(s.state).toBe('CANCELED');
+  expect(node(s, 'sleeper').state).toBe('canceled');
+  expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  const [execution] = await t.store.getExecutions({ ids: [node(s, 'sleeper').executionId!] });
+  expect(execution.lastKnownState).toBe(ExecutionState.CANCELED);
 });
 
 test('--local-exec docker runs the image with the artifact folders and files mounted', async () => {
