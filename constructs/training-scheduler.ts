@@ -190,11 +190,20 @@ function shapeOf(machineType: string, pool: string, fail: (msg: string) => Error
   return { vcpusPerNode: shape.vcpus, memoryGibPerNode: shape.memoryGib };
 }
 
+/**
+ * True when the pool shares (time-sharing, MPS) or partitions (MIG) its GPUs: its nodes advertise a different
+ * nvidia.com/gpu count than the pool's GPUs, so no whole-GPU training quota can be derived from it.
+ */
+export function sharesGpus(pool: GpuNodePool): boolean {
+  const accelerators = pool.nodePool.nodeConfigInput?.guestAccelerator;
+  const first = Array.isArray(accelerators) ? (accelerators[0] as ContainerNodePoolNodeConfigGuestAccelerator | undefined) : undefined;
+  return first?.gpuSharingConfig !== undefined || first?.gpuPartitionSize !== undefined;
+}
+
 function gpuSchedule(pool: GpuNodePool, fail: (msg: string) => Error, nodesOf: (pool: string, max: number, unit: number) => number): PoolSchedule {
   const np = pool.nodePool;
-  const accelerator = literalList<ContainerNodePoolNodeConfigGuestAccelerator>(np.nodeConfigInput?.guestAccelerator, `pool ${pool.name}'s guest accelerators`, fail)[0];
-  // Shared or partitioned GPUs advertise a different nvidia.com/gpu count per node than the pool's GPUs: no honest quota.
-  if (accelerator?.gpuSharingConfig || accelerator?.gpuPartitionSize) {
+  literalList<ContainerNodePoolNodeConfigGuestAccelerator>(np.nodeConfigInput?.guestAccelerator, `pool ${pool.name}'s guest accelerators`, fail);
+  if (sharesGpus(pool)) {
     throw fail(`pool ${pool.name} shares or partitions its GPUs (gpuSharing / gpuPartitionSize), so whole-GPU training quota cannot be derived from it; leave it out of training.pools.`);
   }
   const max = np.autoscalingInput?.totalMaxNodeCount;
