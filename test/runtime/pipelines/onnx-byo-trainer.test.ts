@@ -9,13 +9,12 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runPipeline } from '../../../runtime/runner/local-runner';
-import { startCli } from '../../support/cli';
 import { testPython } from '../../support/python';
 import { useTempStore } from '../../support/temp-store';
 import { PENGUIN_FEATURES } from '../../fixtures/container/penguins-sklearn-trainer';
 import { pipeline } from '../../fixtures/onnx/penguins-onnx-pipeline';
 import { expectAllClose } from '../ml/onnx-models';
-import { penguinRows, request } from '../serving/helpers';
+import { penguinRows, request, startServeCli } from '../serving/helpers';
 
 const MODULE = path.join(__dirname, '../../fixtures/onnx/penguins-onnx-pipeline.ts');
 const t = useTempStore('mlp-onnx-byo-');
@@ -57,17 +56,8 @@ test('Python container trainer → ONNX Model → Evaluator blesses → Pusher p
   const rows = penguinRows(8);
   const features = rows.map((r) => PENGUIN_FEATURES.map((f) => r[f] as number));
   const expected = pythonPredictions(path.join(servingDir, version, 'model.onnx'), features);
-  const { child, done } = startCli(['serve', '--model-base-path', servingDir, '--model-name', 'penguins', '--port', '0']);
+  const { child, done, url } = await startServeCli(['--model-base-path', servingDir, '--model-name', 'penguins', '--port', '0']);
   try {
-    const ready = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(out.split('\n')[0]);
-      });
-      void done.then((r) => reject(new Error(`mlp serve exited (${r.code}) before it was ready:\n${r.stderr}`)));
-    });
-    const url = /on (http:\/\/\S+)$/.exec(ready)![1];
     // Rows as the data set has them: the label is accepted and ignored, the class names come from the model.
     const instances = rows.map((r) => ({ ...Object.fromEntries(PENGUIN_FEATURES.map((f) => [f, r[f]])), Species: r.Species }));
     const predict = await request(`${url}/v1/models/penguins:predict`, { body: { instances } });

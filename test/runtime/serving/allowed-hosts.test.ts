@@ -13,9 +13,9 @@ import { HOST_REFUSED_MESSAGE } from '../../../runtime/core/allowed-hosts';
 import type { ModelConfig } from '../../../runtime/serving/config';
 import { DEFAULT_POLICY } from '../../../runtime/serving/config';
 import { startModelServer, type ModelServer } from '../../../runtime/serving/model-server';
-import { runCli, startCli } from '../../support/cli';
+import { runCli } from '../../support/cli';
 import { getWithHost } from '../../support/host-request';
-import { memoryLogger } from './helpers';
+import { memoryLogger, startServeCli } from './helpers';
 
 let root: string;
 let base: string;
@@ -72,16 +72,8 @@ test('allowedHosts adds the names in-cluster callers use; * answers any Host', a
 });
 
 test('mlp serve --allowed-hosts: listed names are answered, others refused; a bad entry is a one-line error', async () => {
-  const { child, done } = startCli(['serve', '--model-base-path', base, '--model-name', 'linear', '--port', '0', '--poll-seconds', '0', '--allowed-hosts', 'models.example.com, .corp.example']);
+  const { child, done, ready } = await startServeCli(['--model-base-path', base, '--model-name', 'linear', '--port', '0', '--poll-seconds', '0', '--allowed-hosts', 'models.example.com, .corp.example']);
   children.push(child);
-  const ready = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.split('\n')[0]);
-    });
-    void done.then((r) => reject(new Error(`mlp serve exited (${r.code}) before it was ready:\n${r.stderr}`)));
-  });
   const port = Number(/:(\d+)$/.exec(ready)![1]);
   try {
     expect((await getWithHost(port, '/v2/health/live', { host: 'models.example.com' })).status).toBe(200);

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
+import type { ChildProcess } from 'child_process';
 import { Writable } from 'stream';
 import * as tf from '@tensorflow/tfjs';
 import { writeServingBundle } from '../../../runtime/ml/serving-bundle';
@@ -15,6 +16,7 @@ import { NUMERIC_INPUT, SIGNATURE_FORMAT, SIGNATURE_VERSION } from '../../../run
 import { TRANSFORM_GRAPH_FORMAT, TRANSFORM_GRAPH_VERSION } from '../../../runtime/transform/graph';
 import { storageFor } from '../../../runtime/storage';
 import type { RawRow } from '../../../runtime/transform/apply';
+import { startCli, type CliResult } from '../../support/cli';
 import { buildPenguinsUpstream, PENGUINS_FILE, QUICK_HP, train } from '../ml/helpers';
 
 /** Trains a small penguins model with the real Trainer on real upstream artifacts; returns its Model artifact folder (a serving bundle). */
@@ -96,6 +98,23 @@ export function memoryLogger(): { logger: pino.Logger; lines: Record<string, unk
     },
   });
   return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+/**
+ * Starts `mlp serve <args>` as a process and waits for its ready line (its first stdout line, "serving <model>
+ * versions [...] on <url>"); fails with its stderr when it exits first. The caller stops the child.
+ */
+export async function startServeCli(args: string[]): Promise<{ child: ChildProcess; done: Promise<CliResult>; ready: string; url: string }> {
+  const { child, done } = startCli(['serve', ...args]);
+  const ready = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    void done.then((r) => reject(new Error(`mlp serve exited (${r.code}) before it was ready:\n${r.stderr}`)));
+  });
+  return { child, done, ready, url: /on (http:\/\/\S+)$/.exec(ready)![1] };
 }
 
 export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {

@@ -16,9 +16,8 @@ import { loadServingBundle, predictRows } from '../../../runtime/ml/serving-bund
 import { DEFAULT_POLICY, type ModelConfig } from '../../../runtime/serving/config';
 import { startModelServer, type ModelServer } from '../../../runtime/serving/model-server';
 import type { RawRow } from '../../../runtime/transform/apply';
-import { startCli } from '../../support/cli';
 import { buildOnnxModels, expectAllClose, MEASUREMENTS, SPECIES, type OnnxModels } from '../ml/onnx-models';
-import { memoryLogger, penguinRows, request, until } from './helpers';
+import { memoryLogger, penguinRows, request, startServeCli, until } from './helpers';
 
 let root: string;
 let models: OnnxModels;
@@ -206,17 +205,8 @@ test('predictRows on an ONNX bundle is the served prediction (the one path the E
 
 test('mlp serve --model-base-path <base> --model-name <name> serves <base>/<version>/model.onnx', async () => {
   const base = await tritonBase('cli', { 4: models.dirs.tabular });
-  const { child, done } = startCli(['serve', '--model-base-path', base, '--model-name', 'penguins', '--port', '0']);
+  const { child, done, ready, url } = await startServeCli(['--model-base-path', base, '--model-name', 'penguins', '--port', '0']);
   children.push(child);
-  const ready = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.split('\n')[0]);
-    });
-    void done.then((r) => reject(new Error(`mlp serve exited (${r.code}) before it was ready:\n${r.stderr}`)));
-  });
-  const url = /on (http:\/\/\S+)$/.exec(ready)![1];
   expect(ready).toBe(`serving penguins versions [4] on ${url}`);
   const r = await request(`${url}/v1/models/penguins:predict`, { body: { instances: rows.map(measurements) } });
   expectAllClose(r.json.predictions.map((p: { probabilities: number[] }) => p.probabilities), models.expected.tabular.probabilities);
