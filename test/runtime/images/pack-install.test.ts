@@ -27,6 +27,8 @@ const INSTALL_SH = path.join(REPO, 'runtime', 'images', 'install.sh');
 const INSTALL_SCRIPTS: Record<string, string> = {
   'better-sqlite3': 'native binding copied from the repository',
   'core-js': 'prints a banner only',
+  // Its CPU binaries are in the npm package; install.sh sets ONNXRUNTIME_NODE_INSTALL=skip for the CUDA download.
+  'onnxruntime-node': 'downloads the CUDA provider only, which install.sh skips',
 };
 
 let work: string;
