@@ -7,9 +7,9 @@
 // cannot say is read from the model's metadata_props, which the exporting trainer sets: mlp.task (binary,
 // multiclass, regression), mlp.label_key, mlp.classes (a JSON list of class names) and mlp.output (which
 // output to read when several fit). A [batch] / [batch, 1] float input may be missing in a request or an
-// example: it is NaN, ONNX's missing value; every other input is required. Without metadata a [batch, k ≥ 2] output is a multiclass model with classes
-// "0".."k-1" and a [batch] / [batch, 1] output a regression. No transform runs in front of an ONNX model:
-// its preprocessing is part of the graph.
+// example: it is NaN, ONNX's missing value; every other input is required. Without metadata a [batch, k ≥ 2]
+// output is a multiclass model with classes "0".."k-1" and a [batch] / [batch, 1] output a regression. No
+// transform runs in front of an ONNX model: its preprocessing is part of the graph.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -17,7 +17,6 @@ import * as ort from 'onnxruntime-node';
 import { UserError } from '../core/errors';
 import type { RawRow } from '../transform/apply';
 import { ONNX_FRAMEWORK, ONNX_MODEL_FILE, SIGNATURE_FILE, SIGNATURE_FORMAT, SIGNATURE_VERSION, type RawInput, type RawType, type Signature, type Task } from './signature';
-
 
 type ElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool';
 const RAW_TYPES: Record<ElementType, RawType> = { float32: 'float', float64: 'float', int64: 'int', int32: 'int', string: 'string', bool: 'int' };
