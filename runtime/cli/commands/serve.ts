@@ -118,7 +118,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve models over HTTP: TensorFlow Serving REST API and Open Inference Protocol v2, with hot reload of new versions; GET /mlp/v1/models reports versions, labels and traffic weights or bandit tallies')
-    .option('--model-base-path <dir>', 'folder or gs:// prefix holding the model\'s <version>/ folders (the Pusher\'s destination)')
+    .option('--model-base-path <dir>', 'folder or gs:// prefix holding the model\'s <version>/ folders (the Pusher\'s destination, or <version>/model.onnx as Triton and KServe lay ONNX models out)')
     .option('--model-name <name>', 'name the model is served under (/v1/models/<name>, /v2/models/<name>)')
     .option(
       '--config <file>',
