@@ -17,6 +17,8 @@ import { FINGERPRINT_PROPERTY } from '../../core/launcher';
 import { kfpArtifactType } from '../../compilers/kfp-artifact-types';
 import { LOCAL_EXEC_ENV, localExecution, parseLocalExecMode, runProcess } from './local-exec';
 import { resolveCommandLine, type PlaceholderView } from './placeholders';
+import { rankLayout } from './distribution';
+import { runRanks } from '../../runner/distributed-launch';
 import type { ContainerSpec, KfpParameterType } from './spec';
 
 /**
@@ -87,7 +89,8 @@ export async function runContainer(
       },
     };
     const view: PlaceholderView = { executorInput, paths };
-    const command = resolveCommandLine(how.kind === 'subprocess' ? how.command : spec.command, view, where);
+    const commandParts = how.kind === 'subprocess' ? how.command : spec.command;
+    const command = resolveCommandLine(commandParts, view, where);
     const args = resolveCommandLine(spec.args, view, where);
     await fs.promises.writeFile(path.join(work, 'executor_input.json'), JSON.stringify(executorInput, null, 2));
 
@@ -96,7 +99,11 @@ export async function runContainer(
     const shown = argv.map((a, i) => (argv[i - 1] === '--env' ? `${a.split('=')[0]}=…` : a));
     ctx.log(`${where}: running ${inContainer ? `image ${spec.image} on ${path.basename(how.engine)}` : 'as a local process'}: ${shown.join(' ')}`);
     const before = await snapshotInputs(ctx.inputs);
-    const outcome = await runProcess(argv, { ...process.env, ...spec.env }, where);
+    // A distributed step runs as local processes only (localExecution refuses an engine for it).
+    const layout = rankLayout(spec.distribution, spec.tpu, where);
+    const outcome = layout
+      ? await runRanks(layout, view, work, (v) => [...resolveCommandLine(commandParts, v, where), ...resolveCommandLine(spec.args, v, where)], { ...process.env, ...spec.env }, where, ctx.log)
+      : await runProcess(argv, { ...process.env, ...spec.env }, where);
     await checkInputsUnchanged(before, where);
     if (outcome.code !== 0) {
       const end = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;

@@ -67,6 +67,9 @@ export type LocalExecution = { kind: 'subprocess'; command: ContainerSpec['comma
  */
 export function localExecution(component: string, spec: ContainerSpec, mode: LocalExecMode | undefined, pathVar = process.env.PATH): LocalExecution {
   if (mode === 'subprocess' || (mode === undefined && spec.localCommand)) return { kind: 'subprocess', command: spec.localCommand ?? spec.command };
+  if (spec.distribution || spec.tpu) {
+    throw new UserError(`container component ${component} is distributed, and locally its ranks run as local processes (coordinator on 127.0.0.1), not in its image: declare a localCommand or run with --local-exec subprocess`);
+  }
   const found = findContainerEngine(pathVar);
   if ('engine' in found) return { kind: 'container', engine: found.engine };
   if (mode === 'docker') throw new UserError(`--local-exec docker: no container engine for container component ${component}: ${found.missing}`);

@@ -16,6 +16,7 @@ import { defineComponent, type AnyComponent, type ComponentDefinition, type Inpu
 import { UserError } from '../../core/errors';
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { runContainer } from './executor';
+import { rankLayout, type DistributionSpec, type TpuSlice } from './distribution';
 
 /** KFP v2 parameter types (pipeline_spec.proto ParameterType). */
 export type KfpParameterType = 'STRING' | 'NUMBER_INTEGER' | 'NUMBER_DOUBLE' | 'BOOLEAN' | 'LIST' | 'STRUCT' | 'TASK_FINAL_STATUS';
@@ -49,6 +50,10 @@ export interface ContainerSpec {
   outputParameters: Readonly<Record<string, KfpParameterType>>;
   /** KFP types of input parameters where they differ from what the zod schema gives (e.g. TASK_FINAL_STATUS). */
   parameterTypes: Readonly<Record<string, KfpParameterType>>;
+  /** Runs the command as N workers × M processes with the launchers' environment (distribution.ts). @default - one process */
+  distribution?: DistributionSpec;
+  /** Runs the command on a TPU slice: one worker per host of the topology. @default - none */
+  tpu?: TpuSlice;
 }
 
 export interface ContainerComponentProps<I extends InputPorts, O extends OutputPorts, P extends ParameterSchema> {
@@ -72,6 +77,8 @@ export interface ContainerComponentProps<I extends InputPorts, O extends OutputP
   env?: Record<string, string>;
   localCommand?: CommandPart[];
   parameterTypes?: Record<string, KfpParameterType>;
+  distribution?: DistributionSpec;
+  tpu?: TpuSlice;
 }
 
 export type ContainerComponent<I extends InputPorts = InputPorts, O extends OutputPorts = OutputPorts, P extends ParameterSchema = ParameterSchema> =
@@ -107,7 +114,10 @@ export function containerComponent<I extends InputPorts = {}, O extends OutputPo
     ...(props.localCommand ? { localCommand: props.localCommand } : {}),
     outputParameters: Object.freeze({ ...(props.outputParameters ?? {}) }),
     parameterTypes: Object.freeze({ ...(props.parameterTypes ?? {}) }),
+    ...(props.distribution ? { distribution: Object.freeze({ ...props.distribution }) } : {}),
+    ...(props.tpu ? { tpu: Object.freeze({ ...props.tpu }) } : {}),
   });
+  rankLayout(container.distribution, container.tpu, where);
   const inputs = (props.inputs ?? {}) as I;
   const outputs = (props.outputs ?? {}) as O;
   checkPlaceholderNames(where, container, inputs, outputs, parameters);

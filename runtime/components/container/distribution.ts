@@ -1,0 +1,107 @@
+// A distributed container step (issue 19 §1): `distribution: { workers, processesPerWorker }` or a TPU slice
+// `tpu: { version, topology }` (one worker per TPU host, from the TPU catalogue, tpu-slices.json), checked when
+// the component is defined, and the environment every rank gets — the names torchrun, JAX and an Indexed Job /
+// JobSet give, so a script written for one of those launchers runs unchanged locally and on every engine.
+
+import { UserError } from '../../core/errors';
+import TPU_SLICES from './tpu-slices.json';
+
+export interface DistributionSpec {
+  /** Machines (pods, replicas) running the step; each gets a NODE_RANK / JOB_COMPLETION_INDEX. */
+  workers: number;
+  /** Processes per worker (e.g. one per GPU), each a rank. @default 1 */
+  processesPerWorker?: number;
+}
+
+export interface TpuSlice {
+  /** TPU version as the constructs' catalogue names it: v4, v5e, v5p, v6e. */
+  version: string;
+  /** Slice topology, e.g. "2x4" (v5e, v6e) or "2x2x2" (v4, v5p). */
+  topology: string;
+}
+
+/** A checked distributed step: how many workers and ranks, and the TPU slice's hosts when it is one. */
+export interface RankLayout {
+  workers: number;
+  processesPerWorker: number;
+  worldSize: number;
+  tpu?: TpuSlice & { acceleratorLabel: string; machineType: string; chipsPerVm: number; hosts: number };
+}
+
+type SliceCatalogue = Record<string, {
+  acceleratorLabel: string;
+  singleHost: Record<string, { machineType: string; chipsPerVm: number }>;
+  multiHost: { machineType: string; chipsPerVm: number; topologies: string[] };
+}>;
+const SLICES = TPU_SLICES as SliceCatalogue;
+
+const positiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1;
+
+/**
+ * The TPU slice's machine and host count: a topology with a single-host machine runs on one host (as the
+ * constructs' pools default), any other on chips / chips per VM hosts of the multi-host machine.
+ */
+export function tpuHosts(tpu: TpuSlice, where: string): NonNullable<RankLayout['tpu']> {
+  const spec = SLICES[tpu.version];
+  if (!spec) throw new UserError(`${where}: tpu.version "${tpu.version}" is not a TPU version of the catalogue (${Object.keys(SLICES).join(', ')})`);
+  const single = spec.singleHost[tpu.topology];
+  if (single) return { ...tpu, acceleratorLabel: spec.acceleratorLabel, ...single, hosts: 1 };
+  if (spec.multiHost.topologies.includes(tpu.topology)) {
+    const chips = tpu.topology.split('x').map(Number).reduce((a, b) => a * b, 1);
+    const { machineType, chipsPerVm } = spec.multiHost;
+    return { ...tpu, acceleratorLabel: spec.acceleratorLabel, machineType, chipsPerVm, hosts: chips / chipsPerVm };
+  }
+  const examples = [...Object.keys(spec.singleHost), ...spec.multiHost.topologies.slice(0, 6)];
+  throw new UserError(`${where}: TPU ${tpu.version} has no topology "${tpu.topology}" (e.g. ${examples.join(', ')}, …)`);
+}
+
+/**
+ * Checks a step's distribution and TPU slice. A TPU slice sets the workers (one per host, one process each);
+ * a distribution given with it must say the same.
+ */
+export function rankLayout(distribution: DistributionSpec | undefined, tpu: TpuSlice | undefined, where: string): RankLayout | undefined {
+  if (distribution === undefined && tpu === undefined) return undefined;
+  if (distribution !== undefined) {
+    if (!positiveInteger(distribution.workers)) throw new UserError(`${where}: distribution.workers must be a positive integer, got ${JSON.stringify(distribution.workers)}`);
+    if (distribution.processesPerWorker !== undefined && !positiveInteger(distribution.processesPerWorker)) {
+      throw new UserError(`${where}: distribution.processesPerWorker must be a positive integer, got ${JSON.stringify(distribution.processesPerWorker)}`);
+    }
+  }
+  if (tpu === undefined) {
+    const processesPerWorker = distribution!.processesPerWorker ?? 1;
+    return { workers: distribution!.workers, processesPerWorker, worldSize: distribution!.workers * processesPerWorker };
+  }
+  const slice = tpuHosts(tpu, where);
+  if (distribution && (distribution.workers !== slice.hosts || (distribution.processesPerWorker ?? 1) !== 1)) {
+    throw new UserError(`${where}: TPU ${tpu.version} ${tpu.topology} runs on ${slice.hosts} host(s), one process each, but distribution asks for ${distribution.workers} worker(s) × ${distribution.processesPerWorker ?? 1}; leave distribution out or make it { workers: ${slice.hosts} }`);
+  }
+  return { workers: slice.hosts, processesPerWorker: 1, worldSize: slice.hosts, tpu: slice };
+}
+
+/** Where rank 0 listens: the torch.distributed store (MASTER_PORT) and the JAX coordinator. */
+export interface Coordinator {
+  address: string;
+  torchPort: number;
+  jaxPort: number;
+}
+
+/**
+ * The environment contract of one rank (docs/architecture.md "Distributed steps" has it as a table). Ranks are
+ * numbered worker by worker: rank = nodeRank × processesPerWorker + localRank.
+ */
+export function rankEnvironment(layout: RankLayout, rank: number, coordinator: Coordinator): Record<string, string> {
+  const nodeRank = Math.floor(rank / layout.processesPerWorker);
+  return {
+    WORLD_SIZE: String(layout.worldSize),
+    RANK: String(rank),
+    NODE_RANK: String(nodeRank),
+    LOCAL_RANK: String(rank % layout.processesPerWorker),
+    LOCAL_WORLD_SIZE: String(layout.processesPerWorker),
+    MASTER_ADDR: coordinator.address,
+    MASTER_PORT: String(coordinator.torchPort),
+    JAX_COORDINATOR_ADDRESS: `${coordinator.address}:${coordinator.jaxPort}`,
+    JAX_PROCESS_ID: String(rank),
+    JAX_NUM_PROCESSES: String(layout.worldSize),
+    JOB_COMPLETION_INDEX: String(nodeRank),
+  };
+}
