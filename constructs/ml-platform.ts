@@ -24,6 +24,7 @@ import { DataTransfer, PosixTransferSource, S3TransferSource, TransferTrigger } 
 import { MlMonitoring, NotificationTarget } from './ml-monitoring';
 import { BuildSource, BuildTriggers, GitRef, PipelineRunTrigger } from './build-triggers';
 import { unpinnedImageReason } from './workload-common';
+import { TrainingScheduler, sharesGpus } from './training-scheduler';
 
 /**
  * The cluster part of the configuration: every MlCluster prop (documented there) except what the platform supplies
@@ -146,6 +147,29 @@ export interface MlBuildOptions {
   readonly deployPipelines?: readonly string[];
 }
 
+/** Distributed training on the cluster: JobSet + Kueue over some of the platform's accelerator pools (TrainingScheduler). */
+export interface MlTrainingOptions {
+  /**
+   * LocalQueue distributed steps join (their `kueue.x-k8s.io/queue-name` label).
+   * @default 'training'
+   */
+  readonly queueName?: string;
+  /**
+   * Names of gpuPools / tpuPools training may use; each becomes a ResourceFlavor whose quota is the pool's maximum.
+   * @default - every TPU pool and every GPU pool that does not share or partition its GPUs
+   */
+  readonly pools?: readonly string[];
+  /**
+   * Nodes of a pool training may hold at once, by pool name (below the pool's maximum to leave room for other work).
+   * @default - each pool's maximum
+   */
+  readonly nodeQuota?: { readonly [pool: string]: number };
+  /** Exact Kueue chart version. @default KUEUE_CHART_VERSION */
+  readonly kueueChartVersion?: string;
+  /** Exact JobSet chart version. @default JOBSET_CHART_VERSION */
+  readonly jobsetChartVersion?: string;
+}
+
 /** The workloads part of the configuration. */
 export interface MlWorkloadsOptions {
   /** Tag of the runtime image in the platform's registry (the commit Cloud Build built; never `latest`). */
@@ -176,6 +200,11 @@ export interface MlWorkloadsOptions {
    * @default - none
    */
   readonly transfers?: readonly MlTransferOptions[];
+  /**
+   * Distributed training (JobSet + Kueue queues over accelerator pools).
+   * @default - not installed
+   */
+  readonly training?: MlTrainingOptions;
   /** Where alerts go; thresholds as in MlMonitoring. */
   readonly monitoring: { readonly notification: NotificationTarget; readonly servingErrorRate?: number; readonly servingLatencyP99Ms?: number };
   /**
@@ -296,12 +325,13 @@ export class MlWorkloadsStack extends TerraformStack {
   readonly transfers: DataTransfer[];
   readonly monitoring: MlMonitoring;
   readonly build?: BuildTriggers;
+  readonly training?: TrainingScheduler;
   /** The runtime image reference every workload runs. */
   readonly image: string;
 
   /**
    * Construct ids are a contract: `google`, `gke`, `namespace`, `orchestrator`, `serving-<name>`, `transfer-<name>`
-   * (+ `transfer-<name>-source` for bucket sources), `monitoring`, `build`.
+   * (+ `transfer-<name>-source` for bucket sources), `monitoring`, `build`, `training`.
    */
   constructor(scope: Construct, id: string, props: MlPlatformProps, platform: MlPlatformStack, w: MlWorkloadsOptions) {
     super(scope, id);
@@ -395,6 +425,24 @@ export class MlWorkloadsStack extends TerraformStack {
       accountPrefix: prefix,
     }));
 
+    if (w.training) {
+      const t = w.training;
+      const known = [...platform.gpuPools, ...platform.tpuPools].map((p) => p.name);
+      const unknown = (t.pools ?? []).filter((n) => !known.includes(n));
+      if (unknown.length > 0) throw fail(`training.pools names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not among gpuPools/tpuPools (${known.join(', ') || 'none'}).`);
+      const chosen = (pool: { name: string }, byDefault: boolean) => (t.pools ? t.pools.includes(pool.name) : byDefault);
+      this.training = new TrainingScheduler(this, 'training', {
+        gpuPools: platform.gpuPools.filter((p) => chosen(p, !sharesGpus(p))),
+        tpuPools: platform.tpuPools.filter((p) => chosen(p, true)),
+        workloadNamespace: this.namespace,
+        runnerServiceAccount: runner.kubernetesServiceAccount,
+        queueName: t.queueName,
+        nodeQuota: t.nodeQuota,
+        kueueChartVersion: t.kueueChartVersion,
+        jobsetChartVersion: t.jobsetChartVersion,
+      });
+    }
+
     this.monitoring = new MlMonitoring(this, 'monitoring', {
       project: props.project,
       metricPrefix: prefix.replace(/-/g, '_'),
@@ -433,6 +481,7 @@ export class MlWorkloadsStack extends TerraformStack {
 
     new TerraformOutput(this, 'runtime-image', { value: this.image });
     new TerraformOutput(this, 'orchestrator-kind', { value: this.orchestrator.kind });
+    if (this.training) new TerraformOutput(this, 'training-queue', { value: this.training.queueName });
     for (const s of this.serving) new TerraformOutput(this, `serving-url-${s.node.id.replace(/^serving-/, '')}`, { value: s.url });
     Aspects.of(this).add(this.policy);
   }
