@@ -3,7 +3,8 @@
 // Parquet through DuckDB in one streaming COPY per input split; bad rows are counted, located and quarantined,
 // and the rows DuckDB read must be exactly the ones the reader counted on its own (else the node fails). Derived
 // columns (derived-columns.ts) are checked before anything is read and added to each good row after its split
-// is decided.
+// is decided. Column types a reader guessed from a sample (CSV) are checked on every row in that same pass; a row
+// that contradicts them makes the reader infer them from all rows, and the splits are written again.
 // Which split a row lands in never varies; the order of rows inside a split's file may vary between runs when
 // DuckDB reads the input in parallel (a partitioned COPY does not keep insertion order).
 
