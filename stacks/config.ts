@@ -121,6 +121,13 @@ const workloads = z.object({
     servingErrorRate: z.number().gt(0).lt(1).optional(),
     servingLatencyP99Ms: z.number().positive().optional(),
   }).strict(),
+  /** Distributed training: JobSet + Kueue with a queue over these pools (TrainingScheduler); omitted = not installed. */
+  training: z.object({
+    queueName: kubeName.optional(),
+    /** GPU/TPU pool names; default every TPU pool and every GPU pool without GPU sharing. */
+    pools: z.array(name).min(1).optional(),
+    nodeQuota: z.record(z.string(), z.number().int().min(1)).optional(),
+  }).strict().optional(),
   build: z.object({
     github: z.object({ owner: z.string().min(1), name: z.string().min(1) }).strict(),
     imagesOn: gitRef.optional(),
@@ -234,6 +241,10 @@ export const EnvironmentConfigSchema = z.object({
     if (s.gpuPool !== undefined && !gpuNames.includes(s.gpuPool)) {
       ctx.addIssue({ code: 'custom', path: ['workloads', 'serving', i, 'gpuPool'], message: `is not one of gpuPools (${gpuNames.join(', ') || 'none'})` });
     }
+  });
+  const acceleratorPools = [...gpuNames, ...cfg.tpuPools.map((p) => p.name)];
+  cfg.workloads.training?.pools?.forEach((p, i) => {
+    if (!acceleratorPools.includes(p)) ctx.addIssue({ code: 'custom', path: ['workloads', 'training', 'pools', i], message: `is not one of gpuPools or tpuPools (${acceleratorPools.join(', ') || 'none'})` });
   });
   if (cfg.workloads.orchestrator.kind === 'composer' && cfg.workloads.schedules.length > 0) {
     ctx.addIssue({ code: 'custom', path: ['workloads', 'schedules'], message: "must be empty with Composer: compile the DAGs with --schedule '<cron>' instead" });

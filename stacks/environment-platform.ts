@@ -127,6 +127,7 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
         modelSource: s.modelSource ? { kind: s.modelSource } : undefined,
       })),
       transfers: w.transfers,
+      training: w.training,
       monitoring: w.monitoring,
       build: w.build
         ? {

@@ -4,7 +4,7 @@
 // ProvisioningRequest admission check; the machine catalogue covers every machine type a pool can create.
 import { TerraformStack } from 'cdktf';
 import { MlCluster } from '../../constructs/cluster';
-import { GpuNodePool, GpuNodePoolProps } from '../../constructs/gpu-node-pool';
+import { GpuNodePool } from '../../constructs/gpu-node-pool';
 import { TpuNodePool } from '../../constructs/tpu-node-pool';
 import { WorkloadNamespace } from '../../constructs/workload-namespace';
 import { JOBSET_CHART_REPOSITORY, JOBSET_CHART_VERSION, KUEUE_CHART_REPOSITORY, KUEUE_CHART_VERSION, TrainingScheduler, TrainingSchedulerProps } from '../../constructs/training-scheduler';
@@ -61,7 +61,7 @@ describe('TrainingScheduler', () => {
     const s = setup();
     scheduler(s);
     const cq = byKind(kueueManifests(synthJson(s.stack)), 'ClusterQueue')[0];
-    // v1beta2 dropped spec.admissionChecks in favour of admissionChecksStrategy; a quota must be a quantity.
+    // An unknown queueing strategy and a quota that is not a Kubernetes quantity.
     const broken = { ...cq, spec: { ...cq.spec, queueingStrategy: 'Fifo', resourceGroups: [{ coveredResources: ['cpu'], flavors: [{ name: 'l4', resources: [{ name: 'cpu', nominalQuota: 'lots' }] }] }] } };
     expect(crdErrors(KUEUE, broken).join('\n')).toMatch(/queueingStrategy: must be equal to one of the allowed values[\s\S]*nominalQuota: must match pattern/);
     expect(crdErrors(KUEUE, { ...cq, apiVersion: 'kueue.x-k8s.io/v1' })[0]).toMatch(/^no CRD schema for kueue\.x-k8s\.io\/v1\/ClusterQueue/);

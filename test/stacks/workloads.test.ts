@@ -12,6 +12,8 @@ import { Json, all, synthEnvironment, synthNamed } from './helpers';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const synth = (env: (typeof ENVIRONMENT_NAMES)[number]) => synthNamed(env).workloadsJson;
 const manifests = (json: Json, kind: string) => all(json, 'kubernetes_manifest').map((m) => m.manifest).filter((m) => m.kind === kind);
+/** Helm releases other than the training scheduler's JobSet and Kueue (test/stacks/training.test.ts covers those). */
+const orchestratorReleases = (json: Json) => all(json, 'helm_release').filter((r) => r.chart !== 'jobset' && r.chart !== 'kueue');
 const trigger = (json: Json, suffix: string) => all(json, 'google_cloudbuild_trigger').find((t) => t.name.endsWith(suffix))!;
 
 describe.each(ENVIRONMENT_NAMES)('%s-workloads', (env) => {
@@ -114,9 +116,10 @@ test('transfers: dev from a landing bucket, staging from S3 on SQS events, prod 
 
 test('without compiled pipelines the orchestrator is installed but no templates or schedules are managed', () => {
   const json = synthNamed('dev', false).workloadsJson;
-  expect(all(json, 'helm_release')).toHaveLength(1);
-  // Only the model servers' PodMonitorings: no WorkflowTemplates or CronWorkflows.
-  expect(all(json, 'kubernetes_manifest').map((m) => m.manifest.kind)).toEqual(environment('dev').workloads.serving.map(() => 'PodMonitoring'));
+  expect(orchestratorReleases(json)).toHaveLength(1);
+  // Only the model servers' PodMonitorings (and the training scheduler's Kueue objects): no WorkflowTemplates or CronWorkflows.
+  const kinds = all(json, 'kubernetes_manifest').map((m) => m.manifest).filter((m) => !String(m.apiVersion).startsWith('kueue.x-k8s.io/')).map((m) => m.kind);
+  expect(kinds).toEqual(environment('dev').workloads.serving.map(() => 'PodMonitoring'));
 });
 
 describe('the orchestrator the config selects', () => {
@@ -128,7 +131,7 @@ describe('the orchestrator the config selects', () => {
 
   test('vertex: no Helm release; a scheduled PipelineJob of the compiled spec; failed-run alerts read ml_job logs; runs may act as the pipeline account', () => {
     const { workloadsJson: json, platform } = variant((w) => { w.orchestrator = { kind: 'vertex' }; });
-    expect(all(json, 'helm_release')).toEqual([]);
+    expect(orchestratorReleases(json)).toEqual([]);
     expect(all(json, 'google_cloud_scheduler_job').map((j) => j.name)).toEqual(['spine-demo-schedule']);
     expect(all(json, 'google_logging_metric').find((m) => m.name === 'mlp_staging_failed_runs')!.filter).toMatch(/^resource\.type="ml_job"/);
     expect(trigger(json, '-run-spine-demo').substitutions).toMatchObject({ _TARGET: 'vertex', _SERVICE_ACCOUNT: 'mlp-staging-vertex@acme-ml-staging.iam.gserviceaccount.com' });

@@ -43,7 +43,7 @@ export function loadCrdValidators(dir: string): Map<string, ValidateFunction> {
  * The schema errors of one object (empty when valid). An object whose apiVersion/kind has no CRD in the map is an
  * error too, so a typo cannot pass as "nothing to check".
  */
-export function crdErrors(validators: Map<string, ValidateFunction>, object: { apiVersion?: unknown; kind?: unknown }): string[] {
+export function crdErrors(validators: Map<string, ValidateFunction>, object: { readonly [field: string]: unknown }): string[] {
   const key = `${String(object.apiVersion)}/${String(object.kind)}`;
   const validate = validators.get(key);
   if (!validate) return [`no CRD schema for ${key} (have ${[...validators.keys()].join(', ')})`];
