@@ -28,6 +28,7 @@ try {
     for (const [key, resources] of groups) {
       console.log(`  suppressed ${key.replace('] ', `] ${resources.length === 1 ? resources[0] : `${resources.length} resources (${resources[0]}, ...)`}: `)}`);
     }
+    for (const u of report?.unusedSuppressions ?? []) console.log(`  unused suppression [${u.ruleId}] at ${u.path}: it matched no finding; remove it`);
   }
   for (const { environment, ceiling } of costCeilings) for (const line of formatCostCeiling(environment, ceiling)) console.log(line);
   for (const note of notes) console.log(`note: ${note}`);

@@ -1,6 +1,6 @@
 // PolicyPack: a cdktf Aspect that checks every resource of a stack against the rules in ./rules (Checkov-labelled plus
 // our own) on the synthesized JSON, fails synthesis listing every violation with its fix, and honours suppressions that
-// carry a written reason (listed as warnings at synth).
+// carry a written reason (listed as warnings at synth; one that matched no finding is reported as stale).
 import { IConstruct } from 'constructs';
 import { Annotations, DefaultTokenResolver, IAspect, StringConcat, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
 import { PolicyRule, RULES, RULE_IDS, ResourceJson } from './rules';
@@ -22,15 +22,27 @@ export interface SuppressedFinding extends PolicyFinding {
   readonly reason: string;
 }
 
+/** A suppression in the stack that matched no finding of an evaluated rule: a stale decision to remove. */
+export interface UnusedSuppression {
+  readonly ruleId: string;
+  /** Construct path of the suppression's scope. */
+  readonly path: string;
+  readonly reason: string;
+}
+
 export interface PolicyReport {
   readonly stack: string;
   readonly resourcesChecked: number;
   readonly violations: readonly PolicyFinding[];
   readonly suppressed: readonly SuppressedFinding[];
+  /** Suppressions that matched nothing (reported as warnings; the pack does not fail on them). */
+  readonly unusedSuppressions?: readonly UnusedSuppression[];
 }
 
-interface Suppression { readonly ruleId: string; readonly reason: string }
+interface Suppression { readonly ruleId: string; readonly reason: string; readonly scope: IConstruct }
 const SUPPRESSIONS = new WeakMap<IConstruct, Suppression[]>();
+/** Every suppression per construct tree (its root), so a stack's unused ones can be found; a WeakMap cannot be listed. */
+const BY_ROOT = new WeakMap<IConstruct, Suppression[]>();
 
 /** Thrown from synthesis when a stack breaks rules. */
 export class PolicyViolationError extends Error {
@@ -69,8 +81,10 @@ export class PolicyPack implements IAspect {
       throw new Error(`PolicyPack.suppress: suppressing ${ruleId} at '${scope.node.path}' needs a written reason (at least 20 characters) saying why the rule does not apply.`);
     }
     const list = SUPPRESSIONS.get(scope) ?? [];
-    list.push({ ruleId, reason: reason.trim() });
+    const suppression = { ruleId, reason: reason.trim(), scope };
+    list.push(suppression);
     SUPPRESSIONS.set(scope, list);
+    BY_ROOT.set(scope.node.root, [...(BY_ROOT.get(scope.node.root) ?? []), suppression]);
   }
 
   /** Latest report per stack name (filled on each synthesis). */
@@ -90,6 +104,9 @@ export class PolicyPack implements IAspect {
     for (const s of report.suppressed) {
       Annotations.of(node).addWarning(`Policy suppression [${s.ruleId}] ${s.resource} (${s.path}): ${s.problem}. Reason: ${s.reason}`);
     }
+    for (const u of report.unusedSuppressions ?? []) {
+      Annotations.of(node).addWarning(`Policy suppression [${u.ruleId}] at ${u.path} matched no finding; remove it (reason given: ${u.reason})`);
+    }
     if (report.violations.length > 0) {
       if (this.failOnViolation) throw new PolicyViolationError(report);
       for (const v of report.violations) Annotations.of(node).addError(`[${v.ruleId}] ${v.resource}: ${v.problem}. Fix: ${v.fix}.`);
@@ -101,6 +118,7 @@ export class PolicyPack implements IAspect {
     const resolver = new DefaultTokenResolver(new StringConcat());
     const violations: PolicyFinding[] = [];
     const suppressed: SuppressedFinding[] = [];
+    const used = new Set<Suppression>();
     let checked = 0;
     for (const construct of stack.node.findAll()) {
       if (!TerraformResource.isTerraformResource(construct) || TerraformStack.of(construct) !== stack) continue;
@@ -123,12 +141,23 @@ export class PolicyPack implements IAspect {
           ruleId: rule.id, title: rule.title, resource: `${type}.${logicalId}`, path: resource.node.path, problem, fix: rule.fix,
         };
         const s = suppressions.find((x) => x.ruleId === rule.id);
-        if (s) suppressed.push({ ...finding, reason: s.reason });
-        else violations.push(finding);
+        if (s) {
+          suppressed.push({ ...finding, reason: s.reason });
+          used.add(s);
+        } else violations.push(finding);
       }
     }
-    return { stack: stack.node.id, resourcesChecked: checked, violations, suppressed };
+    const evaluated = new Set(this.rules.map((r) => r.id));
+    const unusedSuppressions = (BY_ROOT.get(stack.node.root) ?? [])
+      .filter((s) => !used.has(s) && evaluated.has(s.ruleId) && inStack(s.scope, stack))
+      .map((s) => ({ ruleId: s.ruleId, path: s.scope.node.path, reason: s.reason }));
+    return { stack: stack.node.id, resourcesChecked: checked, violations, suppressed, unusedSuppressions };
   }
+}
+
+/** Whether `scope` is `stack` or inside it (a suppression on an App or Stage scope covers several stacks). */
+function inStack(scope: IConstruct, stack: TerraformStack): boolean {
+  return scope === stack || scope.node.scopes.includes(stack);
 }
 
 function collectSuppressions(construct: IConstruct): Suppression[] {

@@ -173,4 +173,19 @@ describe('PolicyPack', () => {
       expect(doc).toContain(`| \`${r.id}\` | ${r.resourceTypes.map((t) => t.replace(/^google_/, '')).join(', ')} | ${r.title} |`);
     }
   });
+
+  test('a suppression that matched no finding is reported as unused (a warning), only for rules the pack evaluated', () => {
+    const stack = new TerraformStack(Testing.app(), 'small');
+    const logged = new StorageBucket(stack, 'logged', {
+      name: 'logged', location: 'US', uniformBucketLevelAccess: true, publicAccessPrevention: 'enforced', versioning: { enabled: true }, logging: { logBucket: 'logs' },
+    });
+    PolicyPack.suppress(logged, 'CKV_GCP_62', 'Left over from before the bucket logged its access.');
+    PolicyPack.suppress(logged, 'CKV_GCP_6', 'A rule this pack does not evaluate here at all.');
+    const pack = new PolicyPack({ rules: RULES.filter((r) => r.resourceTypes.includes('google_storage_bucket')) });
+    Aspects.of(stack).add(pack);
+    Testing.synth(stack);
+    expect(pack.reports.get('small')!.unusedSuppressions).toEqual([{ ruleId: 'CKV_GCP_62', path: 'small/logged', reason: 'Left over from before the bucket logged its access.' }]);
+    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings).toContain('Policy suppression [CKV_GCP_62] at small/logged matched no finding; remove it (reason given: Left over from before the bucket logged its access.)');
+  });
 });
