@@ -3,12 +3,15 @@
 // dependencies, DAG params from the pipeline parameters and a ShortCircuitOperator in front of conditional nodes.
 // Each pod runs `mlp component run` with an ExecutorInput rendered by Jinja: `{{ run_id }}` in the artifact
 // URIs, `{{ params.x | tojson }}` for parameters, and the properties upstream steps reported through XCom.
+// A container component's pod runs in its own image through the step wrapper (container-step.ts).
 // A last task, once every node is done however it ended, writes the run's `run_finished` line (MlMonitoring's
 // failed-run alert) and fails when the run failed, so the DAG run's state stays that of the nodes.
 
 import { UserError } from '../core/errors';
+import { isContainerComponent } from '../components/container/spec';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
-import { refuseContainerSteps, checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
+import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
+import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
 export interface AirflowOptions {
   image: string;
@@ -72,8 +75,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
-  refuseContainerSteps(plan, 'airflow');
-  refuseRequiredParamsWhenScheduled(plan, opts.schedule);
+  refuseRequiredParamsWhenScheduled(plan, opts.schedule, 'Airflow does not load a scheduled DAG with required params');
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
   const gke = accelerated.length ? gkeCluster(opts, accelerated) : undefined;
   const lines: string[] = [
@@ -94,7 +96,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
     'from kubernetes.client import models as k8s',
     '',
     `IMAGE = ${py(opts.image)}`,
-    ...(opts.gpuImage && plan.nodes.some((n) => imageFor(n, opts.image, opts.gpuImage) !== opts.image) ? [`GPU_IMAGE = ${py(opts.gpuImage)}`] : []),
+    ...(opts.gpuImage && plan.nodes.some((n) => !isContainerComponent(n.component) && imageFor(n, opts.image, opts.gpuImage) !== opts.image) ? [`GPU_IMAGE = ${py(opts.gpuImage)}`] : []),
     '',
     'with DAG(',
     `    dag_id=${py(plan.name)},`,
@@ -130,16 +132,6 @@ function param(p: ParameterInfo): string {
   const args = p.default !== undefined ? [py(p.default), `type=${py(PARAM_JSON_TYPE[p.type])}`] : p.optional ? ['None', `type=${py([PARAM_JSON_TYPE[p.type], 'null'])}`] : [`type=${py(PARAM_JSON_TYPE[p.type])}`];
   if (p.description) args.push(`description=${py(p.description)}`);
   return `Param(${args.join(', ')})`;
-}
-
-/** Airflow refuses to load a scheduled DAG with a required param without a default: say so at compile time. */
-function refuseRequiredParamsWhenScheduled(plan: CompiledPipeline, schedule: string | undefined): void {
-  const required = Object.entries(plan.parameters).filter(([, p]) => !p.optional && p.default === undefined).map(([name]) => name);
-  if (schedule !== undefined && required.length) {
-    throw new UserError(
-      `pipeline ${plan.name}: --schedule ${JSON.stringify(schedule)} needs a value for every parameter, but ${required.join(', ')} ${required.length > 1 ? 'are' : 'is'} required without a default (Airflow does not load a scheduled DAG with required params); give ${required.length > 1 ? 'them defaults' : 'it a default'} in the pipeline or compile without --schedule and trigger runs with their values`,
-    );
-  }
 }
 
 interface GkeTarget {
@@ -180,6 +172,13 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   });
   const accelerated = !!(node.resources?.accelerator || node.resources?.tpu);
   const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
+  const wrapper = containerStep(node);
+  const mount = `k8s.V1VolumeMount(name=${py(WRAPPER_VOLUME)}, mount_path=${py(WRAPPER_ROOT)})`;
+  const initContainers = [
+    // The runtime copied into the shared volume before the step's container starts in the component's image.
+    ...(wrapper ? [`k8s.V1Container(name="mlp-runtime", image=IMAGE, command=${py(WRAPPER_COPY_COMMAND)}, volume_mounts=[${mount}])`] : []),
+    ...(opts.cloudsqlInstance ? [cloudSqlProxySidecar(opts.cloudsqlInstance, opts.metadataPasswordSecret)] : []),
+  ];
   const out: string[] = [];
   if (node.conditions.length) {
     out.push(
@@ -199,12 +198,13 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     ...(accelerated
       ? [`        project_id=${py(gke!.project)},`, `        location=${py(gke!.location)},`, `        cluster_name=${py(gke!.cluster)},`, `        namespace=${py(gke!.namespace)},`, `        service_account_name=${py(gke!.serviceAccount)},`]
       : composerPod),
-    `        image=${imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
-    `        cmds=${py(componentCommand(node.component.name))},`,
-    `        arguments=${py([executorInput, ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [])])},`,
-    `        env_vars=${py({ MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(opts.cloudsqlInstance ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`,
+    `        image=${wrapper ? py(wrapper.image) : imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
+    `        cmds=${py(wrapper?.command ?? componentCommand(node.component.name))},`,
+    `        arguments=${py([executorInput, ...(wrapper?.specArgs ?? []), ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [])])},`,
+    `        env_vars=${py({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(opts.cloudsqlInstance ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`,
     ...(opts.cloudsqlInstance && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
-    ...(opts.cloudsqlInstance ? [`        init_containers=[${cloudSqlProxySidecar(opts.cloudsqlInstance, opts.metadataPasswordSecret)}],`] : []),
+    ...(initContainers.length ? [`        init_containers=[${initContainers.join(', ')}],`] : []),
+    ...(wrapper ? [`        volumes=[k8s.V1Volume(name=${py(WRAPPER_VOLUME)}, empty_dir=k8s.V1EmptyDirVolumeSource())],`, `        volume_mounts=[${mount}],`] : []),
     ...(node.retry
       ? [
           `        retries=${node.retry.maxRetries},`,

@@ -2,9 +2,11 @@
 // and one container template per node. Each step runs `mlp component run` with an ExecutorInput built here,
 // artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed; the
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
+// A container component's step runs in its own image through the step wrapper (container-step.ts).
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
-import { refuseContainerSteps, checkImages, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
+import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -45,6 +47,8 @@ const EXECUTOR_OUTPUT_FILE = '/tmp/mlp/executor-output.json';
 /** A Tuner round's trials, written by its suggest step (an output parameter the round fans out over). */
 const TRIALS_FILE = '/tmp/mlp/trials.json';
 const ENTRYPOINT = 'pipeline';
+/** The wrapper's init container only copies files. */
+const WRAPPER_COPY_REQUESTS = { cpu: '100m', memory: '128Mi' };
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +56,8 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [ENTRYPOINT, RUN_FINISHED_STEP], 'Argo');
-  refuseContainerSteps(plan, 'argo');
+  // A CronWorkflow's runs get no parameter values, and Argo refuses a global parameter without one.
+  refuseRequiredParamsWhenScheduled(plan, opts.schedule, 'Argo cannot submit a scheduled workflow whose parameter has no value');
   const spec: Json = {
     entrypoint: ENTRYPOINT,
     onExit: RUN_FINISHED_STEP,
@@ -88,13 +93,27 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   return { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec };
 }
 
+/**
+ * The value of an optional parameter without a default: JSON null, which the step reads as "not given" (Argo
+ * refuses to submit a workflow whose global parameter has no value, and an empty one would leave the
+ * ExecutorInput invalid JSON).
+ */
+const NOT_GIVEN = 'null';
+
+const notGiven = (info: ParameterInfo) => info.optional && info.default === undefined;
+
 function argoParameter(name: string, info: ParameterInfo): Json {
-  return {
-    name,
-    // Argo parameters are strings: non-strings travel as JSON text and are spliced unquoted into the ExecutorInput.
-    ...(info.default !== undefined ? { value: typeof info.default === 'string' ? info.default : JSON.stringify(info.default) } : {}),
-    ...(info.description ? { description: info.description } : {}),
-  };
+  // Argo parameters are strings: non-strings travel as JSON text and are spliced unquoted into the ExecutorInput.
+  const value = info.default !== undefined ? (typeof info.default === 'string' ? info.default : JSON.stringify(info.default)) : notGiven(info) ? NOT_GIVEN : undefined;
+  const description = [info.description, notGiven(info) ? `${NOT_GIVEN}: not given` : undefined].filter(Boolean).join('; ');
+  return { name, ...(value !== undefined ? { value } : {}), ...(description ? { description } : {}) };
+}
+
+/** A pipeline parameter as JSON text in the ExecutorInput: strings through toJson (quotes and backslashes cannot break it), an unset optional one as null. */
+function paramPlaceholder(name: string, info: ParameterInfo): string {
+  if (info.type !== 'STRING') return `{{workflow.parameters.${name}}}`;
+  const json = `toJson(workflow.parameters['${name}'])`;
+  return notGiven(info) ? `{{=workflow.parameters['${name}'] == '${NOT_GIVEN}' ? '${NOT_GIVEN}' : ${json}}}` : `{{=${json}}}`;
 }
 
 /** Producers whose outputs a node reads; their ExecutorOutputs are handed to it as input parameters. */
@@ -216,8 +235,7 @@ interface StepVariant {
 function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions, variant: StepVariant = {}): Json {
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
     runId: RUN_ID,
-    // Strings go through toJson so quotes and backslashes in a value cannot break the JSON; other types are JSON text already.
-    param: (name, info) => (info.type === 'STRING' ? `{{=toJson(workflow.parameters['${name}'])}}` : `{{workflow.parameters.${name}}}`),
+    param: paramPlaceholder,
     upstreamMetadata: (producer, port) =>
       `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
     upstreamUri: (producer, port) => `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].uri'))}}`,
@@ -234,6 +252,10 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   }
   const inputs = [...producers(node).map(upstreamOutput), ...(variant.inputs ?? [])];
   const outputs = variant.outputs ?? [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }];
+  // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
+  const wrapper = containerStep(node);
+  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })));
+  const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
   return {
     name: variant.name ?? node.id,
     metadata: { labels: { 'mlp/node': node.id, 'mlp/component': node.component.name } },
@@ -253,17 +275,24 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     ...(opts.stepTimeoutSeconds !== undefined ? { activeDeadlineSeconds: String(opts.stepTimeoutSeconds) } : {}),
     ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
     ...(tolerations.length ? { tolerations } : {}),
+    ...(wrapper
+      ? {
+          volumes: [{ name: WRAPPER_VOLUME, emptyDir: {} }],
+          initContainers: [{ name: 'mlp-runtime', image: opts.image, command: WRAPPER_COPY_COMMAND, volumeMounts: [mount], resources: { requests: WRAPPER_COPY_REQUESTS } }],
+        }
+      : {}),
     ...(metadata ? { sidecars: [cloudSqlProxy(opts.cloudsqlInstance!, opts.metadataPasswordSecret)] } : {}),
     ...(inputs.length ? { inputs: { parameters: inputs.map((name) => ({ name })) } } : {}),
     ...(outputs.length ? { outputs: { parameters: outputs } } : {}),
     container: {
       // Argo names a template's container "main" anyway; Kubernetes' Container type requires a name.
       name: 'main',
-      image: variant.placement === false ? opts.image : imageFor(node, opts.image, opts.gpuImage),
-      command: variant.command ?? componentCommand(node.component.name),
+      image: wrapper?.image ?? (variant.placement === false ? opts.image : imageFor(node, opts.image, opts.gpuImage)),
+      command: wrapper?.command ?? variant.command ?? componentCommand(node.component.name),
       // With the metadata store, every step is a cloud step: cache lookup and lineage as in the local runner.
-      args: [executorInput, ...(variant.args ?? (metadata ? cloudStepArgs(plan, node, RUN_ID) : []))],
+      args: [executorInput, ...(wrapper?.specArgs ?? []), ...(variant.args ?? (metadata ? cloudStepArgs(plan, node, RUN_ID) : []))],
       env,
+      ...(wrapper ? { volumeMounts: [mount] } : {}),
       ...(Object.keys(requests).length || Object.keys(limits).length
         ? { resources: { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) } }
         : {}),

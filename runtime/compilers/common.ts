@@ -307,15 +307,15 @@ export function runFinishedCommand(plan: CompiledPipeline, runId: string): { com
 export const RUN_FINISHED_REQUESTS = { cpu: '100m', memory: '256Mi' };
 
 /**
- * Container component nodes (runtime/components/container) need a step wrapper on this target that runs in their
- * image, resolves the KFP placeholders from the ExecutorInput and publishes and records like `mlp component run`;
- * until it exists they are refused rather than compiled to a step that runs `mlp component run` in the runtime
- * image, which does not know them.
+ * A scheduled run gets no parameter values, so every parameter needs a default or must be optional: a required
+ * one without a default is refused at compile time (`why`: what the engine would do with it).
  */
-export function refuseContainerSteps(plan: CompiledPipeline, target: string): void {
-  const node = plan.nodes.find((n) => isContainerComponent(n.component));
-  if (node && isContainerComponent(node.component)) {
-    throw new UserError(`node ${node.id} runs container component ${node.component.name} (image ${node.component.container.image}), which the ${target} compiler cannot compile yet: its step wrapper (placeholders resolved from the ExecutorInput, publish and metadata in the user's image) does not exist; compile for --target kfp, or run it with mlp run`);
+export function refuseRequiredParamsWhenScheduled(plan: CompiledPipeline, schedule: string | undefined, why: string): void {
+  const required = Object.entries(plan.parameters).filter(([, p]) => !p.optional && p.default === undefined).map(([name]) => name);
+  if (schedule !== undefined && required.length) {
+    throw new UserError(
+      `pipeline ${plan.name}: --schedule ${JSON.stringify(schedule)} needs a value for every parameter, but ${required.join(', ')} ${required.length > 1 ? 'are' : 'is'} required without a default (${why}); give ${required.length > 1 ? 'them defaults' : 'it a default'} in the pipeline or compile without --schedule and trigger runs with their values`,
+    );
   }
 }
 

@@ -4,6 +4,9 @@
 // With --metadata (or $MLP_METADATA) and --pipeline/--run-id/--node it runs as a cloud step
 // (runtime/runner/cloud-step.ts): cache lookup, then CACHED, or RUNNING → COMPLETE / FAILED in the metadata
 // store, as the local runner records it. `mlp component run mlp.Resolver` is a resolver node's step.
+// With --container-spec it is a container component's step on Argo or Airflow, run in the user's image from
+// the runtime an init container copied there (runtime/compilers/container-step.ts): the spec rebuilds the
+// component, whose executor runs the image's command with the placeholders resolved from the ExecutorInput.
 
 import * as fs from 'fs';
 import type { Command } from 'commander';
@@ -11,6 +14,7 @@ import { getComponent } from '../../core/component';
 import { launchComponent, parseExecutorInput, writeFileAtomic } from '../../core/launcher';
 import { UserError } from '../../core/errors';
 import { openMetadataStore } from '../../metadata';
+import { containerComponentFromStepSpec } from '../../components/container/step-spec';
 import { loadComponentModules } from '../../runner/component-modules';
 import { runResolverStep, runStep } from '../../runner/cloud-step';
 import { dropUnresolved, RESOLVER_COMPONENT } from '../../runner/step-protocol';
@@ -19,6 +23,7 @@ import type { ExecutorOutput } from '../../core/executor-io';
 interface RunFlags {
   executorInput: string;
   module?: string[];
+  containerSpec?: string;
   json?: boolean;
   metadata?: string;
   pipeline?: string;
@@ -36,6 +41,7 @@ export function registerComponentCommand(program: Command): void {
     .argument('<name>', `component name, e.g. ProduceNumbers (${RESOLVER_COMPONENT} for a resolver node's step)`)
     .requiredOption('--executor-input <file-or-json>', 'ExecutorInput as a JSON file path or inline JSON')
     .option('--module <file...>', 'modules to load first (where user-defined components live)')
+    .option('--container-spec <spec>', 'a container component\'s step spec (what the Argo and Airflow compilers embed): inline JSON, base64:<JSON as base64> or a file')
     .option('--json', 'print the ExecutorOutput on stdout')
     .option('--metadata <address>', 'metadata store of a cloud step: sqlite:PATH or postgres://... (default: $MLP_METADATA)')
     .option('--pipeline <name>', 'cloud step: the pipeline this step belongs to (with --run-id and --node)')
@@ -53,6 +59,7 @@ export function registerComponentCommand(program: Command): void {
       const where = raw === flags.executorInput ? '--executor-input' : flags.executorInput;
       const input = parseExecutorInput(json, where);
       const step = cloudStep(name, flags);
+      const load = () => (flags.containerSpec !== undefined ? loadContainerStep(name, flags.containerSpec, flags.module) : loadComponentModules(name, flags.module ?? []));
       let output: ExecutorOutput;
       if (step) {
         const store = await openMetadataStore(step.metadata);
@@ -61,14 +68,14 @@ export function registerComponentCommand(program: Command): void {
           if (name === RESOLVER_COMPONENT) {
             output = (await runResolverStep(input, scope)).output;
           } else {
-            loadComponentModules(name, flags.module ?? []);
+            load();
             output = (await runStep(getComponent(name), input, scope)).output;
           }
         } finally {
           await store.close();
         }
       } else {
-        loadComponentModules(name, flags.module ?? []);
+        load();
         output = await launchComponent(getComponent(name), dropUnresolved(input));
       }
       if (flags.json) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
@@ -147,8 +154,17 @@ function registerReferenceCommands(component: Command): void {
     });
 }
 
-function readInput(value: string): string {
-  return value.trimStart().startsWith('{') ? value : readInputFile(value);
+/** Rebuilds the container component of a --container-spec; it must be the one the step names. */
+function loadContainerStep(name: string, text: string, modules: string[] | undefined): void {
+  if (modules?.length) throw new UserError('--container-spec and --module exclude each other: the spec is the whole component');
+  const raw = text.startsWith('base64:') ? Buffer.from(text.slice('base64:'.length), 'base64').toString('utf8') : readInput(text, '--container-spec');
+  const where = text.startsWith('{') || text.startsWith('base64:') ? '--container-spec' : `--container-spec ${text}`;
+  const component = containerComponentFromStepSpec(parseJson(raw, where), where);
+  if (component.name !== name) throw new UserError(`${where} describes container component ${component.name}, not ${name}`);
+}
+
+function readInput(value: string, flag = '--executor-input'): string {
+  return value.trimStart().startsWith('{') ? value : readInputFile(value, flag);
 }
 
 function parseJson(raw: string, where: string): unknown {
@@ -179,10 +195,10 @@ function cloudStep(name: string, flags: RunFlags): { metadata: string; pipeline:
   return { metadata, pipeline: flags.pipeline!, runId: flags.runId!, node: flags.node! };
 }
 
-function readInputFile(file: string): string {
+function readInputFile(file: string, flag = '--executor-input'): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read --executor-input file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(`cannot read ${flag} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

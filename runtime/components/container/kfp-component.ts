@@ -49,6 +49,15 @@ function parameterSchema(type: KfpParameterType): z.ZodType {
   }
 }
 
+/** A parameter as KFP's inputDefinitions declare it (description, defaultValue, isOptional) as a zod field. */
+export function parameterField(type: KfpParameterType, def: { description?: unknown; defaultValue?: unknown; isOptional?: unknown }): z.ZodType {
+  let s = parameterSchema(type);
+  if (typeof def.description === 'string') s = s.describe(def.description);
+  if (def.defaultValue !== undefined) s = s.default(def.defaultValue as never);
+  else if (def.isOptional) s = s.optional();
+  return s;
+}
+
 function artifactType(spec: unknown, where: string): ArtifactType {
   const title = isObject(spec) && isObject(spec.artifactType) ? spec.artifactType.schemaTitle : undefined;
   if (isObject(spec) && spec.isArtifactList) throw new UserError(`${where}: artifact lists are not supported`);
@@ -95,12 +104,7 @@ function buildComponent(file: string, key: string, comp: Json, executors: Json, 
   for (const [p, def] of Object.entries(isObject(inputDefs.parameters) ? inputDefs.parameters : {})) {
     const type = isObject(def) ? def.parameterType : undefined;
     if (!PARAMETER_TYPES.includes(type as KfpParameterType)) throw new UserError(`${where}: input parameter "${p}" has unknown type ${JSON.stringify(type)}`);
-    const d = def as Json;
-    let s = parameterSchema(type as KfpParameterType);
-    if (typeof d.description === 'string') s = s.describe(d.description);
-    if (d.defaultValue !== undefined) s = s.default(d.defaultValue as never);
-    else if (d.isOptional) s = s.optional();
-    shape[p] = s;
+    shape[p] = parameterField(type as KfpParameterType, def as Json);
     if (type === 'TASK_FINAL_STATUS') parameterTypes[p] = type;
   }
   const inputs: InputPorts = {};

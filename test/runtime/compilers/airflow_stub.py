@@ -83,6 +83,9 @@ k8s = types.SimpleNamespace(
     V1ResourceRequirements=lambda **kw: {"V1ResourceRequirements": kw},
     V1Container=lambda **kw: {"V1Container": kw},
     V1SecurityContext=lambda **kw: {"V1SecurityContext": kw},
+    V1Volume=lambda **kw: {"V1Volume": kw},
+    V1VolumeMount=lambda **kw: {"V1VolumeMount": kw},
+    V1EmptyDirVolumeSource=lambda **kw: {"V1EmptyDirVolumeSource": kw},
 )
 module("kubernetes.client", models=k8s)
 module("pendulum", datetime=lambda *args, **kw: {"pendulum.datetime": [*args, kw]})

@@ -11,10 +11,12 @@ import { pipeline as spineDemo } from '../../../pipelines/spine-demo';
 import { compileArgo, type ArgoOptions } from '../../../runtime/compilers/argo';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
-import { ProduceNumbers } from '../../../runtime/components';
+import { ImportSchemaGen, ProduceNumbers } from '../../../runtime/components';
 import { LOG_CONTRACT } from '../../../constructs/ml-monitoring';
 import { runCli } from '../../support/cli';
-import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
+import { z } from 'zod';
+import { UserError } from '../../../runtime/core/errors';
+import { dataValidationWithoutResolver, mixed, optionsPipeline, runStep } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -38,6 +40,7 @@ const container = obj({
   env: { type: 'array', items: obj({ name: str, value: str }, ['name']) },
   resources,
   securityContext: obj({ runAsNonRoot: { type: 'boolean' }, allowPrivilegeEscalation: { type: 'boolean' } }),
+  volumeMounts: { type: 'array', items: obj({ name: str, mountPath: str }, ['name', 'mountPath']) },
 });
 const templateSchema = obj(
   {
@@ -47,6 +50,8 @@ const templateSchema = obj(
     inputs: obj({ parameters: { type: 'array', items: obj({ name: str }, ['name']) } }),
     container: { ...container, required: ['image'] },
     sidecars: { type: 'array', items: { ...container, required: ['name', 'image'] } },
+    initContainers: { type: 'array', items: { ...container, required: ['name', 'image'] } },
+    volumes: { type: 'array', items: obj({ name: str, emptyDir: obj({}) }, ['name']) },
     retryStrategy: obj({ limit: intOrString, retryPolicy: { enum: ['Always', 'OnFailure', 'OnError', 'OnTransientError'] }, backoff: obj({ duration: str, factor: intOrString, maxDuration: str }) }),
     activeDeadlineSeconds: intOrString,
     nodeSelector: strMap,
@@ -89,6 +94,7 @@ describe('Argo Workflows', () => {
     ['data-validation without its resolver', compile(dataValidationWithoutResolver(), { serviceAccount: 'mlp-runner', deadlineSeconds: 3600, stepTimeoutSeconds: 600 })],
     ['the options pipeline with a Cloud SQL sidecar', compile(optionsPipeline(), { cloudsqlInstance: 'p:r:i', metadataUser: 'runner@p.iam', metadataDatabase: 'mlmd' })],
     ['a CronWorkflow', compile(spineDemo, { schedule: '0 3 * * *', namespace: 'mlp' })],
+    ['container component steps (init container, volume)', compile(mixed(), { cloudsqlInstance: 'p:r:i', metadataUser: 'runner@p.iam', metadataDatabase: 'mlmd' })],
   ])('%s passes the schema subset', (_, wf) => {
     validate(wf);
     expect(validate.errors ?? []).toEqual([]);
@@ -153,6 +159,40 @@ describe('Argo Workflows', () => {
       `"parameterValues":{"input_splits":[{"name":"single_split","pattern":"span-{SPAN}/*"}],"input_base":{{=toJson(workflow.parameters['input_base'])}}}`,
     );
     expect(wf.spec.arguments.parameters).toEqual([{ name: 'input_base' }, { name: 'schema_file' }]);
+  });
+
+  test('an optional parameter without a default has the value null, spliced into the ExecutorInput as JSON null (not given)', () => {
+    const p = new Pipeline({
+      name: 'optional',
+      parameters: z.object({ seed: z.number().int().optional().describe('Seed'), label: z.string().optional(), count: z.number().int().default(5) }),
+    });
+    p.add('produce', ProduceNumbers, { parameters: { count: p.param('count'), seed: p.param('seed') } });
+    const wf = compile(p, { schedule: '0 3 * * *' });
+    const params = wf.spec.workflowSpec.arguments.parameters;
+    expect(params).toEqual([
+      { name: 'seed', value: 'null', description: 'Seed; null: not given' },
+      { name: 'label', value: 'null', description: 'null: not given' },
+      { name: 'count', value: '5' },
+    ]);
+    // As Argo fills the step in from the workflow's parameter values: valid JSON, seed not given.
+    const values = new Map<string, string>(params.map((x: Json) => [x.name, x.value]));
+    const filled = template(wf, 'produce').container.args[0].replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => values.get(name)!);
+    expect(JSON.parse(filled).inputs.parameterValues).toEqual({ count: 5, seed: null });
+  });
+
+  test('an optional string parameter without a default: null unless given, then through toJson', () => {
+    const p = new Pipeline({ name: 'optional-string', parameters: z.object({ prefix: z.string().optional() }) });
+    p.add('import', ImportSchemaGen, { parameters: { schema_file: p.param('prefix') } });
+    const args = template(compile(p), 'import').container.args[0];
+    expect(args).toContain(`"schema_file":{{=workflow.parameters['prefix'] == 'null' ? 'null' : toJson(workflow.parameters['prefix'])}}`);
+  });
+
+  test('a required parameter without a default is refused with --schedule (a CronWorkflow run has no value for it)', () => {
+    expect(() => compile(dataValidationWithoutResolver(), { schedule: '@daily' })).toThrow(
+      new UserError(
+        'pipeline data-validation: --schedule "@daily" needs a value for every parameter, but input_base, schema_file are required without a default (Argo cannot submit a scheduled workflow whose parameter has no value); give them defaults in the pipeline or compile without --schedule and trigger runs with their values',
+      ),
+    );
   });
 
   test('GPU and TPU placement, conditions as `when`, propagated to dependents', () => {

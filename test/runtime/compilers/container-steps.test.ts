@@ -1,23 +1,21 @@
 // Container component nodes compiled for KFP: their step is KFP's own — the component's image, command and args
 // with the placeholders left for KFP's launcher (Concat / IfPresent as the KFP SDK writes them), env, resources
 // with GPUs, output parameters — and equals what the KFP SDK 2.13 compiled for the same components
-// (../shared/reference/kfp). What cannot work yet is refused in one line: recording such a step to the metadata
-// store, a bundled component reading its outputs (no commit marker), and Argo / Airflow (no step wrapper yet).
+// (../shared/reference/kfp). What cannot work on KFP is refused in one line: recording such a step to the metadata
+// store, and a bundled component reading its outputs (no commit marker). Argo and Airflow: container-wrapper.test.ts.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
-import { compileAirflow } from '../../../runtime/compilers/airflow';
-import { compileArgo } from '../../../runtime/compilers/argo';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileKfp } from '../../../runtime/compilers/kfp';
 import { containerComponent } from '../../../runtime/components/container';
-import { ExampleGen, StatisticsGen } from '../../../runtime/components';
-import { Examples, Model, ModelEvaluation } from '../../../runtime/core/artifact-types';
+import { StatisticsGen } from '../../../runtime/components';
+import { Examples, Model } from '../../../runtime/core/artifact-types';
 import { UserError } from '../../../runtime/core/errors';
-import { kfpNodeTasks, structuralProblems } from './fixtures';
+import { kfpNodeTasks, mixed, structuralProblems, Trainer } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -101,35 +99,6 @@ describe('the KFP IR of a container component is what the KFP SDK compiles', () 
   });
 });
 
-const Trainer = containerComponent({
-  name: 'TorchTrainer',
-  image: `us-docker.pkg.dev/p/ml/torch-trainer@sha256:${'c3'.repeat(32)}`,
-  command: ['python3', '-m', 'trainer'],
-  args: ['--examples', "{{$.inputs.artifacts['examples'].path}}", '--model', "{{$.outputs.artifacts['model'].path}}", '--epochs', "{{$.inputs.parameters['epochs']}}"],
-  inputs: { examples: { type: Examples } },
-  outputs: { model: { type: Model } },
-  parameters: z.object({ epochs: z.number().int().default(5) }),
-  resources: { cpu: '4', memory: '16Gi', accelerator: { type: 'nvidia-l4', count: 1 } },
-  env: { PYTHONUNBUFFERED: '1' },
-});
-
-const Scorer = containerComponent({
-  name: 'Scorer',
-  image: 'us-docker.pkg.dev/p/ml/scorer:7',
-  command: ['python3', '-m', 'scorer', '--model', "{{$.inputs.artifacts['model'].path}}", '--out', "{{$.outputs.artifacts['evaluation'].path}}"],
-  inputs: { model: { type: Model } },
-  outputs: { evaluation: { type: ModelEvaluation } },
-});
-
-/** ExampleGen (bundled) → trainer (container, GPU) → scorer (container). */
-function mixed(): Pipeline {
-  const p = new Pipeline({ name: 'byo-trainer', parameters: z.object({ input_base: z.string() }) });
-  const examples = p.add('example-gen', ExampleGen, { parameters: { input_base: p.param('input_base') } });
-  const trainer = p.add('trainer', Trainer, { inputs: { examples: examples.outputs.examples }, parameters: { epochs: 3 } });
-  p.add('scorer', Scorer, { inputs: { model: trainer.outputs.model } });
-  return p;
-}
-
 describe('a pipeline mixing bundled and container components, for KFP', () => {
   test('each container step runs its own image with env and resources (GPU from its default), wired by artifacts, cached by KFP', () => {
     const p = mixed();
@@ -200,13 +169,4 @@ describe('a pipeline mixing bundled and container components, for KFP', () => {
       'node notify: parameter "status" of container component Notify is a TASK_FINAL_STATUS, which only an exit task takes; the kfp compiler does not make nodes exit tasks',
     );
   });
-});
-
-test.each<[string, () => unknown]>([
-  ['argo', () => compileArgo(compilePlan(mixed(), 'argo'), { image: 'img:1', pipelineRoot: 'gs://b/root' })],
-  ['airflow', () => compileAirflow(compilePlan(mixed(), 'airflow'), { image: 'img:1', pipelineRoot: 'gs://b/root', stepTimeoutSeconds: 600 })],
-])('%s refuses container component nodes until their step wrapper exists, in one line', (target, compile) => {
-  expect(compile).toThrow(
-    new UserError(`node trainer runs container component TorchTrainer (image ${Trainer.container.image}), which the ${target} compiler cannot compile yet: its step wrapper (placeholders resolved from the ExecutorInput, publish and metadata in the user's image) does not exist; compile for --target kfp, or run it with mlp run`),
-  );
 });

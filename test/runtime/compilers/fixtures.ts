@@ -1,7 +1,7 @@
 // Shared by the compiler tests: a pipeline with every per-node option the compilers translate (GPU, TPU,
 // retries, a parameter condition, cache off), the data-validation pipeline without its resolver (to compile
 // the data components' parameter types everywhere), a commander harness for `mlp compile`, and running a
-// compiled step's ExecutorInput through the real launcher.
+// compiled step's ExecutorInput through the real launcher; a pipeline mixing bundled and container components.
 
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -9,7 +9,8 @@ import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { DataReport, ExampleGen, ExampleValidator, ImportSchemaGen, ProduceNumbers, ScaleNumbers, StatisticsGen, SummarizeNumbers } from '../../../runtime/components';
 import { registerCompileCommand } from '../../../runtime/cli/commands/compile';
 import { getComponent } from '../../../runtime/core/component';
-import { isContainerComponent } from '../../../runtime/components/container';
+import { containerComponent, isContainerComponent } from '../../../runtime/components/container';
+import { Examples, Model, ModelEvaluation } from '../../../runtime/core/artifact-types';
 import { launchComponent, parseExecutorInput } from '../../../runtime/core/launcher';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { KFP_RUN_ID, RUN_ID_INPUT } from '../../../runtime/compilers/kfp';
@@ -152,3 +153,31 @@ export function structuralProblems(spec: Json, pipeline: Pipeline): string[] {
   return problems;
 }
 
+export const Trainer = containerComponent({
+  name: 'TorchTrainer',
+  image: `us-docker.pkg.dev/p/ml/torch-trainer@sha256:${'c3'.repeat(32)}`,
+  command: ['python3', '-m', 'trainer'],
+  args: ['--examples', "{{$.inputs.artifacts['examples'].path}}", '--model', "{{$.outputs.artifacts['model'].path}}", '--epochs', "{{$.inputs.parameters['epochs']}}"],
+  inputs: { examples: { type: Examples } },
+  outputs: { model: { type: Model } },
+  parameters: z.object({ epochs: z.number().int().default(5) }),
+  resources: { cpu: '4', memory: '16Gi', accelerator: { type: 'nvidia-l4', count: 1 } },
+  env: { PYTHONUNBUFFERED: '1' },
+});
+
+export const Scorer = containerComponent({
+  name: 'Scorer',
+  image: 'us-docker.pkg.dev/p/ml/scorer:7',
+  command: ['python3', '-m', 'scorer', '--model', "{{$.inputs.artifacts['model'].path}}", '--out', "{{$.outputs.artifacts['evaluation'].path}}"],
+  inputs: { model: { type: Model } },
+  outputs: { evaluation: { type: ModelEvaluation } },
+});
+
+/** ExampleGen (bundled) → trainer (container, GPU) → scorer (container). */
+export function mixed(): Pipeline {
+  const p = new Pipeline({ name: 'byo-trainer', parameters: z.object({ input_base: z.string() }) });
+  const examples = p.add('example-gen', ExampleGen, { parameters: { input_base: p.param('input_base') } });
+  const trainer = p.add('trainer', Trainer, { inputs: { examples: examples.outputs.examples }, parameters: { epochs: 3 } });
+  p.add('scorer', Scorer, { inputs: { model: trainer.outputs.model } });
+  return p;
+}

@@ -36,7 +36,8 @@ const CASES: [file: string, pipeline: string, args: string[]][] = [
   ['spine-demo.kfp.json', 'spine-demo', ['--target', 'kfp']],
   ['spine-demo.vertex-job.json', 'spine-demo', ['--target', 'kfp', '--vertex-job', '--param', 'count=500']],
   ['spine-demo.airflow.py', 'spine-demo', ['--target', 'airflow', '--schedule', '0 3 * * *']],
-  ['data-validation.argo.json', 'data-validation', [...ARGO, '--schedule', '0 3 * * *']],
+  // Required parameters without defaults: a WorkflowTemplate submitted with their values (a schedule is refused).
+  ['data-validation.argo.json', 'data-validation', ARGO],
   ['data-validation.kfp.json', 'data-validation', ['--target', 'kfp', ...KFP_METADATA]],
   // Required parameters without defaults: triggered runs only (a schedule is refused).
   ['data-validation.airflow.py', 'data-validation', AIRFLOW],
@@ -47,7 +48,8 @@ const CASES: [file: string, pipeline: string, args: string[]][] = [
   ['penguins.argo.json', 'penguins', ARGO],
   ['penguins.kfp.json', 'penguins', ['--target', 'kfp', ...KFP_METADATA]],
   ['penguins.airflow.py', 'penguins', AIRFLOW],
-  ['flights.argo.json', 'flights', [...ARGO, '--gpu', 'trainer=nvidia-l4']],
+  // A CronWorkflow with an optional parameter without a default (span: value null, which the steps read as not given).
+  ['flights.argo.json', 'flights', [...ARGO, '--gpu', 'trainer=nvidia-l4', '--schedule', '0 3 * * *']],
   [
     'flights.vertex-job.json',
     'flights',
@@ -174,7 +176,7 @@ describe('Argo goldens', () => {
   });
 
   test('flights: the trainer asked for a GPU gets the GKE accelerator selector, toleration and limit; resolvers are steps', () => {
-    const spec = json('flights.argo.json').spec;
+    const spec = json('flights.argo.json').spec.workflowSpec;
     const trainer = spec.templates.find((t: Json) => t.name === 'trainer');
     expect(trainer.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
     expect(trainer.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
