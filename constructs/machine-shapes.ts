@@ -3,7 +3,7 @@
 // Sources: Compute Engine "Accelerator-optimized machine family" (A2, A3, A4, G2), "General-purpose machine family"
 // (N1 predefined shapes) and the GKE TPU pages (ct4p, ct5p, ct5lp, ct6e host shapes). Memory is GiB as Compute Engine
 // counts it ("GB" on those pages is 1024^3 bytes). Capacity, not allocatable: GKE reserves part of each node.
-import { GPU_ACCELERATOR_TYPES, GPU_CATALOGUE, machineTypesFor } from './accelerators';
+import { GPU_ACCELERATOR_TYPES, machineTypesFor } from './accelerators';
 import { TPU_CATALOGUE, TPU_VERSIONS } from './tpu';
 
 /** A machine type's capacity. */
@@ -62,5 +62,5 @@ export function machineShape(machineType: string): MachineShape | undefined {
 /** Every machine type the GPU and TPU catalogues can create (what machineShape must cover). */
 export function acceleratorMachineTypes(): string[] {
   const tpu = TPU_VERSIONS.flatMap((v) => [...TPU_CATALOGUE[v].singleHost.map((s) => s.machineType), TPU_CATALOGUE[v].multiHostMachineType]);
-  return [...new Set([...GPU_ACCELERATOR_TYPES.flatMap((t) => machineTypesFor(GPU_CATALOGUE[t].type)), ...tpu])];
+  return [...new Set([...GPU_ACCELERATOR_TYPES.flatMap((t) => machineTypesFor(t)), ...tpu])];
 }
