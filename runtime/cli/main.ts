@@ -14,6 +14,7 @@ import { registerStatsCommand } from './commands/stats';
 import { registerDataCommand } from './commands/data';
 import { registerCompileCommand } from './commands/compile';
 import { registerSubmitCommand } from './commands/submit';
+import { registerVertexCustomJobCommand } from './commands/vertex-custom-job';
 import { registerServeCommand } from './commands/serve';
 import { registerMonitorCommand } from './commands/monitor';
 import { registerPredictCommand } from './commands/predict';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDataCommand(program);
   registerCompileCommand(program);
   registerSubmitCommand(program);
+  registerVertexCustomJobCommand(program);
   registerServeCommand(program);
   registerMonitorCommand(program);
   registerPredictCommand(program);

@@ -4,15 +4,18 @@
 // are KFP's own. A container component's executor is its own image and command line, placeholders left for
 // KFP's launcher. The nodes' tasks sit in an exit handler's sub-DAG, as KFP's ExitHandler compiles: once it has
 // ended, however, a last task writes the run's `run_finished` line (MlMonitoring's failed-run alert).
+// A distributed container step (distribution / tpu) is a Vertex AI CustomJob: its step runs the runtime image's
+// launcher with the job's request body and the component's command line (vertex-custom-job.ts).
 
 import { UserError } from '../core/errors';
 import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from '../metadata/postgres-auth';
 import { kfpComponentIR } from '../components/container/kfp-component';
 import { isContainerComponent, type ContainerSpec } from '../components/container/spec';
 import { kfpArtifactType } from './kfp-artifact-types';
+import { customJobPayload, distributedLayout, stepCommandLine, type CustomJobOptions } from './vertex-custom-job';
 import { checkImages, cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
-export interface KfpOptions {
+export interface KfpOptions extends CustomJobOptions {
   image: string;
   /** Image of steps with GPUs (the runtime's gpu target). @default image */
   gpuImage?: string;
@@ -39,6 +42,14 @@ export const KFP_RUN_ID = '{{$.pipeline_job_uuid}}';
  * Components' parameter schemas drop it, so it never reaches cache keys or the executor.
  */
 export const RUN_ID_INPUT = 'mlp_run_id';
+
+/**
+ * The input parameters carrying the pipeline job's project and region into a distributed step's launcher, with
+ * the Vertex AI placeholders Google Cloud Pipeline Components use (resolved in constant input parameters).
+ */
+export const PROJECT_INPUT = 'mlp_project';
+export const LOCATION_INPUT = 'mlp_location';
+const VERTEX_PLACEHOLDERS: Record<string, string> = { [PROJECT_INPUT]: '{{$.pipeline_google_cloud_project_id}}', [LOCATION_INPUT]: '{{$.pipeline_google_cloud_location}}' };
 
 export interface VertexJobOptions {
   pipelineRoot: string;
@@ -77,7 +88,7 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
   const tasks: Json = {};
   for (const node of plan.nodes) {
     components[`comp-${node.id}`] = componentSpec(node, plan, !!opts.metadataAddress);
-    executors[`exec-${node.id}`] = { container: container(node, plan, opts) };
+    executors[`exec-${node.id}`] = { container: distributedLayout(node) ? customJobLauncher(node, plan, opts) : container(node, plan, opts) };
     tasks[node.id] = task(node, plan, !!opts.metadataAddress);
   }
   const handler = exitHandlerDag(plan, tasks);
@@ -184,7 +195,8 @@ function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: b
     // The component's own IR, as a KFP component file holds it, under this node's executor.
     const { component } = kfpComponentIR(node.component);
     const inputs = (component.inputDefinitions ?? {}) as Json;
-    const parameters = { ...((inputs.parameters as Json | undefined) ?? {}), ...conditionParams };
+    const launcherParams = distributedLayout(node) ? Object.fromEntries(Object.keys(VERTEX_PLACEHOLDERS).map((p) => [p, { parameterType: 'STRING' }])) : {};
+    const parameters = { ...((inputs.parameters as Json | undefined) ?? {}), ...launcherParams, ...conditionParams };
     return { ...component, executorLabel: `exec-${node.id}`, ...(Object.keys(parameters).length ? { inputDefinitions: { ...inputs, parameters } } : {}) };
   }
   const params = { ...parameterDefinitions(node.parameterInfo), ...(cloudSteps ? { [RUN_ID_INPUT]: { parameterType: 'STRING' } } : {}), ...conditionParams };
@@ -227,6 +239,21 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
   };
 }
 
+/**
+ * A distributed step's executor: the runtime image's launcher creates the CustomJob and waits for it, then publishes
+ * rank 0's outputs (runtime/runner/vertex-custom-job-launcher.ts). The component's command line follows `--` as
+ * separate arguments, so KFP resolves its placeholders as in any step; the replicas' resources are the job's.
+ */
+function customJobLauncher(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions): Json {
+  const payload = customJobPayload(plan, node, { serviceAccount: opts.serviceAccount, network: opts.network });
+  const input = (name: string) => `{{$.inputs.parameters['${name}']}}`;
+  return {
+    image: opts.image,
+    command: ['mlp', 'vertex-custom-job'],
+    args: ['--project', input(PROJECT_INPUT), '--location', input(LOCATION_INPUT), '--executor-input', '{{$}}', '--payload', JSON.stringify(payload), '--', ...stepCommandLine(node)],
+  };
+}
+
 const containerSpecOf = (node: CompiledNode): ContainerSpec | undefined => (isContainerComponent(node.component) ? node.component.container : undefined);
 
 /**
@@ -243,7 +270,8 @@ function checkContainerStep(plan: CompiledPipeline, node: CompiledNode, cloudSte
   if (taskFinalStatus) throw new UserError(`node ${node.id}: parameter "${taskFinalStatus[0]}" of container component ${node.component.name} is a TASK_FINAL_STATUS, which only an exit task takes; the kfp compiler does not make nodes exit tasks`);
   if (spec) return;
   for (const [port, chs] of Object.entries(node.inputs)) {
-    const from = chs.map((ch) => plan.nodes.find((n) => n.id === ch.producer)!).find((p) => containerSpecOf(p));
+    // A distributed step's launcher publishes its outputs with the commit marker; other container steps' outputs have none.
+    const from = chs.map((ch) => plan.nodes.find((n) => n.id === ch.producer)!).find((p) => containerSpecOf(p) && !distributedLayout(p));
     if (from) {
       throw new UserError(`node ${node.id} (${node.component.name}) reads input "${port}" from node ${from.id}, a container component step, whose outputs KFP writes without the commit marker ${node.component.name} requires of its inputs; read it from a container component instead`);
     }
@@ -263,6 +291,7 @@ function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): 
   for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: channel(param) };
   for (const c of node.conditions) parameters[channel(c.param)] = { componentInputParameter: channel(c.param) };
   if (cloudSteps) parameters[RUN_ID_INPUT] = { runtimeValue: { constant: KFP_RUN_ID } };
+  if (distributedLayout(node)) for (const [name, value] of Object.entries(VERTEX_PLACEHOLDERS)) parameters[name] = { runtimeValue: { constant: value } };
   const artifacts: Json = {};
   for (const [port, chs] of Object.entries(node.inputs)) {
     if (chs.length !== 1) throw new UserError(`node ${node.id}: input "${port}" is wired to ${chs.length} outputs; the kfp compiler supports one per input`);

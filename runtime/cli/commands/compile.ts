@@ -158,8 +158,9 @@ function checkIamUser(flags: Pick<CompileFlags, 'metadataAddress' | 'metadataPas
   }
 }
 
-function kfpOptions(flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'metadataAddress' | 'metadataPasswordSecret'>): KfpOptions {
-  return { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress, metadataPasswordSecret: flags.metadataPasswordSecret };
+/** The service account and network (--vertex-job's) are also those of distributed steps' CustomJobs. */
+function kfpOptions(flags: Pick<CompileFlags, 'image' | 'gpuImage' | 'metadataAddress' | 'metadataPasswordSecret' | 'serviceAccount' | 'network'>): KfpOptions {
+  return { image: flags.image, gpuImage: flags.gpuImage, metadataAddress: flags.metadataAddress, metadataPasswordSecret: flags.metadataPasswordSecret, serviceAccount: flags.serviceAccount, network: flags.network };
 }
 
 function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): string {

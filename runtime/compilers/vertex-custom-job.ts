@@ -1,0 +1,148 @@
+// A distributed container step on Vertex AI (issue 19 §4) as a Vertex AI CustomJob
+// (google/cloud/aiplatform/v1/custom_job.proto, machine_resources.proto): worker pool 0 is the chief (one
+// replica, rank 0), worker pool 1 the other workers; each replica runs the component's image and command line
+// behind a `sh` prelude that gives it the environment contract of distribution.ts from the CLUSTER_SPEC Vertex AI
+// sets on every replica. The KFP step around it runs the runtime image's launcher (runtime/runner/
+// vertex-custom-job-launcher.ts), which creates this job and waits, as Google Cloud Pipeline Components'
+// custom-job launcher does. The command line goes to the launcher as separate arguments after the payload, so
+// KFP's launcher resolves every placeholder (Concat and IfPresent too) as for any container step.
+
+import { UserError } from '../core/errors';
+import { rankLayout, type RankLayout } from '../components/container/distribution';
+import { kfpComponentIR } from '../components/container/kfp-component';
+import { isContainerComponent } from '../components/container/spec';
+import type { CompiledNode, CompiledPipeline } from './common';
+
+type Json = Record<string, unknown>;
+
+export interface CustomJobOptions {
+  /** Service account the replicas run as (the pipeline job's). @default - Vertex AI's Custom Code Service Agent */
+  serviceAccount?: string;
+  /** VPC network the job is peered to (the pipeline job's), projects/NUMBER/global/networks/NAME. */
+  network?: string;
+}
+
+/** The torch.distributed store's and the JAX coordinator's ports on the chief (one replica per VM: fixed ports are free). */
+export const VERTEX_TORCH_PORT = 29500;
+export const VERTEX_JAX_PORT = 8476;
+
+/**
+ * The rank environment each replica derives from Vertex AI's CLUSTER_SPEC
+ * ({"cluster": {"workerpool0": ["host:port"], ...}, "task": {"type": "workerpool1", "index": 2}, ...}) with sed,
+ * which every image with a shell has: pool 0 is node rank 0, replica i of pool 1 node rank i + 1; the chief's host
+ * is the coordinator. Then it runs the component's command line ("$@").
+ */
+export const RANK_PRELUDE = [
+  'spec="${CLUSTER_SPEC:-}"',
+  '[ -n "$spec" ] || { echo "mlp: CLUSTER_SPEC is not set: this command line runs as a Vertex AI CustomJob replica" >&2; exit 1; }',
+  `pool=$(printf '%s' "$spec" | sed -n 's/.*"task" *: *{[^}]*"type" *: *"workerpool\\([0-9]\\)".*/\\1/p')`,
+  `index=$(printf '%s' "$spec" | sed -n 's/.*"task" *: *{[^}]*"index" *: *\\([0-9][0-9]*\\).*/\\1/p')`,
+  `chief=$(printf '%s' "$spec" | sed -n 's/.*"workerpool0" *: *\\[ *"\\([^":]*\\)[:"].*/\\1/p')`,
+  'if [ -z "$pool" ] || [ -z "$index" ] || [ -z "$chief" ]; then echo "mlp: cannot read this replica\'s task and the chief from CLUSTER_SPEC: $spec" >&2; exit 1; fi',
+  'if [ "$pool" = 0 ]; then rank=0; else rank=$((index + 1)); fi',
+  'export NODE_RANK=$rank RANK=$rank JOB_COMPLETION_INDEX=$rank JAX_PROCESS_ID=$rank LOCAL_RANK=0 MASTER_ADDR=$chief JAX_COORDINATOR_ADDRESS=$chief:$MLP_JAX_PORT',
+  'exec "$@"',
+].join('\n');
+
+/** $0 of the prelude's shell (what `ps` and its error messages show). */
+const PRELUDE_NAME = 'mlp-rank';
+
+/** The rank layout of a distributed container step; undefined for any other node. */
+export function distributedLayout(node: CompiledNode): RankLayout | undefined {
+  const c = node.component;
+  if (!isContainerComponent(c)) return undefined;
+  return rankLayout(c.container.distribution, c.container.tpu, `node ${node.id}`);
+}
+
+/**
+ * Vertex AI machine types per GPU (GKE's label) and count, with their vCPUs: the accelerator-optimized
+ * machine types (A2, A3, G2) come with a fixed GPU count; T4/V100/P100/P4 attach to N1 machines.
+ */
+const GPU_MACHINES: Record<string, Record<number, [machineType: string, vcpus: number]>> = {
+  'nvidia-l4': { 1: ['g2-standard-8', 8], 2: ['g2-standard-24', 24], 4: ['g2-standard-48', 48], 8: ['g2-standard-96', 96] },
+  'nvidia-tesla-a100': { 1: ['a2-highgpu-1g', 12], 2: ['a2-highgpu-2g', 24], 4: ['a2-highgpu-4g', 48], 8: ['a2-highgpu-8g', 96] },
+  'nvidia-a100-80gb': { 1: ['a2-ultragpu-1g', 12], 2: ['a2-ultragpu-2g', 24], 4: ['a2-ultragpu-4g', 48], 8: ['a2-ultragpu-8g', 96] },
+  'nvidia-h100-80gb': { 8: ['a3-highgpu-8g', 208] },
+  'nvidia-h100-mega-80gb': { 8: ['a3-megagpu-8g', 208] },
+  'nvidia-tesla-t4': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32] },
+  'nvidia-tesla-v100': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32], 8: ['n1-standard-64', 64] },
+  'nvidia-tesla-p100': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32] },
+  'nvidia-tesla-p4': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32] },
+};
+
+/** CPU-only replicas: the smallest N2 standard machine with the vCPUs asked for. */
+const N2_STANDARD_VCPUS = [2, 4, 8, 16, 32, 48, 64, 80, 96, 128];
+
+function vcpusOf(node: CompiledNode, cpu: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(cpu);
+  if (!m) throw new UserError(`node ${node.id}: cpu "${cpu}" is not a CPU quantity such as 2 or 500m`);
+  return m[2] ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+/** machineSpec of every replica: the TPU slice's machine and topology, the GPU machine, or an N2 machine for the cpu. */
+function machineSpec(node: CompiledNode, layout: RankLayout): Json {
+  const res = node.resources;
+  if (layout.tpu) return { machineType: layout.tpu.machineType, tpuTopology: layout.tpu.topology };
+  const cpu = res?.cpu ? vcpusOf(node, res.cpu) : undefined;
+  if (res?.accelerator) {
+    const { type, count } = res.accelerator;
+    const byCount = GPU_MACHINES[type];
+    if (!byCount) throw new UserError(`node ${node.id}: GPU ${type} has no Vertex AI machine type here (known: ${Object.keys(GPU_MACHINES).join(', ')})`);
+    const machine = byCount[count];
+    if (!machine) throw new UserError(`node ${node.id}: Vertex AI has no machine with ${count} × ${type} (counts: ${Object.keys(byCount).join(', ')})`);
+    if (cpu !== undefined && cpu > machine[1]) throw new UserError(`node ${node.id}: cpu ${res.cpu} is more than the ${machine[1]} vCPUs of ${machine[0]}, the machine of ${count} × ${type}`);
+    return { machineType: machine[0], acceleratorType: type.toUpperCase().replace(/-/g, '_'), acceleratorCount: count };
+  }
+  if (cpu === undefined) throw new UserError(`node ${node.id}: a distributed step on Vertex AI needs resources.cpu (or a GPU or TPU slice) to choose its machine type`);
+  const vcpus = N2_STANDARD_VCPUS.find((n) => n >= cpu);
+  if (vcpus === undefined) throw new UserError(`node ${node.id}: cpu ${res!.cpu} is more than the largest N2 machine (${N2_STANDARD_VCPUS.at(-1)} vCPUs)`);
+  return { machineType: `n2-standard-${vcpus}` };
+}
+
+/** The environment every replica gets: the component's own, then the contract's values that are the same on every replica. */
+function replicaEnv(node: CompiledNode, layout: RankLayout): { name: string; value: string }[] {
+  const c = node.component;
+  if (!isContainerComponent(c)) throw new Error(`node ${node.id} is not a container component`);
+  const contract: Record<string, string> = {
+    WORLD_SIZE: String(layout.worldSize),
+    LOCAL_WORLD_SIZE: '1',
+    JAX_NUM_PROCESSES: String(layout.worldSize),
+    MASTER_PORT: String(VERTEX_TORCH_PORT),
+    MLP_JAX_PORT: String(VERTEX_JAX_PORT),
+  };
+  const perReplica = ['NODE_RANK', 'RANK', 'JOB_COMPLETION_INDEX', 'JAX_PROCESS_ID', 'LOCAL_RANK', 'MASTER_ADDR', 'JAX_COORDINATOR_ADDRESS'];
+  const clash = Object.keys(c.container.env).find((k) => k in contract || perReplica.includes(k));
+  if (clash) throw new UserError(`node ${node.id}: container component ${c.name} sets env ${clash}, which a distributed step's replicas get from the launcher`);
+  return Object.entries({ ...c.container.env, ...contract }).map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * The CustomJob request body of a distributed step, without its command line: every replica's containerSpec
+ * command is the rank prelude, and the launcher appends the step's command line (resolved by KFP) to it.
+ */
+export function customJobPayload(plan: CompiledPipeline, node: CompiledNode, opts: CustomJobOptions): Json {
+  const layout = distributedLayout(node);
+  if (!layout || !isContainerComponent(node.component)) throw new Error(`node ${node.id} is not a distributed container step`);
+  if (layout.processesPerWorker !== 1) {
+    throw new UserError(`node ${node.id}: distribution.processesPerWorker ${layout.processesPerWorker} is not supported on Vertex AI (one process per replica); start the processes of a replica in its command (e.g. torchrun --nproc-per-node) or use more workers`);
+  }
+  // A TPU slice is one replica of its machine type with the slice's topology: Vertex AI provisions its hosts.
+  const replicas = layout.tpu ? [1] : [1, layout.workers - 1].filter((n) => n > 0);
+  const containerSpec = { imageUri: node.component.container.image, command: ['sh', '-c', RANK_PRELUDE, PRELUDE_NAME], env: replicaEnv(node, layout) };
+  const machine = machineSpec(node, layout);
+  return {
+    displayName: `${plan.name}-${node.id}`,
+    jobSpec: {
+      workerPoolSpecs: replicas.map((replicaCount) => ({ machineSpec: machine, replicaCount, containerSpec })),
+      ...(opts.serviceAccount ? { serviceAccount: opts.serviceAccount } : {}),
+      ...(opts.network ? { network: opts.network } : {}),
+    },
+  };
+}
+
+/** The component's command line as KFP IR writes it (placeholders, Concat and IfPresent as strings), for the launcher's arguments. */
+export function stepCommandLine(node: CompiledNode): string[] {
+  if (!isContainerComponent(node.component)) throw new Error(`node ${node.id} is not a container component`);
+  const container = kfpComponentIR(node.component).executor.container as { command: string[]; args?: string[] };
+  return [...container.command, ...(container.args ?? [])];
+}
