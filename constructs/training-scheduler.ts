@@ -96,6 +96,8 @@ export class TrainingScheduler extends Construct {
 
     const quota = { ...(props.nodeQuota ?? {}) };
     const names = [...props.gpuPools, ...props.tpuPools].map((p) => p.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw fail(`pool ${twice} is listed twice; each pool is one ResourceFlavor.`);
     const unknown = Object.keys(quota).filter((n) => !names.includes(n));
     if (unknown.length > 0) throw fail(`nodeQuota names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not among the training pools (${names.join(', ')}).`);
     const nodesOf = (pool: string, max: number, unit: number): number => {

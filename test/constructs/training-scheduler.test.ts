@@ -138,7 +138,7 @@ describe('TrainingScheduler', () => {
       "TrainingScheduler 'test/training': nodeQuota names a100, which is not among the training pools (l4, h100-queued, v5e).");
   });
 
-  test('refuses shared GPUs, no pools, and chart version ranges', () => {
+  test('refuses shared GPUs, no pools, a pool twice, and chart version ranges', () => {
     const s = setup();
     const shared = new GpuNodePool(s.stack, 'l4-shared', {
       cluster: s.cluster, accelerator: 'nvidia-l4', machineType: 'g2-standard-8', zones: ['us-central1-a'], maxNodes: 2, gpuSharing: 'TIME_SHARING', maxSharedClientsPerGpu: 2,
@@ -147,6 +147,9 @@ describe('TrainingScheduler', () => {
       "TrainingScheduler 'test/training': pool l4-shared shares or partitions its GPUs (gpuSharing / gpuPartitionSize), so whole-GPU training quota cannot be derived from it; leave it out of training.pools.");
     expect(errorOf(() => scheduler(setup(), { gpuPools: [], tpuPools: [] }))).toBe(
       "TrainingScheduler 'test/training': no GPU or TPU pools to schedule; list at least one pool (distributed steps run on accelerator pools).");
+    const again = setup();
+    expect(errorOf(() => scheduler(again, { gpuPools: [again.gpu[0], again.gpu[0]] }))).toBe(
+      "TrainingScheduler 'test/training': pool l4 is listed twice; each pool is one ResourceFlavor.");
     expect(errorOf(() => scheduler(setup(), { kueueChartVersion: '0.15.*' }))).toBe(
       "TrainingScheduler 'test/training': kueueChartVersion '0.15.*' must be an exact chart version like 0.15.0 (no ranges: a pinned chart cannot change under a running platform).");
   });
