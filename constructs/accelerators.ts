@@ -45,6 +45,8 @@ export const BOOT_DISKS = {
 export interface FixedGpuMachine {
   readonly machineType: string;
   readonly gpus: number;
+  /** Local SSDs bundled with the machine (A2 Ultra, A3, A4), which GKE can use as ephemeral storage. */
+  readonly localSsds?: number;
 }
 
 /** An attachable GPU count on N1 and the most vCPUs an N1 machine may have with it. */
@@ -69,7 +71,8 @@ export interface GpuSpec {
 }
 
 const g2 = (vcpus: number, gpus: number): FixedGpuMachine => ({ machineType: `g2-standard-${vcpus}`, gpus });
-const byCount = (prefix: string, counts: readonly number[]): FixedGpuMachine[] => counts.map((n) => ({ machineType: `${prefix}-${n}g`, gpus: n }));
+const byCount = (prefix: string, counts: readonly number[], ssdsPerGpu = 0): FixedGpuMachine[] =>
+  counts.map((n) => ({ machineType: `${prefix}-${n}g`, gpus: n, localSsds: ssdsPerGpu > 0 ? n * ssdsPerGpu : undefined }));
 
 /** The catalogue. Sources: GKE GPU docs (machine families per accelerator, google provider 6.50). */
 export const GPU_CATALOGUE: { readonly [T in GpuAcceleratorType]: GpuSpec } = {
@@ -91,24 +94,32 @@ export const GPU_CATALOGUE: { readonly [T in GpuAcceleratorType]: GpuSpec } = {
   },
   'nvidia-a100-80gb': {
     type: 'nvidia-a100-80gb', displayName: 'A100 80GB', memoryGib: 80, machineFamily: 'a2', attachable: [], bootDiskTypes: BOOT_DISKS.persistentDisk,
-    fixedMachines: byCount('a2-ultragpu', [1, 2, 4, 8]),
+    fixedMachines: byCount('a2-ultragpu', [1, 2, 4, 8], 1),
   },
   'nvidia-h100-80gb': {
     type: 'nvidia-h100-80gb', displayName: 'H100 80GB', memoryGib: 80, machineFamily: 'a3', attachable: [], bootDiskTypes: BOOT_DISKS.persistentOrHyperdisk,
-    fixedMachines: byCount('a3-highgpu', [1, 2, 4, 8]),
+    fixedMachines: byCount('a3-highgpu', [1, 2, 4, 8], 2),
   },
   'nvidia-h100-mega-80gb': {
     type: 'nvidia-h100-mega-80gb', displayName: 'H100 Mega 80GB', memoryGib: 80, machineFamily: 'a3', attachable: [], bootDiskTypes: BOOT_DISKS.persistentOrHyperdisk,
-    fixedMachines: [{ machineType: 'a3-megagpu-8g', gpus: 8 }],
+    fixedMachines: [{ machineType: 'a3-megagpu-8g', gpus: 8, localSsds: 16 }],
   },
   'nvidia-h200-141gb': {
     type: 'nvidia-h200-141gb', displayName: 'H200 141GB', memoryGib: 141, machineFamily: 'a3', attachable: [], bootDiskTypes: BOOT_DISKS.hyperdiskOnly,
-    fixedMachines: [{ machineType: 'a3-ultragpu-8g', gpus: 8 }],
+    fixedMachines: [{ machineType: 'a3-ultragpu-8g', gpus: 8, localSsds: 32 }],
   },
   'nvidia-b200': {
     type: 'nvidia-b200', displayName: 'B200', memoryGib: 180, machineFamily: 'a4', attachable: [], bootDiskTypes: BOOT_DISKS.hyperdiskOnly,
-    fixedMachines: [{ machineType: 'a4-highgpu-8g', gpus: 8 }],
+    fixedMachines: [{ machineType: 'a4-highgpu-8g', gpus: 8, localSsds: 32 }],
   },
+};
+
+/** Accelerators GKE can partition with Multi-Instance GPU (`gpu_partition_size`), and the partition sizes each offers. */
+export const MIG_PARTITIONS: { readonly [T in GpuAcceleratorType]?: readonly string[] } = {
+  'nvidia-tesla-a100': ['1g.5gb', '2g.10gb', '3g.20gb', '4g.20gb', '7g.40gb'],
+  'nvidia-a100-80gb': ['1g.10gb', '2g.20gb', '3g.40gb', '4g.40gb', '7g.80gb'],
+  'nvidia-h100-80gb': ['1g.10gb', '1g.20gb', '2g.20gb', '3g.40gb', '4g.40gb', '7g.80gb'],
+  'nvidia-h100-mega-80gb': ['1g.10gb', '1g.20gb', '2g.20gb', '3g.40gb', '4g.40gb', '7g.80gb'],
 };
 
 /** All accelerator types, in catalogue order. */
@@ -119,7 +130,7 @@ export const N1_VCPUS = [1, 2, 4, 8, 16, 32, 64, 96] as const;
 
 /** Result of resolving an accelerator on a machine type. */
 export type GpuResolution =
-  | { readonly ok: true; readonly gpusPerNode: number; readonly spec: GpuSpec }
+  | { readonly ok: true; readonly gpusPerNode: number; readonly spec: GpuSpec; readonly localSsds: number }
   | { readonly ok: false; readonly reason: string };
 
 /** Every machine type the catalogue accepts for an accelerator (N1: all standard/highmem/highcpu shapes within the vCPU ceiling). */
@@ -156,7 +167,7 @@ export function resolveGpu(type: GpuAcceleratorType, machineType: string, reques
     if (requestedCount !== undefined && requestedCount !== machine.gpus) {
       return { ok: false, reason: `machineType ${machineType} always has ${machine.gpus} x ${type}, but gpusPerNode is ${requestedCount}; remove gpusPerNode or set it to ${machine.gpus}.` };
     }
-    return { ok: true, gpusPerNode: machine.gpus, spec };
+    return { ok: true, gpusPerNode: machine.gpus, spec, localSsds: machine.localSsds ?? 0 };
   }
   const m = /^n1-(standard|highmem|highcpu)-(\d+)$/.exec(machineType);
   const vcpus = m ? Number(m[2]) : NaN;
@@ -175,5 +186,5 @@ export function resolveGpu(type: GpuAcceleratorType, machineType: string, reques
       reason: `${machineType} has ${vcpus} vCPUs but ${count} x ${type} allows at most ${option.maxVcpus}; use a smaller machine type${fits.length ? ` or set gpusPerNode to ${fits.join(' or ')}` : ''}.`,
     };
   }
-  return { ok: true, gpusPerNode: count, spec };
+  return { ok: true, gpusPerNode: count, spec, localSsds: 0 };
 }

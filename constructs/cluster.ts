@@ -5,6 +5,8 @@ import { ContainerCluster } from '@cdktf/provider-google/lib/container-cluster';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { BinaryAuthorizationPolicy } from '@cdktf/provider-google/lib/binary-authorization-policy';
+import { GkeBackupBackupPlan } from '@cdktf/provider-google/lib/gke-backup-backup-plan';
+import { GpuAcceleratorType } from './accelerators';
 import { ConstructValidationError, cidrsOverlap, parseCidr, validateGcpLabels, zoneInRegion } from './errors';
 import { MlNetwork } from './network';
 
@@ -28,6 +30,22 @@ export interface MaintenanceExclusion {
 }
 
 export type ReleaseChannel = 'RAPID' | 'REGULAR' | 'STABLE';
+export type AutoscalingProfile = 'OPTIMIZE_UTILIZATION' | 'BALANCED';
+export type SecurityPostureMode = 'BASIC' | 'ENTERPRISE' | 'DISABLED';
+export type VulnerabilityMode = 'VULNERABILITY_BASIC' | 'VULNERABILITY_ENTERPRISE' | 'VULNERABILITY_DISABLED';
+
+/** Node auto-provisioning ceilings: the autoscaler may create pools up to these totals over the cluster. */
+export interface AutoProvisioningLimits {
+  /** Most vCPUs over all auto-provisioned and existing nodes. */
+  readonly maxCpu: number;
+  /** Most memory in GB over all nodes. */
+  readonly maxMemoryGb: number;
+  /**
+   * Most GPUs per accelerator type.
+   * @default - none: node auto-provisioning creates no GPU pools
+   */
+  readonly maxGpus?: { readonly [T in GpuAcceleratorType]?: number };
+}
 export type BinaryAuthorizationMode = 'AUDIT' | 'ENFORCE' | 'DISABLED';
 
 export interface MlClusterProps {
@@ -99,9 +117,65 @@ export interface MlClusterProps {
    * @default - none
    */
   readonly labels?: { readonly [key: string]: string };
+  /**
+   * Cluster autoscaler profile: OPTIMIZE_UTILIZATION removes idle (accelerator) nodes sooner and packs pods tighter.
+   * @default 'OPTIMIZE_UTILIZATION'
+   */
+  readonly autoscalingProfile?: AutoscalingProfile;
+  /**
+   * Node auto-provisioning with these ceilings (auto-created pools use the node service account and the hardened defaults).
+   * @default - off: only the pools declared here exist
+   */
+  readonly autoProvisioning?: AutoProvisioningLimits;
+  /**
+   * GKE cost allocation (namespace and label costs in the billing export).
+   * @default true
+   */
+  readonly costAllocation?: boolean;
+  /**
+   * NVIDIA DCGM GPU metrics into Managed Service for Prometheus (needs GKE 1.30.1+ and GKE-installed drivers).
+   * @default true
+   */
+  readonly dcgmMetrics?: boolean;
+  /**
+   * Image streaming (GCFS) on every pool: containers start before the whole (multi-GB ML) image is pulled.
+   * @default true
+   */
+  readonly imageStreaming?: boolean;
+  /**
+   * Cloud KMS key (`projects/<p>/locations/<cluster region>/keyRings/<r>/cryptoKeys/<k>`) for application-layer
+   * encryption of Kubernetes Secrets; the GKE service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on it.
+   * @default - Secrets encrypted at rest by Google-managed keys only
+   */
+  readonly secretsEncryptionKey?: string;
+  /**
+   * Backup for GKE: enables the agent and a backup plan of every namespace (volume data and secrets included).
+   * @default false
+   */
+  readonly backup?: boolean;
+  /**
+   * Cron schedule of the backup plan (UTC).
+   * @default '0 3 * * *'
+   */
+  readonly backupCron?: string;
+  /**
+   * Days a backup is kept.
+   * @default 14
+   */
+  readonly backupRetainDays?: number;
+  /**
+   * GKE security posture dashboard mode.
+   * @default 'BASIC'
+   */
+  readonly securityPostureMode?: SecurityPostureMode;
+  /**
+   * Workload vulnerability scanning.
+   * @default 'VULNERABILITY_BASIC'
+   */
+  readonly vulnerabilityScanning?: VulnerabilityMode;
 }
 
-/** The platform's GKE Standard cluster. Construct ids: `cluster`, `node-sa`, `node-sa-default-node-role`, `binauthz-policy`. */
+/** The platform's GKE Standard cluster. Construct ids: `cluster`, `node-sa`, `node-sa-default-node-role`, `binauthz-policy`, `backup-plan`. */
 export class MlCluster extends Construct {
   readonly cluster: ContainerCluster;
   /** Dedicated node service account (roles/container.defaultNodeServiceAccount only). */
@@ -114,6 +188,10 @@ export class MlCluster extends Construct {
   readonly regional: boolean;
   /** `<project>.svc.id.goog`. */
   readonly workloadPool: string;
+  /** Whether pools turn on image streaming (GCFS); secondary boot disk image caches need it. */
+  readonly imageStreaming: boolean;
+  /** The Backup for GKE plan, when `backup` is on. */
+  readonly backupPlan?: GkeBackupBackupPlan;
 
   constructor(scope: Construct, id: string, props: MlClusterProps) {
     super(scope, id);
@@ -165,6 +243,27 @@ export class MlCluster extends Construct {
       }
     }
     validateGcpLabels('MlCluster', this, props.labels);
+    const nap = props.autoProvisioning;
+    if (nap) {
+      if (!Number.isInteger(nap.maxCpu) || nap.maxCpu < 1) throw fail(`autoProvisioning.maxCpu ${nap.maxCpu} must be a positive integer.`);
+      if (!Number.isInteger(nap.maxMemoryGb) || nap.maxMemoryGb < 1) throw fail(`autoProvisioning.maxMemoryGb ${nap.maxMemoryGb} must be a positive integer.`);
+      for (const [type, max] of Object.entries(nap.maxGpus ?? {})) {
+        if (!Number.isInteger(max) || (max as number) < 1) throw fail(`autoProvisioning.maxGpus['${type}'] ${max} must be a positive integer.`);
+      }
+    }
+    if (props.secretsEncryptionKey !== undefined) {
+      const key = /^projects\/[^/]+\/locations\/([^/]+)\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.exec(props.secretsEncryptionKey);
+      if (!key) throw fail(`secretsEncryptionKey '${props.secretsEncryptionKey}' is not a Cloud KMS key name; use projects/<project>/locations/${region}/keyRings/<ring>/cryptoKeys/<key>.`);
+      if (key[1] !== region) throw fail(`secretsEncryptionKey is in location ${key[1]}, but GKE needs the key in the cluster's region ${region}; create the key ring in ${region}.`);
+    }
+    if (!props.backup && (props.backupCron !== undefined || props.backupRetainDays !== undefined)) throw fail('backupCron/backupRetainDays are set but backup is off; set backup: true or remove them.');
+    const backupCron = props.backupCron ?? '0 3 * * *';
+    const backupRetainDays = props.backupRetainDays ?? 14;
+    if (!/^\S+(\s+\S+){4}$/.test(backupCron)) throw fail(`backupCron '${backupCron}' must be a five-field cron expression like '0 3 * * *'.`);
+    if (!Number.isInteger(backupRetainDays) || backupRetainDays < 1 || backupRetainDays > 365) throw fail(`backupRetainDays ${backupRetainDays} must be an integer between 1 and 365.`);
+    if (props.securityPostureMode === 'DISABLED' && props.vulnerabilityScanning !== undefined && props.vulnerabilityScanning !== 'VULNERABILITY_DISABLED') {
+      throw fail(`vulnerabilityScanning ${props.vulnerabilityScanning} needs a security posture; set securityPostureMode to BASIC or remove vulnerabilityScanning.`);
+    }
 
     this.name = props.name;
     this.project = props.project;
@@ -172,6 +271,8 @@ export class MlCluster extends Construct {
     this.region = region;
     this.regional = regional;
     this.workloadPool = `${props.project}.svc.id.goog`;
+    this.imageStreaming = props.imageStreaming ?? true;
+    const postureMode = props.securityPostureMode ?? 'BASIC';
 
     this.nodeServiceAccount = new ServiceAccount(this, 'node-sa', {
       accountId: `${props.name}-nodes`,
@@ -229,9 +330,40 @@ export class MlCluster extends Construct {
       enableIntranodeVisibility: true,
       binaryAuthorization: { evaluationMode: binauthz === 'DISABLED' ? 'DISABLED' : 'PROJECT_SINGLETON_POLICY_ENFORCE' },
       loggingConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'WORKLOADS'] },
-      monitoringConfig: { enableComponents: ['SYSTEM_COMPONENTS'], managedPrometheus: { enabled: true } },
-      securityPostureConfig: { mode: 'BASIC', vulnerabilityMode: 'VULNERABILITY_BASIC' },
+      monitoringConfig: {
+        enableComponents: (props.dcgmMetrics ?? true) ? ['SYSTEM_COMPONENTS', 'DCGM'] : ['SYSTEM_COMPONENTS'],
+        managedPrometheus: { enabled: true },
+      },
+      securityPostureConfig: {
+        mode: postureMode,
+        vulnerabilityMode: props.vulnerabilityScanning ?? (postureMode === 'DISABLED' ? 'VULNERABILITY_DISABLED' : 'VULNERABILITY_BASIC'),
+      },
+      clusterAutoscaling: {
+        autoscalingProfile: props.autoscalingProfile ?? 'OPTIMIZE_UTILIZATION',
+        enabled: nap ? true : undefined,
+        resourceLimits: nap
+          ? [
+            { resourceType: 'cpu', maximum: nap.maxCpu },
+            { resourceType: 'memory', maximum: nap.maxMemoryGb },
+            ...Object.entries(nap.maxGpus ?? {}).map(([type, max]) => ({ resourceType: type, maximum: max as number })),
+          ]
+          : undefined,
+        autoProvisioningDefaults: nap
+          ? {
+            serviceAccount: this.nodeServiceAccount.email,
+            oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+            imageType: 'COS_CONTAINERD',
+            diskType: 'pd-balanced',
+            shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+            management: { autoRepair: true, autoUpgrade: true },
+          }
+          : undefined,
+      },
+      costManagementConfig: { enabled: props.costAllocation ?? true },
+      nodePoolDefaults: { nodeConfigDefaults: { gcfsConfig: { enabled: this.imageStreaming } } },
+      databaseEncryption: props.secretsEncryptionKey ? { state: 'ENCRYPTED', keyName: props.secretsEncryptionKey } : undefined,
       addonsConfig: {
+        gkeBackupAgentConfig: props.backup ? { enabled: true } : undefined,
         gcsFuseCsiDriverConfig: { enabled: true },
         gcePersistentDiskCsiDriverConfig: { enabled: true },
         httpLoadBalancing: { disabled: false },
@@ -253,6 +385,19 @@ export class MlCluster extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       resourceLabels: props.labels ? { ...props.labels } : undefined,
     });
+
+    if (props.backup) {
+      this.backupPlan = new GkeBackupBackupPlan(this, 'backup-plan', {
+        name: `${props.name}-daily`,
+        project: props.project,
+        location: region,
+        cluster: this.cluster.id,
+        backupSchedule: { cronSchedule: backupCron },
+        retentionPolicy: { backupRetainDays },
+        backupConfig: { allNamespaces: true, includeVolumeData: true, includeSecrets: true },
+        labels: props.labels ? { ...props.labels } : undefined,
+      });
+    }
 
     if (binauthz !== 'DISABLED') {
       new BinaryAuthorizationPolicy(this, 'binauthz-policy', {

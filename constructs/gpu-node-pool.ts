@@ -2,7 +2,7 @@
 // driver installation, GPU sharing, autoscaling, spot, reservations and Dynamic Workload Scheduler modes.
 import { Construct } from 'constructs';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
-import { GpuAcceleratorType, GPU_CATALOGUE, resolveGpu } from './accelerators';
+import { GpuAcceleratorType, GPU_CATALOGUE, MIG_PARTITIONS, resolveGpu } from './accelerators';
 import { ConstructValidationError } from './errors';
 import { PolicyPack } from './policy/policy-pack';
 import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
@@ -11,6 +11,7 @@ export type GpuDriverVersion = 'DEFAULT' | 'LATEST' | 'INSTALLATION_DISABLED';
 export type GpuSharingStrategy = 'TIME_SHARING' | 'MPS';
 export type ReservationAffinity = 'NO_RESERVATION' | 'ANY_RESERVATION' | 'SPECIFIC_RESERVATION';
 export type LocationPolicy = 'BALANCED' | 'ANY';
+export type UpgradeStrategy = 'SURGE' | 'BLUE_GREEN';
 
 export interface GpuNodePoolProps extends NodePoolBaseProps {
   /** Accelerator type, e.g. `GpuAccelerator.L4`. */
@@ -86,6 +87,37 @@ export interface GpuNodePoolProps extends NodePoolBaseProps {
    * @default false
    */
   readonly compactPlacement?: boolean;
+  /**
+   * Multi-Instance GPU partition size (A100/H100), e.g. `1g.10gb`: each GPU is split into isolated instances.
+   * @default - whole GPUs
+   */
+  readonly gpuPartitionSize?: string;
+  /**
+   * Use the machine's bundled local SSDs (A2 Ultra, A3, A4) as ephemeral storage (emptyDir, image layers, scratch).
+   * @default - true where the machine bundles local SSDs (as cluster-toolkit does), otherwise none
+   */
+  readonly localSsdEphemeralStorage?: boolean;
+  /**
+   * Longest a node may run before GKE deletes it (a cost cap for training nodes).
+   * @default - no limit (flex-start VMs stop after 7 days regardless)
+   */
+  readonly maxRunDurationSeconds?: number;
+  /**
+   * Node upgrade strategy: BLUE_GREEN drains onto a complete new pool and keeps the old one for rollback while it soaks.
+   * @default 'SURGE' - one node at a time, none unavailable
+   */
+  readonly upgradeStrategy?: UpgradeStrategy;
+  /**
+   * BLUE_GREEN only: how long the old (blue) pool is kept after the switch.
+   * @default 3600
+   */
+  readonly blueGreenSoakSeconds?: number;
+  /**
+   * Secondary boot disk images (`projects/<p>/global/images/<name>`) preloaded with the runtime and serving container
+   * images, attached as GKE container image caches so pods start without pulling; needs the cluster's image streaming.
+   * @default - none
+   */
+  readonly imageCacheDisks?: readonly string[];
 }
 
 /** A GPU node pool. Construct id: `pool`. Every node carries the `nvidia.com/gpu=present:NoSchedule` taint. */
@@ -136,6 +168,29 @@ export class GpuNodePool extends Construct {
       if (props.spot) throw fail('flex-start VMs cannot be spot VMs; remove spot or flexStart.');
       if (props.compactPlacement) throw fail('flex-start does not support COMPACT placement; remove compactPlacement or flexStart.');
     }
+    if (props.gpuPartitionSize !== undefined) {
+      const sizes = MIG_PARTITIONS[props.accelerator];
+      if (!sizes) throw fail(`gpuPartitionSize needs a Multi-Instance GPU accelerator (${Object.keys(MIG_PARTITIONS).join(', ')}), not ${props.accelerator}; remove gpuPartitionSize.`);
+      if (!sizes.includes(props.gpuPartitionSize)) throw fail(`gpuPartitionSize '${props.gpuPartitionSize}' is not a ${props.accelerator} partition; use one of ${sizes.join(', ')}.`);
+      if (props.gpuSharing === 'MPS') throw fail('gpuPartitionSize (MIG) cannot be combined with MPS sharing; use TIME_SHARING or remove gpuSharing.');
+    }
+    if (props.localSsdEphemeralStorage && resolved.localSsds === 0) {
+      throw fail(`machineType ${props.machineType} bundles no local SSDs; remove localSsdEphemeralStorage (A2 Ultra, A3 and A4 machines have them).`);
+    }
+    const runSeconds = props.maxRunDurationSeconds;
+    if (runSeconds !== undefined && (!Number.isInteger(runSeconds) || runSeconds < 600)) throw fail(`maxRunDurationSeconds ${runSeconds} must be an integer of at least 600.`);
+    if (props.upgradeStrategy !== 'BLUE_GREEN' && props.blueGreenSoakSeconds !== undefined) throw fail("blueGreenSoakSeconds is set but upgradeStrategy is not 'BLUE_GREEN'; set upgradeStrategy or remove blueGreenSoakSeconds.");
+    const soak = props.blueGreenSoakSeconds ?? 3600;
+    if (!Number.isInteger(soak) || soak < 0 || soak > 604800) throw fail(`blueGreenSoakSeconds ${soak} must be an integer between 0 and 604800 (7 days).`);
+    if (props.upgradeStrategy === 'BLUE_GREEN' && (props.queuedProvisioning || props.flexStart)) {
+      throw fail('Dynamic Workload Scheduler pools (queuedProvisioning, flexStart) upgrade by surge only; remove upgradeStrategy BLUE_GREEN.');
+    }
+    for (const image of props.imageCacheDisks ?? []) {
+      if (!/^projects\/[^/]+\/global\/images\/[a-z]([a-z0-9-]*[a-z0-9])?$/.test(image)) throw fail(`imageCacheDisks entry '${image}' is not a disk image name; use projects/<project>/global/images/<name>.`);
+    }
+    if ((props.imageCacheDisks ?? []).length > 0 && !props.cluster.imageStreaming) {
+      throw fail('imageCacheDisks (container image cache) needs image streaming; keep the cluster\'s imageStreaming on or remove imageCacheDisks.');
+    }
     if (props.compactPlacement && props.zones.length !== 1) {
       throw fail(`COMPACT placement needs exactly one zone, got ${props.zones.length} (${props.zones.join(', ')}); list a single zone in zones.`);
     }
@@ -164,10 +219,15 @@ export class GpuNodePool extends Construct {
       management: { autoRepair: !dws, autoUpgrade: true },
       queuedProvisioning: props.queuedProvisioning ? { enabled: true } : undefined,
       placementPolicy: props.compactPlacement ? { type: 'COMPACT' } : undefined,
-      upgradeSettings: { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 },
+      upgradeSettings: props.upgradeStrategy === 'BLUE_GREEN'
+        ? { strategy: 'BLUE_GREEN', blueGreenSettings: { nodePoolSoakDuration: `${soak}s`, standardRolloutPolicy: { batchPercentage: 0.25, batchSoakDuration: '60s' } } }
+        : { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 },
       nodeConfig: {
         ...nodeConfig,
         flexStart: props.flexStart ? true : undefined,
+        maxRunDuration: runSeconds !== undefined ? `${runSeconds}s` : undefined,
+        ephemeralStorageLocalSsdConfig: (props.localSsdEphemeralStorage ?? resolved.localSsds > 0) ? { localSsdCount: resolved.localSsds } : undefined,
+        secondaryBootDisks: props.imageCacheDisks?.map((diskImage) => ({ diskImage, mode: 'CONTAINER_IMAGE_CACHE' })),
         reservationAffinity: affinity
           ? {
             consumeReservationType: affinity,
@@ -178,6 +238,7 @@ export class GpuNodePool extends Construct {
         guestAccelerator: [{
           type: props.accelerator,
           count: resolved.gpusPerNode,
+          gpuPartitionSize: props.gpuPartitionSize,
           gpuDriverInstallationConfig: { gpuDriverVersion: props.driverVersion ?? 'DEFAULT' },
           gpuSharingConfig: props.gpuSharing
             ? { gpuSharingStrategy: props.gpuSharing, maxSharedClientsPerGpu: props.maxSharedClientsPerGpu! }

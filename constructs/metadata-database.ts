@@ -10,6 +10,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import { ConstructValidationError, validateGcpLabels } from './errors';
 import { MlNetwork } from './network';
 import { IPrincipal, placeGrant } from './principal';
+import { PolicyPack } from './policy/policy-pack';
 
 /** A principal that is a Google service account (needed to become an IAM database user). */
 export interface IServiceAccountPrincipal extends IPrincipal {
@@ -105,6 +106,42 @@ export interface MetadataDatabaseProps {
    * @default - none
    */
   readonly labels?: { readonly [key: string]: string };
+  /**
+   * Read replicas (`<instance>-replica-<i>`, same region and tier) for lineage queries and the UI.
+   * @default 0
+   */
+  readonly readReplicas?: number;
+  /**
+   * Cloud KMS key (`projects/<p>/locations/<region>/keyRings/<r>/cryptoKeys/<k>`, in the instance's region) for CMEK;
+   * the Cloud SQL service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on it. Fixed at creation.
+   * @default - Google-managed encryption
+   */
+  readonly kmsKeyName?: string;
+  /**
+   * First day (YYYY-MM-DD) of a period without maintenance (at most 90 days, e.g. a launch); needs denyMaintenanceEndDate.
+   * @default - none
+   */
+  readonly denyMaintenanceStartDate?: string;
+  /**
+   * Last day (YYYY-MM-DD) of the deny-maintenance period.
+   * @default - none
+   */
+  readonly denyMaintenanceEndDate?: string;
+  /**
+   * Keep the automated and on-demand backups when the instance is deleted (a final safety net for the lineage store).
+   * @default true
+   */
+  readonly retainBackupsOnDelete?: boolean;
+  /**
+   * `REQUIRED` accepts only Cloud SQL connectors / Auth Proxy connections; the runtime's direct TLS + IAM login then stops working.
+   * @default 'NOT_REQUIRED'
+   */
+  readonly connectorEnforcement?: 'REQUIRED' | 'NOT_REQUIRED';
+  /**
+   * Location of the automated backups (a region or multi-region such as `us`).
+   * @default - Cloud SQL's choice: the multi-region nearest the instance
+   */
+  readonly backupLocation?: string;
 }
 
 const LOGGING_FLAGS: readonly { readonly name: string; readonly value: string }[] = [
@@ -123,11 +160,13 @@ const LOGGING_FLAGS: readonly { readonly name: string; readonly value: string }[
 ];
 
 /**
- * The ML Metadata database. Construct ids: `instance`, `database`, `connection-name` (output), and per IAM user
+ * The ML Metadata database. Construct ids: `instance`, `replica-<i>`, `database`, `connection-name` (output), and per IAM user
  * `iam-user-<principalId>`, `iam-user-<principalId>-client`, `iam-user-<principalId>-instance-user`.
  */
 export class MetadataDatabase extends Construct {
   readonly instance: SqlDatabaseInstance;
+  /** Read replicas, `replica-1` … */
+  readonly replicas: SqlDatabaseInstance[];
   readonly database: SqlDatabase;
   /** `project:region:instance`, for the Cloud SQL Auth Proxy / connectors. */
   readonly connectionName: string;
@@ -173,6 +212,30 @@ export class MetadataDatabase extends Construct {
     this.databaseName = props.databaseName ?? 'mlmd';
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.databaseName)) throw fail(`databaseName '${this.databaseName}' must be a lowercase identifier.`);
     validateGcpLabels('MetadataDatabase', this, props.labels);
+    const region = props.network.region;
+    const replicas = props.readReplicas ?? 0;
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10) throw fail(`readReplicas ${replicas} must be an integer between 0 and 10.`);
+    if (replicas > 0 && sharedCore) throw fail(`tier ${props.tier} is shared-core and cannot have read replicas; use a db-custom-* tier or readReplicas 0.`);
+    if (props.kmsKeyName !== undefined) {
+      const key = /^projects\/[^/]+\/locations\/([^/]+)\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.exec(props.kmsKeyName);
+      if (!key) throw fail(`kmsKeyName '${props.kmsKeyName}' is not a Cloud KMS key name; use projects/<project>/locations/${region}/keyRings/<ring>/cryptoKeys/<key>.`);
+      if (key[1] !== region) throw fail(`kmsKeyName is in location ${key[1]}, but Cloud SQL needs the key in the instance's region ${region}; create the key ring in ${region}.`);
+    }
+    const denyStart = props.denyMaintenanceStartDate;
+    const denyEnd = props.denyMaintenanceEndDate;
+    if ((denyStart === undefined) !== (denyEnd === undefined)) throw fail('denyMaintenanceStartDate and denyMaintenanceEndDate go together; set both or neither.');
+    if (denyStart !== undefined && denyEnd !== undefined) {
+      const day = /^\d{4}-\d{2}-\d{2}$/;
+      if (!day.test(denyStart) || !day.test(denyEnd) || Number.isNaN(Date.parse(denyStart)) || Number.isNaN(Date.parse(denyEnd))) {
+        throw fail(`deny-maintenance dates '${denyStart}'..'${denyEnd}' must be YYYY-MM-DD.`);
+      }
+      const days = (Date.parse(denyEnd) - Date.parse(denyStart)) / 86_400_000;
+      if (days < 0) throw fail(`denyMaintenanceEndDate ${denyEnd} is before denyMaintenanceStartDate ${denyStart}.`);
+      if (days > 90) throw fail(`the deny-maintenance period ${denyStart}..${denyEnd} is ${days} days; Cloud SQL allows at most 90.`);
+    }
+    if (props.backupLocation !== undefined && !/^[a-z]+(-[a-z]+\d+)?$/.test(props.backupLocation)) {
+      throw fail(`backupLocation '${props.backupLocation}' is not a region or multi-region like us-central1 or us.`);
+    }
     const protect = props.deletionProtection ?? true;
     this.project = props.project;
     this.instanceName = props.instanceName;
@@ -184,6 +247,7 @@ export class MetadataDatabase extends Construct {
       region: props.network.region,
       databaseVersion: props.databaseVersion ?? 'POSTGRES_16',
       deletionProtection: protect,
+      encryptionKeyName: props.kmsKeyName,
       dependsOn: [props.network.privateServiceConnection],
       settings: {
         tier: props.tier,
@@ -194,6 +258,9 @@ export class MetadataDatabase extends Construct {
         diskSize: disk,
         diskType: 'PD_SSD',
         deletionProtectionEnabled: protect,
+        retainBackupsOnDelete: props.retainBackupsOnDelete ?? true,
+        connectorEnforcement: props.connectorEnforcement ?? 'NOT_REQUIRED',
+        denyMaintenancePeriod: denyStart && denyEnd ? { startDate: denyStart, endDate: denyEnd, time: '00:00:00' } : undefined,
         userLabels: props.labels ? { ...props.labels } : undefined,
         ipConfiguration: {
           ipv4Enabled: false,
@@ -208,12 +275,45 @@ export class MetadataDatabase extends Construct {
           pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true,
           transactionLogRetentionDays: logDays,
           backupRetentionSettings: { retainedBackups: retained, retentionUnit: 'COUNT' },
+          location: props.backupLocation,
         },
         insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false, queryStringLength: 1024 },
         maintenanceWindow: { day, hour, updateTrack: 'stable' },
         databaseFlags: LOGGING_FLAGS.map((f) => ({ ...f })),
       },
     });
+    const settings = this.instance.settingsInput!;
+    this.replicas = Array.from({ length: replicas }, (_, i) => new SqlDatabaseInstance(this, `replica-${i + 1}`, {
+      name: `${props.instanceName}-replica-${i + 1}`,
+      project: props.project,
+      region,
+      databaseVersion: props.databaseVersion ?? 'POSTGRES_16',
+      masterInstanceName: this.instance.name,
+      deletionProtection: protect,
+      encryptionKeyName: props.kmsKeyName,
+      settings: {
+        tier: settings.tier,
+        edition: settings.edition,
+        dataCacheConfig: settings.dataCacheConfig,
+        availabilityType: 'ZONAL',
+        diskAutoresize: true,
+        diskType: 'PD_SSD',
+        deletionProtectionEnabled: protect,
+        connectorEnforcement: settings.connectorEnforcement,
+        userLabels: settings.userLabels,
+        ipConfiguration: settings.ipConfiguration,
+        insightsConfig: settings.insightsConfig,
+        databaseFlags: settings.databaseFlags,
+      },
+    }));
+    // ENCRYPTED_ONLY is this construct's decision, so its reason travels with every instance it creates.
+    for (const instance of [this.instance, ...this.replicas]) {
+      PolicyPack.suppress(instance, 'CKV_GCP_6',
+        'ssl_mode ENCRYPTED_ONLY (MLP_SQL_TLS): the instance has a private IP only and clients log in with IAM tokens over TLS (Vertex jobs connect directly, without a client certificate).');
+    }
+    for (const replica of this.replicas) {
+      PolicyPack.suppress(replica, 'MLP_SQL_PITR', 'A read replica has no backups or PITR of its own; Cloud SQL backs up and recovers the primary it follows.');
+    }
     this.database = new SqlDatabase(this, 'database', { name: this.databaseName, instance: this.instance.name, project: props.project });
     this.connectionName = this.instance.connectionName;
     new TerraformOutput(this, 'connection-name', {

@@ -297,8 +297,6 @@ export class MlPlatformStack extends TerraformStack {
     PolicyPack.suppress(this.store.accessLogs, 'CKV_GCP_62',
       'This is the access-log sink itself: logging it into itself would recurse; only cloud-storage-analytics writes to it.');
     this.database = new MetadataDatabase(this, 'metadata-db', { ...props.database, instanceName: `${prefix}-metadata`, project: props.project, network: this.network, labels });
-    PolicyPack.suppress(this.database.instance, 'CKV_GCP_6',
-      'ssl_mode ENCRYPTED_ONLY (MLP_SQL_TLS): the instance has a private IP only and clients log in with IAM tokens over TLS (Vertex jobs connect directly, without a client certificate).');
     this.registry = new ContainerRegistry(this, 'registry', { ...props.registry, project: props.project, location: props.region, labels });
     this.registry.grantPull({ principalId: 'gke-nodes', iamMember: `serviceAccount:${this.cluster.nodeServiceAccount.email}` });
 

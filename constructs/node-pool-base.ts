@@ -51,6 +51,21 @@ export interface NodePoolBaseProps {
    * @default - none
    */
   readonly resourceLabels?: { readonly [key: string]: string };
+  /**
+   * Kubelet CPU manager policy; `static` gives Guaranteed pods exclusive cores (data loaders next to the accelerator).
+   * @default - GKE's default ('none')
+   */
+  readonly cpuManagerPolicy?: 'none' | 'static';
+  /**
+   * Most processes per pod (kubelet `podPidsLimit`, 1024-4194304).
+   * @default - GKE's default
+   */
+  readonly podPidsLimit?: number;
+  /**
+   * Linux kernel parameters (`linux_node_config.sysctls`), e.g. `{ 'net.core.somaxconn': '4096' }`.
+   * @default - none
+   */
+  readonly sysctls?: { readonly [name: string]: string };
 }
 
 export const POOL_LABEL = 'ml-platform/pool';
@@ -71,6 +86,15 @@ export function validateBase(kind: string, scope: Construct, props: NodePoolBase
     }
   }
   validateGcpLabels(kind, scope, props.resourceLabels);
+  const pids = props.podPidsLimit;
+  if (pids !== undefined && (!Number.isInteger(pids) || pids < 1024 || pids > 4194304)) {
+    throw new ConstructValidationError(kind, scope, `podPidsLimit ${pids} must be an integer between 1024 and 4194304.`);
+  }
+  for (const key of Object.keys(props.sysctls ?? {})) {
+    if (!/^(net|kernel|vm|fs)\.[a-z0-9_.]+$/.test(key)) {
+      throw new ConstructValidationError(kind, scope, `sysctl '${key}' is not one GKE can set; use a net.*, kernel.*, vm.* or fs.* parameter.`);
+    }
+  }
   return name;
 }
 
@@ -106,6 +130,13 @@ export function baseNodeConfig(props: NodePoolBaseProps, extra: {
     labels: { ...(props.nodeLabels ?? {}), ...extra.labels },
     resourceLabels: props.resourceLabels ? { ...props.resourceLabels } : undefined,
     taint: extra.taints.length > 0 ? extra.taints.map((t) => ({ ...t })) : undefined,
+    // gVNIC for the bandwidth accelerator nodes need; image streaming when the cluster has it.
+    gvnic: { enabled: true },
+    gcfsConfig: { enabled: props.cluster.imageStreaming },
+    kubeletConfig: props.cpuManagerPolicy !== undefined || props.podPidsLimit !== undefined
+      ? { cpuManagerPolicy: props.cpuManagerPolicy, podPidsLimit: props.podPidsLimit }
+      : undefined,
+    linuxNodeConfig: props.sysctls ? { sysctls: { ...props.sysctls } } : undefined,
   };
 }
 

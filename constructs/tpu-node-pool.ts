@@ -3,6 +3,8 @@
 import { Construct } from 'constructs';
 import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-pool';
 import { ConstructValidationError } from './errors';
+import { ReservationAffinity } from './gpu-node-pool';
+import { PolicyPack } from './policy/policy-pack';
 import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
 import { TPU_CATALOGUE, TpuSliceOptions, TpuSliceShape, TpuVersion, resolveTpuSlice } from './tpu';
 
@@ -50,15 +52,41 @@ export interface TpuNodePoolProps extends NodePoolBaseProps {
    */
   readonly spot?: boolean;
   /**
-   * Consume this specific reservation.
+   * Consume this specific reservation (reservationAffinity SPECIFIC_RESERVATION).
    * @default - no specific reservation
    */
   readonly reservationName?: string;
+  /**
+   * Which reservations the TPU VMs consume.
+   * @default - SPECIFIC_RESERVATION with reservationName, NO_RESERVATION with queued provisioning or flex-start, otherwise GKE's default
+   */
+  readonly reservationAffinity?: ReservationAffinity;
+  /**
+   * Multislice: this many identical slices, one node pool each (`<name>`, `<name>-s1`, …), joined over the data-center
+   * network (JobSet with one replicated job per slice).
+   * @default 1
+   */
+  readonly slices?: number;
+  /**
+   * Dynamic Workload Scheduler queued provisioning: each slice is created whole when a ProvisioningRequest is admitted.
+   * Needs scaleToZero, no spot and no reservation; auto-repair is turned off.
+   * @default false
+   */
+  readonly queuedProvisioning?: boolean;
+  /**
+   * Flex-start TPU VMs (best-effort obtainability, up to 7 days). Needs scaleToZero, no spot and no reservation;
+   * auto-repair is turned off.
+   * @default false
+   */
+  readonly flexStart?: boolean;
 }
 
-/** One TPU slice as a node pool. Construct id: `pool`. */
+/** One TPU slice per node pool (several with `slices`). Construct ids: `pool`, then `pool-s1`, `pool-s2`, … */
 export class TpuNodePool extends Construct {
+  /** The first slice's node pool. */
   readonly nodePool: ContainerNodePool;
+  /** Every slice's node pool, slice 0 first. */
+  readonly nodePools: ContainerNodePool[];
   readonly name: string;
   readonly slice: TpuSlice;
 
@@ -71,18 +99,38 @@ export class TpuNodePool extends Construct {
     this.slice = TpuSlice.of(props.version, props.topology, { chipsPerVm: r.chipsPerVm });
     validateZones('TpuNodePool', this, props.cluster, [props.zone], 'zone');
     if (props.spot && props.reservationName) throw fail('spot TPUs cannot consume a reservation; remove spot or reservationName.');
+    const slices = props.slices ?? 1;
+    if (!Number.isInteger(slices) || slices < 1 || slices > 64) throw fail(`slices ${slices} must be an integer between 1 and 64.`);
+    const affinityGiven = props.reservationAffinity;
+    if (affinityGiven === 'SPECIFIC_RESERVATION' && !props.reservationName) throw fail("reservationAffinity 'SPECIFIC_RESERVATION' needs reservationName.");
+    if (props.reservationName && affinityGiven !== undefined && affinityGiven !== 'SPECIFIC_RESERVATION') {
+      throw fail(`reservationName is set but reservationAffinity is ${affinityGiven}; set reservationAffinity to 'SPECIFIC_RESERVATION' or remove reservationName.`);
+    }
+    if (props.spot && affinityGiven !== undefined && affinityGiven !== 'NO_RESERVATION') throw fail(`spot TPUs cannot consume reservations, but reservationAffinity is ${affinityGiven}; remove spot or reservationAffinity.`);
+    const dws = props.queuedProvisioning ? 'queued provisioning' : props.flexStart ? 'flex-start' : undefined;
+    if (props.queuedProvisioning && props.flexStart) throw fail('queuedProvisioning and flexStart are separate Dynamic Workload Scheduler modes; choose one.');
+    if (dws) {
+      if (props.spot) throw fail(`${dws} does not use spot VMs; remove spot.`);
+      if (props.reservationName || (affinityGiven !== undefined && affinityGiven !== 'NO_RESERVATION')) {
+        throw fail(`${dws} cannot consume reservations (GKE needs reservation affinity NO_RESERVATION); remove reservationAffinity/reservationName.`);
+      }
+      if (!props.scaleToZero) throw fail(`${dws} creates slices on demand; set scaleToZero: true.`);
+    }
+    const affinity = affinityGiven ?? (props.reservationName ? 'SPECIFIC_RESERVATION' : dws ? 'NO_RESERVATION' : undefined);
     const diskType = bootDiskType('TpuNodePool', this, r.machineType, TPU_CATALOGUE[props.version].bootDiskTypes, props.diskType);
 
+    if (this.name.length + (slices > 1 ? `-s${slices - 1}`.length : 0) > 40) throw fail(`node pool name '${this.name}' leaves no room for the slice suffix -s${slices - 1} (40 characters); shorten the name.`);
     const shape = this.slice.shape;
-    this.nodePool = new ContainerNodePool(this, 'pool', {
-      name: this.name,
+    this.nodePools = Array.from({ length: slices }, (_, i) => new ContainerNodePool(this, i === 0 ? 'pool' : `pool-s${i}`, {
+      name: i === 0 ? this.name : `${this.name}-s${i}`,
       cluster: props.cluster.cluster.id,
       location: props.cluster.location,
       nodeLocations: [props.zone],
       nodeCount: props.scaleToZero ? undefined : shape.nodeCount,
       initialNodeCount: props.scaleToZero ? 0 : undefined,
       autoscaling: props.scaleToZero ? { minNodeCount: 0, maxNodeCount: shape.nodeCount, locationPolicy: 'ANY' } : undefined,
-      management: { autoRepair: true, autoUpgrade: true },
+      management: { autoRepair: !dws, autoUpgrade: true },
+      queuedProvisioning: props.queuedProvisioning ? { enabled: true } : undefined,
       placementPolicy: { type: 'COMPACT', tpuTopology: shape.topology },
       upgradeSettings: { strategy: 'SURGE', maxSurge: shape.multiHost ? 0 : 1, maxUnavailable: shape.multiHost ? 1 : 0 },
       nodeConfig: {
@@ -93,11 +141,24 @@ export class TpuNodePool extends Construct {
           labels: { [POOL_LABEL]: this.name, [ACCELERATOR_LABEL]: `${shape.acceleratorLabel}-${shape.topology}` },
           taints: [{ key: 'google.com/tpu', value: 'present', effect: 'NO_SCHEDULE' }],
         }),
-        reservationAffinity: props.reservationName
-          ? { consumeReservationType: 'SPECIFIC_RESERVATION', key: 'compute.googleapis.com/reservation-name', values: [props.reservationName] }
+        flexStart: props.flexStart ? true : undefined,
+        reservationAffinity: affinity
+          ? {
+            consumeReservationType: affinity,
+            key: affinity === 'SPECIFIC_RESERVATION' ? 'compute.googleapis.com/reservation-name' : undefined,
+            values: affinity === 'SPECIFIC_RESERVATION' ? [props.reservationName!] : undefined,
+          }
           : undefined,
       },
-    });
+    }));
+    this.nodePool = this.nodePools[0];
+    // GKE requires auto-repair off on DWS pools, and a TPU slice is placed COMPACT with its topology even when queued.
+    for (const pool of dws ? this.nodePools : []) {
+      PolicyPack.suppress(pool, 'CKV_GCP_9', `TPU ${dws} (Dynamic Workload Scheduler) pools must run with auto-repair off, as GKE requires.`);
+      if (props.queuedProvisioning) {
+        PolicyPack.suppress(pool, 'MLP_DWS_QUEUED', 'A queued TPU slice keeps placement_policy COMPACT with its tpu_topology (GKE provisions the slice as one unit); reservation affinity NO_RESERVATION and scale-from-0 still hold.');
+      }
+    }
   }
 
   tolerations(): Toleration[] {
