@@ -51,8 +51,8 @@ export function tpuHosts(tpu: TpuSlice, where: string): NonNullable<RankLayout['
     const { machineType, chipsPerVm } = spec.multiHost;
     return { ...tpu, acceleratorLabel: spec.acceleratorLabel, machineType, chipsPerVm, hosts: chips / chipsPerVm };
   }
-  const examples = [...Object.keys(spec.singleHost), ...spec.multiHost.topologies.slice(0, 6)];
-  throw new UserError(`${where}: TPU ${tpu.version} has no topology "${tpu.topology}" (e.g. ${examples.join(', ')}, …)`);
+  const known = [...new Set([...Object.keys(spec.singleHost), ...spec.multiHost.topologies])];
+  throw new UserError(`${where}: TPU ${tpu.version} has no topology "${tpu.topology}" (${known.length > 8 ? `e.g. ${known.slice(0, 8).join(', ')}, …` : known.join(', ')})`);
 }
 
 /**
