@@ -13,6 +13,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { duckdb, sqlString } from '../../runtime/data/duckdb';
 import { median } from './median';
+import { peakRssMiB, timeCommand } from './process-usage';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MLP = path.join(REPO, 'runtime', 'cli', 'mlp.js');
@@ -38,12 +39,6 @@ export async function generateCsv(file: string, rows: number): Promise<void> {
       `FROM range(${rows}) t(i)) TO ${sqlString(file)} (FORMAT csv, HEADER)`,
   );
   conn.closeSync();
-}
-
-/** This process's peak RSS (VmHWM; resourceUsage().maxRSS carries the forking parent's over exec on Linux). */
-function peakRssMiB(): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return kb ? Number(kb[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
 /** Child mode: one measured run, printed as JSON on stdout's last line. */
@@ -80,21 +75,9 @@ function measure(mode: 'duckdb' | 'examplegen', input: string, out: string): Tim
 /** Wall, CPU seconds and peak RSS of one whole `mlp component run ExampleGen` (process start-up included). */
 function runComponent(inputBase: string, out: string): Timing {
   const input = { inputs: { parameterValues: { input_base: inputBase } }, outputs: { artifacts: { examples: { artifacts: [{ uri: out }] } } } };
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, MLP, 'component', 'run', 'ExampleGen', '--module', MODULE, '--executor-input', JSON.stringify(input), '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  const wall = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`ExampleGen failed (${r.status}): ${r.stderr}`);
-  const field = (name: string) => {
-    const m = new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr);
-    if (!m) throw new Error(`no "${name}" in /usr/bin/time output: ${r.stderr}`);
-    return Number(m[1]);
-  };
-  const rows = JSON.parse(r.stdout).artifacts.examples.artifacts[0].metadata.row_count;
+  const { stdout, ...timing } = timeCommand(process.execPath, [MLP, 'component', 'run', 'ExampleGen', '--module', MODULE, '--executor-input', JSON.stringify(input), '--json']);
   fs.rmSync(out, { recursive: true, force: true });
-  return { wall, cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), peakRssMiB: field('Maximum resident set size \\(kbytes\\)') / 1024, rows };
+  return { ...timing, rows: JSON.parse(stdout).artifacts.examples.artifacts[0].metadata.row_count };
 }
 
 async function main(): Promise<void> {

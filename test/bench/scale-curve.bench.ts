@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { duckdb, sqlString } from '../../runtime/data/duckdb';
+import { timeCommand } from './process-usage';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MLP = path.join(REPO, 'runtime', 'cli', 'mlp.js');
@@ -64,17 +65,10 @@ function run(component: string, params: Record<string, unknown>, inputs: Artifac
     },
     outputs: { artifacts: Object.fromEntries(Object.entries(outputs).map(([port, uri]) => [port, { artifacts: [{ uri }] }])) },
   };
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, MLP, 'component', 'run', component, '--executor-input', JSON.stringify(executorInput), '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  const wall = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`${component} failed (${r.status}): ${r.stderr}`);
-  const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr)![1]);
-  const produced = JSON.parse(r.stdout).artifacts as Record<string, { artifacts: { uri: string; metadata: Record<string, unknown> }[] }>;
+  const { stdout, ...timing } = timeCommand(process.execPath, [MLP, 'component', 'run', component, '--executor-input', JSON.stringify(executorInput), '--json']);
+  const produced = JSON.parse(stdout).artifacts as Record<string, { artifacts: { uri: string; metadata: Record<string, unknown> }[] }>;
   return {
-    step: { component, wall, cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), peakRssMiB: field('Maximum resident set size \\(kbytes\\)') / 1024 },
+    step: { component, ...timing },
     out: Object.fromEntries(Object.entries(produced).map(([port, a]) => [port, a.artifacts[0]])),
   };
 }

@@ -15,6 +15,7 @@ import { duckdb, sqlString } from '../../runtime/data/duckdb';
 import { LocalStorage } from '../../runtime/storage';
 import { parseArgs } from 'util';
 import { median } from './median';
+import { peakRssMiB } from './process-usage';
 
 const FLIGHTS = path.resolve(__dirname, '../../node_modules/vega-datasets/data/flights-3m.parquet');
 
@@ -23,15 +24,6 @@ interface Measurement {
   peakRssMiB: number;
   /** RSS after loading modules (Node, sucrase, DuckDB), before the measured work. */
   startRssMiB: number;
-}
-
-/**
- * This process's peak RSS (VmHWM). Not resourceUsage().maxRSS: Linux carries that over exec from the
- * forked parent, which holds the generated file's DuckDB memory.
- */
-function peakRssMiB(): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return kb ? Number(kb[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
 /** Child mode: one measurement, printed as JSON on the last line of stdout. */
