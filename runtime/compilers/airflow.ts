@@ -75,6 +75,13 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
+  // Distributed steps (issue 19 §5): Argo runs them as a JobSet on GKE and Vertex AI as a CustomJob; a DAG does not.
+  for (const node of plan.nodes) {
+    const c = node.component;
+    if (isContainerComponent(c) && (c.container.distribution || c.container.tpu)) {
+      throw new UserError(`node ${node.id}: container component ${c.name} is a distributed step (${c.container.tpu ? 'tpu' : 'distribution'}), which the Composer (Airflow) target does not run; compile with --target argo (a JobSet on GKE) or --target kfp (a Vertex AI CustomJob)`);
+    }
+  }
   refuseRequiredParamsWhenScheduled(plan, opts.schedule, 'Airflow does not load a scheduled DAG with required params');
   const accelerated = plan.nodes.filter((n) => n.resources?.accelerator || n.resources?.tpu);
   const gke = accelerated.length ? gkeCluster(opts, accelerated) : undefined;
