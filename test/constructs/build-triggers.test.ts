@@ -104,7 +104,6 @@ describe('BuildTriggers', () => {
     const pack = new PolicyPack();
     Aspects.of(base.stack).add(pack);
     PolicyPack.suppress(base.store.accessLogs, 'CKV_GCP_62', 'The access-log bucket cannot log into itself.');
-    PolicyPack.suppress(base.database.instance, 'CKV_GCP_6', 'Private IP only; IAM logins over TLS without client certificates.');
     const json = synthJson(base.stack);
     for (const t of resourcesOf(json, 'google_cloudbuild_trigger')) expect(t.service_account).toMatch(/^\$\{google_service_account\.build_[a-z-]+_service-account_[0-9A-F]+\.id\}$/);
     const report = pack.reports.get('test')!;
