@@ -5,7 +5,7 @@ import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-poo
 import { GpuAcceleratorType, GPU_CATALOGUE, MIG_PARTITIONS, resolveGpu } from './accelerators';
 import { ConstructValidationError } from './errors';
 import { PolicyPack } from './policy/policy-pack';
-import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
+import { ACCELERATOR_LABEL, NodePoolBaseProps, NodeTaint, POOL_LABEL, PoolScheduling, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
 
 export type GpuDriverVersion = 'DEFAULT' | 'LATEST' | 'INSTALLATION_DISABLED';
 export type GpuSharingStrategy = 'TIME_SHARING' | 'MPS';
@@ -120,6 +120,8 @@ export interface GpuNodePoolProps extends NodePoolBaseProps {
   readonly imageCacheDisks?: readonly string[];
 }
 
+const GPU_TAINT: NodeTaint = { key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' };
+
 /** A GPU node pool. Construct id: `pool`. Every node carries the `nvidia.com/gpu=present:NoSchedule` taint. */
 export class GpuNodePool extends Construct {
   readonly nodePool: ContainerNodePool;
@@ -127,6 +129,8 @@ export class GpuNodePool extends Construct {
   readonly accelerator: GpuAcceleratorType;
   readonly gpusPerNode: number;
   readonly spot: boolean;
+  /** Labels, taints, capacity and provisioning mode for the training scheduler. */
+  readonly scheduling: PoolScheduling;
 
   constructor(scope: Construct, id: string, props: GpuNodePoolProps) {
     super(scope, id);
@@ -207,7 +211,7 @@ export class GpuNodePool extends Construct {
       diskType,
       spot: this.spot,
       labels: { [POOL_LABEL]: this.name, [ACCELERATOR_LABEL]: props.accelerator },
-      taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }],
+      taints: [GPU_TAINT],
     });
     this.nodePool = new ContainerNodePool(this, 'pool', {
       name: this.name,
@@ -251,6 +255,16 @@ export class GpuNodePool extends Construct {
     if (dws) {
       PolicyPack.suppress(this.nodePool, 'CKV_GCP_9', `${props.flexStart ? 'Flex-start' : 'Queued provisioning'} (Dynamic Workload Scheduler) pools must run with auto-repair off, as GKE requires; MLP_DWS_* check the rest of the DWS setup.`);
     }
+    this.scheduling = {
+      nodeLabels: this.nodeSelector(),
+      taints: [GPU_TAINT],
+      tolerations: this.tolerations(),
+      machineType: props.machineType,
+      maxNodes: props.maxNodes,
+      nodeUnit: 1,
+      accelerator: { resource: 'nvidia.com/gpu', perNode: this.gpusPerNode, shared: props.gpuSharing !== undefined || props.gpuPartitionSize !== undefined },
+      queuedProvisioning: props.queuedProvisioning === true,
+    };
   }
 
   /** Display name of the accelerator, e.g. `L4`. */

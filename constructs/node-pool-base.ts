@@ -21,6 +21,28 @@ export interface NodeTaint {
   readonly effect: 'NO_SCHEDULE' | 'PREFER_NO_SCHEDULE' | 'NO_EXECUTE';
 }
 
+/** What a scheduler (Kueue's ResourceFlavor and quota) needs to know about a pool, from the pool's own configuration. */
+export interface PoolScheduling {
+  /** Node labels that select this pool's nodes (and no other pool's). */
+  readonly nodeLabels: { readonly [key: string]: string };
+  /** The taints every node of the pool carries. */
+  readonly taints: readonly NodeTaint[];
+  /** The tolerations a pod needs for those taints. */
+  readonly tolerations: readonly Toleration[];
+  readonly machineType: string;
+  /** Most nodes the pool can have (every slice of a TPU pool). */
+  readonly maxNodes: number;
+  /** Nodes come and go in groups of this many: a TPU slice's hosts, 1 for GPU pools. */
+  readonly nodeUnit: number;
+  /**
+   * The extended resource pods request and how many each node has; `shared` when devices are time-shared, MPS or MIG
+   * partitions, so a node advertises a count that is not whole devices.
+   */
+  readonly accelerator: { readonly resource: 'nvidia.com/gpu' | 'google.com/tpu'; readonly perNode: number; readonly shared: boolean };
+  /** Nodes are created for admitted ProvisioningRequests (Dynamic Workload Scheduler queued provisioning). */
+  readonly queuedProvisioning: boolean;
+}
+
 /** Props every node pool shares. */
 export interface NodePoolBaseProps {
   /** The cluster the pool belongs to. */

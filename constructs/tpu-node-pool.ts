@@ -5,7 +5,7 @@ import { ContainerNodePool } from '@cdktf/provider-google/lib/container-node-poo
 import { ConstructValidationError } from './errors';
 import { ReservationAffinity } from './gpu-node-pool';
 import { PolicyPack } from './policy/policy-pack';
-import { ACCELERATOR_LABEL, NodePoolBaseProps, POOL_LABEL, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
+import { ACCELERATOR_LABEL, NodePoolBaseProps, NodeTaint, POOL_LABEL, PoolScheduling, Toleration, baseNodeConfig, bootDiskType, validateBase, validateZones } from './node-pool-base';
 import { TPU_CATALOGUE, TpuSliceOptions, TpuSliceShape, TpuVersion, resolveTpuSlice } from './tpu';
 
 /** A validated TPU slice shape (no resources): `TpuSlice.of('v5e', '2x4')`. */
@@ -81,6 +81,8 @@ export interface TpuNodePoolProps extends NodePoolBaseProps {
   readonly flexStart?: boolean;
 }
 
+const TPU_TAINT: NodeTaint = { key: 'google.com/tpu', value: 'present', effect: 'NO_SCHEDULE' };
+
 /** One TPU slice per node pool (several with `slices`). Construct ids: `pool`, then `pool-s1`, `pool-s2`, … */
 export class TpuNodePool extends Construct {
   /** The first slice's node pool. */
@@ -89,6 +91,8 @@ export class TpuNodePool extends Construct {
   readonly nodePools: ContainerNodePool[];
   readonly name: string;
   readonly slice: TpuSlice;
+  /** Labels, taints, capacity and provisioning mode for the training scheduler. */
+  readonly scheduling: PoolScheduling;
 
   constructor(scope: Construct, id: string, props: TpuNodePoolProps) {
     super(scope, id);
@@ -139,7 +143,7 @@ export class TpuNodePool extends Construct {
           diskType,
           spot: props.spot,
           labels: { [POOL_LABEL]: this.name, [ACCELERATOR_LABEL]: `${shape.acceleratorLabel}-${shape.topology}` },
-          taints: [{ key: 'google.com/tpu', value: 'present', effect: 'NO_SCHEDULE' }],
+          taints: [TPU_TAINT],
         }),
         flexStart: props.flexStart ? true : undefined,
         reservationAffinity: affinity
@@ -152,6 +156,17 @@ export class TpuNodePool extends Construct {
       },
     }));
     this.nodePool = this.nodePools[0];
+    this.scheduling = {
+      // The TPU labels GKE sets plus the pool label: two pools of one version and topology stay apart.
+      nodeLabels: { ...this.nodeSelector(), [POOL_LABEL]: this.name },
+      taints: [TPU_TAINT],
+      tolerations: this.tolerations(),
+      machineType: shape.machineType,
+      maxNodes: shape.nodeCount * slices,
+      nodeUnit: shape.nodeCount,
+      accelerator: { resource: 'google.com/tpu', perNode: shape.chipsPerVm, shared: false },
+      queuedProvisioning: props.queuedProvisioning === true,
+    };
     // GKE requires auto-repair off on DWS pools, and a TPU slice is placed COMPACT with its topology even when queued.
     for (const pool of dws ? this.nodePools : []) {
       PolicyPack.suppress(pool, 'CKV_GCP_9', `TPU ${dws} (Dynamic Workload Scheduler) pools must run with auto-repair off, as GKE requires.`);
