@@ -183,6 +183,14 @@ describe('a distributed step on Vertex AI is a CustomJob (mlp submit --dry-run p
   });
 });
 
+test('the CLI does not load @google-cloud/aiplatform (gRPC, all of Vertex AI\'s protos) until a launcher step runs', () => {
+  const repo = path.join(__dirname, '..', '..', '..');
+  const script = "const { buildProgram } = require('./runtime/cli/main'); buildProgram(); const loaded = Object.keys(require.cache); console.log(JSON.stringify([loaded.some((k) => /node_modules[\\/](@google-cloud[\\/]aiplatform|google-gax)[\\/]/.test(k)), loaded.some((k) => k.includes('commands/vertex-custom-job'))]))";
+  const r = spawnSync(process.execPath, ['-r', './runtime/core/register-ts.js', '-e', script], { cwd: repo, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual([false, true]);
+});
+
 describe('Composer (Airflow) refuses distributed steps', () => {
   test('at compile time, in one line naming the node and the engines that run them', () => {
     expect(() => compileAirflow(compilePlan(distributedPipeline(), 'airflow'), { image: 'img:1', pipelineRoot: 'gs://b/root' } as never)).toThrow(
