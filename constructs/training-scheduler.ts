@@ -8,11 +8,10 @@ import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
-import { ContainerNodePool, ContainerNodePoolNodeConfigGuestAccelerator, ContainerNodePoolNodeConfigTaint } from '@cdktf/provider-google/lib/container-node-pool';
 import { ConstructValidationError } from './errors';
 import { GpuNodePool } from './gpu-node-pool';
 import { TpuNodePool } from './tpu-node-pool';
-import { POOL_LABEL } from './node-pool-base';
+import { NodeTaint } from './node-pool-base';
 import { machineShape } from './machine-shapes';
 import { PoolSchedule, kueueObjects } from './kueue-objects';
 import { WorkloadNamespace } from './workload-namespace';
@@ -65,7 +64,8 @@ export interface TrainingSchedulerProps {
   readonly jobsetChartVersion?: string;
 }
 
-const EFFECT = { NO_SCHEDULE: 'NoSchedule', PREFER_NO_SCHEDULE: 'PreferNoSchedule', NO_EXECUTE: 'NoExecute' } as const;
+/** GKE's taint effects in Kubernetes spelling. */
+const EFFECT: { readonly [E in NodeTaint['effect']]: PoolSchedule['nodeTaints'][number]['effect'] } = { NO_SCHEDULE: 'NoSchedule', PREFER_NO_SCHEDULE: 'PreferNoSchedule', NO_EXECUTE: 'NoExecute' };
 
 /**
  * Construct ids: `jobset`, `kueue` (Helm releases), `kueue-<kind>-<name>` (Kueue objects), `runner-role`,
@@ -107,10 +107,7 @@ export class TrainingScheduler extends Construct {
       }
       return n;
     };
-    this.pools = [
-      ...props.gpuPools.map((p) => gpuSchedule(p, fail, nodesOf)),
-      ...props.tpuPools.map((p) => tpuSchedule(p, fail, nodesOf)),
-    ];
+    this.pools = [...props.gpuPools, ...props.tpuPools].map((p) => scheduleOf(p, fail, nodesOf));
 
     // JobSet first: Kueue's JobSet integration needs the JobSet CRD when its manager starts.
     this.jobset = new Release(this, 'jobset', {
@@ -171,76 +168,29 @@ function exactVersion(fail: (msg: string) => Error, field: string, version: stri
   return version;
 }
 
-/** A literal list from a node pool's configuration (a token there cannot be read at synth time). */
-function literalList<T>(value: T[] | unknown, what: string, fail: (msg: string) => Error): T[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw fail(`${what} is not a literal list, so the scheduler cannot read it at synth time.`);
-  return value as T[];
-}
-
-function taintsOf(nodePool: ContainerNodePool, pool: string, fail: (msg: string) => Error): PoolSchedule['nodeTaints'] {
-  return literalList<ContainerNodePoolNodeConfigTaint>(nodePool.nodeConfigInput?.taint, `pool ${pool}'s taints`, fail).map((t) => {
-    const effect = EFFECT[t.effect as keyof typeof EFFECT];
-    if (!effect) throw fail(`pool ${pool} has a taint ${t.key} with effect '${t.effect}', which has no Kubernetes spelling (${Object.keys(EFFECT).join(', ')}).`);
-    return { key: t.key, value: t.value, effect };
-  });
-}
-
-function shapeOf(machineType: string, pool: string, fail: (msg: string) => Error): { vcpusPerNode: number; memoryGibPerNode: number } {
-  const shape = machineShape(machineType);
-  if (!shape) throw fail(`pool ${pool} runs ${machineType}, which the machine catalogue (constructs/machine-shapes.ts) does not know, so its CPU and memory quota cannot be set; add the machine type there.`);
-  return { vcpusPerNode: shape.vcpus, memoryGibPerNode: shape.memoryGib };
-}
-
-/**
- * True when the pool shares (time-sharing, MPS) or partitions (MIG) its GPUs: its nodes advertise a different
- * nvidia.com/gpu count than the pool's GPUs, so no whole-GPU training quota can be derived from it.
- */
+/** True when the pool shares or partitions its GPUs (time-sharing, MPS, MIG): no whole-GPU quota can be derived from it. */
 export function sharesGpus(pool: GpuNodePool): boolean {
-  const accelerators = pool.nodePool.nodeConfigInput?.guestAccelerator;
-  const first = Array.isArray(accelerators) ? (accelerators[0] as ContainerNodePoolNodeConfigGuestAccelerator | undefined) : undefined;
-  return first?.gpuSharingConfig !== undefined || first?.gpuPartitionSize !== undefined;
+  return pool.scheduling.accelerator.shared;
 }
 
-function gpuSchedule(pool: GpuNodePool, fail: (msg: string) => Error, nodesOf: (pool: string, max: number, unit: number) => number): PoolSchedule {
-  const np = pool.nodePool;
-  literalList<ContainerNodePoolNodeConfigGuestAccelerator>(np.nodeConfigInput?.guestAccelerator, `pool ${pool.name}'s guest accelerators`, fail);
-  if (sharesGpus(pool)) {
+/** A pool's flavor and quota, from what the pool construct exposes (`scheduling`) and the machine catalogue. */
+function scheduleOf(pool: GpuNodePool | TpuNodePool, fail: (msg: string) => Error, nodesOf: (pool: string, max: number, unit: number) => number): PoolSchedule {
+  const s = pool.scheduling;
+  if (s.accelerator.shared) {
     throw fail(`pool ${pool.name} shares or partitions its GPUs (gpuSharing / gpuPartitionSize), so whole-GPU training quota cannot be derived from it; leave it out of training.pools.`);
   }
-  const max = np.autoscalingInput?.totalMaxNodeCount;
-  if (typeof max !== 'number') throw fail(`pool ${pool.name} has no literal autoscaling maximum (totalMaxNodeCount), so its quota cannot be derived.`);
+  const shape = machineShape(s.machineType);
+  if (!shape) throw fail(`pool ${pool.name} runs ${s.machineType}, which the machine catalogue (constructs/machine-shapes.ts) does not know, so its CPU and memory quota cannot be set; add the machine type there.`);
   return {
     name: pool.name,
-    nodeLabels: pool.nodeSelector(),
-    nodeTaints: taintsOf(np, pool.name, fail),
-    tolerations: pool.tolerations(),
-    accelerator: 'nvidia.com/gpu',
-    nodes: nodesOf(pool.name, max, 1),
-    acceleratorsPerNode: pool.gpusPerNode,
-    ...shapeOf(String(np.nodeConfigInput?.machineType), pool.name, fail),
-    queuedProvisioning: np.queuedProvisioningInput?.enabled === true,
-  };
-}
-
-function tpuSchedule(pool: TpuNodePool, fail: (msg: string) => Error, nodesOf: (pool: string, max: number, unit: number) => number): PoolSchedule {
-  // Every slice of a multislice pool is a node pool of its own; all carry the pool's label, taint and shape.
-  const slices = pool.node.children.filter((c): c is ContainerNodePool => c instanceof ContainerNodePool);
-  const perSlice = pool.slice.nodeCount;
-  for (const s of slices) {
-    const max = s.autoscalingInput?.maxNodeCount ?? s.nodeCountInput;
-    if (max !== perSlice) throw fail(`TPU pool ${pool.name}'s node pool ${s.nameInput} holds ${String(max)} nodes, not the ${perSlice} of one ${pool.slice.shape.topology} slice.`);
-  }
-  return {
-    name: pool.name,
-    // The TPU labels GKE sets, plus the pool label: two pools of one version and topology stay two flavors.
-    nodeLabels: { ...pool.nodeSelector(), [POOL_LABEL]: pool.name },
-    nodeTaints: taintsOf(pool.nodePool, pool.name, fail),
-    tolerations: pool.tolerations(),
-    accelerator: 'google.com/tpu',
-    nodes: nodesOf(pool.name, perSlice * slices.length, perSlice),
-    acceleratorsPerNode: pool.slice.chipsPerVm,
-    ...shapeOf(pool.slice.machineType, pool.name, fail),
-    queuedProvisioning: pool.nodePool.queuedProvisioningInput?.enabled === true,
+    nodeLabels: { ...s.nodeLabels },
+    nodeTaints: s.taints.map((t) => ({ key: t.key, value: t.value, effect: EFFECT[t.effect] })),
+    tolerations: s.tolerations,
+    accelerator: s.accelerator.resource,
+    nodes: nodesOf(pool.name, s.maxNodes, s.nodeUnit),
+    acceleratorsPerNode: s.accelerator.perNode,
+    vcpusPerNode: shape.vcpus,
+    memoryGibPerNode: shape.memoryGib,
+    queuedProvisioning: s.queuedProvisioning,
   };
 }

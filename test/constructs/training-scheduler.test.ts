@@ -118,6 +118,22 @@ describe('TrainingScheduler', () => {
     expect(t.queueName).toBe('training');
   });
 
+  test('the pools expose what the scheduler reads (scheduling), and a multislice pool counts every slice', () => {
+    const s = setup();
+    expect(s.gpu[1].scheduling).toEqual({
+      nodeLabels: { 'cloud.google.com/gke-accelerator': 'nvidia-h100-80gb', 'cloud.google.com/gke-nodepool': 'h100-queued' },
+      taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }],
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      machineType: 'a3-highgpu-8g', maxNodes: 4, nodeUnit: 1, accelerator: { resource: 'nvidia.com/gpu', perNode: 8, shared: false }, queuedProvisioning: true,
+    });
+    const multi = new TpuNodePool(s.stack, 'v5e-multi', { cluster: s.cluster, version: 'v5e', topology: '4x4', zone: 'us-central1-a', scaleToZero: true, slices: 3 });
+    expect(multi.scheduling).toMatchObject({ machineType: 'ct5lp-hightpu-4t', maxNodes: 12, nodeUnit: 4, accelerator: { resource: 'google.com/tpu', perNode: 4, shared: false } });
+    const t = scheduler(s, { gpuPools: [], tpuPools: [multi], nodeQuota: { 'v5e-multi': 8 } });
+    expect(t.pools.map((p) => [p.name, p.nodes])).toEqual([['v5e-multi', 8]]);
+    const cq = byKind(kueueManifests(synthJson(s.stack)), 'ClusterQueue')[0];
+    expect(cq.spec.resourceGroups[0].flavors[0].resources.find((r: Json) => r.name === 'google.com/tpu').nominalQuota).toBe('32');
+  });
+
   test('without queued pools there is no admission check; nodeQuota lowers a quota and is checked', () => {
     const s = setup();
     scheduler(s, { gpuPools: [s.gpu[0]], nodeQuota: { l4: 1 } });
