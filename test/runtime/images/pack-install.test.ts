@@ -29,6 +29,8 @@ const INSTALL_SCRIPTS: Record<string, string> = {
   'core-js': 'prints a banner only',
   // Its CPU binaries are in the npm package; install.sh sets ONNXRUNTIME_NODE_INSTALL=skip for the CUDA download.
   'onnxruntime-node': 'downloads the CUDA provider only, which install.sh skips',
+  // scripts/postinstall.js only warns when a dependent's version range uses another scheme.
+  protobufjs: 'warns about version-range schemes only',
 };
 
 let work: string;
