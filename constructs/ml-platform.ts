@@ -208,6 +208,11 @@ export interface MlWorkloadsOptions {
   /** Where alerts go; thresholds as in MlMonitoring. */
   readonly monitoring: { readonly notification: NotificationTarget; readonly servingErrorRate?: number; readonly servingLatencyP99Ms?: number };
   /**
+   * Cloud KMS key (CMEK) for the workloads' Pub/Sub topics: transfer notifications and pipeline-run triggers.
+   * @default - Google-managed encryption keys (CKV_GCP_83 suppressed on each topic with that reason)
+   */
+  readonly pubsubKmsKeyName?: string;
+  /**
    * Cloud Build triggers (need stateBucket).
    * @default - none
    */
@@ -421,6 +426,7 @@ export class MlWorkloadsStack extends TerraformStack {
       trigger: t.trigger,
       includePrefixes: t.includePrefixes,
       accountPrefix: prefix,
+      kmsKeyName: w.pubsubKmsKeyName,
     }));
 
     if (w.training) {
@@ -460,6 +466,7 @@ export class MlWorkloadsStack extends TerraformStack {
         source: w.build.source,
         accountPrefix: prefix,
         registry: platform.registry,
+        kmsKeyName: w.pubsubKmsKeyName,
         stateBucket: props.stateBucket!,
         imagesOn: w.build.imagesOn,
         deployOn: w.build.deployOn,

@@ -158,3 +158,15 @@ test('MlPlatform refuses workloads that do not fit the platform, naming the fix'
   expect(errorOf(() => new MlPlatform(Testing.app(), 'dev', { ...base, workloads: { ...base.workloads!, imageTag: 'latest' } }))).toBe(
     "MlPlatform 'dev/dev-workloads': workloads.imageTag 'latest' must be a tag other than 'latest' (the commit Cloud Build built).");
 });
+
+test('pubsubKmsKeyName encrypts every workloads topic (transfer notifications, pipeline-run triggers) with the key; nothing is suppressed for CKV_GCP_83', () => {
+  const key = 'projects/acme-kms/locations/us-central1/keyRings/ml/cryptoKeys/pubsub';
+  const props = environmentPlatformProps(environment('dev'));
+  const platform = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, pubsubKmsKeyName: key } });
+  const stack = platform.workloads!;
+  const json = JSON.parse(Testing.synth(stack)) as Json;
+  const topics = all(json, 'google_pubsub_topic');
+  expect(topics.length).toBe(environment('dev').workloads.transfers.length + (environment('dev').workloads.build?.pipelineRuns ?? []).length);
+  for (const t of topics) expect(t.kms_key_name).toBe(key);
+  expect(stack.policy.reports.get('dev-workloads')!.suppressed.filter((s) => s.ruleId === 'CKV_GCP_83')).toEqual([]);
+});
