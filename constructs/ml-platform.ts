@@ -19,7 +19,7 @@ import { PolicyPack } from './policy/policy-pack';
 import { GkeProviders } from './gke-providers';
 import { WorkloadNamespace } from './workload-namespace';
 import { CompiledPipelines, OrchestratorOptions, PipelineOrchestrator, PipelineSchedule } from './pipeline-orchestrator';
-import { ModelServing, ModelSource, RecreateRollout, RolloutStrategy, RollingUpdateRollout } from './model-serving';
+import { ModelServing, ModelSource, RecreateRollout, RolloutStrategy, RollingUpdateRollout, ServingGateway } from './model-serving';
 import { DataTransfer, PosixTransferSource, S3TransferSource, TransferTrigger } from './data-transfer';
 import { MlMonitoring, NotificationTarget } from './ml-monitoring';
 import { BuildSource, BuildTriggers, GitRef, PipelineRunTrigger } from './build-triggers';
@@ -97,6 +97,21 @@ export interface MlServingOptions {
    * @default { kind: 'gcs' }
    */
   readonly modelSource?: ModelSource;
+  /**
+   * Also scale on requests per second per pod (ModelServing targetRequestsPerSecond).
+   * @default - CPU only
+   */
+  readonly targetRequestsPerSecond?: number;
+  /**
+   * Also scale on batch-queue rows per pod (ModelServing targetQueuedRows).
+   * @default - CPU only
+   */
+  readonly targetQueuedRows?: number;
+  /**
+   * External HTTPS entry with IAP (ModelServing gateway).
+   * @default - in-cluster only
+   */
+  readonly gateway?: ServingGateway;
 }
 
 /** One Storage Transfer job into the raw-data bucket. */
@@ -411,6 +426,9 @@ export class MlWorkloadsStack extends TerraformStack {
         cpu: s.cpu,
         memory: s.memory,
         modelSource: s.modelSource,
+        targetRequestsPerSecond: s.targetRequestsPerSecond,
+        targetQueuedRows: s.targetQueuedRows,
+        gateway: s.gateway,
       });
       return serving;
     });

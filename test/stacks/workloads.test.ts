@@ -170,3 +170,17 @@ test('pubsubKmsKeyName encrypts every workloads topic (transfer notifications, p
   for (const t of topics) expect(t.kms_key_name).toBe(key);
   expect(stack.policy.reports.get('dev-workloads')!.suppressed.filter((s) => s.ruleId === 'CKV_GCP_83')).toEqual([]);
 });
+
+test('a serving entry passes its custom-metric autoscaling and IAP gateway to ModelServing', () => {
+  const props = environmentPlatformProps(environment('dev'));
+  const gateway = { hostname: 'flights.ml.acme.com', certificateName: 'flights-cert', iap: { oauthClientId: '123-abc.apps.googleusercontent.com', oauthClientSecretName: 'flights-iap' } };
+  const serving = props.workloads!.serving!.map((s) => ({ ...s, targetRequestsPerSecond: 25, targetQueuedRows: 32, gateway }));
+  const platform = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving } });
+  const json = JSON.parse(Testing.synth(platform.workloads!)) as Json;
+  for (const hpa of all(json, 'kubernetes_horizontal_pod_autoscaler_v2')) {
+    expect(hpa.spec.metric.map((m: Json) => m.pods?.target.average_value ?? m.resource.name)).toEqual(['cpu', '25', '32']);
+  }
+  const kinds = all(json, 'kubernetes_manifest').map((m) => m.manifest.kind);
+  expect(kinds.filter((k) => k === 'GCPBackendPolicy')).toHaveLength(serving.length);
+  expect(platform.workloads!.policy.reports.get('dev-workloads')!.violations).toEqual([]);
+});
