@@ -179,7 +179,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   });
   const accelerated = !!(node.resources?.accelerator || node.resources?.tpu);
   const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
-  const wrapper = containerStep(node);
+  const wrapper = containerStep(node, 'airflow');
   const mount = `k8s.V1VolumeMount(name=${py(WRAPPER_VOLUME)}, mount_path=${py(WRAPPER_ROOT)})`;
   const initContainers = [
     // The runtime copied into the shared volume before the step's container starts in the component's image.

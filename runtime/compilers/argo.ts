@@ -253,7 +253,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   const inputs = [...producers(node).map(upstreamOutput), ...(variant.inputs ?? [])];
   const outputs = variant.outputs ?? [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }];
   // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
-  const wrapper = containerStep(node);
+  const wrapper = containerStep(node, 'argo');
   if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })));
   const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
   return {

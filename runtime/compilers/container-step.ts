@@ -43,11 +43,20 @@ export interface ContainerStep {
   env: Record<string, string>;
 }
 
-/** The wrapper step of a container component node; undefined for any other node. */
-export function containerStep(node: CompiledNode): ContainerStep | undefined {
+/**
+ * The wrapper step of a container component node (`target` names the compiler in errors); undefined for any other
+ * node. Refused: a distributed step (its ranks are not one pod) and a TASK_FINAL_STATUS parameter (only an exit
+ * task is given one, and nodes are not exit tasks).
+ */
+export function containerStep(node: CompiledNode, target: string): ContainerStep | undefined {
   const c = node.component;
   if (!isContainerComponent(c)) return undefined;
   const where = `node ${node.id}`;
+  if (c.container.distribution || c.container.tpu) {
+    throw new UserError(`${where}: container component ${c.name} is a distributed step (${c.container.tpu ? 'tpu' : 'distribution'}), which the ${target} compiler does not run as one pod; compile with --target kfp (a Vertex AI CustomJob)`);
+  }
+  const finalStatus = Object.entries(c.container.parameterTypes).find(([, type]) => type === 'TASK_FINAL_STATUS');
+  if (finalStatus) throw new UserError(`${where}: parameter "${finalStatus[0]}" of container component ${c.name} is a TASK_FINAL_STATUS, which only an exit task takes; the ${target} compiler does not make nodes exit tasks`);
   const clash = Object.keys(c.container.env).find((k) => k in WRAPPER_ENV || STEP_ENV.includes(k));
   if (clash) throw new UserError(`${where}: container component ${c.name} sets env ${clash}, which its step wrapper sets itself (${[...Object.keys(WRAPPER_ENV), ...STEP_ENV].join(', ')}); rename it`);
   const spec = containerStepSpec(c, where);

@@ -272,6 +272,28 @@ describe('refused at compile time, in one line', () => {
       new UserError('node x: container component EnvClash sets env NODE_PATH, which its step wrapper sets itself (NODE_PATH, NODE_ENV, MLP_LOCAL_EXEC, MLP_PIPELINE_ROOT, MLP_METADATA, PGPASSWORD); rename it'),
     );
   });
+
+  test('a distributed container step (its ranks are not one pod)', () => {
+    const p = new Pipeline({ name: 'ddp' });
+    p.add('train', containerComponent({ name: 'WrapperDdp', image: 'python:3.12-slim', command: ['python3', 'train.py'], distribution: { workers: 2 } }));
+    expect(() => compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: 'gs://b/root' })).toThrow(
+      new UserError('node train: container component WrapperDdp is a distributed step (distribution), which the argo compiler does not run as one pod; compile with --target kfp (a Vertex AI CustomJob)'),
+    );
+  });
+
+  test('a TASK_FINAL_STATUS parameter (only exit tasks take one)', () => {
+    const p = new Pipeline({ name: 'notify' });
+    p.add('notify', containerComponent({
+      name: 'WrapperNotify',
+      image: 'python:3.12-slim',
+      command: ['python3', 'notify.py', "{{$.inputs.parameters['status']}}"],
+      parameters: z.object({ status: z.record(z.string(), z.unknown()).optional() }),
+      parameterTypes: { status: 'TASK_FINAL_STATUS' },
+    }));
+    expect(() => compileAirflow(compilePlan(p, 'airflow'), { image: 'img:1', pipelineRoot: 'gs://b/root', stepTimeoutSeconds: 600 })).toThrow(
+      new UserError('node notify: parameter "status" of container component WrapperNotify is a TASK_FINAL_STATUS, which only an exit task takes; the airflow compiler does not make nodes exit tasks'),
+    );
+  });
 });
 
 describe('mlp component run --container-spec: a bad spec is one line', () => {
