@@ -10,6 +10,7 @@
 import { UserError } from '../core/errors';
 import { rankLayout, type RankLayout } from '../components/container/distribution';
 import { kfpComponentIR } from '../components/container/kfp-component';
+import { cpuCores } from './quantities';
 import { isContainerComponent } from '../components/container/spec';
 import type { CompiledNode, CompiledPipeline } from './common';
 
@@ -73,17 +74,11 @@ const GPU_MACHINES: Record<string, Record<number, [machineType: string, vcpus: n
 /** CPU-only replicas: the smallest N2 standard machine with the vCPUs asked for. */
 const N2_STANDARD_VCPUS = [2, 4, 8, 16, 32, 48, 64, 80, 96, 128];
 
-function vcpusOf(node: CompiledNode, cpu: string): number {
-  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(cpu);
-  if (!m) throw new UserError(`node ${node.id}: cpu "${cpu}" is not a CPU quantity such as 2 or 500m`);
-  return m[2] ? Number(m[1]) / 1000 : Number(m[1]);
-}
-
 /** machineSpec of every replica: the TPU slice's machine and topology, the GPU machine, or an N2 machine for the cpu. */
 function machineSpec(node: CompiledNode, layout: RankLayout): Json {
   const res = node.resources;
   if (layout.tpu) return { machineType: layout.tpu.machineType, tpuTopology: layout.tpu.topology };
-  const cpu = res?.cpu ? vcpusOf(node, res.cpu) : undefined;
+  const cpu = res?.cpu ? cpuCores(node.id, res.cpu) : undefined;
   if (res?.accelerator) {
     const { type, count } = res.accelerator;
     const byCount = GPU_MACHINES[type];

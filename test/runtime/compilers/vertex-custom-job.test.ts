@@ -19,7 +19,6 @@ import * as os from 'os';
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
 import { Command } from 'commander';
-import { z } from 'zod';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { registerSubmitCommand } from '../../../runtime/cli/commands/submit';
 import { compilePlan } from '../../../runtime/compilers/common';
