@@ -4,8 +4,8 @@
 // request (method, URL, body) instead and touches no credentials and no network.
 //
 // REST through google-auth-library (already a dependency of @google-cloud/storage) rather than
-// @google-cloud/aiplatform: that client's current majors need Node ≥ 22 and bring gRPC (google-gax) and the
-// protos of all of Vertex AI for this one call.
+// @google-cloud/aiplatform, which distributed steps' launcher uses in the image: for this one call it would load
+// gRPC (google-gax) and the protos of all of Vertex AI.
 
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';

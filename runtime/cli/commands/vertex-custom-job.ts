@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { parseExecutorInput } from '../../core/launcher';
+import type { CustomJobClient } from '../../runner/vertex-custom-job-launcher';
 
 interface Flags {
   project: string;
@@ -21,7 +22,11 @@ function inlineJson(flag: string, raw: string): unknown {
   }
 }
 
-export function registerVertexCustomJobCommand(program: Command): void {
+/** The JobService of the job's region; tests pass a fake. @default @google-cloud/aiplatform's, loaded when the command runs */
+type JobServiceFor = (location: string) => Promise<CustomJobClient>;
+const aiplatform: JobServiceFor = async (location) => (await import('../../runner/vertex-custom-job-launcher')).aiplatformJobs(location);
+
+export function registerVertexCustomJobCommand(program: Command, jobService: JobServiceFor = aiplatform): void {
   program
     .command('vertex-custom-job')
     .description("run a distributed step as a Vertex AI CustomJob and publish rank 0's outputs (the step `mlp compile --target kfp` writes)")
@@ -34,12 +39,12 @@ export function registerVertexCustomJobCommand(program: Command): void {
       const executorInput = parseExecutorInput(inlineJson('--executor-input', flags.executorInput), '--executor-input');
       const payload = inlineJson('--payload', flags.payload);
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new UserError('--payload must be a JSON object (a CustomJob)');
-      const { aiplatformJobs, runCustomJobStep } = await import('../../runner/vertex-custom-job-launcher');
+      const { runCustomJobStep } = await import('../../runner/vertex-custom-job-launcher');
       const stop = new AbortController();
       const onTerm = () => stop.abort();
       process.once('SIGTERM', onTerm);
       try {
-        await runCustomJobStep({ project: flags.project, location: flags.location, executorInput, payload: payload as Record<string, unknown>, commandLine, client: await aiplatformJobs(flags.location), signal: stop.signal });
+        await runCustomJobStep({ project: flags.project, location: flags.location, executorInput, payload: payload as Record<string, unknown>, commandLine, client: await jobService(flags.location), signal: stop.signal });
       } finally {
         process.off('SIGTERM', onTerm);
       }

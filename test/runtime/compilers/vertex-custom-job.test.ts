@@ -21,6 +21,7 @@ import * as protobuf from 'protobufjs';
 import { Command } from 'commander';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { registerSubmitCommand } from '../../../runtime/cli/commands/submit';
+import { registerVertexCustomJobCommand } from '../../../runtime/cli/commands/vertex-custom-job';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileAirflow } from '../../../runtime/compilers/airflow';
 import { compileKfp } from '../../../runtime/compilers/kfp';
@@ -225,8 +226,8 @@ describe('the rank prelude reads CLUSTER_SPEC as Vertex AI sets it (real sh)', (
  * A local JobService: create() starts every replica of every pool as a local process (its containerSpec's command and
  * args, its env and a CLUSTER_SPEC), get() says RUNNING until all have exited, then SUCCEEDED or FAILED.
  */
-function localJobService(): CustomJobClient & { requests: Json[]; cancelled: string[] } {
-  const jobs = new Map<string, { done: boolean; failure?: string }>();
+function localJobService(opts: { getWaitsForReplicas?: boolean } = {}): CustomJobClient & { requests: Json[]; cancelled: string[] } {
+  const jobs = new Map<string, { done: boolean; failure?: string; finished?: Promise<unknown> }>();
   const requests: Json[] = [];
   const cancelled: string[] = [];
   const children = new Map<string, ReturnType<typeof spawn>[]>();
@@ -236,7 +237,7 @@ function localJobService(): CustomJobClient & { requests: Json[]; cancelled: str
     async create(parent, job) {
       requests.push({ parent, job });
       const name = `${parent}/customJobs/${requests.length}`;
-      const state: { done: boolean; failure?: string } = { done: false };
+      const state: { done: boolean; failure?: string; finished?: Promise<unknown> } = { done: false };
       jobs.set(name, state);
       children.set(name, []);
       const pools = (job as Json).jobSpec.workerPoolSpecs as Json[];
@@ -252,11 +253,13 @@ function localJobService(): CustomJobClient & { requests: Json[]; cancelled: str
           child.on('close', (code) => resolve(code === 0 ? undefined : `workerpool${i} replica ${index} exited ${code}: ${stderr.trim()}`));
         });
       }));
-      void Promise.all(replicas).then((failures) => Object.assign(state, { done: true, failure: failures.find(Boolean) }));
+      state.finished = Promise.all(replicas).then((failures) => Object.assign(state, { done: true, failure: failures.find(Boolean) }));
       return { name };
     },
     async get(name) {
       const s = jobs.get(name)!;
+      // The CLI polls at the launcher's 20 s: this fake answers once the replicas are done instead.
+      if (opts.getWaitsForReplicas) await s.finished;
       if (!s.done) return { state: 'JOB_STATE_RUNNING' };
       return s.failure ? { state: 'JOB_STATE_FAILED', error: { message: s.failure } } : { state: 'JOB_STATE_SUCCEEDED' };
     },
@@ -324,6 +327,25 @@ describe('the launcher creates the CustomJob, waits, and publishes rank 0\'s out
     const run = runCustomJobStep({ project: 'p-1', location: 'us-central1', executorInput: input, payload, commandLine: commandLine(`sleep 30; ${WRITE}`), client, pollIntervalMs: 20, log: () => stop.abort(), signal: stop.signal });
     await expect(run).rejects.toEqual(new UserError('step stopped: cancelled Vertex AI CustomJob projects/p-1/locations/us-central1/customJobs/1'));
     expect(client.cancelled).toEqual(['projects/p-1/locations/us-central1/customJobs/1']);
+  });
+
+  test('`mlp vertex-custom-job` as KFP runs it: options, then the resolved command line after -- (its own --flags included)', async () => {
+    const client = localJobService({ getWaitsForReplicas: true });
+    const program = new Command('mlp').exitOverride();
+    registerVertexCustomJobCommand(program, async (location) => {
+      expect(location).toBe('us-central1');
+      return client;
+    });
+    const write = 'mkdir -p "$2" && echo "rank $RANK" > "$2/model.txt" && mkdir -p "$(dirname "$4")" && echo 0.5 > "$4"';
+    const uri = input.outputs.artifacts!.model.artifacts[0].uri;
+    const lossFile = input.outputs.parameters!.loss.outputFile;
+    await program.parseAsync(['node', 'mlp', 'vertex-custom-job', '--project', 'my-project', '--location', 'us-central1', '--executor-input', JSON.stringify(input), '--payload', JSON.stringify(payload), '--', 'sh', '-c', write, 'train', '--model', uri, '--loss', lossFile]);
+    const pools = client.requests[0].job.jobSpec.workerPoolSpecs;
+    expect(pools[0].containerSpec.args.slice(0, 5)).toEqual(['sh', '-c', write, 'train', '--model']);
+    expect(pools[0].containerSpec.args[5]).toMatch(new RegExp(`^${uri}\\.mlp-rank0-[0-9a-f]{8}$`));
+    expect(pools[1].containerSpec.args.slice(5)).toEqual([`${SCRATCH}/model`, '--loss', `${SCRATCH}/parameters/loss`]);
+    expect(fs.readFileSync(path.join(uri, 'model.txt'), 'utf8')).toBe('rank 0\n');
+    expect(fs.readFileSync(lossFile, 'utf8')).toBe('0.5\n');
   });
 
   test('unresolved project placeholders are refused before anything is created', async () => {
