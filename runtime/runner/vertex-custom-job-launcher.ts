@@ -147,7 +147,13 @@ export async function runCustomJobStep(opts: CustomJobStepOptions): Promise<{ jo
       if (staged.files.length) await storageFor(a.staging).delete(`${a.staging}.parameters`, { recursive: true });
     }
   };
-  const { name } = await opts.client.create(`projects/${opts.project}/locations/${opts.location}`, request);
+  const parent = `projects/${opts.project}/locations/${opts.location}`;
+  let name: string;
+  try {
+    ({ name } = await opts.client.create(parent, request));
+  } catch (err) {
+    throw new UserError(`Vertex AI refused the CustomJob in ${parent}: ${(err as Error).message.split('\n')[0]}`);
+  }
   log(`created Vertex AI CustomJob ${name}`);
   try {
     await waitFor(name, opts, log);

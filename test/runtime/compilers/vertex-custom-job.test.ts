@@ -348,6 +348,13 @@ describe('the launcher creates the CustomJob, waits, and publishes rank 0\'s out
     expect(fs.readFileSync(lossFile, 'utf8')).toBe('0.5\n');
   });
 
+  test('a refused create fails the step in one line', async () => {
+    const client = { ...localJobService(), create: async () => { throw new Error('7 PERMISSION_DENIED: Permission \'aiplatform.customJobs.create\' denied\nmore'); } };
+    await expect(runCustomJobStep({ project: 'my-project', location: 'us-central1', executorInput: input, payload, commandLine: ['true'], client })).rejects.toEqual(
+      new UserError("Vertex AI refused the CustomJob in projects/my-project/locations/us-central1: 7 PERMISSION_DENIED: Permission 'aiplatform.customJobs.create' denied"),
+    );
+  });
+
   test('unresolved project placeholders are refused before anything is created', async () => {
     const client = localJobService();
     await expect(runCustomJobStep({ project: "{{$.inputs.parameters['mlp_project']}}", location: 'us-central1', executorInput: input, payload, commandLine: ['true'], client })).rejects.toEqual(
