@@ -4,7 +4,7 @@
 // examples trained / wall time of the training loop between two barriers (process start, torch import and the
 // gloo rendezvous excluded). Rounds alternate 1 and 2 workers; reported are the medians and the median of the
 // rounds' ratios (target ≥ 1.6×), with the load average before and after (the machine is shared).
-// Run: npm run bench:distributed -- [--hidden 1024] [--layers 2] [--epochs 10] [--batch-size 256 (the whole train split: the most compute per all-reduce)] [--repeats 3] [--json]
+// Run: npm run bench:distributed -- [--hidden 1024] [--layers 2] [--epochs 50] [--batch-size 256 (the whole train split: the most compute per all-reduce)] [--repeats 3] [--json]
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -19,7 +19,7 @@ const { values: flags } = parseArgs({
   options: {
     hidden: { type: 'string', default: '1024' },
     layers: { type: 'string', default: '2' },
-    epochs: { type: 'string', default: '10' },
+    epochs: { type: 'string', default: '50' },
     'batch-size': { type: 'string', default: '256' },
     repeats: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
