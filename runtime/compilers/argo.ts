@@ -2,11 +2,13 @@
 // and one container template per node. Each step runs `mlp component run` with an ExecutorInput built here,
 // artifact URIs derived from the pipeline root and `{{workflow.uid}}`, so no artifact passing is needed; the
 // properties a step reports for its outputs (span, split_names) reach its dependents as an output parameter.
-// A container component's step runs in its own image through the step wrapper (container-step.ts).
+// A container component's step runs in its own image through the step wrapper (container-step.ts); a distributed
+// one as a JobSet queued by Kueue (argo-jobset.ts).
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
-import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
+import { isDistributedStep, jobSetResource, SCRATCH_ROOT } from './argo-jobset';
+import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, type StepPlaceholders, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
   image: string;
@@ -36,6 +38,8 @@ export interface ArgoOptions {
    * max_trials / max_parallel_trials set from pipeline parameters) keeps the Tuner one pod
    */
   maxParallelTrials?: number;
+  /** Kueue LocalQueue of distributed steps' JobSets. @default 'training' (the cluster side's LocalQueue) */
+  trainingQueue?: string;
 }
 
 /** Cloud SQL Auth Proxy v2; pinned so a template does not change under a running platform. */
@@ -233,14 +237,15 @@ interface StepVariant {
 }
 
 function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions, variant: StepVariant = {}): Json {
-  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
+  const placeholders: StepPlaceholders = {
     runId: RUN_ID,
     param: paramPlaceholder,
     upstreamMetadata: (producer, port) =>
       `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
     upstreamUri: (producer, port) => `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].uri'))}}`,
     outputFile: EXECUTOR_OUTPUT_FILE,
-  });
+  };
+  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, placeholders);
   const placement = variant.placement === false ? { requests: {}, limits: {}, nodeSelector: {}, tolerations: [] } : podPlacement(node);
   const { requests, limits, nodeSelector, tolerations } = placement;
   const metadata = !!opts.cloudsqlInstance && variant.metadata !== false;
@@ -252,11 +257,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   }
   const inputs = [...producers(node).map(upstreamOutput), ...(variant.inputs ?? [])];
   const outputs = variant.outputs ?? [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }];
-  // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
-  const wrapper = containerStep(node, 'argo');
-  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })));
-  const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
-  return {
+  const head: Json = {
     name: variant.name ?? node.id,
     metadata: { labels: { 'mlp/node': node.id, 'mlp/component': node.component.name } },
     ...(node.retry
@@ -273,6 +274,28 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
         }
       : {}),
     ...(opts.stepTimeoutSeconds !== undefined ? { activeDeadlineSeconds: String(opts.stepTimeoutSeconds) } : {}),
+  };
+  // A distributed container step: a JobSet queued by Kueue, created by a resource template (argo-jobset.ts).
+  if (isDistributedStep(node)) {
+    const resource = jobSetResource(plan, node, {
+      runtimeImage: opts.image,
+      executorInput,
+      scratchExecutorInput: executorInputTemplate(plan, node, SCRATCH_ROOT, placeholders),
+      cloudArgs: metadata ? cloudStepArgs(plan, node, RUN_ID) : [],
+      env,
+      ...(metadata ? { proxy: cloudSqlProxy(opts.cloudsqlInstance!, opts.metadataPasswordSecret) } : {}),
+      queueName: opts.trainingQueue,
+      serviceAccount: opts.serviceAccount,
+      activeDeadlineSeconds: opts.stepTimeoutSeconds,
+    });
+    return { ...head, ...(inputs.length ? { inputs: { parameters: inputs.map((name) => ({ name })) } } : {}), resource };
+  }
+  // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
+  const wrapper = containerStep(node, 'argo');
+  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })));
+  const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
+  return {
+    ...head,
     ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
     ...(tolerations.length ? { tolerations } : {}),
     ...(wrapper

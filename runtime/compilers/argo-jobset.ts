@@ -1,0 +1,231 @@
+// A distributed container step on Argo (issue 19 §3): a JobSet (jobset.x-k8s.io/v1alpha2) queued by Kueue and
+// created by an Argo resource template, which succeeds or fails with the JobSet's terminal state. One replicated
+// job, an Indexed Job of one pod per worker; JobSet's headless service gives every pod a DNS name, so rank 0's pod
+// (`<jobset>-rank-0-0.<jobset>`) is the coordinator. Every pod runs the container step wrapper (container-step.ts)
+// in the component's image, one process per pod: rank 0 with the node's ExecutorInput and the cloud step arguments
+// (cache, claim, atomic publish and the metadata store record, as any Argo step), the other ranks with outputs
+// under a scratch root on the pod's own disk. The Job succeeds once index 0 has (Job successPolicy), so a cache hit
+// of rank 0 ends the JobSet and the other ranks are stopped.
+
+import { Document, isScalar, visit } from 'yaml';
+import { UserError } from '../core/errors';
+import type { RankLayout } from '../components/container/distribution';
+import { isContainerComponent, type ContainerComponent } from '../components/container/spec';
+import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
+import { distributedLayout, VERTEX_JAX_PORT, VERTEX_TORCH_PORT } from './vertex-custom-job';
+import { podPlacement, type CompiledNode, type CompiledPipeline } from './common';
+
+type Json = Record<string, unknown>;
+
+/** The Kueue LocalQueue the cluster side creates in the pipelines namespace (constructs/training-scheduler.ts). */
+export const DEFAULT_TRAINING_QUEUE = 'training';
+/** The one replicated job: its pods are `<jobset>-rank-0-<index>`. */
+export const REPLICATED_JOB = 'rank';
+/** Where the ranks other than 0 write their outputs: the pod's own disk, gone with the pod. */
+export const SCRATCH_ROOT = '/tmp/mlp-rank-scratch';
+/** One process per pod, so the torchrun and JAX default ports are free on rank 0's pod. */
+const TORCH_PORT = VERTEX_TORCH_PORT;
+const JAX_PORT = VERTEX_JAX_PORT;
+/** What the Indexed Job sets on each pod (its JOB_COMPLETION_INDEX) and JobSet labels each pod with. */
+const INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
+const JOBSET_NAME_FIELD = "metadata.labels['jobset.sigs.k8s.io/jobset-name']";
+/** Contract variables set per pod; a component env naming one is refused. */
+const CONTRACT_ENV = ['WORLD_SIZE', 'RANK', 'NODE_RANK', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'JAX_COORDINATOR_ADDRESS', 'JAX_PROCESS_ID', 'JAX_NUM_PROCESSES', 'JOB_COMPLETION_INDEX'];
+
+/**
+ * The pod's command: `sh -c RANK_SCRIPT mlp-rank INPUT0 INPUT_OTHER N CLOUD_ARGS(N)… STEP…`. Rank 0 runs
+ * STEP with the cloud arguments moved after it and INPUT0; any other rank drops them and runs STEP with INPUT_OTHER.
+ */
+export const RANK_SCRIPT = [
+  'in0=$1; other=$2; n=$3; shift 3',
+  'i=0',
+  'while [ "$i" -lt "$n" ]; do',
+  '  if [ "$RANK" = 0 ]; then set -- "$@" "$1"; fi',
+  '  shift; i=$((i + 1))',
+  'done',
+  'if [ "$RANK" = 0 ]; then exec "$@" --executor-input "$in0"; else exec "$@" --executor-input "$other"; fi',
+].join('\n');
+
+export interface JobSetStepOptions {
+  /** The runtime image, whose init container copies Node and the runtime into the pod. */
+  runtimeImage: string;
+  /** Rank 0's ExecutorInput (the node's real outputs) and the other ranks' (outputs under SCRATCH_ROOT). */
+  executorInput: string;
+  scratchExecutorInput: string;
+  /** Rank 0's cloud step arguments (empty without a metadata store). */
+  cloudArgs: string[];
+  /** The step's env (pipeline root, metadata store), as the other Argo steps get it. */
+  env: Json[];
+  /** The Cloud SQL Auth Proxy container, run as a native sidecar, when the pipeline has a metadata store. */
+  proxy?: Json;
+  /** Kueue LocalQueue. @default DEFAULT_TRAINING_QUEUE */
+  queueName?: string;
+  serviceAccount?: string;
+  /** The Job's deadline (the step timeout). */
+  activeDeadlineSeconds?: number;
+}
+
+/** Whether a node is a distributed container step (distribution or a TPU slice). */
+export function isDistributedStep(node: CompiledNode): boolean {
+  return distributedLayout(node) !== undefined;
+}
+
+/**
+ * The node's pods' placement: the GPU, cpu and memory of its resources as any Argo step's, or the TPU slice's
+ * node selectors and one host's chips, per GKE's multi-host TPU documentation
+ * (https://cloud.google.com/kubernetes-engine/docs/how-to/tpus, "Run your workload on TPU slice nodes": a
+ * multi-host slice is a JobSet / Indexed Job of one pod per host, each selecting `cloud.google.com/gke-tpu-accelerator`
+ * and `cloud.google.com/gke-tpu-topology` and requesting `google.com/tpu` = the chips of one VM).
+ */
+function placement(node: CompiledNode, layout: RankLayout) {
+  if (!layout.tpu) return podPlacement(node);
+  if (node.resources?.tpu || node.resources?.accelerator) {
+    throw new UserError(`node ${node.id}: a TPU slice step (tpu ${layout.tpu.version} ${layout.tpu.topology}) takes its TPUs from the slice; leave resources.tpu and resources.accelerator out`);
+  }
+  const out = podPlacement(node);
+  const chips = String(layout.tpu.chipsPerVm);
+  out.nodeSelector['cloud.google.com/gke-tpu-accelerator'] = layout.tpu.acceleratorLabel;
+  out.nodeSelector['cloud.google.com/gke-tpu-topology'] = layout.tpu.topology;
+  out.tolerations.push({ key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' });
+  out.requests['google.com/tpu'] = out.limits['google.com/tpu'] = chips;
+  return out;
+}
+
+/** The environment contract (distribution.ts) as each pod's env: per-pod values from the downward API. */
+function contractEnv(layout: RankLayout): Json[] {
+  const index = { valueFrom: { fieldRef: { fieldPath: INDEX_FIELD } } };
+  return [
+    { name: 'MLP_JOBSET_NAME', valueFrom: { fieldRef: { fieldPath: JOBSET_NAME_FIELD } } },
+    { name: 'WORLD_SIZE', value: String(layout.worldSize) },
+    { name: 'RANK', ...index },
+    { name: 'NODE_RANK', ...index },
+    { name: 'JAX_PROCESS_ID', ...index },
+    { name: 'LOCAL_RANK', value: '0' },
+    { name: 'LOCAL_WORLD_SIZE', value: '1' },
+    { name: 'JAX_NUM_PROCESSES', value: String(layout.worldSize) },
+    // Kubernetes expands $(VAR) of variables defined earlier in the list.
+    { name: 'MASTER_ADDR', value: `$(MLP_JOBSET_NAME)-${REPLICATED_JOB}-0-0.$(MLP_JOBSET_NAME)` },
+    { name: 'MASTER_PORT', value: String(TORCH_PORT) },
+    { name: 'JAX_COORDINATOR_ADDRESS', value: `$(MASTER_ADDR):${JAX_PORT}` },
+  ];
+}
+
+/** A DNS-1035 prefix for the JobSet's generated name, short enough for its pods' hostnames (≤ 63). */
+function namePrefix(nodeId: string): string {
+  const id = nodeId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 26).replace(/^-+|-+$/g, '');
+  return `mlp-${id ? `${id}-` : ''}`;
+}
+
+/**
+ * The JobSet of a distributed step, as an object (placeholders of the engine left in its strings). Refused:
+ * processesPerWorker > 1 (one process per pod; start more in the command, e.g. torchrun), a component env naming a
+ * contract variable, and a node whose outputs another node reads (their URIs reach dependents in the step's
+ * ExecutorOutput, which a resource template cannot hand on).
+ */
+export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts: JobSetStepOptions): Json {
+  const layout = distributedLayout(node);
+  const c = node.component;
+  if (!layout || !isContainerComponent(c)) throw new Error(`node ${node.id} is not a distributed container step`);
+  const where = `node ${node.id}`;
+  if (layout.processesPerWorker !== 1) {
+    throw new UserError(`${where}: distribution.processesPerWorker ${layout.processesPerWorker} is not supported on Argo (one process per pod); start the processes of a worker in its command (e.g. torchrun --nproc-per-node) or use more workers`);
+  }
+  const clash = Object.keys(c.container.env).find((k) => CONTRACT_ENV.includes(k));
+  if (clash) throw new UserError(`${where}: container component ${c.name} sets env ${clash}, which a distributed step's pods get from the JobSet`);
+  const reader = plan.nodes.find((n) => Object.values(n.inputs).some((chs) => chs.some((ch) => ch.producer === node.id)));
+  if (reader) throw new UserError(`${where}: node ${reader.id} reads the outputs of distributed step ${node.id}, which the argo compiler cannot hand on yet (a JobSet step has no ExecutorOutput); compile with --target kfp (a Vertex AI CustomJob)`);
+  // Each pod is one worker running one process: the wrapper gets the step spec without distribution.
+  const onePod: ContainerComponent = { ...c, container: { ...c.container, distribution: undefined, tpu: undefined } };
+  const wrapper = containerStep({ ...node, component: onePod }, 'argo')!;
+  const step = wrapper.command.at(-1) === '--executor-input' ? wrapper.command.slice(0, -1) : undefined;
+  if (!step) throw new Error(`container step command of ${node.id} does not end with --executor-input`);
+  const { requests, limits, nodeSelector, tolerations } = placement(node, layout);
+  const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
+  const pod: Json = {
+    restartPolicy: 'Never',
+    ...(opts.serviceAccount ? { serviceAccountName: opts.serviceAccount } : {}),
+    ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+    ...(tolerations.length ? { tolerations } : {}),
+    volumes: [{ name: WRAPPER_VOLUME, emptyDir: {} }],
+    initContainers: [
+      { name: 'mlp-runtime', image: opts.runtimeImage, command: WRAPPER_COPY_COMMAND, volumeMounts: [mount], resources: { requests: { cpu: '100m', memory: '128Mi' } } },
+      // A native sidecar (restartPolicy Always): it runs beside the main container and does not keep the pod alive.
+      ...(opts.proxy ? [{ ...opts.proxy, restartPolicy: 'Always' }] : []),
+    ],
+    containers: [
+      {
+        name: 'main',
+        image: wrapper.image,
+        command: ['sh', '-c', RANK_SCRIPT, 'mlp-rank'],
+        args: [opts.executorInput, opts.scratchExecutorInput, String(opts.cloudArgs.length), ...opts.cloudArgs, ...step, ...wrapper.specArgs],
+        env: [...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })), ...opts.env, ...contractEnv(layout)],
+        volumeMounts: [mount],
+        ...(Object.keys(requests).length || Object.keys(limits).length
+          ? { resources: { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) } }
+          : {}),
+      },
+    ],
+  };
+  const labels = { 'mlp/pipeline': plan.name, 'mlp/node': node.id, 'mlp/component': c.name };
+  return {
+    apiVersion: 'jobset.x-k8s.io/v1alpha2',
+    kind: 'JobSet',
+    metadata: {
+      generateName: namePrefix(node.id),
+      labels: { ...labels, 'kueue.x-k8s.io/queue-name': opts.queueName ?? DEFAULT_TRAINING_QUEUE },
+      // A slice's pods on one node pool (one slice), as GKE's and JobSet's TPU examples do.
+      ...(layout.tpu ? { annotations: { 'alpha.jobset.sigs.k8s.io/exclusive-topology': 'cloud.google.com/gke-nodepool' } } : {}),
+    },
+    spec: {
+      // Pods resolve as <jobset>-rank-0-<index>.<jobset> (the subdomain defaults to the JobSet's name), also before they are ready.
+      network: { enableDNSHostnames: true, publishNotReadyAddresses: true },
+      // A failed rank fails the step; Argo's retryStrategy (a new JobSet) is the one retry mechanism.
+      failurePolicy: { maxRestarts: 0 },
+      replicatedJobs: [
+        {
+          name: REPLICATED_JOB,
+          replicas: 1,
+          template: {
+            metadata: { labels },
+            spec: {
+              parallelism: layout.workers,
+              completions: layout.workers,
+              completionMode: 'Indexed',
+              backoffLimit: 0,
+              // Rank 0 decides: done when it is (a cache hit ends the step without the others).
+              successPolicy: { rules: [{ succeededIndexes: '0' }] },
+              ...(opts.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: opts.activeDeadlineSeconds } : {}),
+              template: { metadata: { labels }, spec: pod },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The manifest as Argo gets it: YAML in which every string carrying an Argo placeholder is a literal block, so
+ * what Argo substitutes (JSON with quotes and backslashes) stays that string.
+ */
+export function manifestYaml(manifest: Json): string {
+  const doc = new Document(manifest);
+  visit(doc, {
+    Scalar(_, node) {
+      if (isScalar(node) && typeof node.value === 'string' && node.value.includes('{{')) node.type = 'BLOCK_LITERAL';
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** The resource template's `resource`: create the JobSet, owned by the workflow, done at its terminal state. */
+export function jobSetResource(plan: CompiledPipeline, node: CompiledNode, opts: JobSetStepOptions): Json {
+  return {
+    action: 'create',
+    setOwnerReference: true,
+    // JobSet's status.terminalState is set once the JobSet has finished: Completed or Failed.
+    successCondition: 'status.terminalState == Completed',
+    failureCondition: 'status.terminalState == Failed',
+    manifest: manifestYaml(jobSetManifest(plan, node, opts)),
+  };
+}

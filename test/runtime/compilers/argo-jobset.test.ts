@@ -1,0 +1,233 @@
+// A distributed container step on Argo (issue 19 §3, runtime/compilers/argo-jobset.ts): a resource template
+// creating a JobSet queued by Kueue. The JobSet is checked against JobSet's CRD schema (../shared/reference/jobset),
+// the whole workflow against Argo's models; GPU workers and TPU slices (v5p 2x2x2, v5e 4x4) get their placement and
+// host count; the rank script picks each pod's command line under real sh; what Argo substitutes into the manifest
+// (JSON with quotes) leaves it valid YAML; and what the JobSet cannot do is refused in one line.
+
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { compileArgo, type ArgoOptions } from '../../../runtime/compilers/argo';
+import { RANK_SCRIPT } from '../../../runtime/compilers/argo-jobset';
+import { compilePlan } from '../../../runtime/compilers/common';
+import { containerComponent } from '../../../runtime/components/container';
+import { Model } from '../../../runtime/core/artifact-types';
+import { UserError } from '../../../runtime/core/errors';
+import { loadCrdValidators, referenceDir } from '../../support/crd-schema';
+import { DdpTrainer, Exporter, JaxOnTpu } from './distributed-pipeline';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CLOUD: Partial<ArgoOptions> = { cloudsqlInstance: 'p:r:i', metadataUser: 'runner@p.iam', metadataDatabase: 'mlmd' };
+const BASE: ArgoOptions = { image: 'us-docker.pkg.dev/p/r/mlp:1', pipelineRoot: 'gs://b/root', serviceAccount: 'pipelines' };
+const validateJobSet = loadCrdValidators(referenceDir('jobset')).get('jobset.x-k8s.io/v1alpha2/JobSet')!;
+
+const NoteTrainer = containerComponent({
+  name: 'NoteTrainer',
+  image: 'us-docker.pkg.dev/p/r/ddp:2',
+  command: ['python', '/app/train.py', '--note', "{{$.inputs.parameters['note']}}", '--model', "{{$.outputs.artifacts['model'].path}}"],
+  parameters: z.object({ note: z.string() }),
+  outputs: { model: { type: Model } },
+  distribution: { workers: 2 },
+});
+
+function gpuAndTpu(): Pipeline {
+  const p = new Pipeline({ name: 'dist', parameters: z.object({ epochs: z.number().int().default(2), note: z.string().default('x') }) });
+  const train = p.add('train', DdpTrainer, { parameters: { epochs: p.param('epochs') }, resources: { cpu: '8', memory: '32Gi', accelerator: { type: 'nvidia-l4', count: 1 } } });
+  p.add('tpu-train', JaxOnTpu).after(train);
+  p.add('note-train', NoteTrainer, { parameters: { note: p.param('note') } });
+  return p;
+}
+
+function v5p(): Pipeline {
+  const Jax = containerComponent({ name: 'JaxV5p', image: 'us-docker.pkg.dev/p/r/jax:1', command: ['python', '/app/t.py'], tpu: { version: 'v5p', topology: '2x2x2' } });
+  const p = new Pipeline({ name: 'v5p' });
+  p.add('slice', Jax);
+  return p;
+}
+
+const template = (wf: Json, name: string): Json => wf.spec.templates.find((t: Json) => t.name === name);
+const jobSet = (wf: Json, name: string): Json => parse(template(wf, name).resource.manifest);
+const job = (js: Json): Json => js.spec.replicatedJobs[0].template.spec;
+const pod = (js: Json): Json => job(js).template.spec;
+const envOf = (js: Json): Record<string, Json> => Object.fromEntries(pod(js).containers[0].env.map((e: Json) => [e.name, e]));
+
+describe('a distributed container step on Argo: a JobSet queued by Kueue', () => {
+  const wf = compileArgo(compilePlan(gpuAndTpu(), 'argo'), { ...BASE, ...CLOUD }) as Json;
+
+  test('a resource template creates the JobSet, owned by the workflow, done at its terminal state', () => {
+    const t = template(wf, 'train');
+    expect(t.container).toBeUndefined();
+    expect(t.resource).toMatchObject({
+      action: 'create',
+      setOwnerReference: true,
+      successCondition: 'status.terminalState == Completed',
+      failureCondition: 'status.terminalState == Failed',
+    });
+    const js = jobSet(wf, 'train');
+    expect(js.apiVersion).toBe('jobset.x-k8s.io/v1alpha2');
+    expect(js.kind).toBe('JobSet');
+    expect(js.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('training');
+    // A dependent by order only still waits for the step.
+    expect(wf.spec.templates[0].dag.tasks.find((d: Json) => d.name === 'tpu-train').depends).toBe('train');
+  });
+
+  test('every JobSet validates against JobSet CRD schema', () => {
+    for (const name of ['train', 'tpu-train', 'note-train']) {
+      const ok = validateJobSet(jobSet(wf, name));
+      expect({ name, errors: ok ? null : validateJobSet.errors }).toEqual({ name, errors: null });
+    }
+    expect(validateJobSet(jobSet(compileArgo(compilePlan(v5p(), 'argo'), BASE) as Json, 'slice'))).toBe(true);
+  });
+
+  test('the queue name is a compile option', () => {
+    const other = compileArgo(compilePlan(gpuAndTpu(), 'argo'), { ...BASE, trainingQueue: 'research' }) as Json;
+    expect(jobSet(other, 'train').metadata.labels['kueue.x-k8s.io/queue-name']).toBe('research');
+  });
+
+  test('GPU workers: one Indexed Job of N pods with DNS hostnames, the GPU, its toleration and the rank environment', () => {
+    const js = jobSet(wf, 'train');
+    expect(js.spec.network).toEqual({ enableDNSHostnames: true, publishNotReadyAddresses: true });
+    expect(js.spec.replicatedJobs).toHaveLength(1);
+    expect(js.spec.replicatedJobs[0]).toMatchObject({ name: 'rank', replicas: 1 });
+    expect(job(js)).toMatchObject({ parallelism: 3, completions: 3, completionMode: 'Indexed', backoffLimit: 0, successPolicy: { rules: [{ succeededIndexes: '0' }] } });
+    const spec = pod(js);
+    expect(spec.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(spec.serviceAccountName).toBe('pipelines');
+    const main = spec.containers[0];
+    expect(main.image).toBe(DdpTrainer.container.image);
+    expect(main.resources).toEqual({ requests: { cpu: '8', memory: '32Gi' }, limits: { memory: '32Gi', 'nvidia.com/gpu': '1' } });
+    const env = envOf(js);
+    const index = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+    expect(env.RANK.valueFrom).toEqual(index);
+    expect(env.NODE_RANK.valueFrom).toEqual(index);
+    expect(env.JAX_PROCESS_ID.valueFrom).toEqual(index);
+    expect(env.MLP_JOBSET_NAME.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.labels['jobset.sigs.k8s.io/jobset-name']" } });
+    expect(env.WORLD_SIZE.value).toBe('3');
+    expect(env.JAX_NUM_PROCESSES.value).toBe('3');
+    expect(env.LOCAL_RANK.value).toBe('0');
+    expect(env.MASTER_ADDR.value).toBe('$(MLP_JOBSET_NAME)-rank-0-0.$(MLP_JOBSET_NAME)');
+    expect(env.MASTER_PORT.value).toBe('29500');
+    expect(env.JAX_COORDINATOR_ADDRESS.value).toBe('$(MASTER_ADDR):8476');
+    // $(VAR) expands only variables defined earlier in the list.
+    const names = main.env.map((e: Json) => e.name);
+    expect(names.indexOf('MLP_JOBSET_NAME')).toBeLessThan(names.indexOf('MASTER_ADDR'));
+    expect(names.indexOf('MASTER_ADDR')).toBeLessThan(names.indexOf('JAX_COORDINATOR_ADDRESS'));
+    expect(env.NCCL_DEBUG.value).toBe('WARN');
+    // The metadata store: rank 0's cloud step reaches it through the proxy, a native sidecar.
+    expect(spec.initContainers.map((c: Json) => [c.name, c.restartPolicy])).toEqual([['mlp-runtime', undefined], ['cloud-sql-proxy', 'Always']]);
+    expect(env.MLP_METADATA.value).toBe('postgres://runner%40p.iam@127.0.0.1:5432/mlmd');
+  });
+
+  test('a TPU v5e 4x4 slice: 4 hosts, the slice node selectors, 4 chips per host, one node pool', () => {
+    const js = jobSet(wf, 'tpu-train');
+    expect(job(js)).toMatchObject({ parallelism: 4, completions: 4 });
+    const spec = pod(js);
+    expect(spec.nodeSelector).toEqual({ 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice', 'cloud.google.com/gke-tpu-topology': '4x4' });
+    expect(spec.tolerations).toEqual([{ key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(spec.containers[0].resources).toEqual({ requests: { 'google.com/tpu': '4' }, limits: { 'google.com/tpu': '4' } });
+    expect(js.metadata.annotations).toEqual({ 'alpha.jobset.sigs.k8s.io/exclusive-topology': 'cloud.google.com/gke-nodepool' });
+    expect(envOf(js).WORLD_SIZE.value).toBe('4');
+  });
+
+  test('a TPU v5p 2x2x2 slice: 2 hosts of 4 chips', () => {
+    const js = jobSet(compileArgo(compilePlan(v5p(), 'argo'), BASE) as Json, 'slice');
+    expect(job(js)).toMatchObject({ parallelism: 2, completions: 2 });
+    expect(pod(js).nodeSelector).toEqual({ 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5p-slice', 'cloud.google.com/gke-tpu-topology': '2x2x2' });
+    expect(pod(js).containers[0].resources.limits).toEqual({ 'google.com/tpu': '4' });
+    // Without a metadata store: no proxy, and no cloud step arguments for rank 0.
+    expect(pod(js).initContainers.map((c: Json) => c.name)).toEqual(['mlp-runtime']);
+    expect(pod(js).containers[0].args[2]).toBe('0');
+  });
+
+  test('the compiled workflow still passes the Argo Workflows models', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-argo-'));
+    try {
+      const file = path.join(dir, 'wf.json');
+      fs.writeFileSync(file, JSON.stringify(wf));
+      expect(JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), file], { encoding: 'utf8' }))).toEqual([null]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('what Argo substitutes into the manifest (JSON with quotes and backslashes) leaves it valid: the ExecutorInputs are literal blocks', () => {
+    const text: string = template(wf, 'note-train').resource.manifest;
+    const note = 'say "hi" \\ bye: {x}';
+    // As Argo would: the string parameter through toJson, the run id, nothing else templated in this step.
+    const substituted = text
+      .replace(/\{\{=toJson\(workflow\.parameters\['note'\]\)\}\}/g, JSON.stringify(note))
+      .replace(/\{\{workflow\.uid\}\}/g, 'uid-1');
+    expect(substituted).not.toContain('{{');
+    const js = parse(substituted);
+    const [input0, other, cloudCount] = pod(js).containers[0].args;
+    const rank0 = JSON.parse(input0);
+    const rankOther = JSON.parse(other);
+    expect(rank0.inputs.parameterValues.note).toBe(note);
+    expect(rankOther.inputs.parameterValues.note).toBe(note);
+    // Rank 0 writes the node's outputs under the pipeline root; the others under the pod's scratch root.
+    expect(rank0.outputs.artifacts.model.artifacts[0].uri).toMatch(/^gs:\/\/b\/root\//);
+    expect(rankOther.outputs.artifacts.model.artifacts[0].uri).toMatch(/^\/tmp\/mlp-rank-scratch\//);
+    expect(Number(cloudCount)).toBeGreaterThan(0);
+  });
+
+  test('the rank script runs rank 0 with the cloud step arguments and ExecutorInput, the others with the scratch one (real sh)', () => {
+    const runAs = (rank: string) =>
+      execFileSync('sh', ['-c', RANK_SCRIPT, 'mlp-rank', '{"in":0}', '{"in":"other"}', '2', '--node', 'a b', 'printf', '[%s]', 'component', 'run'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, RANK: rank },
+      });
+    expect(runAs('0')).toBe('[component][run][--node][a b][--executor-input][{"in":0}]');
+    expect(runAs('2')).toBe('[component][run][--executor-input][{"in":"other"}]');
+  });
+
+  test('the pods run the wrapper with a step spec without distribution (one process per pod)', () => {
+    const args: string[] = pod(jobSet(wf, 'train')).containers[0].args;
+    const specArg = args[args.indexOf('--container-spec') + 1];
+    const spec = JSON.parse(Buffer.from(specArg.replace(/^base64:/, ''), 'base64').toString('utf8'));
+    expect(spec.image).toBe(DdpTrainer.container.image);
+    expect(spec).not.toHaveProperty('distribution');
+    expect(spec).not.toHaveProperty('tpu');
+    expect(args).toContain('/mlp/app/runtime/cli/mlp.js');
+  });
+});
+
+describe('what a JobSet step cannot do is refused in one line', () => {
+  const compile = (p: Pipeline) => () => compileArgo(compilePlan(p, 'argo'), BASE);
+  const refusal = (p: Pipeline, pattern: RegExp) => {
+    expect(compile(p)).toThrow(UserError);
+    expect(compile(p)).toThrow(pattern);
+  };
+
+  test('a node reading its outputs (no ExecutorOutput to hand on)', () => {
+    const p = new Pipeline({ name: 'reader', parameters: z.object({ epochs: z.number().int().default(1) }) });
+    const train = p.add('train', DdpTrainer, { parameters: { epochs: p.param('epochs') } });
+    p.add('export', Exporter, { inputs: { model: train.outputs.model } });
+    refusal(p, /^node train: node export reads the outputs of distributed step train, which the argo compiler cannot hand on yet/);
+  });
+
+  test('more than one process per worker', () => {
+    const C = containerComponent({ name: 'TwoPerPod', image: 'i:1', command: ['python'], distribution: { workers: 2, processesPerWorker: 2 } });
+    const p = new Pipeline({ name: 'ppw' });
+    p.add('t', C);
+    refusal(p, /^node t: distribution.processesPerWorker 2 is not supported on Argo \(one process per pod\)/);
+  });
+
+  test('a component env naming a rank variable', () => {
+    const C = containerComponent({ name: 'SetsRank', image: 'i:1', command: ['python'], env: { MASTER_PORT: '1' }, distribution: { workers: 2 } });
+    const p = new Pipeline({ name: 'clash' });
+    p.add('t', C);
+    refusal(p, /^node t: container component SetsRank sets env MASTER_PORT, which a distributed step's pods get from the JobSet$/);
+  });
+
+  test('a TPU slice with resources.tpu as well', () => {
+    const p = new Pipeline({ name: 'twice' });
+    p.add('t', JaxOnTpu, { resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' } } });
+    refusal(p, /^node t: a TPU slice step \(tpu v5e 4x4\) takes its TPUs from the slice/);
+  });
+});
