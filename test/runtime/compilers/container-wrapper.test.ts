@@ -273,12 +273,12 @@ describe('refused at compile time, in one line', () => {
     );
   });
 
-  test('a distributed container step (its ranks are not one pod)', () => {
+  test('a distributed container step is not one pod: Argo creates a JobSet for it (argo-jobset.test.ts)', () => {
     const p = new Pipeline({ name: 'ddp' });
     p.add('train', containerComponent({ name: 'WrapperDdp', image: 'python:3.12-slim', command: ['python3', 'train.py'], distribution: { workers: 2 } }));
-    expect(() => compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: 'gs://b/root' })).toThrow(
-      new UserError('node train: container component WrapperDdp is a distributed step (distribution), which the argo compiler does not run as one pod; compile with --target kfp (a Vertex AI CustomJob)'),
-    );
+    const train = template(compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: 'gs://b/root' }) as Json, 'train');
+    expect(train.container).toBeUndefined();
+    expect(train.resource.manifest).toMatch(/^kind: JobSet$/m);
   });
 
   test('a TASK_FINAL_STATUS parameter (only exit tasks take one)', () => {
