@@ -166,13 +166,16 @@ export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts:
       },
     ],
   };
+  const queue = opts.queueName ?? DEFAULT_TRAINING_QUEUE;
+  // A LocalQueue's name as a label value: a DNS-1123 label.
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(queue) || queue.length > 63) throw new UserError(`--training-queue "${queue}" is not a Kueue LocalQueue name (lowercase letters, digits and '-', at most 63)`);
   const labels = { 'mlp/pipeline': plan.name, 'mlp/node': node.id, 'mlp/component': c.name };
   return {
     apiVersion: 'jobset.x-k8s.io/v1alpha2',
     kind: 'JobSet',
     metadata: {
       generateName: namePrefix(node.id),
-      labels: { ...labels, 'kueue.x-k8s.io/queue-name': opts.queueName ?? DEFAULT_TRAINING_QUEUE },
+      labels: { ...labels, 'kueue.x-k8s.io/queue-name': queue },
       // A slice's pods on one node pool (one slice), as GKE's and JobSet's TPU examples do.
       ...(layout.tpu ? { annotations: { 'alpha.jobset.sigs.k8s.io/exclusive-topology': 'cloud.google.com/gke-nodepool' } } : {}),
     },

@@ -35,6 +35,7 @@ const FLAG_TARGETS: Record<string, Target[]> = {
   metadataPasswordSecret: ['argo', 'kfp', 'airflow'],
   gkeCluster: ['airflow'],
   maxParallelTrials: ['argo'],
+  trainingQueue: ['argo'],
 };
 
 export interface CompileFlags {
@@ -59,6 +60,7 @@ export interface CompileFlags {
   network?: string;
   gpu: Record<string, ResourceSpec>;
   maxParallelTrials?: string;
+  trainingQueue?: string;
 }
 
 /** Where the command prints when there is no --out; tests pass their own. */
@@ -83,6 +85,7 @@ export function registerCompileCommand(program: Command, io: CompileCommandIO = 
     .option('--metadata-password-secret <ref>', 'the metadata database password, never written into the pipeline: argo, airflow: a Kubernetes Secret key NAME:KEY (env PGPASSWORD; default: IAM login through the proxy); kfp: a Secret Manager secret version projects/P/secrets/S/versions/V read by each step (default: IAM login)')
     .option('--gpu <node=type[:count]>', 'give a node GPUs, e.g. trainer=nvidia-l4 or trainer=nvidia-tesla-t4:2 (repeatable)', parseGpu, {})
     .option('--max-parallel-trials <n>', "argo: Tuner trials running at once as separate pods (default: the Tuner's max_parallel_trials)")
+    .option('--training-queue <name>', 'argo: Kueue LocalQueue of the JobSets of distributed steps (default: training)')
     .option('--schedule <cron>', 'argo: a CronWorkflow instead of a WorkflowTemplate; airflow: the DAG schedule')
     .option('--deadline <seconds>', 'argo: activeDeadlineSeconds of the workflow; airflow: dagrun_timeout')
     .option('--step-timeout <seconds>', `argo: activeDeadlineSeconds of each step; airflow: execution_timeout (default ${DEFAULT_STEP_TIMEOUT_SECONDS})`)
@@ -186,6 +189,7 @@ function render(target: Target, plan: CompiledPipeline, flags: CompileFlags): st
       metadataDatabase: flags.metadataDatabase,
       metadataPasswordSecret: passwordSecret(flags),
       maxParallelTrials: wholeNumber('--max-parallel-trials', flags.maxParallelTrials),
+      trainingQueue: flags.trainingQueue,
     });
     return `${JSON.stringify(manifest, null, 2)}\n`;
   }

@@ -17,7 +17,9 @@ import { compilePlan } from '../../../runtime/compilers/common';
 import { containerComponent } from '../../../runtime/components/container';
 import { Model } from '../../../runtime/core/artifact-types';
 import { UserError } from '../../../runtime/core/errors';
+import { expectOneLineError, runCli } from '../../support/cli';
 import { loadCrdValidators, referenceDir } from '../../support/crd-schema';
+import { pipeline as v5p } from './distributed-argo-pipeline';
 import { DdpTrainer, Exporter, JaxOnTpu } from './distributed-pipeline';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -43,12 +45,6 @@ function gpuAndTpu(): Pipeline {
   return p;
 }
 
-function v5p(): Pipeline {
-  const Jax = containerComponent({ name: 'JaxV5p', image: 'us-docker.pkg.dev/p/r/jax:1', command: ['python', '/app/t.py'], tpu: { version: 'v5p', topology: '2x2x2' } });
-  const p = new Pipeline({ name: 'v5p' });
-  p.add('slice', Jax);
-  return p;
-}
 
 const template = (wf: Json, name: string): Json => wf.spec.templates.find((t: Json) => t.name === name);
 const jobSet = (wf: Json, name: string): Json => parse(template(wf, name).resource.manifest);
@@ -223,6 +219,27 @@ describe('what a JobSet step cannot do is refused in one line', () => {
     const p = new Pipeline({ name: 'clash' });
     p.add('t', C);
     refusal(p, /^node t: container component SetsRank sets env MASTER_PORT, which a distributed step's pods get from the JobSet$/);
+  });
+
+  test('a queue name that is not a LocalQueue name', () => {
+    expect(() => compileArgo(compilePlan(v5p(), 'argo'), { ...BASE, trainingQueue: 'Team Queue' })).toThrow(
+      new UserError(`--training-queue "Team Queue" is not a Kueue LocalQueue name (lowercase letters, digits and '-', at most 63)`),
+    );
+  });
+
+  test('mlp compile --training-queue reaches the label; it is an argo flag only', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-cli-')), 'wf.json');
+    try {
+      const mod = path.join(__dirname, 'distributed-argo-pipeline.ts');
+      const ok = await runCli(['compile', mod, '--target', 'argo', '--image', 'i:1', '--pipeline-root', 'gs://b', '--training-queue', 'research', '--out', out]);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      const wf = JSON.parse(fs.readFileSync(out, 'utf8'));
+      expect(jobSet(wf, 'slice').metadata.labels['kueue.x-k8s.io/queue-name']).toBe('research');
+      expectOneLineError(await runCli(['compile', mod, '--target', 'airflow', '--image', 'i:1', '--pipeline-root', 'gs://b', '--training-queue', 'q']), /--training-queue does not apply to --target airflow/);
+    } finally {
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    }
   });
 
   test('a TPU slice with resources.tpu as well', () => {
