@@ -47,6 +47,11 @@ export const RANK_PRELUDE = [
 
 /** $0 of the prelude's shell (what `ps` and its error messages show). */
 const PRELUDE_NAME = 'mlp-rank';
+/**
+ * A TPU slice's replica: its hosts are one replica of Vertex AI's, so CLUSTER_SPEC cannot tell them apart, and the
+ * rank variables would be wrong; JAX finds the slice's hosts itself (jax.distributed.initialize() without arguments).
+ */
+const PASS_THROUGH = 'exec "$@"';
 
 /** The rank layout of a distributed container step; undefined for any other node. */
 export function distributedLayout(node: CompiledNode): RankLayout | undefined {
@@ -123,7 +128,8 @@ export function customJobPayload(plan: CompiledPipeline, node: CompiledNode, opt
   }
   // A TPU slice is one replica of its machine type with the slice's topology: Vertex AI provisions its hosts.
   const replicas = layout.tpu ? [1] : [1, layout.workers - 1].filter((n) => n > 0);
-  const containerSpec = { imageUri: node.component.container.image, command: ['sh', '-c', RANK_PRELUDE, PRELUDE_NAME], env: replicaEnv(node, layout) };
+  const env = layout.tpu ? Object.entries(node.component.container.env).map(([name, value]) => ({ name, value })) : replicaEnv(node, layout);
+  const containerSpec = { imageUri: node.component.container.image, command: ['sh', '-c', layout.tpu ? PASS_THROUGH : RANK_PRELUDE, PRELUDE_NAME], ...(env.length ? { env } : {}) };
   const machine = machineSpec(node, layout);
   return {
     displayName: `${plan.name}-${node.id}`,

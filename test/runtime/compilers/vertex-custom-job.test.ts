@@ -148,12 +148,13 @@ describe('a distributed step on Vertex AI is a CustomJob (mlp submit --dry-run p
     expect(body.pipelineSpec.components['comp-train'].inputDefinitions.parameters).toMatchObject({ mlp_project: { parameterType: 'STRING' }, mlp_location: { parameterType: 'STRING' }, epochs: { parameterType: 'NUMBER_INTEGER' } });
   });
 
-  test('a TPU v5e 4x4 slice: one replica of ct5lp-hightpu-4t with tpuTopology 4x4 (Vertex AI provisions its 4 hosts)', () => {
+  test('a TPU v5e 4x4 slice: one replica of ct5lp-hightpu-4t with tpuTopology 4x4 (Vertex AI provisions its 4 hosts), the command line as is', () => {
     const { payload } = launcher(body, 'tpu-train');
     expect(fieldProblems(CustomJob, payload, 'CustomJob')).toEqual([]);
     expect(payload.jobSpec.workerPoolSpecs).toHaveLength(1);
     expect(payload.jobSpec.workerPoolSpecs[0]).toMatchObject({ machineSpec: { machineType: 'ct5lp-hightpu-4t', tpuTopology: '4x4' }, replicaCount: 1 });
-    expect(payload.jobSpec.workerPoolSpecs[0].containerSpec.env).toContainEqual({ name: 'WORLD_SIZE', value: '4' });
+    // Its 4 hosts are one replica to Vertex AI: no rank prelude (CLUSTER_SPEC cannot tell them apart), JAX finds them.
+    expect(payload.jobSpec.workerPoolSpecs[0].containerSpec).toEqual({ imageUri: 'us-docker.pkg.dev/p/r/jax:1', command: ['sh', '-c', 'exec "$@"', 'mlp-rank'] });
   });
 
   test('a step reading the distributed step\'s output (published with the commit marker) compiles', () => {
