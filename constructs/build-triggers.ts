@@ -236,6 +236,8 @@ export class BuildTriggers extends Construct {
       'The deploy trigger applies the platform\'s Terraform, so it administers every service the stacks create; only the deploy trigger runs as this account.');
     PolicyPack.suppress(this.deployer, 'CKV_GCP_41',
       'Applying the stacks attaches service accounts to node pools, Composer and scheduler jobs, which needs actAs on them; only the deploy trigger runs as this account.');
+    PolicyPack.suppress(this.deployer, 'CKV_GCP_49',
+      'Applying the stacks creates the platform\'s service accounts and their project role grants (serviceAccountAdmin, projectIamAdmin) and attaches them (serviceAccountUser); only the deploy trigger runs as this account.');
     ExistingBucket.fromName(this, 'state-bucket', props.stateBucket).grantWrite(this.deployer);
 
     const gitSource = (ref: GitRef): Partial<CloudbuildTriggerConfig> => {

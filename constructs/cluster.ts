@@ -9,6 +9,7 @@ import { GkeBackupBackupPlan } from '@cdktf/provider-google/lib/gke-backup-backu
 import { GpuAcceleratorType } from './accelerators';
 import { ConstructValidationError, cidrsOverlap, parseCidr, validateGcpLabels, zoneInRegion } from './errors';
 import { MlNetwork } from './network';
+import { PolicyPack } from './policy/policy-pack';
 
 /** A CIDR allowed to reach the control plane. */
 export interface AuthorizedNetwork {
@@ -173,6 +174,11 @@ export interface MlClusterProps {
    * @default 'VULNERABILITY_BASIC'
    */
   readonly vulnerabilityScanning?: VulnerabilityMode;
+  /**
+   * Google Groups for RBAC: the Workspace group `gke-security-groups@<domain>` whose member groups RBAC bindings may name.
+   * @default - none: RBAC names users and service accounts (CKV_GCP_65 is suppressed with that reason)
+   */
+  readonly rbacSecurityGroup?: string;
 }
 
 /** The platform's GKE Standard cluster. Construct ids: `cluster`, `node-sa`, `node-sa-default-node-role`, `binauthz-policy`, `backup-plan`. */
@@ -319,6 +325,7 @@ export class MlCluster extends Construct {
         cidrBlocks: props.masterAuthorizedNetworks.map((n) => ({ cidrBlock: n.cidr, displayName: n.displayName })),
       },
       masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+      authenticatorGroupsConfig: props.rbacSecurityGroup ? { securityGroup: props.rbacSecurityGroup } : undefined,
       workloadIdentityConfig: { workloadPool: this.workloadPool },
       releaseChannel: { channel: props.releaseChannel ?? 'REGULAR' },
       // Dataplane V2 enforces Kubernetes NetworkPolicy natively; the Calico add-on stays off, said explicitly because
@@ -385,6 +392,10 @@ export class MlCluster extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       resourceLabels: props.labels ? { ...props.labels } : undefined,
     });
+    if (!props.rbacSecurityGroup) {
+      PolicyPack.suppress(this.cluster, 'CKV_GCP_65',
+        'Google Groups for RBAC needs a Google Workspace or Cloud Identity domain with a gke-security-groups group; without rbacSecurityGroup, RBAC binds users and Workload Identity service accounts directly.');
+    }
 
     if (props.backup) {
       this.backupPlan = new GkeBackupBackupPlan(this, 'backup-plan', {

@@ -147,6 +147,8 @@ export interface MetadataDatabaseProps {
 const LOGGING_FLAGS: readonly { readonly name: string; readonly value: string }[] = [
   { name: 'cloudsql.iam_authentication', value: 'on' },
   { name: 'log_checkpoints', value: 'on' },
+  // One line per completed statement with its duration (CKV2_GCP_13); the store runs few, short transactions.
+  { name: 'log_duration', value: 'on' },
   { name: 'log_connections', value: 'on' },
   { name: 'log_disconnections', value: 'on' },
   { name: 'log_lock_waits', value: 'on' },
@@ -310,6 +312,11 @@ export class MetadataDatabase extends Construct {
     for (const instance of [this.instance, ...this.replicas]) {
       PolicyPack.suppress(instance, 'CKV_GCP_6',
         'ssl_mode ENCRYPTED_ONLY (MLP_SQL_TLS): the instance has a private IP only and clients log in with IAM tokens over TLS (Vertex jobs connect directly, without a client certificate).');
+    }
+    const version = props.databaseVersion ?? 'POSTGRES_16';
+    if (version !== 'POSTGRES_17') {
+      PolicyPack.suppress(this, 'CKV_GCP_79',
+        `${version} is the configured major version: a major upgrade is an in-place migration of the store, made deliberately by setting databaseVersion to 'POSTGRES_17'.`);
     }
     for (const replica of this.replicas) {
       PolicyPack.suppress(replica, 'MLP_SQL_PITR', 'A read replica has no backups or PITR of its own; Cloud SQL backs up and recovers the primary it follows.');

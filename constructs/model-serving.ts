@@ -14,6 +14,7 @@ import { IGrantableBucket } from './artifact-store';
 import { GpuNodePool } from './gpu-node-pool';
 import { RoleIdentity } from './workload-identity';
 import { WorkloadNamespace } from './workload-namespace';
+import { PolicyPack } from './policy/policy-pack';
 import { imageDigest, isKubernetesName, isQuantity, unpinnedImageReason } from './workload-common';
 
 /** REST port of `mlp serve` (TensorFlow Serving's). */
@@ -262,6 +263,10 @@ export class ModelServing extends Construct {
         throw fail(`image '${image}' is given by tag, but requireDigest is set: a tag pins nothing where it can be moved; use image@sha256:<64 hex> (e.g. from \`gcloud artifacts docker images describe\`).`);
       }
     }
+    const byTag = images.filter((image) => imageDigest(image) === undefined);
+    if (byTag.length > 0) {
+      PolicyPack.suppress(this, 'CKV_K8S_43', `${byTag.length} serving image(s) given by the commit tag Cloud Build pushed (MLP_K8S_IMAGE_PINNED refuses latest); give image@sha256:<digest> (requireDigest enforces it) to pin the bytes.`);
+    }
     const minReplicas = props.minReplicas ?? 2;
     const maxReplicas = props.maxReplicas ?? 10;
     if (!Number.isInteger(minReplicas) || minReplicas < 1) throw fail(`minReplicas ${minReplicas} must be a positive integer.`);
@@ -330,6 +335,8 @@ export class ModelServing extends Construct {
     const container = (image: string): DeploymentV1SpecTemplateSpecContainer => ({
       name: 'server',
       image,
+      // Every pod start asks the registry what the reference names (CKV_K8S_15): a node never runs a stale cached tag.
+      imagePullPolicy: 'Always',
       command: ['mlp'],
       args: ['serve', '--model-base-path', basePath, '--model-name', props.modelName, '--port', String(SERVING_PORT), '--host', '0.0.0.0', '--poll-seconds', String(poll),
         '--drain-seconds', String(DRAIN_SECONDS), '--drain-accept-seconds', String(DRAIN_ACCEPT_SECONDS),

@@ -3,6 +3,7 @@
 import { Construct } from 'constructs';
 import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
+import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall';
 import { ComputeRouter } from '@cdktf/provider-google/lib/compute-router';
 import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat';
 import { ComputeGlobalAddress } from '@cdktf/provider-google/lib/compute-global-address';
@@ -104,6 +105,17 @@ export class MlNetwork extends Construct {
       autoCreateSubnetworks: false,
       routingMode: 'REGIONAL',
       deleteDefaultRoutesOnCreate: false,
+    });
+    // GCP's implied deny-ingress rule, written out (CKV2_GCP_18 wants a firewall of the network's own). It sits at the
+    // lowest priority but one, so GKE's own allow rules (priority 1000) and any the org adds still win.
+    new ComputeFirewall(this, 'deny-all-ingress', {
+      name: `${props.name}-deny-all-ingress`,
+      project,
+      network: this.network.id,
+      direction: 'INGRESS',
+      priority: 65534,
+      sourceRanges: ['0.0.0.0/0'],
+      deny: [{ protocol: 'all' }],
     });
     this.subnetwork = new ComputeSubnetwork(this, 'subnet', {
       name: `${props.name}-gke`,

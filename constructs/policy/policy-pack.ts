@@ -119,23 +119,32 @@ export class PolicyPack implements IAspect {
     const violations: PolicyFinding[] = [];
     const suppressed: SuppressedFinding[] = [];
     const used = new Set<Suppression>();
-    let checked = 0;
-    for (const construct of stack.node.findAll()) {
-      if (!TerraformResource.isTerraformResource(construct) || TerraformStack.of(construct) !== stack) continue;
-      const resource = construct as TerraformResource;
-      const type = resource.terraformResourceType;
-      const rules = this.rules.filter((r) => r.resourceTypes.includes(type));
-      if (rules.length === 0) continue;
+    const resolve = (resource: TerraformResource) => {
       const fragment = Tokenization.resolve(resource.toTerraform(), { scope: stack, preparing: false, resolver }) as {
         resource?: { [type: string]: { [id: string]: ResourceJson } };
       };
-      const byId = fragment.resource?.[type];
-      if (!byId) continue;
+      const byId = fragment.resource?.[resource.terraformResourceType];
+      return byId ? Object.entries(byId)[0] : undefined;
+    };
+    const resources = stack.node.findAll().filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c) && TerraformStack.of(c) === stack);
+    // Resolved on demand, once per type: only connection checks (CKV2_*) look at other resources.
+    const byType = new Map<string, ResourceJson[]>();
+    const resourcesOf = (type: string) => {
+      if (!byType.has(type)) byType.set(type, resources.filter((r) => r.terraformResourceType === type).map((r) => resolve(r)?.[1]).filter((j): j is ResourceJson => j !== undefined));
+      return byType.get(type)!;
+    };
+    let checked = 0;
+    for (const resource of resources) {
+      const type = resource.terraformResourceType;
+      const rules = this.rules.filter((r) => r.resourceTypes.includes(type));
+      if (rules.length === 0) continue;
+      const resolved = resolve(resource);
+      if (!resolved) continue;
       checked++;
-      const [logicalId, json] = Object.entries(byId)[0];
+      const [logicalId, json] = resolved;
       const suppressions = collectSuppressions(resource);
       for (const rule of rules) {
-        const problem = rule.check(json, type);
+        const problem = rule.check(json, type, { logicalId, resourcesOf });
         if (problem === undefined) continue;
         const finding: PolicyFinding = {
           ruleId: rule.id, title: rule.title, resource: `${type}.${logicalId}`, path: resource.node.path, problem, fix: rule.fix,

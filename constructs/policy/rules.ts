@@ -19,7 +19,15 @@ export interface PolicyRule {
   /** How to fix a violation. */
   readonly fix: string;
   /** Returns a description of the problem, or undefined when the resource complies. */
-  check(resource: ResourceJson, type: string): string | undefined;
+  check(resource: ResourceJson, type: string, context: RuleContext): string | undefined;
+}
+
+/** What a rule may see beyond its resource, for Checkov's graph (connection) checks. */
+export interface RuleContext {
+  /** Logical id of the resource checked (`${<type>.<logicalId>.id}` is how others reference it). */
+  readonly logicalId: string;
+  /** Synthesized JSON of the stack's resources of `type`. */
+  resourcesOf(type: string): readonly ResourceJson[];
 }
 
 /** A single nested block: cdktf renders single blocks as objects, Terraform JSON also allows one-element lists. */
@@ -48,6 +56,14 @@ const IAM_MEMBER_TYPES = [
 ];
 const PROJECT_IAM = ['google_project_iam_member', 'google_project_iam_binding'];
 const BASIC_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
+const IMPERSONATION_ROLES = [
+  'roles/owner', 'roles/editor', 'roles/iam.securityAdmin', 'roles/iam.serviceAccountAdmin', 'roles/iam.serviceAccountKeyAdmin',
+  'roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator', 'roles/iam.workloadIdentityUser', 'roles/dataproc.editor',
+  'roles/dataproc.admin', 'roles/dataflow.developer', 'roles/resourcemanager.folderAdmin', 'roles/resourcemanager.folderIamAdmin',
+  'roles/resourcemanager.projectIamAdmin', 'roles/resourcemanager.organizationAdmin', 'roles/serverless.serviceAgent', 'roles/dataproc.serviceAgent',
+];
+/** Checkov's CKV_GCP_79 list: the newest major version of each engine. */
+const LATEST_SQL_VERSIONS = ['POSTGRES_17', 'MYSQL_8_0', 'SQLSERVER_2022_STANDARD', 'SQLSERVER_2022_WEB', 'SQLSERVER_2022_ENTERPRISE', 'SQLSERVER_2022_EXPRESS'];
 
 function members(r: ResourceJson): string[] {
   if (typeof r.member === 'string') return [r.member];
@@ -103,6 +119,13 @@ function hasTaint(r: ResourceJson, key: string): boolean {
 }
 
 const DEPLOYMENT = ['kubernetes_deployment_v1'];
+/** The resource types Checkov's Terraform CKV_K8S_15/43 read. */
+const K8S_WORKLOADS = ['kubernetes_pod', 'kubernetes_pod_v1', 'kubernetes_deployment', 'kubernetes_deployment_v1'];
+/** As Checkov reads a pod or Deployment: the template's pod spec when there is one, else `spec` itself. */
+function checkovPodSpec(r: ResourceJson): { [key: string]: any } | undefined {
+  const spec = block(r.spec);
+  return spec && (block(block(spec.template)?.spec) ?? spec);
+}
 /** Containers (and init containers) of a Deployment's pod template. */
 function containers(r: ResourceJson): { [key: string]: any }[] {
   const pod = block(block(block(r.spec)?.template)?.spec);
@@ -168,6 +191,8 @@ export const RULES: readonly PolicyRule[] = [
     check: (r) => (block(r.private_cluster_config) ? undefined : 'private_cluster_config is missing') },
   { id: 'MLP_GKE_PRIVATE_NODES', resourceTypes: CLUSTER, title: 'nodes have private IPs only', fix: 'set private_cluster_config.enable_private_nodes = true',
     check: (r) => (isTrue(block(r.private_cluster_config)?.enable_private_nodes) ? undefined : 'private nodes are not enabled') },
+  { id: 'CKV_GCP_65', resourceTypes: CLUSTER, title: 'Kubernetes RBAC users are managed with Google Groups', fix: "set authenticator_groups_config.security_group = 'gke-security-groups@<your Workspace domain>'",
+    check: (r) => (block(r.authenticator_groups_config)?.security_group !== undefined ? undefined : 'authenticator_groups_config.security_group is not set') },
   { id: 'CKV_GCP_66', resourceTypes: CLUSTER, title: 'Binary Authorization is enabled', fix: "set binary_authorization.evaluation_mode = 'PROJECT_SINGLETON_POLICY_ENFORCE'",
     check: (r) => {
       const mode = block(r.binary_authorization)?.evaluation_mode;
@@ -280,6 +305,10 @@ export const RULES: readonly PolicyRule[] = [
   pgFlagRule('CKV_GCP_109', 'log_min_error_statement', ['error', 'warning', 'notice', 'info', 'debug1', 'debug2', 'debug3', 'debug4', 'debug5']),
   pgFlagRule('CKV_GCP_110', 'cloudsql.enable_pgaudit', ['on']),
   pgFlagRule('CKV_GCP_111', 'log_statement', ['ddl', 'mod', 'all']),
+  // Checkov's graph check: database_version not containing POSTGRES passes; otherwise log_duration must be on.
+  pgFlagRule('CKV2_GCP_13', 'log_duration', ['on']),
+  { id: 'CKV_GCP_79', resourceTypes: SQL, title: "the instance runs its engine's latest major version", fix: "set database_version = 'POSTGRES_17' (MetadataDatabase databaseVersion)",
+    check: (r) => (LATEST_SQL_VERSIONS.includes(String(r.database_version)) ? undefined : `database_version is ${r.database_version ?? 'unset'}`) },
   pgFlagRule('MLP_SQL_IAM_AUTH', 'cloudsql.iam_authentication', ['on']),
   { id: 'MLP_SQL_PITR', resourceTypes: SQL, title: 'point-in-time recovery is enabled', fix: 'set settings.backup_configuration.point_in_time_recovery_enabled = true',
     check: (r) => (isTrue(block(block(r.settings)?.backup_configuration)?.point_in_time_recovery_enabled) ? undefined : 'PITR is off') },
@@ -289,7 +318,10 @@ export const RULES: readonly PolicyRule[] = [
   { id: 'MLP_BASIC_ROLES', resourceTypes: IAM_MEMBER_TYPES.filter((t) => !PROJECT_IAM.includes(t)), title: 'no basic roles (owner/editor/viewer) on buckets, repositories or service accounts', fix: 'grant a predefined least-privilege role instead',
     check: (r) => (BASIC_ROLES.includes(String(r.role)) ? `basic role ${r.role}` : undefined) },
   { id: 'CKV_GCP_41', resourceTypes: PROJECT_IAM, title: 'no project-wide Service Account User / Token Creator', fix: 'grant roles/iam.serviceAccountUser on the specific service account instead of the project',
-    check: (r) => (['roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator'].includes(String(r.role)) ? `${r.role} at project level` : undefined) },
+    check: (r) => (r.role === undefined ? 'no role' : ['roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator'].includes(String(r.role)) ? `${r.role} at project level` : undefined) },
+  // Checkov's AbsGoogleImpersonationRoles list: roles that can act as or manage every service account of the project.
+  { id: 'CKV_GCP_49', resourceTypes: PROJECT_IAM, title: 'no project-level roles that impersonate or manage service accounts', fix: 'grant the role on the specific service account, or a narrower role',
+    check: (r) => (IMPERSONATION_ROLES.includes(String(r.role)) ? `${r.role} at project level` : undefined) },
   // Checkov matches a literal user-managed service account email only; MLP_SA_ADMIN_ROLES also sees accounts this
   // stack creates (Terraform references) and bindings.
   { id: 'CKV_GCP_42', resourceTypes: ['google_project_iam_member'], title: 'service accounts have no admin roles at project level', fix: 'grant the specific non-admin roles the workload needs',
@@ -307,6 +339,25 @@ export const RULES: readonly PolicyRule[] = [
   // ---- Kubernetes workloads, Helm, Cloud Build, Composer, Storage Transfer (no Checkov rules for these)
   { id: 'MLP_K8S_IMAGE_PINNED', resourceTypes: [...DEPLOYMENT, 'kubernetes_manifest'], title: 'container images are pinned to a tag other than latest, or a digest', fix: 'use the commit tag Cloud Build pushes (or @sha256:...) so a rollout is a change Terraform sees',
     check: (r, type) => { const bad = images(r, type).map((i) => unpinnedImageReason(i)).filter((x) => x !== undefined); return bad.length ? bad.join('; ') : undefined; } },
+  // Checkov judges the first container only (a passing one ends its loop); init containers are not read, and a spec
+  // without containers is not judged. An image naming 'latest' passes without a policy (Kubernetes then pulls Always).
+  { id: 'CKV_K8S_15', resourceTypes: K8S_WORKLOADS, title: 'image pull policy is Always', fix: "set image_pull_policy = 'Always' (ModelServing does)",
+    check: (r) => {
+      const spec = checkovPodSpec(r);
+      if (spec === undefined) return 'no spec';
+      const first = list(spec.container)[0];
+      if (first === undefined) return undefined;
+      if (first.image_pull_policy) return first.image_pull_policy === 'Always' ? undefined : `${first.name} pulls ${first.image_pull_policy}`;
+      return typeof first.image === 'string' && first.image.includes('latest') ? undefined : `${first.name} has no image_pull_policy`;
+    } },
+  // Checkov reads the literal string: an image that is a Terraform reference has no '@' and fails too.
+  { id: 'CKV_K8S_43', resourceTypes: K8S_WORKLOADS, title: 'images are given by digest', fix: 'give the image as <name>@sha256:<digest> (ModelServing requireDigest refuses tags)',
+    check: (r) => {
+      const spec = checkovPodSpec(r);
+      if (spec === undefined) return 'no spec';
+      const tagged = list(spec.container).filter((c) => typeof c.image === 'string' && c.image !== '' && !c.image.includes('@'));
+      return tagged.length ? tagged.map((c) => `${c.name} runs ${c.image} by tag`).join('; ') : undefined;
+    } },
   { id: 'MLP_K8S_PROBES', resourceTypes: DEPLOYMENT, title: 'serving containers have liveness and readiness probes', fix: 'set liveness_probe and readiness_probe (ModelServing probes /v2/health/live and /v2/health/ready)',
     check: (r) => {
       const missing = list(block(block(block(r.spec)?.template)?.spec)?.container)
@@ -355,6 +406,9 @@ export const RULES: readonly PolicyRule[] = [
     check: (r) => (isProxySubnet(r) || r.log_config !== undefined ? undefined : 'no flow logs') },
   { id: 'CKV_GCP_74', resourceTypes: ['google_compute_subnetwork'], title: 'Private Google Access is enabled (proxy-only subnets exempt)', fix: 'set private_ip_google_access = true',
     check: (r) => (isProxySubnet(r) || isTrue(r.private_ip_google_access) ? undefined : 'Private Google Access is off') },
+  // Checkov's graph check: a network with no firewall referencing it fails (the implied rules are not Terraform's to see).
+  { id: 'CKV2_GCP_18', resourceTypes: ['google_compute_network'], title: 'the network defines a firewall rule of its own', fix: 'add a google_compute_firewall on the network (MlNetwork adds an explicit deny-all ingress rule)',
+    check: (_r, _type, ctx) => (ctx.resourcesOf('google_compute_firewall').some((f) => typeof f.network === 'string' && f.network.includes(`google_compute_network.${ctx.logicalId}.`)) ? undefined : 'no google_compute_firewall references this network') },
   // ---- encryption at rest with customer-managed keys (ContainerRegistry and the topics take kmsKeyName; without one
   // they suppress these with that reason, so the decision shows at synth and in the Checkov config)
   { id: 'CKV_GCP_83', resourceTypes: ['google_pubsub_topic'], title: 'Pub/Sub topics are encrypted with a customer-managed key', fix: 'set kms_key_name (the kmsKeyName prop)',

@@ -112,6 +112,8 @@ describe('BuildTriggers', () => {
       'MLP_SA_ADMIN_ROLES test/build/deployer', 'CKV_GCP_41 test/build/deployer', 'CKV_GCP_62 test/artifacts/access-logs',
       // no kmsKeyName: the topic and the registry's repositories record that they run on Google-managed keys
       'CKV_GCP_83 test/build', 'CKV_GCP_84 test/registry', 'CKV_GCP_6 test/db',
+      // the deployer manages and attaches service accounts; RBAC without Google Groups; the store on POSTGRES_16
+      'CKV_GCP_49 test/build/deployer', 'CKV_GCP_65 test/cluster', 'CKV_GCP_79 test/db',
     ]));
   });
 

@@ -122,10 +122,51 @@ describe('PolicyPack', () => {
     ['CKV_GCP_83', { name: 'events' }, true],
     ['CKV_GCP_83', { name: 'events', kms_key_name: 'projects/p/locations/us/keyRings/r/cryptoKeys/k' }, false],
     ['CKV_GCP_84', { repository_id: 'images', kms_key_name: 'projects/p/locations/us/keyRings/r/cryptoKeys/k' }, false],
+    // GoogleRoleServiceAccountUser: a binding without a role fails too
+    ['CKV_GCP_41', { member: 'user:a@example.com' }, true],
+    ['CKV_GCP_41', { member: 'user:a@example.com', role: 'roles/iam.serviceAccountTokenCreator' }, true],
+    ['CKV_GCP_41', { member: 'user:a@example.com', role: 'roles/logging.logWriter' }, false],
+    // GoogleProjectImpersonationRoles (AbsGoogleImpersonationRoles' list)
+    ['CKV_GCP_49', { member: 'serviceAccount:d@p.iam.gserviceaccount.com', role: 'roles/resourcemanager.projectIamAdmin' }, true],
+    ['CKV_GCP_49', { member: 'serviceAccount:d@p.iam.gserviceaccount.com', role: 'roles/iam.workloadIdentityUser' }, true],
+    ['CKV_GCP_49', { member: 'serviceAccount:d@p.iam.gserviceaccount.com', role: 'roles/container.admin' }, false],
+    // GKEKubernetesRBACGoogleGroups: any security_group value passes
+    ['CKV_GCP_65', { name: 'c' }, true],
+    ['CKV_GCP_65', { authenticator_groups_config: { security_group: 'gke-security-groups@example.com' } }, false],
+    // CloudSqlMajorVersion: only the newest major version of each engine (POSTGRES_17 in Checkov 3.3)
+    ['CKV_GCP_79', { database_version: 'POSTGRES_16' }, true],
+    ['CKV_GCP_79', {}, true],
+    ['CKV_GCP_79', { database_version: 'POSTGRES_17' }, false],
+    ['CKV_GCP_79', { database_version: 'MYSQL_8_0' }, false],
+    // GCPPostgreSQLDatabaseFlaglog_durationIsSetToON: required on PostgreSQL, not judged elsewhere
+    ['CKV2_GCP_13', { database_version: 'POSTGRES_16', settings: { database_flags: [] } }, true],
+    ['CKV2_GCP_13', { database_version: 'POSTGRES_16', settings: { database_flags: [{ name: 'log_duration', value: 'off' }] } }, true],
+    ['CKV2_GCP_13', { database_version: 'POSTGRES_16', settings: { database_flags: [{ name: 'log_duration', value: 'on' }] } }, false],
+    ['CKV2_GCP_13', { database_version: 'MYSQL_8_0' }, false],
+    // ImagePullPolicyAlways (kubernetes provider): the first container decides; an image naming latest passes unset
+    ['CKV_K8S_15', { spec: { template: { spec: { container: [{ name: 's', image: 'r/i:1.0' }] } } } }, true],
+    ['CKV_K8S_15', { spec: { template: { spec: { container: [{ name: 's', image: 'r/i:1.0', image_pull_policy: 'IfNotPresent' }] } } } }, true],
+    ['CKV_K8S_15', { spec: { template: { spec: { container: [{ name: 's', image: 'r/i:1.0', image_pull_policy: 'Always' }] } } } }, false],
+    ['CKV_K8S_15', { spec: { template: { spec: { container: [{ name: 's', image: 'r/i:latest' }] } } } }, false],
+    ['CKV_K8S_15', {}, true],
+    // ImageDigest: every container's image needs an '@'
+    ['CKV_K8S_43', { spec: { template: { spec: { container: [{ name: 's', image: 'r/i@sha256:' + 'a'.repeat(64) }, { name: 't', image: 'r/j:1.0' }] } } } }, true],
+    ['CKV_K8S_43', { spec: { template: { spec: { container: [{ name: 's', image: 'r/i@sha256:' + 'a'.repeat(64) }] } } } }, false],
+    ['CKV_K8S_43', { spec: { container: [{ name: 's', image: 'r/i:1.0' }] } }, true],
   ];
   test.each(PARITY)('%s on %j fails: %s', (id, json, fails) => {
     const rule = RULES.find((r) => r.id === id)!;
-    expect(rule.check(json, rule.resourceTypes[0]) !== undefined).toBe(fails);
+    expect(rule.check(json, rule.resourceTypes[0], { logicalId: 'x', resourcesOf: () => [] }) !== undefined).toBe(fails);
+  });
+
+  // CKV2_GCP_18 (GCPNetworkDoesNotUseDefaultFirewall) is a connection check: a firewall must reference the network.
+  test('CKV2_GCP_18 passes a network only when a google_compute_firewall references it', () => {
+    const rule = RULES.find((r) => r.id === 'CKV2_GCP_18')!;
+    const withFirewalls = (...firewalls: ResourceJson[]) => ({ logicalId: 'vpc', resourcesOf: (t: string) => (t === 'google_compute_firewall' ? firewalls : []) });
+    expect(rule.check({ name: 'n' }, 'google_compute_network', withFirewalls())).toBe('no google_compute_firewall references this network');
+    expect(rule.check({ name: 'n' }, 'google_compute_network', withFirewalls({ network: '${google_compute_network.other.id}' }))).toBeDefined();
+    expect(rule.check({ name: 'n' }, 'google_compute_network', withFirewalls({ network: '${google_compute_network.vpc.id}' }))).toBeUndefined();
+    expect(rule.check({ name: 'n' }, 'google_compute_network', withFirewalls({ network: '${google_compute_network.vpc.self_link}' }))).toBeUndefined();
   });
 
   test('CKV_GCP_117 judges project IAM only, as Checkov; MLP_BASIC_ROLES covers the other IAM resources', () => {

@@ -19,13 +19,14 @@ describe.each(ENVIRONMENT_NAMES)('%s-platform', (env) => {
     expect(synth(env).json).toMatchSnapshot();
   });
 
-  test('the policy pack passes (only the documented suppressions: access-log sink, ENCRYPTED_ONLY database, Google-managed registry keys, DWS pools without auto-repair, prod raw data under a retention policy)', () => {
+  test('the policy pack passes (only the documented suppressions: access-log sink, ENCRYPTED_ONLY database on POSTGRES_16, Google-managed registry keys, RBAC without Google Groups, DWS pools without auto-repair, prod raw data under a retention policy)', () => {
     const report = synth(env).stack.policy.reports.get(`${env}-platform`)!;
     expect(report.violations).toEqual([]);
     expect(report.resourcesChecked).toBeGreaterThan(40);
     const p = `${env}/${env}-platform`;
     const expected = [
-      `CKV_GCP_62 ${p}/artifacts/access-logs/bucket`, `CKV_GCP_6 ${p}/metadata-db/instance`,
+      `CKV_GCP_62 ${p}/artifacts/access-logs/bucket`, `CKV_GCP_6 ${p}/metadata-db/instance`, `CKV_GCP_79 ${p}/metadata-db/instance`,
+      `CKV_GCP_65 ${p}/cluster/cluster`,
       `CKV_GCP_84 ${p}/registry/repository`, `CKV_GCP_84 ${p}/registry/cache-repository`,
       ...environment(env).gpuPools.filter((g) => g.flexStart || g.queuedProvisioning).map((g) => `CKV_GCP_9 ${p}/${g.name}/pool`),
     ];
@@ -126,7 +127,7 @@ test('the app synthesizes all six stacks offline into <outdir>/stacks/<env>-{pla
       expect(config.framework).toEqual(['terraform_json']);
     }
     expect(parseYaml(fs.readFileSync(path.join(outdir, 'stacks', 'prod-platform', '.checkov.yaml'), 'utf8'))['skip-check']).toEqual(
-      ['CKV_GCP_6', 'CKV_GCP_9', 'CKV_GCP_62', 'CKV_GCP_78', 'CKV_GCP_84']);
+      ['CKV_GCP_6', 'CKV_GCP_9', 'CKV_GCP_62', 'CKV_GCP_65', 'CKV_GCP_78', 'CKV_GCP_79', 'CKV_GCP_84']);
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

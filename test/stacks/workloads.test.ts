@@ -21,7 +21,7 @@ describe.each(ENVIRONMENT_NAMES)('%s-workloads', (env) => {
     expect(synth(env)).toMatchSnapshot();
   });
 
-  test('the policy pack passes; the only suppressions are the deployer\'s documented admin roles and topics on Google-managed keys', () => {
+  test('the policy pack passes; the only suppressions are the deployer\'s documented admin roles, topics on Google-managed keys and serving images by tag', () => {
     const stack = synthNamed(env).platform.workloads!;
     const report = stack.policy.reports.get(`${env}-workloads`)!;
     expect(report.violations).toEqual([]);
@@ -29,7 +29,10 @@ describe.each(ENVIRONMENT_NAMES)('%s-workloads', (env) => {
     const w = `${env}/${env}-workloads`;
     const config = environment(env).workloads;
     expect(new Set(report.suppressed.map((s) => `${s.ruleId} ${s.path.split('/').slice(0, 4).join('/')}`))).toEqual(new Set([
-      `MLP_SA_ADMIN_ROLES ${w}/build/deployer`, `CKV_GCP_41 ${w}/build/deployer`,
+      `MLP_SA_ADMIN_ROLES ${w}/build/deployer`, `CKV_GCP_41 ${w}/build/deployer`, `CKV_GCP_49 ${w}/build/deployer`,
+      // Every serving Deployment runs the runtime image by tag (the environments give no digests).
+      ...config.serving.flatMap((s) => (s.rollout?.kind === 'BlueGreen' ? ['deployment-blue', 'deployment-green'] : s.rollout?.kind === 'Canary' ? ['deployment', 'deployment-canary'] : ['deployment'])
+        .map((d) => `CKV_K8S_43 ${w}/serving-${s.name}/${d}`)),
       ...config.transfers.map((t) => `CKV_GCP_83 ${w}/transfer-${t.name}/notifications`),
       ...(config.build?.pipelineRuns ?? []).map((r) => `CKV_GCP_83 ${w}/build/run-${r.pipeline}-topic`),
     ]));
