@@ -151,7 +151,8 @@ describe('TpuNodePool production options', () => {
     synthJson(stack);
     const report = pack.reports.get('test')!;
     expect(report.violations).toEqual([]);
-    expect(report.suppressed.map((s) => s.ruleId).sort()).toEqual(['CKV_GCP_9', 'MLP_DWS_QUEUED']);
+    // CKV_GCP_65 is the base cluster's (no Google Groups for RBAC), not the pool's.
+    expect(report.suppressed.map((s) => s.ruleId).sort()).toEqual(['CKV_GCP_65', 'CKV_GCP_9', 'MLP_DWS_QUEUED']);
   });
 
   test('refuses DWS TPU pools with spot, reservations or a fixed size, and bad slice counts', () => {
@@ -199,7 +200,21 @@ describe('MetadataDatabase production options', () => {
     expect(report.violations).toEqual([]);
     expect(report.suppressed.map((x) => `${x.ruleId} ${x.path}`).sort()).toEqual([
       'CKV_GCP_6 test/db/instance', 'CKV_GCP_6 test/db/replica-1', 'CKV_GCP_6 test/db/replica-2', 'MLP_SQL_PITR test/db/replica-1', 'MLP_SQL_PITR test/db/replica-2',
-    ]);
+      'CKV_GCP_65 test/cluster/cluster', 'CKV_GCP_79 test/db/instance', 'CKV_GCP_79 test/db/replica-1', 'CKV_GCP_79 test/db/replica-2',
+    ].sort());
+  });
+
+  test('POSTGRES_17 and a Google Groups security group pass CKV_GCP_79 and CKV_GCP_65 without suppressions; log_duration is on', () => {
+    const base = baseStack({ rbacSecurityGroup: 'gke-security-groups@example.com' });
+    new MetadataDatabase(base.stack, 'db', { instanceName: 'mlp-test-metadata', project: 'acme-ml-test', network: base.network, tier: 'db-custom-2-7680', databaseVersion: 'POSTGRES_17' });
+    const pack = new PolicyPack();
+    Aspects.of(base.stack).add(pack);
+    const json = synthJson(base.stack);
+    expect(onlyResource(json, 'google_container_cluster').authenticator_groups_config).toEqual({ security_group: 'gke-security-groups@example.com' });
+    expect(onlyResource(json, 'google_sql_database_instance').settings.database_flags).toContainEqual({ name: 'log_duration', value: 'on' });
+    const report = pack.reports.get('test')!;
+    expect(report.violations).toEqual([]);
+    expect(report.suppressed.map((x) => x.ruleId).sort()).toEqual(['CKV_GCP_6']);
   });
 
   test('refuses a key in another region, half a deny period, one over 90 days and replicas of shared-core tiers', () => {
