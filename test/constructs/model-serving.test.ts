@@ -4,6 +4,7 @@ import { Testing } from 'cdktf';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { DRAIN_SECONDS, ModelServing, ModelServingProps } from '../../constructs/model-serving';
 import { WorkloadNamespace } from '../../constructs/workload-namespace';
+import { PolicyPack } from '../../constructs/policy/policy-pack';
 import { IMAGE, Json, WorkloadBase, errorOf, onlyResource, resourcesOf, synthJson, workloadBase } from './helpers';
 
 const CANARY = IMAGE.replace(':0.1.0', ':0.2.0');
@@ -152,6 +153,26 @@ describe('ModelServing images by digest', () => {
       "ModelServing 'test/serving': image 'us-central1-docker.pkg.dev/acme-ml-test/ml-images/runtime@sha256:abc' has a malformed digest 'sha256:abc' (a digest is sha256: followed by 64 lowercase hex digits); "
       + 'pin a digest (image@sha256:<64 hex>) or the commit tag Cloud Build pushes, so a rollout is a change Terraform can see.');
     expect(errorOf(() => serving(workloadBase(), { rollout: { kind: 'Canary', canaryImage: `${IMAGE}@${DIGEST.toUpperCase()}`, canaryPercent: 10 } }))).toMatch(/has a malformed digest 'SHA256:0123/);
+  });
+
+  // Checkov's CKV_K8S_43 wants an '@' in every image and CKV_K8S_15 a pull policy of Always.
+  test('images by digest pass CKV_K8S_43; a tag anywhere suppresses it with the reason; every container pulls Always', () => {
+    const k8s = (base: WorkloadBase) => {
+      const report = new PolicyPack().evaluate(base.stack);
+      return [...report.violations, ...report.suppressed].filter((f) => f.ruleId.startsWith('CKV_K8S_')).map((f) => `${f.ruleId} ${f.path}`);
+    };
+    const pinned = workloadBase();
+    serving(pinned, { image: IMAGE.replace(':0.1.0', `@${DIGEST}`) });
+    expect(deployments(synthJson(pinned.stack)).map((d) => container(d).image_pull_policy)).toEqual(['Always']);
+    expect(k8s(pinned)).toEqual([]);
+    const canary = workloadBase();
+    serving(canary, { image: IMAGE.replace(':0.1.0', `@${DIGEST}`), rollout: { kind: 'Canary', canaryImage: CANARY, canaryPercent: 10 } });
+    expect(deployments(synthJson(canary.stack)).map((d) => container(d).image_pull_policy)).toEqual(['Always', 'Always']);
+    const report = new PolicyPack().evaluate(canary.stack);
+    expect(report.violations.filter((v) => v.ruleId.startsWith('CKV_K8S_'))).toEqual([]);
+    expect(report.suppressed.filter((f) => f.ruleId.startsWith('CKV_K8S_')).map((f) => [f.ruleId, f.path, f.reason])).toEqual([
+      ['CKV_K8S_43', 'test/serving/deployment-canary', expect.stringMatching(/^1 serving image\(s\) given by the commit tag Cloud Build pushed/)],
+    ]);
   });
 });
 
