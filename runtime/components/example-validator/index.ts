@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { defineComponent, type InputArtifact, type StepIdentity } from '../../core/component';
 import { ExampleAnomalies, ExampleStatistics, Schema } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
+import { inheritedSpanVersion } from '../../core/span-version';
 import { splitNamesOf } from '../../data/duckdb';
 import { listAnomalies, type AnomalyReason } from '../../tfdv/anomalies-proto';
 import { anomaliesPath, readSchema, readSplitStatistics, writeJson } from '../../tfdv/artifact-files';
@@ -67,8 +68,7 @@ export const ExampleValidator = defineComponent({
     const schema = await readSchema(inputs.schema[0].path);
     const splits = splitNamesOf(stats.properties, `statistics ${stats.uri}`).filter((s) => !parameters.exclude_splits.includes(s));
     const properties: Properties = {
-      span: stats.properties.span ?? 0,
-      version: stats.properties.version ?? 0,
+      ...inheritedSpanVersion(stats.properties),
       split_names: JSON.stringify(splits),
     };
     const problems: string[] = [];

@@ -4,9 +4,11 @@
 // split_names are copied.
 
 import { z } from 'zod';
+
 import { defineComponent } from '../../core/component';
 import { Examples, ExampleStatistics } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
+import { inheritedSpanVersion } from '../../core/span-version';
 import { splitNamesOf, splitParquetFiles } from '../../data/duckdb';
 import { statisticsPath, writeJson } from '../../tfdv/artifact-files';
 import { generateStatistics } from '../../tfdv/generate-statistics';
@@ -34,8 +36,7 @@ export const StatisticsGen = defineComponent({
       log(`split ${split}: ${dataset.numExamples} examples, ${dataset.features.length} features in ${Date.now() - started} ms`);
     }
     outputs.statistics.properties = {
-      span: examples.properties.span ?? 0,
-      version: examples.properties.version ?? 0,
+      ...inheritedSpanVersion(examples.properties),
       split_names: JSON.stringify(splits),
     };
   },

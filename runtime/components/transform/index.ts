@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { defineComponent } from '../../core/component';
 import { Examples, TransformGraph } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
+import { inheritedSpanVersion } from '../../core/span-version';
 import { splitNamesOf, splitParquetFiles } from '../../data/duckdb';
 import { writeJson } from '../../tfdv/artifact-files';
 import { analyze } from '../../transform/analyze';
@@ -68,12 +69,10 @@ export const Transform = defineComponent({
     }
     // Examples of the input's span and version, as TFX's Transform records its transformed_examples, with the
     // splits written; unmaterialized ones have no split_names, so a consumer fails naming that, not on nothing.
-    const { span, version } = examples.properties;
     transformed.properties = {
       materialized: parameters.materialize ? 1 : 0,
       ...(parameters.materialize ? { split_names: JSON.stringify(splits) } : {}),
-      ...(span === undefined ? {} : { span }),
-      ...(version === undefined ? {} : { version }),
+      ...inheritedSpanVersion(examples.properties),
     };
     log(`analyzed ${graph.analyzedExamples} examples of split ${parameters.analyze_split}: ${graph.outputs.map((o) => o.name).join(', ')}`);
   },

@@ -68,6 +68,15 @@ const skewEvents = (lines: string[]): Record<string, unknown>[] =>
 /** The field names LOG_CONTRACT lists ("count (number > 0)" is the field count). */
 const CONTRACT_FIELDS = LOG_CONTRACT.anomalies.fields.map((f) => f.split(' ')[0]);
 
+it('records no span or version the statistics do not have (never a made-up 0)', async () => {
+  const { span: _span, version: _version, ...rest } = jan.properties;
+  const result = await run(ExampleValidator, { statistics: { ...jan, properties: rest }, schema: schemaRef }, { anomalies: fresh('anomalies') });
+  const meta = result.artifacts!.anomalies.artifacts[0].metadata!;
+  expect(meta).not.toHaveProperty('span');
+  expect(meta).not.toHaveProperty('version');
+  expect(meta).toMatchObject({ blessed: 1, split_names: '["train","eval"]' });
+});
+
 it('blesses the next span when nothing is wrong (drift measured against the previous span)', async () => {
   const feb = await statistics(span(2), 2);
   const out = fresh('anomalies');

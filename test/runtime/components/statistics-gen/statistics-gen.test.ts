@@ -42,6 +42,16 @@ it('writes TFDV statistics per split and copies the span properties', async () =
   expect(log.join('\n')).toMatch(/split train: 60000 examples, 5 features in \d+ ms/);
 });
 
+it('records no span or version the Examples do not have (never a made-up 0)', async () => {
+  const examples = await writeExamples(path.join(root, 'examples'), { train: month(1, 0) });
+  const { span: _span, version: _version, ...rest } = examples.properties;
+  const out = await run(StatisticsGen, { examples: { ...examples, properties: rest } }, { statistics: path.join(root, 'statistics') });
+  const meta = out.artifacts!.statistics.artifacts[0].metadata!;
+  expect(meta).not.toHaveProperty('span');
+  expect(meta).not.toHaveProperty('version');
+  expect(meta).toMatchObject({ split_names: '["train"]' });
+});
+
 it('skips excluded splits and fails with the split named when its files are missing', async () => {
   const examples = await writeExamples(path.join(root, 'examples'), { train: month(1, 0) });
   const out = await run(StatisticsGen, { examples: { ...examples, properties: { ...examples.properties, split_names: '["train","eval"]' } } }, { statistics: path.join(root, 's1') }, { exclude_splits: ['eval'] });
