@@ -194,6 +194,13 @@ export interface MlWorkloadsOptions {
    * @default 'runtime'
    */
   readonly imageName?: string;
+  /**
+   * Digests of runtime image tags the serving Deployments run (`{ '0.1.0': 'sha256:<64 hex>' }`, from `gcloud artifacts
+   * docker images describe`): serving then runs `<image>:<tag>@<digest>`, the bytes pinned (Checkov CKV_K8S_43); a
+   * serving tag without a digest runs by tag, and ModelServing suppresses CKV_K8S_43 with that reason.
+   * @default - none
+   */
+  readonly imageDigests?: { readonly [tag: string]: string };
   readonly orchestrator: OrchestratorOptions;
   /**
    * Compiled pipelines to install (the orchestrator's target).
@@ -359,10 +366,18 @@ export class MlWorkloadsStack extends TerraformStack {
     if (unpinned || w.imageTag.startsWith('sha256:')) throw fail(`workloads.imageTag '${w.imageTag}' must be a tag other than 'latest' (the commit Cloud Build built).`);
     const imageOf = (tag: string) => `${platform.registry.imagePrefix}/${w.imageName ?? 'runtime'}:${tag}`;
     this.image = imageOf(w.imageTag);
+    const digests = w.imageDigests ?? {};
+    const servingTags = new Set((w.serving ?? []).flatMap((s) => (s.rollout?.kind === 'BlueGreen' ? [s.rollout.blueTag, s.rollout.greenTag]
+      : s.rollout?.kind === 'Canary' ? [w.imageTag, s.rollout.canaryTag] : [w.imageTag])));
+    for (const [tag, digest] of Object.entries(digests)) {
+      if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw fail(`workloads.imageDigests['${tag}'] '${digest}' is not a digest (sha256: followed by 64 lowercase hex digits).`);
+      if (!servingTags.has(tag)) throw fail(`workloads.imageDigests names tag '${tag}', which no serving image runs (serving tags: ${[...servingTags].join(', ') || 'none'}); remove it.`);
+    }
+    const servingImageOf = (tag: string) => (digests[tag] ? `${imageOf(tag)}@${digests[tag]}` : imageOf(tag));
     const rolloutOf = (r: MlRolloutOptions | undefined): RolloutStrategy | undefined => {
       switch (r?.kind) {
-        case 'BlueGreen': return { kind: 'BlueGreen', active: r.active, blueImage: imageOf(r.blueTag), greenImage: imageOf(r.greenTag), idleReplicas: r.idleReplicas };
-        case 'Canary': return { kind: 'Canary', canaryImage: imageOf(r.canaryTag), canaryPercent: r.canaryPercent };
+        case 'BlueGreen': return { kind: 'BlueGreen', active: r.active, blueImage: servingImageOf(r.blueTag), greenImage: servingImageOf(r.greenTag), idleReplicas: r.idleReplicas };
+        case 'Canary': return { kind: 'Canary', canaryImage: servingImageOf(r.canaryTag), canaryPercent: r.canaryPercent };
         default: return r;
       }
     };
@@ -415,7 +430,7 @@ export class MlWorkloadsStack extends TerraformStack {
       const serving = new ModelServing(this, `serving-${s.name}`, {
         name: s.name,
         modelName: s.modelName,
-        image: this.image,
+        image: servingImageOf(w.imageTag),
         modelsBucket: platform.store.models,
         identity: modelServer,
         workloadNamespace: this.namespace,
