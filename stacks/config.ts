@@ -103,6 +103,8 @@ const transfer = z.object({
 const workloads = z.object({
   /** Runtime image tag in the environment's registry (what Cloud Build pushed; never latest). */
   imageTag,
+  /** Digests of the serving image tags (`{ '0.1.0': 'sha256:<64 hex>' }`): serving runs them by digest (Checkov CKV_K8S_43). */
+  imageDigests: z.record(imageTag, z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be a digest: sha256: followed by 64 lowercase hex digits')).optional(),
   orchestrator,
   /** Schedules of compiled pipelines; applied when compiled pipelines are given (MLP_COMPILED_PIPELINES). */
   schedules: z.array(z.object({

@@ -110,6 +110,7 @@ export function environmentPlatformProps(config: EnvironmentConfig, options: Env
     statePrefix: `platform/${env}`,
     workloads: {
       imageTag: w.imageTag,
+      imageDigests: w.imageDigests,
       orchestrator: w.orchestrator,
       pipelines,
       // Schedules name compiled pipelines, so they only apply when those are given.

@@ -76,6 +76,25 @@ describe('environment config', () => {
       "Invalid environment config 'dev': workloads.imageTag: must not be 'latest': pin the tag Cloud Build pushed");
   });
 
+  test('workloads.imageDigests: serving runs its tags by digest, so CKV_K8S_43 passes without a suppression', () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    const cfg = rawEnvironment('dev') as any;
+    cfg.workloads.imageDigests = { [cfg.workloads.imageTag]: digest };
+    const platform = environmentPlatform(Testing.app(), parseEnvironmentConfig(cfg));
+    const deployments = Object.values(JSON.parse(Testing.synth(platform.workloads!)).resource.kubernetes_deployment_v1) as any[];
+    expect(deployments.map((d) => d.spec.template.spec.container[0].image)).toEqual(
+      cfg.workloads.serving.map(() => expect.stringMatching(new RegExp(`/runtime:${cfg.workloads.imageTag}@${digest}$`))));
+    const report = platform.workloads!.policy.reports.get('dev-workloads')!;
+    expect(report.violations).toEqual([]);
+    expect(report.suppressed.filter((f) => f.ruleId === 'CKV_K8S_43')).toEqual([]);
+    expect(broken((c) => { c.workloads.imageDigests = { [c.workloads.imageTag]: 'sha256:abc' }; })).toBe(
+      `Invalid environment config 'dev': workloads.imageDigests.${cfg.workloads.imageTag}: must be a digest: sha256: followed by 64 lowercase hex digits`);
+    const stale = rawEnvironment('dev') as any;
+    stale.workloads.imageDigests = { '0.0.9': digest };
+    expect(() => environmentPlatform(Testing.app(), parseEnvironmentConfig(stale))).toThrow(
+      "workloads.imageDigests names tag '0.0.9', which no serving image runs (serving tags: 0.1.0); remove it.");
+  });
+
   test('workloads: serving on an unknown GPU pool and malformed schedules point at the field', () => {
     expect(broken((c) => { c.workloads.serving[0].gpuPool = 'h100'; })).toBe(
       "Invalid environment config 'dev': workloads.serving[0].gpuPool: is not one of gpuPools (l4-spot)");
