@@ -1,6 +1,7 @@
 // The policy pack's rules: checks over synthesized (snake_case, token-resolved) Terraform JSON of one resource. A rule
 // labelled with a Checkov id implements that check's logic as Checkov 3.x's source does (checkov/terraform/checks/
-// resource/gcp/*.py: same resource types, same missing-attribute results), so the pack and an org's Checkov run agree;
+// resource/{gcp,kubernetes}/*.py and graph_checks/gcp/*.yaml for CKV2_*: same resource types, same missing-attribute
+// results), so the pack and an org's Checkov run agree;
 // where we want more (or Checkov has no rule) the rule carries our own MLP_* id.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { unpinnedImageReason } from '../workload-common';
