@@ -6,6 +6,9 @@
 // (cache, claim, atomic publish and the metadata store record, as any Argo step), the other ranks with outputs
 // under a scratch root on the pod's own disk. The Job succeeds once index 0 has (Job successPolicy), so a cache hit
 // of rank 0 ends the JobSet and the other ranks are stopped.
+// A resource template has no output parameters, so the step's ExecutorOutput travels through the pipeline root:
+// rank 0's step also creates it (exclusively) at executorOutputUri, and a read-back step after the JobSet, under
+// the node's own task name, makes it the `executor-output` output parameter dependents read, as from any step.
 
 import { Document, isScalar, visit } from 'yaml';
 import { UserError } from '../core/errors';
@@ -54,6 +57,8 @@ export interface JobSetStepOptions {
   scratchExecutorInput: string;
   /** Rank 0's cloud step arguments (empty without a metadata store). */
   cloudArgs: string[];
+  /** Where rank 0 creates the step's ExecutorOutput (executorOutputUri), for the read-back step. */
+  executorOutputUri: string;
   /** The step's env (pipeline root, metadata store), as the other Argo steps get it. */
   env: Json[];
   /** The Cloud SQL Auth Proxy container, run as a native sidecar, when the pipeline has a metadata store. */
@@ -63,6 +68,14 @@ export interface JobSetStepOptions {
   serviceAccount?: string;
   /** The Job's deadline (the step timeout). */
   activeDeadlineSeconds?: number;
+}
+
+/** The DAG task and template creating a distributed node's JobSet; the read-back step has the node's own name. */
+export const jobSetStepName = (nodeId: string) => `${nodeId}-jobset`;
+
+/** Where rank 0 of a run creates the node's ExecutorOutput: one object per workflow run. */
+export function executorOutputUri(pipelineRoot: string, plan: CompiledPipeline, node: CompiledNode, runId: string): string {
+  return `${pipelineRoot.replace(/\/+$/, '')}/${plan.name}/${node.id}/executor-output/${runId}.json`;
 }
 
 /** Whether a node is a distributed container step (distribution or a TPU slice). */
@@ -119,8 +132,7 @@ function namePrefix(nodeId: string): string {
 /**
  * The JobSet of a distributed step, as an object (placeholders of the engine left in its strings). Refused:
  * processesPerWorker > 1 (one process per pod; start more in the command, e.g. torchrun), a component env naming a
- * contract variable, and a node whose outputs another node reads (their URIs reach dependents in the step's
- * ExecutorOutput, which a resource template cannot hand on).
+ * contract variable, and another node named as the JobSet step (jobSetStepName).
  */
 export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts: JobSetStepOptions): Json {
   const layout = distributedLayout(node);
@@ -132,8 +144,8 @@ export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts:
   }
   const clash = Object.keys(c.container.env).find((k) => CONTRACT_ENV.includes(k));
   if (clash) throw new UserError(`${where}: container component ${c.name} sets env ${clash}, which a distributed step's pods get from the JobSet`);
-  const reader = plan.nodes.find((n) => Object.values(n.inputs).some((chs) => chs.some((ch) => ch.producer === node.id)));
-  if (reader) throw new UserError(`${where}: node ${reader.id} reads the outputs of distributed step ${node.id}, which the argo compiler cannot hand on yet (a JobSet step has no ExecutorOutput); compile with --target kfp (a Vertex AI CustomJob)`);
+  const taken = plan.nodes.find((n) => n.id === jobSetStepName(node.id));
+  if (taken) throw new UserError(`${where}: node ${taken.id} has the name of distributed step ${node.id}'s JobSet step on Argo; rename one of them`);
   // Each pod is one worker running one process: the wrapper gets the step spec without distribution.
   const onePod: ContainerComponent = { ...c, container: { ...c.container, distribution: undefined, tpu: undefined } };
   const wrapper = containerStep({ ...node, component: onePod }, 'argo')!;
@@ -141,6 +153,7 @@ export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts:
   if (!step) throw new Error(`container step command of ${node.id} does not end with --executor-input`);
   const { requests, limits, nodeSelector, tolerations } = placement(node, layout);
   const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
+  const rank0Args = [...opts.cloudArgs, '--executor-output-uri', opts.executorOutputUri];
   const pod: Json = {
     restartPolicy: 'Never',
     ...(opts.serviceAccount ? { serviceAccountName: opts.serviceAccount } : {}),
@@ -157,7 +170,7 @@ export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts:
         name: 'main',
         image: wrapper.image,
         command: ['sh', '-c', RANK_SCRIPT, 'mlp-rank'],
-        args: [opts.executorInput, opts.scratchExecutorInput, String(opts.cloudArgs.length), ...opts.cloudArgs, ...step, ...wrapper.specArgs],
+        args: [opts.executorInput, opts.scratchExecutorInput, String(rank0Args.length), ...rank0Args, ...step, ...wrapper.specArgs],
         env: [...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })), ...opts.env, ...contractEnv(layout)],
         volumeMounts: [mount],
         ...(Object.keys(requests).length || Object.keys(limits).length

@@ -7,7 +7,7 @@
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
-import { isDistributedStep, jobSetResource, SCRATCH_ROOT } from './argo-jobset';
+import { executorOutputUri, isDistributedStep, jobSetResource, jobSetStepName, SCRATCH_ROOT } from './argo-jobset';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, type StepPlaceholders, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
@@ -72,9 +72,9 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
     templates: [
       {
         name: ENTRYPOINT,
-        dag: { tasks: plan.nodes.flatMap((n) => tunerFanOut(plan, n, opts)?.tasks ?? [dagTask(n)]) },
+        dag: { tasks: plan.nodes.flatMap((n) => (tunerFanOut(plan, n, opts) ?? jobSetSteps(plan, n, opts))?.tasks ?? [dagTask(n)]) },
       },
-      ...plan.nodes.flatMap((n) => tunerFanOut(plan, n, opts)?.templates ?? [containerTemplate(plan, n, opts)]),
+      ...plan.nodes.flatMap((n) => (tunerFanOut(plan, n, opts) ?? jobSetSteps(plan, n, opts))?.templates ?? [containerTemplate(plan, n, opts)]),
       exitHandler(plan, opts),
     ],
   };
@@ -214,6 +214,36 @@ function tunerFanOut(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
   return { tasks, templates };
 }
 
+/**
+ * A distributed container step (argo-jobset.ts): the resource step `<id>-jobset` creating the JobSet, then the
+ * read-back step under the node's own name, which outputs the ExecutorOutput rank 0 created under the pipeline
+ * root, so dependents are wired as to any step. Undefined for any other node.
+ */
+function jobSetSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): { tasks: Json[]; templates: Json[] } | undefined {
+  if (!isDistributedStep(node)) return undefined;
+  const jobSet = jobSetStepName(node.id);
+  // The read-back takes the node's condition too: `depends` on a skipped step would still run it.
+  const readBack = { name: node.id, template: node.id, depends: jobSet, ...(node.conditions.length ? { when: node.conditions.map(argoWhen).join(' && ') } : {}) };
+  const from = executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID);
+  return {
+    tasks: [dagTask(node, { name: jobSet, template: jobSet }), readBack],
+    templates: [
+      containerTemplate(plan, node, opts, { name: jobSet }),
+      {
+        name: node.id,
+        metadata: { labels: { 'mlp/node': node.id, 'mlp/component': node.component.name } },
+        outputs: { parameters: [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }] },
+        container: {
+          name: 'main',
+          image: opts.image,
+          command: ['mlp', 'component', 'result', '--from', from, '--out', EXECUTOR_OUTPUT_FILE],
+          resources: { requests: WRAPPER_COPY_REQUESTS },
+        },
+      },
+    ],
+  };
+}
+
 /** govaluate expression: strings compare quoted, numbers and booleans as they are. */
 function argoWhen(c: ParamCondition): string {
   const left = `{{workflow.parameters.${c.param}}}`;
@@ -282,6 +312,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
       executorInput,
       scratchExecutorInput: executorInputTemplate(plan, node, SCRATCH_ROOT, placeholders),
       cloudArgs: metadata ? cloudStepArgs(plan, node, RUN_ID) : [],
+      executorOutputUri: executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID),
       env,
       ...(metadata ? { proxy: cloudSqlProxy(opts.cloudsqlInstance!, opts.metadataPasswordSecret) } : {}),
       queueName: opts.trainingQueue,

@@ -108,6 +108,15 @@ export class GcsStorage implements ArtifactStorage {
     }
   }
 
+  async createFile(uri: string, data: string): Promise<void> {
+    try {
+      await this.fileOf(uri).save(data, { resumable: false, validation: 'md5', preconditionOpts: { ifGenerationMatch: 0 } });
+    } catch (err) {
+      if ((err as ApiError).code !== 412) throw gcsError(err, 'creating', uri);
+      if ((await this.readFile(uri)).toString('utf8') !== data) throw new PublishConflictError(uri, 'a different object is already there');
+    }
+  }
+
   async createReadStream(uri: string): Promise<Readable> {
     return this.verifiedReadStream(this.fileOf(uri), uri).catch((err) => {
       throw gcsError(err, 'reading', uri);

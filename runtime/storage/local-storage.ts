@@ -57,6 +57,24 @@ export class LocalStorage implements ArtifactStorage {
     }
   }
 
+  async createFile(uri: string, data: string): Promise<void> {
+    const file = requireLocalPath(uri);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await fsp.writeFile(tmp, data);
+      // link(2) fails with EEXIST when the name is taken: the exclusive, all-or-nothing create.
+      await fsp.link(tmp, file).catch(async (err) => {
+        if (!isErrno(err, 'EEXIST')) throw err;
+        if ((await fsp.readFile(file, 'utf8')) !== data) throw new PublishConflictError(uri, 'a different file is already there');
+      });
+    } catch (err) {
+      throw localError(err, 'creating', uri);
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
+  }
+
   async createReadStream(uri: string): Promise<Readable> {
     // Opening first turns a missing file into a rejected promise instead of a later stream error.
     const handle = await fsp.open(requireLocalPath(uri), 'r').catch((err) => {

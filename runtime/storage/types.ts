@@ -37,6 +37,12 @@ export interface ArtifactStorage {
   readFile(uri: string): Promise<Buffer>;
   /** Writes a whole file (creating parent folders locally). Not atomic by itself; use publishDirectory for artifacts. */
   writeFile(uri: string, data: Buffer | string): Promise<void>;
+  /**
+   * Writes a whole file only if nothing is there, atomically (readers see all of it or nothing): exclusive create,
+   * locally by linking a finished temp file into place, on GCS with ifGenerationMatch 0. A file already there is
+   * a PublishConflictError, unless it holds exactly `data` (a retried request whose first attempt stored it).
+   */
+  createFile(uri: string, data: string): Promise<void>;
   createReadStream(uri: string): Promise<Readable>;
   createWriteStream(uri: string): Promise<Writable>;
   /** Files below a prefix (recursive), sorted by URI. */

@@ -19,6 +19,7 @@ import { loadComponentModules } from '../../runner/component-modules';
 import { runResolverStep, runStep } from '../../runner/cloud-step';
 import { dropUnresolved, RESOLVER_COMPONENT } from '../../runner/step-protocol';
 import type { ExecutorOutput } from '../../core/executor-io';
+import { registerResultCommand, writeExecutorOutput } from './component-result';
 
 interface RunFlags {
   executorInput: string;
@@ -30,6 +31,7 @@ interface RunFlags {
   runId?: string;
   node?: string;
   cache: boolean;
+  executorOutputUri?: string;
 }
 
 export function registerComponentCommand(program: Command): void {
@@ -48,6 +50,7 @@ export function registerComponentCommand(program: Command): void {
     .option('--run-id <id>', 'cloud step: the run (the engine\'s workflow or job id)')
     .option('--node <id>', 'cloud step: the node id')
     .option('--no-cache', 'cloud step: do not reuse a cached execution (the node has caching off)')
+    .option('--executor-output-uri <uri>', 'also create the ExecutorOutput there, only if absent (rank 0 of a distributed step on Argo; read back by mlp component result)')
     .action(async (name: string, flags: RunFlags) => {
       const raw = flags.executorInput.trimStart().startsWith('{') ? flags.executorInput : readInputFile(flags.executorInput);
       let json: unknown;
@@ -78,8 +81,11 @@ export function registerComponentCommand(program: Command): void {
         load();
         output = await launchComponent(getComponent(name), dropUnresolved(input));
       }
+      // The same JSON the launcher writes to the ExecutorInput's outputFile.
+      if (flags.executorOutputUri) await writeExecutorOutput(flags.executorOutputUri, JSON.stringify(output, null, 2));
       if (flags.json) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     });
+  registerResultCommand(component);
 
   // The Tuner fanned out over pods (runtime/runner/tuner-fanout.ts); the compilers emit these steps.
   component

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { compileArgo, type ArgoOptions } from '../../../runtime/compilers/argo';
 import { RANK_SCRIPT } from '../../../runtime/compilers/argo-jobset';
 import { compilePlan } from '../../../runtime/compilers/common';
@@ -47,7 +47,8 @@ function gpuAndTpu(): Pipeline {
 
 
 const template = (wf: Json, name: string): Json => wf.spec.templates.find((t: Json) => t.name === name);
-const jobSet = (wf: Json, name: string): Json => parse(template(wf, name).resource.manifest);
+/** The JobSet of a node: its `<node>-jobset` step's manifest. */
+const jobSet = (wf: Json, name: string): Json => parse(template(wf, `${name}-jobset`).resource.manifest);
 const job = (js: Json): Json => js.spec.replicatedJobs[0].template.spec;
 const pod = (js: Json): Json => job(js).template.spec;
 const envOf = (js: Json): Record<string, Json> => Object.fromEntries(pod(js).containers[0].env.map((e: Json) => [e.name, e]));
@@ -56,7 +57,7 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
   const wf = compileArgo(compilePlan(gpuAndTpu(), 'argo'), { ...BASE, ...CLOUD }) as Json;
 
   test('a resource template creates the JobSet, owned by the workflow, done at its terminal state', () => {
-    const t = template(wf, 'train');
+    const t = template(wf, 'train-jobset');
     expect(t.container).toBeUndefined();
     expect(t.resource).toMatchObject({
       action: 'create',
@@ -68,8 +69,8 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
     expect(js.apiVersion).toBe('jobset.x-k8s.io/v1alpha2');
     expect(js.kind).toBe('JobSet');
     expect(js.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('training');
-    // A dependent by order only still waits for the step.
-    expect(wf.spec.templates[0].dag.tasks.find((d: Json) => d.name === 'tpu-train').depends).toBe('train');
+    // A dependent by order only still waits for the step (its task, the read-back after the JobSet).
+    expect(wf.spec.templates[0].dag.tasks.find((d: Json) => d.name === 'tpu-train-jobset').depends).toBe('train');
   });
 
   test('every JobSet validates against JobSet CRD schema', () => {
@@ -136,9 +137,10 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
     expect(job(js)).toMatchObject({ parallelism: 2, completions: 2 });
     expect(pod(js).nodeSelector).toEqual({ 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5p-slice', 'cloud.google.com/gke-tpu-topology': '2x2x2' });
     expect(pod(js).containers[0].resources.limits).toEqual({ 'google.com/tpu': '4' });
-    // Without a metadata store: no proxy, and no cloud step arguments for rank 0.
     expect(pod(js).initContainers.map((c: Json) => c.name)).toEqual(['mlp-runtime']);
-    expect(pod(js).containers[0].args[2]).toBe('0');
+    // Without a metadata store: no proxy, and rank 0's only extra arguments are where it creates its ExecutorOutput.
+    const args: string[] = pod(js).containers[0].args;
+    expect(args.slice(2, 5)).toEqual(['2', '--executor-output-uri', `gs://b/root/${js.metadata.labels['mlp/pipeline']}/slice/executor-output/{{workflow.uid}}.json`]);
   });
 
   test('the compiled workflow still passes the Argo Workflows models', () => {
@@ -153,7 +155,7 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
   });
 
   test('what Argo substitutes into the manifest (JSON with quotes and backslashes) leaves it valid: the ExecutorInputs are literal blocks', () => {
-    const text: string = template(wf, 'note-train').resource.manifest;
+    const text: string = template(wf, 'note-train-jobset').resource.manifest;
     const note = 'say "hi" \\ bye: {x}';
     // As Argo would: the string parameter through toJson, the run id, nothing else templated in this step.
     const substituted = text
@@ -193,6 +195,54 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
   });
 });
 
+describe("a dependent reads a distributed step's outputs: rank 0 creates its ExecutorOutput, a read-back step hands it on", () => {
+  const readerPipeline = () => {
+    const p = new Pipeline({ name: 'reader', parameters: z.object({ epochs: z.number().int().default(1) }) });
+    const train = p.add('train', DdpTrainer, { parameters: { epochs: p.param('epochs') } });
+    p.add('export', Exporter, { inputs: { model: train.outputs.model } });
+    return p;
+  };
+  const wf = compileArgo(compilePlan(readerPipeline(), 'argo'), { ...BASE, ...CLOUD }) as Json;
+  const uri = 'gs://b/root/reader/train/executor-output/{{workflow.uid}}.json';
+
+  test('the DAG: train-jobset creates the JobSet, train reads its ExecutorOutput back, export wires to train as to any step', () => {
+    const tasks: Json[] = wf.spec.templates[0].dag.tasks;
+    expect(tasks.map((t) => [t.name, t.template, t.depends])).toEqual([
+      ['train-jobset', 'train-jobset', undefined],
+      ['train', 'train', 'train-jobset'],
+      ['export', 'export', 'train'],
+    ]);
+    expect(tasks[2].arguments.parameters).toEqual([{ name: 'train-executor-output', value: '{{tasks.train.outputs.parameters.executor-output}}' }]);
+    const readBack = template(wf, 'train');
+    expect(readBack.container.image).toBe(BASE.image);
+    expect(readBack.container.command).toEqual(['mlp', 'component', 'result', '--from', uri, '--out', '/tmp/mlp/executor-output.json']);
+    expect(readBack.outputs.parameters).toEqual([{ name: 'executor-output', valueFrom: { path: '/tmp/mlp/executor-output.json' } }]);
+    // Rank 0's step (after its cloud step arguments) creates the ExecutorOutput the read-back step reads.
+    const args: string[] = pod(jobSet(wf, 'train')).containers[0].args;
+    const n = Number(args[2]);
+    expect(args.slice(3, 3 + n).slice(-2)).toEqual(['--executor-output-uri', uri]);
+  });
+
+  test('the workflow validates against the Argo Workflows models and the JobSet against its CRD', () => {
+    expect(validateJobSet(jobSet(wf, 'train'))).toBe(true);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-reader-'));
+    try {
+      const file = path.join(dir, 'wf.json');
+      fs.writeFileSync(file, JSON.stringify(wf));
+      expect(JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), file], { encoding: 'utf8' }))).toEqual([null]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a conditional distributed step's read-back step has its condition too (depends alone would run it after a skip)", () => {
+    const p = new Pipeline({ name: 'cond', parameters: z.object({ go: z.boolean().default(true), epochs: z.number().int().default(1) }) });
+    p.add('train', DdpTrainer, { parameters: { epochs: p.param('epochs') }, condition: when(p.param('go'), '==', true) });
+    const tasks: Json[] = (compileArgo(compilePlan(p, 'argo'), BASE) as Json).spec.templates[0].dag.tasks;
+    expect(tasks.map((t) => t.when)).toEqual(['{{workflow.parameters.go}} == true', '{{workflow.parameters.go}} == true']);
+  });
+});
+
 describe('what a JobSet step cannot do is refused in one line', () => {
   const compile = (p: Pipeline) => () => compileArgo(compilePlan(p, 'argo'), BASE);
   const refusal = (p: Pipeline, pattern: RegExp) => {
@@ -200,11 +250,11 @@ describe('what a JobSet step cannot do is refused in one line', () => {
     expect(compile(p)).toThrow(pattern);
   };
 
-  test('a node reading its outputs (no ExecutorOutput to hand on)', () => {
-    const p = new Pipeline({ name: 'reader', parameters: z.object({ epochs: z.number().int().default(1) }) });
+  test('another node named as the JobSet step', () => {
+    const p = new Pipeline({ name: 'names', parameters: z.object({ epochs: z.number().int().default(1) }) });
     const train = p.add('train', DdpTrainer, { parameters: { epochs: p.param('epochs') } });
-    p.add('export', Exporter, { inputs: { model: train.outputs.model } });
-    refusal(p, /^node train: node export reads the outputs of distributed step train, which the argo compiler cannot hand on yet/);
+    p.add('train-jobset', Exporter, { inputs: { model: train.outputs.model } });
+    refusal(p, /^node train: node train-jobset has the name of distributed step train's JobSet step on Argo; rename one of them$/);
   });
 
   test('more than one process per worker', () => {
