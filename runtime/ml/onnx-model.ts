@@ -1,5 +1,6 @@
 // ONNX models (model.onnx: how PyTorch, scikit-learn, TensorFlow, XGBoost and LightGBM models leave their
-// framework; Triton's and KServe's <base>/<version>/model.onnx layout), predicted with onnxruntime-node on CPU.
+// framework; Triton's and KServe's <base>/<version>/model.onnx layout), predicted with onnxruntime-node on the
+// execution providers of onnx-execution-providers.ts (CPU unless MLP_ONNX_EXECUTION_PROVIDERS names cuda).
 // The serving signature is read from the graph: every graph input is a raw input the caller sends — a
 // [batch] or [batch, 1] tensor per feature (as skl2onnx and torch exports take tabular data) or one
 // [batch, k] feature tensor — and the graph's float output gives the predictions: class probabilities
@@ -16,7 +17,12 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../core/errors';
 import type { RawRow } from '../transform/apply';
+import { onnxExecutionProviders, providerLoadError, type OnnxExecutionProvider } from './onnx-execution-providers';
 import { ONNX_FRAMEWORK, ONNX_MODEL_FILE, SIGNATURE_FILE, SIGNATURE_FORMAT, SIGNATURE_VERSION, type RawInput, type RawType, type Signature, type Task } from './signature';
+
+// onnxruntime writes its own log to stderr (a failing CUDA provider prints a multi-line error before the
+// exception): the exceptions carry what went wrong, and loadOnnxModel turns them into one-line errors.
+ort.env.logLevel = 'fatal';
 
 type ElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool';
 const RAW_TYPES: Record<ElementType, RawType> = { float32: 'float', float64: 'float', int64: 'int', int32: 'int', string: 'string', bool: 'int' };
@@ -142,8 +148,11 @@ function readOutput(session: ort.InferenceSession, props: Record<string, string>
   return { task: resolvedTask, classes: names, output: { name: out.name, kind: 'probabilities', k: width } };
 }
 
-/** Loads dir/model.onnx; the signature is the graph's inputs and the meaning of its output (see the top of this file). */
-export async function loadOnnxModel(dir: string): Promise<{ model: OnnxModel; signature: Signature }> {
+/**
+ * Loads dir/model.onnx on the given execution providers (default: MLP_ONNX_EXECUTION_PROVIDERS, else cpu); the
+ * signature is the graph's inputs and the meaning of its output (see the top of this file).
+ */
+export async function loadOnnxModel(dir: string, executionProviders: OnnxExecutionProvider[] = onnxExecutionProviders()): Promise<{ model: OnnxModel; signature: Signature }> {
   const file = path.join(dir, ONNX_MODEL_FILE);
   let bytes: Buffer;
   try {
@@ -154,9 +163,9 @@ export async function loadOnnxModel(dir: string): Promise<{ model: OnnxModel; si
   const props = onnxMetadataProps(bytes, file);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+    session = await ort.InferenceSession.create(bytes, { executionProviders });
   } catch (err) {
-    throw new UserError(`model ${file} cannot be loaded by onnxruntime: ${(err as Error).message.split('\n')[0]}`);
+    throw providerLoadError((err as Error).message, executionProviders, file) ?? new UserError(`model ${file} cannot be loaded by onnxruntime: ${(err as Error).message.split('\n')[0]}`);
   }
   try {
     const inputs = session.inputMetadata.map((m) => graphInput(m, file));

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { parseAllowedHosts } from '../../core/allowed-hosts';
 import { UserError } from '../../core/errors';
 import { readTokenFile, wholeNumber } from '../options';
+import { ONNX_EXECUTION_PROVIDER_NAMES, ONNX_EXECUTION_PROVIDERS_ENV, onnxExecutionProviders, parseOnnxExecutionProviders } from '../../ml/onnx-execution-providers';
 import { DEFAULT_BATCHING } from '../../serving/batcher';
 import { DEFAULT_POLICY, readModelServerConfig, type ModelConfig } from '../../serving/config';
 import { bufferedAccessLog } from '../../serving/access-log';
@@ -43,6 +44,7 @@ interface ServeFlags {
   modelCacheDir?: string;
   drainSeconds: string;
   drainAcceptSeconds: string;
+  onnxExecutionProviders?: string;
 }
 
 function modelsFrom(flags: ServeFlags): ModelConfig[] {
@@ -114,6 +116,15 @@ function drainOptions(flags: ServeFlags): ModelServerOptions['drain'] {
   return { seconds, acceptSeconds: numberIn('--drain-accept-seconds', flags.drainAcceptSeconds, 0, seconds) };
 }
 
+/**
+ * --onnx-execution-providers, else MLP_ONNX_EXECUTION_PROVIDERS, checked now; the choice is put in
+ * MLP_ONNX_EXECUTION_PROVIDERS, which every ONNX model load in this process reads (onnx-execution-providers.ts).
+ */
+function useOnnxExecutionProviders(flags: ServeFlags): void {
+  const providers = flags.onnxExecutionProviders === undefined ? onnxExecutionProviders() : parseOnnxExecutionProviders(flags.onnxExecutionProviders, '--onnx-execution-providers');
+  process.env[ONNX_EXECUTION_PROVIDERS_ENV] = providers.join(',');
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
@@ -150,9 +161,15 @@ export function registerServeCommand(program: Command): void {
       String(DEFAULT_DRAIN_SECONDS),
     )
     .option('--drain-accept-seconds <s>', 'how long a drain still accepts new connections (until load balancers have seen the not-ready state); at most --drain-seconds', String(DEFAULT_DRAIN_ACCEPT_SECONDS))
+    .option(
+      '--onnx-execution-providers <list>',
+      `onnxruntime execution providers for ONNX models, comma-separated, in order of preference: ${ONNX_EXECUTION_PROVIDER_NAMES.join(', ')} ` +
+        `(cuda,cpu runs on CPU the nodes CUDA lacks; a provider that cannot be loaded fails the model load, never a silent CPU fallback) (default: $${ONNX_EXECUTION_PROVIDERS_ENV}, else cpu)`,
+    )
     .action(async (flags: ServeFlags) => {
       const logFormat = logFormatOf(flags, !!process.stderr.isTTY);
       const options = serverOptions(flags, logFormat);
+      useOnnxExecutionProviders(flags);
       // Loaded here, not at the top: every other mlp command would pay ~0.7 s for the server's modules.
       const { serverLogger, startModelServer } = await import('../../serving/model-server');
       const server = await startModelServer({ ...options, logger: serverLogger(flags.logLevel, 2, logFormat) });
