@@ -276,7 +276,7 @@ describe('refused at compile time, in one line', () => {
   test('a distributed container step is not one pod: Argo creates a JobSet for it (argo-jobset.test.ts)', () => {
     const p = new Pipeline({ name: 'ddp' });
     p.add('train', containerComponent({ name: 'WrapperDdp', image: 'python:3.12-slim', command: ['python3', 'train.py'], distribution: { workers: 2 } }));
-    const train = template(compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: 'gs://b/root' }) as Json, 'train');
+    const train = template(compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: 'gs://b/root' }) as Json, 'train-jobset');
     expect(train.container).toBeUndefined();
     expect(train.resource.manifest).toMatch(/^kind: JobSet$/m);
   });
