@@ -51,6 +51,17 @@ const template = (wf: Json, name: string): Json => wf.spec.templates.find((t: Js
 const jobSet = (wf: Json, name: string): Json => parse(template(wf, `${name}-jobset`).resource.manifest);
 const job = (js: Json): Json => js.spec.replicatedJobs[0].template.spec;
 const pod = (js: Json): Json => job(js).template.spec;
+/** What validate-argo.mjs finds wrong in a workflow, per document ([null] when it passes Argo's models). */
+function argoModelErrors(wf: Json): unknown {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-argo-'));
+  try {
+    const file = path.join(dir, 'wf.json');
+    fs.writeFileSync(file, JSON.stringify(wf));
+    return JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), file], { encoding: 'utf8' }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 const envOf = (js: Json): Record<string, Json> => Object.fromEntries(pod(js).containers[0].env.map((e: Json) => [e.name, e]));
 
 describe('a distributed container step on Argo: a JobSet queued by Kueue', () => {
@@ -144,14 +155,7 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
   });
 
   test('the compiled workflow still passes the Argo Workflows models', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-argo-'));
-    try {
-      const file = path.join(dir, 'wf.json');
-      fs.writeFileSync(file, JSON.stringify(wf));
-      expect(JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), file], { encoding: 'utf8' }))).toEqual([null]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    expect(argoModelErrors(wf)).toEqual([null]);
   });
 
   test('what Argo substitutes into the manifest (JSON with quotes and backslashes) leaves it valid: the ExecutorInputs are literal blocks', () => {
@@ -225,14 +229,7 @@ describe("a dependent reads a distributed step's outputs: rank 0 creates its Exe
 
   test('the workflow validates against the Argo Workflows models and the JobSet against its CRD', () => {
     expect(validateJobSet(jobSet(wf, 'train'))).toBe(true);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-reader-'));
-    try {
-      const file = path.join(dir, 'wf.json');
-      fs.writeFileSync(file, JSON.stringify(wf));
-      expect(JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'validate-argo.mjs'), file], { encoding: 'utf8' }))).toEqual([null]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    expect(argoModelErrors(wf)).toEqual([null]);
   });
 
   test("a conditional distributed step's read-back step has its condition too (depends alone would run it after a skip)", () => {
