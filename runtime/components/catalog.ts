@@ -6,6 +6,7 @@ import * as path from 'path';
 
 export const BUNDLED_COMPONENT_MODULES: Readonly<Record<string, string>> = {
   ExampleGen: 'example-gen',
+  BigQueryExampleGen: 'big-query-example-gen',
   StatisticsGen: 'statistics-gen',
   SchemaGen: 'schema-gen',
   ImportSchemaGen: 'import-schema-gen',

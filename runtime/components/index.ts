@@ -2,6 +2,7 @@
 // runner's executor processes can find them by name.
 
 export { ExampleGen } from './example-gen';
+export { BigQueryExampleGen } from './big-query-example-gen';
 export { StatisticsGen } from './statistics-gen';
 export { SchemaGen } from './schema-gen';
 export { ImportSchemaGen } from './import-schema-gen';

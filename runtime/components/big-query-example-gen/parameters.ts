@@ -14,13 +14,7 @@ const QuerySplit = z.object({
   query: z.string().min(1).describe('GoogleSQL query of this split (placeholders as in query)'),
 });
 
-export const BigQueryExampleGenParameters = ExampleGenParameters.pick({
-  output_splits: true,
-  partition_feature: true,
-  schema: true,
-  derived_columns: true,
-  max_bad_rows_fraction: true,
-}).extend({
+export const BigQueryExampleGenParameters = z.object({
   query: z
     .string()
     .min(1)
@@ -32,6 +26,8 @@ export const BigQueryExampleGenParameters = ExampleGenParameters.pick({
   project: z.string().min(1).optional().describe('Project the job runs and is billed in (default: the credentials\' project)'),
   location: z.string().min(1).optional().describe('Location the job runs in (e.g. US, EU, europe-west1); the dataset\'s location when omitted'),
   labels: z.record(LabelKey, LabelValue).default({}).describe('Labels added to the BigQuery job (for billing reports)'),
-});
+}).extend(
+  ExampleGenParameters.pick({ output_splits: true, partition_feature: true, schema: true, derived_columns: true, max_bad_rows_fraction: true }).shape,
+);
 
 export type BigQueryExampleGenParameters = z.output<typeof BigQueryExampleGenParameters>;
