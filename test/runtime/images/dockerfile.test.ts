@@ -1,9 +1,13 @@
 // What can be checked of the component images without a Docker engine: the Dockerfile's targets, base images,
 // non-root user and entry point; that it installs through runtime/images/install.sh (the script the npm pack
 // install test runs) at the path the compilers address package files under; that the runtime package has no
-// infrastructure dependency and the runtime never imports one; and the .dockerignore and runtime/package.json
-// "files" that decide what goes in.
+// infrastructure dependency and the runtime never imports one; that only the gpu flavor fetches onnxruntime-node's
+// CUDA provider (with the variable the pinned onnxruntime-node reads) beside pinned CUDA 12 / cuDNN 9 libraries and
+// asks for the cuda provider; and the .dockerignore and runtime/package.json "files" that decide what goes in.
+// There is no Docker engine or GPU here: the image build itself (apt, the NuGet download, the loader checks) is
+// not exercised, only what the Dockerfile and install.sh say.
 
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { IMAGE_APP_DIR } from '../../../runtime/compilers/common';
@@ -62,6 +66,22 @@ describe('runtime/images/Dockerfile', () => {
     expect(final).not.toMatch(/g\+\+|build-essential/);
   });
 
+  test('gpu-base adds the CUDA 12 + cuDNN 9 runtime libraries of the ONNX CUDA provider, pinned, and checks both majors resolve', () => {
+    const base = s.get('gpu-base')!.join('\n');
+    const install = /apt-get install -y --no-install-recommends\s+((?:\S+=\S+\s+)+)&&/.exec(base);
+    expect(install).not.toBeNull();
+    const packages = install![1].trim().split(/\s+/);
+    expect(packages.map((p) => p.split('=')[0])).toEqual(['cuda-cudart-12-6', 'libcublas-12-6', 'libcufft-12-6', 'libcurand-12-6', 'libcudnn9-cuda-12']);
+    for (const p of packages) expect(p).toMatch(/^[\w.-]+=\d[\w.]*-\d+$/);
+    const checked = /for lib in ([^;]+); do/.exec(base)![1].trim().split(/\s+/);
+    expect(checked).toEqual(expect.arrayContaining(['libcudart.so.11.0', 'libcudnn.so.8', 'libcudart.so.12', 'libcublas.so.12', 'libcudnn.so.9']));
+  });
+
+  test('the gpu image asks for the cuda ONNX execution provider, the cpu image leaves the default (cpu)', () => {
+    expect(s.get('gpu')!.join('\n')).toContain('MLP_ONNX_EXECUTION_PROVIDERS=cuda,cpu');
+    expect(s.get('cpu')!.join('\n')).not.toContain('MLP_ONNX_EXECUTION_PROVIDERS');
+  });
+
   test('the tarball comes from npm pack of the runtime workspace, as the pack install test makes it', () => {
     expect(s.get('pack')!.join('\n')).toContain('RUN mkdir /pack && npm pack --workspace runtime --pack-destination /pack');
   });
@@ -86,6 +106,35 @@ describe('runtime/images/install.sh', () => {
     expect(install).toContain("gpu) npm pkg delete 'optionalDependencies[@tensorflow/tfjs-node]'");
     expect(install).toMatch(/cpu\) has_native_tf @tensorflow\/tfjs-node \|\| \{/);
     expect(install).toContain('npm install --omit=dev');
+  });
+
+  test('only gpu fetches onnxruntime-node\'s CUDA provider (the install itself skips it for every target) and checks it is there', () => {
+    expect(install).toMatch(/^\s*ONNXRUNTIME_NODE_INSTALL=skip npm install --omit=dev/m);
+    // The checks after the install, per target.
+    const after = install.slice(install.indexOf('npm install --omit=dev'));
+    const arms = after.slice(after.indexOf('case $accel in'), after.indexOf('esac'));
+    const arm = (target: string) => new RegExp(`^\\s*${target}\\)([\\s\\S]*?);;`, 'm').exec(arms)![1];
+    expect(arm('gpu')).toMatch(/^\s*install_onnx_cuda$/m);
+    expect(arm('cpu')).not.toContain('install_onnx_cuda');
+    expect(install.match(/^\s*install_onnx_cuda$/gm)).toHaveLength(1);
+    const fn = /^install_onnx_cuda\(\) \{\n([\s\S]*?)\n\}/m.exec(install)![1];
+    expect(fn).toContain('env -u ONNXRUNTIME_NODE_INSTALL ONNXRUNTIME_NODE_INSTALL_CUDA=v12 node node_modules/onnxruntime-node/script/install.js');
+    expect(fn).toContain('-name libonnxruntime_providers_cuda.so');
+    expect(fn).toMatch(/ldd "\$provider" \| grep 'not found'/);
+  });
+
+  test('the pinned onnxruntime-node reads those variables as install.sh means them: v12 forces the CUDA 12 provider, skip skips', () => {
+    const flag = (env: NodeJS.ProcessEnv) => {
+      const clean = { ...process.env };
+      delete clean.ONNXRUNTIME_NODE_INSTALL;
+      delete clean.ONNXRUNTIME_NODE_INSTALL_CUDA;
+      return execFileSync(process.execPath, ['-e', "process.stdout.write(JSON.stringify(require('onnxruntime-node/script/install-utils.js').parseInstallFlag()) ?? 'undefined')"], { cwd: REPO, env: { ...clean, ...env }, encoding: 'utf8' });
+    };
+    expect(flag({ ONNXRUNTIME_NODE_INSTALL_CUDA: 'v12' })).toBe('"cuda12"');
+    expect(flag({ ONNXRUNTIME_NODE_INSTALL: 'skip' })).toBe('false');
+    // The cuda12 manifest installs the file install.sh looks for.
+    const manifest = require(path.join(REPO, 'node_modules', 'onnxruntime-node', 'script', 'install-metadata.js')).manifests['linux/x64:cuda12'];
+    expect(Object.keys(manifest)).toEqual(expect.arrayContaining(['./libonnxruntime_providers_cuda.so', './libonnxruntime_providers_shared.so']));
   });
 });
 
