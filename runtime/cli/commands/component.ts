@@ -7,6 +7,8 @@
 // With --container-spec it is a container component's step on Argo or Airflow, run in the user's image from
 // the runtime an init container copied there (runtime/compilers/container-step.ts): the spec rebuilds the
 // component, whose executor runs the image's command with the placeholders resolved from the ExecutorInput.
+// With --executor-output-uri it also creates the ExecutorOutput there, exclusively (rank 0 of a distributed step on
+// Argo, whose result a resource template cannot return; `mlp component result` reads it back, component-result.ts).
 
 import * as fs from 'fs';
 import type { Command } from 'commander';
@@ -19,6 +21,7 @@ import { loadComponentModules } from '../../runner/component-modules';
 import { runResolverStep, runStep } from '../../runner/cloud-step';
 import { dropUnresolved, RESOLVER_COMPONENT } from '../../runner/step-protocol';
 import type { ExecutorOutput } from '../../core/executor-io';
+import { storageFor } from '../../storage';
 import { registerResultCommand, writeExecutorOutput } from './component-result';
 
 interface RunFlags {
@@ -62,6 +65,8 @@ export function registerComponentCommand(program: Command): void {
       const where = raw === flags.executorInput ? '--executor-input' : flags.executorInput;
       const input = parseExecutorInput(json, where);
       const step = cloudStep(name, flags);
+      // An unsupported --executor-output-uri is refused before the step runs and publishes anything.
+      if (flags.executorOutputUri) storageFor(flags.executorOutputUri);
       const load = () => (flags.containerSpec !== undefined ? loadContainerStep(name, flags.containerSpec, flags.module) : loadComponentModules(name, flags.module ?? []));
       let output: ExecutorOutput;
       if (step) {

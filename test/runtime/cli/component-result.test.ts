@@ -85,6 +85,14 @@ test('a missing ExecutorOutput is a one-line error naming the URI, exit 1, and n
   expect(fs.existsSync(out)).toBe(false);
 });
 
+test('an --executor-output-uri the storage cannot write is refused before the step publishes anything', async () => {
+  const bad = executorInput('bad-uri', 3);
+  const r = await runCli(['component', 'run', 'ProduceNumbers', '--executor-input', bad.input, '--executor-output-uri', 's3://b/x.json']);
+  expectOneLineError(r, /^mlp: error: unsupported storage URI s3:\/\/b\/x\.json: use a local path, file:\/\/ or gs:\/\/$/);
+  expect(fs.existsSync(bad.outputFile)).toBe(false);
+  expect(await storageFor(`${ROOT}/dist/train/numbers/bad-uri`).exists(`${ROOT}/dist/train/numbers/bad-uri`)).toBe(false);
+});
+
 test('mlp component result --help says what it reads and writes', async () => {
   const r = await runCli(['component', 'result', '--help']);
   expect(r.code).toBe(0);
