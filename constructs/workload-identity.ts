@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { BigqueryDatasetIamMember } from '@cdktf/provider-google/lib/bigquery-dataset-iam-member';
 import { ConstructValidationError } from './errors';
 import { MlCluster } from './cluster';
 import { ArtifactStore } from './artifact-store';
@@ -80,9 +81,11 @@ export interface WorkloadIdentityProps {
 /** Identities of the platform roles. Construct ids: `<role>` (`service-account`, `workload-identity-binding`, one per project role). */
 export class WorkloadIdentity extends Construct {
   private readonly identities = new Map<PlatformRole, RoleIdentity>();
+  private readonly project: string;
 
   constructor(scope: Construct, id: string, props: WorkloadIdentityProps) {
     super(scope, id);
+    this.project = props.cluster.project;
     const fail = (msg: string) => new ConstructValidationError('WorkloadIdentity', this, msg);
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(props.namespace)) throw fail(`namespace '${props.namespace}' is not a valid Kubernetes namespace name.`);
     const roles = props.roles ?? PLATFORM_ROLES;
@@ -138,5 +141,28 @@ export class WorkloadIdentity extends Construct {
           break;
       }
     }
+  }
+
+  /**
+   * Lets a role read one BigQuery dataset through query jobs (BigQueryExampleGen): roles/bigquery.jobUser on the
+   * project, to run jobs, and roles/bigquery.dataViewer on that dataset only. The job's EXPORT DATA writes to the
+   * pipeline root with the role's own access (grantPlatformAccess). Construct ids, under the role's identity:
+   * `bigquery-jobUser` and `bigquery-dataViewer-<project>-<dataset>`. Idempotent.
+   */
+  grantBigQueryRead(role: PlatformRole, datasetId: string, datasetProject: string = this.project): BigqueryDatasetIamMember {
+    if (!/^[A-Za-z0-9_]{1,1024}$/.test(datasetId)) {
+      throw new ConstructValidationError('WorkloadIdentity', this, `BigQuery dataset id '${datasetId}' must be letters, digits or '_' (give its project as datasetProject, not in the id).`);
+    }
+    const identity = this.identity(role);
+    if (!identity.node.tryFindChild('bigquery-jobUser')) {
+      new ProjectIamMember(identity, 'bigquery-jobUser', { project: this.project, role: 'roles/bigquery.jobUser', member: identity.iamMember });
+    }
+    const id = `bigquery-dataViewer-${datasetProject}-${datasetId}`;
+    return (identity.node.tryFindChild(id) as BigqueryDatasetIamMember | undefined) ?? new BigqueryDatasetIamMember(identity, id, {
+      project: datasetProject,
+      datasetId,
+      role: 'roles/bigquery.dataViewer',
+      member: identity.iamMember,
+    });
   }
 }
