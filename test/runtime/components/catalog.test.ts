@@ -17,5 +17,5 @@ test('the catalog and the index list the same components, by their registered na
 });
 
 test('an unknown component without modules names the bundled ones', () => {
-  expect(() => loadComponentModules('Trainerr', [])).toThrow(/^unknown component "Trainerr": not a bundled component \(BulkInferrer, DataReport, Evaluator, ExampleGen, .*, Trainer, Transform, Tuner\) and no --module defines it$/);
+  expect(() => loadComponentModules('Trainerr', [])).toThrow(/^unknown component "Trainerr": not a bundled component \(BigQueryExampleGen, BulkInferrer, DataReport, Evaluator, ExampleGen, .*, Trainer, Transform, Tuner\) and no --module defines it$/);
 });
