@@ -9,7 +9,7 @@ import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-googl
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { DataGoogleStorageTransferProjectServiceAccount } from '@cdktf/provider-google/lib/data-google-storage-transfer-project-service-account';
 import { DataGoogleStorageProjectServiceAccount } from '@cdktf/provider-google/lib/data-google-storage-project-service-account';
-import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
+import { grantKeyToAgent } from './cmek';
 import { ConstructValidationError, validateGcpLabels } from './errors';
 import { IPrincipal, placeGrant } from './principal';
 import { PolicyPack } from './policy/policy-pack';
@@ -328,11 +328,8 @@ export class ArtifactStore extends Construct {
     const prefix = props.bucketPrefix;
     // Buckets encrypt with the key only once the storage agent may use it.
     const keyGrant = props.kmsKeyName && (props.grantKmsKeyToStorageAgent ?? true)
-      ? new KmsCryptoKeyIamMember(this, 'kms-storage-agent', {
-        cryptoKeyId: props.kmsKeyName,
-        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
-        member: `serviceAccount:${new DataGoogleStorageProjectServiceAccount(this, 'storage-agent', { project: props.project }).emailAddress}`,
-      })
+      ? grantKeyToAgent(this, 'kms-storage-agent', props.kmsKeyName,
+        new DataGoogleStorageProjectServiceAccount(this, 'storage-agent', { project: props.project }).emailAddress)
       : undefined;
     const terminalClass = props.autoclassTerminalStorageClass ?? 'NEARLINE';
     interface BucketOptions { logs?: string; retentionDays?: number; versioning?: boolean; autoclass?: boolean; hierarchicalNamespace?: boolean }

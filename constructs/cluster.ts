@@ -10,6 +10,8 @@ import { GpuAcceleratorType } from './accelerators';
 import { ConstructValidationError, cidrsOverlap, parseCidr, validateGcpLabels, zoneInRegion } from './errors';
 import { MlNetwork } from './network';
 import { PolicyPack } from './policy/policy-pack';
+import { ProjectServices } from './project-services';
+import { grantKeyToAgent, serviceAgentEmail } from './cmek';
 
 /** A CIDR allowed to reach the control plane. */
 export interface AuthorizedNetwork {
@@ -145,12 +147,13 @@ export interface MlClusterProps {
   readonly imageStreaming?: boolean;
   /**
    * Cloud KMS key (`projects/<p>/locations/<cluster region>/keyRings/<r>/cryptoKeys/<k>`) for application-layer
-   * encryption of Kubernetes Secrets; the GKE service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on it.
+   * encryption of Kubernetes Secrets. The GKE service agent (`service-<project number>@container-engine-robot.iam.gserviceaccount.com`)
+   * is granted roles/cloudkms.cryptoKeyEncrypterDecrypter on it (construct `kms-gke-agent`) before the cluster is created.
    * @default - Secrets encrypted at rest by Google-managed keys only
    */
   readonly secretsEncryptionKey?: string;
   /**
-   * Backup for GKE: enables the agent and a backup plan of every namespace (volume data and secrets included).
+   * Backup for GKE: enables gkebackup.googleapis.com, the agent and a backup plan of every namespace (volume data and secrets included).
    * @default false
    */
   readonly backup?: boolean;
@@ -181,7 +184,10 @@ export interface MlClusterProps {
   readonly rbacSecurityGroup?: string;
 }
 
-/** The platform's GKE Standard cluster. Construct ids: `cluster`, `node-sa`, `node-sa-default-node-role`, `binauthz-policy`, `backup-plan`. */
+/**
+ * The platform's GKE Standard cluster. Construct ids: `cluster`, `node-sa`, `node-sa-default-node-role`, `binauthz-policy`,
+ * `backup-plan`; with secretsEncryptionKey also `project` (data source) and `kms-gke-agent`.
+ */
 export class MlCluster extends Construct {
   readonly cluster: ContainerCluster;
   /** Dedicated node service account (roles/container.defaultNodeServiceAccount only). */
@@ -291,7 +297,13 @@ export class MlCluster extends Construct {
       member: `serviceAccount:${this.nodeServiceAccount.email}`,
     });
 
+    // GKE refuses to create a cluster with application-layer secrets encryption its service agent cannot use.
+    const keyGrant = props.secretsEncryptionKey
+      ? grantKeyToAgent(this, 'kms-gke-agent', props.secretsEncryptionKey, serviceAgentEmail(this, props.project, 'container-engine-robot.iam.gserviceaccount.com'))
+      : undefined;
+
     this.cluster = new ContainerCluster(this, 'cluster', {
+      dependsOn: keyGrant ? [keyGrant] : undefined,
       name: props.name,
       project: props.project,
       location: props.location,
@@ -407,6 +419,7 @@ export class MlCluster extends Construct {
         retentionPolicy: { backupRetainDays },
         backupConfig: { allNamespaces: true, includeVolumeData: true, includeSecrets: true },
         labels: props.labels ? { ...props.labels } : undefined,
+        dependsOn: [ProjectServices.of(this).enable('gkebackup.googleapis.com', props.project)],
       });
     }
 

@@ -110,6 +110,29 @@ describe('MlCluster', () => {
     expect(onlyResource(json, 'google_container_cluster').maintenance_policy.maintenance_exclusion).toHaveLength(1);
     expect(onlyResource(synthJson(baseStack().stack), 'google_container_cluster').maintenance_policy.maintenance_exclusion).toBeUndefined();
   });
+
+  test('backup enables gkebackup.googleapis.com (never disabled on destroy) and the backup plan waits for it', () => {
+    const json = synthJson(baseStack({ backup: true }).stack);
+    const api = onlyResource(json, 'google_project_service');
+    expect(api).toMatchObject({ service: 'gkebackup.googleapis.com', project: 'acme-ml-test', disable_on_destroy: false });
+    expect(onlyResource(json, 'google_gke_backup_backup_plan').depends_on).toEqual([expect.stringMatching(/^google_project_service\.project-services_gkebackup-acme-ml-test_/)]);
+    expect(resourcesOf(synthJson(baseStack().stack), 'google_project_service')).toEqual([]);
+  });
+
+  test('a secrets encryption key is granted to the GKE service agent before the cluster is created', () => {
+    const key = 'projects/acme-ml-test/locations/us-central1/keyRings/r/cryptoKeys/gke';
+    const json = synthJson(baseStack({ secretsEncryptionKey: key }).stack);
+    const grant = onlyResource(json, 'google_kms_crypto_key_iam_member');
+    expect(grant).toMatchObject({ crypto_key_id: key, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter' });
+    expect(grant.member).toMatch(/^serviceAccount:service-\$\{data\.google_project\.cluster_project_[A-Z0-9]+\.number\}@container-engine-robot\.iam\.gserviceaccount\.com$/);
+    expect(Object.values(json.data.google_project)).toEqual([expect.objectContaining({ project_id: 'acme-ml-test' })]);
+    const cluster = onlyResource(json, 'google_container_cluster');
+    expect(cluster.database_encryption).toEqual({ state: 'ENCRYPTED', key_name: key });
+    expect(cluster.depends_on).toEqual([expect.stringMatching(/^google_kms_crypto_key_iam_member\.cluster_kms-gke-agent_/)]);
+    const plain = synthJson(baseStack().stack);
+    expect(resourcesOf(plain, 'google_kms_crypto_key_iam_member')).toEqual([]);
+    expect(onlyResource(plain, 'google_container_cluster').depends_on).toBeUndefined();
+  });
 });
 
 describe('CpuNodePool', () => {
