@@ -11,6 +11,7 @@ import { ConstructValidationError, validateGcpLabels } from './errors';
 import { MlNetwork } from './network';
 import { IPrincipal, placeGrant } from './principal';
 import { PolicyPack } from './policy/policy-pack';
+import { grantKeyToAgent, serviceAgentEmail } from './cmek';
 
 /** A principal that is a Google service account (needed to become an IAM database user). */
 export interface IServiceAccountPrincipal extends IPrincipal {
@@ -113,7 +114,8 @@ export interface MetadataDatabaseProps {
   readonly readReplicas?: number;
   /**
    * Cloud KMS key (`projects/<p>/locations/<region>/keyRings/<r>/cryptoKeys/<k>`, in the instance's region) for CMEK;
-   * the Cloud SQL service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on it. Fixed at creation.
+   * the Cloud SQL service agent (`service-<project number>@gcp-sa-cloud-sql.iam.gserviceaccount.com`) is granted
+   * roles/cloudkms.cryptoKeyEncrypterDecrypter on it (construct `kms-sql-agent`) before the instance is created. Fixed at creation.
    * @default - Google-managed encryption
    */
   readonly kmsKeyName?: string;
@@ -162,7 +164,8 @@ const LOGGING_FLAGS: readonly { readonly name: string; readonly value: string }[
 ];
 
 /**
- * The ML Metadata database. Construct ids: `instance`, `replica-<i>`, `database`, `connection-name` (output), and per IAM user
+ * The ML Metadata database. Construct ids: `instance`, `replica-<i>`, `database`, `connection-name` (output), with kmsKeyName
+ * `project` (data source) and `kms-sql-agent`, and per IAM user
  * `iam-user-<principalId>`, `iam-user-<principalId>-client`, `iam-user-<principalId>-instance-user`.
  */
 export class MetadataDatabase extends Construct {
@@ -243,6 +246,12 @@ export class MetadataDatabase extends Construct {
     this.instanceName = props.instanceName;
     this.instanceConnectionName = `${props.project}:${props.network.region}:${props.instanceName}`;
 
+    // Cloud SQL refuses to create a CMEK instance whose service agent cannot use the key. The agent is addressed by its
+    // documented e-mail: google_project_service_identity is google-beta only in provider 6.x.
+    const keyGrant = props.kmsKeyName
+      ? grantKeyToAgent(this, 'kms-sql-agent', props.kmsKeyName, serviceAgentEmail(this, props.project, 'gcp-sa-cloud-sql.iam.gserviceaccount.com'))
+      : undefined;
+
     this.instance = new SqlDatabaseInstance(this, 'instance', {
       name: props.instanceName,
       project: props.project,
@@ -250,7 +259,7 @@ export class MetadataDatabase extends Construct {
       databaseVersion: props.databaseVersion ?? 'POSTGRES_16',
       deletionProtection: protect,
       encryptionKeyName: props.kmsKeyName,
-      dependsOn: [props.network.privateServiceConnection],
+      dependsOn: keyGrant ? [props.network.privateServiceConnection, keyGrant] : [props.network.privateServiceConnection],
       settings: {
         tier: props.tier,
         edition,

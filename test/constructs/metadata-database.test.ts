@@ -1,7 +1,7 @@
 // MetadataDatabase: what the Cloud SQL API would refuse is refused at construction (issue 21 §1), and the production
 // options (issue 21 §2) are emitted with their values.
 import { MetadataDatabase, MetadataDatabaseProps } from '../../constructs/metadata-database';
-import { Base, Json, baseStack, errorOf, onlyResource, synthJson } from './helpers';
+import { Base, Json, baseStack, errorOf, onlyResource, resourcesOf, synthJson } from './helpers';
 
 function database(base: Base, props: Partial<MetadataDatabaseProps> = {}) {
   return new MetadataDatabase(base.stack, 'db', { instanceName: 'mlp-test-metadata', project: 'acme-ml-test', network: base.network, tier: 'db-custom-2-7680', ...props });
@@ -48,5 +48,35 @@ describe('MetadataDatabase edition', () => {
     const enterprise = instanceOf().settings;
     expect(enterprise.edition).toBe('ENTERPRISE');
     expect(enterprise.data_cache_config).toBeUndefined();
+  });
+});
+
+describe('MetadataDatabase CMEK', () => {
+  test('the key is granted to the Cloud SQL service agent before the instance and its replicas are created', () => {
+    const key = 'projects/acme-ml-test/locations/us-central1/keyRings/r/cryptoKeys/sql';
+    const base = baseStack();
+    database(base, { kmsKeyName: key, readReplicas: 1 });
+    const json = synthJson(base.stack);
+    const grant = onlyResource(json, 'google_kms_crypto_key_iam_member');
+    expect(grant).toMatchObject({ crypto_key_id: key, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter' });
+    expect(grant.member).toMatch(/^serviceAccount:service-\$\{data\.google_project\.db_project_[A-Z0-9]+\.number\}@gcp-sa-cloud-sql\.iam\.gserviceaccount\.com$/);
+    expect(Object.values(json.data.google_project)).toEqual([expect.objectContaining({ project_id: 'acme-ml-test' })]);
+    const instances = resourcesOf(json, 'google_sql_database_instance');
+    const primary = instances.find((i) => i.name === 'mlp-test-metadata')!;
+    expect(primary.encryption_key_name).toBe(key);
+    expect(primary.depends_on).toEqual([
+      expect.stringMatching(/^google_service_networking_connection\./), expect.stringMatching(/^google_kms_crypto_key_iam_member\.db_kms-sql-agent_/),
+    ]);
+    // The replica is created from the primary, so it waits for the grant through it.
+    expect(instances.find((i) => i.name === 'mlp-test-metadata-replica-1')).toMatchObject({ encryption_key_name: key, master_instance_name: expect.stringContaining('google_sql_database_instance.db_instance_') });
+  });
+
+  test('without a key there is no grant and no project lookup', () => {
+    const base = baseStack();
+    database(base);
+    const json = synthJson(base.stack);
+    expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toEqual([]);
+    expect(json.data?.google_project).toBeUndefined();
+    expect(onlyResource(json, 'google_sql_database_instance').depends_on).toEqual([expect.stringMatching(/^google_service_networking_connection\./)]);
   });
 });
