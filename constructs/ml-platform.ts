@@ -235,6 +235,12 @@ export interface MlWorkloadsOptions {
    */
   readonly pubsubKmsKeyName?: string;
   /**
+   * The Custom Metrics Stackdriver Adapter runs in the cluster (installed outside these stacks); required before any
+   * serving entry sets targetRequestsPerSecond or targetQueuedRows (ModelServing customMetricsAdapterInstalled).
+   * @default false
+   */
+  readonly customMetricsAdapterInstalled?: boolean;
+  /**
    * Cloud Build triggers (need stateBucket).
    * @default - none
    */
@@ -443,6 +449,7 @@ export class MlWorkloadsStack extends TerraformStack {
         modelSource: s.modelSource,
         targetRequestsPerSecond: s.targetRequestsPerSecond,
         targetQueuedRows: s.targetQueuedRows,
+        customMetricsAdapterInstalled: w.customMetricsAdapterInstalled,
         gateway: s.gateway,
       });
       return serving;
