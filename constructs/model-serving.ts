@@ -175,7 +175,7 @@ export interface ModelServingProps {
   readonly targetCpuUtilization?: number;
   /**
    * Also scale on the requests per second each pod answers (the rate of `mlp_serving_requests_total`, via Managed
-   * Prometheus and the Custom Metrics Stackdriver Adapter, which must run in the cluster); the HPA takes the largest
+   * Prometheus and the Custom Metrics Stackdriver Adapter, which must run in the cluster: see customMetricsAdapterInstalled); the HPA takes the largest
    * replica count any metric asks for.
    * @default - CPU (and targetQueuedRows) only
    */
@@ -185,6 +185,14 @@ export interface ModelServingProps {
    * @default - CPU (and targetRequestsPerSecond) only
    */
   readonly targetQueuedRows?: number;
+  /**
+   * The caller states that the Custom Metrics Stackdriver Adapter runs in the cluster (installed outside this stack,
+   * e.g. from GoogleCloudPlatform/k8s-stackdriver's adapter_new_resource_model.yaml with a Workload Identity grant of
+   * roles/monitoring.viewer). Nothing here installs it, and without it an HPA on targetRequestsPerSecond or
+   * targetQueuedRows never gets its metric, so those props are refused unless this is true.
+   * @default false
+   */
+  readonly customMetricsAdapterInstalled?: boolean;
   /**
    * A PodMonitoring so Managed Service for Prometheus scrapes `/metrics` every 30 s: MlMonitoring's latency alert reads
    * the request-duration histogram, and the custom-metric targets above read the request and queue series.
@@ -282,6 +290,9 @@ export class ModelServing extends Construct {
       if (v === undefined) continue;
       if (!(Number.isFinite(v) && v > 0)) throw fail(`${field} ${v} must be a positive number.`);
       if (!scrape) throw fail(`${field} scales on a Managed Prometheus series, which prometheusScrape false turns off; enable prometheusScrape or drop ${field}.`);
+      if (!props.customMetricsAdapterInstalled) {
+        throw fail(`${field} needs the Custom Metrics Stackdriver Adapter in the cluster, which this stack does not install; install it and set customMetricsAdapterInstalled: true, or drop ${field}.`);
+      }
     }
     const gw = props.gateway;
     if (gw) {

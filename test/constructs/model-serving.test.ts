@@ -179,7 +179,7 @@ describe('ModelServing images by digest', () => {
 describe('ModelServing autoscaling on its own metrics, Prometheus scraping and the IAP gateway', () => {
   test('PodMonitoring scrapes /metrics by default; the HPA adds the request rate and queued rows as pod metrics', () => {
     const base = workloadBase();
-    serving(base, { targetRequestsPerSecond: 40, targetQueuedRows: 64 });
+    serving(base, { targetRequestsPerSecond: 40, targetQueuedRows: 64, customMetricsAdapterInstalled: true });
     const json = synthJson(base.stack);
     expect(manifestOf(json, 'PodMonitoring')).toEqual({
       apiVersion: 'monitoring.googleapis.com/v1', kind: 'PodMonitoring',
@@ -197,9 +197,16 @@ describe('ModelServing autoscaling on its own metrics, Prometheus scraping and t
     const base = workloadBase();
     serving(base, { prometheusScrape: false });
     expect(manifestOf(synthJson(base.stack), 'PodMonitoring')).toBeUndefined();
-    expect(errorOf(() => serving(workloadBase(), { prometheusScrape: false, targetQueuedRows: 10 }))).toBe(
+    expect(errorOf(() => serving(workloadBase(), { prometheusScrape: false, targetQueuedRows: 10, customMetricsAdapterInstalled: true }))).toBe(
       "ModelServing 'test/serving': targetQueuedRows scales on a Managed Prometheus series, which prometheusScrape false turns off; enable prometheusScrape or drop targetQueuedRows.");
     expect(errorOf(() => serving(workloadBase(), { targetRequestsPerSecond: 0 }))).toBe("ModelServing 'test/serving': targetRequestsPerSecond 0 must be a positive number.");
+  });
+
+  test('custom-metric targets are refused unless the caller states the Custom Metrics Stackdriver Adapter is installed', () => {
+    for (const [field, props] of [['targetRequestsPerSecond', { targetRequestsPerSecond: 40 }], ['targetQueuedRows', { targetQueuedRows: 64, customMetricsAdapterInstalled: false }]] as const) {
+      expect(errorOf(() => serving(workloadBase(), props))).toBe(
+        `ModelServing 'test/serving': ${field} needs the Custom Metrics Stackdriver Adapter in the cluster, which this stack does not install; install it and set customMetricsAdapterInstalled: true, or drop ${field}.`);
+    }
   });
 
   test('gateway: Gateway (HTTPS, pre-shared certificate, static IP), HTTPRoute, IAP backend policy, readiness health check; the server allows the hostname', () => {
