@@ -178,7 +178,8 @@ test('a serving entry passes its custom-metric autoscaling and IAP gateway to Mo
   const props = environmentPlatformProps(environment('dev'));
   const gateway = { hostname: 'flights.ml.acme.com', certificateName: 'flights-cert', iap: { oauthClientId: '123-abc.apps.googleusercontent.com', oauthClientSecretName: 'flights-iap' } };
   const serving = props.workloads!.serving!.map((s) => ({ ...s, targetRequestsPerSecond: 25, targetQueuedRows: 32, gateway }));
-  const platform = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving } });
+  expect(() => new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving } })).toThrow(/needs the Custom Metrics Stackdriver Adapter in the cluster/);
+  const platform = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving, customMetricsAdapterInstalled: true } });
   const json = JSON.parse(Testing.synth(platform.workloads!)) as Json;
   for (const hpa of all(json, 'kubernetes_horizontal_pod_autoscaler_v2')) {
     expect(hpa.spec.metric.map((m: Json) => m.pods?.target.average_value ?? m.resource.name)).toEqual(['cpu', '25', '32']);
