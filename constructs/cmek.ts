@@ -3,8 +3,8 @@
 // with it, so the decision shows at synth and in the stack's Checkov config), and the grant that lets a Google
 // service agent use the key (without it the API refuses to create the encrypted resource at apply).
 import { Construct } from 'constructs';
-import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
+import { projectNumber } from './project-number';
 
 const KMS_KEY = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
 
@@ -32,6 +32,5 @@ export function grantKeyToAgent(scope: Construct, id: string, key: string, agent
  * shared within `scope`). For agents the google provider cannot create (google_project_service_identity is google-beta only).
  */
 export function serviceAgentEmail(scope: Construct, project: string, agentDomain: string): string {
-  const data = (scope.node.tryFindChild('project') as DataGoogleProject | undefined) ?? new DataGoogleProject(scope, 'project', { projectId: project });
-  return `service-${data.number}@${agentDomain}`;
+  return `service-${projectNumber(scope, project)}@${agentDomain}`;
 }

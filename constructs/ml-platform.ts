@@ -19,6 +19,7 @@ import { PolicyPack } from './policy/policy-pack';
 import { GkeProviders } from './gke-providers';
 import { WorkloadNamespace } from './workload-namespace';
 import { CompiledPipelines, OrchestratorOptions, PipelineOrchestrator, PipelineSchedule } from './pipeline-orchestrator';
+import { CustomMetricsAdapter } from './custom-metrics-adapter';
 import { ModelServing, ModelSource, RecreateRollout, RolloutStrategy, RollingUpdateRollout, ServingGateway } from './model-serving';
 import { DataTransfer, PosixTransferSource, S3TransferSource, TransferTrigger } from './data-transfer';
 import { MlMonitoring, NotificationTarget } from './ml-monitoring';
@@ -235,8 +236,8 @@ export interface MlWorkloadsOptions {
    */
   readonly pubsubKmsKeyName?: string;
   /**
-   * The Custom Metrics Stackdriver Adapter runs in the cluster (installed outside these stacks); required before any
-   * serving entry sets targetRequestsPerSecond or targetQueuedRows (ModelServing customMetricsAdapterInstalled).
+   * The Custom Metrics Stackdriver Adapter already runs in the cluster (installed outside these stacks). Otherwise the
+   * workloads stack installs it (CustomMetricsAdapter) when a serving entry sets targetRequestsPerSecond or targetQueuedRows.
    * @default false
    */
   readonly customMetricsAdapterInstalled?: boolean;
@@ -353,6 +354,8 @@ export class MlWorkloadsStack extends TerraformStack {
   readonly namespace: WorkloadNamespace;
   readonly orchestrator: PipelineOrchestrator;
   readonly serving: ModelServing[];
+  /** Installed when a serving entry scales on a custom metric and customMetricsAdapterInstalled is not set. */
+  readonly customMetricsAdapter?: CustomMetricsAdapter;
   readonly transfers: DataTransfer[];
   readonly monitoring: MlMonitoring;
   readonly build?: BuildTriggers;
@@ -424,6 +427,8 @@ export class MlWorkloadsStack extends TerraformStack {
       labels: platformLabels(props),
     });
 
+    const customMetrics = (w.serving ?? []).some((s) => s.targetRequestsPerSecond !== undefined || s.targetQueuedRows !== undefined);
+    if (customMetrics && !w.customMetricsAdapterInstalled) this.customMetricsAdapter = new CustomMetricsAdapter(this, 'custom-metrics-adapter', { cluster: platform.cluster });
     this.serving = (w.serving ?? []).map((s) => {
       let gpu: { pool: GpuNodePool; gpus?: number } | undefined;
       if (s.gpuPool !== undefined) {
@@ -449,7 +454,7 @@ export class MlWorkloadsStack extends TerraformStack {
         modelSource: s.modelSource,
         targetRequestsPerSecond: s.targetRequestsPerSecond,
         targetQueuedRows: s.targetQueuedRows,
-        customMetricsAdapterInstalled: w.customMetricsAdapterInstalled,
+        customMetricsAdapterInstalled: w.customMetricsAdapterInstalled || this.customMetricsAdapter !== undefined,
         gateway: s.gateway,
       });
       return serving;

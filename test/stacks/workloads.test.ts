@@ -178,13 +178,19 @@ test('a serving entry passes its custom-metric autoscaling and IAP gateway to Mo
   const props = environmentPlatformProps(environment('dev'));
   const gateway = { hostname: 'flights.ml.acme.com', certificateName: 'flights-cert', iap: { oauthClientId: '123-abc.apps.googleusercontent.com', oauthClientSecretName: 'flights-iap' } };
   const serving = props.workloads!.serving!.map((s) => ({ ...s, targetRequestsPerSecond: 25, targetQueuedRows: 32, gateway }));
-  expect(() => new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving } })).toThrow(/needs the Custom Metrics Stackdriver Adapter in the cluster/);
-  const platform = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving, customMetricsAdapterInstalled: true } });
+  const platform = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving } });
   const json = JSON.parse(Testing.synth(platform.workloads!)) as Json;
   for (const hpa of all(json, 'kubernetes_horizontal_pod_autoscaler_v2')) {
     expect(hpa.spec.metric.map((m: Json) => m.pods?.target.average_value ?? m.resource.name)).toEqual(['cpu', '25', '32']);
   }
   const kinds = all(json, 'kubernetes_manifest').map((m) => m.manifest.kind);
   expect(kinds.filter((k) => k === 'GCPBackendPolicy')).toHaveLength(serving.length);
+  // The HPA's custom metrics come through the adapter, installed once in the workloads stack.
+  expect(kinds.filter((k) => k === 'APIService')).toHaveLength(3);
+  expect(all(json, 'google_project_iam_member').filter((m) => m.role === 'roles/monitoring.viewer' && String(m.member).endsWith('/subject/ns/custom-metrics/sa/custom-metrics-stackdriver-adapter'))).toHaveLength(1);
   expect(platform.workloads!.policy.reports.get('dev-workloads')!.violations).toEqual([]);
+  // Stated as installed elsewhere: not installed again.
+  const external = new MlPlatform(Testing.app(), 'dev', { ...props, workloads: { ...props.workloads!, serving, customMetricsAdapterInstalled: true } });
+  expect(external.workloads!.customMetricsAdapter).toBeUndefined();
+  expect(all(JSON.parse(Testing.synth(external.workloads!)) as Json, 'kubernetes_manifest').filter((m) => m.manifest.kind === 'APIService')).toEqual([]);
 });
