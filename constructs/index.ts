@@ -24,6 +24,7 @@ export * from './composer-orchestrator';
 export * from './vertex-pipelines';
 export * from './pipeline-orchestrator';
 export * from './model-serving';
+export * from './custom-metrics-adapter';
 export * from './machine-shapes';
 export * from './kueue-objects';
 export * from './training-scheduler';
