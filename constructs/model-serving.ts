@@ -186,10 +186,10 @@ export interface ModelServingProps {
    */
   readonly targetQueuedRows?: number;
   /**
-   * The caller states that the Custom Metrics Stackdriver Adapter runs in the cluster (installed outside this stack,
-   * e.g. from GoogleCloudPlatform/k8s-stackdriver's adapter_new_resource_model.yaml with a Workload Identity grant of
-   * roles/monitoring.viewer). Nothing here installs it, and without it an HPA on targetRequestsPerSecond or
-   * targetQueuedRows never gets its metric, so those props are refused unless this is true.
+   * The caller states that the Custom Metrics Stackdriver Adapter runs in the cluster (CustomMetricsAdapter, which
+   * MlPlatform's workloads stack installs, or an install outside these stacks). ModelServing does not install it, and
+   * without it an HPA on targetRequestsPerSecond or targetQueuedRows never gets its metric, so those props are refused
+   * unless this is true.
    * @default false
    */
   readonly customMetricsAdapterInstalled?: boolean;
