@@ -52,8 +52,9 @@ function packageJson(opts: ProjectOptions): string {
     },
     // The compiler and Node types the runtime's own sources are checked with (the package ships them as TypeScript).
     devDependencies: { '@types/node': RUNTIME_PACKAGE.devDependencies['@types/node'], typescript: RUNTIME_PACKAGE.devDependencies.typescript },
-    // npm runs no dependency's install script unless allowed: better-sqlite3 builds the embedded metadata store.
-    allowScripts: { 'better-sqlite3': true },
+    // better-sqlite3's install script builds the embedded metadata store. onnxruntime-node's only downloads its
+    // CUDA provider from NuGet (the CPU binaries are in the package) and fails without that host: not run.
+    allowScripts: { 'better-sqlite3': true, 'onnxruntime-node': false },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }

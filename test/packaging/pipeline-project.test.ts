@@ -65,6 +65,8 @@ test('mlp init writes the project: package.json on the runtime package and zod, 
   expect(Object.keys(files).sort()).toEqual(['.gitignore', 'README.md', 'components/release-note.ts', 'data/examples.csv', 'package.json', 'pipeline.ts', 'tsconfig.json']);
   const pkg = JSON.parse(files['package.json']);
   expect(pkg.dependencies).toEqual({ [runtime.name]: `file:${runtime.tarball}`, zod: expect.any(String) });
+  // Every production dependency with an install script is decided: onnxruntime-node's would fetch from NuGet.
+  expect(pkg.allowScripts).toEqual({ 'better-sqlite3': true, 'onnxruntime-node': false });
   expect(files['pipeline.ts']).toContain(`from '${runtime.name}/pipelines'`);
   expect(files['components/release-note.ts']).toContain('defineComponent(');
   expect(files['data/examples.csv'].trim().split('\n')).toHaveLength(301);
