@@ -45,16 +45,14 @@ export interface ContainerStep {
 
 /**
  * The wrapper step of a container component node (`target` names the compiler in errors); undefined for any other
- * node. Refused: a distributed step (its ranks are not one pod) and a TASK_FINAL_STATUS parameter (only an exit
- * task is given one, and nodes are not exit tasks).
+ * node, which runs in one pod (distributed steps are refused by the Airflow compiler and given to argo-jobset.ts by the
+ * Argo compiler before this is reached). Refused: a TASK_FINAL_STATUS parameter (only an exit task is given one, and
+ * nodes are not exit tasks).
  */
 export function containerStep(node: CompiledNode, target: string): ContainerStep | undefined {
   const c = node.component;
   if (!isContainerComponent(c)) return undefined;
   const where = `node ${node.id}`;
-  if (c.container.distribution || c.container.tpu) {
-    throw new UserError(`${where}: container component ${c.name} is a distributed step (${c.container.tpu ? 'tpu' : 'distribution'}), which the ${target} compiler does not run as one pod; compile with --target kfp (a Vertex AI CustomJob)`);
-  }
   const finalStatus = Object.entries(c.container.parameterTypes).find(([, type]) => type === 'TASK_FINAL_STATUS');
   if (finalStatus) throw new UserError(`${where}: parameter "${finalStatus[0]}" of container component ${c.name} is a TASK_FINAL_STATUS, which only an exit task takes; the ${target} compiler does not make nodes exit tasks`);
   const clash = Object.keys(c.container.env).find((k) => k in WRAPPER_ENV || STEP_ENV.includes(k));
