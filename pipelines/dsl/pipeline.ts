@@ -8,6 +8,7 @@ import type { AnyComponent } from '../../runtime/core/component';
 import type { ArtifactType } from '../../runtime/core/artifact-types';
 import { UserError } from '../../runtime/core/errors';
 import { formatZodIssues } from '../../runtime/core/executor-io';
+import { checkShardsOption, type ShardsOption } from '../../runtime/core/sharding';
 import { resolverComponent, type ResolverOptions, type ResolverStrategy } from './resolver';
 
 /** A reference to a pipeline parameter, resolved when a run starts. */
@@ -110,6 +111,12 @@ export interface NodeOptions<C extends AnyComponent> {
   condition?: Condition;
   /** Extra ordering edges with no data flowing. @default - none */
   after?: PipelineNode[];
+  /**
+   * Split the work into N shard executions plus a merge (only components with `sharding`: StatisticsGen,
+   * Transform, BulkInferrer, ExampleGen); `auto` lets the component choose from the input size.
+   * @default - one execution, no shards
+   */
+  shards?: ShardsOption;
 }
 
 const ID_RE = /^[a-z][a-z0-9-]*$/;
@@ -122,6 +129,7 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
   readonly resources?: ResourceSpec;
   readonly cache: boolean;
   readonly condition?: Condition;
+  readonly shards?: ShardsOption;
   readonly explicitUpstream: PipelineNode[] = [];
   /** Set on resolver nodes: the runner picks artifacts from the metadata store instead of executing. */
   readonly resolver?: ResolverStrategy;
@@ -137,6 +145,10 @@ export class PipelineNode<C extends AnyComponent = AnyComponent> {
     this.resources = options.resources;
     this.cache = options.cache ?? true;
     this.condition = options.condition;
+    if (options.shards !== undefined) {
+      if (!component.sharding) throw new UserError(`node ${id}: component ${component.name} cannot be sharded; remove "shards" (shardable components declare sharding: StatisticsGen, Transform, BulkInferrer, ExampleGen)`);
+      this.shards = checkShardsOption(options.shards, `node ${id}`);
+    }
     for (const [port, wiring] of Object.entries(options.inputs ?? {})) {
       if (wiring !== undefined) this.wire(port, wiring as OutputChannel | OutputChannel[]);
     }

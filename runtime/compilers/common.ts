@@ -10,6 +10,7 @@ import { resolverComponent } from '../../pipelines/dsl/resolver';
 import type { AnyComponent } from '../core/component';
 import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
+import type { ShardsOption } from '../core/sharding';
 import { jsonTypes, type JsonSchema } from '../core/json-schema-types';
 import { redactUrl, urlHasPassword } from '../core/redact-url';
 import { isContainerComponent } from '../components/container/spec';
@@ -70,6 +71,8 @@ export interface CompiledNode {
   conditions: ParamCondition[];
   /** Set on resolver nodes: a step that picks the artifact from the metadata store (never cached by the engine). */
   resolver?: CompiledStrategy;
+  /** Set on sharded nodes (runtime/core/sharding.ts): plan, shard steps in parallel, merge. */
+  shards?: ShardsOption;
 }
 
 export interface CompilePlanOptions {
@@ -202,6 +205,7 @@ function compileNode(node: PipelineNode, target: Target, done: Map<string, Compi
     resources: node.resources ?? (isContainerComponent(node.component) ? node.component.container.resources : undefined),
     cache: node.cache,
     conditions: inheritedConditions(upstream, done, conditions),
+    ...(node.shards !== undefined && node.shards !== 1 ? { shards: node.shards } : {}),
   };
 }
 

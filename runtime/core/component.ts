@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { ArtifactType } from './artifact-types';
 import type { Properties } from '../metadata/types';
 import { UserError } from './errors';
+import type { ShardingSpec } from './sharding';
 
 export interface InputPortSpec {
   type: ArtifactType;
@@ -97,13 +98,20 @@ export interface ComponentDefinition<
    * @default - no external inputs: parameters and input artifacts decide the cache key
    */
   externalInputs?: (parameters: z.output<P>) => Promise<ExternalInputs>;
+  /**
+   * Components whose work splits into shards with a merge (runtime/core/sharding.ts) say how; a node then takes
+   * `shards: N | 'auto'`.
+   * @default - not shardable: a node asking for shards is refused when the pipeline is built
+   */
+  sharding?: ShardingSpec<I, O, P>;
 }
 
 /** Any component, whatever its ports and parameters (the executor's context is checked where it is defined). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyComponent = Omit<ComponentDefinition, 'executor' | 'externalInputs'> & {
+export type AnyComponent = Omit<ComponentDefinition, 'executor' | 'externalInputs' | 'sharding'> & {
   executor: Executor<any, any, any>;
   externalInputs?: (parameters: any) => Promise<ExternalInputs>;
+  sharding?: ShardingSpec<any, any, any>;
 };
 
 const registry = new Map<string, AnyComponent>();
