@@ -6,12 +6,14 @@
 // executions of their own.
 //
 // The step contract every engine uses (the local runner, Argo withParam, KFP ParallelFor, Airflow .expand):
-//   mlp component shard plan  --executor-input <json> --shards-dir <uri> --out <file> [--shards N|auto] [cloud step flags]
+//   mlp component shard plan  <Name> --executor-input <json> --shards-dir <uri> --out <file> [--shards N|auto] [cloud step flags]
 //       → <file>: a JSON list of shard items "i/N" ("0/4", "1/4", …); [] when the node's outputs are cached
-//   mlp component shard run   --executor-input <json> --shards-dir <uri> --shard i/N
+//   mlp component shard run   <Name> --executor-input <json> --shards-dir <uri> --shard i/N
 //       → <shards-dir>/<i>/ holds shard i's partial state
-//   mlp component shard merge --executor-input <json> --shards-dir <uri> [cloud step flags]
+//   mlp component shard merge <Name> --executor-input <json> --shards-dir <uri> [cloud step flags]
 //       → the node's outputs published from the N partial states (or the cached ones), its ExecutorOutput written
+// <Name> is the component's name, as in `mlp component run <Name>` (the ExecutorInput does not carry it); plan
+// writes <shards-dir>/plan.json (the count), which run checks its "i/N" against and merge reads N from.
 
 import type { ExecutorContext, InputPorts, OutputPorts, ParameterSchema } from './component';
 import { UserError } from './errors';
