@@ -6,9 +6,18 @@
 // (cache, claim, atomic publish and the metadata store record, as any Argo step), the other ranks with outputs
 // under a scratch root on the pod's own disk. The Job succeeds once index 0 has (Job successPolicy), so a cache hit
 // of rank 0 ends the JobSet and the other ranks are stopped.
-// A resource template has no output parameters, so the step's ExecutorOutput travels through the pipeline root:
-// rank 0's step also creates it (exclusively) at executorOutputUri, and a read-back step after the JobSet, under
-// the node's own task name, makes it the `executor-output` output parameter dependents read, as from any step.
+// A resource template's output parameters come from the resource it created, not from a file, so the step's
+// ExecutorOutput travels through the pipeline root: rank 0's step also creates it (exclusively) at
+// executorOutputUri, and a read-back step after the JobSet, under the node's own task name, makes it the
+// `executor-output` output parameter dependents read, as from any step.
+// Attempts: Argo's retryStrategy retries the resource step with a new JobSet, while a failed JobSet's rank 0 may
+// already have published its outputs and ExecutorOutput (another rank or the JobSet failed later), or may still be
+// finishing. So every attempt writes under its own JobSet's name (Kubernetes expands $(MLP_JOBSET_NAME) in the
+// pod's args): its outputs at <run>/<jobset> and its ExecutorOutput at <run>/<jobset>.json. No two attempts write
+// the same object, each object is still created exclusively, and the read-back step reads the ExecutorOutput of the
+// JobSet Argo saw complete (the resource step's `jobset` output parameter, the JobSet's name). With the metadata
+// store, an attempt after one whose rank 0 completed is a cache hit on it (same cache key), so the retry hands on
+// the outputs the earlier attempt committed instead of training again.
 
 import { Document, isScalar, visit } from 'yaml';
 import { UserError } from '../core/errors';
@@ -57,7 +66,7 @@ export interface JobSetStepOptions {
   scratchExecutorInput: string;
   /** Rank 0's cloud step arguments (empty without a metadata store). */
   cloudArgs: string[];
-  /** Where rank 0 creates the step's ExecutorOutput (executorOutputUri), for the read-back step. */
+  /** Where rank 0 creates the step's ExecutorOutput (executorOutputUri with JOBSET_NAME_VAR), for the read-back step. */
   executorOutputUri: string;
   /** The step's env (pipeline root, metadata store), as the other Argo steps get it. */
   env: Json[];
@@ -73,9 +82,19 @@ export interface JobSetStepOptions {
 /** The DAG task and template creating a distributed node's JobSet; the read-back step has the node's own name. */
 export const jobSetStepName = (nodeId: string) => `${nodeId}-jobset`;
 
-/** Where rank 0 of a run creates the node's ExecutorOutput: one object per workflow run. */
-export function executorOutputUri(pipelineRoot: string, plan: CompiledPipeline, node: CompiledNode, runId: string): string {
-  return `${pipelineRoot.replace(/\/+$/, '')}/${plan.name}/${node.id}/executor-output/${runId}.json`;
+/** What Kubernetes expands, in a pod's command line, to its JobSet's name: each attempt's own key. */
+export const JOBSET_NAME_VAR = '$(MLP_JOBSET_NAME)';
+/** The JobSet step's output parameter: the name of the JobSet it created (the attempt that completed). */
+export const JOBSET_OUTPUT = 'jobset';
+/** The resource step's outputs: the created JobSet's name, which the read-back step takes. */
+export const JOBSET_OUTPUTS = { parameters: [{ name: JOBSET_OUTPUT, valueFrom: { jsonPath: '{.metadata.name}' } }] };
+
+/** The run id in the URIs of rank 0's outputs: `<run>/<jobset>`, so no attempt writes where another did. */
+export const attemptRunId = (runId: string): string => `${runId}/${JOBSET_NAME_VAR}`;
+
+/** Where rank 0 of one attempt (JobSet `jobSet`) of a run creates the node's ExecutorOutput. */
+export function executorOutputUri(pipelineRoot: string, plan: CompiledPipeline, node: CompiledNode, runId: string, jobSet: string): string {
+  return `${pipelineRoot.replace(/\/+$/, '')}/${plan.name}/${node.id}/executor-output/${runId}/${jobSet}.json`;
 }
 
 /** Whether a node is a distributed container step (distribution or a TPU slice). */
@@ -117,7 +136,7 @@ function contractEnv(layout: RankLayout): Json[] {
     { name: 'LOCAL_WORLD_SIZE', value: '1' },
     { name: 'JAX_NUM_PROCESSES', value: String(layout.worldSize) },
     // Kubernetes expands $(VAR) of variables defined earlier in the list.
-    { name: 'MASTER_ADDR', value: `$(MLP_JOBSET_NAME)-${REPLICATED_JOB}-0-0.$(MLP_JOBSET_NAME)` },
+    { name: 'MASTER_ADDR', value: `${JOBSET_NAME_VAR}-${REPLICATED_JOB}-0-0.${JOBSET_NAME_VAR}` },
     { name: 'MASTER_PORT', value: String(TORCH_PORT) },
     { name: 'JAX_COORDINATOR_ADDRESS', value: `$(MASTER_ADDR):${JAX_PORT}` },
   ];

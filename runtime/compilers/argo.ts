@@ -7,7 +7,8 @@
 // An exit handler writes the run's `run_finished` line however the run ended (MlMonitoring's failed-run alert).
 
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
-import { executorOutputUri, isDistributedStep, jobSetResource, jobSetStepName, SCRATCH_ROOT } from './argo-jobset';
+import { attemptRunId, executorOutputUri, isDistributedStep, jobSetResource, jobSetStepName, JOBSET_NAME_VAR, JOBSET_OUTPUT, JOBSET_OUTPUTS, SCRATCH_ROOT } from './argo-jobset';
+import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, type StepPlaceholders, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface ArgoOptions {
@@ -50,6 +51,8 @@ const EXECUTOR_OUTPUT = 'executor-output';
 const EXECUTOR_OUTPUT_FILE = '/tmp/mlp/executor-output.json';
 /** A Tuner round's trials, written by its suggest step (an output parameter the round fans out over). */
 const TRIALS_FILE = '/tmp/mlp/trials.json';
+/** A sharded node's shard items, written by its plan step (an output parameter the shards fan out over). */
+const SHARDS_FILE = '/tmp/mlp/shards.json';
 const ENTRYPOINT = 'pipeline';
 /** The wrapper's init container only copies files. */
 const WRAPPER_COPY_REQUESTS = { cpu: '100m', memory: '128Mi' };
@@ -60,6 +63,7 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [ENTRYPOINT, RUN_FINISHED_STEP], 'Argo');
+  refuseShardStepClashes(plan, 'Argo');
   // A CronWorkflow's runs get no parameter values, and Argo refuses a global parameter without one.
   refuseRequiredParamsWhenScheduled(plan, opts.schedule, 'Argo cannot submit a scheduled workflow whose parameter has no value');
   const spec: Json = {
@@ -72,9 +76,9 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
     templates: [
       {
         name: ENTRYPOINT,
-        dag: { tasks: plan.nodes.flatMap((n) => (tunerFanOut(plan, n, opts) ?? jobSetSteps(plan, n, opts))?.tasks ?? [dagTask(n)]) },
+        dag: { tasks: plan.nodes.flatMap((n) => nodeSteps(plan, n, opts)?.tasks ?? [dagTask(n)]) },
       },
-      ...plan.nodes.flatMap((n) => (tunerFanOut(plan, n, opts) ?? jobSetSteps(plan, n, opts))?.templates ?? [containerTemplate(plan, n, opts)]),
+      ...plan.nodes.flatMap((n) => nodeSteps(plan, n, opts)?.templates ?? [containerTemplate(plan, n, opts)]),
       exitHandler(plan, opts),
     ],
   };
@@ -95,6 +99,11 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
     };
   }
   return { apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata, spec };
+}
+
+/** A node that is more than one step (a Tuner fanned out, a distributed step, a sharded node); undefined for one step. */
+function nodeSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): { tasks: Json[]; templates: Json[] } | undefined {
+  return tunerFanOut(plan, node, opts) ?? jobSetSteps(plan, node, opts) ?? shardedSteps(plan, node, opts);
 }
 
 /**
@@ -216,15 +225,22 @@ function tunerFanOut(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
 
 /**
  * A distributed container step (argo-jobset.ts): the resource step `<id>-jobset` creating the JobSet, then the
- * read-back step under the node's own name, which outputs the ExecutorOutput rank 0 created under the pipeline
+ * read-back step under the node's own name, which outputs the ExecutorOutput rank 0 of the JobSet that completed
+ * (the resource step's `jobset` output, so a retried step reads its last attempt's) created under the pipeline
  * root, so dependents are wired as to any step. Undefined for any other node.
  */
 function jobSetSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): { tasks: Json[]; templates: Json[] } | undefined {
   if (!isDistributedStep(node)) return undefined;
   const jobSet = jobSetStepName(node.id);
   // The read-back takes the node's condition too: `depends` on a skipped step would still run it.
-  const readBack = { name: node.id, template: node.id, depends: jobSet, ...(node.conditions.length ? { when: node.conditions.map(argoWhen).join(' && ') } : {}) };
-  const from = executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID);
+  const readBack = {
+    name: node.id,
+    template: node.id,
+    depends: jobSet,
+    arguments: { parameters: [{ name: JOBSET_OUTPUT, value: `{{tasks.${jobSet}.outputs.parameters.${JOBSET_OUTPUT}}}` }] },
+    ...(node.conditions.length ? { when: node.conditions.map(argoWhen).join(' && ') } : {}),
+  };
+  const from = executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID, `{{inputs.parameters.${JOBSET_OUTPUT}}}`);
   return {
     tasks: [dagTask(node, { name: jobSet, template: jobSet }), readBack],
     templates: [
@@ -232,6 +248,7 @@ function jobSetSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
       {
         name: node.id,
         metadata: { labels: { 'mlp/node': node.id, 'mlp/component': node.component.name } },
+        inputs: { parameters: [{ name: JOBSET_OUTPUT }] },
         outputs: { parameters: [{ name: EXECUTOR_OUTPUT, valueFrom: { path: EXECUTOR_OUTPUT_FILE } }] },
         container: {
           name: 'main',
@@ -244,13 +261,61 @@ function jobSetSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
   };
 }
 
+/**
+ * A sharded node (runtime/core/sharding.ts): the plan step writes the shard items as an output parameter, a DAG
+ * over it (withParam) runs one shard pod per item, all at once, then the merge step under the node's own name
+ * publishes the outputs, so dependents are wired as to any step. When the plan finds the outputs cached it
+ * writes [], the fan-out has no items, and the merge hands on the cached outputs. Shard and merge pods get the
+ * node's resources; the plan only reads input sizes. Undefined when the node is not sharded.
+ */
+function shardedSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): { tasks: Json[]; templates: Json[] } | undefined {
+  if (!isSharded(node)) return undefined;
+  const names = shardStepNames(node.id);
+  const dir = shardsDir(opts.pipelineRoot, plan, node, RUN_ID);
+  const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, RUN_ID) : [];
+  const producerInputs = producers(node).map(upstreamOutput);
+  return {
+    tasks: [
+      dagTask(node, { name: names.plan, template: names.plan }),
+      dagTask(node, { name: names.fanOut, template: names.fanOut, depends: names.plan, extraArguments: [{ name: 'shards', value: `{{tasks.${names.plan}.outputs.parameters.shards}}` }] }),
+      dagTask(node, { depends: names.fanOut }),
+    ],
+    templates: [
+      containerTemplate(plan, node, opts, {
+        name: names.plan,
+        command: shardCommand(node, 'plan'),
+        args: [...planArgs(node, dir, SHARDS_FILE), ...cloud],
+        outputs: [{ name: 'shards', valueFrom: { path: SHARDS_FILE } }],
+        placement: false,
+      }),
+      {
+        name: names.fanOut,
+        inputs: { parameters: [...producerInputs, 'shards'].map((name) => ({ name })) },
+        dag: {
+          tasks: [
+            {
+              name: 'shard',
+              template: names.shard,
+              withParam: '{{inputs.parameters.shards}}',
+              arguments: { parameters: [...producerInputs.map((name) => ({ name, value: `{{inputs.parameters.${name}}}` })), { name: 'shard', value: '{{item}}' }] },
+            },
+          ],
+        },
+      },
+      // Shards are not executions: no metadata store, no cloud step flags.
+      containerTemplate(plan, node, opts, { name: names.shard, command: shardCommand(node, 'run'), args: shardRunArgs(dir, '{{inputs.parameters.shard}}'), inputs: ['shard'], outputs: [], metadata: false }),
+      containerTemplate(plan, node, opts, { command: shardCommand(node, 'merge'), args: [...mergeArgs(dir), ...cloud] }),
+    ],
+  };
+}
+
 /** govaluate expression: strings compare quoted, numbers and booleans as they are. */
 function argoWhen(c: ParamCondition): string {
   const left = `{{workflow.parameters.${c.param}}}`;
   return typeof c.value === 'string' ? `'${left}' ${c.op} '${c.value.replace(/'/g, "\\'")}'` : `${left} ${c.op} ${c.value}`;
 }
 
-/** How a step of a node differs from the node's plain `mlp component run` step (the Tuner's fan-out phases). */
+/** How a step of a node differs from the node's plain `mlp component run` step (the Tuner's and a sharded node's phases). */
 interface StepVariant {
   name?: string;
   command?: string[];
@@ -309,17 +374,18 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   if (isDistributedStep(node)) {
     const resource = jobSetResource(plan, node, {
       runtimeImage: opts.image,
-      executorInput,
+      // Each attempt (JobSet) writes its outputs at URIs of its own (argo-jobset.ts).
+      executorInput: executorInputTemplate(plan, node, opts.pipelineRoot, { ...placeholders, runId: attemptRunId(RUN_ID) }),
       scratchExecutorInput: executorInputTemplate(plan, node, SCRATCH_ROOT, placeholders),
       cloudArgs: metadata ? cloudStepArgs(plan, node, RUN_ID) : [],
-      executorOutputUri: executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID),
+      executorOutputUri: executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID, JOBSET_NAME_VAR),
       env,
       ...(metadata ? { proxy: cloudSqlProxy(opts.cloudsqlInstance!, opts.metadataPasswordSecret) } : {}),
       queueName: opts.trainingQueue,
       serviceAccount: opts.serviceAccount,
       activeDeadlineSeconds: opts.stepTimeoutSeconds,
     });
-    return { ...head, ...(inputs.length ? { inputs: { parameters: inputs.map((name) => ({ name })) } } : {}), resource };
+    return { ...head, ...(inputs.length ? { inputs: { parameters: inputs.map((name) => ({ name })) } } : {}), outputs: JOBSET_OUTPUTS, resource };
   }
   // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
   const wrapper = containerStep(node, 'argo');

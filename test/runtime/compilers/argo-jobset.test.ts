@@ -151,7 +151,7 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
     expect(pod(js).initContainers.map((c: Json) => c.name)).toEqual(['mlp-runtime']);
     // Without a metadata store: no proxy, and rank 0's only extra arguments are where it creates its ExecutorOutput.
     const args: string[] = pod(js).containers[0].args;
-    expect(args.slice(2, 5)).toEqual(['2', '--executor-output-uri', `gs://b/root/${js.metadata.labels['mlp/pipeline']}/slice/executor-output/{{workflow.uid}}.json`]);
+    expect(args.slice(2, 5)).toEqual(['2', '--executor-output-uri', `gs://b/root/${js.metadata.labels['mlp/pipeline']}/slice/executor-output/{{workflow.uid}}/$(MLP_JOBSET_NAME).json`]);
   });
 
   test('the compiled workflow still passes the Argo Workflows models', () => {
@@ -172,8 +172,8 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
     const rankOther = JSON.parse(other);
     expect(rank0.inputs.parameterValues.note).toBe(note);
     expect(rankOther.inputs.parameterValues.note).toBe(note);
-    // Rank 0 writes the node's outputs under the pipeline root; the others under the pod's scratch root.
-    expect(rank0.outputs.artifacts.model.artifacts[0].uri).toMatch(/^gs:\/\/b\/root\//);
+    // Rank 0 writes the node's outputs under the pipeline root, in its attempt's folder; the others under the pod's scratch root.
+    expect(rank0.outputs.artifacts.model.artifacts[0].uri).toBe('gs://b/root/dist/note-train/model/uid-1/$(MLP_JOBSET_NAME)');
     expect(rankOther.outputs.artifacts.model.artifacts[0].uri).toMatch(/^\/tmp\/mlp-rank-scratch\//);
     expect(Number(cloudCount)).toBeGreaterThan(0);
   });
@@ -207,7 +207,7 @@ describe("a dependent reads a distributed step's outputs: rank 0 creates its Exe
     return p;
   };
   const wf = compileArgo(compilePlan(readerPipeline(), 'argo'), { ...BASE, ...CLOUD }) as Json;
-  const uri = 'gs://b/root/reader/train/executor-output/{{workflow.uid}}.json';
+  const uri = 'gs://b/root/reader/train/executor-output/{{workflow.uid}}/{{inputs.parameters.jobset}}.json';
 
   test('the DAG: train-jobset creates the JobSet, train reads its ExecutorOutput back, export wires to train as to any step', () => {
     const tasks: Json[] = wf.spec.templates[0].dag.tasks;
@@ -224,7 +224,7 @@ describe("a dependent reads a distributed step's outputs: rank 0 creates its Exe
     // Rank 0's step (after its cloud step arguments) creates the ExecutorOutput the read-back step reads.
     const args: string[] = pod(jobSet(wf, 'train')).containers[0].args;
     const n = Number(args[2]);
-    expect(args.slice(3, 3 + n).slice(-2)).toEqual(['--executor-output-uri', uri]);
+    expect(args.slice(3, 3 + n).slice(-2)).toEqual(['--executor-output-uri', uri.replace('{{inputs.parameters.jobset}}', '$(MLP_JOBSET_NAME)')]);
   });
 
   test('the workflow validates against the Argo Workflows models and the JobSet against its CRD', () => {
