@@ -13,7 +13,7 @@ export { keptRejectsUri, REJECTS_FILE } from './run';
 
 export const ExampleGen = defineComponent({
   name: 'ExampleGen',
-  version: '3',
+  version: '4',
   description:
     'Reads CSV / JSON Lines / Parquet input spans and writes split Parquet examples (hash splits train 2 : eval 1 by default), quarantining bad rows.',
   inputs: {},

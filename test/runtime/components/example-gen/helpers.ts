@@ -97,10 +97,18 @@ function bucketTotal(splits: { buckets: number }[]): bigint {
   return BigInt(splits.reduce((s, x) => s + x.buckets, 0));
 }
 
-/** The split the documented whole-record formula assigns to a record key: int(md5(key).hexdigest()[:16], 16) % total. */
+/**
+ * The split the documented whole-record formula assigns to a record key: the first split whose cumulative bucket
+ * count c has int(md5(key).hexdigest(), 16) * total < c * 2^128.
+ */
 export function expectedSplit(key: string, splits: { name: string; buckets: number }[]): string {
-  const hex = createHash('md5').update(key, 'utf8').digest('hex');
-  return splitOfBucket(BigInt(`0x${hex.slice(0, 16)}`) % bucketTotal(splits), splits);
+  const digest = BigInt(`0x${createHash('md5').update(key, 'utf8').digest('hex')}`);
+  let cumulative = 0n;
+  for (const s of splits) {
+    cumulative += BigInt(s.buckets);
+    if (digest * bucketTotal(splits) < cumulative << 128n) return s.name;
+  }
+  throw new Error('unreachable');
 }
 
 /** The split the documented partition-feature formula (TFX's) assigns to a value: int(sha256(value).hexdigest(), 16) % total. */

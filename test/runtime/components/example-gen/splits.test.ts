@@ -1,5 +1,5 @@
-// ExampleGen's split assignment: the documented hash (md5 of the canonical record, or TFX's sha256 of one partition
-// feature, modulo the bucket total) checked row by row against node's crypto and against membership Python's
+// ExampleGen's split assignment: the documented hash (md5 of the canonical record against the splits' thresholds,
+// or TFX's sha256 of one partition feature modulo the bucket total) checked row by row against node's crypto and against membership Python's
 // hashlib computed, the same assignment on every run, with any
 // number of input shards and from CSV or JSON Lines, plus predefined input splits and empty splits.
 
@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { query, runGen, splitRows, useTempDir, write, writeFlightsMonth, expectedSplit, expectedFeatureSplit, recordKey, DEFAULT_SPLITS, penguinsCsv, penguinsJsonl, PENGUINS } from './helpers';
 import { sqlString } from '../../../../runtime/data/duckdb';
+import { digestThresholds } from '../../../../runtime/data/hash-split';
 
 const tmp = useTempDir('mlp-eg-splits-');
 
@@ -62,7 +63,9 @@ test('the formula holds on 300 generated rows, including multi-byte text and neg
 test('split membership of a small input is the one computed independently with Python hashlib', async () => {
   // Expected membership from this Python 3 program (columns sorted by name: city, id, temp):
   //   key = '\x1f'.join('\x1e' if t is None else t for t in [city, str(id), '%.17g' % temp])
-  //   bucket = int(hashlib.md5(key.encode()).hexdigest()[:16], 16) % 5   # train 3, eval 1, test 1
+  //   d = int(hashlib.md5(key.encode()).hexdigest(), 16)
+  //   split = first of train (3), eval (1), test (1) whose cumulative count c has d * 5 < c * 2**128
+  // (ExampleGen version 3, int(hexdigest[:16], 16) % 5, gave train [2, 3, 7, 9], eval [4, 5, 6, 10, 12], test [1, 8, 11].)
   write(
     path.join(tmp.dir, 'in', 'cities.csv'),
     'id,city,temp\n1,Oslo,-3.5\n2,Lima,19.25\n3,Pune,\n4,,0.1\n5,Kyiv,1e20\n6,Nuuk,-0.0\n7,Suva,27\n8,Oslo,-3.5\n9,Bern,inf\n10,Riga,2.5\n11,Baku,14.75\n12,Doha,35.125\n',
@@ -75,7 +78,16 @@ test('split membership of a small input is the one computed independently with P
   const { out } = await runGen(tmp.dir, { input_base: path.join(tmp.dir, 'in'), output_splits: splits });
   const got: Record<string, number[]> = {};
   for (const s of splits) got[s.name] = (await splitRows(out, s.name, 'id')).map((r) => Number(r.id));
-  expect(got).toEqual({ train: [2, 3, 7, 9], eval: [4, 5, 6, 10, 12], test: [1, 8, 11] });
+  expect(got).toEqual({ train: [1, 2, 3, 4, 6, 7, 8, 9, 10, 12], eval: [], test: [5, 11] });
+});
+
+test('the whole-record thresholds are ceil(c * 2^128 / total) in 32 hex digits, one per split but the last', () => {
+  expect(digestThresholds(DEFAULT_SPLITS)).toEqual(['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab']);
+  expect(digestThresholds([{ name: 'a', buckets: 1 }, { name: 'b', buckets: 3 }, { name: 'c', buckets: 1 }])).toEqual([
+    '33333333333333333333333333333334',
+    'cccccccccccccccccccccccccccccccd',
+  ]);
+  expect(digestThresholds([{ name: 'a', buckets: 1 }, { name: 'b', buckets: 1 }])).toEqual(['80000000000000000000000000000000']);
 });
 
 test('partition_feature keeps all rows of one value in one split: the split of sha256(value), as TFX computes it', async () => {
