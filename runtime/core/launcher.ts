@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { AnyComponent, InputArtifact, OutputArtifact, StepIdentity } from './component';
+import type { AnyComponent, ExecutorContext, InputArtifact, InputPorts, OutputArtifact, OutputPorts, ParameterSchema, StepIdentity } from './component';
 import { artifactIdOfName, ExecutorInput, ExecutorInputSchema, ExecutorOutput, formatZodIssues } from './executor-io';
 import { UserError } from './errors';
 import { localPathOf, storageFor } from '../storage';
@@ -35,6 +35,31 @@ export async function launchComponent(
   input: ExecutorInput,
   opts: LaunchOptions = {},
 ): Promise<ExecutorOutput> {
+  return withExecutorContext(component, input, opts, async (ctx) => {
+    await component.executor(ctx);
+    const result: ExecutorOutput = { artifacts: {}, ...(Object.keys(ctx.outputParameters).length ? { parameterValues: ctx.outputParameters } : {}) };
+    for (const [port, out] of Object.entries(ctx.outputs)) {
+      const manifest = await storageFor(out.uri).publishDirectory(out.path, out.uri);
+      result.artifacts![port] = {
+        artifacts: [{ uri: out.uri, metadata: { ...out.properties, [FINGERPRINT_PROPERTY]: manifest.fingerprint } }],
+      };
+    }
+    if (input.outputs.outputFile) await writeFileAtomic(input.outputs.outputFile, JSON.stringify(result, null, 2));
+    return result;
+  });
+}
+
+/**
+ * Calls `body` with the executor context launchComponent gives the executor (parameters validated, inputs as
+ * local folders, outputs on scratch folders), removing what it made afterwards. Publishes nothing: the phases of
+ * a sharded step (runtime/runner/shard-steps.ts) that must not write outputs run their part through it.
+ */
+export async function withExecutorContext<T>(
+  component: AnyComponent,
+  input: ExecutorInput,
+  opts: LaunchOptions,
+  body: (ctx: ExecutorContext<InputPorts, OutputPorts, ParameterSchema>) => Promise<T>,
+): Promise<T> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // A null parameter is one not given: Airflow renders an unset optional DAG param (Param(None)) as null where KFP
   // leaves it out; a required one is still refused below.
@@ -68,18 +93,7 @@ export async function launchComponent(
       outputs[port] = { uri: given[0].uri, path: scratch, properties: {} };
     }
 
-    const outputParameters: Record<string, unknown> = {};
-    await component.executor({ inputs, outputs, parameters: params.data, log, progress: opts.progress ?? log, step: opts.step, outputParameters });
-
-    const result: ExecutorOutput = { artifacts: {}, ...(Object.keys(outputParameters).length ? { parameterValues: outputParameters } : {}) };
-    for (const [port, out] of Object.entries(outputs)) {
-      const manifest = await storageFor(out.uri).publishDirectory(out.path, out.uri);
-      result.artifacts![port] = {
-        artifacts: [{ uri: out.uri, metadata: { ...out.properties, [FINGERPRINT_PROPERTY]: manifest.fingerprint } }],
-      };
-    }
-    if (input.outputs.outputFile) await writeFileAtomic(input.outputs.outputFile, JSON.stringify(result, null, 2));
-    return result;
+    return await body({ inputs, outputs, parameters: params.data, log, progress: opts.progress ?? log, step: opts.step, outputParameters: {} });
   } finally {
     for (const dir of cleanups) await fs.promises.rm(dir, { recursive: true, force: true });
   }

@@ -44,6 +44,8 @@ export interface StepScope {
   log?: (line: string) => void;
   /** How claims on cache keys are renewed and waited for (tests shorten it). @default CLAIM_TIMING */
   claimTiming?: ClaimTiming;
+  /** Recorded on the execution when it runs (a sharded step's merge records its shard count). */
+  properties?: Properties;
 }
 
 export interface StepResult {
@@ -120,6 +122,27 @@ function outputOf(artifacts: Record<string, Artifact>): ExecutorOutput {
   };
 }
 
+/**
+ * Whether the step's outputs are cached: what runStep would decide, without recording anything (the first phase
+ * of a fanned-out step — the Tuner's suggest, a sharded step's plan — skips its work on a hit).
+ */
+export async function stepIsCached(component: AnyComponent, rawInput: ExecutorInput, scope: StepScope): Promise<boolean> {
+  const input = dropUnresolved(rawInput);
+  const params = component.parameters.safeParse(input.inputs?.parameterValues ?? {});
+  if (!params.success) throw new UserError(`component ${component.name}: invalid parameter ${formatZodIssues(params.error.issues)}`);
+  const inputs: Record<string, Artifact[]> = {};
+  for (const port of Object.keys(component.inputs)) {
+    inputs[port] = [];
+    for (const a of input.inputs?.artifacts?.[port]?.artifacts ?? []) {
+      const [artifact] = await scope.store.getArtifacts({ uri: a.uri, state: ArtifactState.LIVE, newestFirst: true, limit: 1 });
+      if (!artifact) return false;
+      inputs[port].push(artifact);
+    }
+  }
+  const decision = await new Driver(scope.store, scope.pipeline).decide({ id: scope.nodeId, component, cache: !scope.noCache }, params.data as Record<string, unknown>, inputs, false);
+  return !!decision.hit;
+}
+
 /** Runs one component step with the driver and publisher against the metadata store. */
 export async function runStep(component: AnyComponent, rawInput: ExecutorInput, scope: StepScope): Promise<StepResult> {
   const { store, pipeline, runId, nodeId } = scope;
@@ -172,7 +195,7 @@ export async function runStep(component: AnyComponent, rawInput: ExecutorInput, 
 
   // Leftovers of a killed attempt at the same URIs must not be mistaken for output.
   for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true });
-  const extra = (error?: string): Properties => ({ duration_ms: Date.now() - started, runner_host: os.hostname(), ...(error ? { error } : {}) });
+  const extra = (error?: string): Properties => ({ ...scope.properties, duration_ms: Date.now() - started, runner_host: os.hostname(), ...(error ? { error } : {}) });
   let output: ExecutorOutput;
   const claim = holdClaim(store, run.execution.id, scope.claimTiming);
   try {

@@ -28,10 +28,8 @@ import { TRANSFORM_GRAPH_FILE } from '../transform/graph';
 import { createOracle, shouldStop, type Hyperparameters, type IntermediateValue, type TrialRecord } from '../tuning';
 import { oriented } from '../tuning/objective';
 import { joinUri, localPathOf, storageFor } from '../storage';
-import { Driver } from './driver';
 import { dropUnresolved } from './step-protocol';
-import { runStep, type StepScope } from './cloud-step';
-import { ArtifactState, type Artifact } from '../metadata/types';
+import { runStep, stepIsCached, type StepScope } from './cloud-step';
 
 
 /** One trial's result file: <trials dir>/<trial id>.json. */
@@ -80,7 +78,7 @@ export async function suggestTrials(input: ExecutorInput, opts: { trialsDir: str
   const storage = storageFor(opts.trialsDir);
   const marker = joinUri(opts.trialsDir, CACHED_MARKER);
   if (await storage.exists(marker)) return [];
-  if (opts.scope && opts.round === 1 && (await cacheHit(input, opts.scope))) {
+  if (opts.scope && opts.round === 1 && (await stepIsCached(Tuner as unknown as AnyComponent, input, opts.scope))) {
     await storage.writeFile(marker, '');
     return [];
   }
@@ -99,21 +97,6 @@ export async function suggestTrials(input: ExecutorInput, opts: { trialsDir: str
     next.push({ trialId: s.trialId, round: opts.round, hyperparameters: s.hyperparameters });
   }
   return next;
-}
-
-async function cacheHit(input: ExecutorInput, scope: StepScope): Promise<boolean> {
-  const inputs: Record<string, Artifact[]> = {};
-  const given = dropUnresolved(input).inputs?.artifacts ?? {};
-  for (const port of Object.keys(Tuner.inputs)) {
-    inputs[port] = [];
-    for (const a of given[port]?.artifacts ?? []) {
-      const [artifact] = await scope.store.getArtifacts({ uri: a.uri, state: ArtifactState.LIVE, newestFirst: true, limit: 1 });
-      if (!artifact) return false;
-      inputs[port].push(artifact);
-    }
-  }
-  const decision = await new Driver(scope.store, scope.pipeline).decide({ id: scope.nodeId, component: Tuner, cache: !scope.noCache }, tunerParameters(input) as Record<string, unknown>, inputs, false);
-  return !!decision.hit;
 }
 
 /** A local folder with an input artifact's files (downloaded when remote). */

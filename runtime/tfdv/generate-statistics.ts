@@ -36,7 +36,7 @@ function sameRange(a: { min: number; max: number } | undefined, b: { min: number
 }
 
 /** Puts a shard's sketches into its accumulator. */
-function attachSketches(acc: DatasetAccumulator, sketches: Map<string, ColumnSketches>): void {
+export function attachSketches(acc: DatasetAccumulator, sketches: Map<string, ColumnSketches>): void {
   for (const [name, s] of sketches) {
     const numeric = acc.features.get(name)?.numeric;
     if (!numeric) continue;
@@ -58,14 +58,21 @@ export async function accumulateShards(shards: string[][], opts: ShardOptions = 
     Promise.all(sources.map((source) => shardSummary(source, opts))),
     Promise.all(sources.map((source) => shardSketches(source, guessed, opts))),
   ]);
+  const redo = attachGuessedSketches(summaries, early, guessed);
+  const late = redo.size > 0 ? await Promise.all(sources.map((source) => shardSketches(source, redo, opts))) : [];
+  late.forEach((sketches, i) => attachSketches(summaries[i], sketches));
+  return summaries.reduce(mergeDatasets);
+}
+
+/**
+ * Gives each shard's summary its sketches, taken on the `guessed` grid ranges, for the columns whose guessed
+ * range is the exact one the summaries find; returns the other columns with their exact ranges, to rescan.
+ */
+export function attachGuessedSketches(summaries: DatasetAccumulator[], early: Map<string, ColumnSketches>[], guessed: GridRanges): GridRanges {
   const exact = gridRanges(summaries.reduce(mergeDatasets));
   const redo: GridRanges = new Map([...exact].filter(([name, range]) => !sameRange(guessed.get(name), range)));
-  const late = redo.size > 0 ? await Promise.all(sources.map((source) => shardSketches(source, redo, opts))) : [];
-  summaries.forEach((summary, i) => {
-    attachSketches(summary, new Map([...early[i]].filter(([name]) => !redo.has(name) && exact.has(name))));
-    if (late[i]) attachSketches(summary, late[i]);
-  });
-  return summaries.reduce(mergeDatasets);
+  summaries.forEach((summary, i) => attachSketches(summary, new Map([...early[i]].filter(([name]) => !redo.has(name) && exact.has(name)))));
+  return redo;
 }
 
 export async function generateStatistics(splitName: string, files: string[], opts: GenerateOptions = {}): Promise<DatasetFeatureStatistics> {

@@ -134,7 +134,55 @@ export function registerComponentCommand(program: Command): void {
         await store?.close();
       }
     });
+  registerShardCommand(component);
   component.exitOverride();
+}
+
+/** A sharded step's phases (runtime/runner/shard-steps.ts); the compilers emit these steps, the local runner runs them too. */
+function registerShardCommand(component: Command): void {
+  component
+    .command('shard')
+    .description("one phase of a sharded step: plan the shards, run one shard's partial state, or merge them into the node's outputs")
+    .argument('<phase>', 'plan, run or merge')
+    .argument('<name>', 'the component, e.g. StatisticsGen (it must declare sharding)')
+    .requiredOption('--executor-input <file-or-json>', "the node's ExecutorInput (file path or inline JSON)")
+    .requiredOption('--shards-dir <uri>', "folder (or gs:// prefix) of this execution's shard states: plan.json and one folder per shard")
+    .option('--shards <n|auto>', 'plan: the node\'s shard count, or auto (the component decides from the input size)', 'auto')
+    .option('--out <file>', 'plan: where to write the shard items, a JSON list of "i/N" ([] when the outputs are cached)')
+    .option('--shard <i/N>', 'run: which shard')
+    .option('--module <file...>', 'modules to load first (where user-defined components live)')
+    .option('--metadata <address>', 'plan, merge: metadata store (default: $MLP_METADATA)')
+    .option('--pipeline <name>', 'plan, merge: cloud step pipeline (with --run-id and --node)')
+    .option('--run-id <id>', 'plan, merge: cloud step run')
+    .option('--node <id>', 'plan, merge: cloud step node id')
+    .option('--no-cache', 'plan, merge: do not reuse a cached execution')
+    .action(async (phase: string, name: string, flags: RunFlags & { shardsDir: string; shards: string; out?: string; shard?: string }) => {
+      const { planShards, runShard, mergeShards } = await import('../../runner/shard-steps');
+      const { checkShardsOption, parseShardItem } = await import('../../core/sharding');
+      if (!['plan', 'run', 'merge'].includes(phase)) throw new UserError(`phase must be plan, run or merge, got "${phase}"`);
+      const input = parseExecutorInput(parseJson(readInput(flags.executorInput), '--executor-input'), '--executor-input');
+      loadComponentModules(name, flags.module ?? []);
+      const target = getComponent(name);
+      const step = phase === 'run' ? undefined : cloudStep(name, flags);
+      const store = step ? await openMetadataStore(step.metadata) : undefined;
+      const scope = step && store ? { store, pipeline: step.pipeline, runId: step.runId, nodeId: step.node, noCache: !flags.cache } : undefined;
+      try {
+        if (phase === 'plan') {
+          if (!flags.out) throw new UserError('plan needs --out FILE');
+          const shards = checkShardsOption(flags.shards === 'auto' ? 'auto' : Number(flags.shards), '--shards');
+          const items = await planShards(target, input, { shardsDir: flags.shardsDir, shards, scope });
+          await writeFileAtomic(flags.out, JSON.stringify(items));
+          process.stderr.write(`${name}: ${items.length ? `${items.length} shards` : 'cached, no shards'}\n`);
+        } else if (phase === 'run') {
+          if (!flags.shard) throw new UserError('run needs --shard i/N (one item of what plan wrote)');
+          await runShard(target, input, { shardsDir: flags.shardsDir, shard: parseShardItem(flags.shard, '--shard') });
+        } else {
+          await mergeShards(target, input, { shardsDir: flags.shardsDir, scope });
+        }
+      } finally {
+        await store?.close();
+      }
+    });
 }
 
 /** `mlp component list` and `mlp component describe <name>`: ports, artifact types and parameters from the specs. */

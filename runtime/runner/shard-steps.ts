@@ -1,0 +1,147 @@
+// The three phases of a sharded step (runtime/core/sharding.ts), for any component that declares `sharding`;
+// `mlp component shard plan|run|merge <Name>` calls them on the engines, the local runner in its worker processes.
+//   plan:  the shard count (a number, or `auto` through sharding.autoShards), written to <shards-dir>/plan.json;
+//          as a cloud step, a cache hit plans no shards (and merge hands on the cached outputs).
+//   run:   one shard's partial state, written by sharding.partial into a local folder and published (atomically,
+//          with a commit marker) under <shards-dir>/<i>/, so gs:// works and a half-written shard is never read.
+//   merge: the component with an executor that fetches every shard's folder and calls sharding.merge: same name
+//          and version, so the cache key, execution type and outputs are the component's. It is the one execution
+//          recorded (with the shard count as the `shards` property); shards are not executions.
+// The shard count is not part of the cache key: sharded and unsharded runs produce the same artifact.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { getComponent, type AnyComponent } from '../core/component';
+import type { ExecutorInput, ExecutorOutput } from '../core/executor-io';
+import { UserError } from '../core/errors';
+import { launchComponent, withExecutorContext, type LaunchOptions } from '../core/launcher';
+import { MAX_SHARDS, shardItem, type ShardRef, type ShardsOption } from '../core/sharding';
+import { joinUri, localPathOf, storageFor } from '../storage';
+import { runStep, stepIsCached, type StepScope } from './cloud-step';
+import { dropUnresolved } from './step-protocol';
+
+/** <shards-dir>/plan.json: what plan decided, read by run (to check its "i/N") and merge (for N). */
+export interface ShardPlan {
+  component: string;
+  /** Shards planned; 0 when the outputs were cached. */
+  count: number;
+  cached?: true;
+}
+
+export const PLAN_FILE = 'plan.json';
+
+/** The component named, which must declare sharding. */
+export function shardableComponent(name: string): AnyComponent & Required<Pick<AnyComponent, 'sharding'>> {
+  const component = getComponent(name);
+  if (!component.sharding) throw new UserError(`component ${name} cannot be sharded (it declares no sharding)`);
+  return component as AnyComponent & Required<Pick<AnyComponent, 'sharding'>>;
+}
+
+/** The shard items "i/N" of a count. */
+export function shardItems(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => shardItem({ index, count }));
+}
+
+export async function readShardPlan(shardsDir: string, component: AnyComponent): Promise<ShardPlan> {
+  const uri = joinUri(shardsDir, PLAN_FILE);
+  const storage = storageFor(uri);
+  if (!(await storage.exists(uri))) throw new UserError(`${component.name}: no shard plan at ${uri} (the plan step did not run for this shards folder)`);
+  const plan = JSON.parse((await storage.readFile(uri)).toString('utf8')) as ShardPlan;
+  if (plan.component !== component.name) throw new UserError(`${uri} plans shards of ${plan.component}, not ${component.name}`);
+  return plan;
+}
+
+/**
+ * The plan phase: the shard items to run, after writing the plan. `shards` is the node's option as compiled
+ * (default auto). With `scope` (a cloud step) a cache hit plans nothing and returns [].
+ */
+export async function planShards(component: AnyComponent, input: ExecutorInput, opts: { shardsDir: string; shards?: ShardsOption; scope?: StepScope; launch?: LaunchOptions }): Promise<string[]> {
+  const sharding = shardableComponent(component.name).sharding;
+  const planUri = joinUri(opts.shardsDir, PLAN_FILE);
+  if (opts.scope && (await stepIsCached(component, input, opts.scope))) {
+    await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, count: 0, cached: true } satisfies ShardPlan));
+    return [];
+  }
+  const shards = opts.shards ?? 'auto';
+  const count = shards === 'auto' ? await withExecutorContext(component, dropUnresolved(input), opts.launch ?? {}, (ctx) => sharding.autoShards(ctx)) : shards;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
+    throw new UserError(`${component.name}: ${shards === 'auto' ? 'autoShards gave' : 'shards must be'} a whole number from 1 to ${MAX_SHARDS}${shards === 'auto' ? `, got ${count}` : `, got ${JSON.stringify(count)}`}`);
+  }
+  await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, count } satisfies ShardPlan));
+  return shardItems(count);
+}
+
+/** Where shard `index`'s partial state is published. */
+export function shardDir(shardsDir: string, index: number): string {
+  return joinUri(shardsDir, String(index));
+}
+
+/**
+ * The run phase: shard `shard` of the plan's count writes its partial state to a local folder, published under
+ * <shards-dir>/<i>/ (replacing what a killed earlier attempt left there).
+ */
+export async function runShard(component: AnyComponent, input: ExecutorInput, opts: { shardsDir: string; shard: ShardRef; launch?: LaunchOptions }): Promise<void> {
+  const sharding = shardableComponent(component.name).sharding;
+  const plan = await readShardPlan(opts.shardsDir, component);
+  if (plan.count !== opts.shard.count) {
+    throw new UserError(`${component.name}: shard ${shardItem(opts.shard)} does not belong to the plan at ${joinUri(opts.shardsDir, PLAN_FILE)} (${plan.cached ? 'cached, no shards' : `${plan.count} shards`})`);
+  }
+  const target = shardDir(opts.shardsDir, opts.shard.index);
+  const local = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-shard-'));
+  try {
+    await withExecutorContext(component, dropUnresolved(input), opts.launch ?? {}, (ctx) => sharding.partial(ctx, opts.shard, local));
+    await storageFor(target).delete(target, { recursive: true });
+    await storageFor(target).publishDirectory(local, target);
+  } finally {
+    await fs.promises.rm(local, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The component with an executor that merges the planned shards' partial states: same name and version, so the
+ * cache key, execution type and outputs are the component's. A shard folder that is missing (or was never
+ * completely published) is an error naming the shard, never a merge of fewer shards.
+ */
+export function mergingComponent(component: AnyComponent, shardsDir: string, plan: ShardPlan): AnyComponent {
+  const sharding = shardableComponent(component.name).sharding;
+  return {
+    ...component,
+    executor: async (ctx) => {
+      if (plan.cached) throw new UserError(`${component.name}: the plan found the outputs cached, but they no longer are; run the node again`);
+      const cleanups: string[] = [];
+      try {
+        const dirs: string[] = [];
+        for (let index = 0; index < plan.count; index++) {
+          const uri = shardDir(shardsDir, index);
+          const storage = storageFor(uri);
+          if (!(await storage.readCommit(uri))) throw new UserError(`${component.name}: shard ${shardItem({ index, count: plan.count })} has no partial state at ${uri} (it did not run or did not finish)`);
+          const local = localPathOf(uri);
+          if (local) {
+            dirs.push(local);
+            continue;
+          }
+          const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-shard-'));
+          cleanups.push(dir);
+          await storage.downloadTree(uri, dir);
+          dirs.push(dir);
+        }
+        ctx.log(`merging ${plan.count} shards`);
+        await sharding.merge(ctx, dirs);
+      } finally {
+        for (const dir of cleanups) await fs.promises.rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/**
+ * The merge phase: the outputs from the shards' partial states, as a cloud step (cache, lineage: one execution
+ * with the `shards` property) or plainly. Returns the ExecutorOutput (also written to its outputFile).
+ */
+export async function mergeShards(component: AnyComponent, input: ExecutorInput, opts: { shardsDir: string; scope?: StepScope; launch?: LaunchOptions }): Promise<ExecutorOutput> {
+  const plan = await readShardPlan(opts.shardsDir, component);
+  const merging = mergingComponent(component, opts.shardsDir, plan);
+  if (opts.scope) return (await runStep(merging, input, { ...opts.scope, properties: { ...opts.scope.properties, shards: plan.count } })).output;
+  return launchComponent(merging, dropUnresolved(input), opts.launch);
+}
