@@ -4,9 +4,9 @@
 // order, and DuckDB prunes the row groups outside a `file_row_number` range, so a shard reads only its rows.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ShardRef } from '../core/sharding';
+import { MAX_SHARDS, type ShardRef } from '../core/sharding';
 import { UserError } from '../core/errors';
-import { queryRows, sqlString, sqlStringList } from './duckdb';
+import { duckdb, queryRows, sqlString, sqlStringList } from './duckdb';
 
 /** One file's part of a shard: rows [from, to) of `file`. */
 export interface FileRowRange {
@@ -25,6 +25,21 @@ export async function parquetRowCounts(conn: DuckDBConnection, files: string[]):
     if (n === undefined) throw new UserError(`${f}: no Parquet footer found (is it a Parquet file?)`);
     return n;
   });
+}
+
+/** Rows of all the files together, from their footers (what the shards' row counts must add up to). */
+export async function parquetRowTotal(files: string[]): Promise<number> {
+  const conn = await duckdb();
+  try {
+    return (await parquetRowCounts(conn, files)).reduce((a, b) => a + b, 0);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** `shards: auto` for `rows` rows: one shard per `rowsPerShard` rows (rounded up), from 1 to MAX_SHARDS. */
+export function shardsForRows(rows: number, rowsPerShard: number): number {
+  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(rows / rowsPerShard)));
 }
 
 /** Shard `shard.index` of `shard.count` over files with `counts` rows each, as per-file row ranges. */

@@ -11,9 +11,8 @@ import { defineComponent, type ExecutorContext } from '../../core/component';
 import { Examples, InferenceResult, Model, ModelBlessing } from '../../core/artifact-types';
 import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
-import { MAX_SHARDS } from '../../core/sharding';
 import { duckdb, splitParquetFiles, sqlString, sqlStringList } from '../../data/duckdb';
-import { parquetRowCounts, shardRowsSql } from '../../data/shard-rows';
+import { parquetRowTotal, shardRowsSql, shardsForRows } from '../../data/shard-rows';
 import { selectBackend } from '../../ml/backend';
 import { parquetSource, predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle } from '../../ml/serving-bundle';
@@ -96,13 +95,7 @@ export const BulkInferrer = defineComponent({
   },
   sharding: {
     async autoShards({ inputs, parameters }) {
-      const conn = await duckdb();
-      try {
-        const rows = (await parquetRowCounts(conn, splitParquetFiles(inputs.examples[0].path, parameters.split))).reduce((a, b) => a + b, 0);
-        return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(rows / ROWS_PER_AUTO_SHARD)));
-      } finally {
-        conn.closeSync();
-      }
+      return shardsForRows(await parquetRowTotal(splitParquetFiles(inputs.examples[0].path, parameters.split)), ROWS_PER_AUTO_SHARD);
     },
     // An unblessed model: the shards do nothing (the model is not even loaded) and the merge records the skip.
     async partial(ctx, shard, partialDir) {
@@ -121,9 +114,9 @@ export const BulkInferrer = defineComponent({
     },
     async merge(ctx, partialDirs) {
       if (!blessedOrSkipped(ctx)) return;
+      const expected = await parquetRowTotal(splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.split));
       const conn = await duckdb();
       try {
-        const expected = (await parquetRowCounts(conn, splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.split))).reduce((a, b) => a + b, 0);
         const parts = partialDirs.map((dir, i) => {
           const meta = path.join(dir, SHARD_FILE);
           if (!fs.existsSync(meta)) throw new UserError(`BulkInferrer merge: shard ${i} of ${partialDirs.length} left no predictions (${meta} is missing)`);
