@@ -14,6 +14,7 @@ import { isContainerComponent, type ContainerSpec } from '../components/containe
 import { kfpArtifactType } from './kfp-artifact-types';
 import { cpuCores, memoryGigabytes } from './quantities';
 import { customJobPayload, distributedLayout, stepCommandLine, type CustomJobOptions } from './vertex-custom-job';
+import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, cloudStepArgs, componentCommand, imageFor, refusePasswordInAddress, refuseReservedIds, requireMetadataForResolvers, runFinishedCommand, RUN_FINISHED_STEP, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
 export interface KfpOptions extends CustomJobOptions {
@@ -52,6 +53,18 @@ export const PROJECT_INPUT = 'mlp_project';
 export const LOCATION_INPUT = 'mlp_location';
 const VERTEX_PLACEHOLDERS: Record<string, string> = { [PROJECT_INPUT]: '{{$.pipeline_google_cloud_project_id}}', [LOCATION_INPUT]: '{{$.pipeline_google_cloud_location}}' };
 
+/**
+ * The input parameter carrying the job's pipeline root (KFP's `{{$.pipeline_root}}`, dsl.PIPELINE_ROOT_PLACEHOLDER)
+ * into a sharded node's steps, which keep the run's shard states under it; with RUN_ID_INPUT, as every
+ * sharded step also has it.
+ */
+export const PIPELINE_ROOT_INPUT = 'mlp_pipeline_root';
+const KFP_PIPELINE_ROOT = '{{$.pipeline_root}}';
+/** A shard step's input parameter: its item of the plan's list ("i/N"). */
+const SHARD_INPUT = 'mlp_shard';
+/** The plan step's output parameter: the list of shard items the ParallelFor iterates over. */
+const SHARDS_OUTPUT = 'shards';
+
 export interface VertexJobOptions {
   pipelineRoot: string;
   parameterValues: Record<string, unknown>;
@@ -83,11 +96,19 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
     }
   }
   refuseReservedIds(plan, [EXIT_HANDLER_DAG, RUN_FINISHED_STEP], 'kfp');
+  refuseShardStepClashes(plan, 'kfp');
   for (const node of plan.nodes) checkContainerStep(plan, node, !!opts.metadataAddress);
   const components: Json = {};
   const executors: Json = {};
   const tasks: Json = {};
   for (const node of plan.nodes) {
+    if (isSharded(node)) {
+      const steps = shardedSteps(node, plan, opts);
+      Object.assign(components, steps.components);
+      Object.assign(executors, steps.executors);
+      Object.assign(tasks, steps.tasks);
+      continue;
+    }
     components[`comp-${node.id}`] = componentSpec(node, plan, !!opts.metadataAddress);
     executors[`exec-${node.id}`] = { container: distributedLayout(node) ? customJobLauncher(node, plan, opts) : container(node, plan, opts) };
     tasks[node.id] = task(node, plan, !!opts.metadataAddress);
@@ -216,7 +237,8 @@ function componentSpec(node: CompiledNode, plan: CompiledPipeline, cloudSteps: b
   };
 }
 
-function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions): Json {
+/** A node's CPU, memory and GPU as a KFP container's resources. */
+function containerResources(node: CompiledNode): Json {
   const res = node.resources;
   if (res?.tpu) throw new UserError(`node ${node.id}: TPU resources are not supported by the kfp compiler yet`);
   const resources: Json = {};
@@ -227,6 +249,11 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
     const type = res.accelerator.type.toUpperCase().replace(/-/g, '_');
     resources.accelerator = { type, count: String(res.accelerator.count), resourceType: type, resourceCount: String(res.accelerator.count) };
   }
+  return resources;
+}
+
+function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions): Json {
+  const resources = containerResources(node);
   if (isContainerComponent(node.component)) {
     // The component's own image and command line; KFP's launcher resolves the placeholders in it.
     return { ...(kfpComponentIR(node.component).executor.container as Json), ...(Object.keys(resources).length ? { resources } : {}) };
@@ -234,7 +261,7 @@ function container(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions)
   return {
     image: imageFor(node, opts.image, opts.gpuImage),
     command: componentCommand(node.component.name),
-    args: ['{{$}}', ...(opts.metadataAddress ? cloudStepArgs(plan, node, `{{$.inputs.parameters['${RUN_ID_INPUT}']}}`) : [])],
+    args: ['{{$}}', ...(opts.metadataAddress ? cloudStepArgs(plan, node, inputParameter(RUN_ID_INPUT)) : [])],
     ...(opts.metadataAddress ? { env: metadataEnv(opts) } : {}),
     ...(Object.keys(resources).length ? { resources } : {}),
   };
@@ -285,39 +312,157 @@ function metadataEnv(opts: KfpOptions): Json[] {
   return [{ name: 'MLP_METADATA', value: opts.metadataAddress }, { name: METADATA_AUTH_ENV, value: auth }];
 }
 
-function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean): Json {
+/** How a task reads the node's input artifact `port` from `producer`'s output: from the task, or through a sub-DAG's input. */
+type ArtifactSource = (port: string, producer: string, output: string) => Json;
+const fromTask: ArtifactSource = (_, producerTask, outputArtifactKey) => ({ taskOutputArtifact: { producerTask, outputArtifactKey } });
+
+/** A node's step as a task; a sharded node's plan, shard and merge steps say how they differ. */
+interface TaskVariant {
+  name?: string;
+  dependentTasks?: string[];
+  artifacts?: ArtifactSource;
+  /** Extra input parameters (a shard's item). */
+  parameters?: Json;
+  /** A sharded node's step: the run id and pipeline root are its inputs, and KFP's cache is off. */
+  sharded?: boolean;
+  /** Its condition is on the task around it (a shard inside the ParallelFor). */
+  unconditional?: boolean;
+}
+
+function task(node: CompiledNode, plan: CompiledPipeline, cloudSteps: boolean, variant: TaskVariant = {}): Json {
+  const conditions = variant.unconditional ? [] : node.conditions;
   const parameters: Json = {};
   for (const [name, value] of Object.entries(node.literals)) parameters[name] = { runtimeValue: { constant: value } };
   // Pipeline parameters reach the exit handler's sub-DAG as channels.
   for (const [name, param] of Object.entries(node.params)) parameters[name] = { componentInputParameter: channel(param) };
-  for (const c of node.conditions) parameters[channel(c.param)] = { componentInputParameter: channel(c.param) };
-  if (cloudSteps) parameters[RUN_ID_INPUT] = { runtimeValue: { constant: KFP_RUN_ID } };
+  for (const c of conditions) parameters[channel(c.param)] = { componentInputParameter: channel(c.param) };
+  if (cloudSteps || variant.sharded) parameters[RUN_ID_INPUT] = { runtimeValue: { constant: KFP_RUN_ID } };
+  if (variant.sharded) parameters[PIPELINE_ROOT_INPUT] = { runtimeValue: { constant: KFP_PIPELINE_ROOT } };
+  Object.assign(parameters, variant.parameters);
   if (distributedLayout(node)) for (const [name, value] of Object.entries(VERTEX_PLACEHOLDERS)) parameters[name] = { runtimeValue: { constant: value } };
   const artifacts: Json = {};
   for (const [port, chs] of Object.entries(node.inputs)) {
     if (chs.length !== 1) throw new UserError(`node ${node.id}: input "${port}" is wired to ${chs.length} outputs; the kfp compiler supports one per input`);
-    artifacts[port] = { taskOutputArtifact: { producerTask: chs[0].producer, outputArtifactKey: chs[0].port } };
+    artifacts[port] = (variant.artifacts ?? fromTask)(port, chs[0].producer, chs[0].port);
   }
+  const dependentTasks = variant.dependentTasks ?? node.upstream;
+  const name = variant.name ?? node.id;
   return {
-    taskInfo: { name: node.id },
-    componentRef: { name: `comp-${node.id}` },
-    ...(node.upstream.length ? { dependentTasks: node.upstream } : {}),
+    taskInfo: { name },
+    componentRef: { name: `comp-${name}` },
+    ...(dependentTasks.length ? { dependentTasks } : {}),
     ...(Object.keys(parameters).length || Object.keys(artifacts).length
       ? { inputs: { ...(Object.keys(parameters).length ? { parameters } : {}), ...(Object.keys(artifacts).length ? { artifacts } : {}) } }
       : {}),
-    // A resolver must look again every run; cloud steps use the runtime's own (data-aware) cache.
-    cachingOptions: { enableCache: node.cache && !node.resolver && !cloudSteps },
-    ...(node.retry
-      ? {
-          retryPolicy: {
-            maxRetryCount: node.retry.maxRetries,
-            backoffDuration: `${node.retry.backoffSeconds}s`,
-            backoffFactor: node.retry.backoffFactor,
-            backoffMaxDuration: `${node.retry.maxBackoffSeconds}s`,
-          },
-        }
-      : {}),
+    // A resolver must look again every run; cloud steps use the runtime's own (data-aware) cache; a sharded
+    // node's steps work in this run's shards folder, which a step KFP skipped as cached would leave empty.
+    cachingOptions: { enableCache: node.cache && !node.resolver && !cloudSteps && !variant.sharded },
+    ...retryPolicy(node),
+    ...(conditions.length ? { triggerPolicy: { condition: conditions.map((c) => celCondition(c, plan)).join(' && ') } } : {}),
+  };
+}
+
+function retryPolicy(node: CompiledNode): Json {
+  const r = node.retry;
+  return r ? { retryPolicy: { maxRetryCount: r.maxRetries, backoffDuration: `${r.backoffSeconds}s`, backoffFactor: r.backoffFactor, backoffMaxDuration: `${r.maxBackoffSeconds}s` } } : {};
+}
+
+const inputParameter = (name: string) => `{{$.inputs.parameters['${name}']}}`;
+
+/** KFP's name for a task output handed into a sub-DAG (pipelinechannel--<task>-<output>). */
+const outputChannel = (producer: string, output: string) => channel(`${producer}-${output}`);
+
+/**
+ * A sharded node (runtime/core/sharding.ts) as KFP's compiler writes a dsl.ParallelFor over a task's output: the
+ * plan task outputs the shard items as a LIST parameter; a sub-DAG task iterates over it (parameterIterator), its
+ * shard task getting one item each, all at once; then the merge task under the node's own name publishes the
+ * outputs, so dependents are wired as to any task. When the plan finds the outputs cached it outputs [], no shard
+ * runs, and the merge hands on the cached outputs. Every step gets the node's whole ExecutorInput ({{$}}), so
+ * KFP also gives the plan and shard tasks output URIs of their own; they never write there. The shards folder is
+ * under the job's pipeline root, per job. Shard and merge run with the node's resources, the plan without.
+ */
+function shardedSteps(node: CompiledNode, plan: CompiledPipeline, opts: KfpOptions): { components: Json; executors: Json; tasks: Json } {
+  const cloudSteps = !!opts.metadataAddress;
+  const names = shardStepNames(node.id);
+  const dir = shardsDir(inputParameter(PIPELINE_ROOT_INPUT), plan, node, inputParameter(RUN_ID_INPUT));
+  const cloud = cloudSteps ? cloudStepArgs(plan, node, inputParameter(RUN_ID_INPUT)) : [];
+  const env = cloudSteps ? { env: metadataEnv(opts) } : {};
+  const resources = containerResources(node);
+  const withResources = Object.keys(resources).length ? { resources } : {};
+  const image = imageFor(node, opts.image, opts.gpuImage);
+  // The node's inputs, the run id and the pipeline root; the shard's without the condition (its ParallelFor has it).
+  const spec = (conditional: boolean): Json => {
+    const base = componentSpec(conditional ? node : { ...node, conditions: [] }, plan, true);
+    const inputs = base.inputDefinitions as Json;
+    return { ...base, inputDefinitions: { ...inputs, parameters: { ...(inputs.parameters as Json), [PIPELINE_ROOT_INPUT]: { parameterType: 'STRING' } } } };
+  };
+  const planSpec = spec(true);
+  const shardSpec = spec(false);
+  const items = outputChannel(names.plan, SHARDS_OUTPUT);
+  const item = `${items}-loop-item`;
+  // What the ParallelFor hands its shard task: the pipeline parameters it reads and the input artifacts.
+  const forwarded = [...new Set([...Object.values(node.params), ...node.conditions.map((c) => c.param)])];
+  const artifactChannels = Object.values(node.inputs).flatMap((chs) => chs.map((ch) => ({ ...ch, channel: outputChannel(ch.producer, ch.port) })));
+  const producerTypes = (producer: string, port: string): Json => {
+    const from = plan.nodes.find((n) => n.id === producer)!;
+    return { artifactType: kfpArtifactType(from.component.outputs[port].type, `node ${producer} output ${port}`) };
+  };
+  const shardTask = task(node, plan, cloudSteps, {
+    name: names.shard,
+    dependentTasks: [],
+    artifacts: (_, producer, output) => ({ componentInputArtifact: outputChannel(producer, output) }),
+    parameters: { [SHARD_INPUT]: { componentInputParameter: item } },
+    sharded: true,
+    unconditional: true,
+  });
+  const fanOut = {
+    taskInfo: { name: names.fanOut },
+    componentRef: { name: `comp-${names.fanOut}` },
+    dependentTasks: [...node.upstream, names.plan],
+    inputs: {
+      parameters: {
+        [items]: { taskOutputParameter: { producerTask: names.plan, outputParameterKey: SHARDS_OUTPUT } },
+        ...Object.fromEntries(forwarded.map((p) => [channel(p), { componentInputParameter: channel(p) }])),
+      },
+      ...(artifactChannels.length ? { artifacts: Object.fromEntries(artifactChannels.map((a) => [a.channel, fromTask(a.channel, a.producer, a.port)])) } : {}),
+    },
+    parameterIterator: { itemInput: item, items: { inputParameter: items } },
     ...(node.conditions.length ? { triggerPolicy: { condition: node.conditions.map((c) => celCondition(c, plan)).join(' && ') } } : {}),
+  };
+  return {
+    components: {
+      [`comp-${names.plan}`]: { ...planSpec, executorLabel: `exec-${names.plan}`, outputDefinitions: { ...(planSpec.outputDefinitions as Json), parameters: { [SHARDS_OUTPUT]: { parameterType: 'LIST' } } } },
+      [`comp-${names.fanOut}`]: {
+        dag: { tasks: { [names.shard]: shardTask } },
+        inputDefinitions: {
+          parameters: {
+            [items]: { parameterType: 'LIST' },
+            [item]: { parameterType: 'STRING' },
+            ...Object.fromEntries(forwarded.map((p) => [channel(p), { parameterType: plan.parameters[p].type, ...(plan.parameters[p].optional ? { isOptional: true } : {}) }])),
+          },
+          ...(artifactChannels.length ? { artifacts: Object.fromEntries(artifactChannels.map((a) => [a.channel, producerTypes(a.producer, a.port)])) } : {}),
+        },
+      },
+      [`comp-${names.shard}`]: {
+        ...shardSpec,
+        executorLabel: `exec-${names.shard}`,
+        inputDefinitions: { ...(shardSpec.inputDefinitions as Json), parameters: { ...((shardSpec.inputDefinitions as Json).parameters as Json), [SHARD_INPUT]: { parameterType: 'STRING' } } },
+      },
+      [`comp-${node.id}`]: { ...planSpec, executorLabel: `exec-${node.id}` },
+    },
+    executors: {
+      [`exec-${names.plan}`]: {
+        container: { image: opts.image, command: shardCommand(node, 'plan'), args: ['{{$}}', ...planArgs(node, dir, `{{$.outputs.parameters['${SHARDS_OUTPUT}'].output_file}}`), ...cloud], ...env },
+      },
+      // Shards are not executions: no metadata store, no cloud step flags.
+      [`exec-${names.shard}`]: { container: { image, command: shardCommand(node, 'run'), args: ['{{$}}', ...shardRunArgs(dir, inputParameter(SHARD_INPUT))], ...withResources } },
+      [`exec-${node.id}`]: { container: { image, command: shardCommand(node, 'merge'), args: ['{{$}}', ...mergeArgs(dir), ...cloud], ...env, ...withResources } },
+    },
+    tasks: {
+      [names.plan]: task(node, plan, cloudSteps, { name: names.plan, sharded: true }),
+      [names.fanOut]: fanOut,
+      [node.id]: task(node, plan, cloudSteps, { dependentTasks: [...node.upstream, names.fanOut], sharded: true }),
+    },
   };
 }
 
