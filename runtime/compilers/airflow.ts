@@ -11,6 +11,7 @@ import { UserError } from '../core/errors';
 import { isContainerComponent } from '../components/container/spec';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
+import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
 export interface AirflowOptions {
@@ -75,6 +76,7 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   checkImages(opts);
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [RUN_FINISHED_STEP], 'Airflow');
+  refuseShardStepClashes(plan, 'Airflow');
   // Distributed steps (issue 19 §5): Argo runs them as a JobSet on GKE and Vertex AI as a CustomJob; a DAG does not.
   for (const node of plan.nodes) {
     const c = node.component;
@@ -123,8 +125,13 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
   for (const node of plan.nodes) lines.push(...operator(plan, node, opts, gke), '');
   lines.push(...runFinishedOperator(plan), '');
   for (const node of plan.nodes) {
-    if (node.conditions.length) lines.push(`    ${gate(node)} >> ${task(node)}`);
-    for (const up of node.upstream) lines.push(`    ${task({ id: up })} >> ${node.conditions.length ? gate(node) : task(node)}`);
+    // A sharded node starts at its plan task; the shard task follows it (its expand reads the plan's XCom).
+    const first = isSharded(node) ? task({ id: shardStepNames(node.id).plan }) : task(node);
+    if (node.conditions.length) lines.push(`    ${gate(node)} >> ${first}`);
+    // The gate skips the merge itself too, which runs after a skipped (empty) fan-out.
+    if (node.conditions.length && isSharded(node)) lines.push(`    ${gate(node)} >> ${task(node)}`);
+    if (isSharded(node)) lines.push(`    ${task({ id: shardStepNames(node.id).shard })} >> ${task(node)}`);
+    for (const up of node.upstream) lines.push(`    ${task({ id: up })} >> ${node.conditions.length ? gate(node) : first}`);
   }
   // Downstream of every node's task but of no gate: a gate skips its direct downstream tasks.
   for (const node of plan.nodes) lines.push(`    ${task(node)} >> ${task({ id: RUN_FINISHED_STEP })}`);
@@ -168,24 +175,24 @@ const pyName = (id: string) => id.replace(/-/g, '_');
 const task = (node: { id: string }) => `${pyName(node.id)}_task`;
 const gate = (node: CompiledNode) => `${pyName(node.id)}_when`;
 
+/** How a pod of a node differs from its plain `mlp component run` pod (a sharded node's plan, shard and merge). */
+interface PodVariant {
+  taskId: string;
+  command: string[];
+  /** Arguments after the ExecutorInput. */
+  args: string[];
+  /** The node's resources and GPU/TPU placement. @default true */
+  placement?: boolean;
+  /** The Cloud SQL proxy and MLP_METADATA, when the DAG has a metadata store. @default true */
+  metadata?: boolean;
+  /** The pod's ExecutorOutput (or what it writes to --out) is its XCom. @default true */
+  xcom?: boolean;
+  trigger?: string;
+  /** The task is mapped: `.partial(...)` of these arguments, then this `.expand(...)`. */
+  expand?: string;
+}
+
 function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke?: GkeTarget): string[] {
-  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
-    runId: '{{ run_id }}',
-    param: (name) => `{{ params.${name} | tojson }}`,
-    upstreamMetadata: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson }}`,
-    upstreamUri: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["uri"] | tojson }}`,
-    // KubernetesPodOperator's do_xcom_push returns this file as the task's XCom.
-    outputFile: '/airflow/xcom/return.json',
-  });
-  const accelerated = !!(node.resources?.accelerator || node.resources?.tpu);
-  const { requests, limits, nodeSelector, tolerations } = podPlacement(node);
-  const wrapper = containerStep(node, 'airflow');
-  const mount = `k8s.V1VolumeMount(name=${py(WRAPPER_VOLUME)}, mount_path=${py(WRAPPER_ROOT)})`;
-  const initContainers = [
-    // The runtime copied into the shared volume before the step's container starts in the component's image.
-    ...(wrapper ? [`k8s.V1Container(name="mlp-runtime", image=IMAGE, command=${py(WRAPPER_COPY_COMMAND)}, volume_mounts=[${mount}])`] : []),
-    ...(opts.cloudsqlInstance ? [cloudSqlProxySidecar(opts.cloudsqlInstance, opts.metadataPasswordSecret)] : []),
-  ];
   const out: string[] = [];
   if (node.conditions.length) {
     out.push(
@@ -198,18 +205,71 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
       '    )',
     );
   }
-  out.push(
-    `    ${task(node)} = ${accelerated ? 'GKEStartPodOperator' : 'KubernetesPodOperator'}(`,
-    `        task_id=${py(node.id)},`,
-    `        name=${py(`${plan.name}-${node.id}`.slice(0, 63))},`,
+  if (!isSharded(node)) return [...out, ...pod(plan, node, opts, gke)];
+  // A sharded node (runtime/core/sharding.ts): the plan pod returns the shard items as its XCom; the shard task is
+  // mapped over them (dynamic task mapping, one pod per item, all at once); the merge pod, under the node's own
+  // task id, publishes the outputs and returns the ExecutorOutput, so dependents read it as from any node. When the
+  // plan finds the outputs cached it returns [], Airflow skips the mapped task, and the merge (none_failed) hands
+  // on the cached outputs. Each shard's item reaches its arguments through the pod's env ($(MLP_SHARD), which
+  // Kubernetes expands): the expanded values come from XCom, which Airflow does not render as templates, while the
+  // ExecutorInput in the partial arguments must be rendered.
+  const names = shardStepNames(node.id);
+  const dir = shardsDir(opts.pipelineRoot, plan, node, '{{ run_id }}');
+  const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [];
+  const shardEnv = `lambda shard: {**${py({ MLP_PIPELINE_ROOT: opts.pipelineRoot })}, ${py(SHARD_ENV)}: shard}`;
+  return [
+    ...out,
+    ...pod(plan, node, opts, gke, { taskId: names.plan, command: shardCommand(node, 'plan'), args: [...planArgs(node, dir, XCOM_FILE), ...cloud], placement: false }),
+    ...pod(plan, node, opts, gke, {
+      taskId: names.shard,
+      command: shardCommand(node, 'run'),
+      args: shardRunArgs(dir, `$(${SHARD_ENV})`),
+      metadata: false,
+      xcom: false,
+      expand: `env_vars=${task({ id: names.plan })}.output.map(${shardEnv})`,
+    }),
+    ...pod(plan, node, opts, gke, { taskId: node.id, command: shardCommand(node, 'merge'), args: [...mergeArgs(dir), ...cloud], trigger: 'none_failed' }),
+  ];
+}
+
+/** The shard's item ("i/N") in a shard pod's env. */
+const SHARD_ENV = 'MLP_SHARD';
+/** KubernetesPodOperator's do_xcom_push returns this file as the task's XCom. */
+const XCOM_FILE = '/airflow/xcom/return.json';
+
+function pod(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke: GkeTarget | undefined, variant?: PodVariant): string[] {
+  const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
+    runId: '{{ run_id }}',
+    param: (name) => `{{ params.${name} | tojson }}`,
+    upstreamMetadata: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson }}`,
+    upstreamUri: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["uri"] | tojson }}`,
+    outputFile: XCOM_FILE,
+  });
+  const placed = variant?.placement !== false;
+  const metadata = !!opts.cloudsqlInstance && variant?.metadata !== false;
+  const accelerated = placed && !!(node.resources?.accelerator || node.resources?.tpu);
+  const { requests, limits, nodeSelector, tolerations } = placed ? podPlacement(node) : { requests: {}, limits: {}, nodeSelector: {}, tolerations: [] };
+  const wrapper = containerStep(node, 'airflow');
+  const taskId = variant?.taskId ?? node.id;
+  const mount = `k8s.V1VolumeMount(name=${py(WRAPPER_VOLUME)}, mount_path=${py(WRAPPER_ROOT)})`;
+  const initContainers = [
+    // The runtime copied into the shared volume before the step's container starts in the component's image.
+    ...(wrapper ? [`k8s.V1Container(name="mlp-runtime", image=IMAGE, command=${py(WRAPPER_COPY_COMMAND)}, volume_mounts=[${mount}])`] : []),
+    ...(metadata ? [cloudSqlProxySidecar(opts.cloudsqlInstance!, opts.metadataPasswordSecret)] : []),
+  ];
+  return [
+    `    ${task({ id: taskId })} = ${accelerated ? 'GKEStartPodOperator' : 'KubernetesPodOperator'}${variant?.expand ? '.partial' : ''}(`,
+    `        task_id=${py(taskId)},`,
+    `        name=${py(`${plan.name}-${taskId}`.slice(0, 63))},`,
     ...(accelerated
       ? [`        project_id=${py(gke!.project)},`, `        location=${py(gke!.location)},`, `        cluster_name=${py(gke!.cluster)},`, `        namespace=${py(gke!.namespace)},`, `        service_account_name=${py(gke!.serviceAccount)},`]
       : composerPod),
-    `        image=${wrapper ? py(wrapper.image) : imageFor(node, opts.image, opts.gpuImage) === opts.image ? 'IMAGE' : 'GPU_IMAGE'},`,
-    `        cmds=${py(wrapper?.command ?? componentCommand(node.component.name))},`,
-    `        arguments=${py([executorInput, ...(wrapper?.specArgs ?? []), ...(opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [])])},`,
-    `        env_vars=${py({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(opts.cloudsqlInstance ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`,
-    ...(opts.cloudsqlInstance && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
+    `        image=${wrapper ? py(wrapper.image) : placed && imageFor(node, opts.image, opts.gpuImage) !== opts.image ? 'GPU_IMAGE' : 'IMAGE'},`,
+    `        cmds=${py(wrapper?.command ?? variant?.command ?? componentCommand(node.component.name))},`,
+    `        arguments=${py([executorInput, ...(wrapper?.specArgs ?? []), ...(variant?.args ?? (opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : []))])},`,
+    // A mapped task's env comes from its expand.
+    ...(variant?.expand ? [] : [`        env_vars=${py({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(metadata ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`]),
+    ...(metadata && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
     ...(initContainers.length ? [`        init_containers=[${initContainers.join(', ')}],`] : []),
     ...(wrapper ? [`        volumes=[k8s.V1Volume(name=${py(WRAPPER_VOLUME)}, empty_dir=k8s.V1EmptyDirVolumeSource())],`, `        volume_mounts=[${mount}],`] : []),
     ...(node.retry
@@ -229,12 +289,12 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
     ...(tolerations.length
       ? [`        tolerations=[${tolerations.map((t) => `k8s.V1Toleration(key=${py(t.key)}, operator=${py(t.operator)}, effect=${py(t.effect)})`).join(', ')}],`]
       : []),
-    '        do_xcom_push=True,',
+    ...(variant?.trigger ? [`        trigger_rule=${py(variant.trigger)},`] : []),
+    `        do_xcom_push=${variant?.xcom === false ? 'False' : 'True'},`,
     '        get_logs=True,',
     '        on_finish_action="delete_pod",',
-    '    )',
-  );
-  return out;
+    `    )${variant?.expand ? `.expand(${variant.expand})` : ''}`,
+  ];
 }
 
 /**
