@@ -1,7 +1,7 @@
 # Executes compiled Airflow DAG files against stand-ins for the Airflow, Kubernetes and pendulum modules they
 # import (none is installed here) and prints what each built, as a JSON list: the DAG's arguments, each
-# operator's class and keyword arguments, its downstream tasks, and what each ShortCircuitOperator decides with
-# the default params. Usage: python3 airflow_stub.py DAG_FILE...
+# operator's class and keyword arguments (a mapped task's partial ones, and what it expands over), its downstream
+# tasks, and what each ShortCircuitOperator decides with the default params. Usage: python3 airflow_stub.py DAG_FILE...
 
 import datetime
 import json
@@ -12,13 +12,55 @@ import types
 operators = []
 
 
+class XComMap:
+    # What `task.output.map(f)` returns (Airflow >= 2.4): applied to each item of the task's XCom when mapped.
+    def __init__(self, task, f):
+        self.task = task
+        self.f = f
+
+
+class XComArg:
+    def __init__(self, task):
+        self.task = task
+
+    def map(self, f):
+        return XComMap(self.task, f)
+
+
+class Partial:
+    # What `Operator.partial(...)` returns; `.expand(...)` makes the mapped task, downstream of the tasks whose
+    # XCom it expands over, as Airflow's dynamic task mapping does.
+    def __init__(self, cls, kwargs):
+        self.cls = cls
+        self.kwargs = kwargs
+
+    def expand(self, **mapped):
+        op = self.cls(**self.kwargs)
+        op.mapped = mapped
+        for value in mapped.values():
+            if isinstance(value, (XComArg, XComMap)):
+                value.task >> op
+        return op
+
+
 class Operator:
     def __init__(self, **kwargs):
         self.kwargs = kwargs
+        self.mapped = None
         self.downstream = []
         operators.append(self)
 
+    @classmethod
+    def partial(cls, **kwargs):
+        return Partial(cls, kwargs)
+
+    @property
+    def output(self):
+        return XComArg(self)
+
     def __rshift__(self, other):
+        if other.kwargs["task_id"] in self.downstream:
+            raise ValueError(f"dependency {self.kwargs['task_id']} >> {other.kwargs['task_id']} set twice")
         self.downstream.append(other.kwargs["task_id"])
         return other
 
@@ -92,6 +134,9 @@ module("pendulum", datetime=lambda *args, **kw: {"pendulum.datetime": [*args, kw
 
 
 def plain(value):
+    if isinstance(value, XComMap):
+        # The mapped values for a sample item "0/3".
+        return {"xcom_map": value.task.kwargs["task_id"], "sample": plain(value.f("0/3"))}
     if isinstance(value, datetime.timedelta):
         return {"seconds": value.total_seconds()}
     if isinstance(value, Param):
@@ -113,6 +158,8 @@ def load(file):
     tasks = []
     for op in operators:
         entry = {"class": type(op).__name__, "kwargs": plain(op.kwargs), "downstream": op.downstream}
+        if op.mapped is not None:
+            entry["expand"] = plain(op.mapped)
         if isinstance(op, ShortCircuitOperator):
             entry["decision_with_defaults"] = op.kwargs["python_callable"](params=defaults)
         tasks.append(entry)
