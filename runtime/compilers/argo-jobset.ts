@@ -2,9 +2,10 @@
 // created by an Argo resource template, which succeeds or fails with the JobSet's terminal state. One replicated
 // job, an Indexed Job of one pod per worker; JobSet's headless service gives every pod a DNS name, so rank 0's pod
 // (`<jobset>-rank-0-0.<jobset>`) is the coordinator. Every pod runs the container step wrapper (container-step.ts)
-// in the component's image, one process per pod: rank 0 with the node's ExecutorInput and the cloud step arguments
-// (cache, claim, atomic publish and the metadata store record, as any Argo step), the other ranks with outputs
-// under a scratch root on the pod's own disk. The Job succeeds once index 0 has (Job successPolicy), so a cache hit
+// in the component's image: worker 0 with the node's ExecutorInput and the cloud step arguments (cache, claim,
+// atomic publish and the metadata store record, as any Argo step), the other workers with outputs under a scratch
+// root on the pod's own disk. One process per pod, or with processesPerWorker M > 1 the wrapper's launcher
+// (runner/distributed-launch.ts, as locally) starts the pod's M ranks, NODE_RANK × M + LOCAL_RANK. The Job succeeds once index 0 has (Job successPolicy), so a cache hit
 // of rank 0 ends the JobSet and the other ranks are stopped.
 // A resource template's output parameters come from the resource it created, not from a file, so the step's
 // ExecutorOutput travels through the pipeline root: rank 0's step also creates it (exclusively) at
@@ -21,7 +22,7 @@
 
 import { Document, isScalar, visit } from 'yaml';
 import { UserError } from '../core/errors';
-import type { RankLayout } from '../components/container/distribution';
+import { checkWorkerGpus, CLUSTER_WORKER_ENV, type RankLayout } from '../components/container/distribution';
 import { isContainerComponent, type ContainerComponent } from '../components/container/spec';
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
 import { distributedLayout, VERTEX_JAX_PORT, VERTEX_TORCH_PORT } from './vertex-custom-job';
@@ -35,27 +36,27 @@ export const DEFAULT_TRAINING_QUEUE = 'training';
 export const REPLICATED_JOB = 'rank';
 /** Where the ranks other than 0 write their outputs: the pod's own disk, gone with the pod. */
 export const SCRATCH_ROOT = '/tmp/mlp-rank-scratch';
-/** One process per pod, so the torchrun and JAX default ports are free on rank 0's pod. */
+/** Rank 0 is the only process binding them, so the torchrun and JAX default ports are free on its pod. */
 const TORCH_PORT = VERTEX_TORCH_PORT;
 const JAX_PORT = VERTEX_JAX_PORT;
 /** What the Indexed Job sets on each pod (its JOB_COMPLETION_INDEX) and JobSet labels each pod with. */
 const INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
 const JOBSET_NAME_FIELD = "metadata.labels['jobset.sigs.k8s.io/jobset-name']";
 /** Contract variables set per pod; a component env naming one is refused. */
-const CONTRACT_ENV = ['WORLD_SIZE', 'RANK', 'NODE_RANK', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'JAX_COORDINATOR_ADDRESS', 'JAX_PROCESS_ID', 'JAX_NUM_PROCESSES', 'JOB_COMPLETION_INDEX'];
+const CONTRACT_ENV = ['WORLD_SIZE', 'RANK', 'NODE_RANK', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'JAX_COORDINATOR_ADDRESS', 'JAX_PROCESS_ID', 'JAX_NUM_PROCESSES', 'JOB_COMPLETION_INDEX', CLUSTER_WORKER_ENV];
 
 /**
- * The pod's command: `sh -c RANK_SCRIPT mlp-rank INPUT0 INPUT_OTHER N CLOUD_ARGS(N)… STEP…`. Rank 0 runs
- * STEP with the cloud arguments moved after it and INPUT0; any other rank drops them and runs STEP with INPUT_OTHER.
+ * The pod's command: `sh -c RANK_SCRIPT mlp-rank INPUT0 INPUT_OTHER N CLOUD_ARGS(N)… STEP…`. Worker 0 (NODE_RANK 0)
+ * runs STEP with the cloud arguments moved after it and INPUT0; any other worker drops them and runs STEP with INPUT_OTHER.
  */
 export const RANK_SCRIPT = [
   'in0=$1; other=$2; n=$3; shift 3',
   'i=0',
   'while [ "$i" -lt "$n" ]; do',
-  '  if [ "$RANK" = 0 ]; then set -- "$@" "$1"; fi',
+  '  if [ "$NODE_RANK" = 0 ]; then set -- "$@" "$1"; fi',
   '  shift; i=$((i + 1))',
   'done',
-  'if [ "$RANK" = 0 ]; then exec "$@" --executor-input "$in0"; else exec "$@" --executor-input "$other"; fi',
+  'if [ "$NODE_RANK" = 0 ]; then exec "$@" --executor-input "$in0"; else exec "$@" --executor-input "$other"; fi',
 ].join('\n');
 
 export interface JobSetStepOptions {
@@ -110,6 +111,7 @@ export function isDistributedStep(node: CompiledNode): boolean {
  * and `cloud.google.com/gke-tpu-topology` and requesting `google.com/tpu` = the chips of one VM).
  */
 function placement(node: CompiledNode, layout: RankLayout) {
+  checkWorkerGpus(layout, node.resources?.accelerator, `node ${node.id}`);
   if (!layout.tpu) return podPlacement(node);
   if (node.resources?.tpu || node.resources?.accelerator) {
     throw new UserError(`node ${node.id}: a TPU slice step (tpu ${layout.tpu.version} ${layout.tpu.topology}) takes its TPUs from the slice; leave resources.tpu and resources.accelerator out`);
@@ -123,17 +125,21 @@ function placement(node: CompiledNode, layout: RankLayout) {
   return out;
 }
 
-/** The environment contract (distribution.ts) as each pod's env: per-pod values from the downward API. */
+/**
+ * The environment contract (distribution.ts) as each pod's env: per-pod values from the downward API. With
+ * processesPerWorker > 1 the per-process names (RANK, LOCAL_RANK, JAX_PROCESS_ID) are the launcher's to set.
+ */
 function contractEnv(layout: RankLayout): Json[] {
   const index = { valueFrom: { fieldRef: { fieldPath: INDEX_FIELD } } };
+  const perProcess = layout.processesPerWorker === 1
+    ? [{ name: 'RANK', ...index }, { name: 'JAX_PROCESS_ID', ...index }, { name: 'LOCAL_RANK', value: '0' }]
+    : [{ name: CLUSTER_WORKER_ENV, value: '1' }];
   return [
     { name: 'MLP_JOBSET_NAME', valueFrom: { fieldRef: { fieldPath: JOBSET_NAME_FIELD } } },
     { name: 'WORLD_SIZE', value: String(layout.worldSize) },
-    { name: 'RANK', ...index },
     { name: 'NODE_RANK', ...index },
-    { name: 'JAX_PROCESS_ID', ...index },
-    { name: 'LOCAL_RANK', value: '0' },
-    { name: 'LOCAL_WORLD_SIZE', value: '1' },
+    ...perProcess,
+    { name: 'LOCAL_WORLD_SIZE', value: String(layout.processesPerWorker) },
     { name: 'JAX_NUM_PROCESSES', value: String(layout.worldSize) },
     // Kubernetes expands $(VAR) of variables defined earlier in the list.
     { name: 'MASTER_ADDR', value: `${JOBSET_NAME_VAR}-${REPLICATED_JOB}-0-0.${JOBSET_NAME_VAR}` },
@@ -149,24 +155,25 @@ function namePrefix(nodeId: string): string {
 }
 
 /**
- * The JobSet of a distributed step, as an object (placeholders of the engine left in its strings). Refused:
- * processesPerWorker > 1 (one process per pod; start more in the command, e.g. torchrun), a component env naming a
- * contract variable, and another node named as the JobSet step (jobSetStepName).
+ * The JobSet of a distributed step, as an object (placeholders of the engine left in its strings). Refused: a
+ * component env naming a contract variable, GPUs per worker its processes cannot share evenly, and another node
+ * named as the JobSet step (jobSetStepName).
  */
 export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts: JobSetStepOptions): Json {
   const layout = distributedLayout(node);
   const c = node.component;
   if (!layout || !isContainerComponent(c)) throw new Error(`node ${node.id} is not a distributed container step`);
   const where = `node ${node.id}`;
-  if (layout.processesPerWorker !== 1) {
-    throw new UserError(`${where}: distribution.processesPerWorker ${layout.processesPerWorker} is not supported on Argo (one process per pod); start the processes of a worker in its command (e.g. torchrun --nproc-per-node) or use more workers`);
-  }
   const clash = Object.keys(c.container.env).find((k) => CONTRACT_ENV.includes(k));
   if (clash) throw new UserError(`${where}: container component ${c.name} sets env ${clash}, which a distributed step's pods get from the JobSet`);
   const taken = plan.nodes.find((n) => n.id === jobSetStepName(node.id));
   if (taken) throw new UserError(`${where}: node ${taken.id} has the name of distributed step ${node.id}'s JobSet step on Argo; rename one of them`);
-  // Each pod is one worker running one process: the wrapper gets the step spec without distribution.
-  const onePod: ContainerComponent = { ...c, container: { ...c.container, distribution: undefined, tpu: undefined } };
+  // Each pod is one worker: with one process, the wrapper gets the step spec without distribution and runs it; with
+  // more, the spec keeps it and the wrapper's launcher starts the pod's ranks (CLUSTER_WORKER_ENV).
+  const onePod: ContainerComponent = {
+    ...c,
+    container: { ...c.container, distribution: layout.processesPerWorker === 1 ? undefined : c.container.distribution, tpu: undefined },
+  };
   const wrapper = containerStep({ ...node, component: onePod }, 'argo')!;
   const step = wrapper.command.at(-1) === '--executor-input' ? wrapper.command.slice(0, -1) : undefined;
   if (!step) throw new Error(`container step command of ${node.id} does not end with --executor-input`);

@@ -8,7 +8,7 @@
 // KFP's launcher resolves every placeholder (Concat and IfPresent too) as for any container step.
 
 import { UserError } from '../core/errors';
-import { rankLayout, type RankLayout } from '../components/container/distribution';
+import { checkWorkerGpus, rankLayout, type RankLayout } from '../components/container/distribution';
 import { kfpComponentIR } from '../components/container/kfp-component';
 import { cpuCores } from './quantities';
 import { isContainerComponent } from '../components/container/spec';
@@ -28,10 +28,29 @@ export const VERTEX_TORCH_PORT = 29500;
 export const VERTEX_JAX_PORT = 8476;
 
 /**
+ * Keeps, of the arguments `K RANK0_ARGS(K)… OTHER_ARGS…`, RANK0_ARGS when $first is 1 and OTHER_ARGS otherwise
+ * (`set --` rotates them through "$@", since sh has no other list), leaving "$@" the command line to run.
+ */
+const PICK_ARGS = [
+  'total=$#; j=0',
+  'while [ "$j" -lt "$total" ]; do',
+  '  if [ "$j" -lt "$k" ]; then keep=$first; else keep=$((1 - first)); fi',
+  '  if [ "$keep" = 1 ]; then set -- "$@" "$1"; fi',
+  '  shift; j=$((j + 1))',
+  'done',
+];
+
+/**
  * The rank environment each replica derives from Vertex AI's CLUSTER_SPEC
  * ({"cluster": {"workerpool0": ["host:port"], ...}, "task": {"type": "workerpool1", "index": 2}, ...}) with sed,
  * which every image with a shell has: pool 0 is node rank 0, replica i of pool 1 node rank i + 1; the chief's host
- * is the coordinator. Then it runs the component's command line ("$@").
+ * is the coordinator. With one process per worker it runs the command line; with M > 1 it starts the replica's
+ * LOCAL_WORLD_SIZE (processesPerWorker, M) processes, rank
+ * NODE_RANK × M + LOCAL_RANK each, as torchrun's multi-node mode would (Vertex AI's replicas run the user's image
+ * only, where the runtime's launcher is not, so the launcher is this script): rank 0 runs the rank 0 command line,
+ * every other rank the other one (its arguments are `K RANK0_ARGS(K)… OTHER_ARGS…`). The first rank to fail stops
+ * the others (kill 0: the replica's process group) and the replica exits non-zero; a TERM to the replica is passed
+ * to its ranks the same way.
  */
 export const RANK_PRELUDE = [
   'spec="${CLUSTER_SPEC:-}"',
@@ -40,18 +59,44 @@ export const RANK_PRELUDE = [
   `index=$(printf '%s' "$spec" | sed -n 's/.*"task" *: *{[^}]*"index" *: *\\([0-9][0-9]*\\).*/\\1/p')`,
   `chief=$(printf '%s' "$spec" | sed -n 's/.*"workerpool0" *: *\\[ *"\\([^":]*\\)[:"].*/\\1/p')`,
   'if [ -z "$pool" ] || [ -z "$index" ] || [ -z "$chief" ]; then echo "mlp: cannot read this replica\'s task and the chief from CLUSTER_SPEC: $spec" >&2; exit 1; fi',
-  'if [ "$pool" = 0 ]; then rank=0; else rank=$((index + 1)); fi',
-  'export NODE_RANK=$rank RANK=$rank JOB_COMPLETION_INDEX=$rank JAX_PROCESS_ID=$rank LOCAL_RANK=0 MASTER_ADDR=$chief JAX_COORDINATOR_ADDRESS=$chief:$MLP_JAX_PORT',
-  'exec "$@"',
+  'if [ "$pool" = 0 ]; then node=0; else node=$((index + 1)); fi',
+  'm=${LOCAL_WORLD_SIZE:-1}; k=$1; shift',
+  'export NODE_RANK=$node JOB_COMPLETION_INDEX=$node MASTER_ADDR=$chief JAX_COORDINATOR_ADDRESS=$chief:$MLP_JAX_PORT',
+  // One process: it becomes the replica's process, with its own exit code and signals.
+  'if [ "$m" = 1 ]; then',
+  '  export RANK=$node LOCAL_RANK=0 JAX_PROCESS_ID=$node',
+  '  if [ "$node" = 0 ]; then first=1; else first=0; fi',
+  ...PICK_ARGS.map((line) => `  ${line}`),
+  '  exec "$@"',
+  'fi',
+  'stopped=0',
+  'trap \'if [ "$stopped" = 0 ]; then stopped=1; kill -TERM 0; fi\' TERM',
+  'l=0',
+  'while [ "$l" -lt "$m" ]; do',
+  '  r=$((node * m + l))',
+  '  (',
+  '    export RANK=$r LOCAL_RANK=$l JAX_PROCESS_ID=$r',
+  '    if [ "$r" = 0 ]; then first=1; else first=0; fi',
+  ...PICK_ARGS.map((line) => `    ${line}`),
+  '    "$@"; s=$?',
+  '    if [ "$s" != 0 ]; then echo "mlp: rank $r (worker $node) exited with code $s; stopping this replica\'s other ranks" >&2; kill -TERM 0; fi',
+  '    exit "$s"',
+  '  ) &',
+  '  l=$((l + 1))',
+  'done',
+  // wait returns > 128 when the trap interrupts it: wait again until every rank has exited.
+  'until wait; do :; done',
+  'if [ "$stopped" = 1 ]; then exit 1; fi',
 ].join('\n');
 
 /** $0 of the prelude's shell (what `ps` and its error messages show). */
 const PRELUDE_NAME = 'mlp-rank';
 /**
  * A TPU slice's replica: its hosts are one replica of Vertex AI's, so CLUSTER_SPEC cannot tell them apart, and the
- * rank variables would be wrong; JAX finds the slice's hosts itself (jax.distributed.initialize() without arguments).
+ * rank variables would be wrong; JAX finds the slice's hosts itself (jax.distributed.initialize() without
+ * arguments). Every host runs the rank 0 command line (the replica is worker pool 0's).
  */
-const PASS_THROUGH = 'exec "$@"';
+export const TPU_PRELUDE = ['k=$1; shift; first=1', ...PICK_ARGS, 'exec "$@"'].join('\n');
 
 /** The rank layout of a distributed container step; undefined for any other node. */
 export function distributedLayout(node: CompiledNode): RankLayout | undefined {
@@ -82,6 +127,7 @@ const N2_STANDARD_VCPUS = [2, 4, 8, 16, 32, 48, 64, 80, 96, 128];
 /** machineSpec of every replica: the TPU slice's machine and topology, the GPU machine, or an N2 machine for the cpu. */
 function machineSpec(node: CompiledNode, layout: RankLayout): Json {
   const res = node.resources;
+  checkWorkerGpus(layout, res?.accelerator, `node ${node.id}`);
   if (layout.tpu) return { machineType: layout.tpu.machineType, tpuTopology: layout.tpu.topology };
   const cpu = res?.cpu ? cpuCores(node.id, res.cpu) : undefined;
   if (res?.accelerator) {
@@ -105,7 +151,7 @@ function replicaEnv(node: CompiledNode, layout: RankLayout): { name: string; val
   if (!isContainerComponent(c)) throw new Error(`node ${node.id} is not a container component`);
   const contract: Record<string, string> = {
     WORLD_SIZE: String(layout.worldSize),
-    LOCAL_WORLD_SIZE: '1',
+    LOCAL_WORLD_SIZE: String(layout.processesPerWorker),
     JAX_NUM_PROCESSES: String(layout.worldSize),
     MASTER_PORT: String(VERTEX_TORCH_PORT),
     MLP_JAX_PORT: String(VERTEX_JAX_PORT),
@@ -118,18 +164,16 @@ function replicaEnv(node: CompiledNode, layout: RankLayout): { name: string; val
 
 /**
  * The CustomJob request body of a distributed step, without its command line: every replica's containerSpec
- * command is the rank prelude, and the launcher appends the step's command line (resolved by KFP) to it.
+ * command is the rank prelude, and the launcher appends the step's command lines (resolved by KFP) to it as
+ * `K RANK0_ARGS(K)… OTHER_ARGS…` (customJobRequest). A replica's resources are one worker's, whatever its processes.
  */
 export function customJobPayload(plan: CompiledPipeline, node: CompiledNode, opts: CustomJobOptions): Json {
   const layout = distributedLayout(node);
   if (!layout || !isContainerComponent(node.component)) throw new Error(`node ${node.id} is not a distributed container step`);
-  if (layout.processesPerWorker !== 1) {
-    throw new UserError(`node ${node.id}: distribution.processesPerWorker ${layout.processesPerWorker} is not supported on Vertex AI (one process per replica); start the processes of a replica in its command (e.g. torchrun --nproc-per-node) or use more workers`);
-  }
   // A TPU slice is one replica of its machine type with the slice's topology: Vertex AI provisions its hosts.
   const replicas = layout.tpu ? [1] : [1, layout.workers - 1].filter((n) => n > 0);
   const env = layout.tpu ? Object.entries(node.component.container.env).map(([name, value]) => ({ name, value })) : replicaEnv(node, layout);
-  const containerSpec = { imageUri: node.component.container.image, command: ['sh', '-c', layout.tpu ? PASS_THROUGH : RANK_PRELUDE, PRELUDE_NAME], ...(env.length ? { env } : {}) };
+  const containerSpec = { imageUri: node.component.container.image, command: ['sh', '-c', layout.tpu ? TPU_PRELUDE : RANK_PRELUDE, PRELUDE_NAME], ...(env.length ? { env } : {}) };
   const machine = machineSpec(node, layout);
   return {
     displayName: `${plan.name}-${node.id}`,

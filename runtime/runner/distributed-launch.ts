@@ -1,5 +1,9 @@
 // Runs a distributed container step on this machine (issue 19 §2), as torchrun's standalone mode would: every rank
 // is a local process with the launchers' environment (distribution.ts) and rank 0 as coordinator on 127.0.0.1.
+// In a pod of a cluster (CLUSTER_WORKER_ENV, a JobSet pod with processesPerWorker > 1) it is that worker's entry, as
+// torchrun's multi-node mode: it starts the worker's processesPerWorker ranks (NODE_RANK × processesPerWorker +
+// LOCAL_RANK) with the coordinator the pod's environment names; its local rank 0 writes the outputs the pod's step
+// reads (the node's on worker 0, scratch ones on the others).
 // Each rank's output lines go to the node log prefixed `[rank r]`; the first rank to fail stops the others and
 // fails the node with its last stderr lines. Rank 0 writes the step's real outputs (which the launcher publishes
 // atomically, as for one process); the other ranks get the same command line with outputs in scratch folders.
@@ -9,7 +13,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { UserError } from '../core/errors';
-import { rankEnvironment, type Coordinator, type RankLayout } from '../components/container/distribution';
+import { clusterWorker, rankEnvironment, type Coordinator, type RankLayout } from '../components/container/distribution';
 import type { PlaceholderView } from '../components/container/placeholders';
 import type { ProcessOutcome } from '../components/container/local-exec';
 
@@ -87,14 +91,26 @@ export async function runRanks(
   where: string,
   log: (line: string) => void,
 ): Promise<ProcessOutcome> {
-  const torchPort = await freePort();
-  let jaxPort = await freePort();
-  while (jaxPort === torchPort) jaxPort = await freePort();
-  const coordinator: Coordinator = { address: COORDINATOR_ADDRESS, torchPort, jaxPort };
-  log(`${where}: ${layout.worldSize} ranks (${layout.workers} worker(s) × ${layout.processesPerWorker} process(es)${layout.tpu ? `, TPU ${layout.tpu.version} ${layout.tpu.topology}` : ''}), coordinator ${COORDINATOR_ADDRESS} ports ${torchPort} (torch) and ${jaxPort} (JAX); rank 0 writes the outputs`);
+  const worker = clusterWorker(layout, env, where);
+  let coordinator: Coordinator;
+  if (worker) {
+    coordinator = worker.coordinator;
+  } else {
+    const torchPort = await freePort();
+    let jaxPort = await freePort();
+    while (jaxPort === torchPort) jaxPort = await freePort();
+    coordinator = { address: COORDINATOR_ADDRESS, torchPort, jaxPort };
+  }
+  // This machine's ranks: all of them, or one worker's.
+  const first = worker ? worker.nodeRank * layout.processesPerWorker : 0;
+  const count = worker ? layout.processesPerWorker : layout.worldSize;
+  const which = worker ? `ranks ${first}–${first + count - 1} of ${layout.worldSize} (worker ${worker.nodeRank} of ${layout.workers})` : `${layout.worldSize} ranks`;
+  log(`${where}: ${which} (${layout.workers} worker(s) × ${layout.processesPerWorker} process(es)${layout.tpu ? `, TPU ${layout.tpu.version} ${layout.tpu.topology}` : ''}), coordinator ${coordinator.address} ports ${coordinator.torchPort} (torch) and ${coordinator.jaxPort} (JAX); rank 0 writes the outputs`);
 
-  const argvs: string[][] = [];
-  for (let r = 0; r < layout.worldSize; r++) argvs.push(argvFor(r === 0 ? view : await scratchView(view, path.join(scratch, `rank-${r}`))));
+  const argvs = new Map<number, string[]>();
+  // The first rank here writes the outputs the executor reads (rank 0's are the step's; a cluster's other workers'
+  // are scratch already); the others write to scratch folders of their own.
+  for (let r = first; r < first + count; r++) argvs.set(r, argvFor(r === first ? view : await scratchView(view, path.join(scratch, `rank-${r}`))));
 
   let failure: { rank: number; how: string } | undefined;
   let stopTimer: NodeJS.Timeout | undefined;
@@ -111,8 +127,8 @@ export async function runRanks(
     stopOthers();
   };
 
-  for (let r = 0; r < layout.worldSize; r++) {
-    const argv = argvs[r];
+  for (let r = first; r < first + count; r++) {
+    const argv = argvs.get(r)!;
     // The child stays in the worker's process group, so canceling the run stops every rank.
     const child = spawn(argv[0], argv.slice(1), { env: { ...env, ...rankEnvironment(layout, r, coordinator) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = prefixLines(`[rank ${r}] `, (t) => process.stdout.write(t));
@@ -145,8 +161,8 @@ export async function runRanks(
   if (stopTimer) clearTimeout(stopTimer);
   if (failure) {
     const { rank, how } = failure;
-    const tail = ranks[rank].stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-STDERR_TAIL_LINES);
-    const others = layout.worldSize > 1 ? '; the ranks still running were stopped' : '';
+    const tail = ranks.find((e) => e.rank === rank)!.stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-STDERR_TAIL_LINES);
+    const others = count > 1 ? '; the ranks still running were stopped' : '';
     throw new UserError(`${where}: rank ${rank} of ${layout.worldSize} (worker ${Math.floor(rank / layout.processesPerWorker)}) ${how}${tail.length ? `; last stderr lines: ${tail.join(' | ')}` : '; it wrote nothing to stderr'}${others}`);
   }
   return { code: 0, signal: null, stderrTail: [] };

@@ -1,7 +1,7 @@
 // The launcher of a distributed step on Vertex AI Pipelines (issue 19 §4), as Google Cloud Pipeline Components'
 // custom-job launcher: it creates the step's Vertex AI CustomJob (the request body compilers/vertex-custom-job.ts
 // built, with the component's command line KFP resolved) and waits for it, cancelling it when the step is stopped.
-// Rank 0 (worker pool 0) writes its outputs to staging prefixes beside the outputs (through Vertex AI's Cloud
+// Rank 0 (the chief's first process) writes its outputs to staging prefixes beside the outputs (through Vertex AI's Cloud
 // Storage mount, /gcs/), the other ranks to scratch folders on their own VM; once the job has succeeded, the launcher
 // publishes each staged output with the artifact store's atomic publish (commit marker last) and hands output
 // parameters to KFP, so rank 0's outputs are the node's artifacts, as with the local runner.
@@ -117,7 +117,11 @@ export interface CustomJobStepOptions {
   log?: (line: string) => void;
 }
 
-/** The request body with each worker pool's command line: rank 0's outputs staged, the other ranks' in scratch folders. */
+/**
+ * The request body with each worker pool's command lines, as the rank prelude (compilers/vertex-custom-job.ts) takes
+ * them, `K RANK0_ARGS(K)… OTHER_ARGS…`: the chief's pool has rank 0's (outputs staged) and the one its other
+ * processes run (outputs in scratch folders); the workers' pool only the latter (K = 0).
+ */
 export function customJobRequest(payload: Json, commandLine: string[], staged: Pick<StagedOutputs, 'chief' | 'worker'>): Json {
   const jobSpec = payload.jobSpec as { workerPoolSpecs?: { containerSpec?: Json }[] } | undefined;
   const pools = jobSpec?.workerPoolSpecs;
@@ -128,7 +132,10 @@ export function customJobRequest(payload: Json, commandLine: string[], staged: P
     ...payload,
     jobSpec: {
       ...jobSpec,
-      workerPoolSpecs: pools.map((pool, i) => ({ ...pool, containerSpec: { ...pool.containerSpec, args: rewrite(commandLine, i === 0 ? staged.chief : staged.worker) } })),
+      workerPoolSpecs: pools.map((pool, i) => {
+        const rank0 = i === 0 ? rewrite(commandLine, staged.chief) : [];
+        return { ...pool, containerSpec: { ...pool.containerSpec, args: [String(rank0.length), ...rank0, ...rewrite(commandLine, staged.worker)] } };
+      }),
     },
   };
 }

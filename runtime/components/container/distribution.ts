@@ -78,6 +78,51 @@ export function rankLayout(distribution: DistributionSpec | undefined, tpu: TpuS
   return { workers: slice.hosts, processesPerWorker: 1, worldSize: slice.hosts, tpu: slice };
 }
 
+/**
+ * Set (to 1) in every pod of a distributed step with more than one process per worker on a cluster: the step's
+ * launcher (runner/distributed-launch.ts) then starts only this worker's ranks, with the coordinator and node rank
+ * the cluster gave the pod (clusterWorker), instead of all of them on this machine.
+ */
+export const CLUSTER_WORKER_ENV = 'MLP_CLUSTER_WORKER';
+
+/** One worker of a cluster: its node rank and where rank 0 listens, from the pod's environment. */
+export interface ClusterWorker {
+  nodeRank: number;
+  coordinator: Coordinator;
+}
+
+/**
+ * The worker this process runs as, when CLUSTER_WORKER_ENV says it is one worker of a cluster: NODE_RANK,
+ * MASTER_ADDR / MASTER_PORT and JAX_COORDINATOR_ADDRESS's port, checked (a missing or wrong one is an error naming it).
+ */
+export function clusterWorker(layout: RankLayout, env: NodeJS.ProcessEnv, where: string): ClusterWorker | undefined {
+  if (env[CLUSTER_WORKER_ENV] !== '1') return undefined;
+  const bad = (name: string, what: string) => new UserError(`${where}: ${CLUSTER_WORKER_ENV}=1 but ${name} is ${JSON.stringify(env[name] ?? null)}: ${what}`);
+  const nodeRank = Number(env.NODE_RANK);
+  if (!env.NODE_RANK || !Number.isInteger(nodeRank) || nodeRank < 0 || nodeRank >= layout.workers) throw bad('NODE_RANK', `not a node rank of ${layout.workers} worker(s)`);
+  if (!env.MASTER_ADDR) throw bad('MASTER_ADDR', 'the coordinator (rank 0) host is needed');
+  const port = (name: string, text: string | undefined): number => {
+    const n = Number(text);
+    if (!text || !Number.isInteger(n) || n < 1 || n > 65535) throw bad(name, 'not a port');
+    return n;
+  };
+  const torchPort = port('MASTER_PORT', env.MASTER_PORT);
+  const jaxPort = port('JAX_COORDINATOR_ADDRESS', /:(\d+)$/.exec(env.JAX_COORDINATOR_ADDRESS ?? '')?.[1]);
+  return { nodeRank, coordinator: { address: env.MASTER_ADDR, torchPort, jaxPort } };
+}
+
+/**
+ * A step's `resources` are one worker's (a pod, a Vertex AI replica), whatever its processes: with
+ * processesPerWorker M > 1 and G GPUs per worker, each process takes G / M of them (LOCAL_RANK picks which), so G
+ * must be a multiple of M.
+ */
+export function checkWorkerGpus(layout: RankLayout, accelerator: { type: string; count: number } | undefined, where: string): void {
+  const m = layout.processesPerWorker;
+  if (m > 1 && accelerator && accelerator.count % m !== 0) {
+    throw new UserError(`${where}: resources.accelerator asks for ${accelerator.count} × ${accelerator.type} per worker, which its ${m} processes (distribution.processesPerWorker) cannot share evenly; resources are per worker, so give a multiple of ${m} GPUs`);
+  }
+}
+
 /** Where rank 0 listens: the torch.distributed store (MASTER_PORT) and the JAX coordinator. */
 export interface Coordinator {
   address: string;

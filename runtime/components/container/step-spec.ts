@@ -46,6 +46,8 @@ const StepSpecSchema = z.strictObject({
     .optional(),
   outputParameters: z.record(z.string(), z.enum(KFP_PARAMETER_TYPES)),
   parameterTypes: z.record(z.string(), z.enum(KFP_PARAMETER_TYPES)),
+  // A JobSet pod of a step with several processes per worker starts them (argo-jobset.ts, distributed-launch.ts).
+  distribution: z.strictObject({ workers: z.number(), processesPerWorker: z.number().optional() }).optional(),
   inputs: z.record(z.string(), z.strictObject({ type: z.string(), optional: z.boolean().optional() })),
   outputs: z.record(z.string(), z.strictObject({ type: z.string() })),
   parameters: z.record(
@@ -71,7 +73,7 @@ export function containerStepSpec(c: ContainerComponent, where: string): Contain
       }
       return [port, s] as const;
     });
-  const { image, command, args, env, resources, outputParameters, parameterTypes } = c.container;
+  const { image, command, args, env, resources, outputParameters, parameterTypes, distribution } = c.container;
   return {
     name: c.name,
     image,
@@ -81,6 +83,7 @@ export function containerStepSpec(c: ContainerComponent, where: string): Contain
     ...(resources ? { resources } : {}),
     outputParameters: { ...outputParameters },
     parameterTypes: { ...parameterTypes },
+    ...(distribution ? { distribution: { ...distribution } } : {}),
     inputs: Object.fromEntries(ports(c.inputs, 'input').map(([p, s]) => [p, { type: s.type.name, ...(s.optional ? { optional: true } : {}) }])),
     outputs: Object.fromEntries(ports(c.outputs, 'output').map(([p, s]) => [p, { type: s.type.name }])),
     parameters: Object.fromEntries(
@@ -123,6 +126,7 @@ export function containerComponentFromStepSpec(json: unknown, where: string): Co
       parameters: z.object(shape),
       outputParameters: spec.outputParameters as Record<string, KfpParameterType>,
       parameterTypes: spec.parameterTypes,
+      ...(spec.distribution ? { distribution: spec.distribution } : {}),
     });
   } catch (err) {
     throw err instanceof UserError ? new UserError(`${where}: ${err.message}`) : err;

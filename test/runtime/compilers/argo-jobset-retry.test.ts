@@ -6,7 +6,6 @@
 // Each attempt writes under its own JobSet's name, each object still exactly once; with the metadata store the
 // retry is a cache hit on what attempt 1 committed.
 
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -20,8 +19,9 @@ import { openMetadataStore } from '../../../runtime/metadata';
 import { ExecutionState } from '../../../runtime/metadata/types';
 import { storageFor } from '../../../runtime/storage';
 import { COMMIT_MARKER } from '../../../runtime/storage/types';
-import { REPO_ROOT, runCli } from '../../support/cli';
+import { runCli } from '../../support/cli';
 import { useGcsEmulator } from '../../support/gcs-emulator';
+import { runJobSetPod } from './jobset-pod';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -46,43 +46,11 @@ const BASE: ArgoOptions = { image: 'us-docker.pkg.dev/p/r/mlp:1', pipelineRoot: 
 const CLOUD: Partial<ArgoOptions> = { cloudsqlInstance: 'p:r:i', metadataUser: 'runner@p.iam', metadataDatabase: 'mlmd' };
 const template = (wf: Json, name: string): Json => wf.spec.templates.find((t: Json) => t.name === name);
 
-/** Kubernetes' $(VAR) expansion of a container's env values, command and args: defined variables only, $$ → $. */
-const expand = (s: string, env: Record<string, string>): string =>
-  s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, name?: string) => (m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m));
-
-/** The wrapper's paths in the pod (/mlp/bin/node, /mlp/app) on this Node and checkout. */
-const mapPath = (p: string): string => (p === '/mlp/bin/node' ? process.execPath : p.replace(/^\/mlp\/app\//, `${REPO_ROOT}/`));
-
-function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
-
-/**
- * Runs rank 0's pod of JobSet `jobSet` as Kubernetes would: the main container's command and args from the compiled
- * manifest with Argo's run id filled in, its env from the manifest (the downward API giving index 0 and the JobSet's
- * name), $(VAR) expanded, the metadata store (when the step has one) a local SQLite file.
- */
+/** Rank 0's pod (index 0) of JobSet `jobSet`, as Kubernetes would run it (jobset-pod.ts). */
 async function runRank0(wf: Json, runId: string, jobSet: string, metadata?: string): Promise<{ code: number | null; stderr: string }> {
-  const manifest = parse(template(wf, 'train-jobset').resource.manifest.replace(/\{\{workflow\.uid\}\}/g, runId));
-  const main = manifest.spec.replicatedJobs[0].template.spec.template.spec.containers[0];
-  const env: Record<string, string> = {};
-  for (const e of main.env as Json[]) {
-    const field: string | undefined = e.valueFrom?.fieldRef?.fieldPath;
-    if (e.name === 'MLP_METADATA') env[e.name] = metadata!;
-    else if (field?.includes('job-completion-index')) env[e.name] = '0';
-    else if (field?.includes('jobset-name')) env[e.name] = jobSet;
-    else if (e.value !== undefined) env[e.name] = mapPath(expand(e.value, env));
-    else throw new Error(`env ${e.name}: unexpected ${JSON.stringify(e)}`);
-  }
-  const argv = [...main.command, ...main.args].map((a: string) => mapPath(expand(a, env)));
-  expect(argv.join(' ')).not.toMatch(/\{\{|\$\(MLP_JOBSET_NAME\)/);
-  return run(argv, { ...process.env, HOME: os.tmpdir(), ...env });
+  const r = await runJobSetPod(wf, 'train', { runId, jobSet, index: 0, metadata });
+  expect(r.argv.join(' ')).not.toMatch(/\{\{|\$\(MLP_JOBSET_NAME\)/);
+  return r;
 }
 
 /** The read-back step's command as Argo runs it with the resource step's `jobset` output; its ExecutorOutput. */

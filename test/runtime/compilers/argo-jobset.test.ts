@@ -20,6 +20,7 @@ import { UserError } from '../../../runtime/core/errors';
 import { expectOneLineError, runCli } from '../../support/cli';
 import { loadCrdValidators, referenceDir } from '../../support/crd-schema';
 import { pipeline as v5p } from './distributed-argo-pipeline';
+import { runJobSetPod } from './jobset-pod';
 import { DdpTrainer, Exporter, JaxOnTpu } from './distributed-pipeline';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -178,11 +179,11 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
     expect(Number(cloudCount)).toBeGreaterThan(0);
   });
 
-  test('the rank script runs rank 0 with the cloud step arguments and ExecutorInput, the others with the scratch one (real sh)', () => {
+  test('the rank script runs worker 0 with the cloud step arguments and ExecutorInput, the others with the scratch one (real sh)', () => {
     const runAs = (rank: string) =>
       execFileSync('sh', ['-c', RANK_SCRIPT, 'mlp-rank', '{"in":0}', '{"in":"other"}', '2', '--node', 'a b', 'printf', '[%s]', 'component', 'run'], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, RANK: rank },
+        env: { PATH: process.env.PATH, NODE_RANK: rank },
       });
     expect(runAs('0')).toBe('[component][run][--node][a b][--executor-input][{"in":0}]');
     expect(runAs('2')).toBe('[component][run][--executor-input][{"in":"other"}]');
@@ -254,11 +255,11 @@ describe('what a JobSet step cannot do is refused in one line', () => {
     refusal(p, /^node train: node train-jobset has the name of distributed step train's JobSet step on Argo; rename one of them$/);
   });
 
-  test('more than one process per worker', () => {
+  test('GPUs per worker that its processes cannot share evenly', () => {
     const C = containerComponent({ name: 'TwoPerPod', image: 'i:1', command: ['python'], distribution: { workers: 2, processesPerWorker: 2 } });
     const p = new Pipeline({ name: 'ppw' });
-    p.add('t', C);
-    refusal(p, /^node t: distribution.processesPerWorker 2 is not supported on Argo \(one process per pod\)/);
+    p.add('t', C, { resources: { accelerator: { type: 'nvidia-l4', count: 3 } } });
+    refusal(p, /^node t: resources.accelerator asks for 3 × nvidia-l4 per worker, which its 2 processes \(distribution.processesPerWorker\) cannot share evenly; resources are per worker, so give a multiple of 2 GPUs$/);
   });
 
   test('a component env naming a rank variable', () => {
@@ -294,4 +295,69 @@ describe('what a JobSet step cannot do is refused in one line', () => {
     p.add('t', JaxOnTpu, { resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' } } });
     refusal(p, /^node t: a TPU slice step \(tpu v5e 4x4\) takes its TPUs from the slice/);
   });
+});
+
+describe('2 workers × 2 processes on Argo: each pod starts its 2 ranks through the launcher', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-jobset-ppw-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync('/tmp/mlp-rank-scratch/ppw-argo', { recursive: true, force: true });
+  });
+  const ENV_NAMES = ['WORLD_SIZE', 'RANK', 'NODE_RANK', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'JAX_COORDINATOR_ADDRESS', 'JAX_PROCESS_ID', 'JAX_NUM_PROCESSES', 'JOB_COMPLETION_INDEX'];
+  // A tiny Node script: writes its model output and its contract variables to <dir>/env-<RANK>.json.
+  const PRINT_ENV = `const fs = require('fs'); const [dir, model] = process.argv.slice(1);
+fs.mkdirSync(model, { recursive: true }); fs.writeFileSync(model + '/weights', process.env.RANK);
+fs.writeFileSync(dir + '/env-' + process.env.RANK + '.json', JSON.stringify(Object.fromEntries(${JSON.stringify(ENV_NAMES)}.map((n) => [n, process.env[n]]))));`;
+  const pipeline = () => {
+    const Ppw = containerComponent({
+      name: 'PpwArgo',
+      image: 'us-docker.pkg.dev/p/r/ddp:5',
+      command: [process.execPath, '-e', PRINT_ENV, dir, "{{$.outputs.artifacts['model'].path}}"],
+      outputs: { model: { type: Model } },
+      distribution: { workers: 2, processesPerWorker: 2 },
+    });
+    const p = new Pipeline({ name: 'ppw-argo' });
+    p.add('train', Ppw, { resources: { cpu: '8', accelerator: { type: 'nvidia-l4', count: 2 } } });
+    return p;
+  };
+  const wf = () => compileArgo(compilePlan(pipeline(), 'argo'), BASE) as Json;
+
+  test('the JobSet: 2 pods with both GPUs each (resources are per worker), the pod-level contract, the launcher told it is one worker; valid for JobSet and Argo', () => {
+    const w = wf();
+    const js = jobSet(w, 'train');
+    expect(validateJobSet(js)).toBe(true);
+    expect(argoModelErrors(w)).toEqual([null]);
+    expect(job(js)).toMatchObject({ parallelism: 2, completions: 2 });
+    const main = pod(js).containers[0];
+    expect(main.resources).toEqual({ requests: { cpu: '8' }, limits: { 'nvidia.com/gpu': '2' } });
+    const env = envOf(js);
+    expect(env.MLP_CLUSTER_WORKER.value).toBe('1');
+    expect(env.WORLD_SIZE.value).toBe('4');
+    expect(env.LOCAL_WORLD_SIZE.value).toBe('2');
+    expect(env.JAX_NUM_PROCESSES.value).toBe('4');
+    expect(env.NODE_RANK.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } });
+    // Per process, so the launcher's: not set on the pod.
+    for (const name of ['RANK', 'LOCAL_RANK', 'JAX_PROCESS_ID']) expect(env[name]).toBeUndefined();
+    // The step spec keeps the distribution, so the wrapper's launcher starts the ranks.
+    const args: string[] = main.args;
+    const spec = JSON.parse(Buffer.from(args[args.indexOf('--container-spec') + 1].replace(/^base64:/, ''), 'base64').toString('utf8'));
+    expect(spec.distribution).toEqual({ workers: 2, processesPerWorker: 2 });
+  });
+
+  test('the pod of worker 1 (NODE_RANK 1 of 2) starts ranks 2 and 3 with LOCAL_RANK 0 and 1 and rank 0\'s pod as coordinator (the wrapper and launcher as compiled)', async () => {
+    const r = await runJobSetPod(wf(), 'train', { runId: 'uid-ppw', jobSet: 'mlp-train-ppw01', index: 1 });
+    expect(r.stderr).toMatch(/ranks 2–3 of 4 \(worker 1 of 2\)/);
+    expect(r.code).toBe(0);
+    const envOfRank = (rank: number) => JSON.parse(fs.readFileSync(path.join(dir, `env-${rank}.json`), 'utf8'));
+    const same = {
+      WORLD_SIZE: '4', NODE_RANK: '1', LOCAL_WORLD_SIZE: '2', JAX_NUM_PROCESSES: '4', JOB_COMPLETION_INDEX: '1',
+      MASTER_ADDR: 'mlp-train-ppw01-rank-0-0.mlp-train-ppw01', MASTER_PORT: '29500', JAX_COORDINATOR_ADDRESS: 'mlp-train-ppw01-rank-0-0.mlp-train-ppw01:8476',
+    };
+    expect(envOfRank(2)).toEqual({ ...same, RANK: '2', LOCAL_RANK: '0', JAX_PROCESS_ID: '2' });
+    expect(envOfRank(3)).toEqual({ ...same, RANK: '3', LOCAL_RANK: '1', JAX_PROCESS_ID: '3' });
+    expect(fs.readdirSync(dir).sort()).toEqual(['env-2.json', 'env-3.json']);
+  }, 120_000);
 });

@@ -25,7 +25,7 @@ import { registerVertexCustomJobCommand } from '../../../runtime/cli/commands/ve
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileAirflow } from '../../../runtime/compilers/airflow';
 import { compileKfp } from '../../../runtime/compilers/kfp';
-import { RANK_PRELUDE } from '../../../runtime/compilers/vertex-custom-job';
+import { RANK_PRELUDE, TPU_PRELUDE } from '../../../runtime/compilers/vertex-custom-job';
 import { containerComponent } from '../../../runtime/components/container';
 import { Model } from '../../../runtime/core/artifact-types';
 import { UserError } from '../../../runtime/core/errors';
@@ -154,7 +154,10 @@ describe('a distributed step on Vertex AI is a CustomJob (mlp submit --dry-run p
     expect(payload.jobSpec.workerPoolSpecs).toHaveLength(1);
     expect(payload.jobSpec.workerPoolSpecs[0]).toMatchObject({ machineSpec: { machineType: 'ct5lp-hightpu-4t', tpuTopology: '4x4' }, replicaCount: 1 });
     // Its 4 hosts are one replica to Vertex AI: no rank prelude (CLUSTER_SPEC cannot tell them apart), JAX finds them.
-    expect(payload.jobSpec.workerPoolSpecs[0].containerSpec).toEqual({ imageUri: 'us-docker.pkg.dev/p/r/jax:1', command: ['sh', '-c', 'exec "$@"', 'mlp-rank'] });
+    expect(payload.jobSpec.workerPoolSpecs[0].containerSpec).toEqual({ imageUri: 'us-docker.pkg.dev/p/r/jax:1', command: ['sh', '-c', TPU_PRELUDE, 'mlp-rank'] });
+    // Every host runs the chief's (rank 0's) command line as is (real sh).
+    const r = spawnSync('sh', ['-c', TPU_PRELUDE, 'mlp-rank', '3', 'echo', 'rank0', 'a b', 'echo', 'other'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(r.stdout).toBe('rank0 a b\n');
   });
 
   test('a step reading the distributed step\'s output (published with the commit marker) compiles', () => {
@@ -168,7 +171,7 @@ describe('a distributed step on Vertex AI is a CustomJob (mlp submit --dry-run p
     return () => compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' });
   };
   test.each<[string, () => unknown, string]>([
-    ['2 processes per worker', one({ distribution: { workers: 2, processesPerWorker: 2 } }, { cpu: '4' }), 'node ddp: distribution.processesPerWorker 2 is not supported on Vertex AI (one process per replica); start the processes of a replica in its command (e.g. torchrun --nproc-per-node) or use more workers'],
+    ['2 processes per worker sharing 1 GPU', one({ distribution: { workers: 2, processesPerWorker: 2 } }, { accelerator: { type: 'nvidia-l4', count: 1 } }), 'node ddp: resources.accelerator asks for 1 × nvidia-l4 per worker, which its 2 processes (distribution.processesPerWorker) cannot share evenly; resources are per worker, so give a multiple of 2 GPUs'],
     ['no cpu, GPU or TPU', one({ distribution: { workers: 2 } }), 'node ddp: a distributed step on Vertex AI needs resources.cpu (or a GPU or TPU slice) to choose its machine type'],
     ['3 L4s', one({ distribution: { workers: 2 } }, { accelerator: { type: 'nvidia-l4', count: 3 } }), 'node ddp: Vertex AI has no machine with 3 × nvidia-l4 (counts: 1, 2, 4, 8)'],
     ['more vCPUs than the GPU machine', one({ distribution: { workers: 2 } }, { cpu: '16', accelerator: { type: 'nvidia-l4', count: 1 } }), 'node ddp: cpu 16 is more than the 8 vCPUs of g2-standard-8, the machine of 1 × nvidia-l4'],
@@ -201,8 +204,10 @@ describe('Composer (Airflow) refuses distributed steps', () => {
 });
 
 describe('the rank prelude reads CLUSTER_SPEC as Vertex AI sets it (real sh)', () => {
+  const echo = ['sh', '-c', 'echo "$RANK $NODE_RANK $LOCAL_RANK $JOB_COMPLETION_INDEX $JAX_PROCESS_ID $MASTER_ADDR $JAX_COORDINATOR_ADDRESS"'];
+  // The launcher's arguments: K, rank 0's command line (K arguments), the other ranks'.
   const prelude = (clusterSpec: string | undefined) =>
-    spawnSync('sh', ['-c', RANK_PRELUDE, 'mlp-rank', 'sh', '-c', 'echo "$RANK $NODE_RANK $LOCAL_RANK $JOB_COMPLETION_INDEX $JAX_PROCESS_ID $MASTER_ADDR $JAX_COORDINATOR_ADDRESS"'], {
+    spawnSync('sh', ['-c', RANK_PRELUDE, 'mlp-rank', String(echo.length), ...echo, ...echo], {
       env: { PATH: process.env.PATH, MLP_JAX_PORT: '8476', ...(clusterSpec ? { CLUSTER_SPEC: clusterSpec } : {}) },
       encoding: 'utf8',
     });
@@ -342,9 +347,13 @@ describe('the launcher creates the CustomJob, waits, and publishes rank 0\'s out
     const lossFile = input.outputs.parameters!.loss.outputFile;
     await program.parseAsync(['node', 'mlp', 'vertex-custom-job', '--project', 'my-project', '--location', 'us-central1', '--executor-input', JSON.stringify(input), '--payload', JSON.stringify(payload), '--', 'sh', '-c', write, 'train', '--model', uri, '--loss', lossFile]);
     const pools = client.requests[0].job.jobSpec.workerPoolSpecs;
-    expect(pools[0].containerSpec.args.slice(0, 5)).toEqual(['sh', '-c', write, 'train', '--model']);
-    expect(pools[0].containerSpec.args[5]).toMatch(new RegExp(`^${uri}\\.mlp-rank0-[0-9a-f]{8}$`));
-    expect(pools[1].containerSpec.args.slice(5)).toEqual([`${SCRATCH}/model`, '--loss', `${SCRATCH}/parameters/loss`]);
+    // The chief's pool: rank 0's command line (outputs staged), then its other processes' (scratch); the workers' pool only the latter.
+    const chief: string[] = pools[0].containerSpec.args;
+    expect(chief[0]).toBe('8');
+    expect(chief.slice(1, 6)).toEqual(['sh', '-c', write, 'train', '--model']);
+    expect(chief[6]).toMatch(new RegExp(`^${uri}\\.mlp-rank0-[0-9a-f]{8}$`));
+    expect(chief.slice(9)).toEqual(['sh', '-c', write, 'train', '--model', `${SCRATCH}/model`, '--loss', `${SCRATCH}/parameters/loss`]);
+    expect(pools[1].containerSpec.args).toEqual(['0', ...chief.slice(9)]);
     expect(fs.readFileSync(path.join(uri, 'model.txt'), 'utf8')).toBe('rank 0\n');
     expect(fs.readFileSync(lossFile, 'utf8')).toBe('0.5\n');
   });
@@ -362,5 +371,83 @@ describe('the launcher creates the CustomJob, waits, and publishes rank 0\'s out
       new UserError(`--project is "{{$.inputs.parameters['mlp_project']}}": the step runs on Vertex AI Pipelines, which resolves it to the pipeline job's project`),
     );
     expect(client.requests).toEqual([]);
+  });
+});
+
+describe('2 workers × 2 processes on Vertex AI: each replica starts its 2 ranks', () => {
+  const PpwTrainer = containerComponent({
+    name: 'PpwTrainer',
+    image: 'us-docker.pkg.dev/p/r/ddp:4',
+    command: ['python', '/app/train.py', '--model', "{{$.outputs.artifacts['model'].path}}"],
+    outputs: { model: { type: Model } },
+    distribution: { workers: 2, processesPerWorker: 2 },
+  });
+  const ENV_NAMES = ['WORLD_SIZE', 'RANK', 'NODE_RANK', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'JAX_COORDINATOR_ADDRESS', 'JAX_PROCESS_ID', 'JAX_NUM_PROCESSES', 'JOB_COMPLETION_INDEX'];
+  // A tiny Node script printing the contract's variables as one JSON line, after a tag naming its command line.
+  const printEnv = (tag: string) => [process.execPath, '-e', `console.log(JSON.stringify({ tag: ${JSON.stringify(tag)}, ...Object.fromEntries(${JSON.stringify(ENV_NAMES)}.map((n) => [n, process.env[n]])) }))`];
+  const clusterSpec = (type: string, index: number) => JSON.stringify({ cluster: { workerpool0: ['chief-0:2222'], workerpool1: ['worker-0:2222'] }, task: { type, index } });
+  let payload: Json;
+  beforeAll(() => {
+    const p = new Pipeline({ name: 'ppw' });
+    p.add('train', PpwTrainer, { resources: { accelerator: { type: 'nvidia-l4', count: 2 } } });
+    const args: string[] = (compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' }) as Json).deploymentSpec.executors['exec-train'].container.args;
+    payload = JSON.parse(args[args.indexOf('--payload') + 1]);
+  });
+
+  test('the request body: a chief and 1 worker, each a machine with both GPUs (resources are per worker), WORLD_SIZE 4, LOCAL_WORLD_SIZE 2', () => {
+    expect(fieldProblems(CustomJob, payload, 'CustomJob')).toEqual([]);
+    const machineSpec = { machineType: 'g2-standard-24', acceleratorType: 'NVIDIA_L4', acceleratorCount: 2 };
+    expect(payload.jobSpec.workerPoolSpecs.map((p: Json) => [p.replicaCount, p.machineSpec])).toEqual([[1, machineSpec], [1, machineSpec]]);
+    const env = Object.fromEntries(payload.jobSpec.workerPoolSpecs[0].containerSpec.env.map((e: Json) => [e.name, e.value]));
+    expect(env).toEqual({ WORLD_SIZE: '4', LOCAL_WORLD_SIZE: '2', JAX_NUM_PROCESSES: '4', MASTER_PORT: '29500', MLP_JAX_PORT: '8476' });
+    expect(payload.jobSpec.workerPoolSpecs[1].containerSpec.command).toEqual(['sh', '-c', RANK_PRELUDE, 'mlp-rank']);
+  });
+
+  /** Runs one replica's containerSpec as Vertex AI would (its own process group, as a container's), with CLUSTER_SPEC. */
+  function replica(pool: number, index: number, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const spec = payload.jobSpec.workerPoolSpecs[pool].containerSpec;
+    const env = { PATH: process.env.PATH, ...Object.fromEntries(spec.env.map((e: Json) => [e.name, e.value])), CLUSTER_SPEC: clusterSpec(`workerpool${pool}`, index) };
+    return new Promise((resolve, reject) => {
+      const child = spawn(spec.command[0], [...spec.command.slice(1), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  const lines = (stdout: string): Json[] => stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => Number(a.RANK) - Number(b.RANK));
+
+  test('the worker (node rank 1 of 2) starts ranks 2 and 3 with LOCAL_RANK 0 and 1, the chief\'s host as coordinator (real sh, a Node script printing its env)', async () => {
+    const r = await replica(1, 0, ['0', ...printEnv('other')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const same = { tag: 'other', WORLD_SIZE: '4', NODE_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'chief-0', MASTER_PORT: '29500', JAX_COORDINATOR_ADDRESS: 'chief-0:8476', JAX_NUM_PROCESSES: '4', JOB_COMPLETION_INDEX: '1' };
+    expect(lines(r.stdout)).toEqual([
+      { ...same, RANK: '2', LOCAL_RANK: '0', JAX_PROCESS_ID: '2' },
+      { ...same, RANK: '3', LOCAL_RANK: '1', JAX_PROCESS_ID: '3' },
+    ]);
+  });
+
+  test('on the chief, rank 0 runs rank 0\'s command line and rank 1 the other one', async () => {
+    const rank0 = printEnv('rank0');
+    const r = await replica(0, 0, [String(rank0.length), ...rank0, ...printEnv('other')]);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout).map((l) => [l.RANK, l.LOCAL_RANK, l.NODE_RANK, l.tag])).toEqual([['0', '0', '0', 'rank0'], ['1', '1', '0', 'other']]);
+  });
+
+  test('a rank that fails stops the replica\'s other rank, and the replica fails saying which rank', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-vertex-ppw-'));
+    try {
+      const script = ['sh', '-c', `if [ "$LOCAL_RANK" = 1 ]; then echo "rank $RANK: NCCL error" >&2; exit 3; fi; sleep 60; touch "${dir}/finished-$RANK"`];
+      const r = await replica(1, 0, ['0', ...script]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('rank 3: NCCL error\nmlp: rank 3 (worker 1) exited with code 3; stopping this replica\'s other ranks\n');
+      // Rank 2 was stopped, not left to finish its sleep.
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
