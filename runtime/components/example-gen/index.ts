@@ -7,6 +7,7 @@ import { Examples } from '../../core/artifact-types';
 import { ExampleGenParameters } from './parameters';
 import { keptRejectsUri, runExampleGen } from './run';
 import { exampleGenInputs } from './fingerprint';
+import { exampleGenAutoShards, exampleGenMerge, exampleGenPartial } from './shards';
 
 export { ExampleGenParameters } from './parameters';
 export { keptRejectsUri, REJECTS_FILE } from './run';
@@ -27,5 +28,13 @@ export const ExampleGen = defineComponent({
   externalInputs: exampleGenInputs,
   executor: async ({ outputs, parameters, log }) => {
     outputs.examples.properties = await runExampleGen(parameters, outputs.examples.path, log, keptRejectsUri(outputs.examples.uri));
+  },
+  // Shards share out the input files (or a Parquet input's rows); see shards.ts.
+  sharding: {
+    autoShards: ({ parameters }) => exampleGenAutoShards(parameters),
+    partial: ({ parameters, log }, shard, partialDir) => exampleGenPartial(parameters, shard, partialDir, log),
+    async merge({ parameters, outputs, log }, partialDirs) {
+      outputs.examples.properties = await exampleGenMerge(parameters, partialDirs, outputs.examples.path, outputs.examples.uri, log);
+    },
   },
 });

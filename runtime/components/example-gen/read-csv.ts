@@ -14,7 +14,7 @@ import { scanCsv, type CsvRecord } from '../../data/csv-records';
 import { queryRows, sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
 import { castTextSql, DUCKDB_TYPE_OF, textParsesAs, textParsesAsSql, type FeatureType } from '../../data/feature-types';
 import type { TypedColumn } from '../../data/hash-split';
-import { badValueReason, type BadRow, type InputFile, type OpenedSource, type Reader } from './source';
+import { badValueReason, type BadRow, type InputFile, type OpenedSource, type Reader, wholeFilesOnly } from './source';
 
 /** What the scan of one file found: the records DuckDB must read as rows, the ones it cannot, and what it reads. */
 interface ScannedFile {
@@ -28,6 +28,7 @@ interface ScannedFile {
 let scans = 0;
 
 export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
+  wholeFilesOnly(all, 'CSV');
   const names = await headerOf(all, opts.csvDelimiter);
   for (const name of Object.keys(opts.schema)) {
     if (!names.includes(name)) throw new UserError(`schema column "${name}" is not in the CSV header of ${all[0].display} (columns: ${names.join(', ')})`);

@@ -10,7 +10,7 @@ import { once } from 'events';
 import { UserError } from '../../core/errors';
 import { sqlIdent, sqlString, sqlStringList } from '../../data/duckdb';
 import { DUCKDB_TYPE_OF, textParsesAs, type FeatureType } from '../../data/feature-types';
-import { badValueReason, type BadRow, type InputFile, type Reader } from './source';
+import { badValueReason, type BadRow, type InputFile, type Reader, wholeFilesOnly } from './source';
 
 /** What a column's values looked like so far (booleans count as integers, as in TFX). */
 interface Seen {
@@ -20,6 +20,7 @@ interface Seen {
 }
 
 export const readJsonl: Reader = async (_conn, all, opts, tmpDir) => {
+  wholeFilesOnly(all, 'JSON Lines');
   const seen = new Map<string, Seen>();
   const staged = new Map<InputFile, { path: string; good: number; bad: BadRow[] }>();
   for (const [i, file] of all.entries()) {

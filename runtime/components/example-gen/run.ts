@@ -20,12 +20,12 @@ import { withHashSplitSql, type SplitKey } from '../../data/hash-split';
 import { stageLocally } from '../../data/stage';
 import { storageFor } from '../../storage';
 import { bindDerivedColumns, checkDerivedExpressions, derivedColumnsProperty, derivedFailure, withDerivedSql } from './derived-columns';
-import { resolveInputs } from './input-patterns';
+import { resolveInputs, type ResolvedInput } from './input-patterns';
 import { rangeOf, type ExampleGenParameters } from './parameters';
 import { readCsv } from './read-csv';
 import { readJsonl } from './read-jsonl';
 import { readParquet } from './read-parquet';
-import { rowsOf, whereOf, type BadRow, type InputFile, type OpenedSource, type Reader } from './source';
+import { rowsOf, whereOf, type BadRow, type InputFile, type OpenedSource, type Reader, type RowRange } from './source';
 
 /** Where quarantined rows go, inside the Examples artifact (next to the Split-* folders). */
 export const REJECTS_FILE = 'rejects.jsonl';
@@ -44,18 +44,28 @@ const EXTENSIONS: [RegExp, keyof typeof READERS][] = [
   [/\.parquet$/i, 'parquet'],
 ];
 
-function formatOf(format: ExampleGenParameters['format'], files: string[]): keyof typeof READERS {
+type Format = keyof typeof READERS;
+
+function formatOf(format: ExampleGenParameters['format'], files: string[]): Format {
   if (format !== 'auto') return format;
   const found = new Set(files.map((f) => EXTENSIONS.find(([re]) => re.test(f))?.[1] ?? `unknown (${path.basename(f)})`));
   if (found.size !== 1) throw new UserError(`cannot pick an input format from the file names (${[...found].join(', ')}); set format to csv, jsonl or parquet`);
-  return [...found][0] as keyof typeof READERS;
+  return [...found][0] as Format;
 }
 
-/**
- * Runs ExampleGen into the local folder `outDir` and returns the Examples artifact's properties. When the node
- * fails with rejects found, they are written to `keptRejectsUri` (outside the artifact, which is deleted).
- */
-export async function runExampleGen(p: ExampleGenParameters, outDir: string, log: (line: string) => void, keptRejectsUri: string): Promise<Properties> {
+/** What the input patterns resolve to, with the format and the output split names: the same in every shard. */
+export interface ResolvedRun {
+  resolved: ResolvedInput;
+  /** One input split, hash-split into output_splits (else predefined input splits, kept as they are). */
+  hashing: boolean;
+  splitNames: string[];
+  /** Every input file, in input split then name order. */
+  uris: string[];
+  format: Format;
+}
+
+/** Resolves the inputs and checks the parameters against them (nothing is read yet). */
+export async function resolveRun(p: ExampleGenParameters): Promise<ResolvedRun> {
   await checkDerivedExpressions(p.derived_columns ?? {});
   const resolved = await resolveInputs(p.input_base, p.input_splits, rangeOf(p));
   const hashing = resolved.splits.length === 1;
@@ -63,69 +73,139 @@ export async function runExampleGen(p: ExampleGenParameters, outDir: string, log
   const duplicate = splitNames.find((n, i) => splitNames.indexOf(n) !== i);
   if (duplicate) throw new UserError(`split "${duplicate}" is named twice`);
   if (!hashing && p.partition_feature) throw new UserError('partition_feature applies to hash splitting; it cannot be used with predefined input splits');
-
   const uris = resolved.splits.flatMap((s) => s.files);
-  const format = formatOf(p.format, uris);
+  return { resolved, hashing, splitNames, uris, format: formatOf(p.format, uris) };
+}
+
+/** An input file to read: its URI, the index of its input split, and for a Parquet shard a row range of it. */
+export interface RunInput {
+  uri: string;
+  group: number;
+  rows?: RowRange;
+}
+
+/** Every input file of a run, whole. */
+export function allInputs(run: ResolvedRun): RunInput[] {
+  return run.resolved.splits.flatMap((s, group) => s.files.map((uri) => ({ uri, group })));
+}
+
+/** What reading some inputs and writing their good rows into Split-* folders found. */
+export interface Written {
+  /** Rows the reader counted on its own, which DuckDB had to read (0: nothing was written). */
+  expected: number;
+  bad: BadRow[];
+  /** Files whose rows DuckDB read differ from the reader's count. */
+  unaccounted: string[];
+}
+
+/**
+ * Runs ExampleGen into the local folder `outDir` and returns the Examples artifact's properties. When the node
+ * fails with rejects found, they are written to `keptRejectsUri` (outside the artifact, which is deleted).
+ */
+export async function runExampleGen(p: ExampleGenParameters, outDir: string, log: (line: string) => void, keptRejectsUri: string): Promise<Properties> {
+  const run = await resolveRun(p);
+  const conn = await duckdb();
+  try {
+    const written = await readAndWrite(conn, p, run, allInputs(run), outDir, log, { emptySplits: true });
+    // Headers only, blank lines or only broken records: there is nothing to split (and maybe no column).
+    if (written.expected === 0) await failKeepingRejects(noRowsFailure(run.uris, rowCount(written.bad)), written.bad, keptRejectsUri);
+    return await finish(conn, p, run, outDir, written, log, keptRejectsUri);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/**
+ * Reads `inputs` and writes their good rows into `outDir`'s Split-* folders (with a zero-row file for a split no
+ * row went to when `emptySplits`); nothing is written when the inputs have no row to read.
+ */
+export async function readAndWrite(
+  conn: DuckDBConnection,
+  p: ExampleGenParameters,
+  run: ResolvedRun,
+  inputs: RunInput[],
+  outDir: string,
+  log: (line: string) => void,
+  opts: { emptySplits: boolean },
+): Promise<Written> {
+  const uris = [...new Set(inputs.map((i) => i.uri))];
+  const { resolved, format } = run;
   log(`reading ${uris.length} ${format} file(s), span(s) ${resolved.spans.join(', ')} version ${resolved.version}`);
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-example-gen-'));
-  const conn = await duckdb();
   let source: OpenedSource | undefined;
   try {
     const locals = await stageLocally(uris, path.join(tmp, 'staged'));
-    const fileOf = new Map(uris.map((u, i): [string, InputFile] => [u, { local: locals[i], display: u }]));
-    const groups = resolved.splits.map((s) => ({ name: s.name, files: s.files.map((u) => fileOf.get(u)!) }));
-    const all = [...fileOf.values()];
-    source = await READERS[format](conn, all, { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
-    // Headers only, blank lines or only broken records: there is nothing to split (and maybe no column).
-    if ((await source.expectedRows(all)) === 0) {
-      const bad = await source.badRows(all, 0);
-      await failKeepingRejects(noRowsFailure(uris, bad.reduce((n, b) => n + rowsOf(b), 0)), bad, keptRejectsUri);
-    }
+    const localOf = new Map(uris.map((u, i) => [u, locals[i]]));
+    const files = inputs.map((i): InputFile & { group: number } => ({ local: localOf.get(i.uri)!, display: i.uri, group: i.group, ...(i.rows && { rows: i.rows }) }));
+    const groups = resolved.splits.map((s, g) => ({ name: s.name, files: files.filter((f) => f.group === g) })).filter((g) => g.files.length > 0);
+    source = await READERS[format](conn, files, { schema: p.schema ?? {}, csvDelimiter: p.csv_delimiter }, tmp);
+    const expected = await source.expectedRows(files);
+    if (expected === 0) return { expected, bad: await source.badRows(files, 0), unaccounted: [] };
     // A reader that guessed column types from a sample checks them on every row while writing; when a row shows
     // the guess wrong, the types are inferred from all rows and the splits written again. Derived columns are
     // typed and checked against the raw columns' types, so those must be final first.
     if (Object.keys(p.derived_columns ?? {}).length) await source.settleTypes?.();
-    let written = await writeSplits(conn, source, groups, p, outDir, splitNames, log);
+    const write = () => writeSplits(conn, source!, groups, run, p, outDir, opts.emptySplits, log);
+    let written = await write();
     if (written === 'unsure') {
       log('column types guessed from a sample do not hold for every row: inferring them from all rows and writing again');
       await source.settleTypes!();
-      for (const name of splitNames) await fs.promises.rm(path.join(outDir, splitFolder(name)), { recursive: true, force: true });
-      written = await writeSplits(conn, source, groups, p, outDir, splitNames, log);
+      for (const name of run.splitNames) await fs.promises.rm(path.join(outDir, splitFolder(name)), { recursive: true, force: true });
+      written = await write();
       if (written === 'unsure') throw new Error('column types inferred from every row still do not hold');
     }
-    const { bad, unaccounted } = written;
-
-    const counts: Record<string, number> = {};
-    for (const name of splitNames) counts[name] = await countRows(conn, path.join(outDir, splitFolder(name)));
-    const good = Object.values(counts).reduce((a, b) => a + b, 0);
-    const badCount = bad.reduce((n, b) => n + rowsOf(b), 0);
-    const failure = unaccounted.length
-      ? `ExampleGen's row accounting does not add up, so rows could be lost: ${unaccounted.join('; ')}`
-      : (badRowsFailure(sorted(bad), badCount, good, p.max_bad_rows_fraction) ?? (good === 0 ? noRowsFailure(uris, badCount) : undefined));
-    if (failure) await failKeepingRejects(failure, bad, keptRejectsUri);
-    // A failed earlier attempt of this execution may have left its rejects there.
-    await storageFor(keptRejectsUri).delete(keptRejectsUri);
-    if (bad.length) {
-      await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), rejectsJsonl(bad));
-      log(`quarantined ${badCount} bad row(s) in ${REJECTS_FILE}; the first ones:`);
-      for (const b of bad.slice(0, 5)) log(`  ${whereOf(b)}: ${b.reason}`);
-    }
-    log(`wrote ${good} rows: ${splitNames.map((n) => `${n} ${counts[n]}`).join(', ')}`);
-    return {
-      span: resolved.spans[resolved.spans.length - 1],
-      version: resolved.version,
-      split_names: JSON.stringify(splitNames),
-      spans: JSON.stringify(resolved.spans),
-      row_count: good,
-      split_row_counts: JSON.stringify(counts),
-      bad_row_count: badCount,
-      ...derivedColumnsProperty(p.derived_columns),
-    };
+    return { expected, ...written };
   } finally {
     await source?.close?.();
-    conn.closeSync();
     await fs.promises.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Counts the rows in `outDir`'s splits, fails the node when the accounting does not add up or there are too many
+ * bad rows (keeping the rejects), else writes the rejects file and returns the artifact's properties.
+ */
+export async function finish(
+  conn: DuckDBConnection,
+  p: ExampleGenParameters,
+  run: ResolvedRun,
+  outDir: string,
+  { bad, unaccounted }: Written,
+  log: (line: string) => void,
+  keptRejectsUri: string,
+): Promise<Properties> {
+  const { resolved, splitNames } = run;
+  const counts: Record<string, number> = {};
+  for (const name of splitNames) counts[name] = await countRows(conn, path.join(outDir, splitFolder(name)));
+  const good = Object.values(counts).reduce((a, b) => a + b, 0);
+  const badCount = rowCount(bad);
+  const failure = unaccounted.length
+    ? `ExampleGen's row accounting does not add up, so rows could be lost: ${unaccounted.join('; ')}`
+    : (badRowsFailure(sorted(bad), badCount, good, p.max_bad_rows_fraction) ?? (good === 0 ? noRowsFailure(run.uris, badCount) : undefined));
+  if (failure) await failKeepingRejects(failure, bad, keptRejectsUri);
+  // A failed earlier attempt of this execution may have left its rejects there.
+  await storageFor(keptRejectsUri).delete(keptRejectsUri);
+  if (bad.length) {
+    await fs.promises.writeFile(path.join(outDir, REJECTS_FILE), rejectsJsonl(bad));
+    log(`quarantined ${badCount} bad row(s) in ${REJECTS_FILE}; the first ones:`);
+    for (const b of bad.slice(0, 5)) log(`  ${whereOf(b)}: ${b.reason}`);
+  }
+  log(`wrote ${good} rows: ${splitNames.map((n) => `${n} ${counts[n]}`).join(', ')}`);
+  return {
+    span: resolved.spans[resolved.spans.length - 1],
+    version: resolved.version,
+    split_names: JSON.stringify(splitNames),
+    spans: JSON.stringify(resolved.spans),
+    row_count: good,
+    split_row_counts: JSON.stringify(counts),
+    bad_row_count: badCount,
+    ...derivedColumnsProperty(p.derived_columns),
+  };
+}
+
+/** Input rows the rejects stand for. */
+export function rowCount(bad: BadRow[]): number {
+  return bad.reduce((n, b) => n + rowsOf(b), 0);
 }
 
 /**
@@ -137,12 +217,12 @@ async function writeSplits(
   conn: DuckDBConnection,
   source: OpenedSource,
   groups: { name: string; files: InputFile[] }[],
+  { hashing, splitNames }: ResolvedRun,
   p: ExampleGenParameters,
   outDir: string,
-  splitNames: string[],
+  emptySplits: boolean,
   log: (line: string) => void,
 ): Promise<{ bad: BadRow[]; unaccounted: string[] } | 'unsure'> {
-  const hashing = groups.length === 1;
   const all = groups.flatMap((g) => g.files);
   const { columns } = source;
   const derived = await bindDerivedColumns(conn, p.derived_columns ?? {}, source.selectSql(all), columns);
@@ -188,7 +268,7 @@ async function writeSplits(
       const from = path.join(parts, `__split=${name}`);
       const to = path.join(outDir, splitFolder(name));
       if (fs.existsSync(from)) await fs.promises.rename(from, to);
-      else await writeEmptySplit(conn, select, to);
+      else if (emptySplits) await writeEmptySplit(conn, select, to);
     }
     await fs.promises.rm(parts, { recursive: true, force: true });
   }
@@ -205,7 +285,7 @@ function rejectsJsonl(bad: BadRow[]): string {
 }
 
 /** Fails the node; its rejects go to `keptUri` first, outside the artifact folder that failure deletes. */
-async function failKeepingRejects(failure: string, bad: BadRow[], keptUri: string): Promise<never> {
+export async function failKeepingRejects(failure: string, bad: BadRow[], keptUri: string): Promise<never> {
   if (bad.length === 0) throw new UserError(failure);
   await storageFor(keptUri).writeFile(keptUri, rejectsJsonl(bad));
   throw new UserError(`${failure}; the rejects are kept in ${keptUri}`);
@@ -222,7 +302,7 @@ function badRowsFailure(bad: BadRow[], badCount: number, good: number, maxFracti
 }
 
 /** Why the node fails when no row is left to write (an input of headers only, or of bad rows only). */
-function noRowsFailure(uris: string[], badCount: number): string {
+export function noRowsFailure(uris: string[], badCount: number): string {
   const files = `${uris.length === 1 ? '' : `${uris.length} files: `}${uris.slice(0, 3).join(', ')}${uris.length > 3 ? ', ...' : ''}`;
   return badCount ? `no row to write: all ${badCount} rows of the input are bad (${files})` : `the input has no data rows, only a header or nothing (${files})`;
 }
@@ -256,7 +336,7 @@ async function mismatches(
   return out;
 }
 
-async function countRows(conn: DuckDBConnection, dir: string): Promise<number> {
+export async function countRows(conn: DuckDBConnection, dir: string): Promise<number> {
   if (!fs.existsSync(dir)) return 0;
   const [r] = await queryRows(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dir, '*.parquet'))})`);
   return Number(r.n);

@@ -33,11 +33,19 @@ export function rowsOf(bad: BadRow): number {
   return bad.line !== undefined && bad.end_line !== undefined ? bad.end_line - bad.line + 1 : 1;
 }
 
+/** Rows [from, to) of a file, 0-based. */
+export interface RowRange {
+  from: number;
+  to: number;
+}
+
 export interface InputFile {
   /** What DuckDB opens. */
   local: string;
   /** What messages name. */
   display: string;
+  /** Only these rows of the file (a Parquet file read by several shards); the whole file when absent. */
+  rows?: RowRange;
 }
 
 export interface ReaderOptions {
@@ -69,7 +77,14 @@ export interface OpenedSource {
   close?(): Promise<void>;
 }
 
+/** Opens the files for reading; only the Parquet reader takes files with a row range. */
 export type Reader = (conn: DuckDBConnection, all: InputFile[], opts: ReaderOptions, tmpDir: string) => Promise<OpenedSource>;
+
+/** The text readers' refusal of row ranges (ExampleGen shards their input by whole files). */
+export function wholeFilesOnly(files: InputFile[], format: string): void {
+  const ranged = files.find((f) => f.rows);
+  if (ranged) throw new Error(`${ranged.display}: a ${format} file is read whole, not as a row range`);
+}
 
 /** Reason text for a value that does not parse as its schema type. */
 export function badValueReason(column: string, type: FeatureType, value: string): string {

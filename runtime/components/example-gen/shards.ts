@@ -1,0 +1,241 @@
+// ExampleGen sharded (issue 20 §3, runtime/core/sharding.ts). Shard i of N reads its part of the input — a
+// contiguous block of whole files when there are at least N files, else (Parquet only) a contiguous range of the
+// rows of all files taken in order, cut by their footers' row counts; CSV and JSON Lines are cut by whole files
+// only, so shards past the file count read nothing — and writes its split part files, its rejects and its counts
+// into its partial folder. The merge checks that the shards resolved the same inputs and read every input row
+// exactly once between them, that their rows have the same columns and types, moves the part files into the
+// Split-* folders (named by shard), and then counts, judges the bad rows and sets the properties exactly as the
+// unsharded executor does. A row's split depends only on its values, so it is the same sharded or not.
+//
+// Column types come from each shard's own rows (CSV: a sample, checked on every row; JSON Lines: all its lines):
+// when shards disagree (a column holding text in one shard's files only, or no values at all in one), the merge
+// fails naming the column and the shards; the schema parameter fixes the type for every shard.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { splitFolder } from '../../core/artifact-types';
+import { UserError } from '../../core/errors';
+import { MAX_SHARDS, type ShardRef } from '../../core/sharding';
+import type { Properties } from '../../metadata/types';
+import { duckdb, queryRows, sqlString } from '../../data/duckdb';
+import { parquetRowCounts, shardRanges } from '../../data/shard-rows';
+import { stageLocally } from '../../data/stage';
+import type { ExampleGenParameters } from './parameters';
+import { allInputs, countRows, finish, keptRejectsUri, readAndWrite, resolveRun, rowCount, type ResolvedRun, type RunInput } from './run';
+import type { BadRow } from './source';
+
+/** `shards: auto`: one shard per this many input bytes (CSV and JSON Lines: at most one per file). */
+export const BYTES_PER_AUTO_SHARD = 256 * 2 ** 20;
+/** A shard's record of what it read and found, in its partial folder next to its Split-* folders. */
+export const SHARD_FILE = 'example-gen-shard.json';
+
+interface ShardRecord {
+  /** What the shard resolved the patterns to (the merge resolves them again and compares). */
+  spans: number[];
+  version: number;
+  uris: string[];
+  /** What it read: whole files, or row ranges of Parquet files. */
+  inputs: RunInput[];
+  /** Row counts of every input file, from the footers, when the shards cut Parquet files into row ranges. */
+  file_rows?: number[];
+  /** Rows the reader counted (DuckDB had to read exactly these), rows written per split, and the rejects. */
+  expected: number;
+  split_row_counts: Record<string, number>;
+  bad: BadRow[];
+  unaccounted: string[];
+}
+
+/** Row ranges are needed when a Parquet input has fewer files than shards; otherwise whole files are shared out. */
+function byRows(run: ResolvedRun, count: number): boolean {
+  return run.format === 'parquet' && run.uris.length < count;
+}
+
+/** Shard `shard`'s inputs: a contiguous block of whole files, or its row ranges of the files (`fileRows` given). */
+function shardInputs(run: ResolvedRun, shard: ShardRef, fileRows?: number[]): RunInput[] {
+  const all = allInputs(run);
+  if (!fileRows) return all.slice(Math.floor((shard.index * all.length) / shard.count), Math.floor(((shard.index + 1) * all.length) / shard.count));
+  return shardRanges(all.map((_, i) => String(i)), fileRows, shard).map((r) => ({ ...all[Number(r.file)], rows: { from: r.from, to: r.to } }));
+}
+
+async function withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const conn = await duckdb();
+  try {
+    return await work(conn);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** Footer row counts of every input file (staged when remote). */
+async function inputFileRows(conn: DuckDBConnection, uris: string[]): Promise<number[]> {
+  const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-example-gen-rows-'));
+  try {
+    return await parquetRowCounts(conn, await stageLocally(uris, tmp));
+  } finally {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Shard `shard`: reads its share of the input and writes its part files, rejects and counts into `partialDir`. */
+export async function exampleGenPartial(p: ExampleGenParameters, shard: ShardRef, partialDir: string, log: (line: string) => void): Promise<void> {
+  const run = await resolveRun(p);
+  await withConnection(async (conn) => {
+    const fileRows = byRows(run, shard.count) ? await inputFileRows(conn, run.uris) : undefined;
+    const inputs = shardInputs(run, shard, fileRows);
+    const written = inputs.length ? await readAndWrite(conn, p, run, inputs, partialDir, log, { emptySplits: false }) : { expected: 0, bad: [], unaccounted: [] };
+    const counts: Record<string, number> = {};
+    for (const name of run.splitNames) counts[name] = await countRows(conn, path.join(partialDir, splitFolder(name)));
+    const record: ShardRecord = {
+      spans: run.resolved.spans,
+      version: run.resolved.version,
+      uris: run.uris,
+      inputs,
+      ...(fileRows && { file_rows: fileRows }),
+      expected: written.expected,
+      split_row_counts: counts,
+      bad: written.bad,
+      unaccounted: written.unaccounted,
+    };
+    await fs.promises.writeFile(path.join(partialDir, SHARD_FILE), JSON.stringify(record));
+    log(`shard ${shard.index}/${shard.count}: ${inputs.length} input part(s), ${written.expected} rows read, ${rowCount(written.bad)} bad`);
+  });
+}
+
+function readRecord(dir: string, index: number, count: number): ShardRecord {
+  const file = path.join(dir, SHARD_FILE);
+  if (!fs.existsSync(file)) throw new UserError(`ExampleGen merge: shard ${index} of ${count} left no record (${file} is missing)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as ShardRecord;
+}
+
+/** Every input file read exactly once between the shards: each file whole by one shard, or its rows' ranges tiling it. */
+function checkCoverage(run: ResolvedRun, records: ShardRecord[]): void {
+  const count = records.length;
+  const rows = byRows(run, count) ? records[0].file_rows : undefined;
+  if (byRows(run, count) && (!rows || records.some((r) => JSON.stringify(r.file_rows) !== JSON.stringify(rows)))) {
+    throw new UserError('ExampleGen merge: the shards saw different row counts in the input files (did they change while the shards ran?)');
+  }
+  records.forEach((r, i) => {
+    const planned = shardInputs(run, { index: i, count }, rows);
+    if (JSON.stringify(r.inputs) !== JSON.stringify(planned)) {
+      throw new UserError(`ExampleGen merge: shard ${i} of ${count} read ${describeInputs(r.inputs)}, but its share is ${describeInputs(planned)}`);
+    }
+  });
+  // The shares themselves: every file once, row ranges contiguous from the first row to the last.
+  const next = new Map<string, number>();
+  for (const input of records.flatMap((r) => r.inputs)) {
+    const at = next.get(input.uri) ?? 0;
+    if (input.rows ? input.rows.from !== at : next.has(input.uri)) throw new Error(`ExampleGen merge: ${input.uri} is read twice or with a gap between shards`);
+    next.set(input.uri, input.rows ? input.rows.to : Infinity);
+  }
+  run.uris.forEach((uri, i) => {
+    // A Parquet file without rows is in no shard's ranges.
+    if (rows?.[i] === 0) return;
+    const end = next.get(uri);
+    if (end === undefined || (rows && end !== rows[i])) throw new Error(`ExampleGen merge: no shard read all of ${uri}`);
+  });
+}
+
+function describeInputs(inputs: RunInput[]): string {
+  if (inputs.length === 0) return 'nothing';
+  return inputs.map((i) => (i.rows ? `${i.uri} rows ${i.rows.from}-${i.rows.to}` : i.uri)).join(', ');
+}
+
+/** Columns and types of the rows a shard wrote (from one of its part files), or undefined when it wrote none. */
+async function shardColumns(conn: DuckDBConnection, dir: string, splitNames: string[]): Promise<Map<string, string> | undefined> {
+  for (const name of splitNames) {
+    const parts = partFiles(path.join(dir, splitFolder(name)));
+    if (parts.length === 0) continue;
+    const described = await queryRows(conn, `DESCRIBE SELECT * FROM read_parquet(${sqlString(parts[0])})`);
+    return new Map(described.map((d) => [String(d.column_name), String(d.column_type)]));
+  }
+  return undefined;
+}
+
+function partFiles(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^part-.*\.parquet$/.test(f)).sort().map((f) => path.join(dir, f)) : [];
+}
+
+/** Fails naming the first column whose presence or type differs between two shards. */
+async function checkColumns(conn: DuckDBConnection, partialDirs: string[], splitNames: string[]): Promise<void> {
+  let first: { shard: number; columns: Map<string, string> } | undefined;
+  for (const [shard, dir] of partialDirs.entries()) {
+    const columns = await shardColumns(conn, dir, splitNames);
+    if (!columns) continue;
+    if (!first) {
+      first = { shard, columns };
+      continue;
+    }
+    for (const name of new Set([...first.columns.keys(), ...columns.keys()])) {
+      const [a, b] = [first.columns.get(name), columns.get(name)];
+      if (a === b) continue;
+      throw new UserError(
+        `ExampleGen merge: column "${name}" is ${a ?? 'missing'} in shard ${first.shard}'s rows but ${b ?? 'missing'} in shard ${shard}'s ` +
+          '(each shard types its columns from its own rows): set its type in the schema parameter so that every shard reads it alike',
+      );
+    }
+  }
+}
+
+/** Merges the shards' partial folders into the Examples artifact at `outDir` (URI `outUri`); returns its properties. */
+export async function exampleGenMerge(p: ExampleGenParameters, partialDirs: string[], outDir: string, outUri: string, log: (line: string) => void): Promise<Properties> {
+  const run = await resolveRun(p);
+  const count = partialDirs.length;
+  const records = partialDirs.map((dir, i) => readRecord(dir, i, count));
+  records.forEach((r, i) => {
+    if (JSON.stringify([r.spans, r.version, r.uris]) !== JSON.stringify([run.resolved.spans, run.resolved.version, run.uris])) {
+      throw new UserError(
+        `ExampleGen merge: shard ${i} of ${count} read span(s) ${r.spans.join(', ')} version ${r.version} (${r.uris.length} files), but the input now resolves to ` +
+          `span(s) ${run.resolved.spans.join(', ')} version ${run.resolved.version} (${run.uris.length} files): the input changed while the shards ran`,
+      );
+    }
+  });
+  checkCoverage(run, records);
+  return withConnection(async (conn) => {
+    await checkColumns(conn, partialDirs, run.splitNames);
+    // Part files move into the splits under names that keep them apart: part-<shard>-<the shard's part name>.
+    for (const name of run.splitNames) {
+      const to = path.join(outDir, splitFolder(name));
+      for (const [shard, dir] of partialDirs.entries()) {
+        const parts = partFiles(path.join(dir, splitFolder(name)));
+        if (parts.length) await fs.promises.mkdir(to, { recursive: true });
+        for (const part of parts) {
+          await fs.promises.rename(part, path.join(to, `part-${String(shard).padStart(5, '0')}-${path.basename(part).replace(/^part-/, '')}`));
+        }
+      }
+    }
+    // The shards' own counts must be what the split folders now hold.
+    for (const name of run.splitNames) {
+      const sum = records.reduce((n, r) => n + (r.split_row_counts[name] ?? 0), 0);
+      const held = await countRows(conn, path.join(outDir, splitFolder(name)));
+      if (held !== sum) throw new Error(`ExampleGen merge: split ${name} holds ${held} rows after the merge, but the shards wrote ${sum}`);
+    }
+    await writeEmptySplits(conn, outDir, run.splitNames);
+    const bad = records.flatMap((r) => r.bad);
+    const unaccounted = records.flatMap((r) => r.unaccounted);
+    const expected = records.reduce((n, r) => n + r.expected, 0);
+    log(`merged ${count} shards: ${expected} rows read, ${rowCount(bad)} bad`);
+    return finish(conn, p, run, outDir, { expected, bad, unaccounted }, log, keptRejectsUri(outUri));
+  });
+}
+
+/** A split no shard wrote a row to gets a zero-row Parquet file with the columns of the others' rows. */
+async function writeEmptySplits(conn: DuckDBConnection, outDir: string, splitNames: string[]): Promise<void> {
+  const any = splitNames.flatMap((n) => partFiles(path.join(outDir, splitFolder(n))))[0];
+  if (!any) return;
+  for (const name of splitNames) {
+    const dir = path.join(outDir, splitFolder(name));
+    if (partFiles(dir).length) continue;
+    await fs.promises.mkdir(dir, { recursive: true });
+    await conn.run(`COPY (SELECT * FROM read_parquet(${sqlString(any)}) LIMIT 0) TO ${sqlString(path.join(dir, 'part-0.parquet'))} (FORMAT parquet)`);
+  }
+}
+
+/** Shards: one per BYTES_PER_AUTO_SHARD of input, at most MAX_SHARDS, and for CSV / JSON Lines at most one per file. */
+export async function exampleGenAutoShards(p: ExampleGenParameters): Promise<number> {
+  const run = await resolveRun(p);
+  const bytes = run.uris.reduce((n, u) => n + (run.resolved.sizes.get(u) ?? 0), 0);
+  const cap = run.format === 'parquet' ? MAX_SHARDS : Math.min(MAX_SHARDS, run.uris.length);
+  return Math.max(1, Math.min(cap, Math.ceil(bytes / BYTES_PER_AUTO_SHARD)));
+}

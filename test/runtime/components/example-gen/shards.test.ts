@@ -1,0 +1,134 @@
+// ExampleGen sharded (issue 20 §3): partial ×N then merge writes what the unsharded executor writes — the same
+// rows in each split (as sorted multisets), the same rejects and the same properties — for Parquet (whole files, and
+// row ranges when there are more shards than files), CSV (whole files; shards past the file count read nothing) and
+// predefined input splits; the merge fails on shards whose column types differ (naming the column and the shards)
+// and on rows lost between the shards and the splits; auto picks one shard per 256 MiB of input.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExampleGen, REJECTS_FILE } from '../../../../runtime/components/example-gen';
+import { exampleGenAutoShards, SHARD_FILE } from '../../../../runtime/components/example-gen/shards';
+import { ExampleGenParameters } from '../../../../runtime/components/example-gen/parameters';
+import { sqlString } from '../../../../runtime/data/duckdb';
+import { runShardPhases } from '../../ml/shard-phases';
+import { query, runGen, useTempDir, write } from './helpers';
+
+const tmp = useTempDir('mlp-eg-shards-');
+
+/** Every split's rows sorted (a multiset), the rejects file's text and the properties of an Examples folder. */
+async function contents(out: string, splits: string[]) {
+  const rows: Record<string, unknown[]> = {};
+  for (const s of splits) rows[s] = await query(`SELECT * FROM read_parquet(${sqlString(path.join(out, `Split-${s}`, '*.parquet'))}) ORDER BY ALL`);
+  const rejects = path.join(out, REJECTS_FILE);
+  return { rows, rejects: fs.existsSync(rejects) ? fs.readFileSync(rejects, 'utf8') : undefined };
+}
+
+async function sharded(params: Record<string, unknown>, shards: number, name: string) {
+  const out = path.join(tmp.dir, name);
+  const { outputs, partialDirs } = await runShardPhases(ExampleGen, tmp.dir, {}, { examples: out }, params, shards);
+  return { out, props: outputs.examples.properties, partialDirs };
+}
+
+async function expectShardedEqualsUnsharded(params: Record<string, unknown>, splits: string[], counts: number[]) {
+  const unsharded = await runGen(tmp.dir, params, 'unsharded');
+  const expected = await contents(unsharded.out, splits);
+  for (const n of counts) {
+    const { out, props } = await sharded(params, n, `sharded-${n}`);
+    expect([n, props]).toEqual([n, unsharded.props]);
+    expect([n, await contents(out, splits)]).toEqual([n, expected]);
+  }
+  return { unsharded, expected };
+}
+
+test('Parquet: whole files per shard, or row ranges when there are more shards than files, give the unsharded splits, rejects and properties', async () => {
+  // Two files of several row groups; every 97th code is not an integer (a bad row under the schema).
+  fs.mkdirSync(path.join(tmp.dir, 'in'));
+  for (const [i, rows] of [[0, 1500], [1, 700]]) {
+    await query(
+      `COPY (SELECT ${i} * 10000 + r AS id, CASE WHEN r % 97 = 5 THEN 'x' || r ELSE (r * 7)::VARCHAR END AS code, r / 8.0 AS v, ` +
+        `CASE WHEN r % 11 = 0 THEN NULL ELSE 'n' || (r % 13) END AS s FROM range(${rows}) t(r)) ` +
+        `TO ${sqlString(path.join(tmp.dir, 'in', `part-${i}.parquet`))} (FORMAT parquet, ROW_GROUP_SIZE 256)`,
+    );
+  }
+  const params = { input_base: path.join(tmp.dir, 'in'), schema: { code: 'INT' }, max_bad_rows_fraction: 0.05 };
+  const { unsharded, expected } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [1, 2, 3, 7]);
+  expect(unsharded.props.bad_row_count).toBe(16 + 8);
+  expect(expected.rejects!.split('\n')[0]).toContain('"row":6');
+});
+
+test('CSV: whole files per shard (shards past the file count read nothing) give the unsharded splits, rejects and properties', async () => {
+  const header = 'id,name,score\n';
+  write(path.join(tmp.dir, 'in', 'a.csv'), header + '1,ann,0.5\n2,"bo, jr",39.1\n3,,2.25\nbroken,"line\n');
+  write(path.join(tmp.dir, 'in', 'b.csv'), header + '4,dee,\n5,eve,1e3\n6,fay,7,extra\n7,gus,-2\n');
+  write(path.join(tmp.dir, 'in', 'c.csv'), header + Array.from({ length: 50 }, (_, i) => `${100 + i},n${i % 4},${i / 4}`).join('\n') + '\n');
+  const params = { input_base: path.join(tmp.dir, 'in'), max_bad_rows_fraction: 0.1 };
+  const { unsharded, expected } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [1, 2, 3, 5]);
+  expect(unsharded.props.row_count).toBe(56);
+  expect(expected.rejects!.trim().split('\n').map((l) => JSON.parse(l).file.replace(/.*\//, ''))).toEqual(['a.csv', 'b.csv']);
+});
+
+test('predefined input splits are sharded by file and merged into the same splits', async () => {
+  for (const split of ['train', 'eval']) {
+    for (const k of [1, 2]) write(path.join(tmp.dir, 'in', split, `${k}.csv`), `id,x\n${Array.from({ length: 20 }, (_, i) => `${k * 100 + i},${split}${i}`).join('\n')}\n`);
+  }
+  const params = {
+    input_base: path.join(tmp.dir, 'in'),
+    input_splits: [
+      { name: 'train', pattern: 'train/*.csv' },
+      { name: 'eval', pattern: 'eval/*.csv' },
+    ],
+  };
+  await expectShardedEqualsUnsharded(params, ['train', 'eval'], [2, 3, 6]);
+});
+
+test("shards typing a column differently fail the merge, naming the column and the shards; the schema parameter settles it", async () => {
+  write(path.join(tmp.dir, 'in', 'a.csv'), 'id,x\n1,10\n2,20\n');
+  write(path.join(tmp.dir, 'in', 'b.csv'), 'id,x\n3,ten\n4,20\n');
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  await expect(sharded(params, 2, 'mixed')).rejects.toThrow(/column "x" is BIGINT in shard 0's rows but VARCHAR in shard 1's .*set its type in the schema parameter/);
+  await expectShardedEqualsUnsharded({ ...params, schema: { x: 'STRING' } }, ['train', 'eval'], [2]);
+});
+
+test('rows lost between a shard and the splits fail the merge', async () => {
+  write(path.join(tmp.dir, 'in', 'a.csv'), `id\n${Array.from({ length: 40 }, (_, i) => i).join('\n')}\n`);
+  const params = ExampleGenParameters.parse({ input_base: path.join(tmp.dir, 'in') });
+  const out = path.join(tmp.dir, 'lost');
+  const partial = path.join(tmp.dir, 'p0');
+  fs.mkdirSync(partial);
+  const sharding = ExampleGen.sharding!;
+  const ctx = (dir: string) => ({ inputs: {}, outputs: { examples: { uri: dir, path: dir, properties: {} } }, parameters: params, log: () => undefined, progress: () => undefined, outputParameters: {} });
+  await sharding.partial(ctx(path.join(tmp.dir, 'unused')), { index: 0, count: 1 }, partial);
+  const record = JSON.parse(fs.readFileSync(path.join(partial, SHARD_FILE), 'utf8'));
+  record.split_row_counts.train += 1;
+  fs.writeFileSync(path.join(partial, SHARD_FILE), JSON.stringify(record));
+  fs.mkdirSync(out);
+  await expect(sharding.merge(ctx(out), [partial])).rejects.toThrow(/split train holds \d+ rows after the merge, but the shards wrote \d+/);
+});
+
+test('a shard reading something else than its share fails the merge', async () => {
+  for (const k of [1, 2]) write(path.join(tmp.dir, 'in', `${k}.csv`), `id\n${k}\n`);
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  const first = await sharded(params, 2, 'first');
+  const record = JSON.parse(fs.readFileSync(path.join(first.partialDirs[1], SHARD_FILE), 'utf8'));
+  record.inputs = [];
+  fs.writeFileSync(path.join(first.partialDirs[1], SHARD_FILE), JSON.stringify(record));
+  const out = path.join(tmp.dir, 'again');
+  fs.mkdirSync(out);
+  const ctx = { inputs: {}, outputs: { examples: { uri: out, path: out, properties: {} } }, parameters: ExampleGenParameters.parse(params), log: () => undefined, progress: () => undefined, outputParameters: {} };
+  await expect(ExampleGen.sharding!.merge(ctx, first.partialDirs)).rejects.toThrow(/shard 1 of 2 read nothing, but its share is .*2\.csv/);
+});
+
+test('auto: one shard per 256 MiB of input, at most one per file for CSV', async () => {
+  // Sparse files: their listed sizes count, nothing is read.
+  const sized = (file: string, mib: number) => {
+    write(file, '');
+    fs.truncateSync(file, mib * 2 ** 20);
+  };
+  sized(path.join(tmp.dir, 'pq', 'a.parquet'), 600);
+  expect(await exampleGenAutoShards(ExampleGenParameters.parse({ input_base: path.join(tmp.dir, 'pq') }))).toBe(3);
+  sized(path.join(tmp.dir, 'csv', 'a.csv'), 600);
+  sized(path.join(tmp.dir, 'csv', 'b.csv'), 600);
+  expect(await exampleGenAutoShards(ExampleGenParameters.parse({ input_base: path.join(tmp.dir, 'csv') }))).toBe(2);
+  write(path.join(tmp.dir, 'small', 'a.csv'), 'id\n1\n');
+  expect(await exampleGenAutoShards(ExampleGenParameters.parse({ input_base: path.join(tmp.dir, 'small') }))).toBe(1);
+});
