@@ -101,17 +101,23 @@ function bitLength(x: bigint): number {
   return x === 0n ? 0 : x.toString(2).length;
 }
 
+/** a / (b·2^−k) for k < 0, a·2^k / b otherwise, truncated, with its lowest bit set when inexact (sticky). */
+function stickyQuotient(a: bigint, b: bigint, k: number): bigint {
+  const num = k >= 0 ? a << BigInt(k) : a;
+  const den = k >= 0 ? b : b << BigInt(-k);
+  const q = num / den;
+  return q * den === num ? q : q | 1n;
+}
+
 /** num/den·2^exp, correctly rounded (num may be negative, den > 0). */
 function roundRatio(num: bigint, den: bigint, exp: number): number {
   if (num === 0n) return 0;
   const neg = num < 0n;
   const abs = neg ? -num : num;
-  // At least 56 significant bits in the quotient; the lowest bit is sticky, so Number() rounds once, correctly.
-  const k = Math.max(0, 56 + bitLength(den) - bitLength(abs));
-  const shifted = abs << BigInt(k);
-  let q = shifted / den;
-  if (q * den !== shifted) q |= 1n;
-  const v = scale2(Number(q), exp - k);
+  // A quotient of about 64 bits (so Number() neither overflows nor loses more than the rounding); its lowest bit
+  // is sticky, so Number() rounds once, correctly.
+  const k = 64 + bitLength(den) - bitLength(abs);
+  const v = scale2(Number(stickyQuotient(abs, den, k)), exp - k);
   return neg ? -v : v;
 }
 
@@ -128,12 +134,11 @@ function isqrt(x: bigint): bigint {
 /** sqrt(num/den)·2^exp, correctly rounded (num ≥ 0, den > 0). */
 function roundSqrtRatio(num: bigint, den: bigint, exp: number): number {
   if (num === 0n) return 0;
-  // 2k extra bits so the integer square root has at least 56 bits; the lowest bit is sticky.
-  const k = Math.max(0, Math.ceil((112 + bitLength(den) - bitLength(num)) / 2));
-  const shifted = num << BigInt(2 * k);
-  const z = shifted / den;
+  // num·4^k/den of about 128 bits, so its integer square root has about 64; the lowest bit is sticky.
+  const k = Math.ceil((128 + bitLength(den) - bitLength(num)) / 2);
+  const z = stickyQuotient(num, den, 2 * k);
   let r = isqrt(z);
-  if (z * den !== shifted || r * r !== z) r |= 1n;
+  if (r * r !== z) r |= 1n;
   return scale2(Number(r), exp - k);
 }
 
