@@ -116,3 +116,16 @@ test('auto: one shard per 5M rows of the analyzed split, at least one', async ()
   await (await duckdb()).run(`COPY (SELECT range AS x FROM range(5000001)) TO ${sqlString(path.join(src, 'Split-train', 'part-00000.parquet'))} (FORMAT parquet)`);
   expect(await Transform.sharding!.autoShards(ctx({ uri: src, properties: { split_names: '["train"]' } }))).toBe(2);
 }, 60_000);
+
+test('more shards than rows: the empty shards add nothing and the graph is the unsharded one', async () => {
+  const src = fresh(tmp.dir, 'tiny-src');
+  fs.mkdirSync(path.join(src, 'Split-train'), { recursive: true });
+  await (await duckdb()).run(`COPY (SELECT * FROM (VALUES ('a', 1.5), ('b', NULL), ('a', 4.0)) t(s, x)) TO ${sqlString(path.join(src, 'Split-train', 'part-00000.parquet'))} (FORMAT parquet)`);
+  const examples = await publish(src, fresh(tmp.dir, 'tiny'), { split_names: '["train"]' });
+  const parameters = { spec: [{ kind: 'vocabulary', feature: 's' }, { kind: 'z_score', feature: 'x' }, { kind: 'bucketize', feature: 'x', num_buckets: 3 }] };
+  const graph = outputRef(await run(Transform, { examples }, { transform_graph: fresh(tmp.dir, 'g'), transformed_examples: fresh(tmp.dir, 't') }, parameters), 'transform_graph');
+  const out = { transform_graph: fresh(tmp.dir, 'g'), transformed_examples: fresh(tmp.dir, 't') };
+  const { partialDirs } = await runShardPhases(Transform, tmp.dir, { examples }, out, parameters, 7);
+  expect(partialDirs.map((d) => JSON.parse(fs.readFileSync(path.join(d, ACCUMULATOR_FILE), 'utf8')).examples)).toEqual([0, 0, 1, 0, 1, 0, 1]);
+  expect(fs.readFileSync(path.join(out.transform_graph, TRANSFORM_GRAPH_FILE), 'utf8')).toBe(fs.readFileSync(path.join(graph.uri, TRANSFORM_GRAPH_FILE), 'utf8'));
+});
