@@ -2,7 +2,8 @@
 // a plan step, a fan-out of shard steps over the plan's list (Argo withParam, KFP ParallelFor, Airflow .expand)
 // and a merge step under the node's own name that dependents read from, with the exact `mlp component shard`
 // command lines; each document passes the checks the goldens pass (Argo's models and references, the KFP IR
-// structure, py_compile and the stand-in Airflow modules).
+// structure, py_compile and the stand-in Airflow modules); the Argo steps of one sharded node run through the real
+// CLI with the placeholders filled in as Argo would.
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -10,14 +11,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
 import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
-import { ExampleGen, ExampleValidator, ImportSchemaGen, StatisticsGen } from '../../../runtime/components';
+import { ExampleGen, ExampleValidator, ImportSchemaGen, SchemaGen, StatisticsGen } from '../../../runtime/components';
 import { compileAirflow } from '../../../runtime/compilers/airflow';
 import { compileArgo, type ArgoOptions } from '../../../runtime/compilers/argo';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileKfp, type KfpOptions } from '../../../runtime/compilers/kfp';
 import type { ShardsOption } from '../../../runtime/core/sharding';
 import { UserError } from '../../../runtime/core/errors';
-import { argoModelErrors, argoReferenceProblems, kfpNodeTasks, structuralProblems } from './fixtures';
+import { runCli } from '../../support/cli';
+import { argoModelErrors, argoReferenceProblems, kfpNodeTasks, runStep, structuralProblems } from './fixtures';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -139,6 +141,58 @@ describe('Argo: plan step, withParam fan-out, merge under the node name', () => 
     expect(argoReferenceProblems(wf)).toEqual(
       expect.arrayContaining(['pipeline/statistics-gen-shards: arguments example-gen-executor-output,shards ≠ inputs example-gen-executor-output', 'statistics-gen-shards: uses undeclared input shards']),
     );
+  });
+
+  test('the compiled steps run through the real CLI as Argo runs them: plan, one pod per item, merge; the dependent reads the merge', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-sharded-run-'));
+    try {
+      fs.mkdirSync(path.join(root, 'input'));
+      const rows = Array.from({ length: 600 }, (_, i) => `${i},${(i * 37) % 101},${i % 4 ? `c${i % 5}` : ''}`);
+      fs.writeFileSync(path.join(root, 'input', 'data.csv'), ['id,x,cat', ...rows].join('\n'));
+      const p = new Pipeline({ name: 'sharded-run' });
+      const examples = p.add('example-gen', ExampleGen, { parameters: { input_base: path.join(root, 'input') } });
+      const statistics = p.add('statistics-gen', StatisticsGen, { inputs: { examples: examples.outputs.examples }, shards: 3 });
+      p.add('schema-gen', SchemaGen, { inputs: { statistics: statistics.outputs.statistics } });
+      const wf = compile(p, { pipelineRoot: path.join(root, 'pipelines'), cloudsqlInstance: undefined });
+      // Argo: a task's arguments become its template's inputs; {{item}} is one entry of the plan's list.
+      const fill = (text: string, inputs: Record<string, string>): string =>
+        text
+          .replace(/\{\{workflow\.uid\}\}/g, 'run-1')
+          .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.(metadata|uri)'\)\)\}\}/g, (_, input: string, port: string, key: string) =>
+            JSON.stringify(JSON.parse(inputs[input]).artifacts[port].artifacts[0][key]),
+          )
+          .replace(/\{\{inputs\.parameters\.([\w-]+)\}\}/g, (_, input: string) => inputs[input])
+          .replace('/tmp/mlp/', `${root}/tmp-`);
+      const argv = (name: string, inputs: Record<string, string>): string[] => {
+        const t = template(wf, name);
+        const line = [...t.container.command, ...t.container.args].map((a: string) => fill(a, inputs));
+        expect(line.join(' ')).not.toContain('{{');
+        return line;
+      };
+      const cli = async (line: string[]): Promise<void> => {
+        expect(line.slice(0, 3)).toEqual(['mlp', 'component', 'shard']);
+        const r = await runCli(line.slice(1));
+        expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+      };
+      const exampleGen = argv('example-gen', {});
+      expect(exampleGen.slice(0, 5)).toEqual(['mlp', 'component', 'run', 'ExampleGen', '--executor-input']);
+      await runStep('ExampleGen', exampleGen[5]);
+      const fromExamples = { 'example-gen-executor-output': fs.readFileSync(`${root}/tmp-executor-output.json`, 'utf8') };
+      await cli(argv('statistics-gen-plan', fromExamples));
+      const items: string[] = JSON.parse(fs.readFileSync(`${root}/tmp-shards.json`, 'utf8'));
+      expect(items).toEqual(['0/3', '1/3', '2/3']);
+      // In any order, as parallel pods finish.
+      for (const item of [...items].reverse()) await cli(argv('statistics-gen-shard', { ...fromExamples, shard: item }));
+      await cli(argv('statistics-gen', fromExamples));
+      const merged = fs.readFileSync(`${root}/tmp-executor-output.json`, 'utf8');
+      expect(JSON.parse(merged).artifacts.statistics.artifacts[0].uri).toBe(path.join(root, 'pipelines/sharded-run/statistics-gen/statistics/run-1'));
+      // The dependent's step, given the merge step's ExecutorOutput as Argo hands it on.
+      const schemaGen = argv('schema-gen', { 'statistics-gen-executor-output': merged });
+      await runStep('SchemaGen', schemaGen[5]);
+      expect(fs.existsSync(path.join(root, 'pipelines/sharded-run/schema-gen/schema/run-1'))).toBe(true);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('a node named like a step a sharded node adds is refused', () => {
