@@ -6,7 +6,9 @@ import * as fs from 'fs';
 import { getComponent, type StepIdentity } from '../core/component';
 import { launchComponent, parseExecutorInput } from '../core/launcher';
 import { UserError } from '../core/errors';
+import type { ShardRef, ShardsOption } from '../core/sharding';
 import { loadComponentModules } from './component-modules';
+import { mergeShards, planShards, runShard } from './shard-steps';
 
 export interface ExecutorJob {
   component: string;
@@ -14,6 +16,8 @@ export interface ExecutorJob {
   modules: string[];
   executorInputPath: string;
   step: StepIdentity;
+  /** A phase of a sharded node (shard-steps.ts) instead of the whole executor; the local runner's shard workers. */
+  shardPhase?: { phase: 'plan'; shardsDir: string; shards: ShardsOption } | { phase: 'run'; shardsDir: string; shard: ShardRef } | { phase: 'merge'; shardsDir: string };
 }
 
 export type ExecutorReply =
@@ -29,11 +33,17 @@ async function runJob(job: ExecutorJob): Promise<ExecutorReply> {
   try {
     loadComponentModules(job.component, job.modules);
     const input = parseExecutorInput(JSON.parse(await fs.promises.readFile(job.executorInputPath, 'utf8')), job.executorInputPath);
-    await launchComponent(getComponent(job.component), input, {
-      log: (line) => process.stdout.write(`${line}\n`),
-      progress: (status) => process.send!({ progress: status } satisfies ExecutorProgress),
+    const launch = {
+      log: (line: string) => process.stdout.write(`${line}\n`),
+      progress: (status: string) => process.send!({ progress: status } satisfies ExecutorProgress),
       step: job.step,
-    });
+    };
+    const component = getComponent(job.component);
+    const shard = job.shardPhase;
+    if (!shard) await launchComponent(component, input, launch);
+    else if (shard.phase === 'plan') await planShards(component, input, { shardsDir: shard.shardsDir, shards: shard.shards, launch });
+    else if (shard.phase === 'run') await runShard(component, input, { shardsDir: shard.shardsDir, shard: shard.shard, launch });
+    else await mergeShards(component, input, { shardsDir: shard.shardsDir, launch });
     return { ok: true };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

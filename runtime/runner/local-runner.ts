@@ -25,6 +25,7 @@ import { CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { abandonDeadExecutions } from './recovery';
 import { resolveArtifact } from './resolve-artifacts';
 import { spawnExecutor, type RunningExecutor } from './spawn-executor';
+import { spawnShardedExecutor } from './local-shards';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 import { combineReporters, RunLogReporter, runLogDir, runLogUri, uploadRunLogs } from './run-log';
 import { checkLocalExecution, LOCAL_EXEC_ENV, type LocalExecMode } from '../components/container/local-exec';
@@ -410,10 +411,11 @@ export class LocalRunner {
     await fs.promises.writeFile(inputFile, JSON.stringify(buildExecutorInput(component, params, inputs, run.outputs, outputFile), null, 2));
 
     const claim = holdClaim(this.store, run.execution.id, this.opts.claimTiming);
-    const { attempts, error, canceled } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs)).finally(() => claim.release());
+    const { attempts, error, canceled, shards } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs)).finally(() => claim.release());
     const durationMs = Date.now() - started;
-    // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs).
-    const extra = { attempts, duration_ms: durationMs, log_uri: joinUri(runLogUri(this.root, this.runId), `${node.id}.log`) };
+    // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs). A sharded node's
+    // execution records its shard count (the shards are not executions of their own).
+    const extra = { attempts, duration_ms: durationMs, log_uri: joinUri(runLogUri(this.root, this.runId), `${node.id}.log`), ...(shards === undefined ? {} : { shards }) };
     const result = { ...base, durationMs, attempts, executionId: run.execution.id, logFile };
     let live: Record<string, Artifact>;
     try {
@@ -447,17 +449,23 @@ export class LocalRunner {
    * Runs the executor in a worker process, retrying with exponential backoff per the node's policy. On a
    * cancel it stops the worker and returns `canceled` (with the attempts started) unless the attempt succeeded.
    */
-  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[]): Promise<{ attempts: number; error?: string; canceled?: true }> {
+  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[]): Promise<{ attempts: number; error?: string; canceled?: true; shards?: number }> {
     const retry = node.retry;
     const maxAttempts = 1 + (retry?.maxRetries ?? 0);
     for (let attempt = 1; ; attempt++) {
       if (this.canceledBy) return { attempts: attempt - 1, canceled: true };
-      const worker = spawnExecutor({ component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile, step: { pipeline: this.pipeline.name, node: node.id } }, logFile, {
+      const job = { component: node.component.name, modules: this.opts.modules ?? [], executorInputPath: inputFile, step: { pipeline: this.pipeline.name, node: node.id } };
+      const env = {
         MLP_RUN_ID: this.runId,
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),
         ...(this.opts.localExec ? { [LOCAL_EXEC_ENV]: this.opts.localExec } : {}),
-      }, (status) => this.reporter.nodeProgress?.(node.id, status));
+      };
+      const onProgress = (status: string) => this.reporter.nodeProgress?.(node.id, status);
+      // A sharded node (shards: N > 1 or auto) runs as plan, parallel shard workers and a merge (local-shards.ts).
+      const worker = node.shards !== undefined && node.shards !== 1
+        ? spawnShardedExecutor(job, { shards: node.shards, shardsDir: path.join(path.dirname(inputFile), 'shards') }, logFile, env, onProgress)
+        : spawnExecutor(job, logFile, env, onProgress);
       this.workers.add(worker);
       const stopOnCancel = () => void worker.stop(WORKER_GRACE_MS);
       this.cancelation.signal.addEventListener('abort', stopOnCancel);
@@ -465,12 +473,13 @@ export class LocalRunner {
       this.cancelation.signal.removeEventListener('abort', stopOnCancel);
       if (this.canceledBy) await worker.stop(WORKER_GRACE_MS); // returns once nothing the worker started is left
       this.workers.delete(worker);
-      if (r.ok) return { attempts: attempt };
+      const shards = r.shards === undefined ? {} : { shards: r.shards };
+      if (r.ok) return { attempts: attempt, ...shards };
       if (this.canceledBy) return { attempts: attempt, canceled: true };
       const error = r.error ?? 'executor failed';
       // Leftovers of a failed attempt must not be mistaken for output.
       for (const a of outputs) await storageFor(a.uri).delete(a.uri, { recursive: true });
-      if (attempt >= maxAttempts) return { attempts: attempt, error };
+      if (attempt >= maxAttempts) return { attempts: attempt, error, ...shards };
       const delay = Math.min(
         (retry?.maxBackoffSeconds ?? 60) * 1000,
         (retry?.backoffSeconds ?? 1) * 1000 * Math.pow(retry?.backoffFactor ?? 2, attempt - 1),

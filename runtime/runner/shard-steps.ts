@@ -43,12 +43,13 @@ export function shardItems(count: number): string[] {
   return Array.from({ length: count }, (_, index) => shardItem({ index, count }));
 }
 
-export async function readShardPlan(shardsDir: string, component: AnyComponent): Promise<ShardPlan> {
+/** The plan written for `component` (a name) in a shards folder. */
+export async function readShardPlan(shardsDir: string, component: string): Promise<ShardPlan> {
   const uri = joinUri(shardsDir, PLAN_FILE);
   const storage = storageFor(uri);
-  if (!(await storage.exists(uri))) throw new UserError(`${component.name}: no shard plan at ${uri} (the plan step did not run for this shards folder)`);
+  if (!(await storage.exists(uri))) throw new UserError(`${component}: no shard plan at ${uri} (the plan step did not run for this shards folder)`);
   const plan = JSON.parse((await storage.readFile(uri)).toString('utf8')) as ShardPlan;
-  if (plan.component !== component.name) throw new UserError(`${uri} plans shards of ${plan.component}, not ${component.name}`);
+  if (plan.component !== component) throw new UserError(`${uri} plans shards of ${plan.component}, not ${component}`);
   return plan;
 }
 
@@ -83,7 +84,7 @@ export function shardDir(shardsDir: string, index: number): string {
  */
 export async function runShard(component: AnyComponent, input: ExecutorInput, opts: { shardsDir: string; shard: ShardRef; launch?: LaunchOptions }): Promise<void> {
   const sharding = shardableComponent(component.name).sharding;
-  const plan = await readShardPlan(opts.shardsDir, component);
+  const plan = await readShardPlan(opts.shardsDir, component.name);
   if (plan.count !== opts.shard.count) {
     throw new UserError(`${component.name}: shard ${shardItem(opts.shard)} does not belong to the plan at ${joinUri(opts.shardsDir, PLAN_FILE)} (${plan.cached ? 'cached, no shards' : `${plan.count} shards`})`);
   }
@@ -140,7 +141,7 @@ export function mergingComponent(component: AnyComponent, shardsDir: string, pla
  * with the `shards` property) or plainly. Returns the ExecutorOutput (also written to its outputFile).
  */
 export async function mergeShards(component: AnyComponent, input: ExecutorInput, opts: { shardsDir: string; scope?: StepScope; launch?: LaunchOptions }): Promise<ExecutorOutput> {
-  const plan = await readShardPlan(opts.shardsDir, component);
+  const plan = await readShardPlan(opts.shardsDir, component.name);
   const merging = mergingComponent(component, opts.shardsDir, plan);
   if (opts.scope) return (await runStep(merging, input, { ...opts.scope, properties: { ...opts.scope.properties, shards: plan.count } })).output;
   return launchComponent(merging, dropUnresolved(input), opts.launch);

@@ -4,6 +4,7 @@
 // terminal's Ctrl-C reaches the runner alone, which decides what happens to its workers.
 
 import { fork } from 'child_process';
+import { createInterface } from 'readline';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ownModuleEntry } from '../core/own-module-entry';
@@ -13,6 +14,8 @@ export interface SpawnResult {
   ok: boolean;
   /** One-line reason on failure. */
   error?: string;
+  /** The shards a sharded node ran (local-shards.ts). */
+  shards?: number;
 }
 
 export interface RunningExecutor {
@@ -44,12 +47,19 @@ function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** `onProgress` receives the executor's progress statuses as they come. */
-export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}, onProgress?: (status: string) => void): RunningExecutor {
+/**
+ * `onProgress` receives the executor's progress statuses as they come. With `linePrefix` every line the worker
+ * writes goes to the log with that prefix (a shard's "[shard i/N] ", its lines interleaved with the other shards').
+ */
+export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.ProcessEnv = {}, onProgress?: (status: string) => void, linePrefix?: string): RunningExecutor {
   const { file, execArgv } = ownModuleEntry(__dirname, 'executor-process');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
-  const child = fork(file, [], { execArgv, stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env }, detached: true });
+  const output = linePrefix === undefined ? log : 'pipe';
+  const child = fork(file, [], { execArgv, stdio: ['ignore', output, output, 'ipc'], env: { ...process.env, ...env }, detached: true });
+  const appendLines = (text: string) => fs.appendFileSync(log, text.replace(/\n$/, '').split('\n').map((l) => `${linePrefix ?? ''}${l}\n`).join(''));
+  // Whole lines only, so lines of workers sharing the log never mix.
+  for (const stream of linePrefix === undefined ? [] : [child.stdout!, child.stderr!]) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => appendLines(line));
   let reply: ExecutorReply | undefined;
   child.on('message', (m: ExecutorReply | ExecutorProgress) => {
     if ('progress' in m) onProgress?.(m.progress);
@@ -57,11 +67,12 @@ export function spawnExecutor(job: ExecutorJob, logFile: string, env: NodeJS.Pro
   });
   const result = new Promise<SpawnResult>((resolve) => {
     child.on('error', (err) => resolve({ ok: false, error: `could not start executor process: ${err.message}` }));
-    child.on('exit', (code, signal) => {
+    // With pipes, 'close' comes once their last lines are read.
+    child.on(linePrefix === undefined ? 'exit' : 'close', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (reply && !reply.ok && !reply.userError && reply.stack) appendLines(reply.stack);
       fs.closeSync(log);
       if (reply?.ok && code === 0) return resolve({ ok: true });
       if (reply && !reply.ok) {
-        if (!reply.userError && reply.stack) fs.appendFileSync(logFile, `${reply.stack}\n`);
         return resolve({ ok: false, error: reply.message.split('\n')[0] });
       }
       resolve({ ok: false, error: signal ? `executor process killed by ${signal}` : `executor process exited with code ${code}` });
