@@ -16,7 +16,9 @@ import { parseShardItem } from '../../../../runtime/core/sharding';
 import { fromTaggedJson, toTaggedJson } from '../../../../runtime/tfdv/accumulator-json';
 import { shardFiles, accumulateShards } from '../../../../runtime/tfdv/generate-statistics';
 import type { DatasetFeatureStatisticsList } from '../../../../runtime/tfdv/statistics-proto';
+import { joinUri, storageFor } from '../../../../runtime/storage';
 import { run, writeExamples, type ArtifactRef } from '../../tfdv/helpers';
+import { useGcsEmulator } from '../../../support/gcs-emulator';
 
 const component = StatisticsGen as unknown as AnyComponent;
 let root: string;
@@ -51,9 +53,9 @@ function input(outDir: string, parameters: Record<string, unknown>): ExecutorInp
   };
 }
 
-async function sharded(name: string, shards: number | 'auto', parameters: Record<string, unknown>) {
-  const shardsDir = path.join(root, `${name}-shards`);
-  const out = path.join(root, name);
+async function sharded(name: string, shards: number | 'auto', parameters: Record<string, unknown>, base = root) {
+  const shardsDir = joinUri(base, `${name}-shards`);
+  const out = joinUri(base, name);
   const items = await planShards(component, input(out, parameters), { shardsDir, shards });
   // Shards run in any order, as parallel pods would.
   for (const item of [...items].reverse()) await runShard(component, input(out, parameters), { shardsDir, shard: parseShardItem(item, 'item'), launch: { log: () => undefined } });
@@ -144,5 +146,20 @@ describe('StatisticsGen sharded', () => {
     expect(fs.existsSync(out)).toBe(false);
     // A shard of another count does not belong to the plan.
     await expect(runShard(component, input(out, {}), { shardsDir, shard: { index: 0, count: 2 } })).rejects.toThrow('shard 0/2 does not belong to the plan');
+  });
+});
+
+describe('StatisticsGen sharded with gs:// shard states and output (GCS emulator)', () => {
+  useGcsEmulator();
+
+  it('stores each shard under <shards-dir>/<i>/ in Cloud Storage and merges them into the unsharded statistics', async () => {
+    const base = 'gs://mlp-shards-test/root';
+    const unsharded = path.join(root, 'unsharded-gcs');
+    await run(StatisticsGen, { examples }, { statistics: unsharded });
+    const { out, shardsDir } = await sharded('gcs', 2, {}, base);
+    const listed = (await storageFor(shardsDir).list(shardsDir)).map((e) => e.uri.slice(shardsDir.length + 1)).sort();
+    expect(listed).toEqual(['0/_MLP_COMMITTED.json', '0/statistics-partial.json', '1/_MLP_COMMITTED.json', '1/statistics-partial.json', 'plan.json']);
+    const got = JSON.parse((await storageFor(out).readFile(joinUri(out, 'Split-eval', 'FeatureStats.json'))).toString('utf8'));
+    expectClose(got, stats(unsharded, 'eval'), 'eval');
   });
 });
