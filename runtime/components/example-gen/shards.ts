@@ -129,6 +129,10 @@ function checkCoverage(run: ResolvedRun, records: ShardRecord[]): void {
     if (input.rows ? input.rows.from !== at : next.has(input.uri)) throw new Error(`ExampleGen merge: ${input.uri} is read twice or with a gap between shards`);
     next.set(input.uri, input.rows ? input.rows.to : Infinity);
   }
+  // Row ranges: the rows the shards' readers counted add up to the footers' total.
+  const read = records.reduce((n, r) => n + r.expected, 0);
+  const total = rows?.reduce((a, b) => a + b, 0);
+  if (total !== undefined && read !== total) throw new Error(`ExampleGen merge: the shards read ${read} rows, but the input files hold ${total}`);
   run.uris.forEach((uri, i) => {
     // A Parquet file without rows is in no shard's ranges.
     if (rows?.[i] === 0) return;

@@ -1,8 +1,9 @@
 // ExampleGen sharded (issue 20 §3): partial ×N then merge writes what the unsharded executor writes — the same
 // rows in each split (as sorted multisets), the same rejects and the same properties — for Parquet (whole files, and
-// row ranges when there are more shards than files), CSV (whole files; shards past the file count read nothing) and
-// predefined input splits; the merge fails on shards whose column types differ (naming the column and the shards)
-// and on rows lost between the shards and the splits; auto picks one shard per 256 MiB of input.
+// row ranges when there are more shards than files), CSV and JSON Lines (whole files; shards past the file count
+// read nothing) and predefined input splits; the merge fails on shards whose column types differ (naming the column
+// and the shards), on rows lost between the shards and the splits and on a shard that read something else than its
+// share; auto picks one shard per 256 MiB of input.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -65,6 +66,12 @@ test('CSV: whole files per shard (shards past the file count read nothing) give 
   const { unsharded, expected } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [1, 2, 3, 5]);
   expect(unsharded.props.row_count).toBe(56);
   expect(expected.rejects!.trim().split('\n').map((l) => JSON.parse(l).file.replace(/.*\//, ''))).toEqual(['a.csv', 'b.csv']);
+});
+
+test('JSON Lines: whole files per shard give the unsharded splits, rejects and properties', async () => {
+  write(path.join(tmp.dir, 'in', 'a.jsonl'), '{"id": 1, "v": 0.5}\n{"id": 2, "v": 1.5}\nnot json\n');
+  write(path.join(tmp.dir, 'in', 'b.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: 10 + i, v: i / 2 })).join('\n') + '\n');
+  await expectShardedEqualsUnsharded({ input_base: path.join(tmp.dir, 'in'), max_bad_rows_fraction: 0.1 }, ['train', 'eval'], [2, 3]);
 });
 
 test('predefined input splits are sharded by file and merged into the same splits', async () => {
