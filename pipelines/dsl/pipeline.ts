@@ -9,6 +9,8 @@ import type { ArtifactType } from '../../runtime/core/artifact-types';
 import { UserError } from '../../runtime/core/errors';
 import { formatZodIssues } from '../../runtime/core/executor-io';
 import { checkShardsOption, type ShardsOption } from '../../runtime/core/sharding';
+import { withDistribution } from '../../runtime/components/container/spec';
+import type { DistributionSpec, TpuSlice } from '../../runtime/components/container/distribution';
 import { resolverComponent, type ResolverOptions, type ResolverStrategy } from './resolver';
 
 /** A reference to a pipeline parameter, resolved when a run starts. */
@@ -117,6 +119,13 @@ export interface NodeOptions<C extends AnyComponent> {
    * @default - one execution, no shards
    */
   shards?: ShardsOption;
+  /**
+   * Run this node's container component distributed: replaces the component's `distribution` and `tpu` (checked the
+   * same way; a component that is not a container component is refused). @default - the component's own
+   */
+  distribution?: DistributionSpec;
+  /** Run this node's container component on a TPU slice (replaces its `distribution` and `tpu`). @default - the component's own */
+  tpu?: TpuSlice;
 }
 
 const ID_RE = /^[a-z][a-z0-9-]*$/;
@@ -251,7 +260,9 @@ export class Pipeline<P extends z.ZodObject<z.ZodRawShape> = z.ZodObject<z.ZodRa
 
   add<C extends AnyComponent>(id: string, component: C, options: NodeOptions<C> = {}): PipelineNode<C> {
     this.checkNewId(id);
-    const node = new PipelineNode(this, id, component, options);
+    const { distribution, tpu } = options;
+    const runs = distribution || tpu ? (withDistribution(component, { distribution, tpu }, `node ${id}`) as unknown as C) : component;
+    const node = new PipelineNode(this, id, runs, options);
     this.nodeMap.set(id, node as unknown as PipelineNode);
     return node;
   }

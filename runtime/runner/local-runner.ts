@@ -29,6 +29,7 @@ import { spawnShardedExecutor } from './local-shards';
 import type { NodeResult, RunReporter, RunSummary } from './run-types';
 import { combineReporters, RunLogReporter, runLogDir, runLogUri, uploadRunLogs } from './run-log';
 import { checkLocalExecution, LOCAL_EXEC_ENV, type LocalExecMode } from '../components/container/local-exec';
+import { containerDistributionEnv } from '../components/container/spec';
 
 export interface RunOptions {
   /** Pipeline root: local folder or gs:// prefix under which outputs are written. */
@@ -460,6 +461,8 @@ export class LocalRunner {
         MLP_NODE_ID: node.id,
         MLP_ATTEMPT: String(attempt),
         ...(this.opts.localExec ? { [LOCAL_EXEC_ENV]: this.opts.localExec } : {}),
+        // A node's distribution / tpu, which the worker's component (found by name) does not have.
+        ...containerDistributionEnv(node.component),
       };
       const onProgress = (status: string) => this.reporter.nodeProgress?.(node.id, status);
       // A sharded node (shards: N > 1 or auto) runs as plan, parallel shard workers and a merge (local-shards.ts).

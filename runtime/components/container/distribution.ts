@@ -123,6 +123,27 @@ export function checkWorkerGpus(layout: RankLayout, accelerator: { type: string;
   }
 }
 
+/**
+ * The distribution and TPU slice a node runs its container component with, as JSON `{ distribution?, tpu? }`, in
+ * the environment of the local runner's executor process (spec.ts containerDistributionEnv): it replaces the
+ * registered component's pair (`pipeline.add(..., { distribution, tpu })`).
+ */
+export const CONTAINER_DISTRIBUTION_ENV = 'MLP_CONTAINER_DISTRIBUTION';
+
+/** The pair CONTAINER_DISTRIBUTION_ENV holds; anything else in it is an error naming the variable. */
+export function parseContainerDistribution(text: string): { distribution?: DistributionSpec; tpu?: TpuSlice } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v) || Object.keys(v).some((k) => k !== 'distribution' && k !== 'tpu')) {
+    throw new UserError(`${CONTAINER_DISTRIBUTION_ENV} is not {"distribution"?, "tpu"?} JSON: ${text.slice(0, 80)}`);
+  }
+  return v as { distribution?: DistributionSpec; tpu?: TpuSlice };
+}
+
 /** Where rank 0 listens: the torch.distributed store (MASTER_PORT) and the JAX coordinator. */
 export interface Coordinator {
   address: string;

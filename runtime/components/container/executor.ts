@@ -17,7 +17,7 @@ import { FINGERPRINT_PROPERTY } from '../../core/launcher';
 import { kfpArtifactType } from '../../compilers/kfp-artifact-types';
 import { LOCAL_EXEC_ENV, localExecution, parseLocalExecMode, runProcess } from './local-exec';
 import { resolveCommandLine, type PlaceholderView } from './placeholders';
-import { rankLayout } from './distribution';
+import { CONTAINER_DISTRIBUTION_ENV, parseContainerDistribution, rankLayout } from './distribution';
 import { runRanks } from '../../runner/distributed-launch';
 import type { ContainerSpec, KfpParameterType } from './spec';
 
@@ -40,6 +40,9 @@ export async function runContainer(
   ctx: ExecutorContext<InputPorts, OutputPorts, ParameterSchema>,
 ): Promise<void> {
   const where = `container component ${name}`;
+  // A node's distribution / tpu (spec.ts withDistribution) reach the local runner's executor process in its env.
+  const { [CONTAINER_DISTRIBUTION_ENV]: nodeDistribution, ...processEnv } = process.env;
+  if (nodeDistribution !== undefined) spec = { ...spec, distribution: undefined, tpu: undefined, ...parseContainerDistribution(nodeDistribution) };
   const how = localExecution(name, spec, parseLocalExecMode(process.env[LOCAL_EXEC_ENV], LOCAL_EXEC_ENV));
   const inContainer = how.kind === 'container';
   const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-container-'));
@@ -102,8 +105,8 @@ export async function runContainer(
     // A distributed step runs as local processes only (localExecution refuses an engine for it).
     const layout = rankLayout(spec.distribution, spec.tpu, where);
     const outcome = layout
-      ? await runRanks(layout, view, work, (v) => [...resolveCommandLine(commandParts, v, where), ...resolveCommandLine(spec.args, v, where)], { ...process.env, ...spec.env }, where, ctx.log)
-      : await runProcess(argv, { ...process.env, ...spec.env }, where);
+      ? await runRanks(layout, view, work, (v) => [...resolveCommandLine(commandParts, v, where), ...resolveCommandLine(spec.args, v, where)], { ...processEnv, ...spec.env }, where, ctx.log)
+      : await runProcess(argv, { ...processEnv, ...spec.env }, where);
     await checkInputsUnchanged(before, where);
     if (outcome.code !== 0) {
       const end = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;

@@ -1,7 +1,7 @@
 // Container components: user images (any language or framework) as pipeline steps with our artifact types,
 // defined in TypeScript (containerComponent) or loaded from a KFP component YAML (loadKfpComponent).
 
-export { containerComponent, isContainerComponent, kfpCommandLine } from './spec';
+export { containerComponent, isContainerComponent, kfpCommandLine, withDistribution } from './spec';
 export type { CommandPart, ContainerComponent, ContainerComponentProps, ContainerSpec, KfpParameterType } from './spec';
 export { ARTIFACT_FILE_PROPERTY } from './executor';
 export { KFP_ARTIFACT_TYPES, kfpComponentIR, loadKfpComponent, loadKfpComponents } from './kfp-component';

@@ -16,7 +16,7 @@ import { defineComponent, type AnyComponent, type ComponentDefinition, type Inpu
 import { UserError } from '../../core/errors';
 import type { ResourceSpec } from '../../../pipelines/dsl/pipeline';
 import { runContainer } from './executor';
-import { rankLayout, type DistributionSpec, type TpuSlice } from './distribution';
+import { CONTAINER_DISTRIBUTION_ENV, rankLayout, type DistributionSpec, type TpuSlice } from './distribution';
 
 /** KFP v2 parameter types (pipeline_spec.proto ParameterType). */
 export type KfpParameterType = 'STRING' | 'NUMBER_INTEGER' | 'NUMBER_DOUBLE' | 'BOOLEAN' | 'LIST' | 'STRUCT' | 'TASK_FINAL_STATUS';
@@ -121,10 +121,7 @@ export function containerComponent<I extends InputPorts = {}, O extends OutputPo
   const inputs = (props.inputs ?? {}) as I;
   const outputs = (props.outputs ?? {}) as O;
   checkPlaceholderNames(where, container, inputs, outputs, parameters);
-  const version = createHash('sha256')
-    .update(JSON.stringify({ container, inputs: portTypes(inputs), outputs: portTypes(outputs) }))
-    .digest('hex')
-    .slice(0, 16);
+  const version = containerVersion(container, inputs, outputs);
   // defineComponent keeps every field of what it is given, so the registered component carries `container`.
   const definition: ComponentDefinition<I, O, P> & { container: ContainerSpec } = {
     name: props.name,
@@ -184,4 +181,53 @@ function pythonJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
   if (value && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`).join(', ')}}`;
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A container component's version (its cache key's): a hash of its container spec and port types. */
+function containerVersion(container: ContainerSpec, inputs: InputPorts, outputs: OutputPorts): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ container, inputs: portTypes(inputs), outputs: portTypes(outputs) }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** What a pipeline node may set for its container component's run: `pipeline.add(id, c, { distribution, tpu })`. */
+export interface DistributionOverride {
+  distribution?: DistributionSpec;
+  tpu?: TpuSlice;
+}
+
+/**
+ * The component a node runs when it sets `distribution` / `tpu` (replacing the component's pair): the same
+ * component with that container spec, checked as the component's own is, and its version computed from it as
+ * for a component defined with it (a different distribution is a different cache key). Not registered: the name
+ * stays the component's, and a node's runner process gets the override as CONTAINER_DISTRIBUTION_ENV.
+ */
+export function withDistribution(c: AnyComponent, override: DistributionOverride, where: string): ContainerComponent {
+  if (!isContainerComponent(c)) {
+    throw new UserError(`${where}: ${override.tpu ? 'tpu' : 'distribution'} is set, but component ${c.name} is not a container component (only container components run distributed)`);
+  }
+  // The node's pair replaces the component's: a node setting tpu runs a slice, whatever distribution the component has.
+  const container: ContainerSpec = Object.freeze({
+    ...c.container,
+    distribution: override.distribution ? Object.freeze({ ...override.distribution }) : undefined,
+    tpu: override.tpu ? Object.freeze({ ...override.tpu }) : undefined,
+  });
+  rankLayout(container.distribution, container.tpu, `${where}: container component ${c.name}`);
+  const ports = { inputs: c.inputs, outputs: c.outputs };
+  return Object.freeze({
+    ...c,
+    version: containerVersion(container, c.inputs, c.outputs),
+    container,
+    executor: (ctx: Parameters<typeof runContainer>[3]) => runContainer(c.name, container, ports, ctx),
+  }) as unknown as ContainerComponent;
+}
+
+/**
+ * The environment of a node's executor process (the local runner's) that carries its container component's
+ * distribution: the executor process finds the component by name, the registered one, without a node's override.
+ */
+export function containerDistributionEnv(c: AnyComponent): Record<string, string> {
+  if (!isContainerComponent(c) || (!c.container.distribution && !c.container.tpu)) return {};
+  return { [CONTAINER_DISTRIBUTION_ENV]: JSON.stringify({ distribution: c.container.distribution, tpu: c.container.tpu }) };
 }
