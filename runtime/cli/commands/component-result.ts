@@ -1,7 +1,8 @@
 // `mlp component result`: the read-back step after a distributed container step on Argo
-// (runtime/compilers/argo-jobset.ts). A resource template has no output parameters, so rank 0's
-// `mlp component run --executor-output-uri URI` creates the step's ExecutorOutput under the pipeline root, and this
-// command prints it (and with --out writes it where Argo reads the step's `executor-output` output parameter).
+// (runtime/compilers/argo-jobset.ts). A resource template's output parameters can only read the resource it
+// created, so rank 0's `mlp component run --executor-output-uri URI` creates the step's ExecutorOutput under the
+// pipeline root (one URI per attempt, the JobSet's name), and this command prints it (and with --out writes it where
+// Argo reads the step's `executor-output` output parameter).
 
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
