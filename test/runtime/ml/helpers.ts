@@ -104,6 +104,14 @@ export async function publishedCopy(ref: ArtifactRef, uri: string, edit: (dir: s
   return publish(staging, uri, ref.properties);
 }
 
+/** A ModelBlessing artifact under `dir`: the marker file, and the blessed property unless `markerOnly`. */
+export async function blessingArtifact(dir: string, blessed: boolean, markerOnly = false): Promise<ArtifactRef> {
+  const src = fresh(dir, 'blessing-src');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
+  return publish(src, fresh(dir, 'blessing'), markerOnly ? {} : { blessed: blessed ? 1 : 0 });
+}
+
 export interface Upstream {
   examples: ArtifactRef;
   statistics: ArtifactRef;

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BulkInferrer, PREDICTIONS_FILE } from '../../../../runtime/components/bulk-inferrer';
 import { duckdb, sqlString } from '../../../../runtime/data/duckdb';
-import { buildPenguinsUpstream, fresh, outputRef, publish, QUICK_HP, run, sqlRows, train, useTempDir, type ArtifactRef, type Upstream } from '../../ml/helpers';
+import { blessingArtifact, buildPenguinsUpstream, fresh, outputRef, QUICK_HP, run, sqlRows, train, useTempDir, type ArtifactRef, type Upstream } from '../../ml/helpers';
 import { localContext, runShardPhases } from '../../ml/shard-phases';
 
 const tmp = useTempDir('mlp-bulk-inferrer-shards-');
@@ -20,12 +20,7 @@ beforeAll(async () => {
   model = (await train(tmp.dir, up, { hyperparameters: { ...QUICK_HP, epochs: 2 } })).model;
 }, 120_000);
 
-async function blessing(blessed: boolean): Promise<ArtifactRef> {
-  const src = fresh(tmp.dir, 'blessing-src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
-  return publish(src, fresh(tmp.dir, 'blessing'), { blessed: blessed ? 1 : 0 });
-}
+const blessing = (blessed: boolean) => blessingArtifact(tmp.dir, blessed);
 
 const predictionsOf = (dir: string, split: string) => sqlRows(`SELECT * FROM read_parquet(${sqlString(path.join(dir, `Split-${split}`, PREDICTIONS_FILE))})`);
 

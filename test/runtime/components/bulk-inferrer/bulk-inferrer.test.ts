@@ -10,7 +10,7 @@ import { BulkInferrer, PREDICTIONS_FILE } from '../../../../runtime/components/b
 import { splitParquetFiles, sqlString, sqlStringList } from '../../../../runtime/data/duckdb';
 import { selectBackend } from '../../../../runtime/ml/backend';
 import { loadServingBundle, predictRows } from '../../../../runtime/ml/serving-bundle';
-import { buildPenguinsUpstream, fresh, LABEL, outputRef, publish, publishedCopy, QUICK_HP, run, sqlRows, train, useTempDir, type ArtifactRef, type Upstream } from '../../ml/helpers';
+import { blessingArtifact, buildPenguinsUpstream, fresh, LABEL, outputRef, publishedCopy, QUICK_HP, run, sqlRows, train, useTempDir, type ArtifactRef, type Upstream } from '../../ml/helpers';
 
 const tmp = useTempDir('mlp-bulk-inferrer-');
 
@@ -21,13 +21,7 @@ beforeAll(async () => {
   model = (await train(tmp.dir, up, { hyperparameters: { ...QUICK_HP, epochs: 4 } })).model;
 }, 120_000);
 
-/** A ModelBlessing artifact: the marker file, and the blessed property unless `markerOnly`. */
-async function blessing(blessed: boolean, markerOnly = false): Promise<ArtifactRef> {
-  const src = fresh(tmp.dir, 'blessing-src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
-  return publish(src, fresh(tmp.dir, 'blessing'), markerOnly ? {} : { blessed: blessed ? 1 : 0 });
-}
+const blessing = (blessed: boolean, markerOnly = false) => blessingArtifact(tmp.dir, blessed, markerOnly);
 
 async function infer(parameters: Record<string, unknown>, modelBlessing?: ArtifactRef, candidate: ArtifactRef = model) {
   const log: string[] = [];
