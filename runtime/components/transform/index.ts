@@ -1,11 +1,11 @@
-// Transform: runs the preprocessing spec's analyzers over the training split in one pass and writes the
+// Transform: runs the preprocessing spec's analyzers over the training split and writes the
 // TransformGraph (<transform_graph>/transform_graph.json: spec + analyzer results, versioned), and with
 // `materialize` the transformed examples of every split. Every later
 // step applies that graph with runtime/transform/apply.ts, the same function the model server uses. Each
 // vocabulary's out-of-vocabulary rate on the eval split is recorded in the graph and as properties; a rate
 // over max_oov_rate is logged here and makes the Evaluator refuse to bless the model.
 // Sharded (`shards: N`), shard i runs the analyzers over its contiguous rows of the analyzed split and writes
-// their accumulator; the merge adds them up in shard order, finishes the analysis (the same graph as one pass:
+// their accumulator; the merge adds them up in shard order, finishes the analysis (the same graph as unsharded:
 // analyze.ts' merges are exact) and does the rest unsharded: out-of-vocabulary rates, the graph, materialize.
 
 import * as fs from 'fs';
