@@ -360,4 +360,17 @@ fs.writeFileSync(dir + '/env-' + process.env.RANK + '.json', JSON.stringify(Obje
     expect(envOfRank(3)).toEqual({ ...same, RANK: '3', LOCAL_RANK: '1', JAX_PROCESS_ID: '3' });
     expect(fs.readdirSync(dir).sort()).toEqual(['env-2.json', 'env-3.json']);
   }, 120_000);
+
+  test('the pod of worker 0 starts ranks 0 and 1; rank 0\'s output is the step\'s, published with its ExecutorOutput, rank 1\'s goes to scratch', async () => {
+    const root = path.join(dir, 'root');
+    const local = compileArgo(compilePlan(pipeline(), 'argo'), { ...BASE, pipelineRoot: root }) as Json;
+    const r = await runJobSetPod(local, 'train', { runId: 'uid-ppw0', jobSet: 'mlp-train-ppw00', index: 0 });
+    expect(r.stderr).toMatch(/ranks 0–1 of 4 \(worker 0 of 2\)/);
+    expect(r.code).toBe(0);
+    expect(['0', '1'].map((rank) => JSON.parse(fs.readFileSync(path.join(dir, `env-${rank}.json`), 'utf8'))).map((e) => [e.RANK, e.LOCAL_RANK, e.NODE_RANK])).toEqual([['0', '0', '0'], ['1', '1', '0']]);
+    const model = path.join(root, 'ppw-argo', 'train', 'model', 'uid-ppw0', 'mlp-train-ppw00');
+    expect(fs.readFileSync(path.join(model, 'weights'), 'utf8')).toBe('0');
+    const eo = JSON.parse(fs.readFileSync(path.join(root, 'ppw-argo', 'train', 'executor-output', 'uid-ppw0', 'mlp-train-ppw00.json'), 'utf8'));
+    expect(eo.artifacts.model.artifacts[0].uri).toBe(model);
+  }, 120_000);
 });

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { containerComponent, rankEnvironment, rankLayout } from '../../../../runtime/components/container';
+import { clusterWorker } from '../../../../runtime/components/container/distribution';
 import { localExecution } from '../../../../runtime/components/container/local-exec';
 
 let n = 0;
@@ -58,4 +59,14 @@ test('locally a distributed step runs as local processes: an engine is refused, 
   expect(() => localExecution(c.name, c.container, 'docker')).toThrow(/container component DistributionCheck\d+ is distributed, and locally its ranks run as local processes \(coordinator on 127\.0\.0\.1\), not in its image: declare a localCommand or run with --local-exec subprocess/);
   expect(() => localExecution(c.name, c.container, undefined)).toThrow(/is distributed/);
   expect(localExecution(c.name, c.container, 'subprocess')).toEqual({ kind: 'subprocess', command: ['python3', '-c', 'pass'] });
+});
+
+test('a cluster worker (MLP_CLUSTER_WORKER=1) takes its node rank and coordinator from the pod env; a wrong one is an error naming it', () => {
+  const layout = rankLayout({ workers: 2, processesPerWorker: 2 }, undefined, 'w')!;
+  const env = { MLP_CLUSTER_WORKER: '1', NODE_RANK: '1', MASTER_ADDR: 'js-rank-0-0.js', MASTER_PORT: '29500', JAX_COORDINATOR_ADDRESS: 'js-rank-0-0.js:8476' };
+  expect(clusterWorker(layout, env, 'w')).toEqual({ nodeRank: 1, coordinator: { address: 'js-rank-0-0.js', torchPort: 29500, jaxPort: 8476 } });
+  expect(clusterWorker(layout, { ...env, MLP_CLUSTER_WORKER: undefined }, 'w')).toBeUndefined();
+  expect(() => clusterWorker(layout, { ...env, NODE_RANK: '2' }, 'w')).toThrow('w: MLP_CLUSTER_WORKER=1 but NODE_RANK is "2": not a node rank of 2 worker(s)');
+  expect(() => clusterWorker(layout, { ...env, MASTER_ADDR: undefined }, 'w')).toThrow('w: MLP_CLUSTER_WORKER=1 but MASTER_ADDR is null: the coordinator (rank 0) host is needed');
+  expect(() => clusterWorker(layout, { ...env, JAX_COORDINATOR_ADDRESS: 'host' }, 'w')).toThrow('w: MLP_CLUSTER_WORKER=1 but JAX_COORDINATOR_ADDRESS is "host": not a port');
 });
