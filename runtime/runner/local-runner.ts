@@ -1,7 +1,8 @@
 // The embedded local runner: executes a pipeline's nodes in topological order, independent nodes in
 // parallel (bounded), each executed node in its own worker process through the KFP container contract.
 // It schedules and retries; the driver (driver.ts) resolves inputs and cache hits, the publisher
-// (publisher.ts) records executions, artifacts, events and contexts as MLMD does. A canceled run (cancel(),
+// (publisher.ts) records executions, artifacts, events and contexts as MLMD does; a sharded node's worker is a
+// plan, parallel shard workers and a merge (local-shards.ts), still one execution. A canceled run (cancel(),
 // which `mlp run` calls on SIGINT/SIGTERM) starts no further node, stops its workers and records the
 // interrupted executions and the run CANCELED.
 

@@ -13,23 +13,12 @@ import { runPipeline } from '../../../runtime/runner/local-runner';
 import { failingPipeline, statisticsPipeline } from '../../fixtures/pipelines/sharded-pipeline';
 import { runCli } from '../../support/cli';
 import { useTempStore } from '../../support/temp-store';
+import { expectStatisticsClose } from '../tfdv/helpers';
 
 const FIXTURE = path.join(__dirname, '../../fixtures/pipelines/sharded-pipeline.ts');
 const t = useTempStore('mlp-sharded-');
 
 const statsFile = (uri: string, split: string) => JSON.parse(fs.readFileSync(path.join(uri, `Split-${split}`, 'FeatureStats.json'), 'utf8'));
-
-/** Equal up to float rounding (means and deviations merge in another order). */
-function expectClose(actual: unknown, expected: unknown, where = ''): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
-  } else if (expected && typeof expected === 'object') {
-    expect(Object.keys(actual as object).sort()).toEqual(Object.keys(expected).sort());
-    for (const k of Object.keys(expected)) expectClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${where}.${k}`);
-  } else {
-    expect([where, actual]).toEqual([where, expected]);
-  }
-}
 
 describe('the shards node option', () => {
   test('a component without sharding is refused naming the node and component; bad counts are refused', () => {
@@ -59,7 +48,7 @@ describe('sharded nodes in the local runner', () => {
     expect(executions[0].lastKnownState).toBe(ExecutionState.COMPLETE);
     expect(executions[0].customProperties?.shards).toBe(3);
     const plainUri = plain.nodes.find((n) => n.id === 'statistics-gen')!.outputs.statistics;
-    for (const split of ['train', 'eval']) expectClose(statsFile(node.outputs.statistics, split), statsFile(plainUri, split), split);
+    for (const split of ['train', 'eval']) expectStatisticsClose(statsFile(node.outputs.statistics, split), statsFile(plainUri, split), split);
 
     const log = fs.readFileSync(node.logFile!, 'utf8');
     for (const i of [0, 1, 2]) expect(log).toMatch(new RegExp(`^\\[shard ${i}/3\\] shard ${i}/3, split train: \\d+ rows$`, 'm'));
@@ -115,7 +104,7 @@ describe('mlp component shard <phase> as cloud steps', () => {
     expect(execution.lastKnownState).toBe(ExecutionState.COMPLETE);
     expect(execution.customProperties?.shards).toBe(2);
     const plainUri = upstream.nodes.find((n) => n.id === 'statistics-gen')!.outputs.statistics;
-    expectClose(statsFile(path.join(first.dir, 'statistics'), 'train'), statsFile(plainUri, 'train'));
+    expectStatisticsClose(statsFile(path.join(first.dir, 'statistics'), 'train'), statsFile(plainUri, 'train'), 'train');
 
     const second = await phases('run-2', true);
     expect(second.items).toEqual([]);

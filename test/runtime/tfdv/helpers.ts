@@ -99,3 +99,24 @@ export function feature(stats: DatasetFeatureStatistics, name: string) {
   if (!f) throw new Error(`no feature ${name} in statistics ${stats.name}`);
   return f;
 }
+
+/**
+ * Statistics (any JSON) equal, except numbers (not int64 strings) within relative `tol`: sharded and unsharded
+ * means and deviations merge in another order.
+ * Weighted deviations come from power sums (Σw·x² − W·mean², shard-statistics.ts), whose cancellation on values
+ * like epoch seconds leaves about 1e-8 of relative rounding that depends on how the rows were grouped.
+ */
+export function expectStatisticsClose(actual: unknown, expected: unknown, where: string, tol = 1e-9): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    if (/weighted/i.test(where)) tol = Math.max(tol, 1e-6);
+    if (Math.abs(actual - expected) > tol * Math.max(1, Math.abs(expected))) throw new Error(`${where}: ${actual} is not ${expected}`);
+    return;
+  }
+  if (expected && typeof expected === 'object') {
+    if (!actual || typeof actual !== 'object') throw new Error(`${where}: ${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
+    const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
+    for (const k of keys) expectStatisticsClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${where}.${k}`, tol);
+    return;
+  }
+  if (actual !== expected) throw new Error(`${where}: ${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
+}

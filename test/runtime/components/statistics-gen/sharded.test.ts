@@ -17,7 +17,7 @@ import { fromTaggedJson, toTaggedJson } from '../../../../runtime/tfdv/accumulat
 import { shardFiles, accumulateShards } from '../../../../runtime/tfdv/generate-statistics';
 import type { DatasetFeatureStatisticsList } from '../../../../runtime/tfdv/statistics-proto';
 import { joinUri, storageFor } from '../../../../runtime/storage';
-import { run, writeExamples, type ArtifactRef } from '../../tfdv/helpers';
+import { expectStatisticsClose, run, writeExamples, type ArtifactRef } from '../../tfdv/helpers';
 import { useGcsEmulator } from '../../../support/gcs-emulator';
 
 const component = StatisticsGen as unknown as AnyComponent;
@@ -67,26 +67,6 @@ function stats(dir: string, split: string): DatasetFeatureStatisticsList {
   return JSON.parse(fs.readFileSync(path.join(dir, `Split-${split}`, 'FeatureStats.json'), 'utf8')) as DatasetFeatureStatisticsList;
 }
 
-/**
- * Equal, except numbers (not int64 strings) within relative `tol`: means and deviations merge in another order.
- * Weighted deviations come from power sums (Σw·x² − W·mean², shard-statistics.ts), whose cancellation on values
- * like epoch seconds leaves about 1e-8 of relative rounding that depends on how the rows were grouped.
- */
-function expectClose(actual: unknown, expected: unknown, where: string, tol = 1e-9): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    if (/weighted/i.test(where)) tol = Math.max(tol, 1e-6);
-    if (Math.abs(actual - expected) > tol * Math.max(1, Math.abs(expected))) throw new Error(`${where}: ${actual} is not ${expected}`);
-    return;
-  }
-  if (expected && typeof expected === 'object') {
-    if (!actual || typeof actual !== 'object') throw new Error(`${where}: ${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
-    const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
-    for (const k of keys) expectClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${where}.${k}`, tol);
-    return;
-  }
-  if (actual !== expected) throw new Error(`${where}: ${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
-}
-
 describe('StatisticsGen sharded', () => {
   it.each([
     [3, {}],
@@ -107,7 +87,7 @@ describe('StatisticsGen sharded', () => {
       for (const f of want.features) {
         const g = got.features.find((x) => x.name === f.name)!;
         if (f.name !== 'hc') {
-          expectClose(g, f, `${split}.${f.name}`);
+          expectStatisticsClose(g, f, `${split}.${f.name}`);
           continue;
         }
         // 3000 distinct values: each shard keeps its 1000 most frequent (value-counts.ts), so only what the bounds
@@ -115,7 +95,7 @@ describe('StatisticsGen sharded', () => {
         const [gs, fs_] = [g.stringStats!, f.stringStats!];
         expect(gs.unique).toBe(fs_.unique);
         expect(gs.avgLength).toBeCloseTo(fs_.avgLength!, 9);
-        expectClose(g.stringStats!.commonStats, f.stringStats!.commonStats, `${split}.hc.commonStats`);
+        expectStatisticsClose(g.stringStats!.commonStats, f.stringStats!.commonStats, `${split}.hc.commonStats`);
         if (split !== 'tiny') expect(gs.topValues!.slice(0, 5)).toEqual(fs_.topValues!.slice(0, 5));
       }
     }
@@ -160,6 +140,6 @@ describe('StatisticsGen sharded with gs:// shard states and output (GCS emulator
     const listed = (await storageFor(shardsDir).list(shardsDir)).map((e) => e.uri.slice(shardsDir.length + 1)).sort();
     expect(listed).toEqual(['0/_MLP_COMMITTED.json', '0/statistics-partial.json', '1/_MLP_COMMITTED.json', '1/statistics-partial.json', 'plan.json']);
     const got = JSON.parse((await storageFor(out).readFile(joinUri(out, 'Split-eval', 'FeatureStats.json'))).toString('utf8'));
-    expectClose(got, stats(unsharded, 'eval'), 'eval');
+    expectStatisticsClose(got, stats(unsharded, 'eval'), 'eval');
   });
 });
