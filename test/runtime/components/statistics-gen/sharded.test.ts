@@ -115,7 +115,7 @@ describe('StatisticsGen sharded', () => {
     expect(fromTaggedJson(toTaggedJson({ a: -Infinity, b: NaN, c: new Map([[1, 2n]]) }))).toEqual({ a: -Infinity, b: NaN, c: new Map([[1, 2n]]) });
   });
 
-  it('auto plans one shard for a small input; a missing shard fails the merge naming it', async () => {
+  it('auto plans one shard for a small input; a missing shard or a shard on another grid fails the merge naming it', async () => {
     const { items } = await sharded('auto', 'auto', {});
     expect(items).toEqual(['0/1']);
     const shardsDir = path.join(root, 'missing-shards');
@@ -124,6 +124,13 @@ describe('StatisticsGen sharded', () => {
     for (const item of items3.filter((i) => i !== '1/3')) await runShard(component, input(out, {}), { shardsDir, shard: parseShardItem(item, 'item'), launch: { log: () => undefined } });
     await expect(mergeShards(component, input(out, {}), { shardsDir, launch: { log: () => undefined } })).rejects.toThrow(`StatisticsGen: shard 1/3 has no partial state at ${shardDir(shardsDir, 1)}`);
     expect(fs.existsSync(out)).toBe(false);
+    // Shards whose histograms were taken on different grids cannot be merged as one pass: the merge refuses.
+    await runShard(component, input(out, {}), { shardsDir, shard: { index: 1, count: 3 }, launch: { log: () => undefined } });
+    const partialFile = path.join(shardDir(shardsDir, 2), 'statistics-partial.json');
+    const partial = fromTaggedJson<{ splits: Record<string, { ranges: Map<string, { min: number; max: number }> }> }>(fs.readFileSync(partialFile, 'utf8'));
+    partial.splits.train.ranges.set('y', { min: 0, max: 1 });
+    fs.writeFileSync(partialFile, toTaggedJson(partial));
+    await expect(mergeShards(component, input(out, {}), { shardsDir, launch: { log: () => undefined } })).rejects.toThrow('StatisticsGen merge, split train: shard 2/3 took its histograms on other grid ranges than shard 0/3');
     // A shard of another count does not belong to the plan.
     await expect(runShard(component, input(out, {}), { shardsDir, shard: { index: 0, count: 2 } })).rejects.toThrow('shard 0/2 does not belong to the plan');
   });
