@@ -106,25 +106,38 @@ export function distributedLayout(node: CompiledNode): RankLayout | undefined {
 }
 
 /**
- * Vertex AI machine types per GPU (GKE's label) and count, with their vCPUs: the accelerator-optimized
- * machine types (A2, A3, G2) come with a fixed GPU count; T4/V100/P100/P4 attach to N1 machines.
+ * Vertex AI machine types per GPU (GKE's label) and count, with their vCPUs, smallest first (the first is the
+ * default; a larger `cpu` takes the first with enough vCPUs). The accelerator-optimized machine types (A2, A3, G2)
+ * come with a fixed GPU count; T4/V100/P100/P4 attach to N1 machines. Sources: Compute Engine's "GPU machine types"
+ * and "Accelerator-optimized machine family" pages (https://cloud.google.com/compute/docs/gpus,
+ * https://cloud.google.com/compute/docs/accelerator-optimized-machines: G2 machines g2-standard-8/12/16/32 have one
+ * L4, -24 two, -48 four, -96 eight), and the MachineSpec reference for the acceleratorType names
+ * (https://cloud.google.com/vertex-ai/docs/reference/rest/v1/MachineSpec, enum AcceleratorType: NVIDIA_L4,
+ * NVIDIA_TESLA_A100, NVIDIA_A100_80GB, NVIDIA_H100_80GB, NVIDIA_H100_MEGA_80GB, NVIDIA_TESLA_T4/V100/P100/P4).
  */
-const GPU_MACHINES: Record<string, Record<number, [machineType: string, vcpus: number]>> = {
-  'nvidia-l4': { 1: ['g2-standard-8', 8], 2: ['g2-standard-24', 24], 4: ['g2-standard-48', 48], 8: ['g2-standard-96', 96] },
-  'nvidia-tesla-a100': { 1: ['a2-highgpu-1g', 12], 2: ['a2-highgpu-2g', 24], 4: ['a2-highgpu-4g', 48], 8: ['a2-highgpu-8g', 96] },
-  'nvidia-a100-80gb': { 1: ['a2-ultragpu-1g', 12], 2: ['a2-ultragpu-2g', 24], 4: ['a2-ultragpu-4g', 48], 8: ['a2-ultragpu-8g', 96] },
-  'nvidia-h100-80gb': { 8: ['a3-highgpu-8g', 208] },
-  'nvidia-h100-mega-80gb': { 8: ['a3-megagpu-8g', 208] },
-  'nvidia-tesla-t4': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32] },
-  'nvidia-tesla-v100': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32], 8: ['n1-standard-64', 64] },
-  'nvidia-tesla-p100': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32] },
-  'nvidia-tesla-p4': { 1: ['n1-standard-8', 8], 2: ['n1-standard-16', 16], 4: ['n1-standard-32', 32] },
+const GPU_MACHINES: Record<string, Record<number, [machineType: string, vcpus: number][]>> = {
+  'nvidia-l4': { 1: [['g2-standard-8', 8], ['g2-standard-12', 12], ['g2-standard-16', 16], ['g2-standard-32', 32]], 2: [['g2-standard-24', 24]], 4: [['g2-standard-48', 48]], 8: [['g2-standard-96', 96]] },
+  'nvidia-tesla-a100': { 1: [['a2-highgpu-1g', 12]], 2: [['a2-highgpu-2g', 24]], 4: [['a2-highgpu-4g', 48]], 8: [['a2-highgpu-8g', 96]] },
+  'nvidia-a100-80gb': { 1: [['a2-ultragpu-1g', 12]], 2: [['a2-ultragpu-2g', 24]], 4: [['a2-ultragpu-4g', 48]], 8: [['a2-ultragpu-8g', 96]] },
+  'nvidia-h100-80gb': { 8: [['a3-highgpu-8g', 208]] },
+  'nvidia-h100-mega-80gb': { 8: [['a3-megagpu-8g', 208]] },
+  'nvidia-tesla-t4': { 1: [['n1-standard-8', 8]], 2: [['n1-standard-16', 16]], 4: [['n1-standard-32', 32]] },
+  'nvidia-tesla-v100': { 1: [['n1-standard-8', 8]], 2: [['n1-standard-16', 16]], 4: [['n1-standard-32', 32]], 8: [['n1-standard-64', 64]] },
+  'nvidia-tesla-p100': { 1: [['n1-standard-8', 8]], 2: [['n1-standard-16', 16]], 4: [['n1-standard-32', 32]] },
+  'nvidia-tesla-p4': { 1: [['n1-standard-8', 8]], 2: [['n1-standard-16', 16]], 4: [['n1-standard-32', 32]] },
 };
 
 /** CPU-only replicas: the smallest N2 standard machine with the vCPUs asked for. */
 const N2_STANDARD_VCPUS = [2, 4, 8, 16, 32, 48, 64, 80, 96, 128];
 
-/** machineSpec of every replica: the TPU slice's machine and topology, the GPU machine, or an N2 machine for the cpu. */
+/**
+ * machineSpec of every replica: the TPU slice's machine and topology, the GPU machine, or an N2 machine for the cpu.
+ * A TPU slice is `machineType` (the slice's VM type, e.g. ct5lp-hightpu-4t) with `tpuTopology` (MachineSpec.tpu_topology:
+ * "the TPU topologies available from GKE", machine_resources.proto / the MachineSpec reference above) in one pool of
+ * one replica, without acceleratorType: Vertex AI provisions the slice's hosts. That a multi-host slice is one replica
+ * (not one per host) is this module's reading of Vertex AI's TPU training page, which the stored docs here could not
+ * show; the request body test checks the fields against the proto, not this.
+ */
 function machineSpec(node: CompiledNode, layout: RankLayout): Json {
   const res = node.resources;
   checkWorkerGpus(layout, res?.accelerator, `node ${node.id}`);
@@ -134,9 +147,13 @@ function machineSpec(node: CompiledNode, layout: RankLayout): Json {
     const { type, count } = res.accelerator;
     const byCount = GPU_MACHINES[type];
     if (!byCount) throw new UserError(`node ${node.id}: GPU ${type} has no Vertex AI machine type here (known: ${Object.keys(GPU_MACHINES).join(', ')})`);
-    const machine = byCount[count];
-    if (!machine) throw new UserError(`node ${node.id}: Vertex AI has no machine with ${count} × ${type} (counts: ${Object.keys(byCount).join(', ')})`);
-    if (cpu !== undefined && cpu > machine[1]) throw new UserError(`node ${node.id}: cpu ${res.cpu} is more than the ${machine[1]} vCPUs of ${machine[0]}, the machine of ${count} × ${type}`);
+    const machines = byCount[count];
+    if (!machines) throw new UserError(`node ${node.id}: Vertex AI has no machine with ${count} × ${type} (counts: ${Object.keys(byCount).join(', ')})`);
+    const machine = machines.find(([, vcpus]) => cpu === undefined || cpu <= vcpus);
+    if (!machine) {
+      const [name, vcpus] = machines.at(-1)!;
+      throw new UserError(`node ${node.id}: cpu ${res.cpu} is more than the ${vcpus} vCPUs of ${name}, the largest machine of ${count} × ${type}`);
+    }
     return { machineType: machine[0], acceleratorType: type.toUpperCase().replace(/-/g, '_'), acceleratorCount: count };
   }
   if (cpu === undefined) throw new UserError(`node ${node.id}: a distributed step on Vertex AI needs resources.cpu (or a GPU or TPU slice) to choose its machine type`);

@@ -174,10 +174,16 @@ describe('a distributed step on Vertex AI is a CustomJob (mlp submit --dry-run p
     ['2 processes per worker sharing 1 GPU', one({ distribution: { workers: 2, processesPerWorker: 2 } }, { accelerator: { type: 'nvidia-l4', count: 1 } }), 'node ddp: resources.accelerator asks for 1 × nvidia-l4 per worker, which its 2 processes (distribution.processesPerWorker) cannot share evenly; resources are per worker, so give a multiple of 2 GPUs'],
     ['no cpu, GPU or TPU', one({ distribution: { workers: 2 } }), 'node ddp: a distributed step on Vertex AI needs resources.cpu (or a GPU or TPU slice) to choose its machine type'],
     ['3 L4s', one({ distribution: { workers: 2 } }, { accelerator: { type: 'nvidia-l4', count: 3 } }), 'node ddp: Vertex AI has no machine with 3 × nvidia-l4 (counts: 1, 2, 4, 8)'],
-    ['more vCPUs than the GPU machine', one({ distribution: { workers: 2 } }, { cpu: '16', accelerator: { type: 'nvidia-l4', count: 1 } }), 'node ddp: cpu 16 is more than the 8 vCPUs of g2-standard-8, the machine of 1 × nvidia-l4'],
+    ['more vCPUs than the GPU machines', one({ distribution: { workers: 2 } }, { cpu: '48', accelerator: { type: 'nvidia-l4', count: 1 } }), 'node ddp: cpu 48 is more than the 32 vCPUs of g2-standard-32, the largest machine of 1 × nvidia-l4'],
     ['env naming the contract', one({ distribution: { workers: 2 }, env: { RANK: '0' } }, { cpu: '4' }), 'node ddp: container component Ddp5 sets env RANK, which a distributed step\'s replicas get from the launcher'],
   ])('refuses %s in one line', (_name, compile, message) => {
     expect(compile).toThrow(new UserError(message));
+  });
+
+  test('a GPU step with more cpu than the default machine gets the smallest of its GPU count with enough vCPUs', () => {
+    const spec = one({ distribution: { workers: 2 } }, { cpu: '14', accelerator: { type: 'nvidia-l4', count: 1 } })() as Json;
+    const args: string[] = spec.deploymentSpec.executors['exec-ddp'].container.args;
+    expect(JSON.parse(args[args.indexOf('--payload') + 1]).jobSpec.workerPoolSpecs[0].machineSpec).toEqual({ machineType: 'g2-standard-16', acceleratorType: 'NVIDIA_L4', acceleratorCount: 1 });
   });
 
   test('a CPU-only step gets the smallest N2 machine with its vCPUs', () => {
