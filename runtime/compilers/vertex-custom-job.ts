@@ -28,14 +28,25 @@ export const VERTEX_TORCH_PORT = 29500;
 export const VERTEX_JAX_PORT = 8476;
 
 /**
- * Keeps, of the arguments `K RANK0_ARGS(K)… OTHER_ARGS…`, RANK0_ARGS when $first is 1 and OTHER_ARGS otherwise
- * (`set --` rotates them through "$@", since sh has no other list), leaving "$@" the command line to run.
+ * What stands for the process's rank in the other ranks' command line (their scratch folders,
+ * runner/vertex-custom-job-launcher.ts), so the processes of one replica write to folders of their own.
+ */
+export const RANK_TOKEN = '@MLP_RANK@';
+
+/**
+ * Keeps, of the arguments `K RANK0_ARGS(K)… OTHER_ARGS…`, RANK0_ARGS when $first is 1 and OTHER_ARGS otherwise, with
+ * RANK_TOKEN replaced by $r (`set --` rotates them through "$@", since sh has no other list), leaving "$@" the
+ * command line to run.
  */
 const PICK_ARGS = [
   'total=$#; j=0',
   'while [ "$j" -lt "$total" ]; do',
   '  if [ "$j" -lt "$k" ]; then keep=$first; else keep=$((1 - first)); fi',
-  '  if [ "$keep" = 1 ]; then set -- "$@" "$1"; fi',
+  '  if [ "$keep" = 1 ]; then',
+  '    a=$1',
+  `    while case $a in *${RANK_TOKEN}*) true ;; *) false ;; esac; do a="\${a%%${RANK_TOKEN}*}$r\${a#*${RANK_TOKEN}}"; done`,
+  '    set -- "$@" "$a"',
+  '  fi',
   '  shift; j=$((j + 1))',
   'done',
 ];
@@ -64,7 +75,7 @@ export const RANK_PRELUDE = [
   'export NODE_RANK=$node JOB_COMPLETION_INDEX=$node MASTER_ADDR=$chief JAX_COORDINATOR_ADDRESS=$chief:$MLP_JAX_PORT',
   // One process: it becomes the replica's process, with its own exit code and signals.
   'if [ "$m" = 1 ]; then',
-  '  export RANK=$node LOCAL_RANK=0 JAX_PROCESS_ID=$node',
+  '  r=$node; export RANK=$node LOCAL_RANK=0 JAX_PROCESS_ID=$node',
   '  if [ "$node" = 0 ]; then first=1; else first=0; fi',
   ...PICK_ARGS.map((line) => `  ${line}`),
   '  exec "$@"',
@@ -96,7 +107,7 @@ const PRELUDE_NAME = 'mlp-rank';
  * rank variables would be wrong; JAX finds the slice's hosts itself (jax.distributed.initialize() without
  * arguments). Every host runs the rank 0 command line (the replica is worker pool 0's).
  */
-export const TPU_PRELUDE = ['k=$1; shift; first=1', ...PICK_ARGS, 'exec "$@"'].join('\n');
+export const TPU_PRELUDE = ['k=$1; shift; first=1; r=0', ...PICK_ARGS, 'exec "$@"'].join('\n');
 
 /** The rank layout of a distributed container step; undefined for any other node. */
 export function distributedLayout(node: CompiledNode): RankLayout | undefined {

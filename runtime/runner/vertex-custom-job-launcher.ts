@@ -13,6 +13,7 @@ import * as path from 'path';
 import type { ExecutorInput } from '../core/executor-io';
 import { UserError } from '../core/errors';
 import { isGcsUri, parseGcsUri, storageFor } from '../storage';
+import { RANK_TOKEN } from '../compilers/vertex-custom-job';
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +29,7 @@ const FAILED_STATES = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_S
 const SUCCEEDED = 'JOB_STATE_SUCCEEDED';
 /** How often the job's state is read, as GCPC's launcher polls (20 s). */
 export const POLL_INTERVAL_MS = 20_000;
-/** Where the ranks other than 0 write their outputs, on their own VM's disk. */
+/** Where the ranks other than 0 write their outputs, on their own VM's disk, a folder per rank (RANK_TOKEN). */
 const SCRATCH = '/tmp/mlp-rank-outputs';
 
 /**
@@ -80,7 +81,7 @@ function stageOutputs(input: ExecutorInput, id: string): StagedOutputs {
     const staging = `${uri.replace(/\/+$/, '')}.mlp-rank0-${id}`;
     staged.artifacts.push({ port, uri, staging });
     staged.chief.set(replicaPath(uri), replicaPath(staging)).set(uri, staging);
-    staged.worker.set(replicaPath(uri), `${SCRATCH}/${port}`).set(uri, `${SCRATCH}/${port}`);
+    staged.worker.set(replicaPath(uri), `${SCRATCH}/${RANK_TOKEN}/${port}`).set(uri, `${SCRATCH}/${RANK_TOKEN}/${port}`);
   }
   const files = [
     ...Object.entries(input.outputs.parameters ?? {}).map(([name, p]) => ({ local: p.outputFile, what: `output parameter ${name}`, name, required: true })),
@@ -91,7 +92,7 @@ function stageOutputs(input: ExecutorInput, id: string): StagedOutputs {
     const staging = `${staged.artifacts[0].staging}.parameters/${f.name}`;
     staged.files.push({ local: f.local, staging, what: f.what, required: f.required });
     staged.chief.set(f.local, replicaPath(staging));
-    staged.worker.set(f.local, `${SCRATCH}/parameters/${f.name}`);
+    staged.worker.set(f.local, `${SCRATCH}/${RANK_TOKEN}/parameters/${f.name}`);
   }
   return staged;
 }

@@ -317,7 +317,7 @@ describe('the launcher creates the CustomJob, waits, and publishes rank 0\'s out
     expect((await storageFor(uri).readCommit(uri))?.files.map((f) => f.path)).toEqual(['model.txt']);
     expect(fs.readFileSync(input.outputs.parameters!.loss.outputFile, 'utf8')).toBe('0.25\n');
     // The other ranks wrote to scratch on their own "VM"; nothing but the published output is left beside it.
-    expect(fs.readFileSync(path.join(SCRATCH, 'model', 'model.txt'), 'utf8')).toMatch(/^rank [12] of 3\n$/);
+    expect(['1', '2'].map((rank) => fs.readFileSync(path.join(SCRATCH, rank, 'model', 'model.txt'), 'utf8'))).toEqual(['rank 1 of 3\n', 'rank 2 of 3\n']);
     expect(fs.readdirSync(path.dirname(uri))).toEqual(['7']);
     expect(lines).toEqual(['created Vertex AI CustomJob projects/my-project/locations/us-central1/customJobs/1', `CustomJob ${job}: JOB_STATE_RUNNING`, `CustomJob ${job}: JOB_STATE_SUCCEEDED`, "published rank 0's outputs: model"]);
   });
@@ -358,7 +358,7 @@ describe('the launcher creates the CustomJob, waits, and publishes rank 0\'s out
     expect(chief[0]).toBe('8');
     expect(chief.slice(1, 6)).toEqual(['sh', '-c', write, 'train', '--model']);
     expect(chief[6]).toMatch(new RegExp(`^${uri}\\.mlp-rank0-[0-9a-f]{8}$`));
-    expect(chief.slice(9)).toEqual(['sh', '-c', write, 'train', '--model', `${SCRATCH}/model`, '--loss', `${SCRATCH}/parameters/loss`]);
+    expect(chief.slice(9)).toEqual(['sh', '-c', write, 'train', '--model', `${SCRATCH}/@MLP_RANK@/model`, '--loss', `${SCRATCH}/@MLP_RANK@/parameters/loss`]);
     expect(pools[1].containerSpec.args).toEqual(['0', ...chief.slice(9)]);
     expect(fs.readFileSync(path.join(uri, 'model.txt'), 'utf8')).toBe('rank 0\n');
     expect(fs.readFileSync(lossFile, 'utf8')).toBe('0.5\n');
@@ -434,6 +434,12 @@ describe('2 workers × 2 processes on Vertex AI: each replica starts its 2 ranks
       { ...same, RANK: '2', LOCAL_RANK: '0', JAX_PROCESS_ID: '2' },
       { ...same, RANK: '3', LOCAL_RANK: '1', JAX_PROCESS_ID: '3' },
     ]);
+  });
+
+  test('the processes of one replica get scratch folders of their own: @MLP_RANK@ in the other ranks\' command line is their rank', async () => {
+    const r = await replica(1, 0, ['0', 'sh', '-c', 'echo "$RANK:$1"', 'x', '/tmp/mlp-rank-outputs/@MLP_RANK@/model@MLP_RANK@']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['2:/tmp/mlp-rank-outputs/2/model2', '3:/tmp/mlp-rank-outputs/3/model3']);
   });
 
   test('on the chief, rank 0 runs rank 0\'s command line and rank 1 the other one', async () => {

@@ -5,14 +5,14 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { z } from 'zod';
 import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { compileAirflow } from '../../../runtime/compilers/airflow';
 import { compileArgo } from '../../../runtime/compilers/argo';
 import { compilePlan } from '../../../runtime/compilers/common';
 import { compileKfp } from '../../../runtime/compilers/kfp';
 import { isContainerComponent } from '../../../runtime/components/container';
-import { defineComponent, getComponent } from '../../../runtime/core/component';
+import { ProduceNumbers } from '../../../runtime/components/demo/produce-numbers';
+import { getComponent } from '../../../runtime/core/component';
 import { UserError } from '../../../runtime/core/errors';
 import { runPipeline } from '../../../runtime/runner/local-runner';
 import { pipeline, RankWriter } from '../../fixtures/container/node-distribution-pipeline';
@@ -51,9 +51,11 @@ test('refused in one line naming the node: a bad distribution or slice, and a co
     new UserError('node train: container component NodeDistributionRankWriter: distribution.workers must be a positive integer, got 0'),
   );
   expect(add(RankWriter, { tpu: { version: 'v5e', topology: '3x3' } })).toThrow(/^node train: container component NodeDistributionRankWriter: TPU v5e has no topology "3x3"/);
-  const Plain = defineComponent({ name: 'NodeDistributionPlain', version: '1', inputs: {}, outputs: {}, parameters: z.object({}), executor: async () => undefined });
-  expect(add(Plain, { distribution: { workers: 2 } })).toThrow(
-    new UserError('node train: distribution is set, but component NodeDistributionPlain is not a container component (only container components run distributed)'),
+  expect(add(ProduceNumbers, { distribution: { workers: 2 } })).toThrow(
+    new UserError('node train: distribution is set, but component ProduceNumbers is not a container component (only container components run distributed)'),
+  );
+  expect(add(ProduceNumbers, { tpu: { version: 'v5e', topology: '4x4' } })).toThrow(
+    new UserError('node train: tpu is set, but component ProduceNumbers is not a container component (only container components run distributed)'),
   );
 });
 
