@@ -11,7 +11,7 @@ import { ExampleGen, REJECTS_FILE } from '../../../../runtime/components/example
 import { exampleGenAutoShards, SHARD_FILE } from '../../../../runtime/components/example-gen/shards';
 import { ExampleGenParameters } from '../../../../runtime/components/example-gen/parameters';
 import { sqlString } from '../../../../runtime/data/duckdb';
-import { runShardPhases } from '../../ml/shard-phases';
+import { localContext, runShardPhases } from '../../ml/shard-phases';
 import { query, runGen, useTempDir, write } from './helpers';
 
 const tmp = useTempDir('mlp-eg-shards-');
@@ -98,18 +98,16 @@ test("shards typing a column differently fail the merge, naming the column and t
 
 test('rows lost between a shard and the splits fail the merge', async () => {
   write(path.join(tmp.dir, 'in', 'a.csv'), `id\n${Array.from({ length: 40 }, (_, i) => i).join('\n')}\n`);
-  const params = ExampleGenParameters.parse({ input_base: path.join(tmp.dir, 'in') });
-  const out = path.join(tmp.dir, 'lost');
+  const params = { input_base: path.join(tmp.dir, 'in') };
   const partial = path.join(tmp.dir, 'p0');
   fs.mkdirSync(partial);
-  const sharding = ExampleGen.sharding!;
-  const ctx = (dir: string) => ({ inputs: {}, outputs: { examples: { uri: dir, path: dir, properties: {} } }, parameters: params, log: () => undefined, progress: () => undefined, outputParameters: {} });
-  await sharding.partial(ctx(path.join(tmp.dir, 'unused')), { index: 0, count: 1 }, partial);
+  await ExampleGen.sharding!.partial(localContext(ExampleGen, {}, { examples: path.join(tmp.dir, 'unused') }, params), { index: 0, count: 1 }, partial);
   const record = JSON.parse(fs.readFileSync(path.join(partial, SHARD_FILE), 'utf8'));
   record.split_row_counts.train += 1;
   fs.writeFileSync(path.join(partial, SHARD_FILE), JSON.stringify(record));
-  fs.mkdirSync(out);
-  await expect(sharding.merge(ctx(out), [partial])).rejects.toThrow(/split train holds \d+ rows after the merge, but the shards wrote \d+/);
+  await expect(ExampleGen.sharding!.merge(localContext(ExampleGen, {}, { examples: path.join(tmp.dir, 'lost') }, params), [partial])).rejects.toThrow(
+    /split train holds \d+ rows after the merge, but the shards wrote \d+/,
+  );
 });
 
 test('a shard reading something else than its share fails the merge', async () => {
@@ -119,10 +117,8 @@ test('a shard reading something else than its share fails the merge', async () =
   const record = JSON.parse(fs.readFileSync(path.join(first.partialDirs[1], SHARD_FILE), 'utf8'));
   record.inputs = [];
   fs.writeFileSync(path.join(first.partialDirs[1], SHARD_FILE), JSON.stringify(record));
-  const out = path.join(tmp.dir, 'again');
-  fs.mkdirSync(out);
-  const ctx = { inputs: {}, outputs: { examples: { uri: out, path: out, properties: {} } }, parameters: ExampleGenParameters.parse(params), log: () => undefined, progress: () => undefined, outputParameters: {} };
-  await expect(ExampleGen.sharding!.merge(ctx, first.partialDirs)).rejects.toThrow(/shard 1 of 2 read nothing, but its share is .*2\.csv/);
+  const again = localContext(ExampleGen, {}, { examples: path.join(tmp.dir, 'again') }, params);
+  await expect(ExampleGen.sharding!.merge(again, first.partialDirs)).rejects.toThrow(/shard 1 of 2 read nothing, but its share is .*2\.csv/);
 });
 
 test('auto: one shard per 256 MiB of input, at most one per file for CSV', async () => {
