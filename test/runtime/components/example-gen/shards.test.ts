@@ -3,7 +3,8 @@
 // row ranges when there are more shards than files), CSV and JSON Lines (whole files; shards past the file count
 // read nothing) and predefined input splits; the merge fails on shards whose column types differ (naming the column
 // and the shards), on rows lost between the shards and the splits and on a shard that read something else than its
-// share; auto picks one shard per 256 MiB of input.
+// share; the CLI phases (mlp component shard plan|run|merge) publish the same artifact; auto picks one shard per
+// 256 MiB of input.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,6 +13,7 @@ import { exampleGenAutoShards, SHARD_FILE } from '../../../../runtime/components
 import { ExampleGenParameters } from '../../../../runtime/components/example-gen/parameters';
 import { sqlString } from '../../../../runtime/data/duckdb';
 import { localContext, runShardPhases } from '../../ml/shard-phases';
+import { runCli } from '../../../support/cli';
 import { query, runGen, useTempDir, write } from './helpers';
 
 const tmp = useTempDir('mlp-eg-shards-');
@@ -120,6 +122,31 @@ test('a shard reading something else than its share fails the merge', async () =
   const again = localContext(ExampleGen, {}, { examples: path.join(tmp.dir, 'again') }, params);
   await expect(ExampleGen.sharding!.merge(again, first.partialDirs)).rejects.toThrow(/shard 1 of 2 read nothing, but its share is .*2\.csv/);
 });
+
+test('mlp component shard plan, run ×N and merge, as an engine runs them, publish the unsharded Examples', async () => {
+  for (const k of [1, 2]) write(path.join(tmp.dir, 'in', `${k}.csv`), `id,x\n${Array.from({ length: 30 }, (_, i) => `${k * 100 + i},${i / 2}`).join('\n')}\nbad,row,here\n`);
+  const params = { input_base: path.join(tmp.dir, 'in'), max_bad_rows_fraction: 0.1 };
+  const unsharded = await runGen(tmp.dir, params, 'unsharded');
+  const out = path.join(tmp.dir, 'cli-out');
+  const input = JSON.stringify({
+    inputs: { parameterValues: params },
+    outputs: { artifacts: { examples: { artifacts: [{ uri: out }] } }, outputFile: path.join(tmp.dir, 'output.json') },
+  });
+  const common = ['ExampleGen', '--executor-input', input, '--shards-dir', path.join(tmp.dir, 'shards')];
+  const plan = await runCli(['component', 'shard', 'plan', ...common, '--out', path.join(tmp.dir, 'items.json'), '--shards', '3']);
+  expect([plan.code, plan.stderr]).toEqual([0, expect.anything()]);
+  const items = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'items.json'), 'utf8')) as string[];
+  expect(items).toEqual(['0/3', '1/3', '2/3']);
+  for (const item of items) {
+    const r = await runCli(['component', 'shard', 'run', ...common, '--shard', item]);
+    expect([item, r.code, r.stderr]).toEqual([item, 0, expect.stringContaining(`shard ${item}: `)]);
+  }
+  const merge = await runCli(['component', 'shard', 'merge', ...common]);
+  expect([merge.code, merge.stderr]).toEqual([0, expect.stringContaining('merged 3 shards: 60 rows read, 2 bad')]);
+  const metadata = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'output.json'), 'utf8')).artifacts.examples.artifacts[0].metadata;
+  for (const [key, value] of Object.entries(unsharded.props)) expect([key, metadata[key]]).toEqual([key, value]);
+  expect(await contents(out, ['train', 'eval'])).toEqual(await contents(unsharded.out, ['train', 'eval']));
+}, 120_000);
 
 test('auto: one shard per 256 MiB of input, at most one per file for CSV', async () => {
   // Sparse files: their listed sizes count, nothing is read.
