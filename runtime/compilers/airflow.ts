@@ -130,7 +130,9 @@ export function compileAirflow(plan: CompiledPipeline, opts: AirflowOptions): st
     if (node.conditions.length) lines.push(`    ${gate(node)} >> ${first}`);
     // The gate skips the merge itself too, which runs after a skipped (empty) fan-out.
     if (node.conditions.length && isSharded(node)) lines.push(`    ${gate(node)} >> ${task(node)}`);
-    if (isSharded(node)) lines.push(`    ${task({ id: shardStepNames(node.id).shard })} >> ${task(node)}`);
+    // The merge follows the plan directly too: its trigger rule runs it after a successful plan whose fan-out was
+    // empty, but not when the plan was skipped (an upstream node skipped), where it would find no plan.
+    if (isSharded(node)) lines.push(`    ${task({ id: shardStepNames(node.id).plan })} >> ${task(node)}`, `    ${task({ id: shardStepNames(node.id).shard })} >> ${task(node)}`);
     for (const up of node.upstream) lines.push(`    ${task({ id: up })} >> ${node.conditions.length ? gate(node) : first}`);
   }
   // Downstream of every node's task but of no gate: a gate skips its direct downstream tasks.
@@ -209,10 +211,12 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   // A sharded node (runtime/core/sharding.ts): the plan pod returns the shard items as its XCom; the shard task is
   // mapped over them (dynamic task mapping, one pod per item, all at once); the merge pod, under the node's own
   // task id, publishes the outputs and returns the ExecutorOutput, so dependents read it as from any node. When the
-  // plan finds the outputs cached it returns [], Airflow skips the mapped task, and the merge (none_failed) hands
-  // on the cached outputs. Each shard's item reaches its arguments through the pod's env ($(MLP_SHARD), which
-  // Kubernetes expands): the expanded values come from XCom, which Airflow does not render as templates, while the
-  // ExecutorInput in the partial arguments must be rendered.
+  // plan finds the outputs cached it returns [], Airflow skips the mapped task, and the merge hands on the cached
+  // outputs: none_failed_min_one_success, with the plan among its upstream tasks, runs it after the plan succeeded
+  // and no shard failed, and skips it with the plan (plain none_failed would run it on no plan at all). Each
+  // shard's item reaches its arguments through the pod's env ($(MLP_SHARD), which Kubernetes expands): the expanded
+  // values come from XCom, which Airflow does not render as templates, while the ExecutorInput in the partial
+  // arguments must be rendered.
   const names = shardStepNames(node.id);
   const dir = shardsDir(opts.pipelineRoot, plan, node, '{{ run_id }}');
   const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [];
@@ -228,7 +232,7 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
       xcom: false,
       expand: `env_vars=${task({ id: names.plan })}.output.map(${shardEnv})`,
     }),
-    ...pod(plan, node, opts, gke, { taskId: node.id, command: shardCommand(node, 'merge'), args: [...mergeArgs(dir), ...cloud], trigger: 'none_failed' }),
+    ...pod(plan, node, opts, gke, { taskId: node.id, command: shardCommand(node, 'merge'), args: [...mergeArgs(dir), ...cloud], trigger: 'none_failed_min_one_success' }),
   ];
 }
 

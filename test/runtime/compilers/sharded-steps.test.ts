@@ -52,6 +52,49 @@ function shardedPipeline(shards: ShardsOption, id = 'statistics-gen'): Pipeline 
   return p;
 }
 
+type AirflowState = 'success' | 'failed' | 'skipped' | 'upstream_failed';
+
+/**
+ * The final state of every task of a DAG run as Airflow's scheduler decides it (its documented trigger rules): a
+ * ShortCircuitOperator that says no (ignore_downstream_trigger_rules=False) skips its direct downstream tasks; a
+ * mapped task with no items is skipped; otherwise a task runs (success, or failed when listed) if its trigger rule
+ * (all_success by default, none_failed, none_failed_min_one_success, all_done) lets it.
+ */
+function airflowStates(tasks: Json[], run: { gates: Record<string, boolean>; emptyFanOuts?: string[]; failing?: string[] }): Record<string, AirflowState> {
+  const state: Record<string, AirflowState> = {};
+  const upstream = (id: string) => tasks.filter((t) => t.downstream.includes(id)).map((t) => t.kwargs.task_id as string);
+  const forcedSkip = new Set<string>();
+  const pending = tasks.map((t) => t.kwargs.task_id as string);
+  while (pending.length) {
+    const i = pending.findIndex((id) => upstream(id).every((u) => u in state));
+    if (i < 0) throw new Error(`cycle among ${pending.join(', ')}`);
+    const [id] = pending.splice(i, 1);
+    const t = tasks.find((x) => x.kwargs.task_id === id)!;
+    const ups = upstream(id).map((u) => state[u]);
+    const rule = t.kwargs.trigger_rule ?? 'all_success';
+    const anyFailed = ups.some((s) => s === 'failed' || s === 'upstream_failed');
+    let runs: boolean;
+    if (forcedSkip.has(id)) {
+      state[id] = 'skipped';
+      continue;
+    } else if (rule === 'all_done') runs = true;
+    else if (anyFailed) {
+      state[id] = 'upstream_failed';
+      continue;
+    } else if (rule === 'all_success') runs = ups.every((s) => s === 'success');
+    else if (rule === 'none_failed') runs = true;
+    else if (rule === 'none_failed_min_one_success') runs = ups.length === 0 || ups.some((s) => s === 'success');
+    else throw new Error(`trigger rule ${rule} of ${id} is not modelled`);
+    if (!runs || (t.expand && run.emptyFanOuts?.includes(id))) {
+      state[id] = 'skipped';
+      continue;
+    }
+    state[id] = run.failing?.includes(id) ? 'failed' : 'success';
+    if (t.class === 'ShortCircuitOperator' && run.gates[id] === false) for (const d of t.downstream) forcedSkip.add(d);
+  }
+  return state;
+}
+
 const shardCommand = (phase: string) => ['mlp', 'component', 'shard', phase, 'StatisticsGen', EXECUTOR_INPUT_FLAG];
 
 describe('Argo: plan step, withParam fan-out, merge under the node name', () => {
@@ -329,8 +372,8 @@ describe('Airflow: plan pod, mapped shard pods (.expand over its XCom), merge po
     expect(built[0].tasks.map((t) => [t.class, t.kwargs.task_id, t.downstream])).toEqual([
       ['KubernetesPodOperator', 'example-gen', ['statistics-gen-when', 'mlp-run-finished']],
       ['ShortCircuitOperator', 'statistics-gen-when', ['statistics-gen-plan', 'statistics-gen']],
-      // The mapped task is downstream of the plan because it expands over the plan's XCom.
-      ['KubernetesPodOperator', 'statistics-gen-plan', ['statistics-gen-shard']],
+      // The mapped task is downstream of the plan because it expands over the plan's XCom; the merge follows the plan too.
+      ['KubernetesPodOperator', 'statistics-gen-plan', ['statistics-gen-shard', 'statistics-gen']],
       ['KubernetesPodOperator', 'statistics-gen-shard', ['statistics-gen']],
       // example-validator takes statistics-gen's condition, so its own gate follows the merge.
       ['KubernetesPodOperator', 'statistics-gen', ['example-validator-when', 'mlp-run-finished']],
@@ -353,12 +396,34 @@ describe('Airflow: plan pod, mapped shard pods (.expand over its XCom), merge po
     expect(shard.kwargs.env_vars).toBeUndefined();
     expect(shard.kwargs.init_containers).toBeUndefined();
     expect(shard.expand).toEqual({ env_vars: { xcom_map: 'statistics-gen-plan', sample: { MLP_PIPELINE_ROOT: 'gs://b/root', MLP_SHARD: '0/3' } } });
-    expect(merge.kwargs).toMatchObject({ cmds: shardCommand('merge'), arguments: [executorInput, '--shards-dir', DIR, ...cloud], do_xcom_push: true, trigger_rule: 'none_failed' });
+    expect(merge.kwargs).toMatchObject({ cmds: shardCommand('merge'), arguments: [executorInput, '--shards-dir', DIR, ...cloud], do_xcom_push: true, trigger_rule: 'none_failed_min_one_success' });
     for (const t of [shard, merge]) expect(t.kwargs.container_resources).toEqual({ V1ResourceRequirements: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } } });
     for (const t of [plan, shard, merge]) expect(t.kwargs).toMatchObject({ retries: 2, retry_delay: { seconds: 5 } });
     expect([plan, shard, merge].map((t) => t.kwargs.init_containers?.length ?? 0)).toEqual([1, 0, 1]);
     expect(task(0, 'example-validator').kwargs.arguments[0]).toContain('{{ ti.xcom_pull(task_ids="statistics-gen")["artifacts"]["statistics"]["artifacts"][0]["uri"] | tojson }}');
     expect(sources[0]).toContain('KubernetesPodOperator.partial(');
+  });
+
+  test('trigger rules as Airflow applies them: the merge runs after an empty fan-out, and is skipped (never run on no plan) when its upstream was skipped', () => {
+    // example-gen only when `stats`: statistics-gen (sharded) inherits the condition, so its gate follows example-gen.
+    const p = new Pipeline({ name: 'sharded', parameters: z.object({ input_base: z.string().min(1), stats: z.boolean().default(true) }) });
+    const examples = p.add('example-gen', ExampleGen, { parameters: { input_base: p.param('input_base') }, condition: when(p.param('stats'), '==', true) });
+    p.add('statistics-gen', StatisticsGen, { inputs: { examples: examples.outputs.examples }, shards: 3 });
+    const file = path.join(dir, 'skipped_upstream.py');
+    fs.writeFileSync(file, compileAirflow(compilePlan(p, 'airflow'), { image: 'img:1', pipelineRoot: 'gs://b/root', stepTimeoutSeconds: 600 }));
+    const [dag] = JSON.parse(execFileSync('python3', [path.join(__dirname, 'airflow_stub.py'), file], { encoding: 'utf8' })) as { tasks: Json[] }[];
+    // The gate of example-gen says no: example-gen is skipped, and so is every step of the sharded node after it.
+    const skipped = airflowStates(dag.tasks, { gates: { 'example-gen-when': false, 'statistics-gen-when': true } });
+    expect([skipped['statistics-gen-plan'], skipped['statistics-gen-shard'], skipped['statistics-gen']]).toEqual(['skipped', 'skipped', 'skipped']);
+    // A cached plan: the mapped shard task has no items (skipped), the merge still runs and hands on the cached outputs.
+    const cached = airflowStates(dag.tasks, { gates: { 'example-gen-when': true, 'statistics-gen-when': true }, emptyFanOuts: ['statistics-gen-shard'] });
+    expect([cached['statistics-gen-plan'], cached['statistics-gen-shard'], cached['statistics-gen']]).toEqual(['success', 'skipped', 'success']);
+    // A failed shard: the merge does not run.
+    const failed = airflowStates(dag.tasks, { gates: { 'example-gen-when': true, 'statistics-gen-when': true }, failing: ['statistics-gen-shard'] });
+    expect(failed['statistics-gen']).toBe('upstream_failed');
+    // The same for the node's own gate saying no.
+    const own = airflowStates(dag.tasks, { gates: { 'example-gen-when': true, 'statistics-gen-when': false } });
+    expect([own['statistics-gen-plan'], own['statistics-gen-shard'], own['statistics-gen']]).toEqual(['skipped', 'skipped', 'skipped']);
   });
 
   test("shards: 'auto' asks the plan for --shards auto", () => {
