@@ -9,11 +9,12 @@
 //   mlp component shard plan  <Name> --executor-input <json> --shards-dir <uri> --out <file> [--shards N|auto] [cloud step flags]
 //       → <file>: a JSON list of shard items "i/N" ("0/4", "1/4", …); [] when the node's outputs are cached
 //   mlp component shard run   <Name> --executor-input <json> --shards-dir <uri> --shard i/N
-//       → <shards-dir>/<i>/ holds shard i's partial state
+//       → <shards-dir>/<plan id>/<i>/ holds shard i's partial state
 //   mlp component shard merge <Name> --executor-input <json> --shards-dir <uri> [cloud step flags]
 //       → the node's outputs published from the N partial states (or the cached ones), its ExecutorOutput written
 // <Name> is the component's name, as in `mlp component run <Name>` (the ExecutorInput does not carry it); plan
-// writes <shards-dir>/plan.json (the count), which run checks its "i/N" against and merge reads N from.
+// writes <shards-dir>/plan.json (the count and a fresh plan id), which run checks its "i/N" against and merge reads
+// N from; the plan id keeps the states of an earlier plan of the same folder out of this plan's merge.
 
 import type { ExecutorContext, InputPorts, OutputPorts, ParameterSchema } from './component';
 import { UserError } from './errors';

@@ -3,12 +3,15 @@
 //   plan:  the shard count (a number, or `auto` through sharding.autoShards), written to <shards-dir>/plan.json;
 //          as a cloud step, a cache hit plans no shards (and merge hands on the cached outputs).
 //   run:   one shard's partial state, written by sharding.partial into a local folder and published (atomically,
-//          with a commit marker) under <shards-dir>/<i>/, so gs:// works and a half-written shard is never read.
+//          with a commit marker) under <shards-dir>/<plan id>/<i>/, so gs:// works and a half-written shard is
+//          never read. Every plan has a fresh id: a shard folder an earlier plan of the same shards folder left (the
+//          engine re-ran the plan, a shard of the old plan finished late) is never where the merge looks.
 //   merge: the component with an executor that fetches every shard's folder and calls sharding.merge: same name
 //          and version, so the cache key, execution type and outputs are the component's. It is the one execution
 //          recorded (with the shard count as the `shards` property); shards are not executions.
 // The shard count is not part of the cache key: sharded and unsharded runs produce the same artifact.
 
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -24,12 +27,16 @@ import { dropUnresolved } from './step-protocol';
 /** <shards-dir>/plan.json: what plan decided, read by run (to check its "i/N") and merge (for N). */
 export interface ShardPlan {
   component: string;
+  /** Fresh for every plan: the shard states of this plan live under <shards-dir>/<id>/. */
+  id: string;
   /** Shards planned; 0 when the outputs were cached. */
   count: number;
   cached?: true;
 }
 
 export const PLAN_FILE = 'plan.json';
+const PLAN_ID = /^[0-9a-f]{16}$/;
+const newPlanId = () => randomBytes(8).toString('hex');
 
 /** The component named, which must declare sharding. */
 export function shardableComponent(name: string): AnyComponent & Required<Pick<AnyComponent, 'sharding'>> {
@@ -48,8 +55,15 @@ export async function readShardPlan(shardsDir: string, component: string): Promi
   const uri = joinUri(shardsDir, PLAN_FILE);
   const storage = storageFor(uri);
   if (!(await storage.exists(uri))) throw new UserError(`${component}: no shard plan at ${uri} (the plan step did not run for this shards folder)`);
-  const plan = JSON.parse((await storage.readFile(uri)).toString('utf8')) as ShardPlan;
+  let plan: ShardPlan;
+  try {
+    plan = JSON.parse((await storage.readFile(uri)).toString('utf8')) as ShardPlan;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new UserError(`${uri} is not a shard plan (${err.message}); run the plan step again`);
+  }
   if (plan.component !== component) throw new UserError(`${uri} plans shards of ${plan.component}, not ${component}`);
+  if (typeof plan.id !== 'string' || !PLAN_ID.test(plan.id)) throw new UserError(`${uri} has no plan id (written by an older runtime?); run the plan step again`);
   return plan;
 }
 
@@ -61,7 +75,7 @@ export async function planShards(component: AnyComponent, input: ExecutorInput, 
   const sharding = shardableComponent(component.name).sharding;
   const planUri = joinUri(opts.shardsDir, PLAN_FILE);
   if (opts.scope && (await stepIsCached(component, input, opts.scope))) {
-    await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, count: 0, cached: true } satisfies ShardPlan));
+    await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, id: newPlanId(), count: 0, cached: true } satisfies ShardPlan));
     return [];
   }
   const shards = opts.shards ?? 'auto';
@@ -69,18 +83,18 @@ export async function planShards(component: AnyComponent, input: ExecutorInput, 
   if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
     throw new UserError(`${component.name}: ${shards === 'auto' ? 'autoShards gave' : 'shards must be'} a whole number from 1 to ${MAX_SHARDS}${shards === 'auto' ? `, got ${count}` : `, got ${JSON.stringify(count)}`}`);
   }
-  await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, count } satisfies ShardPlan));
+  await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, id: newPlanId(), count } satisfies ShardPlan));
   return shardItems(count);
 }
 
-/** Where shard `index`'s partial state is published. */
-export function shardDir(shardsDir: string, index: number): string {
-  return joinUri(shardsDir, String(index));
+/** Where shard `index` of `plan` publishes its partial state. */
+export function shardDir(shardsDir: string, plan: Pick<ShardPlan, 'id'>, index: number): string {
+  return joinUri(shardsDir, plan.id, String(index));
 }
 
 /**
  * The run phase: shard `shard` of the plan's count writes its partial state to a local folder, published under
- * <shards-dir>/<i>/ (replacing what a killed earlier attempt left there).
+ * <shards-dir>/<plan id>/<i>/ (replacing what a killed earlier attempt of this shard left there).
  */
 export async function runShard(component: AnyComponent, input: ExecutorInput, opts: { shardsDir: string; shard: ShardRef; launch?: LaunchOptions }): Promise<void> {
   const sharding = shardableComponent(component.name).sharding;
@@ -88,7 +102,7 @@ export async function runShard(component: AnyComponent, input: ExecutorInput, op
   if (plan.count !== opts.shard.count) {
     throw new UserError(`${component.name}: shard ${shardItem(opts.shard)} does not belong to the plan at ${joinUri(opts.shardsDir, PLAN_FILE)} (${plan.cached ? 'cached, no shards' : `${plan.count} shards`})`);
   }
-  const target = shardDir(opts.shardsDir, opts.shard.index);
+  const target = shardDir(opts.shardsDir, plan, opts.shard.index);
   const local = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-shard-'));
   try {
     await withExecutorContext(component, dropUnresolved(input), opts.launch ?? {}, (ctx) => sharding.partial(ctx, opts.shard, local));
@@ -114,7 +128,7 @@ export function mergingComponent(component: AnyComponent, shardsDir: string, pla
       try {
         const dirs: string[] = [];
         for (let index = 0; index < plan.count; index++) {
-          const uri = shardDir(shardsDir, index);
+          const uri = shardDir(shardsDir, plan, index);
           const storage = storageFor(uri);
           if (!(await storage.readCommit(uri))) throw new UserError(`${component.name}: shard ${shardItem({ index, count: plan.count })} has no partial state at ${uri} (it did not run or did not finish)`);
           const local = localPathOf(uri);

@@ -10,7 +10,10 @@ import { Pipeline } from '../../../pipelines/dsl/pipeline';
 import { ProduceNumbers, StatisticsGen } from '../../../runtime/components';
 import { ExecutionState } from '../../../runtime/metadata/types';
 import { runPipeline } from '../../../runtime/runner/local-runner';
-import { failingPipeline, statisticsPipeline } from '../../fixtures/pipelines/sharded-pipeline';
+import { EchoShards, failingPipeline, statisticsPipeline } from '../../fixtures/pipelines/sharded-pipeline';
+import type { AnyComponent } from '../../../runtime/core/component';
+import { parseShardItem } from '../../../runtime/core/sharding';
+import { mergeShards, planShards, runShard } from '../../../runtime/runner/shard-steps';
 import { runCli } from '../../support/cli';
 import { useTempStore } from '../../support/temp-store';
 import { expectStatisticsClose } from '../tfdv/helpers';
@@ -66,6 +69,29 @@ describe('sharded nodes in the local runner', () => {
     const [execution] = await t.store.getExecutions({ type: 'test.ShardOneFails' });
     expect(execution.lastKnownState).toBe(ExecutionState.FAILED);
     expect(execution.customProperties?.shards).toBe(3);
+  });
+});
+
+describe('shard states belong to one plan', () => {
+  test('a shard folder an earlier plan of the same shards folder left is never merged: the merge names the shard of this plan that did not run', async () => {
+    const source = path.join(t.root, 'source.txt');
+    const shardsDir = path.join(t.root, 'replanned-shards');
+    const out = path.join(t.root, 'replanned-out');
+    const input = { inputs: { parameterValues: { source } }, outputs: { artifacts: { out: { artifacts: [{ uri: out }] } } } };
+    const component = EchoShards as unknown as AnyComponent;
+    const launch = { log: () => undefined };
+    fs.writeFileSync(source, 'old');
+    for (const item of await planShards(component, input, { shardsDir, shards: 2 })) await runShard(component, input, { shardsDir, shard: parseShardItem(item, 'item'), launch });
+    // The engine plans again (the plan step re-ran; its input changed) and only shard 0 of the new plan has run.
+    fs.writeFileSync(source, 'new');
+    expect(await planShards(component, input, { shardsDir, shards: 2 })).toEqual(['0/2', '1/2']);
+    await runShard(component, input, { shardsDir, shard: { index: 0, count: 2 }, launch });
+    await expect(mergeShards(component, input, { shardsDir, launch })).rejects.toThrow(/^test\.EchoShards: shard 1\/2 has no partial state at \S+ \(it did not run or did not finish\)$/);
+    expect(fs.existsSync(path.join(out, 'merged.txt'))).toBe(false);
+    // Once it has run, the merge reads this plan's shard states only.
+    await runShard(component, input, { shardsDir, shard: { index: 1, count: 2 }, launch });
+    await mergeShards(component, input, { shardsDir, launch });
+    expect(fs.readFileSync(path.join(out, 'merged.txt'), 'utf8')).toBe('0:new\n1:new\n');
   });
 });
 

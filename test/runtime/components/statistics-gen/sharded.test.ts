@@ -11,7 +11,7 @@ import * as path from 'path';
 import { StatisticsGen } from '../../../../runtime/components/statistics-gen';
 import type { AnyComponent } from '../../../../runtime/core/component';
 import type { ExecutorInput } from '../../../../runtime/core/executor-io';
-import { mergeShards, planShards, runShard, shardDir } from '../../../../runtime/runner/shard-steps';
+import { mergeShards, planShards, readShardPlan, runShard, shardDir } from '../../../../runtime/runner/shard-steps';
 import { parseShardItem } from '../../../../runtime/core/sharding';
 import { fromTaggedJson, toTaggedJson } from '../../../../runtime/tfdv/accumulator-json';
 import { shardFiles, accumulateShards } from '../../../../runtime/tfdv/generate-statistics';
@@ -122,11 +122,12 @@ describe('StatisticsGen sharded', () => {
     const out = path.join(root, 'missing');
     const items3 = await planShards(component, input(out, {}), { shardsDir, shards: 3 });
     for (const item of items3.filter((i) => i !== '1/3')) await runShard(component, input(out, {}), { shardsDir, shard: parseShardItem(item, 'item'), launch: { log: () => undefined } });
-    await expect(mergeShards(component, input(out, {}), { shardsDir, launch: { log: () => undefined } })).rejects.toThrow(`StatisticsGen: shard 1/3 has no partial state at ${shardDir(shardsDir, 1)}`);
+    const plan = await readShardPlan(shardsDir, 'StatisticsGen');
+    await expect(mergeShards(component, input(out, {}), { shardsDir, launch: { log: () => undefined } })).rejects.toThrow(`StatisticsGen: shard 1/3 has no partial state at ${shardDir(shardsDir, plan, 1)}`);
     expect(fs.existsSync(out)).toBe(false);
     // Shards whose histograms were taken on different grids cannot be merged as one pass: the merge refuses.
     await runShard(component, input(out, {}), { shardsDir, shard: { index: 1, count: 3 }, launch: { log: () => undefined } });
-    const partialFile = path.join(shardDir(shardsDir, 2), 'statistics-partial.json');
+    const partialFile = path.join(shardDir(shardsDir, plan, 2), 'statistics-partial.json');
     const partial = fromTaggedJson<{ splits: Record<string, { ranges: Map<string, { min: number; max: number }> }> }>(fs.readFileSync(partialFile, 'utf8'));
     partial.splits.train.ranges.set('y', { min: 0, max: 1 });
     fs.writeFileSync(partialFile, toTaggedJson(partial));
@@ -139,13 +140,14 @@ describe('StatisticsGen sharded', () => {
 describe('StatisticsGen sharded with gs:// shard states and output (GCS emulator)', () => {
   useGcsEmulator();
 
-  it('stores each shard under <shards-dir>/<i>/ in Cloud Storage and merges them into the unsharded statistics', async () => {
+  it('stores each shard under <shards-dir>/<plan id>/<i>/ in Cloud Storage and merges them into the unsharded statistics', async () => {
     const base = 'gs://mlp-shards-test/root';
     const unsharded = path.join(root, 'unsharded-gcs');
     await run(StatisticsGen, { examples }, { statistics: unsharded });
     const { out, shardsDir } = await sharded('gcs', 2, {}, base);
+    const { id } = await readShardPlan(shardsDir, 'StatisticsGen');
     const listed = (await storageFor(shardsDir).list(shardsDir)).map((e) => e.uri.slice(shardsDir.length + 1)).sort();
-    expect(listed).toEqual(['0/_MLP_COMMITTED.json', '0/statistics-partial.json', '1/_MLP_COMMITTED.json', '1/statistics-partial.json', 'plan.json']);
+    expect(listed).toEqual([`${id}/0/_MLP_COMMITTED.json`, `${id}/0/statistics-partial.json`, `${id}/1/_MLP_COMMITTED.json`, `${id}/1/statistics-partial.json`, 'plan.json']);
     const got = JSON.parse((await storageFor(out).readFile(joinUri(out, 'Split-eval', 'FeatureStats.json'))).toString('utf8'));
     expectStatisticsClose(got, stats(unsharded, 'eval'), 'eval');
   });
