@@ -3,8 +3,8 @@
 // rows of all files taken in order, cut by their footers' row counts; CSV and JSON Lines are cut by whole files
 // only, so shards past the file count read nothing — and writes its split part files, its rejects and its counts
 // into its partial folder. The merge checks that the shards resolved the same inputs and read every input row
-// exactly once between them, that their rows have the same columns and types, moves the part files into the
-// Split-* folders (named by shard), and then counts, judges the bad rows and sets the properties exactly as the
+// exactly once between them, that their rows have the same columns and types, copies the part files into the
+// Split-* folders (named by shard; the shards' states stay whole for a retried merge), and then counts, judges the bad rows and sets the properties exactly as the
 // unsharded executor does. A row's split depends only on its values, so it is the same sharded or not.
 //
 // Column types come from each shard's own rows (CSV: a sample, checked on every row; JSON Lines: all its lines):
@@ -198,14 +198,16 @@ export async function exampleGenMerge(p: ExampleGenParameters, partialDirs: stri
   checkCoverage(run, records);
   return withConnection(async (conn) => {
     await checkColumns(conn, partialDirs, run.splitNames);
-    // Part files move into the splits under names that keep them apart: part-<shard>-<the shard's part name>.
+    // Part files are copied (a retried merge finds the shards' states whole) into the splits under names that keep
+    // them apart: part-<shard>-<the shard's part name>.
     for (const name of run.splitNames) {
       const to = path.join(outDir, splitFolder(name));
       for (const [shard, dir] of partialDirs.entries()) {
         const parts = partFiles(path.join(dir, splitFolder(name)));
         if (parts.length) await fs.promises.mkdir(to, { recursive: true });
         for (const part of parts) {
-          await fs.promises.rename(part, path.join(to, `part-${String(shard).padStart(5, '0')}-${path.basename(part).replace(/^part-/, '')}`));
+          const name = `part-${String(shard).padStart(5, '0')}-${path.basename(part).replace(/^part-/, '')}`;
+          await fs.promises.copyFile(part, path.join(to, name), fs.constants.COPYFILE_FICLONE);
         }
       }
     }

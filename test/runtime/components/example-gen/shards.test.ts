@@ -98,6 +98,16 @@ test("shards typing a column differently fail the merge, naming the column and t
   await expectShardedEqualsUnsharded({ ...params, schema: { x: 'STRING' } }, ['train', 'eval'], [2]);
 });
 
+test('the merge leaves the shards\' states whole: a retried merge publishes the same Examples', async () => {
+  write(path.join(tmp.dir, 'in', 'a.csv'), `id,x\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 3}`).join('\n')}\n`);
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  const first = await sharded(params, 1, 'first');
+  const again = localContext(ExampleGen, {}, { examples: path.join(tmp.dir, 'again') }, params);
+  await ExampleGen.sharding!.merge(again, first.partialDirs);
+  expect(again.outputs.examples.properties).toEqual(first.props);
+  expect(await contents(path.join(tmp.dir, 'again'), ['train', 'eval'])).toEqual(await contents(first.out, ['train', 'eval']));
+});
+
 test('rows lost between a shard and the splits fail the merge', async () => {
   write(path.join(tmp.dir, 'in', 'a.csv'), `id\n${Array.from({ length: 40 }, (_, i) => i).join('\n')}\n`);
   const params = { input_base: path.join(tmp.dir, 'in') };
