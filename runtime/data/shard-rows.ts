@@ -74,3 +74,13 @@ export async function shardRowsSql(conn: DuckDBConnection, files: string[], shar
     : `(${ranges.map(scan).join(' UNION ALL ')})`;
   return { sql, rows: ranges.reduce((n, r) => n + r.to - r.from, 0) };
 }
+
+/** shardRowsSql on a connection of its own, closed before it returns (the SQL reads files, so any connection runs it). */
+export async function shardRows(files: string[], shard: ShardRef): Promise<{ sql: string; rows: number }> {
+  const conn = await duckdb();
+  try {
+    return await shardRowsSql(conn, files, shard);
+  } finally {
+    conn.closeSync();
+  }
+}

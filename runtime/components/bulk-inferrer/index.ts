@@ -12,7 +12,7 @@ import { Examples, InferenceResult, Model, ModelBlessing } from '../../core/arti
 import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import { duckdb, splitParquetFiles, sqlString, sqlStringList } from '../../data/duckdb';
-import { parquetRowTotal, shardRowsSql, shardsForRows } from '../../data/shard-rows';
+import { parquetRowTotal, shardRows, shardsForRows } from '../../data/shard-rows';
 import { selectBackend } from '../../ml/backend';
 import { parquetSource, predictExamples } from '../../ml/predict-examples';
 import { loadServingBundle } from '../../ml/serving-bundle';
@@ -101,13 +101,7 @@ export const BulkInferrer = defineComponent({
     async partial(ctx, shard, partialDir) {
       const blessing = ctx.inputs.model_blessing[0];
       if (blessing && !isBlessed(blessing, 'BLESSED')) return;
-      const conn = await duckdb();
-      let selected: { sql: string; rows: number };
-      try {
-        selected = await shardRowsSql(conn, splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.split), shard);
-      } finally {
-        conn.closeSync();
-      }
+      const selected = await shardRows(splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.split), shard);
       const n = await predictInto(ctx, selected.sql, path.join(partialDir, PREDICTIONS_FILE));
       if (n !== selected.rows) throw new Error(`BulkInferrer shard ${shard.index}/${shard.count}: predicted ${n} rows of the ${selected.rows} selected`);
       await fs.promises.writeFile(path.join(partialDir, SHARD_FILE), JSON.stringify({ rows: n }));

@@ -13,10 +13,10 @@ import * as path from 'path';
 import type { ExecutorContext, InputPorts, OutputPorts, ParameterSchema } from '../../core/component';
 import { UserError } from '../../core/errors';
 import type { Properties } from '../../metadata/types';
-import { MAX_SHARDS, shardItem, type ShardingSpec, type ShardRef } from '../../core/sharding';
+import { shardItem, type ShardingSpec, type ShardRef } from '../../core/sharding';
 import { inheritedSpanVersion } from '../../core/span-version';
-import { duckdb, splitNamesOf, splitParquetFiles } from '../../data/duckdb';
-import { parquetRowCounts, shardRowsSql } from '../../data/shard-rows';
+import { splitNamesOf, splitParquetFiles } from '../../data/duckdb';
+import { parquetRowTotal, shardRows, shardsForRows } from '../../data/shard-rows';
 import { mergeDatasets, type DatasetAccumulator } from '../../tfdv/accumulators';
 import { fromTaggedJson, toTaggedJson } from '../../tfdv/accumulator-json';
 import { statisticsPath, writeJson } from '../../tfdv/artifact-files';
@@ -69,10 +69,6 @@ export function statisticsProperties(examplesProperties: Properties, splits: str
   return { ...inheritedSpanVersion(examplesProperties), split_names: JSON.stringify(splits) };
 }
 
-async function totalRows(files: string[]): Promise<number> {
-  return (await parquetRowCounts(await duckdb(), files)).reduce((a, b) => a + b, 0);
-}
-
 function rangesText(ranges: GridRanges): string {
   return JSON.stringify([...ranges].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -81,8 +77,8 @@ export const statisticsSharding: ShardingSpec = {
   async autoShards(ctx) {
     const { examplesPath, splits } = statisticsSplits(ctx);
     let rows = 0;
-    for (const split of splits) rows += await totalRows(splitParquetFiles(examplesPath, split));
-    return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(rows / ROWS_PER_AUTO_SHARD)));
+    for (const split of splits) rows += await parquetRowTotal(splitParquetFiles(examplesPath, split));
+    return shardsForRows(rows, ROWS_PER_AUTO_SHARD);
   },
 
   async partial(ctx, shard, partialDir) {
@@ -91,7 +87,7 @@ export const statisticsSharding: ShardingSpec = {
     const partial: Partial = { shard, splits: {} };
     for (const split of splits) {
       const files = splitParquetFiles(examplesPath, split);
-      const { sql, rows } = await shardRowsSql(await duckdb(), files, shard);
+      const { sql, rows } = await shardRows(files, shard);
       const ranges = await parquetRanges(files, parquetSource(files));
       const [summary, sketches] = await Promise.all([shardSummary(sql, opts), shardSketches(sql, ranges, opts)]);
       if (summary.numExamples !== rows) throw new UserError(`StatisticsGen shard ${shardItem(shard)}, split ${split}: read ${summary.numExamples} rows where the Parquet footers give ${rows}`);
@@ -124,7 +120,7 @@ export const statisticsSharding: ShardingSpec = {
       const ranges = rangesText(shards[0].ranges);
       const other = shards.findIndex((s) => rangesText(s.ranges) !== ranges);
       if (other >= 0) throw new UserError(`StatisticsGen merge, split ${split}: shard ${other}/${shards.length} took its histograms on other grid ranges than shard 0/${shards.length}; the split's files changed while the shards ran`);
-      const expected = await totalRows(files);
+      const expected = await parquetRowTotal(files);
       const read = shards.reduce((n, s) => n + s.rows, 0);
       if (read !== expected) throw new UserError(`StatisticsGen merge, split ${split}: the shards read ${read} rows, the split's files hold ${expected}`);
       const summaries = shards.map((s) => s.summary);

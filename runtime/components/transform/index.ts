@@ -15,8 +15,8 @@ import { defineComponent, type ExecutorContext } from '../../core/component';
 import { Examples, TransformGraph } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import { inheritedSpanVersion } from '../../core/span-version';
-import { duckdb, splitNamesOf, splitParquetFiles } from '../../data/duckdb';
-import { parquetRowTotal, shardRowsSql, shardsForRows } from '../../data/shard-rows';
+import { splitNamesOf, splitParquetFiles } from '../../data/duckdb';
+import { parquetRowTotal, shardRows, shardsForRows } from '../../data/shard-rows';
 import { writeJson } from '../../tfdv/artifact-files';
 import { accumulate, accumulatorFromJson, accumulatorToJson, analyze, finishAnalysis, mergeAccumulators } from '../../transform/analyze';
 import { materializeSplit } from '../../transform/materialize';
@@ -111,14 +111,8 @@ export const Transform = defineComponent({
     },
     async partial(ctx, shard, partialDir) {
       checkedSplits(ctx);
-      const conn = await duckdb();
-      let source: string;
-      try {
-        source = (await shardRowsSql(conn, splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.analyze_split), shard)).sql;
-      } finally {
-        conn.closeSync();
-      }
-      const acc = await accumulate(ctx.parameters.spec, source);
+      const { sql } = await shardRows(splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.analyze_split), shard);
+      const acc = await accumulate(ctx.parameters.spec, sql);
       await writeJson(path.join(partialDir, ACCUMULATOR_FILE), accumulatorToJson(acc));
       ctx.log(`shard ${shard.index}/${shard.count}: analyzed ${acc.examples} examples of split ${ctx.parameters.analyze_split}`);
     },
