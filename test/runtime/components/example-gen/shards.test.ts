@@ -3,8 +3,8 @@
 // row ranges when there are more shards than files), CSV and JSON Lines (whole files; shards past the file count
 // read nothing) and predefined input splits; the merge fails on shards whose column types differ (naming the column
 // and the shards), on rows lost between the shards and the splits and on a shard that read something else than its
-// share; the CLI phases (mlp component shard plan|run|merge) publish the same artifact; auto picks one shard per
-// 256 MiB of input.
+// share; a retried merge publishes the same artifact, as do the CLI phases (mlp component shard plan|run|merge)
+// and the local runner (one execution with shards=3); auto picks one shard per 256 MiB of input.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +13,10 @@ import { exampleGenAutoShards, SHARD_FILE } from '../../../../runtime/components
 import { ExampleGenParameters } from '../../../../runtime/components/example-gen/parameters';
 import { sqlString } from '../../../../runtime/data/duckdb';
 import { localContext, runShardPhases } from '../../ml/shard-phases';
+import { Pipeline } from '../../../../pipelines/dsl/pipeline';
+import { runPipeline } from '../../../../runtime/runner/local-runner';
 import { runCli } from '../../../support/cli';
+import { useTempStore } from '../../../support/temp-store';
 import { query, runGen, useTempDir, write } from './helpers';
 
 const tmp = useTempDir('mlp-eg-shards-');
@@ -157,6 +160,25 @@ test('mlp component shard plan, run ×N and merge, as an engine runs them, publi
   for (const [key, value] of Object.entries(unsharded.props)) expect([key, metadata[key]]).toEqual([key, value]);
   expect(await contents(out, ['train', 'eval'])).toEqual(await contents(unsharded.out, ['train', 'eval']));
 }, 120_000);
+
+describe('in the local runner', () => {
+  const t = useTempStore('mlp-eg-shards-run-');
+  test('an ExampleGen node with shards: 3 publishes the unsharded Examples, one execution with shards=3', async () => {
+    for (const k of [1, 2, 3, 4]) write(path.join(t.root, 'in', `${k}.csv`), `id,x\n${Array.from({ length: 25 }, (_, i) => `${k * 100 + i},v${i % 5}`).join('\n')}\n`);
+    const params = { input_base: path.join(t.root, 'in') };
+    const pipeline = new Pipeline({ name: 'sharded-example-gen' });
+    pipeline.add('example-gen', ExampleGen, { parameters: params, shards: 3 });
+    const summary = await runPipeline(pipeline, { root: t.root, store: t.store });
+    expect(summary.state).toBe('COMPLETE');
+    const out = summary.nodes.find((n) => n.id === 'example-gen')!.outputs.examples;
+    const [execution] = await t.store.getExecutions({ type: 'ExampleGen' });
+    expect(execution.customProperties?.shards).toBe(3);
+    const unsharded = await runGen(t.root, params, 'unsharded');
+    const [artifact] = await t.store.getArtifacts({ uri: out });
+    for (const [key, value] of Object.entries(unsharded.props)) expect([key, artifact.customProperties?.[key] ?? artifact.properties?.[key]]).toEqual([key, value]);
+    expect(await contents(out, ['train', 'eval'])).toEqual(await contents(unsharded.out, ['train', 'eval']));
+  }, 120_000);
+});
 
 test('auto: one shard per 256 MiB of input, at most one per file for CSV', async () => {
   // Sparse files: their listed sizes count, nothing is read.
