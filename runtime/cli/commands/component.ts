@@ -169,7 +169,8 @@ function registerShardCommand(component: Command): void {
       try {
         if (phase === 'plan') {
           if (!flags.out) throw new UserError('plan needs --out FILE');
-          const shards = checkShardsOption(flags.shards === 'auto' ? 'auto' : Number(flags.shards), '--shards');
+          // Only digits are a count: Number() would make "" 0 and "abc" NaN, which the error shows as null.
+          const shards = checkShardsOption(/^\d+$/.test(flags.shards) ? Number(flags.shards) : flags.shards, '--shards');
           const items = await planShards(target, input, { shardsDir: flags.shardsDir, shards, scope });
           await writeFileAtomic(flags.out, JSON.stringify(items));
           process.stderr.write(`${name}: ${items.length ? `${items.length} shards` : 'cached, no shards'}\n`);

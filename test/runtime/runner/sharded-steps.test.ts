@@ -147,6 +147,14 @@ describe('mlp component shard <phase> as cloud steps', () => {
     expect(bad.stderr.trim()).toMatch(/phase must be plan, run or merge, got "split"$/);
     const shard = await runCli(['component', 'shard', 'run', 'StatisticsGen', '--executor-input', input, '--shards-dir', t.root, '--shard', '3/3']);
     expect(shard.stderr.trim()).toMatch(/--shard: "3\/3" is not a shard "i\/N"/);
+    // A count that is not digits is named as given (not as NaN's null or ""'s 0).
+    for (const bad of ['abc', '2.5', '']) {
+      const count = await runCli(['component', 'shard', 'plan', 'StatisticsGen', '--executor-input', input, '--shards-dir', t.root, '--out', path.join(t.root, 'x.json'), '--shards', bad]);
+      const expected = `--shards: shards must be a whole number from 1 to 256 or "auto", got ${JSON.stringify(bad)}`;
+      expect(count.code).not.toBe(0);
+      expect(count.stderr.trim().split('\n')).toHaveLength(1);
+      expect(count.stderr.trim().slice(-expected.length)).toBe(expected);
+    }
     const plain = await runCli(['component', 'shard', 'plan', 'ProduceNumbers', '--executor-input', input, '--shards-dir', t.root, '--out', path.join(t.root, 'x.json')]);
     expect(plain.stderr.trim()).toMatch(/component ProduceNumbers cannot be sharded/);
     expect(fs.existsSync(path.join(t.root, 'x.json'))).toBe(false);
