@@ -6,7 +6,9 @@
 // is decided. Column types a reader guessed from a sample (CSV) are checked on every row in that same pass; a row
 // that contradicts them makes the reader infer them from all rows, and the splits are written again.
 // Which split a row lands in never varies; the order of rows inside a split's file may vary between runs when
-// DuckDB reads the input in parallel (a partitioned COPY does not keep insertion order).
+// DuckDB reads the input in parallel (a partitioned COPY does not keep insertion order). The phases (resolveRun,
+// readAndWrite over some inputs, finish) are exported for the sharded run (shards.ts), which reads and writes per
+// shard and finishes once in its merge.
 
 import * as fs from 'fs';
 import * as os from 'os';
