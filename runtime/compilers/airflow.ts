@@ -11,6 +11,7 @@ import { UserError } from '../core/errors';
 import { isContainerComponent } from '../components/container/spec';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
+import { k8sEnvRef, k8sLiteral } from './k8s-args';
 import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
@@ -218,16 +219,16 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   // values come from XCom, which Airflow does not render as templates, while the ExecutorInput in the partial
   // arguments must be rendered.
   const names = shardStepNames(node.id);
-  const dir = shardsDir(opts.pipelineRoot, plan, node, '{{ run_id }}');
+  const dir = shardsDir(k8sLiteral(opts.pipelineRoot), plan, node, '{{ run_id }}');
   const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [];
-  const shardEnv = `lambda shard: {**${py({ MLP_PIPELINE_ROOT: opts.pipelineRoot })}, ${py(SHARD_ENV)}: shard}`;
+  const shardEnv = `lambda shard: {**${py({ MLP_PIPELINE_ROOT: k8sLiteral(opts.pipelineRoot) })}, ${py(SHARD_ENV)}: shard}`;
   return [
     ...out,
     ...pod(plan, node, opts, gke, { taskId: names.plan, command: shardCommand(node, 'plan'), args: [...planArgs(node, dir, XCOM_FILE), ...cloud], placement: false }),
     ...pod(plan, node, opts, gke, {
       taskId: names.shard,
       command: shardCommand(node, 'run'),
-      args: shardRunArgs(dir, `$(${SHARD_ENV})`),
+      args: shardRunArgs(dir, k8sEnvRef(SHARD_ENV)),
       metadata: false,
       xcom: false,
       expand: `env_vars=${task({ id: names.plan })}.output.map(${shardEnv})`,
@@ -241,13 +242,20 @@ const SHARD_ENV = 'MLP_SHARD';
 /** KubernetesPodOperator's do_xcom_push returns this file as the task's XCom. */
 const XCOM_FILE = '/airflow/xcom/return.json';
 
+/**
+ * A Jinja expression rendered into a pod's args at run time (values given when the DAG run is triggered, or another
+ * task's XCom): every `$` doubled as k8sLiteral does, so the kubelet's `$(VAR)` expansion hands the value on unchanged.
+ */
+const podValue = (expr: string) => `{{ ${expr} | replace("$", "$$") }}`;
+
 function pod(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, gke: GkeTarget | undefined, variant?: PodVariant): string[] {
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, {
     runId: '{{ run_id }}',
-    param: (name) => `{{ params.${name} | tojson }}`,
-    upstreamMetadata: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson }}`,
-    upstreamUri: (producer, port) => `{{ ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["uri"] | tojson }}`,
+    param: (name) => podValue(`params.${name} | tojson`),
+    upstreamMetadata: (producer, port) => podValue(`ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson`),
+    upstreamUri: (producer, port) => podValue(`ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["uri"] | tojson`),
     outputFile: XCOM_FILE,
+    literal: k8sLiteral,
   });
   const placed = variant?.placement !== false;
   const metadata = !!opts.cloudsqlInstance && variant?.metadata !== false;
@@ -272,7 +280,8 @@ function pod(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, g
     `        cmds=${py(wrapper?.command ?? variant?.command ?? componentCommand(node.component.name))},`,
     `        arguments=${py([executorInput, ...(wrapper?.specArgs ?? []), ...(variant?.args ?? (opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : []))])},`,
     // A mapped task's env comes from its expand.
-    ...(variant?.expand ? [] : [`        env_vars=${py({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(metadata ? { MLP_METADATA: metadataAddress(opts) } : {}) })},`]),
+    // Env values are expanded as args are.
+    ...(variant?.expand ? [] : [`        env_vars=${py(Object.fromEntries(Object.entries({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(metadata ? { MLP_METADATA: metadataAddress(opts) } : {}) }).map(([k, v]) => [k, k8sLiteral(v)])))},`]),
     ...(metadata && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
     ...(initContainers.length ? [`        init_containers=[${initContainers.join(', ')}],`] : []),
     ...(wrapper ? [`        volumes=[k8s.V1Volume(name=${py(WRAPPER_VOLUME)}, empty_dir=k8s.V1EmptyDirVolumeSource())],`, `        volume_mounts=[${mount}],`] : []),
@@ -342,7 +351,7 @@ function cloudSqlProxySidecar(instance: string, passwordSecret?: SecretKeyRef): 
     'k8s.V1Container(',
     'name="cloud-sql-proxy", ',
     `image=${py(CLOUD_SQL_PROXY_IMAGE)}, `,
-    `args=${py(cloudSqlProxyArgs(instance, passwordSecret))}, `,
+    `args=${py(cloudSqlProxyArgs(instance, passwordSecret).map(k8sLiteral))}, `,
     'restart_policy="Always", ',
     'security_context=k8s.V1SecurityContext(run_as_non_root=True, allow_privilege_escalation=False), ',
     `resources=k8s.V1ResourceRequirements(requests=${py({ cpu: '100m', memory: '128Mi' })})`,

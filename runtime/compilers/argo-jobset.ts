@@ -25,6 +25,7 @@ import { UserError } from '../core/errors';
 import { checkWorkerGpus, CLUSTER_WORKER_ENV, type RankLayout } from '../components/container/distribution';
 import { isContainerComponent, type ContainerComponent } from '../components/container/spec';
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
+import { k8sEnvRef, k8sLiteral } from './k8s-args';
 import { distributedLayout, VERTEX_JAX_PORT, VERTEX_TORCH_PORT } from './vertex-custom-job';
 import { podPlacement, type CompiledNode, type CompiledPipeline } from './common';
 
@@ -67,9 +68,9 @@ export interface JobSetStepOptions {
   scratchExecutorInput: string;
   /** Rank 0's cloud step arguments (empty without a metadata store). */
   cloudArgs: string[];
-  /** Where rank 0 creates the step's ExecutorOutput (executorOutputUri with JOBSET_NAME_VAR), for the read-back step. */
+  /** Where rank 0 creates the step's ExecutorOutput (executorOutputUri of the escaped root with JOBSET_NAME_VAR), for the read-back step. */
   executorOutputUri: string;
-  /** The step's env (pipeline root, metadata store), as the other Argo steps get it. */
+  /** The step's env (pipeline root, metadata store), as the other Argo steps get it (values escaped, k8s-args.ts). */
   env: Json[];
   /** The Cloud SQL Auth Proxy container, run as a native sidecar, when the pipeline has a metadata store. */
   proxy?: Json;
@@ -84,7 +85,7 @@ export interface JobSetStepOptions {
 export const jobSetStepName = (nodeId: string) => `${nodeId}-jobset`;
 
 /** What Kubernetes expands, in a pod's command line, to its JobSet's name: each attempt's own key. */
-export const JOBSET_NAME_VAR = '$(MLP_JOBSET_NAME)';
+export const JOBSET_NAME_VAR = k8sEnvRef('MLP_JOBSET_NAME');
 /** The JobSet step's output parameter: the name of the JobSet it created (the attempt that completed). */
 export const JOBSET_OUTPUT = 'jobset';
 /** The resource step's outputs: the created JobSet's name, which the read-back step takes. */
@@ -144,7 +145,7 @@ function contractEnv(layout: RankLayout): Json[] {
     // Kubernetes expands $(VAR) of variables defined earlier in the list.
     { name: 'MASTER_ADDR', value: `${JOBSET_NAME_VAR}-${REPLICATED_JOB}-0-0.${JOBSET_NAME_VAR}` },
     { name: 'MASTER_PORT', value: String(TORCH_PORT) },
-    { name: 'JAX_COORDINATOR_ADDRESS', value: `$(MASTER_ADDR):${JAX_PORT}` },
+    { name: 'JAX_COORDINATOR_ADDRESS', value: `${k8sEnvRef('MASTER_ADDR')}:${JAX_PORT}` },
   ];
 }
 
@@ -195,9 +196,10 @@ export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts:
       {
         name: 'main',
         image: wrapper.image,
-        command: ['sh', '-c', RANK_SCRIPT, 'mlp-rank'],
+        command: ['sh', '-c', k8sLiteral(RANK_SCRIPT), 'mlp-rank'],
         args: [opts.executorInput, opts.scratchExecutorInput, String(rank0Args.length), ...rank0Args, ...step, ...wrapper.specArgs],
-        env: [...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })), ...opts.env, ...contractEnv(layout)],
+        // opts.env's values are escaped already; the contract's references are deliberate.
+        env: [...Object.entries(wrapper.env).map(([name, value]) => ({ name, value: k8sLiteral(value) })), ...opts.env, ...contractEnv(layout)],
         volumeMounts: [mount],
         ...(Object.keys(requests).length || Object.keys(limits).length
           ? { resources: { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) } }

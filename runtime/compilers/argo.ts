@@ -8,6 +8,7 @@
 
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
 import { attemptRunId, executorOutputUri, isDistributedStep, jobSetResource, jobSetStepName, JOBSET_NAME_VAR, JOBSET_OUTPUT, JOBSET_OUTPUTS, SCRATCH_ROOT } from './argo-jobset';
+import { k8sLiteral } from './k8s-args';
 import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, type StepPlaceholders, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
@@ -122,11 +123,19 @@ function argoParameter(name: string, info: ParameterInfo): Json {
   return { name, ...(value !== undefined ? { value } : {}), ...(description ? { description } : {}) };
 }
 
+/**
+ * An Argo expression whose value Argo puts into a pod's args at run time, with every `$` doubled as k8sLiteral does
+ * (sprig.replace(old, new, src)): values given at submit time or written by another step cannot be escaped when
+ * compiling, and the kubelet's `$(VAR)` expansion would otherwise rewrite them.
+ */
+const podValue = (expr: string) => `{{=sprig.replace('$', '$$', ${expr})}}`;
+
 /** A pipeline parameter as JSON text in the ExecutorInput: strings through toJson (quotes and backslashes cannot break it), an unset optional one as null. */
 function paramPlaceholder(name: string, info: ParameterInfo): string {
-  if (info.type !== 'STRING') return `{{workflow.parameters.${name}}}`;
-  const json = `toJson(workflow.parameters['${name}'])`;
-  return notGiven(info) ? `{{=workflow.parameters['${name}'] == '${NOT_GIVEN}' ? '${NOT_GIVEN}' : ${json}}}` : `{{=${json}}}`;
+  const value = `workflow.parameters['${name}']`;
+  if (info.type !== 'STRING') return podValue(value);
+  const json = `toJson(${value})`;
+  return podValue(notGiven(info) ? `${value} == '${NOT_GIVEN}' ? '${NOT_GIVEN}' : ${json}` : json);
 }
 
 /** Producers whose outputs a node reads; their ExecutorOutputs are handed to it as input parameters. */
@@ -168,7 +177,7 @@ function tunerFanOut(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
   if (perRound <= 1 || maxTrials <= 1) return undefined;
   const rounds = Math.ceil(maxTrials / perRound);
   const id = node.id;
-  const trialsDir = `${opts.pipelineRoot}/${plan.name}/${id}/trials/${RUN_ID}`;
+  const trialsDir = `${k8sLiteral(opts.pipelineRoot)}/${plan.name}/${id}/trials/${RUN_ID}`;
   const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, RUN_ID) : [];
   const phase = (name: string) => ['mlp', 'component', 'tuner', name, '--executor-input'];
   const tasks: Json[] = [];
@@ -213,7 +222,8 @@ function tunerFanOut(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
     containerTemplate(plan, node, opts, {
       name: `${id}-trial`,
       command: phase('trial'),
-      args: ['--trials-dir', trialsDir, '--trial', '{{inputs.parameters.trial}}'],
+      // A trial's hyperparameters may be text with `$` in it.
+      args: ['--trials-dir', trialsDir, '--trial', podValue("inputs.parameters['trial']")],
       inputs: ['trial'],
       outputs: [],
       metadata: false,
@@ -240,7 +250,7 @@ function jobSetSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
     arguments: { parameters: [{ name: JOBSET_OUTPUT, value: `{{tasks.${jobSet}.outputs.parameters.${JOBSET_OUTPUT}}}` }] },
     ...(node.conditions.length ? { when: node.conditions.map(argoWhen).join(' && ') } : {}),
   };
-  const from = executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID, `{{inputs.parameters.${JOBSET_OUTPUT}}}`);
+  const from = executorOutputUri(k8sLiteral(opts.pipelineRoot), plan, node, RUN_ID, `{{inputs.parameters.${JOBSET_OUTPUT}}}`);
   return {
     tasks: [dagTask(node, { name: jobSet, template: jobSet }), readBack],
     templates: [
@@ -271,7 +281,7 @@ function jobSetSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptio
 function shardedSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOptions): { tasks: Json[]; templates: Json[] } | undefined {
   if (!isSharded(node)) return undefined;
   const names = shardStepNames(node.id);
-  const dir = shardsDir(opts.pipelineRoot, plan, node, RUN_ID);
+  const dir = shardsDir(k8sLiteral(opts.pipelineRoot), plan, node, RUN_ID);
   const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, RUN_ID) : [];
   const producerInputs = producers(node).map(upstreamOutput);
   return {
@@ -335,18 +345,19 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   const placeholders: StepPlaceholders = {
     runId: RUN_ID,
     param: paramPlaceholder,
-    upstreamMetadata: (producer, port) =>
-      `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))}}`,
-    upstreamUri: (producer, port) => `{{=toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].uri'))}}`,
+    upstreamMetadata: (producer, port) => podValue(`toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))`),
+    upstreamUri: (producer, port) => podValue(`toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].uri'))`),
     outputFile: EXECUTOR_OUTPUT_FILE,
+    literal: k8sLiteral,
   };
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, placeholders);
   const placement = variant.placement === false ? { requests: {}, limits: {}, nodeSelector: {}, tolerations: [] } : podPlacement(node);
   const { requests, limits, nodeSelector, tolerations } = placement;
   const metadata = !!opts.cloudsqlInstance && variant.metadata !== false;
-  const env: Json[] = [{ name: 'MLP_PIPELINE_ROOT', value: opts.pipelineRoot }];
+  // Env values are expanded as args are.
+  const env: Json[] = [{ name: 'MLP_PIPELINE_ROOT', value: k8sLiteral(opts.pipelineRoot) }];
   if (metadata) {
-    env.push({ name: 'MLP_METADATA', value: `postgres://${encodeURIComponent(opts.metadataUser!)}@127.0.0.1:5432/${opts.metadataDatabase}` });
+    env.push({ name: 'MLP_METADATA', value: k8sLiteral(`postgres://${encodeURIComponent(opts.metadataUser!)}@127.0.0.1:5432/${opts.metadataDatabase}`) });
     const secret = opts.metadataPasswordSecret;
     if (secret) env.push({ name: PASSWORD_ENV, valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } } });
   }
@@ -378,7 +389,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
       executorInput: executorInputTemplate(plan, node, opts.pipelineRoot, { ...placeholders, runId: attemptRunId(RUN_ID) }),
       scratchExecutorInput: executorInputTemplate(plan, node, SCRATCH_ROOT, placeholders),
       cloudArgs: metadata ? cloudStepArgs(plan, node, RUN_ID) : [],
-      executorOutputUri: executorOutputUri(opts.pipelineRoot, plan, node, RUN_ID, JOBSET_NAME_VAR),
+      executorOutputUri: executorOutputUri(k8sLiteral(opts.pipelineRoot), plan, node, RUN_ID, JOBSET_NAME_VAR),
       env,
       ...(metadata ? { proxy: cloudSqlProxy(opts.cloudsqlInstance!, opts.metadataPasswordSecret) } : {}),
       queueName: opts.trainingQueue,
@@ -389,7 +400,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   }
   // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
   const wrapper = containerStep(node, 'argo');
-  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value })));
+  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value: k8sLiteral(value) })));
   const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
   return {
     ...head,
@@ -443,7 +454,7 @@ function cloudSqlProxy(instance: string, passwordSecret?: SecretKeyRef): Json {
   return {
     name: 'cloud-sql-proxy',
     image: CLOUD_SQL_PROXY_IMAGE,
-    args: cloudSqlProxyArgs(instance, passwordSecret),
+    args: cloudSqlProxyArgs(instance, passwordSecret).map(k8sLiteral),
     securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
     resources: { requests: { cpu: '100m', memory: '128Mi' } },
   };

@@ -353,6 +353,12 @@ export interface StepPlaceholders {
   upstreamUri: (producer: string, port: string) => string;
   /** Where the step writes its ExecutorOutput, for the engine to hand to its dependents. */
   outputFile: string;
+  /**
+   * The target's spelling of literal text in a pod's args (Argo and Airflow: k8sLiteral, so the kubelet's `$(VAR)`
+   * expansion passes it on unchanged); the placeholders above, whose values the engine fills in at run time, must
+   * escape those values themselves.
+   */
+  literal: (text: string) => string;
 }
 
 /**
@@ -391,16 +397,20 @@ export function executorInputTemplate(plan: CompiledPipeline, node: CompiledNode
       artifacts: Object.fromEntries(
         Object.entries(node.component.outputs).map(([port, spec]) => [
           port,
-          { artifacts: [{ type: kfpArtifactType(spec.type, `node ${node.id} output ${port}`), uri: artifactUri(root, plan.name, node.id, port, ph.runId) }] },
+          { artifacts: [{ type: kfpArtifactType(spec.type, `node ${node.id} output ${port}`), uri: artifactUri(root, plan.name, node.id, port, RUN_ID_MARK) }] },
         ]),
       ),
       outputFile: ph.outputFile,
     },
   };
-  let text = JSON.stringify(input);
+  // Everything but the placeholders is literal text; the run id is the engine's (and may hold a deliberate reference).
+  let text = ph.literal(JSON.stringify(input)).split(RUN_ID_MARK).join(ph.runId);
   for (const [m, raw] of marks) text = text.replace(m, () => raw);
   return text;
 }
+
+/** Where the run id goes in the ExecutorInput's URIs until the literal text around it is escaped. */
+const RUN_ID_MARK = '@@mlp-run-id@@';
 
 // Docker's reference grammar (distribution/reference): [domain[:port]/]path-components, then :tag and/or @digest.
 const IMAGE_NAME = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;

@@ -11,6 +11,7 @@ import { UserError } from '../core/errors';
 import { isContainerComponent } from '../components/container/spec';
 import { containerStepSpec } from '../components/container/step-spec';
 import { IMAGE_APP_DIR, PASSWORD_ENV, type CompiledNode } from './common';
+import { k8sLiteral } from './k8s-args';
 
 /** The shared emptyDir: the init container writes it, the main container runs from it. */
 export const WRAPPER_VOLUME = 'mlp-runtime';
@@ -19,10 +20,11 @@ const NODE = `${WRAPPER_ROOT}/bin/node`;
 const APP = `${WRAPPER_ROOT}/app`;
 
 /**
- * The init container's command (in the runtime image, where Node is on PATH and the package at IMAGE_APP_DIR).
+ * The init container's command (in the runtime image, where Node is on PATH and the package at IMAGE_APP_DIR), as pod
+ * text (k8s-args.ts).
  * `cp -R` keeps node_modules' symlinks as links and does not try to keep root's ownership.
  */
-export const WRAPPER_COPY_COMMAND = ['sh', '-c', `set -e; mkdir -p ${WRAPPER_ROOT}/bin; cp "$(command -v node)" ${NODE}; cp -R ${IMAGE_APP_DIR} ${APP}`];
+export const WRAPPER_COPY_COMMAND = ['sh', '-c', k8sLiteral(`set -e; mkdir -p ${WRAPPER_ROOT}/bin; cp "$(command -v node)" ${NODE}; cp -R ${IMAGE_APP_DIR} ${APP}`)];
 
 /** What the main container needs besides the component's own env: the runtime's modules, and run the command as a process. */
 const WRAPPER_ENV: Readonly<Record<string, string>> = { NODE_PATH: `${APP}/node_modules`, NODE_ENV: 'production', MLP_LOCAL_EXEC: 'subprocess' };

@@ -12,6 +12,7 @@ import { IAM_AUTH, METADATA_AUTH_ENV, SECRET_MANAGER_AUTH, SECRET_VERSION } from
 import { kfpComponentIR } from '../components/container/kfp-component';
 import { isContainerComponent, type ContainerSpec } from '../components/container/spec';
 import { kfpArtifactType } from './kfp-artifact-types';
+import { k8sTemplateText } from './k8s-args';
 import { cpuCores, memoryGigabytes } from './quantities';
 import { customJobPayload, distributedLayout, stepCommandLine, type CustomJobOptions } from './vertex-custom-job';
 import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
@@ -118,6 +119,7 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
   components[`comp-${EXIT_HANDLER_DAG}`] = handler.component;
   components[`comp-${RUN_FINISHED_STEP}`] = last.component;
   executors[`exec-${RUN_FINISHED_STEP}`] = last.executor;
+  for (const executor of Object.values(executors) as Json[]) executor.container = podContainer(executor.container as Json);
   const rootTasks: Json = { [EXIT_HANDLER_DAG]: handler.task, [RUN_FINISHED_STEP]: last.task };
   return {
     pipelineInfo: { name: plan.name, ...(plan.description ? { description: plan.description } : {}) },
@@ -129,6 +131,22 @@ export function compileKfp(plan: CompiledPipeline, opts: KfpOptions): Json {
       ...(Object.keys(plan.parameters).length ? { inputDefinitions: { parameters: parameterDefinitions(plan.parameters) } } : {}),
       dag: { tasks: rootTasks },
     },
+  };
+}
+
+/**
+ * An executor's container as the kubelet must be given it: KFP on Kubernetes puts the command and args into the
+ * pod (its driver's initPodSpecPatch makes them the launcher container's args, the env its env) and the kubelet
+ * expands `$(VAR)` in them before KFP's launcher resolves the placeholders; k8sTemplateText escapes only what that
+ * changes, so a container component's `$$` or `$(HOME)` reaches its process as written, as it does locally.
+ */
+function podContainer(c: Json): Json {
+  const text = (list: unknown) => (list as string[] | undefined)?.map(k8sTemplateText);
+  return {
+    ...c,
+    ...(c.command ? { command: text(c.command) } : {}),
+    ...(c.args ? { args: text(c.args) } : {}),
+    ...(c.env ? { env: (c.env as Json[]).map((e) => ({ ...e, value: k8sTemplateText(e.value as string) })) } : {}),
   };
 }
 

@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv-test
-PACKAGES=(numpy scikit-learn onnx onnxruntime torch pyarrow protobuf)
+PACKAGES=(numpy scikit-learn onnx onnxruntime torch pyarrow protobuf jinja2)
 INDEX=${MLP_TEST_PIP_INDEX:-file:///opt/pypi/simple}
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-if "$VENV/bin/python" -c 'import numpy, sklearn, onnx, onnxruntime, torch, pyarrow, google.protobuf' 2>/dev/null; then
+if "$VENV/bin/python" -c 'import numpy, sklearn, onnx, onnxruntime, torch, pyarrow, google.protobuf, jinja2' 2>/dev/null; then
   echo "python-venv: $VENV already has ${PACKAGES[*]}"
   exit 0
 fi

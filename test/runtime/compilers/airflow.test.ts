@@ -15,6 +15,8 @@ import { ProduceNumbers, SummarizeNumbers } from '../../../runtime/components';
 import { z } from 'zod';
 import { runCli } from '../../support/cli';
 import { dataValidationWithoutResolver, optionsPipeline, runStep } from './fixtures';
+import { renderJinja } from './jinja-render';
+import { expand, mappingFuncFor } from '../../support/k8s-expansion';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -135,8 +137,9 @@ describe('Airflow DAG', () => {
       on_finish_action: 'delete_pod',
     });
     expect(args).toHaveLength(1);
-    expect(args[0]).toContain('"parameterValues":{"factor":{{ params.factor | tojson }}}');
-    expect(args[0]).toContain('"metadata":{{ ti.xcom_pull(task_ids="produce")["artifacts"]["numbers"]["artifacts"][0]["metadata"] | tojson }}');
+    // What Jinja renders at run time reaches the pod with every $ doubled, for the kubelet's $(VAR) expansion to undo.
+    expect(args[0]).toContain('"parameterValues":{"factor":{{ params.factor | tojson | replace("$", "$$") }}}');
+    expect(args[0]).toContain('"metadata":{{ ti.xcom_pull(task_ids="produce")["artifacts"]["numbers"]["artifacts"][0]["metadata"] | tojson | replace("$", "$$") }}');
     expect(args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{ run_id }}"');
     expect(args[0]).toContain('"outputFile":"/airflow/xcom/return.json"');
     expect(task('produce').kwargs.retries).toBe(0);
@@ -218,10 +221,9 @@ describe('Airflow DAG', () => {
   test('a run that leaves the optional parameter unset runs its step: the null Airflow renders is a value not given', async () => {
     const produce = load('optional_params').task('produce').kwargs;
     const outputFile = path.join(dir, 'optional-produce.return.json');
-    // Rendered as Jinja would with the params' defaults: {{ params.seed | tojson }} is null.
-    const rendered = produce.arguments[0]
-      .replace(/\{\{ run_id \}\}/g, 'scheduled__2024-01-01T00:00:00+00:00')
-      .replace(/\{\{ params\.(\w+) \| tojson \}\}/g, (_: string, name: string) => JSON.stringify({ seed: null, count: 5 }[name]))
+    // Rendered by Jinja with the params' defaults (params.seed | tojson is null), then expanded by the kubelet.
+    const [jinja] = renderJinja(produce.arguments, { params: { seed: null, count: 5 }, runId: 'scheduled__2024-01-01T00:00:00+00:00' });
+    const rendered = expand(jinja, mappingFuncFor({}))
       .replace('gs://b/root', path.join(dir, 'optional-root'))
       .replace('/airflow/xcom/return.json', outputFile);
     expect(rendered).toContain('"seed":null');
@@ -270,13 +272,9 @@ describe('Airflow DAG', () => {
     const xcom = new Map<string, Json>();
     for (const t of tasks.filter((task) => task.kwargs.task_id !== 'mlp-run-finished')) {
       const outputFile = path.join(dir, `${t.kwargs.task_id}.return.json`);
-      const rendered = t.kwargs.arguments[0]
-        .replace(/\{\{ run_id \}\}/g, 'manual__2024-01-01T00:00:00+00:00')
-        .replace(/\{\{ params\.(\w+) \| tojson \}\}/g, (_: string, name: string) => JSON.stringify({ count: 40, factor: 2 }[name]))
-        .replace(/\{\{ ti\.xcom_pull\(task_ids="([\w-]+)"\)\["artifacts"\]\["(\w+)"\]\["artifacts"\]\[0\]\["(metadata|uri)"\] \| tojson \}\}/g,
-          (_: string, producer: string, port: string, key: string) => JSON.stringify(xcom.get(producer)!.artifacts[port].artifacts[0][key]))
-        .replace('/airflow/xcom/return.json', outputFile);
-      expect(rendered).not.toContain('{{');
+      // Jinja renders the arguments, then the kubelet expands them.
+      const [jinja] = renderJinja([t.kwargs.arguments[0]], { params: { count: 40, factor: 2 }, runId: 'manual__2024-01-01T00:00:00+00:00', xcom: Object.fromEntries(xcom) });
+      const rendered = expand(jinja, mappingFuncFor({})).replace('/airflow/xcom/return.json', outputFile);
       await runStep(t.kwargs.cmds[3], rendered);
       xcom.set(t.kwargs.task_id, JSON.parse(fs.readFileSync(outputFile, 'utf8')));
     }

@@ -21,6 +21,8 @@ import { expectOneLineError, runCli } from '../../support/cli';
 import { loadCrdValidators, referenceDir } from '../../support/crd-schema';
 import { pipeline as v5p } from './distributed-argo-pipeline';
 import { runJobSetPod } from './jobset-pod';
+import { argoSubstitute } from './argo-substitution';
+import { expand, mappingFuncFor } from '../../support/k8s-expansion';
 import { DdpTrainer, Exporter, JaxOnTpu } from './distributed-pipeline';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -163,18 +165,16 @@ describe('a distributed container step on Argo: a JobSet queued by Kueue', () =>
     const text: string = template(wf, 'note-train-jobset').resource.manifest;
     const note = 'say "hi" \\ bye: {x}';
     // As Argo would: the string parameter through toJson, the run id, nothing else templated in this step.
-    const substituted = text
-      .replace(/\{\{=toJson\(workflow\.parameters\['note'\]\)\}\}/g, JSON.stringify(note))
-      .replace(/\{\{workflow\.uid\}\}/g, 'uid-1');
-    expect(substituted).not.toContain('{{');
+    const substituted = argoSubstitute(text, { 'workflow.parameters.note': note, 'workflow.uid': 'uid-1' });
     const js = parse(substituted);
-    const [input0, other, cloudCount] = pod(js).containers[0].args;
+    // The kubelet's expansion: every $ Argo wrote is doubled; the JobSet's name is the one reference.
+    const [input0, other, cloudCount] = pod(js).containers[0].args.map((a: string) => expand(a, mappingFuncFor({ MLP_JOBSET_NAME: 'js-1' })));
     const rank0 = JSON.parse(input0);
     const rankOther = JSON.parse(other);
     expect(rank0.inputs.parameterValues.note).toBe(note);
     expect(rankOther.inputs.parameterValues.note).toBe(note);
     // Rank 0 writes the node's outputs under the pipeline root, in its attempt's folder; the others under the pod's scratch root.
-    expect(rank0.outputs.artifacts.model.artifacts[0].uri).toBe('gs://b/root/dist/note-train/model/uid-1/$(MLP_JOBSET_NAME)');
+    expect(rank0.outputs.artifacts.model.artifacts[0].uri).toBe('gs://b/root/dist/note-train/model/uid-1/js-1');
     expect(rankOther.outputs.artifacts.model.artifacts[0].uri).toMatch(/^\/tmp\/mlp-rank-scratch\//);
     expect(Number(cloudCount)).toBeGreaterThan(0);
   });

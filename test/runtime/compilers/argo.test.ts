@@ -17,6 +17,8 @@ import { runCli } from '../../support/cli';
 import { z } from 'zod';
 import { UserError } from '../../../runtime/core/errors';
 import { dataValidationWithoutResolver, mixed, optionsPipeline, runStep } from './fixtures';
+import { argoSubstitute } from './argo-substitution';
+import { expand, mappingFuncFor } from '../../support/k8s-expansion';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -143,12 +145,13 @@ describe('Argo Workflows', () => {
       },
       outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset', schemaVersion: '0.0.1' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
     });
+    // What Argo fills in at run time reaches the pod with every $ doubled, for the kubelet's $(VAR) expansion to undo.
     expect(scale.container.args[0]).toContain(
-      `"metadata":{{=toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))}}`,
+      `"metadata":{{=sprig.replace('$', '$$', toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata')))}}`,
     );
-    expect(scale.container.args[0]).toContain('"parameterValues":{"factor":{{workflow.parameters.factor}}}');
+    expect(scale.container.args[0]).toContain(`"parameterValues":{"factor":{{=sprig.replace('$', '$$', workflow.parameters['factor'])}}}`);
     // The input's URI is the one its producer reported: its own output, or a cached one from an earlier run.
-    expect(scale.container.args[0]).toContain(`"uri":{{=toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].uri'))}}`);
+    expect(scale.container.args[0]).toContain(`"uri":{{=sprig.replace('$', '$$', toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].uri')))}}`);
     expect(scale.container.args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{workflow.uid}}"');
     expect(template(wf, 'produce').retryStrategy).toBeUndefined();
   });
@@ -156,7 +159,7 @@ describe('Argo Workflows', () => {
   test('string parameters are spliced through toJson, other types as JSON text', () => {
     const wf = compile(dataValidationWithoutResolver());
     expect(template(wf, 'example-gen').container.args[0]).toContain(
-      `"parameterValues":{"input_splits":[{"name":"single_split","pattern":"span-{SPAN}/*"}],"input_base":{{=toJson(workflow.parameters['input_base'])}}}`,
+      `"parameterValues":{"input_splits":[{"name":"single_split","pattern":"span-{SPAN}/*"}],"input_base":{{=sprig.replace('$', '$$', toJson(workflow.parameters['input_base']))}}}`,
     );
     expect(wf.spec.arguments.parameters).toEqual([{ name: 'input_base' }, { name: 'schema_file' }]);
   });
@@ -175,8 +178,8 @@ describe('Argo Workflows', () => {
       { name: 'count', value: '5' },
     ]);
     // As Argo fills the step in from the workflow's parameter values: valid JSON, seed not given.
-    const values = new Map<string, string>(params.map((x: Json) => [x.name, x.value]));
-    const filled = template(wf, 'produce').container.args[0].replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => values.get(name)!);
+    const values = Object.fromEntries(params.map((x: Json) => [`workflow.parameters.${x.name}`, x.value]));
+    const filled = expand(argoSubstitute(template(wf, 'produce').container.args[0], { ...values, 'workflow.uid': 'uid-1' }), mappingFuncFor({}));
     expect(JSON.parse(filled).inputs.parameterValues).toEqual({ count: 5, seed: null });
   });
 
@@ -184,7 +187,7 @@ describe('Argo Workflows', () => {
     const p = new Pipeline({ name: 'optional-string', parameters: z.object({ prefix: z.string().optional() }) });
     p.add('import', ImportSchemaGen, { parameters: { schema_file: p.param('prefix') } });
     const args = template(compile(p), 'import').container.args[0];
-    expect(args).toContain(`"schema_file":{{=workflow.parameters['prefix'] == 'null' ? 'null' : toJson(workflow.parameters['prefix'])}}`);
+    expect(args).toContain(`"schema_file":{{=sprig.replace('$', '$$', workflow.parameters['prefix'] == 'null' ? 'null' : toJson(workflow.parameters['prefix']))}}`);
   });
 
   test('a required parameter without a default is refused with --schedule (a CronWorkflow run has no value for it)', () => {
@@ -223,7 +226,7 @@ describe('Argo Workflows', () => {
         arguments: { parameters: [{ name: 'gpu-scale-executor-output', value: '{{tasks.gpu-scale.outputs.parameters.executor-output}}' }] },
       },
     ]);
-    expect(template(wf, 'produce').container.args[0]).toContain('"parameterValues":{"seed":3,"count":{{workflow.parameters.count}}}');
+    expect(template(wf, 'produce').container.args[0]).toContain(`"parameterValues":{"seed":3,"count":{{=sprig.replace('$', '$$', workflow.parameters['count'])}}}`);
   });
 
   test('a multi-host TPU slice is refused', () => {
@@ -305,13 +308,9 @@ describe('Argo Workflows', () => {
           (task.arguments?.parameters ?? []).map((a: Json) => [a.name, a.value.replace(/^\{\{tasks\.([\w-]+)\.outputs\.parameters\.executor-output\}\}$/, (_: string, p: string) => JSON.stringify(outputs.get(p)))]),
         );
         expect([...inputs.keys()]).toEqual((t.inputs?.parameters ?? []).map((p: Json) => p.name));
-        const filled = t.container.args[0]
-          .replace(/\{\{workflow\.uid\}\}/g, 'run-1')
-          .replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => ({ count: '50', factor: '3' })[name]!)
-          .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.(metadata|uri)'\)\)\}\}/g,
-            (_: string, input: string, port: string, key: string) => JSON.stringify(JSON.parse(inputs.get(input)!).artifacts[port].artifacts[0][key]))
-          .replace('/tmp/mlp/executor-output.json', outputFile);
-        expect(filled).not.toContain('{{');
+        const vars = { 'workflow.uid': 'run-1', 'workflow.parameters.count': '50', 'workflow.parameters.factor': '3', ...Object.fromEntries([...inputs].map(([k, v]) => [`inputs.parameters.${k}`, v])) };
+        // Argo fills the template in, then the kubelet expands the pod's args.
+        const filled = expand(argoSubstitute(t.container.args[0], vars), mappingFuncFor({})).replace('/tmp/mlp/executor-output.json', outputFile);
         await runStep(t.container.command[3], filled);
         outputs.set(task.name, JSON.parse(fs.readFileSync(outputFile, 'utf8')));
       }

@@ -7,12 +7,12 @@ import { spawn } from 'child_process';
 import * as os from 'os';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../support/cli';
+import { expand, mappingFuncFor } from '../../support/k8s-expansion';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Kubernetes' $(VAR) expansion of a container's env values, command and args: defined variables only, $$ → $. */
-export const expandK8s = (s: string, env: Record<string, string>): string =>
-  s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, name?: string) => (m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m));
+/** Kubernetes' $(VAR) expansion of a container's env values, command and args (the port of its expand.go). */
+export const expandK8s = (s: string, env: Record<string, string>): string => expand(s, mappingFuncFor(env));
 
 /** The wrapper's paths in the pod on this Node and checkout. */
 export const mapPodPath = (p: string): string => (p === '/mlp/bin/node' ? process.execPath : p.replace(/^\/mlp\/app\//, `${REPO_ROOT}/`));

@@ -20,6 +20,8 @@ import type { ShardsOption } from '../../../runtime/core/sharding';
 import { UserError } from '../../../runtime/core/errors';
 import { runCli } from '../../support/cli';
 import { argoModelErrors, argoReferenceProblems, kfpNodeTasks, runStep, structuralProblems } from './fixtures';
+import { argoSubstitute } from './argo-substitution';
+import { expand, mappingFuncFor } from '../../support/k8s-expansion';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -197,15 +199,13 @@ describe('Argo: plan step, withParam fan-out, merge under the node name', () => 
       const statistics = p.add('statistics-gen', StatisticsGen, { inputs: { examples: examples.outputs.examples }, shards: 3 });
       p.add('schema-gen', SchemaGen, { inputs: { statistics: statistics.outputs.statistics } });
       const wf = compile(p, { pipelineRoot: path.join(root, 'pipelines'), cloudsqlInstance: undefined });
-      // Argo: a task's arguments become its template's inputs; {{item}} is one entry of the plan's list.
+      // Argo: a task's arguments become its template's inputs; {{item}} is one entry of the plan's list. Argo fills
+      // the template in, then the kubelet expands the pod's command line.
       const fill = (text: string, inputs: Record<string, string>): string =>
-        text
-          .replace(/\{\{workflow\.uid\}\}/g, 'run-1')
-          .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.(metadata|uri)'\)\)\}\}/g, (_, input: string, port: string, key: string) =>
-            JSON.stringify(JSON.parse(inputs[input]).artifacts[port].artifacts[0][key]),
-          )
-          .replace(/\{\{inputs\.parameters\.([\w-]+)\}\}/g, (_, input: string) => inputs[input])
-          .replace('/tmp/mlp/', `${root}/tmp-`);
+        expand(argoSubstitute(text, { 'workflow.uid': 'run-1', ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`inputs.parameters.${k}`, v])) }), mappingFuncFor({})).replace(
+          '/tmp/mlp/',
+          `${root}/tmp-`,
+        );
       const argv = (name: string, inputs: Record<string, string>): string[] => {
         const t = template(wf, name);
         const line = [...t.container.command, ...t.container.args].map((a: string) => fill(a, inputs));
@@ -400,7 +400,7 @@ describe('Airflow: plan pod, mapped shard pods (.expand over its XCom), merge po
     for (const t of [shard, merge]) expect(t.kwargs.container_resources).toEqual({ V1ResourceRequirements: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } } });
     for (const t of [plan, shard, merge]) expect(t.kwargs).toMatchObject({ retries: 2, retry_delay: { seconds: 5 } });
     expect([plan, shard, merge].map((t) => t.kwargs.init_containers?.length ?? 0)).toEqual([1, 0, 1]);
-    expect(task(0, 'example-validator').kwargs.arguments[0]).toContain('{{ ti.xcom_pull(task_ids="statistics-gen")["artifacts"]["statistics"]["artifacts"][0]["uri"] | tojson }}');
+    expect(task(0, 'example-validator').kwargs.arguments[0]).toContain('{{ ti.xcom_pull(task_ids="statistics-gen")["artifacts"]["statistics"]["artifacts"][0]["uri"] | tojson | replace("$", "$$") }}');
     expect(sources[0]).toContain('KubernetesPodOperator.partial(');
   });
 

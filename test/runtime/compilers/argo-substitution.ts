@@ -1,0 +1,111 @@
+// Argo's template substitution of the tags our Argo compiler writes, for tests that run a compiled step here:
+// simple tags (`{{workflow.uid}}`) from a table, expression tags (`{{=...}}`) evaluated for the few functions the
+// compiler uses, as Argo's docs define them (docs/variables.md: toJson, jsonpath, and Sprig's functions under
+// `sprig.`; sprig.replace(old, new, src) is Go's strings.Replace(src, old, new, -1)). Any other tag or function is an
+// error, so a test cannot pass over text it does not understand.
+
+type Value = unknown;
+
+export interface ArgoVariables {
+  /** Simple tags and the values of `workflow.parameters[...]` / `inputs.parameters[...]`, by their dotted name. */
+  [name: string]: string;
+}
+
+/** `text` with every `{{...}}` tag replaced as Argo replaces it. */
+export function argoSubstitute(text: string, vars: ArgoVariables): string {
+  return text.replace(/\{\{(=?)((?:[^}]|\}(?!\}))*)\}\}/g, (tag: string, isExpression: string, body: string) => {
+    if (!isExpression) {
+      if (!(body in vars)) throw new Error(`argoSubstitute: no value for ${tag}`);
+      return vars[body];
+    }
+    const value = new ExpressionParser(body, vars).parseAll();
+    if (typeof value !== 'string') throw new Error(`argoSubstitute: ${tag} is not text: ${JSON.stringify(value)}`);
+    return value;
+  });
+}
+
+const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*')|([A-Za-z_][\w.]*)|(==|[()[\],?:]))/y;
+
+class ExpressionParser {
+  private tokens: string[] = [];
+  private at = 0;
+
+  constructor(private readonly source: string, private readonly vars: ArgoVariables) {
+    TOKEN.lastIndex = 0;
+    while (TOKEN.lastIndex < source.trimEnd().length) {
+      const m = TOKEN.exec(source);
+      if (!m) throw new Error(`argoSubstitute: cannot read expression ${source} at ${TOKEN.lastIndex}`);
+      this.tokens.push(m[1] ?? m[2] ?? m[3]);
+    }
+  }
+
+  parseAll(): Value {
+    const value = this.expression();
+    if (this.at !== this.tokens.length) throw new Error(`argoSubstitute: unexpected ${this.tokens[this.at]} in ${this.source}`);
+    return value;
+  }
+
+  private next(expected?: string): string {
+    const t = this.tokens[this.at++];
+    if (t === undefined || (expected !== undefined && t !== expected)) throw new Error(`argoSubstitute: expected ${expected ?? 'more'} in ${this.source}, got ${t}`);
+    return t;
+  }
+
+  private expression(): Value {
+    const left = this.primary();
+    if (this.tokens[this.at] !== '==') return left;
+    this.next('==');
+    const right = this.primary();
+    this.next('?');
+    const then = this.expression();
+    this.next(':');
+    const otherwise = this.expression();
+    return left === right ? then : otherwise;
+  }
+
+  private primary(): Value {
+    const t = this.next();
+    if (t.startsWith("'")) return t.slice(1, -1).replace(/\\(.)/g, '$1');
+    if (this.tokens[this.at] === '(') {
+      this.next('(');
+      const args = [this.expression()];
+      while (this.tokens[this.at] === ',') {
+        this.next(',');
+        args.push(this.expression());
+      }
+      this.next(')');
+      return call(t, args);
+    }
+    if (this.tokens[this.at] === '[') {
+      this.next('[');
+      const key = this.primary();
+      this.next(']');
+      const name = `${t}.${String(key)}`;
+      if (!(name in this.vars)) throw new Error(`argoSubstitute: no value for ${t}['${String(key)}']`);
+      return this.vars[name];
+    }
+    throw new Error(`argoSubstitute: cannot evaluate ${t} in ${this.source}`);
+  }
+}
+
+function call(name: string, args: Value[]): Value {
+  const text = (v: Value) => {
+    if (typeof v !== 'string') throw new Error(`argoSubstitute: ${name} needs text, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  switch (name) {
+    case 'toJson':
+      return JSON.stringify(args[0]);
+    case 'sprig.replace':
+      return text(args[2]).split(text(args[0])).join(text(args[1]));
+    case 'jsonpath': {
+      const path = /^\$((?:\.\w+|\[\d+\])*)$/.exec(text(args[1]));
+      if (!path) throw new Error(`argoSubstitute: jsonpath ${String(args[1])} is not a plain path`);
+      let value: Value = JSON.parse(text(args[0]));
+      for (const [, key, index] of path[1].matchAll(/\.(\w+)|\[(\d+)\]/g)) value = (value as Record<string, Value>)[key ?? Number(index)];
+      return value;
+    }
+    default:
+      throw new Error(`argoSubstitute: function ${name} is not one the compiler uses`);
+  }
+}
