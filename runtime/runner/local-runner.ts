@@ -481,8 +481,12 @@ export class LocalRunner {
       if (r.ok) return { attempts: attempt, ...shards };
       if (this.canceledBy) return { attempts: attempt, canceled: true };
       const error = r.error ?? 'executor failed';
-      // Leftovers of a failed attempt must not be mistaken for output.
-      for (const a of outputs) await storageFor(a.uri).delete(a.uri, { recursive: true });
+      // Leftovers of a failed attempt must not be mistaken for output; a worker killed mid-way (a sharded node's
+      // other shards are stopped when one fails) leaves its scratch folders too.
+      for (const a of outputs) {
+        await storageFor(a.uri).delete(a.uri, { recursive: true });
+        await removeScratch(a.uri);
+      }
       if (attempt >= maxAttempts) return { attempts: attempt, error, ...shards };
       const delay = Math.min(
         (retry?.maxBackoffSeconds ?? 60) * 1000,

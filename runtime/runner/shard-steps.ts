@@ -103,7 +103,12 @@ export async function runShard(component: AnyComponent, input: ExecutorInput, op
     throw new UserError(`${component.name}: shard ${shardItem(opts.shard)} does not belong to the plan at ${joinUri(opts.shardsDir, PLAN_FILE)} (${plan.cached ? 'cached, no shards' : `${plan.count} shards`})`);
   }
   const target = shardDir(opts.shardsDir, plan, opts.shard.index);
-  const local = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-shard-'));
+  // A local shards folder holds the work folder too: publishing is then a rename, and a shard stopped mid-way (no
+  // finally runs on SIGTERM) leaves its work where whoever removes the shards folder (the local runner) removes it.
+  const localShards = localPathOf(opts.shardsDir);
+  const workBase = localShards ? path.join(localShards, plan.id) : os.tmpdir();
+  await fs.promises.mkdir(workBase, { recursive: true });
+  const local = await fs.promises.mkdtemp(path.join(workBase, localShards ? `.${opts.shard.index}.work-` : 'mlp-shard-'));
   try {
     await withExecutorContext(component, dropUnresolved(input), opts.launch ?? {}, (ctx) => sharding.partial(ctx, opts.shard, local));
     await storageFor(target).delete(target, { recursive: true });

@@ -60,15 +60,32 @@ describe('sharded nodes in the local runner', () => {
     expect(fs.existsSync(path.join(sharded.logDir, 'statistics-gen', 'shards'))).toBe(false);
   });
 
-  test('a failing shard fails the node with its message and stops the shards still running', async () => {
+  test('a failing shard fails the node with its message and stops the shards still running, which leave nothing behind', async () => {
     const release = path.join(t.root, 'never-created');
-    const summary = await runPipeline(failingPipeline(release), { root: t.root, store: t.store, modules: [FIXTURE] });
+    // The workers' TMPDIR, so what the stopped shards left in it shows.
+    const tmp = path.join(t.root, 'tmp');
+    fs.mkdirSync(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    let summary: Awaited<ReturnType<typeof runPipeline>>;
+    try {
+      summary = await runPipeline(failingPipeline(release), { root: t.root, store: t.store, modules: [FIXTURE] });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
     expect(summary.state).toBe('FAILED');
     const node = summary.nodes.find((n) => n.id === 'fails')!;
     expect(node.error).toBe('shard 1/3: shard one broke');
     const [execution] = await t.store.getExecutions({ type: 'test.ShardOneFails' });
     expect(execution.lastKnownState).toBe(ExecutionState.FAILED);
     expect(execution.customProperties?.shards).toBe(3);
+    // Shards 0 and 2 were stopped (SIGTERM) mid-partial: neither their work folders nor their output scratch folders remain.
+    expect(fs.readdirSync(tmp)).toEqual([]);
+    const [event] = await t.store.getEvents({ executionIds: [execution.id!] });
+    const [output] = await t.store.getArtifacts({ ids: [event.artifactId] });
+    expect(fs.readdirSync(path.dirname(output.uri)).filter((f) => f.includes('.scratch-'))).toEqual([]);
+    expect(fs.existsSync(path.join(summary.logDir, 'fails', 'shards'))).toBe(false);
   });
 });
 
