@@ -81,7 +81,7 @@ export async function planShards(component: AnyComponent, input: ExecutorInput, 
   const shards = opts.shards ?? 'auto';
   const count = shards === 'auto' ? await withExecutorContext(component, dropUnresolved(input), opts.launch ?? {}, (ctx) => sharding.autoShards(ctx)) : shards;
   if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
-    throw new UserError(`${component.name}: ${shards === 'auto' ? 'autoShards gave' : 'shards must be'} a whole number from 1 to ${MAX_SHARDS}${shards === 'auto' ? `, got ${count}` : `, got ${JSON.stringify(count)}`}`);
+    throw new UserError(`${component.name}: ${shards === 'auto' ? 'autoShards must give' : 'shards must be'} a whole number from 1 to ${MAX_SHARDS}, got ${JSON.stringify(count)}`);
   }
   await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, id: newPlanId(), count } satisfies ShardPlan));
   return shardItems(count);

@@ -110,6 +110,16 @@ describe('shard states belong to one plan', () => {
     await mergeShards(component, input, { shardsDir, launch });
     expect(fs.readFileSync(path.join(out, 'merged.txt'), 'utf8')).toBe('0:new\n1:new\n');
   });
+
+  test("a count autoShards gives outside 1…256 is refused naming the component, and nothing is planned", async () => {
+    const component = EchoShards as unknown as AnyComponent;
+    for (const auto of [0, 257, 1.5]) {
+      const shardsDir = path.join(t.root, `auto-${auto}`);
+      const input = { inputs: { parameterValues: { source: 'unused', auto } }, outputs: { artifacts: { out: { artifacts: [{ uri: path.join(t.root, 'unused') }] } } } };
+      await expect(planShards(component, input, { shardsDir, shards: 'auto' })).rejects.toThrow(new RegExp(`^test\\.EchoShards: autoShards must give a whole number from 1 to 256, got ${auto}$`));
+      expect(fs.existsSync(shardsDir)).toBe(false);
+    }
+  });
 });
 
 describe('mlp component shard <phase> as cloud steps', () => {
