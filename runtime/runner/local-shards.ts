@@ -32,7 +32,7 @@ export function spawnShardedExecutor(job: ExecutorJob, sharded: ShardedJob, logF
   };
   const stopped: SpawnResult = { ok: false, error: 'stopped' };
 
-  const result = (async (): Promise<SpawnResult> => {
+  const phases = async (): Promise<SpawnResult> => {
     const { shardsDir } = sharded;
     await fs.promises.rm(shardsDir, { recursive: true, force: true });
     try {
@@ -64,7 +64,10 @@ export function spawnShardedExecutor(job: ExecutorJob, sharded: ShardedJob, logF
     } finally {
       await fs.promises.rm(shardsDir, { recursive: true, force: true });
     }
-  })();
+  };
+  // As spawnExecutor's, the result never rejects: what goes wrong around the workers (the shards folder cannot be
+  // made or removed) fails the attempt with a one-line error, which the runner records on the execution.
+  const result = phases().catch((err: unknown): SpawnResult => ({ ok: false, error: `shards folder ${sharded.shardsDir}: ${String((err as Error)?.message ?? err).split('\n')[0]}` }));
 
   return {
     result,

@@ -14,6 +14,7 @@ import { EchoShards, failingPipeline, statisticsPipeline } from '../../fixtures/
 import type { AnyComponent } from '../../../runtime/core/component';
 import { parseShardItem } from '../../../runtime/core/sharding';
 import { mergeShards, planShards, runShard } from '../../../runtime/runner/shard-steps';
+import { spawnShardedExecutor } from '../../../runtime/runner/local-shards';
 import { runCli } from '../../support/cli';
 import { useTempStore } from '../../support/temp-store';
 import { expectStatisticsClose } from '../tfdv/helpers';
@@ -86,6 +87,22 @@ describe('sharded nodes in the local runner', () => {
     const [output] = await t.store.getArtifacts({ ids: [event.artifactId] });
     expect(fs.readdirSync(path.dirname(output.uri)).filter((f) => f.includes('.scratch-'))).toEqual([]);
     expect(fs.existsSync(path.join(summary.logDir, 'fails', 'shards'))).toBe(false);
+  });
+});
+
+describe('the local sharded worker', () => {
+  test('a shards folder that cannot be made fails the attempt with a one-line error (the result never rejects)', async () => {
+    const file = path.join(t.root, 'a-file');
+    fs.writeFileSync(file, '');
+    const inputFile = path.join(t.root, 'executor-input.json');
+    fs.writeFileSync(inputFile, JSON.stringify({ inputs: { parameterValues: { source: file } }, outputs: { artifacts: { out: { artifacts: [{ uri: path.join(t.root, 'out') }] } } } }));
+    const shardsDir = path.join(file, 'shards');
+    const job = { component: EchoShards.name, modules: [FIXTURE], executorInputPath: inputFile, step: { pipeline: 'p', node: 'n' } };
+    const r = await spawnShardedExecutor(job, { shards: 2, shardsDir }, path.join(t.root, 'n.log')).result;
+    expect(r.ok).toBe(false);
+    // The system's one-line reason after the folder (its wording is Node's).
+    expect(r.error!.startsWith(`shards folder ${shardsDir}: ENOTDIR: `)).toBe(true);
+    expect(r.error).not.toContain('\n');
   });
 });
 
