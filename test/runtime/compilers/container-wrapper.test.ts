@@ -24,6 +24,8 @@ import { COMMIT_MARKER } from '../../../runtime/storage/types';
 import { expectOneLineError, REPO_ROOT, runCli } from '../../support/cli';
 import { testPython } from '../../support/python';
 import { mixed, Trainer } from './fixtures';
+import { argoSubstitute } from './argo-substitution';
+import { expand, mappingFuncFor } from '../../support/k8s-expansion';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -104,15 +106,13 @@ async function runWorkflow(wf: Json, runId: string, work: string, metadata: stri
     const inputs = new Map<string, string>(
       (task.arguments?.parameters ?? []).map((a: Json) => [a.name, a.value.replace(/^\{\{tasks\.([\w-]+)\.outputs\.parameters\.executor-output\}\}$/, (_: string, p: string) => JSON.stringify(outputs.get(p)))]),
     );
-    const args = t.container.args.map((a: string) =>
-      a
-        .replace(/\{\{workflow\.uid\}\}/g, runId)
-        .replace(/\{\{workflow\.parameters\.(\w+)\}\}/g, (_: string, name: string) => values.get(name)!)
-        .replace(/\{\{=toJson\(jsonpath\(inputs\.parameters\['([\w-]+)'\], '\$\.artifacts\.(\w+)\.artifacts\[0\]\.(metadata|uri)'\)\)\}\}/g,
-          (_: string, input: string, port: string, key: string) => JSON.stringify(JSON.parse(inputs.get(input)!).artifacts[port].artifacts[0][key]))
-        .replace('/tmp/mlp/executor-output.json', outputFile),
-    );
-    expect(args.join(' ')).not.toContain('{{');
+    // Argo fills the template in, then the kubelet expands the pod's args.
+    const vars = {
+      'workflow.uid': runId,
+      ...Object.fromEntries([...values].map(([k, v]) => [`workflow.parameters.${k}`, v])),
+      ...Object.fromEntries([...inputs].map(([k, v]) => [`inputs.parameters.${k}`, v])),
+    };
+    const args = t.container.args.map((a: string) => expand(argoSubstitute(a, vars), mappingFuncFor({})).replace('/tmp/mlp/executor-output.json', outputFile));
     const mapPath = (p: string) => (p === '/mlp/bin/node' ? process.execPath : p.replace(/^\/mlp\/app\//, `${REPO_ROOT}/`));
     const env = Object.fromEntries(t.container.env.map((e: Json) => [e.name, e.name === 'MLP_METADATA' ? metadata : mapPath(e.value)]));
     const r = await run([...t.container.command.map(mapPath), ...args], { PATH: process.env.PATH, HOME: os.tmpdir(), ...env });
@@ -132,7 +132,8 @@ describe('Argo: container component steps through the step wrapper', () => {
       {
         name: 'mlp-runtime',
         image: 'img:1',
-        command: ['sh', '-c', 'set -e; mkdir -p /mlp/bin; cp "$(command -v node)" /mlp/bin/node; cp -R /opt/mlp /mlp/app'],
+        // $ doubled for the kubelet's expansion, which hands sh `cp "$(command -v node)" ...`.
+        command: ['sh', '-c', 'set -e; mkdir -p /mlp/bin; cp "$$(command -v node)" /mlp/bin/node; cp -R /opt/mlp /mlp/app'],
         volumeMounts: [{ name: 'mlp-runtime', mountPath: '/mlp' }],
         resources: { requests: { cpu: '100m', memory: '128Mi' } },
       },
@@ -245,7 +246,8 @@ describe('Airflow: container component pods through the step wrapper', () => {
       expect(make.init_containers[0].V1Container).toEqual({
         name: 'mlp-runtime',
         image: 'img:1',
-        command: ['sh', '-c', 'set -e; mkdir -p /mlp/bin; cp "$(command -v node)" /mlp/bin/node; cp -R /opt/mlp /mlp/app'],
+        // $ doubled for the kubelet's expansion, which hands sh `cp "$(command -v node)" ...`.
+        command: ['sh', '-c', 'set -e; mkdir -p /mlp/bin; cp "$$(command -v node)" /mlp/bin/node; cp -R /opt/mlp /mlp/app'],
         volume_mounts: [{ V1VolumeMount: { name: 'mlp-runtime', mount_path: '/mlp' } }],
       });
     } finally {

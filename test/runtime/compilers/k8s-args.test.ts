@@ -98,7 +98,7 @@ const EXPECTED: Record<string, Json> = {
 };
 
 describe('Argo: the pods receive the values as written', () => {
-  const wf = compileArgo(compilePlan(dollarPipeline(), 'argo'), { image: 'img:1', pipelineRoot: ROOT });
+  const wf: Json = compileArgo(compilePlan(dollarPipeline(), 'argo'), { image: 'img:1', pipelineRoot: ROOT });
   const template = (name: string): Json => wf.spec.templates.find((t: Json) => t.name === name);
   const defaults = Object.fromEntries(wf.spec.arguments.parameters.map((p: Json) => [`workflow.parameters.${p.name}`, p.value]));
 
@@ -194,7 +194,8 @@ describe("KFP: a container component's command line and env reach its process as
   test('the launcher container KFP builds (command and args after expansion, then placeholders) gets the component\'s text', () => {
     const p = new Pipeline({ name: 'shell' });
     p.add('shell', Shell, { parameters: { note: 'n' } });
-    const container = compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' }).deploymentSpec.executors['exec-shell'].container;
+    const spec: Json = compileKfp(compilePlan(p, 'kfp'), { image: 'img:1' });
+    const container = spec.deploymentSpec.executors['exec-shell'].container;
     const env = containerEnv(container.env, () => '', POD_ENV);
     const expanded = [...container.command, ...container.args].map((a: string) => expand(a, mappingFuncFor(env)));
     expect(expanded).toEqual([...Shell.container.command, ...Shell.container.args]);
