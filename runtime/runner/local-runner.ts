@@ -438,6 +438,8 @@ export class LocalRunner {
       const output = JSON.parse(await fs.promises.readFile(outputFile, 'utf8')) as ExecutorOutput;
       live = await this.publisher.complete(component, run, output, extra);
     } catch (err) {
+      // The store refused the outputs, or another runner took the claim over: complete recorded what it could.
+      if (err instanceof UserError) return { result: { ...result, state: 'failed', outputs: {}, error: err.message }, artifacts: {} };
       if (!(err instanceof MetadataStoreError)) throw err;
       return this.storeFailed(node, err, started, run, { ...extra, ...(error ? { executor_error: error } : {}) });
     }
