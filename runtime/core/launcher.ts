@@ -11,6 +11,7 @@ import { artifactIdOfName, ExecutorInput, ExecutorInputSchema, ExecutorOutput, f
 import { UserError } from './errors';
 import { localPathOf, storageFor } from '../storage';
 import type { Properties } from '../metadata/types';
+import { checkOutputProperties } from '../metadata/property-encoding';
 
 /** Custom property carrying an output's content fingerprint (from its commit manifest). */
 export const FINGERPRINT_PROPERTY = 'mlp_fingerprint';
@@ -38,6 +39,13 @@ export async function launchComponent(
   return withExecutorContext(component, input, opts, async (ctx) => {
     await component.executor(ctx);
     const result: ExecutorOutput = { artifacts: {}, ...(Object.keys(ctx.outputParameters).length ? { parameterValues: ctx.outputParameters } : {}) };
+    // What the publisher will record must be what the store takes: a refusal after publishing would leave
+    // published files behind a failed execution.
+    for (const [port, out] of Object.entries(ctx.outputs)) {
+      checkOutputProperties(component.outputs[port].type.properties, out.properties, (name) => `component ${component.name}: property "${name}" of output artifact "${port}"`);
+    }
+    // Output parameters are recorded as one struct on the execution.
+    checkOutputProperties({}, { parameterValues: result.parameterValues }, () => `component ${component.name}: its output parameters`);
     for (const [port, out] of Object.entries(ctx.outputs)) {
       const manifest = await storageFor(out.uri).publishDirectory(out.path, out.uri);
       result.artifacts![port] = {

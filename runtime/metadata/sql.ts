@@ -2,7 +2,8 @@
 // are written once with `?` placeholders; a small Dialect covers what differs (placeholders, integer
 // lists, the schema lock), and each backend supplies a Connection that runs statements and transactions.
 import { UserError } from '../core/errors';
-import { decodeProto, decodeStruct, encodeProto, encodeStruct, isEncodedStruct, ProtoValue } from './mlmd-values';
+import { decodeProto, decodeStruct, encodeStruct, isEncodedStruct, ProtoValue } from './mlmd-values';
+import { encodeProperty, type ValueColumns } from './property-encoding';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
 import { MetadataStoreError } from './store-error';
 import {
@@ -20,7 +21,6 @@ import {
   ExecutionClaim,
   ExecutionFilter,
   ExecutionState,
-  INTEGER_CUSTOM_PROPERTIES,
   LineageDirection,
   LineageGraph,
   MetadataStore,
@@ -118,8 +118,6 @@ const INPUT_EVENTS = [EventType.INPUT, EventType.DECLARED_INPUT, EventType.INTER
 const OUTPUT_EVENTS = [EventType.OUTPUT, EventType.DECLARED_OUTPUT, EventType.INTERNAL_OUTPUT].join(', ');
 
 type Node = Artifact | Execution | Context;
-/** Values of int_value, double_value, string_value, bool_value, and proto_value (base64 text). */
-type ValueColumns = [int: number | null, double: number | null, text: string | null, bool: boolean | null, proto: string | null];
 type Encoded = [name: string, isCustom: boolean, ...values: ValueColumns];
 
 /** The part of a node table that properties and filters need. */
@@ -189,51 +187,8 @@ const CONTEXTS: NodeTable<Context> = {
 
 const KIND_LABEL: Record<TypeKind, string> = { [TypeKind.ARTIFACT]: 'artifact', [TypeKind.EXECUTION]: 'execution', [TypeKind.CONTEXT]: 'context' };
 
-function describeValue(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'number') return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `a ${typeof value}`;
-}
-
 /** A flag column: BOOLEAN on PostgreSQL, TINYINT(1) on SQLite. */
 const isSet = (flag: unknown): boolean => flag === true || Number(flag) === 1;
-
-const isStruct = (value: unknown): value is object => typeof value === 'object' && value !== null && !(value instanceof ProtoValue);
-
-/**
- * Column values for one property; custom values pick their column from the JS type, numbers from the name
- * (see PropertyValue). Structs and protos are encoded as MLMD encodes them (mlmd-values.ts).
- */
-function encodeProperty(name: string, value: PropertyValue, declared: PropertyType | undefined, where: () => string): ValueColumns {
-  const custom = declared === undefined || declared === PropertyType.UNKNOWN;
-  const numberType = INTEGER_CUSTOM_PROPERTIES.has(name) ? PropertyType.INT : PropertyType.DOUBLE;
-  const expected = !custom ? declared : typeof value === 'number' ? numberType : PropertyType.UNKNOWN;
-  const fail = (): never => {
-    const why = custom ? 'an integer custom property' : `declared ${PropertyType[expected]}`;
-    throw new UserError(`${where()} is ${why}, got ${describeValue(value)}`);
-  };
-  switch (expected) {
-    case PropertyType.INT:
-      return Number.isInteger(value) ? [value as number, null, null, null, null] : fail();
-    case PropertyType.DOUBLE:
-      return typeof value === 'number' ? [null, value, null, null, null] : fail();
-    case PropertyType.STRING:
-      return typeof value === 'string' ? [null, null, value, null, null] : fail();
-    case PropertyType.BOOLEAN:
-      return typeof value === 'boolean' ? [null, null, null, value, null] : fail();
-    case PropertyType.STRUCT:
-      return isStruct(value) ? [null, null, encodeStruct(value, where), null, null] : fail();
-    case PropertyType.PROTO:
-      return value instanceof ProtoValue ? [null, null, null, null, encodeProto(value, where)] : fail();
-  }
-  if (typeof value === 'string') return [null, null, value, null, null];
-  if (typeof value === 'boolean') return [null, null, null, value, null];
-  if (value instanceof ProtoValue) return [null, null, null, null, encodeProto(value, where)];
-  if (isStruct(value)) return [null, null, encodeStruct(value, where), null, null];
-  throw new UserError(`${where()} has an unsupported value: ${describeValue(value)}`);
-}
 
 /**
  * A stored property back to JS, reading the columns in MLMD's order. A string_value with MLMD's struct prefix
@@ -628,6 +583,20 @@ export class SqlMetadataStore implements MetadataStore {
       const blockedBy = await this.selectNodes(tx, EXECUTIONS, where, {});
       if (blockedBy.length) return { blockedBy };
       return { claimed: await this.writeExecution(tx, execution, artifacts, contexts) };
+    });
+  }
+
+  endExecution(execution: Execution & { id: number }, artifacts: ArtifactAndEvent[], contexts: Context[], lastUpdate?: number): Promise<PutExecutionResult | undefined> {
+    return this.conn.transaction(async (tx) => {
+      // The compare-and-set: the UPDATE takes the row (PostgreSQL re-checks its WHERE once a concurrent
+      // writer commits; SQLite's BEGIN IMMEDIATE serialises writers), so of a holder and a taker one wins.
+      const unchanged = lastUpdate === undefined ? '' : ' AND last_update_time_since_epoch = ?';
+      const rows = await tx.all(`UPDATE Execution SET last_known_state = last_known_state WHERE id = ? AND last_known_state = ?${unchanged} RETURNING id`, [
+        execution.id,
+        ExecutionState.RUNNING,
+        ...(lastUpdate === undefined ? [] : [lastUpdate]),
+      ]);
+      return rows.length ? this.writeExecution(tx, execution, artifacts, contexts) : undefined;
     });
   }
 

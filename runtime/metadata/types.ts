@@ -258,6 +258,12 @@ export interface MetadataStore {
    * name), so of concurrent claimers exactly one wins.
    */
   claimExecution(execution: Execution, artifacts: ArtifactAndEvent[], contexts: Context[], claim: ExecutionClaim): Promise<ClaimResult>;
+  /**
+   * The final write of a RUNNING execution (it has an id): putExecution, but only while the execution is still
+   * RUNNING — and, given `lastUpdate`, not touched since then — checked and written in one transaction. Writes
+   * nothing and returns undefined when it is not: another runner ended it, e.g. took its claim over (claim.ts).
+   */
+  endExecution(execution: Execution & { id: number }, artifacts: ArtifactAndEvent[], contexts: Context[], lastUpdate?: number): Promise<PutExecutionResult | undefined>;
   /** Refreshes the last-update time of an execution that is still in `state`; false when it is not. */
   touchExecution(id: number, state: ExecutionState): Promise<boolean>;
 

@@ -103,7 +103,8 @@ async function waitForClaims(store: MetadataStore, blockers: Execution[], timing
     for (const e of running) {
       const gone = claimantGone(e, timing.leaseMs);
       if (gone) {
-        await abandonExecution(store, e, gone);
+        // Taken over only while not renewed since read (a holder that woke keeps its claim); decide again either way.
+        await abandonExecution(store, e, gone, true);
         return;
       }
     }
@@ -116,18 +117,33 @@ async function waitForClaims(store: MetadataStore, blockers: Execution[], timing
   }
 }
 
+/** A claim being held: `lost` fires when a renewal finds the execution no longer RUNNING (another runner took it over). */
+export interface HeldClaim {
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
 /**
  * Keeps a claim alive while its execution runs (see the lease above); `release` stops renewing and waits for
- * a renewal in flight, so none lands after the execution's final state is written.
+ * a renewal in flight, so none lands after the execution's final state is written. A renewal is a
+ * compare-and-set on RUNNING: once it fails the claim is gone for good, renewing stops and `lost` fires (the
+ * holder's final write would be refused anyway, Publisher.complete).
  */
-export function holdClaim(store: MetadataStore, executionId: number, timing: ClaimTiming = CLAIM_TIMING): { release(): Promise<void> } {
+export function holdClaim(store: MetadataStore, executionId: number, timing: ClaimTiming = CLAIM_TIMING): HeldClaim {
+  const lost = new AbortController();
   let inFlight: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    // A failed renewal is not fatal: the next one may succeed, and the execution's own end is recorded anyway.
-    inFlight = inFlight.then(() => store.touchExecution(executionId, ExecutionState.RUNNING)).catch(() => undefined);
+    inFlight = inFlight.then(async () => {
+      // A failed renewal is not fatal: the next one may succeed, and the execution's own end is recorded anyway.
+      const renewed = await store.touchExecution(executionId, ExecutionState.RUNNING).catch(() => true);
+      if (renewed) return;
+      clearInterval(timer);
+      lost.abort(new Error(`execution ${executionId} lost its claim: another runner took it over`));
+    });
   }, timing.renewMs);
   timer.unref();
   return {
+    lost: lost.signal,
     async release() {
       clearInterval(timer);
       await inFlight;

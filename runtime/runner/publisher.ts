@@ -21,8 +21,11 @@ import {
   type MetadataStore,
   type Properties,
   type PropertyValue,
+  type PutExecutionResult,
 } from '../metadata/types';
-import { joinUri } from '../storage';
+import { UserError } from '../core/errors';
+import { removeScratch } from '../core/launcher';
+import { joinUri, storageFor } from '../storage';
 import type { CacheDecision } from './driver';
 import { CONTEXT_CACHE, CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN } from './mlmd-types';
 
@@ -167,7 +170,14 @@ export class Publisher {
     return { started: { execution: started, outputs, contexts } };
   }
 
-  /** Turns the outputs LIVE with the executor's metadata and the execution COMPLETE, in one transaction. */
+  /**
+   * Turns the outputs LIVE with the executor's metadata and the execution COMPLETE, in one transaction, only
+   * while the execution is still RUNNING (a compare-and-set, MetadataStore.endExecution). When it is not —
+   * another runner took its claim over after it stopped renewing it (claim.ts), or retired it — nothing is
+   * recorded, the files published at its outputs are removed (the taker ABANDONED their artifacts) and the
+   * refusal is thrown. When the store refuses the write, the execution ends FAILED, its outputs ABANDONED and
+   * their files removed, and that is thrown (the launcher checked the properties before publishing).
+   */
   async complete(component: AnyComponent, started: StartedExecution, output: ExecutorOutput, extra: Properties): Promise<Record<string, Artifact>> {
     const live: Record<string, Artifact> = {};
     for (const [port, a] of Object.entries(started.outputs)) {
@@ -177,23 +187,66 @@ export class Publisher {
     // KFP output parameters (container components) are recorded on the execution as KFP's launcher records them.
     const outputs: Properties = output.parameterValues ? { [OUTPUT_PARAMETERS_PROPERTY]: output.parameterValues as PropertyValue } : {};
     const execution = { ...started.execution, lastKnownState: ExecutionState.COMPLETE, customProperties: { ...started.execution.customProperties, ...outputs, ...extra } };
-    await this.scope.store.putExecution(execution, outputEvents(live, EventType.OUTPUT), started.contexts);
+    let ended: PutExecutionResult | undefined;
+    try {
+      ended = await this.scope.store.endExecution(execution, outputEvents(live, EventType.OUTPUT), started.contexts);
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0];
+      await this.removeOutputs(started);
+      await this.fail(started, { ...extra, error: `the metadata store refused the execution's outputs: ${why}` });
+      throw err;
+    }
+    if (!ended) {
+      await this.removeOutputs(started);
+      throw await this.refusal(started, 'the files it published were removed');
+    }
     return live;
   }
 
-  /** Marks the execution FAILED and its outputs ABANDONED. */
+  /** Why an execution's final write was refused: it is no longer RUNNING. */
+  private async refusal(started: StartedExecution, after: string): Promise<UserError> {
+    const { id, customProperties } = started.execution;
+    const [now] = await this.scope.store.getExecutions({ ids: [id] });
+    const error = now?.customProperties?.error;
+    const state = now ? `it is ${ExecutionState[now.lastKnownState]}${error === undefined ? '' : ` (${String(error)})`}` : 'it no longer exists';
+    return new UserError(
+      `execution ${id} lost its claim on cache key ${String(customProperties?.cache_key)}: another runner took it over while this one did not renew it; ${state}, its outputs are ABANDONED and ${after}`,
+    );
+  }
+
+  /**
+   * Removes the files at a failed execution's outputs, except at a URI where another execution recorded an
+   * output of its own (a later attempt of the same cloud step writes to the same URIs, see cloud-step.ts).
+   */
+  private async removeOutputs(started: StartedExecution): Promise<void> {
+    const own = new Set(Object.values(started.outputs).map((a) => a.id));
+    for (const a of Object.values(started.outputs)) {
+      const others = (await this.scope.store.getArtifacts({ uri: a.uri, state: [ArtifactState.PENDING, ArtifactState.LIVE] })).filter((x) => !own.has(x.id));
+      if (others.length) continue;
+      await storageFor(a.uri).delete(a.uri, { recursive: true });
+      await removeScratch(a.uri);
+    }
+  }
+
+  /**
+   * Marks the execution FAILED and its outputs ABANDONED. When it is no longer RUNNING (another runner took its
+   * claim over) nothing is written and that is thrown, as by complete, naming the error it would have recorded.
+   */
   fail(started: StartedExecution, extra: Properties): Promise<void> {
     return this.end(started, ExecutionState.FAILED, extra);
   }
 
-  /** Marks the execution CANCELED (its run was canceled while it ran) and its outputs ABANDONED. */
+  /** Marks the execution CANCELED (its run was canceled while it ran) and its outputs ABANDONED; refused as fail. */
   cancel(started: StartedExecution, extra: Properties): Promise<void> {
     return this.end(started, ExecutionState.CANCELED, extra);
   }
 
+  /** One compare-and-set on RUNNING: an execution another runner already ended keeps that end. */
   private async end(started: StartedExecution, state: ExecutionState.FAILED | ExecutionState.CANCELED, extra: Properties): Promise<void> {
-    const { store } = this.scope;
-    await store.updateArtifactStates(Object.values(started.outputs).map((a) => a.id!), ArtifactState.ABANDONED);
-    await store.updateExecutionState(started.execution.id, state, { ...started.execution.customProperties, ...extra });
+    const execution = { ...started.execution, lastKnownState: state, customProperties: { ...started.execution.customProperties, ...extra } };
+    const abandoned = Object.values(started.outputs).map((a) => ({ artifact: { ...a, state: ArtifactState.ABANDONED } }));
+    if (await this.scope.store.endExecution(execution, abandoned, [])) return;
+    const own = extra.error === undefined ? '' : ` (${String(extra.error)})`;
+    throw await this.refusal(started, `its own end, ${ExecutionState[state]}${own}, was not recorded`);
   }
 }

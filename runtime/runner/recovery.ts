@@ -20,22 +20,33 @@ export function deadRunner(p: Record<string, unknown> | undefined): boolean {
 /**
  * Ends a RUNNING execution whose runner is gone, its PENDING outputs ABANDONED and their files removed:
  * FAILED with the reason the run's log recorded for the node when there is one (e.g. the metadata store
- * failed, so the runner could not record it), CANCELED with `otherwise` when not.
+ * failed, so the runner could not record it), CANCELED with `otherwise` when not. With `leased` (a runner on
+ * another host that stopped renewing its claim) only while the execution is not renewed since `e` was read,
+ * so a holder that wakes in time keeps its claim. False, with nothing done, when the execution is no longer
+ * RUNNING (or was renewed): then its holder, not this caller, decides what happens to it.
  */
-export async function abandonExecution(store: MetadataStore, e: Execution, otherwise: string): Promise<void> {
+export async function abandonExecution(store: MetadataStore, e: Execution, otherwise: string, leased = false): Promise<boolean> {
   const events = await store.getEvents({ executionIds: [e.id!] });
   const pendingIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT).map((ev) => ev.artifactId);
   const pending = pendingIds.length ? await store.getArtifacts({ ids: pendingIds, state: ArtifactState.PENDING }) : [];
-  for (const a of pending) {
-    await storageFor(a.uri).delete(a.uri, { recursive: true });
-    await removeScratch(a.uri);
-  }
-  if (pending.length) await store.updateArtifactStates(pending.map((a) => a.id!), ArtifactState.ABANDONED);
   const p = e.customProperties ?? {};
   const [run] = typeof p.run_id === 'string' ? await store.getContexts({ type: CONTEXT_RUN, name: p.run_id }) : [];
   const root = run?.customProperties?.root;
   const logged = typeof root === 'string' ? loggedFailure(root, String(p.run_id), String(p.node_id)) : undefined;
-  await store.updateExecutionState(e.id!, logged ? ExecutionState.FAILED : ExecutionState.CANCELED, { error: logged ?? otherwise });
+  // The record first, as a compare-and-set on RUNNING: from then on the holder's own final write is refused
+  // (Publisher.complete), so the files removed below cannot become LIVE output.
+  const ended = await store.endExecution(
+    { ...e, id: e.id!, lastKnownState: logged ? ExecutionState.FAILED : ExecutionState.CANCELED, properties: {}, customProperties: { error: logged ?? otherwise } },
+    pending.map((a) => ({ artifact: { ...a, state: ArtifactState.ABANDONED, properties: {}, customProperties: {} } })),
+    [],
+    leased ? e.lastUpdateTimeSinceEpoch : undefined,
+  );
+  if (!ended) return false;
+  for (const a of pending) {
+    await storageFor(a.uri).delete(a.uri, { recursive: true });
+    await removeScratch(a.uri);
+  }
+  return true;
 }
 
 /** Returns the ids of the executions it abandoned. */
@@ -53,7 +64,9 @@ export async function abandonDeadExecutions(store: MetadataStore, pipeline: stri
     }
   }
   const running = await store.getExecutions({ contextId: ctx.id, state: ExecutionState.RUNNING });
-  const dead = running.filter((e) => deadRunner(e.customProperties));
-  for (const e of dead) await abandonExecution(store, e, 'the runner process died during this execution');
-  return dead.map((e) => e.id!);
+  const abandoned: number[] = [];
+  for (const e of running.filter((x) => deadRunner(x.customProperties))) {
+    if (await abandonExecution(store, e, 'the runner process died during this execution')) abandoned.push(e.id!);
+  }
+  return abandoned;
 }

@@ -11,7 +11,8 @@ import * as path from 'path';
 import type { ExecutorContext, InputPorts, OutputPorts, ParameterSchema } from '../../core/component';
 import { ExecutorOutputSchema, formatZodIssues, type ExecutorInput, type ExecutorOutput } from '../../core/executor-io';
 import { UserError } from '../../core/errors';
-import { INTEGER_CUSTOM_PROPERTIES, PropertyType, type Properties, type PropertyValue } from '../../metadata/types';
+import type { Properties, PropertyValue } from '../../metadata/types';
+import { checkOutputProperties } from '../../metadata/property-encoding';
 import type { ArtifactType } from '../../core/artifact-types';
 import { FINGERPRINT_PROPERTY } from '../../core/launcher';
 import { kfpArtifactType } from '../../compilers/kfp-artifact-types';
@@ -174,19 +175,14 @@ const RESERVED_PROPERTIES = new Set([ARTIFACT_FILE_PROPERTY, FINGERPRINT_PROPERT
 
 /**
  * Refuses ExecutorOutput metadata the metadata store would refuse after the output was published (a declared
- * property of the wrong type, a fraction in an integer property) or that would overwrite the runtime's own.
+ * property of the wrong type, a fraction in an integer property: the store's own rule) or that would overwrite
+ * the runtime's own.
  */
 function checkMetadata(port: string, type: ArtifactType, metadata: Record<string, unknown>, where: string): void {
-  for (const [name, value] of Object.entries(metadata)) {
-    const bad = (what: string) => new UserError(`${where}: ExecutorOutput metadata "${name}" of output artifact "${port}" ${what}, got ${JSON.stringify(value)}`);
-    if (RESERVED_PROPERTIES.has(name)) throw bad('is set by the runtime');
-    if (value === null) continue;
-    const declared = type.properties[name];
-    const expected = declared ?? (INTEGER_CUSTOM_PROPERTIES.has(name) && typeof value === 'number' ? PropertyType.INT : undefined);
-    if (expected === PropertyType.INT && !Number.isInteger(value)) throw bad(`must be an integer (${declared !== undefined ? `declared by ${type.name}` : 'an integer property'})`);
-    if (expected === PropertyType.DOUBLE && typeof value !== 'number') throw bad(`must be a number (declared by ${type.name})`);
-    if (expected === PropertyType.STRING && typeof value !== 'string') throw bad(`must be a string (declared by ${type.name})`);
-  }
+  const named = (name: string) => `${where}: ExecutorOutput metadata "${name}" of output artifact "${port}"`;
+  const reserved = Object.keys(metadata).find((name) => RESERVED_PROPERTIES.has(name));
+  if (reserved) throw new UserError(`${named(reserved)} is set by the runtime, got ${JSON.stringify(metadata[reserved])}`);
+  checkOutputProperties(type.properties, metadata, (name) => `${named(name)} (${type.name})`);
 }
 
 /** `docker run` (or podman's) with the folders mounted, as the invoking user so the outputs stay ours. */

@@ -80,7 +80,7 @@ test('an output parameter that is not of its type fails the node naming it', asy
 test('ExecutorOutput metadata the store would refuse fails the node before anything is published', async () => {
   const n = node(await run(fixtures.badMetadata, 'subprocess'), 'bad-metadata');
   expect(n.state).toBe('failed');
-  expect(n.error).toBe('container component test.BadMetadata: ExecutorOutput metadata "span" of output artifact "examples" must be an integer (declared by Examples), got "first"');
+  expect(n.error).toBe('container component test.BadMetadata: ExecutorOutput metadata "span" of output artifact "examples" (Examples) is declared INT, got the string "first"');
   const [artifact] = await t.store.getArtifacts({ type: 'Examples' });
   expect(artifact.state).toBe(ArtifactState.ABANDONED);
   expect(fs.existsSync(artifact.uri)).toBe(false);
