@@ -413,7 +413,7 @@ export class LocalRunner {
     await fs.promises.writeFile(inputFile, JSON.stringify(buildExecutorInput(component, params, inputs, run.outputs, outputFile), null, 2));
 
     const claim = holdClaim(this.store, run.execution.id, this.opts.claimTiming);
-    const { attempts, error, canceled, shards } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs)).finally(() => claim.release());
+    const { attempts, error, canceled, shards } = await this.executeWithRetries(node, inputFile, logFile, Object.values(run.outputs), claim.lost).finally(() => claim.release());
     const durationMs = Date.now() - started;
     // Where the log is kept: a remote root's copy appears when the run ends (uploadRunLogs). A sharded node's
     // execution records its shard count (the shards are not executions of their own).
@@ -453,7 +453,7 @@ export class LocalRunner {
    * Runs the executor in a worker process, retrying with exponential backoff per the node's policy. On a
    * cancel it stops the worker and returns `canceled` (with the attempts started) unless the attempt succeeded.
    */
-  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[]): Promise<{ attempts: number; error?: string; canceled?: true; shards?: number }> {
+  private async executeWithRetries(node: PipelineNode, inputFile: string, logFile: string, outputs: Artifact[], claimLost: AbortSignal): Promise<{ attempts: number; error?: string; canceled?: true; shards?: number }> {
     const retry = node.retry;
     const maxAttempts = 1 + (retry?.maxRetries ?? 0);
     for (let attempt = 1; ; attempt++) {
@@ -475,21 +475,24 @@ export class LocalRunner {
       this.workers.add(worker);
       const stopOnCancel = () => void worker.stop(WORKER_GRACE_MS);
       this.cancelation.signal.addEventListener('abort', stopOnCancel);
+      // Another runner took the claim over (this one stalled past its lease): its work would be refused anyway.
+      claimLost.addEventListener('abort', stopOnCancel);
       const r = await worker.result;
       this.cancelation.signal.removeEventListener('abort', stopOnCancel);
-      if (this.canceledBy) await worker.stop(WORKER_GRACE_MS); // returns once nothing the worker started is left
+      claimLost.removeEventListener('abort', stopOnCancel);
+      if (this.canceledBy || claimLost.aborted) await worker.stop(WORKER_GRACE_MS); // returns once nothing the worker started is left
       this.workers.delete(worker);
       const shards = r.shards === undefined ? {} : { shards: r.shards };
       if (r.ok) return { attempts: attempt, ...shards };
       if (this.canceledBy) return { attempts: attempt, canceled: true };
-      const error = r.error ?? 'executor failed';
+      const error = claimLost.aborted ? (claimLost.reason as Error).message : (r.error ?? 'executor failed');
       // Leftovers of a failed attempt must not be mistaken for output; a worker killed mid-way (a sharded node's
       // other shards are stopped when one fails) leaves its scratch folders too.
       for (const a of outputs) {
         await storageFor(a.uri).delete(a.uri, { recursive: true });
         await removeScratch(a.uri);
       }
-      if (attempt >= maxAttempts) return { attempts: attempt, error, ...shards };
+      if (attempt >= maxAttempts || claimLost.aborted) return { attempts: attempt, error, ...shards };
       const delay = Math.min(
         (retry?.maxBackoffSeconds ?? 60) * 1000,
         (retry?.backoffSeconds ?? 1) * 1000 * Math.pow(retry?.backoffFactor ?? 2, attempt - 1),

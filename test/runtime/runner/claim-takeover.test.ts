@@ -14,11 +14,16 @@ import type { ExecutorInput } from '../../../runtime/core/executor-io';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { ArtifactState, ExecutionState, type MetadataStore } from '../../../runtime/metadata/types';
 import { holdClaim } from '../../../runtime/runner/claim';
+import { runPipeline } from '../../../runtime/runner/local-runner';
+import { abandonExecution } from '../../../runtime/runner/recovery';
 import { runStep } from '../../../runtime/runner/cloud-step';
 import { cacheKey, cacheMaterial } from '../../../runtime/runner/cache';
 import { registerTypes } from '../../../runtime/runner/mlmd-types';
 import { Publisher } from '../../../runtime/runner/publisher';
 import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { pipeline as retryPipeline } from '../../fixtures/pipelines/retry-pipeline';
+
+const RETRY_MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
 
 let pg: StartedPostgres;
 let databases = 0;
@@ -122,6 +127,25 @@ describe.each(BACKENDS)('final writes of executions on %s', (_name, address) => 
     expect(fs.existsSync(outUri('run-a'))).toBe(false);
     expect(await states('run-b')).toEqual(['LIVE']);
     expect(fs.readFileSync(path.join(outUri('run-b'), 'done.txt'), 'utf8')).toBe('ok');
+  }, 120_000);
+
+  test('a local run whose claim is taken over while its node runs stops the node at its next renewal and fails it', async () => {
+    // The slow node sleeps far longer than the test: only the lost claim can end it.
+    const timing = { renewMs: 50, leaseMs: 60_000, pollMs: [20, 200] as [number, number] };
+    const run = runPipeline(retryPipeline, { root: path.join(dir, 'root'), store, modules: [RETRY_MODULE], parameters: { sleepMs: 600_000 }, claimTiming: timing });
+    const slowRunning = async () => (await store.getExecutions({ type: 'test.SlowCopy', state: ExecutionState.RUNNING }))[0];
+    await until('the slow node to run', async () => (await slowRunning()) !== undefined);
+    const held = await slowRunning();
+    // The taker's path, as if this runner had stalled past its lease on another host.
+    expect(await abandonExecution(store, held, 'taken over by the test')).toBe(true);
+    const slow = (await run).nodes.find((n) => n.id === 'slow')!;
+    expect(slow.state).toBe('failed');
+    expect(slow.error).toBe(
+      `execution ${held.id} lost its claim on cache key ${String(held.customProperties?.cache_key)}: another runner took it over while this one did not renew it; ` +
+        `it is CANCELED (taken over by the test), its outputs are ABANDONED and its own end, FAILED (execution ${held.id} lost its claim: another runner took it over), was not recorded`,
+    );
+    const [after] = await store.getExecutions({ ids: [held.id!] });
+    expect([ExecutionState[after.lastKnownState], after.customProperties?.error]).toEqual(['CANCELED', 'taken over by the test']);
   }, 120_000);
 
   test('a taker whose holder renewed after it was read does not take the claim over', async () => {
