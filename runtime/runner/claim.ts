@@ -7,7 +7,9 @@
 //
 // Whether a claimant is gone: a runner on this host while its process exists (runner_host/runner_pid); one on
 // another host while it renews its claim — holders refresh the execution's last-update time every renewMs,
-// and a claim not renewed for leaseMs (by this host's clock) counts as abandoned.
+// and a claim not renewed for leaseMs (by this host's clock) counts as abandoned. Taking over, renewing and the
+// holder's final write are compare-and-sets on the execution being RUNNING (MetadataStore.endExecution,
+// touchExecution), so a holder that only stalled past its lease is refused when it wakes, not recorded twice.
 
 import * as os from 'os';
 import { ExecutionState, type Artifact, type Execution, type MetadataStore } from '../metadata/types';

@@ -1,7 +1,8 @@
 // The publisher, as in TFX: records what a node did in the metadata store. A cache hit becomes a CACHED
 // execution pointing at the reused artifacts; an execution starts RUNNING with its INPUT events and its
 // outputs registered PENDING (PENDING_OUTPUT events) at their final URIs, and ends COMPLETE with the outputs
-// LIVE in one transaction — or FAILED (CANCELED when its run was canceled) with the outputs ABANDONED. Every
+// LIVE in one transaction — or FAILED (CANCELED when its run was canceled) with the outputs ABANDONED. Each end
+// is a compare-and-set on RUNNING, so an execution another runner ended (took its claim over) is not ended twice. Every
 // record is associated/attributed to the pipeline, run, node and cache-key contexts. A RUNNING execution
 // started with `claim` is also the claim on its cache key (claim.ts).
 
