@@ -540,6 +540,38 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         expect((await claim(23, [winner])).claimed).toBeDefined();
       });
 
+      it('endExecution: of a holder completing and takers ending one RUNNING execution at once exactly one writes; a renewed execution is not taken', async () => {
+        const context = { type: 'pipeline_run', name: 'key-end' };
+        const { claimed } = await store.claimExecution(
+          { type: 'Trainer', lastKnownState: ExecutionState.RUNNING },
+          [{ artifact: { type: 'Model', uri: '/m/end', state: ArtifactState.PENDING }, event: { type: EventType.PENDING_OUTPUT } }],
+          [context],
+          { context, judged: [] },
+        );
+        const id = claimed!.executionId;
+        const [read] = await store.getExecutions({ ids: [id] });
+        const artifactId = claimed!.artifactIds[0];
+        // A taker that read the execution before its holder renewed is refused; nothing changes.
+        while (Date.now() <= read.lastUpdateTimeSinceEpoch!) await new Promise((r) => setImmediate(r));
+        expect(await store.touchExecution(id, ExecutionState.RUNNING)).toBe(true);
+        const stale = { ...read, id, lastKnownState: ExecutionState.CANCELED };
+        expect(await store.endExecution(stale, [], [], read.lastUpdateTimeSinceEpoch)).toBeUndefined();
+        expect((await store.getExecutions({ ids: [id] }))[0].lastKnownState).toBe(ExecutionState.RUNNING);
+        // PostgreSQL runs these on separate pooled connections at once; SQLite queues them on its connection.
+        const [current] = await store.getExecutions({ ids: [id] });
+        const complete = () =>
+          store.endExecution({ ...read, id, lastKnownState: ExecutionState.COMPLETE }, [{ artifact: { id: artifactId, type: 'Model', uri: '/m/end', state: ArtifactState.LIVE }, event: { type: EventType.OUTPUT } }], []);
+        const cancel = () =>
+          store.endExecution({ ...read, id, lastKnownState: ExecutionState.CANCELED, customProperties: { error: 'taken over' } }, [{ artifact: { id: artifactId, type: 'Model', uri: '/m/end', state: ArtifactState.ABANDONED } }], [], current.lastUpdateTimeSinceEpoch);
+        const results = await Promise.all([complete(), cancel(), cancel(), complete()]);
+        expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+        const [after] = await store.getExecutions({ ids: [id] });
+        const [artifact] = await store.getArtifacts({ ids: [artifactId] });
+        const won = results.findIndex((r) => r !== undefined);
+        expect([ExecutionState[after.lastKnownState], ArtifactState[artifact.state]]).toEqual(won === 0 || won === 3 ? ['COMPLETE', 'LIVE'] : ['CANCELED', 'ABANDONED']);
+        expect((await store.getEvents({ executionIds: [id] })).filter((e) => e.type === EventType.OUTPUT)).toHaveLength(won === 0 || won === 3 ? 1 : 0);
+      });
+
       it('keeps two writer processes from losing anything, including creating the schema at once', async () => {
         await store.close();
         store = undefined as unknown as MetadataStore;
