@@ -21,6 +21,7 @@ import { cacheKey, cacheMaterial } from '../../../runtime/runner/cache';
 import { registerTypes } from '../../../runtime/runner/mlmd-types';
 import { Publisher } from '../../../runtime/runner/publisher';
 import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { waitFor } from '../../support/wait-for';
 import { pipeline as retryPipeline } from '../../fixtures/pipelines/retry-pipeline';
 
 const RETRY_MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
@@ -73,14 +74,6 @@ function gatedComponent() {
 const outUri = (runId: string) => path.join(dir, runId, 'out');
 const input = (runId: string): ExecutorInput => ({ inputs: { parameterValues: {} }, outputs: { artifacts: { out: { artifacts: [{ uri: outUri(runId) }] } }, outputFile: path.join(dir, `${runId}.json`) } });
 
-async function until(what: string, cond: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.each(BACKENDS)('final writes of executions on %s', (_name, address) => {
   beforeEach(async () => {
     dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-takeover-'));
@@ -95,7 +88,7 @@ describe.each(BACKENDS)('final writes of executions on %s', (_name, address) => 
       (err: Error) => err,
     );
     const running = async () => (await store.getExecutions({ type: 'test.Stalls', state: ExecutionState.RUNNING }))[0];
-    await until('the holder to claim the key', async () => (await running()) !== undefined);
+    await waitFor('the holder to claim the key', async () => (await running()) !== undefined);
     // As if the holder ran on another host: only its renewals count there, and the taker's lease is tiny.
     const held = await running();
     await store.putExecutions([{ ...held, customProperties: { ...held.customProperties, runner_host: 'pod-that-stalled' } }]);
@@ -104,7 +97,7 @@ describe.each(BACKENDS)('final writes of executions on %s', (_name, address) => 
 
     // The stalled holder's renewals now find the claim gone.
     const renewing = holdClaim(store, held.id!, { ...fast, renewMs: 10 });
-    await until('a renewal to report the claim lost', async () => renewing.lost.aborted);
+    await waitFor('a renewal to report the claim lost', async () => renewing.lost.aborted);
     await renewing.release();
 
     open();
@@ -134,7 +127,7 @@ describe.each(BACKENDS)('final writes of executions on %s', (_name, address) => 
     const timing = { renewMs: 50, leaseMs: 60_000, pollMs: [20, 200] as [number, number] };
     const run = runPipeline(retryPipeline, { root: path.join(dir, 'root'), store, modules: [RETRY_MODULE], parameters: { sleepMs: 600_000 }, claimTiming: timing });
     const slowRunning = async () => (await store.getExecutions({ type: 'test.SlowCopy', state: ExecutionState.RUNNING }))[0];
-    await until('the slow node to run', async () => (await slowRunning()) !== undefined);
+    await waitFor('the slow node to run', async () => (await slowRunning()) !== undefined);
     const held = await slowRunning();
     // The taker's path, as if this runner had stalled past its lease on another host.
     expect(await abandonExecution(store, held, 'taken over by the test')).toBe(true);
@@ -156,7 +149,7 @@ describe.each(BACKENDS)('final writes of executions on %s', (_name, address) => 
     const started = await new Publisher({ store, pipeline: 'p', runId: 'r', root: '' }).start(component, 'n', {}, {}, { material, key: cacheKey(material), reason: '' }, { out: outUri('r') });
     const [read] = await store.getExecutions({ ids: [started.execution.id] });
     // The holder renews after the taker read the execution: the taker's compare-and-set on the time it read fails.
-    await until('a renewal at a later millisecond', async () => Date.now() > read.lastUpdateTimeSinceEpoch! && (await store.touchExecution(read.id!, ExecutionState.RUNNING)));
+    await waitFor('a renewal at a later millisecond', async () => Date.now() > read.lastUpdateTimeSinceEpoch! && (await store.touchExecution(read.id!, ExecutionState.RUNNING)));
     expect(await store.endExecution({ ...read, id: read.id!, lastKnownState: ExecutionState.CANCELED }, [], [], read.lastUpdateTimeSinceEpoch)).toBeUndefined();
     // The holder then completes as usual.
     fs.mkdirSync(outUri('r'), { recursive: true });
