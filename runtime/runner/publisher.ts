@@ -193,8 +193,9 @@ export class Publisher {
       ended = await this.scope.store.endExecution(execution, outputEvents(live, EventType.OUTPUT), started.contexts);
     } catch (err) {
       const why = (err as Error).message.split('\n')[0];
-      await this.removeOutputs(started);
+      // The record first (a store that is down fails here too, and the runner records the end later).
       await this.fail(started, { ...extra, error: `the metadata store refused the execution's outputs: ${why}` });
+      await this.removeOutputs(started);
       throw err;
     }
     if (!ended) {
