@@ -29,6 +29,7 @@ import { storageFor } from '../storage';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
 import { dropUnresolved, RESOLVED_PROPERTY, RESOLVER_COMPONENT, RESOLVER_CURRENT_PORT, type CompiledStrategy } from './step-protocol';
 import { decideAndClaim, holdClaim, type ClaimTiming } from './claim';
+import { abandonExecution } from './recovery';
 import { buildExecutorInput, Driver } from './driver';
 import { CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
 import { Publisher } from './publisher';
@@ -82,35 +83,34 @@ async function liveArtifact(store: MetadataStore, port: string, uri: string): Pr
 }
 
 /**
- * Earlier attempts of this node in this run (the engine retried the step, or reran it): one that died RUNNING
- * is CANCELED with its PENDING outputs ABANDONED and their files removed, so the new attempt starts clean at
- * the same URIs; every earlier one is renamed (<run>:<node>:attempt-<id>), since an execution's name is unique
+ * Earlier attempts of this node in this run (the engine retried the step, or reran it): one still RUNNING is
+ * CANCELED with its PENDING outputs ABANDONED and their files removed, so the new attempt starts clean at the
+ * same URIs; every earlier one is renamed (<run>:<node>:attempt-<id>), since an execution's name is unique
  * per type and the new attempt records under <run>:<node>.
+ *
+ * The cancel is a compare-and-set on RUNNING (recovery.ts abandonExecution) and files are removed only after
+ * it won. An attempt that completed after it was read keeps its COMPLETE record and LIVE files; the new
+ * attempt's cache decision, taken next, then reuses its outputs, as for an attempt that completed earlier.
  */
 async function retireEarlierAttempts(store: MetadataStore, component: AnyComponent, pipeline: string, runId: string, nodeId: string, log: (line: string) => void): Promise<void> {
   const [nodeCtx] = await store.getContexts({ type: CONTEXT_NODE, name: `${pipeline}.${nodeId}` });
   if (!nodeCtx) return;
   const name = `${runId}:${nodeId}`;
   const earlier = (await store.getExecutions({ contextId: nodeCtx.id, type: component.name })).filter((e) => e.name === name);
-  for (const e of earlier) {
-    let state = e.lastKnownState;
-    let customProperties = e.customProperties;
+  if (earlier.length === 0) return;
+  for (const e of earlier.filter((x) => x.lastKnownState === ExecutionState.RUNNING)) {
+    if (await abandonExecution(store, e, 'a later attempt of this step started (the engine retried it)')) log(`${nodeId}: abandoned execution ${e.id} of an earlier attempt`);
+    else log(`${nodeId}: execution ${e.id} of an earlier attempt ended on its own before it could be abandoned; its end stands`);
+  }
+  // Read again: every earlier attempt has ended now, and only its name changes (its end is as recorded).
+  for (const e of await store.getExecutions({ ids: earlier.map((x) => x.id!) })) {
     const events = await store.getEvents({ executionIds: [e.id!] });
     const outputIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT || ev.type === EventType.OUTPUT).map((ev) => ev.artifactId);
     const outputs = outputIds.length ? await store.getArtifacts({ ids: outputIds }) : [];
-    if (state === ExecutionState.RUNNING) {
-      for (const a of outputs.filter((x) => x.state === ArtifactState.PENDING)) {
-        await storageFor(a.uri).delete(a.uri, { recursive: true });
-        a.state = ArtifactState.ABANDONED;
-      }
-      state = ExecutionState.CANCELED;
-      customProperties = { ...customProperties, error: 'a later attempt of this step started (the engine retried it)' };
-      log(`${nodeId}: abandoned execution ${e.id} of an earlier attempt`);
-    }
     // Artifact names (<pipeline>:<run>:<node>:<port>) are unique per type too.
     const renamed = outputs.filter((a) => a.name?.startsWith(`${pipeline}:${name}:`)).map((a) => ({ ...a, name: `${a.name}:attempt-${e.id}` }));
     if (renamed.length) await store.putArtifacts(renamed);
-    await store.putExecutions([{ ...e, name: `${name}:attempt-${e.id}`, lastKnownState: state, customProperties }]);
+    await store.putExecutions([{ ...e, name: `${name}:attempt-${e.id}` }]);
   }
 }
 

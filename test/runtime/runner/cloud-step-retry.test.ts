@@ -1,0 +1,111 @@
+// A retried cloud step (runtime/runner/cloud-step.ts) retires the earlier attempt of the same step with a
+// compare-and-set on RUNNING, on SQLite and on a real PostgreSQL: an earlier attempt that completes after the
+// retry read it as RUNNING, but before the retry's write, keeps its COMPLETE record and its LIVE files, and the
+// retry is a cache hit on them instead of canceling it and deleting what it published.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { z } from 'zod';
+import { defineComponent } from '../../../runtime/core/component';
+import { Examples } from '../../../runtime/core/artifact-types';
+import type { ExecutorInput } from '../../../runtime/core/executor-io';
+import { openMetadataStore } from '../../../runtime/metadata';
+import { ArtifactState, ExecutionState, type MetadataStore } from '../../../runtime/metadata/types';
+import { runStep } from '../../../runtime/runner/cloud-step';
+import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { waitFor } from '../../support/wait-for';
+
+let pg: StartedPostgres;
+let databases = 0;
+let dir: string;
+let store: MetadataStore;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg?.stop();
+});
+afterEach(async () => {
+  await store?.close();
+  await fs.promises.rm(dir, { recursive: true, force: true });
+});
+
+const BACKENDS: [string, () => Promise<string>][] = [
+  ['sqlite', async () => `sqlite:${path.join(dir, 'metadata.sqlite')}`],
+  ['postgres', () => createDatabase(pg, `retry_${++databases}`)],
+];
+
+const quiet = () => undefined;
+const fast = { renewMs: 60_000, leaseMs: 60_000, pollMs: [20, 200] as [number, number] };
+/** The store writes a retry makes when it retires an earlier attempt (old and new code alike make one of them). */
+const WRITES = new Set(['endExecution', 'putExecution', 'putExecutions', 'putArtifacts', 'updateExecutionState', 'updateArtifactStates']);
+
+describe.each(BACKENDS)('a retried cloud step on %s', (_name, address) => {
+  beforeEach(async () => {
+    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-cloud-retry-'));
+    store = await openMetadataStore(await address());
+  });
+
+  test('an earlier attempt that completes between the retry\'s read and its write stays COMPLETE with its LIVE files; the retry is a cache hit on them', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let calls = 0;
+    const component = defineComponent({
+      name: 'test.Attempts',
+      version: '1',
+      description: 'The first attempt waits for the test; each writes which attempt it was.',
+      inputs: {},
+      outputs: { out: { type: Examples } },
+      parameters: z.object({}),
+      executor: async ({ outputs }) => {
+        const attempt = ++calls;
+        if (attempt === 1) await gate;
+        fs.writeFileSync(path.join(outputs.out.path, 'attempt.txt'), `attempt ${attempt}`);
+      },
+    });
+    const out = path.join(dir, 'r', 'out');
+    const input: ExecutorInput = { inputs: { parameterValues: {} }, outputs: { artifacts: { out: { artifacts: [{ uri: out }] } }, outputFile: path.join(dir, 'r.json') } };
+    const scope = (s: MetadataStore) => ({ store: s, pipeline: 'p', runId: 'r', nodeId: 'n', log: quiet, claimTiming: fast });
+
+    const first = runStep(component, input, scope(store));
+    const running = async () => (await store.getExecutions({ type: 'test.Attempts', state: ExecutionState.RUNNING }))[0];
+    await waitFor('the first attempt to run', async () => (await running()) !== undefined);
+    const earlier = await running();
+
+    // The retry sees the first attempt RUNNING; just before its first write the first attempt completes.
+    let completed = false;
+    const racing = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          if (!completed && WRITES.has(String(prop))) {
+            completed = true;
+            open();
+            expect((await first).state).toBe('executed');
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
+    const retry = await runStep(component, input, scope(racing));
+    expect(completed).toBe(true);
+
+    const [after] = await store.getExecutions({ ids: [earlier.id!] });
+    expect(ExecutionState[after.lastKnownState]).toBe('COMPLETE');
+    expect(after.name).toBe(`r:n:attempt-${earlier.id}`);
+    const artifacts = await store.getArtifacts({ uri: out });
+    expect(artifacts.map((a) => ArtifactState[a.state])).toEqual(['LIVE']);
+    expect(fs.readFileSync(path.join(out, 'attempt.txt'), 'utf8')).toBe('attempt 1');
+    // The retry reuses what the first attempt published and executes nothing.
+    expect(retry.state).toBe('cached');
+    expect(retry.output.artifacts!.out.artifacts[0].uri).toBe(out);
+    expect(calls).toBe(1);
+    const executions = await store.getExecutions({ type: 'test.Attempts' });
+    expect(executions.map((e) => [e.name, ExecutionState[e.lastKnownState]])).toEqual([
+      [`r:n:attempt-${earlier.id}`, 'COMPLETE'],
+      ['r:n', 'CACHED'],
+    ]);
+  }, 120_000);
+});
