@@ -2,9 +2,9 @@
 // ONNX Model artifacts through the components that load models (the one prediction path, predictRows): a
 // scikit-learn penguins classifier exported to ONNX (model.onnx only; model_format and framework recorded on the artifact) on
 // real penguins Examples. The BulkInferrer's probabilities equal onnxruntime's in Python to 1e-5 (rows
-// missing a measurement get NaN, ONNX's missing value, and no class); the Evaluator blesses it against an
-// accuracy threshold and not against an impossible one; the InfraValidator serves it in `mlp serve` and
-// infra-blesses it; the Pusher pushes it to a new committed version folder.
+// missing a measurement get NaN, ONNX's missing value, and no class); the Evaluator refuses a NaN prediction
+// and, on the eval rows with every measurement, blesses it against an accuracy threshold and not against an
+// impossible one; the InfraValidator serves it in `mlp serve` and infra-blesses it; the Pusher pushes it to a new committed version folder.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,10 +12,10 @@ import { BulkInferrer, PREDICTIONS_FILE } from '../../../runtime/components/bulk
 import { Evaluator } from '../../../runtime/components/evaluator';
 import { InfraValidator } from '../../../runtime/components/infra-validator';
 import { Pusher } from '../../../runtime/components/pusher';
-import { splitParquetFiles, sqlString, sqlStringList } from '../../../runtime/data/duckdb';
+import { duckdb, sqlIdent, splitParquetFiles, sqlString, sqlStringList } from '../../../runtime/data/duckdb';
 import { storageFor } from '../../../runtime/storage';
 import { buildOnnxModels, expectAllClose, MEASUREMENTS, type OnnxModels } from './onnx-models';
-import { buildPenguinsUpstream, fresh, LABEL, outputRef, publish, run, sqlRows, useTempDir, type ArtifactRef, type Upstream } from './helpers';
+import { buildPenguinsUpstream, fresh, LABEL, outputRef, publish, publishedCopy, run, sqlRows, useTempDir, type ArtifactRef, type Upstream } from './helpers';
 
 const tmp = useTempDir('mlp-onnx-components-');
 
@@ -24,6 +24,8 @@ let evalRows: Record<string, unknown>[];
 let complete: Record<string, unknown>[];
 let models: OnnxModels;
 let model: ArtifactRef;
+/** The Examples with only the eval rows that have every measurement (the model answers NaN for the others). */
+let completeExamples: ArtifactRef;
 
 beforeAll(async () => {
   up = await buildPenguinsUpstream(tmp.dir);
@@ -31,6 +33,18 @@ beforeAll(async () => {
   complete = evalRows.filter((r) => MEASUREMENTS.every((m) => r[m] !== null));
   models = buildOnnxModels(path.join(tmp.dir, 'onnx'), complete);
   model = await publish(models.dirs.tabular, path.join(tmp.dir, 'trainer', 'model', '1'), { framework: 'scikit-learn', model_format: 'onnx' });
+  completeExamples = await publishedCopy(up.examples, path.join(tmp.dir, 'complete-examples'), async (dir) => {
+    const conn = await duckdb();
+    try {
+      for (const file of splitParquetFiles(dir, 'eval')) {
+        const kept = MEASUREMENTS.map((m) => `${sqlIdent(m)} IS NOT NULL`).join(' AND ');
+        await conn.run(`COPY (SELECT * FROM read_parquet(${sqlString(file)}) WHERE ${kept}) TO ${sqlString(`${file}.kept`)} (FORMAT parquet)`);
+        await fs.promises.rename(`${file}.kept`, file);
+      }
+    } finally {
+      conn.closeSync();
+    }
+  });
 }, 180_000);
 
 test('BulkInferrer: the predictions of every eval example are onnxruntime’s (Python) to 1e-5', async () => {
@@ -47,29 +61,31 @@ test('BulkInferrer: the predictions of every eval example are onnxruntime’s (P
   for (const w of written.filter((x) => !known.includes(x))) expect(w).toMatchObject({ predicted_class_id: -1, predicted_class: '' });
 }, 60_000);
 
-test('Evaluator: blessing and thresholds work unchanged on an ONNX model', async () => {
-  const evaluate = async (lower: number) => {
+test('Evaluator: blessing and thresholds work unchanged on an ONNX model; a NaN prediction is refused, never scored', async () => {
+  const evaluate = async (examples: ArtifactRef, lower: number) => {
     const out = await run(
       Evaluator,
-      { examples: up.examples, model },
+      { examples, model },
       { evaluation: fresh(tmp.dir, 'evaluation'), blessing: fresh(tmp.dir, 'blessing') },
       { eval_config: { label_key: LABEL, task: 'multiclass', thresholds: { accuracy: { value_threshold: { lower_bound: lower } } } } },
     );
     return { blessing: outputRef(out, 'blessing'), evaluation: outputRef(out, 'evaluation') };
   };
-  const good = await evaluate(0.9);
+  // The eval split holds a penguin with no measurements: its probabilities are NaN, which no metric may count.
+  expect(evalRows.length).toBeGreaterThan(complete.length);
+  await expect(evaluate(up.examples, 0.9)).rejects.toThrow(/a multiclass prediction must be 3 probabilities in \[0, 1\].*got \[null,null,null\]/);
+  const good = await evaluate(completeExamples, 0.9);
   expect(good.blessing.properties.blessed).toBe(1);
   expect(fs.readdirSync(good.blessing.uri).filter((f) => !f.startsWith('_'))).toEqual(['BLESSED']);
-  // Accuracy over the labelled eval examples, the NaN rows (no class) counted wrong.
   const right = complete.filter((r, i) => ['Adelie', 'Chinstrap', 'Gentoo'][models.expected.tabular.label[i]] === r[LABEL]).length;
-  expect(good.evaluation.properties.accuracy).toBeCloseTo(right / evalRows.length, 10);
-  expect(good.evaluation.properties.examples).toBe(evalRows.length);
-  const impossible = await evaluate(1.01);
+  expect(good.evaluation.properties.accuracy).toBeCloseTo(right / complete.length, 10);
+  expect(good.evaluation.properties.examples).toBe(complete.length);
+  const impossible = await evaluate(completeExamples, 1.01);
   expect(impossible.blessing.properties.blessed).toBe(0);
 }, 60_000);
 
 test('InfraValidator: `mlp serve` loads the ONNX model and answers real requests', async () => {
-  const out = await run(InfraValidator, { model, examples: up.examples }, { blessing: fresh(tmp.dir, 'infra-blessing') }, { num_examples: 3 });
+  const out = await run(InfraValidator, { model, examples: completeExamples }, { blessing: fresh(tmp.dir, 'infra-blessing') }, { num_examples: 3 });
   const blessing = outputRef(out, 'blessing');
   const report = JSON.parse(fs.readFileSync(path.join(blessing.uri, 'infra_validation.json'), 'utf8'));
   expect(report).toMatchObject({ blessed: true, failures: [], requests: 3 });
