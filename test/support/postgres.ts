@@ -56,3 +56,23 @@ export async function createDatabase(pg: StartedPostgres, name: string): Promise
   }
   return pg.url.replace(/\/postgres$/, `/${name}`);
 }
+
+/**
+ * For a test file that runs on both metadata backends: starts one PostgreSQL server for the file and returns
+ * `describe.each` rows naming each backend with a function making a fresh store address per test — an SQLite file
+ * under `dir()` or a new database `<prefix>_<n>` on the server.
+ */
+export function metadataBackends(prefix: string, dir: () => string): [string, () => Promise<string>][] {
+  let pg: StartedPostgres | undefined;
+  let databases = 0;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await pg?.stop();
+  });
+  return [
+    ['sqlite', async () => `sqlite:${path.join(dir(), 'metadata.sqlite')}`],
+    ['postgres', () => createDatabase(pg!, `${prefix}_${++databases}`)],
+  ];
+}

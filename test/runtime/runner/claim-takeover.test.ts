@@ -20,31 +20,20 @@ import { runStep } from '../../../runtime/runner/cloud-step';
 import { cacheKey, cacheMaterial } from '../../../runtime/runner/cache';
 import { registerTypes } from '../../../runtime/runner/mlmd-types';
 import { Publisher } from '../../../runtime/runner/publisher';
-import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { metadataBackends } from '../../support/postgres';
 import { waitFor } from '../../support/wait-for';
 import { pipeline as retryPipeline } from '../../fixtures/pipelines/retry-pipeline';
 
 const RETRY_MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
 
-let pg: StartedPostgres;
-let databases = 0;
 let dir: string;
 let store: MetadataStore;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-});
 afterEach(async () => {
   await store?.close();
   await fs.promises.rm(dir, { recursive: true, force: true });
 });
 
-const BACKENDS: [string, () => Promise<string>][] = [
-  ['sqlite', async () => `sqlite:${path.join(dir, 'metadata.sqlite')}`],
-  ['postgres', () => createDatabase(pg, `takeover_${++databases}`)],
-];
+const BACKENDS = metadataBackends('takeover', () => dir);
 
 const quiet = () => undefined;
 const fast = { renewMs: 60_000, leaseMs: 60_000, pollMs: [20, 200] as [number, number] };

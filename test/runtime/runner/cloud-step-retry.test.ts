@@ -13,28 +13,17 @@ import type { ExecutorInput } from '../../../runtime/core/executor-io';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { ArtifactState, ExecutionState, type MetadataStore } from '../../../runtime/metadata/types';
 import { runStep } from '../../../runtime/runner/cloud-step';
-import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { metadataBackends } from '../../support/postgres';
 import { waitFor } from '../../support/wait-for';
 
-let pg: StartedPostgres;
-let databases = 0;
 let dir: string;
 let store: MetadataStore;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-});
 afterEach(async () => {
   await store?.close();
   await fs.promises.rm(dir, { recursive: true, force: true });
 });
 
-const BACKENDS: [string, () => Promise<string>][] = [
-  ['sqlite', async () => `sqlite:${path.join(dir, 'metadata.sqlite')}`],
-  ['postgres', () => createDatabase(pg, `retry_${++databases}`)],
-];
+const BACKENDS = metadataBackends('retry', () => dir);
 
 const quiet = () => undefined;
 const fast = { renewMs: 60_000, leaseMs: 60_000, pollMs: [20, 200] as [number, number] };
