@@ -58,11 +58,10 @@ export async function createDatabase(pg: StartedPostgres, name: string): Promise
 }
 
 /**
- * For a test file that runs on both metadata backends: starts one PostgreSQL server for the file and returns
- * `describe.each` rows naming each backend with a function making a fresh store address per test — an SQLite file
- * under `dir()` or a new database `<prefix>_<n>` on the server.
+ * One PostgreSQL server for a test file (started before its tests, stopped after) and a function making a new
+ * empty database `<prefix>_<n>` on it per call, so no test sees another's store; returns the database's URL.
  */
-export function metadataBackends(prefix: string, dir: () => string): [string, () => Promise<string>][] {
+export function usePostgres(prefix: string): () => Promise<string> {
   let pg: StartedPostgres | undefined;
   let databases = 0;
   beforeAll(async () => {
@@ -71,8 +70,17 @@ export function metadataBackends(prefix: string, dir: () => string): [string, ()
   afterAll(async () => {
     await pg?.stop();
   });
+  return () => createDatabase(pg!, `${prefix}_${++databases}`);
+}
+
+/**
+ * For a test file that runs on both metadata backends: `describe.each` rows naming each backend with a function
+ * making a fresh store address per test — an SQLite file under `dir()` or a new database on usePostgres' server.
+ */
+export function metadataBackends(prefix: string, dir: () => string): [string, () => Promise<string>][] {
+  const freshPostgres = usePostgres(prefix);
   return [
     ['sqlite', async () => `sqlite:${path.join(dir(), 'metadata.sqlite')}`],
-    ['postgres', () => createDatabase(pg!, `${prefix}_${++databases}`)],
+    ['postgres', freshPostgres],
   ];
 }

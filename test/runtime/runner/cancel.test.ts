@@ -15,21 +15,14 @@ import type { RunSummary } from '../../../runtime/runner/run-types';
 import { SAME_SIGNAL_MS } from '../../../runtime/cli/commands/run';
 import { HOLD_PIDS_FILE } from '../../fixtures/pipelines/cancel-pipeline';
 import { runCli, startCli } from '../../support/cli';
-import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { usePostgres } from '../../support/postgres';
 import { waitFor } from '../../support/wait-for';
 
 const MODULE = path.join(__dirname, '../../fixtures/pipelines/cancel-pipeline.ts');
 
 jest.setTimeout(180_000);
 
-let pg: StartedPostgres;
-let databases = 0;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-});
+const freshPostgres = usePostgres('cancel');
 
 let root: string;
 let release: string;
@@ -183,7 +176,7 @@ test('Ctrl-C during a node: the run and the node CANCELED, workers gone, what wa
 });
 
 test.each(['sqlite', 'postgres'])('SIGTERM while another run waits for the node: exits 143, the claim is released and the waiting run executes the node (%s)', async (backend) => {
-  if (backend === 'postgres') metadataArgs = ['--metadata', await createDatabase(pg, `cancel_${++databases}`)];
+  if (backend === 'postgres') metadataArgs = ['--metadata', await freshPostgres()];
   const first = start(args());
   await waitFor('the hold node to start', () => holdPids().length > 0);
   const processes = descendants(first.child.pid!);

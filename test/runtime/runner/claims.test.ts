@@ -9,21 +9,13 @@ import { openMetadataStore } from '../../../runtime/metadata';
 import { ExecutionState } from '../../../runtime/metadata/types';
 import { CONTEXT_PIPELINE } from '../../../runtime/runner/mlmd-types';
 import { runCli, startCli } from '../../support/cli';
-import { createDatabase, startPostgres, type StartedPostgres } from '../../support/postgres';
+import { usePostgres } from '../../support/postgres';
 import { waitFor } from '../../support/wait-for';
 
 const MODULE = path.join(__dirname, '../../fixtures/pipelines/retry-pipeline.ts');
 const NODES = ['produce', 'scale', 'summarize', 'flaky', 'slow', 'after-slow'];
 
-let pg: StartedPostgres;
 let dir: string;
-let databases = 0;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-});
 beforeEach(async () => {
   dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-claims-'));
 });
@@ -32,7 +24,7 @@ afterEach(async () => {
 });
 
 /** A new empty PostgreSQL database per test, so no test sees another's cache. */
-const freshPostgres = () => createDatabase(pg, `claims_${++databases}`);
+const freshPostgres = usePostgres('claims');
 
 const BACKENDS: [string, () => Promise<string[]>][] = [
   ['sqlite', async () => []],
