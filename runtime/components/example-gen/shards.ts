@@ -198,8 +198,8 @@ export async function exampleGenMerge(p: ExampleGenParameters, partialDirs: stri
   checkCoverage(run, records);
   return withConnection(async (conn) => {
     await checkColumns(conn, partialDirs, run.splitNames);
-    // Part files are copied (a retried merge finds the shards' states whole) into the splits under names that keep
-    // them apart: part-<shard>-<the shard's part name>.
+    // Part files are linked, not moved (a retried merge finds the shards' states whole), into the splits under names
+    // that keep them apart: part-<shard>-<the shard's part name>.
     for (const name of run.splitNames) {
       const to = path.join(outDir, splitFolder(name));
       for (const [shard, dir] of partialDirs.entries()) {
@@ -207,7 +207,7 @@ export async function exampleGenMerge(p: ExampleGenParameters, partialDirs: stri
         if (parts.length) await fs.promises.mkdir(to, { recursive: true });
         for (const part of parts) {
           const name = `part-${String(shard).padStart(5, '0')}-${path.basename(part).replace(/^part-/, '')}`;
-          await fs.promises.copyFile(part, path.join(to, name), fs.constants.COPYFILE_FICLONE);
+          await linkOrCopy(part, path.join(to, name));
         }
       }
     }
@@ -224,6 +224,19 @@ export async function exampleGenMerge(p: ExampleGenParameters, partialDirs: stri
     log(`merged ${count} shards: ${expected} rows read, ${rowCount(bad)} bad`);
     return finish(conn, p, run, outDir, { expected, bad, unaccounted }, log, keptRejectsUri(outUri));
   });
+}
+
+/**
+ * The file at `to` without writing its bytes again where the file system allows: a hard link (the whole dataset
+ * passes through the merge, so a copy doubles its I/O and disk), else a copy (another file system, no links).
+ */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.link(from, to);
+  } catch (err) {
+    if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    await fs.promises.copyFile(from, to, fs.constants.COPYFILE_FICLONE);
+  }
 }
 
 /** A split no shard wrote a row to gets a zero-row Parquet file with the columns of the others' rows. */
