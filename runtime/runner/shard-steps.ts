@@ -36,7 +36,12 @@ export interface ShardPlan {
 
 export const PLAN_FILE = 'plan.json';
 const PLAN_ID = /^[0-9a-f]{16}$/;
-const newPlanId = () => randomBytes(8).toString('hex');
+
+/** Writes a plan with a fresh id. */
+async function writePlan(uri: string, component: string, decided: Pick<ShardPlan, 'count' | 'cached'>): Promise<void> {
+  const plan: ShardPlan = { component, id: randomBytes(8).toString('hex'), ...decided };
+  await storageFor(uri).writeFile(uri, JSON.stringify(plan));
+}
 
 /** The component named, which must declare sharding. */
 export function shardableComponent(name: string): AnyComponent & Required<Pick<AnyComponent, 'sharding'>> {
@@ -75,7 +80,7 @@ export async function planShards(component: AnyComponent, input: ExecutorInput, 
   const sharding = shardableComponent(component.name).sharding;
   const planUri = joinUri(opts.shardsDir, PLAN_FILE);
   if (opts.scope && (await stepIsCached(component, input, opts.scope))) {
-    await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, id: newPlanId(), count: 0, cached: true } satisfies ShardPlan));
+    await writePlan(planUri, component.name, { count: 0, cached: true });
     return [];
   }
   const shards = opts.shards ?? 'auto';
@@ -83,7 +88,7 @@ export async function planShards(component: AnyComponent, input: ExecutorInput, 
   if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS) {
     throw new UserError(`${component.name}: ${shards === 'auto' ? 'autoShards must give' : 'shards must be'} a whole number from 1 to ${MAX_SHARDS}, got ${JSON.stringify(count)}`);
   }
-  await storageFor(planUri).writeFile(planUri, JSON.stringify({ component: component.name, id: newPlanId(), count } satisfies ShardPlan));
+  await writePlan(planUri, component.name, { count });
   return shardItems(count);
 }
 
