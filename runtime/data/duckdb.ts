@@ -16,6 +16,16 @@ export async function duckdb(): Promise<DuckDBConnection> {
   return (await instance).connect();
 }
 
+/** Runs `work` on a new connection, closed when it ends. */
+export async function withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const conn = await duckdb();
+  try {
+    return await work(conn);
+  } finally {
+    conn.closeSync();
+  }
+}
+
 /** A SQL string literal ('it''s'), for paths and values spliced into DuckDB statements. */
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_SHARDS, type ShardRef } from '../core/sharding';
 import { UserError } from '../core/errors';
-import { duckdb, queryRows, sqlString, sqlStringList } from './duckdb';
+import { queryRows, sqlString, sqlStringList, withConnection } from './duckdb';
 
 /** One file's part of a shard: rows [from, to) of `file`. */
 export interface FileRowRange {
@@ -29,12 +29,7 @@ export async function parquetRowCounts(conn: DuckDBConnection, files: string[]):
 
 /** Rows of all the files together, from their footers (what the shards' row counts must add up to). */
 export async function parquetRowTotal(files: string[]): Promise<number> {
-  const conn = await duckdb();
-  try {
-    return (await parquetRowCounts(conn, files)).reduce((a, b) => a + b, 0);
-  } finally {
-    conn.closeSync();
-  }
+  return withConnection(async (conn) => (await parquetRowCounts(conn, files)).reduce((a, b) => a + b, 0));
 }
 
 /** `shards: auto` for `rows` rows: one shard per `rowsPerShard` rows (rounded up), from 1 to MAX_SHARDS. */
@@ -77,10 +72,5 @@ export async function shardRowsSql(conn: DuckDBConnection, files: string[], shar
 
 /** shardRowsSql on a connection of its own, closed before it returns (the SQL reads files, so any connection runs it). */
 export async function shardRows(files: string[], shard: ShardRef): Promise<{ sql: string; rows: number }> {
-  const conn = await duckdb();
-  try {
-    return await shardRowsSql(conn, files, shard);
-  } finally {
-    conn.closeSync();
-  }
+  return withConnection((conn) => shardRowsSql(conn, files, shard));
 }

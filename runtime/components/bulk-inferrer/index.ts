@@ -11,7 +11,7 @@ import { defineComponent, type ExecutorContext } from '../../core/component';
 import { Examples, InferenceResult, Model, ModelBlessing } from '../../core/artifact-types';
 import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
-import { duckdb, splitParquetFiles, sqlString, sqlStringList } from '../../data/duckdb';
+import { splitParquetFiles, sqlString, sqlStringList, withConnection } from '../../data/duckdb';
 import { parquetRowTotal, shardRows, shardsForRows } from '../../data/shard-rows';
 import { selectBackend } from '../../ml/backend';
 import { parquetSource, predictExamples } from '../../ml/predict-examples';
@@ -109,28 +109,25 @@ export const BulkInferrer = defineComponent({
     async merge(ctx, partialDirs) {
       if (!blessedOrSkipped(ctx)) return;
       const expected = await parquetRowTotal(splitParquetFiles(ctx.inputs.examples[0].path, ctx.parameters.split));
-      const conn = await duckdb();
-      try {
+      await withConnection(async (conn) => {
         const parts = partialDirs.map((dir, i) => {
           const meta = path.join(dir, SHARD_FILE);
           if (!fs.existsSync(meta)) throw new UserError(`BulkInferrer merge: shard ${i} of ${partialDirs.length} left no predictions (${meta} is missing)`);
           return { file: path.join(dir, PREDICTIONS_FILE), rows: (JSON.parse(fs.readFileSync(meta, 'utf8')) as { rows: number }).rows };
-        });
-        const total = parts.reduce((a, p) => a + p.rows, 0);
-        if (total !== expected) {
-          throw new UserError(`BulkInferrer merge: the ${parts.length} shards predicted ${total} rows (${parts.map((p) => p.rows).join(' + ')}) but split ${ctx.parameters.split} has ${expected}`);
-        }
-        const file = resultFile(ctx);
-        await fs.promises.mkdir(path.dirname(file), { recursive: true });
-        // The files in shard order; DuckDB's scan keeps that order (preserve_insertion_order, its default).
-        const copied = await conn.runAndReadAll(`COPY (SELECT * FROM read_parquet(${sqlStringList(parts.map((p) => p.file))})) TO ${sqlString(file)} (FORMAT parquet)`);
-        const written = Number(copied.getRows()[0]?.[0] ?? NaN);
-        if (written !== expected) throw new Error(`BulkInferrer merge: wrote ${written} rows to ${file}, expected ${expected}`);
-        setResultProperties(ctx, written);
-        ctx.log(`merged ${parts.length} shards: ${written} predictions of split ${ctx.parameters.split}`);
-      } finally {
-        conn.closeSync();
+      });
+      const total = parts.reduce((a, p) => a + p.rows, 0);
+      if (total !== expected) {
+        throw new UserError(`BulkInferrer merge: the ${parts.length} shards predicted ${total} rows (${parts.map((p) => p.rows).join(' + ')}) but split ${ctx.parameters.split} has ${expected}`);
       }
+      const file = resultFile(ctx);
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      // The files in shard order; DuckDB's scan keeps that order (preserve_insertion_order, its default).
+      const copied = await conn.runAndReadAll(`COPY (SELECT * FROM read_parquet(${sqlStringList(parts.map((p) => p.file))})) TO ${sqlString(file)} (FORMAT parquet)`);
+      const written = Number(copied.getRows()[0]?.[0] ?? NaN);
+      if (written !== expected) throw new Error(`BulkInferrer merge: wrote ${written} rows to ${file}, expected ${expected}`);
+      setResultProperties(ctx, written);
+      ctx.log(`merged ${parts.length} shards: ${written} predictions of split ${ctx.parameters.split}`);
+      });
     },
   },
 });

@@ -19,7 +19,7 @@ import { splitFolder } from '../../core/artifact-types';
 import { UserError } from '../../core/errors';
 import { MAX_SHARDS, type ShardRef } from '../../core/sharding';
 import type { Properties } from '../../metadata/types';
-import { duckdb, queryRows, sqlString } from '../../data/duckdb';
+import { queryRows, sqlString, withConnection } from '../../data/duckdb';
 import { parquetRowCounts, shardRanges } from '../../data/shard-rows';
 import { stageLocally } from '../../data/stage';
 import type { ExampleGenParameters } from './parameters';
@@ -57,15 +57,6 @@ function shardInputs(run: ResolvedRun, shard: ShardRef, fileRows?: number[]): Ru
   const all = allInputs(run);
   if (!fileRows) return all.slice(Math.floor((shard.index * all.length) / shard.count), Math.floor(((shard.index + 1) * all.length) / shard.count));
   return shardRanges(all.map((_, i) => String(i)), fileRows, shard).map((r) => ({ ...all[Number(r.file)], rows: { from: r.from, to: r.to } }));
-}
-
-async function withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const conn = await duckdb();
-  try {
-    return await work(conn);
-  } finally {
-    conn.closeSync();
-  }
 }
 
 /** Footer row counts of every input file (staged when remote). */
