@@ -37,6 +37,7 @@ export function keptRejectsUri(outputUri: string): string {
   return `${outputUri.replace(/\/+$/, '')}.${REJECTS_FILE}`;
 }
 const BAD_PARTITION = '__bad';
+const PARTITION_FLUSH_ROWS = 122_880;
 const UNSURE_PARTITION = '__unsure';
 
 const READERS: Record<'csv' | 'jsonl' | 'parquet', Reader> = { csv: readCsv, jsonl: readJsonl, parquet: readParquet };
@@ -245,14 +246,19 @@ async function writeSplits(
     const split = hashing ? withHashSplitSql(select, key, p.output_splits) : `SELECT *, ${sqlString(group.name)} AS __split FROM (${select})`;
     const parts = path.join(outDir, `.parts-${i}`);
     // One streaming pass: good rows to their split's partition, bad ones to a partition that is only counted, and
-    // rows that contradict guessed column types to one that only says so.
+    // rows that contradict guessed column types to one that only says so. Partitions are flushed to their files
+    // every row group's worth of rows (DuckDB's default ROW_GROUP_SIZE) rather than DuckDB's default of 524,288:
+    // measured 15-25% less time for the whole COPY (docs/benchmarks.md), the same rows and about the same bytes.
     try {
+      await conn.run(`SET partitioned_write_flush_threshold = ${PARTITION_FLUSH_ROWS}`);
       await conn.run(
         `COPY (SELECT * EXCLUDE (__bad, __unsure, __split), CASE WHEN __unsure THEN '${UNSURE_PARTITION}' WHEN __bad IS NULL THEN __split ELSE '${BAD_PARTITION}' END AS __split FROM (${split})) ` +
           `TO ${sqlString(parts)} (FORMAT parquet, PARTITION_BY (__split), FILENAME_PATTERN 'part-{i}')`,
       );
     } catch (err) {
       throw (await derivedFailure(conn, raw, derived, group.files.map((f) => f.display).join(', '))) ?? err;
+    } finally {
+      await conn.run('RESET partitioned_write_flush_threshold');
     }
     if (fs.existsSync(path.join(parts, `__split=${UNSURE_PARTITION}`))) {
       await fs.promises.rm(parts, { recursive: true, force: true });
