@@ -93,6 +93,7 @@ function requestObject(body: unknown, verb: keyof typeof VERBS): Record<string, 
 }
 
 function nonEmptyList(request: Record<string, unknown>, key: string): unknown[] {
+  if (!Object.hasOwn(request, key)) throw badRequest(`"${key}" is missing; it must be a non-empty list`);
   const value = request[key];
   if (!Array.isArray(value) || value.length === 0) throw badRequest(`"${key}" must be a non-empty list, got ${describe(value)}`);
   return value;
@@ -159,6 +160,7 @@ function feedback(model: ServedModel, body: unknown): Reply {
   if (!isPlainObject(body)) throw badRequest(`request body must be a JSON object {"request_id": "...", "reward": number}, got ${describe(body)}`);
   const { request_id: id, reward } = body;
   if (typeof id !== 'string' || id === '') throw badRequest(`"request_id" must be the x-request-id of a predict response, got ${id === undefined ? 'none' : describe(id)}`);
+  if (reward === undefined) throw badRequest('"reward" is missing; it must be a number in [0, 1]');
   if (typeof reward !== 'number' || !(reward >= 0 && reward <= 1)) throw badRequest(`"reward" must be a number in [0, 1], got ${describe(reward)}`);
   const served = model.feedback(id, reward);
   return { version: served.version, body: { request_id: id, model_version: String(served.version), ...(served.arm !== undefined ? { arm: served.arm } : {}) } };

@@ -174,6 +174,10 @@ describe('a served penguins model', () => {
       status: 400,
       json: { error: expect.stringMatching(/^examples\[0\]: unknown field "Bill"/) },
     });
+    // A missing key is named as missing (not "got undefined undefined"), as TF Serving's {"error": ...} body.
+    expect(await request(`${url}/v1/models/penguins:classify`, { body: { context: { Island: 'Dream' } } })).toMatchObject({ status: 400, json: { error: '"examples" is missing; it must be a non-empty list' } });
+    expect(await request(`${url}/v1/models/penguins:classify`, { body: { examples: null } })).toMatchObject({ status: 400, json: { error: '"examples" must be a non-empty list, got null' } });
+    expect(await request(`${url}/v1/models/penguins:feedback`, { body: { request_id: 'r-1' } })).toMatchObject({ status: 400, json: { error: '"reward" is missing; it must be a number in [0, 1]' } });
     expect(await request(`${url}/v1/models/penguins:predict`, { body: '{"instances": [' })).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^request body is not valid JSON: /) } });
     expect(await request(`${url}/v1/models/penguins:predict`, { body: ' ' })).toMatchObject({ status: 400, json: { error: 'request body is empty; expected a JSON object' } });
   });
