@@ -51,7 +51,8 @@ export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
   // A cell as text, with an empty (or "") cell as missing.
   const cell = (name: string) => `NULLIF(${sqlIdent(name)}, '')`;
 
-  let inference = await guessTypes(conn, names, opts.schema, scan(all), cell);
+  const sample = await sampleRecords(all.map((f) => scanned.get(f)!.read), names.length, opts.csvDelimiter);
+  let inference = guessTypes(names, opts.schema, sample);
   // Only schema types can reject a value: inferred ones hold for every value (or the row is unsure).
   const checked = names.filter((n) => n in opts.schema && opts.schema[n] !== 'STRING').map((n) => ({ name: n, type: opts.schema[n] }));
   // Inferred types hold for every value, so a plain cast is enough (TRY_CAST while guessed: a row that contradicts
@@ -77,7 +78,7 @@ export const readCsv: Reader = async (conn, all, opts, tmpDir) => {
     },
     async settleTypes() {
       if (inference.guessed.size === 0) return;
-      inference = { columns: await inferTypes(conn, names, opts.schema, scan(all), cell), guessed: new Set() };
+      inference = { columns: await inferTypes(conn, names, opts.schema, scan(all), cell, sample), guessed: new Set() };
       source.columns = inference.columns;
     },
     async expectedRows(files) {
@@ -205,25 +206,55 @@ function openColumns(names: string[], schema: Record<string, FeatureType>): Map<
   return new Map(names.filter((n) => !(n in schema)).map((n): [string, FeatureType[]] => [n, ['INT', 'FLOAT', 'STRING']]));
 }
 
-const sampleOf = (scanSql: string) => `(SELECT * FROM ${scanSql} LIMIT 10000)`;
+const SAMPLE_ROWS = 10_000;
+
+/**
+ * The values of the first SAMPLE_ROWS well-formed records (in file order, the header skipped), read by the line
+ * scanner: the rows DuckDB reads first, without starting its parallel reader for a few thousand rows.
+ */
+async function sampleRecords(files: string[], columns: number, delimiter: string): Promise<string[][]> {
+  const rows: string[][] = [];
+  for (const file of files) {
+    if (rows.length >= SAMPLE_ROWS) break;
+    let header = true;
+    await scanCsv(
+      file,
+      delimiter,
+      (rec) => {
+        if (header) return void (header = false);
+        if (!malformation(rec, columns)) rows.push(rec.fields!);
+        return rows.length < SAMPLE_ROWS;
+      },
+      { fields: true },
+    );
+  }
+  return rows;
+}
+
+/** narrowTypes over the sample's values (the same test, textParsesAs being textParsesAsSql's twin). */
+function narrowSample(sample: string[][], names: string[], candidates: Map<string, FeatureType[]>) {
+  const types = new Map<string, FeatureType[]>();
+  const seen = new Set<string>();
+  for (const [n, ts] of candidates) {
+    const i = names.indexOf(n);
+    const values = sample.map((r) => r[i]).filter((v) => v !== '');
+    if (values.length) seen.add(n);
+    types.set(n, ts.filter((t) => values.every((v) => textParsesAs(t, v))));
+  }
+  return { types, present: (n: string) => seen.has(n) };
+}
 
 /**
  * Types as a sample shows them: each column's most specific type that all its sampled values parse as, STRING for
  * a column without values in the sample. `guessed` names the columns whose type other rows could still change
  * (all but schema columns and those the sample already showed to be STRING).
  */
-async function guessTypes(
-  conn: DuckDBConnection,
-  names: string[],
-  schema: Record<string, FeatureType>,
-  scanSql: string,
-  cell: (name: string) => string,
-): Promise<{ columns: TypedColumn[]; guessed: Set<string> }> {
+function guessTypes(names: string[], schema: Record<string, FeatureType>, sample: string[][]): { columns: TypedColumn[]; guessed: Set<string> } {
   const open = openColumns(names, schema);
   if (open.size === 0) return { columns: names.map((name) => ({ name, type: schema[name] })), guessed: new Set() };
-  const sample = await narrowTypes(conn, sampleOf(scanSql), open, cell);
-  const type = (n: string): FeatureType => schema[n] ?? (sample.present(n) ? sample.types.get(n)![0] : 'STRING');
-  const guessed = new Set([...open.keys()].filter((n) => !sample.present(n) || type(n) !== 'STRING'));
+  const narrowed = narrowSample(sample, names, open);
+  const type = (n: string): FeatureType => schema[n] ?? (narrowed.present(n) ? narrowed.types.get(n)![0] : 'STRING');
+  const guessed = new Set([...open.keys()].filter((n) => !narrowed.present(n) || type(n) !== 'STRING'));
   return { columns: names.map((name) => ({ name, type: type(name) })), guessed };
 }
 
@@ -234,13 +265,14 @@ async function inferTypes(
   schema: Record<string, FeatureType>,
   scanSql: string,
   cell: (name: string) => string,
+  sample: string[][],
 ): Promise<TypedColumn[]> {
   const open = openColumns(names, schema);
   const found: Record<string, FeatureType> = {};
   if (open.size) {
     // A sample shows which columns hold text and which fractions, so a full pass tests only each column's most
     // specific remaining type; another pass follows only for columns where that test failed after the sample.
-    const pending = (await narrowTypes(conn, sampleOf(scanSql), open, cell)).types;
+    const pending = narrowSample(sample, names, open).types;
     let present: ((n: string) => boolean) | undefined;
     for (;;) {
       for (const [n, ts] of pending) {
