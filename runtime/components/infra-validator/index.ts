@@ -55,7 +55,7 @@ export const InfraValidator = defineComponent({
       await fs.promises.cp(model.path, path.join(base, '1'), { recursive: true });
       const server = await startServerProcess({ basePath: base, modelName: 'candidate', deadlineMs: parameters.deadline_seconds * 1000, log });
       try {
-        const probe = await probeServer(server, 'candidate', rows, signature.outputs);
+        const probe = await probeServer(server, 'candidate', rows, signature);
         failures.push(...probe.failures);
         if (probe.p99LatencyMs > parameters.max_latency_ms) failures.push(`p99 latency ${probe.p99LatencyMs.toFixed(1)} ms exceeds the budget of ${parameters.max_latency_ms} ms`);
         if (probe.rssMb > parameters.max_memory_mb) failures.push(`server memory ${probe.rssMb.toFixed(0)} MB exceeds the budget of ${parameters.max_memory_mb} MB`);

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import { MLP_BIN } from '../../core/version';
 import { UserError } from '../../core/errors';
+import type { Signature } from '../../ml/signature';
+import { predictResponseFailure } from './predict-response';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -90,19 +92,23 @@ export interface ProbeResult {
   rssMb: number;
 }
 
-/** Sends one :predict request per row and checks each answer has exactly the expected output names. */
-export async function probeServer(server: ServerProcess, modelName: string, rows: Record<string, unknown>[], outputs: string[]): Promise<ProbeResult> {
+/** Most failures listed; the rest are counted. */
+const LISTED_FAILURES = 5;
+
+/** Sends one :predict request per row and checks each answer (predict-response.ts) against the signature. */
+export async function probeServer(server: ServerProcess, modelName: string, rows: Record<string, unknown>[], signature: Signature): Promise<ProbeResult> {
   const latencies: number[] = [];
   const failures: string[] = [];
   for (const [i, row] of rows.entries()) {
     const t0 = performance.now();
     const res = await fetch(`${server.url}/v1/models/${modelName}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row] }) });
-    const body = (await res.json().catch(() => undefined)) as { predictions?: Record<string, unknown>[]; error?: string } | undefined;
+    const text = await res.text();
     latencies.push(performance.now() - t0);
-    const p = body?.predictions?.[0];
-    if (!res.ok || !p) failures.push(`request ${i + 1}: HTTP ${res.status} ${body?.error ?? 'no predictions'}`);
-    else if (outputs.some((o) => !(o in p))) failures.push(`request ${i + 1}: response lacks outputs ${outputs.filter((o) => !(o in p)).join(', ')}`);
+    const failure = predictResponseFailure(res.status, text, [row], signature);
+    if (failure) failures.push(`request ${i + 1}: ${failure}`);
   }
   latencies.sort((a, b) => a - b);
-  return { failures: failures.slice(0, 5), p50LatencyMs: percentile(latencies, 0.5), p99LatencyMs: percentile(latencies, 0.99), rssMb: rssMbOf(server.child.pid) };
+  const listed = failures.slice(0, LISTED_FAILURES);
+  if (failures.length > LISTED_FAILURES) listed.push(`${failures.length - LISTED_FAILURES} more of the ${rows.length} requests failed`);
+  return { failures: listed, p50LatencyMs: percentile(latencies, 0.5), p99LatencyMs: percentile(latencies, 0.99), rssMb: rssMbOf(server.child.pid) };
 }
