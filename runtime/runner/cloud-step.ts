@@ -6,7 +6,9 @@
 // outputs, runs through the same launcher, and ends COMPLETE with LIVE outputs (or FAILED/ABANDONED). So
 // caching and lineage behave in the cloud as they do locally — including claims on cache keys (claim.ts): a
 // step whose work another step (of any run) is executing waits for it and is then a cache hit; steps run on
-// other hosts, so a claim counts as abandoned when its holder stops renewing it.
+// other hosts, so a claim counts as abandoned when its holder stops renewing it. An engine's retry of a step
+// that already completed in this run never executes it again: with cache on it is a cache hit on that
+// attempt, with cache off (`cache: false`) it adopts that attempt's outputs (retireEarlierAttempts).
 //
 // The ExecutorOutput always names the artifacts the step's dependents must read: the ones it produced, or the
 // cached ones from an earlier run (at that run's URIs). The compilers therefore take every input artifact's
@@ -24,15 +26,16 @@ import { formatZodIssues, type ExecutorInput, type ExecutorOutput } from '../cor
 import { UserError } from '../core/errors';
 import { launchComponent, writeFileAtomic } from '../core/launcher';
 import { RUNTIME_VERSION } from '../core/version';
-import { ArtifactState, EventType, ExecutionState, type Artifact, type MetadataStore, type Properties } from '../metadata/types';
+import { ArtifactState, EventType, ExecutionState, type Artifact, type Execution, type MetadataStore, type Properties } from '../metadata/types';
 import { storageFor } from '../storage';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
 import { dropUnresolved, RESOLVED_PROPERTY, RESOLVER_COMPONENT, RESOLVER_CURRENT_PORT, type CompiledStrategy } from './step-protocol';
 import { decideAndClaim, holdClaim, type ClaimTiming } from './claim';
 import { abandonExecution } from './recovery';
-import { buildExecutorInput, Driver } from './driver';
+import { outputsOf } from './cache';
+import { buildExecutorInput, Driver, type CacheDecision } from './driver';
 import { CONTEXT_NODE, CONTEXT_PIPELINE, CONTEXT_RUN, registerTypes } from './mlmd-types';
-import { Publisher } from './publisher';
+import { OUTPUT_PARAMETERS_PROPERTY, Publisher, type StartedExecution } from './publisher';
 import { resolveArtifact } from './resolve-artifacts';
 
 export interface StepScope {
@@ -50,7 +53,8 @@ export interface StepScope {
 }
 
 export interface StepResult {
-  state: 'executed' | 'cached' | 'resolved';
+  /** `adopted`: an earlier attempt of the step (cache off) completed in this run; its outputs are handed on. */
+  state: 'executed' | 'cached' | 'adopted' | 'resolved';
   executionId?: number;
   reason: string;
   output: ExecutorOutput;
@@ -89,21 +93,32 @@ async function liveArtifact(store: MetadataStore, port: string, uri: string): Pr
  * per type and the new attempt records under <run>:<node>.
  *
  * The cancel is a compare-and-set on RUNNING (recovery.ts abandonExecution) and files are removed only after
- * it won. An attempt that completed after it was read keeps its COMPLETE record and LIVE files; the new
- * attempt's cache decision, taken next, then reuses its outputs, as for an attempt that completed earlier.
+ * it won. An attempt that completed after it was read keeps its COMPLETE record and LIVE files. With cache
+ * on, the new attempt's cache decision, taken next, then reuses its outputs, as for an attempt that completed
+ * earlier. With cache off (`adoptComplete`) a COMPLETE attempt is returned, not renamed: the step already
+ * happened in this run, and the new attempt hands its outputs on instead of executing again at the same URIs,
+ * which would remove and overwrite the files of that execution's LIVE artifacts.
+ *
+ * At most one execution is named <run>:<node> at a time (the store's unique key), and every earlier one read
+ * here has ended, so one that completes later can only be an attempt that records itself after this read: the
+ * new attempt's own insert under that name then fails (isAttemptConflict) and the caller looks again.
  */
-async function retireEarlierAttempts(store: MetadataStore, component: AnyComponent, pipeline: string, runId: string, nodeId: string, log: (line: string) => void): Promise<void> {
+async function retireEarlierAttempts(store: MetadataStore, component: AnyComponent, scope: StepScope, log: (line: string) => void): Promise<Execution | undefined> {
+  const { pipeline, runId, nodeId } = scope;
   const [nodeCtx] = await store.getContexts({ type: CONTEXT_NODE, name: `${pipeline}.${nodeId}` });
-  if (!nodeCtx) return;
+  if (!nodeCtx) return undefined;
   const name = `${runId}:${nodeId}`;
   const earlier = (await store.getExecutions({ contextId: nodeCtx.id, type: component.name })).filter((e) => e.name === name);
-  if (earlier.length === 0) return;
+  if (earlier.length === 0) return undefined;
   for (const e of earlier.filter((x) => x.lastKnownState === ExecutionState.RUNNING)) {
     if (await abandonExecution(store, e, 'a later attempt of this step started (the engine retried it)')) log(`${nodeId}: abandoned execution ${e.id} of an earlier attempt`);
     else log(`${nodeId}: execution ${e.id} of an earlier attempt ended on its own before it could be abandoned; its end stands`);
   }
   // Read again: every earlier attempt has ended now, and only its name changes (its end is as recorded).
-  for (const e of await store.getExecutions({ ids: earlier.map((x) => x.id!) })) {
+  const ended = await store.getExecutions({ ids: earlier.map((x) => x.id!) });
+  const complete = scope.noCache ? ended.find((e) => e.lastKnownState === ExecutionState.COMPLETE) : undefined;
+  if (complete) return complete;
+  for (const e of ended) {
     const events = await store.getEvents({ executionIds: [e.id!] });
     const outputIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT || ev.type === EventType.OUTPUT).map((ev) => ev.artifactId);
     const outputs = outputIds.length ? await store.getArtifacts({ ids: outputIds }) : [];
@@ -112,6 +127,32 @@ async function retireEarlierAttempts(store: MetadataStore, component: AnyCompone
     if (renamed.length) await store.putArtifacts(renamed);
     await store.putExecutions([{ ...e, name: `${name}:attempt-${e.id}` }]);
   }
+  return undefined;
+}
+
+/** The store's refusal (sql.ts putNode) of a second execution named <run>:<node>: another attempt recorded itself first. */
+function isAttemptConflict(err: unknown, component: AnyComponent, scope: StepScope): boolean {
+  return err instanceof UserError && err.message.startsWith(`execution of type "${component.name}" conflicts with an existing one (same name "${scope.runId}:${scope.nodeId}"`);
+}
+
+/**
+ * The outputs of this step's COMPLETE execution in this run, for a retry that adopts it (cache off). Refused
+ * when that execution ran with other parameters or inputs, or an output is no longer LIVE: it is then not this
+ * step's result, and executing again at its URIs would overwrite what the metadata store says it produced.
+ */
+async function adoptedOutput(store: MetadataStore, component: AnyComponent, complete: Execution, key: string, scope: StepScope): Promise<ExecutorOutput> {
+  const where = `step ${scope.nodeId} of run ${scope.runId} already completed as execution ${complete.id}`;
+  const recorded = complete.customProperties?.cache_key;
+  if (recorded !== key) throw new UserError(`${where} with other parameters or inputs (cache key ${String(recorded)}, this attempt ${key}); start a new run to execute it again`);
+  const outputs = await outputsOf(store, complete.id!);
+  for (const port of Object.keys(component.outputs)) {
+    const a = outputs[port];
+    if (!a || a.state !== ArtifactState.LIVE) {
+      throw new UserError(`${where}, but its output "${port}" is ${a ? `${ArtifactState[a.state]} (${a.uri})` : 'not recorded'}; start a new run to execute it again`);
+    }
+  }
+  const parameterValues = complete.customProperties?.[OUTPUT_PARAMETERS_PROPERTY];
+  return { ...outputOf(outputs), ...(parameterValues !== undefined ? { parameterValues: parameterValues as Record<string, unknown> } : {}) };
 }
 
 function outputOf(artifacts: Record<string, Artifact>): ExecutorOutput {
@@ -170,28 +211,48 @@ export async function runStep(component: AnyComponent, rawInput: ExecutorInput, 
   }
 
   const node = { id: nodeId, component, cache: !scope.noCache };
+  const driver = new Driver(store, pipeline);
   const publisher = new Publisher({ store, pipeline, runId, root: '' });
-  // Before claiming: an earlier attempt of this very step must not hold the claim this attempt waits for.
-  await retireEarlierAttempts(store, component, pipeline, runId, nodeId, log);
-  const { decision, started: run } = await decideAndClaim({
-    store,
-    driver: new Driver(store, pipeline),
-    publisher,
-    node,
-    params: parameters,
-    inputs,
-    noCache: false,
-    outputUris,
-    onWait: (message) => log(`${nodeId}: ${message}`),
-    timing: scope.claimTiming,
-  });
-  if (!run) {
-    const executionId = await publisher.recordCached(component, nodeId, parameters, inputs, decision, Date.now() - started);
-    const output = outputOf(decision.hit!.outputs);
-    if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
-    log(`${nodeId}: cached (${decision.reason})`);
-    return { state: 'cached', executionId, reason: decision.reason, output };
+  let claimed: { decision: CacheDecision; run: StartedExecution };
+  for (;;) {
+    // Before claiming: an earlier attempt of this very step must not hold the claim this attempt waits for.
+    const complete = await retireEarlierAttempts(store, component, scope, log);
+    if (complete) {
+      const { key } = await driver.decide(node, parameters, inputs, true);
+      const output = await adoptedOutput(store, component, complete, key, scope);
+      if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
+      const reason = `execution ${complete.id} of an earlier attempt completed this step in this run; its outputs are handed on, nothing is executed again`;
+      log(`${nodeId}: adopted (${reason})`);
+      return { state: 'adopted', executionId: complete.id, reason, output };
+    }
+    try {
+      const { decision, started: run } = await decideAndClaim({
+        store,
+        driver,
+        publisher,
+        node,
+        params: parameters,
+        inputs,
+        noCache: false,
+        outputUris,
+        onWait: (message) => log(`${nodeId}: ${message}`),
+        timing: scope.claimTiming,
+      });
+      if (!run) {
+        const executionId = await publisher.recordCached(component, nodeId, parameters, inputs, decision, Date.now() - started);
+        const output = outputOf(decision.hit!.outputs);
+        if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
+        log(`${nodeId}: cached (${decision.reason})`);
+        return { state: 'cached', executionId, reason: decision.reason, output };
+      }
+      claimed = { decision, run };
+      break;
+    } catch (err) {
+      if (!isAttemptConflict(err, component, scope)) throw err;
+      log(`${nodeId}: another attempt of this step recorded itself after this one looked; looking again`);
+    }
   }
+  const { decision, run } = claimed;
 
   // Leftovers of a killed attempt at the same URIs must not be mistaken for output.
   for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true });

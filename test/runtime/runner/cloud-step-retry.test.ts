@@ -1,7 +1,9 @@
 // A retried cloud step (runtime/runner/cloud-step.ts) retires the earlier attempt of the same step with a
 // compare-and-set on RUNNING, on SQLite and on a real PostgreSQL: an earlier attempt that completes after the
 // retry read it as RUNNING, but before the retry's write, keeps its COMPLETE record and its LIVE files, and the
-// retry is a cache hit on them instead of canceling it and deleting what it published.
+// retry is a cache hit on them instead of canceling it and deleting what it published. With `cache: false` a
+// retry of a step that completed in this run adopts that execution's outputs: its files and records stay as
+// they were, also when the completed attempt recorded itself while the retry was starting.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,6 +14,7 @@ import { Examples } from '../../../runtime/core/artifact-types';
 import type { ExecutorInput } from '../../../runtime/core/executor-io';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { ArtifactState, ExecutionState, type MetadataStore } from '../../../runtime/metadata/types';
+import { UserError } from '../../../runtime/core/errors';
 import { runStep } from '../../../runtime/runner/cloud-step';
 import { metadataBackends } from '../../support/postgres';
 import { waitFor } from '../../support/wait-for';
@@ -97,4 +100,86 @@ describe.each(BACKENDS)('a retried cloud step on %s', (_name, address) => {
       ['r:n', 'CACHED'],
     ]);
   }, 120_000);
+
+  describe('with cache: false', () => {
+    let calls: number;
+    const component = defineComponent({
+      name: 'test.Uncached',
+      version: '1',
+      description: 'Writes which attempt it was, with its label.',
+      inputs: {},
+      outputs: { out: { type: Examples } },
+      parameters: z.object({ label: z.string() }),
+      executor: async ({ outputs, parameters }) => {
+        fs.writeFileSync(path.join(outputs.out.path, 'attempt.txt'), `attempt ${++calls} ${parameters.label}`);
+      },
+    });
+    const out = () => path.join(dir, 'r', 'out');
+    const outputFile = () => path.join(dir, 'r.json');
+    const input = (label = 'a'): ExecutorInput => ({ inputs: { parameterValues: { label } }, outputs: { artifacts: { out: { artifacts: [{ uri: out() }] } }, outputFile: outputFile() } });
+    const scope = (s: MetadataStore) => ({ store: s, pipeline: 'p', runId: 'r', nodeId: 'n', noCache: true, log: quiet, claimTiming: fast });
+    /** What the metadata store and the file system say about the step's output. */
+    const snapshot = async () => ({
+      executions: (await store.getExecutions({ type: 'test.Uncached' })).map((e) => ({ id: e.id, name: e.name, state: ExecutionState[e.lastKnownState], updated: e.lastUpdateTimeSinceEpoch })),
+      artifacts: await store.getArtifacts({ uri: out() }),
+      files: Object.fromEntries(fs.readdirSync(out()).sort().map((f) => [f, fs.readFileSync(path.join(out(), f), 'utf8')])),
+    });
+    beforeEach(() => (calls = 0));
+
+    test('a retry of the step that completed in this run adopts its outputs: the LIVE artifact, its files and its execution are untouched', async () => {
+      const first = await runStep(component, input(), scope(store));
+      expect(first.state).toBe('executed');
+      const before = await snapshot();
+      expect(before.artifacts.map((a) => ArtifactState[a.state])).toEqual(['LIVE']);
+      expect(before.files['attempt.txt']).toBe('attempt 1 a');
+
+      const retry = await runStep(component, input(), scope(store));
+      expect(retry.state).toBe('adopted');
+      expect(retry.executionId).toBe(first.executionId);
+      expect(retry.output).toEqual(first.output);
+      expect(JSON.parse(fs.readFileSync(outputFile(), 'utf8'))).toEqual(first.output);
+      expect(calls).toBe(1);
+      expect(await snapshot()).toEqual(before);
+      expect(before.executions.map((e) => [e.name, e.state])).toEqual([['r:n', 'COMPLETE']]);
+    }, 120_000);
+
+    test('a retry with other parameters than the completed execution is refused in one line and changes nothing', async () => {
+      const first = await runStep(component, input('a'), scope(store));
+      const before = await snapshot();
+      const retry = runStep(component, input('b'), scope(store));
+      await expect(retry).rejects.toThrow(UserError);
+      await expect(retry).rejects.toThrow(new RegExp(`^step n of run r already completed as execution ${first.executionId} with other parameters or inputs \\(cache key \\w+, this attempt \\w+\\); start a new run to execute it again$`));
+      expect(calls).toBe(1);
+      expect(await snapshot()).toEqual(before);
+    }, 120_000);
+
+    test('an attempt that records itself and completes while the retry starts is adopted, not overwritten', async () => {
+      // The retry looks (no earlier attempt); just before it records itself, a concurrent attempt of the same
+      // step records itself under the same name and completes.
+      let other: Awaited<ReturnType<typeof runStep>> | undefined;
+      let before!: Awaited<ReturnType<typeof snapshot>>;
+      const racing = new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            if (!other && prop === 'putExecution') {
+              other = await runStep(component, input(), scope(store));
+              before = await snapshot();
+            }
+            return value.apply(target, args);
+          };
+        },
+      });
+      const retry = await runStep(component, input(), scope(racing));
+      expect(other?.state).toBe('executed');
+      expect(retry.state).toBe('adopted');
+      expect(retry.executionId).toBe(other!.executionId);
+      expect(retry.output).toEqual(other!.output);
+      expect(calls).toBe(1);
+      expect(await snapshot()).toEqual(before);
+      expect(before.files['attempt.txt']).toBe('attempt 1 a');
+      expect(before.artifacts.map((a) => ArtifactState[a.state])).toEqual(['LIVE']);
+    }, 120_000);
+  });
 });
