@@ -4,7 +4,9 @@
 // real penguins Examples. The BulkInferrer's probabilities equal onnxruntime's in Python to 1e-5 (rows
 // missing a measurement get NaN, ONNX's missing value, and no class); the Evaluator refuses a NaN prediction
 // and, on the eval rows with every measurement, blesses it against an accuracy threshold and not against an
-// impossible one; the InfraValidator serves it in `mlp serve` and infra-blesses it; the Pusher pushes it to a new committed version folder.
+// impossible one; the InfraValidator serves it in `mlp serve` and infra-blesses it, and refuses it on the eval
+// rows missing a measurement, naming the NaN prediction and the missing inputs; the Pusher pushes it to a new
+// committed version folder.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -90,6 +92,21 @@ test('InfraValidator: `mlp serve` loads the ONNX model and answers real requests
   const report = JSON.parse(fs.readFileSync(path.join(blessing.uri, 'infra_validation.json'), 'utf8'));
   expect(report).toMatchObject({ blessed: true, failures: [], requests: 3 });
   expect(blessing.properties.blessed).toBe(1);
+}, 90_000);
+
+test('InfraValidator: a NaN prediction for a penguin missing measurements is named as the cause, with the missing inputs', async () => {
+  const out = await run(InfraValidator, { model, examples: up.examples }, { blessing: fresh(tmp.dir, 'infra-blessing') }, { num_examples: evalRows.length });
+  const blessing = outputRef(out, 'blessing');
+  const report = JSON.parse(fs.readFileSync(path.join(blessing.uri, 'infra_validation.json'), 'utf8'));
+  // The server writes the NaN probabilities as TF Serving does (bare NaN, not JSON): read as such, not as "no predictions".
+  const expected = evalRows.flatMap((r, i) => {
+    const missing = MEASUREMENTS.filter((m) => r[m] === null);
+    if (missing.length === 0) return [];
+    return [`request ${i + 1}: prediction 0 "probabilities" is [NaN, NaN, NaN]: the model produced a non-finite value (NaN) for this instance; the instance has no value for ${missing.map((m) => JSON.stringify(m)).join(', ')}`];
+  });
+  expect(expected.length).toBeGreaterThan(0);
+  expect(report).toMatchObject({ blessed: false, failures: expected, requests: evalRows.length });
+  expect(blessing.properties.blessed).toBe(0);
 }, 90_000);
 
 test('Pusher: an ONNX model is pushed as <destination>/<version>/model.onnx, committed', async () => {
