@@ -39,17 +39,28 @@ export interface ScanOptions {
   fields?: boolean;
   /** Receives the file with every record-ending line break written as '\n' (quoted values unchanged). */
   normalized?: fs.WriteStream;
+  /** Bytes read at a time (tests use a few, to put read boundaries everywhere). */
+  readBytes?: number;
 }
 
+/** Bytes read at a time: large reads into one reused buffer cost far less than a stream's small chunks. */
+const READ_BYTES = 1 << 20;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
+const NEWLINE_BYTES = Buffer.from('\n');
 const enum State {
   FieldStart,
   Unquoted,
   Quoted,
   /** A quote inside a quoted value: an escaped quote if another follows, else the closing one. */
   QuoteInQuoted,
+}
+/** Bits of CsvScan.terminators already added, so a record adds to the set only the first time its kind is seen. */
+const enum Seen {
+  Lf = 1,
+  CrLf = 2,
+  Cr = 4,
 }
 
 /**
@@ -59,176 +70,258 @@ const enum State {
  * in order and may return false to stop the scan.
  */
 export async function scanCsv(file: string, delimiter: string, visit: (rec: CsvRecord) => boolean | void, opts: ScanOptions = {}): Promise<CsvScan> {
-  const scan: CsvScan = { lines: 0, records: 0, blankLines: 0, terminators: new Set() };
-  const delim = delimiter.charCodeAt(0);
-  const wantFields = opts.fields ?? false;
-  let state = State.FieldStart;
-  let base = 0; // byte offset of the current chunk
-  let recOffset = 0;
-  let recLine = 1;
-  let recBreaks = 0; // line breaks inside quoted values of the current record
-  let recEmpty = true;
-  let pendingCr = false; // a record just ended at \r outside quotes: a following \n belongs to it
-  let lastBreak = 0; // 1 after \n, 2 after \r inside a quoted value (so \r\n counts once)
-  let fieldCount = 0;
-  let filledCount = 0;
-  let filled = false; // the current value has a character (quotes around nothing leave it empty)
-  let malformed: CsvRecord['malformed'];
-  let fields: string[] = [];
-  let parts: Buffer[] = [];
-  let stopped = false;
-
-  const endField = (chunk: Buffer, segStart: number, at: number) => {
-    fieldCount++;
-    if (filled) filledCount = fieldCount;
-    filled = false;
-    if (!wantFields) return;
-    parts.push(chunk.subarray(segStart, at));
-    fields.push(Buffer.concat(parts).toString('utf8'));
-    parts = [];
-  };
-  // Ends the current record at a line break (\r: known once the next byte shows whether \n follows) or at the
-  // end of the file (no terminator).
-  const endRecord = (terminator: string | undefined, atEof = false) => {
-    let lines = 1 + recBreaks;
-    // A line break that ends the file inside an unterminated quote starts no further line.
-    if (atEof && state === State.Quoted) {
-      malformed = 'unterminated quote';
-      if (lastBreak !== 0) lines--;
-    }
-    scan.lines += lines;
-    if (terminator) scan.terminators.add(terminator);
-    if (recEmpty) scan.blankLines += lines;
-    else {
-      scan.records++;
-      if (!stopped && visit({ line: recLine, lines, offset: recOffset, fieldCount, filledCount, malformed, fields: wantFields ? fields : undefined }) === false) stopped = true;
-    }
-    recLine += lines;
-    recBreaks = 0;
-    recEmpty = true;
-    state = State.FieldStart;
-    lastBreak = 0;
-    fieldCount = 0;
-    filledCount = 0;
-    filled = false;
-    malformed = undefined;
-    fields = [];
-    parts = [];
-  };
-
-  const stream = fs.createReadStream(file, { highWaterMark: 1 << 16 });
+  const scanner = new Scanner(delimiter.charCodeAt(0), visit, opts.fields ?? false);
+  const readBytes = opts.readBytes ?? READ_BYTES;
+  const fd = await fs.promises.open(file, 'r');
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const n = chunk.length;
-      let segStart = 0;
-      let copyFrom = 0;
-      const out: Buffer[] = [];
-      for (let i = 0; i < n; i++) {
-        const b = chunk[i];
-        if (pendingCr) {
-          pendingCr = false;
-          scan.terminators.add(b === LF ? '\r\n' : '\r');
-          if (b === LF) {
-            recOffset = base + i + 1;
-            copyFrom = i + 1;
-            continue;
-          }
-        }
-        switch (state) {
-          case State.Quoted:
-            if (b === QUOTE) {
-              if (wantFields) parts.push(chunk.subarray(segStart, i));
-              state = State.QuoteInQuoted;
-              continue;
-            }
-            filled = true;
-            if (b === LF) {
-              if (lastBreak !== 2) recBreaks++;
-              lastBreak = 1;
-            } else if (b === CR) {
-              recBreaks++;
-              lastBreak = 2;
-            } else {
-              lastBreak = 0;
-              // Up to the next quote or line break, in a tight loop.
-              while (i + 1 < n) {
-                const c = chunk[i + 1];
-                if (c === QUOTE || c === LF || c === CR) break;
-                i++;
-              }
-            }
-            continue;
-          case State.QuoteInQuoted:
-            lastBreak = 0;
-            if (b === QUOTE) {
-              // The second quote of "" is the value's quote character.
-              filled = true;
-              segStart = i;
-              state = State.Quoted;
-              continue;
-            }
-            if (b !== delim && b !== LF && b !== CR) malformed ??= 'text after a closing quote';
-            segStart = i;
-            state = State.Unquoted;
-            break;
-          case State.FieldStart:
-            if (b === QUOTE) {
-              recEmpty = false;
-              segStart = i + 1;
-              state = State.Quoted;
-              continue;
-            }
-            segStart = i;
-            state = State.Unquoted;
-            break;
-          case State.Unquoted:
-            break;
-        }
-        // Outside quotes: the delimiter, a line break or part of the value.
-        if (b === delim) {
-          recEmpty = false;
-          endField(chunk, segStart, i);
-          state = State.FieldStart;
-        } else if (b === LF || b === CR) {
-          // Nothing before the line break (not even a delimiter or quotes): a blank line.
-          if (!recEmpty) endField(chunk, segStart, i);
-          endRecord(b === LF ? '\n' : undefined);
-          pendingCr = b === CR;
-          recOffset = base + i + 1;
-          if (opts.normalized) {
-            out.push(chunk.subarray(copyFrom, i), NEWLINE_BYTES);
-            copyFrom = i + 1;
-          }
-          if (stopped) return scan;
-        } else {
-          recEmpty = false;
-          filled = true;
-          // The rest of an unquoted value, in a tight loop: most bytes of a file are here.
-          while (i + 1 < n) {
-            const c = chunk[i + 1];
-            if (c === delim || c === LF || c === CR) break;
-            i++;
-          }
-        }
-      }
-      if (wantFields && (state === State.Unquoted || state === State.Quoted)) parts.push(chunk.subarray(segStart, n));
-      if (opts.normalized) {
-        out.push(chunk.subarray(copyFrom, n));
-        for (const o of out) if (o.length && !opts.normalized.write(o)) await once(opts.normalized, 'drain');
-      }
-      base += n;
+    let chunk = Buffer.allocUnsafe(readBytes);
+    for (;;) {
+      // The write stream keeps the pieces it is given until written: a normalized copy needs a fresh buffer per read.
+      if (opts.normalized && scanner.base > 0) chunk = Buffer.allocUnsafe(readBytes);
+      const { bytesRead } = await fd.read(chunk, 0, readBytes, null);
+      if (bytesRead === 0) break;
+      const out: Buffer[] | undefined = opts.normalized ? [] : undefined;
+      scanner.feed(chunk, bytesRead, out);
+      if (scanner.stopped) return scanner.scan;
+      if (out) for (const o of out) if (o.length && !opts.normalized!.write(o)) await once(opts.normalized!, 'drain');
     }
-    if (pendingCr) scan.terminators.add('\r');
-    if (!recEmpty) {
-      fieldCount++;
-      if (filled) filledCount = fieldCount;
-      if (wantFields) fields.push(Buffer.concat(parts).toString('utf8'));
-      endRecord(undefined, true);
-    }
-    return scan;
+    scanner.finish();
+    return scanner.scan;
   } finally {
-    stream.destroy();
+    await fd.close();
   }
 }
 
-const NEWLINE_BYTES = Buffer.from('\n');
+/** The scan's state between reads: the record and value in progress, and the totals so far. */
+class Scanner {
+  readonly scan: CsvScan = { lines: 0, records: 0, blankLines: 0, terminators: new Set() };
+  stopped = false;
+  /** Byte offset of the current chunk. */
+  base = 0;
+  private state = State.FieldStart;
+  private recOffset = 0;
+  private recLine = 1;
+  /** Line breaks inside quoted values of the current record. */
+  private recBreaks = 0;
+  private recEmpty = true;
+  /** A record just ended at \r outside quotes, at the end of a chunk: a \n starting the next belongs to it. */
+  private pendingCr = false;
+  /** 1 after \n, 2 after \r inside a quoted value (so \r\n counts once). */
+  private lastBreak = 0;
+  private fieldCount = 0;
+  private filledCount = 0;
+  /** The current value has a character (quotes around nothing leave it empty). */
+  private filled = false;
+  private malformed: CsvRecord['malformed'];
+  private fields: string[] = [];
+  /** The current value's bytes from earlier chunks and before "" escapes. */
+  private parts: Buffer[] = [];
+  /** parts before this index are copies; later ones are views of the read buffer, which the next read reuses. */
+  private copiedParts = 0;
+  private seen = 0;
+  /** 1 for the bytes that end an unquoted value's run (delimiter, \n, \r), and a quoted one's (", \n, \r). */
+  private readonly unquotedStop = new Uint8Array(256);
+  private readonly quotedStop = new Uint8Array(256);
+
+  constructor(
+    private readonly delim: number,
+    private readonly visit: (rec: CsvRecord) => boolean | void,
+    private readonly wantFields: boolean,
+  ) {
+    // A delimiter that is no byte (a character beyond 255) matches none, as it never equals a byte.
+    if (delim < 256) this.unquotedStop[delim] = 1;
+    this.unquotedStop[LF] = this.unquotedStop[CR] = 1;
+    this.quotedStop[QUOTE] = this.quotedStop[LF] = this.quotedStop[CR] = 1;
+  }
+
+  /** Scans chunk[0, n); `out`, if given, receives those bytes with every record-ending line break as \n. */
+  feed(chunk: Buffer, n: number, out: Buffer[] | undefined): void {
+    const { delim, unquotedStop, quotedStop, wantFields } = this;
+    let state = this.state;
+    let i = 0;
+    let segStart = 0;
+    let copyFrom = 0;
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (this.crEnds(chunk, 0, n)) {
+        i = copyFrom = 1;
+        this.recOffset = this.base + 1;
+      }
+    }
+    while (i < n) {
+      if (state === State.Quoted) {
+        // Up to the next quote or line break, in a tight loop.
+        let j = i;
+        while (j < n && quotedStop[chunk[j]] === 0) j++;
+        if (j > i) {
+          this.filled = true;
+          this.lastBreak = 0;
+        }
+        if (j === n) break;
+        const b = chunk[j];
+        i = j + 1;
+        if (b === QUOTE) {
+          if (wantFields) this.parts.push(chunk.subarray(segStart, j));
+          state = State.QuoteInQuoted;
+          continue;
+        }
+        this.filled = true;
+        if (b === LF) {
+          if (this.lastBreak !== 2) this.recBreaks++;
+          this.lastBreak = 1;
+        } else {
+          this.recBreaks++;
+          this.lastBreak = 2;
+        }
+        continue;
+      }
+      if (state === State.QuoteInQuoted) {
+        const b = chunk[i];
+        this.lastBreak = 0;
+        if (b === QUOTE) {
+          // The second quote of "" is the value's quote character.
+          this.filled = true;
+          segStart = i++;
+          state = State.Quoted;
+          continue;
+        }
+        if (b !== delim && b !== LF && b !== CR) this.malformed ??= 'text after a closing quote';
+        segStart = i;
+        state = State.Unquoted;
+      } else if (state === State.FieldStart) {
+        if (chunk[i] === QUOTE) {
+          this.recEmpty = false;
+          segStart = ++i;
+          state = State.Quoted;
+          continue;
+        }
+        segStart = i;
+        state = State.Unquoted;
+      }
+      // Outside quotes: the rest of the value in a tight loop (most bytes of a file are here), then the delimiter
+      // or line break that ends it.
+      let j = i;
+      while (j < n && unquotedStop[chunk[j]] === 0) j++;
+      if (j > i) {
+        this.recEmpty = false;
+        this.filled = true;
+      }
+      if (j === n) break;
+      const b = chunk[j];
+      i = j + 1;
+      if (b === delim) {
+        this.recEmpty = false;
+        this.endField(chunk, segStart, j);
+        state = State.FieldStart;
+        continue;
+      }
+      // Nothing before the line break (not even a delimiter or quotes): a blank line.
+      if (!this.recEmpty) this.endField(chunk, segStart, j);
+      this.endRecord(b === LF ? Seen.Lf : 0, false);
+      state = State.FieldStart;
+      this.recOffset = this.base + i;
+      if (out) {
+        out.push(chunk.subarray(copyFrom, j), NEWLINE_BYTES);
+        copyFrom = i;
+      }
+      if (this.stopped) return;
+      if (b === CR) {
+        if (i === n) this.pendingCr = true;
+        else if (this.crEnds(chunk, i, n)) {
+          copyFrom = ++i;
+          this.recOffset = this.base + i;
+        }
+      }
+    }
+    if (wantFields) {
+      const parts = this.parts;
+      if (state === State.Unquoted || state === State.Quoted) parts.push(chunk.subarray(segStart, n));
+      for (let k = this.copiedParts; k < parts.length; k++) parts[k] = Buffer.from(parts[k]);
+      this.copiedParts = parts.length;
+    }
+    this.state = state;
+    if (out) out.push(chunk.subarray(copyFrom, n));
+    this.base += n;
+  }
+
+  /** After a record ended at \r: whether chunk[at] (at < n) is the \n of a \r\n; records which terminator it was. */
+  private crEnds(chunk: Buffer, at: number, n: number): boolean {
+    const lf = at < n && chunk[at] === LF;
+    this.addTerminator(lf ? Seen.CrLf : Seen.Cr);
+    return lf;
+  }
+
+  private addTerminator(kind: Seen): void {
+    if (this.seen & kind) return;
+    this.seen |= kind;
+    this.scan.terminators.add(kind === Seen.Lf ? '\n' : kind === Seen.CrLf ? '\r\n' : '\r');
+  }
+
+  private endField(chunk: Buffer, segStart: number, at: number): void {
+    this.fieldCount++;
+    if (this.filled) this.filledCount = this.fieldCount;
+    this.filled = false;
+    if (!this.wantFields) return;
+    if (this.parts.length === 0) {
+      this.fields.push(chunk.toString('utf8', segStart, at));
+      return;
+    }
+    this.parts.push(chunk.subarray(segStart, at));
+    this.fields.push(Buffer.concat(this.parts).toString('utf8'));
+    this.parts = [];
+    this.copiedParts = 0;
+  }
+
+  /**
+   * Ends the current record at a line break (`terminator` 0 for \r: known once the next byte shows whether \n
+   * follows) or at the end of the file.
+   */
+  private endRecord(terminator: Seen | 0, atEof: boolean): void {
+    let lines = 1 + this.recBreaks;
+    // A line break that ends the file inside an unterminated quote starts no further line.
+    if (atEof && this.state === State.Quoted) {
+      this.malformed = 'unterminated quote';
+      if (this.lastBreak !== 0) lines--;
+    }
+    const scan = this.scan;
+    scan.lines += lines;
+    if (terminator) this.addTerminator(terminator);
+    if (this.recEmpty) scan.blankLines += lines;
+    else {
+      scan.records++;
+      const rec: CsvRecord = {
+        line: this.recLine,
+        lines,
+        offset: this.recOffset,
+        fieldCount: this.fieldCount,
+        filledCount: this.filledCount,
+        malformed: this.malformed,
+        fields: this.wantFields ? this.fields : undefined,
+      };
+      if (this.visit(rec) === false) this.stopped = true;
+    }
+    this.recLine += lines;
+    this.recBreaks = 0;
+    this.recEmpty = true;
+    this.lastBreak = 0;
+    this.fieldCount = 0;
+    this.filledCount = 0;
+    this.filled = false;
+    this.malformed = undefined;
+    if (this.wantFields) {
+      this.fields = [];
+      this.parts = [];
+      this.copiedParts = 0;
+    }
+  }
+
+  /** Ends the scan at the end of the file: the last record, when it has no line break. */
+  finish(): void {
+    if (this.pendingCr) this.addTerminator(Seen.Cr);
+    if (this.recEmpty) return;
+    this.fieldCount++;
+    if (this.filled) this.filledCount = this.fieldCount;
+    if (this.wantFields) this.fields.push(Buffer.concat(this.parts).toString('utf8'));
+    this.endRecord(0, true);
+  }
+}
