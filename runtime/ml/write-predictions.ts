@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { once } from 'events';
-import { duckdb, jsonSafe, sqlIdent, sqlString } from '../data/duckdb';
+import { jsonSafe, sqlIdent, sqlString, withConnection } from '../data/duckdb';
 import type { PredictedChunk } from './predict-examples';
 import { CLASS_COLUMNS, predictionColumns, REGRESSION_COLUMN } from './prediction-columns';
 import type { Task } from './signature';
@@ -26,8 +26,7 @@ export async function writePredictions(opts: {
   file: string;
   onChunk?: (rows: number) => void;
 }): Promise<number> {
-  const conn = await duckdb();
-  try {
+  return withConnection(async (conn) => {
     const types = new Map(
       (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${opts.source}`)).getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)]),
     );
@@ -54,7 +53,5 @@ export async function writePredictions(opts: {
     );
     await fs.promises.rm(staging);
     return n;
-  } finally {
-    conn.closeSync();
-  }
+  });
 }

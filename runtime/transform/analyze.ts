@@ -10,7 +10,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../core/errors';
-import { duckdb, sqlIdent, sqlStringList } from '../data/duckdb';
+import { sqlIdent, sqlStringList, withConnection } from '../data/duckdb';
 import { exactMean, exactStdDev, exponentSql, groupSumsSql, mantissaSql, mergeSums, sumsFromJson, sumsOfRows, sumsToJson, type ExactSums } from './exact-moments';
 import { EXACT_VALUE_LIMIT, exactCounts, exactValuesSql, mergeValueCounts, sketchCounts, sketchSql, valueCountsFromJson, valueQuantiles, type ValueCounts } from './value-quantiles';
 import { outputName, inputFeatures, type FeatureTransform, type TransformSpec } from './spec';
@@ -97,8 +97,7 @@ const describeTransform = (t: FeatureTransform) => `${t.kind} of ${inputFeatures
  */
 export async function accumulate(spec: TransformSpec, source: string, exactValueLimit = EXACT_VALUE_LIMIT): Promise<AnalysisAccumulator> {
   const names = checkOutputNames(spec);
-  const conn = await duckdb();
-  try {
+  return withConnection(async (conn) => {
     const kinds = await inputKinds(conn, spec, names, source);
     const num = (i: number) => numericSql(kinds[i][0], sqlIdent((spec[i] as { feature: string }).feature));
     const numeric = spec.flatMap((t, i) => (NUMERIC_TRANSFORMS.has(t.kind) ? [i] : []));
@@ -145,9 +144,7 @@ export async function accumulate(spec: TransformSpec, source: string, exactValue
       }
     }
     return { examples: Number(row.n), kinds, outputs };
-  } finally {
-    conn.closeSync();
-  }
+  });
 }
 
 function mergeOutput(a: OutputAccumulator, b: OutputAccumulator, exactValueLimit: number, where: string): OutputAccumulator {

@@ -3,7 +3,7 @@
 // Transform's max_oov_rate is a failure reason of the Evaluator, so a feature that the vocabulary does not
 // know (a dead feature) keeps its model from being blessed instead of passing silently.
 
-import { duckdb, sqlIdent, sqlStringList } from '../data/duckdb';
+import { sqlIdent, sqlStringList, withConnection } from '../data/duckdb';
 import { tokenFor, vocabIndexOf } from './apply';
 import type { TransformGraph, TransformOutput } from './graph';
 
@@ -17,8 +17,7 @@ export async function measureOutOfVocabulary(graph: TransformGraph, files: strin
   if (vocabularies.length === 0) return graph;
   const counts = vocabularies.map(() => ({ values: 0, oov: 0 }));
   const features = [...new Set(vocabularies.map((o) => o.inputs[0]))];
-  const conn = await duckdb();
-  try {
+  await withConnection(async (conn) => {
     const result = await conn.stream(`SELECT ${features.map(sqlIdent).join(', ')} FROM read_parquet(${sqlStringList(files)})`);
     for await (const chunk of result.yieldRowObjectJs()) {
       for (const row of chunk) {
@@ -30,9 +29,7 @@ export async function measureOutOfVocabulary(graph: TransformGraph, files: strin
         });
       }
     }
-  } finally {
-    conn.closeSync();
-  }
+  });
   const measured = new Map<TransformOutput, { values: number; oov: number }>(vocabularies.map((o, i) => [o, counts[i]]));
   return {
     ...graph,

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { duckdb, sqlIdent, sqlStringList } from '../../data/duckdb';
+import { sqlIdent, sqlStringList, withConnection } from '../../data/duckdb';
 import { textBar } from '../../runner/progress';
 
 interface PredictFlags {
@@ -56,10 +56,10 @@ export function registerPredictCommand(program: Command): void {
       try {
         const bundle = await loadServingBundle(location.dir);
         const keys = flags.keys ? flags.keys.split(',').map((k) => k.trim()).filter(Boolean) : bundle.signature.inputs.map((i) => i.name);
-        const conn = await duckdb();
-        const columns = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((r) => String(r.column_name)));
-        const [{ n }] = (await conn.runAndReadAll(`SELECT count(*) AS n FROM ${source}`)).getRowObjectsJson();
-        conn.closeSync();
+        const { columns, n } = await withConnection(async (conn) => ({
+          columns: new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((r) => String(r.column_name))),
+          n: (await conn.runAndReadAll(`SELECT count(*) AS n FROM ${source}`)).getRowObjectsJson()[0].n,
+        }));
         const missing = [...keys, ...bundle.signature.inputs.filter((i) => i.required).map((i) => i.name)].filter((c) => !columns.has(c));
         if (missing.length > 0) throw new UserError(`--input ${flags.input} lacks column(s) ${missing.map((m) => `"${m}"`).join(', ')} (columns: ${[...columns].join(', ')})`);
         // Optional features the input lacks are passed as missing (their transform fill values apply).

@@ -14,7 +14,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { UserError } from '../../core/errors';
 import type { Properties } from '../../metadata/types';
-import { duckdb, queryRows, sqlIdent, sqlString } from '../../data/duckdb';
+import { queryRows, sqlIdent, sqlString, withConnection } from '../../data/duckdb';
 import { DUCKDB_TYPE_OF, featureTypeOfDuckDb, type FeatureType } from '../../data/feature-types';
 import type { TypedColumn } from '../../data/hash-split';
 
@@ -94,12 +94,9 @@ function walk(expr: unknown, found: { refused: Set<string>; functions: Set<strin
  */
 export async function checkDerivedExpressions(derived: Record<string, string>): Promise<void> {
   if (Object.keys(derived).length === 0) return;
-  const conn = await duckdb();
-  try {
+  return withConnection(async (conn) => {
     for (const [name, expression] of Object.entries(derived)) await checkExpression(conn, name, expression);
-  } finally {
-    conn.closeSync();
-  }
+  });
 }
 
 /** One expression's check (see checkDerivedExpressions). */

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { UserError } from '../../core/errors';
 import { formatZodIssues } from '../../core/executor-io';
-import { duckdb, sqlIdent, sqlStringList } from '../../data/duckdb';
+import { sqlIdent, sqlStringList, withConnection } from '../../data/duckdb';
 import { InputPipeline } from '../../ml/input-pipeline';
 import { loadModelFiles } from '../../ml/model-files';
 import { encodeLabel } from '../../ml/model-inputs';
@@ -37,8 +37,7 @@ export const WideDeepConfig = z.object({
 
 /** Counts labelled rows and checks that every feature the model reads is a column, naming the missing one. */
 async function countTrainingRows(files: string[], signature: Signature, split: string): Promise<number> {
-  const conn = await duckdb();
-  try {
+  return withConnection(async (conn) => {
     const source = `read_parquet(${sqlStringList(files)})`;
     const columns = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((r) => String(r.column_name)));
     for (const name of [...signature.inputs.map((i) => i.name), signature.label.key]) {
@@ -53,9 +52,7 @@ async function countTrainingRows(files: string[], signature: Signature, split: s
     const label = sqlIdent(signature.label.key);
     const [row] = (await conn.runAndReadAll(`SELECT count(${label}) FILTER (WHERE NOT coalesce(isnan(try_cast(${label} AS DOUBLE)), false)) AS n FROM ${source}`)).getRowObjectsJson();
     return Number(row.n);
-  } finally {
-    conn.closeSync();
-  }
+  });
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
