@@ -11,7 +11,7 @@ import { UserError } from '../core/errors';
 import { isContainerComponent } from '../components/container/spec';
 import { CLOUD_SQL_PROXY_IMAGE } from './argo';
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
-import { k8sEnvRef, k8sLiteral } from './k8s-args';
+import { jinjaText, jsonWithoutTagStarts, k8sEnvRef, k8sLiteral } from './k8s-args';
 import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo, type ParameterType } from './common';
 
@@ -219,7 +219,10 @@ function operator(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptio
   // values come from XCom, which Airflow does not render as templates, while the ExecutorInput in the partial
   // arguments must be rendered.
   const names = shardStepNames(node.id);
-  const dir = shardsDir(k8sLiteral(opts.pipelineRoot), plan, node, '{{ run_id }}');
+  // Rendered (partial arguments): Jinja's escape too. The env of a shard comes from expand, which is not rendered
+  // ("If a field is marked as being templated and is mapped, it will not be templated": Airflow's dynamic task
+  // mapping docs), so its MLP_PIPELINE_ROOT has the kubelet's escape only.
+  const dir = shardsDir(jinjaText(k8sLiteral(opts.pipelineRoot)), plan, node, '{{ run_id }}');
   const cloud = opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : [];
   const shardEnv = `lambda shard: {**${py({ MLP_PIPELINE_ROOT: k8sLiteral(opts.pipelineRoot) })}, ${py(SHARD_ENV)}: shard}`;
   return [
@@ -255,7 +258,8 @@ function pod(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, g
     upstreamMetadata: (producer, port) => podValue(`ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["metadata"] | tojson`),
     upstreamUri: (producer, port) => podValue(`ti.xcom_pull(task_ids=${py(producer)})["artifacts"][${py(port)}]["artifacts"][0]["uri"] | tojson`),
     outputFile: XCOM_FILE,
-    literal: k8sLiteral,
+    // JSON text: no Jinja tag start in it, every `$` doubled for the kubelet.
+    literal: (text) => k8sLiteral(jsonWithoutTagStarts(text)),
   });
   const placed = variant?.placement !== false;
   const metadata = !!opts.cloudsqlInstance && variant?.metadata !== false;
@@ -280,8 +284,8 @@ function pod(plan: CompiledPipeline, node: CompiledNode, opts: AirflowOptions, g
     `        cmds=${py(wrapper?.command ?? variant?.command ?? componentCommand(node.component.name))},`,
     `        arguments=${py([executorInput, ...(wrapper?.specArgs ?? []), ...(variant?.args ?? (opts.cloudsqlInstance ? cloudStepArgs(plan, node, runId(plan)) : []))])},`,
     // A mapped task's env comes from its expand.
-    // Env values are expanded as args are.
-    ...(variant?.expand ? [] : [`        env_vars=${py(Object.fromEntries(Object.entries({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(metadata ? { MLP_METADATA: metadataAddress(opts) } : {}) }).map(([k, v]) => [k, k8sLiteral(v)])))},`]),
+    // Env values are rendered by Jinja (env_vars is a templated field) and expanded as args are.
+    ...(variant?.expand ? [] : [`        env_vars=${py(Object.fromEntries(Object.entries({ ...wrapper?.env, MLP_PIPELINE_ROOT: opts.pipelineRoot, ...(metadata ? { MLP_METADATA: metadataAddress(opts) } : {}) }).map(([k, v]) => [k, jinjaText(k8sLiteral(v))])))},`]),
     ...(metadata && opts.metadataPasswordSecret ? [`        secrets=[${secretEnv(opts.metadataPasswordSecret)}],`] : []),
     ...(initContainers.length ? [`        init_containers=[${initContainers.join(', ')}],`] : []),
     ...(wrapper ? [`        volumes=[k8s.V1Volume(name=${py(WRAPPER_VOLUME)}, empty_dir=k8s.V1EmptyDirVolumeSource())],`, `        volume_mounts=[${mount}],`] : []),

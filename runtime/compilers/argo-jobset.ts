@@ -25,7 +25,7 @@ import { UserError } from '../core/errors';
 import { checkWorkerGpus, CLUSTER_WORKER_ENV, type RankLayout } from '../components/container/distribution';
 import { isContainerComponent, type ContainerComponent } from '../components/container/spec';
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
-import { k8sEnvRef, k8sLiteral } from './k8s-args';
+import { argoText, k8sEnvRef, k8sLiteral } from './k8s-args';
 import { distributedLayout, VERTEX_JAX_PORT, VERTEX_TORCH_PORT } from './vertex-custom-job';
 import { podPlacement, type CompiledNode, type CompiledPipeline } from './common';
 
@@ -199,7 +199,7 @@ export function jobSetManifest(plan: CompiledPipeline, node: CompiledNode, opts:
         command: ['sh', '-c', k8sLiteral(RANK_SCRIPT), 'mlp-rank'],
         args: [opts.executorInput, opts.scratchExecutorInput, String(rank0Args.length), ...rank0Args, ...step, ...wrapper.specArgs],
         // opts.env's values are escaped already; the contract's references are deliberate.
-        env: [...Object.entries(wrapper.env).map(([name, value]) => ({ name, value: k8sLiteral(value) })), ...opts.env, ...contractEnv(layout)],
+        env: [...Object.entries(wrapper.env).map(([name, value]) => ({ name, value: k8sLiteral(argoText(value, `node ${node.id}: env ${name}`)) })), ...opts.env, ...contractEnv(layout)],
         volumeMounts: [mount],
         ...(Object.keys(requests).length || Object.keys(limits).length
           ? { resources: { ...(Object.keys(requests).length ? { requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) } }

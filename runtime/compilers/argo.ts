@@ -8,7 +8,7 @@
 
 import { containerStep, WRAPPER_COPY_COMMAND, WRAPPER_ROOT, WRAPPER_VOLUME } from './container-step';
 import { attemptRunId, executorOutputUri, isDistributedStep, jobSetResource, jobSetStepName, JOBSET_NAME_VAR, JOBSET_OUTPUT, JOBSET_OUTPUTS, SCRATCH_ROOT } from './argo-jobset';
-import { k8sLiteral } from './k8s-args';
+import { argoJsonValue, argoText, jsonWithoutTagStarts, k8sLiteral } from './k8s-args';
 import { isSharded, mergeArgs, planArgs, refuseShardStepClashes, shardCommand, shardRunArgs, shardsDir, shardStepNames } from './sharded-steps';
 import { checkImages, refuseRequiredParamsWhenScheduled, cloudSqlProxyArgs, cloudStepArgs, componentCommand, PASSWORD_ENV, type SecretKeyRef, refuseReservedIds, runFinishedCommand, RUN_FINISHED_REQUESTS, RUN_FINISHED_STEP, imageFor, executorInputTemplate, type StepPlaceholders, podPlacement, requireMetadataForResolvers, type CompiledNode, type CompiledPipeline, type ParamCondition, type ParameterInfo } from './common';
 
@@ -65,6 +65,10 @@ export function compileArgo(plan: CompiledPipeline, opts: ArgoOptions): Json {
   requireMetadataForResolvers(plan, !!opts.cloudsqlInstance, 'pass --cloudsql-instance and --metadata-user');
   refuseReservedIds(plan, [ENTRYPOINT, RUN_FINISHED_STEP], 'Argo');
   refuseShardStepClashes(plan, 'Argo');
+  // Text Argo puts into pods outside the ExecutorInput's JSON (paths, env, the proxy's arguments).
+  argoText(opts.pipelineRoot, 'the pipeline root');
+  if (opts.metadataDatabase) argoText(opts.metadataDatabase, 'the metadata database');
+  if (opts.cloudsqlInstance) argoText(opts.cloudsqlInstance, 'the Cloud SQL instance');
   // A CronWorkflow's runs get no parameter values, and Argo refuses a global parameter without one.
   refuseRequiredParamsWhenScheduled(plan, opts.schedule, 'Argo cannot submit a scheduled workflow whose parameter has no value');
   const spec: Json = {
@@ -119,16 +123,19 @@ const notGiven = (info: ParameterInfo) => info.optional && info.default === unde
 function argoParameter(name: string, info: ParameterInfo): Json {
   // Argo parameters are strings: non-strings travel as JSON text and are spliced unquoted into the ExecutorInput.
   const value = info.default !== undefined ? (typeof info.default === 'string' ? info.default : JSON.stringify(info.default)) : notGiven(info) ? NOT_GIVEN : undefined;
+  // Argo templates spec.arguments too (the controller's substituteGlobalVariables), before the steps read the value.
+  if (value !== undefined) argoText(value, `the default of pipeline parameter ${name}`);
   const description = [info.description, notGiven(info) ? `${NOT_GIVEN}: not given` : undefined].filter(Boolean).join('; ');
   return { name, ...(value !== undefined ? { value } : {}), ...(description ? { description } : {}) };
 }
 
 /**
- * An Argo expression whose value Argo puts into a pod's args at run time, with every `$` doubled as k8sLiteral does
- * (sprig.replace(old, new, src)): values given at submit time or written by another step cannot be escaped when
- * compiling, and the kubelet's `$(VAR)` expansion would otherwise rewrite them.
+ * An Argo expression whose JSON value Argo puts into a pod's args at run time, with every `$` doubled as k8sLiteral
+ * does (sprig.replace(old, new, src)) and no `{{` left in it (argoJsonValue): values given at submit time or written
+ * by another step cannot be escaped when compiling, and the kubelet's `$(VAR)` expansion and Argo's next templating
+ * pass would otherwise rewrite them.
  */
-const podValue = (expr: string) => `{{=sprig.replace('$', '$$', ${expr})}}`;
+const podValue = (expr: string) => `{{=sprig.replace('$', '$$', ${argoJsonValue(expr)})}}`;
 
 /** A pipeline parameter as JSON text in the ExecutorInput: strings through toJson (quotes and backslashes cannot break it), an unset optional one as null. */
 function paramPlaceholder(name: string, info: ParameterInfo): string {
@@ -322,6 +329,7 @@ function shardedSteps(plan: CompiledPipeline, node: CompiledNode, opts: ArgoOpti
 /** govaluate expression: strings compare quoted, numbers and booleans as they are. */
 function argoWhen(c: ParamCondition): string {
   const left = `{{workflow.parameters.${c.param}}}`;
+  if (typeof c.value === 'string') argoText(c.value, `the condition on pipeline parameter ${c.param}`);
   return typeof c.value === 'string' ? `'${left}' ${c.op} '${c.value.replace(/'/g, "\\'")}'` : `${left} ${c.op} ${c.value}`;
 }
 
@@ -348,7 +356,8 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
     upstreamMetadata: (producer, port) => podValue(`toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].metadata'))`),
     upstreamUri: (producer, port) => podValue(`toJson(jsonpath(inputs.parameters['${upstreamOutput(producer)}'], '$.artifacts.${port}.artifacts[0].uri'))`),
     outputFile: EXECUTOR_OUTPUT_FILE,
-    literal: k8sLiteral,
+    // JSON text: no `{{` in it for Argo's templating, every `$` doubled for the kubelet.
+    literal: (text) => k8sLiteral(jsonWithoutTagStarts(text)),
   };
   const executorInput = executorInputTemplate(plan, node, opts.pipelineRoot, placeholders);
   const placement = variant.placement === false ? { requests: {}, limits: {}, nodeSelector: {}, tolerations: [] } : podPlacement(node);
@@ -400,7 +409,7 @@ function containerTemplate(plan: CompiledPipeline, node: CompiledNode, opts: Arg
   }
   // A container component's step: its image, the runtime copied in by an init container (container-step.ts).
   const wrapper = containerStep(node, 'argo');
-  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value: k8sLiteral(value) })));
+  if (wrapper) env.unshift(...Object.entries(wrapper.env).map(([name, value]) => ({ name, value: k8sLiteral(argoText(value, `node ${node.id}: env ${name}`)) })));
   const mount = { name: WRAPPER_VOLUME, mountPath: WRAPPER_ROOT };
   return {
     ...head,

@@ -2,7 +2,11 @@
 // simple tags (`{{workflow.uid}}`) from a table, expression tags (`{{=...}}`) evaluated for the few functions the
 // compiler uses, as Argo's docs define them (docs/variables.md: toJson, jsonpath, and Sprig's functions under
 // `sprig.`; sprig.replace(old, new, src) is Go's strings.Replace(src, old, new, -1)). Any other tag or function is an
-// error, so a test cannot pass over text it does not understand.
+// error, so a test cannot pass over text it does not understand. Tags are found as fasttemplate finds them
+// (argoproj/argo-workflows util/template/template.go): from `{{` to the next `}}`, a `{{` without one being an
+// error ("Cannot find end tag"). Argo substitutes a pod's text in more than one pass, each over the previous pass's
+// output (workflow/common/util.go SubstituteParams: globals, then inputs; then the pod spec), so argoSubstitute
+// runs two passes: text escaped right leaves the second nothing to do.
 
 type Value = unknown;
 
@@ -11,17 +15,34 @@ export interface ArgoVariables {
   [name: string]: string;
 }
 
-/** `text` with every `{{...}}` tag replaced as Argo replaces it. */
+/** What a pod's text becomes after Argo's passes. */
 export function argoSubstitute(text: string, vars: ArgoVariables): string {
-  return text.replace(/\{\{(=?)((?:[^}]|\}(?!\}))*)\}\}/g, (tag: string, isExpression: string, body: string) => {
-    if (!isExpression) {
-      if (!(body in vars)) throw new Error(`argoSubstitute: no value for ${tag}`);
-      return vars[body];
-    }
-    const value = new ExpressionParser(body, vars).parseAll();
-    if (typeof value !== 'string') throw new Error(`argoSubstitute: ${tag} is not text: ${JSON.stringify(value)}`);
-    return value;
-  });
+  return onePass(onePass(text, vars), vars);
+}
+
+/** `text` with every `{{...}}` tag replaced as one pass of Argo's replaces it. */
+function onePass(text: string, vars: ArgoVariables): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf('{{', at);
+    if (start < 0) return out + text.slice(at);
+    const end = text.indexOf('}}', start + 2);
+    if (end < 0) throw new Error(`argoSubstitute: "{{" without "}}" in ${text}`);
+    out += text.slice(at, start) + substituteTag(text.slice(start + 2, end), vars);
+    at = end + 2;
+  }
+}
+
+function substituteTag(body: string, vars: ArgoVariables): string {
+  if (!body.startsWith('=')) {
+    const name = body.trim();
+    if (!(name in vars)) throw new Error(`argoSubstitute: no value for {{${body}}}`);
+    return vars[name];
+  }
+  const value = new ExpressionParser(body.slice(1), vars).parseAll();
+  if (typeof value !== 'string') throw new Error(`argoSubstitute: {{${body}}} is not text: ${JSON.stringify(value)}`);
+  return value;
 }
 
 const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*')|([A-Za-z_][\w.]*)|(==|[()[\],?:]))/y;
