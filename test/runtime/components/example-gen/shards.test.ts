@@ -1,8 +1,9 @@
 // ExampleGen sharded (issue 20 §3): partial ×N then merge writes what the unsharded executor writes — the same
 // rows in each split (as sorted multisets), the same rejects and the same properties — for Parquet (whole files, and
 // row ranges when there are more shards than files), CSV and JSON Lines (whole files; shards past the file count
-// read nothing) and predefined input splits; the merge fails on shards whose column types differ (naming the column
-// and the shards), on rows lost between the shards and the splits and on a shard that read something else than its
+// read nothing) and predefined input splits; a column without values in one shard's files (all empty, or a JSON
+// key never present) takes the type the other shards give it, as unsharded; the merge fails on shards whose column
+// types differ where both hold values (naming the column and the shards), on rows lost between the shards and the splits and on a shard that read something else than its
 // share; a retried merge publishes the same artifact, as do the CLI phases (mlp component shard plan|run|merge)
 // and the local runner (one execution with shards=3); auto picks one shard per 256 MiB of input.
 
@@ -27,6 +28,18 @@ async function contents(out: string, splits: string[]) {
   for (const s of splits) rows[s] = await query(`SELECT * FROM read_parquet(${sqlString(path.join(out, `Split-${s}`, '*.parquet'))}) ORDER BY ALL`);
   const rejects = path.join(out, REJECTS_FILE);
   return { rows, rejects: fs.existsSync(rejects) ? fs.readFileSync(rejects, 'utf8') : undefined };
+}
+
+/** The columns (names in order, types) of every part file of the splits, each schema once. */
+async function partSchemas(out: string, splits: string[]): Promise<string[]> {
+  const schemas = new Set<string>();
+  for (const s of splits) {
+    for (const f of fs.readdirSync(path.join(out, `Split-${s}`))) {
+      const described = await query(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path.join(out, `Split-${s}`, f))})`);
+      schemas.add(described.map((d) => `${d.column_name} ${d.column_type}`).join(', '));
+    }
+  }
+  return [...schemas];
 }
 
 async function sharded(params: Record<string, unknown>, shards: number, name: string) {
@@ -79,6 +92,26 @@ test('JSON Lines: whole files per shard give the unsharded splits, rejects and p
   await expectShardedEqualsUnsharded({ input_base: path.join(tmp.dir, 'in'), max_bad_rows_fraction: 0.1 }, ['train', 'eval'], [2, 3]);
 });
 
+test('CSV: a column empty in every row of one shard\'s file takes the type of the other shard\'s values, as unsharded', async () => {
+  const rows = (from: number, x: (i: number) => string) => Array.from({ length: 40 }, (_, i) => `${from + i},${x(i)},n${i % 3}`).join('\n');
+  write(path.join(tmp.dir, 'in', 'a.csv'), `id,x,s\n${rows(0, () => '')}\n`);
+  write(path.join(tmp.dir, 'in', 'b.csv'), `id,x,s\n${rows(100, (i) => String(i * 7))}\n`);
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  const { unsharded } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [2]);
+  expect(await partSchemas(unsharded.out, ['train', 'eval'])).toEqual(['id BIGINT, x BIGINT, s VARCHAR']);
+  expect(await partSchemas(path.join(tmp.dir, 'sharded-2'), ['train', 'eval'])).toEqual(['id BIGINT, x BIGINT, s VARCHAR']);
+});
+
+test('JSON Lines: a key absent from one shard\'s file is a NULL column of the other shard\'s type, in the unsharded column order and splits', async () => {
+  // a.jsonl never has "x"; b.jsonl has it between "id" and "v" (unsharded, the columns come in order of first appearance: id, v, x).
+  write(path.join(tmp.dir, 'in', 'a.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: i, v: i / 4 })).join('\n') + '\n');
+  write(path.join(tmp.dir, 'in', 'b.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: 100 + i, x: i * 3, v: i / 2 })).join('\n') + '\n');
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  const { unsharded } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [2]);
+  expect(await partSchemas(unsharded.out, ['train', 'eval'])).toEqual(['id BIGINT, v DOUBLE, x BIGINT']);
+  expect(await partSchemas(path.join(tmp.dir, 'sharded-2'), ['train', 'eval'])).toEqual(['id BIGINT, v DOUBLE, x BIGINT']);
+});
+
 test('predefined input splits are sharded by file and merged into the same splits', async () => {
   for (const split of ['train', 'eval']) {
     for (const k of [1, 2]) write(path.join(tmp.dir, 'in', split, `${k}.csv`), `id,x\n${Array.from({ length: 20 }, (_, i) => `${k * 100 + i},${split}${i}`).join('\n')}\n`);
@@ -99,6 +132,16 @@ test("shards typing a column differently fail the merge, naming the column and t
   const params = { input_base: path.join(tmp.dir, 'in') };
   await expect(sharded(params, 2, 'mixed')).rejects.toThrow(/column "x" is BIGINT in shard 0's rows but VARCHAR in shard 1's .*set its type in the schema parameter/);
   await expectShardedEqualsUnsharded({ ...params, schema: { x: 'STRING' } }, ['train', 'eval'], [2]);
+});
+
+test('a column with values of different types in two shards fails the merge even when a third shard has no value in it', async () => {
+  write(path.join(tmp.dir, 'in', 'a.csv'), 'id,x\n1,10\n2,20\n');
+  write(path.join(tmp.dir, 'in', 'b.csv'), 'id,x\n3,\n4,\n');
+  write(path.join(tmp.dir, 'in', 'c.csv'), 'id,x\n5,ten\n6,\n');
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  await expect(sharded(params, 3, 'mixed')).rejects.toThrow(/column "x" is BIGINT in shard 0's rows but VARCHAR in shard 2's .*set its type in the schema parameter/);
+  write(path.join(tmp.dir, 'in', 'c.csv'), 'id,x\n5,0.5\n6,\n');
+  await expect(sharded(params, 3, 'mixed-float')).rejects.toThrow(/column "x" is BIGINT in shard 0's rows but DOUBLE in shard 2's /);
 });
 
 test('the merge leaves the shards\' states whole: a retried merge publishes the same Examples', async () => {
