@@ -2,8 +2,9 @@
 // rows in each split (as sorted multisets), the same rejects and the same properties — for Parquet (whole files, and
 // row ranges when there are more shards than files), CSV and JSON Lines (whole files; shards past the file count
 // read nothing) and predefined input splits; a column without values in one shard's files (all empty, or a JSON
-// key never present) takes the type the other shards give it, as unsharded; the merge fails on shards whose column
-// types differ where both hold values (naming the column and the shards), on rows lost between the shards and the splits and on a shard that read something else than its
+// key never present, a Parquet column absent from its files) takes the type the other shards give it, in the unsharded
+// column order and splits, every part file of one schema; the merge fails on shards whose column
+// types differ where both hold values (naming the column and the shards), on CSV headers that differ, on rows lost between the shards and the splits and on a shard that read something else than its
 // share; a retried merge publishes the same artifact, as do the CLI phases (mlp component shard plan|run|merge)
 // and the local runner (one execution with shards=3); auto picks one shard per 256 MiB of input.
 
@@ -110,6 +111,31 @@ test('JSON Lines: a key absent from one shard\'s file is a NULL column of the ot
   const { unsharded } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [2]);
   expect(await partSchemas(unsharded.out, ['train', 'eval'])).toEqual(['id BIGINT, v DOUBLE, x BIGINT']);
   expect(await partSchemas(path.join(tmp.dir, 'sharded-2'), ['train', 'eval'])).toEqual(['id BIGINT, v DOUBLE, x BIGINT']);
+});
+
+test('Parquet: a column absent from one shard\'s files is NULL there, derived columns stay last, and a retried merge publishes the same', async () => {
+  fs.mkdirSync(path.join(tmp.dir, 'in'));
+  await query(`COPY (SELECT r AS id, r / 4 AS v FROM range(40) t(r)) TO ${sqlString(path.join(tmp.dir, 'in', 'a.parquet'))} (FORMAT parquet)`);
+  await query(`COPY (SELECT 100 + r AS id, r * 3 AS x, r / 2 AS v FROM range(40) t(r)) TO ${sqlString(path.join(tmp.dir, 'in', 'b.parquet'))} (FORMAT parquet)`);
+  const params = { input_base: path.join(tmp.dir, 'in'), derived_columns: { twice: 'v * 2' } };
+  const { unsharded, expected } = await expectShardedEqualsUnsharded(params, ['train', 'eval'], [2]);
+  expect(await partSchemas(unsharded.out, ['train', 'eval'])).toEqual(['id BIGINT, v DOUBLE, x BIGINT, twice DOUBLE']);
+  expect(await partSchemas(path.join(tmp.dir, 'sharded-2'), ['train', 'eval'])).toEqual(['id BIGINT, v DOUBLE, x BIGINT, twice DOUBLE']);
+  // The merge wrote shard 0's rows again and left its partial folder as it was: merging again gives the same.
+  const first = await sharded(params, 2, 'first');
+  const before = await contents(first.partialDirs[0], ['train', 'eval']);
+  const again = localContext(ExampleGen, {}, { examples: path.join(tmp.dir, 'again') }, params);
+  await ExampleGen.sharding!.merge(again, first.partialDirs);
+  expect(await contents(path.join(tmp.dir, 'again'), ['train', 'eval'])).toEqual(expected);
+  expect(await contents(first.partialDirs[0], ['train', 'eval'])).toEqual(before);
+});
+
+test('CSV files with different headers in two shards fail the merge naming both, as the unsharded run fails', async () => {
+  write(path.join(tmp.dir, 'in', 'a.csv'), 'id,x\n1,10\n');
+  write(path.join(tmp.dir, 'in', 'b.csv'), 'x,id\n20,2\n');
+  const params = { input_base: path.join(tmp.dir, 'in') };
+  await expect(runGen(tmp.dir, params, 'unsharded')).rejects.toThrow(/has header x,id, but .*a\.csv has id,x/);
+  await expect(sharded(params, 2, 'headers')).rejects.toThrow(/shard 0's CSV files have columns id,x but shard 1's have x,id: every CSV file must have the same header/);
 });
 
 test('predefined input splits are sharded by file and merged into the same splits', async () => {
