@@ -1,12 +1,13 @@
 // ExampleGen sharded (issue 20 §3): partial ×N then merge writes what the unsharded executor writes — the same
 // rows in each split (as sorted multisets), the same rejects and the same properties — for Parquet (whole files, and
 // row ranges when there are more shards than files), CSV and JSON Lines (whole files; shards past the file count
-// read nothing) and predefined input splits; a column without values in one shard's files (all empty, or a JSON
-// key never present, a Parquet column absent from its files) takes the type the other shards give it, in the unsharded
-// column order and splits, every part file of one schema; the merge fails on shards whose column
-// types differ where both hold values (naming the column and the shards), on CSV headers that differ, on rows lost between the shards and the splits and on a shard that read something else than its
-// share; a retried merge publishes the same artifact, as do the CLI phases (mlp component shard plan|run|merge)
-// and the local runner (one execution with shards=3); auto picks one shard per 256 MiB of input.
+// read nothing) and predefined input splits; a column without values in one shard's files (all empty, a JSON key
+// never present, a Parquet column absent from its files) takes the type the other shards give it, in the unsharded
+// column order and splits, every part file of one schema; the merge fails on shards whose column types differ where
+// both hold values (naming the column and the shards), on CSV headers that differ, on rows lost between the shards
+// and the splits and on a shard that read something else than its share; a retried merge publishes the same
+// artifact, as do the CLI phases (mlp component shard plan|run|merge) and the local runner (one execution with
+// shards=3); auto picks one shard per 256 MiB of input.
 
 import * as fs from 'fs';
 import * as path from 'path';
