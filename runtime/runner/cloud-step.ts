@@ -89,19 +89,15 @@ async function liveArtifact(store: MetadataStore, port: string, uri: string): Pr
 /**
  * Earlier attempts of this node in this run (the engine retried the step, or reran it): one still RUNNING is
  * CANCELED with its PENDING outputs ABANDONED and their files removed, so the new attempt starts clean at the
- * same URIs; every earlier one is renamed (<run>:<node>:attempt-<id>), since an execution's name is unique
- * per type and the new attempt records under <run>:<node>.
- *
- * The cancel is a compare-and-set on RUNNING (recovery.ts abandonExecution) and files are removed only after
- * it won. An attempt that completed after it was read keeps its COMPLETE record and LIVE files. With cache
- * on, the new attempt's cache decision, taken next, then reuses its outputs, as for an attempt that completed
- * earlier. With cache off (`adoptComplete`) a COMPLETE attempt is returned, not renamed: the step already
- * happened in this run, and the new attempt hands its outputs on instead of executing again at the same URIs,
- * which would remove and overwrite the files of that execution's LIVE artifacts.
+ * same URIs; every other earlier one is renamed (renameAttempt), since an execution's name is unique per type
+ * and the new attempt records under <run>:<node>. One that COMPLETED (before, or after it was read and
+ * before the cancel: the cancel is a compare-and-set on RUNNING, recovery.ts abandonExecution, and files are
+ * removed only after it won) keeps its record and LIVE files and is returned: the step already happened in
+ * this run, and runStep does not execute it again at the same URIs, which would remove and overwrite them.
  *
  * At most one execution is named <run>:<node> at a time (the store's unique key), and every earlier one read
  * here has ended, so one that completes later can only be an attempt that records itself after this read: the
- * new attempt's own insert under that name then fails (isAttemptConflict) and the caller looks again.
+ * new attempt's own insert under that name then fails (isAttemptConflict) and runStep looks again.
  */
 async function retireEarlierAttempts(store: MetadataStore, component: AnyComponent, scope: StepScope, log: (line: string) => void): Promise<Execution | undefined> {
   const { pipeline, runId, nodeId } = scope;
@@ -116,18 +112,20 @@ async function retireEarlierAttempts(store: MetadataStore, component: AnyCompone
   }
   // Read again: every earlier attempt has ended now, and only its name changes (its end is as recorded).
   const ended = await store.getExecutions({ ids: earlier.map((x) => x.id!) });
-  const complete = scope.noCache ? ended.find((e) => e.lastKnownState === ExecutionState.COMPLETE) : undefined;
-  if (complete) return complete;
-  for (const e of ended) {
-    const events = await store.getEvents({ executionIds: [e.id!] });
-    const outputIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT || ev.type === EventType.OUTPUT).map((ev) => ev.artifactId);
-    const outputs = outputIds.length ? await store.getArtifacts({ ids: outputIds }) : [];
-    // Artifact names (<pipeline>:<run>:<node>:<port>) are unique per type too.
-    const renamed = outputs.filter((a) => a.name?.startsWith(`${pipeline}:${name}:`)).map((a) => ({ ...a, name: `${a.name}:attempt-${e.id}` }));
-    if (renamed.length) await store.putArtifacts(renamed);
-    await store.putExecutions([{ ...e, name: `${name}:attempt-${e.id}` }]);
-  }
-  return undefined;
+  for (const e of ended.filter((x) => x.lastKnownState !== ExecutionState.COMPLETE)) await renameAttempt(store, scope, e);
+  return ended.find((e) => e.lastKnownState === ExecutionState.COMPLETE);
+}
+
+/** Renames an ended attempt and its outputs <…>:attempt-<id>, freeing <run>:<node> for the next attempt. */
+async function renameAttempt(store: MetadataStore, { pipeline, runId, nodeId }: StepScope, e: Execution): Promise<void> {
+  const name = `${runId}:${nodeId}`;
+  const events = await store.getEvents({ executionIds: [e.id!] });
+  const outputIds = events.filter((ev) => ev.type === EventType.PENDING_OUTPUT || ev.type === EventType.OUTPUT).map((ev) => ev.artifactId);
+  const outputs = outputIds.length ? await store.getArtifacts({ ids: outputIds }) : [];
+  // Artifact names (<pipeline>:<run>:<node>:<port>) are unique per type too.
+  const renamed = outputs.filter((a) => a.name?.startsWith(`${pipeline}:${name}:`)).map((a) => ({ ...a, name: `${a.name}:attempt-${e.id}` }));
+  if (renamed.length) await store.putArtifacts(renamed);
+  await store.putExecutions([{ ...e, name: `${name}:attempt-${e.id}` }]);
 }
 
 /** The store's refusal (sql.ts putNode) of a second execution named <run>:<node>: another attempt recorded itself first. */
@@ -135,20 +133,27 @@ function isAttemptConflict(err: unknown, component: AnyComponent, scope: StepSco
   return err instanceof UserError && err.message.startsWith(`execution of type "${component.name}" conflicts with an existing one (same name "${scope.runId}:${scope.nodeId}"`);
 }
 
+/** The refusal of a retry whose step completed in this run with other parameters or inputs: it is not that step. */
+function refuseOtherStep(complete: Execution, key: string, scope: StepScope): void {
+  const recorded = complete.customProperties?.cache_key;
+  if (recorded === key) return;
+  throw new UserError(
+    `step ${scope.nodeId} of run ${scope.runId} already completed as execution ${complete.id} with other parameters or inputs (cache key ${String(recorded)}, this attempt ${key}); start a new run to execute it again`,
+  );
+}
+
 /**
  * The outputs of this step's COMPLETE execution in this run, for a retry that adopts it (cache off). Refused
- * when that execution ran with other parameters or inputs, or an output is no longer LIVE: it is then not this
- * step's result, and executing again at its URIs would overwrite what the metadata store says it produced.
+ * when an output is no longer LIVE: executing again at its URIs would overwrite what the store says it produced.
  */
-async function adoptedOutput(store: MetadataStore, component: AnyComponent, complete: Execution, key: string, scope: StepScope): Promise<ExecutorOutput> {
-  const where = `step ${scope.nodeId} of run ${scope.runId} already completed as execution ${complete.id}`;
-  const recorded = complete.customProperties?.cache_key;
-  if (recorded !== key) throw new UserError(`${where} with other parameters or inputs (cache key ${String(recorded)}, this attempt ${key}); start a new run to execute it again`);
+async function adoptedOutput(store: MetadataStore, component: AnyComponent, complete: Execution, scope: StepScope): Promise<ExecutorOutput> {
   const outputs = await outputsOf(store, complete.id!);
   for (const port of Object.keys(component.outputs)) {
     const a = outputs[port];
     if (!a || a.state !== ArtifactState.LIVE) {
-      throw new UserError(`${where}, but its output "${port}" is ${a ? `${ArtifactState[a.state]} (${a.uri})` : 'not recorded'}; start a new run to execute it again`);
+      throw new UserError(
+        `step ${scope.nodeId} of run ${scope.runId} already completed as execution ${complete.id}, but its output "${port}" is ${a ? `${ArtifactState[a.state]} (${a.uri})` : 'not recorded'}; start a new run to execute it again`,
+      );
     }
   }
   const parameterValues = complete.customProperties?.[OUTPUT_PARAMETERS_PROPERTY];
@@ -218,12 +223,17 @@ export async function runStep(component: AnyComponent, rawInput: ExecutorInput, 
     // Before claiming: an earlier attempt of this very step must not hold the claim this attempt waits for.
     const complete = await retireEarlierAttempts(store, component, scope, log);
     if (complete) {
-      const { key } = await driver.decide(node, parameters, inputs, true);
-      const output = await adoptedOutput(store, component, complete, key, scope);
-      if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
-      const reason = `execution ${complete.id} of an earlier attempt completed this step in this run; its outputs are handed on, nothing is executed again`;
-      log(`${nodeId}: adopted (${reason})`);
-      return { state: 'adopted', executionId: complete.id, reason, output };
+      refuseOtherStep(complete, (await driver.decide(node, parameters, inputs, true)).key, scope);
+      if (scope.noCache) {
+        const output = await adoptedOutput(store, component, complete, scope);
+        if (outputFile) await writeFileAtomic(outputFile, JSON.stringify(output, null, 2));
+        const reason = `execution ${complete.id} of an earlier attempt completed this step in this run; its outputs are handed on, nothing is executed again`;
+        log(`${nodeId}: adopted (${reason})`);
+        return { state: 'adopted', executionId: complete.id, reason, output };
+      }
+      // With cache on, the decision below is a hit on its outputs (recorded CACHED), or, when they were deleted
+      // or altered since (then marked DELETED, no longer LIVE), a miss that executes again.
+      await renameAttempt(store, scope, complete);
     }
     try {
       const { decision, started: run } = await decideAndClaim({

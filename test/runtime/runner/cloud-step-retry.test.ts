@@ -101,7 +101,7 @@ describe.each(BACKENDS)('a retried cloud step on %s', (_name, address) => {
     ]);
   }, 120_000);
 
-  describe('with cache: false', () => {
+  describe('after the step completed in this run (cache: false unless the test says otherwise)', () => {
     let calls: number;
     const component = defineComponent({
       name: 'test.Uncached',
@@ -117,7 +117,7 @@ describe.each(BACKENDS)('a retried cloud step on %s', (_name, address) => {
     const out = () => path.join(dir, 'r', 'out');
     const outputFile = () => path.join(dir, 'r.json');
     const input = (label = 'a'): ExecutorInput => ({ inputs: { parameterValues: { label } }, outputs: { artifacts: { out: { artifacts: [{ uri: out() }] } }, outputFile: outputFile() } });
-    const scope = (s: MetadataStore) => ({ store: s, pipeline: 'p', runId: 'r', nodeId: 'n', noCache: true, log: quiet, claimTiming: fast });
+    const scope = (s: MetadataStore, noCache = true) => ({ store: s, pipeline: 'p', runId: 'r', nodeId: 'n', noCache, log: quiet, claimTiming: fast });
     /** What the metadata store and the file system say about the step's output. */
     const snapshot = async () => ({
       executions: (await store.getExecutions({ type: 'test.Uncached' })).map((e) => ({ id: e.id, name: e.name, state: ExecutionState[e.lastKnownState], updated: e.lastUpdateTimeSinceEpoch })),
@@ -143,10 +143,13 @@ describe.each(BACKENDS)('a retried cloud step on %s', (_name, address) => {
       expect(before.executions.map((e) => [e.name, e.state])).toEqual([['r:n', 'COMPLETE']]);
     }, 120_000);
 
-    test('a retry with other parameters than the completed execution is refused in one line and changes nothing', async () => {
-      const first = await runStep(component, input('a'), scope(store));
+    test.each([
+      ['off', true],
+      ['on', false],
+    ])('a retry with other parameters than the completed execution is refused in one line and changes nothing (cache %s)', async (_cache, noCache) => {
+      const first = await runStep(component, input('a'), scope(store, noCache));
       const before = await snapshot();
-      const retry = runStep(component, input('b'), scope(store));
+      const retry = runStep(component, input('b'), scope(store, noCache));
       await expect(retry).rejects.toThrow(UserError);
       await expect(retry).rejects.toThrow(new RegExp(`^step n of run r already completed as execution ${first.executionId} with other parameters or inputs \\(cache key \\w+, this attempt \\w+\\); start a new run to execute it again$`));
       expect(calls).toBe(1);
