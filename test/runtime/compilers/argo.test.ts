@@ -145,13 +145,14 @@ describe('Argo Workflows', () => {
       },
       outputs: { artifacts: { scaled: { artifacts: [{ type: { schemaTitle: 'system.Dataset', schemaVersion: '0.0.1' }, uri: 'gs://b/root/spine-demo/scale/scaled/0' }] } }, outputFile: '/tmp/mlp/executor-output.json' },
     });
-    // What Argo fills in at run time reaches the pod with every $ doubled, for the kubelet's $(VAR) expansion to undo.
+    // What Argo fills in at run time reaches the pod with every $ doubled, for the kubelet's $(VAR) expansion to undo,
+    // and no `{{` left for Argo's next templating pass (JSON's \u007b instead).
     expect(scale.container.args[0]).toContain(
-      `"metadata":{{=sprig.replace('$', '$$', toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata')))}}`,
+      `"metadata":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].metadata'))))}}`,
     );
-    expect(scale.container.args[0]).toContain(`"parameterValues":{"factor":{{=sprig.replace('$', '$$', workflow.parameters['factor'])}}}`);
+    expect(scale.container.args[0]).toContain(`"parameterValues":{"factor":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', workflow.parameters['factor']))}}}`);
     // The input's URI is the one its producer reported: its own output, or a cached one from an earlier run.
-    expect(scale.container.args[0]).toContain(`"uri":{{=sprig.replace('$', '$$', toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].uri')))}}`);
+    expect(scale.container.args[0]).toContain(`"uri":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', toJson(jsonpath(inputs.parameters['produce-executor-output'], '$.artifacts.numbers.artifacts[0].uri'))))}}`);
     expect(scale.container.args[0]).toContain('"uri":"gs://b/root/spine-demo/scale/scaled/{{workflow.uid}}"');
     expect(template(wf, 'produce').retryStrategy).toBeUndefined();
   });
@@ -159,7 +160,7 @@ describe('Argo Workflows', () => {
   test('string parameters are spliced through toJson, other types as JSON text', () => {
     const wf = compile(dataValidationWithoutResolver());
     expect(template(wf, 'example-gen').container.args[0]).toContain(
-      `"parameterValues":{"input_splits":[{"name":"single_split","pattern":"span-{SPAN}/*"}],"input_base":{{=sprig.replace('$', '$$', toJson(workflow.parameters['input_base']))}}}`,
+      `"parameterValues":{"input_splits":[{"name":"single_split","pattern":"span-{SPAN}/*"}],"input_base":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', toJson(workflow.parameters['input_base'])))}}}`,
     );
     expect(wf.spec.arguments.parameters).toEqual([{ name: 'input_base' }, { name: 'schema_file' }]);
   });
@@ -187,7 +188,7 @@ describe('Argo Workflows', () => {
     const p = new Pipeline({ name: 'optional-string', parameters: z.object({ prefix: z.string().optional() }) });
     p.add('import', ImportSchemaGen, { parameters: { schema_file: p.param('prefix') } });
     const args = template(compile(p), 'import').container.args[0];
-    expect(args).toContain(`"schema_file":{{=sprig.replace('$', '$$', workflow.parameters['prefix'] == 'null' ? 'null' : toJson(workflow.parameters['prefix']))}}`);
+    expect(args).toContain(`"schema_file":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', workflow.parameters['prefix'] == 'null' ? 'null' : toJson(workflow.parameters['prefix'])))}}`);
   });
 
   test('a required parameter without a default is refused with --schedule (a CronWorkflow run has no value for it)', () => {
@@ -226,7 +227,7 @@ describe('Argo Workflows', () => {
         arguments: { parameters: [{ name: 'gpu-scale-executor-output', value: '{{tasks.gpu-scale.outputs.parameters.executor-output}}' }] },
       },
     ]);
-    expect(template(wf, 'produce').container.args[0]).toContain(`"parameterValues":{"seed":3,"count":{{=sprig.replace('$', '$$', workflow.parameters['count'])}}}`);
+    expect(template(wf, 'produce').container.args[0]).toContain(`"parameterValues":{"seed":3,"count":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', workflow.parameters['count']))}}}`);
   });
 
   test('a multi-host TPU slice is refused', () => {
