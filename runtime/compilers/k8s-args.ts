@@ -58,7 +58,8 @@ export function jsonWithoutTagStarts(json: string): string {
  * jsonWithoutTagStarts does (Go's strings.Replace, left to right, leaves no `{{`). Argo templates a template's text
  * in more than one pass over what the previous pass produced (util/template/replace.go, workflow/common/util.go
  * SubstituteParams: globals, then inputs; then the pod spec once more), so a value holding `{{workflow.name}}` would
- * be substituted by the next pass and a lone `{{` would fail it ("Cannot find end tag").
+ * be substituted by the next pass and a lone `{{` would fail it ("Cannot find end tag"). The string literal spells
+ * the backslash twice: expr-lang unescapes its strings (expr-lang/expr parser/lexer/utils.go), `\u007b` included.
  */
 export function argoJsonValue(expr: string): string {
   return `sprig.replace('{{', '{\\\\u007b', ${expr})`;

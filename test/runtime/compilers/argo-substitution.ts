@@ -86,7 +86,13 @@ class ExpressionParser {
 
   private primary(): Value {
     const t = this.next();
-    if (t.startsWith("'")) return t.slice(1, -1).replace(/\\(.)/g, '$1');
+    // expr-lang's escapes (expr-lang/expr parser/lexer/utils.go) of the characters the compiler escapes; any other is refused here.
+    if (t.startsWith("'")) {
+      return t.slice(1, -1).replace(/\\(.)/g, (_, c: string) => {
+        if (!"\\'\"".includes(c)) throw new Error(`argoSubstitute: escape \\${c} in ${this.source} is not one the compiler writes`);
+        return c;
+      });
+    }
     if (this.tokens[this.at] === '(') {
       this.next('(');
       const args = [this.expression()];

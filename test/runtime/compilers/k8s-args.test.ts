@@ -147,7 +147,9 @@ describe('Argo: the pods receive the values as written', () => {
     const shard = template('statistics-shard').container;
     const argv = podArgv(shard, { 'inputs.parameters.shard': '1/2', 'inputs.parameters.examples-executor-output': JSON.stringify({ artifacts: { examples: { artifacts: [{ uri: 'gs://x$${{', metadata: { note: '$(HOME){{workflow.name}}' } }] } } }) });
     expect(argv[argv.indexOf('--shards-dir') + 1]).toBe(`${ROOT}/dollars/statistics/shards/uid-1`);
-    // What the producer reported reaches the dependent unchanged too (once it is an input parameter: see the README).
+    // What the producer reported reaches the dependent unchanged too, as Argo hands the input parameter to the
+    // expression. (Argo also templates an input parameter's own value, in SubstituteParams' first pass: a producer's
+    // ExecutorOutput must not hold `{{` itself, which the runner does not yet ensure.)
     expect(JSON.parse(argv[argv.indexOf('--executor-input') + 1]).inputs.artifacts.examples.artifacts[0]).toMatchObject({ uri: 'gs://x$${{', metadata: { note: '$(HOME){{workflow.name}}' } });
     expect(containerEnv(shard.env, () => '', POD_ENV).MLP_PIPELINE_ROOT).toBe(ROOT);
   });
