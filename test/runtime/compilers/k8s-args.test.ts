@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
-import { Pipeline } from '../../../pipelines/dsl/pipeline';
+import { Pipeline, when } from '../../../pipelines/dsl/pipeline';
 import { ExampleGen, ImportSchemaGen, StatisticsGen } from '../../../runtime/components';
 import { containerComponent } from '../../../runtime/components/container';
 import { compileAirflow } from '../../../runtime/compilers/airflow';
@@ -169,6 +169,15 @@ describe('Argo: text outside the ExecutorInput holding "{{" is refused (Argo has
         return compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: ROOT });
       },
       'node echo: env GREETING "hi {{ ds }}" holds "{{"',
+    ],
+    [
+      'a condition',
+      () => {
+        const p = dollarPipeline(ARGO_PREFIX);
+        p.add('gated', ImportSchemaGen, { parameters: { schema_file: 's' }, condition: when(p.param('prefix'), '==', '{{workflow.name}}') });
+        return compileArgo(compilePlan(p, 'argo'), { image: 'img:1', pipelineRoot: ROOT });
+      },
+      'the condition on pipeline parameter prefix "{{workflow.name}}" holds "{{"',
     ],
   ])('%s', (_, compile, message) => {
     expect(compile).toThrow(message);
