@@ -74,12 +74,21 @@ export async function scanCsv(file: string, delimiter: string, visit: (rec: CsvR
   const readBytes = opts.readBytes ?? READ_BYTES;
   const fd = await fs.promises.open(file, 'r');
   try {
-    let chunk = Buffer.allocUnsafe(readBytes);
+    // Two buffers, so the next read runs (on libuv's thread pool) while the scanner works through the last one. The
+    // write stream keeps the pieces it is given until written: a normalized copy needs a fresh buffer per read.
+    const buffers = [Buffer.allocUnsafe(readBytes), Buffer.allocUnsafe(readBytes)];
+    let reads = 0;
+    const read = () => {
+      const pending = fd.read(opts.normalized ? Buffer.allocUnsafe(readBytes) : buffers[reads++ % 2], 0, readBytes, null);
+      // A read left running when the scan stops (or visit throws) is waited for by close(); its failure is no concern.
+      pending.catch(() => undefined);
+      return pending;
+    };
+    let next = read();
     for (;;) {
-      // The write stream keeps the pieces it is given until written: a normalized copy needs a fresh buffer per read.
-      if (opts.normalized && scanner.base > 0) chunk = Buffer.allocUnsafe(readBytes);
-      const { bytesRead } = await fd.read(chunk, 0, readBytes, null);
+      const { bytesRead, buffer: chunk } = await next;
       if (bytesRead === 0) break;
+      next = read();
       const out: Buffer[] | undefined = opts.normalized ? [] : undefined;
       scanner.feed(chunk, bytesRead, out);
       if (scanner.stopped) return scanner.scan;
@@ -97,7 +106,7 @@ class Scanner {
   readonly scan: CsvScan = { lines: 0, records: 0, blankLines: 0, terminators: new Set() };
   stopped = false;
   /** Byte offset of the current chunk. */
-  base = 0;
+  private base = 0;
   private state = State.FieldStart;
   private recOffset = 0;
   private recLine = 1;
@@ -116,7 +125,7 @@ class Scanner {
   private fields: string[] = [];
   /** The current value's bytes from earlier chunks and before "" escapes. */
   private parts: Buffer[] = [];
-  /** parts before this index are copies; later ones are views of the read buffer, which the next read reuses. */
+  /** parts before this index are copies; later ones are views of the read buffer, which a later read reuses. */
   private copiedParts = 0;
   private seen = 0;
   /** 1 for the bytes that end an unquoted value's run (delimiter, \n, \r), and a quoted one's (", \n, \r). */

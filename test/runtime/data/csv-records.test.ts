@@ -1,5 +1,6 @@
 // The CSV scanner: records, their physical lines and byte offsets, values and malformations, the same whether a
-// record sits inside one read chunk or straddles several (files of many chunks built from records scanned alone).
+// record sits inside one read chunk or straddles several (files of many chunks built from records scanned alone),
+// and every detail as a plain byte-by-byte reference scanner reports it, on random text read a few bytes at a time.
 
 import * as fs from 'fs';
 import * as os from 'os';
