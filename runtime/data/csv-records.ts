@@ -43,7 +43,7 @@ export interface ScanOptions {
   readBytes?: number;
 }
 
-/** Bytes read at a time: large reads into one reused buffer cost far less than a stream's small chunks. */
+/** Bytes read at a time: large reads into reused buffers cost far less than a stream's 64 KiB chunks. */
 const READ_BYTES = 1 << 20;
 const QUOTE = 34;
 const LF = 10;
