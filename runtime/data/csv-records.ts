@@ -48,7 +48,6 @@ const READ_BYTES = 1 << 20;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
-const NEWLINE_BYTES = Buffer.from('\n');
 const enum State {
   FieldStart,
   Unquoted,
@@ -89,10 +88,9 @@ export async function scanCsv(file: string, delimiter: string, visit: (rec: CsvR
       const { bytesRead, buffer: chunk } = await next;
       if (bytesRead === 0) break;
       next = read();
-      const out: Buffer[] | undefined = opts.normalized ? [] : undefined;
-      scanner.feed(chunk, bytesRead, out);
+      const normalized = scanner.feed(chunk, bytesRead, opts.normalized !== undefined);
       if (scanner.stopped) return scanner.scan;
-      if (out) for (const o of out) if (o.length && !opts.normalized!.write(o)) await once(opts.normalized!, 'drain');
+      if (normalized?.length && !opts.normalized!.write(normalized)) await once(opts.normalized!, 'drain');
     }
     scanner.finish();
     return scanner.scan;
@@ -143,13 +141,19 @@ class Scanner {
     this.quotedStop[QUOTE] = this.quotedStop[LF] = this.quotedStop[CR] = 1;
   }
 
-  /** Scans chunk[0, n); `out`, if given, receives those bytes with every record-ending line break as \n. */
-  feed(chunk: Buffer, n: number, out: Buffer[] | undefined): void {
+  /**
+   * Scans chunk[0, n). With `normalize`, returns those bytes with every record-ending line break as \n, written
+   * over the chunk itself (one write instead of one per record; it only shrinks, so a byte is read before it is
+   * overwritten).
+   */
+  feed(chunk: Buffer, n: number, normalize: boolean): Buffer | undefined {
     const { delim, unquotedStop, quotedStop, wantFields } = this;
     let state = this.state;
     let i = 0;
     let segStart = 0;
+    // Normalized: chunk[0, kept) is done; chunk[copyFrom, the current record) is yet to be moved after it.
     let copyFrom = 0;
+    let kept = 0;
     if (this.pendingCr) {
       this.pendingCr = false;
       if (this.crEnds(chunk, 0, n)) {
@@ -229,11 +233,12 @@ class Scanner {
       this.endRecord(b === LF ? Seen.Lf : 0, false);
       state = State.FieldStart;
       this.recOffset = this.base + i;
-      if (out) {
-        out.push(chunk.subarray(copyFrom, j), NEWLINE_BYTES);
+      if (normalize) {
+        kept = keep(chunk, kept, copyFrom, j);
+        chunk[kept++] = LF;
         copyFrom = i;
       }
-      if (this.stopped) return;
+      if (this.stopped) return undefined;
       if (b === CR) {
         if (i === n) this.pendingCr = true;
         else if (this.crEnds(chunk, i, n)) {
@@ -249,8 +254,8 @@ class Scanner {
       this.copiedParts = parts.length;
     }
     this.state = state;
-    if (out) out.push(chunk.subarray(copyFrom, n));
     this.base += n;
+    return normalize ? chunk.subarray(0, keep(chunk, kept, copyFrom, n)) : undefined;
   }
 
   /** After a record ended at \r: whether chunk[at] (at < n) is the \n of a \r\n; records which terminator it was. */
@@ -333,4 +338,10 @@ class Scanner {
     if (this.wantFields) this.fields.push(Buffer.concat(this.parts).toString('utf8'));
     this.endRecord(0, true);
   }
+}
+
+/** Moves chunk[from, to) to `at` (at <= from) and returns where it ends. */
+function keep(chunk: Buffer, at: number, from: number, to: number): number {
+  if (at !== from) chunk.copyWithin(at, from, to);
+  return at + to - from;
 }
