@@ -153,9 +153,13 @@ function producers(node: CompiledNode): string[] {
 /** Name of the input parameter carrying a producer's ExecutorOutput (task outputs are visible only in the DAG). */
 const upstreamOutput = (producer: string) => `${producer}-${EXECUTOR_OUTPUT}`;
 
-/** Arguments handing the producers' ExecutorOutputs to a node's step(s). */
+/**
+ * Arguments handing the producers' ExecutorOutputs to a node's step(s), with no `{{` left in them (argoJsonValue):
+ * Argo templates a template's input parameter values too (they are part of the text SubstituteParams substitutes),
+ * so a producer reporting `{{workflow.name}}` or a lone `{{` in its outputs' metadata would be rewritten or fail.
+ */
 function producerArguments(node: CompiledNode): Json[] {
-  return producers(node).map((p) => ({ name: upstreamOutput(p), value: `{{tasks.${p}.outputs.parameters.${EXECUTOR_OUTPUT}}}` }));
+  return producers(node).map((p) => ({ name: upstreamOutput(p), value: `{{=${argoJsonValue(`tasks['${p}'].outputs.parameters['${EXECUTOR_OUTPUT}']`)}}}` }));
 }
 
 function dagTask(node: CompiledNode, overrides: { name?: string; template?: string; depends?: string; extraArguments?: Json[] } = {}): Json {

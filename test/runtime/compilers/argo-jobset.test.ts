@@ -217,7 +217,7 @@ describe("a dependent reads a distributed step's outputs: rank 0 creates its Exe
       ['train', 'train', 'train-jobset'],
       ['export', 'export', 'train'],
     ]);
-    expect(tasks[2].arguments.parameters).toEqual([{ name: 'train-executor-output', value: '{{tasks.train.outputs.parameters.executor-output}}' }]);
+    expect(tasks[2].arguments.parameters).toEqual([{ name: 'train-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['train'].outputs.parameters['executor-output'])}}" }]);
     const readBack = template(wf, 'train');
     expect(readBack.container.image).toBe(BASE.image);
     expect(readBack.container.command).toEqual(['mlp', 'component', 'result', '--from', uri, '--out', '/tmp/mlp/executor-output.json']);

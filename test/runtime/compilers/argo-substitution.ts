@@ -45,7 +45,7 @@ function substituteTag(body: string, vars: ArgoVariables): string {
   return value;
 }
 
-const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*')|([A-Za-z_][\w.]*)|(==|[()[\],?:]))/y;
+const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*')|(\.?[A-Za-z_][\w.]*)|(==|[()[\],?:]))/y;
 
 class ExpressionParser {
   private tokens: string[] = [];
@@ -103,15 +103,19 @@ class ExpressionParser {
       this.next(')');
       return call(t, args);
     }
-    if (this.tokens[this.at] === '[') {
-      this.next('[');
-      const key = this.primary();
-      this.next(']');
-      const name = `${t}.${String(key)}`;
-      if (!(name in this.vars)) throw new Error(`argoSubstitute: no value for ${t}['${String(key)}']`);
-      return this.vars[name];
+    // A variable: dotted names and ['key'] lookups, chained (tasks['a-b'].outputs.parameters['x']).
+    let name = t;
+    for (;;) {
+      const next = this.tokens[this.at];
+      if (next === '[') {
+        this.next('[');
+        name += `.${String(this.primary())}`;
+        this.next(']');
+      } else if (next?.startsWith('.')) name += this.next();
+      else break;
     }
-    throw new Error(`argoSubstitute: cannot evaluate ${t} in ${this.source}`);
+    if (!(name in this.vars)) throw new Error(`argoSubstitute: no value for ${name} in ${this.source}`);
+    return this.vars[name];
   }
 }
 

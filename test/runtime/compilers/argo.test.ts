@@ -127,9 +127,9 @@ describe('Argo Workflows', () => {
     expect(wf.spec).toMatchObject({ entrypoint: 'pipeline', serviceAccountName: 'mlp-runner', podGC: { strategy: 'OnPodSuccess' }, activeDeadlineSeconds: 7200 });
     expect(template(wf, 'pipeline').dag.tasks).toEqual([
       { name: 'produce', template: 'produce' },
-      { name: 'scale', template: 'scale', depends: 'produce', arguments: { parameters: [{ name: 'produce-executor-output', value: '{{tasks.produce.outputs.parameters.executor-output}}' }] } },
-      { name: 'summarize-raw', template: 'summarize-raw', depends: 'produce', arguments: { parameters: [{ name: 'produce-executor-output', value: '{{tasks.produce.outputs.parameters.executor-output}}' }] } },
-      { name: 'summarize-scaled', template: 'summarize-scaled', depends: 'scale', arguments: { parameters: [{ name: 'scale-executor-output', value: '{{tasks.scale.outputs.parameters.executor-output}}' }] } },
+      { name: 'scale', template: 'scale', depends: 'produce', arguments: { parameters: [{ name: 'produce-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['produce'].outputs.parameters['executor-output'])}}" }] } },
+      { name: 'summarize-raw', template: 'summarize-raw', depends: 'produce', arguments: { parameters: [{ name: 'produce-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['produce'].outputs.parameters['executor-output'])}}" }] } },
+      { name: 'summarize-scaled', template: 'summarize-scaled', depends: 'scale', arguments: { parameters: [{ name: 'scale-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['scale'].outputs.parameters['executor-output'])}}" }] } },
     ]);
     const scale = template(wf, 'scale');
     expect(scale.inputs).toEqual({ parameters: [{ name: 'produce-executor-output' }] });
@@ -217,14 +217,14 @@ describe('Argo Workflows', () => {
         template: 'gpu-scale',
         depends: 'produce',
         when: '{{workflow.parameters.train}} == true',
-        arguments: { parameters: [{ name: 'produce-executor-output', value: '{{tasks.produce.outputs.parameters.executor-output}}' }] },
+        arguments: { parameters: [{ name: 'produce-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['produce'].outputs.parameters['executor-output'])}}" }] },
       },
       {
         name: 'tpu-summary',
         template: 'tpu-summary',
         depends: 'gpu-scale',
         when: "'{{workflow.parameters.mode}}' != 'it\\'s off' && {{workflow.parameters.train}} == true",
-        arguments: { parameters: [{ name: 'gpu-scale-executor-output', value: '{{tasks.gpu-scale.outputs.parameters.executor-output}}' }] },
+        arguments: { parameters: [{ name: 'gpu-scale-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['gpu-scale'].outputs.parameters['executor-output'])}}" }] },
       },
     ]);
     expect(template(wf, 'produce').container.args[0]).toContain(`"parameterValues":{"seed":3,"count":{{=sprig.replace('$', '$$', sprig.replace('{{', '{\\\\u007b', workflow.parameters['count']))}}}`);
@@ -304,10 +304,9 @@ describe('Argo Workflows', () => {
       for (const task of template(wf, 'pipeline').dag.tasks) {
         const t = template(wf, task.template);
         const outputFile = path.join(root, `${task.name}.executor-output.json`);
-        // Argo: the DAG task's arguments (producers' ExecutorOutputs) become the template's input parameters.
-        const inputs = new Map<string, string>(
-          (task.arguments?.parameters ?? []).map((a: Json) => [a.name, a.value.replace(/^\{\{tasks\.([\w-]+)\.outputs\.parameters\.executor-output\}\}$/, (_: string, p: string) => JSON.stringify(outputs.get(p)))]),
-        );
+        // Argo: the DAG task's arguments (producers' ExecutorOutputs, substituted from the DAG's scope) become the template's input parameters.
+        const scope = Object.fromEntries([...outputs].map(([p, o]) => [`tasks.${p}.outputs.parameters.executor-output`, JSON.stringify(o)]));
+        const inputs = new Map<string, string>((task.arguments?.parameters ?? []).map((a: Json) => [a.name, argoSubstitute(a.value, scope)]));
         expect([...inputs.keys()]).toEqual((t.inputs?.parameters ?? []).map((p: Json) => p.name));
         const vars = { 'workflow.uid': 'run-1', 'workflow.parameters.count': '50', 'workflow.parameters.factor': '3', ...Object.fromEntries([...inputs].map(([k, v]) => [`inputs.parameters.${k}`, v])) };
         // Argo fills the template in, then the kubelet expands the pod's args.

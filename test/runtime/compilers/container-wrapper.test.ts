@@ -103,9 +103,9 @@ async function runWorkflow(wf: Json, runId: string, work: string, metadata: stri
   for (const task of template(wf, 'pipeline').dag.tasks) {
     const t = template(wf, task.template);
     const outputFile = path.join(work, `${runId}-${task.name}.executor-output.json`);
-    const inputs = new Map<string, string>(
-      (task.arguments?.parameters ?? []).map((a: Json) => [a.name, a.value.replace(/^\{\{tasks\.([\w-]+)\.outputs\.parameters\.executor-output\}\}$/, (_: string, p: string) => JSON.stringify(outputs.get(p)))]),
-    );
+    // The DAG task's arguments (producers' ExecutorOutputs, substituted from the DAG's scope) become the template's input parameters.
+    const scope = Object.fromEntries([...outputs].map(([p, o]) => [`tasks.${p}.outputs.parameters.executor-output`, JSON.stringify(o)]));
+    const inputs = new Map<string, string>((task.arguments?.parameters ?? []).map((a: Json) => [a.name, argoSubstitute(a.value, scope)]));
     // Argo fills the template in, then the kubelet expands the pod's args.
     const vars = {
       'workflow.uid': runId,

@@ -145,11 +145,15 @@ describe('Argo: the pods receive the values as written', () => {
   test('the pipeline root: output URIs, the shards folder and MLP_PIPELINE_ROOT', () => {
     expect(executorInput('literal-0').outputs.artifacts.schema.artifacts[0].uri).toBe(`${ROOT}/dollars/literal-0/schema/uid-1`);
     const shard = template('statistics-shard').container;
-    const argv = podArgv(shard, { 'inputs.parameters.shard': '1/2', 'inputs.parameters.examples-executor-output': JSON.stringify({ artifacts: { examples: { artifacts: [{ uri: 'gs://x$${{', metadata: { note: '$(HOME){{workflow.name}}' } }] } } }) });
+    // What the producer reported, as the DAG hands it to the fan-out and the fan-out to each shard: Argo templates an
+    // input parameter's own value too (it is part of the template SubstituteParams substitutes), so none may hold a tag.
+    const reported = JSON.stringify({ artifacts: { examples: { artifacts: [{ uri: 'gs://x$${{', metadata: { note: '$(HOME){{workflow.name}}' } }] } } });
+    const fanOut = template('pipeline').dag.tasks.find((t: Json) => t.name === 'statistics-shards');
+    const handedOn = argoSubstitute(fanOut.arguments.parameters.find((a: Json) => a.name === 'examples-executor-output').value, { 'tasks.examples.outputs.parameters.executor-output': reported });
+    expect(argoSubstitute(handedOn, {})).toBe(handedOn);
+    const argv = podArgv(shard, { 'inputs.parameters.shard': '1/2', 'inputs.parameters.examples-executor-output': handedOn });
     expect(argv[argv.indexOf('--shards-dir') + 1]).toBe(`${ROOT}/dollars/statistics/shards/uid-1`);
-    // What the producer reported reaches the dependent unchanged too, as Argo hands the input parameter to the
-    // expression. (Argo also templates an input parameter's own value, in SubstituteParams' first pass: a producer's
-    // ExecutorOutput must not hold `{{` itself, which the runner does not yet ensure.)
+    // It reaches the dependent unchanged.
     expect(JSON.parse(argv[argv.indexOf('--executor-input') + 1]).inputs.artifacts.examples.artifacts[0]).toMatchObject({ uri: 'gs://x$${{', metadata: { note: '$(HOME){{workflow.name}}' } });
     expect(containerEnv(shard.env, () => '', POD_ENV).MLP_PIPELINE_ROOT).toBe(ROOT);
   });

@@ -104,7 +104,7 @@ describe('Argo: plan step, withParam fan-out, merge under the node name', () => 
   const template = (wf: Json, name: string): Json => wf.spec.templates.find((t: Json) => t.name === name);
   const DIR = 'gs://b/root/sharded/statistics-gen/shards/{{workflow.uid}}';
   const WHEN = '{{workflow.parameters.stats}} == true';
-  const FROM_EXAMPLES = { name: 'example-gen-executor-output', value: '{{tasks.example-gen.outputs.parameters.executor-output}}' };
+  const FROM_EXAMPLES = { name: 'example-gen-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['example-gen'].outputs.parameters['executor-output'])}}" };
 
   test('the DAG: plan after the inputs, the fan-out over its output, the merge under the node name; dependents read the merge', () => {
     const wf = compile(shardedPipeline(3));
@@ -122,7 +122,7 @@ describe('Argo: plan step, withParam fan-out, merge under the node name', () => 
     ]);
     expect(tasks.find((t) => t.name === 'example-validator')).toMatchObject({
       depends: 'statistics-gen && schema',
-      arguments: { parameters: [{ name: 'statistics-gen-executor-output', value: '{{tasks.statistics-gen.outputs.parameters.executor-output}}' }, expect.anything()] },
+      arguments: { parameters: [{ name: 'statistics-gen-executor-output', value: "{{=sprig.replace('{{', '{\\\\u007b', tasks['statistics-gen'].outputs.parameters['executor-output'])}}" }, expect.anything()] },
     });
     expect(template(wf, 'statistics-gen-shards')).toEqual({
       name: 'statistics-gen-shards',
