@@ -5,7 +5,7 @@ import { redactUrl } from '../core/redact-url';
 import type { MetadataStore } from './types';
 
 export * from './types';
-export { MetadataStoreError } from './store-error';
+export { MetadataStoreError, NodeConflictError } from './store-error';
 export { SCHEMA_VERSION } from './schema';
 
 export type MetadataAddress = { backend: 'sqlite'; path: string } | { backend: 'postgres'; url: string };

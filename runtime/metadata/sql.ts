@@ -5,7 +5,7 @@ import { UserError } from '../core/errors';
 import { decodeProto, decodeStruct, encodeStruct, isEncodedStruct, ProtoValue } from './mlmd-values';
 import { encodeProperty, type ValueColumns } from './property-encoding';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
-import { MetadataStoreError } from './store-error';
+import { MetadataStoreError, NodeConflictError } from './store-error';
 import {
   Artifact,
   ArtifactAndEvent,
@@ -476,7 +476,7 @@ export class SqlMetadataStore implements MetadataStore {
       }
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      throw new UserError(`${table.label} of type "${node.type}" conflicts with an existing one (same name "${node.name}" or external id "${node.externalId}")`);
+      throw new NodeConflictError(table.label, node.type, node.name, node.externalId);
     }
     await this.writeProperties(tx, table, id, encoded);
     return id;

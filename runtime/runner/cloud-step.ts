@@ -27,6 +27,7 @@ import { UserError } from '../core/errors';
 import { launchComponent, writeFileAtomic } from '../core/launcher';
 import { RUNTIME_VERSION } from '../core/version';
 import { ArtifactState, EventType, ExecutionState, type Artifact, type Execution, type MetadataStore, type Properties } from '../metadata/types';
+import { NodeConflictError } from '../metadata/store-error';
 import { storageFor } from '../storage';
 import type { ResolverStrategy } from '../../pipelines/dsl/resolver';
 import { dropUnresolved, RESOLVED_PROPERTY, RESOLVER_COMPONENT, RESOLVER_CURRENT_PORT, type CompiledStrategy } from './step-protocol';
@@ -130,7 +131,7 @@ async function renameAttempt(store: MetadataStore, { pipeline, runId, nodeId }: 
 
 /** The store's refusal (sql.ts putNode) of a second execution named <run>:<node>: another attempt recorded itself first. */
 function isAttemptConflict(err: unknown, component: AnyComponent, scope: StepScope): boolean {
-  return err instanceof UserError && err.message.startsWith(`execution of type "${component.name}" conflicts with an existing one (same name "${scope.runId}:${scope.nodeId}"`);
+  return err instanceof NodeConflictError && err.label === 'execution' && err.nodeType === component.name && err.nodeName === `${scope.runId}:${scope.nodeId}`;
 }
 
 /** The refusal of a retry whose step completed in this run with other parameters or inputs: it is not that step. */
