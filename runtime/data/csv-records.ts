@@ -156,7 +156,7 @@ class Scanner {
     let kept = 0;
     if (this.pendingCr) {
       this.pendingCr = false;
-      if (this.crEnds(chunk, 0, n)) {
+      if (this.crEnds(chunk, 0)) {
         i = copyFrom = 1;
         this.recOffset = this.base + 1;
       }
@@ -241,7 +241,7 @@ class Scanner {
       if (this.stopped) return undefined;
       if (b === CR) {
         if (i === n) this.pendingCr = true;
-        else if (this.crEnds(chunk, i, n)) {
+        else if (this.crEnds(chunk, i)) {
           copyFrom = ++i;
           this.recOffset = this.base + i;
         }
@@ -258,9 +258,9 @@ class Scanner {
     return normalize ? chunk.subarray(0, keep(chunk, kept, copyFrom, n)) : undefined;
   }
 
-  /** After a record ended at \r: whether chunk[at] (at < n) is the \n of a \r\n; records which terminator it was. */
-  private crEnds(chunk: Buffer, at: number, n: number): boolean {
-    const lf = at < n && chunk[at] === LF;
+  /** After a record ended at \r: whether chunk[at] is the \n of a \r\n; records which terminator it was. */
+  private crEnds(chunk: Buffer, at: number): boolean {
+    const lf = chunk[at] === LF;
     this.addTerminator(lf ? Seen.CrLf : Seen.Cr);
     return lf;
   }
