@@ -354,9 +354,10 @@ export interface StepPlaceholders {
   /** Where the step writes its ExecutorOutput, for the engine to hand to its dependents. */
   outputFile: string;
   /**
-   * The target's spelling of literal text in a pod's args (Argo and Airflow: k8sLiteral, so the kubelet's `$(VAR)`
-   * expansion passes it on unchanged); the placeholders above, whose values the engine fills in at run time, must
-   * escape those values themselves.
+   * The target's spelling of literal text (the ExecutorInput's JSON) in a pod's args (Argo and Airflow:
+   * jsonWithoutTagStarts, so the engine's templating sees no tag, and k8sLiteral, so the kubelet's `$(VAR)` expansion
+   * passes it on unchanged); the placeholders above, whose values the engine fills in at run time, must escape those
+   * values themselves.
    */
   literal: (text: string) => string;
 }
