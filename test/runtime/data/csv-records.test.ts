@@ -25,6 +25,14 @@ async function scan(text: string | Buffer, fields = true, readBytes?: number): P
   return { records, result, normalized: fs.readFileSync(path.join(dir, 'n.csv'), 'latin1') };
 }
 
+/** The same pseudo-random numbers in [0, n) on every run. */
+function seededRandom(seed: number): (n: number) => number {
+  return (n: number) => {
+    seed = (seed * 48271) % 2147483647;
+    return seed % n;
+  };
+}
+
 test('lines, values and malformations of small inputs', async () => {
   const { records, result, normalized } = await scan('a,b\r\n"x\r\ny",2\n\n"q""uote",\r"open"z,3\n"never closed\n1,2\n');
   expect(records.map(({ line, lines, offset, fieldCount, filledCount, malformed, fields }) => ({ line, lines, offset, fieldCount, filledCount, malformed, fields }))).toEqual([
@@ -41,11 +49,7 @@ test('lines, values and malformations of small inputs', async () => {
 });
 
 test('records straddling read chunks are seen as they were written', async () => {
-  let seed = 7;
-  const random = (n: number) => {
-    seed = (seed * 48271) % 2147483647;
-    return seed % n;
-  };
+  const random = seededRandom(7);
   // [as written, value, line breaks inside]
   const VALUES: [string, string, number][] = [
     ['', '', 0],
@@ -189,13 +193,6 @@ function randomCsv(random: (n: number) => number, pieces: number): Buffer {
   const out: Buffer[] = [];
   for (let k = 0; k < pieces; k++) out.push(random(50) === 0 ? Buffer.from([0xe9]) : Buffer.from(PIECES[random(PIECES.length)]));
   return Buffer.concat(out);
-}
-
-function seededRandom(seed: number): (n: number) => number {
-  return (n: number) => {
-    seed = (seed * 48271) % 2147483647;
-    return seed % n;
-  };
 }
 
 test('every field of every record, the totals and the normalized copy agree with the byte-by-byte reference', async () => {
