@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { createRng } from '../../../runtime/core/prng';
 import { scanCsv, type CsvRecord, type CsvScan } from '../../../runtime/data/csv-records';
 
 let dir = '';
@@ -25,12 +26,10 @@ async function scan(text: string | Buffer, fields = true, readBytes?: number): P
   return { records, result, normalized: fs.readFileSync(path.join(dir, 'n.csv'), 'latin1') };
 }
 
-/** The same pseudo-random numbers in [0, n) on every run. */
+/** Pseudo-random integers in [0, n), the same on every run. */
 function seededRandom(seed: number): (n: number) => number {
-  return (n: number) => {
-    seed = (seed * 48271) % 2147483647;
-    return seed % n;
-  };
+  const rng = createRng(seed);
+  return (n: number) => Math.floor(rng() * n);
 }
 
 test('lines, values and malformations of small inputs', async () => {
