@@ -123,7 +123,7 @@ class Scanner {
   private fields: string[] = [];
   /** The current value's bytes from earlier chunks and before "" escapes. */
   private parts: Buffer[] = [];
-  /** parts before this index are copies; later ones are views of the read buffer, which a later read reuses. */
+  /** parts before this index are copies; later ones are views of the read buffer (reused by a later read, rewritten by normalizing). */
   private copiedParts = 0;
   private seen = 0;
   /** 1 for the bytes that end an unquoted value's run (delimiter, \n, \r), and a quoted one's (", \n, \r). */
