@@ -6,7 +6,7 @@ import type { MetadataStore } from './types';
 
 export * from './types';
 export { MetadataStoreError, NodeConflictError } from './store-error';
-export { SCHEMA_VERSION } from './schema';
+export { NoMetadataStoreError, SCHEMA_VERSION } from './schema';
 
 export type MetadataAddress = { backend: 'sqlite'; path: string } | { backend: 'postgres'; url: string };
 
@@ -16,8 +16,9 @@ export interface OpenMetadataStoreOptions {
   /** PostgreSQL: connection pool size (default 10). */
   maxConnections?: number;
   /**
-   * For readers (`mlp runs`, `artifacts`, `lineage`): a store that does not exist (no SQLite file, no MLMD
-   * schema in the database) is a UserError "no metadata store at …", never created.
+   * For readers (`mlp ui`, `runs`, `artifacts`, `lineage`): nothing is written. A store that does not exist (no
+   * SQLite file, no MLMD schema in the database) is a NoMetadataStoreError, never created, and an older schema
+   * is refused rather than upgraded (a pipeline run upgrades it).
    */
   mustExist?: boolean;
 }
@@ -39,7 +40,7 @@ export function parseMetadataAddress(address: string): MetadataAddress {
   );
 }
 
-/** Opens the store at `address`, creating the MLMD schema (version 10) unless `mustExist`, or upgrading an older one. */
+/** Opens the store at `address`, creating the MLMD schema (version 10) or upgrading an older one, unless `mustExist`. */
 export function openMetadataStore(address: string, opts: OpenMetadataStoreOptions = {}): Promise<MetadataStore> {
   const parsed = parseMetadataAddress(address);
   // Each backend (and its driver) is loaded when first opened: importing this module stays cheap for the

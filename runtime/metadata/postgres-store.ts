@@ -13,7 +13,7 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** The password of each new connection when the URL has none. @default - as MLP_METADATA_AUTH says (postgres-auth.ts) */
   password?: () => Promise<string>;
-  /** No MLMD schema is created: a database without one is "no metadata store at <masked URL>". */
+  /** No MLMD schema is created or upgraded: a database without one is NoMetadataStoreError (masked URL). */
   mustExist?: boolean;
 }
 
@@ -90,7 +90,7 @@ function clientWithPassword(password: () => Promise<string>): typeof Client {
   };
 }
 
-/** Connects to the PostgreSQL database at `url` and creates or upgrades its MLMD schema. */
+/** Connects to the PostgreSQL database at `url` and creates or upgrades its MLMD schema (unless `mustExist`). */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<MetadataStore> {
   const where = redactUrl(url);
   const password = options.password ?? metadataPassword(url);

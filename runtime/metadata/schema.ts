@@ -142,21 +142,37 @@ async function storedVersion(tx: Tx, dialect: Dialect): Promise<number | undefin
   return rows[0]?.v == null ? 0 : Number(rows[0].v);
 }
 
-/** What a reader is told about a store that does not exist (a run creates it). */
-export function noStoreMessage(where: string): string {
-  return `no metadata store at ${where}: nothing has run there yet`;
+/** What a reader is told about a store that does not exist (a run creates it); the UI catches it to wait for one. */
+export class NoMetadataStoreError extends UserError {
+  constructor(where: string) {
+    super(`no metadata store at ${where}: nothing has run there yet`);
+    this.name = 'NoMetadataStoreError';
+  }
+}
+
+function tooOldError(version: number, where: string): UserError {
+  return new UserError(
+    `metadata store ${where} has schema version ${version}; this runtime upgrades versions ${OLDEST_UPGRADABLE_VERSION} to ${SCHEMA_VERSION - 1} only (use an MLMD release to upgrade it first)`,
+  );
 }
 
 /**
- * Creates the schema on first use (unless `create` is false: a reader's open) or upgrades an older one, in one
- * transaction under the dialect's schema lock so that two processes opening a new database at once both
- * succeed. A newer version is refused.
+ * Creates the schema on first use or upgrades an older one, in one transaction under the dialect's schema lock
+ * so that two processes opening a new database at once both succeed. A newer version is refused. With `create`
+ * false (a reader's open: mlp ui, runs, artifacts, lineage) nothing is written: no schema is
+ * NoMetadataStoreError and an older one is refused, since the version is for the pipelines writing there to choose.
  */
 export async function ensureSchema(conn: Connection, opts: { create: boolean } = { create: true }): Promise<void> {
   const current = await storedVersion(conn.read, conn.dialect);
   if (current === SCHEMA_VERSION) return;
-  if (current === undefined && !opts.create) throw new UserError(noStoreMessage(conn.where));
   if (current !== undefined && current > SCHEMA_VERSION) throw new SchemaVersionError(current, SCHEMA_VERSION, conn.where);
+  if (!opts.create) {
+    if (current === undefined) throw new NoMetadataStoreError(conn.where);
+    if (current < OLDEST_UPGRADABLE_VERSION) throw tooOldError(current, conn.where);
+    throw new UserError(
+      `metadata store ${conn.where} has schema version ${current}, older than version ${SCHEMA_VERSION}; a read-only command does not upgrade it: run a pipeline on it (mlp run) to upgrade it first`,
+    );
+  }
   await conn.transaction(async (tx) => {
     if (conn.dialect.schemaLockSql) await tx.all(conn.dialect.schemaLockSql);
     // Re-read under the lock: another process may have created or upgraded the schema meanwhile.
@@ -167,11 +183,7 @@ export async function ensureSchema(conn: Connection, opts: { create: boolean } =
     }
     if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) throw new SchemaVersionError(version, SCHEMA_VERSION, conn.where);
-    if (version < OLDEST_UPGRADABLE_VERSION) {
-      throw new UserError(
-        `metadata store ${conn.where} has schema version ${version}; this runtime upgrades versions ${OLDEST_UPGRADABLE_VERSION} to ${SCHEMA_VERSION - 1} only (use an MLMD release to upgrade it first)`,
-      );
-    }
+    if (version < OLDEST_UPGRADABLE_VERSION) throw tooOldError(version, conn.where);
     for (let target = version + 1; target <= SCHEMA_VERSION; target++) {
       for (const statement of MIGRATIONS[target](COLUMN_TYPES[conn.dialect.name])) await tx.all(statement);
     }

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors';
-import { noStoreMessage } from './schema';
+import { NoMetadataStoreError } from './schema';
 import { Connection, Row, SQLITE_DIALECT, SqlMetadataStore, Tx } from './sql';
 import { MetadataStoreError } from './store-error';
 import type { MetadataStore } from './types';
@@ -13,7 +13,7 @@ import type { MetadataStore } from './types';
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's write transaction (default 60 s). */
   busyTimeoutMs?: number;
-  /** Neither the file nor its schema is created: a missing one is "no metadata store at <path>". */
+  /** Neither the file nor its schema is created or upgraded: a missing one is NoMetadataStoreError. */
   mustExist?: boolean;
 }
 
@@ -102,7 +102,7 @@ export class SqliteConnection implements Connection {
   }
 }
 
-/** Opens (creating if needed) the SQLite file at `file` (or `:memory:`) and its MLMD schema. */
+/** Opens the SQLite file at `file` (or `:memory:`) and its MLMD schema, creating or upgrading them unless `mustExist`. */
 export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<MetadataStore> {
   const memory = file === ':memory:';
   const resolved = memory ? file : path.resolve(file);
@@ -114,7 +114,7 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     }
     db = new Database(resolved, { fileMustExist: !!options.mustExist });
   } catch (error) {
-    if (options.mustExist && !fs.existsSync(resolved)) throw new UserError(noStoreMessage(resolved));
+    if (options.mustExist && !fs.existsSync(resolved)) throw new NoMetadataStoreError(resolved);
     throw new UserError(`cannot open metadata store ${resolved}: ${(error as Error).message}`);
   }
   try {
