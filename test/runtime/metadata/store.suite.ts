@@ -10,6 +10,7 @@ import {
   EventType,
   ExecutionState,
   MetadataStore,
+  NoMetadataStoreError,
   openMetadataStore,
   PropertyType,
   TypeKind,
@@ -150,6 +151,40 @@ export function describeStoreSuite(name: string, backend: () => SuiteBackend): v
         await expect(opening).rejects.toThrow(
           `metadata store ${where} has schema version 11, newer than version 10 supported by this runtime; upgrade gcp-ml-platform or point --metadata at another database`,
         );
+      });
+
+      it("a reader's open (mustExist) of a version 9 database refuses it, saying a pipeline run upgrades it, and leaves it at version 9", async () => {
+        await store.close();
+        store = undefined as unknown as MetadataStore;
+        address = await backend().freshAddress();
+        await backend().exec(address, await fs.readFile(path.join(FIXTURES, `mlmd-v9.${backend().dialect}.sql`), 'utf8'));
+        await expect(openMetadataStore(address, { mustExist: true })).rejects.toThrow(
+          `metadata store ${backend().where(address)} has schema version 9, older than version 10; a read-only command does not upgrade it: run a pipeline on it (mlp run) to upgrade it first`,
+        );
+        expect(await backend().query(address, 'SELECT schema_version FROM MLMDEnv')).toEqual([{ schema_version: 9 }]);
+      });
+
+      it("a reader's open (mustExist) of a newer schema is the same SchemaVersionError, and of a current one reads it", async () => {
+        await putPipelineTypes(store);
+        await store.close();
+        const reader = await openMetadataStore(address, { mustExist: true });
+        try {
+          expect((await reader.getTypes(TypeKind.EXECUTION)).map((t) => t.name)).toContain('Trainer');
+        } finally {
+          await reader.close();
+        }
+        store = undefined as unknown as MetadataStore;
+        await backend().exec(address, 'UPDATE MLMDEnv SET schema_version = 11');
+        await expect(openMetadataStore(address, { mustExist: true })).rejects.toBeInstanceOf(SchemaVersionError);
+      });
+
+      it("a reader's open (mustExist) of a database without the schema is NoMetadataStoreError", async () => {
+        await store.close();
+        store = undefined as unknown as MetadataStore;
+        address = await backend().freshAddress();
+        const opening = openMetadataStore(address, { mustExist: true });
+        await expect(opening).rejects.toBeInstanceOf(NoMetadataStoreError);
+        await expect(opening).rejects.toThrow(`no metadata store at ${backend().where(address)}: nothing has run there yet`);
       });
     });
 
