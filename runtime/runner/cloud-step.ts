@@ -24,7 +24,7 @@ import * as os from 'os';
 import type { AnyComponent } from '../core/component';
 import { formatZodIssues, type ExecutorInput, type ExecutorOutput } from '../core/executor-io';
 import { UserError } from '../core/errors';
-import { launchComponent, writeFileAtomic } from '../core/launcher';
+import { launchComponent, removeScratch, writeFileAtomic } from '../core/launcher';
 import { RUNTIME_VERSION } from '../core/version';
 import { ArtifactState, EventType, ExecutionState, type Artifact, type Execution, type MetadataStore, type Properties } from '../metadata/types';
 import { NodeConflictError } from '../metadata/store-error';
@@ -51,6 +51,12 @@ export interface StepScope {
   claimTiming?: ClaimTiming;
   /** Recorded on the execution when it runs (a sharded step's merge records its shard count). */
   properties?: Properties;
+  /**
+   * The process is the step (`mlp component run`): while it holds its claim, SIGTERM or SIGINT records the
+   * execution CANCELED (a compare-and-set, refused once another attempt took the claim over), removes its
+   * outputs and exits 143 / 130 (exitOnSignals).
+   */
+  exitOnSignal?: boolean;
 }
 
 export interface StepResult {
@@ -190,6 +196,57 @@ export async function stepIsCached(component: AnyComponent, rawInput: ExecutorIn
   return !!decision.hit;
 }
 
+/** How long a signaled step may take to record its cancel and remove its outputs before it exits regardless. */
+export const CANCEL_BOUND_MS = 10_000;
+
+/** Removes a failed or canceled attempt's outputs and the scratch folders its executor wrote them in. */
+async function removeOutputs(outputUris: Record<string, string>): Promise<void> {
+  for (const uri of Object.values(outputUris)) {
+    await storageFor(uri).delete(uri, { recursive: true }).catch(() => undefined);
+    await removeScratch(uri);
+  }
+}
+
+interface SignalExit {
+  /** Once a signal came: never settles (the process exits when `cancel` is done). */
+  readonly exiting?: Promise<never>;
+  /** Back to Node's default (exit at once), outside the claimed window. */
+  remove(): void;
+}
+
+/**
+ * SIGTERM / SIGINT (an engine stopping the pod: SIGTERM, then SIGKILL after its grace period, 30 s by default)
+ * run `cancel`, log the line it returns and exit 128 + the signal's number (143, 130), as a canceled local run
+ * does. The executor runs in this process and is not interrupted: the handler runs at its next await, and an
+ * executor that never yields is killed by the engine's SIGKILL as before. A second signal, or a `cancel` that
+ * takes longer than CANCEL_BOUND_MS, exits at once.
+ */
+function exitOnSignals(cancel: (signal: NodeJS.Signals) => Promise<string>, log: (line: string) => void): SignalExit {
+  const handle: { exiting?: Promise<never>; remove(): void } = {
+    remove: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals): void {
+    const code = 128 + os.constants.signals[signal];
+    if (handle.exiting) {
+      log(`${signal} again: exiting at once; the cancel may not be recorded`);
+      process.exit(code);
+    }
+    setTimeout(() => {
+      log(`${signal}: the cancel was not recorded within ${CANCEL_BOUND_MS / 1000} s; exiting without it`);
+      process.exit(code);
+    }, CANCEL_BOUND_MS);
+    handle.exiting = cancel(signal)
+      .then(log, (err: Error) => log(`${signal}: could not record the cancel: ${err.message.split('\n')[0]}`))
+      .then(() => process.exit(code));
+  }
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return handle;
+}
+
 /** Runs one component step with the driver and publisher against the metadata store. */
 export async function runStep(component: AnyComponent, rawInput: ExecutorInput, scope: StepScope): Promise<StepResult> {
   const { store, pipeline, runId, nodeId } = scope;
@@ -265,19 +322,43 @@ export async function runStep(component: AnyComponent, rawInput: ExecutorInput, 
   }
   const { decision, run } = claimed;
 
-  // Leftovers of a killed attempt at the same URIs must not be mistaken for output.
-  for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true });
   const extra = (error?: string): Properties => ({ ...scope.properties, duration_ms: Date.now() - started, runner_host: os.hostname(), ...(error ? { error } : {}) });
-  let output: ExecutorOutput;
   const claim = holdClaim(store, run.execution.id, scope.claimTiming);
+  // The execution's end once its recording began (complete or fail): a signal then lets it finish.
+  let ending: Promise<unknown> | undefined;
+  const signals = scope.exitOnSignal
+    ? exitOnSignals(async (signal) => {
+        if (ending) {
+          await ending.catch(() => undefined);
+          return `${nodeId}: ${signal} while execution ${run.execution.id}'s end was being recorded; that end stands`;
+        }
+        await claim.release();
+        try {
+          await publisher.cancel(run, extra(`canceled by ${signal} while it executed (the engine stopped the step)`));
+        } catch (err) {
+          // Refused: another attempt took the claim over, and its record and files are its own.
+          if (err instanceof UserError) return `${nodeId}: ${signal}: nothing recorded: ${err.message}`;
+          throw err;
+        }
+        await removeOutputs(outputUris);
+        return `${nodeId}: ${signal}: execution ${run.execution.id} recorded CANCELED, its outputs ABANDONED and removed`;
+      }, log)
+    : undefined;
+  let output: ExecutorOutput;
   try {
+    // Leftovers of a killed attempt at the same URIs must not be mistaken for output.
+    for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true });
     output = await launchComponent(component, buildExecutorInput(component, parameters, inputs, run.outputs, outputFile ?? ''), { log, step: { pipeline, node: nodeId } }).finally(() => claim.release());
   } catch (err) {
-    await publisher.fail(run, extra((err as Error).message.split('\n')[0]));
-    for (const uri of Object.values(outputUris)) await storageFor(uri).delete(uri, { recursive: true }).catch(() => undefined);
+    // A signaled step ends as the signal handler records it, not as failed.
+    if (signals?.exiting) await signals.exiting;
+    await (ending = publisher.fail(run, extra((err as Error).message.split('\n')[0]))).finally(() => signals?.remove());
+    await removeOutputs(outputUris);
     throw err;
   }
-  await publisher.complete(component, run, output, extra());
+  // The executor ran in this process and cannot be interrupted: a signal during it stops the step here.
+  if (signals?.exiting) await signals.exiting;
+  await (ending = publisher.complete(component, run, output, extra())).finally(() => signals?.remove());
   log(`${nodeId}: executed (${decision.reason})`);
   return { state: 'executed', executionId: run.execution.id, reason: decision.reason, output };
 }

@@ -77,7 +77,8 @@ export function registerComponentCommand(program: Command): void {
             output = (await runResolverStep(input, scope)).output;
           } else {
             load();
-            output = (await runStep(getComponent(name), input, scope)).output;
+            // The engine stops the pod with SIGTERM: the step records itself CANCELED rather than RUNNING forever.
+            output = (await runStep(getComponent(name), input, { ...scope, exitOnSignal: true })).output;
           }
         } finally {
           await store.close();
