@@ -8,7 +8,9 @@
 // step whose work another step (of any run) is executing waits for it and is then a cache hit; steps run on
 // other hosts, so a claim counts as abandoned when its holder stops renewing it. An engine's retry of a step
 // that already completed in this run never executes it again: with cache on it is a cache hit on that
-// attempt, with cache off (`cache: false`) it adopts that attempt's outputs (retireEarlierAttempts).
+// attempt, with cache off (`cache: false`) it adopts that attempt's outputs (retireEarlierAttempts). An engine
+// stopping the step's pod (SIGTERM) while it holds its claim gets it recorded CANCELED, not RUNNING forever
+// (exitOnSignals).
 //
 // The ExecutorOutput always names the artifacts the step's dependents must read: the ones it produced, or the
 // cached ones from an earlier run (at that run's URIs). The compilers therefore take every input artifact's
