@@ -3,13 +3,17 @@
 // claim on the cache key released: nothing is RUNNING any more), its outputs ABANDONED and its files and scratch
 // folders gone, exits 143 / 130, and a retry of the step then runs normally. A stopped attempt whose claim a
 // later attempt (the engine's retry) already took over records nothing and leaves the taker's files alone.
+// While the cancel cannot be recorded (the store's table is locked), a second signal, or the cancel's bound
+// running out, exits at once with the execution left as it was (on PostgreSQL: SQLite's calls block the process).
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Client } from 'pg';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { ArtifactState, EventType, ExecutionState, type Execution, type MetadataStore } from '../../../runtime/metadata/types';
 import { scratchPrefix } from '../../../runtime/core/launcher';
+import { CANCEL_BOUND_MS } from '../../../runtime/runner/cloud-step';
 import { DONE_FILE, PARTIAL_FILE } from '../../fixtures/components/wait-for-release';
 import { startCli } from '../../support/cli';
 import { metadataBackends } from '../../support/postgres';
@@ -140,5 +144,54 @@ describe.each(BACKENDS)('a cloud step stopped by a signal on %s', (_name, addres
     expect(fs.readFileSync(path.join(out(), DONE_FILE), 'utf8')).toBe('done');
     const [completed] = await store.getExecutions({ ids: [secondExecution.id!] });
     expect(completed.lastKnownState).toBe(ExecutionState.COMPLETE);
+  });
+});
+
+describe('a stopped cloud step whose cancel cannot be recorded (PostgreSQL, its Execution table locked)', () => {
+  const postgres = BACKENDS.find(([name]) => name === 'postgres')![1];
+  let locker: Client;
+  beforeEach(async () => {
+    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-cloud-signal-'));
+    metadata = await postgres();
+    store = await openMetadataStore(metadata);
+    locker = new Client({ connectionString: metadata });
+    await locker.connect();
+  });
+  afterEach(async () => {
+    await locker.query('ROLLBACK');
+    await locker.end();
+  });
+
+  /** Starts the step, locks the Execution table and sends SIGTERM; returns once the cancel waits for the lock. */
+  async function stopWhileLocked(): Promise<{ step: ReturnType<typeof startCli>; execution: Execution }> {
+    const step = startStep('first');
+    const execution = await waitUntilExecuting(step.child.pid!);
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE Execution IN ACCESS EXCLUSIVE MODE');
+    step.child.kill('SIGTERM');
+    await waitFor('the cancel waiting for the lock', async () => (await locker.query('SELECT 1 FROM pg_locks WHERE NOT granted')).rowCount! > 0);
+    return { step, execution };
+  }
+
+  async function unlockedState(id: number): Promise<ExecutionState> {
+    await locker.query('ROLLBACK');
+    return (await store.getExecutions({ ids: [id] }))[0].lastKnownState;
+  }
+
+  test('a second SIGTERM exits 143 at once, saying the cancel may not be recorded', async () => {
+    const { step, execution } = await stopWhileLocked();
+    step.child.kill('SIGTERM');
+    const r = await step.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/SIGTERM again: exiting at once; the cancel may not be recorded/);
+    expect(await unlockedState(execution.id!)).toBe(ExecutionState.RUNNING);
+  });
+
+  test(`a cancel not recorded within CANCEL_BOUND_MS (${CANCEL_BOUND_MS} ms) exits 143 without it`, async () => {
+    const { step, execution } = await stopWhileLocked();
+    const r = await step.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/SIGTERM: the cancel was not recorded within \d+ s; exiting without it/);
+    expect(await unlockedState(execution.id!)).toBe(ExecutionState.RUNNING);
   });
 });
