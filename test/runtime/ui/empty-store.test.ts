@@ -1,10 +1,11 @@
-// mlp ui on a store with nothing in it: a SQLite file that does not exist yet is not created (the UI writes
-// nothing), every list is empty, every id is a 404 with a message, writes are refused with 405, malformed
+// mlp ui on a store with nothing in it: a SQLite file (or its schema) that does not exist yet is not created (the
+// UI writes nothing), every list is empty, every id is a 404 with a message, writes are refused with 405, malformed
 // parameters are 400s — and once a run creates the file, the next request reads it.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import Database from 'better-sqlite3';
 import { openMetadataStore } from '../../../runtime/metadata';
 import { CONTEXT_RUN } from '../../../runtime/runner/mlmd-types';
 import { TypeKind } from '../../../runtime/metadata/types';
@@ -107,4 +108,22 @@ test('once a run creates the store, the next request reads it', async () => {
   }
   expect((await ui.get('/api/runs')).body.items).toEqual([{ runId: 'first-run', pipeline: 'p', state: 'RUNNING' }]);
   expect(ui.server.waitingForStore).toBe(false);
+});
+
+test('a SQLite file without the MLMD schema is shown empty too, and gets no table', async () => {
+  const empty = path.join(dir, 'empty.sqlite');
+  new Database(empty).close();
+  const other = await startUi(`sqlite:${empty}`);
+  try {
+    expect(other.server.waitingForStore).toBe(true);
+    expect((await other.get('/api/runs')).body).toEqual({ items: [], limit: 50, offset: 0 });
+  } finally {
+    await other.server.close();
+  }
+  const db = new Database(empty, { readonly: true });
+  try {
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([]);
+  } finally {
+    db.close();
+  }
 });
